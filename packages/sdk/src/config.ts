@@ -1,0 +1,133 @@
+/**
+ * The flexnode config file. The upstream Go tool's file (`/etc/aks-flex-node/config.json`) loads unchanged;
+ * sections it does not know are flexnode extensions. Core validates the file against the JSON Schema it
+ * publishes (`@flexnode/core/schema/config.schema.json`) before any plugin sees it.
+ */
+export interface FlexnodeConfig {
+  azure: AzureConfig;
+  agent?: AgentConfig;
+  kubernetes?: KubernetesConfig;
+  /** runc release (upstream field name `runc`). */
+  runc?: ComponentConfig & { url?: string };
+  containerd?: ContainerdConfig;
+  cni?: CniConfig;
+  node?: NodeConfig;
+  paths?: PathsConfig;
+  /** Where artifacts come from: a mirror base URL replaces the upstream release hosts. */
+  artifacts?: ArtifactsConfig;
+  proxy?: ProxyConfig;
+  /** Capability → plugin package name, e.g. `{"cni": "@org/plugin-cilium"}`. */
+  plugins?: Record<string, string>;
+  /** Free-form settings of third-party plugins, keyed by plugin package name. */
+  pluginConfig?: Record<string, unknown>;
+}
+
+/** Azure cloud names as the upstream tool spells them. */
+export type AzureCloudName = 'AzurePublicCloud' | 'AzureChinaCloud' | 'AzureUSGovernment';
+
+export interface AzureConfig {
+  subscriptionId: string;
+  tenantId: string;
+  cloud?: AzureCloudName;
+  servicePrincipal?: ServicePrincipalConfig;
+  arc?: ArcConfig;
+  targetCluster: TargetClusterConfig;
+  /** Overrides of the cloud's endpoints (sovereign or private clouds, and tests). */
+  endpoints?: { resourceManager?: string; authorityHost?: string };
+}
+
+export interface ServicePrincipalConfig {
+  clientId: string;
+  /** Upstream accepts it here; prefer clientSecretFile or the AZURE_CLIENT_SECRET environment variable. */
+  clientSecret?: string;
+  /** A file (mode 0600) holding the secret. */
+  clientSecretFile?: string;
+  tenantId?: string;
+}
+
+export interface ArcConfig {
+  enabled?: boolean;
+  machineName?: string;
+  tags?: Record<string, string>;
+  resourceGroup?: string;
+  location?: string;
+  autoRoleAssignment?: boolean;
+  /** Role names or definition ids granted to the Arc identity on the cluster (see plugin-arc's README). */
+  roles?: string[];
+}
+
+export interface TargetClusterConfig {
+  resourceId: string;
+  location?: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'warning' | 'error';
+
+export interface AgentConfig {
+  logLevel?: LogLevel;
+  logDir?: string;
+  /** Seconds between two health checks of `flexnode agent`. */
+  intervalSeconds?: number;
+}
+
+export interface KubernetesConfig {
+  version?: string;
+  /** Upstream's download URL template with `%s` placeholders (version, arch, binary). */
+  urlTemplate?: string;
+}
+
+/** A pinned component: version and, when it differs from the plugin's table, the sha256 per architecture. */
+export interface ComponentConfig {
+  version?: string;
+  sha256?: string | Partial<Record<Arch, string>>;
+}
+
+export interface ContainerdConfig extends ComponentConfig {
+  pauseImage?: string;
+  metricsAddress?: string;
+  /** `release` (upstream tarballs, default) or `apt` (the distribution's packages). */
+  source?: 'release' | 'apt';
+}
+
+export interface CniConfig extends ComponentConfig {
+  /** Pod CIDR of this node for the default bridge network. */
+  podCIDR?: string;
+}
+
+export interface NodeConfig {
+  name?: string;
+  maxPods?: number;
+  labels?: Record<string, string>;
+  taints?: string[];
+  kubelet?: {
+    kubeReserved?: Record<string, string>;
+    evictionHard?: Record<string, string>;
+    imageGCHighThreshold?: number;
+    imageGCLowThreshold?: number;
+  };
+}
+
+export interface PathsConfig {
+  kubernetes?: {
+    configDir?: string;
+    certsDir?: string;
+    manifestsDir?: string;
+    volumePluginDir?: string;
+    kubeletDir?: string;
+  };
+  cni?: { binDir?: string; confDir?: string; libDir?: string };
+}
+
+export interface ArtifactsConfig {
+  /** Base URL of a mirror laid out as `<component>/v<version>/<file>`. */
+  mirror?: string;
+}
+
+export interface ProxyConfig {
+  http?: string;
+  https?: string;
+  noProxy?: string;
+}
+
+/** CPU architectures flexnode supports, in Go/Kubernetes spelling. */
+export type Arch = 'amd64' | 'arm64';
