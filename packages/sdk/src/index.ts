@@ -15,9 +15,10 @@ export {
   type CheckResult,
   type CheckStatus,
 } from './step.js';
-export { definePlugin, type PluginDefinition, type ServiceDefinition, type TokenSource } from './plugin.js';
+export { definePlugin, type PluginDefinition, type ServiceDefinition } from './plugin.js';
 export type * from './host.js';
 export type * from './config.js';
+export type * from './azure.js';
 export type { Logger, LogFields } from './logger.js';
 export {
   FlexnodeError,

@@ -29,8 +29,3 @@ export function definePlugin(plugin: PluginDefinition): PluginDefinition {
   }
   return Object.freeze({ ...plugin, steps: Object.freeze([...plugin.steps]) });
 }
-
-/** A service giving other plugins a bearer token for an audience (the Arc identity's, for the kubelet). */
-export interface TokenSource {
-  getToken(scope: string): Promise<{ token: string; expiresOnTimestamp: number }>;
-}

@@ -97,7 +97,12 @@ export class MemoryHost {
     return {
       files,
       dirs: [...this.dirs].filter((d) => !d.startsWith('/.staging')).sort(),
-      units: Object.fromEntries([...this.units].sort(([a], [b]) => a.localeCompare(b)).filter(([, u]) => u.enabled || u.active)),
+      units: Object.fromEntries(
+        [...this.units]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .filter(([, u]) => u.enabled || u.active)
+          .map(([name, u]) => [name, { ...u }]),
+      ),
       sysctls: Object.fromEntries([...this.sysctls].sort(([a], [b]) => a.localeCompare(b))),
       modules: [...this.loadedModules].sort(),
       packages: [...this.packages].sort(),

@@ -1,0 +1,75 @@
+import { fullConfig } from './valid-config.js';
+
+/** One invalid config: how it is broken, and the field path the error must name. */
+export interface BadConfig {
+  name: string;
+  config: unknown;
+  path: string;
+  message: RegExp;
+}
+
+type Mutation = [name: string, mutate: (c: Record<string, any>) => unknown, path: string, message: RegExp];
+
+const mutations: Mutation[] = [
+  ['missing azure', (c) => delete c.azure, 'azure', /required/],
+  ['missing subscriptionId', (c) => delete c.azure.subscriptionId, 'azure.subscriptionId', /required/],
+  ['missing tenantId', (c) => delete c.azure.tenantId, 'azure.tenantId', /required/],
+  ['missing targetCluster', (c) => delete c.azure.targetCluster, 'azure.targetCluster', /required/],
+  ['missing targetCluster.resourceId', (c) => delete c.azure.targetCluster.resourceId, 'azure.targetCluster.resourceId', /required/],
+  ['subscriptionId not a GUID', (c) => (c.azure.subscriptionId = 'not-a-guid'), 'azure.subscriptionId', /GUID/],
+  ['tenantId a number', (c) => (c.azure.tenantId = 42), 'azure.tenantId', /expected string, got number/],
+  ['GUID too short', (c) => (c.azure.tenantId = '1111-2222'), 'azure.tenantId', /GUID/],
+  ['unknown cloud', (c) => (c.azure.cloud = 'AzureMoonCloud'), 'azure.cloud', /one of "AzurePublicCloud"/],
+  ['servicePrincipal without clientId', (c) => delete c.azure.servicePrincipal.clientId, 'azure.servicePrincipal.clientId', /required/],
+  ['clientId not a GUID', (c) => (c.azure.servicePrincipal.clientId = 'app'), 'azure.servicePrincipal.clientId', /GUID/],
+  ['empty clientSecret', (c) => (c.azure.servicePrincipal.clientSecret = ''), 'azure.servicePrincipal.clientSecret', /at least 1/],
+  ['relative clientSecretFile', (c) => (c.azure.servicePrincipal.clientSecretFile = 'secret.txt'), 'azure.servicePrincipal.clientSecretFile', /absolute path/],
+  ['bad machineName', (c) => (c.azure.arc.machineName = 'bad name!'), 'azure.arc.machineName', /letters, digits/],
+  ['tags not strings', (c) => (c.azure.arc.tags = { env: 1 }), 'azure.arc.tags.env', /expected string/],
+  ['resourceGroup ending in a dot', (c) => (c.azure.arc.resourceGroup = 'rg.'), 'azure.arc.resourceGroup', /resource group name/],
+  ['location with spaces', (c) => (c.azure.arc.location = 'West US'), 'azure.arc.location', /region name/],
+  ['autoRoleAssignment a string', (c) => (c.azure.arc.autoRoleAssignment = 'yes'), 'azure.arc.autoRoleAssignment', /expected boolean/],
+  ['resourceId of another type', (c) => (c.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm'), 'azure.targetCluster.resourceId', /AKS resource id/],
+  ['resourceId without subscription', (c) => (c.azure.targetCluster.resourceId = 'managedClusters/aks'), 'azure.targetCluster.resourceId', /AKS resource id/],
+  ['misspelt azure field', (c) => ((c.azure.subscriptionID = c.azure.subscriptionId), delete c.azure.subscriptionId), 'azure.subscriptionID', /did you mean "subscriptionId"/],
+  ['unknown top-level section', (c) => (c.kubelet = {}), 'kubelet', /not a known field/],
+  ['misspelt agent field', (c) => (c.agent.loglevel = 'info'), 'agent.loglevel', /did you mean "logLevel"/],
+  ['unknown log level', (c) => (c.agent.logLevel = 'verbose'), 'agent.logLevel', /one of "debug"/],
+  ['relative logDir', (c) => (c.agent.logDir = 'logs'), 'agent.logDir', /absolute path/],
+  ['interval too short', (c) => (c.agent.intervalSeconds = 1), 'agent.intervalSeconds', />= 5/],
+  ['interval not an integer', (c) => (c.agent.intervalSeconds = 2.5), 'agent.intervalSeconds', /integer/],
+  ['kubernetes version word', (c) => (c.kubernetes.version = 'latest'), 'kubernetes.version', /version such as/],
+  ['kubernetes version two parts', (c) => (c.kubernetes.version = '1.30'), 'kubernetes.version', /version such as/],
+  ['containerd version with spaces', (c) => (c.containerd.version = '1.7 .20'), 'containerd.version', /version such as/],
+  ['sha256 too short', (c) => (c.containerd.sha256 = 'abc123'), 'containerd.sha256', /sha256/],
+  ['sha256 for an unknown arch', (c) => (c.runc.sha256 = { s390x: 'a'.repeat(64) }), 'runc.sha256', /sha256/],
+  ['runc url not http', (c) => (c.runc.url = 'ftp://example.com/runc'), 'runc.url', /http\(s\) URL/],
+  ['pause image with spaces', (c) => (c.containerd.pauseImage = 'pause image'), 'containerd.pauseImage', /image reference/],
+  ['metrics address without port', (c) => (c.containerd.metricsAddress = '0.0.0.0'), 'containerd.metricsAddress', /host:port/],
+  ['unknown containerd source', (c) => (c.containerd.source = 'snap'), 'containerd.source', /one of "release", "apt"/],
+  ['pod CIDR with host bits', (c) => (c.cni.podCIDR = '10.244.3.1/24'), 'cni.podCIDR', /IPv4 CIDR/],
+  ['pod CIDR not a CIDR', (c) => (c.cni.podCIDR = '10.244.0.0'), 'cni.podCIDR', /IPv4 CIDR/],
+  ['pod CIDR octet out of range', (c) => (c.cni.podCIDR = '10.300.0.0/16'), 'cni.podCIDR', /IPv4 CIDR/],
+  ['maxPods zero', (c) => (c.node.maxPods = 0), 'node.maxPods', />= 1/],
+  ['maxPods a string', (c) => (c.node.maxPods = '110'), 'node.maxPods', /expected integer/],
+  ['label value too long', (c) => (c.node.labels.team = 'x'.repeat(64)), 'node.labels.team', /label value/],
+  ['bad label key', (c) => (c.node.labels['bad key'] = 'v'), 'node.labels', /invalid key/],
+  ['taint without effect', (c) => (c.node.taints = ['edge=true']), 'node.taints[0]', /NoSchedule/],
+  ['evictionHard value a number', (c) => (c.node.kubelet.evictionHard = { 'memory.available': 100 }), 'node.kubelet.evictionHard.memory.available', /expected string/],
+  ['imageGC threshold over 100', (c) => (c.node.kubelet.imageGCHighThreshold = 101), 'node.kubelet.imageGCHighThreshold', /<= 100/],
+  ['relative CNI bin dir', (c) => (c.paths.cni.binDir = 'opt/cni/bin'), 'paths.cni.binDir', /absolute path/],
+  ['mirror not a URL', (c) => (c.artifacts.mirror = 'mirror.internal'), 'artifacts.mirror', /http\(s\) URL/],
+  ['proxy not a URL', (c) => (c.proxy.https = 'proxy:3128'), 'proxy.https', /http\(s\) URL/],
+  ['plugin choice not a package name', (c) => (c.plugins.cni = 'Not A Package'), 'plugins.cni', /npm package name/],
+  ['azure is an array', (c) => (c.azure = []), 'azure', /expected object, got array/],
+  ['node name uppercase', (c) => (c.node.name = 'Edge_01'), 'node.name', /DNS subdomain/],
+];
+
+/** The corpus of invalid configs: each a full valid config with one thing broken. */
+export function badConfigs(): BadConfig[] {
+  return mutations.map(([name, mutate, path, message]) => {
+    const config = fullConfig();
+    mutate(config);
+    return { name, config, path, message };
+  });
+}

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Path of the published JSON Schema (also exported as `@flexnode/core/schema/config.schema.json`). */
+export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
+
+let cached: Record<string, unknown> | undefined;
+
+/** The config JSON Schema, read once. */
+export function configSchema(): Record<string, unknown> {
+  cached ??= JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
+  return cached;
+}

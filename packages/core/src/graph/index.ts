@@ -1,0 +1,1 @@
+export { orderSteps, type GraphNode, type StepGraph } from './order.js';

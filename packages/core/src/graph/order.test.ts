@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { orderSteps, type GraphNode } from './order.js';
+
+const ids = (nodes: GraphNode[]) => nodes.map((n) => n.id);
+
+describe('step graph', () => {
+  it('orders by step ids and capabilities named in after, keeping declaration order otherwise', () => {
+    const { order, dependencies } = orderSteps([
+      { id: 'kube.kubelet', after: ['container-runtime', 'cni', 'kube.binaries'] },
+      { id: 'kube.binaries' },
+      { id: 'containerd.service', provides: ['container-runtime'], after: ['containerd.config'] },
+      { id: 'containerd.config' },
+      { id: 'cni.config', provides: ['cni'] },
+    ]);
+    expect(ids(order)).to.deep.equal(['kube.binaries', 'containerd.config', 'containerd.service', 'cni.config', 'kube.kubelet']);
+    expect(dependencies.get('kube.kubelet')).to.have.members(['containerd.service', 'cni.config', 'kube.binaries']);
+  });
+
+  it('names every step of a cycle', () => {
+    expect(() =>
+      orderSteps([{ id: 'a.one', after: ['c.three'] }, { id: 'b.two', after: ['a.one'] }, { id: 'c.three', after: ['b.two'] }, { id: 'd.free' }]),
+    )
+      .to.throw(/cycle: (a\.one|b\.two|c\.three) → .* → .* → \1/)
+      .with.property('code', 'GRAPH_CYCLE');
+  });
+
+  it('reports a self-provided capability as no dependency, and a missing dependency by step and name', () => {
+    expect(ids(orderSteps([{ id: 'x.one', provides: ['cni'], after: ['cni'] }]).order)).to.deep.equal(['x.one']);
+    expect(() => orderSteps([{ id: 'kube.kubelet', after: ['container-runtime'] }]))
+      .to.throw(/kube\.kubelet needs "container-runtime", which no step or plugin provides/)
+      .with.property('exitCode', 2);
+  });
+
+  it('drops dependencies on steps or capabilities that exist but do not run', () => {
+    const { order } = orderSteps([{ id: 'containerd.config', after: ['containerd.packages', 'containerd.binaries'] }, { id: 'containerd.binaries' }], new Set(['containerd.packages']));
+    expect(ids(order)).to.deep.equal(['containerd.binaries', 'containerd.config']);
+  });
+
+  it('orders 5,000 steps in a long chain without quadratic work', () => {
+    const nodes = Array.from({ length: 5000 }, (_, i) => ({ id: `s.n${i}`, after: i === 0 ? [] : [`s.n${i - 1}`] })).reverse();
+    const { order } = orderSteps(nodes);
+    expect(order[0]!.id).to.equal('s.n0');
+    expect(order[4999]!.id).to.equal('s.n4999');
+  });
+});

@@ -1,0 +1,61 @@
+import { FlexnodeError, type Change, type HostApt } from '@flexnode/sdk';
+import type { StepContext } from './context.js';
+import { runCommand } from './exec.js';
+
+const APT_TIMEOUT_MS = 15 * 60_000;
+const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
+
+/**
+ * Debian packages. Each package flexnode installs is journaled as `package` before apt-get runs, and revert
+ * removes only those: never a package that was there before (upstream's unbootstrap removed packages it never
+ * installed). Like every command, dpkg/apt run on this host even under a sandbox root.
+ */
+export function createApt(ctx: StepContext): HostApt {
+  const isInstalled = (pkg: string) => isPackageInstalled(ctx, pkg);
+  return {
+    isInstalled,
+    async install(packages) {
+      packages.forEach(checkName);
+      const wanted: string[] = [];
+      for (const pkg of new Set(packages)) if (!(await isInstalled(pkg))) wanted.push(pkg);
+      if (wanted.length === 0) return false;
+      if (ctx.dryRun) {
+        for (const pkg of wanted) ctx.planned('apt-get install', pkg);
+        return true;
+      }
+      for (const name of wanted) await ctx.journal({ kind: 'package', name });
+      try {
+        await runCommand(ctx, 'apt-get', ['install', '-y', '--no-install-recommends', ...wanted], { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
+      } catch (error) {
+        // Keep journaled only what apt really installed before failing.
+        const missing = new Set<string>();
+        for (const name of wanted) if (!(await isInstalled(name))) missing.add(name);
+        await ctx.shared.journal?.removeChanges(ctx.step, (c) => c.kind === 'package' && missing.has(c.name));
+        throw error;
+      }
+      return true;
+    },
+  };
+}
+
+/** Undo a package install: `apt-get remove` if it is still installed. */
+export async function revertPackage(ctx: StepContext, change: Extract<Change, { kind: 'package' }>): Promise<void> {
+  if (!(await isPackageInstalled(ctx, change.name))) return;
+  await runCommand(ctx, 'apt-get', ['remove', '-y', packageName(change.name)], { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
+}
+
+async function isPackageInstalled(ctx: StepContext, pkg: string): Promise<boolean> {
+  checkName(pkg);
+  const result = await runCommand(ctx, 'dpkg-query', ['-W', '-f=${Status}', packageName(pkg)], { allowFailure: true });
+  return result.exitCode === 0 && /\binstall ok installed\b/.test(result.stdout);
+}
+
+/** Debian package names (with an optional :arch or =version); anything else could be read as an option. */
+function checkName(pkg: string): void {
+  if (!/^[a-z0-9][a-z0-9+.\-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$/.test(pkg)) {
+    throw new FlexnodeError('PACKAGE_INVALID', `invalid package name ${JSON.stringify(pkg)}`);
+  }
+}
+
+/** `containerd=1.6.20~ds1-1` → `containerd`: dpkg-query and apt-get remove take the bare name. */
+const packageName = (pkg: string) => pkg.split('=')[0]!;

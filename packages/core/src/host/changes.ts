@@ -1,0 +1,108 @@
+import { FlexnodeError, type Change, type HostChanges } from '@flexnode/sdk';
+import { revertPackage } from './apt.js';
+import type { StepContext } from './context.js';
+import { removeDirIfEmpty, restoreFile } from './file-state.js';
+import { revertSysctl } from './sysctl.js';
+import { revertUnit } from './systemd.js';
+
+/**
+ * A step's journaled changes and their undo. Revert goes newest first and removes each change from the journal
+ * right after undoing it, so a revert killed halfway resumes where it stopped, and a second revert does nothing.
+ * Custom records are the step's own to undo ({@link HostChanges.forget}); `exec` and `module` changes cannot be
+ * undone by the Host and are left in the journal.
+ */
+export function createChanges(ctx: StepContext): HostChanges {
+  return {
+    list: () => [...ctx.changes()],
+    async record(type, data) {
+      if (ctx.dryRun) {
+        ctx.planned('record', type);
+        return;
+      }
+      await ctx.journal({ kind: 'custom', type, data });
+    },
+    async forget(type, match) {
+      if (ctx.dryRun) return;
+      await ctx.shared.journal?.removeChanges(ctx.step, (c) => c.kind === 'custom' && c.type === type && (!match || match(c.data)));
+    },
+    async revert() {
+      const changes = [...ctx.changes()];
+      for (let i = changes.length - 1; i >= 0; i--) {
+        const change = changes[i]!;
+        if (change.kind === 'custom') continue;
+        if (change.kind === 'exec') {
+          ctx.log.debug(`not reversible, left in the journal: ${change.describe ?? [change.command, ...change.args].join(' ')}`);
+          continue;
+        }
+        if (change.kind === 'module') {
+          ctx.log.info(`kernel module ${change.name} was loaded by flexnode and stays loaded (unloading a module in use is unsafe)`);
+          continue;
+        }
+        if (ctx.dryRun) {
+          const [action, target, detail] = describeUndo(change);
+          ctx.planned(action, target, detail);
+          continue;
+        }
+        try {
+          await undo(ctx, change);
+        } catch (error) {
+          const [action, target] = describeUndo(change);
+          throw new FlexnodeError('REVERT_FAILED', `step ${ctx.step}: could not ${action} ${target}: ${(error as Error).message}`, {
+            hint: 'fix the cause and run the uninstall again: it resumes with this change',
+            cause: error,
+          });
+        }
+        await ctx.shared.journal!.removeChanges(ctx.step, (c) => c === change);
+      }
+    },
+  };
+}
+
+async function undo(ctx: StepContext, change: Change): Promise<void> {
+  switch (change.kind) {
+    case 'file':
+      return restoreFile(ctx, change);
+    case 'mkdir':
+      await removeDirIfEmpty(ctx, change.path, ctx.paths.resolve(change.path));
+      return;
+    case 'unit-enabled':
+    case 'unit-disabled':
+    case 'unit-started':
+    case 'unit-stopped':
+      return revertUnit(ctx, change);
+    case 'sysctl':
+      return revertSysctl(ctx, change);
+    case 'package':
+      return revertPackage(ctx, change);
+    case 'module':
+    case 'exec':
+    case 'custom':
+      return;
+  }
+}
+
+/** [action, target, detail] of an undo, for plans and error messages. */
+function describeUndo(change: Change): [string, string, string?] {
+  switch (change.kind) {
+    case 'file':
+      return change.before.exists ? ['restore', change.path, `(previous ${change.before.type})`] : ['remove', change.path];
+    case 'mkdir':
+      return ['remove directory', change.path, '(when empty)'];
+    case 'unit-enabled':
+    case 'unit-disabled':
+      return [change.wasEnabled ? 'enable' : 'disable', change.unit];
+    case 'unit-started':
+    case 'unit-stopped':
+      return [change.wasActive ? 'start' : 'stop', change.unit];
+    case 'sysctl':
+      return ['sysctl', change.key, `→ ${change.before ?? '(unset)'}`];
+    case 'package':
+      return ['apt-get remove', change.name];
+    case 'module':
+      return ['keep module', change.name];
+    case 'exec':
+      return ['keep', change.command];
+    case 'custom':
+      return ['keep record', change.type];
+  }
+}

@@ -1,0 +1,210 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChecksumError, DownloadError, type Artifact, type HostDownloads } from '@flexnode/sdk';
+import type { Dispatcher } from 'undici';
+import { diskFullError, fsyncDir, TEMP_PREFIX } from '../state/atomic-write.js';
+import type { SharedContext, StepContext } from './context.js';
+import { unpackArchive } from './unpack.js';
+
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | undefined;
+/** undici is imported on first download: most commands never download, and start-up time matters. */
+const loadUndici = () => (undiciModule ??= import('undici'));
+
+/** One dispatcher per Host run: connection reuse, proxy (HTTP_PROXY/HTTPS_PROXY/NO_PROXY style) and idle timeouts. */
+const dispatchers = new WeakMap<SharedContext, Promise<Dispatcher>>();
+
+function dispatcherFor(shared: SharedContext): Promise<Dispatcher> {
+  let dispatcher = dispatchers.get(shared);
+  if (!dispatcher) {
+    dispatcher = loadUndici().then(({ EnvHttpProxyAgent }) => {
+      const idle = shared.download.idleTimeoutMs;
+      // The config's proxy wins; what it leaves unset falls back to the usual environment variables.
+      return new EnvHttpProxyAgent({
+        httpProxy: shared.proxy?.http,
+        httpsProxy: shared.proxy?.https,
+        noProxy: shared.proxy?.noProxy,
+        headersTimeout: idle,
+        bodyTimeout: idle,
+        connectTimeout: Math.min(idle, 30_000),
+      });
+    });
+    dispatchers.set(shared, dispatcher);
+  }
+  return dispatcher;
+}
+
+/** Close the run's HTTP connections (part of the Host's dispose). */
+export async function closeDownloads(shared: SharedContext): Promise<void> {
+  const dispatcher = dispatchers.get(shared);
+  dispatchers.delete(shared);
+  if (dispatcher) await (await dispatcher).close().catch(() => undefined);
+}
+
+export function createDownloads(ctx: StepContext): HostDownloads {
+  return {
+    fetch: (artifact) => fetchArtifact(ctx, artifact),
+    unpack: (archivePath) => unpackArchive(ctx, archivePath),
+  };
+}
+
+/** The URL an artifact is fetched from: the mirror's copy when a mirror is configured. */
+export function artifactUrl(artifact: Artifact, mirror: string | undefined): string {
+  return mirror ? `${mirror.replace(/\/+$/, '')}/${artifact.mirrorPath.replace(/^\/+/, '')}` : artifact.url;
+}
+
+/**
+ * Fetch, verify and cache an artifact; returns `<cache>/<sha256>`. The body is hashed while it streams to a temp
+ * file and the checksum is checked before the file gets its final name, so a path returned always holds verified
+ * bytes, and a cached one costs no network at all.
+ */
+async function fetchArtifact(ctx: StepContext, artifact: Artifact): Promise<string> {
+  const { shared } = ctx;
+  const expected = artifact.sha256?.toLowerCase();
+  const url = artifactUrl(artifact, shared.mirror);
+  const shown = displayUrl(url, shared.redact);
+  if (!/^[0-9a-f]{64}$/.test(expected ?? '')) {
+    throw new DownloadError(artifact.name, shown, `the pinned sha256 ${JSON.stringify(artifact.sha256)} is not 64 hex digits`);
+  }
+  const cached = join(shared.cacheDir, expected);
+  if (await exists(cached)) {
+    ctx.log.debug(`${artifact.name}: cached at ${cached}`);
+    return cached;
+  }
+  if (ctx.dryRun) {
+    ctx.planned('download', shown, `(sha256 ${expected.slice(0, 12)}…)`);
+    return cached; // a placeholder: it does not exist and must not be read
+  }
+  let pending = shared.inflight.get(expected);
+  if (!pending) {
+    pending = download(ctx, artifact, url, shown, expected, cached).finally(() => shared.inflight.delete(expected));
+    shared.inflight.set(expected, pending);
+  }
+  return pending;
+}
+
+/** A failure worth another try (connection reset, 5xx, idle timeout, truncated body). */
+class Transient extends Error {}
+
+async function download(ctx: StepContext, artifact: Artifact, url: string, shown: string, expected: string, cached: string): Promise<string> {
+  const { retries, backoffMs } = ctx.shared.download;
+  await fs.mkdir(ctx.shared.cacheDir, { recursive: true, mode: 0o755 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      ctx.log.info(`downloading ${artifact.name} from ${shown}${attempt ? ` (retry ${attempt} of ${retries})` : ''}`);
+      return await attemptDownload(ctx, artifact, url, shown, expected, cached);
+    } catch (error) {
+      if (!(error instanceof Transient)) throw error;
+      if (attempt >= retries) {
+        throw new DownloadError(artifact.name, shown, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the mirror URL');
+      }
+      const delay = backoffMs * 2 ** attempt;
+      ctx.log.warn(`${artifact.name}: ${error.message}; retrying in ${delay} ms`);
+      await sleep(delay);
+    }
+  }
+}
+
+async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string, shown: string, expected: string, cached: string): Promise<string> {
+  const { fetch } = await loadUndici();
+  const idleSeconds = ctx.shared.download.idleTimeoutMs / 1000;
+  let response: Awaited<ReturnType<Undici['fetch']>>;
+  try {
+    response = await fetch(url, { dispatcher: await dispatcherFor(ctx.shared), redirect: 'follow' });
+  } catch (error) {
+    throw new Transient(networkReason(error, idleSeconds));
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    const reason = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    if (response.status >= 500 || response.status === 408 || response.status === 429) throw new Transient(reason);
+    throw new DownloadError(artifact.name, shown, reason, response.status === 404 ? 'the mirror does not have this file: is the mirror complete, and the version right?' : undefined);
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  const temp = join(ctx.shared.cacheDir, `${TEMP_PREFIX}${expected}.${randomBytes(6).toString('hex')}`);
+  const hash = createHash('sha256');
+  let received = 0;
+  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  let closed = false;
+  try {
+    try {
+      if (response.body) {
+        for await (const chunk of response.body) {
+          const buffer = Buffer.from(chunk as Uint8Array);
+          hash.update(buffer);
+          received += buffer.length;
+          for (let offset = 0; offset < buffer.length; ) offset += (await handle.write(buffer, offset)).bytesWritten;
+        }
+      }
+    } catch (error) {
+      if (isFsError(error)) throw error;
+      const of = Number.isFinite(declared) ? ` of ${declared}` : '';
+      throw new Transient(`${networkReason(error, idleSeconds)} after ${received}${of} bytes`);
+    }
+    if (Number.isFinite(declared) && received !== declared) {
+      throw new Transient(`truncated: received ${received} of ${declared} bytes`);
+    }
+    await handle.sync();
+    await handle.close();
+    closed = true;
+    const actual = hash.digest('hex');
+    if (actual !== expected) throw new ChecksumError(artifact.name, expected, actual, shown);
+    await fs.chmod(temp, 0o644);
+    await fs.rename(temp, cached);
+    await fsyncDir(ctx.shared.cacheDir);
+    ctx.log.info(`${artifact.name}: ${received} bytes, sha256 verified`);
+    return cached;
+  } catch (error) {
+    if (!closed) await handle.close().catch(() => undefined);
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw diskFullError(error, temp);
+  }
+}
+
+/** A person-readable reason for a network failure of undici. */
+function networkReason(error: unknown, idleSeconds: number): string {
+  const cause = ((error as { cause?: unknown })?.cause ?? error) as { code?: string; message?: string };
+  switch (cause?.code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return `the server sent nothing for ${idleSeconds} s (idle timeout)`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connection timed out';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return 'connection closed by the server';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name not found';
+    default:
+      return cause?.message ?? String(error);
+  }
+}
+
+const isFsError = (error: unknown) => typeof (error as { syscall?: unknown })?.syscall === 'string' && ['write', 'open', 'fsync'].includes((error as { syscall: string }).syscall);
+
+/** The URL as shown in messages: credentials in it replaced. */
+function displayUrl(url: string, redact: (s: string) => string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = '***';
+      parsed.password = '';
+    }
+    return redact(parsed.toString());
+  } catch {
+    return redact(url);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fs.access(path).then(
+    () => true,
+    () => false,
+  );
+}

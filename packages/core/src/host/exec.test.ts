@@ -1,0 +1,101 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ExecError } from '@flexnode/sdk';
+import { expect } from 'chai';
+import { makeHost, makeTmp } from './support.test.helpers.js';
+
+describe('host/exec', () => {
+  it('runs an argument array (no shell), captures output, journals a mutating command', async () => {
+    const { real } = await makeHost();
+    const host = real.forStep('s', 'p');
+    const result = await host.exec.run('echo', ['a b', '$HOME', ';', 'x'], { describe: 'say hello' });
+    expect(result).to.deep.equal({ exitCode: 0, stdout: 'a b $HOME ; x\n', stderr: '' });
+    expect(host.changes.list()).to.deep.equal([{ kind: 'exec', command: 'echo', args: ['a b', '$HOME', ';', 'x'], describe: 'say hello' }]);
+    await host.exec.run('cat', [], { input: 'from stdin', mutates: false }).then((r) => expect(r.stdout).to.equal('from stdin'));
+    expect(host.changes.list()).to.have.length(1);
+    // exec changes cannot be undone: revert leaves them.
+    await host.changes.revert();
+    expect(host.changes.list()).to.have.length(1);
+  });
+
+  it('throws ExecError with the per-call secrets and the run redaction applied to stderr', async () => {
+    const { real } = await makeHost();
+    const host = real.forStep('arc.connect', 'p');
+    let thrown: unknown;
+    await host.exec
+      .run('sh', ['-c', 'echo "token=TOKEN-123 password=hunter2" >&2; exit 3'], { secrets: ['TOKEN-123'], mutates: false })
+      .catch((e) => (thrown = e));
+    expect(thrown).to.be.instanceOf(ExecError);
+    const message = (thrown as Error).message;
+    expect(message).to.contain('exited with code 3').and.contain('token=***').and.contain('[redacted]');
+    expect(message).not.to.contain('TOKEN-123');
+    expect(message).not.to.contain('hunter2');
+    expect((thrown as ExecError).stderr).not.to.contain('TOKEN-123');
+  });
+
+  it('allowFailure resolves with the exit code; a missing command is exit 127; a timeout throws', async () => {
+    const { real } = await makeHost();
+    const host = real.forStep('s', 'p');
+    expect((await host.exec.run('sh', ['-c', 'exit 4'], { allowFailure: true, mutates: false })).exitCode).to.equal(4);
+    expect((await host.exec.run('no-such-command-xyz', [], { allowFailure: true, mutates: false })).exitCode).to.equal(127);
+    let thrown: unknown;
+    await host.exec.run('sleep', ['5'], { timeoutMs: 200, mutates: false }).catch((e) => (thrown = e));
+    expect((thrown as Error).message).to.contain('timed out');
+    expect(await host.exec.which('sh')).to.match(/\/sh$/);
+    expect(await host.exec.which('no-such-command-xyz')).to.equal(undefined);
+  });
+
+  it('in a dry run a mutating command is planned, not run; a read-only one runs', async () => {
+    const { real, plan } = await makeHost({ dryRun: true });
+    const host = real.forStep('s', 'p');
+    const dir = await makeTmp('flexnode-exec-');
+    const marker = join(dir, 'ran');
+    expect(await host.exec.run('touch', [marker], { describe: 'mark' })).to.deep.equal({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await fs.access(marker).then(() => true, () => false)).to.equal(false);
+    expect(plan).to.deep.equal([{ step: 's', action: 'exec', target: `touch ${marker}`, detail: '(mark)' }]);
+    expect((await host.exec.run('echo', ['hi'], { mutates: false })).stdout).to.equal('hi\n');
+  });
+});
+
+describe('host/apt (dpkg-query and apt-get stubbed on PATH)', () => {
+  let savedPath: string | undefined;
+  let state: string;
+  beforeEach(async () => {
+    const bin = await makeTmp('flexnode-stubs-');
+    state = await makeTmp('flexnode-dpkg-');
+    await fs.writeFile(
+      join(bin, 'dpkg-query'),
+      `#!/bin/sh\npkg=$(eval echo \\$$#)\nif [ -e "${state}/$pkg" ]; then printf 'install ok installed'; else echo "no packages found matching $pkg" >&2; exit 1; fi\n`,
+      { mode: 0o755 },
+    );
+    await fs.writeFile(
+      join(bin, 'apt-get'),
+      `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> "${state}/.log"\nverb=$1; shift\nfor a in "$@"; do case "$a" in -*) ;; *) if [ "$verb" = install ]; then touch "${state}/$a"; else rm -f "${state}/$a"; fi;; esac; done\n`,
+      { mode: 0o755 },
+    );
+    savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+  });
+  afterEach(() => {
+    process.env.PATH = savedPath;
+  });
+
+  it('installs only what is missing, journals each as a package, and revert removes only those', async () => {
+    await fs.writeFile(join(state, 'iptables'), '');
+    const { real } = await makeHost();
+    const host = real.forStep('containerd.apt', 'p');
+    expect(await host.apt.isInstalled('iptables')).to.equal(true);
+    expect(await host.apt.isInstalled('containerd')).to.equal(false);
+    expect(await host.apt.install(['iptables', 'containerd', 'runc'])).to.equal(true);
+    expect(host.changes.list()).to.deep.equal([
+      { kind: 'package', name: 'containerd' },
+      { kind: 'package', name: 'runc' },
+    ]);
+    expect(await host.apt.install(['containerd', 'runc'])).to.equal(false);
+    const log = await fs.readFile(join(state, '.log'), 'utf8');
+    expect(log).to.equal('noninteractive install -y --no-install-recommends containerd runc\n');
+    await host.changes.revert();
+    expect(await fs.readdir(state)).to.have.members(['.log', 'iptables']);
+    expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('remove -y runc').and.contain('remove -y containerd').and.not.contain('remove -y iptables');
+  });
+});

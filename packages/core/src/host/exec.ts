@@ -1,0 +1,94 @@
+import { constants, promises as fs } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ExecError, type ExecOptions, type ExecResult, type HostExec } from '@flexnode/sdk';
+import type { StepContext } from './context.js';
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+type Execa = typeof import('execa');
+let execaModule: Promise<Execa> | undefined;
+/** execa is imported on first use: most CLI commands never run a child process, and start-up time matters. */
+const loadExeca = () => (execaModule ??= import('execa'));
+
+/** Replace the run's known secrets and the call's own secrets with `***`. */
+export function redactWith(redact: (s: string) => string, secrets: readonly string[] | undefined, text: string): string {
+  let out = redact(text);
+  for (const secret of secrets ?? []) if (secret) out = out.split(secret).join('***');
+  return out;
+}
+
+/**
+ * Run a command (argument array, never a shell) and capture its output; no journal, no plan. The Host's parts
+ * (systemd, apt, modules) use it and journal their own kind of change. Commands run on THIS host even when the
+ * root is a prefix directory: a sandbox root has no processes of its own (tests put stubs first on PATH).
+ * Non-zero exit → {@link ExecError} with redacted stderr, unless `allowFailure`; a timeout always throws.
+ */
+export async function runCommand(
+  ctx: StepContext,
+  command: string,
+  args: readonly string[],
+  options: Omit<ExecOptions, 'mutates' | 'describe'> = {},
+): Promise<ExecResult> {
+  const hide = (text: string) => redactWith(ctx.shared.redact, options.secrets, text);
+  const line = hide([command, ...args].join(' '));
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  ctx.log.debug(`exec ${line}`);
+  const { execa } = await loadExeca();
+  const result = await execa(command, [...args], {
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    env: options.env,
+    cwd: '/',
+    timeout,
+    reject: false,
+    encoding: 'utf8',
+    stripFinalNewline: false,
+  });
+  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
+  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+  if (result.timedOut) {
+    throw new ExecError(command, 124, hide(`timed out after ${Math.round(timeout / 1000)} s\n${stderr}`), `the command ${line} did not finish in time`);
+  }
+  const notFound = (result as { code?: string }).code === 'ENOENT';
+  const exitCode = notFound ? 127 : (result.exitCode ?? 128);
+  const errText = notFound ? `${command}: command not found` : stderr;
+  if (stdout || errText) ctx.log.debug(`exec ${command} → ${exitCode}`, { stdout: hide(stdout).slice(-4000), stderr: hide(errText).slice(-4000) });
+  if (exitCode !== 0 && !options.allowFailure) {
+    throw new ExecError(command, exitCode, hide(errText), notFound ? `install ${command} or put it on PATH` : undefined);
+  }
+  return { exitCode, stdout, stderr: errText };
+}
+
+/** The Host's exec: mutating commands are journaled (`exec`, not reversible) and only planned in a dry run. */
+export function createExec(ctx: StepContext): HostExec {
+  return {
+    async run(command, args, options = {}) {
+      const mutates = options.mutates !== false;
+      if (mutates) {
+        const hide = (text: string) => redactWith(ctx.shared.redact, options.secrets, text);
+        const shown = hide([command, ...args].join(' '));
+        if (ctx.dryRun) {
+          ctx.planned('exec', shown, options.describe ? `(${options.describe})` : undefined);
+          return { exitCode: 0, stdout: '', stderr: '' };
+        }
+        await ctx.journal({ kind: 'exec', command, args: args.map(hide), ...(options.describe ? { describe: options.describe } : {}) });
+      }
+      return runCommand(ctx, command, args, options);
+    },
+    which,
+  };
+}
+
+/** The absolute path of an executable on this process's PATH (commands run on this host, see runCommand). */
+export async function which(command: string): Promise<string | undefined> {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      await fs.access(candidate, constants.X_OK);
+      if ((await fs.stat(candidate)).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,3 @@
+export { discoverPlugins, SUPPORTED_API_VERSIONS } from './discover.js';
+export { resolvePlugins, type Resolution, type ResolvedStep, type SkippedStep, type CapabilityChoice } from './resolve.js';
+export type { LoadedPlugin, PluginKind, PluginProblem, PluginSource } from './types.js';

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { Tokens, capabilityToken, type FlexnodeConfig, type Host, type Logger, type StepInstance } from '@flexnode/sdk';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { ResolvedStep, Resolution } from '../plugins/index.js';
+
+/** The token a step's instance is registered under. */
+export const stepToken = (id: string) => Symbol.for(`flexnode.step.${id}`);
+
+export interface ContainerInput {
+  config: FlexnodeConfig;
+  logger: Logger;
+  resolution: Pick<Resolution, 'services'>;
+  /** Steps whose instances can be resolved (active ones, and orphans that still have code). */
+  steps: readonly ResolvedStep[];
+  /** The Host a given step sees (journaled under its id). */
+  hostFor: (stepId: string, plugin: string) => Host;
+}
+
+/**
+ * Register config, logger, the chosen providers' services and every step with tsyringe, through factories:
+ * plugins carry their own SDK copy, so decorator metadata would not survive the plugin boundary, but
+ * `Symbol.for` tokens do. Each step gets a child container whose Host is journaled under the step's id.
+ */
+export function buildContainer(input: ContainerInput): { resolveStep(id: string): StepInstance; container: DependencyContainer } {
+  const container = rootContainer.createChildContainer();
+  container.register(Tokens.Config, { useValue: input.config });
+  container.register(Tokens.Logger, { useValue: input.logger });
+  for (const { definition, plugin } of input.resolution.services) {
+    container.register(capabilityToken(definition.capability), {
+      useFactory: instanceCachingFactory((c) => {
+        // A service reads the machine through a Host of its own; it is not a step, so it journals nothing.
+        const scoped = c.createChildContainer();
+        scoped.register(Tokens.Host, { useValue: input.hostFor(`service.${definition.capability}`, plugin.name) });
+        return definition.create(...(definition.inject ?? []).map((t) => scoped.resolve(t)));
+      }),
+    });
+  }
+  for (const { definition, plugin } of input.steps) {
+    container.register(stepToken(definition.id), {
+      useFactory: instanceCachingFactory((c) => {
+        const scoped = c.createChildContainer();
+        scoped.register(Tokens.Host, { useValue: input.hostFor(definition.id, plugin.name) });
+        const deps = (definition.inject ?? []).map((token) => {
+          if (!scoped.isRegistered(token, true)) {
+            throw new Error(`step ${definition.id} (${plugin.name}) injects ${String(token.description)}, which nothing provides`);
+          }
+          return scoped.resolve(token);
+        });
+        return definition.create(...deps);
+      }),
+    });
+  }
+  return { resolveStep: (id) => container.resolve<StepInstance>(stepToken(id)), container };
+}

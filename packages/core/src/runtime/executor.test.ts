@@ -1,0 +1,131 @@
+import { defineStep, missing, ok, Tokens, type Host, type StepDefinition } from '@flexnode/sdk';
+import { MemoryHost } from '@flexnode/sdk/testing';
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nullLogger } from '../logging/index.js';
+import { Journal } from '../state/index.js';
+import { runBootstrap, runPlan, runStatus, type ExecutorInput } from './executor.js';
+import type { RunEvent } from './events.js';
+import { runUninstall } from './uninstall.js';
+
+/** A step that writes one file; `failOnce` makes its install throw after the write, the first time. */
+function fileStep(id: string, path: string, content: string, after: string[] = [], failures = { left: 0 }): StepDefinition {
+  return defineStep({
+    id,
+    title: `write ${path}`,
+    after,
+    inject: [Tokens.Host],
+    create: (host: Host) => ({
+      check: async () => ((await host.files.readText(path)) === content ? ok() : missing(`${path} is not written`)),
+      install: async () => {
+        await host.files.write(path, content);
+        if (failures.left > 0) {
+          failures.left--;
+          throw new Error(`simulated crash in ${id}`);
+        }
+      },
+      uninstall: () => host.changes.revert(),
+    }),
+  });
+}
+
+describe('executor', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'flexnode-exec-'))));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const input = (steps: StepDefinition[], host: MemoryHost, events: RunEvent[] = []): ExecutorInput => {
+    const instances = new Map(steps.map((s) => [s.id, s.create(host.forStep(s.id))]));
+    const dependencies = new Map(steps.map((s) => [s.id, [...(s.after ?? [])]]));
+    return {
+      steps: steps.map((s) => ({ id: s.id, title: s.title, plugin: 'test' })),
+      dependencies,
+      resolveStep: (id) => instances.get(id)!,
+      logger: nullLogger(),
+      redact: (t) => t,
+      listener: (e) => events.push(e),
+    };
+  };
+
+  const steps = (failures = { left: 0 }) => [
+    fileStep('t.one', '/etc/one', '1'),
+    fileStep('t.two', '/etc/two', '2', ['t.one'], failures),
+    fileStep('t.three', '/etc/three', '3', ['t.two']),
+  ];
+
+  it('installs in order, and a second bootstrap changes nothing', async () => {
+    const host = new MemoryHost();
+    const journal = await Journal.open(dir);
+    const first = await runBootstrap({ ...input(steps(), host), journal });
+    expect(first.ok).to.equal(true);
+    expect(first.results.map((r) => r.outcome)).to.deep.equal(['installed', 'installed', 'installed']);
+    expect(host.ops.filter((o) => o.op === 'write').map((o) => o.target)).to.deep.equal(['/etc/one', '/etc/two', '/etc/three']);
+    const opsAfterFirst = host.ops.length;
+    const second = await runBootstrap({ ...input(steps(), host), journal });
+    expect(second.results.map((r) => r.outcome)).to.deep.equal(['unchanged', 'unchanged', 'unchanged']);
+    expect(host.ops.length).to.equal(opsAfterFirst);
+    expect(journal.get('t.two')?.status).to.equal('installed');
+  });
+
+  it('stops at a failing step, and the next run resumes where it stopped', async () => {
+    const host = new MemoryHost();
+    const journal = await Journal.open(dir);
+    const failures = { left: 1 };
+    const first = await runBootstrap({ ...input(steps(failures), host), journal });
+    expect(first.ok).to.equal(false);
+    expect(first.results.map((r) => r.outcome)).to.deep.equal(['installed', 'failed', 'skipped']);
+    expect(first.results[1]!.error?.message).to.match(/simulated crash in t\.two/);
+    expect((await Journal.open(dir)).get('t.two')?.status).to.equal('failed');
+
+    const second = await runBootstrap({ ...input(steps(failures), host), journal: await Journal.open(dir) });
+    expect(second.ok).to.equal(true);
+    // t.two's file was written before the crash: the re-run finds it ok and only installs t.three.
+    expect(second.results.map((r) => r.outcome)).to.deep.equal(['unchanged', 'unchanged', 'installed']);
+  });
+
+  it('fails a step whose install does not make its check ok', async () => {
+    const liar = defineStep({ id: 't.liar', title: 'liar', create: () => ({ check: async () => missing('never there'), install: async () => {}, uninstall: async () => {} }) });
+    const report = await runBootstrap({ ...input([liar], new MemoryHost()), journal: await Journal.open(dir) });
+    expect(report.results[0]!.error?.message).to.match(/install finished but the check still fails \(missing: never there\)/);
+  });
+
+  it('plans without changing anything', async () => {
+    const host = new MemoryHost({ dryRun: true });
+    const report = await runPlan({ ...input(steps(), host), planned: [] });
+    expect(report.results.map((r) => r.outcome)).to.deep.equal(['planned', 'planned', 'planned']);
+    expect(host.files.size).to.equal(0);
+    expect(host.ops.map((o) => o.target)).to.include.members(['/etc/one', '/etc/two', '/etc/three']);
+  });
+
+  it('reports status read-only: unhealthy until installed', async () => {
+    const host = new MemoryHost();
+    const before = await runStatus(input(steps(), host));
+    expect(before.ok).to.equal(false);
+    expect(before.results.every((r) => r.outcome === 'unhealthy')).to.equal(true);
+    expect(host.ops).to.have.length(0);
+  });
+
+  it('uninstalls in reverse order and empties the journal', async () => {
+    const host = new MemoryHost();
+    const journal = await Journal.open(dir);
+    const exec = input(steps(), host);
+    await runBootstrap({ ...exec, journal });
+    // The MemoryHost journals changes itself; mirror them into the real journal the way the real Host does.
+    const events: RunEvent[] = [];
+    const result = await runUninstall({
+      journal,
+      instanceOf: (id) => exec.resolveStep(id),
+      hostFor: (id) => host.forStep(id),
+      titleOf: (id) => id,
+      logger: nullLogger(),
+      redact: (t) => t,
+      listener: (e) => events.push(e),
+    });
+    expect(result.ok).to.equal(true);
+    expect(result.results.map((r) => r.id)).to.deep.equal(['t.three', 't.two', 't.one']);
+    expect(host.files.size).to.equal(0);
+    expect(journal.entries()).to.have.length(0);
+  });
+});

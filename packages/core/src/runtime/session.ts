@@ -1,0 +1,187 @@
+import type { FlexnodeConfig, Host } from '@flexnode/sdk';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { orderSteps, type StepGraph } from '../graph/index.js';
+import { createRealHost } from '../host/index.js';
+import { createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
+import { discoverPlugins, resolvePlugins, type PluginSource, type Resolution, type ResolvedStep } from '../plugins/index.js';
+import { acquireLock, Journal, type Lock } from '../state/index.js';
+import { buildContainer } from './container.js';
+import type { PlannedChange, RunListener } from './events.js';
+import { runBootstrap, runPlan, runStatus, type ExecStep, type RunReport } from './executor.js';
+import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR, underRoot } from './paths.js';
+import { registerConfigSecrets } from './secrets.js';
+import { runUninstall } from './uninstall.js';
+
+export interface SessionOptions {
+  /** The command, shown in the lock file and logs. */
+  command: string;
+  config: LoadedConfig;
+  root: string;
+  sources: readonly PluginSource[];
+  listener?: RunListener;
+  signal?: AbortSignal;
+  concurrency?: number;
+}
+
+/** A graph node of a resolved step. */
+export interface GraphStep extends ExecStep {
+  provides?: readonly string[];
+  after?: readonly string[];
+  resolved: ResolvedStep;
+}
+
+/** Plugins and steps as they resolve for a config (what `flexnode steps` shows). */
+export interface StepsView {
+  resolution: Resolution;
+  graph: StepGraph<GraphStep>;
+}
+
+/** Load plugins, pick providers and order the steps. Without a config, `when` conditions are not evaluated. */
+export async function resolveSteps(sources: readonly PluginSource[], config?: FlexnodeConfig): Promise<StepsView> {
+  const { plugins, problems } = await discoverPlugins(sources);
+  const resolution = resolvePlugins(plugins, config);
+  resolution.problems.unshift(...problems);
+  const nodes: GraphStep[] = resolution.steps.map((r) => ({
+    id: r.definition.id,
+    title: r.definition.title,
+    plugin: r.plugin.name,
+    provides: r.definition.provides,
+    after: r.definition.after,
+    resolved: r,
+  }));
+  const inactive = new Set(resolution.skipped.flatMap((s) => [s.definition.id, ...(s.definition.provides ?? [])]));
+  return { resolution, graph: orderSteps(nodes, inactive) };
+}
+
+/**
+ * One run of flexnode against a machine: config, plugins, graph, Host, journal and lock wired together.
+ * Commands call one of the run methods and then `close()`.
+ */
+export class Session {
+  private lock?: Lock;
+  private disposers: (() => Promise<void>)[] = [];
+
+  private constructor(
+    readonly options: SessionOptions,
+    readonly view: StepsView,
+    readonly redactor: Redactor,
+  ) {}
+
+  static async open(options: SessionOptions): Promise<Session> {
+    const redactor = new Redactor();
+    registerConfigSecrets(redactor, options.config.config, options.root);
+    const view = await resolveSteps(options.sources, options.config.config);
+    return new Session(options, view, redactor);
+  }
+
+  get config(): FlexnodeConfig {
+    return this.options.config.config;
+  }
+
+  private logger(): RunLogger {
+    const logDir = underRoot(this.options.root, this.config.agent?.logDir ?? DEFAULT_LOG_DIR);
+    const logger = createFileLogger({ logDir, level: this.config.agent?.logLevel, redactor: this.redactor });
+    this.disposers.push(async () => logger.flush());
+    return logger.child({ command: this.options.command });
+  }
+
+  private async host(dryRun: boolean, journal: Journal | undefined, log: RunLogger, plan?: PlannedChange[]) {
+    const host = createRealHost({
+      root: this.options.root,
+      dryRun,
+      stateDir: STATE_DIR,
+      journal,
+      log,
+      redact: (text: string) => this.redactor.redact(text),
+      mirror: this.config.artifacts?.mirror,
+      proxy: this.config.proxy,
+      plan,
+    });
+    this.disposers.push(() => host.dispose());
+    return host;
+  }
+
+  private async exclusive(): Promise<{ journal: Journal; log: RunLogger }> {
+    const log = this.logger();
+    this.lock = await acquireLock(underRoot(this.options.root, LOCK_DIR), { command: this.options.command, log });
+    const journal = await Journal.open(underRoot(this.options.root, STATE_DIR));
+    return { journal, log };
+  }
+
+  private execInput(hostFor: (id: string, plugin: string) => Host, log: RunLogger) {
+    const steps = this.view.graph.order;
+    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor });
+    return {
+      steps,
+      dependencies: this.view.graph.dependencies,
+      resolveStep,
+      logger: log,
+      redact: (t: string) => this.redactor.redact(t),
+      listener: this.options.listener,
+      signal: this.options.signal,
+      concurrency: this.options.concurrency,
+    };
+  }
+
+  /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
+  async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
+    const { journal, log } = await this.exclusive();
+    const host = await this.host(false, journal, log);
+    const input = this.execInput((id, plugin) => host.forStep(id, plugin), log);
+    const active = new Set(this.view.graph.order.map((s) => s.id));
+    const orphans = new Set(journal.entries().map(([id]) => id).filter((id) => !active.has(id)));
+    let removed: RunReport['results'] = [];
+    if (orphans.size > 0) {
+      const cleanup = await this.uninstallWith(journal, log, host.forStep.bind(host), orphans);
+      removed = cleanup.results;
+      if (!cleanup.ok) return { ok: false, results: [], removed };
+    }
+    const report = await runBootstrap({ ...input, journal });
+    return { ...report, removed };
+  }
+
+  /** The dry run: every check, and the changes each needed install would make. */
+  async plan(): Promise<RunReport & { changes: PlannedChange[] }> {
+    const planned: PlannedChange[] = [];
+    const host = await this.host(true, undefined, nullLogger(), planned);
+    const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()), planned });
+    return { ...report, changes: planned };
+  }
+
+  /** Every check, read-only. */
+  async status(): Promise<RunReport> {
+    const host = await this.host(true, undefined, nullLogger(), []);
+    return runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+  }
+
+  /** Remove everything the journal says flexnode did, newest first. */
+  async unbootstrap(): Promise<{ ok: boolean; results: RunReport['results'] }> {
+    const { journal, log } = await this.exclusive();
+    const host = await this.host(false, journal, log);
+    return this.uninstallWith(journal, log, host.forStep.bind(host));
+  }
+
+  private async uninstallWith(journal: Journal, log: RunLogger, hostFor: (id: string, plugin: string) => Host, only?: ReadonlySet<string>) {
+    // Orphans may belong to providers that lost a capability: their code is still loaded, use it.
+    const known = [...this.view.graph.order.map((s) => s.resolved), ...this.view.resolution.skipped];
+    const byId = new Map(known.map((r) => [r.definition.id, r]));
+    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: known, hostFor });
+    return runUninstall({
+      journal,
+      only,
+      instanceOf: (id) => (byId.has(id) ? resolveStep(id) : undefined),
+      hostFor,
+      titleOf: (id) => byId.get(id)?.definition.title ?? id,
+      logger: log,
+      redact: (t) => this.redactor.redact(t),
+      listener: this.options.listener,
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const dispose of this.disposers.reverse()) await dispose().catch(() => undefined);
+    await this.lock?.release();
+  }
+}
+
+export { loadConfig };
