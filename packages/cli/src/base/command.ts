@@ -1,0 +1,45 @@
+import { Command } from '@oclif/core';
+import type { LoadedConfig, PluginSource } from '@flexnode/core';
+import { isFlexnodeError } from '@flexnode/sdk';
+import { commonFlags } from './flags.js';
+
+const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
+
+/** Shared behaviour of flexnode commands: common flags, --json, plugin sources, errors with exit codes. */
+export abstract class FlexnodeCommand extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = commonFlags;
+
+  /** oclif's plugins (bundled, user-installed, linked) as core's plugin sources. */
+  protected pluginSources(): PluginSource[] {
+    return this.config.getPluginsList().map((p) => ({
+      name: p.name,
+      version: p.version,
+      root: p.root,
+      kind: p.type === 'user' ? 'user' : p.type === 'link' ? 'linked' : 'bundled',
+    }));
+  }
+
+  /** Load the config named by --config (or the upstream default). */
+  protected async loadConfig(flags: { config?: string }, allowPlaceholders: boolean): Promise<LoadedConfig> {
+    const { loadConfig } = await import('@flexnode/core');
+    const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders });
+    for (const warning of loaded.warnings) this.warn(warning);
+    return loaded;
+  }
+
+  /** Print a FlexnodeError as a message and a hint (or JSON) and exit with its code. */
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (isFlexnodeError(error)) {
+      const issues = (error as { issues?: unknown }).issues;
+      if (this.jsonEnabled()) {
+        this.logJson({ ok: false, error: { code: error.code, message: error.message, hint: error.hint, issues } });
+      } else {
+        this.logToStderr(`Error: ${error.message}`);
+        if (error.hint) this.logToStderr(`Hint: ${error.hint}`);
+      }
+      this.exit(error.exitCode);
+    }
+    return super.catch(error);
+  }
+}

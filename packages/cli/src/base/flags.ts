@@ -1,0 +1,15 @@
+import { Flags } from '@oclif/core';
+
+/** Flags every flexnode command takes. */
+export const commonFlags = {
+  config: Flags.string({
+    char: 'c',
+    summary: 'Path of the config file [default: /etc/aks-flex-node/config.json].',
+    env: 'FLEXNODE_CONFIG',
+  }),
+  root: Flags.string({
+    summary: 'Prefix for every path flexnode touches (sandboxes and tests).',
+    default: '/',
+    env: 'FLEXNODE_ROOT',
+  }),
+};

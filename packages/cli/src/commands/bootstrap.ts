@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { SessionCommand } from '../base/run-command.js';
+
+/** Make this machine a node of the configured AKS cluster. */
+export default class Bootstrap extends SessionCommand {
+  static override summary = 'Make this machine a worker node of the configured AKS cluster.';
+  static override description =
+    'Runs every step in dependency order: check, install when not ok, check again. Safe to re-run: a converged node changes nothing, an interrupted run resumes. Every change is journaled in /var/lib/flexnode so that `flexnode unbootstrap` can restore the machine.';
+  static override examples = [
+    '<%= config.bin %> bootstrap --config /etc/aks-flex-node/config.json',
+    '<%= config.bin %> bootstrap --dry-run --config examples/config.json --root /tmp/sandbox',
+  ];
+  static override flags = {
+    'dry-run': Flags.boolean({ summary: 'Print the changes bootstrap would make, without making them (same as `plan`).' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Bootstrap);
+    if (flags['dry-run']) return this.runPlan(flags);
+    const report = await this.withSession(flags, 'bootstrap', false, (s) => s.bootstrap());
+    if (!this.jsonEnabled()) {
+      const installed = report.results.filter((r) => r.outcome === 'installed').length;
+      this.log(report.ok ? `\nbootstrap: done; ${installed} step(s) changed the machine.` : '\nbootstrap: FAILED; fix the error above and run it again (it resumes).');
+    }
+    if (!report.ok) {
+      if (this.jsonEnabled()) this.logJson(report);
+      this.exit(1);
+    }
+    return report;
+  }
+}

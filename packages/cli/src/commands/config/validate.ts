@@ -1,0 +1,22 @@
+import { FlexnodeCommand } from '../../base/command.js';
+
+/** Validate a config file against the published JSON Schema, without touching the machine. */
+export default class ConfigValidate extends FlexnodeCommand {
+  static override summary = 'Validate the config file: every problem with its field path, exit code 2 when invalid.';
+  static override description =
+    'Checks the file against the JSON Schema published as @flexnode/core/schema/config.schema.json. Placeholders left from the example config (your-..., <...>) are listed: they pass validation but a real bootstrap refuses them.';
+  static override examples = ['<%= config.bin %> config validate --config /etc/aks-flex-node/config.json'];
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(ConfigValidate);
+    const loaded = await this.loadConfig(flags, true);
+    const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: loaded.warnings };
+    if (this.jsonEnabled()) return data;
+    this.log(`${loaded.path}: valid`);
+    if (loaded.placeholders.length > 0) {
+      this.log(`${loaded.placeholders.length} field(s) still hold placeholders; replace them before \`flexnode bootstrap\`:`);
+      for (const p of loaded.placeholders) this.log(`  ${p}`);
+    }
+    return data;
+  }
+}
