@@ -1,0 +1,99 @@
+import { parse, stringify } from 'smol-toml';
+import {
+  defineStep,
+  drifted,
+  missing,
+  ok,
+  Tokens,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+} from '@flexnode/sdk';
+import { ensureDir } from './fs-helpers.js';
+import { CNI_DEFAULTS, Paths } from './paths.js';
+import { firstDifference } from './semantic.js';
+
+/** The sandbox (pause) image upstream's later releases configure; `containerd.pauseImage` overrides it. */
+export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/kubernetes/pause:3.9';
+
+/** The CRI plugin's id in a version 2 config (containerd 1.6 and 1.7; 2.x migrates it on load). */
+export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
+
+/** A containerd config as a plain object (the TOML document before rendering). */
+export type ContainerdConfigDocument = Record<string, unknown>;
+
+/**
+ * The semantic content of /etc/containerd/config.toml for this config: a `version = 2` document (read by
+ * containerd 1.6, 1.7 and 2.x) with the CRI plugin's sandbox image, the runc v2 runtime with the systemd
+ * cgroup driver (the kubelet runs with `--cgroup-driver=systemd`), the CNI directories, the registry hosts
+ * directory, the metrics listener when configured, and imports of /etc/containerd/conf.d/*.toml so local
+ * additions live in their own files instead of being reported as drift.
+ */
+export function containerdConfigDocument(config: FlexnodeConfig): ContainerdConfigDocument {
+  const cri: Record<string, unknown> = {
+    sandbox_image: config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE,
+    containerd: {
+      default_runtime_name: 'runc',
+      runtimes: {
+        runc: { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: true } },
+      },
+    },
+    cni: {
+      bin_dir: config.paths?.cni?.binDir ?? CNI_DEFAULTS.binDir,
+      conf_dir: config.paths?.cni?.confDir ?? CNI_DEFAULTS.confDir,
+    },
+    registry: { config_path: Paths.certsDir },
+  };
+  const doc: ContainerdConfigDocument = {
+    version: 2,
+    imports: [Paths.configDropIns],
+    plugins: { [CRI_PLUGIN]: cri },
+  };
+  if (config.containerd?.metricsAddress) doc['metrics'] = { address: config.containerd.metricsAddress };
+  return doc;
+}
+
+const HEADER = `# Written by flexnode (step containerd.config). Edits here are reported as drift and replaced:
+# put local additions in ${Paths.configDropIns}, which this file imports.
+`;
+
+/** Render a config document as TOML (smol-toml), with a header saying who owns the file. */
+export function renderContainerdConfig(doc: ContainerdConfigDocument): string {
+  return `${HEADER}\n${stringify(doc)}\n`;
+}
+
+/**
+ * `containerd.config`: /etc/containerd/config.toml. The check parses the file and compares its semantic
+ * content with the expected document, so formatting does not matter but any changed value does.
+ */
+export const containerdConfig = defineStep({
+  id: 'containerd.config',
+  title: 'containerd config (/etc/containerd/config.toml)',
+  // After the binaries (or the apt packages, whose postinst may ship a default config.toml).
+  after: ['containerd.binaries', 'containerd.packages'],
+  inject: [Tokens.Host, Tokens.Config],
+  create: (host: Host, config: FlexnodeConfig) => {
+    const expected = containerdConfigDocument(config);
+    const check = async (): Promise<CheckResult> => {
+      const text = await host.files.readText(Paths.config);
+      if (text === undefined) return missing(`${Paths.config} is absent`);
+      let actual: unknown;
+      try {
+        actual = parse(text);
+      } catch (error) {
+        return drifted(`${Paths.config} is not valid TOML: ${(error as Error).message.split('\n')[0]}`);
+      }
+      const diff = firstDifference(expected, actual);
+      return diff ? drifted(`${Paths.config}: ${diff}`) : ok();
+    };
+    return {
+      check,
+      install: async () => {
+        if ((await check()).status === 'ok') return;
+        await ensureDir(host, Paths.configDir);
+        await host.files.write(Paths.config, renderContainerdConfig(expected), { mode: 0o644 });
+      },
+      uninstall: () => host.changes.revert(),
+    };
+  },
+});

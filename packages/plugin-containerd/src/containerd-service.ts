@@ -1,0 +1,103 @@
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { containerdUnit } from './containerd-unit.js';
+import { ensureDir } from './fs-helpers.js';
+import { Paths, UNIT } from './paths.js';
+import { canonical, latestRecord, saveRecord } from './record.js';
+
+/**
+ * Custom journal record: the sha256 of the unit, config and containerd binary the running daemon was
+ * (re)started with. When one of them changes later, the daemon still runs the old one: the check reports
+ * drift and install restarts it.
+ */
+export const STARTED_RECORD = 'containerd-started';
+
+interface StartedWith {
+  unit: string | null;
+  config: string | null;
+  binary: string | null;
+}
+
+/**
+ * `containerd.service` (provides `container-runtime`): writes containerd.service, daemon-reload, enable, start.
+ *
+ * Check: unit file as expected, enabled, and, where a service manager runs, active, started with the current
+ * unit/config/binary, and answering on its socket (`ctr version`, run read-only). Without a service manager
+ * (sandbox roots, image builds) the check stops after "enabled" and says so in its detail.
+ */
+export const containerdService = defineStep({
+  id: 'containerd.service',
+  title: 'containerd systemd service',
+  provides: ['container-runtime'],
+  after: ['runc.binary', 'containerd.binaries', 'containerd.packages', 'containerd.config'],
+  inject: [Tokens.Host],
+  create: (host: Host) => {
+    const unitText = containerdUnit();
+
+    const fingerprint = async (): Promise<StartedWith> => ({
+      unit: (await host.files.sha256(Paths.unit)) ?? null,
+      config: (await host.files.sha256(Paths.config)) ?? null,
+      binary: (await host.files.sha256(`${Paths.binDir}/containerd`)) ?? null,
+    });
+
+    const check = async (): Promise<CheckResult> => {
+      const current = await host.files.readText(Paths.unit);
+      if (current === undefined) return missing(`${Paths.unit} is absent`);
+      if (current !== unitText) return drifted(`${Paths.unit} differs from the expected unit`);
+      if (!(await host.systemd.isEnabled(UNIT))) return drifted(`${UNIT} is not enabled`);
+      if (!(await host.systemd.available())) {
+        return ok(`${UNIT} written and enabled; no service manager is running, so active state and socket were not checked`);
+      }
+      if (!(await host.systemd.isActive(UNIT))) return drifted(`${UNIT} is not active`);
+      const started = latestRecord<StartedWith>(host, STARTED_RECORD);
+      if (!started || canonical(started) !== canonical(await fingerprint())) {
+        return drifted(`${UNIT} runs with an older unit, config or binary than the one installed: it needs a restart`);
+      }
+      const answer = await ctrVersion(host);
+      if (answer !== true) return drifted(`containerd does not answer on ${Paths.socket}: ${answer}`);
+      return ok(`${UNIT} active, answering on ${Paths.socket}`);
+    };
+
+    return {
+      check,
+      install: async () => {
+        if ((await check()).status === 'ok') return;
+        await ensureDir(host, Paths.unitDir);
+        await host.files.write(Paths.unit, unitText, { mode: 0o644 });
+        const managed = await host.systemd.available();
+        if (managed) await host.systemd.daemonReload();
+        await host.systemd.enable(UNIT);
+        if (!managed) {
+          host.log.warn(`no service manager is running: ${UNIT} is enabled and will start at the next boot`);
+          return;
+        }
+        const now = await fingerprint();
+        const started = latestRecord<StartedWith>(host, STARTED_RECORD);
+        if (!(await host.systemd.isActive(UNIT))) await host.systemd.start(UNIT);
+        // Running already (a package's postinst started it, or we did with an older config): pick up the new one.
+        else if (!started || canonical(started) !== canonical(now)) await host.systemd.restart(UNIT);
+        await saveRecord(host, STARTED_RECORD, now);
+      },
+      uninstall: async () => {
+        // Newest first: stop (if we started it), disable (if we enabled it), then remove or restore the unit.
+        await host.changes.revert();
+        await host.changes.forget(STARTED_RECORD);
+        if (await host.systemd.available()) await host.systemd.daemonReload();
+      },
+    };
+  },
+});
+
+/** true when `ctr version` reaches the daemon, else the reason. Read-only, so it runs in a dry run too. */
+async function ctrVersion(host: Host): Promise<true | string> {
+  try {
+    const result = await host.exec.run('ctr', ['--address', Paths.socket, 'version'], {
+      mutates: false,
+      allowFailure: true,
+      timeoutMs: 10_000,
+    });
+    if (result.exitCode === 0) return true;
+    return (result.stderr.trim().split('\n').pop() ?? '') || `ctr exited with code ${result.exitCode}`;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * `@flexnode/plugin-containerd`: runc and containerd for a flexnode node. The default export of
+ * `./plugin` is the plugin; this entry re-exports its steps and helpers for tests and third parties.
+ */
+export { default as plugin } from './plugin.js';
+export { runcBinary } from './runc-binary.js';
+export { containerdBinaries, CONTAINERD_BINARIES_RECORD } from './containerd-binaries.js';
+export { containerdPackages, APT_PACKAGES } from './containerd-packages.js';
+export {
+  containerdConfig,
+  containerdConfigDocument,
+  renderContainerdConfig,
+  DEFAULT_PAUSE_IMAGE,
+  CRI_PLUGIN,
+  type ContainerdConfigDocument,
+} from './containerd-config.js';
+export { containerdService, STARTED_RECORD } from './containerd-service.js';
+export { containerdUnit } from './containerd-unit.js';
+export { containerdArtifact, runcArtifact, containerdSpec, runcSpec } from './components.js';
+export { resolveArtifact, normalizeVersion, type ComponentSpec } from './artifact.js';
+export {
+  CONTAINERD_VERSIONS,
+  RUNC_VERSIONS,
+  DEFAULT_CONTAINERD_VERSION,
+  DEFAULT_RUNC_VERSION,
+  type VersionTable,
+  type ArchChecksums,
+} from './versions.js';
+export { Paths, UNIT } from './paths.js';
+export { usesApt, whenApt, whenRelease } from './source.js';
+export { firstDifference } from './semantic.js';

@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { API_VERSION } from '@flexnode/sdk';
+import { runStepCycle } from '@flexnode/sdk/testing';
+import plugin from './plugin.js';
+import { releaseFixture } from './fixtures.test.helpers.js';
+
+describe('@flexnode/plugin-containerd', () => {
+  it('declares its steps against the current SDK', () => {
+    expect(plugin.name).to.equal('@flexnode/plugin-containerd');
+    expect(plugin.apiVersion).to.equal(API_VERSION);
+    expect(plugin.steps.map((s) => s.id)).to.deep.equal([
+      'runc.binary',
+      'containerd.binaries',
+      'containerd.packages',
+      'containerd.config',
+      'containerd.service',
+    ]);
+    expect(plugin.steps.flatMap((s) => s.provides ?? [])).to.deep.equal(['container-runtime']);
+  });
+
+  it('runs every release step in order through a full cycle on one machine', async () => {
+    const { host, config } = releaseFixture();
+    host.seedFile('/usr/bin/runc', 'previous runc', 0o755);
+    const steps = plugin.steps.filter((s) => (s.when ? s.when(config) : true) === true);
+    expect(steps.map((s) => s.id)).to.not.include('containerd.packages');
+    const report = await runStepCycle(steps, { host, config });
+    expect(Object.values(report.initial).map((r) => r.status)).to.deep.equal(['drifted', 'missing', 'missing', 'missing']);
+    expect(Object.keys(report.installed.files)).to.include.members([
+      '/usr/bin/runc',
+      '/usr/bin/containerd',
+      '/etc/containerd/config.toml',
+      '/etc/systemd/system/containerd.service',
+    ]);
+  });
+});
