@@ -1,0 +1,113 @@
+// The Debian rootfs a machine boots: built once with debootstrap, cached as a tar, unpacked once into a base
+// dir that every machine overlays read-only. Atomic renames + a file lock make parallel test files safe.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheDir } from '../mirror/paths.js';
+import { run } from '../mirror/run.js';
+import { withFileLock } from './lock.js';
+
+export const SUITE = 'bookworm';
+/** node-in-a-box.md's list, plus curl so a machine can download from the host's mirror. */
+export const INCLUDE = ['systemd', 'systemd-sysv', 'dbus', 'procps', 'kmod', 'iproute2', 'iptables', 'ca-certificates', 'curl'];
+
+export interface RootfsOptions {
+  /** Default `<repo>/.cache/rootfs` (or $FLEXNODE_E2E_CACHE/rootfs). */
+  dir?: string;
+  /** Debian mirror for debootstrap; default $FLEXNODE_DEBIAN_MIRROR, else the one apt uses. */
+  mirror?: string;
+  log?: (msg: string) => void;
+}
+
+/** The cache key changes when the package list does, so a stale tar is never reused. */
+function key(): string {
+  return `${SUITE}-${createHash('sha256').update(INCLUDE.join(',')).digest('hex').slice(0, 8)}`;
+}
+
+export function rootfsPaths(opts: RootfsOptions = {}): { tar: string; base: string; lock: string } {
+  const dir = opts.dir ?? cacheDir('rootfs');
+  return { tar: join(dir, `${key()}.tar`), base: join(dir, `${key()}.base`), lock: join(dir, `${key()}.lock`) };
+}
+
+/** The Debian mirror this machine's apt uses for `suite` (deb822 .sources or one-line .list). */
+export async function debianMirror(suite = SUITE): Promise<string | undefined> {
+  if (process.env.FLEXNODE_DEBIAN_MIRROR) return process.env.FLEXNODE_DEBIAN_MIRROR;
+  const files = ['/etc/apt/sources.list'];
+  const d = '/etc/apt/sources.list.d';
+  if (existsSync(d)) for (const f of (await readdir(d)).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(d, f));
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const found = file.endsWith('.sources') ? fromDeb822(text, suite) : fromOneLine(text, suite);
+    if (found) return found.replace(/\/+$/, '');
+  }
+  return undefined;
+}
+
+function fromOneLine(text: string, suite: string): string | undefined {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+    if (line[0] === 'deb' && line[2] === suite && line[1]) return line[1];
+  }
+  return undefined;
+}
+
+function fromDeb822(text: string, suite: string): string | undefined {
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const field = (name: string) =>
+      new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(stanza.replace(/^#.*$/gm, ''))?.[1]?.trim().split(/\s+/) ?? [];
+    if (field('Enabled')[0] === 'no') continue;
+    if (field('Types').includes('deb') && field('Suites').includes(suite)) return field('URIs')[0];
+  }
+  return undefined;
+}
+
+/** Path of the cached rootfs tar, running debootstrap first if it is missing (about 40 s). */
+export async function ensureRootfsTar(opts: RootfsOptions = {}): Promise<string> {
+  const { tar, lock } = rootfsPaths(opts);
+  if (existsSync(tar)) return tar;
+  await mkdir(join(tar, '..'), { recursive: true });
+  return withFileLock(lock, async () => {
+    if (existsSync(tar)) return tar; // another process built it while we waited
+    const mirror = opts.mirror ?? (await debianMirror());
+    if (!mirror) throw new Error('no Debian mirror for debootstrap: none in /etc/apt/sources.list* and FLEXNODE_DEBIAN_MIRROR unset');
+    const tmp = `${tar}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const t0 = Date.now();
+    try {
+      await mkdir(`${tmp}.d`);
+      const args = ['debootstrap', '--variant=minbase', `--include=${INCLUDE.join(',')}`, SUITE, `${tmp}.d`, mirror];
+      await run(args, { timeoutMs: 900_000 });
+      // Keep the tar small and the machines quick: apt lists and .debs are not needed inside.
+      await rm(`${tmp}.d/var/cache/apt/archives`, { recursive: true, force: true });
+      await mkdir(`${tmp}.d/var/cache/apt/archives/partial`, { recursive: true });
+      await run(['tar', '--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', `${tmp}.d`, '-cf', tmp, '.']);
+      await rename(tmp, tar);
+      opts.log?.(`rootfs: debootstrap + tar took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return tar;
+    } finally {
+      await rm(`${tmp}.d`, { recursive: true, force: true });
+      await rm(tmp, { force: true });
+    }
+  });
+}
+
+/** The unpacked base dir machines overlay (never written to: every machine has its own upper dir). */
+export async function ensureBaseRootfs(opts: RootfsOptions = {}): Promise<string> {
+  const { base } = rootfsPaths(opts);
+  if (existsSync(join(base, 'usr'))) return base;
+  const tar = await ensureRootfsTar(opts);
+  const tmp = `${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(tmp);
+    await run(['tar', '--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', tmp, '-xpf', tar]);
+    try {
+      await rename(tmp, base);
+    } catch (e) {
+      // A parallel process renamed its copy first: use that one.
+      if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return base;
+}
