@@ -13,3 +13,10 @@ export const commonFlags = {
     env: 'FLEXNODE_ROOT',
   }),
 };
+
+/** Restricts a run to some steps (and what they depend on). */
+export const onlyFlag = Flags.string({
+  summary: 'Run only these steps, capabilities or plugins (comma-separated) and what they depend on.',
+  multiple: true,
+  delimiter: ',',
+});

@@ -14,7 +14,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
    * steps from starting; the step in progress finishes so the journal stays consistent.
    */
   protected async withSession<T>(
-    flags: { config?: string; root: string },
+    flags: { config?: string; root: string; only?: string[] },
     command: string,
     allowPlaceholders: boolean,
     fn: (session: Session) => Promise<T>,
@@ -32,6 +32,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
       sources: this.pluginSources(),
       listener: this.listener(),
       signal: abort.signal,
+      only: flags.only,
     });
     try {
       for (const p of session.view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}`);
@@ -47,7 +48,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
   }
 
   /** The dry run, shared by `plan` and `bootstrap --dry-run`. */
-  protected async runPlan(flags: { config?: string; root: string }): Promise<RunReport & { changes: PlannedChange[] }> {
+  protected async runPlan(flags: { config?: string; root: string; only?: string[] }): Promise<RunReport & { changes: PlannedChange[] }> {
     const report = await this.withSession(flags, 'plan', true, (s) => s.plan());
     if (!this.jsonEnabled()) {
       const toChange = report.results.filter((r) => r.outcome === 'planned').length;

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { onlyFlag } from '../base/flags.js';
 import { SessionCommand } from '../base/run-command.js';
 
 /** Make this machine a node of the configured AKS cluster. */
@@ -11,6 +12,7 @@ export default class Bootstrap extends SessionCommand {
     '<%= config.bin %> bootstrap --dry-run --config examples/config.json --root /tmp/sandbox',
   ];
   static override flags = {
+    only: onlyFlag,
     'dry-run': Flags.boolean({ summary: 'Print the changes bootstrap would make, without making them (same as `plan`).' }),
   };
 

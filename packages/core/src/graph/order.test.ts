@@ -43,3 +43,24 @@ describe('step graph', () => {
     expect(order[4999]!.id).to.equal('s.n4999');
   });
 });
+
+describe('step selection (--only)', () => {
+  const graph = orderSteps([
+    { id: 'containerd.binaries' },
+    { id: 'containerd.service', provides: ['container-runtime'], after: ['containerd.binaries'] },
+    { id: 'cni.plugins', plugin: '@flexnode/plugin-cni' } as GraphNode,
+    { id: 'kube.kubelet', after: ['container-runtime'] },
+  ]);
+
+  it('keeps the named steps and what they depend on, in order', async () => {
+    const { selectSteps } = await import('./select.js');
+    expect(ids(selectSteps(graph, ['kube.kubelet']).order)).to.deep.equal(['containerd.binaries', 'containerd.service', 'kube.kubelet']);
+    expect(ids(selectSteps(graph, ['container-runtime']).order)).to.deep.equal(['containerd.binaries', 'containerd.service']);
+    expect(ids(selectSteps(graph, ['@flexnode/plugin-cni']).order)).to.deep.equal(['cni.plugins']);
+  });
+
+  it('refuses an unknown name, listing the steps', async () => {
+    const { selectSteps } = await import('./select.js');
+    expect(() => selectSteps(graph, ['kubelet.nope'])).to.throw(/--only kubelet\.nope: no step.*containerd\.binaries/).with.property('exitCode', 2);
+  });
+});

@@ -1,6 +1,6 @@
 import type { FlexnodeConfig, Host } from '@flexnode/sdk';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
-import { orderSteps, type StepGraph } from '../graph/index.js';
+import { orderSteps, selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
 import { createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
 import { discoverPlugins, resolvePlugins, type PluginSource, type Resolution, type ResolvedStep } from '../plugins/index.js';
@@ -21,6 +21,8 @@ export interface SessionOptions {
   listener?: RunListener;
   signal?: AbortSignal;
   concurrency?: number;
+  /** Restrict bootstrap, plan and status to these steps (ids, capabilities or plugins) and their dependencies. */
+  only?: readonly string[];
 }
 
 /** A graph node of a resolved step. */
@@ -71,6 +73,7 @@ export class Session {
     const redactor = new Redactor();
     registerConfigSecrets(redactor, options.config.config, options.root);
     const view = await resolveSteps(options.sources, options.config.config);
+    if (options.only?.length) selectSteps(view.graph, options.only); // bad names fail before anything is touched
     return new Session(options, view, redactor);
   }
 
@@ -108,12 +111,17 @@ export class Session {
     return { journal, log };
   }
 
+  /** The steps this run covers: all of them, or the `only` selection with its dependencies. */
+  private get graph(): StepGraph<GraphStep> {
+    return this.options.only?.length ? selectSteps(this.view.graph, this.options.only) : this.view.graph;
+  }
+
   private execInput(hostFor: (id: string, plugin: string) => Host, log: RunLogger) {
-    const steps = this.view.graph.order;
+    const { order: steps, dependencies } = this.graph;
     const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor });
     return {
       steps,
-      dependencies: this.view.graph.dependencies,
+      dependencies,
       resolveStep,
       logger: log,
       redact: (t: string) => this.redactor.redact(t),
