@@ -19,6 +19,10 @@ export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/kubernetes/pause:3.9';
 /** The CRI plugin's id in a version 2 config (containerd 1.6 and 1.7; 2.x migrates it on load). */
 export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
 
+/** The opt plugin, which creates a directory for installed binaries/libraries at start. */
+export const OPT_PLUGIN = 'io.containerd.internal.v1.opt';
+export const OPT_PATH = '/var/lib/containerd/opt';
+
 /** A containerd config as a plain object (the TOML document before rendering). */
 export type ContainerdConfigDocument = Record<string, unknown>;
 
@@ -47,7 +51,11 @@ export function containerdConfigDocument(config: FlexnodeConfig): ContainerdConf
   const doc: ContainerdConfigDocument = {
     version: 2,
     imports: [Paths.configDropIns],
-    plugins: { [CRI_PLUGIN]: cri },
+    plugins: {
+      [CRI_PLUGIN]: cri,
+      // containerd's default (/opt/containerd) would leave a directory outside its state dir behind; keep it in.
+      [OPT_PLUGIN]: { path: OPT_PATH },
+    },
   };
   if (config.containerd?.metricsAddress) doc['metrics'] = { address: config.containerd.metricsAddress };
   return doc;

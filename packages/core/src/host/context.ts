@@ -1,5 +1,6 @@
 import type { Arch, Change, Logger, LogFields } from '@flexnode/sdk';
 import type { Journal } from '../state/journal.js';
+import type { HashCache } from './hash-cache.js';
 import type { PlannedChange } from './plan.js';
 import type { RootPaths } from './root-path.js';
 
@@ -33,6 +34,8 @@ export interface SharedContext {
   readonly staging: Set<string>;
   /** Downloads in flight by sha256: concurrent fetches of one artifact share one transfer. */
   readonly inflight: Map<string, Promise<string>>;
+  /** File hashes remembered by stat identity. */
+  readonly hashes: HashCache;
 }
 
 /** The shared context seen from one step: its journal entries, its plan lines, its log. */

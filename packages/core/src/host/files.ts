@@ -93,7 +93,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       return stat && fileInfo(stat);
     },
     async sha256(path) {
-      return sha256File(resolve(path).host);
+      return ctx.shared.hashes.sha256(resolve(path).host);
     },
     async list(path) {
       const names = await fs.readdir(resolve(path).host).catch(ignoreMissing);

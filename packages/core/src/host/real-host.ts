@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch, Host, Logger } from '@flexnode/sdk';
 import type { Journal } from '../state/journal.js';
@@ -8,6 +8,7 @@ import { StepContext, type DownloadSettings, type SharedContext } from './contex
 import { closeDownloads, createDownloads } from './downloads.js';
 import { createExec } from './exec.js';
 import { createFiles } from './files.js';
+import { HashCache } from './hash-cache.js';
 import { createModules } from './modules.js';
 import type { PlannedChange } from './plan.js';
 import { RootPaths } from './root-path.js';
@@ -69,6 +70,7 @@ export function createRealHost(options: RealHostOptions): RealHost {
     download: { idleTimeoutMs: 30_000, retries: 3, backoffMs: 1_000, ...options.download },
     staging: new Set(),
     inflight: new Map(),
+    hashes: new HashCache(join(stateDir, 'hash-cache.json'), !options.dryRun),
   };
   return {
     plan,
@@ -90,6 +92,8 @@ export function createRealHost(options: RealHostOptions): RealHost {
       };
     },
     async dispose() {
+      // The state dir may be gone (a completed unbootstrap); the cache is then worthless anyway.
+      if (existsSync(stateDir)) await shared.hashes.save().catch((error: Error) => options.log.debug('hash cache not saved', { error: error.message }));
       for (const dir of shared.staging) await fs.rm(dir, { recursive: true, force: true });
       shared.staging.clear();
       await closeDownloads(shared);

@@ -1,4 +1,5 @@
 import type { FlexnodeConfig, Host } from '@flexnode/sdk';
+import { rm, rmdir } from 'node:fs/promises';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { orderSteps, selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
@@ -61,6 +62,7 @@ export async function resolveSteps(sources: readonly PluginSource[], config?: Fl
  */
 export class Session {
   private lock?: Lock;
+  private removeState = false;
   private disposers: (() => Promise<void>)[] = [];
 
   private constructor(
@@ -166,7 +168,10 @@ export class Session {
   async unbootstrap(): Promise<{ ok: boolean; results: RunReport['results'] }> {
     const { journal, log } = await this.exclusive();
     const host = await this.host(false, journal, log);
-    return this.uninstallWith(journal, log, host.forStep.bind(host));
+    const result = await this.uninstallWith(journal, log, host.forStep.bind(host));
+    // Nothing left to undo: flexnode's own state goes too, so the machine is as it was (logs aside).
+    this.removeState = result.ok && journal.entries().length === 0;
+    return result;
   }
 
   private async uninstallWith(journal: Journal, log: RunLogger, hostFor: (id: string, plugin: string) => Host, only?: ReadonlySet<string>) {
@@ -188,7 +193,10 @@ export class Session {
 
   async close(): Promise<void> {
     for (const dispose of this.disposers.reverse()) await dispose().catch(() => undefined);
+    if (this.removeState) await rm(underRoot(this.options.root, STATE_DIR), { recursive: true, force: true });
     await this.lock?.release();
+    // The lock's directory is ours too (on a real node it lives on tmpfs anyway).
+    if (this.lock) await rmdir(underRoot(this.options.root, LOCK_DIR)).catch(() => undefined);
   }
 }
 
