@@ -4,6 +4,5 @@
  */
 export * from './config/index.js';
 export * from './plugins/index.js';
-export * from './graph/index.js';
 export * from './runtime/index.js';
 export * from './logging/index.js';

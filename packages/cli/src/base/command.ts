@@ -22,7 +22,7 @@ export abstract class FlexnodeCommand extends Command {
 
   /** Load the config named by --config (or the upstream default). */
   protected async loadConfig(flags: { config?: string }, allowPlaceholders: boolean): Promise<LoadedConfig> {
-    const { loadConfig } = await import('@flexnode/core');
+    const { loadConfig } = await import('@flexnode/core/config');
     const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders });
     for (const warning of loaded.warnings) this.warn(warning);
     return loaded;

@@ -9,7 +9,7 @@ export default class Steps extends FlexnodeCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Steps);
-    const { resolveSteps } = await import('@flexnode/core');
+    const { resolveSteps } = await import('@flexnode/core/plugins');
     let config: FlexnodeConfig | undefined;
     if (flags.config || (await exists('/etc/aks-flex-node/config.json'))) config = (await this.loadConfig(flags, true)).config;
     const { resolution, graph } = await resolveSteps(this.pluginSources(), config);

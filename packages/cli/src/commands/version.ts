@@ -6,7 +6,7 @@ export default class Version extends FlexnodeCommand {
 
   async run(): Promise<unknown> {
     await this.parse(Version);
-    const { discoverPlugins } = await import('@flexnode/core');
+    const { discoverPlugins } = await import('@flexnode/core/plugins');
     const sources = this.pluginSources();
     const { plugins, problems } = await discoverPlugins(sources);
     const flexnode = new Set(plugins.map((p) => p.name));

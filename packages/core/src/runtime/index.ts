@@ -1,4 +1,4 @@
-export { Session, resolveSteps, type SessionOptions, type StepsView, type GraphStep } from './session.js';
+export { Session, type SessionOptions } from './session.js';
 export { runBootstrap, runPlan, runStatus, type ExecStep, type ExecJournal, type ExecutorInput, type RunReport } from './executor.js';
 export { runUninstall, type UninstallInput, type UninstallJournal } from './uninstall.js';
 export { runInOrder } from './scheduler.js';

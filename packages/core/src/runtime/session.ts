@@ -1,10 +1,10 @@
 import type { FlexnodeConfig, Host } from '@flexnode/sdk';
 import { rm, rmdir } from 'node:fs/promises';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
-import { orderSteps, selectSteps, type StepGraph } from '../graph/index.js';
+import { selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
 import { createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
-import { discoverPlugins, resolvePlugins, type PluginSource, type Resolution, type ResolvedStep } from '../plugins/index.js';
+import { resolveSteps, type GraphStep, type PluginSource, type StepsView } from '../plugins/index.js';
 import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
@@ -24,36 +24,22 @@ export interface SessionOptions {
   concurrency?: number;
   /** Restrict bootstrap, plan and status to these steps (ids, capabilities or plugins) and their dependencies. */
   only?: readonly string[];
+  /** Log here instead of a file logger of the session's own (the agent keeps one logger across config reloads). */
+  logger?: RunLogger;
+  /** Redact with this one (config secrets are added to it); lets a long-lived caller share it with its logger. */
+  redactor?: Redactor;
 }
 
-/** A graph node of a resolved step. */
-export interface GraphStep extends ExecStep {
-  provides?: readonly string[];
-  after?: readonly string[];
-  resolved: ResolvedStep;
-}
-
-/** Plugins and steps as they resolve for a config (what `flexnode steps` shows). */
-export interface StepsView {
-  resolution: Resolution;
-  graph: StepGraph<GraphStep>;
-}
-
-/** Load plugins, pick providers and order the steps. Without a config, `when` conditions are not evaluated. */
-export async function resolveSteps(sources: readonly PluginSource[], config?: FlexnodeConfig): Promise<StepsView> {
-  const { plugins, problems } = await discoverPlugins(sources);
-  const resolution = resolvePlugins(plugins, config);
-  resolution.problems.unshift(...problems);
-  const nodes: GraphStep[] = resolution.steps.map((r) => ({
-    id: r.definition.id,
-    title: r.definition.title,
-    plugin: r.plugin.name,
-    provides: r.definition.provides,
-    after: r.definition.after,
-    resolved: r,
-  }));
-  const inactive = new Set(resolution.skipped.flatMap((s) => [s.definition.id, ...(s.definition.provides ?? [])]));
-  return { resolution, graph: orderSteps(nodes, inactive) };
+/** What one cycle of a long-lived caller (the agent) can do while it holds the lock; see {@link Session.cycle}. */
+export interface SessionCycle {
+  /** The journal as it is on disk now. */
+  readonly journal: Journal;
+  /** Converge every step (the first bootstrap, resumable). */
+  bootstrap(): Promise<RunReport & { removed: RunReport['results'] }>;
+  /** Every check, read-only (a dry-run Host that reads the journal). */
+  check(): Promise<RunReport>;
+  /** Re-run check and install of these steps and check their dependents (installing those that no longer pass). */
+  heal(stepIds: readonly string[]): Promise<RunReport>;
 }
 
 /**
@@ -72,7 +58,7 @@ export class Session {
   ) {}
 
   static async open(options: SessionOptions): Promise<Session> {
-    const redactor = new Redactor();
+    const redactor = options.redactor ?? new Redactor();
     registerConfigSecrets(redactor, options.config.config, options.root);
     const view = await resolveSteps(options.sources, options.config.config);
     if (options.only?.length) selectSteps(view.graph, options.only); // bad names fail before anything is touched
@@ -84,6 +70,7 @@ export class Session {
   }
 
   private logger(): RunLogger {
+    if (this.options.logger) return this.options.logger.child({ command: this.options.command });
     const logDir = underRoot(this.options.root, this.config.agent?.logDir ?? DEFAULT_LOG_DIR);
     const logger = createFileLogger({ logDir, level: this.config.agent?.logLevel, redactor: this.redactor });
     this.disposers.push(async () => logger.flush());
@@ -136,6 +123,10 @@ export class Session {
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
   async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
     const { journal, log } = await this.exclusive();
+    return this.bootstrapWith(journal, log);
+  }
+
+  private async bootstrapWith(journal: Journal, log: RunLogger): Promise<RunReport & { removed: RunReport['results'] }> {
     const host = await this.host(false, journal, log);
     const input = this.execInput((id, plugin) => host.forStep(id, plugin), log);
     const active = new Set(this.view.graph.order.map((s) => s.id));
@@ -158,10 +149,47 @@ export class Session {
     return { ...report, changes: planned };
   }
 
-  /** Every check, read-only. */
+  /** Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). */
   async status(): Promise<RunReport> {
-    const host = await this.host(true, undefined, nullLogger(), []);
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    const host = await this.host(true, journal, nullLogger(), []);
     return runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+  }
+
+  /**
+   * One cycle of a long-lived caller (the agent, which keeps this session and its resolved plugins across
+   * cycles): take the lock, read the journal fresh from disk (a run by hand may have changed it between
+   * cycles), run `fn`, then release the lock, the Hosts and the per-cycle containers, so that nothing is kept
+   * from one cycle to the next. Throws LOCKED when another run holds the lock.
+   */
+  async cycle<T>(fn: (run: SessionCycle) => Promise<T>): Promise<T> {
+    const outer = this.disposers;
+    this.disposers = [];
+    try {
+      const { journal, log } = await this.exclusive();
+      return await fn({
+        journal,
+        bootstrap: () => this.bootstrapWith(journal, log),
+        check: async () => {
+          const host = await this.host(true, journal, nullLogger(), []);
+          return runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+        },
+        heal: async (stepIds) => {
+          const host = await this.host(false, journal, log);
+          const input = this.execInput((id, plugin) => host.forStep(id, plugin), log);
+          const wanted = withDependents(stepIds, input.steps, input.dependencies);
+          const steps = input.steps.filter((s) => wanted.has(s.id));
+          const dependencies = new Map(steps.map((s) => [s.id, (input.dependencies.get(s.id) ?? []).filter((d) => wanted.has(d))]));
+          return runBootstrap({ ...input, steps, dependencies, journal });
+        },
+      });
+    } finally {
+      const mine = this.disposers;
+      this.disposers = outer;
+      for (const dispose of mine.reverse()) await dispose().catch(() => undefined);
+      await this.lock?.release();
+      this.lock = undefined;
+    }
   }
 
   /** Remove everything the journal says flexnode did, newest first. */
@@ -198,6 +226,14 @@ export class Session {
     // The lock's directory is ours too (on a real node it lives on tmpfs anyway).
     if (this.lock) await rmdir(underRoot(this.options.root, LOCK_DIR)).catch(() => undefined);
   }
+}
+
+/** The given steps and every step that depends on them, directly or not. */
+function withDependents(ids: readonly string[], steps: readonly { id: string }[], dependencies: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const wanted = new Set(ids);
+  // Steps come in dependency order, so one pass sees every dependency before its dependents.
+  for (const { id } of steps) if ((dependencies.get(id) ?? []).some((d) => wanted.has(d))) wanted.add(id);
+  return wanted;
 }
 
 export { loadConfig };

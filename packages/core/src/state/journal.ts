@@ -68,6 +68,22 @@ export class Journal {
     return new Journal(stateDir, data);
   }
 
+  /**
+   * The journal as it is on disk, read-only (no directory created, no temp file swept): for readers that do not
+   * hold the lock, such as `flexnode status`, while a run may be writing. Undefined when there is none.
+   */
+  static async read(stateDir: string): Promise<Journal | undefined> {
+    const path = join(stateDir, 'journal.json');
+    let text: string;
+    try {
+      text = await fs.readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return new Journal(stateDir, parse(path, text));
+  }
+
   get(stepId: string): StepRecord | undefined {
     return this.data.steps[stepId];
   }
