@@ -1,10 +1,20 @@
 import { API_VERSION, definePlugin } from '@flexnode/sdk';
+import { kubeBinaries } from './binaries/step.js';
+import { kubeClusterCredentials } from './cluster/credentials-step.js';
+import { kubeKubelet } from './kubelet/step.js';
 import { kubeKernelModules } from './os/kernel-modules.js';
+import { kubePackages } from './os/packages.js';
+import { kubeSwap } from './os/swap.js';
 import { kubeSysctl } from './os/sysctl.js';
+import { kubePreflight } from './preflight/step.js';
 
-/** @flexnode/plugin-kube: what the kubelet needs of the OS, then the kubelet itself. */
+/**
+ * @flexnode/plugin-kube: preflight, what the kubelet needs of the OS, the Kubernetes binaries, the cluster
+ * credentials and the kubelet itself. Loads only the SDK and Node built-ins: the Azure SDK and the YAML library
+ * are imported when a step first needs them (CLI start-up time is measured).
+ */
 export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
-  steps: [kubeKernelModules, kubeSysctl],
+  steps: [kubePreflight, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeKubelet],
 });

@@ -74,6 +74,8 @@ export interface KubernetesConfig {
   version?: string;
   /** Upstream's download URL template with `%s` placeholders (version, arch, binary). */
   urlTemplate?: string;
+  /** sha256 per binary (`kubelet`, `kubectl`, `kubeadm`) for a version not in plugin-kube's table. */
+  sha256?: Partial<Record<'kubelet' | 'kubectl' | 'kubeadm', string | Partial<Record<Arch, string>>>>;
 }
 
 /** A pinned component: version and, when it differs from the plugin's table, the sha256 per architecture. */

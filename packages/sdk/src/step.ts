@@ -43,6 +43,11 @@ export interface StepDefinition<Deps extends unknown[] = any[]> {
   readonly provides?: readonly string[];
   /** Step ids or capabilities that must be installed first (and uninstalled after this step). */
   readonly after?: readonly string[];
+  /**
+   * A preflight step runs before every step that is not one: its check gates the run (machine requirements,
+   * permissions), so a failing preflight stops a bootstrap before anything is changed.
+   */
+  readonly preflight?: boolean;
   /** Tokens resolved and passed to `create`, in order (`Tokens.Host`, `Tokens.Config`, capability tokens). */
   readonly inject?: readonly symbol[];
   /**

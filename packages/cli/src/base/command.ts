@@ -29,7 +29,9 @@ export abstract class FlexnodeCommand extends Command {
   }
 
   /** Print a FlexnodeError as a message and a hint (or JSON) and exit with its code. */
-  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // this.exit(): the command already printed its result (a --json report); only the exit code remains.
+    if (error.oclif?.exit !== undefined && error.message.startsWith('EEXIT')) throw error;
     if (isFlexnodeError(error)) {
       const issues = (error as { issues?: unknown }).issues;
       if (this.jsonEnabled()) {

@@ -23,12 +23,14 @@ export async function resolveSteps(sources: readonly PluginSource[], config?: Fl
   const { plugins, problems } = await discoverPlugins(sources);
   const resolution = resolvePlugins(plugins, config);
   resolution.problems.unshift(...problems);
+  // Preflight steps gate the run: every other step comes after all of them.
+  const preflight = resolution.steps.filter((r) => r.definition.preflight).map((r) => r.definition.id);
   const nodes: GraphStep[] = resolution.steps.map((r) => ({
     id: r.definition.id,
     title: r.definition.title,
     plugin: r.plugin.name,
     provides: r.definition.provides,
-    after: r.definition.after,
+    after: r.definition.preflight ? r.definition.after : [...preflight, ...(r.definition.after ?? [])],
     resolved: r,
   }));
   const inactive = new Set(resolution.skipped.flatMap((s) => [s.definition.id, ...(s.definition.provides ?? [])]));

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Tokens, capabilityToken, type FlexnodeConfig, type Host, type Logger, type StepInstance } from '@flexnode/sdk';
+import { FlexnodeError, Tokens, capabilityToken, isFlexnodeError, type FlexnodeConfig, type Host, type Logger, type StepInstance } from '@flexnode/sdk';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ResolvedStep, Resolution } from '../plugins/index.js';
 
@@ -31,7 +31,8 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
         // A service reads the machine through a Host of its own; it is not a step, so it journals nothing.
         const scoped = c.createChildContainer();
         scoped.register(Tokens.Host, { useValue: input.hostFor(`service.${definition.capability}`, plugin.name) });
-        return definition.create(...(definition.inject ?? []).map((t) => scoped.resolve(t)));
+        const deps = (definition.inject ?? []).map((t) => scoped.resolve(t));
+        return created(`service "${definition.capability}"`, plugin.name, () => definition.create(...deps));
       }),
     });
   }
@@ -46,9 +47,32 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
           }
           return scoped.resolve(token);
         });
-        return definition.create(...deps);
+        return created(`step ${definition.id}`, plugin.name, () => {
+          const instance = definition.create(...deps) as Partial<StepInstance> | undefined;
+          for (const op of ['check', 'install', 'uninstall'] as const) {
+            if (typeof instance?.[op] !== 'function') throw new TypeError(`its create() returned no ${op}() function`);
+          }
+          return instance as StepInstance;
+        });
       }),
     });
   }
   return { resolveStep: (id) => container.resolve<StepInstance>(stepToken(id)), container };
+}
+
+/**
+ * Run a plugin's factory. Plugin code is not trusted to work: a factory that throws fails only what it builds
+ * (the executor reports that step as failed and carries on with the steps that do not depend on it), with the
+ * plugin's name in the message. A FlexnodeError the factory threw on purpose keeps its code.
+ */
+function created<T>(what: string, plugin: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FlexnodeError(isFlexnodeError(error) ? error.code : 'PLUGIN_CREATE_FAILED', `${what} of plugin ${plugin} could not be created: ${reason}`, {
+      hint: `the plugin ${plugin} is broken or misconfigured: fix its settings, update it, or remove it (flexnode plugins uninstall ${plugin})`,
+      cause: error,
+    });
+  }
 }

@@ -12,6 +12,7 @@ const render = () => `# Written by flexnode (plugin-kube): modules containerd an
 export const kubeKernelModules = defineStep({
   id: 'kube.kernel-modules',
   title: 'Kernel modules overlay and br_netfilter',
+  after: ['kube.preflight'],
   inject: [Tokens.Host],
   create: (host: Host) => ({
     async check() {

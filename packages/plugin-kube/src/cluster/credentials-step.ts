@@ -1,0 +1,73 @@
+import {
+  capabilityToken,
+  defineStep,
+  drifted,
+  missing,
+  ok,
+  Tokens,
+  type AzureContext,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type NodeIdentity,
+  type StepDefinition,
+} from '@flexnode/sdk';
+import { kubePaths } from '../paths.js';
+import { kubeSettings } from '../settings.js';
+import { ensureDir } from '../util.js';
+import { assertAzureRbac, defaultClusterReader, type ClusterReader } from './cluster.js';
+import { renderKubeconfig } from './kubeconfig.js';
+
+/**
+ * `kube.cluster-credentials` (provides `cluster-credentials`): reads the target cluster with the operator's
+ * credential (managedClusters.get, listClusterUserCredentials), refuses a cluster whose RBAC cannot authorise the
+ * node identity, and writes the cluster CA (0644, the kubelet's clientCAFile) and the kubelet's kubeconfig (0600):
+ * server and CA only, the user being the node's managed identity through an exec credential plugin. Never an
+ * admin credential. Uninstall removes both (journal).
+ */
+export function createCredentialsStep(readCluster: ClusterReader = defaultClusterReader): StepDefinition {
+  return defineStep({
+    id: 'kube.cluster-credentials',
+    title: 'Cluster CA and the kubelet kubeconfig (node identity)',
+    provides: ['cluster-credentials'],
+    after: ['kube.preflight'],
+    inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential'), capabilityToken('arc-identity')],
+    create: (host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, identity: NodeIdentity) => {
+      const paths = kubePaths(config);
+      const expected = async () => {
+        const facts = await readCluster(azure, config);
+        assertAzureRbac(facts, kubeSettings(config).requireAzureRbac, (m) => host.log.warn(m));
+        return { facts, ca: facts.caPem.endsWith('\n') ? facts.caPem : `${facts.caPem}\n`, kubeconfig: await renderKubeconfig(facts.name, facts.server, facts.caPem, identity) };
+      };
+      const fileState = async (path: string, content: string, mode: number): Promise<CheckResult | undefined> => {
+        const current = await host.files.readText(path);
+        if (current === undefined) return missing(`${path} is absent`);
+        if (current !== content) return drifted(`${path} differs from the cluster's current ${path === paths.caCert ? 'CA' : 'server, CA or node identity'}`);
+        const actual = ((await host.files.stat(path))?.mode ?? 0) & 0o777;
+        if (actual !== mode) return drifted(`${path} has mode ${actual.toString(8)}, expected ${mode.toString(8)}`);
+        return undefined;
+      };
+      const check = async (): Promise<CheckResult> => {
+        const want = await expected();
+        return (
+          (await fileState(paths.caCert, want.ca, 0o644)) ??
+          (await fileState(paths.kubeconfig, want.kubeconfig, 0o600)) ??
+          ok(`${want.facts.server} (${want.facts.name})`)
+        );
+      };
+      return {
+        check,
+        async install() {
+          const want = await expected();
+          await ensureDir(host, paths.certsDir);
+          await host.files.write(paths.caCert, want.ca, { mode: 0o644 });
+          await ensureDir(host, paths.kubeletDir, 0o750);
+          await host.files.write(paths.kubeconfig, want.kubeconfig, { mode: 0o600 });
+        },
+        uninstall: () => host.changes.revert(),
+      };
+    },
+  });
+}
+
+export const kubeClusterCredentials = createCredentialsStep();

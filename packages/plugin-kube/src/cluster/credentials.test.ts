@@ -1,0 +1,118 @@
+import { AzureError, ConfigError } from '@flexnode/sdk';
+import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { azureServices, CA_PEM, FACTS, fakeAzure, fakeReader } from '../fixtures.test.helpers.js';
+import { cachedReader, parseClusterId, readClusterFromArm, serverAndCa, type ClusterReader } from './cluster.js';
+import { createCredentialsStep } from './credentials-step.js';
+
+const AKS_KUBECONFIG = `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: ${Buffer.from(CA_PEM).toString('base64')}
+    server: https://test-cluster-abc.hcp.westus.azmk8s.io:443
+  name: test-cluster
+contexts:
+- context:
+    cluster: test-cluster
+    user: clusterUser_test-rg_test-cluster
+  name: test-cluster
+current-context: test-cluster
+kind: Config
+users:
+- name: clusterUser_test-rg_test-cluster
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --login, devicecode]
+`;
+
+describe('kube.cluster-credentials', () => {
+  it('writes the CA (0644) and a kubeconfig (0600) with only server, CA and the node identity exec user', async () => {
+    const report = await runStepCycle(createCredentialsStep(fakeReader()), { config: testConfig(), services: azureServices() });
+    expect(report.installed.files['/etc/kubernetes/certs/ca.crt']).to.deep.include({ mode: 0o644 });
+    expect(report.installed.files['/var/lib/kubelet/kubeconfig']).to.deep.include({ mode: 0o600 });
+    expect(report.installed.dirs).to.include.members(['/etc/kubernetes', '/etc/kubernetes/certs', '/var/lib/kubelet']);
+    expect(report.pristine.files).to.deep.equal({});
+  });
+
+  it('the kubeconfig: exec credential for the AKS server app, the cluster CA, no AKS user, no token', async () => {
+    const host = new MemoryHost();
+    const step = createCredentialsStep(fakeReader()).create(host.forStep('kube.cluster-credentials'), testConfig(), ...[...azureServices().values()]);
+    await step.install();
+    const text = host.files.get('/var/lib/kubelet/kubeconfig')!.content.toString();
+    const kc = parse(text);
+    expect(kc.clusters).to.deep.equal([{ name: 'test-cluster', cluster: { server: FACTS.server, 'certificate-authority-data': Buffer.from(CA_PEM).toString('base64') } }]);
+    expect(kc.users).to.have.length(1);
+    expect(kc.users[0].user.exec).to.deep.equal({
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: '/usr/local/bin/flexnode',
+      args: ['token', '--resource', '6dae42f8-4368-4678-94ff-3960e28e3630'],
+      env: [{ name: 'FLEXNODE_CONFIG', value: '/etc/aks-flex-node/config.json' }],
+      interactiveMode: 'Never',
+      provideClusterInfo: false,
+    });
+    expect(kc['current-context']).to.equal('test-cluster');
+    expect(text).to.not.match(/kubelogin|token:|client-key|password/);
+    expect(host.files.get('/etc/kubernetes/certs/ca.crt')!.content.toString()).to.equal(CA_PEM);
+  });
+
+  it('a rotated CA or a moved server is drift', async () => {
+    const host = new MemoryHost();
+    const services = [...azureServices().values()];
+    await createCredentialsStep(fakeReader()).create(host.forStep('kube.cluster-credentials'), testConfig(), ...services).install();
+    const moved = createCredentialsStep(fakeReader({ server: 'https://elsewhere:443' })).create(host.forStep('kube.cluster-credentials'), testConfig(), ...services);
+    expect(await moved.check()).to.deep.include({ status: 'drifted' });
+  });
+
+  it('refuses a cluster without Azure RBAC or without AAD, with the command that fixes it; warns when told not to require it', async () => {
+    const host = new MemoryHost();
+    const services = [...azureServices().values()];
+    const noRbac = createCredentialsStep(fakeReader({ azureRbac: false })).create(host.forStep('x'), testConfig(), ...services);
+    const err = await noRbac.check().catch((e: AzureError) => e);
+    expect(err).to.be.instanceOf(AzureError);
+    expect((err as AzureError).message).to.match(/does not have Azure RBAC enabled/);
+    expect((err as AzureError).hint).to.match(/--enable-azure-rbac/);
+    const noAad = createCredentialsStep(fakeReader({ aad: false, azureRbac: false })).create(host.forStep('x'), testConfig(), ...services);
+    expect(((await noAad.check().catch((e: Error) => e)) as Error).message).to.match(/no Microsoft Entra ID \(AAD\) integration/);
+    const relaxed = testConfig({ pluginConfig: { '@flexnode/plugin-kube': { requireAzureRbac: false } } });
+    const ok = createCredentialsStep(fakeReader({ azureRbac: false })).create(host.forStep('y'), relaxed, ...services);
+    expect((await ok.check()).status).to.equal('missing');
+    expect(host.logLines.some((l) => l.level === 'warn' && /Azure RBAC/.test(l.message))).to.equal(true);
+  });
+
+  it('server and CA are all that is taken from the AKS kubeconfig', async () => {
+    expect(await serverAndCa(AKS_KUBECONFIG, 'test-cluster')).to.deep.equal({ server: FACTS.server, caPem: CA_PEM });
+    await serverAndCa(AKS_KUBECONFIG.replace('https://', 'http://'), 'c').then(() => expect.fail(), (e: Error) => expect(e.message).to.match(/no https server URL/));
+  });
+
+  it('placeholders, malformed ids and a missing credential fail clearly before any Azure call', async () => {
+    const placeholder = testConfig({ azure: { ...testConfig().azure, targetCluster: { resourceId: '/subscriptions/<subscription-id>/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c' } } });
+    const e1 = await readClusterFromArm(fakeAzure, placeholder).catch((e: ConfigError) => e);
+    expect(e1).to.be.instanceOf(ConfigError);
+    expect((e1 as ConfigError).message).to.match(/azure\.targetCluster\.resourceId is still a placeholder/);
+    expect(() => parseClusterId(testConfig({ azure: { ...testConfig().azure, targetCluster: { resourceId: 'my-cluster' } } }))).to.throw(/is not an AKS cluster resource id/);
+    const e2 = await readClusterFromArm(undefined, testConfig()).catch((e: AzureError) => e);
+    expect(e2).to.be.instanceOf(AzureError);
+    expect((e2 as AzureError).message).to.match(/no Azure credential is available/);
+    expect((e2 as AzureError).hint).to.match(/az login|servicePrincipal/);
+    expect(parseClusterId(testConfig())).to.deep.include({ subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'test-rg', name: 'test-cluster' });
+  });
+
+  it('the cluster is read once per run for all steps; a failed read is not remembered', async () => {
+    let calls = 0;
+    let fail = true;
+    const inner: ClusterReader = async () => {
+      calls++;
+      if (fail) throw new Error('boom');
+      return FACTS;
+    };
+    const reader = cachedReader(inner);
+    await reader(fakeAzure, testConfig()).catch(() => undefined);
+    fail = false;
+    await reader(fakeAzure, testConfig());
+    await reader(fakeAzure, testConfig());
+    expect(calls).to.equal(2);
+  });
+});

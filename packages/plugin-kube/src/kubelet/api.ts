@@ -1,0 +1,83 @@
+import { isIP } from 'node:net';
+
+/** The answer of a Kubernetes API call. */
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** The read-only Node lookup and the Node delete the kubelet step makes (plain HTTPS, no client library). */
+export interface NodeApi {
+  getNode(name: string): Promise<ApiAnswer>;
+  deleteNode(name: string): Promise<ApiAnswer>;
+}
+
+export interface NodeApiOptions {
+  /** The API server URL (from the kubeconfig). */
+  server: string;
+  /** PEM of the cluster CA: the only CA trusted for this connection. */
+  caPem: string;
+  /** A bearer token (the node identity's, for the AKS server application). */
+  token: () => Promise<string>;
+  timeoutMs?: number;
+}
+
+/** A NodeApi over node:https, trusting exactly the cluster CA. */
+export function httpsNodeApi(options: NodeApiOptions): NodeApi {
+  const base = new URL(options.server);
+  const call = async (method: string, path: string): Promise<ApiAnswer> => {
+    const token = await options.token();
+    const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
+    const host = base.hostname.replace(/^\[|\]$/g, '');
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          method,
+          host,
+          port: base.port || 443,
+          path: `${base.pathname.replace(/\/$/, '')}${path}`,
+          ca: options.caPem,
+          servername: isIP(host) ? undefined : host,
+          agent: false,
+          timeout: options.timeoutMs ?? 10_000,
+          headers: { accept: 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'flexnode' },
+        },
+        (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (data += d));
+          res.on('end', () => {
+            let body: Record<string, unknown> = {};
+            try {
+              body = data ? (JSON.parse(data) as Record<string, unknown>) : {};
+            } catch {
+              body = { message: data.slice(0, 500) };
+            }
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${base.host} within ${(options.timeoutMs ?? 10_000) / 1000} s`)));
+      req.on('error', reject);
+      req.end();
+    });
+  };
+  return {
+    getNode: (name) => call('GET', `/api/v1/nodes/${encodeURIComponent(name)}`),
+    deleteNode: (name) => call('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`),
+  };
+}
+
+/** Network errors mean "the cluster is not reachable from here", not "the node is broken". */
+export function isUnreachable(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET'].includes(code ?? '') ||
+    /no answer from/.test((error as Error).message ?? '');
+}
+
+/** The Ready condition of a Node object, if reported. */
+export function readyCondition(node: Record<string, unknown>): { status: string; reason?: string; message?: string } | undefined {
+  const conditions = ((node.status as { conditions?: unknown[] } | undefined)?.conditions ?? []) as { type?: string; status?: string; reason?: string; message?: string }[];
+  const c = conditions.find((x) => x.type === 'Ready');
+  return c ? { status: String(c.status), reason: c.reason, message: c.message } : undefined;
+}

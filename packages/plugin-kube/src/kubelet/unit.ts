@@ -1,0 +1,70 @@
+import type { FlexnodeConfig } from '@flexnode/sdk';
+import type { KubePaths } from '../paths.js';
+
+/** kubelet.service: the binary only; the drop-in gives it its flags (the layout kubeadm's packages use). */
+export function kubeletUnit(paths: KubePaths): string {
+  return `# Written by flexnode (step kube.kubelet). Flags: ${paths.dropIn}.
+[Unit]
+Description=kubelet: the Kubernetes node agent (flexnode)
+Documentation=https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
+Wants=network-online.target
+After=network-online.target containerd.service
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=${paths.binDir}/kubelet
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** `%` is a specifier in unit files; `\\` and `"` need escaping inside a quoted word. */
+const unitWord = (s: string) => {
+  const escaped = s.replace(/%/g, '%%');
+  return /[\s"'\\;]/.test(escaped) ? `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : escaped;
+};
+
+/**
+ * The kubelet's command line. Every flag is one the real kubelet has and the stand-in accepts: the rest of the
+ * settings live in the KubeletConfiguration file (the flags for them are deprecated).
+ */
+export function kubeletArgs(paths: KubePaths, nodeName: string, labels: Record<string, string>, nodeIP?: string): string[] {
+  return [
+    `--config=${paths.kubeletConfig}`,
+    `--kubeconfig=${paths.kubeconfig}`,
+    `--hostname-override=${nodeName}`,
+    `--node-labels=${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+    ...(nodeIP ? [`--node-ip=${nodeIP}`] : []),
+    '--v=2',
+  ];
+}
+
+/** Proxy variables for the kubelet (and the exec credential plugin it runs) from the config's `proxy`. */
+export function proxyEnvironment(config: FlexnodeConfig): Record<string, string> {
+  const p = config.proxy ?? {};
+  return {
+    ...(p.http ? { HTTP_PROXY: p.http, http_proxy: p.http } : {}),
+    ...(p.https ? { HTTPS_PROXY: p.https, https_proxy: p.https } : {}),
+    ...(p.noProxy ? { NO_PROXY: p.noProxy, no_proxy: p.noProxy } : {}),
+  };
+}
+
+/** 10-flexnode.conf: ExecStart with the flags, and the proxy environment. */
+export function kubeletDropIn(paths: KubePaths, args: readonly string[], env: Record<string, string>): string {
+  const envLines = Object.entries(env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}\n`).join('');
+  return `# Written by flexnode (step kube.kubelet).
+[Service]
+${envLines}ExecStart=
+ExecStart=${paths.binDir}/kubelet ${args.map(unitWord).join(' ')}
+`;
+}
+
+/** The argv of the drop-in's ExecStart (for tests that run the kubelet stand-in directly). */
+export function execStartOf(dropIn: string): string[] {
+  const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
+  if (!line) return [];
+  return line.slice('ExecStart='.length).split(' ').map((w) => w.replace(/^"(.*)"$/, '$1').replace(/%%/g, '%'));
+}

@@ -1,0 +1,46 @@
+import type { FlexnodeConfig } from '@flexnode/sdk';
+
+/** The systemd unit of the kubelet. */
+export const KUBELET_UNIT = 'kubelet.service';
+
+/** Where the kubelet side of a node lives; `paths.kubernetes.*` (upstream's overrides) move the directories. */
+export interface KubePaths {
+  configDir: string;
+  certsDir: string;
+  kubeletDir: string;
+  volumePluginDir: string;
+  /** The cluster CA (the kubelet's --client-ca-file / authentication.x509.clientCAFile). */
+  caCert: string;
+  /** The kubelet's kubeconfig: server, CA and the exec credential user. 0600. */
+  kubeconfig: string;
+  /** The KubeletConfiguration. */
+  kubeletConfig: string;
+  binDir: string;
+  unitDir: string;
+  unit: string;
+  dropInDir: string;
+  dropIn: string;
+}
+
+export function kubePaths(config: FlexnodeConfig): KubePaths {
+  const k = config.paths?.kubernetes ?? {};
+  const configDir = k.configDir ?? '/etc/kubernetes';
+  const certsDir = k.certsDir ?? `${configDir}/certs`;
+  const kubeletDir = k.kubeletDir ?? '/var/lib/kubelet';
+  const unitDir = '/etc/systemd/system';
+  const dropInDir = `${unitDir}/${KUBELET_UNIT}.d`;
+  return {
+    configDir,
+    certsDir,
+    kubeletDir,
+    volumePluginDir: k.volumePluginDir ?? `${configDir}/volumeplugins`,
+    caCert: `${certsDir}/ca.crt`,
+    kubeconfig: `${kubeletDir}/kubeconfig`,
+    kubeletConfig: `${kubeletDir}/config.yaml`,
+    binDir: '/usr/local/bin',
+    unitDir,
+    unit: `${unitDir}/${KUBELET_UNIT}`,
+    dropInDir,
+    dropIn: `${dropInDir}/10-flexnode.conf`,
+  };
+}

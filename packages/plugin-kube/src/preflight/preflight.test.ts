@@ -1,0 +1,224 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { isFlexnodeError } from '@flexnode/sdk';
+import { expect } from 'chai';
+import { runPreflight, type PreflightReadings } from './checks.js';
+import { preflightTargets } from './endpoints.js';
+import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
+import { hostView, machineReadings } from './readings.js';
+import { createPreflightStep } from './step.js';
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+
+/** A machine that passes everything (2 cores/24 GB like these test machines); override one reading per test. */
+function readings(over: Partial<PreflightReadings> = {}): PreflightReadings {
+  return {
+    osRelease: async () => 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nID=ubuntu\nVERSION_ID="22.04"\n',
+    machine: async () => 'x86_64',
+    memTotalBytes: async () => 24 * 1024 ** 3,
+    diskFreeBytes: async () => 200e9,
+    cgroupVersion: async () => 'v2',
+    portBusy: async () => undefined,
+    ourKubeletRunning: async () => false,
+    now: () => NOW,
+    probe: async () => ({ ok: true, status: 400, date: new Date(NOW - 5_000).toUTCString(), via: '' }),
+    ...over,
+  };
+}
+
+const targets = preflightTargets(testConfig());
+const byName = async (r: PreflightReadings, skip: string[] = []) => {
+  const report = await runPreflight(r, targets, skip);
+  return { report, c: Object.fromEntries(report.checks.map((x) => [x.name, x])) };
+};
+
+describe('preflight checks (injected readings)', () => {
+  it('pass on a good machine', async () => {
+    const { report } = await byName(readings());
+    expect(report.ok).to.equal(true);
+    expect(report.checks.map((c) => `${c.name}:${c.status}`)).to.deep.equal([
+      'os:pass', 'arch:pass', 'memory:pass', 'disk:pass', 'cgroup:pass', 'port-10250:pass', 'clock:pass', 'azure-endpoint:pass', 'artifact-endpoint:pass',
+    ]);
+    expect(targets.azureEndpoint).to.equal('https://management.azure.com/');
+    expect(targets.artifactEndpoint).to.equal('https://dl.k8s.io/');
+  });
+
+  it('fail each with a reading below the bar, and say what to do', async () => {
+    const { report, c } = await byName(readings({
+      machine: async () => 's390x',
+      memTotalBytes: async () => 1.5 * 1024 ** 3,
+      diskFreeBytes: async () => 12e9,
+      portBusy: async () => 'something already listens on port 10250',
+      now: () => Date.parse('2020-01-01T00:00:00Z'),
+      probe: async () => ({ ok: false, error: 'connect ECONNREFUSED', via: ' via proxy http://proxy:3128' }),
+    }));
+    expect(report.ok).to.equal(false);
+    for (const name of ['arch', 'memory', 'disk', 'port-10250', 'clock', 'azure-endpoint', 'artifact-endpoint']) {
+      expect(c[name]!.status, name).to.equal('fail');
+      expect(c[name]!.fix, name).to.be.a('string').and.not.empty;
+    }
+    expect(c.memory!.detail).to.match(/1\.5 GiB of RAM, less than 2 GB/);
+    expect(c.disk!.detail).to.match(/12\.0 GB free on \/var\/lib, less than 25 GB/);
+    expect(c['azure-endpoint']!.detail).to.match(/via proxy http:\/\/proxy:3128: connect ECONNREFUSED/);
+  });
+
+  it('warn where the machine may still work: untested OS, cgroup v1, unreadable values, a small clock skew', async () => {
+    const { report, c } = await byName(readings({
+      osRelease: async () => 'ID=fedora\nVERSION_ID=40\nPRETTY_NAME="Fedora Linux 40"\n',
+      cgroupVersion: async () => 'v1',
+      memTotalBytes: async () => undefined,
+      probe: async () => ({ ok: true, status: 400, date: new Date(NOW - 120_000).toUTCString(), via: '' }),
+    }));
+    expect(report.ok).to.equal(true);
+    expect([c.os!.status, c.cgroup!.status, c.memory!.status, c.clock!.status]).to.deep.equal(['warn', 'warn', 'warn', 'warn']);
+    expect(c.clock!.detail).to.equal('120 s ahead of Azure');
+  });
+
+  it('clock: more than 5 minutes off Azure fails; no answer from Azure is no comparison', async () => {
+    expect((await byName(readings({ probe: async () => ({ ok: true, status: 400, date: new Date(NOW + 600_000).toUTCString(), via: '' }) }))).c.clock!.status).to.equal('fail');
+    const { c } = await byName(readings({ probe: async () => ({ ok: false, error: 'timeout', via: '' }) }));
+    expect(c.clock).to.deep.include({ status: 'pass' });
+    expect(c.clock!.detail).to.match(/not compared with Azure/);
+  });
+
+  it('port 10250 held by the kubelet flexnode installed passes (status after bootstrap stays healthy)', async () => {
+    const { c } = await byName(readings({ portBusy: async () => 'something already listens on port 10250', ourKubeletRunning: async () => true }));
+    expect(c['port-10250']).to.deep.include({ status: 'pass', detail: 'held by the kubelet flexnode installed' });
+  });
+
+  it('skips checks by name, and reports names that are no check', async () => {
+    const { report, c } = await byName(readings({ memTotalBytes: async () => 1024 ** 3 }), ['memory', 'disk', 'memroy']);
+    expect(report.ok).to.equal(true);
+    expect(c.memory!.status).to.equal('skip');
+    expect(c.disk!.status).to.equal('skip');
+    expect(report.unknownSkips).to.deep.equal(['memroy']);
+    const all = await runPreflight(readings({ machine: async () => 'mips' }), targets, ['all']);
+    expect(all.checks.every((x) => x.status === 'skip')).to.equal(true);
+  });
+
+  it('a reading that throws is a warning, not a crash', async () => {
+    const { c } = await byName(readings({ diskFreeBytes: async () => { throw new Error('EIO'); } }));
+    expect(c.disk).to.deep.include({ status: 'warn' });
+    expect(c.disk!.detail).to.match(/EIO/);
+  });
+
+  it('targets follow the config: sovereign clouds, endpoint overrides, the mirror', () => {
+    expect(preflightTargets(testConfig({ azure: { ...testConfig().azure, cloud: 'AzureChinaCloud' } })).azureEndpoint).to.equal('https://management.chinacloudapi.cn/');
+    const t = preflightTargets(testConfig({ azure: { ...testConfig().azure, endpoints: { resourceManager: 'https://127.0.0.1:8443' } }, artifacts: { mirror: 'http://mirror.local/base/' } }));
+    expect(t).to.deep.equal({ azureEndpoint: 'https://127.0.0.1:8443/', artifactEndpoint: 'http://mirror.local/base/', mirror: true });
+  });
+});
+
+describe('kube.preflight step', () => {
+  it('passes: check ok, nothing installed, nothing changed (runStepCycle)', async () => {
+    const step = createPreflightStep(() => readings());
+    const report = await runStepCycle(step, { config: testConfig() });
+    expect(report.initial['kube.preflight']).to.deep.include({ status: 'ok' });
+    expect(report.installOps).to.deep.equal([]);
+  });
+
+  it('fails: check lists every failure, install throws them all with the skip hint, and changes nothing', async () => {
+    const step = createPreflightStep(() => readings({ memTotalBytes: async () => 1024 ** 3, diskFreeBytes: async () => 1e9 }));
+    const host = new MemoryHost();
+    const inst = step.create(host.forStep('kube.preflight'), testConfig());
+    const check = await inst.check();
+    expect(check.status).to.equal('missing');
+    expect(check.status !== 'ok' && check.reason).to.match(/memory: .*; disk: /);
+    let error: unknown;
+    await inst.install().catch((e: unknown) => (error = e));
+    expect(isFlexnodeError(error)).to.equal(true);
+    const e = error as Error & { code: string; hint?: string };
+    expect(e.code).to.equal('PREFLIGHT_FAILED');
+    expect(e.message).to.match(/2 preflight check\(s\) failed:\n {2}- memory: .*\n {4}fix: .*\n {2}- disk: /);
+    expect(e.hint).to.match(/skipPreflight.*"memory"/);
+    expect(host.ops).to.deep.equal([]);
+  });
+
+  it('skipPreflight from the config lets a small machine through', async () => {
+    const step = createPreflightStep(() => readings({ memTotalBytes: async () => 1024 ** 3 }));
+    const config = testConfig({ pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['memory'] } } });
+    const report = await runStepCycle(step, { config });
+    expect(report.initial['kube.preflight']).to.deep.include({ status: 'ok' });
+    expect((report.initial['kube.preflight'] as { detail: string }).detail).to.match(/skipped: memory/);
+  });
+
+  it('the default readings go through the Host: os-release, meminfo, cgroup v2, our kubelet', async () => {
+    const host = new MemoryHost();
+    host.seedFile('/etc/os-release', 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
+    host.seedFile('/proc/meminfo', 'MemTotal:        1048576 kB\nMemFree: 1 kB\n');
+    host.seedFile('/sys/fs/cgroup/cgroup.controllers', 'cpu memory pids\n');
+    const r = machineReadings(hostView(host.forStep('kube.preflight'), '/etc/systemd/system/kubelet.service.d/10-flexnode.conf'), {});
+    expect(await r.memTotalBytes()).to.equal(1024 ** 3);
+    expect(await r.cgroupVersion()).to.equal('v2');
+    expect(await r.ourKubeletRunning()).to.equal(false);
+    const { c } = await byName({ ...r, probe: readings().probe, portBusy: async () => undefined });
+    expect(c.os).to.deep.include({ status: 'pass', detail: 'Debian GNU/Linux 12 (bookworm)' });
+    expect(c.memory!.status).to.equal('fail');
+  });
+});
+
+describe('preflight network probes', () => {
+  let target: http.Server;
+  let proxy: http.Server;
+  const proxied: string[] = [];
+  let targetUrl = '';
+  let proxyUrl = '';
+
+  before(async () => {
+    target = http.createServer((_req, res) => res.writeHead(404, { date: new Date(NOW).toUTCString() }).end());
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
+    // A forward proxy: plain http in absolute form; CONNECT refused (403) to prove it is asked.
+    proxy = http.createServer((req, res) => {
+      proxied.push(`${req.method} ${req.url}`);
+      http.get(req.url!, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+    });
+    proxy.on('connect', (req, socket) => {
+      proxied.push(`CONNECT ${req.url}`);
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    target.close();
+    proxy.close();
+  });
+
+  it('any HTTP answer is reachable, with the Date header; a closed port is not', async () => {
+    const r = await probeUrl(targetUrl, {});
+    expect(r).to.deep.include({ ok: true, status: 404, via: '' });
+    expect(r.ok && Date.parse(r.date!)).to.equal(NOW);
+    const closed = await probeUrl('http://127.0.0.1:1/', {});
+    expect(closed.ok).to.equal(false);
+    expect(!closed.ok && closed.error).to.match(/ECONNREFUSED/);
+  });
+
+  it('goes through the proxy (http: absolute form; https: CONNECT) unless NO_PROXY exempts the host', async () => {
+    proxied.length = 0;
+    const viaProxy = await probeUrl(targetUrl, { http: proxyUrl });
+    expect(viaProxy).to.deep.include({ ok: true, status: 404, via: ` via proxy ${proxyUrl}` });
+    const refused = await probeUrl('https://management.example.test/', { https: proxyUrl });
+    expect(refused.ok).to.equal(false);
+    expect(!refused.ok && refused.error).to.match(/proxy refused CONNECT management\.example\.test:443 with HTTP 403/);
+    expect(proxied).to.deep.equal([`GET ${targetUrl}`, 'CONNECT management.example.test:443']);
+    proxied.length = 0;
+    expect(await probeUrl(targetUrl, { http: proxyUrl, noProxy: 'localhost,127.0.0.1' })).to.deep.include({ ok: true, via: '' });
+    expect(proxied).to.deep.equal([]);
+  });
+
+  it('NO_PROXY matching and the environment fallback', () => {
+    expect(bypassesProxy('dl.k8s.io', '.k8s.io')).to.equal(true);
+    expect(bypassesProxy('dl.k8s.io', 'k8s.io')).to.equal(true);
+    expect(bypassesProxy('k8s.io', '.k8s.io')).to.equal(true);
+    expect(bypassesProxy('evilk8s.io', 'k8s.io')).to.equal(false);
+    expect(bypassesProxy('anything', '*')).to.equal(true);
+    expect(bypassesProxy('10.0.0.1', '10.0.0.1:8080')).to.equal(true);
+    expect(effectiveProxy(undefined, { HTTPS_PROXY: 'http://p:1', no_proxy: 'x' })).to.deep.equal({ https: 'http://p:1', http: undefined, noProxy: 'x' });
+    expect(effectiveProxy({ https: 'http://cfg:2' }, { HTTPS_PROXY: 'http://p:1' }).https).to.equal('http://cfg:2');
+  });
+});

@@ -1,0 +1,90 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Host } from '@flexnode/sdk';
+import { KUBELET_UNIT } from '../paths.js';
+import type { PreflightReadings } from './checks.js';
+import { probeUrl, type ProxySettings } from './probe.js';
+
+/** The read-only view of the machine the readings need: a step's Host, or the doctor command's own. */
+export interface MachineView {
+  readText(path: string): Promise<string | undefined>;
+  exists(path: string): Promise<boolean>;
+  /** The path on the machine running flexnode (the `--root` prefix applied), for statfs. */
+  resolve(path: string): string;
+  /** Whether kubelet.service is active and its flexnode drop-in is there. */
+  ourKubeletRunning(): Promise<boolean>;
+}
+
+/** A step's Host as a MachineView. */
+export function hostView(host: Host, dropIn: string): MachineView {
+  return {
+    readText: (path) => host.files.readText(path),
+    exists: async (path) => (await host.files.stat(path)) !== undefined,
+    resolve: (path) => (host.root === '/' ? path : join(host.root, path)),
+    ourKubeletRunning: async () => (await host.files.stat(dropIn)) !== undefined && (await host.systemd.isActive(KUBELET_UNIT)),
+  };
+}
+
+/** The machine under `root` read directly (the doctor command runs without a Host or a journal). */
+export function rootView(root: string, dropIn: string): MachineView {
+  const at = (path: string) => (root === '/' ? path : join(root, path));
+  return {
+    readText: (path) => fs.readFile(at(path), 'utf8').catch(() => undefined),
+    exists: (path) => fs.access(at(path)).then(() => true, () => false),
+    resolve: at,
+    async ourKubeletRunning() {
+      if (root !== '/' || !(await fs.access(dropIn).then(() => true, () => false))) return false;
+      const { execFile } = await import('node:child_process');
+      return new Promise((resolve) => execFile('systemctl', ['is-active', KUBELET_UNIT], (_e, out) => resolve(String(out).trim() === 'active')));
+    },
+  };
+}
+
+/** Readings of the machine seen through `view`, and of the network through `proxy`. */
+export function machineReadings(view: MachineView, proxy: ProxySettings): PreflightReadings {
+  return {
+    osRelease: async () => (await view.readText('/etc/os-release')) ?? (await view.readText('/usr/lib/os-release')),
+    machine: async () => os.machine(),
+    async memTotalBytes() {
+      const meminfo = await view.readText('/proc/meminfo');
+      const kb = meminfo && /^MemTotal:\s+(\d+)\s*kB/m.exec(meminfo)?.[1];
+      return kb ? Number(kb) * 1024 : os.totalmem();
+    },
+    async diskFreeBytes(path) {
+      let p = view.resolve(path);
+      while (!(await fs.access(p).then(() => true, () => false))) {
+        if (dirname(p) === p) return undefined;
+        p = dirname(p);
+      }
+      const st = await fs.statfs(p);
+      return Number(st.bavail) * Number(st.bsize);
+    },
+    async cgroupVersion() {
+      if (await view.exists('/sys/fs/cgroup/cgroup.controllers')) return 'v2';
+      if (await view.exists('/sys/fs/cgroup')) return 'v1';
+      return undefined;
+    },
+    portBusy: (port) => portBusy(port),
+    ourKubeletRunning: () => view.ourKubeletRunning(),
+    now: () => Date.now(),
+    probe: (url) => probeUrl(url, proxy),
+  };
+}
+
+/** Try to listen on the port (all IPv4 and IPv6 addresses where available); undefined when that works. */
+export async function portBusy(port: number): Promise<string | undefined> {
+  const net = (await import('node:net')).default;
+  const attempt = (host: string) =>
+    new Promise<string | undefined>((resolve) => {
+      const server = net.createServer();
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') resolve(`something already listens on port ${port}`);
+        else if (e.code === 'EACCES') resolve(`not permitted to listen on port ${port} (run as root)`);
+        else if (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL') resolve(undefined);
+        else resolve(`cannot listen on port ${port}: ${e.message}`);
+      });
+      server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(undefined)));
+    });
+  return (await attempt('0.0.0.0')) ?? (await attempt('::'));
+}

@@ -1,0 +1,72 @@
+import { ConfigError, type FlexnodeConfig } from '@flexnode/sdk';
+
+/** This plugin's package name: the key of its section in `pluginConfig`. */
+export const PLUGIN_NAME = '@flexnode/plugin-kube';
+
+/**
+ * plugin-kube's own settings, from `pluginConfig["@flexnode/plugin-kube"]` (the schema leaves that section free-form,
+ * so it is checked here, with the field's path in every error).
+ */
+export interface KubeSettings {
+  /** Preflight checks to skip by name (`memory`, `disk`, ...), like kubeadm's --ignore-preflight-errors. `all` skips all. */
+  skipPreflight: string[];
+  /**
+   * Run the kubelet with protectKernelDefaults (upstream passes --protect-kernel-defaults) and set the kernel settings
+   * it then insists on. Default true.
+   */
+  protectKernelDefaults: boolean;
+  /** Ask the cluster for a serving certificate (needs a CSR approver in the cluster). Default false. */
+  serverTLSBootstrap: boolean;
+  /** The node's InternalIP (`--node-ip`); default: the kubelet picks it. */
+  nodeIP?: string;
+  /** How long bootstrap waits for the Node to be Ready after starting the kubelet. Default 180. */
+  readyTimeoutSeconds: number;
+  /** Refuse a cluster without Azure RBAC (the node identity could not be authorised). Default true. */
+  requireAzureRbac: boolean;
+}
+
+const DEFAULTS: KubeSettings = {
+  skipPreflight: [],
+  protectKernelDefaults: true,
+  serverTLSBootstrap: false,
+  readyTimeoutSeconds: 180,
+  requireAzureRbac: true,
+};
+
+/** The settings of this config, validated; throws {@link ConfigError} naming the field. */
+export function kubeSettings(config: FlexnodeConfig): KubeSettings {
+  const raw = config.pluginConfig?.[PLUGIN_NAME];
+  if (raw === undefined) return { ...DEFAULTS };
+  const at = (field: string) => `pluginConfig["${PLUGIN_NAME}"].${field}`;
+  const bad = (field: string, expected: string): never => {
+    throw new ConfigError(`${at(field)} must be ${expected}`, [{ path: at(field), message: `expected ${expected}` }]);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
+  const r = raw as Record<string, unknown>;
+  const known = ['skipPreflight', 'protectKernelDefaults', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac'];
+  for (const key of Object.keys(r)) {
+    if (!known.includes(key)) {
+      throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);
+    }
+  }
+  const out: KubeSettings = { ...DEFAULTS };
+  if (r.skipPreflight !== undefined) {
+    if (!Array.isArray(r.skipPreflight) || r.skipPreflight.some((s) => typeof s !== 'string')) bad('skipPreflight', 'an array of check names');
+    out.skipPreflight = [...(r.skipPreflight as string[])];
+  }
+  for (const key of ['protectKernelDefaults', 'serverTLSBootstrap', 'requireAzureRbac'] as const) {
+    if (r[key] === undefined) continue;
+    if (typeof r[key] !== 'boolean') bad(key, 'true or false');
+    out[key] = r[key] as boolean;
+  }
+  if (r.nodeIP !== undefined) {
+    if (typeof r.nodeIP !== 'string' || !/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)?$/.test(r.nodeIP)) bad('nodeIP', 'an IP address (or an IPv4,IPv6 pair)');
+    out.nodeIP = r.nodeIP as string;
+  }
+  if (r.readyTimeoutSeconds !== undefined) {
+    const n = r.readyTimeoutSeconds;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3600) bad('readyTimeoutSeconds', 'an integer between 0 and 3600');
+    out.readyTimeoutSeconds = n as number;
+  }
+  return out;
+}
