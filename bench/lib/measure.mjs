@@ -33,7 +33,7 @@ export function report(title, rows) {
   let allMet = true;
   for (const r of rows) {
     const ratio = r.baseline ? r.stats.median / r.baseline.median : undefined;
-    const met = r.target === undefined || (ratio !== undefined ? ratio <= r.target : r.stats.median <= r.targetMs);
+    const met = r.target !== undefined ? ratio !== undefined && ratio <= r.target : r.targetMs !== undefined ? r.stats.median <= r.targetMs : true;
     allMet &&= met;
     const ratioText = ratio === undefined ? '      -' : `${ratio.toFixed(2)}x`.padStart(7);
     const target = r.target !== undefined ? `<=${r.target}x` : r.targetMs !== undefined ? `<=${r.targetMs}ms` : '-';

@@ -7,17 +7,30 @@ import { configSchema } from './schema.js';
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
 let validator: Validator | undefined;
 
-// ajv and ajv-formats are CommonJS; createRequire avoids the default-export interop dance.
 const require = createRequire(import.meta.url);
 
-function compile(): Validator {
-  const Ajv = require('ajv').default;
-  const addFormats = require('ajv-formats').default;
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-  addFormats(ajv, ['uri']);
-  ajv.addFormat('ipv4-cidr', { type: 'string', validate: isIPv4Cidr });
-  ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
-  return ajv.compile(configSchema()) as Validator;
+/**
+ * The validator generated at build time (scripts/compile-schema.mjs); compiling the schema with ajv at run
+ * time is the fallback (a source checkout before `npm run build`), and costs ~250 ms.
+ */
+function load(): Validator {
+  try {
+    return require('./schema-validator.cjs') as Validator;
+  } catch {
+    const Ajv = require('ajv').default;
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+    return ajv.compile(configSchema()) as Validator;
+  }
+}
+
+/** Checks a JSON Schema cannot express. */
+function semanticIssues(data: unknown): ConfigIssue[] {
+  const podCIDR = (data as { cni?: { podCIDR?: unknown } } | null)?.cni?.podCIDR;
+  if (typeof podCIDR === 'string' && !isIPv4Cidr(podCIDR)) {
+    return [{ path: 'cni.podCIDR', message: `expected an IPv4 CIDR such as 10.244.1.0/24 (octets <= 255, host bits zero), got ${JSON.stringify(podCIDR)}` }];
+  }
+  return [];
 }
 
 /**
@@ -25,23 +38,24 @@ function compile(): Validator {
  * are left out. Returns one issue per field, with the field's path and what was expected.
  */
 export function validateConfig(data: unknown, ignore: readonly string[] = []): ConfigIssue[] {
-  validator ??= compile();
-  if (validator(data)) return [];
-  const errors = validator.errors ?? [];
+  validator ??= load();
+  const valid = validator(data);
+  const errors = valid ? [] : (validator.errors ?? []);
   // A oneOf failure explains itself through x-expected; its branches' errors only add noise.
   const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
+  const ignored = (path: string) => ignore.some((p) => path === p || path.startsWith(`${p}.`));
   for (const error of errors) {
     if (error.keyword !== 'oneOf' && oneOfPaths.some((p) => error.instancePath.startsWith(p))) continue;
     if (error.keyword === 'if' || error.keyword === 'anyOf') continue;
     // A bad key fails its inner pattern too; the propertyNames error says it better.
     if (error.propertyName !== undefined && error.keyword !== 'propertyNames') continue;
     const issue = describeError(error);
-    if (ignore.some((p) => issue.path === p || issue.path.startsWith(`${p}.`) || toDotted(error.instancePath) === p)) continue;
-    if (seen.has(issue.path)) continue;
+    if (ignored(issue.path) || ignored(toDotted(error.instancePath)) || seen.has(issue.path)) continue;
     seen.add(issue.path);
     issues.push(issue);
   }
+  for (const issue of semanticIssues(data)) if (!ignored(issue.path) && !seen.has(issue.path)) issues.push(issue);
   return issues.sort((a, b) => a.path.localeCompare(b.path));
 }
