@@ -1,1 +1,11 @@
 export { default as plugin } from './plugin.js';
+export { ArcAzureContext, credentialName, type AzureContextOverrides } from './azure-context.js';
+export { ArcNodeIdentity, cliEntryPoint, type NodeIdentityOptions } from './node-identity.js';
+export { toAzureError, type AzureCall } from './azure-errors.js';
+export { cloudEndpoints, CLOUDS } from './clouds.js';
+export { arcSettings, type ArcSettings } from './settings.js';
+export { DEFAULT_ROLES, BUILTIN_ROLES } from './roles.js';
+export { arcAgent, arcConnect, arcRoles, arcEnabled, whenAutoRoleAssignment } from './steps.js';
+export { cachedToken, execCredential, scopeOf } from './token-cache.js';
+export { MACHINE_RECORD, TOKEN_CACHE_DIR } from './paths.js';
+export { PLUGIN_NAME, type ArcPluginConfig } from './plugin-config.js';

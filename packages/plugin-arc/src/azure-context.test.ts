@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { Tokens } from '@flexnode/sdk';
+import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
+import { ArcAzureContext } from './azure-context.js';
+
+const SP = { clientId: '00000000-0000-0000-0000-00000000c11e' };
+
+describe('azure-credential service (ArcAzureContext)', () => {
+  it('gives clients the cloud endpoint, the ARM scope and retries; a custom authority disables instance discovery', () => {
+    const config = testConfig();
+    config.azure.cloud = 'AzureUSGovernment';
+    const ctx = new ArcAzureContext(config, undefined, undefined);
+    expect(ctx.resourceManagerEndpoint).to.equal('https://management.usgovcloudapi.net');
+    expect(ctx.clientOptions).to.deep.include({ endpoint: 'https://management.usgovcloudapi.net', credentialScopes: ['https://management.usgovcloudapi.net/.default'] });
+    config.azure.endpoints = { resourceManager: 'https://127.0.0.1:1/', authorityHost: 'https://127.0.0.1:2' };
+    config.pluginConfig = { '@flexnode/plugin-arc': { retry: { maxRetries: 1, retryDelayInMs: 5 } } };
+    const over = new ArcAzureContext(config, undefined, undefined, { clientOptions: { extra: 1 } });
+    expect(over.clientOptions).to.deep.include({ endpoint: 'https://127.0.0.1:1', extra: 1 });
+    expect(over.clientOptions.retryOptions).to.deep.include({ maxRetries: 1, retryDelayInMs: 5 });
+    expect((over as unknown as { identityOptions(): Record<string, unknown> }).identityOptions()).to.include({ authorityHost: 'https://127.0.0.1:2', disableInstanceDiscovery: true });
+  });
+
+  it('refuses a clientSecretFile that others can read, naming the file and the fix', async () => {
+    const host = new MemoryHost().seedFile('/etc/flexnode/sp-secret', 'very-secret-value', 0o644);
+    const config = testConfig();
+    config.azure.servicePrincipal = { ...SP, clientSecretFile: '/etc/flexnode/sp-secret' };
+    const ctx = new ArcAzureContext(config, host.forStep('service.azure-credential'), undefined, { env: {} });
+    const err = await ctx.credential.getToken('https://management.azure.com/.default').then(() => undefined, (e: Error & { hint?: string }) => e);
+    expect(err?.message).to.include('/etc/flexnode/sp-secret').and.include('readable by other users');
+    expect(err?.hint).to.include('chmod 600');
+    expect(err?.message).not.to.include('very-secret-value');
+  });
+
+  it('a service principal without any secret says where to put one', async () => {
+    const config = testConfig();
+    config.azure.servicePrincipal = { ...SP };
+    const ctx = new ArcAzureContext(config, new MemoryHost().forStep('s'), undefined, { env: {} });
+    const err = await ctx.credential.getToken('x').then(() => undefined, (e: Error & { hint?: string }) => e);
+    expect(err?.message).to.include('no secret');
+    expect(err?.hint).to.include('AZURE_CLIENT_SECRET');
+  });
+
+  it('without a service principal, an Azure CLI login or a terminal: a clear error, no hang', async function () {
+    this.timeout(40_000);
+    const config = testConfig();
+    const ctx = new ArcAzureContext(config, undefined, undefined, { interactive: false, env: {} });
+    const started = Date.now();
+    const err = await ctx.credential.getToken('https://management.azure.com/.default').then(() => undefined, (e: Error & { code?: string; hint?: string }) => e);
+    expect(err?.code, err?.message).to.be.oneOf(['AZURE_NO_CREDENTIAL', 'AZURE_CREDENTIAL_REJECTED']);
+    if (err?.code === 'AZURE_NO_CREDENTIAL') expect(err.hint).to.include('az login');
+    expect(Date.now() - started).to.be.lessThan(35_000);
+  });
+
+  it('is registered under the Tokens the SDK names', () => {
+    expect(typeof Tokens.Config).to.equal('symbol');
+  });
+});

@@ -1,0 +1,41 @@
+import { Command, Flags } from '@oclif/core';
+import { TOKEN_CACHE_DIR } from '../paths.js';
+import { cachedToken, execCredential, EXEC_API_VERSIONS, requestedApiVersion, scopeOf, type ExecApiVersion } from '../token-cache.js';
+
+/**
+ * `flexnode token --resource R`: the kubelet's exec credential plugin. Prints a client-go ExecCredential with a
+ * token of the Arc machine identity for R (the AKS server application), cached on disk until 5 minutes before it
+ * expires so the kubelet's frequent calls cost a file read. The token goes to stdout only.
+ */
+export default class Token extends Command {
+  static override summary = 'Print a Kubernetes ExecCredential with a token of the Arc machine identity.';
+  static override description =
+    "The exec credential plugin of the kubelet's kubeconfig. The token comes from the Azure Arc machine's managed identity (local Hybrid IMDS) and is cached (0600 files in a 0700 directory) until 5 minutes before it expires.";
+  static override examples = ['<%= config.bin %> token --resource 6dae42f8-4368-4678-94ff-3960e28e3630'];
+
+  static override flags = {
+    resource: Flags.string({ required: true, description: 'application id or URI the token is for (AKS: 6dae42f8-4368-4678-94ff-3960e28e3630)' }),
+    'api-version': Flags.string({ options: [...EXEC_API_VERSIONS], description: 'ExecCredential apiVersion (default: what KUBERNETES_EXEC_INFO asks, else v1beta1)' }),
+    'cache-dir': Flags.string({ default: TOKEN_CACHE_DIR, description: 'token cache directory' }),
+    'no-cache': Flags.boolean({ default: false, description: 'always ask the identity endpoint' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Token);
+    const apiVersion = (flags['api-version'] as ExecApiVersion | undefined) ?? requestedApiVersion() ?? EXEC_API_VERSIONS[0];
+    const scope = scopeOf(flags.resource);
+    const fetch = async (s: string) => {
+      // Only a cache miss pays for @azure/identity.
+      const { ArcNodeIdentity } = await import('../node-identity.js');
+      return new ArcNodeIdentity(undefined).getToken(s);
+    };
+    try {
+      const { token } = flags['no-cache'] ? { token: await fetch(scope) } : await cachedToken(flags['cache-dir'], scope, fetch);
+      process.stdout.write(`${execCredential(token, apiVersion)}\n`);
+    } catch (error) {
+      const e = error as Error & { hint?: string };
+      process.stderr.write(`flexnode token: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      this.exit(1);
+    }
+  }
+}

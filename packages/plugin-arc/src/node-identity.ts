@@ -1,0 +1,78 @@
+import { FlexnodeError, type AccessToken, type Host, type NodeIdentity } from '@flexnode/sdk';
+import { MACHINE_RECORD } from './paths.js';
+
+type ManagedIdentityCredential = import('@azure/identity').ManagedIdentityCredential;
+
+/** Options of {@link ArcNodeIdentity}; tests pass `credentialOptions`. */
+export interface NodeIdentityOptions {
+  credentialOptions?: Record<string, unknown>;
+  /** The flexnode CLI entry point for {@link ArcNodeIdentity.execCredential}; default: see {@link cliEntryPoint}. */
+  bin?: string;
+}
+
+/**
+ * The CLI entry point the kubelet's exec plugin runs: FLEXNODE_BIN when set, else the script this process was
+ * started with (`process.argv[1]`, e.g. /usr/local/bin/flexnode or .../@flexnode/cli/bin/run.js) when it looks
+ * like flexnode's. Kept as given (not resolved through symlinks) so that an upgrade that re-points
+ * /usr/local/bin/flexnode keeps working.
+ */
+export function cliEntryPoint(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv): string | undefined {
+  if (env.FLEXNODE_BIN) return env.FLEXNODE_BIN;
+  const script = argv[1];
+  if (script && /(^|\/)(flexnode|run(\.js)?)$/.test(script)) return script;
+  return undefined;
+}
+
+/**
+ * The node's own identity (capability `arc-identity`): the Arc machine's system-assigned managed identity,
+ * through the local Hybrid IMDS (@azure/identity's ManagedIdentityCredential detects Arc from IDENTITY_ENDPOINT
+ * and IMDS_ENDPOINT, or from /opt/azcmagent/bin/himds). @azure/identity is imported on the first token request.
+ */
+export class ArcNodeIdentity implements NodeIdentity {
+  private credential?: Promise<ManagedIdentityCredential>;
+
+  constructor(
+    private readonly host: Host | undefined,
+    private readonly options: NodeIdentityOptions = {},
+  ) {}
+
+  async getToken(scope: string): Promise<AccessToken> {
+    this.credential ??= import('@azure/identity').then(({ ManagedIdentityCredential }) => new ManagedIdentityCredential({ ...this.options.credentialOptions }));
+    let token;
+    try {
+      token = await (await this.credential).getToken(scope);
+    } catch (error) {
+      throw new FlexnodeError('ARC_IDENTITY_UNAVAILABLE', `the Arc machine identity gave no token for ${scope}: ${(error as Error).message.split('\n')[0]}`, {
+        hint: 'is the machine connected (azcmagent show) and the himds service running (systemctl status himdsd)? flexnode must run as root or in the himds group to read the token challenge',
+      });
+    }
+    if (!token) throw new FlexnodeError('ARC_IDENTITY_UNAVAILABLE', `the Arc machine identity gave no token for ${scope}`);
+    return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp };
+  }
+
+  async principalId(): Promise<string | undefined> {
+    const text = await this.host?.files.readText(MACHINE_RECORD);
+    if (!text) return undefined;
+    try {
+      return (JSON.parse(text) as { principalId?: string }).principalId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * `flexnode token --resource R` run with the same Node.js binary (process.execPath: the kubelet's PATH under
+   * systemd may not have node) and the CLI's entry point. The Arc endpoints are passed on when this process has
+   * them; otherwise ManagedIdentityCredential finds the agent through /opt/azcmagent/bin/himds.
+   */
+  execCredential(resource: string): { command: string; args: string[]; env?: Record<string, string> } {
+    const bin = this.options.bin ?? cliEntryPoint();
+    const args = ['token', '--resource', resource];
+    const env: Record<string, string> = {};
+    for (const key of ['IDENTITY_ENDPOINT', 'IMDS_ENDPOINT', 'FLEXNODE_STATE_DIR'] as const) {
+      if (process.env[key]) env[key] = process.env[key]!;
+    }
+    const withEnv = Object.keys(env).length > 0 ? { env } : {};
+    return bin ? { command: process.execPath, args: [bin, ...args], ...withEnv } : { command: 'flexnode', args, ...withEnv };
+  }
+}

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { capabilityToken, type FlexnodeConfig } from '@flexnode/sdk';
+import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { ArcAzureContext } from './azure-context.js';
+import { AGENT_PATH } from './azcmagent.js';
+import plugin from './plugin.js';
+import { arcAgent, arcConnect, arcRoles } from './steps.js';
+
+const AGENT_URL = 'https://mirror.example/azcmagent/v1.50.02997.1/azcmagent-linux-amd64';
+const AGENT_BYTES = '#!/usr/bin/env node\n// azcmagent stand-in bytes\n';
+
+function binaryConfig(): FlexnodeConfig {
+  const config = testConfig();
+  config.pluginConfig = {
+    '@flexnode/plugin-arc': {
+      agent: { source: 'binary', version: '1.50.02997.1', sha256: createHash('sha256').update(AGENT_BYTES).digest('hex'), url: AGENT_URL },
+    },
+  };
+  return config;
+}
+
+describe('plugin-arc steps', () => {
+  it('declares its steps, order, capabilities and services', () => {
+    expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.agent', 'arc.connect', 'arc.roles']);
+    expect(arcConnect.after).to.deep.equal(['arc.agent']);
+    expect(arcRoles.after).to.deep.equal(['arc.connect']);
+    expect(arcConnect.provides).to.include('arc-identity');
+    expect(plugin.services?.map((s) => s.capability)).to.deep.equal(['azure-credential', 'arc-identity']);
+  });
+
+  it('arc.roles applies only with autoRoleAssignment; Arc can be turned off', () => {
+    const config = testConfig();
+    expect(arcRoles.when!(config)).to.equal(true);
+    config.azure.arc = { ...config.azure.arc, autoRoleAssignment: false };
+    expect(arcRoles.when!(config)).to.match(/autoRoleAssignment is not true/);
+    config.azure.arc = { enabled: false };
+    expect(arcConnect.when!(config)).to.match(/enabled is false/);
+  });
+
+  it('arc.agent installs a pinned binary from the mirror and uninstall removes exactly it', async () => {
+    const host = new MemoryHost();
+    host.addArtifact(AGENT_URL, AGENT_BYTES);
+    host.onExec(AGENT_PATH, (args) => ({ exitCode: 0, stdout: args[0] === 'version' ? 'azcmagent version 1.50.02997.1\n' : '', stderr: '' }));
+    const report = await runStepCycle(arcAgent, { config: binaryConfig(), host });
+    expect(report.initial['arc.agent']!.status).to.equal('missing');
+    expect(report.installed.files[AGENT_PATH]).to.include({ mode: 0o755 });
+  });
+
+  it('arc.agent refuses an unpinned download and names the field', async () => {
+    const config = binaryConfig();
+    (config.pluginConfig!['@flexnode/plugin-arc'] as { agent: { sha256?: string } }).agent.sha256 = undefined;
+    const step = createStep(arcAgent, new MemoryHost(), { config });
+    const err = await step.install().then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.include('agent.sha256');
+  });
+
+  it('arc.agent leaves an agent that was already there alone', async () => {
+    const host = new MemoryHost().onExec('azcmagent', () => ({ exitCode: 0, stdout: 'azcmagent version 1.49\n', stderr: '' }));
+    const step = createStep(arcAgent, host, { config: testConfig() });
+    expect((await step.check()).status).to.equal('ok');
+    await step.uninstall();
+    expect(host.ops.filter((o) => o.op !== 'revert')).to.deep.equal([]);
+  });
+
+  it('in a dry run arc.connect records its intent and never runs azcmagent connect or calls Azure', async () => {
+    const host = new MemoryHost({ dryRun: true });
+    const config = testConfig();
+    const ctx = new ArcAzureContext(config, undefined, undefined, { interactive: false });
+    const calls: string[] = [];
+    (ctx.credential as { getToken: unknown }).getToken = async () => { calls.push('token'); throw new Error('no Azure in this test'); };
+    const services = new Map<symbol, unknown>([[capabilityToken('azure-credential'), ctx]]);
+    const step = createStep(arcConnect, host, { config, services });
+    expect((await step.check()).status).to.equal('missing');
+    await step.install();
+    expect(host.ops.map((o) => `${o.op} ${o.target}`)).to.deep.equal(['record connect machine test-node to Azure Arc in test-rg/westus']);
+    expect(calls).to.deep.equal([]);
+    expect(host.journal.get('arc.connect') ?? []).to.deep.equal([]);
+  });
+
+  it('placeholders from the example config fail the checks with a clear message, before any Azure call', async () => {
+    const config = testConfig();
+    config.azure.subscriptionId = 'your-subscription-id';
+    const services = new Map<symbol, unknown>([
+      [capabilityToken('azure-credential'), new ArcAzureContext(config, undefined, undefined, { interactive: false })],
+      [capabilityToken('arc-identity'), undefined],
+    ]);
+    for (const def of [arcConnect, arcRoles]) {
+      const err = await createStep(def, new MemoryHost({ dryRun: true }), { config, services }).check().then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.include('azure.subscriptionId still holds the example placeholder "your-subscription-id"');
+    }
+  });
+});

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import {
+  FlexnodeError, missing, ok,
+  type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepInstance,
+} from '@flexnode/sdk';
+import { armCall, authorizationClient, getMachine, hybridComputeClient, sleep, waitFor } from '../arm.js';
+import { credentialName } from '../azure-context.js';
+import { isAmbiguous, isNotFound, isRoleAssignmentExists, statusOf, toAzureError } from '../azure-errors.js';
+import { MACHINE_RECORD } from '../paths.js';
+import { arcPluginConfig } from '../plugin-config.js';
+import { ASSIGNMENT, records, type AssignmentRecord } from '../records.js';
+import { BUILTIN_ROLES, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
+import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
+
+interface Assignment {
+  id?: string;
+  scope?: string;
+  roleDefinitionId?: string;
+  principalId?: string;
+}
+
+/** Whether an existing assignment grants `role` on `scope` (at the scope or inherited from above it). */
+export function covers(a: Assignment, role: WantedRole, scope: string): boolean {
+  const s = (a.scope ?? '').replace(/\/+$/, '').toLowerCase();
+  const target = scope.toLowerCase();
+  const atOrAbove = s === '/' || target === s || target.startsWith(`${s}/`);
+  return atOrAbove && (a.roleDefinitionId ?? '').toLowerCase().endsWith(`/${role.guid}`);
+}
+
+const CLUSTER_READERS = new Set([BUILTIN_ROLES['Azure Kubernetes Service Cluster User Role'], BUILTIN_ROLES['Azure Kubernetes Service Cluster Admin Role']]);
+
+/** The operations of `arc.roles` (declared in steps.ts). */
+export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureContext, identity: NodeIdentity | undefined): StepInstance {
+  const scopeOf = (s: ArcSettings) => s.cluster.id;
+  const call = (action: string, s: ArcSettings) => ({
+    action,
+    resource: `the cluster ${s.cluster.name} (resource group ${s.cluster.resourceGroup}, subscription ${s.cluster.subscriptionId})`,
+  });
+
+  /** The identity's object id: arc.connect's record when it is for this machine, else the resource in Azure. */
+  const principalOf = async (s: ArcSettings, fresh: boolean): Promise<string | undefined> => {
+    if (!fresh) {
+      const text = await host.files.readText(MACHINE_RECORD);
+      try {
+        const rec = text ? (JSON.parse(text) as { resourceId?: string; principalId?: string }) : undefined;
+        if (rec?.principalId && sameId(rec.resourceId, s.machineId)) return rec.principalId;
+      } catch {
+        // unreadable: ask Azure
+      }
+    }
+    const machine = await getMachine(ctx, { subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, name: s.machineName });
+    return machine?.identity?.principalId ?? undefined;
+  };
+
+  const listFor = async (s: ArcSettings, principalId: string): Promise<Assignment[]> => {
+    const client = await authorizationClient(ctx, s.cluster.subscriptionId);
+    return armCall(ctx, call(`list the role assignments of the machine identity on ${s.cluster.name}`, s), async () => {
+      const out: Assignment[] = [];
+      for await (const a of client.roleAssignments.listForScope(sdkScope(scopeOf(s)), { filter: `principalId eq '${principalId}'` })) out.push(a);
+      return out;
+    });
+  };
+
+  const state = async (fresh: boolean) => {
+    const s = arcSettings(config);
+    const principalId = await principalOf(s, fresh);
+    const roles = await resolveRoles(ctx, sdkScope(scopeOf(s)), s.cluster.subscriptionId, config.azure.arc?.roles);
+    const existing = principalId ? await listFor(s, principalId) : [];
+    const lacking = roles.filter((r) => !existing.some((a) => covers(a, r, scopeOf(s))));
+    return { s, principalId, roles, existing, lacking };
+  };
+
+  const check = async (): Promise<CheckResult> => {
+    const { s, principalId, roles, lacking } = await state(false);
+    if (!principalId) return missing(`the Arc machine ${s.machineName} has no identity yet (step arc.connect)`);
+    if (lacking.length > 0) {
+      return missing(`the identity ${principalId} lacks ${lacking.map((r) => `"${r.name}"`).join(', ')} on the cluster ${s.cluster.name}`);
+    }
+    return ok(`${roles.map((r) => r.name).join(', ')} on ${s.cluster.name}`);
+  };
+
+  /** The cluster exists (a 404 names it) and, for Azure RBAC roles, uses Azure RBAC (else they do nothing). */
+  const checkCluster = async (s: ArcSettings, roles: WantedRole[]) => {
+    const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
+    const client = await hybridComputeClient(ctx, s.cluster.subscriptionId);
+    const url = `${ctx.resourceManagerEndpoint}${s.cluster.id}?api-version=2024-05-01`;
+    const response = await armCall(ctx, call(`read the cluster ${s.cluster.name}`, s), () =>
+      client.sendRequest(createPipelineRequest({ url, method: 'GET' })),
+    );
+    if (response.status >= 400) {
+      const body = JSON.parse(response.bodyAsText || '{}') as { error?: { code?: string; message?: string } };
+      const error = Object.assign(new Error(body.error?.message ?? `HTTP ${response.status}`), { statusCode: response.status, code: body.error?.code });
+      throw toAzureError(error, { ...call(`read the cluster ${s.cluster.name}`, s), credential: credentialName(ctx), endpoint: ctx.resourceManagerEndpoint });
+    }
+    const cluster = JSON.parse(response.bodyAsText || '{}') as { properties?: { aadProfile?: { enableAzureRBAC?: boolean } | null } };
+    const azureRbac = cluster.properties?.aadProfile?.enableAzureRBAC === true;
+    const rbacRoles = roles.filter((r) => /RBAC/.test(r.name));
+    if (!azureRbac && rbacRoles.length > 0) {
+      host.log.warn(
+        `the cluster ${s.cluster.name} does not use Azure RBAC for Kubernetes authorization: ${rbacRoles.map((r) => r.name).join(', ')} will not let the kubelet register; enable it (az aks update --enable-azure-rbac) or bind the identity with Kubernetes RBAC`,
+      );
+    }
+  };
+
+  /** Bounded wait until the new assignments are visible and, when the node identity can be asked, effective. */
+  const waitForPropagation = async (s: ArcSettings, principalId: string, created: AssignmentRecord[], roles: WantedRole[]) => {
+    const pc = arcPluginConfig(config);
+    const timeoutMs = (pc.propagationTimeoutSeconds ?? 300) * 1000;
+    const probeIdentity = identity && roles.some((r) => CLUSTER_READERS.has(r.guid)) && (await identityReachable(host));
+    try {
+      await waitFor(
+        `${created.length} new role assignment(s) on ${s.cluster.name} to take effect`,
+        async () => {
+          const listed = await listFor(s, principalId);
+          if (!created.every((c) => listed.some((a) => sameId(a.id, c.id)))) return undefined;
+          if (probeIdentity && !(await canReadCluster(s))) return undefined;
+          return true;
+        },
+        { log: host.log, timeoutMs, intervalMs: pc.pollIntervalMs ?? 2000, onTimeout: () => new Error('timeout') },
+      );
+    } catch (error) {
+      if ((error as Error).message !== 'timeout') throw error;
+      host.log.warn(`the new role assignments are not effective yet after ${Math.round(timeoutMs / 1000)} s; Azure may take up to 10 minutes: the kubelet retries until they are`);
+    }
+  };
+
+  /** Whether the node identity itself can read the cluster (Azure RBAC has propagated). */
+  const canReadCluster = async (s: ArcSettings): Promise<boolean> => {
+    try {
+      const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
+      const { HybridComputeManagementClient } = await import('@azure/arm-hybridcompute');
+      const credential = { getToken: (scopes: string | string[]) => identity!.getToken([scopes].flat()[0]!) };
+      const client = new HybridComputeManagementClient(credential as never, s.cluster.subscriptionId, { ...ctx.clientOptions, retryOptions: { maxRetries: 0 } });
+      const response = await client.sendRequest(createPipelineRequest({ url: `${ctx.resourceManagerEndpoint}${s.cluster.id}?api-version=2024-05-01`, method: 'GET' }));
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  };
+
+  const install = async () => {
+    const s = arcSettings(config);
+    const scope = scopeOf(s);
+    const principalId = await principalOf(s, true);
+    if (!principalId) {
+      if (host.dryRun) {
+        const roles = await resolveRoles(ctx, sdkScope(scope), s.cluster.subscriptionId, config.azure.arc?.roles);
+        for (const r of roles) await host.changes.record(`assign role "${r.name}" to the identity of machine ${s.machineName} on ${scope}`, { role: r.guid });
+        return;
+      }
+      throw new FlexnodeError('ARC_NO_IDENTITY', `the Arc machine ${s.machineId} has no system-assigned identity`, { hint: 'run arc.connect first (flexnode bootstrap does)' });
+    }
+    const { roles, lacking } = await state(true);
+    if (lacking.length === 0) return;
+    if (host.dryRun) {
+      for (const r of lacking) await host.changes.record(`assign role "${r.name}" to the machine identity ${principalId} on ${scope}`, { role: r.guid });
+      return;
+    }
+    await checkCluster(s, roles);
+    const client = await authorizationClient(ctx, s.cluster.subscriptionId);
+    const created: AssignmentRecord[] = [];
+    const pc = arcPluginConfig(config);
+    for (const role of lacking) {
+      const name = randomUUID();
+      const rec: AssignmentRecord = {
+        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+        scope,
+        name,
+        roleDefinitionId: roleDefinitionId(s.cluster.subscriptionId, role.guid),
+        role: role.name,
+        principalId,
+      };
+      // Write-ahead with the id chosen here: a crash or a lost answer still leaves the journal knowing it.
+      await host.changes.record(ASSIGNMENT, rec);
+      const forget = () => host.changes.forget(ASSIGNMENT, (d) => d.id === rec.id);
+      const action = `assign the role "${role.name}" to the machine identity ${principalId} on the cluster ${s.cluster.name}`;
+      const deadline = Date.now() + (pc.identityTimeoutSeconds ?? 180) * 1000;
+      for (let delay = pc.pollIntervalMs ?? 2000; ; delay = Math.min(delay * 2, 15_000)) {
+        try {
+          await client.roleAssignments.create(sdkScope(scope), name, {
+            roleDefinitionId: rec.roleDefinitionId,
+            principalId,
+            principalType: 'ServicePrincipal',
+          });
+          created.push(rec);
+          host.log.info(`assigned "${role.name}" to the machine identity on ${s.cluster.name}`);
+          break;
+        } catch (error) {
+          if (isRoleAssignmentExists(error)) {
+            await forget(); // someone else's (or a concurrent run's): kept, never removed by flexnode
+            host.log.info(`"${role.name}" is already assigned on ${s.cluster.name}: kept as it is`);
+            break;
+          }
+          // A brand-new identity may not have replicated in Entra yet (upstream retries it too).
+          if (statusOf(error) === 400 && /PrincipalNotFound/i.test(`${(error as { code?: string }).code} ${(error as Error).message}`) && Date.now() < deadline) {
+            host.log.info(`the identity ${principalId} is not visible to Azure RBAC yet; retrying`);
+            await sleep(delay);
+            continue;
+          }
+          if (!isAmbiguous(error)) await forget(); // a definite refusal: nothing was created
+          throw toAzureError(error, { ...call(action, s), credential: credentialName(ctx), endpoint: ctx.resourceManagerEndpoint });
+        }
+      }
+    }
+    if (created.length > 0) await waitForPropagation(s, principalId, created, roles);
+  };
+
+  const uninstall = async () => {
+    for (const rec of records<AssignmentRecord>(host, ASSIGNMENT)) {
+      const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(rec.scope)?.[1] ?? ctx.subscriptionId;
+      const client = await authorizationClient(ctx, subscriptionId);
+      try {
+        await client.roleAssignments.delete(sdkScope(rec.scope), rec.name);
+      } catch (error) {
+        if (!isNotFound(error)) {
+          throw toAzureError(error, {
+            action: `delete the role assignment "${rec.role}" (${rec.name}) flexnode created on ${rec.scope}`,
+            credential: credentialName(ctx),
+            endpoint: ctx.resourceManagerEndpoint,
+          });
+        }
+      }
+      host.log.info(`removed the role assignment "${rec.role}" flexnode created on ${rec.scope}`);
+      await host.changes.forget(ASSIGNMENT, (d) => d.id === rec.id);
+    }
+    await host.changes.revert();
+  };
+
+  return { check, install, uninstall };
+}
+
+/** Whether the Arc identity endpoint is there to ask (env set by the agent, or the himds binary installed). */
+async function identityReachable(host: Host): Promise<boolean> {
+  if (process.env.IDENTITY_ENDPOINT && process.env.IMDS_ENDPOINT) return true;
+  return (await host.files.stat('/opt/azcmagent/bin/himds')) !== undefined;
+}

@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { AccessToken } from '@flexnode/sdk';
+
+/** Tokens are served from the cache until this long before they expire. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1beta1', 'client.authentication.k8s.io/v1'] as const;
+export type ExecApiVersion = (typeof EXEC_API_VERSIONS)[number];
+
+/** `6dae42f8-...` or `https://x/` → the `.default` scope of that resource. */
+export function scopeOf(resource: string): string {
+  const r = resource.trim();
+  return r.endsWith('/.default') ? r : `${r.replace(/\/+$/, '')}/.default`;
+}
+
+/** The client-go ExecCredential a kubeconfig's exec plugin prints. */
+export function execCredential(token: AccessToken, apiVersion: ExecApiVersion): string {
+  return JSON.stringify({
+    kind: 'ExecCredential',
+    apiVersion,
+    spec: { interactive: false },
+    status: { token: token.token, expirationTimestamp: new Date(token.expiresOnTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+  });
+}
+
+/** The apiVersion client-go asked for in KUBERNETES_EXEC_INFO, if any. */
+export function requestedApiVersion(env: NodeJS.ProcessEnv = process.env): ExecApiVersion | undefined {
+  try {
+    const v = (JSON.parse(env.KUBERNETES_EXEC_INFO ?? '') as { apiVersion?: string }).apiVersion;
+    return EXEC_API_VERSIONS.find((x) => x === v);
+  } catch {
+    return undefined;
+  }
+}
+
+interface CacheEntry {
+  scope: string;
+  token: string;
+  expiresOnTimestamp: number;
+}
+
+/** The cache file of a scope: a hash, so no resource name becomes a path. Keyed by the identity endpoint too. */
+export function cacheFile(dir: string, scope: string, endpoint = process.env.IDENTITY_ENDPOINT ?? ''): string {
+  return join(dir, `${createHash('sha256').update(`${scope}\n${endpoint}`).digest('hex').slice(0, 32)}.json`);
+}
+
+/**
+ * A token for `scope` from the on-disk cache (a 0600 file owned by this user, valid for more than the margin),
+ * else from `fetch`, then cached (0700 directory, 0600 file, written atomically). A cache that cannot be used
+ * or written never fails the call: the token is still returned.
+ */
+export async function cachedToken(
+  dir: string,
+  scope: string,
+  fetch: (scope: string) => Promise<AccessToken>,
+  now = Date.now(),
+): Promise<{ token: AccessToken; cached: boolean }> {
+  const file = cacheFile(dir, scope);
+  const hit = await readCache(file, scope, now);
+  if (hit) return { token: hit, cached: true };
+  const token = await fetch(scope);
+  await writeCache(dir, file, { scope, token: token.token, expiresOnTimestamp: token.expiresOnTimestamp }).catch(() => undefined);
+  return { token, cached: false };
+}
+
+async function readCache(file: string, scope: string, now: number): Promise<AccessToken | undefined> {
+  try {
+    const st = await fs.lstat(file);
+    const uid = process.getuid?.();
+    if (!st.isFile() || (st.mode & 0o077) !== 0 || (uid !== undefined && st.uid !== uid)) return undefined;
+    const entry = JSON.parse(await fs.readFile(file, 'utf8')) as CacheEntry;
+    if (entry.scope !== scope || typeof entry.token !== 'string' || !(entry.expiresOnTimestamp - now > REFRESH_MARGIN_MS)) return undefined;
+    return { token: entry.token, expiresOnTimestamp: entry.expiresOnTimestamp };
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeCache(dir: string, file: string, entry: CacheEntry): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await fs.lstat(dir);
+  if (!st.isDirectory()) return;
+  if ((st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await fs.open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(entry));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file).catch(async (error) => {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  });
+}
