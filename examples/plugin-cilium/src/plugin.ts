@@ -1,0 +1,22 @@
+import { API_VERSION, definePlugin } from '@flexnode/sdk';
+import { ciliumBpffs } from './bpffs.js';
+import { ciliumNoBridgeConfig } from './bridge-config.js';
+import { ciliumKernel } from './kernel-check.js';
+import { PLUGIN_NAME } from './paths.js';
+import { ciliumSysctls } from './sysctls.js';
+
+export { ciliumBpffs, ciliumKernel, ciliumNoBridgeConfig, ciliumSysctls };
+export { bpffsUnit } from './bpffs.js';
+export { sysctlFile } from './sysctls.js';
+
+/**
+ * @org/plugin-cilium: the node-side work Cilium needs, providing the `cni` capability instead of plugin-cni's
+ * bridge network. Cilium itself (agent, operator, its CNI config) is installed into the cluster with Helm;
+ * this plugin prepares the node for it. Every step provides `cni`, so all of them run only when this plugin
+ * is the chosen `cni` provider.
+ */
+export default definePlugin({
+  name: PLUGIN_NAME,
+  apiVersion: API_VERSION,
+  steps: [ciliumKernel, ciliumBpffs, ciliumSysctls, ciliumNoBridgeConfig],
+});
