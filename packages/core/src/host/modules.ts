@@ -4,16 +4,30 @@ import type { StepContext } from './context.js';
 import { runCommand } from './exec.js';
 
 /**
- * Kernel modules. Loaded ⇔ `<root>/sys/module/<name>` exists, which also covers modules built into the kernel
- * (modprobe fails on kernels without loadable modules). Loading is only possible on the host root.
+ * Kernel modules. Loaded ⇔ `<root>/sys/module/<name>` exists, /proc/modules lists it, or (built in without
+ * parameters, or inside a container) the kernel shows the module's feature. modprobe fails on kernels without
+ * loadable modules, so a module that is there is never loaded again. Loading is only possible on the host root.
  */
 export function createModules(ctx: StepContext): HostModules {
-  const isLoaded = async (name: string) => {
-    checkName(name);
-    return fs.access(ctx.paths.resolve(`/sys/module/${name}`)).then(
+  const exists = (path: string) =>
+    fs.access(ctx.paths.resolve(path)).then(
       () => true,
       () => false,
     );
+  const read = (path: string) => fs.readFile(ctx.paths.resolve(path), 'utf8').catch(() => '');
+  /**
+   * sysfs lists a built-in module only when it has parameters, and a container may have no /sys/module or
+   * /proc/modules at all: then the kernel's features tell (overlay in /proc/filesystems, the bridge sysctls).
+   */
+  const FEATURES: Record<string, () => Promise<boolean>> = {
+    overlay: async () => /^nodev\s+overlay$/m.test(await read('/proc/filesystems')),
+    br_netfilter: () => exists('/proc/sys/net/bridge/bridge-nf-call-iptables'),
+  };
+  const isLoaded = async (name: string) => {
+    checkName(name);
+    if (await exists(`/sys/module/${name}`)) return true;
+    if (new RegExp(`^${name} `, 'm').test(await read('/proc/modules'))) return true;
+    return (await FEATURES[name]?.()) ?? false;
   };
   return {
     isLoaded,

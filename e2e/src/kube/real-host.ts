@@ -1,0 +1,27 @@
+// The REAL Host of packages/core (createRealHost + Journal), loaded from its build: core's package exports only its
+// runtime entry, so the e2e kube tests reach its host module by path, like the plugin integration tests do.
+import { fileURLToPath } from 'node:url';
+import type { Host, Logger } from '@flexnode/sdk';
+
+const CORE = (rel: string) => fileURLToPath(new URL(`../../../packages/core/dist/${rel}`, import.meta.url));
+
+export interface RealHostHandle {
+  host(stepId: string): Host;
+  dispose(): Promise<void>;
+  lines: { level: string; message: string }[];
+}
+
+/** A real Host over `root` with its journal in `stateDir` (a path on this machine, not under root). */
+export async function realHost(root: string, stateDir: string, opts: { dryRun?: boolean; mirror?: string } = {}): Promise<RealHostHandle> {
+  const { createRealHost } = (await import(CORE('host/index.js'))) as { createRealHost: (o: Record<string, unknown>) => { forStep(id: string, plugin: string): Host; dispose(): Promise<void> } };
+  const { Journal } = (await import(CORE('state/index.js'))) as { Journal: { open(dir: string): Promise<unknown> } };
+  const lines: { level: string; message: string }[] = [];
+  const at = (level: string) => (message: string) => void lines.push({ level, message });
+  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const journal = opts.dryRun ? undefined : await Journal.open(stateDir);
+  // The Host prefixes the state dir with the root; with root '/' that is the path itself.
+  const real = createRealHost({ root, dryRun: !!opts.dryRun, stateDir: root === '/' ? stateDir : stateDir.slice(root.length), journal, log, redact: (s: string) => s, mirror: opts.mirror, download: { idleTimeoutMs: 5000, retries: 1, backoffMs: 10 } });
+  return { host: (id) => real.forStep(id, '@flexnode/plugin-kube'), dispose: () => real.dispose(), lines };
+}
+
+export const coreBuilt = async () => import(CORE('host/index.js')).then(() => true, () => false);
