@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Runs every package's tests through turbo, then prints one closing line that sums mocha's
 // "N passing / N failing / N pending" over all packages, so CI and people see the total at a glance.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+
+// Everything is built first: some packages' integration tests load others' built output (the e2e mirror, the
+// real Host) that turbo's per-package dependencies would not build before them.
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: '0' };
+const build = spawnSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { stdio: 'inherit', env });
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=1', '--output-logs=full', ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: '0' },
+  env,
 });
 const totals = { passing: 0, failing: 0, pending: 0 };
 let buffer = '';
