@@ -6,3 +6,5 @@ export * from './config/index.js';
 export * from './plugins/index.js';
 export * from './runtime/index.js';
 export * from './logging/index.js';
+export * from './agent/index.js';
+export { writeFileAtomic } from './state/index.js';

@@ -6,6 +6,7 @@ import { writeFileAtomic, writeStreamAtomic } from '../state/atomic-write.js';
 import type { StepContext } from './context.js';
 import { captureBefore, fileInfo, lstatOrUndefined } from './file-state.js';
 import { formatMode, formatSize } from './plan.js';
+import { crashPoint } from '../state/crash-hook.js';
 
 /** sha256 of a file, streamed (binaries can be large), or undefined when absent. */
 export async function sha256File(hostPath: string): Promise<string | undefined> {
@@ -52,8 +53,15 @@ export function createFiles(ctx: StepContext): HostFiles {
       const host = ctx.paths.resolve(dir);
       await ctx.paths.assertInside(host);
       await ctx.journal({ kind: 'mkdir', path: dir });
-      await fs.mkdir(host, { mode });
-      await fs.chmod(host, mode); // past the umask
+      // A step running in parallel may create the same parent first: the directory being there is the goal.
+      const made = await fs.mkdir(host, { mode }).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') return false;
+          throw error;
+        },
+      );
+      if (made) await fs.chmod(host, mode); // past the umask
     }
     return missing.length > 0;
   }
@@ -116,7 +124,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       await ctx.paths.assertInside(host);
       await ensureDir(posix.dirname(target));
       await journalBefore(target, host);
-      await writeFileAtomic(host, data, { mode: want.mode, uid: options.uid, gid: options.gid });
+      await writeFileAtomic(host, data, { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
       ctx.log.debug(`wrote ${target}`, { mode: formatMode(want.mode), bytes: data.length });
       return true;
     },
@@ -144,7 +152,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       await ctx.paths.assertInside(host);
       await ensureDir(posix.dirname(target));
       await journalBefore(target, host);
-      await writeStreamAtomic(host, createReadStream(source), { mode: want.mode, uid: options.uid, gid: options.gid });
+      await writeStreamAtomic(host, createReadStream(source), { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
       ctx.log.debug(`installed ${target} from ${source}`, { mode: formatMode(want.mode), bytes: src.size });
       return true;
     },

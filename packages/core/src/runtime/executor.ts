@@ -2,6 +2,7 @@ import { isFlexnodeError, StepError, type CheckResult, type StepInstance } from 
 import type { RunLogger } from '../logging/index.js';
 import type { PlannedChange, RunListener, StepOutcome, StepResult } from './events.js';
 import { runInOrder } from './scheduler.js';
+import { crashPoint } from '../state/crash-hook.js';
 
 /** A step as the executor sees it. */
 export interface ExecStep {
@@ -94,10 +95,12 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
         log.info('installing', { reason: notOk(first) });
         rec.start(id, 'install');
         await input.journal.setStatus(id, 'installing', { plugin: byId.get(id)!.plugin });
+        crashPoint(`step:${id}:before-install`);
         await step.install();
         const after = await step.check();
         if (after.status !== 'ok') throw new StepError(id, `install finished but the check still fails (${notOk(after)})`);
         await input.journal.setStatus(id, 'installed');
+        crashPoint(`step:${id}:after-install`);
         log.info('installed');
         return rec.end(id, started, 'installed', { check: after });
       } catch (error) {

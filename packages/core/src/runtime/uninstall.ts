@@ -1,6 +1,7 @@
 import { isFlexnodeError, type Change, type Host, type StepInstance } from '@flexnode/sdk';
 import type { RunLogger } from '../logging/index.js';
 import type { RunListener, StepResult } from './events.js';
+import { crashPoint } from '../state/crash-hook.js';
 
 /** The journal operations uninstalling needs. */
 export interface UninstallJournal {
@@ -41,6 +42,7 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
     let result: StepResult;
     try {
       const instance = input.instanceOf(id);
+      crashPoint(`step:${id}:before-uninstall`);
       if (instance) await instance.uninstall();
       else await input.hostFor(id, entry.plugin).changes.revert();
       const left = (input.journal.get(id)?.changes ?? []).filter((c) => !irreversible.has(c.kind));
@@ -49,6 +51,7 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
         throw new Error(`uninstall left ${left.length} journaled change(s) not undone (${kinds})`);
       }
       await input.journal.drop(id);
+      crashPoint(`step:${id}:after-uninstall`);
       input.logger.info('uninstalled', { step: id });
       result = { id, title, plugin: entry.plugin, outcome: 'removed', durationMs: Date.now() - started };
     } catch (error) {

@@ -1,0 +1,77 @@
+// The release tarball: built by scripts/build-release.mjs, it runs on its embedded Node with no system Node,
+// carries only production dependencies, the unit and the install scripts; its unit passes systemd-analyze.
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../mirror/run.js';
+import { nativeRelease, type Release } from './release.js';
+
+describe('release tarball (scripts/build-release.mjs, native arch)', function () {
+  this.timeout(300_000);
+  let release: Release;
+  let dir: string;
+  let top: string;
+
+  before(async function () {
+    this.timeout(300_000);
+    release = await nativeRelease();
+    console.log(`    built in ${(release.buildMs / 1000).toFixed(1)} s`);
+    dir = await mkdtemp(join(tmpdir(), 'flexnode-release-x-'));
+    await run(['tar', '-xzf', release.tarball, '-C', dir]);
+    top = join(dir, `flexnode-${release.version}-linux-${release.arch}`);
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has a sha256 file in sha256sum format that matches', async () => {
+    const sum = createHash('sha256').update(await readFile(release.tarball)).digest('hex');
+    expect(await readFile(`${release.tarball}.sha256`, 'utf8')).to.equal(`${sum}  flexnode-${release.version}-linux-${release.arch}.tar.gz\n`);
+  });
+
+  it('bin/flexnode --version runs on the embedded node, with no node on PATH', () => {
+    // A PATH with the wrapper's two tools and nothing else: no node to fall back on.
+    const path = join(dir, 'path');
+    mkdirSync(path);
+    for (const tool of ['readlink', 'dirname']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(path, tool));
+    const r = spawnSync(join(top, 'bin/flexnode'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.trim()).to.equal(`@flexnode/cli/${release.version} linux-${release.arch} node-${process.version}`);
+    const steps = spawnSync(join(top, 'bin/flexnode'), ['steps', '--json'], { env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
+    expect(steps.status, steps.stderr).to.equal(0);
+    expect(JSON.parse(steps.stdout).steps.map((s: { id: string }) => s.id)).to.include('containerd.service');
+  });
+
+  it('ships the unit, the scripts and production dependencies only', async () => {
+    for (const f of ['share/flexnode-agent.service', 'install.sh', 'uninstall.sh', 'VERSION', 'node/bin/node', 'lib/node_modules/@flexnode/cli/assets/flexnode-agent.service']) {
+      expect(existsSync(join(top, f)), f).to.equal(true);
+    }
+    for (const dev of ['typescript', 'mocha', 'chai', 'turbo', '@types/node']) expect(existsSync(join(top, 'lib/node_modules', dev)), dev).to.equal(false);
+    expect(existsSync(join(top, 'lib/node_modules/@flexnode/core/dist/agent/agent.test.js')), 'compiled tests').to.equal(false);
+  });
+
+  it('its unit, as `flexnode agent install-service` writes it, passes systemd-analyze verify', async function () {
+    if (spawnSync('systemd-analyze', ['--version']).status !== 0) {
+      console.log('SKIP: systemd-analyze is not installed');
+      this.skip();
+    }
+    const root = join(dir, 'root');
+    const bin = join(top, 'bin/flexnode');
+    const r = spawnSync(bin, ['agent', 'install-service', '--root', root, '--bin', bin, '--json'], { env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    const unit = join(root, 'etc/systemd/system/flexnode-agent.service');
+    expect(JSON.parse(r.stdout)).to.include({ path: unit, reloaded: false });
+    const text = await readFile(unit, 'utf8');
+    expect(text).to.include(`ExecStart=${bin} agent\n`).and.include('Type=notify').and.include('Environment=FLEXNODE_DATA_DIR=/var/lib/flexnode-plugins');
+    const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    expect(verify.status, verify.stderr).to.equal(0);
+    expect(verify.stderr.split('\n').filter((l) => l.includes('flexnode-agent'))).to.deep.equal([]);
+    // And a broken one fails, so the check means something.
+    await writeFile(join(dir, 'broken.service'), text.replace('Type=notify', 'Type=notify\nNotAKey=1').replace(`ExecStart=${bin}`, 'ExecStart=/nonexistent/flexnode'));
+    expect(spawnSync('systemd-analyze', ['verify', join(dir, 'broken.service')]).status).to.not.equal(0);
+  });
+});

@@ -1,0 +1,54 @@
+import { Flags } from '@oclif/core';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { FlexnodeCommand } from '../../base/command.js';
+
+/** The unit shipped in the package (packages/cli/assets). */
+export const UNIT_ASSET = fileURLToPath(new URL('../../../assets/flexnode-agent.service', import.meta.url));
+export const UNIT_NAME = 'flexnode-agent.service';
+
+/** The shipped unit with ExecStart and the config path adjusted. */
+export function renderUnit(template: string, options: { bin: string; config: string }): string {
+  return template
+    .replace(/^ExecStart=\S+ agent$/m, `ExecStart=${options.bin} agent`)
+    .replace(/^Environment=FLEXNODE_CONFIG=.*$/m, `Environment=FLEXNODE_CONFIG=${options.config}`);
+}
+
+/**
+ * Writes flexnode-agent.service and reloads systemd. This is part of installing flexnode itself (like
+ * install.sh), not of bootstrapping the node, so it is written directly (atomically, 0644) and not journaled:
+ * `flexnode unbootstrap` leaves it, scripts/uninstall.sh (or `rm` + daemon-reload) removes it.
+ */
+export default class InstallService extends FlexnodeCommand {
+  static override summary = 'Install the systemd unit flexnode-agent.service (then: systemctl enable --now flexnode-agent).';
+  static override flags = {
+    bin: Flags.string({ summary: 'The flexnode executable the unit runs.', default: '/usr/local/bin/flexnode' }),
+    'unit-dir': Flags.string({ summary: 'Where to write the unit (under --root).', default: '/etc/systemd/system' }),
+    enable: Flags.boolean({ summary: 'Also `systemctl enable --now` it.' }),
+  };
+
+  async run(): Promise<{ path: string; reloaded: boolean; enabled: boolean }> {
+    const { flags } = await this.parse(InstallService);
+    const { underRoot, writeFileAtomic } = await import('@flexnode/core');
+    const config = flags.config ?? '/etc/aks-flex-node/config.json';
+    const unit = renderUnit(await readFile(UNIT_ASSET, 'utf8'), { bin: flags.bin, config });
+    const path = join(underRoot(flags.root, flags['unit-dir']), UNIT_NAME);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await writeFileAtomic(path, unit, { mode: 0o644 });
+    // systemctl only on the real machine with a running systemd (not for --root sandboxes or image builds).
+    const live = flags.root === '/' && existsSync('/run/systemd/system');
+    const run = promisify(execFile);
+    if (live) await run('systemctl', ['daemon-reload']);
+    if (live && flags.enable) await run('systemctl', ['enable', '--now', UNIT_NAME]);
+    if (!this.jsonEnabled()) {
+      this.log(`wrote ${path}`);
+      if (!live) this.log('no running systemd here (or --root given): daemon-reload skipped');
+      else if (!flags.enable) this.log(`next: systemctl enable --now ${UNIT_NAME}`);
+    }
+    return { path, reloaded: live, enabled: live && flags.enable };
+  }
+}

@@ -1,0 +1,6 @@
+/** `flexnode agent`: bootstrap, then watch and heal the node under systemd. */
+export { Agent, type AgentOptions } from './loop.js';
+export { HealTracker, defaultHealPolicy, type HealPolicy, type StepHealth, type StepState } from './heal.js';
+export { createAgentLogger, type AgentLogger, type AgentLoggerOptions } from './log.js';
+export { createNotifier, type Notifier, type NotifierOptions } from './sd-notify.js';
+export { readAgentStatus, writeAgentStatus, statusFilePath, type AgentStatus, type AgentView } from './status-file.js';
