@@ -1,4 +1,3 @@
-import { parse, stringify } from 'smol-toml';
 import {
   defineStep,
   drifted,
@@ -65,9 +64,12 @@ const HEADER = `# Written by flexnode (step containerd.config). Edits here are r
 # put local additions in ${Paths.configDropIns}, which this file imports.
 `;
 
+// The TOML library loads when a config is read or written, not when the plugin loads (CLI start-up).
+const toml = () => import('smol-toml');
+
 /** Render a config document as TOML (smol-toml), with a header saying who owns the file. */
-export function renderContainerdConfig(doc: ContainerdConfigDocument): string {
-  return `${HEADER}\n${stringify(doc)}\n`;
+export async function renderContainerdConfig(doc: ContainerdConfigDocument): Promise<string> {
+  return `${HEADER}\n${(await toml()).stringify(doc)}\n`;
 }
 
 /**
@@ -87,7 +89,7 @@ export const containerdConfig = defineStep({
       if (text === undefined) return missing(`${Paths.config} is absent`);
       let actual: unknown;
       try {
-        actual = parse(text);
+        actual = (await toml()).parse(text);
       } catch (error) {
         return drifted(`${Paths.config} is not valid TOML: ${(error as Error).message.split('\n')[0]}`);
       }
@@ -99,7 +101,7 @@ export const containerdConfig = defineStep({
       install: async () => {
         if ((await check()).status === 'ok') return;
         await ensureDir(host, Paths.configDir);
-        await host.files.write(Paths.config, renderContainerdConfig(expected), { mode: 0o644 });
+        await host.files.write(Paths.config, await renderContainerdConfig(expected), { mode: 0o644 });
       },
       uninstall: () => host.changes.revert(),
     };
