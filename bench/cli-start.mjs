@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // CLI start-up: `flexnode --version`, `flexnode steps` and `flexnode status` (sandbox root, nothing installed)
 // against `node -e 0` measured in the same run. Targets from the issues: <= 2.5x, <= 3x, <= 4x.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ const cli = join(repo, 'packages/cli/bin/run.js');
 const config = join(repo, 'examples/config.json');
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const root = mkdtempSync(join(tmpdir(), 'flexnode-bench-'));
-const node = process.execPath;
+// BENCH_NODE runs the CLI and the baseline on another Node.js (bench/run.mjs passes Node 22 and 24).
+const node = process.env.BENCH_NODE ?? process.execPath;
 
 try {
   const results = interleaved(
@@ -26,7 +28,7 @@ try {
     runs,
   );
   const base = results['node -e 0'];
-  const ok = report(`CLI start-up (${process.version}, ${runs} runs each, interleaved)`, [
+  const ok = report(`CLI start-up (node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${runs} runs each, interleaved)`, [
     { name: 'node -e 0 (baseline)', stats: base },
     { name: 'flexnode --version', stats: results['flexnode --version'], baseline: base, target: 2.5 },
     { name: 'flexnode steps', stats: results['flexnode steps'], baseline: base, target: 3 },
