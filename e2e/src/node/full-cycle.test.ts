@@ -156,8 +156,8 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     // Converged: nothing changes, and the steps' own work is well under a second.
     const again = await flexnode(m, ['bootstrap', '--config', CONFIG_PATH, '--json'], env);
     expect(again.exitCode, await explain(m, again)).to.equal(0);
-    const rerun = JSON.parse(again.stdout) as { results: { id: string; outcome: string; durationMs: number }[] };
-    console.log(`      converged re-run: ${rerun.results.map((r) => `${r.id} ${r.durationMs} ms`).join(', ')}`);
+    const rerun = JSON.parse(again.stdout) as { elapsedMs: number; results: { id: string; outcome: string; durationMs: number }[] };
+    console.log(`      converged re-run: step work ${rerun.elapsedMs} ms (${rerun.results.map((r) => `${r.id} ${r.durationMs} ms`).join(', ')})`);
     expect(rerun.results.filter((r) => r.outcome !== 'unchanged').map((r) => r.id)).to.deep.equal([]);
 
     const undo = await flexnode(m, ['unbootstrap', '--config', CONFIG_PATH, '--json'], env);

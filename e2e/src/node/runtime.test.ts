@@ -80,11 +80,10 @@ describe('node in a box: runtime and CNI bootstrapped by the CLI under real syst
     // A converged re-run changes nothing, and its step work is well under a second.
     const again = await flexnode(m, ['bootstrap', '--config', CONFIG_PATH, '--only', 'container-runtime,cni', '--json']);
     expect(again.exitCode, await explain(m, again)).to.equal(0);
-    const rerun = JSON.parse(again.stdout) as { results: { id: string; outcome: string; durationMs: number }[] };
-    console.log(`    converged re-run, step work: ${rerun.results.map((r) => `${r.id} ${r.durationMs} ms`).join(', ')}`);
+    const rerun = JSON.parse(again.stdout) as { elapsedMs: number; results: { id: string; outcome: string; durationMs: number }[] };
+    console.log(`    converged re-run: step work ${rerun.elapsedMs} ms (${rerun.results.map((r) => `${r.id} ${r.durationMs} ms`).join(', ')})`);
     expect(rerun.results.every((r) => r.outcome === 'unchanged')).to.equal(true);
-    const stepWork = rerun.results.reduce((sum, r) => sum + r.durationMs, 0);
-    expect(stepWork, 'sum of step durations in ms').to.be.below(1000);
+    expect(rerun.elapsedMs, 'wall time of the step work in ms').to.be.below(1000);
 
     const undo = await flexnode(m, ['unbootstrap', '--config', CONFIG_PATH, '--json']);
     expect(undo.exitCode, await explain(m, undo, 'containerd.service')).to.equal(0);

@@ -22,7 +22,12 @@ export default class Bootstrap extends SessionCommand {
     const report = await this.withSession(flags, 'bootstrap', false, (s) => s.bootstrap());
     if (!this.jsonEnabled()) {
       const installed = report.results.filter((r) => r.outcome === 'installed').length;
-      this.log(report.ok ? `\nbootstrap: done; ${installed} step(s) changed the machine.` : '\nbootstrap: FAILED; fix the error above and run it again (it resumes).');
+      const work = `step work ${((report.elapsedMs ?? 0) / 1000).toFixed(2)} s`;
+      this.log(
+        report.ok
+          ? `\nbootstrap: done; ${installed} step(s) changed the machine (${work}).`
+          : `\nbootstrap: FAILED (${work}); fix the error above and run it again (it resumes).`,
+      );
     }
     if (!report.ok) {
       if (this.jsonEnabled()) this.logJson(report);

@@ -32,6 +32,8 @@ export interface ExecutorInput {
 export interface RunReport {
   ok: boolean;
   results: StepResult[];
+  /** Wall time of the step work, first check to last step done (steps may overlap). */
+  elapsedMs?: number;
 }
 
 const errorInfo = (error: unknown, redact: (s: string) => string) =>
@@ -45,6 +47,7 @@ const notOk = (c: CheckResult) => (c.status === 'ok' ? '' : `${c.status}: ${c.re
 function recorder(input: ExecutorInput) {
   const results = new Map<string, StepResult>();
   const byId = new Map(input.steps.map((s) => [s.id, s]));
+  const started = Date.now();
   return {
     start(id: string, phase: 'check' | 'install' | 'uninstall') {
       input.listener?.({ type: 'step-start', id, title: byId.get(id)!.title, phase });
@@ -62,7 +65,11 @@ function recorder(input: ExecutorInput) {
         results.set(id, { id, title: step.title, plugin: step.plugin, outcome: 'skipped', durationMs: 0 });
       }
       const ordered = input.steps.map((s) => results.get(s.id)!).filter(Boolean);
-      return { ok: ordered.every((r) => r.outcome !== 'failed' && r.outcome !== 'skipped' && r.outcome !== 'unhealthy'), results: ordered };
+      return {
+        ok: ordered.every((r) => r.outcome !== 'failed' && r.outcome !== 'skipped' && r.outcome !== 'unhealthy'),
+        results: ordered,
+        elapsedMs: Date.now() - started,
+      };
     },
   };
 }
