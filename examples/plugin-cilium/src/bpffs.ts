@@ -1,5 +1,5 @@
+import { onThisHost } from './fs-helpers.js';
 import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
-import { ensureDir, onThisHost } from './fs-helpers.js';
 import { BPFFS, BPFFS_UNIT, BPFFS_UNIT_PATH, PROC_MOUNTS, UNIT_DIR } from './paths.js';
 
 /**
@@ -77,7 +77,7 @@ export const ciliumBpffs = defineStep({
             describe: `mount the BPF filesystem at ${BPFFS}`,
           });
         }
-        await ensureDir(host, UNIT_DIR);
+        await host.files.mkdir(UNIT_DIR);
         const wrote = await host.files.write(BPFFS_UNIT_PATH, unit, { mode: 0o644 });
         if (wrote && (await host.systemd.available())) await host.systemd.daemonReload();
         await host.systemd.enable(BPFFS_UNIT);

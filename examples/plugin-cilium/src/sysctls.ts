@@ -1,5 +1,4 @@
 import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
-import { ensureDir } from './fs-helpers.js';
 import { SYSCTL_DIR, SYSCTL_FILE } from './paths.js';
 
 /**
@@ -52,7 +51,7 @@ export const ciliumSysctls = defineStep({
     return {
       check,
       install: async () => {
-        await ensureDir(host, SYSCTL_DIR);
+        await host.files.mkdir(SYSCTL_DIR);
         await host.files.write(SYSCTL_FILE, file, { mode: 0o644 });
         for (const [key, value] of LIVE_SYSCTLS) await host.sysctl.set(key, value);
       },

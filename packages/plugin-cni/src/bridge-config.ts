@@ -1,18 +1,7 @@
 import { isIPv6 } from 'node:net';
-import {
-  defineStep,
-  drifted,
-  missing,
-  ok,
-  Tokens,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-} from '@flexnode/sdk';
-import { ensureDir } from './fs-helpers.js';
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, firstDifference } from '@flexnode/sdk';
 import { BRIDGE_CONFLIST, cniPaths } from './paths.js';
 import { podCIDR } from './pod-cidr.js';
-import { firstDifference } from './semantic.js';
 
 /** The CNI spec version of the conflist: read by plugins from 1.0 on (Debian's 1.1.1 too) and by containerd 1.6+. */
 export const CNI_VERSION = '1.0.0';
@@ -86,7 +75,7 @@ export const cniBridgeConfig = defineStep({
         if (defaulted) {
           host.log.warn(`cni.podCIDR is not set: using ${cidr}; every node needs its own pod CIDR, set cni.podCIDR`);
         }
-        await ensureDir(host, cniPaths(config).confDir);
+        await host.files.mkdir(cniPaths(config).confDir);
         await host.files.write(path, `${JSON.stringify(expected(), null, 2)}\n`, { mode: 0o644 });
       },
       uninstall: () => host.changes.revert(),

@@ -1,18 +1,6 @@
-import {
-  defineStep,
-  drifted,
-  FlexnodeError,
-  missing,
-  ok,
-  Tokens,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-} from '@flexnode/sdk';
+import { defineStep, drifted, FlexnodeError, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, stagedPath, findRecord, replaceRecord, type InstalledFiles } from '@flexnode/sdk';
 import { cniPluginsArtifact } from './artifact.js';
-import { ensureDir, stagedTarget } from './fs-helpers.js';
 import { cniPaths } from './paths.js';
-import { latestRecord, saveRecord, type InstalledFiles } from './record.js';
 
 /** Custom journal record type holding the hashes of the plugins copied from the verified tarball. */
 export const CNI_PLUGINS_RECORD = 'cni-plugins';
@@ -42,7 +30,7 @@ export const cniPlugins = defineStep({
     const { binDir } = cniPaths(config);
     const check = async (): Promise<CheckResult> => {
       const artifact = cniPluginsArtifact(config, host.arch);
-      const record = latestRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
+      const record = findRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
       if (!record) return missing(`${artifact.name} is not installed in ${binDir}`);
       if (record.sha256 !== artifact.sha256) return drifted(`${record.artifact} is installed, the config asks for ${artifact.name}`);
       for (const [path, expected] of Object.entries(record.files)) {
@@ -65,7 +53,7 @@ export const cniPlugins = defineStep({
           return;
         }
         const staging = await host.downloads.unpack(archive);
-        const listed = stagedTarget(host, staging);
+        const listed = stagedPath(host, staging);
         const names: string[] = [];
         for (const name of await host.files.list(listed)) {
           if (PLUGIN_NAME.test(name) && (await host.files.stat(`${listed}/${name}`))?.type === 'file') names.push(name);
@@ -76,7 +64,7 @@ export const cniPlugins = defineStep({
             hint: 'the mirror must serve the upstream tarball, with the plugins at its top level',
           });
         }
-        await ensureDir(host, binDir);
+        await host.files.mkdir(binDir);
         const files: Record<string, string> = {};
         for (const name of names) {
           const target = `${binDir}/${name}`;
@@ -84,11 +72,11 @@ export const cniPlugins = defineStep({
           files[target] = (await host.files.sha256(target))!;
         }
         // A version change may drop plugins: remove the ones we installed that the new release lacks.
-        const previous = latestRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
+        const previous = findRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
         for (const path of Object.keys(previous?.files ?? {})) {
           if (!(path in files)) await host.files.remove(path);
         }
-        await saveRecord(host, CNI_PLUGINS_RECORD, { artifact: artifact.name, sha256: artifact.sha256, files });
+        await replaceRecord(host, CNI_PLUGINS_RECORD, { artifact: artifact.name, sha256: artifact.sha256, files });
       },
       uninstall: async () => {
         await host.changes.revert();

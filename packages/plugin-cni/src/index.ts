@@ -9,4 +9,3 @@ export { cniPluginsArtifact, cniPluginsUrl } from './artifact.js';
 export { CNI_PLUGINS_VERSIONS, DEFAULT_CNI_PLUGINS_VERSION, type VersionTable, type ArchChecksums } from './versions.js';
 export { podCIDR, validateCIDR, DEFAULT_POD_CIDR } from './pod-cidr.js';
 export { cniPaths, CNI_DEFAULTS, BRIDGE_CONFLIST } from './paths.js';
-export { firstDifference } from './semantic.js';

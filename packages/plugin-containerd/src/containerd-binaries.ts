@@ -1,18 +1,6 @@
-import {
-  defineStep,
-  drifted,
-  FlexnodeError,
-  missing,
-  ok,
-  Tokens,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-} from '@flexnode/sdk';
+import { defineStep, drifted, FlexnodeError, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, stagedPath, findRecord, replaceRecord, type InstalledFiles } from '@flexnode/sdk';
 import { containerdArtifact } from './components.js';
-import { ensureDir, stagedTarget } from './fs-helpers.js';
 import { Paths } from './paths.js';
-import { latestRecord, saveRecord, type InstalledFiles } from './record.js';
 import { whenRelease } from './source.js';
 
 /** Custom journal record type holding the hashes of the binaries copied from the verified tarball. */
@@ -36,7 +24,7 @@ export const containerdBinaries = defineStep({
   create: (host: Host, config: FlexnodeConfig) => {
     const check = async (): Promise<CheckResult> => {
       const artifact = containerdArtifact(config, host.arch);
-      const record = latestRecord<InstalledFiles>(host, CONTAINERD_BINARIES_RECORD);
+      const record = findRecord<InstalledFiles>(host, CONTAINERD_BINARIES_RECORD);
       if (!record) return missing(`${artifact.name} is not installed`);
       if (record.sha256 !== artifact.sha256) {
         return drifted(`${record.artifact} is installed, the config asks for ${artifact.name}`);
@@ -61,7 +49,7 @@ export const containerdBinaries = defineStep({
           return;
         }
         const staging = await host.downloads.unpack(archive);
-        const listed = `${stagedTarget(host, staging)}/bin`;
+        const listed = `${stagedPath(host, staging)}/bin`;
         const names: string[] = [];
         for (const name of await host.files.list(listed)) {
           if ((await host.files.stat(`${listed}/${name}`))?.type === 'file') names.push(name);
@@ -71,7 +59,7 @@ export const containerdBinaries = defineStep({
             hint: 'the mirror must serve the upstream tarball layout (bin/containerd, bin/ctr, ...)',
           });
         }
-        await ensureDir(host, Paths.binDir);
+        await host.files.mkdir(Paths.binDir);
         const files: Record<string, string> = {};
         for (const name of names) {
           const target = `${Paths.binDir}/${name}`;
@@ -79,11 +67,11 @@ export const containerdBinaries = defineStep({
           files[target] = (await host.files.sha256(target))!;
         }
         // A version change may drop binaries (containerd-shim went away in 2.0): remove ours that are gone.
-        const previous = latestRecord<InstalledFiles>(host, CONTAINERD_BINARIES_RECORD);
+        const previous = findRecord<InstalledFiles>(host, CONTAINERD_BINARIES_RECORD);
         for (const path of Object.keys(previous?.files ?? {})) {
           if (!(path in files)) await host.files.remove(path);
         }
-        await saveRecord(host, CONTAINERD_BINARIES_RECORD, { artifact: artifact.name, sha256: artifact.sha256, files });
+        await replaceRecord(host, CONTAINERD_BINARIES_RECORD, { artifact: artifact.name, sha256: artifact.sha256, files });
       },
       uninstall: async () => {
         await host.changes.revert();

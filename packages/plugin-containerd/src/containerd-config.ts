@@ -1,16 +1,5 @@
-import {
-  defineStep,
-  drifted,
-  missing,
-  ok,
-  Tokens,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-} from '@flexnode/sdk';
-import { ensureDir } from './fs-helpers.js';
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, firstDifference } from '@flexnode/sdk';
 import { CNI_DEFAULTS, Paths } from './paths.js';
-import { firstDifference } from './semantic.js';
 
 /** The sandbox (pause) image upstream's later releases configure; `containerd.pauseImage` overrides it. */
 export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/kubernetes/pause:3.9';
@@ -100,7 +89,7 @@ export const containerdConfig = defineStep({
       check,
       install: async () => {
         if ((await check()).status === 'ok') return;
-        await ensureDir(host, Paths.configDir);
+        await host.files.mkdir(Paths.configDir);
         await host.files.write(Paths.config, await renderContainerdConfig(expected), { mode: 0o644 });
       },
       uninstall: () => host.changes.revert(),

@@ -1,8 +1,6 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, canonicalJson, findRecord, replaceRecord } from '@flexnode/sdk';
 import { containerdUnit } from './containerd-unit.js';
-import { ensureDir } from './fs-helpers.js';
 import { Paths, UNIT } from './paths.js';
-import { canonical, latestRecord, saveRecord } from './record.js';
 
 /**
  * Custom journal record: the sha256 of the unit, config and containerd binary the running daemon was
@@ -48,8 +46,8 @@ export const containerdService = defineStep({
         return ok(`${UNIT} written and enabled; no service manager is running, so active state and socket were not checked`);
       }
       if (!(await host.systemd.isActive(UNIT))) return drifted(`${UNIT} is not active`);
-      const started = latestRecord<StartedWith>(host, STARTED_RECORD);
-      if (!started || canonical(started) !== canonical(await fingerprint())) {
+      const started = findRecord<StartedWith>(host, STARTED_RECORD);
+      if (!started || canonicalJson(started) !== canonicalJson(await fingerprint())) {
         return drifted(`${UNIT} runs with an older unit, config or binary than the one installed: it needs a restart`);
       }
       const answer = await ctrVersion(host);
@@ -61,7 +59,7 @@ export const containerdService = defineStep({
       check,
       install: async () => {
         if ((await check()).status === 'ok') return;
-        await ensureDir(host, Paths.unitDir);
+        await host.files.mkdir(Paths.unitDir);
         await host.files.write(Paths.unit, unitText, { mode: 0o644 });
         const managed = await host.systemd.available();
         if (managed) await host.systemd.daemonReload();
@@ -71,11 +69,11 @@ export const containerdService = defineStep({
           return;
         }
         const now = await fingerprint();
-        const started = latestRecord<StartedWith>(host, STARTED_RECORD);
+        const started = findRecord<StartedWith>(host, STARTED_RECORD);
         if (!(await host.systemd.isActive(UNIT))) await host.systemd.start(UNIT);
         // Running already (a package's postinst started it, or we did with an older config): pick up the new one.
-        else if (!started || canonical(started) !== canonical(now)) await host.systemd.restart(UNIT);
-        await saveRecord(host, STARTED_RECORD, now);
+        else if (!started || canonicalJson(started) !== canonicalJson(now)) await host.systemd.restart(UNIT);
+        await replaceRecord(host, STARTED_RECORD, now);
       },
       uninstall: async () => {
         // Newest first: stop (if we started it), disable (if we enabled it), then remove or restore the unit.

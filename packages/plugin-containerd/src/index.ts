@@ -28,4 +28,3 @@ export {
 } from './versions.js';
 export { Paths, UNIT } from './paths.js';
 export { usesApt, whenApt, whenRelease } from './source.js';
-export { firstDifference } from './semantic.js';

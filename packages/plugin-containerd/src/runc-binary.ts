@@ -1,6 +1,5 @@
 import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host } from '@flexnode/sdk';
 import { runcArtifact } from './components.js';
-import { ensureDir } from './fs-helpers.js';
 import { Paths } from './paths.js';
 import { whenRelease } from './source.js';
 
@@ -36,7 +35,7 @@ export const runcBinary = defineStep({
           host.log.info(`would install ${artifact.name} as ${Paths.runc}`);
           return;
         }
-        await ensureDir(host, Paths.binDir);
+        await host.files.mkdir(Paths.binDir);
         await host.files.copyFrom(downloaded, Paths.runc, { mode: 0o755 });
       },
       uninstall: () => host.changes.revert(),

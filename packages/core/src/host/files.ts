@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { posix } from 'node:path';
 import { FlexnodeError, type HostFiles, type WriteOptions } from '@flexnode/sdk';
-import { writeFileAtomic, writeStreamAtomic } from '../state/atomic-write.js';
+import { sweepTemps, writeFileAtomic, writeStreamAtomic } from '../state/atomic-write.js';
 import type { StepContext } from './context.js';
 import { captureBefore, fileInfo, lstatOrUndefined } from './file-state.js';
 import { formatMode, formatSize } from './plan.js';
@@ -54,14 +54,16 @@ export function createFiles(ctx: StepContext): HostFiles {
       await ctx.paths.assertInside(host);
       await ctx.journal({ kind: 'mkdir', path: dir });
       // A step running in parallel may create the same parent first: the directory being there is the goal.
-      const made = await fs.mkdir(host, { mode }).then(
+      // Parents get the usual 0755; the mode asked for is the target directory's own.
+      const dirMode = dir === target ? mode : DIR_MODE;
+      const made = await fs.mkdir(host, { mode: dirMode }).then(
         () => true,
         (error: NodeJS.ErrnoException) => {
           if (error.code === 'EEXIST') return false;
           throw error;
         },
       );
-      if (made) await fs.chmod(host, mode); // past the umask
+      if (made) await fs.chmod(host, dirMode); // past the umask
     }
     return missing.length > 0;
   }
@@ -124,6 +126,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       await ctx.paths.assertInside(host);
       await ensureDir(posix.dirname(target));
       await journalBefore(target, host);
+      await sweepTemps(host); // of a run killed while writing it
       await writeFileAtomic(host, data, { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
       ctx.log.debug(`wrote ${target}`, { mode: formatMode(want.mode), bytes: data.length });
       return true;
@@ -152,6 +155,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       await ctx.paths.assertInside(host);
       await ensureDir(posix.dirname(target));
       await journalBefore(target, host);
+      await sweepTemps(host); // of a run killed while writing it
       await writeStreamAtomic(host, createReadStream(source), { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
       ctx.log.debug(`installed ${target} from ${source}`, { mode: formatMode(want.mode), bytes: src.size });
       return true;

@@ -14,7 +14,6 @@ import {
 } from '@flexnode/sdk';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { kubePaths } from '../paths.js';
-import { ensureDir } from '../util.js';
 import { kubeArtifact, normalizeVersion } from './artifacts.js';
 import { KUBE_BINARIES } from './versions.js';
 
@@ -77,7 +76,7 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
               host.log.info(`would install ${entry.artifact.name} as ${entry.path}`);
               continue;
             }
-            await ensureDir(host, binDir);
+            await host.files.mkdir(binDir);
             await host.files.copyFrom(downloaded, entry.path, { mode: 0o755 });
           }
         },

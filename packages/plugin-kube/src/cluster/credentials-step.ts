@@ -14,7 +14,6 @@ import {
 } from '@flexnode/sdk';
 import { kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
-import { ensureDir } from '../util.js';
 import { assertAzureRbac, defaultClusterReader, type ClusterReader } from './cluster.js';
 import { renderKubeconfig } from './kubeconfig.js';
 
@@ -59,9 +58,9 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
         check,
         async install() {
           const want = await expected();
-          await ensureDir(host, paths.certsDir);
+          await host.files.mkdir(paths.certsDir);
           await host.files.write(paths.caCert, want.ca, { mode: 0o644 });
-          await ensureDir(host, paths.kubeletDir, 0o750);
+          await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
           await host.files.write(paths.kubeconfig, want.kubeconfig, { mode: 0o600 });
         },
         uninstall: () => host.changes.revert(),

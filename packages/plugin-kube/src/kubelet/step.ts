@@ -1,25 +1,10 @@
+import { messageOf } from '../util.js';
 import os from 'node:os';
-import {
-  capabilityToken,
-  ConfigError,
-  defineStep,
-  drifted,
-  missing,
-  ok,
-  StepError,
-  Tokens,
-  type AzureContext,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-  type NodeIdentity,
-  type StepDefinition,
-} from '@flexnode/sdk';
+import { capabilityToken, ConfigError, defineStep, drifted, missing, ok, StepError, Tokens, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepDefinition, canonicalJson, findRecord, replaceRecord } from '@flexnode/sdk';
 import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { readKubeconfig } from '../cluster/kubeconfig.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
-import { canonical, ensureDir, latestRecord, messageOf, saveRecord } from '../util.js';
 import { httpsNodeApi, isUnreachable, readyCondition, type NodeApi, type NodeApiOptions } from './api.js';
 import { nodeLabels, renderKubeletConfig, RESOLVED_RESOLV_CONF } from './config.js';
 import { kubeletArgs, kubeletDropIn, kubeletUnit, proxyEnvironment } from './unit.js';
@@ -135,8 +120,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         if (!(await host.systemd.isEnabled(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not enabled`);
         if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
         if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
-        const started = latestRecord<object>(host, STARTED_RECORD);
-        if (!started || canonical(started) !== canonical(await fingerprint())) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
+        const started = findRecord<object>(host, STARTED_RECORD);
+        if (!started || canonicalJson(started) !== canonicalJson(await fingerprint())) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
         const node = await nodeState(want.name);
         if (node.kind === 'not-ready') return drifted(node.detail);
         return ok(`${KUBELET_UNIT} active; ${node.detail}`);
@@ -147,11 +132,11 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         async install() {
           if ((await check()).status === 'ok') return;
           const want = await expected();
-          await ensureDir(host, paths.kubeletDir, 0o750);
-          await ensureDir(host, paths.volumePluginDir);
-          await ensureDir(host, paths.dropInDir);
+          await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
+          await host.files.mkdir(paths.volumePluginDir);
+          await host.files.mkdir(paths.dropInDir);
           for (const [path, content] of want.files) await host.files.write(path, content, { mode: 0o644 });
-          await saveRecord(host, NODE_RECORD, { name: want.name });
+          await replaceRecord(host, NODE_RECORD, { name: want.name });
           const managed = await host.systemd.available();
           if (managed) await host.systemd.daemonReload();
           await host.systemd.enable(KUBELET_UNIT);
@@ -160,10 +145,10 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
             return;
           }
           const now = await fingerprint();
-          const started = latestRecord<object>(host, STARTED_RECORD);
+          const started = findRecord<object>(host, STARTED_RECORD);
           if (!(await host.systemd.isActive(KUBELET_UNIT))) await host.systemd.start(KUBELET_UNIT);
-          else if (!started || canonical(started) !== canonical(now)) await host.systemd.restart(KUBELET_UNIT);
-          await saveRecord(host, STARTED_RECORD, now);
+          else if (!started || canonicalJson(started) !== canonicalJson(now)) await host.systemd.restart(KUBELET_UNIT);
+          await replaceRecord(host, STARTED_RECORD, now);
           if (host.dryRun) return;
           const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
           for (;;) {
@@ -181,7 +166,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           }
         },
         async uninstall() {
-          const node = latestRecord<{ name: string }>(host, NODE_RECORD);
+          const node = findRecord<{ name: string }>(host, NODE_RECORD);
           const client = await api(); // read before anything is removed (the kubeconfig is the credentials step's)
           // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files.
           await host.changes.revert();
