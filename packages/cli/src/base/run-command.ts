@@ -51,6 +51,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
   protected async runPlan(flags: { config?: string; root: string; only?: string[] }): Promise<RunReport & { changes: PlannedChange[] }> {
     const report = await this.withSession(flags, 'plan', true, (s) => s.plan());
     if (!this.jsonEnabled()) {
+      for (const c of report.changes.filter((c) => c.action === 'uninstall')) this.log(`- ${c.target}: ${c.detail}`);
       const toChange = report.results.filter((r) => r.outcome === 'planned').length;
       this.log(
         `\nplan: ${toChange} of ${report.results.length} step(s) would change the machine; ${report.changes.length} change(s) in all. Nothing was changed.`,

@@ -144,9 +144,20 @@ export class Session {
   /** The dry run: every check, and the changes each needed install would make. */
   async plan(): Promise<RunReport & { changes: PlannedChange[] }> {
     const planned: PlannedChange[] = [];
-    const host = await this.host(true, undefined, nullLogger(), planned);
+    // Read, never locked: checks that read their own journal records see them, as in status.
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    const host = await this.host(true, journal, nullLogger(), planned);
     const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()), planned });
-    return { ...report, changes: planned };
+    // What bootstrap will undo first: journaled steps no longer chosen (another provider won, or the plugin is gone).
+    const active = new Set(this.view.graph.order.map((s) => s.id));
+    const orphans = (journal?.entries() ?? []).filter(([id]) => !active.has(id));
+    const removals: PlannedChange[] = orphans.map(([id, entry]) => ({
+      step: id,
+      action: 'uninstall',
+      target: `step ${id} of ${entry.plugin}`,
+      detail: 'no longer chosen: bootstrap undoes its journaled changes first',
+    }));
+    return { ...report, changes: [...removals, ...planned] };
   }
 
   /** Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). */
