@@ -19,7 +19,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
     allowPlaceholders: boolean,
     fn: (session: Session) => Promise<T>,
   ): Promise<T> {
-    const { Session } = await import('@flexnode/core');
+    const { Session } = await import('@flexnode/core/session');
     const loaded = await this.loadConfig(flags, allowPlaceholders);
     const abort = new AbortController();
     const stop = () => abort.abort();

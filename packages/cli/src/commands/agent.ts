@@ -23,7 +23,7 @@ export default class Agent extends FlexnodeCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Agent);
-    const { Agent: Runner } = await import('@flexnode/core');
+    const { Agent: Runner } = await import('@flexnode/core/agent');
     const agent = new Runner({
       configPath: flags.config ?? '/etc/aks-flex-node/config.json',
       root: flags.root,

@@ -13,7 +13,7 @@ export default class Status extends SessionCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Status);
     const report = await this.withSession(flags, 'status', true, (s) => s.status());
-    const { readAgentStatus } = await import('@flexnode/core');
+    const { readAgentStatus } = await import('@flexnode/core/agent-status');
     const view = await readAgentStatus(flags.root);
     const agent = view?.running ? agentJson(view) : undefined;
     if (!this.jsonEnabled()) {
