@@ -2,6 +2,8 @@
 export function isIPv4Cidr(value: string): boolean {
   const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
   if (!match) return false;
+  // A leading zero (010.244.0.0) is octal to inet_aton and an error to Go's net.ParseCIDR (the CNI plugins).
+  if (match.slice(1, 6).some((part) => part.length > 1 && part.startsWith('0'))) return false;
   const octets = match.slice(1, 5).map(Number);
   const bits = Number(match[5]);
   if (octets.some((o) => o > 255) || bits > 32) return false;

@@ -1,6 +1,7 @@
 import { FlexnodeError, type Change, type HostChanges } from '@flexnode/sdk';
 import { revertPackage } from './apt.js';
 import type { StepContext } from './context.js';
+import { crashPoint } from '../state/crash-hook.js';
 import { removeDirIfEmpty, restoreFile } from './file-state.js';
 import { revertSysctl } from './sysctl.js';
 import { revertUnit } from './systemd.js';
@@ -52,6 +53,7 @@ export function createChanges(ctx: StepContext): HostChanges {
             cause: error,
           });
         }
+        crashPoint('revert:after-undo'); // undone, not yet struck from the journal
         await ctx.shared.journal!.removeChanges(ctx.step, (c) => c === change);
       }
     },

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumError, DownloadError, type Artifact, type HostDownloads } from '@flexnode/sdk';
 import type { Dispatcher } from 'undici';
-import { diskFullError, fsyncDir, TEMP_PREFIX } from '../state/atomic-write.js';
+import { diskFullError, fsyncDir, sweepTemps, TEMP_PREFIX } from '../state/atomic-write.js';
 import type { SharedContext, StepContext } from './context.js';
 import { unpackArchive } from './unpack.js';
+import { crashPoint } from '../state/crash-hook.js';
 
 type Undici = typeof import('undici');
 let undiciModule: Promise<Undici> | undefined;
@@ -43,10 +44,18 @@ export async function closeDownloads(shared: SharedContext): Promise<void> {
   if (dispatcher) await (await dispatcher).close().catch(() => undefined);
 }
 
+/** Artifact names by cache path, so that an unpack error names the artifact rather than a sha256 file. */
+const fetchedNames = new WeakMap<SharedContext, Map<string, string>>();
+
 export function createDownloads(ctx: StepContext): HostDownloads {
+  const names = fetchedNames.get(ctx.shared) ?? fetchedNames.set(ctx.shared, new Map()).get(ctx.shared)!;
   return {
-    fetch: (artifact) => fetchArtifact(ctx, artifact),
-    unpack: (archivePath) => unpackArchive(ctx, archivePath),
+    fetch: async (artifact) => {
+      const path = await fetchArtifact(ctx, artifact);
+      names.set(path, artifact.name);
+      return path;
+    },
+    unpack: (archivePath) => unpackArchive(ctx, archivePath, names.get(archivePath)),
   };
 }
 
@@ -91,6 +100,7 @@ class Transient extends Error {}
 async function download(ctx: StepContext, artifact: Artifact, url: string, shown: string, expected: string, cached: string): Promise<string> {
   const { retries, backoffMs } = ctx.shared.download;
   await fs.mkdir(ctx.shared.cacheDir, { recursive: true, mode: 0o755 });
+  await sweepTemps(cached); // partial downloads of this artifact by a killed run (one download per sha at a time)
   for (let attempt = 0; ; attempt++) {
     try {
       ctx.log.info(`downloading ${artifact.name} from ${shown}${attempt ? ` (retry ${attempt} of ${retries})` : ''}`);
@@ -136,6 +146,7 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
           hash.update(buffer);
           received += buffer.length;
           for (let offset = 0; offset < buffer.length; ) offset += (await handle.write(buffer, offset)).bytesWritten;
+          if (received === buffer.length) crashPoint(`download:${artifact.name}:mid`); // first chunk on disk
         }
       }
     } catch (error) {

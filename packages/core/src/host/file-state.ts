@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FlexnodeError, type Change, type FileBefore, type FileInfo } from '@flexnode/sdk';
-import { writeStreamAtomic } from '../state/atomic-write.js';
+import { sweepTemps, writeStreamAtomic } from '../state/atomic-write.js';
 import type { StepContext } from './context.js';
 
 /** lstat, or undefined when nothing is there. */
@@ -42,6 +42,7 @@ export async function captureBefore(ctx: StepContext, target: string, hostPath: 
 export async function restoreFile(ctx: StepContext, change: Change & { kind: 'file' }): Promise<void> {
   const hostPath = ctx.paths.resolve(change.path);
   await ctx.paths.assertInside(hostPath);
+  await sweepTemps(hostPath); // a run killed while writing it left its temp file next to it
   const before = change.before;
   const now = await lstatOrUndefined(hostPath);
   if (!before.exists) {

@@ -67,7 +67,7 @@ export function createRealHost(options: RealHostOptions): RealHost {
     cacheDir: options.downloadCacheDir ?? join(stateDir, 'cache'),
     mirror: options.mirror,
     proxy: options.proxy,
-    download: { idleTimeoutMs: 30_000, retries: 3, backoffMs: 1_000, ...options.download },
+    download: { idleTimeoutMs: envMs('FLEXNODE_DOWNLOAD_IDLE_TIMEOUT_MS') ?? 30_000, retries: 3, backoffMs: envMs('FLEXNODE_DOWNLOAD_BACKOFF_MS') ?? 1_000, ...options.download },
     staging: new Set(),
     inflight: new Map(),
     hashes: new HashCache(join(stateDir, 'hash-cache.json'), !options.dryRun),
@@ -96,9 +96,23 @@ export function createRealHost(options: RealHostOptions): RealHost {
       if (existsSync(stateDir)) await shared.hashes.save().catch((error: Error) => options.log.debug('hash cache not saved', { error: error.message }));
       for (const dir of shared.staging) await fs.rm(dir, { recursive: true, force: true });
       shared.staging.clear();
+      // A real run holds the lock: staging dirs of a run killed before its dispose() go too (else never removed).
+      if (!options.dryRun) await sweepStaging(join(stateDir, 'staging'));
       await closeDownloads(shared);
     },
   };
+}
+
+async function sweepStaging(stagingRoot: string): Promise<void> {
+  for (const name of await fs.readdir(stagingRoot).catch(() => [] as string[])) {
+    if (name.startsWith('unpack-')) await fs.rm(join(stagingRoot, name), { recursive: true, force: true });
+  }
+}
+
+/** A download tuning knob from the environment (a positive number of milliseconds), for sites and tests. */
+function envMs(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 function hostArch(): Arch {

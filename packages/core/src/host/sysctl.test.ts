@@ -15,13 +15,16 @@ describe('host/sysctl and host/modules under a sandbox root', () => {
     expect(await host.sysctl.set('net.ipv4.ip_forward', '1')).to.equal(false);
     expect(await fs.readFile(join(root, 'proc/sys/net/ipv4/ip_forward'), 'utf8')).to.equal('1\n');
     expect(await host.sysctl.set('vm.overcommit_memory', '1')).to.equal(true);
+    // Under a sandbox root the missing key's directory is created journaled, so that revert removes it too.
     expect((await reload()).get('os.sysctl')!.changes).to.deep.equal([
       { kind: 'sysctl', key: 'net.ipv4.ip_forward', before: '0' },
+      { kind: 'mkdir', path: '/proc/sys/vm' },
       { kind: 'sysctl', key: 'vm.overcommit_memory' },
     ]);
     await host.changes.revert();
     expect(await host.sysctl.get('net.ipv4.ip_forward')).to.equal('0');
     expect(await host.sysctl.get('vm.overcommit_memory')).to.equal(undefined);
+    expect(await fs.readdir(join(root, 'proc/sys'))).to.deep.equal(['net']);
   });
 
   it('refuses keys that could leave /proc/sys', async () => {

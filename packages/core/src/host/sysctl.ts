@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, posix } from 'node:path';
 import { FlexnodeError, type Change, type HostSysctl } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
+import { createFiles } from './files.js';
 
 /**
  * Kernel parameters through `<root>/proc/sys/<key with dots as slashes>`. On the host root that is the live kernel
@@ -18,6 +19,8 @@ export function createSysctl(ctx: StepContext): HostSysctl {
         ctx.planned('sysctl', key, `${before ?? '(unset)'} → ${value}`);
         return true;
       }
+      // Under a sandbox root the key's directories may be missing: created journaled, so revert removes them.
+      if (!ctx.paths.isHostRoot) await createFiles(ctx).mkdir(posix.dirname(sysctlTarget(key)));
       await ctx.journal({ kind: 'sysctl', key, before });
       await writeSysctl(ctx, key, value);
       return true;
@@ -61,11 +64,16 @@ async function writeSysctl(ctx: StepContext, key: string, value: string): Promis
 
 /** `net.ipv4.ip_forward` → `<root>/proc/sys/net/ipv4/ip_forward`; a key in slash form is used as is. */
 export function sysctlPath(ctx: StepContext, key: string): string {
+  return ctx.paths.resolve(sysctlTarget(key));
+}
+
+/** `net.ipv4.ip_forward` → `/proc/sys/net/ipv4/ip_forward` (before the root prefix), or SYSCTL_INVALID. */
+function sysctlTarget(key: string): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(key) || key.split(/[./]/).some((part) => part === '' || part === '..')) {
     throw new FlexnodeError('SYSCTL_INVALID', `invalid sysctl key ${JSON.stringify(key)}`);
   }
   const relative = key.includes('/') ? key : key.replace(/\./g, '/');
-  return ctx.paths.resolve(`/proc/sys/${relative}`);
+  return `/proc/sys/${relative}`;
 }
 
 /** Kernel output separates multi-value parameters with tabs; compare them whitespace-insensitively. */

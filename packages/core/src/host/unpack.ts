@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join, posix } from 'node:path';
 import { FlexnodeError, UnsafeArchiveError } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
+import { crashPoint } from '../state/crash-hook.js';
 
 type Tar = typeof import('tar');
 let tarModule: Promise<Tar> | undefined;
@@ -23,7 +24,8 @@ const MAX_LINK_HOPS = 40;
  * directory (absolute path, `..`, a symlink or hardlink leading out, even through other links of the archive,
  * a device or fifo) refuses the archive before a single byte is written. The Host's dispose() removes staging.
  */
-export async function unpackArchive(ctx: StepContext, archivePath: string): Promise<string> {
+export async function unpackArchive(ctx: StepContext, archivePath: string, artifactName?: string): Promise<string> {
+  const shown = artifactName ? `${artifactName} (cached as ${archivePath})` : archivePath;
   const stagingRoot = join(ctx.shared.stateDir, 'staging');
   if (ctx.dryRun) return join(stagingRoot, 'dry-run'); // a placeholder: a dry run writes nothing
   const tar = await loadTar();
@@ -31,9 +33,9 @@ export async function unpackArchive(ctx: StepContext, archivePath: string): Prom
   try {
     await tar.t({ file: archivePath, strict: true, onReadEntry: (e) => entries.push({ path: e.path, type: e.type, linkpath: e.linkpath ?? undefined }) });
   } catch (error) {
-    throw new FlexnodeError('ARCHIVE_INVALID', `${archivePath} is not a readable tar archive: ${(error as Error).message}`, { cause: error });
+    throw new FlexnodeError('ARCHIVE_INVALID', `${shown} is not a readable tar archive: ${(error as Error).message}`, { cause: error });
   }
-  checkEntries(archivePath, entries);
+  checkEntries(shown, entries);
 
   await fs.mkdir(stagingRoot, { recursive: true, mode: 0o700 });
   const dir = await fs.mkdtemp(join(stagingRoot, 'unpack-'));
@@ -46,11 +48,12 @@ export async function unpackArchive(ctx: StepContext, archivePath: string): Prom
       preserveOwner: false, // staged files belong to us; the Host sets owners on install
       chmod: true,
       processUmask: 0, // modes exactly as in the archive (executables stay executable)
+      filter: () => (crashPoint('unpack:entry'), true), // `unpack:entry#N`: killed with N-1 entries out
     });
   } catch (error) {
     await fs.rm(dir, { recursive: true, force: true });
     ctx.shared.staging.delete(dir);
-    throw new FlexnodeError('ARCHIVE_INVALID', `could not unpack ${archivePath}: ${(error as Error).message}`, { cause: error });
+    throw new FlexnodeError('ARCHIVE_INVALID', `could not unpack ${shown}: ${(error as Error).message}`, { cause: error });
   }
   ctx.log.debug(`unpacked ${archivePath} (${entries.length} entries) into ${dir}`);
   return dir;

@@ -1,5 +1,6 @@
 import type { FlexnodeConfig, Host } from '@flexnode/sdk';
-import { rm, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
@@ -232,7 +233,7 @@ export class Session {
 
   async close(): Promise<void> {
     for (const dispose of this.disposers.reverse()) await dispose().catch(() => undefined);
-    if (this.removeState) await rm(underRoot(this.options.root, STATE_DIR), { recursive: true, force: true });
+    if (this.removeState) await removeTree(underRoot(this.options.root, STATE_DIR));
     await this.lock?.release();
     // The lock's directory is ours too (on a real node it lives on tmpfs anyway).
     if (this.lock) await rmdir(underRoot(this.options.root, LOCK_DIR)).catch(() => undefined);
@@ -248,3 +249,13 @@ function withDependents(ids: readonly string[], steps: readonly { id: string }[]
 }
 
 export { loadConfig };
+
+/** Remove a directory tree; when it is a mount point (EBUSY), empty it and leave the mount point. */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
+    for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}

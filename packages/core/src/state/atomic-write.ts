@@ -28,6 +28,19 @@ export function isTempFile(name: string): boolean {
   return name.startsWith(TEMP_PREFIX);
 }
 
+/**
+ * Remove the temp files that a writer killed mid-write left next to `path` (`.flexnode-tmp-<name>.<12 hex>`):
+ * nothing else cleans them, so a resumed run or a revert of `path` does. Only `path`'s own temps are touched.
+ */
+export async function sweepTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${TEMP_PREFIX}${basename(path)}.`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix) && /^[0-9a-f]{12}$/.test(name.slice(prefix.length))) await fs.rm(join(dir, name), { force: true });
+  }
+}
+
 /** Turn ENOSPC/EDQUOT into an error a person understands; anything else passes through. */
 export function diskFullError(error: unknown, path: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
