@@ -1,7 +1,10 @@
-import { ConfigError, FlexnodeError, drifted, missing, ok, type Arch, type Artifact, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
+import { ConfigError, FlexnodeError, drifted, findRecord, replaceRecord, missing, ok, type Arch, type Artifact, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { AGENT_PATH, lastLine, locateAgent } from '../azcmagent.js';
 import { arcPluginConfig, PLUGIN_NAME, type ArcPluginConfig } from '../plugin-config.js';
 import { records } from '../records.js';
+
+/** Journal record: the pinned agent binary with this sha256 ran (`azcmagent version`) when it was installed. */
+const VERIFIED_RECORD = 'arc.agent-verified';
 
 const PACKAGE_RECORD = 'arc.agent-package';
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -42,6 +45,8 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
       const want = agentArtifact(config, host.arch).sha256;
       const have = await host.files.sha256(AGENT_PATH);
       if (have !== want) return drifted(`${AGENT_PATH} has sha256 ${have}, not the pinned ${want}`);
+      // The very same binary already ran when it was installed: no need to run it again on every check.
+      if (findRecord<{ sha256: string }>(host, VERIFIED_RECORD)?.sha256 === have) return ok(`${AGENT_PATH} (pinned, sha256 ${have.slice(0, 12)}…)`);
     }
     const version = await host.exec.run(command, ['version'], { mutates: false, allowFailure: true, timeoutMs: 30_000 });
     if (version.exitCode !== 0) return drifted(`${command} does not run: ${lastLine(version.stderr || version.stdout)}`);
@@ -82,6 +87,9 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
             return;
           }
           await host.files.copyFrom(file, AGENT_PATH, { mode: 0o755 });
+          const version = await host.exec.run(AGENT_PATH, ['version'], { mutates: false, allowFailure: true, timeoutMs: 30_000 });
+          if (version.exitCode !== 0) return; // the check after install reports it
+          await replaceRecord(host, VERIFIED_RECORD, { sha256: artifact.sha256 });
           return;
         }
       }
@@ -92,6 +100,7 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
         await host.exec.run('dpkg', ['-r', 'azcmagent'], { timeoutMs: 10 * 60_000, describe: 'remove the azcmagent package flexnode installed' });
         await host.changes.forget(PACKAGE_RECORD);
       }
+      await host.changes.forget(VERIFIED_RECORD);
       await host.changes.revert();
     },
   };
