@@ -9,13 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FlexnodeConfig, StepDefinition, StepInstance } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
-import { cniBridgeConfig } from './bridge-config.js';
-import { cniPlugins } from './cni-plugins.js';
-import { skipWith } from './fixtures.test.helpers.js';
-import { removeRoot, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host.test.helpers.js';
+import { cniBridgeConfig, cniPlugins } from '@flexnode/plugin-cni';
+import { removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host-stack.js';
 
 const run = promisify(execFile);
-const RUNNER = fileURLToPath(new URL('./cni-chain.test.runner.js', import.meta.url));
+// The plugin's own runner of a conflist through the real CNI plugins (built with plugin-cni).
+const RUNNER = fileURLToPath(new URL('../../../packages/plugin-cni/dist/cni-chain.test.runner.js', import.meta.url));
 const STEPS: StepDefinition[] = [cniPlugins, cniBridgeConfig];
 
 describe('plugin-cni on the real Host (temp root, local mirror of Debian-built artifacts)', function () {

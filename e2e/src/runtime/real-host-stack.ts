@@ -1,6 +1,6 @@
-// The real Host (packages/core) over a temp root, and the e2e artifact mirror, for integration tests. Loaded
-// from their built files at run time: plugins never depend on core, so there is no import (or tsconfig
-// reference) to it; without the builds the tests say SKIP with the reason.
+// The real Host (packages/core) over a temp root, and the artifact mirror, for the runtime plugins' integration
+// tests (one rig for plugin-containerd and plugin-cni). Loaded from their built files at run time; without the
+// builds the tests say SKIP with the reason.
 import { createHash } from 'node:crypto';
 import { access, lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { Host, Logger } from '@flexnode/sdk';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
-const CORE_HOST = here('../../core/dist/host/index.js');
-const CORE_STATE = here('../../core/dist/state/index.js');
-const MIRROR_BUILD = here('../../../e2e/dist/mirror/build-artifacts.js');
-const MIRROR_SERVER = here('../../../e2e/dist/mirror/mirror-server.js');
+const CORE_HOST = here('../../../packages/core/dist/host/index.js');
+const CORE_STATE = here('../../../packages/core/dist/state/index.js');
+const MIRROR_BUILD = here('../mirror/build-artifacts.js');
+const MIRROR_SERVER = here('../mirror/mirror-server.js');
 
 /** What the tests use of the e2e mirror (see e2e/src/mirror). */
 export interface MirrorArtifact {
@@ -115,3 +115,9 @@ export async function tree(root: string): Promise<Record<string, string>> {
 
 /** Remove a temp root made by {@link Stack.realRoot}. */
 export const removeRoot = (root: string) => rm(root, { recursive: true, force: true });
+
+/** Skip a test with a printed reason (never pass silently). */
+export function skipWith(ctx: Mocha.Context, reason: string): never {
+  console.log(`      SKIP: ${reason}`);
+  ctx.skip();
+}

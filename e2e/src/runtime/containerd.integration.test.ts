@@ -5,12 +5,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FlexnodeConfig, StepDefinition, StepInstance } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
-import { containerdBinaries } from './containerd-binaries.js';
-import { containerdConfig } from './containerd-config.js';
-import { containerdService } from './containerd-service.js';
-import { skipWith } from './fixtures.test.helpers.js';
-import { removeRoot, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host.test.helpers.js';
-import { runcBinary } from './runc-binary.js';
+import { containerdBinaries, containerdConfig, containerdService, runcBinary } from '@flexnode/plugin-containerd';
+import { removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host-stack.js';
 
 const STEPS: StepDefinition[] = [runcBinary, containerdBinaries, containerdConfig, containerdService];
 
