@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, canonicalJson, findRecord, replaceRecord } from '@flexnode/sdk';
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, runServiceWith, serviceInputsChanged } from '@flexnode/sdk';
 import { containerdUnit } from './containerd-unit.js';
 import { Paths, UNIT } from './paths.js';
 
@@ -46,8 +46,7 @@ export const containerdService = defineStep({
         return ok(`${UNIT} written and enabled; no service manager is running, so active state and socket were not checked`);
       }
       if (!(await host.systemd.isActive(UNIT))) return drifted(`${UNIT} is not active`);
-      const started = findRecord<StartedWith>(host, STARTED_RECORD);
-      if (!started || canonicalJson(started) !== canonicalJson(await fingerprint())) {
+      if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) {
         return drifted(`${UNIT} runs with an older unit, config or binary than the one installed: it needs a restart`);
       }
       const answer = await ctrVersion(host);
@@ -61,19 +60,8 @@ export const containerdService = defineStep({
         if ((await check()).status === 'ok') return;
         await host.files.mkdir(Paths.unitDir);
         await host.files.write(Paths.unit, unitText, { mode: 0o644 });
-        const managed = await host.systemd.available();
-        if (managed) await host.systemd.daemonReload();
-        await host.systemd.enable(UNIT);
-        if (!managed) {
-          host.log.warn(`no service manager is running: ${UNIT} is enabled and will start at the next boot`);
-          return;
-        }
-        const now = await fingerprint();
-        const started = findRecord<StartedWith>(host, STARTED_RECORD);
-        if (!(await host.systemd.isActive(UNIT))) await host.systemd.start(UNIT);
-        // Running already (a package's postinst started it, or we did with an older config): pick up the new one.
-        else if (!started || canonicalJson(started) !== canonicalJson(now)) await host.systemd.restart(UNIT);
-        await replaceRecord(host, STARTED_RECORD, now);
+        // Running already (a package's postinst started it, or we did with an older config): it is restarted.
+        await runServiceWith(host, UNIT, await fingerprint(), STARTED_RECORD);
       },
       uninstall: async () => {
         // Newest first: stop (if we started it), disable (if we enabled it), then remove or restore the unit.

@@ -101,3 +101,41 @@ export function stagedPath(host: Host, staged: string): string {
   const root = host.root.replace(/\/+$/, '');
   return root !== '' && staged.startsWith(`${root}/`) ? staged.slice(root.length) : staged;
 }
+
+/**
+ * Enable `unit` and make it run with `inputs` (e.g. the hashes of its unit file, config and binary), recorded
+ * as the step's `recordType` record: start it when stopped, restart it when it runs with other inputs (a new
+ * config, or a package's postinst started it with its own). Without a running service manager (a sandbox root)
+ * the unit is only enabled. Returns what was done. Pair it with {@link serviceInputsChanged} in `check`, and
+ * forget the record in `uninstall`.
+ */
+export async function runServiceWith(
+  host: Host,
+  unit: string,
+  inputs: object,
+  recordType: string,
+): Promise<'started' | 'restarted' | 'running' | 'enabled only'> {
+  const managed = await host.systemd.available();
+  if (managed) await host.systemd.daemonReload();
+  await host.systemd.enable(unit);
+  if (!managed) {
+    host.log.warn(`no service manager is running: ${unit} is enabled and will start at the next boot`);
+    return 'enabled only';
+  }
+  let done: 'started' | 'restarted' | 'running' = 'running';
+  if (!(await host.systemd.isActive(unit))) {
+    await host.systemd.start(unit);
+    done = 'started';
+  } else if (serviceInputsChanged(host, inputs, recordType)) {
+    await host.systemd.restart(unit);
+    done = 'restarted';
+  }
+  await replaceRecord(host, recordType, inputs);
+  return done;
+}
+
+/** True when the service was started with other inputs than `inputs` (or flexnode never started it). */
+export function serviceInputsChanged(host: Host, inputs: object, recordType: string): boolean {
+  const started = findRecord<object>(host, recordType);
+  return !started || canonicalJson(started) !== canonicalJson(inputs);
+}

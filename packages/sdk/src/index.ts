@@ -20,7 +20,16 @@ export type * from './host.js';
 export type * from './config.js';
 export type * from './azure.js';
 export type { Logger, LogFields } from './logger.js';
-export { findRecord, replaceRecord, canonicalJson, firstDifference, stagedPath, type InstalledFiles } from './helpers.js';
+export {
+  findRecord,
+  replaceRecord,
+  canonicalJson,
+  firstDifference,
+  stagedPath,
+  runServiceWith,
+  serviceInputsChanged,
+  type InstalledFiles,
+} from './helpers.js';
 export {
   FlexnodeError,
   ConfigError,

@@ -1,6 +1,6 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
-import { capabilityToken, ConfigError, defineStep, drifted, missing, ok, StepError, Tokens, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepDefinition, canonicalJson, findRecord, replaceRecord } from '@flexnode/sdk';
+import { capabilityToken, ConfigError, defineStep, drifted, missing, ok, StepError, Tokens, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged } from '@flexnode/sdk';
 import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { readKubeconfig } from '../cluster/kubeconfig.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
@@ -120,8 +120,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         if (!(await host.systemd.isEnabled(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not enabled`);
         if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
         if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
-        const started = findRecord<object>(host, STARTED_RECORD);
-        if (!started || canonicalJson(started) !== canonicalJson(await fingerprint())) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
+        if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
         const node = await nodeState(want.name);
         if (node.kind === 'not-ready') return drifted(node.detail);
         return ok(`${KUBELET_UNIT} active; ${node.detail}`);
@@ -137,18 +136,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           await host.files.mkdir(paths.dropInDir);
           for (const [path, content] of want.files) await host.files.write(path, content, { mode: 0o644 });
           await replaceRecord(host, NODE_RECORD, { name: want.name });
-          const managed = await host.systemd.available();
-          if (managed) await host.systemd.daemonReload();
-          await host.systemd.enable(KUBELET_UNIT);
-          if (!managed) {
-            host.log.warn(`no service manager is running: ${KUBELET_UNIT} is enabled and will start at the next boot`);
-            return;
-          }
-          const now = await fingerprint();
-          const started = findRecord<object>(host, STARTED_RECORD);
-          if (!(await host.systemd.isActive(KUBELET_UNIT))) await host.systemd.start(KUBELET_UNIT);
-          else if (!started || canonicalJson(started) !== canonicalJson(now)) await host.systemd.restart(KUBELET_UNIT);
-          await replaceRecord(host, STARTED_RECORD, now);
+          if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
           if (host.dryRun) return;
           const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
           for (;;) {
