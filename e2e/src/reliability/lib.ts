@@ -408,11 +408,15 @@ export function journalProblem(j: JournalFile | undefined): string | undefined {
 /** A journal reduced to what must match between two runs that converged: per step, status and changes. */
 export function normalJournal(j: JournalFile | undefined): string {
   if (!j) return '(none)';
+  // Steps run in parallel: which of them creates (and journals) a shared parent directory depends on timing,
+  // so directories count once for the whole journal, not per step.
+  const isMkdir = (c: unknown) => (c as { kind?: string }).kind === 'mkdir';
+  const dirs = [...new Set(Object.values(j.steps).flatMap((r) => r.changes.filter(isMkdir).map((c) => (c as { path: string }).path)))].sort();
   const steps = Object.keys(j.steps).sort().map((id) => {
     const r = j.steps[id]!;
-    return [id, r.status, r.plugin, r.changes.map((c) => JSON.stringify(c)).sort()];
+    return [id, r.status, r.plugin, r.changes.filter((c) => !isMkdir(c)).map((c) => JSON.stringify(c)).sort()];
   });
-  return JSON.stringify(steps);
+  return JSON.stringify({ dirs, steps });
 }
 
 /** Read a journal file safely for a parse check: 'absent', 'ok' or the parse error. */
