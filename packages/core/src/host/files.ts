@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { FlexnodeError, type HostFiles, type WriteOptions } from '@flexnode/sdk';
 import { sweepTemps, writeFileAtomic, writeStreamAtomic } from '../state/atomic-write.js';
@@ -22,6 +22,11 @@ export async function sha256File(hostPath: string): Promise<string | undefined> 
 }
 
 const DIR_MODE = 0o755;
+
+/** A regular file with this size, mode and owner already: only its content can still differ. */
+function sameMeta(now: Stats | undefined, size: number, want: { mode: number; uid: number; gid: number }): boolean {
+  return !!now?.isFile() && now.size === size && (now.mode & 0o7777) === want.mode && now.uid === want.uid && now.gid === want.gid;
+}
 const ignoreMissing = (error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -66,6 +71,14 @@ export function createFiles(ctx: StepContext): HostFiles {
       if (made) await fs.chmod(host, dirMode); // past the umask
     }
     return missing.length > 0;
+  }
+
+  /** Before replacing a file: inside the root, parents made (journaled), before-state journaled, stale temps gone. */
+  async function prepareWrite(target: string, host: string): Promise<void> {
+    await ctx.paths.assertInside(host);
+    await ensureDir(posix.dirname(target));
+    await journalBefore(target, host);
+    await sweepTemps(host); // of a run killed while writing it
   }
 
   /** Journal the before-state on this step's first touch of the path. */
@@ -116,17 +129,12 @@ export function createFiles(ctx: StepContext): HostFiles {
       const want = wanted(options);
       const now = await lstatOrUndefined(host);
       if (now?.isDirectory()) throw new FlexnodeError('IS_A_DIRECTORY', `cannot write ${target}: it is a directory`);
-      if (now?.isFile() && now.size === data.length && (now.mode & 0o7777) === want.mode && now.uid === want.uid && now.gid === want.gid) {
-        if ((await fs.readFile(host)).equals(data)) return false;
-      }
+      if (sameMeta(now, data.length, want) && (await fs.readFile(host)).equals(data)) return false;
       if (ctx.dryRun) {
         ctx.planned('write', target, detail(want.mode, data.length, !!now, options.secret));
         return true;
       }
-      await ctx.paths.assertInside(host);
-      await ensureDir(posix.dirname(target));
-      await journalBefore(target, host);
-      await sweepTemps(host); // of a run killed while writing it
+      await prepareWrite(target, host);
       await writeFileAtomic(host, data, { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
       ctx.log.debug(`wrote ${target}`, { mode: formatMode(want.mode), bytes: data.length });
       return true;
@@ -145,17 +153,12 @@ export function createFiles(ctx: StepContext): HostFiles {
       const want = wanted(options, src.mode & 0o7777);
       const now = await lstatOrUndefined(host);
       if (now?.isDirectory()) throw new FlexnodeError('IS_A_DIRECTORY', `cannot write ${target}: it is a directory`);
-      if (now?.isFile() && now.size === src.size && (now.mode & 0o7777) === want.mode && now.uid === want.uid && now.gid === want.gid) {
-        if ((await sha256File(host)) === (await sha256File(source))) return false;
-      }
+      if (sameMeta(now, src.size, want) && (await sha256File(host)) === (await sha256File(source))) return false;
       if (ctx.dryRun) {
         ctx.planned('write', target, detail(want.mode, src.size, !!now, options.secret));
         return true;
       }
-      await ctx.paths.assertInside(host);
-      await ensureDir(posix.dirname(target));
-      await journalBefore(target, host);
-      await sweepTemps(host); // of a run killed while writing it
+      await prepareWrite(target, host);
       await writeStreamAtomic(host, createReadStream(source), { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
       ctx.log.debug(`installed ${target} from ${source}`, { mode: formatMode(want.mode), bytes: src.size });
       return true;
