@@ -12,7 +12,7 @@
 //   node/bin/node              Node.js runtime (+ its LICENSE)
 //   lib/node_modules/...       the workspace packages (npm pack) and their production dependencies only
 //   share/flexnode-agent.service, install.sh, uninstall.sh, VERSION
-// Assumes the workspaces are built (npm run build); it runs `tsc -b packages/cli` to be sure.
+// Assumes the workspaces are built (npm run build); it runs the (cached) turbo build to be sure.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ const npm = (argv, options = {}) => run('npm', [...argv, '--no-audit', '--no-fun
 for (const arch of arches) if (!['x64', 'arm64'].includes(arch)) throw new Error(`unsupported arch ${arch} (x64, arm64)`);
 
 step(`flexnode ${version}, node ${nodeVersion}, for ${arches.join(', ')}`);
-run('npx', ['tsc', '-b', 'packages/cli'], { cwd: repo });
+run('npx', ['turbo', 'run', 'build'], { cwd: repo, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
 
 // 1. The workspace packages, packed as npm would publish them.
 const work = join(cache, `work-${process.pid}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // flexnode CLI entry point. `--version` is answered without loading oclif (it is what scripts and health
-// probes call most); everything else goes through oclif, which reads the shipped oclif.manifest.json so
+// probes call most); everything else goes through oclif (bundled into lib/ with the commands, see
+// scripts/bundle-package.mjs), which reads the shipped oclif.manifest.json so
 // commands are imported only when they run.
 const args = process.argv.slice(2);
 // One plugin directory for root, shared by the CLI run by hand and the agent's unit (which sets the same path),
@@ -11,6 +12,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else {
-  const { execute } = await import('@oclif/core');
+  const { execute } = await import('../lib/oclif.js');
   await execute({ dir: import.meta.url });
 }

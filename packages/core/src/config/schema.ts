@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { corePath } from '../package-require.js';
 
 /** Path of the published JSON Schema (also exported as `@flexnode/core/schema/config.schema.json`). */
-export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
+export const CONFIG_SCHEMA_PATH = corePath('schema/config.schema.json');
 
 let cached: Record<string, unknown> | undefined;
 

@@ -1,13 +1,11 @@
 import type { ConfigIssue } from '@flexnode/sdk';
-import { createRequire } from 'node:module';
 import { isIPv4Cidr } from './cidr.js';
 import { describeError, toDotted, type SchemaError } from './messages.js';
 import { configSchema } from './schema.js';
+import { coreRequire } from '../package-require.js';
 
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
 let validator: Validator | undefined;
-
-const require = createRequire(import.meta.url);
 
 /**
  * The validator generated at build time (scripts/compile-schema.mjs); compiling the schema with ajv at run
@@ -15,9 +13,9 @@ const require = createRequire(import.meta.url);
  */
 function load(): Validator {
   try {
-    return require('./schema-validator.cjs') as Validator;
+    return coreRequire('./dist/config/schema-validator.cjs') as Validator;
   } catch {
-    const Ajv = require('ajv').default;
+    const Ajv = coreRequire('ajv').default;
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
     return ajv.compile(configSchema()) as Validator;

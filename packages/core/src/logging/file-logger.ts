@@ -1,10 +1,8 @@
 import type { LogFields, Logger, LogLevel } from '@flexnode/sdk';
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { coreRequire } from '../package-require.js';
 import type { Redactor } from './redactor.js';
-
-const require = createRequire(import.meta.url);
 
 /** A logger that can hand out children carrying fixed fields (the step id). */
 export interface RunLogger extends Logger {
@@ -19,7 +17,7 @@ const pinoLevel = (level: LogLevel | undefined) => (level === 'warning' ? 'warn'
  * Every message and field passes through the redactor first.
  */
 export function createFileLogger(options: { logDir: string; level?: LogLevel; redactor: Redactor; also?: Logger }): RunLogger {
-  const pino = require('pino') as typeof import('pino');
+  const pino = coreRequire('pino') as typeof import('pino');
   mkdirSync(options.logDir, { recursive: true, mode: 0o750 });
   const destination = pino.destination({ dest: join(options.logDir, 'flexnode.log'), sync: true, mode: 0o640 });
   const base = pino({ level: pinoLevel(options.level), base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);

@@ -3,12 +3,12 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { FlexnodeCommand } from '../../base/command.js';
 
-/** The unit shipped in the package (packages/cli/assets). */
-export const UNIT_ASSET = fileURLToPath(new URL('../../../assets/flexnode-agent.service', import.meta.url));
+/** The unit shipped in the package (packages/cli/assets), found from the package root: this code also runs bundled from lib/. */
+export const UNIT_ASSET = join(dirname(createRequire(import.meta.url).resolve('@flexnode/cli/package.json')), 'assets/flexnode-agent.service');
 export const UNIT_NAME = 'flexnode-agent.service';
 
 /** The shipped unit with ExecStart and the config path adjusted. */

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Bundles a package's compiled entry points (dist/, from tsc) with their dependencies into lib/, which is what
+// oclif and flexnode load at run time:
+//   - dist/oclif.js, dist/commands/**, dist/hooks/** (oclif: the CLI's runtime, commands and hooks),
+//   - the file named by package.json `flexnode.plugin` (a plugin's step definitions).
+// Why: one `flexnode status` made Node resolve and read ~500 module files (execa alone is 113, oclif and semver
+// 180); a handful of bundled files halves the start-up of every command. Code shared between entries goes to
+// lib/chunks, dynamic imports (execa, undici, tar, the Azure SDK's users) stay lazy chunks.
+// Left outside: @flexnode/sdk in plugins (one copy on disk shared by the plugins; its tokens are Symbol.for
+// and its errors carry a brand, so copies interoperate), other flexnode plugins (loaded by path), the Azure
+// SDK (large, loaded lazily, resolves parts of itself at run time), and typescript/ts-node (oclif needs them
+// only to run .ts sources in development).
+//   node scripts/bundle-package.mjs <package dir>
+import { build } from 'esbuild';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(process.argv[2] ?? '.');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const dist = join(root, 'dist');
+const out = join(root, 'lib');
+const isTest = (f) => /\.test(\.[a-z]+)*\.js$/.test(f);
+const walk = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])) : []);
+
+const pluginEntry = pkg.flexnode?.plugin ? join(dist, pkg.flexnode.plugin.replace(/^\.\/(lib|dist)\//, '')) : undefined;
+const entries = [join(dist, 'oclif.js'), pluginEntry, ...walk(join(dist, 'commands')), ...walk(join(dist, 'hooks'))].filter(
+  (f) => f && existsSync(f) && f.endsWith('.js') && !isTest(f),
+);
+const external = ['@flexnode/plugin-*', '@oclif/plugin-plugins', '@azure/*', 'typescript', 'ts-node'];
+// The CLI carries its own copy of the SDK inside core's code; a plugin shares the installed one.
+if (pkg.name !== '@flexnode/cli') external.push('@flexnode/sdk');
+
+rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: entries,
+  outbase: dist,
+  outdir: out,
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Bundled CommonJS dependencies call require(); an ES module has none of its own.
+  banner: { js: "import { createRequire as __flexnodeCreateRequire } from 'node:module'; const require = __flexnodeCreateRequire(import.meta.url);" },
+  external,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+console.log(`${pkg.name}: lib/ bundled from ${entries.length} entry point(s)`);
