@@ -2,13 +2,9 @@ import { constants, promises as fs } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ExecError, type ExecOptions, type ExecResult, type HostExec } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
+import { spawnCapture } from './spawn-capture.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
-
-type Execa = typeof import('execa');
-let execaModule: Promise<Execa> | undefined;
-/** execa is imported on first use: most CLI commands never run a child process, and start-up time matters. */
-const loadExeca = () => (execaModule ??= import('execa'));
 
 /** Replace the run's known secrets and the call's own secrets with `***`. */
 export function redactWith(redact: (s: string) => string, secrets: readonly string[] | undefined, text: string): string {
@@ -33,25 +29,14 @@ export async function runCommand(
   const line = hide([command, ...args].join(' '));
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   ctx.log.debug(`exec ${line}`);
-  const { execa } = await loadExeca();
-  const result = await execa(command, [...args], {
-    input: options.input,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
-    env: options.env,
-    cwd: '/',
-    timeout,
-    reject: false,
-    encoding: 'utf8',
-    stripFinalNewline: false,
-  });
-  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+  const result = await spawnCapture(command, args, { input: options.input, env: options.env, timeoutMs: timeout });
+  const { stdout, stderr } = result;
   if (result.timedOut) {
     throw new ExecError(command, 124, hide(`timed out after ${Math.round(timeout / 1000)} s\n${stderr}`), `the command ${line} did not finish in time`);
   }
-  const notFound = (result as { code?: string }).code === 'ENOENT';
-  const exitCode = notFound ? 127 : (result.exitCode ?? 128);
-  const errText = notFound ? `${command}: command not found` : stderr;
+  const notFound = result.spawnError === 'ENOENT';
+  const exitCode = result.exitCode;
+  const errText = notFound ? `${command}: command not found` : result.spawnError ? `${command}: ${result.spawnError}\n${stderr}` : stderr;
   if (stdout || errText) ctx.log.debug(`exec ${command} → ${exitCode}`, { stdout: hide(stdout).slice(-4000), stderr: hide(errText).slice(-4000) });
   if (exitCode !== 0 && !options.allowFailure) {
     throw new ExecError(command, exitCode, hide(errText), notFound ? `install ${command} or put it on PATH` : undefined);

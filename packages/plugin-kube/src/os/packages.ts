@@ -28,10 +28,10 @@ export const kubePackages = defineStep({
   after: ['kube.preflight'],
   inject: [Tokens.Host],
   create: (host: Host) => {
+    // Tools are looked up side by side: each may cost a dpkg-query process.
     const absent = async () => {
-      const out: typeof REQUIRED_TOOLS[number][] = [];
-      for (const tool of REQUIRED_TOOLS) if (!(await present(host, tool))) out.push(tool);
-      return out;
+      const found = await Promise.all(REQUIRED_TOOLS.map((tool) => present(host, tool)));
+      return REQUIRED_TOOLS.filter((_, i) => !found[i]);
     };
     const check = async (): Promise<CheckResult> => {
       const lacking = await absent();
