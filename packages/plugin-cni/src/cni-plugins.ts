@@ -1,6 +1,7 @@
 import { defineStep, drifted, FlexnodeError, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, stagedPath, findRecord, replaceRecord, type InstalledFiles } from '@flexnode/sdk';
 import { cniPluginsArtifact } from './artifact.js';
 import { cniPaths } from './paths.js';
+import { installFiles } from './install-files.js';
 
 /** Custom journal record type holding the hashes of the plugins copied from the verified tarball. */
 export const CNI_PLUGINS_RECORD = 'cni-plugins';
@@ -65,12 +66,7 @@ export const cniPlugins = defineStep({
           });
         }
         await host.files.mkdir(binDir);
-        const files: Record<string, string> = {};
-        for (const name of names) {
-          const target = `${binDir}/${name}`;
-          await host.files.copyFrom(`${staging}/${name}`, target, { mode: 0o755 });
-          files[target] = (await host.files.sha256(target))!;
-        }
+        const files = await installFiles(host, staging, binDir, names);
         // A version change may drop plugins: remove the ones we installed that the new release lacks.
         const previous = findRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
         for (const path of Object.keys(previous?.files ?? {})) {

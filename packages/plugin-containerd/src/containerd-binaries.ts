@@ -2,6 +2,7 @@ import { defineStep, drifted, FlexnodeError, missing, ok, Tokens, type CheckResu
 import { containerdArtifact } from './components.js';
 import { Paths } from './paths.js';
 import { whenRelease } from './source.js';
+import { installFiles } from './install-files.js';
 
 /** Custom journal record type holding the hashes of the binaries copied from the verified tarball. */
 export const CONTAINERD_BINARIES_RECORD = 'containerd-binaries';
@@ -60,12 +61,7 @@ export const containerdBinaries = defineStep({
           });
         }
         await host.files.mkdir(Paths.binDir);
-        const files: Record<string, string> = {};
-        for (const name of names) {
-          const target = `${Paths.binDir}/${name}`;
-          await host.files.copyFrom(`${staging}/bin/${name}`, target, { mode: 0o755 });
-          files[target] = (await host.files.sha256(target))!;
-        }
+        const files = await installFiles(host, `${staging}/bin`, Paths.binDir, names);
         // A version change may drop binaries (containerd-shim went away in 2.0): remove ours that are gone.
         const previous = findRecord<InstalledFiles>(host, CONTAINERD_BINARIES_RECORD);
         for (const path of Object.keys(previous?.files ?? {})) {

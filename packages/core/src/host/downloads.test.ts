@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Artifact } from '@flexnode/sdk';
 import { ChecksumError, DownloadError } from '@flexnode/sdk';
 import { expect } from 'chai';
-import { makeHost, sha256 } from './support.test.helpers.js';
+import { bytesReadDuring, makeHost, sha256 } from './support.test.helpers.js';
 
 const BODY = Buffer.from('#!/bin/sh\necho runc\n'.repeat(5000));
 
@@ -34,6 +34,10 @@ async function startMirror() {
       res.writeHead(200, { 'content-length': String(BODY.length) });
       res.write(BODY.subarray(0, 1000), () => res.destroy());
       return;
+    }
+    if (path.endsWith('/moved.bin')) {
+      res.writeHead(302, { location: path.replace('/moved.bin', '/ok.bin') });
+      return res.end();
     }
     if (path.endsWith('/forbidden.bin')) {
       res.statusCode = 403;
@@ -82,6 +86,27 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     expect(await host.downloads.fetch(artifact('ok.bin'))).to.equal(path);
     expect(mirror.hits.get('/runc/v1.1.12/ok.bin')).to.equal(1);
     expect(await fs.readdir(cache)).to.deep.equal([sha256(BODY)]);
+    await real.dispose();
+  });
+
+  it('hashes while it downloads: the cached file and a copy of it are known without reading them again', async () => {
+    const { host, real } = await fixture();
+    const path = await host.downloads.fetch(artifact('ok.bin'));
+    const cachedTarget = `/var/lib/flexnode/cache/${sha256(BODY)}`;
+    let hash: string | undefined;
+    expect(await bytesReadDuring(async () => (hash = await host.files.sha256(cachedTarget)))).to.be.below(1024);
+    expect(hash).to.equal(sha256(BODY));
+    await host.files.copyFrom(path, '/usr/bin/runc', { mode: 0o755 });
+    expect(await bytesReadDuring(async () => (hash = await host.files.sha256('/usr/bin/runc')))).to.be.below(1024);
+    expect(hash).to.equal(sha256(BODY));
+    await real.dispose();
+  });
+
+  it('follows a redirect (release downloads redirect to a CDN)', async () => {
+    const { host, real } = await fixture();
+    const path = await host.downloads.fetch({ ...artifact('moved.bin'), sha256: sha256(BODY) });
+    expect((await fs.readFile(path)).equals(BODY)).to.equal(true);
+    expect(mirror.count('/moved.bin')).to.equal(1);
     await real.dispose();
   });
 

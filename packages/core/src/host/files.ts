@@ -1,12 +1,40 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs, type Stats } from 'node:fs';
+import { constants as fsConstants, createReadStream, promises as fs, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { FlexnodeError, type HostFiles, type WriteOptions } from '@flexnode/sdk';
-import { sweepTemps, writeFileAtomic, writeStreamAtomic } from '../state/atomic-write.js';
+import { diskFullError, fsyncDir, sweepTemps, tempPathFor, writeFileAtomic, writeStreamAtomic } from '../state/atomic-write.js';
 import type { StepContext } from './context.js';
 import { captureBefore, fileInfo, lstatOrUndefined } from './file-state.js';
 import { formatMode, formatSize } from './plan.js';
 import { crashPoint } from '../state/crash-hook.js';
+
+/**
+ * Replace `path` atomically with a copy of `source` made by the kernel (copy_file_range, or a reflink where the
+ * filesystem shares blocks): the temp file next to `path` gets the source's mode from the copy, then `mode`
+ * exactly, is fsynced and renamed over `path`, and the directory fsynced. On failure the temp file goes and
+ * `path` is untouched.
+ */
+async function copyFileAtomic(source: string, path: string, options: { mode: number; beforeRename?: () => void }): Promise<void> {
+  const temp = tempPathFor(path);
+  let renamed = false;
+  try {
+    await fs.copyFile(source, temp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+    const handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW);
+    try {
+      await handle.chmod(options.mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    options.beforeRename?.();
+    await fs.rename(temp, path);
+    renamed = true;
+    await fsyncDir(posix.dirname(path));
+  } catch (error) {
+    if (!renamed) await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw diskFullError(error, path);
+  }
+}
 
 /** sha256 of a file, streamed (binaries can be large), or undefined when absent. */
 export async function sha256File(hostPath: string): Promise<string | undefined> {
@@ -153,13 +181,25 @@ export function createFiles(ctx: StepContext): HostFiles {
       const want = wanted(options, src.mode & 0o7777);
       const now = await lstatOrUndefined(host);
       if (now?.isDirectory()) throw new FlexnodeError('IS_A_DIRECTORY', `cannot write ${target}: it is a directory`);
-      if (sameMeta(now, src.size, want) && (await sha256File(host)) === (await sha256File(source))) return false;
+      const hashes = ctx.shared.hashes;
+      if (sameMeta(now, src.size, want) && (await hashes.sha256(host)) === (await hashes.sha256(source))) return false;
       if (ctx.dryRun) {
         ctx.planned('write', target, detail(want.mode, src.size, !!now, options.secret));
         return true;
       }
       await prepareWrite(target, host);
-      await writeStreamAtomic(host, createReadStream(source), { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename: () => crashPoint('file:before-rename') });
+      // A source hashed when it was written (a download, an unpacked file): the copy has the same hash, known
+      // without reading either, as long as the source did not change meanwhile.
+      const known = await hashes.known(source);
+      const beforeRename = () => crashPoint('file:before-rename');
+      // The kernel copies (no bytes through this process) when the copy, made with the source's mode and our
+      // owner, grants nobody more than the file will have in the end; else the bytes are streamed.
+      if (options.uid === undefined && options.gid === undefined && (src.mode & 0o7777 & ~want.mode) === 0) {
+        await copyFileAtomic(source, host, { mode: want.mode, beforeRename });
+      } else {
+        await writeStreamAtomic(host, createReadStream(source), { mode: want.mode, uid: options.uid, gid: options.gid, beforeRename });
+      }
+      if (known !== undefined && (await hashes.known(source)) === known) await hashes.remember(host, known);
       ctx.log.debug(`installed ${target} from ${source}`, { mode: formatMode(want.mode), bytes: src.size });
       return true;
     },

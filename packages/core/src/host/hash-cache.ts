@@ -26,6 +26,8 @@ async function statKey(path: string): Promise<string | undefined> {
  */
 export class HashCache {
   private entries = new Map<string, Entry>();
+  /** Entries of this run only (files in staging, gone by the end of the run): never saved. */
+  private transient = new Map<string, Entry>();
   private loaded?: Promise<void>;
   private dirty = false;
 
@@ -52,8 +54,8 @@ export class HashCache {
       if (this.entries.delete(path)) this.dirty = true;
       return undefined;
     }
-    const cached = this.entries.get(path);
-    if (cached?.key === before) return cached.sha256;
+    const cached = this.lookup(path, before);
+    if (cached !== undefined) return cached;
     const sha256 = await sha256File(path);
     // Only a file that did not change while it was read is remembered.
     if (sha256 !== undefined && (await statKey(path)) === before) {
@@ -61,6 +63,37 @@ export class HashCache {
       this.dirty = true;
     }
     return sha256;
+  }
+
+  /** The sha256 of a file when it is known without reading it (same stat identity as when it was hashed). */
+  async known(path: string): Promise<string | undefined> {
+    await this.load();
+    if (!this.transient.has(path) && !this.entries.has(path)) return undefined;
+    const key = await statKey(path);
+    return key === undefined ? undefined : this.lookup(path, key);
+  }
+
+  private lookup(path: string, key: string): string | undefined {
+    for (const entry of [this.transient.get(path), this.entries.get(path)]) if (entry?.key === key) return entry.sha256;
+    return undefined;
+  }
+
+  /**
+   * Remember the sha256 of a file whose bytes this process just hashed while writing them (a download, an
+   * unpacked entry, a copy of a file of known hash), so that nobody reads it again to learn it. Call it once the
+   * file is final (after its rename, chmod, utimes: they change the ctime). `persist: false` keeps it out of the
+   * saved cache (staging files, removed at the end of the run).
+   */
+  async remember(path: string, sha256: string, options: { persist?: boolean } = {}): Promise<void> {
+    await this.load();
+    const key = await statKey(path);
+    if (key === undefined) return;
+    if (options.persist === false) {
+      this.transient.set(path, { key, sha256 });
+      return;
+    }
+    this.entries.set(path, { key, sha256 });
+    this.dirty = true;
   }
 
   async save(): Promise<void> {

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { UnsafeArchiveError } from '@flexnode/sdk';
 import { expect } from 'chai';
 import * as tar from 'tar';
-import { makeHost, makeTmp, rawTar, type RawEntry } from './support.test.helpers.js';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { FlexnodeError } from '@flexnode/sdk';
+import { bytesReadDuring, makeHost, makeTmp, rawTar, sha256, type RawEntry } from './support.test.helpers.js';
 
 describe('host/downloads.unpack', () => {
   it('unpacks a tar.gz made by node-tar into a fresh staging dir with modes preserved; dispose removes it', async () => {
@@ -60,6 +63,17 @@ describe('host/downloads.unpack', () => {
       ],
       's',
     ],
+    [
+      'a symlink that a later symlink makes escape (judged again once every entry is in)',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: 's', type: 'SymbolicLink', linkpath: 'd/x/../..' },
+        { path: 'd/', type: 'Directory' },
+        { path: 'd/x', type: 'SymbolicLink', linkpath: '..' },
+        { path: 'later', content: 'also fine' },
+      ],
+      's',
+    ],
     ['a character device', [{ path: 'ok', content: 'fine' }, { path: 'null', type: 'CharacterDevice' }], 'null'],
     ['a fifo', [{ path: 'ok', content: 'fine' }, { path: 'pipe', type: 'FIFO' }], 'pipe'],
   ];
@@ -78,6 +92,45 @@ describe('host/downloads.unpack', () => {
       await real.dispose();
     });
   }
+
+  it('reads the archive once, inflating and vetting as it extracts, and knows the hash of every file it wrote', async () => {
+    // Incompressible content: the gzip is about as large as what it holds, so a second read would show.
+    const big = randomBytes(3 << 20).toString('base64');
+    const archive = join(await makeTmp('flexnode-once-'), 'big.tar.gz');
+    await fs.writeFile(archive, gzipSync(rawTar([{ path: 'bin/', type: 'Directory' }, { path: 'bin/tool', content: big, mode: 0o755 }, { path: 'bin/small', content: 'x' }])));
+    const size = (await fs.stat(archive)).size;
+    const { root, real } = await makeHost();
+    const host = real.forStep('s', 'p');
+    let dir = '';
+    const read = await bytesReadDuring(async () => (dir = await host.downloads.unpack(archive)));
+    expect(read).to.be.above(size - 1).and.below(size * 1.2);
+    expect(await fs.readFile(join(dir, 'bin/tool'), 'utf8')).to.equal(big);
+    const staged = dir.slice(root.length);
+    let hash: string | undefined;
+    expect(await bytesReadDuring(async () => (hash = await host.files.sha256(`${staged}/bin/tool`)))).to.be.below(1024);
+    expect(hash).to.equal(sha256(big));
+    // And the installed copy: same hash, not read for it either.
+    await host.files.copyFrom(join(dir, 'bin/tool'), '/usr/bin/tool', { mode: 0o755 });
+    expect(await bytesReadDuring(async () => (hash = await host.files.sha256('/usr/bin/tool')))).to.be.below(1024);
+    expect(hash).to.equal(sha256(big));
+    expect((await fs.stat(join(root, 'usr/bin/tool'))).mode & 0o7777).to.equal(0o755);
+    await real.dispose();
+  });
+
+  it('a corrupted gzip is refused with nothing left in staging', async () => {
+    const good = gzipSync(rawTar([{ path: 'a', content: randomBytes(200_000).toString('hex') }, { path: 'b', content: 'x' }]));
+    const bad = Buffer.from(good);
+    for (let i = 2000; i < 2100; i++) bad[i] = bad[i]! ^ 0xff;
+    const archive = join(await makeTmp('flexnode-bad-'), 'bad.tar.gz');
+    await fs.writeFile(archive, bad);
+    const { root, real } = await makeHost();
+    let thrown: unknown;
+    await real.forStep('s', 'p').downloads.unpack(archive).catch((e) => (thrown = e));
+    expect(thrown).to.be.instanceOf(FlexnodeError);
+    expect((thrown as FlexnodeError).code).to.equal('ARCHIVE_INVALID');
+    expect(await fs.readdir(join(root, 'var/lib/flexnode/staging')).catch(() => [])).to.deep.equal([]);
+    await real.dispose();
+  });
 
   it('accepts symlinks that stay inside', async () => {
     const archive = join(await makeTmp('flexnode-ok-'), 'ok.tar');
