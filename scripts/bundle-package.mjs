@@ -12,7 +12,7 @@
 // only to run .ts sources in development).
 //   node scripts/bundle-package.mjs <package dir>
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(process.argv[2] ?? '.');
@@ -30,11 +30,13 @@ const external = ['@flexnode/plugin-*', '@oclif/plugin-plugins', '@azure/*', 'ty
 // The CLI carries its own copy of the SDK inside core's code; a plugin shares the installed one.
 if (pkg.name !== '@flexnode/cli') external.push('@flexnode/sdk');
 
-rmSync(out, { recursive: true, force: true });
+// Built beside lib/ and swapped in: a CLI started during a rebuild finds the old bundle or the new one, whole.
+const next = `${out}.next-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 await build({
   entryPoints: entries,
   outbase: dist,
-  outdir: out,
+  outdir: next,
   entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -48,4 +50,8 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+const old = `${out}.old-${process.pid}`;
+if (existsSync(out)) renameSync(out, old);
+renameSync(next, out);
+rmSync(old, { recursive: true, force: true });
 console.log(`${pkg.name}: lib/ bundled from ${entries.length} entry point(s)`);
