@@ -68,8 +68,10 @@ export function describeError(error: SchemaError): ConfigIssue {
       return { path, message: `expected at most ${error.params.limit} entries` };
     case 'uniqueItems':
       return { path, message: `expected unique items (items ${error.params.j} and ${error.params.i} are equal)` };
-    case 'propertyNames':
-      return { path, message: `has an invalid key ${show(error.params.propertyName)}` };
+    case 'propertyNames': {
+      const keyExpected = (error.parentSchema?.propertyNames as Record<string, unknown> | undefined)?.['x-expected'];
+      return { path, message: `has an invalid key ${show(error.params.propertyName)}${typeof keyExpected === 'string' ? ` (expected ${keyExpected})` : ''}` };
+    }
     default:
       return { path, message: `${expected ? `expected ${expected}: ` : ''}${error.message ?? error.keyword}` };
   }
