@@ -362,7 +362,9 @@ class StepView implements Host {
       const list = this.m.changesOf(this.step);
       for (let i = list.length - 1; i >= 0; i--) {
         const change = list[i]!;
-        if (change.kind === 'custom') continue;
+        // As the real Host: records stay; a command cannot be undone and stays journaled; a module flexnode
+        // loaded stays loaded (unloading a module in use is unsafe).
+        if (change.kind === 'custom' || change.kind === 'exec' || change.kind === 'module') continue;
         this.m.record(this.step, 'revert', change.kind);
         if (this.dryRun) continue;
         this.undo(change);
@@ -394,12 +396,10 @@ class StepView implements Host {
         if (change.before === undefined) m.sysctls.delete(change.key);
         else m.sysctls.set(change.key, change.before);
         return;
-      case 'module':
-        m.loadedModules.delete(change.name);
-        return;
       case 'package':
         m.packages.delete(change.name);
         return;
+      case 'module':
       case 'exec':
       case 'custom':
         return;
