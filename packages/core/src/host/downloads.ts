@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumError, DownloadError, type Artifact, type HostDownloads } from '@flexnode/sdk';
@@ -137,7 +136,8 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
   const status = response.statusCode;
   if (status < 200 || status > 299) {
     discard(response.body);
-    const text = STATUS_CODES[status];
+    // node:http only here: under Node 22+ importing it as an ES module also loads Node's internal undici (~30 ms).
+    const text = (await import('node:http')).STATUS_CODES[status];
     const reason = `HTTP ${status}${text ? ` ${text}` : ''}`;
     if (status >= 500 || status === 408 || status === 429) throw new Transient(reason);
     throw new DownloadError(artifact.name, shown, reason, status === 404 ? 'the mirror does not have this file: is the mirror complete, and the version right?' : undefined);

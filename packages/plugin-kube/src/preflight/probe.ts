@@ -1,8 +1,15 @@
 import type http from 'node:http';
+import { createRequire } from 'node:module';
 import type { ProbeResult } from './checks.js';
 
-// node:http(s) and node:tls are imported on first use: the plugin module loads on every CLI start.
-const net = async () => ({ http: (await import('node:http')).default, https: (await import('node:https')).default, tls: (await import('node:tls')).default });
+// node:http(s) and node:tls are loaded on first use (the plugin module loads on every CLI start), with require:
+// under Node 22+ an ES import of node:http also loads Node's internal undici for its WebSocket export (~30 ms).
+const require = createRequire(import.meta.url);
+const net = async () => ({
+  http: require('node:http') as typeof import('node:http'),
+  https: require('node:https') as typeof import('node:https'),
+  tls: require('node:tls') as typeof import('node:tls'),
+});
 
 /** Proxy settings: the config's `proxy` section, else the usual environment variables. */
 export interface ProxySettings {
