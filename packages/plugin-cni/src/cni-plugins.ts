@@ -1,7 +1,6 @@
-import { defineStep, drifted, FlexnodeError, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, stagedPath, findRecord, replaceRecord, type InstalledFiles } from '@flexnode/sdk';
+import { type CheckResult, defineStep, drifted, findRecord, type FlexnodeConfig, FlexnodeError, type Host, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
 import { cniPluginsArtifact } from './artifact.js';
 import { cniPaths } from './paths.js';
-import { installFiles } from './install-files.js';
 
 /** Custom journal record type holding the hashes of the plugins copied from the verified tarball. */
 export const CNI_PLUGINS_RECORD = 'cni-plugins';

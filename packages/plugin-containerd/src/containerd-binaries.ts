@@ -1,8 +1,7 @@
-import { defineStep, drifted, FlexnodeError, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, stagedPath, findRecord, replaceRecord, type InstalledFiles } from '@flexnode/sdk';
+import { type CheckResult, defineStep, drifted, findRecord, type FlexnodeConfig, FlexnodeError, type Host, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
 import { containerdArtifact } from './components.js';
 import { Paths } from './paths.js';
 import { whenRelease } from './source.js';
-import { installFiles } from './install-files.js';
 
 /** Custom journal record type holding the hashes of the binaries copied from the verified tarball. */
 export const CONTAINERD_BINARIES_RECORD = 'containerd-binaries';

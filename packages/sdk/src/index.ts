@@ -28,6 +28,7 @@ export {
   stagedPath,
   runServiceWith,
   serviceInputsChanged,
+  installFiles,
   type InstalledFiles,
 } from './helpers.js';
 export {
