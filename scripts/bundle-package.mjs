@@ -5,7 +5,7 @@
 //   - the file named by package.json `flexnode.plugin` (a plugin's step definitions).
 // Why: one `flexnode status` made Node resolve and read ~500 module files (execa alone is 113, oclif and semver
 // 180); a handful of bundled files halves the start-up of every command. Code shared between entries goes to
-// lib/chunks, dynamic imports (execa, undici, tar, the Azure SDK's users) stay lazy chunks.
+// lib/chunks, dynamic imports (node-tar, the TOML and YAML libraries) stay lazy chunks.
 // Left outside: @flexnode/sdk in plugins (one copy on disk shared by the plugins; its tokens are Symbol.for
 // and its errors carry a brand, so copies interoperate), other flexnode plugins (loaded by path), the Azure
 // SDK (large, loaded lazily, resolves parts of itself at run time), and typescript/ts-node (oclif needs them

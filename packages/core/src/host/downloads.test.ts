@@ -198,7 +198,7 @@ describe('host/downloads.fetch (loopback mirror)', () => {
       proxyHits.push(req.url ?? '');
       res.end(BODY);
     });
-    // undici tunnels through CONNECT: connect every tunnel to the loopback mirror, whatever host was asked.
+    // A tunnel (CONNECT, for https URLs) goes to the loopback mirror, whatever host was asked.
     proxy.on('connect', (req, client: Socket) => {
       proxyHits.push(req.url ?? '');
       const port = Number(new URL(mirror.base).port);

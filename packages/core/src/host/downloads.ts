@@ -1,50 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumError, DownloadError, type Artifact, type HostDownloads } from '@flexnode/sdk';
-import type { Dispatcher } from 'undici';
 import { diskFullError, fsyncDir, sweepTemps, TEMP_PREFIX } from '../state/atomic-write.js';
 import type { SharedContext, StepContext } from './context.js';
+import { createAgents, httpGet, statusText, type Agents } from './http-get.js';
 import { unpackArchive } from './unpack.js';
 import { crashPoint } from '../state/crash-hook.js';
 
-type Undici = typeof import('undici');
-let undiciModule: Promise<Undici> | undefined;
-/**
- * undici is imported on first download: most commands never download, and start-up time matters. A bundler may
- * hand the CommonJS module over as the namespace's default export only: take the exports from wherever they are.
- */
-const loadUndici = () => (undiciModule ??= import('undici').then((m) => ('request' in m ? m : (m as { default: Undici }).default)));
+/** One pair of keep-alive agents per Host run: the artifacts of one run from one server share connections. */
+const agents = new WeakMap<SharedContext, Agents>();
 
-/** One dispatcher per Host run: connection reuse, proxy (HTTP_PROXY/HTTPS_PROXY/NO_PROXY style) and idle timeouts. */
-const dispatchers = new WeakMap<SharedContext, Promise<Dispatcher>>();
-
-function dispatcherFor(shared: SharedContext): Promise<Dispatcher> {
-  let dispatcher = dispatchers.get(shared);
-  if (!dispatcher) {
-    dispatcher = loadUndici().then(({ EnvHttpProxyAgent, interceptors }) => {
-      const idle = shared.download.idleTimeoutMs;
-      // The config's proxy wins; what it leaves unset falls back to the usual environment variables.
-      return new EnvHttpProxyAgent({
-        httpProxy: shared.proxy?.http,
-        httpsProxy: shared.proxy?.https,
-        noProxy: shared.proxy?.noProxy,
-        headersTimeout: idle,
-        bodyTimeout: idle,
-        connectTimeout: Math.min(idle, 30_000),
-      }).compose(interceptors.redirect({ maxRedirections: 10 })); // release downloads redirect (to a CDN)
-    });
-    dispatchers.set(shared, dispatcher);
-  }
-  return dispatcher;
-}
+const agentsFor = (shared: SharedContext): Agents => agents.get(shared) ?? agents.set(shared, createAgents()).get(shared)!;
 
 /** Close the run's HTTP connections (part of the Host's dispose). */
 export async function closeDownloads(shared: SharedContext): Promise<void> {
-  const dispatcher = dispatchers.get(shared);
-  dispatchers.delete(shared);
-  if (dispatcher) await (await dispatcher).close().catch(() => undefined);
+  const pair = agents.get(shared);
+  agents.delete(shared);
+  pair?.http.destroy();
+  pair?.https.destroy();
 }
 
 /** Artifact names by cache path, so that an unpack error names the artifact rather than a sha256 file. */
@@ -124,20 +100,18 @@ async function download(ctx: StepContext, artifact: Artifact, url: string, shown
 }
 
 async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string, shown: string, expected: string, cached: string): Promise<string> {
-  const { request } = await loadUndici();
-  const idleSeconds = ctx.shared.download.idleTimeoutMs / 1000;
-  // undici's request (Node streams), not fetch: the WHATWG streams of fetch cost this process several times the CPU.
-  let response: Awaited<ReturnType<Undici['request']>>;
+  const idle = ctx.shared.download.idleTimeoutMs;
+  const idleSeconds = idle / 1000;
+  let response: IncomingMessage;
   try {
-    response = await request(url, { dispatcher: await dispatcherFor(ctx.shared) });
+    response = await httpGet(url, { proxy: ctx.shared.proxy, idleTimeoutMs: idle, connectTimeoutMs: Math.min(idle, 30_000), agents: agentsFor(ctx.shared) });
   } catch (error) {
     throw new Transient(networkReason(error, idleSeconds));
   }
-  const status = response.statusCode;
+  const status = response.statusCode ?? 0;
   if (status < 200 || status > 299) {
-    discard(response.body);
-    // node:http only here: under Node 22+ importing it as an ES module also loads Node's internal undici (~30 ms).
-    const text = (await import('node:http')).STATUS_CODES[status];
+    discard(response);
+    const text = statusText(status);
     const reason = `HTTP ${status}${text ? ` ${text}` : ''}`;
     if (status >= 500 || status === 408 || status === 429) throw new Transient(reason);
     throw new DownloadError(artifact.name, shown, reason, status === 404 ? 'the mirror does not have this file: is the mirror complete, and the version right?' : undefined);
@@ -169,7 +143,7 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
         if (written === 0) crashPoint(`download:${artifact.name}:mid`); // first bytes on disk
         written += bytes;
       };
-      for await (const chunk of response.body) {
+      for await (const chunk of response) {
         const bytes = chunk as Buffer; // not copied: written with the others in one writev
         hash.update(bytes);
         received += bytes.length;
@@ -199,7 +173,7 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
     ctx.log.info(`${artifact.name}: ${received} bytes, sha256 verified`);
     return cached;
   } catch (error) {
-    discard(response.body);
+    discard(response);
     if (!closed) await handle.close().catch(() => undefined);
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw diskFullError(error, temp);
@@ -212,19 +186,18 @@ function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
   body.destroy();
 }
 
-/** A person-readable reason for a network failure of undici. */
+/** A person-readable reason for a network failure. */
 function networkReason(error: unknown, idleSeconds: number): string {
   const cause = ((error as { cause?: unknown })?.cause ?? error) as { code?: string; message?: string };
   switch (cause?.code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'IDLE_TIMEOUT':
       return `the server sent nothing for ${idleSeconds} s (idle timeout)`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
       return 'connection timed out';
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
     case 'EPIPE':
       return 'connection closed by the server';
     case 'ENOTFOUND':
