@@ -67,6 +67,36 @@ describe('state/Journal', () => {
     expect(total).to.equal(30);
   });
 
+  it('mutations made while a write waits share it, and each caller resumes only once its change is on disk', async () => {
+    const j = await Journal.open(dir);
+    const real = fs.rename;
+    let renames = 0;
+    fs.rename = (async (...args: Parameters<typeof real>) => {
+      renames++;
+      return real(...args);
+    }) as typeof real;
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          await j.append(`s${i}`, { kind: 'mkdir', path: `/d${i}` }, { plugin: 'p' });
+          const onDisk = JSON.parse(await fs.readFile(j.path, 'utf8')) as { steps: Record<string, { changes: unknown[] }> };
+          expect(onDisk.steps[`s${i}`]?.changes, `s${i} resumed before its change was written`).to.deep.equal([{ kind: 'mkdir', path: `/d${i}` }]);
+        }),
+      );
+      // made in one tick, the 20 share one write
+      expect(renames).to.equal(1);
+      // one made while a write is under way gets the next write
+      const first = j.append('late', { kind: 'mkdir', path: '/a' });
+      await new Promise((resolve) => setImmediate(resolve)); // the first write has taken its snapshot
+      const second = j.append('late', { kind: 'mkdir', path: '/b' });
+      await Promise.all([first, second]);
+      expect(renames).to.equal(3);
+      expect((await Journal.open(dir)).get('late')?.changes).to.have.length(2);
+    } finally {
+      fs.rename = real;
+    }
+  });
+
   it('refuses a corrupt journal with an error naming the file, and leaves it as it is', async () => {
     await fs.writeFile(join(dir, 'journal.json'), '{"version": 1, "steps": {');
     let thrown: unknown;
