@@ -124,6 +124,20 @@ export function unbootstrapCuts(): string[] {
   ];
 }
 
+/** What differs between two normalised journals (see normalJournal), briefly. */
+function journalDifference(expected: string, actual: string): string {
+  const parse = (text: string) => (text.startsWith('{') ? (JSON.parse(text) as { dirs: string[]; steps: [string, ...unknown[]][] }) : { dirs: [], steps: [] });
+  const [e, a] = [parse(expected), parse(actual)];
+  const out: string[] = [];
+  const missing = e.dirs.filter((d) => !a.dirs.includes(d));
+  const extra = a.dirs.filter((d) => !e.dirs.includes(d));
+  if (missing.length || extra.length) out.push(`dirs missing [${missing.join(', ')}] extra [${extra.join(', ')}]`);
+  const byId = (list: [string, ...unknown[]][]) => new Map(list.map((s) => [s[0], JSON.stringify(s)]));
+  const [es, as] = [byId(e.steps), byId(a.steps)];
+  for (const id of new Set([...es.keys(), ...as.keys()])) if (es.get(id) !== as.get(id)) out.push(`${id}: expected ${es.get(id) ?? '(absent)'}, got ${as.get(id) ?? '(absent)'}`);
+  return out.join('; ').slice(0, 1500);
+}
+
 const killed = (r: CliRun) => r.code === null && r.signal === 'SIGKILL';
 
 export interface CutResult {
@@ -158,7 +172,7 @@ async function bootstrapCut(ctx: CrashContext, ref: Reference, cut: string): Pro
   const tree = await a.snapshot('converge');
   converged.ok(JSON.stringify(tree) === JSON.stringify(ref.tree), `tree differs from the uninterrupted run: ${diffTrees(ref.tree, tree).join(', ')}`);
   const journal = normalJournal(await a.journal().catch(() => undefined));
-  converged.ok(journal === ref.journal, 'journal differs from the uninterrupted run');
+  converged.ok(journal === ref.journal, `journal differs from the uninterrupted run: ${journalDifference(ref.journal, journal)}`);
   converged.ok(a.leftovers().length === 0, `temp files left after the re-run: ${a.leftovers().join(', ')}`);
   const staging = a.path('/var/lib/flexnode/staging');
   converged.ok(!existsSync(staging) || readdirSync(staging).length === 0, `staging not empty after the re-run: ${existsSync(staging) ? readdirSync(staging).join(', ') : ''}`);

@@ -71,10 +71,15 @@ export class StepContext {
     this.log.info(`would ${action} ${target}${detail ? ` ${detail}` : ''}`);
   }
 
-  /** Journal a change BEFORE making it (write-ahead). */
+  /**
+   * Journal a change BEFORE making it (write-ahead). A change this step already journaled for the same object is
+   * not journaled again: a run killed between journaling and acting journals it once more when it resumes, and
+   * the first entry holds the state to restore.
+   */
   async journal(change: Change): Promise<void> {
     const journal = this.shared.journal;
     if (!journal) throw new Error('internal: a mutation outside a dry run needs a journal');
+    if (journaledAlready(this.changes(), change)) return;
     await journal.append(this.step, change, { plugin: this.plugin });
   }
 
@@ -86,5 +91,28 @@ export class StepContext {
   /** Whether this step already journaled the before-state of a path (only the first touch records it). */
   touched(path: string): boolean {
     return this.changes().some((c) => c.kind === 'file' && c.path === path);
+  }
+}
+
+/**
+ * Whether `change` repeats one in `changes`: the same sysctl key, module or package; for a unit, when the unit's
+ * latest change is of the same kind (enable after disable is a new change: revert replays both in reverse).
+ */
+function journaledAlready(changes: readonly Change[], change: Change): boolean {
+  switch (change.kind) {
+    case 'sysctl':
+      return changes.some((c) => c.kind === 'sysctl' && c.key === change.key);
+    case 'module':
+    case 'package':
+      return changes.some((c) => c.kind === change.kind && c.name === change.name);
+    case 'unit-enabled':
+    case 'unit-disabled':
+    case 'unit-started':
+    case 'unit-stopped': {
+      const last = [...changes].reverse().find((c) => c.kind.startsWith('unit-') && (c as { unit: string }).unit === change.unit);
+      return last?.kind === change.kind;
+    }
+    default:
+      return false;
   }
 }

@@ -27,6 +27,19 @@ describe('host/sysctl and host/modules under a sandbox root', () => {
     expect(await fs.readdir(join(root, 'proc/sys'))).to.deep.equal(['net']);
   });
 
+  it('a set resumed after a kill between journal and write journals the key once, with the first value', async () => {
+    const { root, real, journal, reload } = await makeHost();
+    await fs.mkdir(join(root, 'proc/sys/net/ipv4'), { recursive: true });
+    await fs.writeFile(join(root, 'proc/sys/net/ipv4/ip_forward'), '0\n');
+    // The killed run journaled the change but never wrote the value.
+    await journal!.append('os.sysctl', { kind: 'sysctl', key: 'net.ipv4.ip_forward', before: '0' }, { plugin: 'p' });
+    const host = real.forStep('os.sysctl', 'p');
+    expect(await host.sysctl.set('net.ipv4.ip_forward', '1')).to.equal(true);
+    expect((await reload()).get('os.sysctl')!.changes).to.deep.equal([{ kind: 'sysctl', key: 'net.ipv4.ip_forward', before: '0' }]);
+    await host.changes.revert();
+    expect(await host.sysctl.get('net.ipv4.ip_forward')).to.equal('0');
+  });
+
   it('refuses keys that could leave /proc/sys', async () => {
     const { real } = await makeHost();
     let thrown: unknown;
