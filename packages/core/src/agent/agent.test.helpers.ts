@@ -1,6 +1,9 @@
 // A flexnode plugin on disk for the agent's tests: plain objects (no SDK import, so it loads from a temp dir),
-// steps that write files through the Host under the test's --root. Installs are counted in globalThis (tests
-// in this process) and in <root>/installs.log (child processes).
+// steps that write files through the Host under the test's --root. Installs run in the agent's worker process,
+// so the plugin talks to the tests through files under the root: every install is appended to
+// <root>/test-installs.log; a marker <root>/test-failing/<id> makes that install throw, <root>/test-crash/<id>
+// makes the worker process die in the middle of it (after a line on stderr), <root>/test-big/<id> makes it
+// allocate 256 MB; the slow step sleeps <root>/test-slow-ms (default $AGENT_TEST_SLOW_MS) ms.
 import { testConfig } from '@flexnode/sdk/testing';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,10 +14,9 @@ export const PLUGIN = '@test/agent-plugin';
 export const SECRET = 's3cr3t-value-never-logged';
 
 const CODE = `
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 const HOST = Symbol.for('flexnode.host');
 const CONFIG = Symbol.for('flexnode.config');
-const t = (globalThis.__agentTest ??= { installs: [], failing: new Set() });
 const ok = () => ({ status: 'ok' });
 const missing = (reason) => ({ status: 'missing', reason });
 const drifted = (reason) => ({ status: 'drifted', reason });
@@ -29,12 +31,17 @@ const fileStep = (id, path, content, after = [], slow = false) => ({
         return c === undefined ? missing(path + ' is absent') : c === want() ? ok() : drifted(path + ' differs');
       },
       install: async () => {
-        t.installs.push(id);
-        if (process.env.AGENT_TEST_LOG) appendFileSync(process.env.AGENT_TEST_LOG, id + '\\n');
-        if (t.failing.has(id)) throw new Error(id + ' is broken (token s3cr3t-value-never-logged)');
+        appendFileSync(host.root + '/test-installs.log', id + ' ' + process.pid + '\\n');
+        if (existsSync(host.root + '/test-big/' + id)) globalThis.__big = Buffer.alloc(256 * 1024 * 1024, 1); // resident: every page written
+        if (existsSync(host.root + '/test-crash/' + id)) {
+          process.stderr.write('test plugin: ' + id + ' brings its process down\\n');
+          process.exit(70);
+        }
+        if (existsSync(host.root + '/test-failing/' + id)) throw new Error(id + ' is broken (token s3cr3t-value-never-logged)');
         if (slow) {
           await host.files.write(path + '.begin', 'begun\\n', { mode: 0o644 });
-          await sleep(Number(process.env.AGENT_TEST_SLOW_MS ?? 0));
+          const slowFile = host.root + '/test-slow-ms';
+          await sleep(Number(existsSync(slowFile) ? readFileSync(slowFile, 'utf8') : (process.env.AGENT_TEST_SLOW_MS ?? 0)));
         }
         await host.files.write(path, want(), { mode: 0o644 });
       },
@@ -63,6 +70,16 @@ export interface Fixture {
   sources: PluginSource[];
   writeConfig(extra?: Record<string, unknown>): Promise<void>;
   read(path: string): Promise<string | undefined>;
+  /** The installs so far (in the order they ran, in any process). */
+  installs(): Promise<string[]>;
+  /** The pid of the process that ran each install. */
+  installPids(): Promise<number[]>;
+  /** Make the install of `id` throw (the marker file), or stop doing so. */
+  failing(id: string, on?: boolean): Promise<void>;
+  /** Make the worker process die in the middle of the install of `id`. */
+  crashing(id: string, on?: boolean): Promise<void>;
+  /** Make the install of `id` allocate (and write) 256 MB while it runs. */
+  big(id: string, on?: boolean): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -89,17 +106,23 @@ export async function fixture(): Promise<Fixture> {
       await writeFile(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
     },
     read: (path) => readFile(join(root, path), 'utf8').catch(() => undefined),
+    installs: async () => (await installLines(root)).map((l) => l.split(' ')[0]!),
+    installPids: async () => (await installLines(root)).map((l) => Number(l.split(' ')[1])),
+    failing: (id, on = true) => marker(join(root, 'test-failing', id), on),
+    crashing: (id, on = true) => marker(join(root, 'test-crash', id), on),
+    big: (id, on = true) => marker(join(root, 'test-big', id), on),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
   await f.writeConfig();
   return f;
 }
 
-/** The in-process plugin's shared state. */
-export function pluginState(): { installs: string[]; failing: Set<string> } {
-  const g = globalThis as { __agentTest?: { installs: string[]; failing: Set<string> } };
-  g.__agentTest ??= { installs: [], failing: new Set() };
-  return g.__agentTest;
+const installLines = async (root: string) => (await readFile(join(root, 'test-installs.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+
+async function marker(path: string, on: boolean): Promise<void> {
+  if (!on) return rm(path, { force: true });
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, '');
 }
 
 /** Poll until `predicate` holds (or throw after `ms`). */

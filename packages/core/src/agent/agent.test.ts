@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redactor } from '../logging/index.js';
-import { fixture, pluginState, until, type Fixture } from './agent.test.helpers.js';
+import { fixture, until, type Fixture } from './agent.test.helpers.js';
 import { createAgentLogger } from './log.js';
 import { Agent, type AgentOptions } from './loop.js';
 import type { Notifier } from './sd-notify.js';
@@ -16,6 +16,7 @@ function start(f: Fixture, options: Partial<AgentOptions> = {}) {
   const sent: Record<string, string | number>[] = [];
   const lines: string[] = [];
   const cycles: AgentStatus[] = [];
+  const workerOut: string[] = [];
   const notifier: Notifier = { enabled: true, watchdogIntervalMs: 15, notify: async (fields) => void sent.push(fields) };
   const redactor = new Redactor();
   const logger = createAgentLogger({ logDir: join(f.root, 'var/log/flexnode-test'), level: 'debug', redactor, human: { write: (l) => lines.push(l) }, priorities: false });
@@ -29,22 +30,28 @@ function start(f: Fixture, options: Partial<AgentOptions> = {}) {
     notifier,
     logger,
     onCycle: (s) => cycles.push(structuredClone(s)),
+    workerStderr: { write: (chunk) => workerOut.push(chunk) },
     ...options,
   });
   const done = agent.run();
-  return { agent, done, sent, lines, cycles };
+  return { agent, done, sent, lines, cycles, workerOut };
 }
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const status = async (f: Fixture) => JSON.parse(await readFile(statusFilePath(f.root), 'utf8')) as AgentStatus;
 
 describe('flexnode agent: the loop (in process, 20 ms interval, real Host under a temp root)', function () {
   this.timeout(30_000);
   let f: Fixture;
-  beforeEach(async () => {
-    f = await fixture();
-    pluginState().installs.length = 0;
-    pluginState().failing.clear();
-  });
+  beforeEach(async () => (f = await fixture()));
   afterEach(() => f.cleanup());
 
   it('bootstraps, sends READY with a STATUS, feeds the watchdog, writes a 0644 status file and stops cleanly', async () => {
@@ -63,14 +70,17 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
     expect(Object.keys(s.steps).sort()).to.deep.equal(['t.base', 't.dep', 't.flaky', 't.other']);
     expect(s.steps['t.base']).to.include({ state: 'ok', consecutiveFailures: 0 });
     expect((await stat(statusFilePath(f.root))).mode & 0o777).to.equal(0o644);
-    // Nothing reinstalled while healthy: one install per step.
-    expect(pluginState().installs.sort()).to.deep.equal(['t.base', 't.dep', 't.flaky', 't.other']);
+    // Nothing reinstalled while healthy: one install per step, all in one worker process (the first bootstrap).
+    expect((await f.installs()).sort()).to.deep.equal(['t.base', 't.dep', 't.flaky', 't.other']);
+    const pids = new Set(await f.installPids());
+    expect(pids.size).to.equal(1);
+    expect(pids.has(process.pid), 'installed by a worker, not by the agent').to.equal(false);
   });
 
   it('heals only the drifted step (and checks its dependents), logging the drift as a JSON line', async () => {
     const a = start(f);
     await until(() => a.sent.some((m) => m.READY === 1), 5_000, 'READY');
-    pluginState().installs.length = 0;
+    const before = (await f.installs()).length;
     await writeFile(join(f.root, 'etc/t/base'), 'edited by hand\n');
     await until(async () => (await f.read('/etc/t/base')) === 'base\n', 5_000, 'the heal');
     const after = a.cycles.length;
@@ -78,7 +88,8 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
     a.agent.stop();
     await a.done;
     // t.dep depends on t.base: it was checked (ok) but not reinstalled; t.other and t.flaky were not touched.
-    expect(pluginState().installs).to.deep.equal(['t.base']);
+    expect((await f.installs()).slice(before)).to.deep.equal(['t.base']);
+    expect((await f.installPids()).at(-1)).to.not.equal(process.pid);
     const log = (await readFile(join(f.root, 'var/log/flexnode-test/flexnode.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const drift = log.find((l) => l.msg === 'drift');
     expect(drift).to.include({ step: 't.base', status: 'drifted', reason: '/etc/t/base differs', level: 40 });
@@ -87,17 +98,17 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
   });
 
   it('a failing step backs off, is reported failing after N attempts and is not hammered; the others stay healthy', async () => {
-    pluginState().failing.add('t.flaky');
+    await f.failing('t.flaky');
     const a = start(f, { policy: { maxAttempts: 3, baseDelayMs: 60, maxDelayMs: 1_000, slowRetryMs: 60_000 } });
     await until(() => a.sent.some((m) => m.READY === 1), 5_000, 'READY');
     // The failure stops the bootstrap from starting more steps (t.dep waits for the next cycle's heal).
     expect(a.sent.find((m) => m.READY === 1)!.STATUS).to.match(/^NOT healthy: .*t\.flaky error/);
     await until(async () => (await status(f)).steps['t.flaky']?.state === 'failing', 5_000, 'failing');
-    const attempts = () => pluginState().installs.filter((i) => i === 't.flaky').length;
-    expect(attempts()).to.equal(3);
+    const attempts = async () => (await f.installs()).filter((i) => i === 't.flaky').length;
+    expect(await attempts()).to.equal(3);
     const cyclesBefore = a.cycles.length;
     await until(() => a.cycles.length >= cyclesBefore + 15, 5_000, '15 more cycles');
-    expect(attempts(), 'no attempt while in the slow-retry window').to.equal(3);
+    expect(await attempts(), 'no attempt while in the slow-retry window').to.equal(3);
     a.agent.stop();
     await a.done;
     const s = await status(f);
@@ -109,9 +120,30 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
     expect(await readFile(statusFilePath(f.root), 'utf8')).to.not.include('s3cr3t-value-never-logged');
     expect(await readFile(join(f.root, 'var/log/flexnode-test/flexnode.log'), 'utf8')).to.not.include('s3cr3t-value-never-logged');
     expect(a.lines.join('')).to.not.include('s3cr3t-value-never-logged');
+    expect(a.workerOut.join('')).to.not.include('s3cr3t-value-never-logged');
     // Three in a row, spaced by the backoff: 60 ms then 120 ms at least.
     const view = await readAgentStatus(f.root);
     expect(view, 'own pid: not reported as a running agent').to.include({ running: false, fresh: false });
+  });
+
+  it('a worker that dies in the middle of a heal fails that heal with the tail of its stderr; the agent keeps going', async () => {
+    const a = start(f, { policy: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 40, slowRetryMs: 60_000 } });
+    await until(() => a.sent.some((m) => m.READY === 1), 5_000, 'READY');
+    await f.crashing('t.other');
+    await writeFile(join(f.root, 'etc/t/other'), 'edited\n');
+    await until(async () => ((await status(f)).steps['t.other']?.consecutiveFailures ?? 0) >= 1, 5_000, 'a failed heal');
+    const other = (await status(f)).steps['t.other']!;
+    expect(other.state).to.not.equal('ok');
+    expect(other.lastError).to.match(/worker \(pid \d+\) exited with code 70 without a report: .*test plugin: t\.other brings its process down/);
+    // Another drift meanwhile is healed: the agent carries on.
+    await writeFile(join(f.root, 'etc/t/base'), 'edited\n');
+    await until(async () => (await f.read('/etc/t/base')) === 'base\n', 5_000, 't.base healed');
+    await f.crashing('t.other', false);
+    await until(async () => (await f.read('/etc/t/other')) === 'other plain\n', 5_000, 't.other healed once the crash is gone');
+    await until(async () => (await status(f)).healthy, 5_000, 'healthy');
+    a.agent.stop();
+    expect(await a.done).to.equal(0);
+    expect(a.lines.some((l) => /^error: heal failed: backing off step=t\.other .*exited with code 70/.test(l)), a.lines.join('')).to.equal(true);
   });
 
   it('reloads the config on request: a valid one takes effect, an invalid one is logged and the old one kept', async () => {
@@ -167,7 +199,7 @@ describe('flexnode agent: SIGTERM in the middle of a step (child process)', func
   const script = fileURLToPath(new URL('./agent.test.child.js', import.meta.url));
   const runChild = (env: Record<string, string>) => {
     const child = spawn(process.execPath, [script, f.configPath, f.root, JSON.stringify(f.sources)], {
-      env: { ...process.env, AGENT_TEST_LOG: join(f.dir, 'installs.log'), ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -193,10 +225,43 @@ describe('flexnode agent: SIGTERM in the middle of a step (child process)', func
     const second = runChild({ AGENT_TEST_SLOW_MS: '0', AGENT_TEST_MAX_CYCLES: '1' });
     expect(await second.exit, second.stderr()).to.equal(0);
     expect(await f.read('/etc/t/after')).to.equal('after\n');
-    const installs = (await readFile(join(f.dir, 'installs.log'), 'utf8')).trim().split('\n');
-    expect(installs).to.deep.equal(['t.slow', 't.after'], 't.slow was not installed again');
+    expect(await f.installs()).to.deep.equal(['t.slow', 't.after'], 't.slow was not installed again');
     const journal2 = JSON.parse(await readFile(join(f.root, 'var/lib/flexnode/journal.json'), 'utf8'));
     expect(journal2.steps['t.after'].status).to.equal('installed');
+  });
+
+  it('SIGTERM during a heal in the worker: the worker finishes its step, then both exit; nothing is left running', async () => {
+    const c = runChild({ AGENT_TEST_SLOW_MS: '0' });
+    await until(async () => (await f.read('/etc/t/after')) === 'after\n', 15_000, 'bootstrap');
+    expect((await f.installPids())[0], 'the first bootstrap ran in a worker').to.not.equal(c.child.pid);
+    // From now on t.slow takes 1.5 s to install: drift it and stop the agent while its heal runs.
+    await writeFile(join(f.root, 'test-slow-ms'), '1500');
+    await rm(join(f.root, 'etc/t/slow.begin'));
+    await writeFile(join(f.root, 'etc/t/slow'), 'edited\n');
+    await until(() => existsSync(join(f.root, 'etc/t/slow.begin')), 10_000, 'the heal of t.slow to begin');
+    const healPid = (await f.installPids()).at(-1)!;
+    expect(healPid).to.not.equal(c.child.pid);
+    expect(alive(healPid)).to.equal(true);
+    c.child.kill('SIGTERM');
+    expect(await c.exit, c.stderr()).to.equal(0);
+    expect(await f.read('/etc/t/slow'), 'the heal in progress finished').to.equal('slow\n');
+    expect(alive(healPid), 'the worker is gone').to.equal(false);
+    expect(existsSync(join(f.root, 'run/flexnode/flexnode.lock')), 'lock released').to.equal(false);
+    expect(c.stderr()).to.match(/stopping after the step in progress reason=SIGTERM/);
+    const journal = JSON.parse(await readFile(join(f.root, 'var/lib/flexnode/journal.json'), 'utf8'));
+    expect(journal.steps['t.slow'].status).to.equal('installed');
+  });
+
+  it("a heal's memory is the worker's: the agent's peak RSS stays far below what the install allocated", async () => {
+    const c = runChild({ AGENT_TEST_SLOW_MS: '0' });
+    await until(async () => (await f.read('/etc/t/after')) === 'after\n', 15_000, 'bootstrap');
+    await f.big('t.slow'); // its install now allocates and writes 256 MB
+    await writeFile(join(f.root, 'etc/t/slow'), 'edited\n');
+    await until(async () => (await f.installs()).length >= 3 && (await f.read('/etc/t/slow')) === 'slow\n', 15_000, 'the heal');
+    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${c.child.pid}/status`, 'utf8'))![1]);
+    expect(peakKb / 1024, 'agent peak RSS in MB').to.be.below(200);
+    c.child.kill('SIGTERM');
+    expect(await c.exit).to.equal(0);
   });
 
   it('SIGHUP reloads the config in a real process', async () => {

@@ -1,4 +1,5 @@
 import { isFlexnodeError, type CheckResult } from '@flexnode/sdk';
+import { getHeapStatistics } from 'node:v8';
 import { loadConfig as coreLoadConfig, type LoadedConfig } from '../config/index.js';
 import { Redactor } from '../logging/index.js';
 import type { PluginSource } from '../plugins/index.js';
@@ -9,6 +10,7 @@ import { defaultHealPolicy, HealTracker, type HealPolicy } from './heal.js';
 import { createAgentLogger, type AgentLogger } from './log.js';
 import { createNotifier, type Notifier } from './sd-notify.js';
 import { writeAgentStatus, type AgentStatus } from './status-file.js';
+import { defaultWorkerCommand, startWorker, WorkerError, type WorkerCommand, type WorkerReport, type WorkerRequest, type WorkerRun } from './worker.js';
 
 export interface AgentOptions {
   configPath: string;
@@ -31,9 +33,15 @@ export interface AgentOptions {
   stuckAfterMs?: number;
   /** Called after every cycle (tests, the bench). */
   onCycle?: (status: AgentStatus) => void;
+  /** How to start the worker process that runs the first bootstrap and each heal (default: core's worker-main.js). */
+  worker?: WorkerCommand;
+  /** Where the worker's stderr (its human log lines) goes; default process.stderr. */
+  workerStderr?: { write(chunk: string): unknown };
 }
 
 const DEFAULT_INTERVAL_SECONDS = 60;
+/** Heap growth (bytes) after which the agent collects garbage between cycles. */
+const GC_SLACK = 4 * 1024 * 1024;
 const LOCKED = 'LOCKED';
 
 /**
@@ -46,8 +54,13 @@ const LOCKED = 'LOCKED';
  * The lock is held for each cycle only (checks and heals see one consistent machine), so between cycles
  * `flexnode bootstrap`/`unbootstrap` by hand can run, and a cycle that finds the lock held skips its turn.
  * `flexnode status` takes no lock and works at any time. The plugins are resolved once per config (the Session
- * is kept); each cycle reads the journal fresh from disk and builds its Host and container anew, released at the
- * end of the cycle, so memory does not grow with the number of cycles.
+ * is kept, with the dry-run Host and step instances of its checks); each cycle reads the journal fresh from disk.
+ *
+ * This process only checks. What changes the machine, the first bootstrap and each heal, runs in a short-lived
+ * worker process (worker.ts) under this cycle's lock: downloads, archives and SDK clients take memory that an
+ * exiting process gives back to the OS, which a long-lived one would keep. SIGTERM/SIGINT are passed on to a
+ * running worker, which stops after its step in progress; a worker that crashes fails its heal (with the tail of
+ * its stderr) and the agent carries on.
  */
 export class Agent {
   private readonly abort = new AbortController();
@@ -65,6 +78,7 @@ export class Agent {
   private journalSteps = 0;
   private status!: AgentStatus;
   private readonly cleanups: (() => void)[] = [];
+  private worker?: WorkerRun;
 
   constructor(private readonly options: AgentOptions) {
     this.now = options.now ?? Date.now;
@@ -84,6 +98,7 @@ export class Agent {
     if (this.stopping) return;
     this.log?.info('stopping after the step in progress', { reason });
     this.abort.abort();
+    this.worker?.kill('SIGTERM');
     this.wake?.();
   }
 
@@ -212,13 +227,15 @@ export class Agent {
     await this.writeStatus();
     if (this.status.ready) await this.notify({ STATUS: this.summary() });
     this.options.onCycle?.(this.status);
+    this.collectGarbage();
     return ran;
   }
 
   private async bootstrap(run: SessionCycle): Promise<void> {
     this.log.info('bootstrap: converging every step');
-    const report = await run.bootstrap();
-    for (const r of report.removed) this.log.info('removed a step no longer chosen', { step: r.id, outcome: r.outcome });
+    // A worker that fails without a report throws: the cycle failed, the bootstrap is tried again next interval.
+    const report = await this.inWorker({ kind: 'bootstrap' }).finally(() => run.reread());
+    for (const r of report.removed ?? []) this.log.info('removed a step no longer chosen', { step: r.id, outcome: r.outcome });
     this.record(report, true);
     this.log.info(report.ok ? 'bootstrap done' : 'bootstrap finished with failures; the agent retries them with backoff', {
       installed: report.results.filter((r) => r.outcome === 'installed').map((r) => r.id),
@@ -244,14 +261,50 @@ export class Agent {
       else this.log.debug('drift (backing off)', { ...fields, nextAttemptAt: this.tracker.get(r.id)?.nextAttemptAt });
     }
     const covered = new Set<string>();
+    let healed = false;
     for (const id of broken) {
       if (this.stopping) break;
       if (covered.has(id) || !this.tracker.due(id)) continue;
       this.log.info('healing', { step: id });
-      const healed = await run.heal([id]);
-      for (const r of healed.results) covered.add(r.id);
-      this.record(healed, false);
+      healed = true;
+      const report = await this.inWorker({ kind: 'heal', steps: [id] }).catch((error: unknown) => this.failedHeal(id, error));
+      for (const r of report.results) covered.add(r.id);
+      this.record(report, false);
     }
+    if (healed) await run.reread();
+  }
+
+  /** Run a bootstrap or heal in a worker process; SIGTERM is passed on to it (also when it came just before). */
+  private async inWorker(request: Pick<WorkerRequest, 'kind' | 'steps'>): Promise<WorkerReport> {
+    const config = this.loaded.config;
+    const worker = startWorker(
+      this.options.worker ?? defaultWorkerCommand(),
+      {
+        ...request,
+        config: this.loaded,
+        root: this.options.root,
+        sources: this.options.sources,
+        only: this.options.only,
+        logDir: underRoot(this.options.root, config.agent?.logDir ?? DEFAULT_LOG_DIR),
+        logLevel: config.agent?.logLevel,
+      },
+      { stderr: this.options.workerStderr ?? process.stderr },
+    );
+    this.worker = worker;
+    if (this.stopping) worker.kill('SIGTERM');
+    this.log.debug('worker started', { pid: worker.pid, kind: request.kind, steps: request.steps });
+    try {
+      return await worker.done;
+    } finally {
+      this.worker = undefined;
+    }
+  }
+
+  /** A heal whose worker failed without a report: the step failed, with what the worker said last. */
+  private failedHeal(id: string, error: unknown): WorkerReport {
+    const message = this.redactor.redact(error instanceof Error ? error.message : String(error));
+    const code = error instanceof WorkerError ? error.code : 'INTERNAL';
+    return { ok: false, results: [{ id, title: id, plugin: '', outcome: 'failed', durationMs: 0, error: { code, message } }] };
   }
 
   /** Fold a bootstrap or heal report into the tracker and the log. */
@@ -350,6 +403,23 @@ export class Agent {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     });
   }
+
+  /**
+   * Between cycles the agent only sleeps, and V8 lets old garbage pile up until its next major GC, which an
+   * idle process reaches late: RSS creeps up by tens of MB. When the heap has grown by GC_SLACK since the last
+   * collection, collect now (a full GC costs ~20 ms; it runs once per several cycles). Needs --expose-gc,
+   * which the unit sets in NODE_OPTIONS; without it V8 decides alone.
+   */
+  private collectGarbage(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (typeof gc !== 'function') return;
+    const used = getHeapStatistics().used_heap_size;
+    if (this.heapAfterGc !== undefined && used < this.heapAfterGc + GC_SLACK) return;
+    gc();
+    this.heapAfterGc = getHeapStatistics().used_heap_size;
+  }
+
+  private heapAfterGc?: number;
 
   /** WATCHDOG=1 at half of WATCHDOG_USEC while cycles make progress; a stuck cycle stops the pings. */
   private startWatchdog(): void {

@@ -1,4 +1,16 @@
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+
+/** Run a helper with a timeout; resolves with its exit code (-1 when it could not start) and stderr. */
+function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeout: number }): Promise<{ exitCode: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { env: options.env, timeout: options.timeout, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
+      resolve({ exitCode: code, stderr: String(stderr ?? '') });
+    });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
+  });
+}
 
 /**
  * sd_notify(3) for Node, which has no AF_UNIX datagram sockets. Each message is sent by `systemd-notify
@@ -54,8 +66,7 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
   const findHelper = () =>
     (helper ??= (async () => {
       for (const cmd of ['systemd-notify', 'python3'] as const) {
-        const r = await execa(cmd, ['--version'], { reject: false, timeout: 5_000 }).catch(() => undefined);
-        if (r && r.exitCode === 0) return cmd;
+        if ((await run(cmd, ['--version'], { timeout: 5_000 })).exitCode === 0) return cmd;
       }
       return undefined;
     })());
@@ -72,9 +83,9 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
         if (!cmd) throw new Error('neither systemd-notify nor python3 is installed');
         const r =
           cmd === 'systemd-notify'
-            ? await execa(cmd, ['--no-block', `--pid=${pid}`, ...lines], { env: { NOTIFY_SOCKET: socket }, extendEnv: true, reject: false, timeout: 10_000 })
-            : await execa(cmd, ['-c', PY_SEND, socket, String(pid)], { input: lines.join('\n'), reject: false, timeout: 10_000 });
-        if (r.exitCode !== 0) throw new Error(`${cmd} exited ${r.exitCode}: ${String(r.stderr).trim()}`);
+            ? await run(cmd, ['--no-block', `--pid=${pid}`, ...lines], { env: { ...process.env, NOTIFY_SOCKET: socket }, timeout: 10_000 })
+            : await run(cmd, ['-c', PY_SEND, socket, String(pid)], { input: lines.join('\n'), timeout: 10_000 });
+        if (r.exitCode !== 0) throw new Error(`${cmd} exited ${r.exitCode}: ${r.stderr.trim()}`);
       } catch (error) {
         options.onError?.(`sd_notify ${lines.map((l) => l.split('=')[0]).join(',')} failed: ${(error as Error).message}`);
       }

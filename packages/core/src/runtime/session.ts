@@ -1,5 +1,5 @@
-import type { FlexnodeConfig, Host } from '@flexnode/sdk';
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { ExitCode, FlexnodeError, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { selectSteps, type StepGraph } from '../graph/index.js';
@@ -29,6 +29,11 @@ export interface SessionOptions {
   logger?: RunLogger;
   /** Redact with this one (config secrets are added to it); lets a long-lived caller share it with its logger. */
   redactor?: Redactor;
+  /**
+   * The run lock is held by this process's parent (the agent, whose worker child installs while the agent's
+   * cycle holds the lock): it is checked to name the parent, never taken or released here.
+   */
+  lockHeldByParent?: boolean;
 }
 
 /** What one cycle of a long-lived caller (the agent) can do while it holds the lock; see {@link Session.cycle}. */
@@ -37,8 +42,13 @@ export interface SessionCycle {
   readonly journal: Journal;
   /** Converge every step (the first bootstrap, resumable). */
   bootstrap(): Promise<RunReport & { removed: RunReport['results'] }>;
-  /** Every check, read-only (a dry-run Host that reads the journal). */
+  /**
+   * Every check, read-only (a dry-run Host that reads the journal). The Host, its hash cache and the step
+   * instances are made once per session and reused by every cycle's check; only the journal they read is new.
+   */
   check(): Promise<RunReport>;
+  /** Read the journal from disk again (after another process, the agent's worker, changed it). */
+  reread(): Promise<Journal>;
   /** Re-run check and install of these steps and check their dependents (installing those that no longer pass). */
   heal(stepIds: readonly string[]): Promise<RunReport>;
 }
@@ -51,6 +61,8 @@ export class Session {
   private lock?: Lock;
   private removeState = false;
   private disposers: (() => Promise<void>)[] = [];
+  /** The check of {@link cycle}: one dry-run Host and container for the session, reading the current journal. */
+  private checker?: { journal: { current: Journal }; input: ReturnType<Session['execInput']>; plan: PlannedChange[]; dispose(): Promise<void> };
 
   private constructor(
     readonly options: SessionOptions,
@@ -96,7 +108,8 @@ export class Session {
 
   private async exclusive(): Promise<{ journal: Journal; log: RunLogger }> {
     const log = this.logger();
-    this.lock = await acquireLock(underRoot(this.options.root, LOCK_DIR), { command: this.options.command, log });
+    if (this.options.lockHeldByParent) await checkParentHoldsLock(underRoot(this.options.root, LOCK_DIR));
+    else this.lock = await acquireLock(underRoot(this.options.root, LOCK_DIR), { command: this.options.command, log });
     const journal = await Journal.open(underRoot(this.options.root, STATE_DIR));
     return { journal, log };
   }
@@ -171,20 +184,25 @@ export class Session {
   /**
    * One cycle of a long-lived caller (the agent, which keeps this session and its resolved plugins across
    * cycles): take the lock, read the journal fresh from disk (a run by hand may have changed it between
-   * cycles), run `fn`, then release the lock, the Hosts and the per-cycle containers, so that nothing is kept
-   * from one cycle to the next. Throws LOCKED when another run holds the lock.
+   * cycles), run `fn`, then release the lock and the cycle's Hosts. The check's dry-run Host and step instances
+   * live as long as the session (their caches, such as file hashes by stat identity, stay warm; nothing is
+   * rebuilt per cycle); they read the journal of the current cycle. Throws LOCKED when another run holds the lock.
    */
   async cycle<T>(fn: (run: SessionCycle) => Promise<T>): Promise<T> {
     const outer = this.disposers;
     this.disposers = [];
     try {
-      const { journal, log } = await this.exclusive();
+      const { journal: opened, log } = await this.exclusive();
+      let journal = opened;
       return await fn({
-        journal,
+        get journal() {
+          return journal;
+        },
         bootstrap: () => this.bootstrapWith(journal, log),
         check: async () => {
-          const host = await this.host(true, journal, nullLogger(), []);
-          return runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+          const checker = await this.checkerFor(journal);
+          checker.plan.length = 0; // checks plan nothing; never let it grow across cycles
+          return runStatus(checker.input);
         },
         heal: async (stepIds) => {
           const host = await this.host(false, journal, log);
@@ -194,6 +212,7 @@ export class Session {
           const dependencies = new Map(steps.map((s) => [s.id, (input.dependencies.get(s.id) ?? []).filter((d) => wanted.has(d))]));
           return runBootstrap({ ...input, steps, dependencies, journal });
         },
+        reread: async () => (journal = await Journal.open(underRoot(this.options.root, STATE_DIR))),
       });
     } finally {
       const mine = this.disposers;
@@ -202,6 +221,36 @@ export class Session {
       await this.lock?.release();
       this.lock = undefined;
     }
+  }
+
+  private async checkerFor(journal: Journal): Promise<NonNullable<Session['checker']>> {
+    if (this.checker) {
+      this.checker.journal.current = journal;
+      return this.checker;
+    }
+    const ref = { current: journal };
+    // The Host keeps the journal it was made with: give it a view that always reads the current cycle's one.
+    const view = new Proxy({} as Journal, {
+      get: (_target, key) => {
+        const value = Reflect.get(ref.current, key, ref.current) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(ref.current) : value;
+      },
+    });
+    const plan: PlannedChange[] = [];
+    const host = createRealHost({
+      root: this.options.root,
+      dryRun: true,
+      stateDir: STATE_DIR,
+      journal: view,
+      log: nullLogger(),
+      redact: (text: string) => this.redactor.redact(text),
+      mirror: this.config.artifacts?.mirror,
+      proxy: this.config.proxy,
+      plan,
+    });
+    const input = this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger());
+    this.checker = { journal: ref, input, plan, dispose: () => host.dispose() };
+    return this.checker;
   }
 
   /** Remove everything the journal says flexnode did, newest first. */
@@ -232,6 +281,8 @@ export class Session {
   }
 
   async close(): Promise<void> {
+    await this.checker?.dispose().catch(() => undefined);
+    this.checker = undefined;
     for (const dispose of this.disposers.reverse()) await dispose().catch(() => undefined);
     if (this.removeState) await removeTree(underRoot(this.options.root, STATE_DIR));
     await this.lock?.release();
@@ -249,6 +300,23 @@ function withDependents(ids: readonly string[], steps: readonly { id: string }[]
 }
 
 export { loadConfig };
+
+/** A worker of the agent runs under its parent's lock: make sure the lock file names the parent. */
+async function checkParentHoldsLock(lockDir: string): Promise<void> {
+  const text = await readFile(join(lockDir, 'flexnode.lock'), 'utf8').catch(() => '');
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(text) as { pid?: unknown }).pid;
+  } catch {
+    // no lock, or an unreadable one: not held by the parent
+  }
+  if (pid !== process.ppid) {
+    throw new FlexnodeError('LOCKED', `the run lock in ${lockDir} is not held by this worker's parent (pid ${process.ppid})`, {
+      exitCode: ExitCode.Locked,
+      hint: "the agent's worker runs only while the agent holds the lock",
+    });
+  }
+}
 
 /** Remove a directory tree; when it is a mount point (EBUSY), empty it and leave the mount point. */
 async function removeTree(dir: string): Promise<void> {
