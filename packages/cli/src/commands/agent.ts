@@ -1,6 +1,10 @@
 import { Flags } from '@oclif/core';
+import { agentFlags, listPluginSources, runAgent, type AgentFlagSpec } from '@flexnode/core/agent';
 import { FlexnodeCommand } from '../base/command.js';
-import { onlyFlag } from '../base/flags.js';
+
+// oclif flags from core's one definition of the agent's flags (bin/run.js parses the same ones without oclif).
+const spec = agentFlags;
+const shown = (f: AgentFlagSpec) => ({ summary: f.summary, hidden: 'hidden' in f ? f.hidden : undefined, env: 'env' in f ? f.env : undefined });
 
 /** Run the agent in the foreground (systemd's flexnode-agent.service runs this). */
 export default class Agent extends FlexnodeCommand {
@@ -10,29 +14,27 @@ export default class Agent extends FlexnodeCommand {
     'Runs in the foreground, as flexnode-agent.service does (Type=notify: READY after the first bootstrap, WATCHDOG while cycles progress).',
     'Every agent.intervalSeconds (default 60) it runs every check, logs each drift and re-runs the install of the drifted step alone (and checks what depends on it);',
     'a heal that fails backs off exponentially, and a step that fails 5 times in a row is reported failing and retried every 30 minutes.',
+    'The first bootstrap and each heal run in a short-lived worker process, so the agent itself stays small.',
     'It holds the run lock only during a cycle: `flexnode status` works at any time, and `flexnode bootstrap` by hand between cycles (during a cycle it is refused with exit 3; run it again).',
     'SIGTERM/SIGINT stop it after the step in progress; SIGHUP reloads the config (an invalid one is logged and the old one kept).',
     'What it saw is in /var/lib/flexnode/status.json, which `flexnode status` shows while the agent runs.',
   ].join(' ');
   static override examples = ['<%= config.bin %> agent --config /etc/aks-flex-node/config.json', 'systemctl enable --now flexnode-agent'];
+  static override baseFlags = {
+    config: Flags.string({ ...shown(spec.config), char: spec.config.char }),
+    root: Flags.string({ ...shown(spec.root), default: spec.root.default }),
+  };
   static override flags = {
-    only: onlyFlag,
-    'interval-ms': Flags.integer({ hidden: true, summary: 'Override agent.intervalSeconds in milliseconds (tests, benches).', min: 10 }),
-    'max-cycles': Flags.integer({ hidden: true, summary: 'Stop after this many check cycles (tests, benches).', min: 0 }),
+    only: Flags.string({ ...shown(spec.only), multiple: true, delimiter: spec.only.delimiter }),
+    'interval-ms': Flags.integer({ ...shown(spec['interval-ms']), min: spec['interval-ms'].min }),
+    'max-cycles': Flags.integer({ ...shown(spec['max-cycles']), min: spec['max-cycles'].min }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Agent);
-    const { Agent: Runner } = await import('@flexnode/core/agent');
-    const agent = new Runner({
-      configPath: flags.config ?? '/etc/aks-flex-node/config.json',
-      root: flags.root,
-      sources: this.pluginSources(),
-      only: flags.only,
-      intervalMs: flags['interval-ms'],
-      maxCycles: flags['max-cycles'],
-    });
-    const code = await agent.run();
+    // The same plugin listing as bin/run.js's fast path (not oclif's Config), so both agents see the same plugins.
+    const sources = await listPluginSources({ cliRoot: this.config.root, dataDir: this.config.dataDir });
+    const code = await runAgent(flags, sources);
     if (code !== 0) this.exit(code);
   }
 }
