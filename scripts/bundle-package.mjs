@@ -30,13 +30,9 @@ const external = ['@flexnode/plugin-*', '@oclif/plugin-plugins', '@azure/*', 'ty
 // The CLI carries its own copy of the SDK inside core's code; a plugin shares the installed one.
 if (pkg.name !== '@flexnode/cli') external.push('@flexnode/sdk');
 
-// Built beside lib/ and swapped in: a CLI started during a rebuild finds the old bundle or the new one, whole.
-const next = `${out}.next-${process.pid}`;
-rmSync(next, { recursive: true, force: true });
-await build({
+const options = {
   entryPoints: entries,
   outbase: dist,
-  outdir: next,
   entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -46,12 +42,37 @@ await build({
   target: 'node20',
   // Bundled CommonJS dependencies call require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __flexnodeCreateRequire } from 'node:module'; const require = __flexnodeCreateRequire(import.meta.url);" },
-  external,
   sourcemap: 'linked',
   logLevel: 'warning',
-});
+};
+
+// A CommonJS package loaded with import() comes out of a bundle as a namespace with a default export only
+// (esbuild cannot see its named exports the way Node does), so `const { parse } = await import('yaml')` breaks.
+// Such packages stay external: Node's own loader gives them their named exports, and they stay lazy.
+const probe = await build({ ...options, outdir: join(out, '.probe'), write: false, metafile: true, external });
+const lazyCommonJs = dynamicCommonJsPackages(probe.metafile);
+if (lazyCommonJs.length) console.log(`${pkg.name}: left external (CommonJS loaded with import()): ${lazyCommonJs.join(', ')}`);
+
+// Built beside lib/ and swapped in: a CLI started during a rebuild finds the old bundle or the new one, whole.
+const next = `${out}.next-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
+await build({ ...options, outdir: next, external: [...external, ...lazyCommonJs] });
 const old = `${out}.old-${process.pid}`;
 if (existsSync(out)) renameSync(out, old);
 renameSync(next, out);
 rmSync(old, { recursive: true, force: true });
 console.log(`${pkg.name}: lib/ bundled from ${entries.length} entry point(s)`);
+
+/** Names of the node_modules packages that some input imports with import() and that are CommonJS. */
+function dynamicCommonJsPackages(metafile) {
+  const names = new Set();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (imported.kind !== 'dynamic-import' || imported.external) continue;
+      if (metafile.inputs[imported.path]?.format !== 'cjs') continue;
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(imported.path)?.[1];
+      if (name) names.add(name);
+    }
+  }
+  return [...names].sort();
+}
