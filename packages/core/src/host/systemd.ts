@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { FlexnodeError, type Change, type HostSystemd } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
 import { runCommand } from './exec.js';
+import { certainlyEnabled } from './unit-links.js';
 
 /**
  * systemd through `systemctl`. With the host root (`/`) and a running systemd (/run/systemd/system), units are
@@ -19,6 +20,7 @@ export function createSystemd(ctx: StepContext): HostSystemd {
 
   async function isEnabled(unit: string): Promise<boolean> {
     checkUnit(unit);
+    if (await certainlyEnabled((path) => ctx.paths.resolve(path), unit)) return true;
     const result = await systemctl([...rootArgs, 'is-enabled', unit], true);
     return result.exitCode === 0 && /^enabled(-runtime)?$/.test(result.stdout.trim());
   }

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { isFlexnodeError } from '@flexnode/sdk';
 import { expect } from 'chai';
-import { runPreflight, type PreflightReadings } from './checks.js';
+import { runPreflight, type PreflightReadings, type ProbeResult } from './checks.js';
+import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
 import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
 import { hostView, machineReadings } from './readings.js';
@@ -133,6 +134,45 @@ describe('kube.preflight step', () => {
     expect(e.message).to.match(/2 preflight check\(s\) failed:\n {2}- memory: .*\n {4}fix: .*\n {2}- disk: /);
     expect(e.hint).to.match(/skipPreflight.*"memory"/);
     expect(host.ops).to.deep.equal([]);
+  });
+
+  it('an instance reuses a probe answer (10 min if it answered, 30 s if not), moving its Date with the clock', async () => {
+    let t = NOW;
+    let probes = 0;
+    let up = true;
+    const remembered = rememberProbes(() => t);
+    const probe = async (): Promise<ProbeResult> => {
+      probes++;
+      return up ? { ok: true, status: 404, date: new Date(t).toUTCString(), via: '' } : { ok: false, error: 'refused', via: '' };
+    };
+    await remembered('https://a', probe);
+    t += 5 * 60_000;
+    const again = await remembered('https://a', probe);
+    expect(probes).to.equal(1);
+    expect(Date.parse((again as { date: string }).date)).to.equal(t); // no false skew from the reused answer
+    t += 5 * 60_000;
+    up = false;
+    expect((await remembered('https://a', probe)).ok).to.equal(false);
+    expect(probes).to.equal(2);
+    t += 20_000;
+    await remembered('https://a', probe);
+    expect(probes).to.equal(2);
+    t += 20_000;
+    up = true;
+    expect((await remembered('https://a', probe)).ok).to.equal(true);
+    expect(probes).to.equal(3);
+  });
+
+  it('check and install of one step instance probe the network once', async () => {
+    let probes = 0;
+    const step = createPreflightStep(() => readings({ probe: async () => (probes++, { ok: true, status: 404, date: new Date(NOW).toUTCString(), via: '' }) }));
+    const inst = step.create(new MemoryHost().forStep('kube.preflight'), testConfig());
+    await inst.check();
+    const first = probes; // one per endpoint (Azure, artifacts)
+    expect(first).to.be.greaterThan(0);
+    await inst.install();
+    await inst.check();
+    expect(probes).to.equal(first);
   });
 
   it('skipPreflight from the config lets a small machine through', async () => {

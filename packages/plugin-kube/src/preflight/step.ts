@@ -4,6 +4,7 @@ import { kubeSettings, PLUGIN_NAME } from '../settings.js';
 import { describeFailures, runPreflight, type PreflightReadings, type PreflightReport } from './checks.js';
 import { preflightTargets } from './endpoints.js';
 import { effectiveProxy } from './probe.js';
+import { rememberProbes } from './probe-memo.js';
 import { hostView, machineReadings } from './readings.js';
 
 /** The readings a preflight step takes: through its Host by default; tests inject any machine. */
@@ -36,7 +37,12 @@ export function createPreflightStep(readingsFor: ReadingsFactory): StepDefinitio
     preflight: true, // core runs it before every plugin's steps, so a failure stops bootstrap before any change
     inject: [Tokens.Host, Tokens.Config],
     create: (host: Host, config: FlexnodeConfig) => {
-      const run = () => runPreflight(readingsFor(host, config), preflightTargets(config), kubeSettings(config).skipPreflight);
+      const remembered = rememberProbes();
+      const run = () => {
+        const readings = readingsFor(host, config);
+        const probing: PreflightReadings = Object.create(readings, { probe: { value: (url: string) => remembered(url, () => readings.probe(url)) } });
+        return runPreflight(probing, preflightTargets(config), kubeSettings(config).skipPreflight);
+      };
       return {
         async check() {
           const report = await run();
