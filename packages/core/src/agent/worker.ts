@@ -71,6 +71,9 @@ export function startWorker(command: WorkerCommand, request: WorkerRequest, opti
   // Never hand the service manager's notification socket to a child (NotifyAccess=main refuses it anyway).
   const env = { ...process.env };
   for (const key of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete env[key];
+  // The agent's memory knobs (the unit's NODE_OPTIONS) suit a process that only checks. The worker downloads,
+  // hashes and unpacks: it gets V8's JIT back.
+  if (env.NODE_OPTIONS) env.NODE_OPTIONS = workerNodeOptions(env.NODE_OPTIONS);
   const child: ChildProcess = spawn(command.command, [...command.args], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env });
   let tail = '';
   child.stderr!.setEncoding('utf8');
@@ -146,4 +149,12 @@ export async function workerMain(): Promise<void> {
   log.flush();
   await new Promise<void>((resolve) => process.send!(message, () => resolve()));
   process.exit(message.type === 'report' ? 0 : 1);
+}
+
+/** NODE_OPTIONS for a worker: the agent's without --jitless. */
+export function workerNodeOptions(options: string): string {
+  return options
+    .split(/\s+/)
+    .filter((option) => option && option !== '--jitless')
+    .join(' ');
 }
