@@ -1,5 +1,6 @@
 import { FlexnodeError, type Change, type HostApt } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
+import { dpkgInstalled } from './dpkg-status.js';
 import { runCommand } from './exec.js';
 
 const APT_TIMEOUT_MS = 15 * 60_000;
@@ -8,7 +9,8 @@ const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 /**
  * Debian packages. Each package flexnode installs is journaled as `package` before apt-get runs, and revert
  * removes only those: never a package that was there before (upstream's unbootstrap removed packages it never
- * installed). Like every command, dpkg/apt run on this host even under a sandbox root.
+ * installed). Like every command, dpkg/apt run on this host even under a sandbox root; whether a package is
+ * installed is read from dpkg's database (dpkg-query when there is none).
  */
 export function createApt(ctx: StepContext): HostApt {
   const isInstalled = (pkg: string) => isPackageInstalled(ctx, pkg);
@@ -46,6 +48,8 @@ export async function revertPackage(ctx: StepContext, change: Extract<Change, { 
 
 async function isPackageInstalled(ctx: StepContext, pkg: string): Promise<boolean> {
   checkName(pkg);
+  const known = await dpkgInstalled(pkg.split('=')[0]!, ctx.shared.dpkgStatusFile);
+  if (known !== undefined) return known;
   const result = await runCommand(ctx, 'dpkg-query', ['-W', '-f=${Status}', packageName(pkg)], { allowFailure: true });
   return result.exitCode === 0 && /\binstall ok installed\b/.test(result.stdout);
 }

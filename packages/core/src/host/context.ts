@@ -36,6 +36,8 @@ export interface SharedContext {
   readonly inflight: Map<string, Promise<string>>;
   /** File hashes remembered by stat identity. */
   readonly hashes: HashCache;
+  /** dpkg's database on this host (packages, like commands, are this host's even under a sandbox root). */
+  readonly dpkgStatusFile: string;
 }
 
 /** The shared context seen from one step: its journal entries, its plan lines, its log. */

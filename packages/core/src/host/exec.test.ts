@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ExecError } from '@flexnode/sdk';
 import { expect } from 'chai';
@@ -57,20 +57,29 @@ describe('host/exec', () => {
   });
 });
 
-describe('host/apt (dpkg-query and apt-get stubbed on PATH)', () => {
+describe('host/apt (apt-get and dpkg-query stubbed on PATH, a dpkg database of its own)', () => {
   let savedPath: string | undefined;
   let state: string;
+  let database: string;
+  /** A dpkg status file listing the packages named by the files in `state`, as apt-get would leave it. */
+  const writeDatabase = async () => {
+    const names = (await fs.readdir(state)).filter((n) => !n.startsWith('.'));
+    await fs.writeFile(database, names.map((n) => `Package: ${n}\nStatus: install ok installed\nArchitecture: amd64\n`).join('\n'));
+  };
   beforeEach(async () => {
     const bin = await makeTmp('flexnode-stubs-');
     state = await makeTmp('flexnode-dpkg-');
+    database = join(await makeTmp('flexnode-dpkg-db-'), 'status');
     await fs.writeFile(
       join(bin, 'dpkg-query'),
-      `#!/bin/sh\npkg=$(eval echo \\$$#)\nif [ -e "${state}/$pkg" ]; then printf 'install ok installed'; else echo "no packages found matching $pkg" >&2; exit 1; fi\n`,
+      `#!/bin/sh\necho "$*" >> "${state}/.queries"\npkg=$(eval echo \\$$#)\nif [ -e "${state}/$pkg" ]; then printf 'install ok installed'; else echo "no packages found matching $pkg" >&2; exit 1; fi\n`,
       { mode: 0o755 },
     );
+    // apt-get installs by creating state/<name> and rewriting the database, as dpkg would.
     await fs.writeFile(
       join(bin, 'apt-get'),
-      `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> "${state}/.log"\nverb=$1; shift\nfor a in "$@"; do case "$a" in -*) ;; *) if [ "$verb" = install ]; then touch "${state}/$a"; else rm -f "${state}/$a"; fi;; esac; done\n`,
+      `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> "${state}/.log"\nverb=$1; shift\nfor a in "$@"; do case "$a" in -*) ;; *) if [ "$verb" = install ]; then touch "${state}/$a"; else rm -f "${state}/$a"; fi;; esac; done\n` +
+        `for f in "${state}"/*; do [ -e "$f" ] && printf 'Package: %s\\nStatus: install ok installed\\n\\n' "$(basename "$f")"; done > "${database}.new"; mv "${database}.new" "${database}"\n`,
       { mode: 0o755 },
     );
     savedPath = process.env.PATH;
@@ -82,7 +91,8 @@ describe('host/apt (dpkg-query and apt-get stubbed on PATH)', () => {
 
   it('installs only what is missing, journals each as a package, and revert removes only those', async () => {
     await fs.writeFile(join(state, 'iptables'), '');
-    const { real } = await makeHost();
+    await writeDatabase();
+    const { real } = await makeHost({ dpkgStatusFile: database });
     const host = real.forStep('containerd.apt', 'p');
     expect(await host.apt.isInstalled('iptables')).to.equal(true);
     expect(await host.apt.isInstalled('containerd')).to.equal(false);
@@ -95,7 +105,18 @@ describe('host/apt (dpkg-query and apt-get stubbed on PATH)', () => {
     const log = await fs.readFile(join(state, '.log'), 'utf8');
     expect(log).to.equal('noninteractive install -y --no-install-recommends containerd runc\n');
     await host.changes.revert();
-    expect(await fs.readdir(state)).to.have.members(['.log', 'iptables']);
+    expect((await fs.readdir(state)).filter((n) => n !== '.queries')).to.have.members(['.log', 'iptables']);
     expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('remove -y runc').and.contain('remove -y containerd').and.not.contain('remove -y iptables');
+    // every answer came from the database, none from a dpkg-query process
+    expect(existsSync(join(state, '.queries'))).to.equal(false);
+  });
+
+  it('without a dpkg database it asks dpkg-query', async () => {
+    await fs.writeFile(join(state, 'iptables'), '');
+    const { real } = await makeHost({ dpkgStatusFile: join(state, 'no-such-database') });
+    const host = real.forStep('containerd.apt', 'p');
+    expect(await host.apt.isInstalled('iptables')).to.equal(true);
+    expect(await host.apt.isInstalled('containerd')).to.equal(false);
+    expect(await fs.readFile(join(state, '.queries'), 'utf8')).to.equal('-W -f=${Status} iptables\n-W -f=${Status} containerd\n');
   });
 });

@@ -5,6 +5,7 @@ import type { Journal } from '../state/journal.js';
 import { createApt } from './apt.js';
 import { createChanges } from './changes.js';
 import { StepContext, type DownloadSettings, type SharedContext } from './context.js';
+import { DPKG_STATUS_FILE } from './dpkg-status.js';
 import { closeDownloads, createDownloads } from './downloads.js';
 import { createExec } from './exec.js';
 import { createFiles } from './files.js';
@@ -38,6 +39,8 @@ export interface RealHostOptions {
   arch?: Arch;
   /** Download tuning (defaults: 30 s idle timeout, 3 retries, 1 s first backoff). */
   download?: Partial<DownloadSettings>;
+  /** dpkg's database (default /var/lib/dpkg/status; tests point it elsewhere). */
+  dpkgStatusFile?: string;
 }
 
 export interface RealHost {
@@ -71,6 +74,7 @@ export function createRealHost(options: RealHostOptions): RealHost {
     staging: new Set(),
     inflight: new Map(),
     hashes: new HashCache(join(stateDir, 'hash-cache.json'), !options.dryRun),
+    dpkgStatusFile: options.dpkgStatusFile ?? DPKG_STATUS_FILE,
   };
   return {
     plan,
