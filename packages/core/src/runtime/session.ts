@@ -90,8 +90,9 @@ export class Session {
     return logger.child({ command: this.options.command });
   }
 
-  private async host(dryRun: boolean, journal: Journal | undefined, log: RunLogger, plan?: PlannedChange[]) {
-    const host = createRealHost({
+  /** The real Host of this session's root and config; the caller disposes of it. */
+  private newHost(dryRun: boolean, journal: Journal | undefined, log: RunLogger, plan?: PlannedChange[]) {
+    return createRealHost({
       root: this.options.root,
       dryRun,
       stateDir: STATE_DIR,
@@ -102,6 +103,11 @@ export class Session {
       proxy: this.config.proxy,
       plan,
     });
+  }
+
+  /** A Host disposed of with this run (or this cycle). */
+  private async host(dryRun: boolean, journal: Journal | undefined, log: RunLogger, plan?: PlannedChange[]) {
+    const host = this.newHost(dryRun, journal, log, plan);
     this.disposers.push(() => host.dispose());
     return host;
   }
@@ -237,17 +243,7 @@ export class Session {
       },
     });
     const plan: PlannedChange[] = [];
-    const host = createRealHost({
-      root: this.options.root,
-      dryRun: true,
-      stateDir: STATE_DIR,
-      journal: view,
-      log: nullLogger(),
-      redact: (text: string) => this.redactor.redact(text),
-      mirror: this.config.artifacts?.mirror,
-      proxy: this.config.proxy,
-      plan,
-    });
+    const host = this.newHost(true, view, nullLogger(), plan); // lives as long as the session: disposed in close()
     const input = this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger());
     this.checker = { journal: ref, input, plan, dispose: () => host.dispose() };
     return this.checker;
