@@ -3,7 +3,7 @@
 // document of observations on stdout. Usage: node os-prereqs.child.js <stateDir> <swapfile|->
 import { readFileSync } from 'node:fs';
 import { createSysctlStep, FSTAB, kubeSwap, SYSCTL_FILE } from '@flexnode/plugin-kube';
-import { Tokens, type StepInstance } from '@flexnode/sdk';
+import { instantiate, Tokens } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { realHost } from './real-host.js';
 
@@ -29,7 +29,7 @@ const steps = [netnsSysctl, ...(swapfile !== '-' ? [kubeSwap] : [])];
 const handle = await realHost('/', stateDir);
 const config = testConfig();
 const out: Record<string, unknown> = { before: snapshot() };
-const instances = steps.map((s) => [s.id, (s.create as (...deps: unknown[]) => StepInstance)(...(s.inject ?? []).map((t) => (t === Tokens.Host ? handle.host(s.id) : config)))] as const);
+const instances = steps.map((s) => [s.id, instantiate(s, (t) => (t === Tokens.Host ? handle.host(s.id) : config))] as const);
 out.initial = Object.fromEntries(await Promise.all(instances.map(async ([id, i]) => [id, await i.check()])));
 for (const [, i] of instances) await i.install();
 out.afterInstall = Object.fromEntries(await Promise.all(instances.map(async ([id, i]) => [id, await i.check()])));

@@ -7,15 +7,15 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { FlexnodeConfig, StepDefinition, StepInstance } from '@flexnode/sdk';
+import type { AnyStepDefinition, FlexnodeConfig, StepInstance } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { cniBridgeConfig, cniPlugins } from '@flexnode/plugin-cni';
-import { removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host-stack.js';
+import { createOn, removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host-stack.js';
 
 const run = promisify(execFile);
 // The plugin's own runner of a conflist through the real CNI plugins (built with plugin-cni).
 const RUNNER = fileURLToPath(new URL('../../../packages/plugin-cni/dist/cni-chain.test.runner.js', import.meta.url));
-const STEPS: StepDefinition[] = [cniPlugins, cniBridgeConfig];
+const STEPS: AnyStepDefinition[] = [cniPlugins, cniBridgeConfig];
 
 describe('plugin-cni on the real Host (temp root, local mirror of Debian-built artifacts)', function () {
   this.timeout(180_000);
@@ -44,7 +44,7 @@ describe('plugin-cni on the real Host (temp root, local mirror of Debian-built a
   it('installs, checks ok, re-installs without any change, and uninstall leaves no file behind', async () => {
     const run1 = await stack!.realRoot();
     roots.push(run1.root);
-    const steps = (r: typeof run1): [StepDefinition, StepInstance][] => STEPS.map((s) => [s, s.create(r.host(s.id), config)]);
+    const steps = (r: typeof run1): [AnyStepDefinition, StepInstance][] => STEPS.map((s) => [s, createOn(s, r.host(s.id), config)]);
     for (const [step, inst] of steps(run1)) {
       expect((await inst.check()).status, step.id).to.equal('missing');
       await inst.install();
@@ -77,7 +77,7 @@ describe('plugin-cni on the real Host (temp root, local mirror of Debian-built a
     }
     const r = await stack!.realRoot();
     roots.push(r.root);
-    for (const step of STEPS) await step.create(r.host(step.id), config).install();
+    for (const step of STEPS) await createOn(step, r.host(step.id), config).install();
     await r.dispose();
     const { stdout } = await run('unshare', [
       '--net', '--mount', '--fork', process.execPath, RUNNER,
@@ -97,7 +97,7 @@ describe('plugin-cni on the real Host (temp root, local mirror of Debian-built a
       const r = await stack!.realRoot();
       roots.push(r.root);
       let error: (Error & { code?: string }) | undefined;
-      await cniPlugins.create(r.host('cni.plugins'), config).install().catch((e: Error) => (error = e));
+      await createOn(cniPlugins, r.host('cni.plugins'), config).install().catch((e: Error) => (error = e));
       await r.dispose();
       expect(error?.code).to.equal('CHECKSUM_MISMATCH');
       expect(error!.message).to.contain(`cni-plugins ${cni.version} (`).and.contain(cni.sha256);

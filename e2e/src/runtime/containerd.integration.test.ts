@@ -3,12 +3,12 @@
 import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FlexnodeConfig, StepDefinition, StepInstance } from '@flexnode/sdk';
+import type { AnyStepDefinition, FlexnodeConfig, StepInstance } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { containerdBinaries, containerdConfig, containerdService, runcBinary } from '@flexnode/plugin-containerd';
-import { removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host-stack.js';
+import { createOn, removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR, tree, type Stack } from './real-host-stack.js';
 
-const STEPS: StepDefinition[] = [runcBinary, containerdBinaries, containerdConfig, containerdService];
+const STEPS: AnyStepDefinition[] = [runcBinary, containerdBinaries, containerdConfig, containerdService];
 
 describe('plugin-containerd on the real Host (temp root, local mirror of Debian-built artifacts)', function () {
   this.timeout(180_000);
@@ -40,7 +40,7 @@ describe('plugin-containerd on the real Host (temp root, local mirror of Debian-
   it('installs, checks ok, re-installs without any change, and uninstall leaves no file behind', async () => {
     const run1 = await stack!.realRoot();
     roots.push(run1.root);
-    const steps = (r: typeof run1): [StepDefinition, StepInstance][] => STEPS.map((s) => [s, s.create(r.host(s.id), config)]);
+    const steps = (r: typeof run1): [AnyStepDefinition, StepInstance][] => STEPS.map((s) => [s, createOn(s, r.host(s.id), config)]);
 
     for (const [step, inst] of steps(run1)) {
       expect((await inst.check()).status, step.id).to.not.equal('ok');
@@ -82,7 +82,7 @@ describe('plugin-containerd on the real Host (temp root, local mirror of Debian-
     try {
       const run = await stack!.realRoot();
       roots.push(run.root);
-      const inst = containerdBinaries.create(run.host('containerd.binaries'), config);
+      const inst = createOn(containerdBinaries, run.host('containerd.binaries'), config);
       let error: (Error & { code?: string }) | undefined;
       await inst.install().catch((e: Error) => (error = e));
       await run.dispose();

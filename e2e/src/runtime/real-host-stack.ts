@@ -6,7 +6,8 @@ import { access, lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Host, Logger } from '@flexnode/sdk';
+import { instantiate, Tokens, type AnyStepDefinition, type FlexnodeConfig, type Host, type Logger, type StepInstance } from '@flexnode/sdk';
+import { typicalServices } from '@flexnode/sdk/testing';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 const CORE_HOST = here('../../../packages/core/dist/host/index.js');
@@ -120,4 +121,18 @@ export const removeRoot = (root: string) => rm(root, { recursive: true, force: t
 export function skipWith(ctx: Mocha.Context, reason: string): never {
   console.log(`      SKIP: ${reason}`);
   ctx.skip();
+}
+
+/**
+ * A step's operations on a real Host, its tokens resolved as core resolves them: the Host, the config, and a typical
+ * node's container-runtime and cni services (the bundled providers' values).
+ */
+export function createOn(step: AnyStepDefinition, host: Host, config: FlexnodeConfig): StepInstance {
+  const services = typicalServices();
+  return instantiate(step, (token, name) => {
+    if (token === Tokens.Host) return host;
+    if (token === Tokens.Config) return config;
+    if (services.has(token)) return services.get(token);
+    throw new Error(`step ${step.id} injects ${name} (${String(token.description)}), which this rig does not provide`);
+  });
 }

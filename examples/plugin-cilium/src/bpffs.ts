@@ -1,5 +1,5 @@
 import { onThisHost } from './fs-helpers.js';
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { Cni, defineStep, drifted, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { BPFFS, BPFFS_UNIT, BPFFS_UNIT_PATH, PROC_MOUNTS, UNIT_DIR } from './paths.js';
 
 /**
@@ -50,10 +50,10 @@ const isOurMount = (c: { kind: string; command?: string; args?: readonly string[
 export const ciliumBpffs = defineStep({
   id: 'cilium.bpffs',
   title: 'BPF filesystem at /sys/fs/bpf, now and at boot',
-  provides: ['cni'],
+  provides: [Cni],
   after: ['cilium.kernel'],
-  inject: [Tokens.Host],
-  create: (host: Host) => {
+  inject: { host: Tokens.Host },
+  create: ({ host }) => {
     const unit = bpffsUnit();
     const mounted = async () => hasBpffs(await host.files.readText(PROC_MOUNTS));
 

@@ -1,4 +1,4 @@
-import { defineStep, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { Cni, defineStep, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { bridgeConfigPath } from './paths.js';
 
 /**
@@ -12,10 +12,10 @@ import { bridgeConfigPath } from './paths.js';
 export const ciliumNoBridgeConfig = defineStep({
   id: 'cilium.no-bridge-config',
   title: 'default bridge network of plugin-cni removed',
-  provides: ['cni'],
+  provides: [Cni],
   after: ['cni-plugins', 'cilium.bpffs', 'cilium.sysctls'],
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const path = bridgeConfigPath(config);
     const check = async (): Promise<CheckResult> =>
       (await host.files.stat(path)) === undefined

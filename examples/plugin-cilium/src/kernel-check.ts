@@ -1,4 +1,4 @@
-import { defineStep, FlexnodeError, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { Cni, defineStep, FlexnodeError, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { compareVersions, kernelConfig, kernelRelease, parseKernelVersion } from './kernel.js';
 import { PLUGIN_NAME } from './paths.js';
 import { DEFAULT_MIN_KERNEL, RHEL8_MIN_KERNEL, settingsOf } from './settings.js';
@@ -15,9 +15,9 @@ const REQUIREMENTS = 'https://docs.cilium.io/en/stable/operations/system_require
 export const ciliumKernel = defineStep({
   id: 'cilium.kernel',
   title: 'kernel version and options Cilium needs',
-  provides: ['cni'],
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  provides: [Cni],
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {
       const settings = settingsOf(config);
       const release = await kernelRelease(host);

@@ -22,9 +22,13 @@ export const SYSCTL_FILE = `${SYSCTL_DIR}/99-zzz-flexnode-cilium.conf`;
 
 /** plugin-cni's default network, which must not compete with Cilium's own 05-cilium.conflist. */
 export const BRIDGE_CONFLIST = '99-bridge.conflist';
-const DEFAULT_CONF_DIR = '/etc/cni/net.d';
+
+/** Where Cilium's agent installs its CNI binary and writes 05-cilium.conflist: the standard directories, or `paths.cni`. */
+export function ciliumCniDirs(config: FlexnodeConfig): { binDir: string; confDir: string } {
+  return { binDir: config.paths?.cni?.binDir ?? '/opt/cni/bin', confDir: config.paths?.cni?.confDir ?? '/etc/cni/net.d' };
+}
 
 /** `<paths.cni.confDir>/99-bridge.conflist`, the same file plugin-cni writes. */
 export function bridgeConfigPath(config: FlexnodeConfig): string {
-  return `${config.paths?.cni?.confDir ?? DEFAULT_CONF_DIR}/${BRIDGE_CONFLIST}`;
+  return `${ciliumCniDirs(config).confDir}/${BRIDGE_CONFLIST}`;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isFlexnodeError, Tokens } from '@flexnode/sdk';
+import { API_VERSION, Cni, instantiate, isFlexnodeError, Tokens } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import plugin, { ciliumBpffs, ciliumKernel, ciliumNoBridgeConfig, ciliumSysctls } from './plugin.js';
 import { bpffsUnit } from './bpffs.js';
@@ -13,12 +13,15 @@ const opsOf = (ops: { op: string; target: string }[]) => ops.map((o) => `${o.op}
 describe('@org/plugin-cilium', () => {
   it('is a plugin of the current API whose every step provides cni, behind plugin-cni\'s binaries', () => {
     expect(plugin.name).to.equal('@org/plugin-cilium');
-    expect(plugin.apiVersion).to.equal(1);
+    expect(plugin.apiVersion).to.equal(API_VERSION);
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['cilium.kernel', 'cilium.bpffs', 'cilium.sysctls', 'cilium.no-bridge-config']);
     // Every step provides cni: when another plugin is chosen for cni, none of them runs.
-    for (const step of plugin.steps) expect(step.provides).to.deep.equal(['cni']);
+    for (const step of plugin.steps) expect(step.provides).to.deep.equal([Cni]).and.deep.equal([Symbol.for('flexnode.capability.cni')]);
     expect(ciliumNoBridgeConfig.after).to.include('cni-plugins');
-    for (const step of plugin.steps) expect(step.inject?.[0]).to.equal(Symbol.for('flexnode.host')).and.equal(Tokens.Host);
+    for (const step of plugin.steps) expect((step.inject as Record<string, symbol>).host).to.equal(Symbol.for('flexnode.host')).and.equal(Tokens.Host);
+    // It takes over the cni capability's service too: containerd looks for Cilium's CNI where the agent puts it.
+    const service = plugin.services?.find((s) => s.capability === Cni);
+    expect(instantiate(service!, () => config)).to.deep.equal({ binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' });
   });
 
   it('prepares a stock node and uninstall restores it exactly (check, install, idempotent install, uninstall)', async () => {

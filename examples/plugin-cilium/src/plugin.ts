@@ -1,8 +1,8 @@
-import { API_VERSION, definePlugin } from '@flexnode/sdk';
+import { API_VERSION, Cni, definePlugin, defineService, Tokens } from '@flexnode/sdk';
 import { ciliumBpffs } from './bpffs.js';
 import { ciliumNoBridgeConfig } from './bridge-config.js';
 import { ciliumKernel } from './kernel-check.js';
-import { PLUGIN_NAME } from './paths.js';
+import { ciliumCniDirs, PLUGIN_NAME } from './paths.js';
 import { ciliumSysctls } from './sysctls.js';
 
 export { ciliumBpffs, ciliumKernel, ciliumNoBridgeConfig, ciliumSysctls };
@@ -19,4 +19,6 @@ export default definePlugin({
   name: PLUGIN_NAME,
   apiVersion: API_VERSION,
   steps: [ciliumKernel, ciliumBpffs, ciliumSysctls, ciliumNoBridgeConfig],
+  // The `cni` service: containerd's CRI plugin looks for Cilium's CNI binary and config where the agent puts them.
+  services: [defineService({ capability: Cni, inject: { config: Tokens.Config }, create: ({ config }) => ciliumCniDirs(config) })],
 });

@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { Cni, defineStep, drifted, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { SYSCTL_DIR, SYSCTL_FILE } from './paths.js';
 
 /**
@@ -31,10 +31,10 @@ export function sysctlFile(): string {
 export const ciliumSysctls = defineStep({
   id: 'cilium.sysctls',
   title: 'sysctls Cilium expects (rp_filter off)',
-  provides: ['cni'],
+  provides: [Cni],
   after: ['cilium.kernel'],
-  inject: [Tokens.Host],
-  create: (host: Host) => {
+  inject: { host: Tokens.Host },
+  create: ({ host }) => {
     const file = sysctlFile();
     const check = async (): Promise<CheckResult> => {
       const current = await host.files.readText(SYSCTL_FILE);

@@ -1,4 +1,4 @@
-import { API_VERSION, definePlugin, Tokens, type FlexnodeConfig, type Host, type Logger } from '@flexnode/sdk';
+import { API_VERSION, ArcIdentity, AzureCredential, definePlugin, defineService, Tokens } from '@flexnode/sdk';
 import { ArcAzureContext } from './azure-context.js';
 import { ArcNodeIdentity } from './node-identity.js';
 import { arcAgent, arcConnect, arcRoles } from './steps.js';
@@ -12,15 +12,15 @@ export default definePlugin({
   apiVersion: API_VERSION,
   steps: [arcAgent, arcConnect, arcRoles],
   services: [
-    {
-      capability: 'azure-credential',
-      inject: [Tokens.Config, Tokens.Host, Tokens.Logger],
-      create: (config: FlexnodeConfig, host: Host, log: Logger) => new ArcAzureContext(config, host, log),
-    },
-    {
-      capability: 'arc-identity',
-      inject: [Tokens.Host],
-      create: (host: Host) => new ArcNodeIdentity(host),
-    },
+    defineService({
+      capability: AzureCredential,
+      inject: { config: Tokens.Config, host: Tokens.Host, log: Tokens.Logger },
+      create: ({ config, host, log }) => new ArcAzureContext(config, host, log),
+    }),
+    defineService({
+      capability: ArcIdentity,
+      inject: { host: Tokens.Host },
+      create: ({ host }) => new ArcNodeIdentity(host),
+    }),
   ],
 });

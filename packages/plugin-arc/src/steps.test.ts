@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { capabilityToken, type FlexnodeConfig } from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, capabilityToken, type FlexnodeConfig } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { ArcAzureContext } from './azure-context.js';
 import { AGENT_PATH } from './azcmagent.js';
@@ -25,8 +25,8 @@ describe('plugin-arc steps', () => {
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.agent', 'arc.connect', 'arc.roles']);
     expect(arcConnect.after).to.deep.equal(['arc.agent']);
     expect(arcRoles.after).to.deep.equal(['arc.connect']);
-    expect(arcConnect.provides).to.include('arc-identity');
-    expect(plugin.services?.map((s) => s.capability)).to.deep.equal(['azure-credential', 'arc-identity']);
+    expect(arcConnect.provides).to.include(ArcIdentity);
+    expect(plugin.services?.map((s) => s.capability)).to.deep.equal([AzureCredential, ArcIdentity]);
   });
 
   it('arc.roles applies only with autoRoleAssignment; Arc can be turned off', () => {

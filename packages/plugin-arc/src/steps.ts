@@ -1,7 +1,4 @@
-import {
-  capabilityToken, defineStep, Tokens,
-  type AzureContext, type FlexnodeConfig, type Host, type NodeIdentity, type StepInstance,
-} from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, defineStep, Tokens, type FlexnodeConfig, type StepInstance } from '@flexnode/sdk';
 
 /**
  * The Arc steps' declarations. Their operations live in steps/*.ts and are imported when a step first runs:
@@ -40,8 +37,8 @@ export const arcAgent = defineStep({
   id: 'arc.agent',
   title: 'Azure Connected Machine agent (azcmagent)',
   when: arcEnabled,
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => lazy(async () => (await import('./steps/arc-agent.js')).createArcAgent(host, config)),
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => lazy(async () => (await import('./steps/arc-agent.js')).createArcAgent(host, config)),
 });
 
 /**
@@ -53,11 +50,11 @@ export const arcAgent = defineStep({
 export const arcConnect = defineStep({
   id: 'arc.connect',
   title: 'Azure Arc registration (azcmagent connect, machine identity)',
-  provides: ['arc-identity'],
+  provides: [ArcIdentity],
   after: ['arc.agent'],
   when: arcEnabled,
-  inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential')],
-  create: (host: Host, config: FlexnodeConfig, ctx: AzureContext) =>
+  inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential },
+  create: ({ host, config, ctx }) =>
     lazy(async () => (await import('./steps/arc-connect.js')).createArcConnect(host, config, ctx)),
 });
 
@@ -70,10 +67,10 @@ export const arcConnect = defineStep({
 export const arcRoles = defineStep({
   id: 'arc.roles',
   title: 'Role assignments of the Arc machine identity on the cluster',
-  provides: ['arc-identity'],
+  provides: [ArcIdentity],
   after: ['arc.connect'],
   when: whenAutoRoleAssignment,
-  inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential'), capabilityToken('arc-identity')],
-  create: (host: Host, config: FlexnodeConfig, ctx: AzureContext, identity: NodeIdentity) =>
+  inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential, identity: ArcIdentity },
+  create: ({ host, config, ctx, identity }) =>
     lazy(async () => (await import('./steps/arc-roles.js')).createArcRoles(host, config, ctx, identity)),
 });

@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, firstDifference } from '@flexnode/sdk';
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, firstDifference } from '@flexnode/sdk';
 import { BRIDGE_CONFLIST, cniPaths } from './paths.js';
 import { podCIDR } from './pod-cidr.js';
 
@@ -50,8 +50,8 @@ export const cniBridgeConfig = defineStep({
   title: 'default CNI network (bridge + host-local + portmap)',
   provides: ['cni'],
   after: ['cni.plugins'],
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const path = `${cniPaths(config).confDir}/${BRIDGE_CONFLIST}`;
     const expected = () => bridgeConflist(podCIDR(config).cidr);
     const check = async (): Promise<CheckResult> => {

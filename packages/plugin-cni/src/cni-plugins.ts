@@ -1,4 +1,4 @@
-import { type CheckResult, defineStep, drifted, findRecord, type FlexnodeConfig, FlexnodeError, type Host, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
+import { type CheckResult, defineStep, drifted, findRecord, FlexnodeError, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
 import { cniPluginsArtifact } from './artifact.js';
 import { cniPaths } from './paths.js';
 
@@ -25,8 +25,8 @@ export const cniPlugins = defineStep({
   id: 'cni.plugins',
   title: 'CNI plugins (/opt/cni/bin)',
   provides: ['cni-plugins'],
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const { binDir } = cniPaths(config);
     const check = async (): Promise<CheckResult> => {
       const artifact = cniPluginsArtifact(config, host.arch);

@@ -1,4 +1,4 @@
-import { type CheckResult, defineStep, drifted, findRecord, type FlexnodeConfig, FlexnodeError, type Host, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
+import { ContainerRuntime, type CheckResult, defineStep, drifted, findRecord, FlexnodeError, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
 import { containerdArtifact } from './components.js';
 import { Paths } from './paths.js';
 import { whenRelease } from './source.js';
@@ -19,9 +19,10 @@ export const CONTAINERD_BINARIES_RECORD = 'containerd-binaries';
 export const containerdBinaries = defineStep({
   id: 'containerd.binaries',
   title: 'containerd binaries (/usr/bin/containerd, shims, ctr)',
+  provides: [ContainerRuntime],
   when: whenRelease,
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {
       const artifact = containerdArtifact(config, host.arch);
       const record = findRecord<InstalledFiles>(host, CONTAINERD_BINARIES_RECORD);

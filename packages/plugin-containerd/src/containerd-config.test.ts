@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { parse } from 'smol-toml';
+import { Cni, type CniService } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { containerdConfig, CRI_PLUGIN, DEFAULT_PAUSE_IMAGE } from './containerd-config.js';
 
@@ -33,13 +34,11 @@ describe('containerd.config', () => {
     expect(doc).to.not.have.property('metrics');
   });
 
-  it('takes the pause image, metrics address and CNI paths from the config', async () => {
+  it('takes the pause image and metrics address from the config, the CNI paths from the chosen cni provider', async () => {
     const host = new MemoryHost();
-    const config = testConfig({
-      containerd: { pauseImage: 'registry.example/pause:3.10', metricsAddress: '127.0.0.1:10257' },
-      paths: { cni: { binDir: '/usr/lib/cni', confDir: '/etc/cni/custom.d' } },
-    });
-    await createStep(containerdConfig, host, { config }).install();
+    const config = testConfig({ containerd: { pauseImage: 'registry.example/pause:3.10', metricsAddress: '127.0.0.1:10257' } });
+    const cni: CniService = { binDir: '/usr/lib/cni', confDir: '/etc/cni/custom.d' };
+    await createStep(containerdConfig, host, { config, services: new Map([[Cni, cni]]) }).install();
     const doc = parse(host.files.get(CONFIG)!.content.toString()) as Doc;
     expect(doc['plugins'][CRI_PLUGIN].sandbox_image).to.equal('registry.example/pause:3.10');
     expect(doc['plugins'][CRI_PLUGIN].cni).to.deep.equal({ bin_dir: '/usr/lib/cni', conf_dir: '/etc/cni/custom.d' });

@@ -1,5 +1,5 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host, firstDifference } from '@flexnode/sdk';
-import { CNI_DEFAULTS, Paths } from './paths.js';
+import { Cni, ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type CniService, type FlexnodeConfig, firstDifference } from '@flexnode/sdk';
+import { Paths } from './paths.js';
 
 /** The sandbox (pause) image upstream's later releases configure; `containerd.pauseImage` overrides it. */
 export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/kubernetes/pause:3.9';
@@ -17,11 +17,11 @@ export type ContainerdConfigDocument = Record<string, unknown>;
 /**
  * The semantic content of /etc/containerd/config.toml for this config: a `version = 2` document (read by
  * containerd 1.6, 1.7 and 2.x) with the CRI plugin's sandbox image, the runc v2 runtime with the systemd
- * cgroup driver (the kubelet runs with `--cgroup-driver=systemd`), the CNI directories, the registry hosts
+ * cgroup driver (the kubelet runs with `--cgroup-driver=systemd`), the chosen CNI's directories, the registry hosts
  * directory, the metrics listener when configured, and imports of /etc/containerd/conf.d/*.toml so local
  * additions live in their own files instead of being reported as drift.
  */
-export function containerdConfigDocument(config: FlexnodeConfig): ContainerdConfigDocument {
+export function containerdConfigDocument(config: FlexnodeConfig, cni: CniService): ContainerdConfigDocument {
   const cri: Record<string, unknown> = {
     sandbox_image: config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE,
     containerd: {
@@ -30,10 +30,8 @@ export function containerdConfigDocument(config: FlexnodeConfig): ContainerdConf
         runc: { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: true } },
       },
     },
-    cni: {
-      bin_dir: config.paths?.cni?.binDir ?? CNI_DEFAULTS.binDir,
-      conf_dir: config.paths?.cni?.confDir ?? CNI_DEFAULTS.confDir,
-    },
+    // Where the chosen pod network (the `cni` capability's provider) keeps its plugins and config.
+    cni: { bin_dir: cni.binDir, conf_dir: cni.confDir },
     registry: { config_path: Paths.certsDir },
   };
   const doc: ContainerdConfigDocument = {
@@ -69,10 +67,11 @@ export const containerdConfig = defineStep({
   id: 'containerd.config',
   title: 'containerd config (/etc/containerd/config.toml)',
   // After the binaries (or the apt packages, whose postinst may ship a default config.toml).
+  provides: [ContainerRuntime],
   after: ['containerd.binaries', 'containerd.packages'],
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
-    const expected = containerdConfigDocument(config);
+  inject: { host: Tokens.Host, config: Tokens.Config, cni: Cni },
+  create: ({ host, config, cni }) => {
+    const expected = containerdConfigDocument(config, cni);
     const check = async (): Promise<CheckResult> => {
       const text = await host.files.readText(Paths.config);
       if (text === undefined) return missing(`${Paths.config} is absent`);

@@ -1,4 +1,4 @@
-import { defineStep, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { ContainerRuntime, defineStep, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { whenApt } from './source.js';
 
 /** The distribution packages installed when `containerd.source` is `apt` (Debian and Ubuntu names). */
@@ -12,9 +12,10 @@ export const APT_PACKAGES = ['containerd', 'runc'] as const;
 export const containerdPackages = defineStep({
   id: 'containerd.packages',
   title: 'containerd and runc from the distribution packages',
+  provides: [ContainerRuntime],
   when: whenApt,
-  inject: [Tokens.Host],
-  create: (host: Host) => {
+  inject: { host: Tokens.Host },
+  create: ({ host }) => {
     const absent = async () => {
       const out: string[] = [];
       for (const pkg of APT_PACKAGES) if (!(await host.apt.isInstalled(pkg))) out.push(pkg);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ContainerRuntime } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { containerdService } from './containerd-service.js';
 import { releaseFixture } from './fixtures.test.helpers.js';
@@ -7,7 +8,7 @@ const UNIT_PATH = '/etc/systemd/system/containerd.service';
 
 describe('containerd.service', () => {
   it('provides container-runtime after the binaries and the config', () => {
-    expect(containerdService.provides).to.deep.equal(['container-runtime']);
+    expect(containerdService.provides).to.deep.equal([ContainerRuntime]);
     expect(containerdService.after).to.include.members(['containerd.config', 'containerd.binaries', 'runc.binary']);
   });
 

@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, runServiceWith, serviceInputsChanged } from '@flexnode/sdk';
+import { ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, runServiceWith, serviceInputsChanged } from '@flexnode/sdk';
 import { containerdUnit } from './containerd-unit.js';
 import { Paths, UNIT } from './paths.js';
 
@@ -25,10 +25,10 @@ interface StartedWith {
 export const containerdService = defineStep({
   id: 'containerd.service',
   title: 'containerd systemd service',
-  provides: ['container-runtime'],
+  provides: [ContainerRuntime],
   after: ['runc.binary', 'containerd.binaries', 'containerd.packages', 'containerd.config'],
-  inject: [Tokens.Host],
-  create: (host: Host) => {
+  inject: { host: Tokens.Host },
+  create: ({ host }) => {
     const unitText = containerdUnit();
 
     const fingerprint = async (): Promise<StartedWith> => ({

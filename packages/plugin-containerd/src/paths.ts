@@ -15,6 +15,3 @@ export const Paths = {
 
 /** The systemd unit name. */
 export const UNIT = 'containerd.service';
-
-/** Defaults of `paths.cni` (the same as plugin-cni's and containerd's). */
-export const CNI_DEFAULTS = { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' } as const;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { API_VERSION } from '@flexnode/sdk';
+import { API_VERSION, ContainerRuntime, instantiate } from '@flexnode/sdk';
 import { runStepCycle } from '@flexnode/sdk/testing';
 import plugin from './plugin.js';
 import { releaseFixture } from './fixtures.test.helpers.js';
@@ -15,7 +15,10 @@ describe('@flexnode/plugin-containerd', () => {
       'containerd.config',
       'containerd.service',
     ]);
-    expect(plugin.steps.flatMap((s) => s.provides ?? [])).to.deep.equal(['container-runtime']);
+    // Every step is part of the container runtime: another provider of container-runtime replaces all of them.
+    for (const step of plugin.steps) expect(step.provides, step.id).to.deep.equal([ContainerRuntime]);
+    const runtime = instantiate(plugin.services!.find((s) => s.capability === ContainerRuntime)!, () => undefined);
+    expect(runtime).to.deep.equal({ criEndpoint: 'unix:///run/containerd/containerd.sock', unit: 'containerd.service', cgroupDriver: 'systemd' });
   });
 
   it('runs every release step in order through a full cycle on one machine', async () => {

@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { runcArtifact } from './components.js';
 import { Paths } from './paths.js';
 import { whenRelease } from './source.js';
@@ -10,9 +10,10 @@ import { whenRelease } from './source.js';
 export const runcBinary = defineStep({
   id: 'runc.binary',
   title: 'runc binary (/usr/bin/runc)',
+  provides: [ContainerRuntime],
   when: whenRelease,
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {
       const artifact = runcArtifact(config, host.arch);
       const actual = await host.files.sha256(Paths.runc);

@@ -1,4 +1,4 @@
-import { capabilityToken, type AzureContext, type NodeIdentity } from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, type AzureContext, type ContainerRuntimeService, type NodeIdentity } from '@flexnode/sdk';
 import type { ClusterFacts, ClusterReader } from './cluster/cluster.js';
 
 /** A throwaway self-signed-looking PEM (content is not parsed by the steps, only carried). */
@@ -47,8 +47,14 @@ export const fakeIdentity: NodeIdentity & { scopes: string[] } = {
 };
 
 /** The services the Azure-facing steps inject. */
+/** containerd's container-runtime service, as plugin-containerd provides it. */
+export const containerdRuntime: ContainerRuntimeService = { criEndpoint: 'unix:///run/containerd/containerd.sock', unit: 'containerd.service', cgroupDriver: 'systemd' };
+
+/** The services by the names the kube steps inject them under. */
+export const serviceDeps = () => ({ azure: fakeAzure as AzureContext, identity: fakeIdentity as NodeIdentity, runtime: containerdRuntime });
+
 export const azureServices = () =>
   new Map<symbol, unknown>([
-    [capabilityToken('azure-credential'), fakeAzure],
-    [capabilityToken('arc-identity'), fakeIdentity],
+    [AzureCredential, fakeAzure],
+    [ArcIdentity, fakeIdentity],
   ]);

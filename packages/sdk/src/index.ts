@@ -3,19 +3,41 @@
  * alone: it declares steps with {@link defineStep}, bundles them with {@link definePlugin}, and does every
  * change to the machine through the injected {@link Host}.
  */
-export { API_VERSION } from './api-version.js';
-export { Tokens, capabilityToken, type WellKnownCapability } from './tokens.js';
+export { API_VERSION, SUPPORTED_API_VERSIONS } from './api-version.js';
+export { Tokens, token, type Token, type TokenType } from './tokens.js';
+export { defineCapability, capabilityName, capabilityToken, isCapability, type Capability, type CapabilityRef } from './capability.js';
+export {
+  ContainerRuntime,
+  Cni,
+  AzureCredential,
+  ArcIdentity,
+  type ContainerRuntimeService,
+  type CniService,
+} from './capabilities.js';
 export {
   defineStep,
   ok,
   missing,
   drifted,
+  isLegacyInject,
+  instantiate,
   type StepDefinition,
+  type LegacyStepDefinition,
+  type AnyStepDefinition,
+  type InjectMap,
+  type Injected,
   type StepInstance,
   type CheckResult,
   type CheckStatus,
 } from './step.js';
-export { definePlugin, type PluginDefinition, type ServiceDefinition } from './plugin.js';
+export {
+  definePlugin,
+  defineService,
+  type PluginDefinition,
+  type ServiceDefinition,
+  type LegacyServiceDefinition,
+  type AnyServiceDefinition,
+} from './plugin.js';
 export type * from './host.js';
 export type * from './config.js';
 export type * from './azure.js';

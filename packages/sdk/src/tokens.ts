@@ -1,29 +1,29 @@
-/**
- * Injection tokens. They are `Symbol.for` symbols so that they compare equal across the duplicate copies
- * of this SDK that user-installed plugins carry in their own node_modules.
- */
-export const Tokens = {
-  /** The {@link Host} scoped to the step being created: every change it makes is journaled for that step. */
-  Host: Symbol.for('flexnode.host'),
-  /** The validated {@link FlexnodeConfig}. */
-  Config: Symbol.for('flexnode.config'),
-  /** A {@link Logger} whose lines carry the step id and have secrets redacted. */
-  Logger: Symbol.for('flexnode.logger'),
-} as const;
+import type { FlexnodeConfig } from './config.js';
+import type { Host } from './host.js';
+import type { Logger } from './logger.js';
 
 /**
- * The token under which the provider of a capability's service is registered, e.g.
- * `capabilityToken('arc-identity')` gives the node's token source to plugin-kube without an import of plugin-arc.
+ * A typed injection token: a `Symbol.for` symbol that also carries, for the compiler only, the type of the value
+ * it resolves to. Symbols from `Symbol.for` compare equal across the duplicate copies of this SDK that
+ * user-installed plugins carry in their own node_modules, so tokens cross the plugin boundary; the type does not
+ * need to.
  */
-export function capabilityToken(capability: string): symbol {
-  return Symbol.for(`flexnode.capability.${capability}`);
+export type Token<T> = symbol & { readonly __flexnodeResolvesTo?: T };
+
+/** The type a token resolves to. */
+export type TokenType<K> = K extends Token<infer T> ? T : never;
+
+/** A token for `key` (a `Symbol.for` key: the same key gives the same token in every copy of the SDK). */
+export function token<T>(key: string): Token<T> {
+  return Symbol.for(key) as Token<T>;
 }
 
-/** The capabilities the bundled plugins provide and consume. Third parties may name others. */
-export type WellKnownCapability =
-  | 'container-runtime'
-  | 'cni'
-  | 'arc-identity'
-  | 'azure-credential'
-  | 'cluster-credentials'
-  | 'kubelet';
+/** The tokens core always provides. */
+export const Tokens = {
+  /** The {@link Host} scoped to the step being created: every change it makes is journaled for that step. */
+  Host: token<Host>('flexnode.host'),
+  /** The validated {@link FlexnodeConfig}. */
+  Config: token<FlexnodeConfig>('flexnode.config'),
+  /** A {@link Logger} whose lines carry the step id and have secrets redacted. */
+  Logger: token<Logger>('flexnode.logger'),
+} as const;

@@ -1,4 +1,4 @@
-import { API_VERSION, definePlugin, defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { API_VERSION, definePlugin, defineStep, drifted, missing, ok, Tokens, type CheckResult, type FlexnodeConfig } from '@flexnode/sdk';
 
 /** The file this example step manages. Replace the step with your own work. */
 export const MARKER = '/etc/flexnode/__STEP_PREFIX__.conf';
@@ -18,8 +18,8 @@ export const exampleStep = defineStep({
   title: 'example file written by __PLUGIN_NAME__',
   // provides: ['cni'],        // claim a capability to replace the bundled provider
   // after: ['cni-plugins'],   // run after other steps (ids) or capabilities
-  inject: [Tokens.Host, Tokens.Config],
-  create: (host: Host, config: FlexnodeConfig) => {
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {
       const current = await host.files.readText(MARKER);
       if (current === undefined) return missing(`${MARKER} is absent`);

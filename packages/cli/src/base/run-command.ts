@@ -35,7 +35,8 @@ export abstract class SessionCommand extends FlexnodeCommand {
       only: flags.only,
     });
     try {
-      for (const p of session.view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}`);
+      for (const p of session.view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}${p.fix ? ` (fix: ${p.fix})` : ''}`);
+      for (const w of session.view.resolution.warnings) this.warn(`plugin ${w.plugin}: ${w.message}`);
       if (loaded.placeholders.length > 0 && !this.jsonEnabled()) {
         this.log(`note: ${loaded.placeholders.length} field(s) still hold placeholders (${loaded.placeholders.join(', ')}); Azure is not contacted for them.`);
       }

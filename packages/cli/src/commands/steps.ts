@@ -25,6 +25,7 @@ export default class Steps extends FlexnodeCommand {
       })),
       skipped: resolution.skipped.map((s) => ({ id: s.definition.id, plugin: s.plugin.name, reason: s.reason })),
       problems: resolution.problems,
+      warnings: resolution.warnings,
       configEvaluated: config !== undefined,
     };
     if (this.jsonEnabled()) return data;
@@ -43,7 +44,11 @@ export default class Steps extends FlexnodeCommand {
     }
     if (data.problems.length) {
       this.log('\nPlugins left out:');
-      for (const p of data.problems) this.log(`  ! ${p.plugin}: ${p.reason}`);
+      for (const p of data.problems) this.log(`  ! ${p.plugin}: ${p.reason}${p.fix ? `\n      fix: ${p.fix}` : ''}`);
+    }
+    if (data.warnings.length) {
+      this.log('\nDeprecated:');
+      for (const w of data.warnings) this.log(`  ~ ${w.plugin}: ${w.message}`);
     }
     if (!config) this.log('\n(no config read: steps that depend on the config are all listed; pass --config to see exactly what runs)');
     return data;

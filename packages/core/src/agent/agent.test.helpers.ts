@@ -22,8 +22,8 @@ const missing = (reason) => ({ status: 'missing', reason });
 const drifted = (reason) => ({ status: 'drifted', reason });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fileStep = (id, path, content, after = [], slow = false) => ({
-  id, title: 'write ' + path, after, inject: [HOST, CONFIG],
-  create: (host, config) => {
+  id, title: 'write ' + path, after, inject: { host: HOST, config: CONFIG },
+  create: ({ host, config }) => {
     const want = () => (typeof content === 'function' ? content(config) : content);
     return {
       check: async () => {

@@ -42,8 +42,8 @@ describe('plugin discovery', () => {
        export const sdkUrl = import.meta.resolve('@flexnode/sdk');
        export const tsyringeUrl = import.meta.resolve('tsyringe');
        const step = defineStep({
-         id: 'linked.greeting', title: 'greeting file', inject: [Tokens.Host, Tokens.Config],
-         create: (host, config) => ({
+         id: 'linked.greeting', title: 'greeting file', inject: { host: Tokens.Host, config: Tokens.Config },
+         create: ({ host, config }) => ({
            check: async () => (await host.files.readText('/etc/greeting')) ? ok() : missing('no greeting'),
            install: async () => { await host.files.write('/etc/greeting', container.resolve('greeting') + ' for ' + config.azure.arc.machineName); },
            uninstall: () => host.changes.revert(),
@@ -94,7 +94,7 @@ describe('plugin discovery', () => {
     expect(plugins.map((p) => p.name)).to.deep.equal(['@test/good']);
     const reasons = Object.fromEntries(problems.map((p) => [p.plugin, p.reason]));
     expect(reasons['@test/throws']).to.match(/failed to load: boom at import/);
-    expect(reasons['@test/future']).to.match(/plugin API version 99, this flexnode supports 1/);
+    expect(reasons['@test/future']).to.match(/plugin API version 99, this flexnode supports 1, 2/);
     expect(reasons['@test/empty']).to.match(/no default export/);
     expect(reasons['@test/escape']).to.match(/points outside the package/);
     expect(Object.keys(reasons)).to.not.include('@oclif/plugin-plugins');

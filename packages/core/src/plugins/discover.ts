@@ -1,11 +1,11 @@
-import { API_VERSION, type PluginDefinition } from '@flexnode/sdk';
+import { API_VERSION, SUPPORTED_API_VERSIONS, isCapability, isLegacyInject, type PluginDefinition } from '@flexnode/sdk';
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { serviceCapability } from './normalize.js';
 import type { LoadedPlugin, PluginProblem, PluginSource } from './types.js';
 
-/** API versions this core can run. */
-export const SUPPORTED_API_VERSIONS: readonly number[] = [API_VERSION];
+export { SUPPORTED_API_VERSIONS };
 
 /** The `flexnode` field of a plugin's package.json. */
 interface FlexnodeField {
@@ -33,9 +33,24 @@ function checkDefinition(value: unknown, source: PluginSource): string | PluginD
     if (!step || typeof step.id !== 'string' || typeof step.create !== 'function') {
       return `a step is malformed (each needs an id and a create function): ${JSON.stringify(step?.id ?? step)}`;
     }
+    for (const field of ['provides', 'after'] as const) {
+      const refs: unknown = step[field];
+      if (refs !== undefined && (!Array.isArray(refs) || refs.some((r) => typeof r !== 'string' && !isCapability(r)))) {
+        return `step ${step.id}: ${field} must list step ids or capabilities (names or defineCapability tokens)`;
+      }
+    }
   }
   if (def.name !== undefined && def.name !== source.name) return `its definition is named ${def.name} but the package is ${source.name}`;
   return { ...(def as PluginDefinition), name: source.name };
+}
+
+/** What still runs but will not for long: the plugin API version 1 forms. */
+function deprecations(def: PluginDefinition): string[] {
+  const legacy = [...def.steps.filter((s) => isLegacyInject(s.inject)).map((s) => `step ${s.id}`), ...(def.services ?? []).filter((s) => isLegacyInject(s.inject) || typeof s.capability === 'string').map((s) => `service ${serviceCapability(s)}`)];
+  const out: string[] = [];
+  if (def.apiVersion < API_VERSION) out.push(`built for plugin API version ${def.apiVersion} (deprecated; this flexnode runs ${API_VERSION}): rebuild it against the current @flexnode/sdk`);
+  if (legacy.length > 0) out.push(`uses the deprecated positional form of inject (${legacy.join(', ')}): use an object of tokens, e.g. inject: { host: Tokens.Host }`);
+  return out;
 }
 
 /**
@@ -61,7 +76,7 @@ export async function discoverPlugins(sources: readonly PluginSource[]): Promise
       }
       const checked = checkDefinition(module.default, source);
       if (typeof checked === 'string') return { plugin: source.name, root: source.root, reason: checked };
-      return { ...source, definition: checked };
+      return { ...source, definition: checked, warnings: deprecations(checked) };
     }),
   );
   const plugins: LoadedPlugin[] = [];

@@ -1,9 +1,10 @@
-import { FlexnodeError, ExitCode, type FlexnodeConfig, type ServiceDefinition, type StepDefinition } from '@flexnode/sdk';
+import { FlexnodeError, ExitCode, type AnyServiceDefinition, type AnyStepDefinition, type FlexnodeConfig } from '@flexnode/sdk';
+import { providesOf, serviceCapability } from './normalize.js';
 import type { LoadedPlugin, PluginProblem } from './types.js';
 
 /** A step chosen to run, with the plugin it comes from. */
 export interface ResolvedStep {
-  definition: StepDefinition;
+  definition: AnyStepDefinition;
   plugin: LoadedPlugin;
 }
 
@@ -23,17 +24,19 @@ export interface CapabilityChoice {
 export interface Resolution {
   steps: ResolvedStep[];
   skipped: SkippedStep[];
-  services: { definition: ServiceDefinition; plugin: LoadedPlugin }[];
+  services: { definition: AnyServiceDefinition; plugin: LoadedPlugin }[];
   capabilities: CapabilityChoice[];
   problems: PluginProblem[];
+  /** Deprecated forms the chosen plugins still use (they run; they will not for long). */
+  warnings: { plugin: string; message: string }[];
 }
 
 const rank = { bundled: 0, user: 1, linked: 1 } as const;
 
 function capabilitiesOf(plugin: LoadedPlugin): Set<string> {
   const caps = new Set<string>();
-  for (const step of plugin.definition.steps) for (const c of step.provides ?? []) caps.add(c);
-  for (const service of plugin.definition.services ?? []) caps.add(service.capability);
+  for (const step of plugin.definition.steps) for (const c of providesOf(step)) caps.add(c);
+  for (const service of plugin.definition.services ?? []) caps.add(serviceCapability(service));
   return caps;
 }
 
@@ -98,7 +101,7 @@ export function resolvePlugins(all: readonly LoadedPlugin[], config?: FlexnodeCo
   const skipped: SkippedStep[] = [];
   for (const plugin of plugins) {
     for (const definition of plugin.definition.steps) {
-      const lost = loses(plugin, definition.provides);
+      const lost = loses(plugin, providesOf(definition));
       const applies = config && definition.when ? definition.when(config) : true;
       if (lost) skipped.push({ definition, plugin, reason: `"${lost}" is provided by ${winner.get(lost)}` });
       else if (applies !== true) skipped.push({ definition, plugin, reason: applies });
@@ -107,8 +110,9 @@ export function resolvePlugins(all: readonly LoadedPlugin[], config?: FlexnodeCo
   }
   const services = plugins.flatMap((plugin) =>
     (plugin.definition.services ?? [])
-      .filter((s) => winner.get(s.capability) === plugin.name)
+      .filter((s) => winner.get(serviceCapability(s)) === plugin.name)
       .map((definition) => ({ definition, plugin })),
   );
-  return { steps, skipped, services, capabilities, problems };
+  const warnings = plugins.flatMap((p) => (p.warnings ?? []).map((message) => ({ plugin: p.name, message })));
+  return { steps, skipped, services, capabilities, problems, warnings };
 }

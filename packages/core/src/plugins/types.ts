@@ -14,6 +14,8 @@ export interface PluginSource {
 /** A flexnode plugin that loaded and passed the checks. */
 export interface LoadedPlugin extends PluginSource {
   definition: PluginDefinition;
+  /** What still runs but is deprecated (plugin API version 1 forms): shown by `flexnode steps`, logged by runs. */
+  warnings?: readonly string[];
 }
 
 /** A plugin left out, and why: shown by `flexnode steps` and `flexnode version`, never fatal. */
@@ -21,4 +23,6 @@ export interface PluginProblem {
   plugin: string;
   root?: string;
   reason: string;
+  /** What to do about it. */
+  fix?: string;
 }

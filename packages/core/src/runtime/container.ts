@@ -1,15 +1,17 @@
 import 'reflect-metadata';
-import { FlexnodeError, Tokens, capabilityToken, isFlexnodeError, type FlexnodeConfig, type Host, type Logger, type StepInstance } from '@flexnode/sdk';
+import { FlexnodeError, Tokens, capabilityName, defineCapability, instantiate, isCapability, isFlexnodeError, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ResolvedStep, Resolution } from '../plugins/index.js';
+import { serviceCapability } from '../plugins/normalize.js';
+import type { RunLogger } from '../logging/index.js';
 
 /** The token a step's instance is registered under. */
 export const stepToken = (id: string) => Symbol.for(`flexnode.step.${id}`);
 
 export interface ContainerInput {
   config: FlexnodeConfig;
-  logger: Logger;
-  resolution: Pick<Resolution, 'services'>;
+  logger: RunLogger;
+  resolution: Pick<Resolution, 'services'> & Partial<Pick<Resolution, 'capabilities'>>;
   /** Steps whose instances can be resolved (active ones, and orphans that still have code). */
   steps: readonly ResolvedStep[];
   /** The Host a given step sees (journaled under its id). */
@@ -26,13 +28,14 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
   container.register(Tokens.Config, { useValue: input.config });
   container.register(Tokens.Logger, { useValue: input.logger });
   for (const { definition, plugin } of input.resolution.services) {
-    container.register(capabilityToken(definition.capability), {
+    const capability = serviceCapability(definition);
+    container.register(defineCapability(capability), {
       useFactory: instanceCachingFactory((c) => {
         // A service reads the machine through a Host of its own; it is not a step, so it journals nothing.
         const scoped = c.createChildContainer();
-        scoped.register(Tokens.Host, { useValue: input.hostFor(`service.${definition.capability}`, plugin.name) });
-        const deps = (definition.inject ?? []).map((t) => scoped.resolve(t));
-        return created(`service "${definition.capability}"`, plugin.name, () => definition.create(...deps));
+        scoped.register(Tokens.Host, { useValue: input.hostFor(`service.${capability}`, plugin.name) });
+        const what = `service "${capability}"`;
+        return created(what, plugin.name, () => instantiate(definition, (token, name) => resolveIn(scoped, token, name, what, plugin.name, input)));
       }),
     });
   }
@@ -41,14 +44,11 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
       useFactory: instanceCachingFactory((c) => {
         const scoped = c.createChildContainer();
         scoped.register(Tokens.Host, { useValue: input.hostFor(definition.id, plugin.name) });
-        const deps = (definition.inject ?? []).map((token) => {
-          if (!scoped.isRegistered(token, true)) {
-            throw new Error(`step ${definition.id} (${plugin.name}) injects ${String(token.description)}, which nothing provides`);
-          }
-          return scoped.resolve(token);
-        });
-        return created(`step ${definition.id}`, plugin.name, () => {
-          const instance = definition.create(...deps) as Partial<StepInstance> | undefined;
+        // The step's own Logger: its lines carry the step id, as the SDK promises.
+        scoped.register(Tokens.Logger, { useValue: input.logger.child({ step: definition.id }) });
+        const what = `step ${definition.id}`;
+        return created(what, plugin.name, () => {
+          const instance = instantiate(definition, (token, name) => resolveIn(scoped, token, name, what, plugin.name, input)) as Partial<StepInstance> | undefined;
           for (const op of ['check', 'install', 'uninstall'] as const) {
             if (typeof instance?.[op] !== 'function') throw new TypeError(`its create() returned no ${op}() function`);
           }
@@ -58,6 +58,21 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
     });
   }
   return { resolveStep: (id) => container.resolve<StepInstance>(stepToken(id)), container };
+}
+
+/** Resolve one injected token, or say exactly what is missing: which dependency, which capability, whose service. */
+function resolveIn(scoped: DependencyContainer, token: symbol, name: string, what: string, plugin: string, input: ContainerInput): unknown {
+  if (scoped.isRegistered(token, true)) return scoped.resolve(token);
+  const dependency = /^\d+$/.test(name) ? `${String(token.description)}` : `"${name}" (${String(token.description)})`;
+  if (isCapability(token)) {
+    const capability = capabilityName(token);
+    const provider = input.resolution.capabilities?.find((c) => c.capability === capability)?.provider;
+    const why = provider
+      ? `its provider ${provider} offers no "${capability}" service`
+      : `no plugin provides "${capability}"`;
+    throw new Error(`${what} (${plugin}) injects ${dependency}, but ${why}`);
+  }
+  throw new Error(`${what} (${plugin}) injects ${dependency}, which nothing provides`);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { defineStep, missing, ok, Tokens, type Host, type StepDefinition } from '@flexnode/sdk';
+import { defineStep, instantiate, missing, ok, Tokens, type AnyStepDefinition } from '@flexnode/sdk';
+import { afterOf } from '../plugins/normalize.js';
 import { MemoryHost } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,13 +12,13 @@ import type { RunEvent } from './events.js';
 import { runUninstall } from './uninstall.js';
 
 /** A step that writes one file; `failOnce` makes its install throw after the write, the first time. */
-function fileStep(id: string, path: string, content: string, after: string[] = [], failures = { left: 0 }): StepDefinition {
+function fileStep(id: string, path: string, content: string, after: string[] = [], failures = { left: 0 }): AnyStepDefinition {
   return defineStep({
     id,
     title: `write ${path}`,
     after,
-    inject: [Tokens.Host],
-    create: (host: Host) => ({
+    inject: { host: Tokens.Host },
+    create: ({ host }) => ({
       check: async () => ((await host.files.readText(path)) === content ? ok() : missing(`${path} is not written`)),
       install: async () => {
         await host.files.write(path, content);
@@ -36,9 +37,9 @@ describe('executor', () => {
   beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'flexnode-exec-'))));
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  const input = (steps: StepDefinition[], host: MemoryHost, events: RunEvent[] = []): ExecutorInput => {
-    const instances = new Map(steps.map((s) => [s.id, s.create(host.forStep(s.id))]));
-    const dependencies = new Map(steps.map((s) => [s.id, [...(s.after ?? [])]]));
+  const input = (steps: AnyStepDefinition[], host: MemoryHost, events: RunEvent[] = []): ExecutorInput => {
+    const instances = new Map(steps.map((s) => [s.id, instantiate(s, () => host.forStep(s.id))]));
+    const dependencies = new Map(steps.map((s) => [s.id, afterOf(s)]));
     return {
       steps: steps.map((s) => ({ id: s.id, title: s.title, plugin: 'test' })),
       dependencies,

@@ -70,7 +70,7 @@ describe('kube.binaries', () => {
   it('a corrupted download fails with the checksum error and installs nothing; a replaced binary is drift', async () => {
     const host = new MemoryHost();
     for (const bin of KUBE_BINARIES) host.addArtifact(`https://dl.k8s.io/v1.30.4/bin/linux/amd64/${bin}`, 'not the real binary');
-    const step = createBinariesStep(fakeReader()).create(host.forStep('kube.binaries'), testConfig({ kubernetes: { version: '1.30.4' } }), undefined);
+    const step = createBinariesStep(fakeReader()).create({ host: host.forStep('kube.binaries'), config: testConfig({ kubernetes: { version: '1.30.4' } }), azure: undefined as never });
     let error: unknown;
     await step.install().catch((e: unknown) => (error = e));
     expect(isFlexnodeError(error) && error.code).to.equal('CHECKSUM_MISMATCH');
@@ -80,7 +80,7 @@ describe('kube.binaries', () => {
     const sha = good.addArtifact('https://dl.k8s.io/v1.31.2/bin/linux/amd64/kubelet', 'kubelet');
     const config = testConfig({ kubernetes: { version: '1.31.2', sha256: { kubelet: sha, kubectl: sha, kubeadm: sha } } } as never);
     for (const bin of ['kubectl', 'kubeadm']) good.addArtifact(`https://dl.k8s.io/v1.31.2/bin/linux/amd64/${bin}`, 'kubelet');
-    const s = createBinariesStep(fakeReader()).create(good.forStep('kube.binaries'), config, undefined);
+    const s = createBinariesStep(fakeReader()).create({ host: good.forStep('kube.binaries'), config: config, azure: undefined as never });
     await s.install();
     expect(await s.check()).to.deep.include({ status: 'ok' });
     good.seedFile('/usr/local/bin/kubelet', 'tampered', 0o755);

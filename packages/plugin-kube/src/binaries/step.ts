@@ -1,17 +1,4 @@
-import {
-  capabilityToken,
-  ConfigError,
-  defineStep,
-  drifted,
-  missing,
-  ok,
-  Tokens,
-  type AzureContext,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-  type StepDefinition,
-} from '@flexnode/sdk';
+import { ConfigError, defineStep, drifted, missing, ok, Tokens, type AzureContext, type CheckResult, type FlexnodeConfig, type StepDefinition, AzureCredential } from '@flexnode/sdk';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { kubePaths } from '../paths.js';
 import { kubeArtifact, normalizeVersion } from './artifacts.js';
@@ -42,8 +29,8 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
     id: 'kube.binaries',
     title: 'kubelet, kubectl and kubeadm binaries (/usr/local/bin)',
     after: ['kube.preflight'],
-    inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential')],
-    create: (host: Host, config: FlexnodeConfig, azure: AzureContext | undefined) => {
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential },
+    create: ({ host, config, azure }) => {
       const { binDir } = kubePaths(config);
       const artifacts = async () => {
         const version = await kubernetesVersion(config, azure, readCluster);

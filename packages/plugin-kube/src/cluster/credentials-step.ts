@@ -1,17 +1,4 @@
-import {
-  capabilityToken,
-  defineStep,
-  drifted,
-  missing,
-  ok,
-  Tokens,
-  type AzureContext,
-  type CheckResult,
-  type FlexnodeConfig,
-  type Host,
-  type NodeIdentity,
-  type StepDefinition,
-} from '@flexnode/sdk';
+import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type StepDefinition, AzureCredential, ArcIdentity } from '@flexnode/sdk';
 import { kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
 import { assertAzureRbac, defaultClusterReader, type ClusterReader } from './cluster.js';
@@ -30,8 +17,8 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
     title: 'Cluster CA and the kubelet kubeconfig (node identity)',
     provides: ['cluster-credentials'],
     after: ['kube.preflight'],
-    inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential'), capabilityToken('arc-identity')],
-    create: (host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, identity: NodeIdentity) => {
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity },
+    create: ({ host, config, azure, identity }) => {
       const paths = kubePaths(config);
       const expected = async () => {
         const facts = await readCluster(azure, config);

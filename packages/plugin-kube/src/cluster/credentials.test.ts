@@ -2,7 +2,7 @@ import { AzureError, ConfigError } from '@flexnode/sdk';
 import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { azureServices, CA_PEM, FACTS, fakeAzure, fakeReader } from '../fixtures.test.helpers.js';
+import { serviceDeps, azureServices, CA_PEM, FACTS, fakeAzure, fakeReader } from '../fixtures.test.helpers.js';
 import { cachedReader, parseClusterId, readClusterFromArm, serverAndCa, type ClusterReader } from './cluster.js';
 import { createCredentialsStep } from './credentials-step.js';
 
@@ -39,7 +39,7 @@ describe('kube.cluster-credentials', () => {
 
   it('the kubeconfig: exec credential for the AKS server app, the cluster CA, no AKS user, no token', async () => {
     const host = new MemoryHost();
-    const step = createCredentialsStep(fakeReader()).create(host.forStep('kube.cluster-credentials'), testConfig(), ...[...azureServices().values()]);
+    const step = createCredentialsStep(fakeReader()).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...serviceDeps() });
     await step.install();
     const text = host.files.get('/var/lib/kubelet/kubeconfig')!.content.toString();
     const kc = parse(text);
@@ -60,24 +60,24 @@ describe('kube.cluster-credentials', () => {
 
   it('a rotated CA or a moved server is drift', async () => {
     const host = new MemoryHost();
-    const services = [...azureServices().values()];
-    await createCredentialsStep(fakeReader()).create(host.forStep('kube.cluster-credentials'), testConfig(), ...services).install();
-    const moved = createCredentialsStep(fakeReader({ server: 'https://elsewhere:443' })).create(host.forStep('kube.cluster-credentials'), testConfig(), ...services);
+    const services = serviceDeps();
+    await createCredentialsStep(fakeReader()).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services }).install();
+    const moved = createCredentialsStep(fakeReader({ server: 'https://elsewhere:443' })).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services });
     expect(await moved.check()).to.deep.include({ status: 'drifted' });
   });
 
   it('refuses a cluster without Azure RBAC or without AAD, with the command that fixes it; warns when told not to require it', async () => {
     const host = new MemoryHost();
-    const services = [...azureServices().values()];
-    const noRbac = createCredentialsStep(fakeReader({ azureRbac: false })).create(host.forStep('x'), testConfig(), ...services);
+    const services = serviceDeps();
+    const noRbac = createCredentialsStep(fakeReader({ azureRbac: false })).create({ host: host.forStep('x'), config: testConfig(), ...services });
     const err = await noRbac.check().catch((e: AzureError) => e);
     expect(err).to.be.instanceOf(AzureError);
     expect((err as AzureError).message).to.match(/does not have Azure RBAC enabled/);
     expect((err as AzureError).hint).to.match(/--enable-azure-rbac/);
-    const noAad = createCredentialsStep(fakeReader({ aad: false, azureRbac: false })).create(host.forStep('x'), testConfig(), ...services);
+    const noAad = createCredentialsStep(fakeReader({ aad: false, azureRbac: false })).create({ host: host.forStep('x'), config: testConfig(), ...services });
     expect(((await noAad.check().catch((e: Error) => e)) as Error).message).to.match(/no Microsoft Entra ID \(AAD\) integration/);
     const relaxed = testConfig({ pluginConfig: { '@flexnode/plugin-kube': { requireAzureRbac: false } } });
-    const ok = createCredentialsStep(fakeReader({ azureRbac: false })).create(host.forStep('y'), relaxed, ...services);
+    const ok = createCredentialsStep(fakeReader({ azureRbac: false })).create({ host: host.forStep('y'), config: relaxed, ...services });
     expect((await ok.check()).status).to.equal('missing');
     expect(host.logLines.some((l) => l.level === 'warn' && /Azure RBAC/.test(l.message))).to.equal(true);
   });

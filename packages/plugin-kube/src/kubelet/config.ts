@@ -1,9 +1,8 @@
-import { ConfigError, type FlexnodeConfig } from '@flexnode/sdk';
+import { ConfigError, type ContainerRuntimeService, type FlexnodeConfig } from '@flexnode/sdk';
 import type { ClusterFacts } from '../cluster/cluster.js';
 import type { KubePaths } from '../paths.js';
 import type { KubeSettings } from '../settings.js';
 
-export const CONTAINERD_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 export const CLUSTER_DOMAIN = 'cluster.local';
 /** systemd-resolved's real upstream servers: its stub (127.0.0.53) in /etc/resolv.conf loops inside pods. */
 export const RESOLVED_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
@@ -38,6 +37,8 @@ export interface KubeletConfigInput {
   paths: KubePaths;
   /** systemd-resolved manages /etc/resolv.conf (RESOLVED_RESOLV_CONF exists). */
   resolved: boolean;
+  /** The chosen container runtime's CRI endpoint and cgroup driver. */
+  runtime: Pick<ContainerRuntimeService, 'criEndpoint' | 'cgroupDriver'>;
 }
 
 /**
@@ -46,7 +47,7 @@ export interface KubeletConfigInput {
  *
  * Choices: the kubelet's server takes only authenticated, authorised requests (anonymous off, webhook token review,
  * the cluster CA for client certificates: `kubectl logs/exec` work, nothing else gets in); the read-only port is
- * closed; cgroups through systemd like containerd's SystemdCgroup; cluster DNS from the cluster's own
+ * closed; the container runtime's CRI endpoint and cgroup driver from its `container-runtime` service; cluster DNS from the cluster's own
  * networkProfile.dnsServiceIP (upstream assumed 10.0.0.10); protectKernelDefaults with the sysctls kube.sysctl sets.
  * rotateCertificates is off: the kubelet authenticates with tokens from the exec credential plugin, which renews
  * them itself; there is no client certificate to rotate. serverTLSBootstrap is off unless configured: it needs a CSR
@@ -62,8 +63,9 @@ export function kubeletConfiguration(input: KubeletConfigInput): Record<string, 
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
-    cgroupDriver: 'systemd',
-    containerRuntimeEndpoint: CONTAINERD_ENDPOINT,
+    // The runtime's driver: a kubelet and runtime that disagree on it leave pods failing to start.
+    cgroupDriver: input.runtime.cgroupDriver,
+    containerRuntimeEndpoint: input.runtime.criEndpoint,
     clusterDNS: [cluster.dnsServiceIP],
     clusterDomain: CLUSTER_DOMAIN,
     ...(input.resolved ? { resolvConf: RESOLVED_RESOLV_CONF } : {}),

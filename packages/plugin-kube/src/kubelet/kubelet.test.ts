@@ -1,8 +1,8 @@
-import { ConfigError } from '@flexnode/sdk';
-import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { ConfigError, ContainerRuntime, type ContainerRuntimeService } from '@flexnode/sdk';
+import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { azureServices, fakeReader } from '../fixtures.test.helpers.js';
+import { containerdRuntime, serviceDeps, azureServices, fakeReader } from '../fixtures.test.helpers.js';
 import { kubePaths } from '../paths.js';
 import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
@@ -49,7 +49,7 @@ function seedKubeconfig(host: MemoryHost) {
 
 describe('KubeletConfiguration', () => {
   it('is valid kubelet.config.k8s.io/v1beta1 (field names and types of the Go types) for a full config', async () => {
-    const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true }));
+    const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true, runtime: containerdRuntime }));
     expect(validateKubeletConfiguration(doc)).to.deep.equal([]);
     expect(doc).to.deep.include({
       cgroupDriver: 'systemd',
@@ -70,7 +70,7 @@ describe('KubeletConfiguration', () => {
   });
 
   it('the schema check catches wrong names and types', () => {
-    const good = kubeletConfiguration({ config: testConfig(), settings, cluster, paths: kubePaths(testConfig()), resolved: false });
+    const good = kubeletConfiguration({ config: testConfig(), settings, cluster, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime });
     expect(validateKubeletConfiguration(good)).to.deep.equal([]);
     expect(validateKubeletConfiguration({ ...good, clusterDns: ['x'], maxPods: '110', readOnlyPort: 1.5, authentication: { anonymous: { enabled: 'no' } } })).to.have.members([
       'maxPods: expected an int32, got "110"',
@@ -82,7 +82,7 @@ describe('KubeletConfiguration', () => {
   });
 
   it('cluster DNS comes from the cluster, never a silent default', () => {
-    expect(() => kubeletConfiguration({ config: testConfig(), settings, cluster: { name: 'c' }, paths: kubePaths(testConfig()), resolved: false })).to.throw(ConfigError, /reports no networkProfile\.dnsServiceIP/);
+    expect(() => kubeletConfiguration({ config: testConfig(), settings, cluster: { name: 'c' }, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime })).to.throw(ConfigError, /reports no networkProfile\.dnsServiceIP/);
   });
 
   it('labels: kubernetes.azure.com/managed=false plus the config; kubernetes.io labels the kubelet may not set are refused', () => {
@@ -128,6 +128,21 @@ describe('kube.kubelet step', () => {
     expect(report.pristine.units).to.deep.equal({});
   });
 
+  it('takes the CRI endpoint, cgroup driver and unit from the chosen container runtime, not from constants', async () => {
+    const host = new MemoryHost();
+    seedKubeconfig(host);
+    const crio: ContainerRuntimeService = { criEndpoint: 'unix:///var/run/crio/crio.sock', unit: 'crio.service', cgroupDriver: 'cgroupfs' };
+    const services = new Map(azureServices()).set(ContainerRuntime, crio);
+    await createStep(createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi().factory, sleep: async () => undefined }), host, { config: fullConfig(), services }).install();
+    const text = (path: string) => host.files.get(path)!.content.toString();
+    const doc = parse(text('/var/lib/kubelet/config.yaml'));
+    expect(doc).to.deep.include({ containerRuntimeEndpoint: 'unix:///var/run/crio/crio.sock', cgroupDriver: 'cgroupfs' });
+    const unit = text('/etc/systemd/system/kubelet.service');
+    expect(unit).to.match(/^After=network-online\.target crio\.service$/m);
+    expect(unit).to.match(/^Wants=network-online\.target crio\.service$/m);
+    expect(unit).to.not.match(/containerd/);
+  });
+
   it('a 403 on the Node delete is a warning with the fix, not a failure', async () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
@@ -143,7 +158,7 @@ describe('kube.kubelet step', () => {
     seedKubeconfig(host);
     const config = testConfig({ node: { name: 'edge-1' }, pluginConfig: { '@flexnode/plugin-kube': { readyTimeoutSeconds: 0 } } });
     const step = createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi({ readyAfter: 1e9 }).factory, sleep: async () => undefined });
-    const inst = step.create(host.forStep('kube.kubelet'), config, ...[...azureServices().values()]);
+    const inst = step.create({ host: host.forStep('kube.kubelet'), config: config, ...serviceDeps() });
     const error = await inst.install().then(() => undefined, (e: Error & { hint?: string }) => e);
     expect(error?.message).to.match(/Node edge-1 is not Ready \(KubeletNotReady: stand-in\) 0 s after starting the kubelet/);
     expect(error?.hint).to.match(/journalctl -u kubelet\.service/);
@@ -153,7 +168,7 @@ describe('kube.kubelet step', () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const step = createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi({ unreachable: true }).factory, sleep: async () => undefined });
-    const inst = step.create(host.forStep('kube.kubelet'), fullConfig(), ...[...azureServices().values()]);
+    const inst = step.create({ host: host.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() });
     await inst.install();
     const check = await inst.check();
     expect(check.status).to.equal('ok');
@@ -172,7 +187,7 @@ describe('kube.kubelet step', () => {
     seedKubeconfig(host);
     const api = fakeApi();
     const make = (maxPods: number) =>
-      createKubeletStep({ readCluster: fakeReader(), nodeApi: api.factory, sleep: async () => undefined }).create(host.forStep('kube.kubelet'), testConfig({ node: { name: 'edge-1', maxPods } }), ...[...azureServices().values()]);
+      createKubeletStep({ readCluster: fakeReader(), nodeApi: api.factory, sleep: async () => undefined }).create({ host: host.forStep('kube.kubelet'), config: testConfig({ node: { name: 'edge-1', maxPods } }), ...serviceDeps() });
     await make(110).install();
     const changed = make(30);
     expect(await changed.check()).to.deep.include({ status: 'drifted' });

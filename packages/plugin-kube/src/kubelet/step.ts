@@ -1,6 +1,6 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
-import { capabilityToken, ConfigError, defineStep, drifted, missing, ok, StepError, Tokens, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged } from '@flexnode/sdk';
+import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity } from '@flexnode/sdk';
 import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { readKubeconfig } from '../cluster/kubeconfig.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
@@ -60,9 +60,9 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
     id: 'kube.kubelet',
     title: 'kubelet: configuration, systemd unit, Node Ready',
     provides: ['kubelet'],
-    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', 'container-runtime', 'cni', 'arc-identity'],
-    inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential'), capabilityToken('arc-identity')],
-    create: (host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, identity: NodeIdentity) => {
+    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', ContainerRuntime, Cni, ArcIdentity],
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime },
+    create: ({ host, config, azure, identity, runtime }) => {
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
 
@@ -70,9 +70,9 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         const facts = await readCluster(azure, config);
         const name = await nodeName(host, config);
         const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
-        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved });
+        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime });
         const dropIn = kubeletDropIn(paths, kubeletArgs(paths, name, nodeLabels(config), settings.nodeIP), proxyEnvironment(config));
-        return { name, files: [[paths.kubeletConfig, kubeletConfig], [paths.unit, kubeletUnit(paths)], [paths.dropIn, dropIn]] as const };
+        return { name, files: [[paths.kubeletConfig, kubeletConfig], [paths.unit, kubeletUnit(paths, runtime)], [paths.dropIn, dropIn]] as const };
       };
 
       const fingerprint = async () => {

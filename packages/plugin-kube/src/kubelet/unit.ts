@@ -1,14 +1,18 @@
-import type { FlexnodeConfig } from '@flexnode/sdk';
+import type { ContainerRuntimeService, FlexnodeConfig } from '@flexnode/sdk';
 import type { KubePaths } from '../paths.js';
 
-/** kubelet.service: the binary only; the drop-in gives it its flags (the layout kubeadm's packages use). */
-export function kubeletUnit(paths: KubePaths): string {
+/**
+ * kubelet.service: the binary only; the drop-in gives it its flags (the layout kubeadm's packages use). Ordered after
+ * the container runtime's unit (from its service), which it wants but does not require: a kubelet whose runtime is
+ * down reports the node NotReady rather than not running at all.
+ */
+export function kubeletUnit(paths: KubePaths, runtime: Pick<ContainerRuntimeService, 'unit'>): string {
   return `# Written by flexnode (step kube.kubelet). Flags: ${paths.dropIn}.
 [Unit]
 Description=kubelet: the Kubernetes node agent (flexnode)
 Documentation=https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
-Wants=network-online.target
-After=network-online.target containerd.service
+Wants=network-online.target ${runtime.unit}
+After=network-online.target ${runtime.unit}
 StartLimitIntervalSec=0
 
 [Service]

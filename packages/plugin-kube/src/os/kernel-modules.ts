@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type Host } from '@flexnode/sdk';
+import { defineStep, drifted, missing, ok, Tokens } from '@flexnode/sdk';
 
 /** Loaded at boot by systemd-modules-load. */
 export const MODULES_FILE = '/etc/modules-load.d/flexnode-kubernetes.conf';
@@ -13,8 +13,8 @@ export const kubeKernelModules = defineStep({
   id: 'kube.kernel-modules',
   title: 'Kernel modules overlay and br_netfilter',
   after: ['kube.preflight'],
-  inject: [Tokens.Host],
-  create: (host: Host) => ({
+  inject: { host: Tokens.Host },
+  create: ({ host }) => ({
     async check() {
       const file = await host.files.readText(MODULES_FILE);
       if (file === undefined) return missing(`${MODULES_FILE} does not exist`);

@@ -50,7 +50,7 @@ describe('plugin-kube OS steps (in-memory host)', () => {
     const host = new MemoryHost();
     await runStepCycle(kubeSysctl, { config: testConfig(), host }); // leaves the machine pristine
     const view = host.forStep('kube.sysctl');
-    const step = kubeSysctl.create(view, testConfig());
+    const step = kubeSysctl.create({ host: view, config: testConfig() });
     await step.install();
     host.sysctls.set('net.ipv4.ip_forward', '0');
     const check = await step.check();
@@ -114,7 +114,7 @@ describe('kube.packages (in-memory host)', () => {
 
   it('without apt-get it fails with what to install', async () => {
     const host = new MemoryHost();
-    const step = kubePackages.create(host.forStep('kube.packages'));
+    const step = kubePackages.create({ host: host.forStep('kube.packages') });
     let error: Error | undefined;
     await step.install().catch((e: Error) => (error = e));
     expect(error?.message).to.match(/no apt-get: conntrack, iptables, socat, ebtables/);

@@ -26,8 +26,8 @@ export const kubePackages = defineStep({
   id: 'kube.packages',
   title: 'Required packages (conntrack, iptables, socat, ebtables)',
   after: ['kube.preflight'],
-  inject: [Tokens.Host],
-  create: (host: Host) => {
+  inject: { host: Tokens.Host },
+  create: ({ host }) => {
     // Tools are looked up side by side: each may cost a dpkg-query process.
     const absent = async () => {
       const found = await Promise.all(REQUIRED_TOOLS.map((tool) => present(host, tool)));

@@ -1,4 +1,4 @@
-import { defineStep, missing, ok, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { defineStep, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
 import { records } from '../util.js';
 
 export const FSTAB = '/etc/fstab';
@@ -51,8 +51,8 @@ export const kubeSwap = defineStep({
   id: 'kube.swap',
   title: 'Swap off (now and in /etc/fstab)',
   after: ['kube.preflight'],
-  inject: [Tokens.Host],
-  create: (host: Host) => {
+  inject: { host: Tokens.Host },
+  create: ({ host }) => {
     const live = host.root === '/';
     const activeSwap = async () => (live ? parseProcSwaps((await host.files.readText(PROC_SWAPS)) ?? '') : []);
 

@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type FlexnodeConfig, type Host, type StepDefinition } from '@flexnode/sdk';
+import { defineStep, drifted, missing, ok, Tokens, type FlexnodeConfig, type StepDefinition } from '@flexnode/sdk';
 import { kubeSettings } from '../settings.js';
 
 /** Where the settings persist across reboots; the name sorts late so it wins over distro defaults. */
@@ -47,8 +47,8 @@ export function createSysctlStep(settingsOf: (config: FlexnodeConfig) => Record<
     id: 'kube.sysctl',
     title: 'Kernel settings for Kubernetes networking and the kubelet',
     after: ['kube.kernel-modules'],
-    inject: [Tokens.Host, Tokens.Config],
-    create: (host: Host, config: FlexnodeConfig) => {
+    inject: { host: Tokens.Host, config: Tokens.Config },
+    create: ({ host, config }) => {
       const settings = settingsOf(config);
       return {
         async check() {

@@ -122,7 +122,7 @@ describe('kube.preflight step', () => {
   it('fails: check lists every failure, install throws them all with the skip hint, and changes nothing', async () => {
     const step = createPreflightStep(() => readings({ memTotalBytes: async () => 1024 ** 3, diskFreeBytes: async () => 1e9 }));
     const host = new MemoryHost();
-    const inst = step.create(host.forStep('kube.preflight'), testConfig());
+    const inst = step.create({ host: host.forStep('kube.preflight'), config: testConfig() });
     const check = await inst.check();
     expect(check.status).to.equal('missing');
     expect(check.status !== 'ok' && check.reason).to.match(/memory: .*; disk: /);
@@ -166,7 +166,7 @@ describe('kube.preflight step', () => {
   it('check and install of one step instance probe the network once', async () => {
     let probes = 0;
     const step = createPreflightStep(() => readings({ probe: async () => (probes++, { ok: true, status: 404, date: new Date(NOW).toUTCString(), via: '' }) }));
-    const inst = step.create(new MemoryHost().forStep('kube.preflight'), testConfig());
+    const inst = step.create({ host: new MemoryHost().forStep('kube.preflight'), config: testConfig() });
     await inst.check();
     const first = probes; // one per endpoint (Azure, artifacts)
     expect(first).to.be.greaterThan(0);

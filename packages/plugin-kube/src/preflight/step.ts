@@ -35,8 +35,8 @@ export function createPreflightStep(readingsFor: ReadingsFactory): StepDefinitio
     id: 'kube.preflight',
     title: 'Preflight checks (OS, memory, disk, cgroups, port 10250, clock, endpoints)',
     preflight: true, // core runs it before every plugin's steps, so a failure stops bootstrap before any change
-    inject: [Tokens.Host, Tokens.Config],
-    create: (host: Host, config: FlexnodeConfig) => {
+    inject: { host: Tokens.Host, config: Tokens.Config },
+    create: ({ host, config }) => {
       const remembered = rememberProbes();
       const run = () => {
         const readings = readingsFor(host, config);

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { ChecksumError, isFlexnodeError } from '../errors.js';
-import { defineStep, missing, ok, type StepDefinition } from '../step.js';
+import { defineStep, missing, ok, type AnyStepDefinition } from '../step.js';
 import { Tokens } from '../tokens.js';
-import type { Host } from '../host.js';
 import { CycleAssertionError, runStepCycle } from './harness.js';
 import { MemoryHost } from './memory-host.js';
 import { testConfig } from './test-config.js';
@@ -10,12 +9,12 @@ import { testConfig } from './test-config.js';
 const MOTD = '/etc/motd';
 
 /** A step writing /etc/motd, with knobs to break the contract in one way each. */
-function motdStep(bug: 'none' | 'check-writes' | 'not-idempotent' | 'leaky-uninstall' = 'none'): StepDefinition {
+function motdStep(bug: 'none' | 'check-writes' | 'not-idempotent' | 'leaky-uninstall' = 'none'): AnyStepDefinition {
   return defineStep({
     id: 'test.motd',
     title: 'motd',
-    inject: [Tokens.Host],
-    create: (host: Host) => ({
+    inject: { host: Tokens.Host },
+    create: ({ host }) => ({
       async check() {
         if (bug === 'check-writes') await host.files.write('/tmp/probe', 'x');
         const text = await host.files.readText(MOTD);
@@ -81,7 +80,7 @@ describe('@flexnode/sdk: contract helpers', () => {
   });
 });
 
-async function expectCycleError(step: StepDefinition, message: RegExp): Promise<void> {
+async function expectCycleError(step: AnyStepDefinition, message: RegExp): Promise<void> {
   const error = await runStepCycle(step, { config: testConfig() }).then(() => undefined, (e: unknown) => e);
   expect(error).to.be.instanceOf(CycleAssertionError);
   expect((error as Error).message).to.match(message);

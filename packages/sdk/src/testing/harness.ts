@@ -1,25 +1,31 @@
 import type { FlexnodeConfig } from '../config.js';
-import type { CheckResult, StepDefinition, StepInstance } from '../step.js';
+import { instantiate, type AnyStepDefinition, type CheckResult, type StepInstance } from '../step.js';
 import { Tokens } from '../tokens.js';
 import { MemoryHost, type MemorySnapshot, type RecordedOp } from './memory-host.js';
+import { typicalServices } from './typical-services.js';
 
-/** What a step needs besides the Host: the config and any capability services (token → value). */
+/**
+ * What a step needs besides the Host: the config and any capability services (token → value). The container
+ * runtime's and the pod network's services default to a typical node's ({@link typicalServices}).
+ */
 export interface StepDeps {
   config: FlexnodeConfig;
   services?: ReadonlyMap<symbol, unknown>;
 }
 
-/** Build a step's operations the way core does, resolving its `inject` tokens. */
-export function createStep(step: StepDefinition, host: MemoryHost, deps: StepDeps): StepInstance {
+const typical = typicalServices();
+
+/** Build a step's operations the way core does, resolving its `inject` tokens (object or legacy array form). */
+export function createStep(step: AnyStepDefinition, host: MemoryHost, deps: StepDeps): StepInstance {
   const view = host.forStep(step.id);
-  const args = (step.inject ?? []).map((token) => {
+  return instantiate(step, (token, name) => {
     if (token === Tokens.Host) return view;
     if (token === Tokens.Config) return deps.config;
     if (token === Tokens.Logger) return view.log;
     if (deps.services?.has(token)) return deps.services.get(token);
-    throw new Error(`step ${step.id} injects ${String(token)}, which the test did not provide in services`);
+    if (typical.has(token)) return typical.get(token);
+    throw new Error(`step ${step.id} injects ${name}: ${String(token.description)}, which the test did not provide in services`);
   });
-  return step.create(...args);
 }
 
 /** What {@link runStepCycle} observed, for further assertions. */
@@ -46,10 +52,10 @@ export class CycleAssertionError extends Error {
  * Steps run in the order given (their `after` order). Returns what it saw.
  */
 export async function runStepCycle(
-  steps: StepDefinition | readonly StepDefinition[],
+  steps: AnyStepDefinition | readonly AnyStepDefinition[],
   deps: StepDeps & { host?: MemoryHost },
 ): Promise<CycleReport> {
-  const list = Array.isArray(steps) ? (steps as readonly StepDefinition[]) : [steps as StepDefinition];
+  const list = Array.isArray(steps) ? (steps as readonly AnyStepDefinition[]) : [steps as AnyStepDefinition];
   const host = deps.host ?? new MemoryHost();
   const pristine = host.snapshot();
   const instances = list.map((s) => [s, createStep(s, host, deps)] as const);

@@ -1,0 +1,64 @@
+import { ContainerRuntime, defineService, defineStep, ok, Tokens, type ContainerRuntimeService, type LogFields } from '@flexnode/sdk';
+import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
+import { expect } from 'chai';
+import { nullLogger, type RunLogger } from '../logging/index.js';
+import { resolvePlugins } from '../plugins/resolve.js';
+import { loaded } from '../plugins/test-plugins.js';
+import { buildContainer } from './container.js';
+
+const crio: ContainerRuntimeService = { criEndpoint: 'unix:///var/run/crio/crio.sock', unit: 'crio.service', cgroupDriver: 'systemd' };
+
+/** A logger that records each line with the fields of its child chain. */
+function recordingLogger(lines: { message: string; fields: LogFields }[], fields: LogFields = {}): RunLogger {
+  const log = (message: string, more?: LogFields) => lines.push({ message, fields: { ...fields, ...more } });
+  return { debug: log, info: log, warn: log, error: log, child: (f) => recordingLogger(lines, { ...fields, ...f }), flush: async () => undefined };
+}
+
+describe('the container: typed injection', () => {
+  it('gives a step the chosen provider\'s service, by the names it injects', async () => {
+    const seen: string[] = [];
+    const kubelet = defineStep({
+      id: 'kube.kubelet',
+      title: 'k',
+      after: [ContainerRuntime],
+      inject: { host: Tokens.Host, runtime: ContainerRuntime, config: Tokens.Config },
+      create: ({ host, runtime, config }) => {
+        seen.push(host.root, runtime.unit, config.azure.tenantId);
+        return { check: async () => ok(), install: async () => {}, uninstall: async () => {} };
+      },
+    });
+    const runtime = loaded('@org/plugin-crio', 'user', [defineStep({ id: 'crio.service', title: 'c', provides: [ContainerRuntime], create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) })]);
+    const withService = { ...runtime, definition: { ...runtime.definition, services: [defineService({ capability: ContainerRuntime, create: () => crio })] } };
+    const resolution = resolvePlugins([withService, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])], testConfig());
+    const host = new MemoryHost();
+    const { resolveStep } = buildContainer({ config: testConfig(), logger: nullLogger(), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) });
+    resolveStep('kube.kubelet');
+    expect(seen).to.deep.equal(['/', 'crio.service', testConfig().azure.tenantId]);
+  });
+
+  it('names the dependency, the capability and the provider when a provider offers no service', () => {
+    const kubelet = defineStep({ id: 'kube.kubelet', title: 'k', inject: { runtime: ContainerRuntime }, create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) });
+    const runtime = loaded('@org/plugin-half', 'user', [defineStep({ id: 'half.service', title: 'h', provides: [ContainerRuntime], create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) })]);
+    const resolution = resolvePlugins([runtime, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])], testConfig());
+    const host = new MemoryHost();
+    const { resolveStep } = buildContainer({ config: testConfig(), logger: nullLogger(), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) });
+    expect(() => resolveStep('kube.kubelet')).to.throw(/step kube\.kubelet of plugin @flexnode\/plugin-kube could not be created: step kube\.kubelet \(@flexnode\/plugin-kube\) injects "runtime" \(flexnode\.capability\.container-runtime\), but its provider @org\/plugin-half offers no "container-runtime" service/);
+  });
+
+  it('gives each step a Logger whose lines carry the step id', () => {
+    const lines: { message: string; fields: LogFields }[] = [];
+    const step = defineStep({
+      id: 'motd.banner',
+      title: 'm',
+      inject: { log: Tokens.Logger },
+      create: ({ log }) => {
+        log.info('hello from the step');
+        return { check: async () => ok(), install: async () => {}, uninstall: async () => {} };
+      },
+    });
+    const resolution = resolvePlugins([loaded('@org/plugin-motd', 'user', [step])], testConfig());
+    const host = new MemoryHost();
+    buildContainer({ config: testConfig(), logger: recordingLogger(lines), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) }).resolveStep('motd.banner');
+    expect(lines).to.deep.equal([{ message: 'hello from the step', fields: { step: 'motd.banner' } }]);
+  });
+});

@@ -1,0 +1,9 @@
+import { Cni, defineService, Tokens } from '@flexnode/sdk';
+import { cniPaths } from './paths.js';
+
+/** The `cni` service: where this network's plugins and config live, for the container runtime's CRI settings. */
+export const cniService = defineService({
+  capability: Cni,
+  inject: { config: Tokens.Config },
+  create: ({ config }) => cniPaths(config),
+});
