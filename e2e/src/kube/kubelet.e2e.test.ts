@@ -11,8 +11,8 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { AzureError, isFlexnodeError, type AzureContext, type Host, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
-import { testConfig } from '@flexnode/sdk/testing';
+import { AzureError, ContainerRuntime, isFlexnodeError, type AzureContext, type Host, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
+import { testConfig, typicalServices } from '@flexnode/sdk/testing';
 import {
   createBinariesStep,
   createCredentialsStep,
@@ -174,7 +174,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   /** The steps, created with the real Host, in install order. */
   const steps = (handle: RealHostHandle): [StepDefinition, StepInstance][] => {
     const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createKubeletStep({ readCluster: readClusterFromArm })];
-    return defs.map((d) => [d, (d.create as (...a: unknown[]) => StepInstance)(handle.host(d.id), config(), azure, identity)]);
+    return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: config(), azure, identity, runtime: typicalServices().get(ContainerRuntime) })]);
   };
 
   it('bootstrap writes kubeconfig (0600, exec plugin), CA, KubeletConfiguration and units; the stand-in registers the Node with a HIMDS token and it gets Ready; unbootstrap deletes it and restores the root', async () => {
@@ -285,7 +285,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   it('Azure failures are clear: a missing cluster, a forbidden read, a placeholder in the config', async () => {
     const handle = await realHost(join(tmp, 'root3'), join(tmp, 'root3/var/lib/flexnode'), { dryRun: true });
     const host: Host = handle.host('kube.cluster-credentials');
-    const make = (cfg: ReturnType<typeof config>) => (createCredentialsStep(readClusterFromArm).create as (...a: unknown[]) => StepInstance)(host, cfg, azure, identity);
+    const make = (cfg: ReturnType<typeof config>) => createCredentialsStep(readClusterFromArm).create({ host, config: cfg, azure, identity });
     const missing = config();
     missing.azure.targetCluster.resourceId = missing.azure.targetCluster.resourceId.replace(CLUSTER, 'nope');
     const e1 = await make(missing).check().catch((e: AzureError) => e);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { API_VERSION } from '@flexnode/sdk';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -128,7 +129,7 @@ describe('plugins: swap the CNI by installing @org/plugin-cilium from a registry
     expect(cni(await steps(elsewhere))).to.deep.include({ provider: '@flexnode/plugin-cni', reason: 'only provider' });
     const version = await flexnode(['version', '--json'], env);
     const plugin = json(version, 'version --json').plugins.find((p: { name: string }) => p.name === '@org/plugin-cilium');
-    expect(plugin).to.deep.include({ version: '0.1.0', source: 'user', flexnodePlugin: true, apiVersion: 1 });
+    expect(plugin).to.deep.include({ version: '0.1.0', source: 'user', flexnodePlugin: true, apiVersion: API_VERSION });
     expect(plugin.root.startsWith(data)).to.equal(true);
   });
 

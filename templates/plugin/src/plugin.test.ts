@@ -1,11 +1,12 @@
 import { expect } from 'chai';
+import { API_VERSION } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import plugin, { exampleStep, MARKER } from './plugin.js';
 
 describe('__PLUGIN_NAME__', () => {
   it('declares the current plugin API', () => {
     expect(plugin.name).to.equal('__PLUGIN_NAME__');
-    expect(plugin.apiVersion).to.equal(1);
+    expect(plugin.apiVersion).to.equal(API_VERSION);
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['__STEP_PREFIX__.example']);
   });
 
