@@ -31,6 +31,8 @@ export {
   installFiles,
   type InstalledFiles,
 } from './helpers.js';
+export { RootPaths, underRoot, checkRoot, pathProblem } from './root-path.js';
+export * from './systemd.js';
 export {
   FlexnodeError,
   ConfigError,

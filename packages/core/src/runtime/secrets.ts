@@ -1,7 +1,7 @@
 import type { FlexnodeConfig } from '@flexnode/sdk';
 import { readFileSync } from 'node:fs';
 import type { Redactor } from '../logging/index.js';
-import { underRoot } from './paths.js';
+import { underRoot } from '@flexnode/sdk';
 
 /** Teach the redactor every secret the config points at, before anything is logged. */
 export function registerConfigSecrets(redactor: Redactor, config: FlexnodeConfig, root: string): void {

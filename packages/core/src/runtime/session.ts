@@ -10,7 +10,8 @@ import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
 import { runBootstrap, runPlan, runStatus, type ExecStep, type RunReport } from './executor.js';
-import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR, underRoot } from './paths.js';
+import { underRoot } from '@flexnode/sdk';
+import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
 import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
 

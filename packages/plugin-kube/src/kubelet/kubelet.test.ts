@@ -7,7 +7,7 @@ import { kubePaths } from '../paths.js';
 import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { createKubeletStep, NODE_RECORD } from './step.js';
-import { execStartOf, kubeletArgs, kubeletDropIn, proxyEnvironment } from './unit.js';
+import { execStartOf, kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 
 const settings = { skipPreflight: [], protectKernelDefaults: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };
@@ -102,10 +102,16 @@ describe('KubeletConfiguration', () => {
       '--v=2',
     ]);
     const env = proxyEnvironment(testConfig({ proxy: { https: 'http://user:p%40ss@proxy:3128', noProxy: '10.0.0.0/8,.svc' } }));
-    const dropIn = kubeletDropIn(paths, args, env);
-    expect(dropIn).to.include('Environment=HTTPS_PROXY=http://user:p%%40ss@proxy:3128\n');
+    const dropIn = kubeletDropIn(paths, args);
+    // The proxy (a URL that may hold a password) is not in the 0644 drop-in: it reads the 0600 environment file.
+    expect(dropIn).to.not.include('proxy:3128');
+    expect(dropIn).to.include(`EnvironmentFile=${paths.environmentFile}\n`);
+    expect(kubeletEnvironmentFile(env)).to.include('HTTPS_PROXY="http://user:p%40ss@proxy:3128"\n');
     expect(dropIn).to.match(/\nExecStart=\nExecStart=\/usr\/local\/bin\/kubelet --config=/);
     expect(execStartOf(dropIn)).to.deep.equal(['/usr/local/bin/kubelet', ...args]);
+    // A hostile label value cannot add a line or a specifier: it stays one argument.
+    const hostile = kubeletArgs(paths, 'edge-1', { team: 'a b"c\\d%n$X' });
+    expect(execStartOf(kubeletDropIn(paths, hostile))).to.deep.equal(['/usr/local/bin/kubelet', ...hostile]);
   });
 });
 

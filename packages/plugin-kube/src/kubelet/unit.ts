@@ -1,31 +1,27 @@
-import type { FlexnodeConfig } from '@flexnode/sdk';
+import { renderEnvironmentFile, renderUnitFile, type FlexnodeConfig } from '@flexnode/sdk';
 import type { KubePaths } from '../paths.js';
 
 /** kubelet.service: the binary only; the drop-in gives it its flags (the layout kubeadm's packages use). */
 export function kubeletUnit(paths: KubePaths): string {
-  return `# Written by flexnode (step kube.kubelet). Flags: ${paths.dropIn}.
-[Unit]
-Description=kubelet: the Kubernetes node agent (flexnode)
-Documentation=https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
-Wants=network-online.target
-After=network-online.target containerd.service
-StartLimitIntervalSec=0
-
-[Service]
-ExecStart=${paths.binDir}/kubelet
-Restart=always
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return renderUnitFile({
+    comment: `Written by flexnode (step kube.kubelet). Flags: ${paths.dropIn}.`,
+    sections: {
+      Unit: [
+        ['Description', 'kubelet: the Kubernetes node agent (flexnode)'],
+        ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/'],
+        ['Wants', 'network-online.target'],
+        ['After', 'network-online.target containerd.service'],
+        ['StartLimitIntervalSec', 0],
+      ],
+      Service: [
+        ['ExecStart', { command: [`${paths.binDir}/kubelet`] }],
+        ['Restart', 'always'],
+        ['RestartSec', 10],
+      ],
+      Install: [['WantedBy', 'multi-user.target']],
+    },
+  });
 }
-
-/** `%` is a specifier in unit files; `\\` and `"` need escaping inside a quoted word. */
-const unitWord = (s: string) => {
-  const escaped = s.replace(/%/g, '%%');
-  return /[\s"'\\;]/.test(escaped) ? `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : escaped;
-};
 
 /**
  * The kubelet's command line. Every flag is one the real kubelet has and the stand-in accepts: the rest of the
@@ -52,19 +48,39 @@ export function proxyEnvironment(config: FlexnodeConfig): Record<string, string>
   };
 }
 
-/** 10-flexnode.conf: ExecStart with the flags, and the proxy environment. */
-export function kubeletDropIn(paths: KubePaths, args: readonly string[], env: Record<string, string>): string {
-  const envLines = Object.entries(env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}\n`).join('');
-  return `# Written by flexnode (step kube.kubelet).
-[Service]
-${envLines}ExecStart=
-ExecStart=${paths.binDir}/kubelet ${args.map(unitWord).join(' ')}
-`;
+/**
+ * The kubelet's proxy environment file (0600: a proxy URL may carry a user and password, which a 0644 drop-in
+ * would show to every local user). Written even when empty, so removing the proxy from the config empties it.
+ */
+export function kubeletEnvironmentFile(env: Record<string, string>): string {
+  return renderEnvironmentFile(env, 'Written by flexnode (step kube.kubelet): the proxy environment of kubelet.service.');
 }
 
-/** The argv of the drop-in's ExecStart (for tests that run the kubelet stand-in directly). */
+/** 10-flexnode.conf: ExecStart with the flags, and the proxy environment read from its 0600 file. */
+export function kubeletDropIn(paths: KubePaths, args: readonly string[]): string {
+  return renderUnitFile({
+    comment: 'Written by flexnode (step kube.kubelet).',
+    sections: {
+      Service: [
+        ['EnvironmentFile', paths.environmentFile],
+        ['ExecStart', ''],
+        ['ExecStart', { command: [`${paths.binDir}/kubelet`, ...args] }],
+      ],
+    },
+  });
+}
+
+/**
+ * The argv of the drop-in's last ExecStart= (tests run the kubelet stand-in with it directly): the words as
+ * systemd splits them, for what {@link renderUnitFile} writes (quotes, `\\`, `\"`, `\xNN`, `%%`, `$$`).
+ */
 export function execStartOf(dropIn: string): string[] {
   const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
   if (!line) return [];
-  return line.slice('ExecStart='.length).split(' ').map((w) => w.replace(/^"(.*)"$/, '$1').replace(/%%/g, '%'));
+  const words = line.slice('ExecStart='.length).match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
+  return words.map((w) =>
+    (w.startsWith('"') ? w.slice(1, -1).replace(/\\x([0-9a-f]{2})|\\(.)/g, (_m, hex: string | undefined, c: string) => (hex ? String.fromCharCode(parseInt(hex, 16)) : c)) : w)
+      .replace(/%%/g, '%')
+      .replace(/\$\$/g, '$'),
+  );
 }
