@@ -31,7 +31,7 @@ export {
   installFiles,
   type InstalledFiles,
 } from './helpers.js';
-export { RootPaths, underRoot, checkRoot, pathProblem } from './root-path.js';
+export { RootPaths, underRoot, checkRoot, checkRootEnvironment, pathProblem } from './root-path.js';
 export * from './systemd.js';
 export {
   FlexnodeError,

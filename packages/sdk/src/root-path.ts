@@ -103,6 +103,14 @@ export function pathProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * `FLEXNODE_ROOT` set but empty is refused (exit 2). Command-line parsers (oclif's) take an empty variable as
+ * unset and would fall back to `/`: the real host, the opposite of what someone who set it wanted.
+ */
+export function checkRootEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.FLEXNODE_ROOT !== undefined) checkRoot(env.FLEXNODE_ROOT);
+}
+
 /** `new RootPaths(root).resolve(target)`: the host path of one target path under `root`, refused when it escapes. */
 export function underRoot(root: string, target: string): string {
   return new RootPaths(root).resolve(target);

@@ -1,6 +1,6 @@
 import { Command } from '@oclif/core';
 import type { LoadedConfig, PluginSource } from '@flexnode/core';
-import { isFlexnodeError } from '@flexnode/sdk';
+import { checkRootEnvironment, isFlexnodeError } from '@flexnode/sdk';
 import { commonFlags } from './flags.js';
 
 const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
@@ -9,6 +9,12 @@ const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
 export abstract class FlexnodeCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = commonFlags;
+
+  /** Refuse an empty FLEXNODE_ROOT before anything runs (exit 2), whatever the command. */
+  override async init(): Promise<void> {
+    checkRootEnvironment();
+    await super.init();
+  }
 
   /** oclif's plugins (bundled, user-installed, linked) as core's plugin sources. */
   protected pluginSources(): PluginSource[] {
