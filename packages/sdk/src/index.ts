@@ -32,6 +32,7 @@ export {
   type InstalledFiles,
 } from './helpers.js';
 export { RootPaths, underRoot, checkRoot, checkRootEnvironment, pathProblem } from './root-path.js';
+export { readSecretFile, SECRET_FILE_MAX_BYTES, type SecretFile } from './secret-file.js';
 export * from './systemd.js';
 export {
   FlexnodeError,

@@ -181,7 +181,7 @@ export class Agent {
   }
 
   private async loadConfig(): Promise<LoadedConfig> {
-    return coreLoadConfig(this.options.configPath, { allowPlaceholders: false });
+    return coreLoadConfig(this.options.configPath, { allowPlaceholders: false, root: this.options.root });
   }
 
   private openSession(loaded: LoadedConfig): Promise<Session> {

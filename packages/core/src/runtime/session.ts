@@ -73,7 +73,7 @@ export class Session {
 
   static async open(options: SessionOptions): Promise<Session> {
     const redactor = options.redactor ?? new Redactor();
-    registerConfigSecrets(redactor, options.config.config, options.root);
+    await registerConfigSecrets(redactor, options.config.config, options.root);
     const view = await resolveSteps(options.sources, options.config.config);
     if (options.only?.length) selectSteps(view.graph, options.only); // bad names fail before anything is touched
     return new Session(options, view, redactor);
