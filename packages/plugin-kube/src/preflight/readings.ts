@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
-import { RootPaths, underRoot, type Host } from '@flexnode/sdk';
+import { childEnvironment, RootPaths, underRoot, type Host } from '@flexnode/sdk';
 import { KUBELET_UNIT } from '../paths.js';
 import type { PreflightReadings } from './checks.js';
 import { probeUrl, type ProxySettings } from './probe.js';
@@ -37,7 +37,7 @@ export function rootView(root: string, dropIn: string): MachineView {
     async ourKubeletRunning() {
       if (root !== '/' || !(await fs.access(dropIn).then(() => true, () => false))) return false;
       const { execFile } = await import('node:child_process');
-      return new Promise((resolve) => execFile('systemctl', ['is-active', KUBELET_UNIT], (_e, out) => resolve(String(out).trim() === 'active')));
+      return new Promise((resolve) => execFile('systemctl', ['is-active', KUBELET_UNIT], { env: childEnvironment() }, (_e, out) => resolve(String(out).trim() === 'active')));
     },
   };
 }
