@@ -13,13 +13,14 @@ export function parseConfigText(text: string, path: string): unknown {
     throw new ConfigError(`${path} is not a text file, so not a JSON config`, [{ path: '', message: 'not a JSON document' }], hint);
   }
   const first = body.trimStart()[0];
-  if (first !== '{') {
-    const what = first === undefined ? 'is empty' : 'is not a JSON document (a config starts with "{")';
-    throw new ConfigError(`${path} ${what}`, [{ path: '', message: 'not a JSON document' }], hint);
-  }
+  const notJson = (what: string) => new ConfigError(`${path} ${what}`, [{ path: '', message: 'not a JSON document' }], hint);
+  if (first === undefined) throw notJson('is empty');
+  let data: unknown;
   try {
-    return JSON.parse(body);
+    data = JSON.parse(body);
   } catch (error) {
+    // Not even the start of a JSON object or array: some other file (`--config /etc/shadow`). Say so, nothing more.
+    if (first !== '{' && first !== '[') throw notJson('is not a JSON document (a config starts with "{")');
     const at = /position (\d+)/.exec((error as Error).message);
     const position = at ? Number(at[1]) : body.length;
     const before = body.slice(0, position);
@@ -30,6 +31,9 @@ export function parseConfigText(text: string, path: string): unknown {
     const where = `line ${line}, column ${column}${field ? `, in ${field}` : ''}`;
     throw new ConfigError(`${path} is not valid JSON: ${what} at ${where}`, [{ path: field, message: `invalid JSON at ${where}` }], hint);
   }
+  // A bare string or number would be echoed by the validator's "expected object, got ...": it may be a secret.
+  if (data === null || typeof data !== 'object') throw notJson('is not a JSON object (a config starts with "{")');
+  return data;
 }
 
 type Frame = { kind: 'object'; key?: string; pending?: string } | { kind: 'array'; index: number };
