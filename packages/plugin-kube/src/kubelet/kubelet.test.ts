@@ -47,7 +47,18 @@ function seedKubeconfig(host: MemoryHost) {
   host.seedFile('/var/lib/kubelet/kubeconfig', `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64')}\n`, 0o600);
 }
 
+/** Strings the schema lets through in free-form fields (no control character) that mean something in YAML. */
+const YAML_HOSTILE = ['a: b', '- x', '#c', "'q'", '"dq"', '{x}', '[y]', '&anchor', '*alias', '!tag', '%dir', '@at', '`bt`', ' lead', 'trail ', 'yes', 'null', '0x1F', '1e3', '~', 'back\\slash', 'ümlaut', '|', '>'];
+
 describe('KubeletConfiguration', () => {
+  it('free-form string values the schema accepts are read back exactly by the YAML parser', async () => {
+    const config = fullConfig();
+    config.node = { ...config.node, kubelet: { evictionHard: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`k${i}${v}`, v])), kubeReserved: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`r${i}`, v])) } };
+    const doc = parse(await renderKubeletConfig({ config, settings, cluster, paths: kubePaths(config), resolved: false }));
+    expect(doc.evictionHard).to.deep.equal(config.node.kubelet!.evictionHard);
+    expect(doc.kubeReserved).to.deep.equal(config.node.kubelet!.kubeReserved);
+  });
+
   it('is valid kubelet.config.k8s.io/v1beta1 (field names and types of the Go types) for a full config', async () => {
     const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true }));
     expect(validateKubeletConfiguration(doc)).to.deep.equal([]);
