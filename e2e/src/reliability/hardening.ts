@@ -106,7 +106,7 @@ async function packTarball(dir: string, pkg: Record<string, unknown>, files: Rec
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  const r = await runProgram('npm', ['pack', '--pack-destination', join(dir, '..'), '--ignore-scripts'], { npm_config_cache: join(dir, '..', 'npm-cache') });
+  const r = await runProgram('npm', ['pack', dir, '--pack-destination', join(dir, '..'), '--ignore-scripts'], { npm_config_cache: join(dir, '..', 'npm-cache') });
   const name = r.stdout.trim().split('\n').pop()!;
   if (r.code !== 0 || !name.endsWith('.tgz')) throw new Error(`npm pack failed: ${r.stderr}`);
   return join(dir, '..', name);

@@ -6,21 +6,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { execStartOf } from './testing/unit-words.js';
 import { renderEnvironmentFile, renderUnitFile, unitCommandLine, unitEnvironment, unitPlainValue, unitWord } from './systemd.js';
 
 const run = promisify(execFile);
 
 /** Every character a config value may legitimately hold that means something to systemd or a shell. */
 const HOSTILE = [`a b`, `"q"`, `'s'`, `back\\slash`, `trail\\`, `%n%i%%`, `$HOME`, `\${X}`, `;`, `a;b`, `#c`, `-x`, `@y`, ``, ` lead`, `x=y`, `ümlaut`, `tab\tin`, `nl\nin`];
-
-/** The words as systemd reads them back from a rendered command line (the inverse of unitWord for the test). */
-function words(line: string): string[] {
-  return (line.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []).map((w) =>
-    (w.startsWith('"') ? w.slice(1, -1).replace(/\\x([0-9a-f]{2})|\\(.)/g, (_m, hex: string | undefined, c: string) => (hex ? String.fromCharCode(parseInt(hex, 16)) : c)) : w)
-      .replace(/%%/g, '%')
-      .replace(/\$\$/g, '$'),
-  );
-}
 
 describe('SDK systemd renderer', () => {
   it('quotes a word only when needed, escaping \\, ", control characters, % and (in commands) $', () => {
@@ -38,7 +30,7 @@ describe('SDK systemd renderer', () => {
   it('every hostile value is one argument, read back exactly', () => {
     const line = unitCommandLine({ command: ['/usr/bin/x', ...HOSTILE] });
     expect(line).to.not.include('\n');
-    expect(words(line)).to.deep.equal(['/usr/bin/x', ...HOSTILE]);
+    expect(execStartOf(`ExecStart=${line}`)).to.deep.equal(['/usr/bin/x', ...HOSTILE]);
   });
 
   it('refuses what systemd cannot read back: a relative executable, newlines or edge whitespace in plain values, bad names', () => {

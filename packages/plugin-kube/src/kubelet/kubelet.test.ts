@@ -1,5 +1,5 @@
 import { ConfigError } from '@flexnode/sdk';
-import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { execStartOf, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { azureServices, fakeReader } from '../fixtures.test.helpers.js';
@@ -7,7 +7,7 @@ import { kubePaths } from '../paths.js';
 import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { createKubeletStep, NODE_RECORD } from './step.js';
-import { execStartOf, kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
+import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 
 const settings = { skipPreflight: [], protectKernelDefaults: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };

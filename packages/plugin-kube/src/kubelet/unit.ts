@@ -70,17 +70,3 @@ export function kubeletDropIn(paths: KubePaths, args: readonly string[]): string
   });
 }
 
-/**
- * The argv of the drop-in's last ExecStart= (tests run the kubelet stand-in with it directly): the words as
- * systemd splits them, for what {@link renderUnitFile} writes (quotes, `\\`, `\"`, `\xNN`, `%%`, `$$`).
- */
-export function execStartOf(dropIn: string): string[] {
-  const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
-  if (!line) return [];
-  const words = line.slice('ExecStart='.length).match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
-  return words.map((w) =>
-    (w.startsWith('"') ? w.slice(1, -1).replace(/\\x([0-9a-f]{2})|\\(.)/g, (_m, hex: string | undefined, c: string) => (hex ? String.fromCharCode(parseInt(hex, 16)) : c)) : w)
-      .replace(/%%/g, '%')
-      .replace(/\$\$/g, '$'),
-  );
-}

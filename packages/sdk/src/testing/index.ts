@@ -6,3 +6,4 @@
 export { MemoryHost, type MemoryFile, type MemorySnapshot, type RecordedOp, type ExecHandler } from './memory-host.js';
 export { runStepCycle, createStep, diffSnapshots, CycleAssertionError, type CycleReport, type StepDeps } from './harness.js';
 export { testConfig } from './test-config.js';
+export { execStartOf } from './unit-words.js';
