@@ -99,6 +99,7 @@ export function pathProblem(value: string): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'expected a path without control characters';
   if (value.split('/').some((s) => s === '..')) return 'expected a path without ".." segments';
+  if (value !== value.trim()) return 'expected a path without leading or trailing whitespace';
   if (posix.normalize(value) !== value) return 'expected a normalised path (no "." segments, no "//")';
   return undefined;
 }

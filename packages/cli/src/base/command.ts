@@ -27,9 +27,9 @@ export abstract class FlexnodeCommand extends Command {
   }
 
   /** Load the config named by --config (or the upstream default). */
-  protected async loadConfig(flags: { config?: string; root?: string }, allowPlaceholders: boolean): Promise<LoadedConfig> {
+  protected async loadConfig(flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: 'refuse' | 'warn' = 'refuse'): Promise<LoadedConfig> {
     const { loadConfig } = await import('@flexnode/core/config');
-    const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root });
+    const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential });
     for (const warning of loaded.warnings) this.warn(warning);
     return loaded;
   }

@@ -30,7 +30,8 @@ export abstract class SessionCommand extends FlexnodeCommand {
     try {
       const { Session } = await import('@flexnode/core/session');
       interruption.phase = 'loading the config';
-      const loaded = await this.loadConfig(flags, allowPlaceholders);
+      // status and unbootstrap must work on a node whose secret is gone: for them an unusable secret is a warning.
+      const loaded = await this.loadConfig(flags, allowPlaceholders, command === 'status' || command === 'unbootstrap' ? 'warn' : 'refuse');
       interruption.check();
       interruption.phase = 'resolving the plugins';
       const printer = this.listener();

@@ -77,6 +77,9 @@ describe('loadConfig: errors never echo input, the credential is checked early',
     const error = await failure(file);
     expect(error.issues.map((i) => i.path)).to.deep.equal(['azure.servicePrincipal']);
     expect(error.message).to.match(/no secret: set clientSecretFile .*AZURE_CLIENT_SECRET/);
+    // status and unbootstrap load it with a warning instead (they must work once the secret is gone).
+    const warned = await loadConfig(file, { allowPlaceholders: true, env: {}, credential: 'warn' });
+    expect(warned.warnings.join('\n')).to.match(/azure\.servicePrincipal: has a clientId but no secret/);
     // The run would take AZURE_CLIENT_SECRET: so does validation.
     expect((await loadConfig(file, { allowPlaceholders: true, env: { AZURE_CLIENT_SECRET: 'x' } })).config.azure.servicePrincipal?.clientId).to.be.a('string');
   });

@@ -41,10 +41,10 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   const credential = placeholders.some((p) => p.startsWith('azure.servicePrincipal'))
     ? { issues: [], warnings: [] }
     : await checkCredential(config, { root: options.root ?? '/', env: options.env ?? process.env });
-  if (credential.issues.length > 0) {
+  if (credential.issues.length > 0 && options.credential !== 'warn') {
     throw new ConfigError(`${path}: the service principal's secret cannot be used:\n${formatIssues(credential.issues)}`, credential.issues);
   }
-  const warnings: string[] = [...credential.warnings];
+  const warnings: string[] = [...credential.warnings, ...credential.issues.map((i) => `${i.path}: ${i.message}`)];
   if (config.azure.servicePrincipal?.clientSecret) {
     const mode = (await stat(path)).mode & 0o777;
     if (mode & 0o077) {
@@ -63,6 +63,11 @@ export interface LoadOptions {
   root?: string;
   /** The environment the run reads (AZURE_CLIENT_SECRET). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * An unusable service principal secret: refused (default: bootstrap, plan, validate, the agent), or only a warning
+   * (status, unbootstrap: they must work on a node whose secret was rotated away).
+   */
+  credential?: 'refuse' | 'warn';
 }
 
 /** The file's text: a regular file of at most {@link MAX_CONFIG_BYTES}, never a device or a fifo. */

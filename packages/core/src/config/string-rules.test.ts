@@ -115,7 +115,7 @@ describe('config string rules: a property test over every string field of the sc
     expect(paths.map((f) => dotted(f.path))).to.include.members(['agent.logDir', 'azure.servicePrincipal.clientSecretFile', 'paths.kubernetes.kubeletDir']);
     const failures: string[] = [];
     for (const field of paths) {
-      for (const bad of ['var/log', './x', '/var/../../etc', '/var/log/..', '/var/./log', '/var//log', '..']) {
+      for (const bad of ['var/log', './x', '/var/../../etc', '/var/log/..', '/var/./log', '/var//log', '..', '/var/log ']) {
         const r = await refusal(configWith(field.path, bad), dotted(field.path));
         if (r.exitCode !== ExitCode.Usage || !r.message) failures.push(`${dotted(field.path)} = ${JSON.stringify(bad)}: ${r.all}`);
       }
