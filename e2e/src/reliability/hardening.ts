@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { configSchema, dotted, stringFields } from '@flexnode/core/config';
 import { Checks, CLIENT_ID, diffTrees, excerpt, LOG_DIR, pool, rowOf, runCli, runProgram, Sandbox, STATE_DIR, WORK, type Row } from './lib.js';
 
 const SECRET_FILE = '/etc/flexnode/client-secret';
@@ -156,12 +157,45 @@ async function pluginScriptCases(): Promise<Checks[]> {
   return [off, refused, optIn];
 }
 
+/**
+ * Every string field of the schema (walked, not listed), through the CLI: a newline, ESC or NUL in it makes
+ * `bootstrap` exit 2 naming the field, before anything is written.
+ */
+async function stringFieldCases(config: Record<string, any>, parallel: number): Promise<Checks[]> {
+  const fields = stringFields(configSchema());
+  const sb = await Sandbox.create('string-fields', config);
+  const before = await sb.snapshot('restore');
+  const controls = ['\n', '\u001b', '\u0000'];
+  const checks = await pool(fields, parallel, async (field, i) => {
+    const path = dotted(field.path);
+    const c = new Checks(`control character in ${path}`);
+    const cfg = JSON.parse(JSON.stringify(config)) as Record<string, any>;
+    let node: any = cfg;
+    field.path.forEach((segment, j) => {
+      if (j === field.path.length - 1) node[segment] = `/x${controls[i % controls.length]}ExecStartPre=/bin/false`;
+      else node = node[segment] = node[segment] !== null && typeof node[segment] === 'object' ? node[segment] : typeof field.path[j + 1] === 'number' ? [] : {};
+    });
+    const file = join(sb.dir, `field-${i}.json`);
+    await writeFile(file, JSON.stringify(cfg), { mode: 0o600 });
+    const run = await runCli(['bootstrap', '--config', file, '--root', sb.root]);
+    c.ok(run.code === 2, `exit ${run.code}, expected 2: ${excerpt(run)}`);
+    c.ok(run.stderr.includes(`${path}: `), `the message does not name ${path}: ${excerpt(run)}`);
+    c.ok(!run.stderr.includes('ExecStartPre'), 'the value was echoed');
+    return c;
+  });
+  await untouched(checks[0] ?? new Checks('string fields'), sb, before, 'after every refusal');
+  await sb.dispose((p) => /\/field-\d+\.json$/.test(p));
+  return checks;
+}
+
 export async function hardeningArea(config: Record<string, any>, parallel: number): Promise<Row[]> {
+  const strings = await stringFieldCases(config, parallel);
   const secretFiles = await secretFileCases(config, parallel);
   const symlinked = await configSymlinkCase(config);
   const roots = await emptyRootCases(config);
   const plugins = await pluginScriptCases();
   return [
+    rowOf('hardening', 'every string field of the schema (walked): a control character → exit 2, field named', strings, `${strings.length} fields`),
     rowOf('hardening', 'clientSecretFile /dev/zero, fifo, dir, 10 MB (and --dry-run): exit 2 fast, nothing written', secretFiles, `${secretFiles.length} runs`),
     rowOf('hardening', 'config symlinked to a non-JSON file: exit 2, no byte echoed', [symlinked]),
     rowOf('hardening', 'empty --root / FLEXNODE_ROOT, --unit-dir with "..": exit 2', roots),

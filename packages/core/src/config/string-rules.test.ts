@@ -8,34 +8,10 @@ import { join } from 'node:path';
 import { ConfigError, ExitCode } from '@flexnode/sdk';
 import { loadConfig } from './load.js';
 import { configSchema } from './schema.js';
+import { dotted, stringFields, type Segment, type StringField } from './schema-fields.js';
 import { inferredKind, templateProblem } from './string-rules.js';
 import { fullConfig } from './valid-config.js';
 import { validateConfig } from './validate.js';
-
-type Schema = Record<string, any>;
-type Segment = string | number;
-interface StringField {
-  path: Segment[];
-  schema: Schema;
-}
-
-const deref = (s: Schema, root: Schema): Schema =>
-  typeof s?.$ref === 'string' ? deref((s.$ref as string).slice(2).split('/').reduce((n: Schema, p: string) => n[p], root), root) : s;
-
-/** Every place a string can sit in a config, found by walking the schema. Map keys and array indexes get a sample. */
-function stringFields(schema: Schema, root: Schema = schema, path: Segment[] = []): StringField[] {
-  const s = deref(schema, root);
-  if (!s || typeof s !== 'object') return [];
-  const out: StringField[] = [];
-  if (s.type === 'string') out.push({ path, schema: s });
-  for (const branch of [...(s.oneOf ?? []), ...(s.anyOf ?? [])]) out.push(...stringFields(branch, root, path));
-  for (const [key, child] of Object.entries((s.properties ?? {}) as Record<string, Schema>)) out.push(...stringFields(child, root, [...path, key]));
-  if (typeof s.additionalProperties === 'object') out.push(...stringFields(s.additionalProperties, root, [...path, 'k']));
-  if (s.items) out.push(...stringFields(s.items, root, [...path, 0]));
-  return out;
-}
-
-const dotted = (path: Segment[]) => path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 
 /** fullConfig() with `value` at `path` (parents created; a oneOf object branch replaced by the string). */
 function configWith(path: Segment[], value: string): Record<string, any> {
