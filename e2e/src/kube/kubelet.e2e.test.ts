@@ -12,12 +12,11 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { AzureError, ContainerRuntime, isFlexnodeError, type AzureContext, type Host, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
-import { testConfig, typicalServices } from '@flexnode/sdk/testing';
+import { execStartOf, testConfig, typicalServices } from '@flexnode/sdk/testing';
 import {
   createBinariesStep,
   createCredentialsStep,
   createKubeletStep,
-  execStartOf,
   httpsNodeApi,
   KUBE_BINARIES,
   kubePaths,

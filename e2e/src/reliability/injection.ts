@@ -40,7 +40,8 @@ export async function injectionArea(infra: Infra, config: Record<string, any>): 
   // 1. Accepted values: Arc tags reach azcmagent as one literal argument.
   const tagsCase = new Checks('arc tags with shell metacharacters');
   const tags: Record<string, string> = { env: 'edge' };
-  payloads('tags').forEach((p, i) => (tags[`t${i}`] = p));
+  // Every payload but the one with a newline: no string field takes a control character (case 2b).
+  payloads('tags').filter((p) => !/[\u0000-\u001f]/.test(p)).forEach((p, i) => (tags[`t${i}`] = p));
   tags['k;$(id)`id`'] = 'v';
   const box = await arcBox(infra, 'injection-tags', { config: (c) => (c.azure.arc.tags = tags) });
   const run = await box.bootstrap();
@@ -69,6 +70,15 @@ export async function injectionArea(infra: Infra, config: Record<string, any>): 
   comma.ok(!existsSync(join(box2.sb.root, 'var/lib/flexnode')), 'a refused config left state behind');
   await box2.sb.dispose();
 
+  // 2b. A newline in a tag value (a line of its own in any file or log it reaches): refused (exit 2), nothing run.
+  const newline = new Checks('arc tag value with a newline');
+  const box3 = await arcBox(infra, 'injection-newline', { config: (c) => (c.azure.arc.tags = { team: `edge\ntouch ${marker('newline')}` }) });
+  const run3 = await box3.bootstrap();
+  newline.ok(run3.code === 2 && run3.stderr.includes('azure.arc.tags.team') && /control character/.test(run3.stderr), `not refused naming azure.arc.tags.team with exit 2: exit ${run3.code}: ${excerpt(run3)}`);
+  newline.ok(infra.arm.machine(box3.machine) === undefined, 'the machine was registered');
+  newline.ok(!existsSync(join(box3.sb.root, 'var/lib/flexnode')), 'a refused config left state behind');
+  await box3.sb.dispose();
+
   // 3. Fields whose schema forbids metacharacters: rejected before anything runs.
   // Two payloads per field, rotating, so that every kind of payload meets several fields.
   const cases = REJECTED.flatMap(([name, mutate, path], f) => {
@@ -89,11 +99,12 @@ export async function injectionArea(infra: Infra, config: Record<string, any>): 
   });
   await sb.dispose((p) => /\/inj-\d+\.json$/.test(p));
 
-  const markers = [...REJECTED.map(([n]) => marker(n.replace(/\W+/g, '-'))), marker('tags'), TMP_MARKER];
+  const markers = [...REJECTED.map(([n]) => marker(n.replace(/\W+/g, '-'))), marker('tags'), marker('newline'), TMP_MARKER];
   const none = new Checks('no side effect');
   for (const m of markers) none.ok(!existsSync(m), `marker ${m} exists: a command was injected`);
   return [
-    rowOf('injection', 'arc tags with ; $() `` newline quotes: one literal argument', [tagsCase]),
+    rowOf('injection', 'arc tags with ; $() `` quotes: one literal argument', [tagsCase]),
+    rowOf('injection', 'arc tag value with a newline: refused by the schema (exit 2), nothing run', [newline]),
     rowOf('injection', 'arc tag value with a comma: refused by the schema (exit 2), nothing run', [comma]),
     rowOf('injection', `metacharacters in ${REJECTED.length} schema-checked fields: exit 2`, results, `${results.length} configs`),
     rowOf('injection', 'no marker file created anywhere', [none], `${markers.length} markers`),

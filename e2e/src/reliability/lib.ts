@@ -94,7 +94,7 @@ export interface CliOptions {
 }
 
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FLEXNODE_CRASH_AT: undefined, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FLEXNODE_CRASH_AT: undefined, FLEXNODE_CRASH_SIGNAL: undefined, ...extra };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return env;
 }

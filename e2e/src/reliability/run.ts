@@ -1,18 +1,20 @@
 // `npm run reliability`: faults, crashes and bad input against the built CLI, as a table of figures. Exits 1 when
 // any case fails (the regression gate). `node e2e/dist/reliability/run.js [area ...]` runs some areas only
-// (crash, restore, artifacts, config, azure, lock, diskfull, secrets, injection).
+// (crash, restore, artifacts, config, azure, lock, diskfull, secrets, injection, hardening, signals).
 import { artifactArea } from './artifacts.js';
 import { azureArea } from './azure.js';
 import { configArea } from './bad-config.js';
 import { concurrencyArea } from './concurrency.js';
 import { crashAreas, reference } from './crash.js';
 import { diskFullArea } from './disk-full.js';
+import { hardeningArea } from './hardening.js';
 import { injectionArea } from './injection.js';
+import { signalsArea } from './signals.js';
 import { baseConfig, removeWork, seconds, WORK, type Row } from './lib.js';
 import { secretsArea } from './secrets.js';
 import { startInfra } from './infra.js';
 
-const AREAS = ['crash', 'restore', 'artifacts', 'config', 'azure', 'lock', 'diskfull', 'secrets', 'injection'] as const;
+const AREAS = ['crash', 'restore', 'artifacts', 'config', 'azure', 'lock', 'diskfull', 'secrets', 'injection', 'hardening', 'signals'] as const;
 
 async function main(): Promise<number> {
   const asked = process.argv.slice(2);
@@ -43,17 +45,19 @@ async function main(): Promise<number> {
     timings.push(`${name} ${seconds(Date.now() - t)}`);
   };
   try {
-    if (want('crash') || want('restore') || want('lock')) {
+    if (want('crash') || want('restore') || want('lock') || want('signals')) {
       const { ref, rows: refRows } = await reference({ config, artifactNames: infra.artifactNames, parallel });
       rows.push(...refRows);
       if (want('crash') || want('restore')) {
         await timed('crash+restore', () => crashAreas({ config, artifactNames: infra.artifactNames, parallel }, ref));
       }
       if (want('lock')) await timed('lock', () => concurrencyArea(config, ref));
+      if (want('signals')) await timed('signals', () => signalsArea(config, ref, parallel));
       await ref.golden.dispose();
     }
     if (want('artifacts')) await timed('artifacts', () => artifactArea(config, infra));
     if (want('config')) await timed('config', () => configArea(config, parallel));
+    if (want('hardening')) await timed('hardening', () => hardeningArea(config, parallel));
     if (want('azure')) await timed('azure', () => azureArea(infra, parallel));
     if (want('injection')) await timed('injection', () => injectionArea(infra, config));
     if (want('diskfull')) await timed('diskfull', () => diskFullArea(config));

@@ -1,5 +1,5 @@
 import { onThisHost } from './fs-helpers.js';
-import { Cni, defineStep, drifted, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
+import { Cni, defineStep, drifted, missing, ok, renderUnitFile, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
 import { BPFFS, BPFFS_UNIT, BPFFS_UNIT_PATH, PROC_MOUNTS, UNIT_DIR } from './paths.js';
 
 /**
@@ -9,25 +9,24 @@ import { BPFFS, BPFFS_UNIT, BPFFS_UNIT_PATH, PROC_MOUNTS, UNIT_DIR } from './pat
  * A `sys-fs-bpf.mount` unit would be refused by those systemd versions, so it is not used.
  */
 export function bpffsUnit(): string {
-  return [
-    '# Written by flexnode (@org/plugin-cilium): the BPF filesystem Cilium pins its maps in, mounted at boot',
-    '# unless systemd (or anything else) mounted it already.',
-    '[Unit]',
-    `Description=BPF filesystem at ${BPFFS} for Cilium, unless already mounted`,
-    'Documentation=https://docs.cilium.io/en/stable/operations/system_requirements/',
-    'DefaultDependencies=no',
-    'Before=local-fs.target',
-    `ConditionPathIsMountPoint=!${BPFFS}`,
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'RemainAfterExit=yes',
-    `ExecStart=/bin/mount -t bpf -o nosuid,nodev,noexec,mode=700 bpffs ${BPFFS}`,
-    '',
-    '[Install]',
-    'WantedBy=local-fs.target',
-    '',
-  ].join('\n');
+  return renderUnitFile({
+    comment: 'Written by flexnode (@org/plugin-cilium): the BPF filesystem Cilium pins its maps in, mounted at boot\nunless systemd (or anything else) mounted it already.',
+    sections: {
+      Unit: [
+        ['Description', `BPF filesystem at ${BPFFS} for Cilium, unless already mounted`],
+        ['Documentation', 'https://docs.cilium.io/en/stable/operations/system_requirements/'],
+        ['DefaultDependencies', 'no'],
+        ['Before', 'local-fs.target'],
+        ['ConditionPathIsMountPoint', `!${BPFFS}`],
+      ],
+      Service: [
+        ['Type', 'oneshot'],
+        ['RemainAfterExit', 'yes'],
+        ['ExecStart', { command: ['/bin/mount', '-t', 'bpf', '-o', 'nosuid,nodev,noexec,mode=700', 'bpffs', BPFFS] }],
+      ],
+      Install: [['WantedBy', 'local-fs.target']],
+    },
+  });
 }
 
 /** True when the mount table has a bpf filesystem at /sys/fs/bpf. */

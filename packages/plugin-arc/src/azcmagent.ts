@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecError, FlexnodeError, isFlexnodeError, type Host } from '@flexnode/sdk';
+import { ExecError, FlexnodeError, isFlexnodeError, underRoot, type Host } from '@flexnode/sdk';
 import type { ArcSettings } from './settings.js';
 import { sameId } from './settings.js';
 
@@ -27,7 +27,7 @@ export interface AgentStatus {
  */
 export async function locateAgent(host: Host): Promise<string | undefined> {
   const installed = await host.files.stat(AGENT_PATH);
-  if (installed?.type === 'file' || installed?.type === 'symlink') return host.root === '/' ? AGENT_PATH : join(host.root, AGENT_PATH);
+  if (installed?.type === 'file' || installed?.type === 'symlink') return underRoot(host.root, AGENT_PATH);
   return (await host.exec.which('azcmagent')) ? 'azcmagent' : undefined;
 }
 

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { Tokens } from '@flexnode/sdk';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tokens, type Host } from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { ArcAzureContext } from './azure-context.js';
 
@@ -20,15 +23,27 @@ describe('azure-credential service (ArcAzureContext)', () => {
     expect((over as unknown as { identityOptions(): Record<string, unknown> }).identityOptions()).to.include({ authorityHost: 'https://127.0.0.1:2', disableInstanceDiscovery: true });
   });
 
-  it('refuses a clientSecretFile that others can read, naming the file and the fix', async () => {
-    const host = new MemoryHost().seedFile('/etc/flexnode/sp-secret', 'very-secret-value', 0o644);
-    const config = testConfig();
-    config.azure.servicePrincipal = { ...SP, clientSecretFile: '/etc/flexnode/sp-secret' };
-    const ctx = new ArcAzureContext(config, host.forStep('service.azure-credential'), undefined, { env: {} });
-    const err = await ctx.credential.getToken('https://management.azure.com/.default').then(() => undefined, (e: Error & { hint?: string }) => e);
-    expect(err?.message).to.include('/etc/flexnode/sp-secret').and.include('readable by other users');
-    expect(err?.hint).to.include('chmod 600');
-    expect(err?.message).not.to.include('very-secret-value');
+  it('refuses a clientSecretFile that others can write, naming the file and the fix; reads it under the root', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flexnode-arc-secret-'));
+    try {
+      await mkdir(join(root, 'etc/flexnode'), { recursive: true });
+      await writeFile(join(root, 'etc/flexnode/sp-secret'), 'very-secret-value\n');
+      await chmod(join(root, 'etc/flexnode/sp-secret'), 0o666);
+      // The MemoryHost's machine, seen under a root directory where the secret file really is.
+      const host = Object.assign(Object.create(new MemoryHost().forStep('service.azure-credential')) as Host, { root });
+      const config = testConfig();
+      config.azure.servicePrincipal = { ...SP, clientSecretFile: '/etc/flexnode/sp-secret' };
+      const ctx = new ArcAzureContext(config, host, undefined, { env: {} });
+      const err = await ctx.credential.getToken('https://management.azure.com/.default').then(() => undefined, (e: Error & { hint?: string }) => e);
+      expect(err?.message).to.include('/etc/flexnode/sp-secret').and.include('writable by every user');
+      expect(err?.hint).to.include('chmod 600');
+      expect(err?.message).not.to.include('very-secret-value');
+      await chmod(join(root, 'etc/flexnode/sp-secret'), 0o600);
+      const secret = await (ctx as unknown as { clientSecret(): Promise<string> }).clientSecret();
+      expect(secret).to.equal('very-secret-value');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('a service principal without any secret says where to put one', async () => {

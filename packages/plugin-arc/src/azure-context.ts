@@ -1,4 +1,4 @@
-import { FlexnodeError, type AccessToken, type AzureContext, type FlexnodeConfig, type Host, type Logger, type TokenCredentialLike } from '@flexnode/sdk';
+import { FlexnodeError, readSecretFile, underRoot, type AccessToken, type AzureContext, type FlexnodeConfig, type Host, type Logger, type TokenCredentialLike } from '@flexnode/sdk';
 import { cloudEndpoints } from './clouds.js';
 import { arcPluginConfig } from './plugin-config.js';
 
@@ -162,22 +162,10 @@ export class ArcAzureContext implements AzureContext {
     const file = sp.clientSecretFile;
     if (file) {
       if (!this.host) throw new FlexnodeError('AZURE_SECRET_FILE', `cannot read azure.servicePrincipal.clientSecretFile ${file} here`);
-      const info = await this.host.files.stat(file);
-      if (!info || info.type !== 'file') {
-        throw new FlexnodeError('AZURE_SECRET_FILE', `azure.servicePrincipal.clientSecretFile ${file} does not exist or is not a file`, {
-          hint: `write the service principal's secret to ${file} (chmod 600), or set AZURE_CLIENT_SECRET`,
-        });
-      }
-      if (info.mode & 0o077) {
-        throw new FlexnodeError(
-          'AZURE_SECRET_FILE_PERMISSIONS',
-          `azure.servicePrincipal.clientSecretFile ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}); refusing to use a secret that may have leaked`,
-          { hint: `chmod 600 ${file} (and consider rotating the secret)` },
-        );
-      }
-      const secret = (await this.host.files.readText(file))?.trim();
-      if (secret) return secret;
-      throw new FlexnodeError('AZURE_SECRET_FILE', `azure.servicePrincipal.clientSecretFile ${file} is empty`);
+      // Regular file, bounded, not writable by others; never blocks on a fifo or reads a device (SDK readSecretFile).
+      const { secret, warnings } = await readSecretFile(underRoot(this.host.root, file), 'azure.servicePrincipal.clientSecretFile');
+      for (const warning of warnings) this.host.log.warn(warning);
+      return secret;
     }
     throw new FlexnodeError(
       'AZURE_NO_CLIENT_SECRET',

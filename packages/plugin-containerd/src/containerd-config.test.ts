@@ -75,3 +75,15 @@ describe('containerd.config', () => {
     expect(host.files.get(CONFIG)!.content.toString()).to.equal('disabled_plugins = ["cri"]\n');
   });
 });
+
+describe('containerd config.toml: values the schema accepts read back exactly through the TOML parser', () => {
+  it('a metrics address with quotes, #, brackets, backslashes and = in the host part', async () => {
+    const { containerdConfigDocument, renderContainerdConfig } = await import('./containerd-config.js');
+    for (const host of ['"q"', "'s'", '#c', '[t]', 'a\\b', 'x = "y"', '%h', '$X', ' lead', 'ümlaut', '""" ']) {
+      const config = testConfig({ containerd: { metricsAddress: `${host}:1338` } });
+      const doc = containerdConfigDocument(config, { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' });
+      const back = parse(await renderContainerdConfig(doc)) as Record<string, any>;
+      expect(back.metrics, host).to.deep.equal({ address: `${host}:1338` });
+    }
+  });
+});

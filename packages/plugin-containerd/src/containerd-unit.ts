@@ -1,3 +1,4 @@
+import { renderUnitFile } from '@flexnode/sdk';
 import { Paths } from './paths.js';
 
 /**
@@ -8,27 +9,29 @@ import { Paths } from './paths.js';
  * ExecStartPre loads overlay, ignoring failure ("-"): on kernels with overlay built in there is no module.
  */
 export function containerdUnit(): string {
-  return `# Written by flexnode (step containerd.service).
-[Unit]
-Description=containerd container runtime
-Documentation=https://containerd.io
-After=network.target local-fs.target
-
-[Service]
-ExecStartPre=-/sbin/modprobe overlay
-ExecStart=${Paths.binDir}/containerd
-Type=notify
-Delegate=yes
-KillMode=process
-Restart=always
-RestartSec=5
-LimitNPROC=infinity
-LimitCORE=infinity
-LimitNOFILE=infinity
-TasksMax=infinity
-OOMScoreAdjust=-999
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return renderUnitFile({
+    comment: 'Written by flexnode (step containerd.service).',
+    sections: {
+      Unit: [
+        ['Description', 'containerd container runtime'],
+        ['Documentation', 'https://containerd.io'],
+        ['After', 'network.target local-fs.target'],
+      ],
+      Service: [
+        ['ExecStartPre', { command: ['/sbin/modprobe', 'overlay'], ignoreFailure: true }],
+        ['ExecStart', { command: [`${Paths.binDir}/containerd`] }],
+        ['Type', 'notify'],
+        ['Delegate', 'yes'],
+        ['KillMode', 'process'],
+        ['Restart', 'always'],
+        ['RestartSec', 5],
+        ['LimitNPROC', 'infinity'],
+        ['LimitCORE', 'infinity'],
+        ['LimitNOFILE', 'infinity'],
+        ['TasksMax', 'infinity'],
+        ['OOMScoreAdjust', -999],
+      ],
+      Install: [['WantedBy', 'multi-user.target']],
+    },
+  });
 }

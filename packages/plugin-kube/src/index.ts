@@ -13,7 +13,7 @@ export { AKS_SERVER_APP_ID, AKS_SCOPE, readClusterFromArm, defaultClusterReader,
 export { kubeconfigObject, renderKubeconfig, readKubeconfig } from './cluster/kubeconfig.js';
 export { kubeKubelet, createKubeletStep, nodeName, type KubeletStepOptions } from './kubelet/step.js';
 export { kubeletConfiguration, renderKubeletConfig, nodeLabels } from './kubelet/config.js';
-export { kubeletUnit, kubeletDropIn, kubeletArgs, execStartOf } from './kubelet/unit.js';
+export { kubeletUnit, kubeletDropIn, kubeletArgs, kubeletEnvironmentFile } from './kubelet/unit.js';
 export { httpsNodeApi, readyCondition, type NodeApi } from './kubelet/api.js';
 export { validateKubeletConfiguration, KUBELET_CONFIGURATION_V1BETA1 } from './kubelet/v1beta1-schema.js';
 export { kubePaths, KUBELET_UNIT, type KubePaths } from './paths.js';

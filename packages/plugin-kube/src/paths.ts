@@ -20,6 +20,8 @@ export interface KubePaths {
   unit: string;
   dropInDir: string;
   dropIn: string;
+  /** The kubelet's proxy environment (EnvironmentFile= of the drop-in), 0600. */
+  environmentFile: string;
 }
 
 export function kubePaths(config: FlexnodeConfig): KubePaths {
@@ -42,5 +44,6 @@ export function kubePaths(config: FlexnodeConfig): KubePaths {
     unit: `${unitDir}/${KUBELET_UNIT}`,
     dropInDir,
     dropIn: `${dropInDir}/10-flexnode.conf`,
+    environmentFile: `${configDir}/kubelet-flexnode.env`,
   };
 }

@@ -1,4 +1,5 @@
 import type { Host } from './host.js';
+import { RootPaths } from './root-path.js';
 
 /**
  * Small helpers every plugin needs and none should write again: custom journal records, semantic comparison of
@@ -98,8 +99,7 @@ const quoteKey = (key: string) => (/^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.str
  * prefix. This gives the machine path that reads a staged path (the same path when the root is `/`).
  */
 export function stagedPath(host: Host, staged: string): string {
-  const root = host.root.replace(/\/+$/, '');
-  return root !== '' && staged.startsWith(`${root}/`) ? staged.slice(root.length) : staged;
+  return new RootPaths(host.root).toTarget(staged);
 }
 
 /** Copies of the files of one unpacked release that run at once: each is fsynced, so the disk flushes overlap. */

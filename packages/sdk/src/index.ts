@@ -53,6 +53,10 @@ export {
   installFiles,
   type InstalledFiles,
 } from './helpers.js';
+export { RootPaths, underRoot, checkRoot, checkRootEnvironment, pathProblem } from './root-path.js';
+export { readSecretFile, SECRET_FILE_MAX_BYTES, type SecretFile } from './secret-file.js';
+export { childEnvironment, isCredentialVariable } from './child-env.js';
+export * from './systemd.js';
 export {
   FlexnodeError,
   ConfigError,

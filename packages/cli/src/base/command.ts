@@ -1,6 +1,6 @@
 import { Command } from '@oclif/core';
 import type { LoadedConfig, PluginSource } from '@flexnode/core';
-import { isFlexnodeError } from '@flexnode/sdk';
+import { checkRootEnvironment, isFlexnodeError } from '@flexnode/sdk';
 import { commonFlags } from './flags.js';
 
 const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
@@ -9,6 +9,12 @@ const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
 export abstract class FlexnodeCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = commonFlags;
+
+  /** Refuse an empty FLEXNODE_ROOT before anything runs (exit 2), whatever the command. */
+  override async init(): Promise<void> {
+    checkRootEnvironment();
+    await super.init();
+  }
 
   /** oclif's plugins (bundled, user-installed, linked) as core's plugin sources. */
   protected pluginSources(): PluginSource[] {
@@ -21,9 +27,9 @@ export abstract class FlexnodeCommand extends Command {
   }
 
   /** Load the config named by --config (or the upstream default). */
-  protected async loadConfig(flags: { config?: string }, allowPlaceholders: boolean): Promise<LoadedConfig> {
+  protected async loadConfig(flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: 'refuse' | 'warn' = 'refuse'): Promise<LoadedConfig> {
     const { loadConfig } = await import('@flexnode/core/config');
-    const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders });
+    const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential });
     for (const warning of loaded.warnings) this.warn(warning);
     return loaded;
   }

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { checkRoot } from '@flexnode/sdk';
 
 /** Flags every flexnode command takes. */
 export const commonFlags = {
@@ -11,6 +12,8 @@ export const commonFlags = {
     summary: 'Prefix for every path flexnode touches (sandboxes and tests).',
     default: '/',
     env: 'FLEXNODE_ROOT',
+    // An empty value (`--root ''`, `FLEXNODE_ROOT=`) is refused with exit 2, never taken as the real host's `/`.
+    parse: async (input) => checkRoot(input),
   }),
 };
 

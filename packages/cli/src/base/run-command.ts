@@ -1,4 +1,5 @@
-import type { PlannedChange, RunListener, RunReport, Session } from '@flexnode/core';
+import type { PlannedChange, RunEvent, RunListener, RunReport, Session } from '@flexnode/core';
+import { ExitCode, FlexnodeError } from '@flexnode/sdk';
 import { FlexnodeCommand } from './command.js';
 import { progressPrinter } from '../render/progress.js';
 
@@ -10,8 +11,10 @@ export abstract class SessionCommand extends FlexnodeCommand {
   }
 
   /**
-   * Open a session, run `fn`, and always close it (lock released, staging removed). SIGINT/SIGTERM stop new
-   * steps from starting; the step in progress finishes so the journal stays consistent.
+   * Open a session, run `fn`, and always close it (lock released, staging removed). SIGINT/SIGTERM, from the
+   * config's loading on, stop new steps from starting; the step in progress finishes so the journal stays
+   * consistent; then the command says which step was interrupted and exits 1 (dry runs included). The next run
+   * resumes. A second signal stops at once (the journal is write-ahead; the lock is taken over next time).
    */
   protected async withSession<T>(
     flags: { config?: string; root: string; only?: string[] },
@@ -19,32 +22,45 @@ export abstract class SessionCommand extends FlexnodeCommand {
     allowPlaceholders: boolean,
     fn: (session: Session) => Promise<T>,
   ): Promise<T> {
-    const { Session } = await import('@flexnode/core/session');
-    const loaded = await this.loadConfig(flags, allowPlaceholders);
     const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const session = await Session.open({
-      command,
-      config: loaded,
-      root: flags.root,
-      sources: this.pluginSources(),
-      listener: this.listener(),
-      signal: abort.signal,
-      only: flags.only,
-    });
+    const interruption = new Interruption(command, abort, (line) => this.logToStderr(line));
+    process.on('SIGINT', interruption.handle);
+    process.on('SIGTERM', interruption.handle);
+    let session: Session | undefined;
     try {
+      const { Session } = await import('@flexnode/core/session');
+      interruption.phase = 'loading the config';
+      // status and unbootstrap must work on a node whose secret is gone: for them an unusable secret is a warning.
+      const loaded = await this.loadConfig(flags, allowPlaceholders, command === 'status' || command === 'unbootstrap' ? 'warn' : 'refuse');
+      interruption.check();
+      interruption.phase = 'resolving the plugins';
+      const printer = this.listener();
+      session = await Session.open({
+        command,
+        config: loaded,
+        root: flags.root,
+        sources: this.pluginSources(),
+        listener: (event) => {
+          interruption.track(event);
+          printer?.(event);
+        },
+        signal: abort.signal,
+        only: flags.only,
+      });
+      interruption.check();
+      interruption.phase = 'the run, between steps';
       for (const p of session.view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}${p.fix ? ` (fix: ${p.fix})` : ''}`);
       for (const w of session.view.resolution.warnings) this.warn(`plugin ${w.plugin}: ${w.message}`);
       if (loaded.placeholders.length > 0 && !this.jsonEnabled()) {
         this.log(`note: ${loaded.placeholders.length} field(s) still hold placeholders (${loaded.placeholders.join(', ')}); Azure is not contacted for them.`);
       }
-      return await fn(session);
+      const result = await fn(session);
+      interruption.check();
+      return result;
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      await session.close();
+      process.off('SIGINT', interruption.handle);
+      process.off('SIGTERM', interruption.handle);
+      await session?.close();
     }
   }
 
@@ -59,5 +75,48 @@ export abstract class SessionCommand extends FlexnodeCommand {
       );
     }
     return { ...report, ok: true };
+  }
+}
+
+/** What a SIGINT/SIGTERM interrupted: the phase of the command, or the steps in progress when it came. */
+class Interruption {
+  phase = 'starting';
+  private readonly running = new Set<string>();
+  private signal?: string;
+  private during: string[] = [];
+
+  constructor(
+    private readonly command: string,
+    private readonly abort: AbortController,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  track(event: RunEvent): void {
+    if (event.type === 'step-start') this.running.add(event.id);
+    else this.running.delete(event.result.id);
+  }
+
+  readonly handle = (signal: NodeJS.Signals): void => {
+    if (this.signal) {
+      this.say(`${signal} again: stopping now, during ${this.where()}; run \`flexnode ${this.command}\` again to resume`);
+      process.exit(ExitCode.Failure);
+    }
+    this.signal = signal;
+    this.during = [...this.running];
+    this.say(`${signal}: stopping after ${this.during.length ? `the step in progress (${this.during.join(', ')})` : this.phase}; no new step starts`);
+    this.abort.abort();
+  };
+
+  private where(): string {
+    return this.during.length ? `step ${this.during.join(', ')}` : this.phase;
+  }
+
+  /** Throws (exit 1) when a signal came: the command stops here, naming what it interrupted. */
+  check(): void {
+    if (!this.signal) return;
+    throw new FlexnodeError('INTERRUPTED', `${this.command} interrupted by ${this.signal} during ${this.where()}`, {
+      exitCode: ExitCode.Failure,
+      hint: `run \`flexnode ${this.command}\` again: it resumes where this run stopped`,
+    });
   }
 }

@@ -66,7 +66,8 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     await writeFile(join(dir, 'broken.json'), '{\n  "azure": {\n    "tenantId": "x",\n  }\n}\n');
     const broken = await runCli(['config', 'validate', '--config', join(dir, 'broken.json'), '--json']);
     expect(broken.code).to.equal(2);
-    expect(JSON.parse(broken.stdout).error.message).to.match(/not valid JSON at line 4/);
+    // Line, column and field; never the parser's own message, which quotes the text around the error.
+    expect(JSON.parse(broken.stdout).error.message).to.match(/is not valid JSON: unexpected character at line 4, column 3, in azure$/);
   });
 
   it('refuses a real bootstrap while the config still has placeholders, and writes nothing', async () => {

@@ -11,7 +11,7 @@ export default class Steps extends FlexnodeCommand {
     const { flags } = await this.parse(Steps);
     const { resolveSteps } = await import('@flexnode/core/plugins');
     let config: FlexnodeConfig | undefined;
-    if (flags.config || (await exists('/etc/aks-flex-node/config.json'))) config = (await this.loadConfig(flags, true)).config;
+    if (flags.config || (await exists('/etc/aks-flex-node/config.json'))) config = (await this.loadConfig(flags, true, 'warn')).config;
     const { resolution, graph } = await resolveSteps(this.pluginSources(), config);
     const data = {
       capabilities: resolution.capabilities.map((c) => ({ ...c })),

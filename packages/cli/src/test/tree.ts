@@ -22,6 +22,8 @@ export async function treeSnapshot(root: string, exclude: (rel: string) => boole
         out[rel] = `dir ${meta}`;
         await walk(path);
       } else if (st.isSymbolicLink()) out[rel] = `link ${await readlink(path)}`;
+      // A fifo or a device is never read (a fifo would block the snapshot forever).
+      else if (!st.isFile()) out[rel] = `other ${meta}`;
       else out[rel] = `file ${meta} ${createHash('sha256').update(await readFile(path)).digest('hex')}`;
     }
   }

@@ -72,7 +72,7 @@ export function parseAgentArgv(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   const flags: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const given = values.get(name) ?? (spec.env && env[spec.env] ? [env[spec.env]!] : spec.default !== undefined ? [spec.default] : undefined);
+    const given = values.get(name) ?? (spec.env && env[spec.env] !== undefined ? [env[spec.env]!] : spec.default !== undefined ? [spec.default] : undefined);
     if (!given) continue;
     if (spec.type === 'integer') {
       if (!/^-?\d+$/.test(given[0]!)) return undefined;
@@ -80,6 +80,8 @@ export function parseAgentArgv(argv: readonly string[], env: NodeJS.ProcessEnv =
       if (spec.min !== undefined && n < spec.min) return undefined;
       flags[name] = n;
     } else {
+      // An empty value (`FLEXNODE_ROOT=`, `--config ''`) is never a default: oclif refuses it with exit 2.
+      if (given.some((v) => v.trim() === '')) return undefined;
       flags[name] = spec.multiple ? given : given[0];
     }
   }

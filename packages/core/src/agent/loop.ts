@@ -3,7 +3,8 @@ import { getHeapStatistics } from 'node:v8';
 import { loadConfig as coreLoadConfig, type LoadedConfig } from '../config/index.js';
 import { Redactor } from '../logging/index.js';
 import type { PluginSource } from '../plugins/index.js';
-import { DEFAULT_LOG_DIR, underRoot } from '../runtime/paths.js';
+import { underRoot } from '@flexnode/sdk';
+import { DEFAULT_LOG_DIR } from '../runtime/paths.js';
 import { Session, type SessionCycle } from '../runtime/session.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
 import { defaultHealPolicy, HealTracker, type HealPolicy } from './heal.js';
@@ -180,7 +181,7 @@ export class Agent {
   }
 
   private async loadConfig(): Promise<LoadedConfig> {
-    return coreLoadConfig(this.options.configPath, { allowPlaceholders: false });
+    return coreLoadConfig(this.options.configPath, { allowPlaceholders: false, root: this.options.root });
   }
 
   private openSession(loaded: LoadedConfig): Promise<Session> {

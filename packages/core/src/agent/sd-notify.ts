@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
+import { childEnvironment } from '@flexnode/sdk';
 
 /** Run a helper with a timeout; resolves with its exit code (-1 when it could not start) and stderr. */
 function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeout: number }): Promise<{ exitCode: number; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(command, args, { env: options.env, timeout: options.timeout, encoding: 'utf8' }, (error, _stdout, stderr) => {
+    const child = execFile(command, args, { env: options.env ?? childEnvironment(), timeout: options.timeout, encoding: 'utf8' }, (error, _stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
       resolve({ exitCode: code, stderr: String(stderr ?? '') });
     });
@@ -83,7 +84,7 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
         if (!cmd) throw new Error('neither systemd-notify nor python3 is installed');
         const r =
           cmd === 'systemd-notify'
-            ? await run(cmd, ['--no-block', `--pid=${pid}`, ...lines], { env: { ...process.env, NOTIFY_SOCKET: socket }, timeout: 10_000 })
+            ? await run(cmd, ['--no-block', `--pid=${pid}`, ...lines], { env: childEnvironment({ NOTIFY_SOCKET: socket }), timeout: 10_000 })
             : await run(cmd, ['-c', PY_SEND, socket, String(pid)], { input: lines.join('\n'), timeout: 10_000 });
         if (r.exitCode !== 0) throw new Error(`${cmd} exited ${r.exitCode}: ${r.stderr.trim()}`);
       } catch (error) {

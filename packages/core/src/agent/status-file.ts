@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { STATE_DIR, underRoot } from '../runtime/paths.js';
+import { underRoot } from '@flexnode/sdk';
+import { STATE_DIR } from '../runtime/paths.js';
 import { isAlive, writeFileAtomic } from '../state/index.js';
 import type { StepHealth } from './heal.js';
 

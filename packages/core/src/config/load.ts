@@ -1,5 +1,8 @@
 import { ConfigError, type ConfigIssue, type FlexnodeConfig } from '@flexnode/sdk';
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { checkCredential } from './credentials.js';
+import { parseConfigText } from './parse.js';
 import { findPlaceholders } from './placeholders.js';
 import { validateConfig } from './validate.js';
 
@@ -15,37 +18,16 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Parse JSON, turning a syntax error into a ConfigError with line and column. */
-function parse(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const at = /position (\d+)/.exec(message);
-    let where = '';
-    if (at) {
-      const before = text.slice(0, Number(at[1]));
-      const line = before.split('\n').length;
-      where = ` at line ${line}, column ${Number(at[1]) - before.lastIndexOf('\n')}`;
-    }
-    throw new ConfigError(`${path} is not valid JSON${where}: ${message}`, [{ path: '', message: 'invalid JSON' }]);
-  }
-}
+/** A config is a few KiB; anything much larger is not one (and is not read whole into memory). */
+const MAX_CONFIG_BYTES = 1 << 20;
 
 /**
  * Read and validate the config. Placeholders are allowed only when `allowPlaceholders` (validate, plan);
  * a real bootstrap refuses them. Throws ConfigError (exit code 2) naming every bad field.
  */
-export async function loadConfig(path: string, options: { allowPlaceholders?: boolean } = {}): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (run as root?)' : (error as Error).message;
-    throw new ConfigError(`config file ${path} ${reason}`, [], 'pass --config FILE, or create /etc/aks-flex-node/config.json');
-  }
-  const data = parse(text, path);
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  const text = await readConfigText(path);
+  const data = parseConfigText(text, path);
   const placeholders = findPlaceholders(data);
   const issues = validateConfig(data, placeholders);
   if (issues.length > 0) {
@@ -56,7 +38,13 @@ export async function loadConfig(path: string, options: { allowPlaceholders?: bo
     throw new ConfigError(`${path} has placeholders to replace before a bootstrap:\n${formatIssues(list)}`, list);
   }
   const config = data as FlexnodeConfig;
-  const warnings: string[] = [];
+  const credential = placeholders.some((p) => p.startsWith('azure.servicePrincipal'))
+    ? { issues: [], warnings: [] }
+    : await checkCredential(config, { root: options.root ?? '/', env: options.env ?? process.env });
+  if (credential.issues.length > 0 && options.credential !== 'warn') {
+    throw new ConfigError(`${path}: the service principal's secret cannot be used:\n${formatIssues(credential.issues)}`, credential.issues);
+  }
+  const warnings: string[] = [...credential.warnings, ...credential.issues.map((i) => `${i.path}: ${i.message}`)];
   if (config.azure.servicePrincipal?.clientSecret) {
     const mode = (await stat(path)).mode & 0o777;
     if (mode & 0o077) {
@@ -66,6 +54,44 @@ export async function loadConfig(path: string, options: { allowPlaceholders?: bo
     }
   }
   return { config, path, placeholders, warnings };
+}
+
+export interface LoadOptions {
+  /** Placeholders pass (validate, plan); a real bootstrap refuses them. */
+  allowPlaceholders?: boolean;
+  /** The `--root` prefix the secret file is read under, as the run reads it. Default `/`. */
+  root?: string;
+  /** The environment the run reads (AZURE_CLIENT_SECRET). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * An unusable service principal secret: refused (default: bootstrap, plan, validate, the agent), or only a warning
+   * (status, unbootstrap: they must work on a node whose secret was rotated away).
+   */
+  credential?: 'refuse' | 'warn';
+}
+
+/** The file's text: a regular file of at most {@link MAX_CONFIG_BYTES}, never a device or a fifo. */
+async function readConfigText(path: string): Promise<string> {
+  const hint = 'pass --config FILE, or create /etc/aks-flex-node/config.json';
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : code === 'EACCES' ? 'is not readable (run as root?)' : `cannot be opened (${code})`;
+    throw new ConfigError(`config file ${path} ${reason}`, [], hint);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new ConfigError(`config file ${path} is not a regular file`, [], hint);
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`config file ${path} is ${st.size} bytes: not a flexnode config (at most ${MAX_CONFIG_BYTES})`, [], hint);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_CONFIG_BYTES) throw new ConfigError(`config file ${path} is larger than ${MAX_CONFIG_BYTES} bytes: not a flexnode config`, [], hint);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** One line per issue: `  azure.subscriptionId: expected a GUID ...`. */

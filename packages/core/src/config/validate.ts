@@ -2,6 +2,7 @@ import type { ConfigIssue } from '@flexnode/sdk';
 import { isIPv4Cidr } from './cidr.js';
 import { describeError, toDotted, type SchemaError } from './messages.js';
 import { configSchema } from './schema.js';
+import { SCHEMA_ANNOTATIONS, stringIssues } from './string-rules.js';
 import { coreRequire } from '../package-require.js';
 
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
@@ -17,7 +18,7 @@ function load(): Validator {
   } catch {
     const Ajv = coreRequire('ajv').default;
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+    for (const keyword of SCHEMA_ANNOTATIONS) ajv.addKeyword({ keyword });
     return ajv.compile(configSchema()) as Validator;
   }
 }
@@ -44,6 +45,13 @@ export function validateConfig(data: unknown, ignore: readonly string[] = []): C
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   const ignored = (path: string) => ignore.some((p) => path === p || path.startsWith(`${p}.`));
+  // The string rules first: they say precisely what is wrong (and never echo the value), so a pattern error on
+  // the same field adds nothing.
+  for (const issue of stringIssues(data, configSchema())) {
+    if (ignored(issue.path) || seen.has(issue.path)) continue;
+    seen.add(issue.path);
+    issues.push(issue);
+  }
   for (const error of errors) {
     if (error.keyword !== 'oneOf' && oneOfPaths.some((p) => error.instancePath.startsWith(p))) continue;
     if (error.keyword === 'if' || error.keyword === 'anyOf') continue;

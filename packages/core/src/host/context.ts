@@ -2,7 +2,7 @@ import type { Arch, Change, Logger, LogFields } from '@flexnode/sdk';
 import type { Journal } from '../state/journal.js';
 import type { HashCache } from './hash-cache.js';
 import type { PlannedChange } from './plan.js';
-import type { RootPaths } from './root-path.js';
+import type { RootPaths } from '@flexnode/sdk';
 
 /** Download tuning; the defaults suit production, tests shorten them. */
 export interface DownloadSettings {

@@ -12,7 +12,7 @@ import { createFiles } from './files.js';
 import { HashCache } from './hash-cache.js';
 import { createModules } from './modules.js';
 import type { PlannedChange } from './plan.js';
-import { RootPaths } from './root-path.js';
+import { RootPaths } from '@flexnode/sdk';
 import { createSysctl } from './sysctl.js';
 import { createSystemd } from './systemd.js';
 

@@ -14,6 +14,20 @@ describe('host/spawn-capture', () => {
     expect((await spawnCapture('sh', ['-c', 'echo "$PATH"'], { env: { X: '1' }, timeoutMs: 10_000 })).stdout.trim()).to.equal(process.env.PATH);
   });
 
+  it('a child never inherits AZURE_CLIENT_SECRET or another credential, unless its caller passes it', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AZURE_CLIENT_SECRET: 'inherited-secret', ARM_CLIENT_SECRET: 'arm', FLEXNODE_T_TOKEN: 'tok' });
+    try {
+      const r = await spawnCapture('sh', ['-c', 'env'], { timeoutMs: 10_000 });
+      expect(r.stdout).to.not.match(/inherited-secret|ARM_CLIENT_SECRET|FLEXNODE_T_TOKEN/);
+      expect(r.stdout).to.include(`PATH=${process.env.PATH}`);
+      const given = await spawnCapture('sh', ['-c', 'echo "$AZURE_CLIENT_SECRET"'], { env: { AZURE_CLIENT_SECRET: 'given' }, timeoutMs: 10_000 });
+      expect(given.stdout).to.equal('given\n');
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    }
+  });
+
   it('keeps all of a large output and the exit code', async () => {
     const r = await spawnCapture('sh', ['-c', 'head -c 3000000 /dev/zero | tr "\\0" x; exit 3'], { timeoutMs: 20_000 });
     expect(r.exitCode).to.equal(3);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childEnvironment } from '@flexnode/sdk';
 import { constants } from 'node:os';
 
 /** What one finished process gave back. */
@@ -15,7 +16,7 @@ export interface Captured {
 
 export interface CaptureOptions {
   input?: string | Uint8Array;
-  /** Added to this process's environment. */
+  /** Added to this process's environment (which reaches the child without its credential variables). */
   env?: Record<string, string>;
   timeoutMs: number;
   /** After the timeout's SIGTERM, a process that ignores it gets SIGKILL this much later (default 5 s). */
@@ -42,7 +43,8 @@ export function spawnCapture(command: string, args: readonly string[], options: 
     let settled = false;
     const child = spawn(command, [...args], {
       cwd: '/',
-      env: options.env ? { ...process.env, ...options.env } : process.env,
+      // Explicit: this process's environment without credentials (AZURE_CLIENT_SECRET...), plus what the caller gives.
+      env: childEnvironment(options.env),
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -90,6 +90,7 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
       const log = input.logger.child({ step: id });
       try {
         rec.start(id, 'check');
+        crashPoint(`step:${id}:check`);
         const step = input.resolveStep(id);
         const first = await step.check();
         if (first.status === 'ok') {
@@ -138,6 +139,7 @@ export async function runPlan(input: ExecutorInput & { planned: PlannedChange[] 
       let check: CheckResult | undefined;
       try {
         rec.start(id, 'check');
+        crashPoint(`step:${id}:check`);
         const step = input.resolveStep(id);
         check = await step.check();
         if (check.status === 'ok') return rec.end(id, started, 'unchanged', { check });

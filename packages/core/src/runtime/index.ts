@@ -3,5 +3,5 @@ export { runBootstrap, runPlan, runStatus, type ExecStep, type ExecJournal, type
 export { runUninstall, type UninstallInput, type UninstallJournal } from './uninstall.js';
 export { runInOrder } from './scheduler.js';
 export { buildContainer, stepToken } from './container.js';
-export { STATE_DIR, LOCK_DIR, DEFAULT_LOG_DIR, underRoot } from './paths.js';
+export { STATE_DIR, LOCK_DIR, DEFAULT_LOG_DIR } from './paths.js';
 export type { PlannedChange, RunEvent, RunListener, StepOutcome, StepResult } from './events.js';

@@ -1,7 +1,7 @@
-import { ExitCode, FlexnodeError, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { ConfigError, ExitCode, FlexnodeError, isFlexnodeError, type ConfigIssue, type FlexnodeConfig, type Host } from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
 import { selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
 import { createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
@@ -10,7 +10,8 @@ import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
 import { runBootstrap, runPlan, runStatus, type ExecStep, type RunReport } from './executor.js';
-import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR, underRoot } from './paths.js';
+import { underRoot } from '@flexnode/sdk';
+import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
 import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
 
@@ -72,7 +73,7 @@ export class Session {
 
   static async open(options: SessionOptions): Promise<Session> {
     const redactor = options.redactor ?? new Redactor();
-    registerConfigSecrets(redactor, options.config.config, options.root);
+    await registerConfigSecrets(redactor, options.config.config, options.root);
     const view = await resolveSteps(options.sources, options.config.config);
     if (options.only?.length) selectSteps(view.graph, options.only); // bad names fail before anything is touched
     return new Session(options, view, redactor);
@@ -140,8 +141,43 @@ export class Session {
     };
   }
 
+  /**
+   * Config problems only the plugins can see (their step factories validate `pluginConfig` and derived settings):
+   * every step of the run is created once against a dry-run Host with no journal, before a lock, a journal or a
+   * log exists. Only ConfigErrors count; any other failure is the run's to report, step by step.
+   */
+  async configIssues(): Promise<ConfigIssue[]> {
+    const host = this.newHost(true, undefined, nullLogger(), []);
+    const issues: ConfigIssue[] = [];
+    try {
+      const { resolveStep } = buildContainer({
+        config: this.config,
+        logger: nullLogger(),
+        resolution: this.view.resolution,
+        steps: this.graph.order.map((s) => s.resolved),
+        hostFor: (id, plugin) => host.forStep(id, plugin),
+      });
+      for (const step of this.graph.order) {
+        try {
+          resolveStep(step.id);
+        } catch (error) {
+          if (!isFlexnodeError(error) || error.code !== 'CONFIG_INVALID') continue;
+          const cause = (error as { cause?: unknown }).cause;
+          const found = cause instanceof ConfigError || (isFlexnodeError(cause) && 'issues' in cause) ? (cause as ConfigError).issues : [];
+          issues.push(...(found.length ? found : [{ path: '', message: error.message }]));
+        }
+      }
+    } finally {
+      await host.dispose();
+    }
+    const seen = new Set<string>();
+    return issues.filter((i) => !seen.has(`${i.path}\0${i.message}`) && seen.add(`${i.path}\0${i.message}`));
+  }
+
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
   async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
+    const issues = await this.configIssues();
+    if (issues.length > 0) throw new ConfigError(`the config is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
     const { journal, log } = await this.exclusive();
     return this.bootstrapWith(journal, log);
   }

@@ -4,6 +4,7 @@
  * finally blocks, exactly like a power cut or the OOM killer. A `#N` suffix (`file:before-rename#3`) kills at the
  * N-th time the point is reached instead of the first. The unit tests and the reliability suite
  * (e2e/src/reliability) use it to prove that a killed run leaves state that the next run can load and resume.
+ * `FLEXNODE_CRASH_SIGNAL` (e.g. SIGTERM) sends that signal instead, to test how a run honours it mid-step.
  * Never set it in production.
  */
 const hits = new Map<string, number>();
@@ -13,5 +14,5 @@ export function crashPoint(name: string): void {
   if (!at) return;
   const n = (hits.get(name) ?? 0) + 1;
   hits.set(name, n);
-  if (at === name || at === `${name}#${n}`) process.kill(process.pid, 'SIGKILL');
+  if (at === name || at === `${name}#${n}`) process.kill(process.pid, (process.env.FLEXNODE_CRASH_SIGNAL as NodeJS.Signals | undefined) ?? 'SIGKILL');
 }

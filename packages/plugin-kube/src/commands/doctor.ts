@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Flags } from '@oclif/core';
-import type { FlexnodeConfig } from '@flexnode/sdk';
+import { checkRoot, checkRootEnvironment, isFlexnodeError, type FlexnodeConfig } from '@flexnode/sdk';
 import { CHECK_NAMES, runPreflight, type CheckOutcome } from '../preflight/checks.js';
 import { preflightTargets } from '../preflight/endpoints.js';
 import { effectiveProxy } from '../preflight/probe.js';
@@ -17,11 +17,18 @@ export default class Doctor extends Command {
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json --config /etc/aks-flex-node/config.json'];
   static override flags = {
     config: Flags.string({ char: 'c', summary: `Path of the config file [default: ${DEFAULT_CONFIG}].`, env: 'FLEXNODE_CONFIG' }),
-    root: Flags.string({ summary: 'Prefix for every path read (sandboxes and tests).', default: '/', env: 'FLEXNODE_ROOT' }),
+    root: Flags.string({ summary: 'Prefix for every path read (sandboxes and tests).', default: '/', env: 'FLEXNODE_ROOT', parse: async (input) => checkRoot(input) }),
     json: Flags.boolean({ summary: 'Print one JSON document: {ok, checks: [{name, title, status, detail, fix}]}.', default: false }),
   };
 
+  /** A bad --root or FLEXNODE_ROOT is bad input: exit 2, as in every flexnode command. */
+  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    if (isFlexnodeError(error)) this.error(`${error.message}${error.hint ? `\nHint: ${error.hint}` : ''}`, { exit: error.exitCode });
+    return super.catch(error);
+  }
+
   async run(): Promise<void> {
+    checkRootEnvironment();
     const { flags } = await this.parse(Doctor);
     const notes: (Omit<CheckOutcome, 'name'> & { name: string })[] = [];
     const configPath = flags.config ?? DEFAULT_CONFIG;
@@ -34,7 +41,8 @@ export default class Doctor extends Command {
         name: 'config',
         title: 'Config file',
         status: 'warn',
-        detail: absent ? `${configPath} does not exist: the public cloud's endpoints are checked` : `${configPath} is not valid JSON: ${(error as Error).message}`,
+        // Not the parser's message: it quotes the text around the error, which may be a secret.
+        detail: absent ? `${configPath} does not exist: the public cloud's endpoints are checked` : `${configPath} is not readable JSON`,
         fix: absent ? 'pass --config FILE' : '`flexnode config validate` names the problem',
       });
     }

@@ -1,5 +1,5 @@
 import { ConfigError, ContainerRuntime, type ContainerRuntimeService } from '@flexnode/sdk';
-import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { createStep, execStartOf, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { containerdRuntime, serviceDeps, azureServices, fakeReader } from '../fixtures.test.helpers.js';
@@ -7,7 +7,7 @@ import { kubePaths } from '../paths.js';
 import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { createKubeletStep, NODE_RECORD } from './step.js';
-import { execStartOf, kubeletArgs, kubeletDropIn, proxyEnvironment } from './unit.js';
+import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 
 const settings = { skipPreflight: [], protectKernelDefaults: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };
@@ -47,7 +47,18 @@ function seedKubeconfig(host: MemoryHost) {
   host.seedFile('/var/lib/kubelet/kubeconfig', `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64')}\n`, 0o600);
 }
 
+/** Strings the schema lets through in free-form fields (no control character) that mean something in YAML. */
+const YAML_HOSTILE = ['a: b', '- x', '#c', "'q'", '"dq"', '{x}', '[y]', '&anchor', '*alias', '!tag', '%dir', '@at', '`bt`', ' lead', 'trail ', 'yes', 'null', '0x1F', '1e3', '~', 'back\\slash', 'ümlaut', '|', '>'];
+
 describe('KubeletConfiguration', () => {
+  it('free-form string values the schema accepts are read back exactly by the YAML parser', async () => {
+    const config = fullConfig();
+    config.node = { ...config.node, kubelet: { evictionHard: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`k${i}${v}`, v])), kubeReserved: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`r${i}`, v])) } };
+    const doc = parse(await renderKubeletConfig({ config, settings, cluster, paths: kubePaths(config), resolved: false, runtime: containerdRuntime }));
+    expect(doc.evictionHard).to.deep.equal(config.node.kubelet!.evictionHard);
+    expect(doc.kubeReserved).to.deep.equal(config.node.kubelet!.kubeReserved);
+  });
+
   it('is valid kubelet.config.k8s.io/v1beta1 (field names and types of the Go types) for a full config', async () => {
     const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true, runtime: containerdRuntime }));
     expect(validateKubeletConfiguration(doc)).to.deep.equal([]);
@@ -102,10 +113,16 @@ describe('KubeletConfiguration', () => {
       '--v=2',
     ]);
     const env = proxyEnvironment(testConfig({ proxy: { https: 'http://user:p%40ss@proxy:3128', noProxy: '10.0.0.0/8,.svc' } }));
-    const dropIn = kubeletDropIn(paths, args, env);
-    expect(dropIn).to.include('Environment=HTTPS_PROXY=http://user:p%%40ss@proxy:3128\n');
+    const dropIn = kubeletDropIn(paths, args);
+    // The proxy (a URL that may hold a password) is not in the 0644 drop-in: it reads the 0600 environment file.
+    expect(dropIn).to.not.include('proxy:3128');
+    expect(dropIn).to.include(`EnvironmentFile=${paths.environmentFile}\n`);
+    expect(kubeletEnvironmentFile(env)).to.include('HTTPS_PROXY="http://user:p%40ss@proxy:3128"\n');
     expect(dropIn).to.match(/\nExecStart=\nExecStart=\/usr\/local\/bin\/kubelet --config=/);
     expect(execStartOf(dropIn)).to.deep.equal(['/usr/local/bin/kubelet', ...args]);
+    // A hostile label value cannot add a line or a specifier: it stays one argument.
+    const hostile = kubeletArgs(paths, 'edge-1', { team: 'a b"c\\d%n$X' });
+    expect(execStartOf(kubeletDropIn(paths, hostile))).to.deep.equal(['/usr/local/bin/kubelet', ...hostile]);
   });
 });
 

@@ -7,7 +7,7 @@ import { KUBELET_UNIT, kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
 import { httpsNodeApi, isUnreachable, readyCondition, type NodeApi, type NodeApiOptions } from './api.js';
 import { nodeLabels, renderKubeletConfig, RESOLVED_RESOLV_CONF } from './config.js';
-import { kubeletArgs, kubeletDropIn, kubeletUnit, proxyEnvironment } from './unit.js';
+import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
 
 /** Custom record: the sha256 of what the running kubelet was (re)started with; a change needs a restart. */
 export const STARTED_RECORD = 'kubelet-started';
@@ -71,13 +71,19 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         const name = await nodeName(host, config);
         const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
         const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime });
-        const dropIn = kubeletDropIn(paths, kubeletArgs(paths, name, nodeLabels(config), settings.nodeIP), proxyEnvironment(config));
-        return { name, files: [[paths.kubeletConfig, kubeletConfig], [paths.unit, kubeletUnit(paths, runtime)], [paths.dropIn, dropIn]] as const };
+        const dropIn = kubeletDropIn(paths, kubeletArgs(paths, name, nodeLabels(config), settings.nodeIP));
+        const files: readonly (readonly [path: string, content: string, mode: number])[] = [
+          [paths.kubeletConfig, kubeletConfig, 0o644],
+          [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config)), 0o600],
+          [paths.unit, kubeletUnit(paths, runtime), 0o644],
+          [paths.dropIn, dropIn, 0o644],
+        ];
+        return { name, files };
       };
 
       const fingerprint = async () => {
         const out: Record<string, string | null> = {};
-        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.unit, paths.dropIn, paths.kubeconfig, paths.caCert]) out[p] = (await host.files.sha256(p)) ?? null;
+        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, paths.kubeconfig, paths.caCert]) out[p] = (await host.files.sha256(p)) ?? null;
         return out;
       };
 
@@ -112,10 +118,12 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
 
       const check = async (): Promise<CheckResult> => {
         const want = await expected();
-        for (const [path, content] of want.files) {
+        for (const [path, content, mode] of want.files) {
           const current = await host.files.readText(path);
           if (current === undefined) return missing(`${path} is absent`);
           if (current !== content) return drifted(`${path} differs from what flexnode writes`);
+          const info = await host.files.stat(path);
+          if (info && (info.mode & 0o777) !== mode) return drifted(`${path} has mode ${(info.mode & 0o777).toString(8)}, expected ${mode.toString(8)}`);
         }
         if (!(await host.systemd.isEnabled(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not enabled`);
         if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
@@ -134,7 +142,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
           await host.files.mkdir(paths.volumePluginDir);
           await host.files.mkdir(paths.dropInDir);
-          for (const [path, content] of want.files) await host.files.write(path, content, { mode: 0o644 });
+          await host.files.mkdir(paths.configDir);
+          for (const [path, content, mode] of want.files) await host.files.write(path, content, { mode });
           await replaceRecord(host, NODE_RECORD, { name: want.name });
           if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
           if (host.dryRun) return;

@@ -1,4 +1,4 @@
-import type { ContainerRuntimeService, FlexnodeConfig } from '@flexnode/sdk';
+import { renderEnvironmentFile, renderUnitFile, type ContainerRuntimeService, type FlexnodeConfig } from '@flexnode/sdk';
 import type { KubePaths } from '../paths.js';
 
 /**
@@ -7,29 +7,25 @@ import type { KubePaths } from '../paths.js';
  * down reports the node NotReady rather than not running at all.
  */
 export function kubeletUnit(paths: KubePaths, runtime: Pick<ContainerRuntimeService, 'unit'>): string {
-  return `# Written by flexnode (step kube.kubelet). Flags: ${paths.dropIn}.
-[Unit]
-Description=kubelet: the Kubernetes node agent (flexnode)
-Documentation=https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
-Wants=network-online.target ${runtime.unit}
-After=network-online.target ${runtime.unit}
-StartLimitIntervalSec=0
-
-[Service]
-ExecStart=${paths.binDir}/kubelet
-Restart=always
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return renderUnitFile({
+    comment: `Written by flexnode (step kube.kubelet). Flags: ${paths.dropIn}.`,
+    sections: {
+      Unit: [
+        ['Description', 'kubelet: the Kubernetes node agent (flexnode)'],
+        ['Documentation', 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/'],
+        ['Wants', `network-online.target ${runtime.unit}`],
+        ['After', `network-online.target ${runtime.unit}`],
+        ['StartLimitIntervalSec', 0],
+      ],
+      Service: [
+        ['ExecStart', { command: [`${paths.binDir}/kubelet`] }],
+        ['Restart', 'always'],
+        ['RestartSec', 10],
+      ],
+      Install: [['WantedBy', 'multi-user.target']],
+    },
+  });
 }
-
-/** `%` is a specifier in unit files; `\\` and `"` need escaping inside a quoted word. */
-const unitWord = (s: string) => {
-  const escaped = s.replace(/%/g, '%%');
-  return /[\s"'\\;]/.test(escaped) ? `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : escaped;
-};
 
 /**
  * The kubelet's command line. Every flag is one the real kubelet has and the stand-in accepts: the rest of the
@@ -56,19 +52,25 @@ export function proxyEnvironment(config: FlexnodeConfig): Record<string, string>
   };
 }
 
-/** 10-flexnode.conf: ExecStart with the flags, and the proxy environment. */
-export function kubeletDropIn(paths: KubePaths, args: readonly string[], env: Record<string, string>): string {
-  const envLines = Object.entries(env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}\n`).join('');
-  return `# Written by flexnode (step kube.kubelet).
-[Service]
-${envLines}ExecStart=
-ExecStart=${paths.binDir}/kubelet ${args.map(unitWord).join(' ')}
-`;
+/**
+ * The kubelet's proxy environment file (0600: a proxy URL may carry a user and password, which a 0644 drop-in
+ * would show to every local user). Written even when empty, so removing the proxy from the config empties it.
+ */
+export function kubeletEnvironmentFile(env: Record<string, string>): string {
+  return renderEnvironmentFile(env, 'Written by flexnode (step kube.kubelet): the proxy environment of kubelet.service.');
 }
 
-/** The argv of the drop-in's ExecStart (for tests that run the kubelet stand-in directly). */
-export function execStartOf(dropIn: string): string[] {
-  const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
-  if (!line) return [];
-  return line.slice('ExecStart='.length).split(' ').map((w) => w.replace(/^"(.*)"$/, '$1').replace(/%%/g, '%'));
+/** 10-flexnode.conf: ExecStart with the flags, and the proxy environment read from its 0600 file. */
+export function kubeletDropIn(paths: KubePaths, args: readonly string[]): string {
+  return renderUnitFile({
+    comment: 'Written by flexnode (step kube.kubelet).',
+    sections: {
+      Service: [
+        ['EnvironmentFile', paths.environmentFile],
+        ['ExecStart', ''],
+        ['ExecStart', { command: [`${paths.binDir}/kubelet`, ...args] }],
+      ],
+    },
+  });
 }
+

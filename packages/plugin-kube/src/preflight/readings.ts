@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Host } from '@flexnode/sdk';
+import { dirname } from 'node:path';
+import { childEnvironment, RootPaths, underRoot, type Host } from '@flexnode/sdk';
 import { KUBELET_UNIT } from '../paths.js';
 import type { PreflightReadings } from './checks.js';
 import { probeUrl, type ProxySettings } from './probe.js';
@@ -21,14 +21,15 @@ export function hostView(host: Host, dropIn: string): MachineView {
   return {
     readText: (path) => host.files.readText(path),
     exists: async (path) => (await host.files.stat(path)) !== undefined,
-    resolve: (path) => (host.root === '/' ? path : join(host.root, path)),
+    resolve: (path) => underRoot(host.root, path),
     ourKubeletRunning: async () => (await host.files.stat(dropIn)) !== undefined && (await host.systemd.isActive(KUBELET_UNIT)),
   };
 }
 
 /** The machine under `root` read directly (the doctor command runs without a Host or a journal). */
 export function rootView(root: string, dropIn: string): MachineView {
-  const at = (path: string) => (root === '/' ? path : join(root, path));
+  const paths = new RootPaths(root);
+  const at = (path: string) => paths.resolve(path);
   return {
     readText: (path) => fs.readFile(at(path), 'utf8').catch(() => undefined),
     exists: (path) => fs.access(at(path)).then(() => true, () => false),
@@ -36,7 +37,7 @@ export function rootView(root: string, dropIn: string): MachineView {
     async ourKubeletRunning() {
       if (root !== '/' || !(await fs.access(dropIn).then(() => true, () => false))) return false;
       const { execFile } = await import('node:child_process');
-      return new Promise((resolve) => execFile('systemctl', ['is-active', KUBELET_UNIT], (_e, out) => resolve(String(out).trim() === 'active')));
+      return new Promise((resolve) => execFile('systemctl', ['is-active', KUBELET_UNIT], { env: childEnvironment() }, (_e, out) => resolve(String(out).trim() === 'active')));
     },
   };
 }

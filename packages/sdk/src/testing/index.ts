@@ -7,3 +7,4 @@ export { MemoryHost, type MemoryFile, type MemorySnapshot, type RecordedOp, type
 export { runStepCycle, createStep, diffSnapshots, CycleAssertionError, type CycleReport, type StepDeps } from './harness.js';
 export { testConfig } from './test-config.js';
 export { typicalServices } from './typical-services.js';
+export { execStartOf } from './unit-words.js';

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { ExitCode, FlexnodeError, pathProblem, underRoot, unitCommandLine, unitEnvironment } from '@flexnode/sdk';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { FlexnodeCommand } from '../../base/command.js';
@@ -11,11 +12,18 @@ import { FlexnodeCommand } from '../../base/command.js';
 export const UNIT_ASSET = join(dirname(createRequire(import.meta.url).resolve('@flexnode/cli/package.json')), 'assets/flexnode-agent.service');
 export const UNIT_NAME = 'flexnode-agent.service';
 
-/** The shipped unit with ExecStart and the config path adjusted. */
+/** The shipped unit with ExecStart and the config path adjusted, both written through the SDK's systemd escaping. */
 export function renderUnit(template: string, options: { bin: string; config: string }): string {
-  return template
-    .replace(/^ExecStart=\S+ agent$/m, `ExecStart=${options.bin} agent`)
-    .replace(/^Environment=FLEXNODE_CONFIG=.*$/m, `Environment=FLEXNODE_CONFIG=${options.config}`);
+  const execStart = `ExecStart=${unitCommandLine({ command: [options.bin, 'agent'] })}`;
+  const environment = `Environment=${unitEnvironment({ FLEXNODE_CONFIG: options.config })}`;
+  return template.replace(/^ExecStart=\S+ agent$/m, () => execStart).replace(/^Environment=FLEXNODE_CONFIG=.*$/m, () => environment);
+}
+
+/** A path flag that reaches the unit or the file system: absolute and normalised, else exit 2 naming the flag. */
+function checkedPath(flag: string, value: string): string {
+  const problem = pathProblem(value);
+  if (problem) throw new FlexnodeError('FLAG_INVALID', `--${flag}: ${problem}`, { exitCode: ExitCode.Usage });
+  return value;
 }
 
 /**
@@ -33,10 +41,11 @@ export default class InstallService extends FlexnodeCommand {
 
   async run(): Promise<{ path: string; reloaded: boolean; enabled: boolean }> {
     const { flags } = await this.parse(InstallService);
-    const { underRoot, writeFileAtomic } = await import('@flexnode/core');
-    const config = flags.config ?? '/etc/aks-flex-node/config.json';
-    const unit = renderUnit(await readFile(UNIT_ASSET, 'utf8'), { bin: flags.bin, config });
-    const path = join(underRoot(flags.root, flags['unit-dir']), UNIT_NAME);
+    const { writeFileAtomic } = await import('@flexnode/core');
+    // A relative --config means the file from here; the unit needs it absolute.
+    const config = checkedPath('config', resolve(flags.config ?? '/etc/aks-flex-node/config.json'));
+    const unit = renderUnit(await readFile(UNIT_ASSET, 'utf8'), { bin: checkedPath('bin', flags.bin), config });
+    const path = underRoot(flags.root, `${checkedPath('unit-dir', flags['unit-dir'])}/${UNIT_NAME}`);
     await mkdir(dirname(path), { recursive: true, mode: 0o755 });
     await writeFileAtomic(path, unit, { mode: 0o644 });
     // systemctl only on the real machine with a running systemd (not for --root sandboxes or image builds).

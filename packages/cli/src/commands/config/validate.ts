@@ -10,6 +10,15 @@ export default class ConfigValidate extends FlexnodeCommand {
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ConfigValidate);
     const loaded = await this.loadConfig(flags, true);
+    // What the plugins' own settings checks find (pluginConfig), as bootstrap finds it before it writes anything.
+    const { Session } = await import('@flexnode/core/session');
+    const session = await Session.open({ command: 'validate', config: loaded, root: flags.root, sources: this.pluginSources() });
+    const issues = await session.configIssues().finally(() => session.close());
+    if (issues.length > 0) {
+      const { ConfigError } = await import('@flexnode/sdk');
+      const { formatIssues } = await import('@flexnode/core/config');
+      throw new ConfigError(`${loaded.path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
+    }
     const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: loaded.warnings };
     if (this.jsonEnabled()) return data;
     this.log(`${loaded.path}: valid`);
