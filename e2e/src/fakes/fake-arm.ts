@@ -377,20 +377,20 @@ export class FakeArm extends FakeServer {
     this.sendError(res, rec, 404, 'NotFound', `The fake ARM has no route for ${rec.method} ${rec.path}.`);
   }
 
-  /**
-   * ARM's authorization of the call for the caller. Custom role writes need roleDefinitions/write on every
-   * assignable scope of the role (Azure docs, custom-roles: "Who can create, delete, update, or view a custom role").
-   */
+  /** ARM's authorization of the call at the request's scope (the role definition writes check more, see there). */
   private callerMay(rec: RecordedRequest, caller: CallerIdentity): boolean {
     if (!caller.objectId) return false;
     const { action, scope } = armAction(rec.method, rec.path);
-    const rd = RD.exec(rec.path);
-    if (rd && rec.method !== 'GET') {
-      const body = (rec.json as { properties?: { assignableScopes?: string[] } } | undefined)?.properties;
-      const scopes = rec.method === 'PUT' ? (body?.assignableScopes ?? []) : (this.roleDefinition(rd[2]!)?.assignableScopes ?? []);
-      return [scope, ...scopes].every((s) => this.checkAccess([caller.objectId!], s, action, 'action').allowed);
-    }
     return this.checkAccess([caller.objectId], scope, action, 'action').allowed;
+  }
+
+  /**
+   * Custom role writes need roleDefinitions/write on every assignable scope of the role (Azure docs, custom-roles:
+   * "Who can create, delete, update, or view a custom role"); the first scope without it, if any.
+   */
+  private scopeWithoutRoleWrite(caller: CallerIdentity, scopes: string[]): string | undefined {
+    if (!this.opts.enforceRbac) return undefined;
+    return scopes.find((s) => !caller.objectId || !this.checkAccess([caller.objectId], s, 'Microsoft.Authorization/roleDefinitions/write', 'action').allowed);
   }
 
   private authenticate(rec: RecordedRequest, res: ServerResponse): CallerIdentity | undefined {
@@ -559,6 +559,8 @@ export class FakeArm extends FakeServer {
         return this.sendError(res, rec, 400, 'BadRequest', `Built-in role '${existing.roleName}' cannot be deleted (fake ARM).`);
       }
       // Azure docs, custom-roles: "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments)".
+      const noWrite = this.scopeWithoutRoleWrite(caller, existing.assignableScopes);
+      if (noWrite) return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/delete', noWrite));
       if (this.roleAssignments().some((a) => roleGuid(a.roleDefinitionId) === guid)) {
         return this.sendError(res, rec, 409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role');
       }
@@ -577,6 +579,8 @@ export class FakeArm extends FakeServer {
     };
     const problem = customRoleProblem(props);
     if (problem) return this.sendError(res, rec, 400, problem.code, problem.message);
+    const noWrite = this.scopeWithoutRoleWrite(caller, props.assignableScopes!);
+    if (noWrite) return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/write', noWrite));
     // Role names are unique in the directory (Azure docs, custom-roles).
     const clash = this.roleDefinitions().find((d) => d.id !== guid && d.roleName.toLowerCase() === props.roleName!.toLowerCase());
     if (clash) {
@@ -674,7 +678,7 @@ export class FakeArm extends FakeServer {
     const defaults: Record<number, [string, string]> = {
       400: ['BadRequest', 'The request is invalid.'],
       401: ['InvalidAuthenticationToken', 'The access token is invalid.'],
-      403: ['AuthorizationFailed', `The client '${who.appId ?? 'fake-client'}' with object id '${who.objectId ?? '00000000-0000-0000-0000-00000000c11e'}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`],
+      403: ['AuthorizationFailed', authorizationFailed(who, action, scope)],
       404: resourceNotFound(rec.path),
       409: ['Conflict', 'The request conflicts with the current state of the resource.'],
       429: ['SubscriptionRequestsThrottled', `Number of '${rec.method === 'GET' ? 'read' : 'write'}' requests for subscription '${subscriptionOf(rec.path) ?? ''}' actor '${who.objectId ?? 'fake'}' exceeded. Please try again after '1' seconds after the additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`],
@@ -704,6 +708,11 @@ export function armAction(method: string, path: string): { action: string; scope
     return { action: `${ns}/${types.join('/')}/action`, scope: path.slice(0, path.lastIndexOf('/')) };
   }
   return { action: `${ns}/${types.join('/')}/${verb}`, scope: path };
+}
+
+/** ARM's AuthorizationFailed message. */
+function authorizationFailed(who: CallerIdentity, action: string, scope: string): string {
+  return `The client '${who.appId ?? 'fake-client'}' with object id '${who.objectId ?? '00000000-0000-0000-0000-00000000c11e'}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`;
 }
 
 function resourceNotFound(path: string): [string, string] {
