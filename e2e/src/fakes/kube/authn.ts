@@ -24,7 +24,6 @@ export interface AuthnLookups {
   secret(ns: string, name: string): KubeObject | undefined;
   serviceAccount(ns: string, name: string): KubeObject | undefined;
   pod(ns: string, name: string): KubeObject | undefined;
-  node(name: string): KubeObject | undefined;
   /** The Entra tenant whose tokens this cluster accepts (undefined: not an Entra ID cluster). */
   entraTenant(): string | undefined;
 }

@@ -80,7 +80,6 @@ export class KubeCluster {
       secret: (ns, n) => this.store.get(this.res('secrets'), ns, n),
       serviceAccount: (ns, n) => this.store.get(this.res('serviceaccounts'), ns, n),
       pod: (ns, n) => this.store.get(this.res('pods'), ns, n),
-      node: (n) => this.store.get(this.res('nodes'), '', n),
       entraTenant: () => this.entraTenant(),
     }, opts.staticTokens ?? [], issuer, opts.apiAudiences ?? [issuer]);
     const minor = Number(/^v?\d+\.(\d+)/.exec(opts.version)?.[1] ?? 99);
