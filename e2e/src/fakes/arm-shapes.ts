@@ -1,6 +1,7 @@
 // Response bodies of the FAKE ARM, shaped like the official x-ms-examples (shared/fixtures/azure and
 // Azure/azure-rest-api-specs: Machines_Get, RoleAssignments_*, RoleDefinitions_Get, ManagedClustersGet,
 // ManagedClustersListClusterUserCredentials). Pure functions of the fake's state.
+import type { RoleDefinitionState } from './azure-rbac.js';
 
 export interface MachineState {
   subscriptionId: string;
@@ -34,61 +35,71 @@ export interface ClusterState {
   resourceGroup: string;
   name: string;
   location: string;
+  /** The version as the user set it: `1.35` or `1.35.6`. */
   kubernetesVersion: string;
+  /** The exact version the control plane runs. */
+  currentKubernetesVersion: string;
   /** API server URL put in the returned kubeconfig (point it at the fake Kubernetes API). */
   serverUrl: string;
   /** base64 PEM of the CA put in the kubeconfig's certificate-authority-data. */
   caData: string;
-  fqdn: string;
+  /** Public FQDN (absent on a private cluster without a public FQDN). */
+  fqdn?: string;
   privateFqdn?: string;
+  nodeResourceGroup: string;
   tenantId: string;
   /** null: not an AAD cluster (local accounts, client cert users). */
   aadProfile: { managed: boolean; enableAzureRBAC: boolean; tenantID?: string; adminGroupObjectIDs?: string[] } | null;
-  networkProfile: { podCidr?: string; serviceCidr?: string; dnsServiceIP?: string; networkPlugin?: string; [k: string]: unknown };
+  /** The full network profile ARM answers (defaults already applied, see networkProfileDefaults). */
+  networkProfile: NetworkProfile;
   disableLocalAccounts: boolean;
   principalId: string;
   /** Extra `properties` merged over the defaults. */
   extraProperties?: Record<string, unknown>;
 }
 
-export const BUILTIN_ROLES: Record<string, { roleName: string; description: string; actions: string[]; dataActions?: string[] }> = {
-  '4abbcc35-e782-43d8-92c5-2d3f1bd2253f': {
-    roleName: 'Azure Kubernetes Service Cluster User Role',
-    description: 'List cluster user credential action.',
-    actions: ['Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', 'Microsoft.ContainerService/managedClusters/read'],
-  },
-  '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8': {
-    roleName: 'Azure Kubernetes Service Cluster Admin Role',
-    description: 'List cluster admin credential action.',
-    actions: ['Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action', 'Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action', 'Microsoft.ContainerService/managedClusters/read', 'Microsoft.ContainerService/managedClusters/runcommand/action'],
-  },
-  'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b': {
-    roleName: 'Azure Kubernetes Service RBAC Cluster Admin',
-    description: 'Lets you manage all resources in the cluster.',
-    actions: ['Microsoft.Authorization/*/read', 'Microsoft.Resources/subscriptions/operationresults/read', 'Microsoft.Resources/subscriptions/read', 'Microsoft.Resources/subscriptions/resourceGroups/read', 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'],
-    dataActions: ['Microsoft.ContainerService/managedClusters/*'],
-  },
-  '3498e952-d568-435e-9b2c-8d77e338d7f7': {
-    roleName: 'Azure Kubernetes Service RBAC Admin',
-    description: 'Lets you manage all resources under cluster/namespace, except update or delete resource quotas and namespaces.',
-    actions: ['Microsoft.Authorization/*/read', 'Microsoft.Resources/subscriptions/operationresults/read', 'Microsoft.Resources/subscriptions/read', 'Microsoft.Resources/subscriptions/resourceGroups/read', 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'],
-    dataActions: ['Microsoft.ContainerService/managedClusters/*'],
-  },
-  'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7': {
-    roleName: 'Azure Connected Machine Onboarding',
-    description: 'Can onboard Azure Connected Machines.',
-    actions: ['Microsoft.HybridCompute/machines/read', 'Microsoft.HybridCompute/machines/write', 'Microsoft.HybridCompute/privateLinkScopes/read', 'Microsoft.GuestConfiguration/guestConfigurationAssignments/read'],
-  },
-  'cd570a14-e51a-42ad-bac8-bafd67325302': {
-    roleName: 'Azure Connected Machine Resource Administrator',
-    description: 'Can read, write, delete and re-onboard Azure Connected Machines.',
-    actions: ['Microsoft.HybridCompute/machines/*', 'Microsoft.HybridCompute/*/read', 'Microsoft.Resources/subscriptions/resourceGroups/read'],
-  },
-  '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': { roleName: 'Owner', description: 'Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.', actions: ['*'] },
-  'b24988ac-6180-42a0-ab88-20f7382dd24c': { roleName: 'Contributor', description: 'Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC.', actions: ['*'] },
-  'acdd72a7-3385-48ef-bd42-f606fba81ae7': { roleName: 'Reader', description: 'View all resources, but does not allow you to make any changes.', actions: ['*/read'] },
-  '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9': { roleName: 'User Access Administrator', description: 'Lets you manage user access to Azure resources.', actions: ['*/read', 'Microsoft.Authorization/*', 'Microsoft.Support/*'] },
-};
+export interface NetworkProfile {
+  networkPlugin?: 'azure' | 'kubenet' | 'none' | string;
+  networkPluginMode?: 'overlay' | string;
+  networkDataplane?: 'azure' | 'cilium' | string;
+  networkPolicy?: string;
+  podCidr?: string;
+  serviceCidr?: string;
+  dnsServiceIP?: string;
+  [k: string]: unknown;
+}
+
+/**
+ * The network profile AKS reports for what the cluster was created with (aks-docs azure-cni-overlay.md,
+ * configure-kubenet.md, concepts-network-cni-overview.md): no plugin given means Azure CNI Overlay; podCidr
+ * 10.244.0.0/16 for overlay, kubenet and BYO CNI (none), none for Azure CNI with VNet-assigned pod IPs; serviceCidr
+ * 10.0.0.0/16 and dnsServiceIP 10.0.0.10; Cilium dataplane brings the cilium network policy.
+ */
+export function networkProfileDefaults(given: Partial<NetworkProfile> = {}): NetworkProfile {
+  const plugin = given.networkPlugin ?? 'azure';
+  const overlay = plugin === 'azure' && (given.networkPluginMode ?? (given.networkPlugin ? undefined : 'overlay')) === 'overlay';
+  const dataplane = given.networkDataplane ?? 'azure';
+  const hasPodCidr = plugin === 'kubenet' || plugin === 'none' || overlay;
+  const serviceCidr = given.serviceCidr ?? '10.0.0.0/16';
+  const podCidr = given.podCidr ?? (hasPodCidr ? '10.244.0.0/16' : undefined);
+  return {
+    networkPlugin: plugin,
+    ...(overlay ? { networkPluginMode: 'overlay' } : {}),
+    networkDataplane: dataplane,
+    networkPolicy: dataplane === 'cilium' ? 'cilium' : 'none',
+    ...(podCidr ? { podCidr, podCidrs: [podCidr] } : {}),
+    serviceCidr,
+    serviceCidrs: [serviceCidr],
+    dnsServiceIP: given.dnsServiceIP ?? '10.0.0.10',
+    outboundType: 'loadBalancer',
+    loadBalancerSku: 'standard',
+    ipFamilies: ['IPv4'],
+    ...given,
+  };
+}
+
+/** Latest AKS patch per minor (Azure/AKS CHANGELOG, July 2026), for a cluster created with `major.minor` only. */
+export const AKS_LATEST_PATCH: Record<string, string> = { '1.33': '1.33.13', '1.34': '1.34.9', '1.35': '1.35.6', '1.36': '1.36.2', '1.37': '1.37.0' };
 
 export function machineId(m: Pick<MachineState, 'subscriptionId' | 'resourceGroup' | 'name'>): string {
   return `/subscriptions/${m.subscriptionId}/resourceGroups/${m.resourceGroup}/providers/Microsoft.HybridCompute/machines/${m.name}`;
@@ -139,23 +150,23 @@ export function roleDefinitionFullId(subscriptionId: string | undefined, id: str
   return `${subscriptionId ? `/subscriptions/${subscriptionId}` : ''}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
 }
 
-export function roleDefinitionBody(id: string, subscriptionId?: string): unknown {
-  const r = BUILTIN_ROLES[id];
+/** RoleDefinitions_Get shape; built-in roles are addressed under the subscription asked for, custom roles too. */
+export function roleDefinitionBody(r: RoleDefinitionState, subscriptionId?: string): unknown {
   return {
     properties: {
       roleName: r.roleName,
-      type: 'BuiltInRole',
-      description: r.description,
-      assignableScopes: ['/'],
-      permissions: [{ actions: r.actions, notActions: [], dataActions: r.dataActions ?? [], notDataActions: [] }],
-      createdOn: '2019-02-05T19:13:27.4218316Z',
-      updatedOn: '2024-01-01T00:00:00.0000000Z',
-      createdBy: null,
-      updatedBy: null,
+      type: r.type,
+      description: r.description ?? null,
+      assignableScopes: r.assignableScopes,
+      permissions: r.permissions,
+      createdOn: r.createdOn,
+      updatedOn: r.updatedOn,
+      createdBy: r.createdBy ?? null,
+      updatedBy: r.updatedBy ?? null,
     },
-    id: roleDefinitionFullId(subscriptionId, id),
+    id: roleDefinitionFullId(subscriptionId, r.id),
     type: 'Microsoft.Authorization/roleDefinitions',
-    name: id,
+    name: r.id,
   };
 }
 
@@ -194,29 +205,20 @@ export function clusterBody(c: ClusterState): unknown {
       provisioningState: 'Succeeded',
       powerState: { code: 'Running' },
       kubernetesVersion: c.kubernetesVersion,
-      currentKubernetesVersion: c.kubernetesVersion,
+      currentKubernetesVersion: c.currentKubernetesVersion,
       dnsPrefix: c.name,
-      fqdn: c.fqdn,
+      ...(c.fqdn ? { fqdn: c.fqdn, azurePortalFQDN: `portal.${c.fqdn}` } : {}),
       ...(c.privateFqdn ? { privateFQDN: c.privateFqdn } : {}),
-      azurePortalFQDN: `portal.${c.fqdn}`,
+      ...(c.privateFqdn ? { apiServerAccessProfile: { enablePrivateCluster: true, enablePrivateClusterPublicFQDN: !!c.fqdn } } : {}),
       agentPoolProfiles: [{
         name: 'nodepool1', count: 1, vmSize: 'Standard_DS2_v2', maxPods: 110, osType: 'Linux', mode: 'System',
-        orchestratorVersion: c.kubernetesVersion, currentOrchestratorVersion: c.kubernetesVersion, provisioningState: 'Succeeded',
+        orchestratorVersion: c.kubernetesVersion, currentOrchestratorVersion: c.currentKubernetesVersion, provisioningState: 'Succeeded',
       }],
       enableRBAC: true,
       ...(c.aadProfile ? { aadProfile: { tenantID: c.tenantId, adminGroupObjectIDs: [], ...c.aadProfile } } : {}),
       disableLocalAccounts: c.disableLocalAccounts,
-      nodeResourceGroup: `MC_${c.resourceGroup}_${c.name}_${c.location}`,
-      networkProfile: {
-        networkPlugin: 'kubenet',
-        podCidr: '10.244.0.0/16',
-        serviceCidr: '10.0.0.0/16',
-        dnsServiceIP: '10.0.0.10',
-        outboundType: 'loadBalancer',
-        loadBalancerSku: 'standard',
-        ipFamilies: ['IPv4'],
-        ...c.networkProfile,
-      },
+      nodeResourceGroup: c.nodeResourceGroup,
+      networkProfile: c.networkProfile,
       ...(c.extraProperties ?? {}),
     },
     tags: {},

@@ -1,18 +1,38 @@
 // FAKE Azure Resource Manager (HTTPS on loopback) for the real Azure SDK clients: HybridCompute machines,
-// Authorization role assignments/definitions, ContainerService managed clusters. In-memory state, ARM error
-// bodies, bearer-token checks, fault injection and long-running operations. Not Azure: a test double.
+// Authorization role assignments and role definitions (built-in and custom), ContainerService managed clusters.
+// In-memory state, ARM error bodies, bearer-token checks, fault injection and long-running operations. With
+// `enforceRbac` it also authorizes every call against the role assignments it holds (./azure-rbac.ts), so a caller
+// without Microsoft.Authorization/roleDefinitions/write gets ARM's AuthorizationFailed. It is the source of the
+// role assignments and definitions the fake Kubernetes API's guard checks dataActions against. Not Azure.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  BUILTIN_ROLES, clusterBody, clusterId, kubeconfigYaml, machineBody, machineId, roleAssignmentBody,
+  AKS_LATEST_PATCH, clusterBody, clusterId, kubeconfigYaml, machineBody, machineId, networkProfileDefaults, roleAssignmentBody,
   roleDefinitionBody, roleDefinitionFullId,
-  type ClusterState, type MachineState, type RoleAssignmentState,
+  type ClusterState, type MachineState, type NetworkProfile, type RoleAssignmentState,
 } from './arm-shapes.js';
+import { builtinRoleDefinitions } from './arm-roles.js';
+import { checkAccess, normScope, roleGuid, scopeCovers, type AccessDecision, type ActionKind, type Permission, type RoleDefinitionState } from './azure-rbac.js';
+import { FAKE_TENANT_ID } from './jwt.js';
 import { FakeServer, matches, type RecordedRequest } from './server-base.js';
 import { fakeTls } from './tls.js';
 
-export type { ClusterState, MachineState, RoleAssignmentState } from './arm-shapes.js';
-export { BUILTIN_ROLES } from './arm-shapes.js';
+export type { ClusterState, MachineState, NetworkProfile, RoleAssignmentState } from './arm-shapes.js';
+export type { RoleDefinitionState, Permission } from './azure-rbac.js';
+export { BUILTIN_ROLES, ROLE_IDS } from './arm-roles.js';
+
+/** What the fake Kubernetes API reads from ARM for guard (implemented by FakeArm). */
+export interface AzureRbacSource {
+  cluster(id: string): ClusterState | undefined;
+  checkAccess(principalIds: string[], scope: string, action: string, kind: ActionKind): AccessDecision;
+}
+
+/** The part of the fake Kubernetes API addCluster wires (structural: no import of the kube fake here). */
+export interface AttachableKubeApi {
+  url: string;
+  caData: string;
+  attachAzure(link: { source: AzureRbacSource; clusterId: string }): void;
+}
 
 /** api-versions the pinned SDKs send (measured: see fake-arm.test.ts). */
 export const PINNED_API_VERSIONS = {
@@ -39,6 +59,12 @@ export interface FakeArmOptions {
   authorize?: (ctx: { method: string; path: string; action: string; scope: string; caller: CallerIdentity }) => boolean;
   /** Tenant for machine/cluster identities (default a fixed GUID). */
   tenantId?: string;
+  /**
+   * Authorize every ARM call (control-plane actions) against the role assignments held here, as ARM does: the
+   * caller's objectId needs an assignment at the scope or above whose role allows the action (e.g. Owner or User
+   * Access Administrator for Microsoft.Authorization/roleDefinitions/write). Off by default: callers act as Owner.
+   */
+  enforceRbac?: boolean;
   /** Machine DELETE: 'sync' answers 200/204 (api 2021-05-20), 'async' answers 202 + Azure-AsyncOperation. */
   machineDeleteMode?: 'sync' | 'async';
   /** Polls of an operation status before it finishes (default 1). */
@@ -51,16 +77,26 @@ export interface ClusterSeed {
   subscriptionId: string;
   resourceGroup: string;
   name: string;
-  serverUrl: string;
-  caData: string;
+  /** API server URL for the kubeconfigs (or give `kube`). */
+  serverUrl?: string;
+  caData?: string;
+  /** The fake Kubernetes API behind this cluster: its URL and CA go in the kubeconfigs and its guard reads this ARM. */
+  kube?: AttachableKubeApi;
   location?: string;
+  /** As the user set it (`1.35` or `1.35.6`; default 1.35.6). */
   kubernetesVersion?: string;
+  /** Exact running version (default: kubernetesVersion, or the latest AKS patch of that minor). */
+  currentKubernetesVersion?: string;
   fqdn?: string;
+  /** A private cluster: privateFQDN set (default the server's host), no public fqdn unless `fqdn` is given. */
+  private?: boolean;
   privateFqdn?: string;
+  nodeResourceGroup?: string;
   tenantId?: string;
   /** false: a non-AAD cluster. Default: managed AAD with Azure RBAC. */
   aadProfile?: ClusterState['aadProfile'] | false;
-  networkProfile?: ClusterState['networkProfile'];
+  /** What the cluster was created with; AKS's defaults fill the rest (networkProfileDefaults). */
+  networkProfile?: Partial<NetworkProfile>;
   disableLocalAccounts?: boolean;
   extraProperties?: Record<string, unknown>;
 }
@@ -118,12 +154,13 @@ export class FakeArm extends FakeServer {
   private readonly machinesMap = new Map<string, MachineState>();
   private readonly assignments = new Map<string, RoleAssignmentState>();
   private readonly clustersMap = new Map<string, ClusterState>();
+  private readonly roleDefs = new Map<string, RoleDefinitionState>(builtinRoleDefinitions().map((d) => [d.id, d]));
   private readonly ops = new Map<string, AsyncOp>();
   private lroFaults: (LroFault & { left: number })[] = [];
 
   private constructor(private readonly opts: FakeArmOptions) {
     super('fake-arm');
-    this.tenantId = opts.tenantId ?? 'f00df00d-0000-4000-8000-0000000000aa';
+    this.tenantId = opts.tenantId ?? FAKE_TENANT_ID;
   }
 
   static async start(opts: FakeArmOptions = {}): Promise<FakeArm> {
@@ -152,26 +189,79 @@ export class FakeArm extends FakeServer {
   // ---- seeding and inspection ----
 
   addCluster(seed: ClusterSeed): ClusterState {
-    const host = new URL(seed.serverUrl).hostname;
+    const serverUrl = seed.serverUrl ?? seed.kube?.url;
+    const caData = seed.caData ?? seed.kube?.caData;
+    if (serverUrl === undefined || caData === undefined) throw new Error('fake ARM addCluster: give serverUrl and caData, or kube');
+    const host = new URL(serverUrl).hostname.replace(/^\[|\]$/g, '');
+    const version = seed.kubernetesVersion ?? '1.35.6';
+    const location = seed.location ?? 'eastus';
     const c: ClusterState = {
       subscriptionId: seed.subscriptionId,
       resourceGroup: seed.resourceGroup,
       name: seed.name,
-      location: seed.location ?? 'eastus',
-      kubernetesVersion: seed.kubernetesVersion ?? '1.31.2',
-      serverUrl: seed.serverUrl,
-      caData: seed.caData,
-      fqdn: seed.fqdn ?? host,
-      privateFqdn: seed.privateFqdn,
+      location,
+      kubernetesVersion: version,
+      currentKubernetesVersion: seed.currentKubernetesVersion ?? (/^\d+\.\d+$/.test(version) ? (AKS_LATEST_PATCH[version] ?? `${version}.0`) : version),
+      serverUrl,
+      caData,
+      fqdn: seed.fqdn ?? (seed.private ? undefined : host),
+      privateFqdn: seed.privateFqdn ?? (seed.private ? host : undefined),
+      nodeResourceGroup: seed.nodeResourceGroup ?? `MC_${seed.resourceGroup}_${seed.name}_${location}`,
       tenantId: seed.tenantId ?? this.tenantId,
       aadProfile: seed.aadProfile === false ? null : (seed.aadProfile ?? { managed: true, enableAzureRBAC: true }),
-      networkProfile: seed.networkProfile ?? {},
+      networkProfile: networkProfileDefaults(seed.networkProfile),
       disableLocalAccounts: seed.disableLocalAccounts ?? false,
       principalId: randomUUID(),
       extraProperties: seed.extraProperties,
     };
     this.clustersMap.set(clusterId(c).toLowerCase(), c);
+    seed.kube?.attachAzure({ source: this, clusterId: clusterId(c) });
     return c;
+  }
+
+  /** The cluster with this resource id (case-insensitive). */
+  cluster(id: string): ClusterState | undefined {
+    return this.clustersMap.get(normScope(id));
+  }
+
+  /** Change a cluster's state in place (e.g. its version after an upgrade, or Azure RBAC off). */
+  updateCluster(id: string, change: (c: ClusterState) => void): ClusterState {
+    const c = this.cluster(id);
+    if (!c) throw new Error(`fake ARM: no cluster ${id}`);
+    change(c);
+    return c;
+  }
+
+  // ---- role definitions and access checks ----
+
+  roleDefinitions(): RoleDefinitionState[] {
+    return [...this.roleDefs.values()];
+  }
+
+  roleDefinition(id: string): RoleDefinitionState | undefined {
+    return this.roleDefs.get(roleGuid(id));
+  }
+
+  /** Seed a custom role directly (as if created earlier through ARM). */
+  addRoleDefinition(def: { id?: string; roleName: string; description?: string; assignableScopes: string[]; permissions: Partial<Permission>[] }): RoleDefinitionState {
+    const now = new Date().toISOString();
+    const d: RoleDefinitionState = { id: (def.id ?? randomUUID()).toLowerCase(), roleName: def.roleName, description: def.description, type: 'CustomRole',
+      assignableScopes: def.assignableScopes, permissions: def.permissions.map(fullPermission), createdOn: now, updatedOn: now };
+    this.roleDefs.set(d.id, d);
+    return d;
+  }
+
+  /** Assign a role (id or built-in name) to a principal at a scope: a seeded assignment. */
+  grant(principalId: string, role: string, scope: string, principalType = 'ServicePrincipal'): RoleAssignmentState {
+    const def = this.roleDefinition(role) ?? this.roleDefinitions().find((d) => d.roleName.toLowerCase() === role.toLowerCase());
+    if (!def) throw new Error(`fake ARM: no role definition ${role}`);
+    const sub = /^\/subscriptions\/([^/]+)/i.exec(`/${scope.replace(/^\/+/, '')}`)?.[1];
+    return this.addRoleAssignment({ scope: `/${scope.replace(/^\/+/, '')}`, roleDefinitionId: roleDefinitionFullId(sub, def.id), principalId, principalType });
+  }
+
+  /** Azure's access check for a principal (and its groups) at a scope, over the assignments and roles held here. */
+  checkAccess(principalIds: string[], scope: string, action: string, kind: ActionKind): AccessDecision {
+    return checkAccess(this.assignments.values(), (g) => this.roleDefs.get(g), principalIds, scope, action, kind);
   }
 
   addMachine(seed: MachineSeed): MachineState {
@@ -223,6 +313,11 @@ export class FakeArm extends FakeServer {
     return full;
   }
 
+  /** Remove an assignment directly (e.g. someone revoked it). */
+  removeRoleAssignment(scope: string, name: string): boolean {
+    return this.assignments.delete(raKey(scope, name));
+  }
+
   /** The matching request(s) start a long-running operation that ends Failed. */
   injectLroFailure(f: LroFault): void {
     this.lroFaults.push({ ...f, left: f.times ?? 1 });
@@ -253,6 +348,9 @@ export class FakeArm extends FakeServer {
         return this.sendError(res, rec, 403, 'AuthorizationFailed', undefined);
       }
     }
+    if (this.opts.enforceRbac && !OPERATION.test(rec.path) && !this.callerMay(rec, caller)) {
+      return this.sendError(res, rec, 403, 'AuthorizationFailed', undefined);
+    }
     const lro = this.takeLroFault(rec);
     if (lro) {
       return this.startLro(res, rec, { final: 'Failed', polls: lro.polls,
@@ -274,9 +372,25 @@ export class FakeArm extends FakeServer {
     if ((m = CLUSTER.exec(p))) return this.clusterRoute(rec, res, p);
     if ((m = RA.exec(p))) return this.roleAssignmentRoute(rec, res, m[1], m[2], caller);
     if ((m = RA_LIST.exec(p)) && rec.method === 'GET') return this.listAssignments(rec, res, m[1]);
-    if ((m = RD.exec(p)) && rec.method === 'GET') return this.getRoleDefinition(rec, res, m[1], m[2]);
+    if ((m = RD.exec(p))) return this.roleDefinitionRoute(rec, res, m[1], m[2], caller);
     if ((m = RD_LIST.exec(p)) && rec.method === 'GET') return this.listRoleDefinitions(rec, res, m[1]);
     this.sendError(res, rec, 404, 'NotFound', `The fake ARM has no route for ${rec.method} ${rec.path}.`);
+  }
+
+  /** ARM's authorization of the call at the request's scope (the role definition writes check more, see there). */
+  private callerMay(rec: RecordedRequest, caller: CallerIdentity): boolean {
+    if (!caller.objectId) return false;
+    const { action, scope } = armAction(rec.method, rec.path);
+    return this.checkAccess([caller.objectId], scope, action, 'action').allowed;
+  }
+
+  /**
+   * Custom role writes need roleDefinitions/write on every assignable scope of the role (Azure docs, custom-roles:
+   * "Who can create, delete, update, or view a custom role"); the first scope without it, if any.
+   */
+  private scopeWithoutRoleWrite(caller: CallerIdentity, scopes: string[]): string | undefined {
+    if (!this.opts.enforceRbac) return undefined;
+    return scopes.find((s) => !caller.objectId || !this.checkAccess([caller.objectId], s, 'Microsoft.Authorization/roleDefinitions/write', 'action').allowed);
   }
 
   private authenticate(rec: RecordedRequest, res: ServerResponse): CallerIdentity | undefined {
@@ -299,7 +413,8 @@ export class FakeArm extends FakeServer {
   private admin(rec: RecordedRequest, res: ServerResponse): void {
     if (this.opts.adminRequiresAuth && !this.authenticate(rec, res)) return;
     if (rec.path === '/__fake/state' && rec.method === 'GET') {
-      return this.sendJson(res, 200, { machines: this.machines(), roleAssignments: this.roleAssignments(), clusters: this.clusters() });
+      return this.sendJson(res, 200, { machines: this.machines(), roleAssignments: this.roleAssignments(), clusters: this.clusters(),
+        roleDefinitions: this.roleDefinitions().filter((d) => d.type === 'CustomRole') });
     }
     const m = ADMIN_MACHINE.exec(rec.path);
     if (!m) return this.sendError(res, rec, 404, 'NotFound', `fake ARM admin: no route ${rec.method} ${rec.path}`);
@@ -382,7 +497,7 @@ export class FakeArm extends FakeServer {
     const props = ((rec.json as { properties?: Record<string, string> } | undefined)?.properties ?? {});
     const rdId = props.roleDefinitionId ?? '';
     const rdGuid = /\/roleDefinitions\/([^/]+)$/i.exec(rdId)?.[1]?.toLowerCase();
-    if (!rdGuid || !BUILTIN_ROLES[rdGuid]) {
+    if (!rdGuid || !this.roleDefs.has(rdGuid)) {
       return this.sendError(res, rec, 400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${rdGuid ?? rdId}' does not exist.`);
     }
     if (!props.principalId || !GUID.test(props.principalId)) {
@@ -430,19 +545,75 @@ export class FakeArm extends FakeServer {
     this.sendJson(res, 200, { value });
   }
 
-  private getRoleDefinition(rec: RecordedRequest, res: ServerResponse, scope: string, id: string): void {
-    if (!BUILTIN_ROLES[id.toLowerCase()]) {
-      return this.sendError(res, rec, 404, 'RoleDefinitionDoesNotExist', `The role definition '${id}' could not be found.`);
+  private roleDefinitionRoute(rec: RecordedRequest, res: ServerResponse, scope: string, id: string, caller: CallerIdentity): void {
+    const guid = id.toLowerCase();
+    const existing = this.roleDefs.get(guid);
+    const sub = subscriptionOf(scope);
+    if (rec.method === 'GET') {
+      return existing ? this.sendJson(res, 200, roleDefinitionBody(existing, sub))
+        : this.sendError(res, rec, 404, 'RoleDefinitionDoesNotExist', `The role definition '${id}' could not be found.`);
     }
-    this.sendJson(res, 200, roleDefinitionBody(id.toLowerCase(), subscriptionOf(scope)));
+    if (rec.method === 'DELETE') {
+      if (!existing) return this.sendJson(res, 204, undefined);
+      if (existing.type === 'BuiltInRole') {
+        return this.sendError(res, rec, 400, 'BadRequest', `Built-in role '${existing.roleName}' cannot be deleted (fake ARM).`);
+      }
+      // Azure docs, custom-roles: "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments)".
+      const noWrite = this.scopeWithoutRoleWrite(caller, existing.assignableScopes);
+      if (noWrite) return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/delete', noWrite));
+      if (this.roleAssignments().some((a) => roleGuid(a.roleDefinitionId) === guid)) {
+        return this.sendError(res, rec, 409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role');
+      }
+      this.roleDefs.delete(guid);
+      return this.sendJson(res, 200, roleDefinitionBody(existing, sub));
+    }
+    if (rec.method !== 'PUT') return this.sendError(res, rec, 405, 'MethodNotAllowed', 'GET, PUT or DELETE');
+    if (!GUID.test(id)) {
+      return this.sendError(res, rec, 400, 'InvalidRoleDefinitionId', `The role definition ID '${id}' is not valid. The role definition ID must be a GUID.`);
+    }
+    if (existing?.type === 'BuiltInRole') {
+      return this.sendError(res, rec, 400, 'BadRequest', `Built-in role '${existing.roleName}' cannot be modified (fake ARM).`);
+    }
+    const props = ((rec.json as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as {
+      roleName?: string; description?: string; assignableScopes?: string[]; permissions?: Partial<Permission>[];
+    };
+    const problem = customRoleProblem(props);
+    if (problem) return this.sendError(res, rec, 400, problem.code, problem.message);
+    const noWrite = this.scopeWithoutRoleWrite(caller, props.assignableScopes!);
+    if (noWrite) return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/write', noWrite));
+    // Role names are unique in the directory (Azure docs, custom-roles).
+    const clash = this.roleDefinitions().find((d) => d.id !== guid && d.roleName.toLowerCase() === props.roleName!.toLowerCase());
+    if (clash) {
+      return this.sendError(res, rec, 409, 'RoleDefinitionWithSameNameExists', 'A custom role with the same name already exists in this directory. Use a different name.');
+    }
+    // Shrinking assignableScopes under existing assignments orphans them: ARM refuses.
+    const orphaned = existing && this.roleAssignments().find((a) => roleGuid(a.roleDefinitionId) === guid
+      && !props.assignableScopes!.some((sc) => scopeCovers(sc, a.scope)));
+    if (orphaned) {
+      return this.sendError(res, rec, 400, 'RoleScopeBeingRemovedContainsAssignments',
+        `Role assignments found under scope '${orphaned.scope}' which is being removed. Removing this scope from the role will orphan these assignments. Delete these assignments before removing the scope.`);
+    }
+    const now = new Date().toISOString();
+    const def: RoleDefinitionState = {
+      id: guid, roleName: props.roleName!, description: props.description, type: 'CustomRole', assignableScopes: props.assignableScopes!,
+      permissions: props.permissions!.map(fullPermission), createdOn: existing?.createdOn ?? now, updatedOn: now,
+      createdBy: existing?.createdBy ?? caller.objectId, updatedBy: caller.objectId,
+    };
+    this.roleDefs.set(guid, def);
+    // RoleDefinitions_CreateOrUpdate answers 201 for a create and for an update (the SDK accepts only 201).
+    this.sendJson(res, 201, roleDefinitionBody(def, sub));
   }
 
+  /** Roles available for assignment at the scope: built-ins everywhere, custom roles where an assignable scope covers it. */
   private listRoleDefinitions(rec: RecordedRequest, res: ServerResponse, scope: string): void {
     const filter = rec.query.$filter ?? '';
-    const roleName = /roleName\s+eq\s+'([^']+)'/i.exec(filter)?.[1];
-    const value = Object.keys(BUILTIN_ROLES)
-      .filter((id) => !roleName || BUILTIN_ROLES[id].roleName.toLowerCase() === roleName.toLowerCase())
-      .map((id) => roleDefinitionBody(id, subscriptionOf(scope)));
+    const roleName = /roleName\s+eq\s+'((?:[^']|'')+)'/i.exec(filter)?.[1]?.replace(/''/g, "'");
+    const type = /type\s+eq\s+'([^']+)'/i.exec(filter)?.[1];
+    const value = this.roleDefinitions()
+      .filter((d) => d.type === 'BuiltInRole' || d.assignableScopes.some((a) => scopeCovers(a, scope)))
+      .filter((d) => !roleName || d.roleName.toLowerCase() === roleName.toLowerCase())
+      .filter((d) => !type || d.type.toLowerCase() === type.toLowerCase())
+      .map((d) => roleDefinitionBody(d, subscriptionOf(scope)));
     this.sendJson(res, 200, { value });
   }
 
@@ -507,7 +678,7 @@ export class FakeArm extends FakeServer {
     const defaults: Record<number, [string, string]> = {
       400: ['BadRequest', 'The request is invalid.'],
       401: ['InvalidAuthenticationToken', 'The access token is invalid.'],
-      403: ['AuthorizationFailed', `The client '${who.appId ?? 'fake-client'}' with object id '${who.objectId ?? '00000000-0000-0000-0000-00000000c11e'}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`],
+      403: ['AuthorizationFailed', authorizationFailed(who, action, scope)],
       404: resourceNotFound(rec.path),
       409: ['Conflict', 'The request conflicts with the current state of the resource.'],
       429: ['SubscriptionRequestsThrottled', `Number of '${rec.method === 'GET' ? 'read' : 'write'}' requests for subscription '${subscriptionOf(rec.path) ?? ''}' actor '${who.objectId ?? 'fake'}' exceeded. Please try again after '1' seconds after the additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`],
@@ -539,6 +710,11 @@ export function armAction(method: string, path: string): { action: string; scope
   return { action: `${ns}/${types.join('/')}/${verb}`, scope: path };
 }
 
+/** ARM's AuthorizationFailed message. */
+function authorizationFailed(who: CallerIdentity, action: string, scope: string): string {
+  return `The client '${who.appId ?? 'fake-client'}' with object id '${who.objectId ?? '00000000-0000-0000-0000-00000000c11e'}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`;
+}
+
 function resourceNotFound(path: string): [string, string] {
   const m = /\/resourcegroups\/([^/]+)\/providers\/([^/]+\/[^/]+)\/([^/]+)/i.exec(path);
   if (m) return ['ResourceNotFound', notFoundMessage(m[2], m[3], m[1])];
@@ -547,6 +723,27 @@ function resourceNotFound(path: string): [string, string] {
 
 function notFoundMessage(type: string, name: string, rg: string): string {
   return `The Resource '${type}/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`;
+}
+
+function fullPermission(p: Partial<Permission>): Permission {
+  return { actions: p.actions ?? [], notActions: p.notActions ?? [], dataActions: p.dataActions ?? [], notDataActions: p.notDataActions ?? [] };
+}
+
+/** Custom role rules (Azure docs, custom-roles "Custom role limits" and role-definitions). */
+function customRoleProblem(p: { roleName?: string; assignableScopes?: string[]; permissions?: Partial<Permission>[] }): { code: string; message: string } | undefined {
+  if (!p.roleName?.trim()) return { code: 'InvalidRoleDefinition', message: 'The role definition must have a roleName (fake ARM).' };
+  if (!p.assignableScopes?.length) return { code: 'InvalidRoleDefinition', message: 'The role definition must have at least one assignable scope (fake ARM).' };
+  if (p.assignableScopes.some((sc) => normScope(sc) === '')) {
+    return { code: 'InvalidAssignableScope', message: "The root scope '/' is not allowed in assignableScopes of a custom role (fake ARM)." };
+  }
+  if (p.assignableScopes.some((sc) => sc.includes('*'))) {
+    return { code: 'InvalidAssignableScope', message: 'Wildcards are not allowed in assignableScopes (fake ARM).' };
+  }
+  if (!p.permissions?.length) return { code: 'InvalidRoleDefinition', message: 'The role definition must have permissions (fake ARM).' };
+  const strings = p.permissions.flatMap((x) => [...(x.actions ?? []), ...(x.notActions ?? []), ...(x.dataActions ?? []), ...(x.notDataActions ?? [])]);
+  const twoWildcards = strings.find((a) => a.split('*').length > 2);
+  if (twoWildcards) return { code: 'InvalidActionOrNotAction', message: `'${twoWildcards}' has more than one wildcard (fake ARM: Azure allows one per action string).` };
+  return undefined;
 }
 
 function subscriptionOf(path: string): string | undefined {

@@ -1,7 +1,12 @@
 // FAKE Microsoft Entra ID (AAD) token endpoint, for the real @azure/identity ClientSecretCredential pointed at it
-// with `{ authorityHost: fake.url, disableInstanceDiscovery: true }`. Only client_credentials is served.
-import { randomBytes, randomUUID } from 'node:crypto';
+// with `{ authorityHost: fake.url, disableInstanceDiscovery: true }`. Only client_credentials is served over HTTP;
+// a user's sign-in (device code, browser) is not: `userToken()` mints the token such a sign-in would return.
+// Tokens are v1 access tokens (JWTs) signed by the tenant's fake key (./jwt.ts), with the claims guard reads:
+// aud, iss, tid, oid, upn (users only), idtyp=app (applications), exp. The JWKS is served at
+// /{tenant}/discovery/v2.0/keys like Entra's.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { audienceOf, entraJwks, issueEntraToken } from './jwt.js';
 import { FakeServer, type RecordedRequest } from './server-base.js';
 import { fakeTls } from './tls.js';
 
@@ -28,8 +33,23 @@ export interface IssuedEntraToken {
   objectId: string;
   tenantId: string;
   scope: string;
+  /** The `aud` claim (the scope without `/.default`). */
+  audience: string;
+  /** Set for user tokens. */
+  upn?: string;
   expiresOn: number;
 }
+
+export interface FakeEntraUser {
+  /** Sign-in name (`upn` claim), e.g. alice@contoso.example. */
+  upn: string;
+  objectId?: string;
+  /** Security group object ids (`groups` claim). */
+  groups?: string[];
+}
+
+/** Client id of the Azure CLI (what `az login` and kubelogin's devicecode flow sign users in with). */
+export const AZURE_CLI_APP_ID = '04b07795-8ddf-461a-bbee-02f9e1bf7b46';
 
 export class FakeEntra extends FakeServer {
   readonly issued: IssuedEntraToken[] = [];
@@ -72,8 +92,23 @@ export class FakeEntra extends FakeServer {
     return !!this.lookup(token);
   }
 
+  /**
+   * The access token a user's interactive sign-in (device code through the Azure CLI's app) would return for
+   * `scope`, e.g. `6dae42f8-4368-4678-94ff-3960e28e3630/.default` for AKS. Username in AKS: the upn.
+   */
+  userToken(user: FakeEntraUser, scope: string, tenantId = this.opts.tenantId ?? randomUUID()): IssuedEntraToken {
+    const lifetime = this.opts.tokenLifetimeSec ?? 3599;
+    const objectId = user.objectId ?? randomUUID();
+    const { token, claims } = issueEntraToken({ tenantId, audience: audienceOf(scope), objectId, appId: AZURE_CLI_APP_ID, lifetimeSec: lifetime,
+      upn: user.upn, groups: user.groups });
+    const issued: IssuedEntraToken = { token, clientId: AZURE_CLI_APP_ID, objectId, tenantId, scope, audience: String(claims.aud), upn: user.upn,
+      expiresOn: Number(claims.exp) };
+    this.issued.push(issued);
+    return issued;
+  }
+
   protected handle(rec: RecordedRequest, _req: IncomingMessage, res: ServerResponse): void {
-    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(rec.path);
+    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/v2\.0\/keys)$/.exec(rec.path);
     if (!m) return this.sendError(res, rec, 404, 'invalid_request', `AADSTS90000: fake Entra has no endpoint ${rec.path}`);
     const tenant = decodeURIComponent(m[1]);
     if (this.opts.tenantId && tenant !== this.opts.tenantId) {
@@ -81,6 +116,7 @@ export class FakeEntra extends FakeServer {
         `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
     }
     if (m[2].startsWith('v2.0') && rec.method === 'GET') return this.sendJson(res, 200, this.openIdConfig(tenant));
+    if (m[2].startsWith('discovery') && rec.method === 'GET') return this.sendJson(res, 200, entraJwks(tenant));
     if (m[2].startsWith('oauth2') && rec.method === 'POST') return this.token(rec, res, tenant);
     this.sendError(res, rec, 405, 'invalid_request', `AADSTS900561: The endpoint only accepts ${m[2].startsWith('v2.0') ? 'GET' : 'POST'} requests.`);
   }
@@ -127,11 +163,9 @@ export class FakeEntra extends FakeServer {
         `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
     }
     const lifetime = this.opts.tokenLifetimeSec ?? 3599;
-    const token = `fake-entra.${randomBytes(24).toString('base64url')}`;
-    this.issued.push({
-      token, clientId, objectId: client.objectId, tenantId: tenant, scope: form.get('scope') ?? '',
-      expiresOn: Math.floor(Date.now() / 1000) + lifetime,
-    });
+    const scope = (form.get('scope') ?? '').split(' ').find((x) => x.endsWith('/.default')) ?? form.get('scope') ?? '';
+    const { token, claims } = issueEntraToken({ tenantId: tenant, audience: audienceOf(scope), objectId: client.objectId, appId: clientId, lifetimeSec: lifetime });
+    this.issued.push({ token, clientId, objectId: client.objectId, tenantId: tenant, scope, audience: String(claims.aud), expiresOn: Number(claims.exp) });
     this.sendJson(res, 200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token });
   }
 

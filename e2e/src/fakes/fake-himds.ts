@@ -5,10 +5,13 @@
 // msal-node only accepts a realm of exactly /var/opt/azcmagent/tokens/<name>.key, so the fake writes the key into
 // `keyDir` (a host directory) and advertises it under `realmDir` (default /var/opt/azcmagent/tokens): tests run the
 // code under test in a private mount namespace with keyDir's grandparent bind-mounted on /var/opt.
+// Tokens are Entra v1 access tokens (JWTs, ./jwt.ts) of the machine's system-assigned identity: oid = its
+// principalId, aud = the resource asked for, idtyp=app, xms_mirid = the machine's resource id when known.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { audienceOf, FAKE_TENANT_ID, issueEntraToken } from './jwt.js';
 import { FakeServer, type RecordedRequest } from './server-base.js';
 
 export interface FakeHimdsOptions {
@@ -18,24 +21,45 @@ export interface FakeHimdsOptions {
   host?: string;
   port?: number;
   tokenLifetimeSec?: number;
-  /** principalId of the machine identity (recorded with tokens; default a fresh GUID). */
-  principalId?: string;
+  /**
+   * principalId (object id) of the machine's identity, or a function that reads it when a token is asked for (e.g.
+   * from the fake ARM's machine after `azcmagent connect`; undefined there answers as a disconnected agent).
+   * Default: a fresh GUID.
+   */
+  principalId?: string | (() => string | undefined);
+  /** Tenant of the identity (default the fakes' tenant). */
+  tenantId?: string;
+  /** Resource id of the Arc machine (the token's xms_mirid). */
+  machineResourceId?: string | (() => string | undefined);
 }
 
 export interface IssuedHimdsToken {
   token: string;
   resource: string;
+  /** oid of the token. */
+  principalId: string;
   expiresOn: number;
 }
 
 export class FakeHimds extends FakeServer {
   readonly issued: IssuedHimdsToken[] = [];
-  readonly principalId: string;
+  readonly tenantId: string;
+  private readonly fixedPrincipal = randomUUID();
   private readonly keys = new Map<string, string>(); // secret -> key file path
 
   private constructor(private readonly opts: FakeHimdsOptions) {
     super('fake-himds');
-    this.principalId = opts.principalId ?? randomUUID();
+    this.tenantId = opts.tenantId ?? FAKE_TENANT_ID;
+  }
+
+  /** The identity's object id now (undefined: the machine is not connected). */
+  get principalId(): string {
+    return this.currentPrincipal() ?? '';
+  }
+
+  private currentPrincipal(): string | undefined {
+    const p = this.opts.principalId;
+    return typeof p === 'function' ? p() : (p ?? this.fixedPrincipal);
   }
 
   static async start(opts: FakeHimdsOptions): Promise<FakeHimds> {
@@ -79,10 +103,16 @@ export class FakeHimds extends FakeServer {
     // One key per challenge, removed once used (like the real agent's token files).
     rmSync(this.keys.get(auth)!, { force: true });
     this.keys.delete(auth);
+    const principalId = this.currentPrincipal();
+    if (!principalId) {
+      return this.sendError(res, rec, 500, 'identity_unavailable', 'The managed identity is not available: the machine is not connected to Azure Arc (fake HIMDS).');
+    }
     const lifetime = this.opts.tokenLifetimeSec ?? 3600;
     const now = Math.floor(Date.now() / 1000);
-    const token = `fake-himds.${randomBytes(24).toString('base64url')}`;
-    this.issued.push({ token, resource, expiresOn: now + lifetime });
+    const mirid = typeof this.opts.machineResourceId === 'function' ? this.opts.machineResourceId() : this.opts.machineResourceId;
+    const { token } = issueEntraToken({ tenantId: this.tenantId, audience: audienceOf(resource), objectId: principalId,
+      appId: this.clientIdOf(principalId), lifetimeSec: lifetime, miResourceId: mirid });
+    this.issued.push({ token, resource, principalId, expiresOn: now + lifetime });
     // Strings, as the real HIMDS answers.
     this.sendJson(res, 200, {
       access_token: token,
@@ -93,6 +123,12 @@ export class FakeHimds extends FakeServer {
       resource,
       token_type: 'Bearer',
     });
+  }
+
+  /** A stable client (application) id per identity, as every managed identity has one besides its object id. */
+  private clientIdOf(principalId: string): string {
+    const hex = Buffer.from(principalId).toString('hex').padEnd(32, '0').slice(0, 32);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   }
 
   private challenge(res: ServerResponse): void {

@@ -64,12 +64,24 @@ export interface ErrorReply {
   body: unknown;
 }
 
+export interface ListenTls {
+  key: string;
+  cert: string;
+  /** Client certificates are requested and verified against this CA (the request still proceeds without one). */
+  clientCa?: string;
+}
+
+export type Unreachable = 'refuse' | 'hang';
+
 export abstract class FakeServer {
   readonly requests: RecordedRequest[] = [];
   url = '';
   protected server?: http.Server;
   private faults: ActiveFault[] = [];
   private sockets = new Set<Socket>();
+  private listenArgs?: { host: string; port: number; tls?: ListenTls };
+  private down?: Unreachable;
+  private held: ServerResponse[] = [];
 
   protected constructor(protected readonly label: string) {}
 
@@ -79,9 +91,12 @@ export abstract class FakeServer {
   /** The fake's own error shape for a status (used by faults and by `sendError`). */
   protected abstract errorBody(status: number, rec: RecordedRequest, code?: string, message?: string): unknown;
 
-  protected async listen(host: string, port: number, tls?: { key: string; cert: string }): Promise<void> {
+  protected async listen(host: string, port: number, tls?: ListenTls): Promise<void> {
+    this.listenArgs = { host, port, tls };
     const onReq = (req: IncomingMessage, res: ServerResponse) => void this.dispatch(req, res);
-    const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, onReq) : http.createServer(onReq);
+    const server = tls
+      ? https.createServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, onReq)
+      : http.createServer(onReq);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -100,11 +115,50 @@ export abstract class FakeServer {
   }
 
   async stop(): Promise<void> {
+    this.releaseHeld();
     const s = this.server;
     if (!s) return;
     this.server = undefined;
     for (const sock of this.sockets) sock.destroy();
     await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  /**
+   * Make the server unreachable, as a network cut or a dead control plane would: 'refuse' closes the listener and
+   * every connection (clients get ECONNREFUSED/ECONNRESET), 'hang' keeps accepting but never answers (clients time
+   * out). `setReachable(true)` serves again on the same address.
+   */
+  async setReachable(reachable: true | false | Unreachable): Promise<void> {
+    if (reachable === true) {
+      const was = this.down;
+      this.down = undefined;
+      this.releaseHeld();
+      if (was === 'refuse' && this.listenArgs) {
+        const { host, tls } = this.listenArgs;
+        const port = Number(new URL(this.url).port);
+        await this.listen(host, port, tls);
+      }
+      return;
+    }
+    const mode: Unreachable = reachable === false ? 'refuse' : reachable;
+    if (this.down) await this.setReachable(true);
+    this.down = mode;
+    if (mode === 'refuse') {
+      const s = this.server;
+      this.server = undefined;
+      for (const sock of this.sockets) sock.destroy();
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
+
+  /** Whether the server answers (see setReachable). */
+  get reachable(): boolean {
+    return !this.down;
+  }
+
+  private releaseHeld(): void {
+    for (const r of this.held) r.destroy();
+    this.held = [];
   }
 
   /** Answer the next matching request(s) with an error, a throttle or a dropped connection. */
@@ -147,6 +201,10 @@ export abstract class FakeServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.down === 'hang') {
+      this.held.push(res);
+      return;
+    }
     const rec = await this.record(req);
     res.on('finish', () => {
       rec.status = res.statusCode;

@@ -112,7 +112,8 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   let azure: AzureContext;
   let pins: Record<string, string>;
   let kubelet: ChildProcess | undefined;
-  let denyDelete = false;
+  let clusterId = '';
+  let rbacAdmin: { scope: string; name: string } | undefined;
 
   before(async function () {
     if (process.getuid?.() !== 0) {
@@ -125,14 +126,13 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     }
     tmp = mkdtempSync(join(tmpdir(), 'flexnode-kube-e2e-'));
     himds = await FakeHimds.start({ keyDir: join(tmp, 'keys') });
-    kube = await FakeKubeApi.start({
-      version: `v${VERSION}`,
-      acceptToken: (t) => (himds.isIssued(t) ? `system:node:${NODE}` : false),
-      authorize: (ctx) => !(denyDelete && ctx.verb === 'delete'),
-    });
+    kube = await FakeKubeApi.start({ version: `v${VERSION}` });
     arm = await FakeArm.start();
-    arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, serverUrl: kube.url, caData: kube.caData, kubernetesVersion: VERSION,
+    const cluster = arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION,
       networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
+    // What arc.roles grants the node identity by default; guard authorizes the kubelet's calls against it.
+    clusterId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${cluster.name}`;
+    rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
     // The mirror serves the kubelet stand-in (its version baked in) and small files as kubectl and kubeadm.
     const manifest = new ArtifactManifest(debianArch());
     const bins = join(tmp, 'bins');
@@ -217,13 +217,16 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     const argv = execStartOf(readFileSync(join(root, paths.dropIn), 'utf8')).map((a) => a.replace(/=(\/(?:var|etc)\/)/, `=${root}$1`));
     expect(argv[0]).to.equal('/usr/local/bin/kubelet');
     let stderr = '';
-    kubelet = spawn(join(root, argv[0]!), argv.slice(1), { env: { ...process.env, KUBELET_STANDIN_SKIP_CRI_CHECK: '1', KUBELET_STANDIN_HEARTBEAT_MS: '200' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    kubelet = spawn(join(root, argv[0]!), argv.slice(1), { env: { ...process.env, KUBELET_STANDIN_SKIP_CRI_CHECK: '1', KUBELET_STANDIN_HEARTBEAT_MS: '200',
+      KUBELET_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] }); // the config's paths (client CA) live under the root
     kubelet.stderr!.on('data', (d) => (stderr += d));
     await until(() => kube.readyCondition(NODE)?.status === 'True', 20_000, `Node ${NODE} Ready (kubelet stand-in log:\n${stderr})`);
     const node = kube.node(NODE)!;
     expect(node.metadata.labels).to.include({ 'kubernetes.azure.com/managed': 'false', 'flexnode.io/pool': 'edge' });
     expect(node.spec?.taints).to.deep.equal([{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
     expect(stderr).to.not.match(/unknown flag|deprecated/);
+    await until(() => !!kube.lease(NODE), 10_000, `the node Lease (kubelet stand-in log:\n${stderr})`);
+    expect(kubelet.exitCode, stderr).to.equal(null);
     // Every API call of the stand-in carried a token the fake HIMDS issued for the AKS server app.
     const bearers = kube.requestsTo('/api/v1/nodes').map((r) => r.bearer);
     expect(bearers.length).to.be.greaterThan(0);
@@ -248,7 +251,11 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   });
 
   it('a Node delete the identity may not make is a warning with the fix; the rest of unbootstrap still happens', async () => {
-    denyDelete = true;
+    // A role like RBAC Admin without nodes/delete instead of RBAC Admin: guard answers 403 for the delete.
+    const noDelete = arm.addRoleDefinition({ roleName: 'Node without delete', assignableScopes: [`/subscriptions/${SUB}`],
+      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/*'], notDataActions: ['Microsoft.ContainerService/managedClusters/nodes/delete'] }] });
+    arm.removeRoleAssignment(rbacAdmin!.scope, rbacAdmin!.name);
+    const limited = arm.grant(himds.principalId, noDelete.id, clusterId);
     try {
       root = join(tmp, 'root2');
       mkdirSync(root, { recursive: true });
@@ -262,9 +269,11 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
       const warn = handle.lines.find((l) => l.level === 'warn' && /may not delete Node edge-1/.test(l.message));
       expect(warn?.message).to.match(/HTTP 403.*kubectl delete node edge-1/);
       expect(kube.node(NODE)).to.not.equal(undefined);
+      expect(kube.denials().at(-1)?.message).to.match(/Access denied for action: Microsoft\.ContainerService\/managedClusters\/nodes\/delete$/);
       await handle.dispose();
     } finally {
-      denyDelete = false;
+      arm.removeRoleAssignment(limited.scope, limited.name);
+      rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
     }
     async function createNode(token: string) {
       // Node's fetch does not trust the fake CA (NODE_EXTRA_CA_CERTS is read at start-up): plain https with the CA.

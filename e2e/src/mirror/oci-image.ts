@@ -1,6 +1,7 @@
-// Builds a tiny OCI image archive (image-layout tar) that `ctr image import` accepts, from binaries of the
-// build machine: /usr/bin/echo and the shared libraries ldd lists. No registry or network is involved, so
-// tests can prove `ctr run` on a node without pulling anything.
+// Builds tiny OCI image archives (image-layout tar) that `ctr image import` accepts, from binaries of the build
+// machine and the shared libraries ldd lists. No registry or network is involved, so tests can prove `ctr run` on a
+// node without pulling anything. The echo image prints and exits; the pod image (sleep, cat, echo, sh) keeps
+// running, for pods that a kubelet runs and must stop.
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,10 @@ import { dirname, join } from 'node:path';
 import { debianArch } from './build-artifacts.js';
 import { run } from './run.js';
 
-/** The reference the image is imported under. */
+/** The reference the echo image is imported under. */
 export const ECHO_IMAGE = 'docker.io/flexnode-test/echo:1';
+/** The reference the pod image is imported under (what FakeKubeApi.seedPod uses by default). */
+export const POD_IMAGE = 'docker.io/flexnode-test/pod:1';
 
 const digest = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -21,11 +24,20 @@ async function closure(binary: string): Promise<string[]> {
 }
 
 /** Write the OCI archive to `out`: one layer with echo, entrypoint `echo`. Returns the image reference. */
-export async function buildEchoImage(out: string): Promise<string> {
+export function buildEchoImage(out: string): Promise<string> {
+  return buildImage(out, { ref: ECHO_IMAGE, binaries: ['/usr/bin/echo'], entrypoint: ['/usr/bin/echo'], cmd: ['hello from a container'] });
+}
+
+/** Write the pod image's OCI archive to `out`: sleep, cat, echo and sh; it runs `sleep infinity`. */
+export function buildPodImage(out: string): Promise<string> {
+  return buildImage(out, { ref: POD_IMAGE, binaries: ['/usr/bin/sleep', '/usr/bin/cat', '/usr/bin/echo', '/bin/sh'], entrypoint: ['/usr/bin/sleep'], cmd: ['infinity'] });
+}
+
+async function buildImage(out: string, img: { ref: string; binaries: string[]; entrypoint: string[]; cmd: string[] }): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'flexnode-oci-'));
   try {
     const rootfs = join(work, 'rootfs');
-    for (const file of await closure('/usr/bin/echo')) {
+    for (const file of new Set((await Promise.all(img.binaries.map(closure))).flat())) {
       await mkdir(join(rootfs, dirname(file)), { recursive: true });
       await copyFile(file, join(rootfs, file));
     }
@@ -38,7 +50,7 @@ export async function buildEchoImage(out: string): Promise<string> {
       JSON.stringify({
         architecture: debianArch(),
         os: 'linux',
-        config: { Entrypoint: ['/usr/bin/echo'], Cmd: ['hello from a container'] },
+        config: { Entrypoint: img.entrypoint, Cmd: img.cmd },
         rootfs: { type: 'layers', diff_ids: [diffId] },
       }),
     );
@@ -63,13 +75,13 @@ export async function buildEchoImage(out: string): Promise<string> {
             mediaType: 'application/vnd.oci.image.manifest.v1+json',
             digest: digest(manifest),
             size: manifest.length,
-            annotations: { 'io.containerd.image.name': ECHO_IMAGE, 'org.opencontainers.image.ref.name': '1' },
+            annotations: { 'io.containerd.image.name': img.ref, 'org.opencontainers.image.ref.name': img.ref.split(':').pop()! },
           },
         ],
       }),
     );
     await run(['tar', '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', layout, '-cf', out, '.']);
-    return ECHO_IMAGE;
+    return img.ref;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -172,8 +172,9 @@ export const scanStats = { sandboxes: 0, files: 0, bytes: 0, designatedFiles: 0,
  * hold a secret on purpose (the config, a token cache): skipped, their mode checked by the secrets area.
  */
 export async function scanForSecrets(dir: string, label: string, designated: (path: string) => boolean = () => false): Promise<void> {
-  // Tokens (`fake-entra.<random>`, many) are found by their prefix, then looked up: a constant number of passes
-  // over each file however many tokens were issued (sandboxes hold hundreds of MB of binaries).
+  // Tokens (JWTs, many) are found by their prefix (the header, the same for every token of a fake signer), then
+  // looked up: a constant number of passes over each file however many tokens were issued (sandboxes hold hundreds
+  // of MB of binaries).
   const tokens = new Set(secretSources.flatMap((s) => s()));
   const prefixes = [...new Set([...tokens].map((t) => t.slice(0, t.indexOf('.') + 1)).filter((p) => p.length > 3))];
   const fixed = [...secretValues].filter((s) => s.length >= 8);

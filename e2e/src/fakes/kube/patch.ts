@@ -1,6 +1,17 @@
-// Patch semantics for the FAKE Kubernetes API: JSON merge patch (RFC 7386), a strategic-merge approximation
-// (lists of objects keyed by `type`, such as conditions and addresses, merge by that key) and JSON patch (RFC 6902).
+// Patch semantics for the FAKE Kubernetes API: JSON merge patch (RFC 7386), strategic merge patch for the fields
+// the callers patch (the patchMergeKey / patchStrategy tags of k8s.io/api: conditions and addresses merge by `type`,
+// containers, volumes and env by `name`, ownerReferences by `uid`, finalizers as a set; other lists are replaced;
+// `$patch: delete` items and `$setElementOrder/...` / `$retainKeys` directives are understood or ignored) and JSON
+// patch (RFC 6902 add/remove/replace/test).
 type Json = unknown;
+
+/** patchMergeKey of lists by field name (k8s.io/api core/v1 and meta/v1 struct tags). */
+const MERGE_KEYS: Record<string, string> = {
+  conditions: 'type', addresses: 'type', containers: 'name', initContainers: 'name', ephemeralContainers: 'name', volumes: 'name',
+  env: 'name', ports: 'containerPort', volumeMounts: 'mountPath', ownerReferences: 'uid', imagePullSecrets: 'name', tolerations: 'key',
+};
+/** Lists of scalars with patchStrategy merge (set union). */
+const SET_LISTS = new Set(['finalizers']);
 
 function isObj(v: Json): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -8,27 +19,31 @@ function isObj(v: Json): v is Record<string, Json> {
 
 export function mergePatch(target: Json, patch: Json, strategic = false): Json {
   if (!isObj(patch)) return patch;
+  if (strategic && patch.$patch === 'replace') {
+    const { $patch: _drop, ...rest } = patch;
+    return rest;
+  }
   const out: Record<string, Json> = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$')) continue; // strategic-merge directives ($patch, $retainKeys...) are not modelled
+    if (k.startsWith('$')) continue; // $setElementOrder/..., $retainKeys, $deleteFromPrimitiveList/...: order and pruning hints
     if (v === null) delete out[k];
-    else if (strategic && Array.isArray(v) && Array.isArray(out[k]) && keyedByType(v) && keyedByType(out[k] as Json[])) {
-      out[k] = mergeByType(out[k] as Record<string, Json>[], v as Record<string, Json>[]);
-    } else out[k] = mergePatch(out[k], v, strategic);
+    else if (strategic && Array.isArray(v) && MERGE_KEYS[k] && Array.isArray(out[k])) out[k] = mergeByKey(out[k] as Json[], v, MERGE_KEYS[k]!);
+    else if (strategic && Array.isArray(v) && SET_LISTS.has(k) && Array.isArray(out[k])) out[k] = [...new Set([...(out[k] as Json[]), ...v])];
+    else if (strategic && Array.isArray(v)) out[k] = v.filter((x) => !(isObj(x) && x.$patch === 'delete'));
+    else out[k] = mergePatch(out[k], v, strategic);
   }
   return out;
 }
 
-function keyedByType(list: Json[]): boolean {
-  return list.every((x) => isObj(x) && typeof x.type === 'string');
-}
-
-function mergeByType(base: Record<string, Json>[], patch: Record<string, Json>[]): Json[] {
-  const out = base.map((x) => ({ ...x }));
+function mergeByKey(base: Json[], patch: Json[], key: string): Json[] {
+  const out = base.map((x) => (isObj(x) ? { ...x } : x));
   for (const p of patch) {
-    const i = out.findIndex((x) => x.type === p.type);
-    if (i >= 0) out[i] = mergePatch(out[i], p, true) as Record<string, Json>;
-    else out.push(p);
+    if (!isObj(p)) continue;
+    const i = out.findIndex((x) => isObj(x) && x[key] === p[key]);
+    if (p.$patch === 'delete') {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = mergePatch(out[i], p, true);
+    else out.push(mergePatch({}, p, true));
   }
   return out;
 }
