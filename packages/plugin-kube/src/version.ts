@@ -1,3 +1,5 @@
+import type { FlexnodeConfig } from '@flexnode/sdk';
+
 /**
  * Kubernetes versions as flexnode meets them: upstream releases (`1.35.2`, `1.36.0-rc.1`, on dl.k8s.io) and AKS's own
  * builds (`1.30.101-akslts` for long-term support, hotfix builds), which only AKS's mirror has.
@@ -31,6 +33,9 @@ export function parseKubeVersion(text: string): KubeVersion | undefined {
     upstream: suffix === undefined || UPSTREAM_SUFFIX.test(suffix),
   };
 }
+
+/** `kubernetes.version` without a leading `v`, when set. */
+export const configuredVersion = (config: FlexnodeConfig): string | undefined => config.kubernetes?.version?.trim().replace(/^v/, '') || undefined;
 
 /** `1.35` of a version. */
 export const minorOf = (v: Pick<KubeVersion, 'major' | 'minor'>) => `${v.major}.${v.minor}`;

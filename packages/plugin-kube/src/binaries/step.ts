@@ -21,7 +21,7 @@ import {
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { clusterFacts } from '../cluster/recorded.js';
 import { kubePaths } from '../paths.js';
-import { parseKubeVersion } from '../version.js';
+import { configuredVersion, parseKubeVersion } from '../version.js';
 import { kubeArtifacts, kubeRelease, TARBALL_BIN_DIR, type KubeArtifact, type KubeRelease } from './artifacts.js';
 import { KUBE_BINARIES } from './versions.js';
 
@@ -41,7 +41,8 @@ export interface BinariesRecord {
  * the cluster's control plane runs (read once with the operator's credential, see {@link clusterFacts}).
  */
 export async function kubernetesVersion(host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, readCluster: ClusterReader, who: string, installed?: string): Promise<string> {
-  if (config.kubernetes?.version) return config.kubernetes.version.trim().replace(/^v/, '');
+  const configured = configuredVersion(config);
+  if (configured) return configured;
   if (installed) return installed;
   const facts = await clusterFacts(host, config, azure, readCluster, who);
   const v = facts.kubernetesVersion ? parseKubeVersion(facts.kubernetesVersion) : undefined;
@@ -58,7 +59,8 @@ export async function kubernetesVersion(host: Host, config: FlexnodeConfig, azur
  * must be in the config. For `flexnode mirror sync` with {@link kubeArtifacts}.
  */
 export function pinnedVersion(config: FlexnodeConfig): string {
-  if (config.kubernetes?.version) return config.kubernetes.version.trim().replace(/^v/, '');
+  const configured = configuredVersion(config);
+  if (configured) return configured;
   throw new ConfigError('kubernetes.version is not set: mirroring the Kubernetes binaries needs the version the nodes will run', [
     { path: 'kubernetes.version', message: 'required to mirror the Kubernetes binaries (a node would ask the cluster; a mirror cannot)' },
   ]);

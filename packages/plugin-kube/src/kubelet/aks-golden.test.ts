@@ -29,6 +29,17 @@ interface Case {
   dnsServiceIP: string;
 }
 
+const AKS_CIPHER_SUITES = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_RSA_WITH_AES_128_GCM_SHA256',
+];
+
 /** A KubeletConfiguration field of AKS's nodes: its value (for the case) and where that comes from. */
 interface AksField {
   path: string;
@@ -41,20 +52,7 @@ const AKS_KUBELET_CONFIGURATION: readonly AksField[] = [
   { path: 'staticPodPath', aks: () => '/etc/kubernetes/manifests', source: NODE_CONFIG },
   { path: 'tlsCertFile', aks: () => '/etc/kubernetes/certs/kubeletserver.crt', source: NODE_CONFIG },
   { path: 'tlsPrivateKeyFile', aks: () => '/etc/kubernetes/certs/kubeletserver.key', source: NODE_CONFIG },
-  {
-    path: 'tlsCipherSuites',
-    aks: () => [
-      'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
-      'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
-      'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
-      'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-      'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
-      'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
-      'TLS_RSA_WITH_AES_256_GCM_SHA384',
-      'TLS_RSA_WITH_AES_128_GCM_SHA256',
-    ],
-    source: NODE_CONFIG,
-  },
+  { path: 'tlsCipherSuites', aks: () => AKS_CIPHER_SUITES, source: NODE_CONFIG },
   { path: 'rotateCertificates', aks: () => true, source: NODE_CONFIG },
   { path: 'serverTLSBootstrap', aks: () => true, source: NODE_CONFIG },
   { path: 'authentication.x509.clientCAFile', aks: () => '/etc/kubernetes/certs/ca.crt', source: NODE_CONFIG },
@@ -125,14 +123,7 @@ const DIFFERENCES: Readonly<Record<string, unknown>> = {
   staticPodPath: undefined,
   tlsCertFile: undefined,
   tlsPrivateKeyFile: undefined,
-  tlsCipherSuites: [
-    'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
-    'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
-    'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305',
-    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-    'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
-    'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
-  ],
+  tlsCipherSuites: AKS_CIPHER_SUITES.filter((suite) => suite.startsWith('TLS_ECDHE_')), // no RSA key exchange
   rotateCertificates: false,
   serverTLSBootstrap: false,
   featureGates: undefined,

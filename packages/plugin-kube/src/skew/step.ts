@@ -5,6 +5,7 @@ import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
 import { apiRequest, isUnreachable } from '../kubelet/api.js';
 import { messageOf } from '../util.js';
+import { configuredVersion } from '../version.js';
 import { assertSupportedSkew } from './skew.js';
 
 /** Custom record: the kubelet version checked, the API server's version and where it was read. */
@@ -60,7 +61,7 @@ export function createVersionSkewStep(options: { readCluster?: ClusterReader; se
     create: ({ host, config, azure }) => {
       const check = async (): Promise<CheckResult> => {
         const record = findRecord<SkewRecord>(host, SKEW_RECORD);
-        const configured = config.kubernetes?.version?.trim().replace(/^v/, '');
+        const configured = configuredVersion(config);
         if (!record) return missing('the kubelet version is not checked against the API server yet');
         if (configured && configured !== record.kubelet) return missing(`kubernetes.version is now ${configured}; ${record.kubelet} was checked`);
         return ok(`kubelet ${record.kubelet}, API server ${record.apiServer} (${record.from})`);
@@ -71,7 +72,7 @@ export function createVersionSkewStep(options: { readCluster?: ClusterReader; se
           if ((await check()).status === 'ok') return;
           const facts = await clusterFacts(host, config, azure, readCluster, 'kube.version');
           const kubelet = await kubernetesVersion(host, config, azure, async () => facts, 'kube.version');
-          const origin = config.kubernetes?.version ? 'kubernetes.version' : "the cluster's version";
+          const origin = configuredVersion(config) ? 'kubernetes.version' : "the cluster's version";
           let server = await serverVersion(facts, host);
           if (!server) {
             server = { version: facts.kubernetesVersion ?? 'unknown', from: 'the control plane version ARM reports, the API server being unreachable from here' };
