@@ -8,14 +8,14 @@
 //
 // Output: dist/release/flexnode-<version>-linux-<arch>.tar.gz and a .sha256 next to each (sha256sum format).
 // Layout inside (one top directory flexnode-<version>-linux-<arch>/):
-//   bin/flexnode               sh wrapper: the embedded node on the CLI
+//   bin/flexnode               sh wrapper: the embedded node on the CLI (bin/aks-flex-node: a link to it, upstream's name)
 //   node/bin/node              Node.js runtime (+ its LICENSE)
 //   lib/node_modules/...       the workspace packages (npm pack) and their production dependencies only
 //   share/flexnode-agent.service, install.sh, uninstall.sh, VERSION
 // Assumes the workspaces are built (npm run build); it runs the (cached) turbo build to be sure.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,6 +82,7 @@ try {
     if (node.license) copyFileSync(node.license, join(top, 'node/LICENSE'));
     writeFileSync(join(top, 'bin/flexnode'), WRAPPER, { mode: 0o755 });
     chmodSync(join(top, 'bin/flexnode'), 0o755);
+    symlinkSync('flexnode', join(top, 'bin/aks-flex-node')); // upstream's (AKSFlexNode) name for the same CLI
     copyFileSync(join(repo, 'packages/cli/assets/flexnode-agent.service'), join(top, 'share/flexnode-agent.service'));
     for (const script of ['install.sh', 'uninstall.sh']) {
       copyFileSync(join(repo, 'scripts', script), join(top, script));

@@ -14,8 +14,12 @@
 #   /opt/flexnode/<version>/          the release (replaced when the same version is installed again)
 #   /opt/flexnode/current             -> <version>
 #   /usr/local/bin/flexnode           -> /opt/flexnode/current/bin/flexnode
-#   /etc/systemd/system/flexnode-agent.service   (via `flexnode agent install-service`, then daemon-reload)
+#   /usr/local/bin/aks-flex-node      -> /opt/flexnode/current/bin/aks-flex-node (upstream's name; not over
+#                                        upstream's own binary, which is kept with a warning)
+#   /etc/systemd/system/flexnode-agent.service   (via `flexnode agent install-service`, then daemon-reload;
+#                                        Alias=aks-flex-node-agent.service once enabled)
 #   /etc/aks-flex-node/               mode 0700, only when missing; an existing config is never touched
+#   /var/log/aks-flex-node/aks-flex-node.log -> flexnode.log (upstream's log path; only when nothing is there)
 # --enable also runs `systemctl enable --now flexnode-agent` (the config must be in place).
 set -eu
 
@@ -26,7 +30,9 @@ FILE=""
 ENABLE=0
 PREFIX="${FLEXNODE_PREFIX:-/opt/flexnode}"
 LINK=/usr/local/bin/flexnode
+UPSTREAM_LINK=/usr/local/bin/aks-flex-node
 CONFIG_DIR=/etc/aks-flex-node
+LOG_DIR=/var/log/aks-flex-node
 UNIT=/etc/systemd/system/flexnode-agent.service
 
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -113,6 +119,19 @@ mkdir -p "$(dirname "$LINK")"
 ln -sfn "$PREFIX/current/bin/flexnode" "$LINK"
 record "link $LINK"
 say "installed flexnode $VERSION in $PREFIX/$VERSION ($LINK)"
+
+# Upstream's names (AKSFlexNode): the command, and its log path in the default agent.logDir.
+if [ -e "$UPSTREAM_LINK" ] && ! { [ -L "$UPSTREAM_LINK" ] && [ "$(readlink "$UPSTREAM_LINK")" = "$PREFIX/current/bin/aks-flex-node" ]; }; then
+  echo "install.sh: WARNING: $UPSTREAM_LINK is not flexnode's (upstream's binary?): kept; once the old node is unbootstrapped, remove it and run install.sh again for the aks-flex-node command" >&2
+else
+  ln -sfn "$PREFIX/current/bin/aks-flex-node" "$UPSTREAM_LINK"
+  record "link $UPSTREAM_LINK"
+fi
+if [ ! -d "$LOG_DIR" ]; then mkdir -m 0755 -p "$LOG_DIR"; record "dir $LOG_DIR"; fi
+if [ ! -e "$LOG_DIR/aks-flex-node.log" ] && [ ! -L "$LOG_DIR/aks-flex-node.log" ]; then
+  ln -s flexnode.log "$LOG_DIR/aks-flex-node.log"
+  record "link $LOG_DIR/aks-flex-node.log"
+fi
 
 if [ ! -d "$CONFIG_DIR" ]; then
   mkdir -m 0700 "$CONFIG_DIR"

@@ -74,7 +74,8 @@ echo "$REVERSED" | while read -r kind path; do
     dir)
       if [ "$path" = /etc/aks-flex-node ] && [ "$PURGE" = 1 ]; then rm -rf "$path"; say "removed $path (--purge-config)"
       elif rmdir "$path" 2>/dev/null; then say "removed $path"
-      elif [ "$path" != "$PREFIX" ]; then say "kept $path (not empty; --purge-config removes it)"
+      elif [ "$path" = /etc/aks-flex-node ]; then say "kept $path (not empty; --purge-config removes it)"
+      elif [ "$path" != "$PREFIX" ]; then say "kept $path (not empty)"
       fi ;;
   esac
 done

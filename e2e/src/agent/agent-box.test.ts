@@ -2,6 +2,7 @@
 // the veth) into a booted Debian machine with real systemd; flexnode-agent.service (Type=notify) bootstraps the
 // runtime and CNI from the host-side mirror, reports READY, heals a stopped containerd and a deleted CNI config
 // within two intervals, survives a stop in the middle of a step, and uninstall.sh leaves the tree as it was.
+// Upstream's names work from the release: `aks-flex-node`, the unit's alias, the log path.
 // The machine has no bind of the repo: the release must carry everything (its own Node included).
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
@@ -80,6 +81,12 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     expect((await m.exec(['flexnode', '--version'])).stdout).to.match(new RegExp(`^@flexnode/cli/${release.version} linux-${release.arch} node-v`));
     expect((await m.exec(['stat', '-c', '%a', '/etc/aks-flex-node'])).stdout.trim()).to.equal('700');
     expect((await m.exec(['readlink', '/usr/local/bin/flexnode'])).stdout.trim()).to.equal('/opt/flexnode/current/bin/flexnode');
+    // Upstream's (AKSFlexNode) command name: the same CLI.
+    expect((await m.exec(['readlink', '/usr/local/bin/aks-flex-node'])).stdout.trim()).to.equal('/opt/flexnode/current/bin/aks-flex-node');
+    const upstreamVersion = await m.exec(['aks-flex-node', 'version'], { allowFailure: true });
+    expect(upstreamVersion.exitCode, upstreamVersion.stderr).to.equal(0);
+    expect(upstreamVersion.stdout).to.match(new RegExp(`^flexnode ${release.version.replace(/\./g, '\\.')} \\(node v[0-9.]+, linux-${release.arch}\\)\n`));
+    expect(upstreamVersion.stdout).to.include('@flexnode/plugin-kube@');
     expect(await m.readFile(`/etc/systemd/system/${UNIT}`)).to.include('Type=notify').and.include('NotifyAccess=main');
     expect((await m.exec(['systemd-analyze', 'verify', `/etc/systemd/system/${UNIT}`], { allowFailure: true })).exitCode).to.equal(0);
   });
@@ -107,6 +114,16 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     expect(human.stdout).to.match(new RegExp(`agent: pid ${s.MainPID}, running, \\d+ cycle\\(s\\)`));
     // The status file holds no secret and is 0644 in the 0700 state dir.
     expect((await m.exec(['stat', '-c', '%a', '/var/lib/flexnode/status.json'])).stdout.trim()).to.equal('644');
+    // Upstream's names: the unit by its alias, the log at upstream's path.
+    const byAlias = await m.exec(['systemctl', 'status', '--no-pager', 'aks-flex-node-agent'], { allowFailure: true });
+    expect(byAlias.exitCode, `${byAlias.stdout}${byAlias.stderr}`).to.equal(0);
+    expect(byAlias.stdout).to.match(/^. flexnode-agent\.service - flexnode agent/).and.match(/Active: active \(running\)/);
+    expect((await m.exec(['systemctl', 'is-active', 'aks-flex-node-agent'], { allowFailure: true })).stdout.trim()).to.equal('active');
+    const upstreamLog = await m.exec(['cat', '/var/log/aks-flex-node/aks-flex-node.log'], { allowFailure: true });
+    expect(upstreamLog.exitCode, upstreamLog.stderr).to.equal(0);
+    const first = (text: string) => text.split('\n')[0]!;
+    expect(first(upstreamLog.stdout)).to.equal(first(await agentLog())); // the same file (the agent keeps writing it)
+    expect(JSON.parse(first(upstreamLog.stdout))).to.include.keys('msg', 'time');
   });
 
   it('heals a stopped containerd within two intervals, and only that step', async () => {

@@ -41,6 +41,10 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     const r = spawnSync(join(top, 'bin/flexnode'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout.trim()).to.equal(`@flexnode/cli/${release.version} linux-${release.arch} node-${process.version}`);
+    // Upstream's name for the same CLI.
+    const upstream = spawnSync(join(top, 'bin/aks-flex-node'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
+    expect(upstream.status, upstream.stderr).to.equal(0);
+    expect(upstream.stdout.trim()).to.equal(r.stdout.trim());
     const steps = spawnSync(join(top, 'bin/flexnode'), ['steps', '--json'], { env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
     expect(steps.status, steps.stderr).to.equal(0);
     expect(JSON.parse(steps.stdout).steps.map((s: { id: string }) => s.id)).to.include('containerd.service');
@@ -67,6 +71,7 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     expect(JSON.parse(r.stdout)).to.include({ path: unit, reloaded: false });
     const text = await readFile(unit, 'utf8');
     expect(text).to.include(`ExecStart=${bin} agent\n`).and.include('Type=notify').and.include('Environment=FLEXNODE_DATA_DIR=/var/lib/flexnode-plugins');
+    expect(text).to.match(/^Alias=aks-flex-node-agent\.service$/m);
     const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
     expect(verify.status, verify.stderr).to.equal(0);
     expect(verify.stderr.split('\n').filter((l) => l.includes('flexnode-agent'))).to.deep.equal([]);

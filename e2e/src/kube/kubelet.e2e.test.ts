@@ -237,6 +237,14 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(got.status).to.equal(200);
     expect(readyCondition(got.body)?.status).to.equal('True');
 
+    // The operator credential gone (status, the agent's cycle after the join): the checks work from the journal and
+    // the node identity, without a single ARM request.
+    const armCalls = arm.requestsTo(/managedClusters/i).length;
+    const withoutOperator = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createKubeletStep({ readCluster: readClusterFromArm })]
+      .map((d) => [d.id, d.create({ host: handle.host(d.id), config: config(), azure: undefined, identity, runtime: typicalServices().get(ContainerRuntime) })] as const);
+    for (const [id, step] of withoutOperator) expect(await step.check(), id).to.deep.include({ status: 'ok' });
+    expect(arm.requestsTo(/managedClusters/i).length).to.equal(armCalls);
+
     // Unbootstrap: stop the kubelet (systemd would), then uninstall in reverse order.
     kubelet.kill('SIGTERM');
     await new Promise((r) => kubelet!.once('exit', r));

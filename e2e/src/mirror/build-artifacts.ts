@@ -2,7 +2,7 @@
 // runs unchanged against a local mirror. Byte-reproducible (fixed mtimes/owners, gzip -n) and cached.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { cacheDir } from './paths.js';
@@ -40,6 +40,19 @@ export class ArtifactManifest {
     const a = this.artifacts.find((x) => x.name === name);
     if (!a) throw new Error(`no artifact named ${name} (have: ${this.artifacts.map((x) => x.name).join(', ')})`);
     return a;
+  }
+
+  /**
+   * Serves `<mirrorPath>.sha256` beside an artifact, as dl.k8s.io publishes it (the bare hex digest), written into
+   * `dir`; `digest` replaces the real one (a wrong checksum file).
+   */
+  async addChecksum(mirrorPath: string, dir: string, digest?: string): Promise<Artifact> {
+    const artifact = this.lookup(mirrorPath);
+    if (!artifact) throw new Error(`addChecksum: no artifact at ${mirrorPath}`);
+    const file = join(dir, `${basename(mirrorPath)}.sha256`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, digest ?? artifact.sha256);
+    return this.addFile(`${normalize(mirrorPath)}.sha256`, file, { name: `${artifact.name}.sha256`, version: artifact.version });
   }
 
   lookup(mirrorPath: string): Artifact | undefined {
@@ -157,10 +170,19 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /**
- * Writes a reproducible .tar.gz at `out` holding `files` (name -> source) under `prefix` ('bin' or '.').
+ * The Kubernetes node tarball in the upstream layout (kubernetes/release: `kubernetes-node-linux-<arch>.tar.gz`
+ * holding `kubernetes/node/bin/*`), from `files` (name -> source, e.g. the kubelet stand-in), written at `out`.
+ */
+export async function buildNodeTarball(out: string, files: Record<string, string>): Promise<void> {
+  await tarball(out, 'kubernetes/node/bin', files, 'kubernetes');
+}
+
+/**
+ * Writes a reproducible .tar.gz at `out` holding `files` (name -> source) under `prefix` ('bin' or '.'); `entry`
+ * is what is archived (default the prefix itself).
  * Staged in a temp dir with fixed modes; tar fixes order, mtimes and owners; gzip -n drops name and time.
  */
-async function tarball(out: string, prefix: string, files: Record<string, string>): Promise<void> {
+async function tarball(out: string, prefix: string, files: Record<string, string>, entry = prefix): Promise<void> {
   const stage = `${out}.stage`;
   const into = join(stage, prefix);
   await rm(stage, { recursive: true, force: true });
@@ -172,7 +194,7 @@ async function tarball(out: string, prefix: string, files: Record<string, string
       await copyFile(src, join(into, name));
       await chmod(join(into, name), 0o755);
     }
-    await tarGzip(stage, prefix, out);
+    await tarGzip(stage, entry, out);
   } finally {
     await rm(stage, { recursive: true, force: true });
   }

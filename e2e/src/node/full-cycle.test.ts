@@ -96,7 +96,7 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
       pluginConfig: {
         // nspawn keeps non-network sysctls read-only (they would reach the host): the kernel-wide settings the
         // kubelet's protectKernelDefaults needs cannot be set in the box; the unshare tier tests that step.
-        '@flexnode/plugin-kube': { protectKernelDefaults: false },
+        '@flexnode/plugin-kube': { protectKernelDefaults: false, kernelTuning: false },
         '@flexnode/plugin-arc': {
           agent: { source: 'binary', version: AGENT_VERSION, sha256: agent.sha256 },
           retry: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
@@ -164,6 +164,25 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     const rerun = JSON.parse(again.stdout) as { elapsedMs: number; results: { id: string; outcome: string; durationMs: number }[] };
     console.log(`      converged re-run: step work ${rerun.elapsedMs} ms (${rerun.results.map((r) => `${r.id} ${r.durationMs} ms`).join(', ')})`);
     expect(rerun.results.filter((r) => r.outcome !== 'unchanged').map((r) => r.id)).to.deep.equal([]);
+
+    // The operator credential removed from the config and the machine, as a careful operator does after the join:
+    // status works from the journal and the node's own Arc identity. plugin-kube's steps (and the runtime's) must be
+    // healthy; plugin-arc's are reported (arc.roles reads the cluster's role assignments with the operator
+    // credential until plugin-arc's side of this lands).
+    const config = JSON.parse(await m.readFile(CONFIG_PATH));
+    const { servicePrincipal: _sp, ...azure } = config.azure;
+    await writeConfig(m, { ...config, azure });
+    await m.exec(['mv', '/etc/aks-flex-node/client-secret', '/root/client-secret.kept']);
+    const status = await flexnode(m, ['status', '--config', CONFIG_PATH, '--json'], env);
+    const health = JSON.parse(status.stdout) as { results: { id: string; outcome: string; error?: { message: string }; check?: { reason?: string } }[] };
+    const why = (r: (typeof health.results)[number]) => `${r.id}: ${r.outcome} ${r.error?.message ?? r.check?.reason ?? ''}`;
+    console.log(`      without the operator credential: ${health.results.filter((r) => r.outcome !== 'healthy').map(why).join('; ') || 'every step healthy'}`);
+    for (const r of health.results.filter((x) => !x.id.startsWith('arc.'))) expect(r.outcome, why(r)).to.equal('healthy');
+    expect(health.results.map((r) => r.id)).to.include.members(['kube.version', 'kube.binaries', 'kube.cluster-credentials', 'kube.kubelet']);
+    expect(status.stdout + status.stderr).to.not.contain(CLIENT_SECRET);
+    // Unbootstrap removes Azure resources: it needs the credential back.
+    await writeConfig(m, config);
+    await m.exec(['mv', '/root/client-secret.kept', '/etc/aks-flex-node/client-secret']);
 
     const undo = await flexnode(m, ['unbootstrap', '--config', CONFIG_PATH, '--json'], env);
     expect(undo.exitCode, await explain(m, undo, 'kubelet.service')).to.equal(0);

@@ -1,8 +1,14 @@
 import { Cni, ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type CniService, type FlexnodeConfig, firstDifference } from '@flexnode/sdk';
 import { Paths } from './paths.js';
 
-/** The sandbox (pause) image upstream's later releases configure; `containerd.pauseImage` overrides it. */
-export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/kubernetes/pause:3.9';
+/**
+ * The sandbox (pause) image of AKS's nodes: AgentBaker's current default (e2e/node_config.go
+ * PodInfraContainerImageURL, since Aug 2026; 3.6 before, upstream's flex node 3.9). `containerd.pauseImage` overrides it.
+ */
+export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2';
+
+/** The sandbox image of this config: `containerd.pauseImage`, else {@link DEFAULT_PAUSE_IMAGE}. */
+export const sandboxImage = (config: FlexnodeConfig): string => config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE;
 
 /** The CRI plugin's id in a version 2 config (containerd 1.6 and 1.7; 2.x migrates it on load). */
 export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
@@ -23,7 +29,7 @@ export type ContainerdConfigDocument = Record<string, unknown>;
  */
 export function containerdConfigDocument(config: FlexnodeConfig, cni: CniService): ContainerdConfigDocument {
   const cri: Record<string, unknown> = {
-    sandbox_image: config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE,
+    sandbox_image: sandboxImage(config),
     containerd: {
       default_runtime_name: 'runc',
       runtimes: {

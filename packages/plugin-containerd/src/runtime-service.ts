@@ -1,4 +1,5 @@
-import { ContainerRuntime, defineService } from '@flexnode/sdk';
+import { ContainerRuntime, defineService, Tokens } from '@flexnode/sdk';
+import { sandboxImage } from './containerd-config.js';
 import { Paths, UNIT } from './paths.js';
 
 /**
@@ -7,10 +8,13 @@ import { Paths, UNIT } from './paths.js';
  */
 export const containerRuntimeService = defineService({
   capability: ContainerRuntime,
-  create: () => ({
+  inject: { config: Tokens.Config },
+  create: ({ config }) => ({
     criEndpoint: `unix://${Paths.socket}`,
     unit: UNIT,
     // config.toml sets SystemdCgroup = true for runc: the kubelet must drive cgroups through systemd too.
     cgroupDriver: 'systemd' as const,
+    // config.toml's sandbox_image: a kubelet that is told the pause image is told the same one.
+    sandboxImage: sandboxImage(config),
   }),
 });

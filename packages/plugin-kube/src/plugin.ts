@@ -7,6 +7,7 @@ import { kubePackages } from './os/packages.js';
 import { kubeSwap } from './os/swap.js';
 import { kubeSysctl } from './os/sysctl.js';
 import { kubePreflight } from './preflight/step.js';
+import { kubeVersionSkew } from './skew/step.js';
 
 /**
  * @flexnode/plugin-kube: preflight, what the kubelet needs of the OS, the Kubernetes binaries, the cluster
@@ -16,5 +17,5 @@ import { kubePreflight } from './preflight/step.js';
 export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
-  steps: [kubePreflight, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeKubelet],
+  steps: [kubePreflight, kubeVersionSkew, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeKubelet],
 });

@@ -15,9 +15,14 @@ export interface KubeSettings {
    * it then insists on. Default true.
    */
   protectKernelDefaults: boolean;
+  /**
+   * Set the kernel limits AKS's nodes have (kernel.pid_max, fs.inotify.*; AgentBaker sysctl-d-60-CIS.conf). Default
+   * true; off where the kernel-wide settings are read-only (a container, an nspawn box).
+   */
+  kernelTuning: boolean;
   /** Ask the cluster for a serving certificate (needs a CSR approver in the cluster). Default false. */
   serverTLSBootstrap: boolean;
-  /** The node's InternalIP (`--node-ip`); default: the kubelet picks it. */
+  /** The node's InternalIP (`--node-ip`); default: the source address of the route to the API server. */
   nodeIP?: string;
   /** How long bootstrap waits for the Node to be Ready after starting the kubelet. Default 180. */
   readyTimeoutSeconds: number;
@@ -28,6 +33,7 @@ export interface KubeSettings {
 const DEFAULTS: KubeSettings = {
   skipPreflight: [],
   protectKernelDefaults: true,
+  kernelTuning: true,
   serverTLSBootstrap: false,
   readyTimeoutSeconds: 180,
   requireAzureRbac: true,
@@ -43,7 +49,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
   const r = raw as Record<string, unknown>;
-  const known = ['skipPreflight', 'protectKernelDefaults', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac'];
+  const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac'];
   for (const key of Object.keys(r)) {
     if (!known.includes(key)) {
       throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);
@@ -54,7 +60,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     if (!Array.isArray(r.skipPreflight) || r.skipPreflight.some((s) => typeof s !== 'string')) bad('skipPreflight', 'an array of check names');
     out.skipPreflight = [...(r.skipPreflight as string[])];
   }
-  for (const key of ['protectKernelDefaults', 'serverTLSBootstrap', 'requireAzureRbac'] as const) {
+  for (const key of ['protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'requireAzureRbac'] as const) {
     if (r[key] === undefined) continue;
     if (typeof r[key] !== 'boolean') bad(key, 'true or false');
     out[key] = r[key] as boolean;

@@ -15,6 +15,8 @@ export interface ContainerRuntimeService {
   readonly unit: string;
   /** The cgroup driver the runtime uses: the kubelet must use the same one. */
   readonly cgroupDriver: 'systemd' | 'cgroupfs';
+  /** The sandbox (pause) image the runtime runs pods with, for kubelets that are told it too; optional. */
+  readonly sandboxImage?: string;
 }
 
 /** The container runtime (runc + containerd by default). */

@@ -72,10 +72,10 @@ export interface AgentConfig {
 
 export interface KubernetesConfig {
   version?: string;
-  /** Upstream's download URL template with `%s` placeholders (version, arch, binary). */
+  /** Upstream's URL template of the node tarball: Go's Sprintf(template, version, arch). */
   urlTemplate?: string;
-  /** sha256 per binary (`kubelet`, `kubectl`, `kubeadm`) for a version not in plugin-kube's table. */
-  sha256?: Partial<Record<'kubelet' | 'kubectl' | 'kubeadm', string | Partial<Record<Arch, string>>>>;
+  /** sha256 per binary (`kubelet`, `kubectl`, `kubeadm`) or of the node tarball (`kubernetes-node`); wins over tables and published checksums. */
+  sha256?: Partial<Record<'kubelet' | 'kubectl' | 'kubeadm' | 'kubernetes-node', string | Partial<Record<Arch, string>>>>;
 }
 
 /** A pinned component: version and, when it differs from the plugin's table, the sha256 per architecture. */

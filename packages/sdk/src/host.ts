@@ -144,6 +144,19 @@ export interface Artifact {
   sha256: string;
 }
 
+/**
+ * A checksum file published beside an artifact (dl.k8s.io's `<file>.sha256`), for artifacts whose sha256 no table
+ * pins: the digest is fetched, then the artifact is verified against it like a pinned one.
+ */
+export interface ChecksumFile {
+  /** The artifact it is the checksum of, for messages, e.g. `kubelet 1.35.2 (amd64)`. */
+  name: string;
+  /** Its upstream URL; must be https (a checksum fetched in clear text proves nothing). */
+  url: string;
+  /** Path under a configured mirror, beside the artifact's: `<component>/v<version>/<file>.sha256`. */
+  mirrorPath: string;
+}
+
 export interface HostDownloads {
   /**
    * Fetch an artifact (from the mirror when configured), hashing while streaming; verified before the path
@@ -151,6 +164,12 @@ export interface HostDownloads {
    * In a dry run nothing is fetched and the returned path must not be read.
    */
   fetch(artifact: Artifact): Promise<string>;
+  /**
+   * The sha256 a checksum file publishes (the bare hex digest, or `sha256sum` output): from the mirror when one is
+   * configured, else over HTTPS from its URL. Read-only, so a dry run fetches it too. Throws {@link DownloadError}
+   * when it cannot be fetched or holds no sha256.
+   */
+  checksum(file: ChecksumFile): Promise<string>;
   /**
    * Unpack a verified tar(.gz) into a private staging directory and return its path. Entries with absolute
    * paths, `..` components, links pointing outside, or devices are refused before anything is written.

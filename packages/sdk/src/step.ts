@@ -56,9 +56,10 @@ interface StepBase {
   readonly after?: readonly (CapabilityRef | string)[];
   /**
    * A preflight step runs before every step that is not one: its check gates the run (machine requirements,
-   * permissions), so a failing preflight stops a bootstrap before anything is changed.
+   * permissions), so a failing preflight stops a bootstrap before anything is changed. `{ for: [...] }`: one that
+   * only matters when one of these steps or capabilities runs; a run restricted (`--only`) to others leaves it out.
    */
-  readonly preflight?: boolean;
+  readonly preflight?: boolean | { readonly for: readonly (CapabilityRef | string)[] };
   /**
    * Whether the step applies to this config; a string is the reason it does not (shown by `flexnode steps`).
    * Default: always applies.

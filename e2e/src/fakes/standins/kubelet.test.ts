@@ -95,6 +95,13 @@ describe('kubelet stand-in', function () {
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.include('unknown flag: --bogus');
     expect((await run(['--container-runtime=remote'])).stderr).to.include('unknown flag: --container-runtime');
+    // --pod-infra-container-image by version: accepted before 1.27, deprecated from 1.27, gone in 1.35.
+    const pause = ['--pod-infra-container-image=mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2', '--version'];
+    expect((await run(pause, { KUBELET_STANDIN_VERSION: '1.26.15' })).stderr).to.equal('');
+    expect((await run(pause, { KUBELET_STANDIN_VERSION: '1.34.9' })).stderr).to.include('Flag --pod-infra-container-image has been deprecated, will be removed in 1.35');
+    const removed = await run(pause, { KUBELET_STANDIN_VERSION: '1.35.2' });
+    expect(removed.code).to.equal(1);
+    expect(removed.stderr).to.include('unknown flag: --pod-infra-container-image');
   });
 
   it('validates the config file kind and --node-labels', async () => {

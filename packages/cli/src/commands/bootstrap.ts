@@ -1,3 +1,4 @@
+import { ExitCode } from '@flexnode/sdk';
 import { Flags } from '@oclif/core';
 import { onlyFlag } from '../base/flags.js';
 import { SessionCommand } from '../base/run-command.js';
@@ -31,7 +32,10 @@ export default class Bootstrap extends SessionCommand {
     }
     if (!report.ok) {
       if (this.jsonEnabled()) this.logJson(report);
-      this.exit(1);
+      // Bad input a step found before changing anything (a kubelet the cluster does not support, a file nothing
+      // can verify): exit 2 like a bad config, not 1.
+      const failed = report.results.filter((r) => r.outcome === 'failed');
+      this.exit(failed.length > 0 && failed.every((r) => r.error?.code === 'CONFIG_INVALID') ? ExitCode.Usage : ExitCode.Failure);
     }
     return report;
   }

@@ -13,7 +13,7 @@ export function fullConfig(): Record<string, any> {
       },
     },
     agent: { logLevel: 'info', logDir: '/var/log/aks-flex-node', intervalSeconds: 60 },
-    kubernetes: { version: '1.30.4', urlTemplate: 'https://dl.k8s.io/v%s/bin/linux/%s/%s' },
+    kubernetes: { version: '1.30.4', urlTemplate: 'https://acs-mirror.azureedge.net/kubernetes/v%s/binaries/kubernetes-node-linux-%s.tar.gz' },
     runc: { version: '1.1.12', url: 'https://example.com/runc' },
     containerd: { version: '1.7.20', pauseImage: 'mcr.microsoft.com/oss/kubernetes/pause:3.9', metricsAddress: '0.0.0.0:10257' },
     cni: { version: '1.5.1', podCIDR: '10.244.3.0/24' },

@@ -59,6 +59,24 @@ describe('step selection (--only)', () => {
     expect(ids(selectSteps(graph, ['@flexnode/plugin-cni']).order)).to.deep.equal(['cni.plugins']);
   });
 
+  it('keeps a preflight step that names what it is for only when that runs (or it is named); others always', async () => {
+    const { selectSteps } = await import('./select.js');
+    const gated = orderSteps([
+      { id: 'kube.preflight' },
+      { id: 'kube.version-skew', preflightFor: ['kube.binaries', 'kubelet'] } as GraphNode,
+      { id: 'containerd.binaries', after: ['kube.preflight', 'kube.version-skew'] },
+      { id: 'kube.binaries', after: ['kube.preflight', 'kube.version-skew'] },
+      { id: 'kube.kubelet', provides: ['kubelet'], after: ['kube.preflight', 'kube.version-skew'] },
+    ]);
+    const runtimeOnly = selectSteps(gated, ['containerd.binaries']);
+    expect(ids(runtimeOnly.order)).to.deep.equal(['kube.preflight', 'containerd.binaries']);
+    // The step left out is no dependency any more: the run can start.
+    expect(runtimeOnly.dependencies.get('containerd.binaries')).to.deep.equal(['kube.preflight']);
+    expect(ids(selectSteps(gated, ['kubelet']).order)).to.deep.equal(['kube.preflight', 'kube.version-skew', 'kube.kubelet']);
+    expect(ids(selectSteps(gated, ['kube.binaries', 'containerd.binaries']).order)).to.deep.equal(['kube.preflight', 'kube.version-skew', 'containerd.binaries', 'kube.binaries']);
+    expect(ids(selectSteps(gated, ['kube.version-skew']).order)).to.deep.equal(['kube.version-skew']);
+  });
+
   it('refuses an unknown name, listing the steps', async () => {
     const { selectSteps } = await import('./select.js');
     expect(() => selectSteps(graph, ['kubelet.nope'])).to.throw(/--only kubelet\.nope: no step.*containerd\.binaries/).with.property('exitCode', 2);

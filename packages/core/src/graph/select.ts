@@ -3,9 +3,10 @@ import type { GraphNode, StepGraph } from './order.js';
 
 /**
  * The part of a graph a run is restricted to (`--only`): the named steps — by step id, capability or plugin
- * name — and everything they depend on, in the original order. An unknown name is an error listing the steps.
+ * name — and everything they depend on, in the original order. A preflight step that names what it is for
+ * (`preflightFor`) stays only when one of those runs. An unknown name is an error listing the steps.
  */
-export function selectSteps<T extends GraphNode & { plugin?: string }>(graph: StepGraph<T>, names: readonly string[]): StepGraph<T> {
+export function selectSteps<T extends GraphNode & { plugin?: string; preflightFor?: readonly string[] }>(graph: StepGraph<T>, names: readonly string[]): StepGraph<T> {
   const wanted = new Set<string>();
   for (const name of names) {
     const matches = graph.order.filter((n) => n.id === name || n.plugin === name || (n.provides ?? []).includes(name));
@@ -16,6 +17,7 @@ export function selectSteps<T extends GraphNode & { plugin?: string }>(graph: St
     }
     for (const m of matches) wanted.add(m.id);
   }
+  const named = new Set(wanted);
   const stack = [...wanted];
   while (stack.length > 0) {
     for (const dep of graph.dependencies.get(stack.pop()!) ?? []) {
@@ -25,8 +27,12 @@ export function selectSteps<T extends GraphNode & { plugin?: string }>(graph: St
       }
     }
   }
+  // Named by --only, or gating a step that runs.
+  const selected = graph.order.filter((n) => wanted.has(n.id) && !n.preflightFor);
+  const needed = (n: T) => !n.preflightFor || named.has(n.id) || selected.some((m) => n.preflightFor!.includes(m.id) || (m.provides ?? []).some((p) => n.preflightFor!.includes(p)));
+  for (const n of graph.order) if (wanted.has(n.id) && !needed(n)) wanted.delete(n.id);
   return {
     order: graph.order.filter((n) => wanted.has(n.id)),
-    dependencies: new Map([...graph.dependencies].filter(([id]) => wanted.has(id))),
+    dependencies: new Map([...graph.dependencies].filter(([id]) => wanted.has(id)).map(([id, deps]) => [id, deps.filter((d) => wanted.has(d))])),
   };
 }

@@ -243,3 +243,58 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     ]);
   });
 });
+
+describe('host/downloads.checksum (published checksum files)', () => {
+  const digest = sha256(BODY);
+  let server: Server;
+  let base = '';
+  const hits: string[] = [];
+  before(async () => {
+    server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      const files: Record<string, string> = {
+        '/kubernetes/v1.35.2/kubelet-linux-amd64.sha256': digest, // dl.k8s.io: the bare digest, no newline
+        '/kubernetes/v1.35.2/kubectl-linux-amd64.sha256': `${'1'.repeat(64)}  kubectl-linux-amd64\n${digest.toUpperCase()}  kubelet-linux-amd64\n`,
+        '/kubernetes/v1.35.2/kubeadm-linux-amd64.sha256': '<html>not found</html>\n',
+      };
+      const body = files[req.url ?? ''];
+      if (body === undefined) res.statusCode = 404;
+      res.end(body ?? 'not found');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const file = (bin: string) => ({
+    name: `${bin} 1.35.2 (amd64)`,
+    url: `https://dl.k8s.io/v1.35.2/bin/linux/amd64/${bin}.sha256`,
+    mirrorPath: `kubernetes/v1.35.2/${bin}-linux-amd64.sha256`,
+  });
+
+  it('reads the digest from the mirror path beside the file: bare, or the sha256sum line naming the file', async () => {
+    const f = await makeHost({ mirror: base, dryRun: true });
+    const host = f.real.forStep('kube.binaries', 'p');
+    expect(await host.downloads.checksum(file('kubelet'))).to.equal(digest);
+    expect(hits).to.include('/kubernetes/v1.35.2/kubelet-linux-amd64.sha256'); // fetched in a dry run too: it only reads
+    // sha256sum output with several lines: the one naming the file (kubectl), not the first.
+    const named = { ...file('kubectl'), url: 'https://example.test/v1.35.2/kubelet-linux-amd64.sha256' };
+    expect(await host.downloads.checksum(named)).to.equal(digest);
+    await f.real.dispose();
+  });
+
+  it('a file that holds no sha256, or none at all, is a DownloadError naming it; plain http is refused without a mirror', async () => {
+    const f = await makeHost({ mirror: base, download: { retries: 0 } });
+    const host = f.real.forStep('kube.binaries', 'p');
+    const bad = await host.downloads.checksum(file('kubeadm')).catch((e: DownloadError) => e);
+    expect(bad).to.be.instanceOf(DownloadError);
+    expect((bad as Error).message).to.match(/the published sha256 of kubeadm 1\.35\.2 \(amd64\).*holds no sha256/);
+    const gone = await host.downloads.checksum(file('kube-proxy')).catch((e: DownloadError) => e);
+    expect((gone as Error).message).to.match(/kube-proxy-linux-amd64\.sha256 failed: HTTP 404/);
+    await f.real.dispose();
+    const direct = await makeHost();
+    const clear = await direct.real.forStep('s', 'p').downloads.checksum({ ...file('kubelet'), url: `${base}/kubernetes/v1.35.2/kubelet-linux-amd64.sha256` }).catch((e: Error) => e);
+    expect((clear as Error).message).to.match(/only fetched over https/);
+    await direct.real.dispose();
+  });
+});

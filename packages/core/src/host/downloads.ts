@@ -3,7 +3,7 @@ import { constants, promises as fs } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChecksumError, DownloadError, type Artifact, type HostDownloads } from '@flexnode/sdk';
+import { ChecksumError, DownloadError, type Artifact, type ChecksumFile, type HostDownloads } from '@flexnode/sdk';
 import { diskFullError, fsyncDir, sweepTemps, TEMP_PREFIX } from '../state/atomic-write.js';
 import type { SharedContext, StepContext } from './context.js';
 import { createAgents, httpGet, statusText, type Agents } from './http-get.js';
@@ -35,7 +35,86 @@ export function createDownloads(ctx: StepContext): HostDownloads {
       return path;
     },
     unpack: (archivePath) => unpackArchive(ctx, archivePath, names.get(archivePath)),
+    checksum: (file) => fetchChecksum(ctx, file),
   };
+}
+
+/** A checksum file is a line or a few; anything larger is not one. */
+const CHECKSUM_MAX_BYTES = 64 * 1024;
+
+/**
+ * The sha256 published in a checksum file (see HostDownloads.checksum): from the mirror when configured, else
+ * from its https URL (never plain http: the digest is what the download is trusted by). Retried like a download.
+ */
+async function fetchChecksum(ctx: StepContext, file: ChecksumFile): Promise<string> {
+  const { shared } = ctx;
+  const url = artifactUrl({ ...file, sha256: '' }, shared.mirror);
+  const shown = displayUrl(url, shared.redact);
+  const what = `the published sha256 of ${file.name}`;
+  if (!shared.mirror && !url.startsWith('https://')) {
+    throw new DownloadError(what, shown, 'a checksum is only fetched over https', 'use an https URL, or a mirror (artifacts.mirror) that serves the checksum file');
+  }
+  const { retries, backoffMs } = shared.download;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const text = await fetchSmallText(ctx, url);
+      const sha256 = parseChecksum(text, fileNameOf(file.url));
+      if (!sha256) throw new DownloadError(what, shown, `it holds no sha256 (${JSON.stringify(text.slice(0, 80))})`);
+      ctx.log.info(`${file.name}: sha256 ${sha256} published at ${shown}`);
+      return sha256;
+    } catch (error) {
+      if (!(error instanceof Transient)) throw error instanceof DownloadError ? error : new DownloadError(what, shown, (error as Error).message);
+      if (attempt >= retries) throw new DownloadError(what, shown, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the mirror URL');
+      await sleep(backoffMs * 2 ** attempt);
+    }
+  }
+}
+
+async function fetchSmallText(ctx: StepContext, url: string): Promise<string> {
+  const idle = ctx.shared.download.idleTimeoutMs;
+  let response: IncomingMessage;
+  try {
+    response = await httpGet(url, { proxy: ctx.shared.proxy, idleTimeoutMs: idle, connectTimeoutMs: Math.min(idle, 30_000), agents: agentsFor(ctx.shared) });
+  } catch (error) {
+    throw new Transient(networkReason(error, idle / 1000));
+  }
+  const status = response.statusCode ?? 0;
+  if (status < 200 || status > 299) {
+    discard(response);
+    const reason = `HTTP ${status}${statusText(status) ? ` ${statusText(status)}` : ''}`;
+    if (status >= 500 || status === 408 || status === 429) throw new Transient(reason);
+    throw new Error(reason);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response) {
+      size += (chunk as Buffer).length;
+      if (size > CHECKSUM_MAX_BYTES) {
+        discard(response);
+        throw new Error(`larger than ${CHECKSUM_MAX_BYTES} bytes: not a checksum file`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (/not a checksum file/.test((error as Error).message)) throw error;
+    throw new Transient(networkReason(error, idle / 1000));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const fileNameOf = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '').replace(/\.sha256$/, '');
+
+/**
+ * The sha256 in a checksum file: the bare digest (dl.k8s.io's `.sha256`), or `sha256sum` lines, where the line
+ * naming `fileName` wins when there are several. Undefined when there is none.
+ */
+export function parseChecksum(text: string, fileName: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const entries = lines.map((l) => /^([0-9a-fA-F]{64})(?:\s+\*?(.+))?$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  if (entries.length === 0 || entries.length !== lines.length) return undefined;
+  const chosen = entries.length === 1 ? entries[0] : entries.find((m) => m[2] !== undefined && m[2].split('/').pop() === fileName);
+  return chosen?.[1]?.toLowerCase();
 }
 
 /** The URL an artifact is fetched from: the mirror's copy when a mirror is configured. */

@@ -15,6 +15,11 @@ export function afterOf(step: AnyStepDefinition): string[] {
   return (step.after ?? []).map(capabilityName);
 }
 
+/** What a preflight step is for (`preflight: { for }`), by name; undefined when it gates every run. */
+export function preflightFor(step: AnyStepDefinition): string[] | undefined {
+  return typeof step.preflight === 'object' ? step.preflight.for.map(capabilityName) : undefined;
+}
+
 /** The capability a service is for, by name. */
 export function serviceCapability(service: AnyServiceDefinition): string {
   return capabilityName(service.capability);

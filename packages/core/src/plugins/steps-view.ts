@@ -2,7 +2,7 @@ import type { FlexnodeConfig } from '@flexnode/sdk';
 import { orderSteps, type StepGraph } from '../graph/index.js';
 import type { ExecStep } from '../runtime/executor.js';
 import { discoverPlugins } from './discover.js';
-import { afterOf, providesOf } from './normalize.js';
+import { afterOf, preflightFor, providesOf } from './normalize.js';
 import { resolvePlugins, type Resolution, type ResolvedStep } from './resolve.js';
 import type { LoadedPlugin, PluginProblem, PluginSource } from './types.js';
 
@@ -10,6 +10,8 @@ import type { LoadedPlugin, PluginProblem, PluginSource } from './types.js';
 export interface GraphStep extends ExecStep {
   provides?: readonly string[];
   after?: readonly string[];
+  /** A preflight step's `for` (see the SDK's `preflight`). */
+  preflightFor?: readonly string[];
   resolved: ResolvedStep;
 }
 
@@ -53,6 +55,7 @@ export async function resolveSteps(sources: readonly PluginSource[], config?: Fl
     plugin: r.plugin.name,
     provides: providesOf(r.definition),
     after: r.definition.preflight ? afterOf(r.definition) : [...preflight, ...afterOf(r.definition)],
+    ...(preflightFor(r.definition) ? { preflightFor: preflightFor(r.definition) } : {}),
     resolved: r,
   }));
   return { resolution, graph: orderSteps(nodes, inactiveNames(resolution)) };

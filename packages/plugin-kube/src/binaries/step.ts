@@ -1,28 +1,92 @@
-import { ConfigError, defineStep, drifted, missing, ok, Tokens, type AzureContext, type CheckResult, type FlexnodeConfig, type StepDefinition, AzureCredential } from '@flexnode/sdk';
+import {
+  ConfigError,
+  defineStep,
+  drifted,
+  findRecord,
+  FlexnodeError,
+  installFiles,
+  missing,
+  ok,
+  replaceRecord,
+  stagedPath,
+  Tokens,
+  AzureCredential,
+  type Artifact,
+  type AzureContext,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type StepDefinition,
+} from '@flexnode/sdk';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
+import { clusterFacts } from '../cluster/recorded.js';
 import { kubePaths } from '../paths.js';
-import { kubeArtifact, normalizeVersion } from './artifacts.js';
+import { configuredVersion, parseKubeVersion } from '../version.js';
+import { kubeArtifacts, kubeRelease, TARBALL_BIN_DIR, type KubeArtifact, type KubeRelease } from './artifacts.js';
 import { KUBE_BINARIES } from './versions.js';
 
-const FULL_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+/** Custom record: the version installed, each file's URL and the sha256 it was verified against, the installed files' hashes. */
+export const BINARIES_RECORD = 'kube-binaries';
 
-/** `kubernetes.version`, else the version the cluster's control plane runs (read with arm-containerservice). */
-export async function kubernetesVersion(config: FlexnodeConfig, azure: AzureContext | undefined, readCluster: ClusterReader): Promise<string> {
-  if (config.kubernetes?.version) return normalizeVersion(config.kubernetes.version);
-  const facts = await readCluster(azure, config);
-  const v = facts.kubernetesVersion ? normalizeVersion(facts.kubernetesVersion) : undefined;
-  if (!v || !FULL_VERSION.test(v)) {
-    throw new ConfigError(`the cluster ${facts.name} reports Kubernetes version "${v ?? '(none)'}", not major.minor.patch: set kubernetes.version`, [
-      { path: 'kubernetes.version', message: 'required when the cluster does not report a full version' },
-    ]);
-  }
-  return v;
+export interface BinariesRecord {
+  version: string;
+  /** Each downloaded file and the sha256 it was verified against (pinned, or published beside it). */
+  artifacts: { name: string; url: string; sha256: string }[];
+  /** Installed path → sha256. */
+  files: Record<string, string>;
 }
 
 /**
- * `kube.binaries`: kubelet, kubectl and kubeadm from the Kubernetes release (`https://dl.k8s.io/v<v>/bin/linux/<arch>/<bin>`,
- * or `artifacts.mirror`), each sha256-verified while streaming against the pinned table or `kubernetes.sha256`, to
- * /usr/local/bin mode 0755. The check hashes the installed files, so a replaced binary shows as drift.
+ * The Kubernetes version of this node: `kubernetes.version`, else the one installed (recorded), else the version
+ * the cluster's control plane runs (read once with the operator's credential, see {@link clusterFacts}).
+ */
+export async function kubernetesVersion(host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, readCluster: ClusterReader, who: string, installed?: string): Promise<string> {
+  const configured = configuredVersion(config);
+  if (configured) return configured;
+  if (installed) return installed;
+  const facts = await clusterFacts(host, config, azure, readCluster, who);
+  const v = facts.kubernetesVersion ? parseKubeVersion(facts.kubernetesVersion) : undefined;
+  if (!v) {
+    throw new ConfigError(`the cluster ${facts.name} reports Kubernetes version "${facts.kubernetesVersion ?? '(none)'}", not major.minor.patch: set kubernetes.version`, [
+      { path: 'kubernetes.version', message: 'required when the cluster does not report a full version' },
+    ]);
+  }
+  return v.text;
+}
+
+/**
+ * The version a mirror needs: there is no node, so no cluster to ask (see {@link kubernetesVersion}); the version
+ * must be in the config. For `flexnode mirror sync` with {@link kubeArtifacts}.
+ */
+export function pinnedVersion(config: FlexnodeConfig): string {
+  const configured = configuredVersion(config);
+  if (configured) return configured;
+  throw new ConfigError('kubernetes.version is not set: mirroring the Kubernetes binaries needs the version the nodes will run', [
+    { path: 'kubernetes.version', message: 'required to mirror the Kubernetes binaries (a node would ask the cluster; a mirror cannot)' },
+  ]);
+}
+
+/** Where a release comes from, for messages. */
+const sourceOf = (release: KubeRelease) => (release.kind === 'binaries' ? release.artifacts[0]!.url.replace(/\/[^/]+$/, '/') : release.artifact.url);
+
+/** Where the recorded install differs from what the config asks for now (another file, or another pinned sha256). */
+function sourceChange(record: BinariesRecord, wanted: readonly KubeArtifact[]): string | undefined {
+  if (record.artifacts.length !== wanted.length) return `installed from ${record.artifacts.map((a) => a.url).join(', ')}`;
+  for (const [i, want] of wanted.entries()) {
+    const had = record.artifacts[i]!;
+    if (had.url !== want.url) return `installed from ${had.url}, the config now gives ${want.url}`;
+    if (want.sha256 && want.sha256 !== had.sha256) return `${had.name} was verified as ${had.sha256}, the config now pins ${want.sha256}`;
+  }
+  return undefined;
+}
+
+/**
+ * `kube.binaries`: kubelet, kubectl and kubeadm to /usr/local/bin (0755), from the release {@link kubeRelease}
+ * chooses: per binary from dl.k8s.io, or the node tarball (upstream's `kubernetes.urlTemplate`, AKS's builds),
+ * each file verified while streaming against its pinned sha256 or the `.sha256` published beside it, before
+ * anything is unpacked or copied. The version, the files' URLs and sha256s and the installed hashes are recorded:
+ * the check compares against that record (a replaced binary, another version or source is drift) and needs
+ * neither the network nor Azure.
  */
 export function createBinariesStep(readCluster: ClusterReader = defaultClusterReader): StepDefinition {
   return defineStep({
@@ -32,42 +96,74 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
     inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential },
     create: ({ host, config, azure }) => {
       const { binDir } = kubePaths(config);
-      const artifacts = async () => {
-        const version = await kubernetesVersion(config, azure, readCluster);
-        return { version, list: KUBE_BINARIES.map((bin) => ({ bin, path: `${binDir}/${bin}`, artifact: kubeArtifact(config, version, host.arch, bin) })) };
+      const wanted = async () => {
+        const record = findRecord<BinariesRecord>(host, BINARIES_RECORD);
+        const version = await kubernetesVersion(host, config, azure, readCluster, 'kube.binaries', record?.version);
+        return { record, release: kubeRelease(config, host.arch, version) };
       };
-      const stateOf = async (entry: Awaited<ReturnType<typeof artifacts>>['list'][number]): Promise<CheckResult> => {
-        const actual = await host.files.sha256(entry.path);
-        if (actual === undefined) return missing(`${entry.path} is absent`);
-        if (actual !== entry.artifact.sha256) return drifted(`${entry.path} has sha256 ${actual}, not the ${entry.artifact.sha256} of ${entry.artifact.name}`);
-        const mode = ((await host.files.stat(entry.path))?.mode ?? 0) & 0o777;
-        if (mode !== 0o755) return drifted(`${entry.path} has mode ${mode.toString(8)}, expected 755`);
-        return ok();
-      };
+
       const check = async (): Promise<CheckResult> => {
-        const { version, list } = await artifacts();
-        for (const entry of list) {
-          const state = await stateOf(entry);
-          if (state.status !== 'ok') return state;
+        const { record, release } = await wanted();
+        if (!record) return missing(`Kubernetes ${release.version} is not installed`);
+        if (record.version !== release.version) return drifted(`Kubernetes ${record.version} is installed, the config asks for ${release.version}`);
+        const changed = sourceChange(record, kubeArtifacts(config, host.arch, release.version));
+        if (changed) return drifted(changed);
+        for (const [path, expected] of Object.entries(record.files)) {
+          const actual = await host.files.sha256(path);
+          if (actual === undefined) return drifted(`${path} is absent`);
+          if (actual !== expected) return drifted(`${path} has sha256 ${actual}, not the ${expected} of Kubernetes ${record.version}`);
+          const mode = ((await host.files.stat(path))?.mode ?? 0) & 0o777;
+          if (mode !== 0o755) return drifted(`${path} has mode ${mode.toString(8)}, expected 755`);
         }
-        return ok(`Kubernetes ${version} (${host.arch})`);
+        return ok(`Kubernetes ${record.version} (${host.arch}) from ${sourceOf(release)}`);
       };
+
+      /** The artifact with the sha256 it is verified against: pinned, or fetched from beside it (through the Host). */
+      const verifiable = async (a: KubeArtifact): Promise<Artifact> => {
+        if (a.sha256) return { name: a.name, url: a.url, mirrorPath: a.mirrorPath, sha256: a.sha256 };
+        const sha256 = await host.downloads.checksum({ name: a.name, url: a.sha256Url!, mirrorPath: a.sha256MirrorPath! });
+        return { name: a.name, url: a.url, mirrorPath: a.mirrorPath, sha256 };
+      };
+
       return {
         check,
         async install() {
-          const { list } = await artifacts();
-          for (const entry of list) {
-            if ((await stateOf(entry)).status === 'ok') continue;
-            const downloaded = await host.downloads.fetch(entry.artifact);
-            if (host.dryRun) {
-              host.log.info(`would install ${entry.artifact.name} as ${entry.path}`);
-              continue;
-            }
-            await host.files.mkdir(binDir);
-            await host.files.copyFrom(downloaded, entry.path, { mode: 0o755 });
+          if ((await check()).status === 'ok') return;
+          const { release } = await wanted();
+          const artifacts = await Promise.all(kubeArtifacts(config, host.arch, release.version).map(verifiable));
+          // fetch verifies each sha256 while streaming: a wrong file fails here, before anything is unpacked or copied.
+          const downloaded = await Promise.all(artifacts.map((a) => host.downloads.fetch(a)));
+          if (host.dryRun) {
+            host.log.info(`would install ${KUBE_BINARIES.join(', ')} ${release.version} into ${binDir}`);
+            return;
           }
+          await host.files.mkdir(binDir);
+          let files: Record<string, string>;
+          if (release.kind === 'binaries') {
+            files = {};
+            for (const [i, a] of release.artifacts.entries()) {
+              const path = `${binDir}/${a.bin}`;
+              await host.files.copyFrom(downloaded[i]!, path, { mode: 0o755 });
+              files[path] = artifacts[i]!.sha256;
+            }
+          } else {
+            const staging = await host.downloads.unpack(downloaded[0]!);
+            for (const member of Object.values(release.members)) {
+              if ((await host.files.stat(`${stagedPath(host, staging)}/${member}`))?.type !== 'file') {
+                throw new FlexnodeError('ARTIFACT_LAYOUT', `${release.artifact.name}: the tarball has no ${member}`, {
+                  hint: `a node tarball holds ${TARBALL_BIN_DIR}/{${KUBE_BINARIES.join(',')}} (kubernetes-node-linux-<arch>.tar.gz of the Kubernetes release)`,
+                });
+              }
+            }
+            files = await installFiles(host, `${staging}/${TARBALL_BIN_DIR}`, binDir, KUBE_BINARIES);
+          }
+          const record: BinariesRecord = { version: release.version, artifacts: artifacts.map(({ name, url, sha256 }) => ({ name, url, sha256 })), files };
+          await replaceRecord(host, BINARIES_RECORD, record);
         },
-        uninstall: () => host.changes.revert(),
+        async uninstall() {
+          await host.changes.revert();
+          await host.changes.forget(BINARIES_RECORD);
+        },
       };
     },
   });

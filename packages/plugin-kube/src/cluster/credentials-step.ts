@@ -3,13 +3,15 @@ import { kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
 import { assertAzureRbac, defaultClusterReader, type ClusterReader } from './cluster.js';
 import { renderKubeconfig } from './kubeconfig.js';
+import { clusterFacts, FACTS_RECORD, rememberFacts } from './recorded.js';
 
 /**
  * `kube.cluster-credentials` (provides `cluster-credentials`): reads the target cluster with the operator's
  * credential (managedClusters.get, listClusterUserCredentials), refuses a cluster whose RBAC cannot authorise the
  * node identity, and writes the cluster CA (0644, the kubelet's clientCAFile) and the kubelet's kubeconfig (0600):
  * server and CA only, the user being the node's managed identity through an exec credential plugin. Never an
- * admin credential. Uninstall removes both (journal).
+ * admin credential. The facts it wrote them from are recorded: the check (and a heal) compare the files with those
+ * and never need the operator's credential again. Uninstall removes both (journal).
  */
 export function createCredentialsStep(readCluster: ClusterReader = defaultClusterReader): StepDefinition {
   return defineStep({
@@ -21,7 +23,7 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
     create: ({ host, config, azure, identity }) => {
       const paths = kubePaths(config);
       const expected = async () => {
-        const facts = await readCluster(azure, config);
+        const facts = await clusterFacts(host, config, azure, readCluster, 'kube.cluster-credentials');
         assertAzureRbac(facts, kubeSettings(config).requireAzureRbac, (m) => host.log.warn(m));
         return { facts, ca: facts.caPem.endsWith('\n') ? facts.caPem : `${facts.caPem}\n`, kubeconfig: await renderKubeconfig(facts.name, facts.server, facts.caPem, identity) };
       };
@@ -49,8 +51,12 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
           await host.files.write(paths.caCert, want.ca, { mode: 0o644 });
           await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
           await host.files.write(paths.kubeconfig, want.kubeconfig, { mode: 0o600 });
+          await rememberFacts(host, want.facts);
         },
-        uninstall: () => host.changes.revert(),
+        async uninstall() {
+          await host.changes.revert();
+          await host.changes.forget(FACTS_RECORD);
+        },
       };
     },
   });

@@ -58,12 +58,28 @@ describe('kube.cluster-credentials', () => {
     expect(host.files.get('/etc/kubernetes/certs/ca.crt')!.content.toString()).to.equal(CA_PEM);
   });
 
-  it('a rotated CA or a moved server is drift', async () => {
+  it('after install the check works from the recorded facts: no Azure read; an edited file is drift; another cluster is read', async () => {
     const host = new MemoryHost();
     const services = serviceDeps();
-    await createCredentialsStep(fakeReader()).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services }).install();
-    const moved = createCredentialsStep(fakeReader({ server: 'https://elsewhere:443' })).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services });
-    expect(await moved.check()).to.deep.include({ status: 'drifted' });
+    const first = fakeReader();
+    await createCredentialsStep(first).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services }).install();
+    expect(first.calls).to.equal(1);
+    // No credential now: a reader that would fail is never asked.
+    const noCredential: ClusterReader = async () => {
+      throw new AzureError('cannot read the cluster test-cluster: no usable Azure credential');
+    };
+    const later = createCredentialsStep(noCredential).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services });
+    expect(await later.check()).to.deep.include({ status: 'ok', detail: `${FACTS.server} (test-cluster)` });
+    host.seedFile('/etc/kubernetes/certs/ca.crt', 'someone else\'s CA\n');
+    expect(await later.check()).to.deep.include({ status: 'drifted', reason: '/etc/kubernetes/certs/ca.crt differs from the cluster\'s current CA' });
+    await later.install(); // a heal needs no Azure either
+    expect(await later.check()).to.deep.include({ status: 'ok' });
+    // A config naming another cluster is read (and without a credential that says who needs it and why).
+    const other = testConfig({ azure: { ...testConfig().azure, targetCluster: { resourceId: FACTS.resourceId.replace('test-cluster', 'other') } } });
+    const moved = createCredentialsStep(noCredential).create({ host: host.forStep('kube.cluster-credentials'), config: other, ...services });
+    const error = await moved.check().catch((e: AzureError) => e);
+    expect(error).to.be.instanceOf(AzureError);
+    expect((error as AzureError).message).to.equal("kube.cluster-credentials reads the cluster once with the operator's Azure credential (nothing is recorded yet): cannot read the cluster test-cluster: no usable Azure credential");
   });
 
   it('refuses a cluster without Azure RBAC or without AAD, with the command that fixes it; warns when told not to require it', async () => {

@@ -24,48 +24,54 @@ export interface NodeApiOptions {
 
 /** A NodeApi over node:https, trusting exactly the cluster CA. */
 export function httpsNodeApi(options: NodeApiOptions): NodeApi {
-  const base = new URL(options.server);
-  const call = async (method: string, path: string): Promise<ApiAnswer> => {
-    const token = await options.token();
-    const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
-    const host = base.hostname.replace(/^\[|\]$/g, '');
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          method,
-          host,
-          port: base.port || 443,
-          path: `${base.pathname.replace(/\/$/, '')}${path}`,
-          ca: options.caPem,
-          servername: isIP(host) ? undefined : host,
-          agent: false,
-          timeout: options.timeoutMs ?? 10_000,
-          headers: { accept: 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'flexnode' },
-        },
-        (res) => {
-          let data = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (data += d));
-          res.on('end', () => {
-            let body: Record<string, unknown> = {};
-            try {
-              body = data ? (JSON.parse(data) as Record<string, unknown>) : {};
-            } catch {
-              body = { message: data.slice(0, 500) };
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${base.host} within ${(options.timeoutMs ?? 10_000) / 1000} s`)));
-      req.on('error', reject);
-      req.end();
-    });
-  };
+  const call = async (method: string, path: string) => apiRequest({ ...options, token: await options.token() }, method, path);
   return {
     getNode: (name) => call('GET', `/api/v1/nodes/${encodeURIComponent(name)}`),
     deleteNode: (name) => call('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`),
   };
+}
+
+/**
+ * One JSON request to the API server over node:https, trusting exactly the cluster CA; with a bearer token, or
+ * anonymous without one (`/version` is readable by everyone: the `system:public-info-viewer` ClusterRole).
+ */
+export async function apiRequest(options: { server: string; caPem: string; token?: string; timeoutMs?: number }, method: string, path: string): Promise<ApiAnswer> {
+  const base = new URL(options.server);
+  const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
+  const host = base.hostname.replace(/^\[|\]$/g, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        method,
+        host,
+        port: base.port || 443,
+        path: `${base.pathname.replace(/\/$/, '')}${path}`,
+        ca: options.caPem,
+        servername: isIP(host) ? undefined : host,
+        agent: false,
+        timeout: timeoutMs,
+        headers: { accept: 'application/json', 'user-agent': 'flexnode', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (data += d));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = data ? (JSON.parse(data) as Record<string, unknown>) : {};
+          } catch {
+            body = { message: data.slice(0, 500) };
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Network errors mean "the cluster is not reachable from here", not "the node is broken". */

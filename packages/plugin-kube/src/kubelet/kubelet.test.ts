@@ -2,16 +2,24 @@ import { ConfigError, ContainerRuntime, type ContainerRuntimeService } from '@fl
 import { createStep, execStartOf, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { containerdRuntime, serviceDeps, azureServices, fakeReader } from '../fixtures.test.helpers.js';
+import { AzureError } from '@flexnode/sdk';
+import { cachedReader, type ClusterReader } from '../cluster/cluster.js';
+import { containerdRuntime, serviceDeps, azureServices, FACTS, fakeReader } from '../fixtures.test.helpers.js';
 import { kubePaths } from '../paths.js';
 import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { createKubeletStep, NODE_RECORD } from './step.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
+import { parseKubeVersion } from '../version.js';
 
-const settings = { skipPreflight: [], protectKernelDefaults: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };
+const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };
 const cluster = { name: 'test-cluster', dnsServiceIP: '10.20.0.10' };
+const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
+const version = parseKubeVersion('1.35.2')!;
+/** The kubelet step with a fixed machine size and route to the API server (no network in unit tests). */
+const kubeletStep = (options: Parameters<typeof createKubeletStep>[0] = {}) =>
+  createKubeletStep({ readCluster: fakeReader(), machine: async () => machine, routeSource: async () => '192.0.2.10', sleep: async () => undefined, pollMs: 1, ...options });
 
 const fullConfig = () =>
   testConfig({
@@ -54,13 +62,13 @@ describe('KubeletConfiguration', () => {
   it('free-form string values the schema accepts are read back exactly by the YAML parser', async () => {
     const config = fullConfig();
     config.node = { ...config.node, kubelet: { evictionHard: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`k${i}${v}`, v])), kubeReserved: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`r${i}`, v])) } };
-    const doc = parse(await renderKubeletConfig({ config, settings, cluster, paths: kubePaths(config), resolved: false, runtime: containerdRuntime }));
+    const doc = parse(await renderKubeletConfig({ config, settings, cluster, paths: kubePaths(config), resolved: false, runtime: containerdRuntime, version: parseKubeVersion('1.35.2')!, machine: { cpus: 4, memoryBytes: 16 * 2 ** 30 } }));
     expect(doc.evictionHard).to.deep.equal(config.node.kubelet!.evictionHard);
     expect(doc.kubeReserved).to.deep.equal(config.node.kubelet!.kubeReserved);
   });
 
   it('is valid kubelet.config.k8s.io/v1beta1 (field names and types of the Go types) for a full config', async () => {
-    const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true, runtime: containerdRuntime }));
+    const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true, runtime: containerdRuntime, version, machine }));
     expect(validateKubeletConfiguration(doc)).to.deep.equal([]);
     expect(doc).to.deep.include({
       cgroupDriver: 'systemd',
@@ -81,7 +89,7 @@ describe('KubeletConfiguration', () => {
   });
 
   it('the schema check catches wrong names and types', () => {
-    const good = kubeletConfiguration({ config: testConfig(), settings, cluster, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime });
+    const good = kubeletConfiguration({ config: testConfig(), settings, cluster, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime, version, machine });
     expect(validateKubeletConfiguration(good)).to.deep.equal([]);
     expect(validateKubeletConfiguration({ ...good, clusterDns: ['x'], maxPods: '110', readOnlyPort: 1.5, authentication: { anonymous: { enabled: 'no' } } })).to.have.members([
       'maxPods: expected an int32, got "110"',
@@ -93,7 +101,7 @@ describe('KubeletConfiguration', () => {
   });
 
   it('cluster DNS comes from the cluster, never a silent default', () => {
-    expect(() => kubeletConfiguration({ config: testConfig(), settings, cluster: { name: 'c' }, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime })).to.throw(ConfigError, /reports no networkProfile\.dnsServiceIP/);
+    expect(() => kubeletConfiguration({ config: testConfig(), settings, cluster: { name: 'c' }, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime, version, machine })).to.throw(ConfigError, /reports no networkProfile\.dnsServiceIP/);
   });
 
   it('labels: kubernetes.azure.com/managed=false plus the config; kubernetes.io labels the kubelet may not set are refused', () => {
@@ -103,7 +111,7 @@ describe('KubeletConfiguration', () => {
 
   it('the drop-in: kubelet flags the real kubelet and the stand-in know, the proxy environment, systemd escaping', () => {
     const paths = kubePaths(testConfig());
-    const args = kubeletArgs(paths, 'edge-1', { 'kubernetes.azure.com/managed': 'false' }, '192.0.2.10');
+    const args = kubeletArgs(paths, { nodeName: 'edge-1', labels: { 'kubernetes.azure.com/managed': 'false' }, nodeIP: '192.0.2.10', sandboxImage: 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2', version });
     expect(args).to.deep.equal([
       '--config=/var/lib/kubelet/config.yaml',
       '--kubeconfig=/var/lib/kubelet/kubeconfig',
@@ -112,6 +120,12 @@ describe('KubeletConfiguration', () => {
       '--node-ip=192.0.2.10',
       '--v=2',
     ]);
+    // Only kubelets before 1.27 are told the pause image (deprecated in 1.27: they learn it over CRI; removed in 1.35).
+    const old = kubeletArgs(paths, { nodeName: 'edge-1', labels: {}, sandboxImage: 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2', version: parseKubeVersion('1.26.15')! });
+    expect(old).to.include('--pod-infra-container-image=mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2');
+    for (const v of ['1.27.0', '1.34.9', '1.35.0', '1.37.1']) {
+      expect(kubeletArgs(paths, { nodeName: 'n', labels: {}, sandboxImage: 'p', version: parseKubeVersion(v)! }).some((a) => a.startsWith('--pod-infra-container-image')), v).to.equal(false);
+    }
     const env = proxyEnvironment(testConfig({ proxy: { https: 'http://user:p%40ss@proxy:3128', noProxy: '10.0.0.0/8,.svc' } }));
     const dropIn = kubeletDropIn(paths, args);
     // The proxy (a URL that may hold a password) is not in the 0644 drop-in: it reads the 0600 environment file.
@@ -121,7 +135,7 @@ describe('KubeletConfiguration', () => {
     expect(dropIn).to.match(/\nExecStart=\nExecStart=\/usr\/local\/bin\/kubelet --config=/);
     expect(execStartOf(dropIn)).to.deep.equal(['/usr/local/bin/kubelet', ...args]);
     // A hostile label value cannot add a line or a specifier: it stays one argument.
-    const hostile = kubeletArgs(paths, 'edge-1', { team: 'a b"c\\d%n$X' });
+    const hostile = kubeletArgs(paths, { nodeName: 'edge-1', labels: { team: 'a b"c\\d%n$X' }, version: parseKubeVersion('1.35.2')! });
     expect(execStartOf(kubeletDropIn(paths, hostile))).to.deep.equal(['/usr/local/bin/kubelet', ...hostile]);
   });
 });
@@ -131,7 +145,7 @@ describe('kube.kubelet step', () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const api = fakeApi({ readyAfter: 2 });
-    const step = createKubeletStep({ readCluster: fakeReader(), nodeApi: api.factory, sleep: async () => undefined, pollMs: 1 });
+    const step = kubeletStep({ nodeApi: api.factory });
     const report = await runStepCycle(step, { config: fullConfig(), host, services: azureServices() });
     expect(report.initial['kube.kubelet']).to.deep.include({ status: 'missing' });
     expect(report.installed.units['kubelet.service']).to.deep.equal({ enabled: true, active: true });
@@ -150,7 +164,7 @@ describe('kube.kubelet step', () => {
     seedKubeconfig(host);
     const crio: ContainerRuntimeService = { criEndpoint: 'unix:///var/run/crio/crio.sock', unit: 'crio.service', cgroupDriver: 'cgroupfs' };
     const services = new Map(azureServices()).set(ContainerRuntime, crio);
-    await createStep(createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi().factory, sleep: async () => undefined }), host, { config: fullConfig(), services }).install();
+    await createStep(kubeletStep({ nodeApi: fakeApi().factory }), host, { config: fullConfig(), services }).install();
     const text = (path: string) => host.files.get(path)!.content.toString();
     const doc = parse(text('/var/lib/kubelet/config.yaml'));
     expect(doc).to.deep.include({ containerRuntimeEndpoint: 'unix:///var/run/crio/crio.sock', cgroupDriver: 'cgroupfs' });
@@ -164,7 +178,7 @@ describe('kube.kubelet step', () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const api = fakeApi({ deleteStatus: 403 });
-    await runStepCycle(createKubeletStep({ readCluster: fakeReader(), nodeApi: api.factory, sleep: async () => undefined }), { config: fullConfig(), host, services: azureServices() });
+    await runStepCycle(kubeletStep({ nodeApi: api.factory }), { config: fullConfig(), host, services: azureServices() });
     const warn = host.logLines.find((l) => l.level === 'warn' && /may not delete Node edge-1/.test(l.message));
     expect(warn?.message).to.match(/kubectl delete node edge-1/);
     expect(host.journal.get('kube.kubelet')!.some((c) => c.kind === 'custom' && c.type === NODE_RECORD)).to.equal(false);
@@ -174,7 +188,7 @@ describe('kube.kubelet step', () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const config = testConfig({ node: { name: 'edge-1' }, pluginConfig: { '@flexnode/plugin-kube': { readyTimeoutSeconds: 0 } } });
-    const step = createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi({ readyAfter: 1e9 }).factory, sleep: async () => undefined });
+    const step = kubeletStep({ nodeApi: fakeApi({ readyAfter: 1e9 }).factory });
     const inst = step.create({ host: host.forStep('kube.kubelet'), config: config, ...serviceDeps() });
     const error = await inst.install().then(() => undefined, (e: Error & { hint?: string }) => e);
     expect(error?.message).to.match(/Node edge-1 is not Ready \(KubeletNotReady: stand-in\) 0 s after starting the kubelet/);
@@ -184,7 +198,7 @@ describe('kube.kubelet step', () => {
   it('an unreachable API server does not block: readiness is reported as not checked', async () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
-    const step = createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi({ unreachable: true }).factory, sleep: async () => undefined });
+    const step = kubeletStep({ nodeApi: fakeApi({ unreachable: true }).factory });
     const inst = step.create({ host: host.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() });
     await inst.install();
     const check = await inst.check();
@@ -195,7 +209,7 @@ describe('kube.kubelet step', () => {
   it('without a service manager: files written and enabled, not started; check says so', async () => {
     const host = new MemoryHost({ systemd: false });
     seedKubeconfig(host);
-    const report = await runStepCycle(createKubeletStep({ readCluster: fakeReader(), nodeApi: fakeApi().factory }), { config: fullConfig(), host, services: azureServices() });
+    const report = await runStepCycle(kubeletStep({ nodeApi: fakeApi().factory }), { config: fullConfig(), host, services: azureServices() });
     expect(report.installed.units['kubelet.service']).to.deep.equal({ enabled: true, active: false });
   });
 
@@ -204,7 +218,7 @@ describe('kube.kubelet step', () => {
     seedKubeconfig(host);
     const api = fakeApi();
     const make = (maxPods: number) =>
-      createKubeletStep({ readCluster: fakeReader(), nodeApi: api.factory, sleep: async () => undefined }).create({ host: host.forStep('kube.kubelet'), config: testConfig({ node: { name: 'edge-1', maxPods } }), ...serviceDeps() });
+      kubeletStep({ nodeApi: api.factory }).create({ host: host.forStep('kube.kubelet'), config: testConfig({ node: { name: 'edge-1', maxPods } }), ...serviceDeps() });
     await make(110).install();
     const changed = make(30);
     expect(await changed.check()).to.deep.include({ status: 'drifted' });
@@ -213,4 +227,57 @@ describe('kube.kubelet step', () => {
     expect(host.ops.slice(before).map((o) => o.op)).to.include('restart');
     expect(await changed.check()).to.deep.include({ status: 'ok' });
   });
+
+  it('after install, check and heal work from the records: no Azure read, the node IP as recorded', async () => {
+    const host = new MemoryHost();
+    seedKubeconfig(host);
+    const reader = fakeReader();
+    const routes: string[] = [];
+    const make = (r: ClusterReader) =>
+      kubeletStep({ readCluster: r, nodeApi: fakeApi().factory, routeSource: async (server) => (routes.push(server), '198.51.100.7') })
+        .create({ host: host.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() });
+    await make(cachedReader(reader)).install();
+    expect(reader.calls).to.equal(1);
+    expect(new Set(routes)).to.deep.equal(new Set([FACTS.server]));
+    const looked = routes.length;
+    const dropIn = () => host.files.get('/etc/systemd/system/kubelet.service.d/10-flexnode.conf')!.content.toString();
+    expect(dropIn()).to.include('--node-ip=198.51.100.7').and.include('--runtime-cgroups=/system.slice/containerd.service');
+    const noCredential: ClusterReader = async () => {
+      throw new AzureError('no usable Azure credential');
+    };
+    const later = make(noCredential);
+    expect(await later.check()).to.deep.include({ status: 'ok' });
+    expect(routes).to.have.length(looked); // the check looked nothing up
+    host.seedFile('/var/lib/kubelet/config.yaml', 'edited by hand\n');
+    expect(await later.check()).to.deep.include({ status: 'drifted' });
+    await later.install(); // the heal: no Azure either
+    expect(await later.check()).to.deep.include({ status: 'ok' });
+  });
+
+  it('--node-ip: the configured one, else the route to the API server; neither is a config error naming the setting', async () => {
+    const host = new MemoryHost();
+    seedKubeconfig(host);
+    const configured = testConfig({ node: { name: 'edge-1' }, pluginConfig: { '@flexnode/plugin-kube': { nodeIP: '203.0.113.5' } } });
+    await kubeletStep({ nodeApi: fakeApi().factory, routeSource: async () => '198.51.100.7' }).create({ host: host.forStep('kube.kubelet'), config: configured, ...serviceDeps() }).install();
+    expect(host.files.get('/etc/systemd/system/kubelet.service.d/10-flexnode.conf')!.content.toString()).to.include('--node-ip=203.0.113.5');
+    const none = new MemoryHost();
+    seedKubeconfig(none);
+    const error = await kubeletStep({ nodeApi: fakeApi().factory, routeSource: async () => undefined })
+      .create({ host: none.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() }).install().catch((e: ConfigError) => e);
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).message).to.equal(`no route from this machine to the API server ${FACTS.server}: the kubelet's --node-ip cannot be chosen`);
+    expect((error as ConfigError).hint).to.match(/nodeIP/);
+    expect([...none.files.keys()].filter((p) => p.startsWith('/etc/systemd'))).to.deep.equal([]);
+  });
+
+  it('kube-reserved follows the machine and eviction the version, unless node.kubelet sets them', async () => {
+    const render = (cpus: number, gib: number, v: string, kubelet = {}) =>
+      kubeletConfiguration({ config: testConfig({ node: { kubelet } }), settings, cluster, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime, version: parseKubeVersion(v)!, machine: { cpus, memoryBytes: gib * 2 ** 30 } });
+    expect(render(2, 4, '1.35.2')).to.deep.include({ kubeReserved: { cpu: '100m', memory: '1024Mi' } });
+    expect(render(16, 64, '1.35.2')).to.deep.include({ kubeReserved: { cpu: '260m', memory: '2250Mi' } });
+    expect((render(8, 32, '1.28.9').evictionHard as Record<string, string>)['memory.available']).to.equal('750Mi');
+    expect(render(8, 32, '1.35.2', { kubeReserved: { cpu: '1' } })).to.deep.include({ kubeReserved: { cpu: '1' } });
+    expect(() => render(8, 32, '1.35.2', { imageGCHighThreshold: 70 })).to.throw(ConfigError, /imageGCLowThreshold \(80\) must be below imageGCHighThreshold \(70\)/);
+  });
 });
+

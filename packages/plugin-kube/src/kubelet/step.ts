@@ -1,18 +1,29 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
 import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity } from '@flexnode/sdk';
+import { kubernetesVersion } from '../binaries/step.js';
 import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { readKubeconfig } from '../cluster/kubeconfig.js';
+import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
+import { kubeVersionOf } from '../binaries/artifacts.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
 import { httpsNodeApi, isUnreachable, readyCondition, type NodeApi, type NodeApiOptions } from './api.js';
-import { nodeLabels, renderKubeletConfig, RESOLVED_RESOLV_CONF } from './config.js';
+import { nodeLabels, renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
+import { machineSize, routeSourceAddress } from './machine.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
 
 /** Custom record: the sha256 of what the running kubelet was (re)started with; a change needs a restart. */
 export const STARTED_RECORD = 'kubelet-started';
 /** Custom record: the Node this step registered (deleted again on uninstall). */
 export const NODE_RECORD = 'kubelet-node';
+/** Custom record: the kubelet version and node IP the files were written for (the check needs no network). */
+export const INPUTS_RECORD = 'kubelet-inputs';
+
+interface KubeletInputs {
+  version: string;
+  nodeIP?: string;
+}
 
 export interface KubeletStepOptions {
   readCluster?: ClusterReader;
@@ -21,6 +32,10 @@ export interface KubeletStepOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Interval of the wait for Ready. Default 2 s. */
   pollMs?: number;
+  /** The machine's size (kube-reserved); tests inject one. */
+  machine?: (host: Host) => Promise<MachineSize>;
+  /** The source address of the route to the API server (`--node-ip`); tests inject one. */
+  routeSource?: (server: string) => Promise<string | undefined>;
 }
 
 type NodeState =
@@ -55,6 +70,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
   const makeApi = options.nodeApi ?? httpsNodeApi;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = options.pollMs ?? 2000;
+  const sizeOf = options.machine ?? machineSize;
+  const routeSource = options.routeSource ?? routeSourceAddress;
 
   return defineStep({
     id: 'kube.kubelet',
@@ -66,19 +83,34 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
 
-      const expected = async () => {
-        const facts = await readCluster(azure, config);
+      /**
+       * The files for the cluster's facts, the kubelet version and the node IP. From the journal when this step
+       * recorded them (check, status and heals need neither Azure nor the network); `fresh` (install) looks the
+       * node IP up again, since the route to the API server may have moved.
+       */
+      const expected = async (fresh: boolean) => {
+        const facts = await clusterFacts(host, config, azure, readCluster, 'kube.kubelet');
+        const recorded = findRecord<KubeletInputs>(host, INPUTS_RECORD);
+        const version = await kubernetesVersion(host, config, azure, async () => facts, 'kube.kubelet', recorded?.version);
+        const nodeIP = settings.nodeIP ?? (fresh || !recorded?.nodeIP ? ((await routeSource(facts.server)) ?? recorded?.nodeIP) : recorded.nodeIP);
+        if (!nodeIP) {
+          throw new ConfigError(`no route from this machine to the API server ${facts.server}: the kubelet's --node-ip cannot be chosen`, [
+            { path: `pluginConfig["@flexnode/plugin-kube"].nodeIP`, message: 'set the address the cluster reaches this node on' },
+          ], 'set pluginConfig["@flexnode/plugin-kube"].nodeIP, or fix the route and DNS to the API server');
+        }
         const name = await nodeName(host, config);
         const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
-        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime });
-        const dropIn = kubeletDropIn(paths, kubeletArgs(paths, name, nodeLabels(config), settings.nodeIP));
+        const kv = kubeVersionOf(version);
+        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime, version: kv, machine: await sizeOf(host) });
+        const args = kubeletArgs(paths, { nodeName: name, labels: nodeLabels(config), nodeIP, sandboxImage: runtime.sandboxImage, runtimeUnit: runtime.unit, version: kv });
+        const dropIn = kubeletDropIn(paths, args);
         const files: readonly (readonly [path: string, content: string, mode: number])[] = [
           [paths.kubeletConfig, kubeletConfig, 0o644],
           [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config)), 0o600],
           [paths.unit, kubeletUnit(paths, runtime), 0o644],
           [paths.dropIn, dropIn, 0o644],
         ];
-        return { name, files };
+        return { name, facts, inputs: { version, nodeIP } satisfies KubeletInputs, files };
       };
 
       const fingerprint = async () => {
@@ -117,7 +149,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
       };
 
       const check = async (): Promise<CheckResult> => {
-        const want = await expected();
+        const want = await expected(false);
         for (const [path, content, mode] of want.files) {
           const current = await host.files.readText(path);
           if (current === undefined) return missing(`${path} is absent`);
@@ -138,13 +170,15 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         check,
         async install() {
           if ((await check()).status === 'ok') return;
-          const want = await expected();
+          const want = await expected(true);
           await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
           await host.files.mkdir(paths.volumePluginDir);
           await host.files.mkdir(paths.dropInDir);
           await host.files.mkdir(paths.configDir);
           for (const [path, content, mode] of want.files) await host.files.write(path, content, { mode });
           await replaceRecord(host, NODE_RECORD, { name: want.name });
+          await replaceRecord(host, INPUTS_RECORD, want.inputs);
+          await rememberFacts(host, want.facts);
           if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
           if (host.dryRun) return;
           const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
@@ -172,6 +206,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           // The kubelet is stopped now (it would register the Node again otherwise): delete the Node object.
           if (node && client) await deleteNode(host, client, node.name);
           await host.changes.forget(NODE_RECORD);
+          await host.changes.forget(INPUTS_RECORD);
+          await host.changes.forget(FACTS_RECORD);
           await reportLeftovers(host, paths.kubeletDir);
         },
       };

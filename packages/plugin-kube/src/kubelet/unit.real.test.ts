@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { execStartOf, testConfig } from '@flexnode/sdk/testing';
 import { kubePaths } from '../paths.js';
+import { parseKubeVersion } from '../version.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
 
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ describe('kubelet.service, drop-in and environment file under systemd-analyze ve
       paths: { kubernetes: { kubeletDir: '/var/lib/kube let', configDir: '/etc/kube%rnetes' } },
     });
     const paths = kubePaths(config);
-    const args = kubeletArgs(paths, 'edge-1', { team: 'a-b_c.d', 'example.com/zone': 'z1' });
+    const args = kubeletArgs(paths, { nodeName: 'edge-1', labels: { team: 'a-b_c.d', 'example.com/zone': 'z1' }, nodeIP: '192.0.2.10', runtimeUnit: 'containerd.service', version: parseKubeVersion('1.35.2')! });
     const files: [string, string][] = [
       [paths.unit, kubeletUnit(paths, { unit: 'containerd.service' })],
       [paths.dropIn, kubeletDropIn(paths, args)],

@@ -1,5 +1,6 @@
 import { renderEnvironmentFile, renderUnitFile, type ContainerRuntimeService, type FlexnodeConfig } from '@flexnode/sdk';
 import type { KubePaths } from '../paths.js';
+import { atLeast, type KubeVersion } from '../version.js';
 
 /**
  * kubelet.service: the binary only; the drop-in gives it its flags (the layout kubeadm's packages use). Ordered after
@@ -27,17 +28,35 @@ export function kubeletUnit(paths: KubePaths, runtime: Pick<ContainerRuntimeServ
   });
 }
 
+/** What the kubelet's command line is made of. */
+export interface KubeletFlags {
+  nodeName: string;
+  labels: Record<string, string>;
+  /** `--node-ip`: the configured address, else the source address of the route to the API server. */
+  nodeIP?: string;
+  /** The container runtime's sandbox (pause) image, for kubelets that still take it as a flag. */
+  sandboxImage?: string;
+  /** The container runtime's systemd unit: the kubelet reports its cgroup's usage (`--runtime-cgroups`, as AKS). */
+  runtimeUnit?: string;
+  version: KubeVersion;
+}
+
 /**
- * The kubelet's command line. Every flag is one the real kubelet has and the stand-in accepts: the rest of the
- * settings live in the KubeletConfiguration file (the flags for them are deprecated).
+ * The kubelet's command line. Every flag is one the real kubelet of that version has and the stand-in accepts: the
+ * rest of the settings live in the KubeletConfiguration file (the flags for them are deprecated).
+ * `--pod-infra-container-image` only goes to kubelets before 1.27: from 1.27 it is deprecated (the image garbage
+ * collector learns the sandbox image from the runtime, over CRI, and containerd's config.toml names it), and 1.35
+ * removed it (a kubelet given it does not start).
  */
-export function kubeletArgs(paths: KubePaths, nodeName: string, labels: Record<string, string>, nodeIP?: string): string[] {
+export function kubeletArgs(paths: KubePaths, flags: KubeletFlags): string[] {
   return [
     `--config=${paths.kubeletConfig}`,
     `--kubeconfig=${paths.kubeconfig}`,
-    `--hostname-override=${nodeName}`,
-    `--node-labels=${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
-    ...(nodeIP ? [`--node-ip=${nodeIP}`] : []),
+    `--hostname-override=${flags.nodeName}`,
+    `--node-labels=${Object.entries(flags.labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+    ...(flags.nodeIP ? [`--node-ip=${flags.nodeIP}`] : []),
+    ...(flags.runtimeUnit ? [`--runtime-cgroups=/system.slice/${flags.runtimeUnit}`] : []),
+    ...(flags.sandboxImage && !atLeast(flags.version, 1, 27) ? [`--pod-infra-container-image=${flags.sandboxImage}`] : []),
     '--v=2',
   ];
 }

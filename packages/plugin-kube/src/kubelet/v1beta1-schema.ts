@@ -13,11 +13,15 @@
  *   RegisterWithTaints []v1.Taint (key string, value string, effect TaintEffect)
  *   KubeletAuthentication{x509{clientCAFile string}, webhook{enabled *bool, cacheTTL metav1.Duration}, anonymous{enabled *bool}}
  *   KubeletAuthorization{mode KubeletAuthorizationMode (AlwaysAllow|Webhook), webhook{cacheAuthorizedTTL, cacheUnauthorizedTTL metav1.Duration}}
+ *   Address string, TLSCipherSuites []string, EventRecordQPS *int32, CgroupsPerQOS *bool, PodPidsLimit *int64
+ *   NodeStatusUpdateFrequency, StreamingConnectionIdleTimeout, RuntimeRequestTimeout metav1.Duration
+ *   EnforceNodeAllocatable []string
  */
 export type FieldType =
   | 'string'
   | 'bool'
   | 'int32'
+  | 'int64'
   | 'duration'
   | { list: FieldType }
   | { map: FieldType }
@@ -61,6 +65,15 @@ export const KUBELET_CONFIGURATION_V1BETA1: Readonly<Record<string, FieldType>> 
   containerLogMaxFiles: 'int32',
   volumePluginDir: 'string',
   registerWithTaints: { list: taint },
+  address: 'string',
+  tlsCipherSuites: { list: 'string' },
+  eventRecordQPS: 'int32',
+  nodeStatusUpdateFrequency: 'duration',
+  streamingConnectionIdleTimeout: 'duration',
+  runtimeRequestTimeout: 'duration',
+  cgroupsPerQOS: 'bool',
+  podPidsLimit: 'int64',
+  enforceNodeAllocatable: { list: { enum: ['pods', 'system-reserved', 'kube-reserved', 'none'] } },
 };
 
 /** Go's time.ParseDuration syntax, as metav1.Duration reads it from YAML/JSON strings. */
@@ -73,6 +86,7 @@ export function validateAgainst(value: unknown, type: FieldType, path = ''): str
   if (type === 'int32') {
     return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31 ? [] : [`${path}: expected an int32, got ${JSON.stringify(value)}`];
   }
+  if (type === 'int64') return Number.isSafeInteger(value) ? [] : [`${path}: expected an int64, got ${JSON.stringify(value)}`];
   if (type === 'duration') return typeof value === 'string' && DURATION.test(value) ? [] : [`${path}: expected a Go duration such as "2m0s", got ${JSON.stringify(value)}`];
   if ('enum' in type) return type.enum.includes(value as string) ? [] : [`${path}: expected one of ${type.enum.join(', ')}, got ${JSON.stringify(value)}`];
   if ('list' in type) {

@@ -4,9 +4,10 @@ import { kubeSettings } from '../settings.js';
 /** Where the settings persist across reboots; the name sorts late so it wins over distro defaults. */
 export const SYSCTL_FILE = '/etc/sysctl.d/99-flexnode-kubernetes.conf';
 
-/** Kernel settings pod networking needs (see upstream step 4). */
+/** Kernel settings pod networking needs (upstream's step 4; AKS's 99-force-bridge-forward.conf). */
 export const KUBERNETES_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.ip_forward': '1',
+  'net.ipv4.conf.all.forwarding': '1',
   'net.bridge.bridge-nf-call-iptables': '1',
   'net.bridge.bridge-nf-call-ip6tables': '1',
 };
@@ -26,9 +27,28 @@ export const KERNEL_DEFAULTS_SYSCTLS: Readonly<Record<string, string>> = {
   'kernel.keys.root_maxbytes': '25000000',
 };
 
-/** The settings for a config: networking, plus the kubelet's kernel defaults unless protectKernelDefaults is off. */
+/**
+ * The kernel limits AKS sets on its nodes (AgentBaker parts/linux/cloud-init/artifacts/sysctl-d-60-CIS.conf): room
+ * for many pods' processes (PID_MAX_LIMIT of 64-bit kernels) and file watches (Azure/AKS#772; Ubuntu 22.04 has
+ * only 128 inotify instances).
+ */
+export const KERNEL_TUNING_SYSCTLS: Readonly<Record<string, string>> = {
+  'kernel.pid_max': '4194304',
+  'fs.inotify.max_user_watches': '1048576',
+  'fs.inotify.max_user_instances': '1024',
+};
+
+/**
+ * The settings for a config: networking; the kubelet's kernel defaults unless protectKernelDefaults is off; AKS's
+ * kernel limits unless kernelTuning is off.
+ */
 export function kubeSysctls(config: FlexnodeConfig): Record<string, string> {
-  return kubeSettings(config).protectKernelDefaults ? { ...KUBERNETES_SYSCTLS, ...KERNEL_DEFAULTS_SYSCTLS } : { ...KUBERNETES_SYSCTLS };
+  const settings = kubeSettings(config);
+  return {
+    ...KUBERNETES_SYSCTLS,
+    ...(settings.protectKernelDefaults ? KERNEL_DEFAULTS_SYSCTLS : {}),
+    ...(settings.kernelTuning ? KERNEL_TUNING_SYSCTLS : {}),
+  };
 }
 
 /** The sysctl.d file content for a set of settings. */

@@ -4,6 +4,7 @@ import type { Arch } from '../config.js';
 import { ChecksumError, DownloadError, ExecError } from '../errors.js';
 import type {
   Artifact,
+  ChecksumFile,
   Change,
   ExecOptions,
   ExecResult,
@@ -332,6 +333,14 @@ class StepView implements Host {
       this.m.ensureDirs('/.staging/downloads');
       this.m.files.set(path, { content: served.content, mode: 0o644, uid: 0, gid: 0 });
       return path;
+    },
+    checksum: async (file: ChecksumFile) => {
+      this.m.record(this.step, 'checksum', file.url);
+      const served = this.m.artifacts.get(file.url);
+      if (!served) throw new DownloadError(`the published sha256 of ${file.name}`, file.url, 'HTTP 404');
+      const digest = /^([0-9a-fA-F]{64})(\s|$)/.exec(served.content.toString('utf8').trim())?.[1];
+      if (!digest) throw new DownloadError(`the published sha256 of ${file.name}`, file.url, 'it holds no sha256');
+      return digest.toLowerCase();
     },
     unpack: async (archivePath: string) => {
       const dir = this.m.nextStaging();

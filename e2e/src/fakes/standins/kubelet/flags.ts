@@ -4,7 +4,7 @@
 // kind/apiVersion check and the settings the stand-in acts on.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { duration, Fatal, log, type Dict } from './common.js';
+import { duration, Fatal, kubeletVersion, log, type Dict } from './common.js';
 import { parseYaml } from './yaml.js';
 
 
@@ -26,6 +26,12 @@ const VIA_CONFIG = new Set(['anonymous-auth', 'authentication-token-webhook', 'a
   'node-status-update-frequency', 'enforce-node-allocatable', 'kubelet-cgroups', 'rotate-certificates', 'fail-swap-on',
   'container-runtime-endpoint', 'serialize-image-pulls', 'resolv-conf', 'address', 'pod-max-pids', 'image-gc-high-threshold',
   'image-gc-low-threshold', 'streaming-connection-idle-timeout', 'tls-cipher-suites', 'rotate-server-certificates']);
+// Flags whose fate depends on the kubelet's minor version (kubernetes cmd/kubelet/app/options/container_runtime.go:
+// --pod-infra-container-image deprecated in 1.27, removed in 1.35; CHANGELOG-1.35 "Urgent Upgrade Notes").
+const VERSIONED: Record<string, { deprecated: number; removed: number; message: string }> = {
+  'pod-infra-container-image': { deprecated: 27, removed: 35, message: 'will be removed in 1.35. Image garbage collector will get sandbox image information from CRI.' },
+};
+const kubeletMinor = () => Number(/^v1\.(\d+)\./.exec(kubeletVersion())?.[1] ?? 0);
 
 export function parseFlags(argv: string[]): { flags: Map<string, string>; version?: string } {
   const flags = new Map<string, string>();
@@ -37,6 +43,9 @@ export function parseFlags(argv: string[]): { flags: Map<string, string>; versio
     const name = a.startsWith('--') ? m[1] : m[1] === 'v' ? 'v' : m[1] === 'h' ? 'help' : '';
     if (!name) throw new Fatal(`failed to parse kubelet flag: unknown shorthand flag: '${m[1][0]}' in ${a}`);
     if (name === 'version') { version = m[2] ?? 'true'; continue; }
+    const fate = VERSIONED[name];
+    if (fate && kubeletMinor() >= fate.removed) throw new Fatal(`failed to parse kubelet flag: unknown flag: --${name}`);
+    if (fate && kubeletMinor() >= fate.deprecated) log('W', `Flag --${name} has been deprecated, ${fate.message}`);
     if (BOOL_FLAGS.has(name)) {
       if (m[2] !== undefined && !/^(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.test(m[2])) {
         throw new Fatal(`failed to parse kubelet flag: invalid argument "${m[2]}" for "--${name}" flag: strconv.ParseBool: parsing "${m[2]}": invalid syntax`);
