@@ -27,8 +27,16 @@ export interface AgentStatus {
  */
 export async function locateAgent(host: Host): Promise<string | undefined> {
   const installed = await host.files.stat(AGENT_PATH);
-  if (installed?.type === 'file' || installed?.type === 'symlink') return host.root === '/' ? AGENT_PATH : join(host.root, AGENT_PATH);
+  if (installed?.type === 'file' || installed?.type === 'symlink') return onMachine(host, AGENT_PATH);
   return (await host.exec.which('azcmagent')) ? 'azcmagent' : undefined;
+}
+
+/**
+ * A machine path as a command run on this host must be given it: commands run here even under a sandbox root
+ * (the Host prefixes only its own file operations).
+ */
+export function onMachine(host: Host, path: string): string {
+  return host.root === '/' ? path : join(host.root, path);
 }
 
 /** `azcmagent show -j`: read-only, so it runs in checks and dry runs too. */
