@@ -1,3 +1,6 @@
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FlexnodeError, type Host } from '@flexnode/sdk';
 import type { AgentRepository } from './agent-source.js';
 import { lastLine, onMachine } from './azcmagent.js';
@@ -103,14 +106,27 @@ export async function updateSource(host: Host, repo: AgentRepository, listFile: 
   return (await host.files.list(LISTS_DIR)).filter((f) => f.startsWith(prefix)).sort().map((f) => `${LISTS_DIR}/${f}`);
 }
 
-/** `apt-get install` of the agent package from its repository, through the config's proxy. */
-export async function aptInstall(host: Host, pkg: string, aptOptions: readonly string[], secrets: string[]): Promise<void> {
-  await host.exec.run('apt-get', [...aptOptions, 'install', '-y', '--no-install-recommends', pkg], {
-    env: APT_ENV,
-    timeoutMs: 15 * 60_000,
-    secrets,
-    describe: `install ${pkg} from Microsoft's repository`,
-  });
+/**
+ * `apt-get install` of the agent package from its repository, through the config's proxy. The package is first
+ * downloaded into a private cache directory, so `beforeInstall` can read the very .deb apt then installs (its path,
+ * undefined in a dry run); apt's own cache is left untouched.
+ */
+export async function aptInstall(host: Host, pkg: string, aptOptions: readonly string[], secrets: string[], beforeInstall: (deb: string | undefined) => Promise<void>): Promise<void> {
+  const cache = await mkdtemp(join(tmpdir(), 'flexnode-arc-apt-'));
+  try {
+    // apt downloads as its sandbox user _apt, which must reach the directory.
+    await chmod(cache, 0o755);
+    await mkdir(join(cache, 'partial'));
+    const options = [...aptOptions, '-o', `Dir::Cache::archives=${cache}/`, 'install', '-y', '--no-install-recommends'];
+    const run = { env: APT_ENV, timeoutMs: 15 * 60_000, secrets };
+    await host.exec.run('apt-get', [...options, '--download-only', pkg], { ...run, describe: `download ${pkg} from its repository` });
+    const name = `${pkg.split('=')[0]}_`;
+    const deb = host.dryRun ? undefined : (await readdir(cache)).find((f) => f.startsWith(name) && f.endsWith('.deb'));
+    await beforeInstall(deb ? join(cache, deb) : undefined);
+    await host.exec.run('apt-get', [...options, pkg], { ...run, describe: `install ${pkg} from its repository` });
+  } finally {
+    await rm(cache, { recursive: true, force: true });
+  }
 }
 
 /** Remove apt's index files of the repository whose entry flexnode removes (apt would drop them at its next update). */

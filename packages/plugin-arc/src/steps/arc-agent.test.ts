@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FlexnodeConfig } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { aptListPrefix, LIST_PATH } from '../apt-repository.js';
@@ -23,15 +24,11 @@ function ubuntu(options: { fingerprint?: string; update?: { exitCode: number; st
   const agentConfig = new Map(Object.entries(options.agentConfig ?? {}));
   const apt: string[][] = [];
   const agent: string[][] = [];
-  const dirsBefore = new Set(host.dirs);
   const unpack = () => {
     host.seedFile(AGENT_PATH, '#!/bin/sh\n# azcmagent\n', 0o755);
     host.packages.add('azcmagent');
   };
-  if (options.preinstalled) {
-    unpack();
-    for (const d of host.dirs) dirsBefore.add(d);
-  }
+  if (options.preinstalled) unpack();
   host.onExec(APT_HELPER, (args) => {
     writeFileSync(args.at(-1)!, KEY);
     return { exitCode: 0, stdout: '', stderr: '' };
@@ -43,12 +40,24 @@ function ubuntu(options: { fingerprint?: string; update?: { exitCode: number; st
       if (options.update) return { exitCode: options.update.exitCode, stdout: '', stderr: options.update.stderr };
       host.seedFile(`${INDEX}InRelease`, 'signed index').seedFile(`${INDEX}main_binary-amd64_Packages`, 'Package: azcmagent\n');
     }
-    if (args.includes('install')) unpack();
+    const cache = args.find((a) => a.startsWith('Dir::Cache::archives='))?.split('=')[1];
+    if (args.includes('--download-only')) writeFileSync(join(cache!, 'azcmagent_1.50.02997.1393_amd64.deb'), 'a .deb');
+    else if (args.includes('install')) unpack();
     if (args.includes('purge')) {
+      // dpkg also removes the package's directories that no other package owns once they are empty (/opt too).
       host.files.delete(AGENT_PATH);
       host.packages.delete('azcmagent');
-      for (const d of [...host.dirs]) if (!dirsBefore.has(d)) host.dirs.delete(d);
+      for (const d of ['/opt/azcmagent/bin', '/opt/azcmagent', '/opt']) host.dirs.delete(d);
     }
+    return { exitCode: 0, stdout: '', stderr: '' };
+  });
+  host.onExec('dpkg-deb', () => ({
+    exitCode: 0,
+    stdout: ['./', './opt/', './opt/azcmagent/', './opt/azcmagent/bin/', './opt/azcmagent/bin/azcmagent'].map((p) => `${p.endsWith('/') ? 'drwxr-xr-x' : '-rwxr-xr-x'} root/root 0 2026-01-01 00:00 ${p}`).join('\n'),
+    stderr: '',
+  }));
+  host.onExec('install', (args) => {
+    host.dirs.add(args.at(-1)!);
     return { exitCode: 0, stdout: '', stderr: '' };
   });
   host.onExec('rm', (args) => {
@@ -85,6 +94,14 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
     expect(m.host.files.has(`${INDEX}InRelease`)).to.equal(false);
   });
 
+  it('puts back a directory that was there before the package and that dpkg removed with it (/opt)', async () => {
+    const m = ubuntu();
+    m.host.dirs.add('/opt');
+    await runStepCycle(arcAgent, { config: configWith(), host: m.host });
+    expect(m.host.dirs.has('/opt')).to.equal(true);
+    expect(m.host.dirs.has('/opt/azcmagent')).to.equal(false);
+  });
+
   it('writes exactly the documented entry and the verified key', async () => {
     const m = ubuntu();
     const step = createStep(arcAgent, m.host, { config: configWith() });
@@ -99,7 +116,7 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
     expect(JSON.stringify(await step.check())).to.include('not the entry flexnode wrote');
     await step.install();
     expect((await step.check()).status).to.equal('ok');
-    expect(m.apt.filter((a) => a.includes('install'))).to.have.length(1);
+    expect(m.apt.filter((a) => a.includes('install') && !a.includes('--download-only'))).to.have.length(1);
     await step.uninstall();
   });
 

@@ -4,6 +4,7 @@ import { agentProxyDrift, applyAgentProxy, restoreAgentProxy } from '../agent-pr
 import { aptInstall, configuredElsewhere, keyringPath, LIST_PATH, listEntry, removeIndexes, updateSource } from '../apt-repository.js';
 import { AGENT_PATH, agentShow, lastLine, locateAgent } from '../azcmagent.js';
 import { readOsRelease } from '../os-release.js';
+import { existingPackageDirs, restorePackageDirs, type DirState } from '../package-dirs.js';
 import { MACHINE_RECORD } from '../paths.js';
 import { arcPluginConfig, PLUGIN_NAME } from '../plugin-config.js';
 import { aptProxyOptions, proxySecrets } from '../proxy.js';
@@ -21,6 +22,8 @@ interface PackageRecord {
   name: string;
   /** `apt` (from the repository) or `deb` (a pinned file); older journals have no `via` (deb). */
   via?: 'apt' | 'deb';
+  /** The package's directories that existed before it: put back if dpkg removes them with it. */
+  dirs?: DirState[];
   [key: string]: unknown;
 }
 
@@ -113,8 +116,11 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
       const rec = findRecord<RepositoryRecord>(host, REPOSITORY_RECORD);
       if (rec && listFile === LIST_PATH) await replaceRecord(host, REPOSITORY_RECORD, { ...rec, indexes: [...new Set([...rec.indexes, ...indexes])].sort() });
       if (agentPresent) return; // the repository was repaired; the agent is there
-      if (!host.dryRun) await host.changes.record(PACKAGE_RECORD, { name: AGENT_PACKAGE, via: 'apt', package: pkg } satisfies PackageRecord);
-      await aptInstall(host, pkg, apt, secrets);
+      await aptInstall(host, pkg, apt, secrets, async (deb) => {
+        if (host.dryRun) return;
+        const dirs = deb ? await existingPackageDirs(host, deb) : [];
+        await host.changes.record(PACKAGE_RECORD, { name: AGENT_PACKAGE, via: 'apt', package: pkg, dirs } satisfies PackageRecord);
+      });
     } catch (error) {
       if (!host.dryRun && !agentPresent && !(await host.apt.isInstalled(AGENT_PACKAGE))) await rollBack();
       if (error instanceof FlexnodeError) throw error;
@@ -149,7 +155,10 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
       case 'deb': {
         if (agentPresent) return;
         const file = await host.downloads.fetch(source.artifact);
-        if (!host.dryRun) await host.changes.record(PACKAGE_RECORD, { name: AGENT_PACKAGE, via: 'deb', artifact: source.artifact.name } satisfies PackageRecord);
+        if (!host.dryRun) {
+          const dirs = await existingPackageDirs(host, file);
+          await host.changes.record(PACKAGE_RECORD, { name: AGENT_PACKAGE, via: 'deb', artifact: source.artifact.name, dirs } satisfies PackageRecord);
+        }
         await host.exec.run('dpkg', ['-i', file], { timeoutMs: 10 * 60_000, describe: `install ${source.artifact.name}` });
         return;
       }
@@ -192,6 +201,7 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
           const tool = viaApt ? 'apt-get' : 'dpkg';
           await host.exec.run(tool, viaApt ? ['purge', '-y', AGENT_PACKAGE] : ['--purge', AGENT_PACKAGE], { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 10 * 60_000, describe: 'remove the azcmagent package flexnode installed' });
         }
+        await restorePackageDirs(host, packages.flatMap((p) => p.dirs ?? []));
         await host.changes.forget(PACKAGE_RECORD);
       }
       const repository = findRecord<RepositoryRecord>(host, REPOSITORY_RECORD);
