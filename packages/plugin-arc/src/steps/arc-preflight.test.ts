@@ -48,6 +48,12 @@ describe('arc.preflight (before any change)', () => {
     expect((await createStep(arcPreflight, new MemoryHost().seedFile('/etc/os-release', UBUNTU_26), { config: binary }).check()).status).to.equal('ok');
   });
 
+  it('under a sandbox --root without os-release, leaves the release to arc.agent (which names it)', async () => {
+    const check = await createStep(arcPreflight, new MemoryHost(), { config: testConfig() }).check();
+    expect(check.status).to.equal('ok');
+    expect(JSON.stringify(check)).to.include('release unknown');
+  });
+
   it('does not apply when Arc is off', () => {
     expect(arcPreflight.when!(testConfig({ azure: { ...testConfig().azure, arc: { enabled: false } } }))).to.match(/enabled is false/);
   });

@@ -19,10 +19,13 @@ export function createArcPreflight(host: Host, config: FlexnodeConfig): StepInst
       };
     }
     notes.push(vm.overridden ? `an Azure VM (DMI asset tag ${AZURE_CHASSIS_ASSET_TAG}), allowed by ${ARC_TEST_ENV}=true: for testing only` : 'not an Azure VM');
-    // The agent's source matters only while the agent is missing: an unsupported release fails here, before any change.
-    if (!(await locateAgent(host))) {
+    // The agent's source matters only while the agent is missing: an unsupported release fails here, before any
+    // change. Without os-release (a sandbox --root) the release is unknown: arc.agent resolves it, or says why not.
+    const os = await readOsRelease(host);
+    if (!os) notes.push('release unknown (no /etc/os-release): the agent source is resolved when it is installed');
+    else if (!(await locateAgent(host))) {
       try {
-        const source = agentPackageSource(config, await readOsRelease(host), host.arch);
+        const source = agentPackageSource(config, os, host.arch);
         notes.push(source.kind === 'apt' ? `agent from ${source.repository.url} ${source.repository.suite}` : `agent source: ${source.kind}`);
       } catch (error) {
         if (isFlexnodeError(error)) return { notes, problem: error };
