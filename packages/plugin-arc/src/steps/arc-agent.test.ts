@@ -94,6 +94,27 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
     expect(m.host.files.has(`${INDEX}InRelease`)).to.equal(false);
   });
 
+  it('in a dry run plans the key check, the entry, the update and the package, and downloads nothing', async () => {
+    const m = ubuntu();
+    const dry = new MemoryHost({ dryRun: true }).seedFile('/etc/os-release', 'ID=ubuntu\nVERSION_ID="24.04"\n');
+    for (const [command, handler] of m.host.execHandlers) dry.onExec(command, handler);
+    await createStep(arcAgent, dry, { config: configWith() }).install();
+    const ops = dry.ops.filter((o) => o.op !== 'mkdir');
+    expect(ops.map((o) => `${o.op} ${o.target.split(' ').slice(0, 2).join(' ')}`)).to.deep.equal([
+      'record check that',
+      `write ${KEYRING}`,
+      `write ${LIST_PATH}`,
+      'exec apt-get -o',
+      'exec apt-get -o',
+      'exec apt-get -o',
+    ]);
+    expect(ops[3]!.target).to.include('update');
+    expect(ops[4]!.target).to.include('--download-only');
+    expect(ops[5]!.target).to.match(/install -y --no-install-recommends azcmagent$/);
+    expect(m.apt).to.deep.equal([]);
+    expect(dry.files.size).to.equal(1);
+  });
+
   it('puts back a directory that was there before the package and that dpkg removed with it (/opt)', async () => {
     const m = ubuntu();
     m.host.dirs.add('/opt');
