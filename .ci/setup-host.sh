@@ -9,6 +9,7 @@ packages=(
   systemd-container debootstrap               # systemd-nspawn machines and their rootfs
   util-linux mount                            # nsenter, unshare, mount/umount
   curl ca-certificates openssl tar gzip
+  gpg apt-utils                               # signed apt repositories in tests (gpg, apt-ftparchive)
 )
 
 # One dpkg-query for all: "installed" only for a fully installed package (not one removed with configs left).

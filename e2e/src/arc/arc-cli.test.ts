@@ -29,23 +29,27 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
   let configPath: string;
   const runs: Run[] = [];
 
-  const cli = (...args: string[]) =>
+  /** The CLI as the operator runs it; `{operator: false}`: as a node runs it after the join, without the secret. */
+  const cliAs = ({ operator }: { operator: boolean }, ...args: string[]) =>
     new Promise<Run>((resolve) => {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: fakes.arm.certPath,
+        AZCMAGENT_STANDIN_ARM: fakes.arm.url,
+        AZCMAGENT_STANDIN_STATE: join(tmp, 'azcmagent-state.json'),
+        ...(operator ? { AZURE_CLIENT_SECRET: CLIENT_SECRET } : {}),
+      };
+      if (!operator) delete env.AZURE_CLIENT_SECRET;
       execFile(process.execPath, [CLI, ...args, '--config', configPath, '--root', root], {
         cwd: REPO,
-        env: {
-          ...process.env,
-          NODE_EXTRA_CA_CERTS: fakes.arm.certPath,
-          AZCMAGENT_STANDIN_ARM: fakes.arm.url,
-          AZCMAGENT_STANDIN_STATE: join(tmp, 'azcmagent-state.json'),
-          AZURE_CLIENT_SECRET: CLIENT_SECRET,
-        },
+        env,
       }, (error, stdout, stderr) => {
         const run = { code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr };
         runs.push(run);
         resolve(run);
       });
     });
+  const cli = (...args: string[]) => cliAs({ operator: true }, ...args);
   const writes = () => fakes.arm.requests.filter((r) => r.method !== 'GET' && !r.path.startsWith('/__fake/'));
 
   before(async () => {
@@ -112,6 +116,28 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     expect(writes()).to.have.length(puts);
     const status = await cli('status', '--only', '@flexnode/plugin-arc');
     expect(status.code, `${status.stdout}\n${status.stderr}`).to.equal(0);
+  });
+
+  it('without the operator credential: status is healthy and asks Azure nothing; unbootstrap stops, naming the credential', async () => {
+    const requests = fakes.arm.requests.length;
+    const tokens = fakes.entra.issued.length;
+    const status = await cliAs({ operator: false }, 'status', '--only', '@flexnode/plugin-arc', '--json');
+    expect(status.code, `${status.stdout}\n${status.stderr}`).to.equal(0);
+    const arc = (JSON.parse(status.stdout) as { results: { id: string; outcome: string }[] }).results.filter((r) => r.id.startsWith('arc.'));
+    expect(arc.map((r) => `${r.id} ${r.outcome}`)).to.deep.equal(['arc.preflight healthy', 'arc.agent healthy', 'arc.connect healthy', 'arc.roles healthy']);
+    // Only kube.preflight's reachability probe (no token) reaches ARM; Entra issued nothing.
+    expect(fakes.arm.requests.slice(requests).filter((r) => r.hasBearer).map((r) => `${r.method} ${r.path}`)).to.deep.equal([]);
+    expect(fakes.entra.issued.length, 'tokens issued during status').to.equal(tokens);
+
+    const principalId = fakes.arm.machine(MACHINE)!.principalId!;
+    const undo = await cliAs({ operator: false }, 'unbootstrap');
+    expect(undo.code).to.equal(1);
+    expect(undo.stdout + undo.stderr).to.include("unbootstrap of arc.roles (deleting the 2 role assignment(s) flexnode created").and.include("needs the operator's Azure credential");
+    expect(undo.stdout + undo.stderr).to.include('AZURE_CLIENT_SECRET');
+    // Nothing in Azure was touched, and the agent that holds the registration stays.
+    expect(fakes.arm.machine(MACHINE)).not.to.equal(undefined);
+    expect(fakes.arm.roleAssignments().filter((a) => a.principalId === principalId)).to.have.length(2);
+    expect(existsSync(join(root, 'opt/azcmagent/bin/azcmagent'))).to.equal(true);
   });
 
   it('unbootstrap removes exactly what bootstrap created', async () => {

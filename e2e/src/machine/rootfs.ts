@@ -11,8 +11,9 @@ import { withFileLock } from './lock.js';
 export const SUITE = 'bookworm';
 /** node-in-a-box.md's list, plus curl so a machine can download from the host's mirror. */
 // conntrack, socat and ebtables: the node has no route to a Debian mirror, so the packages plugin-kube
-// requires are in the image (as on a cloud image); kube.packages then finds them and installs nothing.
-export const INCLUDE = ['systemd', 'systemd-sysv', 'dbus', 'procps', 'kmod', 'iproute2', 'iptables', 'ca-certificates', 'curl', 'conntrack', 'socat', 'ebtables'];
+// requires are in the image (as on a cloud image); kube.packages then finds them and installs nothing. gpg, as on
+// Ubuntu's images: plugin-arc checks a package repository's signing key with it.
+export const INCLUDE = ['systemd', 'systemd-sysv', 'dbus', 'procps', 'kmod', 'iproute2', 'iptables', 'ca-certificates', 'curl', 'conntrack', 'socat', 'ebtables', 'gpg'];
 
 export interface RootfsOptions {
   /** Default `<repo>/.cache/rootfs` (or $FLEXNODE_E2E_CACHE/rootfs). */

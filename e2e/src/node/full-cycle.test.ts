@@ -26,6 +26,7 @@ import { nodeConfig, SUBSCRIPTION, TENANT } from './node-config.js';
 const KUBE_VERSION = '1.30.4';
 const AGENT_VERSION = '1.50.02997.1';
 const NODE = 'box-node';
+const ARC_STEPS = ['arc.preflight', 'arc.agent', 'arc.connect', 'arc.roles'];
 const CLIENT_ID = 'cccccccc-0000-0000-0000-0000000000a1';
 const CLIENT_SECRET = 'e2e~Full.cycle-s3cret-never-printed';
 const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
@@ -43,6 +44,7 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
   let kube: FakeKubeApi | undefined;
   let work = '';
   let env: Record<string, string> = {};
+  let config: Record<string, any> = {};
 
   before(async function () {
     this.timeout(900_000);
@@ -90,7 +92,7 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     await machine.writeFile(CA_IN_MACHINE, readFileSync(arm.certPath));
     await machine.exec(['mkdir', '-p', '-m', '0700', '/etc/aks-flex-node']);
     await machine.writeFile('/etc/aks-flex-node/client-secret', CLIENT_SECRET, 0o600);
-    const config = nodeConfig(manifest, mirror.url, {
+    config = nodeConfig(manifest, mirror.url, {
       kubernetes: { version: KUBE_VERSION, sha256: kubePins },
       node: { name: NODE, labels: { 'flexnode.io/pool': 'edge' } },
       pluginConfig: {
@@ -165,24 +167,38 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     console.log(`      converged re-run: step work ${rerun.elapsedMs} ms (${rerun.results.map((r) => `${r.id} ${r.durationMs} ms`).join(', ')})`);
     expect(rerun.results.filter((r) => r.outcome !== 'unchanged').map((r) => r.id)).to.deep.equal([]);
 
-    // The operator credential removed from the config and the machine, as a careful operator does after the join:
-    // status works from the journal and the node's own Arc identity. plugin-kube's steps (and the runtime's) must be
-    // healthy; plugin-arc's are reported (arc.roles reads the cluster's role assignments with the operator
-    // credential until plugin-arc's side of this lands).
-    const config = JSON.parse(await m.readFile(CONFIG_PATH));
-    const { servicePrincipal: _sp, ...azure } = config.azure;
-    await writeConfig(m, { ...config, azure });
-    await m.exec(['mv', '/etc/aks-flex-node/client-secret', '/root/client-secret.kept']);
+    // The operator's credential is for changes only: a careful operator removes it after the join. Status and the
+    // agent's cycles then work from the journal and the node's own Arc identity, with no operator token issued.
+    const withoutOperator = JSON.parse(JSON.stringify(config)) as Record<string, any>;
+    delete withoutOperator.azure.servicePrincipal;
+    await writeConfig(m, withoutOperator);
+    await m.execOrThrow(['rm', '/etc/aks-flex-node/client-secret']);
+    const tokens = entra!.issued.length;
     const status = await flexnode(m, ['status', '--config', CONFIG_PATH, '--json'], env);
     const health = JSON.parse(status.stdout) as { results: { id: string; outcome: string; error?: { message: string }; check?: { reason?: string } }[] };
     const why = (r: (typeof health.results)[number]) => `${r.id}: ${r.outcome} ${r.error?.message ?? r.check?.reason ?? ''}`;
-    console.log(`      without the operator credential: ${health.results.filter((r) => r.outcome !== 'healthy').map(why).join('; ') || 'every step healthy'}`);
-    for (const r of health.results.filter((x) => !x.id.startsWith('arc.'))) expect(r.outcome, why(r)).to.equal('healthy');
-    expect(health.results.map((r) => r.id)).to.include.members(['kube.version', 'kube.binaries', 'kube.cluster-credentials', 'kube.kubelet']);
+    expect(health.results.filter((r) => r.outcome !== 'healthy').map(why), 'every step healthy without the operator credential').to.deep.equal([]);
+    expect(health.results.map((r) => r.id)).to.include.members([...ARC_STEPS, 'kube.version', 'kube.binaries', 'kube.cluster-credentials', 'kube.kubelet']);
+    expect(status.exitCode, status.stderr).to.equal(0);
     expect(status.stdout + status.stderr).to.not.contain(CLIENT_SECRET);
-    // Unbootstrap removes Azure resources: it needs the credential back.
+    // The agent's cycles stay healthy too (its bootstrap finds everything converged, then checks).
+    const agent = await flexnode(m, ['agent', '--config', CONFIG_PATH, '--max-cycles', '2', '--interval-ms', '200'], env);
+    expect(agent.exitCode, await explain(m, agent)).to.equal(0);
+    const seen = JSON.parse((await m.execOrThrow(['cat', '/var/lib/flexnode/status.json'])).stdout) as { cycles: number; healthy: boolean; steps: Record<string, { state: string }> };
+    expect(seen.cycles).to.be.at.least(3);
+    expect(seen.healthy, JSON.stringify(seen.steps)).to.equal(true);
+    for (const r of health.results) expect(seen.steps[r.id]?.state, r.id).to.equal('ok');
+    await m.execOrThrow(['rm', '/var/lib/flexnode/status.json']); // the agent's own file (uninstall.sh removes it)
+    expect(entra!.issued.length, 'tokens issued to the operator without its credential').to.equal(tokens);
+    // Unbootstrap needs it, says so, and leaves Azure and the agent as they are.
+    const refused = await flexnode(m, ['unbootstrap', '--config', CONFIG_PATH], env);
+    expect(refused.exitCode, await explain(m, refused)).to.equal(1);
+    expect(refused.stdout + refused.stderr).to.include("needs the operator's Azure credential").and.include('azure.servicePrincipal');
+    expect(arm!.machine(NODE), 'the Arc machine is kept until it can be deleted').to.not.equal(undefined);
+    expect((await m.exec(['test', '-x', '/opt/azcmagent/bin/azcmagent'], { allowFailure: true })).exitCode, 'the agent holding the registration').to.equal(0);
+    // Given back, unbootstrap finishes.
     await writeConfig(m, config);
-    await m.exec(['mv', '/root/client-secret.kept', '/etc/aks-flex-node/client-secret']);
+    await m.writeFile('/etc/aks-flex-node/client-secret', CLIENT_SECRET, 0o600);
 
     const undo = await flexnode(m, ['unbootstrap', '--config', CONFIG_PATH, '--json'], env);
     expect(undo.exitCode, await explain(m, undo, 'kubelet.service')).to.equal(0);
@@ -202,6 +218,6 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     expect(isEmptyDiff(diff), JSON.stringify(diff, null, 2)).to.equal(true);
 
     // The client secret was never printed.
-    for (const out of [first, again, undo]) expect(out.stdout + out.stderr).to.not.contain(CLIENT_SECRET);
+    for (const out of [first, again, status, agent, refused, undo]) expect(out.stdout + out.stderr).to.not.contain(CLIENT_SECRET);
   });
 });

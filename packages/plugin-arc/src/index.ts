@@ -5,7 +5,12 @@ export { toAzureError, type AzureCall } from './azure-errors.js';
 export { cloudEndpoints, CLOUDS } from './clouds.js';
 export { arcSettings, type ArcSettings } from './settings.js';
 export { DEFAULT_ROLES, BUILTIN_ROLES } from './roles.js';
-export { arcAgent, arcConnect, arcRoles, arcEnabled, whenAutoRoleAssignment } from './steps.js';
+export { arcAgent, arcConnect, arcPreflight, arcRoles, arcEnabled, whenAutoRoleAssignment } from './steps.js';
+export {
+  agentPackageSource, agentRepository, agentArtifact, ARC_RELEASES, MICROSOFT_KEYS,
+  type AgentPackageSource, type AgentRepository, type ArcRelease,
+} from './agent-source.js';
+export { parseOsRelease, type OsRelease } from './os-release.js';
 export { cachedToken, execCredential, scopeOf } from './token-cache.js';
 export { MACHINE_RECORD, TOKEN_CACHE_DIR } from './paths.js';
 export { PLUGIN_NAME, type ArcPluginConfig } from './plugin-config.js';

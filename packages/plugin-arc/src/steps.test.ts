@@ -5,7 +5,7 @@ import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/
 import { ArcAzureContext } from './azure-context.js';
 import { AGENT_PATH } from './azcmagent.js';
 import plugin from './plugin.js';
-import { arcAgent, arcConnect, arcRoles } from './steps.js';
+import { arcAgent, arcConnect, arcPreflight, arcRoles } from './steps.js';
 
 const AGENT_URL = 'https://mirror.example/azcmagent/v1.50.02997.1/azcmagent-linux-amd64';
 const AGENT_BYTES = '#!/usr/bin/env node\n// azcmagent stand-in bytes\n';
@@ -22,7 +22,8 @@ function binaryConfig(): FlexnodeConfig {
 
 describe('plugin-arc steps', () => {
   it('declares its steps, order, capabilities and services', () => {
-    expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.agent', 'arc.connect', 'arc.roles']);
+    expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.preflight', 'arc.agent', 'arc.connect', 'arc.roles']);
+    expect(arcPreflight.preflight).to.equal(true);
     expect(arcConnect.after).to.deep.equal(['arc.agent']);
     expect(arcRoles.after).to.deep.equal(['arc.connect']);
     expect(arcConnect.provides).to.include(ArcIdentity);

@@ -29,9 +29,24 @@ export function whenAutoRoleAssignment(config: FlexnodeConfig): true | string {
 }
 
 /**
+ * `arc.preflight`: before anything changes, the machine must not be an Azure VM (Arc is for machines outside Azure;
+ * a local DMI check, never the metadata address) and, while the agent is missing, its source must resolve for this
+ * release (Microsoft publishes the agent for some releases only). Read-only.
+ */
+export const arcPreflight = defineStep({
+  id: 'arc.preflight',
+  title: 'Arc preflight (not an Azure VM; the agent is available for this release)',
+  preflight: true,
+  when: arcEnabled,
+  inject: { host: Tokens.Host, config: Tokens.Config },
+  create: ({ host, config }) => lazy(async () => (await import('./steps/arc-preflight.js')).createArcPreflight(host, config)),
+});
+
+/**
  * `arc.agent`: the Azure Connected Machine agent (azcmagent), installed when missing from the configured source
- * (`pluginConfig["@flexnode/plugin-arc"].agent.source`: apt (default), deb, binary or none). An agent that was
- * already there is never removed.
+ * (`pluginConfig["@flexnode/plugin-arc"].agent.source`: apt (default: Microsoft's signed repository for this
+ * release), deb, binary or none), with the config's proxy set on it. An agent that was already there is never
+ * removed.
  */
 export const arcAgent = defineStep({
   id: 'arc.agent',

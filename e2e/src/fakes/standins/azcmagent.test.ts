@@ -1,7 +1,7 @@
 // The azcmagent STAND-IN as a child process against the fake ARM and fake Entra (trusted via NODE_EXTRA_CA_CERTS).
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeArm } from '../fake-arm.js';
@@ -47,6 +47,20 @@ describe('azcmagent stand-in', function () {
   it('says it is a stand-in', async () => {
     expect((await run(['version'])).stdout).to.match(/^azcmagent version \S+ \(stand-in/);
     expect((await run(['--help'])).stdout).to.include('stand-in');
+  });
+
+  it('keeps local settings (config get/set/clear), shows the proxy, refuses unknown ones', async () => {
+    expect((await run(['config', 'get', 'proxy.url'])).stdout).to.equal('\n');
+    expect((await run(['config', 'set', 'proxy.url', 'http://proxy.corp:3128'])).code).to.equal(0);
+    expect((await run(['config', 'set', 'proxy.bypass', 'ARM,Arc'])).code).to.equal(0);
+    expect((await run(['config', 'get', 'proxy.url'])).stdout).to.equal('http://proxy.corp:3128\n');
+    expect(JSON.parse((await run(['show', '-j'])).stdout)).to.include({ httpsProxy: 'http://proxy.corp:3128', proxyBypassList: 'ARM,Arc' });
+    expect((await run(['config', 'set', 'proxy.bypass', 'Everything'])).stderr).to.include('not a valid value');
+    expect((await run(['config', 'set', 'proxy.colour', 'x'])).stderr).to.include('not a valid configuration property');
+    await run(['config', 'clear', 'proxy.url']);
+    await run(['config', 'clear', 'proxy.bypass']);
+    expect(JSON.parse((await run(['show', '-j'])).stdout)).to.include({ httpsProxy: '', proxyBypassList: '' });
+    expect(readdirSync(tmp), 'no settings file once all are cleared').to.deep.equal([]);
   });
 
   it('rejects unknown and missing flags like the real CLI', async () => {

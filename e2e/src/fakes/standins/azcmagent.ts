@@ -5,7 +5,12 @@
 //   connect     creates the machine resource with a system-assigned identity through the FAKE ARM's admin
 //               endpoint ($AZCMAGENT_STANDIN_ARM, trusted through NODE_EXTRA_CA_CERTS)
 //   disconnect  deletes it; show [-j]; version
-// State: JSON file at $AZCMAGENT_STANDIN_STATE (default /var/opt/azcmagent/standin-state.json).
+//   config get|set|clear|list  the agent's local settings (learn.microsoft.com/azure/azure-arc/servers/azcmagent-config):
+//               proxy.url, proxy.bypass (AAD, ARM, Arc, ArcData), ...; `get` prints the value alone; `show` reports
+//               them as httpsProxy and proxyBypassList, as the real agent shows its effective proxy
+// State: JSON file at $AZCMAGENT_STANDIN_STATE (default /var/opt/azcmagent/standin-state.json); settings at
+// $AZCMAGENT_STANDIN_CONFIG (default: beside the state), kept across disconnect like the real agent's, and the
+// file removed when the last setting is cleared.
 // Service-principal auth against a fake Entra needs $AZCMAGENT_STANDIN_AUTHORITY (its authorityHost).
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +22,14 @@ const STANDIN = 'stand-in for tests, not the Azure Connected Machine agent';
 const STATE = process.env.AZCMAGENT_STANDIN_STATE ?? '/var/opt/azcmagent/standin-state.json';
 const CLOUDS = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud'];
 const SECRET_FLAGS = ['access-token', 'service-principal-secret'];
+const SETTINGS = process.env.AZCMAGENT_STANDIN_CONFIG ?? STATE.replace(/(\.json)?$/, '-config.json');
+/** The properties the stand-in knows, with the values the real agent accepts (azcmagent config info). */
+const PROPERTIES: Record<string, (v: string) => boolean> = {
+  'proxy.url': (v) => /^https?:\/\/[^\s]+$/.test(v),
+  'proxy.bypass': (v) => v.split(',').every((s) => ['AAD', 'ARM', 'Arc', 'ArcData'].includes(s.trim())),
+  'incomingconnections.ports': (v) => /^\d+(,\d+)*$/.test(v),
+  'config.mode': (v) => ['full', 'monitor'].includes(v),
+};
 
 class CliError extends Error {
   constructor(message: string, readonly code = 1) { super(message); }
@@ -254,8 +267,8 @@ function show(args: string[]): void {
     agentErrorTimestamp: '',
     lastHeartbeat: connected ? new Date().toISOString() : '',
     status: connected ? 'Connected' : 'Disconnected',
-    httpsProxy: '',
-    proxyBypassList: '',
+    httpsProxy: readSettings()['proxy.url'] ?? '',
+    proxyBypassList: readSettings()['proxy.bypass'] ?? '',
     cloudProvider: 'N/A',
     manufacturer: 'fake',
     model: 'stand-in',
@@ -279,6 +292,49 @@ function show(args: string[]): void {
   console.log(`Agent Status                            : ${out.status}`);
 }
 
+function readSettings(): Record<string, string> {
+  return existsSync(SETTINGS) ? (JSON.parse(readFileSync(SETTINGS, 'utf8')) as Record<string, string>) : {};
+}
+
+function writeSettings(settings: Record<string, string>): void {
+  if (Object.keys(settings).length === 0) return void rmSync(SETTINGS, { force: true });
+  mkdirSync(dirname(SETTINGS), { recursive: true });
+  const tmp = `${SETTINGS}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(settings, null, 2) + '\n', { mode: 0o644 });
+  renameSync(tmp, SETTINGS);
+}
+
+function config(args: string[]): void {
+  const [verb, property, value, ...extra] = args.filter((a) => !a.startsWith('-'));
+  const known = (p: string | undefined) => {
+    if (!p) throw new CliError('Error: a configuration property is required (see azcmagent config info)');
+    if (!PROPERTIES[p]) throw new CliError(`Error: "${p}" is not a valid configuration property (stand-in knows: ${Object.keys(PROPERTIES).join(', ')})`);
+    return p;
+  };
+  const settings = readSettings();
+  switch (verb) {
+    case 'list':
+      return void console.log(JSON.stringify(settings, null, 2));
+    case 'get':
+      return void console.log(settings[known(property)] ?? '');
+    case 'set': {
+      const p = known(property);
+      if (value === undefined || extra.length > 0) throw new CliError(`Error: azcmagent config set ${p} takes exactly one value`);
+      if (!PROPERTIES[p]!(value)) throw new CliError(`Error: "${value}" is not a valid value for ${p}`);
+      writeSettings({ ...settings, [p]: value });
+      return void console.log(`INFO    ${p} set (azcmagent ${STANDIN})`);
+    }
+    case 'clear': {
+      const p = known(property);
+      delete settings[p];
+      writeSettings(settings);
+      return void console.log(`INFO    ${p} cleared (azcmagent ${STANDIN})`);
+    }
+    default:
+      throw new CliError(`Error: unknown command "${verb ?? ''}" for "azcmagent config" (clear, get, info, list, set)`);
+  }
+}
+
 function redact(args: string[]): string[] {
   return args.map((a, i) => (SECRET_FLAGS.some((f) => args[i - 1] === `--${f}`) ? '***'
     : SECRET_FLAGS.some((f) => a.startsWith(`--${f}=`)) ? `${a.split('=')[0]}=***` : a));
@@ -294,7 +350,7 @@ function help(cmd?: string): string {
   }
   if (cmd === 'disconnect') return `${head}Usage:\n  azcmagent disconnect [authentication] [--force-local-only]`;
   if (cmd === 'show') return `${head}Usage:\n  azcmagent show [-j|--json]`;
-  return `${head}Usage:\n  azcmagent [command]\n\nAvailable Commands:\n  connect     Connects the server to Azure Arc\n  disconnect  Disconnects the server from Azure Arc\n  show        Gets machine metadata and agent status\n  version     Displays the agent version`;
+  return `${head}Usage:\n  azcmagent [command]\n\nAvailable Commands:\n  config      Change configuration settings of the agent\n  connect     Connects the server to Azure Arc\n  disconnect  Disconnects the server from Azure Arc\n  show        Gets machine metadata and agent status\n  version     Displays the agent version`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -303,6 +359,7 @@ async function main(argv: string[]): Promise<void> {
     case 'connect': return connect(rest);
     case 'disconnect': return disconnect(rest);
     case 'show': return show(rest);
+    case 'config': return config(rest);
     case 'version': return void console.log(`azcmagent version ${VERSION} (${STANDIN})`);
     case undefined: case 'help': case '-h': case '--help': return void console.log(help());
     default: throw new CliError(`Error: unknown command "${cmd}" for "azcmagent"\nRun 'azcmagent --help' for usage.`);

@@ -4,6 +4,7 @@ import {
 } from '@flexnode/sdk';
 import { deleteMachine, getMachine, waitFor, type MachineRef } from '../arm.js';
 import { agentConnect, agentDisconnect, agentShow, connectedTo, describeConnect, locateAgent, type AgentStatus } from '../azcmagent.js';
+import { operatorToken } from '../operator.js';
 import { MACHINE_RECORD } from '../paths.js';
 import { arcPluginConfig } from '../plugin-config.js';
 import { CONNECTED, records, type ConnectedRecord } from '../records.js';
@@ -24,11 +25,15 @@ function agentResourceId(status: AgentStatus): string | undefined {
 
 const isConnected = (status: AgentStatus | undefined) => /^connected$/i.test(status?.status ?? '');
 
-/** An access token of the operator's credential for ARM (what azcmagent connect/disconnect authenticate with). */
-async function armToken(ctx: AzureContext): Promise<string> {
-  const token = await ctx.credential.getToken(ctx.armScope);
-  if (!token?.token) throw new FlexnodeError('AZURE_NO_TOKEN', 'the Azure credential returned no token for Azure Resource Manager');
-  return token.token;
+/** The identity arc.connect recorded for the machine (MACHINE_RECORD), if the file is there and readable. */
+async function recordedMachine(host: Host): Promise<{ text: string; resourceId?: string; principalId?: string } | undefined> {
+  const text = await host.files.readText(MACHINE_RECORD);
+  if (text === undefined) return undefined;
+  try {
+    return { text, ...(JSON.parse(text) as { resourceId?: string; principalId?: string }) };
+  } catch {
+    return { text };
+  }
 }
 
 /** The operations of `arc.connect` (declared in steps.ts). */
@@ -47,12 +52,15 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
     if (!connectedTo(status, settings)) {
       return drifted(`azcmagent is connected to ${agentResourceId(status) ?? 'another resource'}, not to ${settings.machineId}`);
     }
-    const machine = await getMachine(ctx, refOf(settings));
-    if (!machine) return drifted(`azcmagent says connected, but the machine resource ${settings.machineId} does not exist in Azure`);
-    const principalId = machine.identity?.principalId;
-    if (!principalId) return drifted(`the machine resource ${settings.machineId} has no system-assigned identity yet`);
-    if ((await host.files.readText(MACHINE_RECORD)) !== machineRecordText(settings, principalId)) {
-      return drifted(`${MACHINE_RECORD} is missing or out of date`);
+    // Local knowledge only (the agent's own view and flexnode's record): status and the agent's cycles never need
+    // the operator's credential. Only a missing record sends install to Azure for the identity.
+    const recorded = await recordedMachine(host);
+    const principalId = recorded?.principalId;
+    if (!principalId) return drifted(`${MACHINE_RECORD} ${recorded ? 'does not name' : 'is missing, with'} the machine's identity (bootstrap reads it from Azure)`);
+    if (recorded.text !== machineRecordText(settings, principalId)) return drifted(`${MACHINE_RECORD} is out of date for ${settings.machineId}`);
+    const ours = records<ConnectedRecord>(host, CONNECTED).find((r) => sameId(r.resourceId, settings.machineId));
+    if (ours?.principalId && ours.principalId !== principalId) {
+      return drifted(`${MACHINE_RECORD} names the identity ${principalId}, the journal ${ours.principalId}`);
     }
     return ok(`${settings.machineName} in ${settings.resourceGroup}/${settings.location}, identity ${principalId}`);
   };
@@ -60,6 +68,7 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
   const install = async () => {
     const settings = arcSettings(config);
     const ref = refOf(settings);
+    if (!host.dryRun) await operatorToken(ctx, `arc.connect (connecting ${settings.machineName} to Azure Arc and reading its identity)`);
     const command = await locateAgent(host);
     let status = command ? await agentShow(host, command) : undefined;
     if (isConnected(status) && !connectedTo(status!, settings)) {
@@ -87,7 +96,7 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
         return;
       }
       if (!command) throw new FlexnodeError('ARC_AGENT_MISSING', 'azcmagent is not installed', { hint: 'run the arc.agent step first (flexnode bootstrap does)' });
-      const token = await armToken(ctx);
+      const token = await operatorToken(ctx, `arc.connect (azcmagent connect of ${settings.machineName})`);
       // Write-ahead: if flexnode dies during the connect, unbootstrap still knows the machine may be ours.
       const record: ConnectedRecord = {
         resourceId: settings.machineId,
@@ -139,10 +148,11 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
   const uninstall = async () => {
     for (const rec of records<ConnectedRecord>(host, CONNECTED)) {
       const ref: MachineRef = { subscriptionId: rec.subscriptionId, resourceGroup: rec.resourceGroup, name: rec.machineName };
+      const token = await operatorToken(ctx, `unbootstrap of arc.connect (disconnecting ${rec.machineName} from Azure Arc and deleting its resource ${rec.resourceId})`);
       const command = await locateAgent(host);
       const status = command ? await agentShow(host, command) : undefined;
       if (isConnected(status) && sameId(agentResourceId(status!), rec.resourceId)) {
-        await agentDisconnect(host, command!, await armToken(ctx), rec.machineName);
+        await agentDisconnect(host, command!, token, rec.machineName);
         host.log.info(`disconnected ${rec.machineName} from Azure Arc`);
       }
       // The resource can outlive the agent's connection (a forced local disconnect, a failed delete).

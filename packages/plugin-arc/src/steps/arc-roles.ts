@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
-  FlexnodeError, missing, ok,
+  FlexnodeError, drifted, findRecord, missing, ok, replaceRecord,
   type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepInstance,
 } from '@flexnode/sdk';
 import { armCall, authorizationClient, getMachine, hybridComputeClient, sleep, waitFor } from '../arm.js';
 import { credentialName } from '../azure-context.js';
 import { isAmbiguous, isNotFound, isRoleAssignmentExists, statusOf, toAzureError } from '../azure-errors.js';
+import { isOperatorMissing, operatorToken } from '../operator.js';
 import { MACHINE_RECORD } from '../paths.js';
 import { arcPluginConfig } from '../plugin-config.js';
 import { ASSIGNMENT, records, type AssignmentRecord } from '../records.js';
-import { BUILTIN_ROLES, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
+import { BUILTIN_ROLES, DEFAULT_ROLES, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
 import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
 
 interface Assignment {
@@ -27,6 +28,18 @@ export function covers(a: Assignment, role: WantedRole, scope: string): boolean 
   return atOrAbove && (a.roleDefinitionId ?? '').toLowerCase().endsWith(`/${role.guid}`);
 }
 
+/** Journal record: the identity held these roles on this scope when arc.roles last granted or verified them. */
+const GRANTED = 'arc.roles-granted';
+
+interface GrantedRecord {
+  principalId: string;
+  scope: string;
+  /** `azure.arc.roles` (or the defaults) as configured then: another list means another verification. */
+  configured: string[];
+  roles: { name: string; guid: string }[];
+  [key: string]: unknown;
+}
+
 const CLUSTER_READERS = new Set([BUILTIN_ROLES['Azure Kubernetes Service Cluster User Role'], BUILTIN_ROLES['Azure Kubernetes Service Cluster Admin Role']]);
 
 /** The operations of `arc.roles` (declared in steps.ts). */
@@ -37,20 +50,27 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     resource: `the cluster ${s.cluster.name} (resource group ${s.cluster.resourceGroup}, subscription ${s.cluster.subscriptionId})`,
   });
 
-  /** The identity's object id: arc.connect's record when it is for this machine, else the resource in Azure. */
-  const principalOf = async (s: ArcSettings, fresh: boolean): Promise<string | undefined> => {
-    if (!fresh) {
-      const text = await host.files.readText(MACHINE_RECORD);
-      try {
-        const rec = text ? (JSON.parse(text) as { resourceId?: string; principalId?: string }) : undefined;
-        if (rec?.principalId && sameId(rec.resourceId, s.machineId)) return rec.principalId;
-      } catch {
-        // unreadable: ask Azure
-      }
+  /** The identity's object id as arc.connect recorded it for this machine, if it did. */
+  const recordedPrincipal = async (s: ArcSettings): Promise<string | undefined> => {
+    const text = await host.files.readText(MACHINE_RECORD);
+    try {
+      const rec = text ? (JSON.parse(text) as { resourceId?: string; principalId?: string }) : undefined;
+      return rec?.principalId && sameId(rec.resourceId, s.machineId) ? rec.principalId : undefined;
+    } catch {
+      return undefined;
     }
+  };
+
+  /** The identity's object id: arc.connect's record, else (or when `fresh`) the machine resource in Azure. */
+  const principalOf = async (s: ArcSettings, fresh: boolean): Promise<string | undefined> => {
+    const recorded = fresh ? undefined : await recordedPrincipal(s);
+    if (recorded) return recorded;
     const machine = await getMachine(ctx, { subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, name: s.machineName });
     return machine?.identity?.principalId ?? undefined;
   };
+
+  /** The roles as configured (names or GUIDs, before any lookup): what the record of a verification is for. */
+  const configured = () => (config.azure.arc?.roles ?? DEFAULT_ROLES).map((r) => r.trim());
 
   const listFor = async (s: ArcSettings, principalId: string): Promise<Assignment[]> => {
     const client = await authorizationClient(ctx, s.cluster.subscriptionId);
@@ -61,22 +81,42 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     });
   };
 
-  const state = async (fresh: boolean) => {
+  const state = async (principalId: string) => {
     const s = arcSettings(config);
-    const principalId = await principalOf(s, fresh);
     const roles = await resolveRoles(ctx, sdkScope(scopeOf(s)), s.cluster.subscriptionId, config.azure.arc?.roles);
-    const existing = principalId ? await listFor(s, principalId) : [];
+    const existing = await listFor(s, principalId);
     const lacking = roles.filter((r) => !existing.some((a) => covers(a, r, scopeOf(s))));
-    return { s, principalId, roles, existing, lacking };
+    return { roles, lacking };
   };
 
+  /** What the check trusts afterwards without asking Azure: the identity holds these roles on this scope. */
+  const recordGranted = (s: ArcSettings, principalId: string, roles: WantedRole[]) =>
+    replaceRecord(host, GRANTED, { principalId, scope: scopeOf(s), configured: configured(), roles: roles.map((r) => ({ name: r.name, guid: r.guid })) } satisfies GrantedRecord);
+
+  /**
+   * From the journal and the node's own record: the roles flexnode verified (or granted) for this identity, scope
+   * and role list. Azure is asked, with the operator's credential, only when there is no such record: status and
+   * the agent's cycles on a joined node need no operator and load no Azure SDK.
+   */
   const check = async (): Promise<CheckResult> => {
-    const { s, principalId, roles, lacking } = await state(false);
-    if (!principalId) return missing(`the Arc machine ${s.machineName} has no identity yet (step arc.connect)`);
+    const s = arcSettings(config);
+    const principalId = await recordedPrincipal(s);
+    if (!principalId) return missing(`the Arc machine ${s.machineName} has no recorded identity yet (step arc.connect)`);
+    const granted = findRecord<GrantedRecord>(host, GRANTED);
+    if (granted && granted.principalId === principalId && sameId(granted.scope, scopeOf(s)) && granted.configured.join('\n') === configured().join('\n')) {
+      return ok(`${granted.roles.map((r) => r.name).join(', ')} on ${s.cluster.name} (verified when granted)`);
+    }
+    try {
+      await operatorToken(ctx, `checking arc.roles (no record yet that the identity ${principalId} holds its roles)`);
+    } catch (error) {
+      if (isOperatorMissing(error)) return missing(error.message);
+      throw error;
+    }
+    const { roles, lacking } = await state(principalId);
     if (lacking.length > 0) {
       return missing(`the identity ${principalId} lacks ${lacking.map((r) => `"${r.name}"`).join(', ')} on the cluster ${s.cluster.name}`);
     }
-    return ok(`${roles.map((r) => r.name).join(', ')} on ${s.cluster.name}`);
+    return drifted(`${roles.map((r) => `"${r.name}"`).join(', ')} are assigned on ${s.cluster.name}, but not recorded for this identity and role list yet`);
   };
 
   /** The cluster exists (a 404 names it) and, for Azure RBAC roles, uses Azure RBAC (else they do nothing). */
@@ -141,6 +181,7 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
   const install = async () => {
     const s = arcSettings(config);
     const scope = scopeOf(s);
+    if (!host.dryRun) await operatorToken(ctx, `arc.roles (assigning roles to the identity of ${s.machineName} on the cluster ${s.cluster.name})`);
     const principalId = await principalOf(s, true);
     if (!principalId) {
       if (host.dryRun) {
@@ -150,8 +191,11 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
       }
       throw new FlexnodeError('ARC_NO_IDENTITY', `the Arc machine ${s.machineId} has no system-assigned identity`, { hint: 'run arc.connect first (flexnode bootstrap does)' });
     }
-    const { roles, lacking } = await state(true);
-    if (lacking.length === 0) return;
+    const { roles, lacking } = await state(principalId);
+    if (lacking.length === 0) {
+      if (!host.dryRun) await recordGranted(s, principalId, roles);
+      return;
+    }
     if (host.dryRun) {
       for (const r of lacking) await host.changes.record(`assign role "${r.name}" to the machine identity ${principalId} on ${scope}`, { role: r.guid });
       return;
@@ -203,10 +247,13 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
       }
     }
     if (created.length > 0) await waitForPropagation(s, principalId, created, roles);
+    await recordGranted(s, principalId, roles);
   };
 
   const uninstall = async () => {
-    for (const rec of records<AssignmentRecord>(host, ASSIGNMENT)) {
+    const ours = records<AssignmentRecord>(host, ASSIGNMENT);
+    if (ours.length > 0) await operatorToken(ctx, `unbootstrap of arc.roles (deleting the ${ours.length} role assignment(s) flexnode created on ${ours[0]!.scope})`);
+    for (const rec of ours) {
       const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(rec.scope)?.[1] ?? ctx.subscriptionId;
       const client = await authorizationClient(ctx, subscriptionId);
       try {
@@ -223,6 +270,7 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
       host.log.info(`removed the role assignment "${rec.role}" flexnode created on ${rec.scope}`);
       await host.changes.forget(ASSIGNMENT, (d) => d.id === rec.id);
     }
+    await host.changes.forget(GRANTED);
     await host.changes.revert();
   };
 
