@@ -2,6 +2,7 @@ import {
   capabilityToken, defineStep, Tokens,
   type AzureContext, type FlexnodeConfig, type Host, type NodeIdentity, type StepInstance,
 } from '@flexnode/sdk';
+import { arcPluginConfig } from './plugin-config.js';
 
 /**
  * The Arc steps' declarations. Their operations live in steps/*.ts and are imported when a step first runs:
@@ -40,6 +41,13 @@ export const arcAgent = defineStep({
   id: 'arc.agent',
   title: 'Azure Connected Machine agent (azcmagent)',
   when: arcEnabled,
+  // The `deb` and `binary` sources download a pinned file; `apt` installs from the package repository and
+  // `none` installs nothing, so neither has an artifact to mirror.
+  artifacts: async (config, arch) => {
+    const source = arcPluginConfig(config).agent?.source ?? 'apt';
+    if (source !== 'deb' && source !== 'binary') return [];
+    return [(await import('./steps/arc-agent.js')).agentArtifact(config, arch)];
+  },
   inject: [Tokens.Host, Tokens.Config],
   create: (host: Host, config: FlexnodeConfig) => lazy(async () => (await import('./steps/arc-agent.js')).createArcAgent(host, config)),
 });

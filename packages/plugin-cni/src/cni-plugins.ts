@@ -25,6 +25,7 @@ export const cniPlugins = defineStep({
   id: 'cni.plugins',
   title: 'CNI plugins (/opt/cni/bin)',
   provides: ['cni-plugins'],
+  artifacts: (config, arch) => [cniPluginsArtifact(config, arch)],
   inject: [Tokens.Host, Tokens.Config],
   create: (host: Host, config: FlexnodeConfig) => {
     const { binDir } = cniPaths(config);

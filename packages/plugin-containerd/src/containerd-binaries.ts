@@ -20,6 +20,7 @@ export const containerdBinaries = defineStep({
   id: 'containerd.binaries',
   title: 'containerd binaries (/usr/bin/containerd, shims, ctr)',
   when: whenRelease,
+  artifacts: (config, arch) => [containerdArtifact(config, arch)],
   inject: [Tokens.Host, Tokens.Config],
   create: (host: Host, config: FlexnodeConfig) => {
     const check = async (): Promise<CheckResult> => {

@@ -11,6 +11,7 @@ export const runcBinary = defineStep({
   id: 'runc.binary',
   title: 'runc binary (/usr/bin/runc)',
   when: whenRelease,
+  artifacts: (config, arch) => [runcArtifact(config, arch)],
   inject: [Tokens.Host, Tokens.Config],
   create: (host: Host, config: FlexnodeConfig) => {
     const check = async (): Promise<CheckResult> => {

@@ -1,3 +1,4 @@
+import type { ArtifactsHook } from './artifacts.js';
 import type { FlexnodeConfig } from './config.js';
 
 /** The state a step's `check` reports. */
@@ -55,6 +56,8 @@ export interface StepDefinition<Deps extends unknown[] = any[]> {
    * Default: always applies.
    */
   readonly when?: (config: FlexnodeConfig) => true | string;
+  /** What the step downloads for a config and architecture, so `flexnode mirror sync` can mirror it. */
+  readonly artifacts?: ArtifactsHook;
   /** Builds the step's operations from the injected dependencies. */
   readonly create: (...deps: Deps) => StepInstance;
 }

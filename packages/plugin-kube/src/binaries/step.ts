@@ -33,6 +33,17 @@ export async function kubernetesVersion(config: FlexnodeConfig, azure: AzureCont
 }
 
 /**
+ * `kubernetes.version` for a mirror: without a node there is no cluster to ask (see {@link kubernetesVersion}),
+ * so the version must be in the config.
+ */
+export function pinnedVersion(config: FlexnodeConfig): string {
+  if (config.kubernetes?.version) return normalizeVersion(config.kubernetes.version);
+  throw new ConfigError('kubernetes.version is not set: mirroring the Kubernetes binaries needs the version the nodes will run', [
+    { path: 'kubernetes.version', message: 'required to mirror the Kubernetes binaries (a node would ask the cluster; a mirror cannot)' },
+  ]);
+}
+
+/**
  * `kube.binaries`: kubelet, kubectl and kubeadm from the Kubernetes release (`https://dl.k8s.io/v<v>/bin/linux/<arch>/<bin>`,
  * or `artifacts.mirror`), each sha256-verified while streaming against the pinned table or `kubernetes.sha256`, to
  * /usr/local/bin mode 0755. The check hashes the installed files, so a replaced binary shows as drift.
@@ -42,6 +53,7 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
     id: 'kube.binaries',
     title: 'kubelet, kubectl and kubeadm binaries (/usr/local/bin)',
     after: ['kube.preflight'],
+    artifacts: (config, arch) => KUBE_BINARIES.map((bin) => kubeArtifact(config, pinnedVersion(config), arch, bin)),
     inject: [Tokens.Host, Tokens.Config, capabilityToken('azure-credential')],
     create: (host: Host, config: FlexnodeConfig, azure: AzureContext | undefined) => {
       const { binDir } = kubePaths(config);
