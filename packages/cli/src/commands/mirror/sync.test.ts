@@ -148,7 +148,7 @@ describe('flexnode mirror sync (built CLI, a local source mirror)', function () 
     ];
     const before = await treeSnapshot(dir);
     for (const [args, why] of cases) {
-      const r = await runCli(['mirror', 'sync', '--config', file, ...args]);
+      const r = await runCli(['mirror', 'sync', ...(args.includes('--config') ? [] : ['--config', file]), ...args]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
       expect(r.stderr, args.join(' ')).to.match(why);
     }
