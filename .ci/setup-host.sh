@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test tiers need (real containerd, runc, CNI plugins, systemd-nspawn,
-# debootstrap for the node-in-a-box rootfs). Idempotent: apt runs only when something is missing.
+# debootstrap for the node-in-a-box rootfs,
+# ansible-core and the ssh client for the fleet rollout tests). Idempotent: apt runs only when something is missing.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   systemd-container debootstrap               # systemd-nspawn machines and their rootfs
   util-linux mount                            # nsenter, unshare, mount/umount
   curl ca-certificates openssl tar gzip
+  ansible-core openssh-client                 # the fleet tests' Ansible rollout (controller side, over ssh)
 )
 
 # One dpkg-query for all: "installed" only for a fully installed package (not one removed with configs left).
