@@ -32,6 +32,7 @@ export class Fetcher {
   /** GET `url` and hand the 2xx body to `consume`, retrying transient failures; 4xx other than 408/429 fails at once. */
   private async withBody<T>(name: string, url: string, consume: (body: IncomingMessage, declared: number) => Promise<T>): Promise<T> {
     const retries = this.settings.retries ?? 3;
+    const shown = withoutCredentials(url);
     for (let attempt = 0; ; attempt++) {
       try {
         let response: IncomingMessage;
@@ -46,13 +47,13 @@ export class Fetcher {
           response.resume();
           const reason = `HTTP ${status} ${statusText(status) ?? ''}`.trim();
           if (status >= 500 || status === 408 || status === 429) throw new Transient(reason);
-          throw new DownloadError(name, url, reason, status === 404 ? 'the source does not have this file: is the version right, and the source mirror complete?' : undefined);
+          throw new DownloadError(name, shown, reason, status === 404 ? 'the source does not have this file: is the version right, and the source mirror complete?' : undefined);
         }
         const length = Number(response.headers['content-length']);
         return await consume(response, Number.isFinite(length) ? length : -1);
       } catch (error) {
         if (!(error instanceof Transient)) throw error;
-        if (attempt >= retries) throw new DownloadError(name, url, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the source URL');
+        if (attempt >= retries) throw new DownloadError(name, shown, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the source URL');
         await sleep((this.settings.backoffMs ?? 500) * 2 ** attempt);
       }
     }
@@ -66,7 +67,7 @@ export class Fetcher {
       try {
         for await (const chunk of body) {
           size += (chunk as Buffer).length;
-          if (size > limit) throw new DownloadError(name, url, `larger than ${limit} bytes: not what was expected`);
+          if (size > limit) throw new DownloadError(name, withoutCredentials(url), `larger than ${limit} bytes: not what was expected`);
           chunks.push(chunk as Buffer);
         }
       } catch (error) {
@@ -99,7 +100,7 @@ export class Fetcher {
         }
         if (declared >= 0 && received !== declared) throw new Transient(`truncated: received ${received} of ${declared} bytes`);
         const actual = hash.digest('hex');
-        if (actual !== sha256) throw new ChecksumError(name, sha256, actual, url);
+        if (actual !== sha256) throw new ChecksumError(name, sha256, actual, withoutCredentials(url));
       });
       return received;
     });
@@ -123,4 +124,17 @@ export function parseChecksumFile(text: string, file: string): string | undefine
   const named = entries.find((m) => m[2] !== undefined && m[2].split('/').pop() === file);
   if (named) return named[1]!.toLowerCase();
   return entries.length === 1 && (entries[0]![2] === undefined || lines.length === 1) ? entries[0]![1]!.toLowerCase() : undefined;
+}
+
+/** A URL as it may be shown and recorded: a user and password in it (a mirror behind basic auth) left out. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }

@@ -18,16 +18,18 @@ const KUBECTL = Buffer.from('kubectl binary\n'.repeat(10_000));
 /** An HTTP server over a map of paths (the "upstream" hosts, or another mirror), counting GETs. */
 async function serve(files: Map<string, Buffer>) {
   const hits: string[] = [];
+  const auth: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     hits.push(path);
+    auth.push(req.headers.authorization ?? '');
     const body = files.get(path);
     if (!body) return res.writeHead(404).end('not found');
     res.writeHead(200, { 'content-length': String(body.length) }).end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, files, hits, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return { base, files, hits, auth, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
 /** Serves a directory tree (a synced mirror) read-only, like any static web server. */
@@ -152,7 +154,10 @@ describe('mirror sync (a real HTTP server on loopback, a real directory)', funct
     try {
       upstream.hits.length = 0;
       const second = join(work, 'second');
-      const report = await syncMirror({ to: second, planned: artifacts, from: `${other.base}/` });
+      // A mirror behind basic auth: the credentials are used, never recorded.
+      const report = await syncMirror({ to: second, planned: artifacts, from: `${other.base.replace('http://', 'http://fleet:pa55word@')}/` });
+      expect(other.auth.every((a) => a === `Basic ${Buffer.from('fleet:pa55word').toString('base64')}`)).to.equal(true);
+      expect(JSON.stringify(report) + (await fs.readFile(join(second, MANIFEST), 'utf8'))).to.not.contain('pa55word');
       expect(report.failures).to.deep.equal([]);
       expect(upstream.hits, 'upstream untouched').to.deep.equal([]);
       for (const f of ['runc/v1.1.14/runc.amd64', 'kubernetes/v1.30.4/kubelet-linux-amd64', 'kubernetes/v1.30.4/kubelet-linux-amd64.sha256']) {

@@ -2,7 +2,7 @@ import { promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ChecksumError, FlexnodeError, isFlexnodeError, type MirrorArtifact } from '@flexnode/sdk';
 import { writeFileAtomic } from '../state/atomic-write.js';
-import { Fetcher, parseChecksumFile, sha256OfFile, type FetchSettings } from './fetch.js';
+import { Fetcher, parseChecksumFile, sha256OfFile, withoutCredentials, type FetchSettings } from './fetch.js';
 import { MANIFEST, readManifest, writeManifest, type ManifestEntry } from './manifest.js';
 import type { PlannedArtifact } from './plan.js';
 
@@ -73,8 +73,8 @@ export async function syncMirror(options: MirrorSyncOptions): Promise<MirrorSync
       try {
         const expected = await expectedChecksum(artifact, { to, from, fromManifest, previous, fetcher });
         const source = from ? `${from}/${artifact.mirrorPath}` : artifact.url;
-        settle(await syncFile(to, artifact.mirrorPath, artifact.name, source, expected.sha256, expected.verifiedWith, fetcher));
-        if (expected.checksumFile) settle(await keepChecksumFile(to, artifact, expected.checksumFile, expected.verifiedWith));
+        settle(await syncFile(to, artifact.mirrorPath, artifact.name, source, expected.sha256, withoutCredentials(expected.verifiedWith), fetcher));
+        if (expected.checksumFile) settle(await keepChecksumFile(to, artifact, expected.checksumFile, withoutCredentials(expected.verifiedWith)));
       } catch (error) {
         failures.push({ file: artifact.mirrorPath, name: artifact.name, message: (error as Error).message, code: isFlexnodeError(error) ? error.code : undefined });
       }
@@ -92,7 +92,7 @@ export async function syncMirror(options: MirrorSyncOptions): Promise<MirrorSync
   await writeManifest(to, entries.values());
   files.sort((a, b) => a.file.localeCompare(b.file));
   const downloadedBytes = files.filter((f) => f.status !== 'present').reduce((n, f) => n + f.size, 0);
-  return { to, ...(from ? { from } : {}), files, failures, downloadedBytes, manifest: join(to, MANIFEST) };
+  return { to, ...(from ? { from: withoutCredentials(from) } : {}), files, failures, downloadedBytes, manifest: join(to, MANIFEST) };
 }
 
 interface Expected {
@@ -122,7 +122,7 @@ async function expectedChecksum(
     return { sha256: pinned, verifiedWith: 'pinned' };
   } else {
     const before = ctx.previous.get(artifact.mirrorPath);
-    if (before?.verifiedWith === source && SHA256.test(before.sha256)) return { sha256: before.sha256, verifiedWith: source };
+    if (before?.verifiedWith === withoutCredentials(source) && SHA256.test(before.sha256)) return { sha256: before.sha256, verifiedWith: source };
     const theirs = ctx.fromManifest?.get(artifact.mirrorPath);
     if (theirs && SHA256.test(theirs.sha256)) return { sha256: theirs.sha256, verifiedWith: `${ctx.from}/${MANIFEST}` };
   }
@@ -153,10 +153,10 @@ async function syncFile(to: string, file: string, name: string, source: string, 
   if (st && !st.isFile()) throw new FlexnodeError('MIRROR_NOT_A_FILE', `${path} exists and is not a regular file`, { hint: 'remove it; mirror sync does not follow or replace links and directories' });
   if (st && (await sha256OfFile(path)) === sha256) {
     await fixMode(path, st, FILE_MODE);
-    return { file, size: st.size, sha256, source, name, verifiedWith, status: 'present' };
+    return { file, size: st.size, sha256, source: withoutCredentials(source), name, verifiedWith, status: 'present' };
   }
   const size = await fetcher.file(name, source, path, sha256);
-  return { file, size, sha256, source, name, verifiedWith, status: st ? 'replaced' : 'downloaded' };
+  return { file, size, sha256, source: withoutCredentials(source), name, verifiedWith, status: st ? 'replaced' : 'downloaded' };
 }
 
 /** The published checksum file, kept at `sha256MirrorPath` for nodes that verify against it. */
@@ -172,7 +172,7 @@ async function keepChecksumFile(to: string, artifact: MirrorArtifact, checksum: 
   const same = st !== undefined && (await fs.readFile(path)).equals(data);
   if (same) await fixMode(path, st, FILE_MODE);
   else await writeFileAtomic(path, data, { mode: FILE_MODE });
-  const entry = { file, size: data.length, sha256, source: checksum.source, name: `checksum of ${artifact.name}`, verifiedWith };
+  const entry = { file, size: data.length, sha256, source: withoutCredentials(checksum.source), name: `checksum of ${artifact.name}`, verifiedWith };
   return { ...entry, status: same ? 'present' : st ? 'replaced' : 'downloaded' };
 }
 

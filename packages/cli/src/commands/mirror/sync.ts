@@ -38,7 +38,7 @@ export default class MirrorSync extends FlexnodeCommand {
     const view = await resolveSteps(this.pluginSources(), loaded.config);
     for (const p of view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}`);
     const planned = await mirror.planMirror(view.resolution.steps, loaded.config, arches);
-    if (!this.jsonEnabled()) this.log(`mirror: ${planned.length} artifact(s) for ${arches.join(', ')} into ${to}${from ? ` from ${from}` : ''}`);
+    if (!this.jsonEnabled()) this.log(`mirror: ${planned.length} artifact(s) for ${arches.join(', ')} into ${to}${from ? ` from ${mirror.withoutCredentials(from)}` : ''}`);
 
     const report = await mirror.syncMirror({
       to,
