@@ -35,6 +35,7 @@ function userData(servers: FleetServers, name: string): string {
   if (/REPLACE/.test(env.content)) throw new Error(`release.env still has a REPLACE value:\n${env.content}`);
   const config = servers.configFor(name);
   config.azure.servicePrincipal.clientSecretFile = '/etc/aks-flex-node/client-secret';
+  config.agent.intervalSeconds = 10; // so that the test sees a check cycle of the agent soon after its bootstrap
   file('/run/flexnode-firstboot/config.json').content = `${JSON.stringify(config, null, 2)}\n`;
   file('/run/flexnode-firstboot/client-secret').content = CLIENT_SECRET;
   const dropIn = file('/etc/systemd/system/flexnode-agent.service.d/10-environment.conf');
@@ -110,7 +111,21 @@ describe('fleet: cloud-init first boot (NoCloud seed, the shipped user-data) ins
     expect((await m.exec(['test', '-e', '/run/flexnode-firstboot'], { allowFailure: true })).exitCode).to.not.equal(0);
     const health = await m.exec(['flexnode', 'status', '--json'], { allowFailure: true, env: s.envFor(NODE) });
     expect(health.exitCode, `${health.stdout.slice(0, 200)}${health.stderr}\n--- kubeconfig\n${await m.readFile('/var/lib/kubelet/kubeconfig')}\n--- agent log\n${(await m.readFile('/var/log/aks-flex-node/flexnode.log')).slice(-3000)}`).to.equal(0);
-    expect(JSON.parse(health.stdout).agent).to.include({ healthy: true });
+    expect(JSON.parse(health.stdout).agent, await output()).to.include({ healthy: true });
     for (const unit of ['containerd.service', 'kubelet.service']) expect((await m.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim(), unit).to.equal('active');
+  });
+
+  it('flexnode-agent keeps running through its check cycles (Azure calls in its own process): same pid, no restart', async () => {
+    const m = site!.nodes[0]!.machine;
+    const output = async () => `--- ${UNIT}\n${await m.journal(UNIT, 80)}`;
+    const pid = (await m.exec(['systemctl', 'show', UNIT, '-p', 'MainPID', '--value'])).stdout.trim();
+    const cyclesNow = async () => JSON.parse(await m.readFile('/var/lib/flexnode/status.json')).cycles as number;
+    const first = await cyclesNow();
+    const until = Date.now() + 40_000;
+    while ((await cyclesNow()) < first + 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
+    expect(await cyclesNow(), await output()).to.be.at.least(first + 1);
+    const after = (await m.exec(['systemctl', 'show', UNIT, '-p', 'MainPID,NRestarts'])).stdout;
+    expect(after, await output()).to.contain(`MainPID=${pid}`).and.contain('NRestarts=0');
+    expect(JSON.parse(await m.readFile('/var/lib/flexnode/status.json')).healthy, await output()).to.equal(true);
   });
 });
