@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test tiers need (real containerd, runc, CNI plugins, systemd-nspawn,
-# debootstrap for the node-in-a-box rootfs). Idempotent: apt runs only when something is missing.
+# debootstrap for the node-in-a-box rootfs,
+# ansible-core and the ssh client for the fleet rollout tests). Idempotent: apt runs only when something is missing.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   util-linux mount                            # nsenter, unshare, mount/umount
   curl ca-certificates openssl tar gzip
   gpg apt-utils                               # signed apt repositories in tests (gpg, apt-ftparchive)
+  ansible-core openssh-client                 # the fleet tests' Ansible rollout (controller side, over ssh)
 )
 
 # One dpkg-query for all: "installed" only for a fully installed package (not one removed with configs left).

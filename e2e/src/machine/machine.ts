@@ -27,6 +27,16 @@ export interface MachineOptions {
   env?: Record<string, string>;
   bootTimeoutMs?: number;
   rootfs?: RootfsOptions;
+  /**
+   * Runs with the machine's disk (its overlay, host path) before it boots: seed files that must be there at
+   * first boot (a cloud-init NoCloud seed, say). Changes land in this machine's upper dir only.
+   */
+  prepare?: (root: string) => Promise<void>;
+  /**
+   * Runs once the veth is addressed, while the machine still boots (the boot timeout includes it): start the
+   * servers its first boot needs on `hostAddress`, and put what its boot waits for on its disk (`root`).
+   */
+  onNetwork?: (net: { hostAddress: string; address: string; root: string }) => Promise<void>;
 }
 
 export interface ExecOptions {
@@ -224,6 +234,7 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
     await mkdir(join(merged, 'var/lib/containerd'), { recursive: true });
     await mkdir(join(merged, 'usr/local/bin'), { recursive: true });
     await writeHostFile(join(merged, 'usr/local/bin/node'), '');
+    await opts.prepare?.(merged);
 
     const binds = [...(opts.binds ?? []).map((b) => bindArg('--bind', b)), ...(opts.bindRo ?? []).map((b) => bindArg('--bind-ro', b))];
     if (opts.bindRepo) binds.push(bindArg('--bind-ro', repoRoot()));
@@ -256,6 +267,12 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
       if (Date.now() > deadline) throw fail('init did not appear');
       await sleep(50);
     }
+    // The network first, while the machine boots: units that need the host side (a first-boot installer, say)
+    // find it up, as on a machine whose network comes from DHCP.
+    subnet = await claimSubnet();
+    hostVeth = await hostVethOf(initPid);
+    await addressVeth(initPid, hostVeth, subnet);
+    await opts.onNetwork?.({ hostAddress: subnet.hostAddress, address: subnet.machineAddress, root: merged });
     let state = '';
     for (;;) {
       state = (await execIn(['systemctl', 'is-system-running'], { timeoutMs: 10_000 }).catch(() => undefined))?.stdout.trim() ?? '';
@@ -264,10 +281,6 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
       if (Date.now() > deadline) throw fail(`not booted in time: is-system-running says '${state}'`);
       await sleep(100);
     }
-
-    subnet = await claimSubnet();
-    hostVeth = await hostVethOf(initPid);
-    await addressVeth(initPid, hostVeth, subnet);
   } catch (e) {
     await stop().catch(() => {});
     throw e;

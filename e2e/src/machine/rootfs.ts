@@ -2,7 +2,7 @@
 // dir that every machine overlays read-only. Atomic renames + a file lock make parallel test files safe.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../mirror/paths.js';
 import { run } from '../mirror/run.js';
@@ -13,7 +13,26 @@ export const SUITE = 'bookworm';
 // conntrack, socat and ebtables: the node has no route to a Debian mirror, so the packages plugin-kube
 // requires are in the image (as on a cloud image); kube.packages then finds them and installs nothing. gpg, as on
 // Ubuntu's images: plugin-arc checks a package repository's signing key with it.
-export const INCLUDE = ['systemd', 'systemd-sysv', 'dbus', 'procps', 'kmod', 'iproute2', 'iptables', 'ca-certificates', 'curl', 'conntrack', 'socat', 'ebtables', 'gpg'];
+// openssh-server and python3: Ansible reaches the machines over ssh and runs its modules with python3 (fleet
+// tests). cloud-init: the first-boot rollout (fleet tests); it is switched off in the image (TWEAKS) and each
+// test that wants it switches it on in its own machine. python3-cffi-backend: debootstrap does not resolve the
+// virtual package python3-cryptography (a cloud-init dependency) depends on, so it is named here.
+export const INCLUDE = [
+  'systemd', 'systemd-sysv', 'dbus', 'procps', 'kmod', 'iproute2', 'iptables', 'ca-certificates', 'curl', 'conntrack', 'socat', 'ebtables', 'gpg',
+  'openssh-server', 'python3', 'cloud-init', 'python3-cffi-backend',
+];
+
+/**
+ * Files written into the image after debootstrap (path -> content), part of the cache key like INCLUDE.
+ * cloud-init stays off unless a machine removes /etc/cloud/cloud-init.disabled, and then looks only for a
+ * NoCloud seed and leaves the network alone (the harness addresses host0): it never probes a cloud's
+ * metadata address. sshd takes keys only (the fleet tests log in as root with a key of their own).
+ */
+export const TWEAKS: Readonly<Record<string, string>> = {
+  '/etc/cloud/cloud-init.disabled': 'node-in-a-box: cloud-init runs only in machines whose test removes this file\n',
+  '/etc/cloud/cloud.cfg.d/99-node-in-a-box.cfg': 'datasource_list: [ NoCloud ]\nnetwork: {config: disabled}\n',
+  '/etc/ssh/sshd_config.d/node-in-a-box.conf': 'PasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n',
+};
 
 export interface RootfsOptions {
   /** Default `<repo>/.cache/rootfs` (or $FLEXNODE_E2E_CACHE/rootfs). */
@@ -23,9 +42,9 @@ export interface RootfsOptions {
   log?: (msg: string) => void;
 }
 
-/** The cache key changes when the package list does, so a stale tar is never reused. */
+/** The cache key changes when the package list or the tweaks do, so a stale tar is never reused. */
 function key(): string {
-  return `${SUITE}-${createHash('sha256').update(INCLUDE.join(',')).digest('hex').slice(0, 8)}`;
+  return `${SUITE}-${createHash('sha256').update(INCLUDE.join(',')).update(JSON.stringify(TWEAKS)).digest('hex').slice(0, 8)}`;
 }
 
 export function rootfsPaths(opts: RootfsOptions = {}): { tar: string; base: string; lock: string } {
@@ -83,6 +102,10 @@ export async function ensureRootfsTar(opts: RootfsOptions = {}): Promise<string>
       // Keep the tar small and the machines quick: apt lists and .debs are not needed inside.
       await rm(`${tmp}.d/var/cache/apt/archives`, { recursive: true, force: true });
       await mkdir(`${tmp}.d/var/cache/apt/archives/partial`, { recursive: true });
+      for (const [path, content] of Object.entries(TWEAKS)) {
+        await mkdir(join(`${tmp}.d`, path, '..'), { recursive: true });
+        await writeFile(join(`${tmp}.d`, path), content, { mode: 0o644 });
+      }
       await run(['tar', '--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', `${tmp}.d`, '-cf', tmp, '.']);
       await rename(tmp, tar);
       opts.log?.(`rootfs: debootstrap + tar took ${((Date.now() - t0) / 1000).toFixed(1)} s`);

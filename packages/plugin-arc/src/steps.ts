@@ -1,4 +1,5 @@
-import { ArcIdentity, AzureCredential, defineStep, Tokens, type FlexnodeConfig, type StepInstance } from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, ConfigError, defineStep, Tokens, type FlexnodeConfig, type StepInstance } from '@flexnode/sdk';
+import { arcPluginConfig } from './plugin-config.js';
 
 /**
  * The Arc steps' declarations. Their operations live in steps/*.ts and are imported when a step first runs:
@@ -52,6 +53,21 @@ export const arcAgent = defineStep({
   id: 'arc.agent',
   title: 'Azure Connected Machine agent (azcmagent)',
   when: arcEnabled,
+  // The `deb` and `binary` sources download a pinned file; `apt` installs from the package repository and
+  // `none` installs nothing, so neither has an artifact to mirror.
+  artifacts: async (config, arch) => {
+    const agent = arcPluginConfig(config).agent ?? {};
+    const source = agent.source ?? 'apt';
+    if (source !== 'deb' && source !== 'binary') return [];
+    // A node picks the .deb of its own release's repository; a mirror serves every node the one file it holds, so
+    // it must be told which (the mirror path does not depend on the release).
+    if (source === 'deb' && !agent.url && !agent.repository?.url) {
+      throw new ConfigError('a mirror of the "deb" source of azcmagent needs the package\'s URL: the nodes\' release is not known where the mirror is made', [
+        { path: 'pluginConfig["@flexnode/plugin-arc"].agent.url', message: 'required for flexnode mirror sync (or agent.repository.url)' },
+      ]);
+    }
+    return [(await import('./agent-source.js')).agentArtifact(config, arch)];
+  },
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => lazy(async () => (await import('./steps/arc-agent.js')).createArcAgent(host, config)),
 });

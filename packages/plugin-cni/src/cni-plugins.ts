@@ -25,6 +25,7 @@ export const cniPlugins = defineStep({
   id: 'cni.plugins',
   title: 'CNI plugins (/opt/cni/bin)',
   provides: ['cni-plugins'],
+  artifacts: (config, arch) => [cniPluginsArtifact(config, arch)],
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => {
     const { binDir } = cniPaths(config);

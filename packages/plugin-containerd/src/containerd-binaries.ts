@@ -21,6 +21,7 @@ export const containerdBinaries = defineStep({
   title: 'containerd binaries (/usr/bin/containerd, shims, ctr)',
   provides: [ContainerRuntime],
   when: whenRelease,
+  artifacts: (config, arch) => [containerdArtifact(config, arch)],
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {

@@ -12,6 +12,7 @@ export const runcBinary = defineStep({
   title: 'runc binary (/usr/bin/runc)',
   provides: [ContainerRuntime],
   when: whenRelease,
+  artifacts: (config, arch) => [runcArtifact(config, arch)],
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {

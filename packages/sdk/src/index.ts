@@ -41,6 +41,7 @@ export {
 export type * from './host.js';
 export type * from './config.js';
 export type * from './azure.js';
+export type { MirrorArtifact, ArtifactsHook } from './artifacts.js';
 export type { Logger, LogFields } from './logger.js';
 export {
   findRecord,

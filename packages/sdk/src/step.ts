@@ -1,3 +1,4 @@
+import type { ArtifactsHook } from './artifacts.js';
 import type { FlexnodeConfig } from './config.js';
 import type { CapabilityRef } from './capability.js';
 import type { Token, TokenType } from './tokens.js';
@@ -65,6 +66,8 @@ interface StepBase {
    * Default: always applies.
    */
   readonly when?: (config: FlexnodeConfig) => true | string;
+  /** What the step downloads for a config and architecture, so `flexnode mirror sync` can mirror it. */
+  readonly artifacts?: ArtifactsHook;
 }
 
 /** A step: one unit of work with its place in the graph and the factory that builds it. */

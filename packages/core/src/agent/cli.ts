@@ -172,6 +172,8 @@ export async function runAgentFromArgv(options: { argv: readonly string[]; cliRo
 
 /** Run the agent for parsed flags and plugin sources (the oclif command and the fast path both end here). */
 export async function runAgent(flags: AgentFlags, sources: readonly PluginSource[]): Promise<number> {
+  // The unit runs the agent --jitless: Node's fetch and FormData would end it on first touch (see jitless.ts).
+  (await import('./jitless.js')).withoutUndiciGlobals();
   const { Agent } = await import('./loop.js');
   const agent = new Agent({
     configPath: flags.config ?? DEFAULT_CONFIG_PATH,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { workerNodeOptions } from './worker.js';
+import { workerEnv, workerNodeOptions } from './worker.js';
 
 describe('agent/worker NODE_OPTIONS', () => {
   it("keeps the agent's options but --jitless: the worker downloads and unpacks with the JIT", () => {
@@ -15,5 +15,15 @@ describe('agent/worker NODE_OPTIONS', () => {
       encoding: 'utf8',
     });
     expect(out).to.equal('undefined');
+  });
+});
+
+describe('agent/worker environment', () => {
+  it("names the CLI's entry (FLEXNODE_BIN), so what the worker writes of it matches the agent's checks", () => {
+    const cli = '/opt/flexnode/0.1.0/lib/node_modules/@flexnode/cli/bin/run.js';
+    const env = workerEnv({ NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '1', NODE_OPTIONS: '--jitless', PATH: '/usr/bin' }, ['/usr/bin/node', cli, 'agent']);
+    expect(env).to.deep.equal({ NODE_OPTIONS: '', PATH: '/usr/bin', FLEXNODE_BIN: cli });
+    expect(workerEnv({ FLEXNODE_BIN: '/usr/local/bin/flexnode' }, ['/usr/bin/node', cli]).FLEXNODE_BIN, 'an explicit one wins').to.equal('/usr/local/bin/flexnode');
+    expect(workerEnv({}, ['/usr/bin/node', '/tmp/some-test-runner.js']).FLEXNODE_BIN, 'not the CLI: left alone').to.equal(undefined);
   });
 });

@@ -68,12 +68,7 @@ const TAIL = 2_000;
 
 /** Start a worker for `request`. `stderr` receives its stderr as it comes (the journal under systemd). */
 export function startWorker(command: WorkerCommand, request: WorkerRequest, options: { stderr?: { write(chunk: string): unknown } } = {}): WorkerRun {
-  // Never hand the service manager's notification socket to a child (NotifyAccess=main refuses it anyway).
-  const env = { ...process.env };
-  for (const key of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete env[key];
-  // The agent's memory knobs (the unit's NODE_OPTIONS) suit a process that only checks. The worker downloads,
-  // hashes and unpacks: it gets V8's JIT back.
-  if (env.NODE_OPTIONS) env.NODE_OPTIONS = workerNodeOptions(env.NODE_OPTIONS);
+  const env = workerEnv(process.env, process.argv);
   const child: ChildProcess = spawn(command.command, [...command.args], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env });
   let tail = '';
   child.stderr!.setEncoding('utf8');
@@ -149,6 +144,25 @@ export async function workerMain(): Promise<void> {
   log.flush();
   await new Promise<void>((resolve) => process.send!(message, () => resolve()));
   process.exit(message.type === 'report' ? 0 : 1);
+}
+
+/** The agent's entry script, when the agent runs as the CLI (`flexnode agent`: bin/run.js, or a `flexnode` wrapper). */
+const CLI_ENTRY = /(^|\/)(flexnode|run\.js)$/;
+
+/** The environment of a worker, from the agent's. */
+export function workerEnv(parent: NodeJS.ProcessEnv, argv: readonly string[]): NodeJS.ProcessEnv {
+  // Never hand the service manager's notification socket to a child (NotifyAccess=main refuses it anyway).
+  const env = { ...parent };
+  for (const key of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete env[key];
+  // The agent's memory knobs (the unit's NODE_OPTIONS) suit a process that only checks. The worker downloads,
+  // hashes and unpacks: it gets V8's JIT back.
+  if (env.NODE_OPTIONS) env.NODE_OPTIONS = workerNodeOptions(env.NODE_OPTIONS);
+  // The worker's own script is worker-main.js: steps that write the CLI's path into the machine (the kubelet's
+  // exec credential runs `flexnode token`) must find the CLI's, or what the worker installs differs from what
+  // the agent's checks (in the CLI's process) expect, and every cycle heals it again.
+  const entry = argv[1];
+  if (!env.FLEXNODE_BIN && entry && CLI_ENTRY.test(entry)) env.FLEXNODE_BIN = entry;
+  return env;
 }
 
 /** NODE_OPTIONS for a worker: the agent's without --jitless. */

@@ -93,6 +93,7 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
     id: 'kube.binaries',
     title: 'kubelet, kubectl and kubeadm binaries (/usr/local/bin)',
     after: ['kube.preflight'],
+    artifacts: (config, arch) => kubeArtifacts(config, arch, pinnedVersion(config)),
     inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential },
     create: ({ host, config, azure }) => {
       const { binDir } = kubePaths(config);
