@@ -53,6 +53,9 @@ export {
   installFiles,
   type InstalledFiles,
 } from './helpers.js';
+export { resolveArtifact, normalizeVersion, type ComponentSpec, type VersionTable, type ArchChecksums } from './pinned-artifact.js';
+export { releaseFiles, type ReleaseFiles, type ReleaseFilesSpec } from './release-files.js';
+export { isPlaceholder, findPlaceholders } from './placeholders.js';
 export {
   FlexnodeError,
   ConfigError,
