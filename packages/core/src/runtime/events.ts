@@ -15,6 +15,8 @@ export interface StepResult {
   durationMs: number;
   error?: { code: string; message: string; hint?: string };
   changes?: PlannedChange[];
+  /** What the step could not do and a person should know (e.g. records of a plugin whose code is gone). */
+  notes?: string[];
 }
 
 /** Progress events for renderers (terminal task list, JSON lines, the agent's log). */

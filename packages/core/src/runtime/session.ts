@@ -1,4 +1,4 @@
-import { ExitCode, FlexnodeError, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { ConfigError, ExitCode, FlexnodeError, type FlexnodeConfig, type Host } from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
@@ -140,17 +140,36 @@ export class Session {
     };
   }
 
+  /**
+   * Journaled steps no longer chosen (another provider won, or their plugin is gone), which bootstrap undoes first.
+   * The steps of a plugin that is installed but left out stay as they are until it is fixed or uninstalled:
+   * a plugin that fails to load once must not have its work undone by the next bootstrap.
+   */
+  private orphans(journal: Journal): [string, { plugin: string }][] {
+    const active = new Set(this.view.graph.order.map((s) => s.id));
+    const leftOut = new Set(this.view.resolution.problems.map((p) => p.plugin));
+    return journal.entries().filter(([id, entry]) => !active.has(id) && !leftOut.has(entry.plugin));
+  }
+
+  /** The config's `plugins` choices must name what is there before anything is planned or changed (exit 2). */
+  private refuseConfigIssues(): void {
+    const issues = this.view.resolution.configIssues;
+    if (issues.length === 0) return;
+    throw new ConfigError(`the config's plugin choices are wrong:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, issues, 'fix the "plugins" section of the config (flexnode config validate checks it); nothing was changed');
+  }
+
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
   async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
+    this.refuseConfigIssues();
     const { journal, log } = await this.exclusive();
     return this.bootstrapWith(journal, log);
   }
 
   private async bootstrapWith(journal: Journal, log: RunLogger): Promise<RunReport & { removed: RunReport['results'] }> {
+    this.refuseConfigIssues();
     const host = await this.host(false, journal, log);
     const input = this.execInput((id, plugin) => host.forStep(id, plugin), log);
-    const active = new Set(this.view.graph.order.map((s) => s.id));
-    const orphans = new Set(journal.entries().map(([id]) => id).filter((id) => !active.has(id)));
+    const orphans = new Set(this.orphans(journal).map(([id]) => id));
     let removed: RunReport['results'] = [];
     if (orphans.size > 0) {
       const cleanup = await this.uninstallWith(journal, log, host.forStep.bind(host), orphans);
@@ -163,14 +182,14 @@ export class Session {
 
   /** The dry run: every check, and the changes each needed install would make. */
   async plan(): Promise<RunReport & { changes: PlannedChange[] }> {
+    this.refuseConfigIssues();
     const planned: PlannedChange[] = [];
     // Read, never locked: checks that read their own journal records see them, as in status.
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
     const host = await this.host(true, journal, nullLogger(), planned);
     const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()), planned });
     // What bootstrap will undo first: journaled steps no longer chosen (another provider won, or the plugin is gone).
-    const active = new Set(this.view.graph.order.map((s) => s.id));
-    const orphans = (journal?.entries() ?? []).filter(([id]) => !active.has(id));
+    const orphans = journal ? this.orphans(journal) : [];
     const removals: PlannedChange[] = orphans.map(([id, entry]) => ({
       step: id,
       action: 'uninstall',
@@ -180,11 +199,16 @@ export class Session {
     return { ...report, changes: [...removals, ...planned] };
   }
 
-  /** Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). */
+  /**
+   * Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). The
+   * node is not healthy while a plugin is left out or the config's plugin choices are wrong, whatever the checks say.
+   */
   async status(): Promise<RunReport> {
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
     const host = await this.host(true, journal, nullLogger(), []);
-    return runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+    const report = await runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+    const { problems, configIssues } = this.view.resolution;
+    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0 };
   }
 
   /**
