@@ -75,6 +75,7 @@ function graphNodes(resolution: Resolution): GraphStep[] {
     id: r.definition.id,
     title: r.definition.title,
     plugin: r.plugin.name,
+    preflight: r.definition.preflight === true,
     provides: providesOf(r.definition),
     after: r.definition.preflight ? afterOf(r.definition) : [...preflight, ...afterOf(r.definition)],
     resolved: r,

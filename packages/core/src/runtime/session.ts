@@ -1,11 +1,11 @@
 import { ConfigError, ExitCode, FlexnodeError, type FlexnodeConfig, type Host } from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
 import { selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
-import { createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
-import { resolveSteps, type GraphStep, type PluginSource, type StepsView } from '../plugins/index.js';
+import { consoleLogger, createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
+import { resolveSteps, type GraphStep, type PluginSource, type Resolution, type StepsView } from '../plugins/index.js';
 import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
@@ -34,6 +34,11 @@ export interface SessionOptions {
    * cycle holds the lock): it is checked to name the parent, never taken or released here.
    */
   lockHeldByParent?: boolean;
+  /**
+   * `--verbose`: every log line (the steps' own Logger lines included, debug too) also goes to stderr, and each
+   * failure carries its stack. Without it the stack goes to the log file only.
+   */
+  verbose?: boolean;
 }
 
 /** What one cycle of a long-lived caller (the agent) can do while it holds the lock; see {@link Session.cycle}. */
@@ -85,9 +90,18 @@ export class Session {
   private logger(): RunLogger {
     if (this.options.logger) return this.options.logger.child({ command: this.options.command });
     const logDir = underRoot(this.options.root, this.config.agent?.logDir ?? DEFAULT_LOG_DIR);
-    const logger = createFileLogger({ logDir, level: this.config.agent?.logLevel, redactor: this.redactor });
+    const logger = createFileLogger({ logDir, level: this.config.agent?.logLevel, redactor: this.redactor, also: this.consoleLog() });
     this.disposers.push(async () => logger.flush());
     return logger.child({ command: this.options.command });
+  }
+
+  /** With --verbose, a logger to stderr; what read-only runs (plan, status), which write no log file, log to. */
+  private consoleLog(): RunLogger | undefined {
+    return this.options.verbose ? consoleLogger((line) => process.stderr.write(line), this.redactor) : undefined;
+  }
+
+  private readOnlyLog(): RunLogger {
+    return this.consoleLog()?.child({ command: this.options.command }) ?? nullLogger();
   }
 
   /** The real Host of this session's root and config; the caller disposes of it. */
@@ -137,6 +151,7 @@ export class Session {
       listener: this.options.listener,
       signal: this.options.signal,
       concurrency: this.options.concurrency,
+      verbose: this.options.verbose,
     };
   }
 
@@ -155,7 +170,7 @@ export class Session {
   private refuseConfigIssues(): void {
     const issues = this.view.resolution.configIssues;
     if (issues.length === 0) return;
-    throw new ConfigError(`the config's plugin choices are wrong:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, issues, 'fix the "plugins" section of the config (flexnode config validate checks it); nothing was changed');
+    throw new ConfigError(`the config's plugin choices are wrong:\n${formatIssues(issues)}`, issues, 'fix the "plugins" section of the config (flexnode config validate checks it); nothing was changed');
   }
 
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
@@ -186,8 +201,9 @@ export class Session {
     const planned: PlannedChange[] = [];
     // Read, never locked: checks that read their own journal records see them, as in status.
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
-    const host = await this.host(true, journal, nullLogger(), planned);
-    const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()), planned });
+    const log = this.readOnlyLog();
+    const host = await this.host(true, journal, log, planned);
+    const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), log), planned });
     // What bootstrap will undo first: journaled steps no longer chosen (another provider won, or the plugin is gone).
     const orphans = journal ? this.orphans(journal) : [];
     const removals: PlannedChange[] = orphans.map(([id, entry]) => ({
@@ -203,12 +219,13 @@ export class Session {
    * Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). The
    * node is not healthy while a plugin is left out or the config's plugin choices are wrong, whatever the checks say.
    */
-  async status(): Promise<RunReport> {
+  async status(): Promise<RunReport & Pick<Resolution, 'problems' | 'configIssues'>> {
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
-    const host = await this.host(true, journal, nullLogger(), []);
-    const report = await runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+    const log = this.readOnlyLog();
+    const host = await this.host(true, journal, log, []);
+    const report = await runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), log));
     const { problems, configIssues } = this.view.resolution;
-    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0 };
+    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0, problems, configIssues };
   }
 
   /**
@@ -297,6 +314,7 @@ export class Session {
       logger: log,
       redact: (t) => this.redactor.redact(t),
       listener: this.options.listener,
+      verbose: this.options.verbose,
     });
   }
 

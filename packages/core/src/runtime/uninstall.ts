@@ -22,6 +22,8 @@ export interface UninstallInput {
   logger: RunLogger;
   redact: (text: string) => string;
   listener?: RunListener;
+  /** Put each failure's stack in its result too (it always goes to the log). */
+  verbose?: boolean;
 }
 
 // An exec or a module load cannot be undone by the Host; such records do not keep a step in the journal.
@@ -70,14 +72,15 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
       result = { id, title, plugin: entry.plugin, outcome: 'removed', durationMs: Date.now() - started, ...(notes.length ? { notes } : {}) };
     } catch (error) {
       const message = input.redact(error instanceof Error ? error.message : String(error));
-      input.logger.error('uninstall failed', { step: id, error: message });
+      const stack = error instanceof Error && error.stack ? input.redact(error.stack) : undefined;
+      input.logger.error('uninstall failed', { step: id, plugin: entry.plugin, phase: 'uninstall', error: message, stack });
       result = {
         id,
         title,
         plugin: entry.plugin,
         outcome: 'failed',
         durationMs: Date.now() - started,
-        error: { code: isFlexnodeError(error) ? error.code : 'UNINSTALL_FAILED', message, hint: isFlexnodeError(error) ? error.hint : undefined },
+        error: { code: isFlexnodeError(error) ? error.code : 'UNINSTALL_FAILED', message, hint: isFlexnodeError(error) ? error.hint : undefined, phase: 'uninstall', ...(input.verbose && stack ? { stack } : {}) },
       };
     }
     results.push(result);
