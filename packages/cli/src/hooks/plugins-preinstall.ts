@@ -34,20 +34,23 @@ function npmView(spec: string, cwd: string, registry?: string): Promise<{ versio
   });
 }
 
+// Progress, not the command's result: on stderr, so that `plugins install --json` prints one JSON document.
+const say = (line: string) => void process.stderr.write(`${line}\n`);
+
 /** `flexnode plugins install` says what it installs, from where and into where, before npm runs. */
 const hook: Hook<'plugins:preinstall'> = async function ({ plugin }) {
   await mkdir(this.config.dataDir, { recursive: true });
   if (plugin.type === 'npm') {
     const found = await npmView(`${plugin.name}@${plugin.tag}`, this.config.dataDir, this.config.npmRegistry);
-    this.log(
+    say(
       found
         ? `Installing ${plugin.name}@${found.version} from ${found.tarball}`
         : `Installing ${plugin.name}@${plugin.tag} (npm view could not resolve it; npm says why below)`,
     );
   } else {
-    this.log(`Installing a plugin from ${plugin.url}`);
+    say(`Installing a plugin from ${plugin.url}`);
   }
-  this.log(`into ${this.config.dataDir} (FLEXNODE_DATA_DIR). A plugin runs as root with full access to this machine: install only plugins you trust.`);
+  say(`into ${this.config.dataDir} (FLEXNODE_DATA_DIR). A plugin runs as root with full access to this machine: install only plugins you trust.`);
 };
 
 export default hook;
