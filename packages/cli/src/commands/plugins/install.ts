@@ -1,7 +1,7 @@
 import { Args, Flags, type Interfaces } from '@oclif/core';
 import { ExitCode, FlexnodeError } from '@flexnode/sdk';
 import { PluginsCommand } from '../../base/plugins-command.js';
-import type { Installer } from '../../plugins/installer.js';
+import type { InstalledEntry, Installer } from '../../plugins/installer.js';
 import { parsePluginSpec, PluginSpecError, type PluginSpec } from '../../plugins/plugin-spec.js';
 
 /** What one install did. */
@@ -45,22 +45,22 @@ A plugin runs as root with full access to the machine: install only plugins you 
     for (const input of argv as string[]) {
       const spec = await this.spec(input);
       const from = spec.type === 'npm' ? `${spec.name}@${spec.tag}` : spec.url;
-      // A folder is installed as a copy, like a tarball, not as a link into the author's tree.
-      if (spec.type === 'repo' && spec.url.startsWith('file:')) process.env['npm_config_install_links'] = 'true';
       await this.config.runHook('plugins:preinstall', { plugin: spec });
-      const previous = spec.type === 'npm' ? await this.previous(spec.name, plugins) : undefined;
+      // What is installed now: a plugin replaced by a refused one is put back (its name is known only afterwards).
+      const before = await Promise.all((await plugins.list()).map(async (entry) => ({ entry, version: await this.installedVersion(entry.name) })));
       const step = this.progress(`Installing ${from}`);
-      const plugin = await plugins.install(spec.type === 'npm' ? spec.name : spec.url, spec.type === 'npm' ? { tag: spec.tag } : {}).catch((error: unknown) => {
+      const plugin = await installFrom(plugins, spec.type === 'npm' ? spec.name : spec.url, spec.type === 'npm' ? spec.tag : undefined).catch((error: unknown) => {
         step.done('failed');
         throw error;
       });
       step.done(`installed v${plugin.version}`);
       const problems = await this.leftOut({ name: plugin.name, version: plugin.version, root: plugin.root, kind: 'user' }, flags.config);
       if (problems.length > 0 && !flags.force) {
+        const previous = this.previous(plugin.name, before);
         const undo = this.progress(`Rolling back ${plugin.name}`);
         await plugins.uninstall(plugin.name);
-        if (previous) await plugins.install(previous.spec, previous.tag ? { tag: previous.tag } : {});
-        undo.done(previous ? `restored v${previous.version}` : 'removed');
+        if (previous) await installFrom(plugins, previous.spec, previous.tag);
+        undo.done(previous ? `restored ${previous.spec}${previous.tag ? `@${previous.tag}` : ''}` : 'removed');
         throw this.refusal(plugin.name, problems, 'installed');
       }
       if (problems.length > 0) this.warnForced(plugin.name, problems);
@@ -88,11 +88,20 @@ A plugin runs as root with full access to the machine: install only plugins you 
     }
   }
 
-  /** The version installed now of an npm plugin being reinstalled, to put back if the new one is refused. */
-  private async previous(name: string, plugins: Installer) {
-    const entry = (await plugins.list()).find((p): p is Interfaces.UserPlugin => p.name === name && p.type === 'user');
-    const version = entry ? await this.installedVersion(name) : undefined;
-    if (!entry || !version) return undefined;
-    return entry.url ? { spec: entry.url, version } : { spec: name, tag: version, version };
+  /**
+   * How to put back the plugin a refused install replaced: its URL (a local or repository install) or its npm name
+   * at the exact version it had, read before the new install replaced it on disk.
+   */
+  private previous(name: string, before: readonly { entry: InstalledEntry; version?: string }[]) {
+    const found = before.find((p) => p.entry.name === name && p.entry.type === 'user');
+    if (!found) return undefined;
+    const url = (found.entry as Interfaces.UserPlugin).url;
+    return url ? { spec: url } : { spec: name, tag: found.version ?? (found.entry as Interfaces.UserPlugin).tag };
   }
+}
+
+/** npm install of a name (at `tag`) or URL into the data dir; a local folder is installed as a copy, like a tarball. */
+function installFrom(plugins: Installer, spec: string, tag: string | undefined) {
+  if (spec.startsWith('file:')) process.env['npm_config_install_links'] = 'true';
+  return plugins.install(spec, tag ? { tag } : {});
 }
