@@ -49,21 +49,22 @@ export function createApt(ctx: StepContext): HostApt {
 }
 
 /**
- * Undo a package install: `apt-get remove` if it is still installed, unless that would also remove a package this
- * step did not install (something installed since needs it): then it is kept, and the log says what needs it.
+ * Undo a package install: `apt-get purge` if it is still installed (it was not there before: its conffiles and
+ * the unit links its scripts made go too), unless that would also remove a package this step did not install
+ * (something installed since needs it): then it is kept, and the log says what needs it.
  */
 export async function revertPackage(ctx: StepContext, change: Extract<Change, { kind: 'package' }>): Promise<void> {
   if (!(await isPackageInstalled(ctx, change.name))) return;
   const name = packageName(change.name);
-  const simulated = await runCommand(ctx, 'apt-get', ['-s', 'remove', name], { env: APT_ENV, allowFailure: true });
-  const removed = [...simulated.stdout.matchAll(/^Remv (\S+)/gm)].map((m) => m[1]!.split(':')[0]!);
+  const simulated = await runCommand(ctx, 'apt-get', ['-s', 'purge', name], { env: APT_ENV, allowFailure: true });
+  const removed = [...simulated.stdout.matchAll(/^(?:Remv|Purg) (\S+)/gm)].map((m) => m[1]!.split(':')[0]!);
   const ours = new Set(ctx.changes().flatMap((c) => (c.kind === 'package' ? [packageName(c.name).split(':')[0]!] : [])));
   const others = removed.filter((p) => !ours.has(p));
   if (others.length > 0) {
     ctx.log.warn(`package ${name} is kept: removing it would also remove ${others.join(', ')}, which flexnode did not install`);
     return;
   }
-  await runCommand(ctx, 'apt-get', ['remove', '-y', name], { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
+  await runCommand(ctx, 'apt-get', ['purge', '-y', name], { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
 }
 
 async function isPackageInstalled(ctx: StepContext, pkg: string): Promise<boolean> {
@@ -81,5 +82,5 @@ function checkName(pkg: string): void {
   }
 }
 
-/** `containerd=1.6.20~ds1-1` → `containerd`: dpkg-query and apt-get remove take the bare name. */
+/** `containerd=1.6.20~ds1-1` → `containerd`: dpkg-query and apt-get purge take the bare name. */
 const packageName = (pkg: string) => pkg.split('=')[0]!;

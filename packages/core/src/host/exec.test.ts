@@ -86,10 +86,10 @@ const deps = JSON.parse(process.env.DEPS || '{}');
 const args = process.argv.slice(2);
 fs.appendFileSync(path.join(state, '.log'), [process.env.DEBIAN_FRONTEND, ...args].join(' ') + '\\n');
 const installed = () => fs.readdirSync(state).filter((n) => !n.startsWith('.'));
-const names = args.filter((a) => !a.startsWith('-') && a !== 'install' && a !== 'remove');
+const names = args.filter((a) => !a.startsWith('-') && !['install', 'remove', 'purge'].includes(a));
 const dependents = (name) => [name, ...installed().filter((p) => (deps[p] || []).includes(name)).flatMap(dependents)];
 if (args.includes('-s')) {
-  for (const p of new Set(names.flatMap(dependents))) console.log('Remv ' + p + ' [1.0]');
+  for (const p of new Set(names.flatMap(dependents))) console.log((args.includes('purge') ? 'Purg ' : 'Remv ') + p + ' [1.0]');
   process.exit(0);
 }
 const touched = args.includes('install') ? names.flatMap((n) => [n, ...(deps[n] || [])]) : names.flatMap(dependents);
@@ -122,7 +122,7 @@ fs.writeFileSync(database, installed().map((n) => 'Package: ' + n + '\\nStatus: 
     expect(log).to.equal('noninteractive install -y --no-install-recommends containerd runc\n');
     await host.changes.revert();
     expect((await fs.readdir(state)).filter((n) => n !== '.queries')).to.have.members(['.log', 'iptables']);
-    expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('remove -y runc').and.contain('remove -y containerd').and.not.contain('remove -y iptables');
+    expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('purge -y runc').and.contain('purge -y containerd').and.not.contain('purge -y iptables');
     // every answer came from the database, none from a dpkg-query process
     expect(existsSync(join(state, '.queries'))).to.equal(false);
   });
@@ -147,7 +147,7 @@ fs.writeFileSync(database, installed().map((n) => 'Package: ' + n + '\\nStatus: 
       await host.changes.revert();
       expect((await fs.readdir(state)).filter((n) => !n.startsWith('.')).sort()).to.deep.equal(['iptables', 'libyajl2', 'user-tool']);
       expect(host.changes.list()).to.deep.equal([]);
-      expect(await fs.readFile(join(state, '.log'), 'utf8')).to.not.contain('remove -y libyajl2');
+      expect(await fs.readFile(join(state, '.log'), 'utf8')).to.not.contain('purge -y libyajl2');
     } finally {
       delete process.env.DEPS;
     }
