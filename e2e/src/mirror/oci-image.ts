@@ -21,11 +21,24 @@ async function closure(binary: string): Promise<string[]> {
 }
 
 /** Write the OCI archive to `out`: one layer with echo, entrypoint `echo`. Returns the image reference. */
-export async function buildEchoImage(out: string): Promise<string> {
+export function buildEchoImage(out: string): Promise<string> {
+  return buildImage(out, { binary: '/usr/bin/echo', entrypoint: ['/usr/bin/echo'], cmd: ['hello from a container'], reference: ECHO_IMAGE });
+}
+
+/** The reference of {@link buildSleepImage}'s image. */
+export const SLEEP_IMAGE = 'docker.io/flexnode-test/sleep:1';
+
+/** An image whose process sleeps until stopped: a pod's sandbox (what the pause image does) without a registry. */
+export function buildSleepImage(out: string): Promise<string> {
+  return buildImage(out, { binary: '/usr/bin/sleep', entrypoint: ['/usr/bin/sleep'], cmd: ['infinity'], reference: SLEEP_IMAGE });
+}
+
+/** Write an OCI archive to `out`: one layer with `binary` and its libraries, the given entrypoint and command. */
+export async function buildImage(out: string, image: { binary: string; entrypoint: string[]; cmd: string[]; reference: string }): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'flexnode-oci-'));
   try {
     const rootfs = join(work, 'rootfs');
-    for (const file of await closure('/usr/bin/echo')) {
+    for (const file of await closure(image.binary)) {
       await mkdir(join(rootfs, dirname(file)), { recursive: true });
       await copyFile(file, join(rootfs, file));
     }
@@ -38,7 +51,7 @@ export async function buildEchoImage(out: string): Promise<string> {
       JSON.stringify({
         architecture: debianArch(),
         os: 'linux',
-        config: { Entrypoint: ['/usr/bin/echo'], Cmd: ['hello from a container'] },
+        config: { Entrypoint: image.entrypoint, Cmd: image.cmd },
         rootfs: { type: 'layers', diff_ids: [diffId] },
       }),
     );
@@ -63,13 +76,13 @@ export async function buildEchoImage(out: string): Promise<string> {
             mediaType: 'application/vnd.oci.image.manifest.v1+json',
             digest: digest(manifest),
             size: manifest.length,
-            annotations: { 'io.containerd.image.name': ECHO_IMAGE, 'org.opencontainers.image.ref.name': '1' },
+            annotations: { 'io.containerd.image.name': image.reference, 'org.opencontainers.image.ref.name': image.reference.split(':').pop()! },
           },
         ],
       }),
     );
     await run(['tar', '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', layout, '-cf', out, '.']);
-    return ECHO_IMAGE;
+    return image.reference;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
