@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { badConfigs } from '../../../core/dist/config/bad-configs.fixture.js';
+import { badConfigs } from '@flexnode/core/test-fixtures';
 import { inBatches, REPO, runCli } from '../test/run-cli.js';
 import { treeSnapshot } from '../test/tree.js';
 

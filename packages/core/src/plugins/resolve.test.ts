@@ -1,7 +1,7 @@
 import { testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { resolvePlugins } from './resolve.js';
-import { loaded, noopStep } from './test-plugins.js';
+import { loaded, noopStep } from './test-plugins.fixture.js';
 
 const bundledCni = () => loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.plugins', { provides: ['cni-plugins'] }), noopStep('cni.bridge-config', { provides: ['cni'] })]);
 const cilium = (kind: 'user' | 'linked' = 'user') => loaded('@org/plugin-cilium', kind, [noopStep('cilium.node', { provides: ['cni'] })]);

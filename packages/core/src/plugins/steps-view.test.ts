@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePlugins } from './resolve.js';
 import { resolveDiscovered, resolveSteps } from './steps-view.js';
-import { loaded, noopStep } from './test-plugins.js';
+import { loaded, noopStep } from './test-plugins.fixture.js';
 import type { LoadedPlugin } from './types.js';
 
 /** A plugin package on disk whose module is `code` (the way installed plugins are found). */
