@@ -157,5 +157,11 @@ describe('plugins: a plugin flexnode leaves out is refused, or contained with --
     const unlink = await flexnode(['plugins', 'uninstall', NAME, '--json'], env);
     expect(json(unlink, 'plugins uninstall --json')).to.deep.equal({ uninstalled: [{ name: NAME, type: 'link' }] });
     expect(existsSync(broken), "a linked folder is the author's: unlinking leaves it").to.equal(true);
+    // plugins reset removes every installed and linked plugin, and says which in JSON.
+    expect((await flexnode(['plugins', 'link', working, '--no-install'], env)).code).to.equal(0);
+    const reset = await flexnode(['plugins', 'reset', '--json'], env);
+    expect(reset.code, reset.stdout + reset.stderr).to.equal(0);
+    expect(json(reset, 'plugins reset --json')).to.deep.equal({ removed: [{ name: NAME, type: 'link' }], reinstalled: [] });
+    expect(json(await flexnode(['plugins', '--json'], env), 'plugins --json')).to.deep.equal([]);
   });
 });
