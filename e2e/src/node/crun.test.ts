@@ -17,12 +17,12 @@ import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { buildEchoImage, buildSleepImage, SLEEP_IMAGE } from '../mirror/oci-image.js';
 import { repoRoot } from '../mirror/paths.js';
 import { packWithBundledDependencies } from '../plugins/pack-plugin.js';
-import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
+import { CONFIG_PATH, explain, flexnode, RUN_NOISE, writeConfig } from './cli-in-machine.js';
 import { nodeConfig } from './node-config.js';
 
-// Changed by running anything at all, not by flexnode: logs, systemd and package-manager bookkeeping (the packages
-// themselves are compared with dpkg-query), containerd's and CNI's runtime state of the test's pod, the plugins dir.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/dpkg', '/var/lib/apt', '/var/lib/cni', '/var/lib/flexnode-plugins'];
+// Besides what running anything changes: package-manager bookkeeping (the packages themselves are compared with
+// dpkg-query), CNI's runtime state of the test's pod, and the plugins dir (plugins install is not bootstrap).
+const NOISE = [...RUN_NOISE, '/var/lib/dpkg', '/var/lib/apt', '/var/lib/cni', '/var/lib/flexnode-plugins'];
 /** What the machine lacks of containerd's and crun's packages (its image has the other dependencies). */
 const DEBS = ['containerd', 'runc', 'crun', 'libyajl2'];
 const SHARED = '/srv/flexnode-e2e';

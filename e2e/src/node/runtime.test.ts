@@ -13,11 +13,10 @@ import { skipUnlessMachineSupported } from '../machine/probe.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { buildEchoImage } from '../mirror/oci-image.js';
-import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
+import { CONFIG_PATH, explain, flexnode, RUN_NOISE, writeConfig } from './cli-in-machine.js';
 import { nodeConfig } from './node-config.js';
 
-// Paths that change by running anything at all, not by flexnode: logs and systemd/journal bookkeeping.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache'];
+const NOISE = RUN_NOISE;
 
 describe('node in a box: runtime and CNI bootstrapped by the CLI under real systemd', function () {
   this.timeout(300_000);

@@ -1,4 +1,4 @@
-import { Cni, ContainerRuntime, defineService, defineStep, drifted, FlexnodeError, missing, ok, runServiceWith, serviceInputsChanged, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
+import { checkService, Cni, ContainerRuntime, defineService, defineStep, drifted, FlexnodeError, missing, ok, runServiceWith, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
 import { Paths, UNIT } from './paths.js';
 import { crioSettings } from './settings.js';
 import { renderTables } from './toml.js';
@@ -79,10 +79,8 @@ export const crioService = defineStep({
   create: ({ host }) => {
     const inputs = async () => ({ dropIn: (await host.files.sha256(Paths.dropIn)) ?? null, crio: (await host.files.sha256(Paths.crio)) ?? null });
     const check = async (): Promise<CheckResult> => {
-      if (!(await host.systemd.isEnabled(UNIT))) return missing(`${UNIT} is not enabled`);
-      if (!(await host.systemd.available())) return ok(`${UNIT} enabled; no service manager is running`);
-      if (!(await host.systemd.isActive(UNIT))) return drifted(`${UNIT} is not active`);
-      if (serviceInputsChanged(host, await inputs(), STARTED_RECORD)) return drifted(`${UNIT} runs with another drop-in or crio: it needs a restart`);
+      const state = await checkService(host, UNIT, await inputs(), STARTED_RECORD);
+      if (state) return state;
       return (await host.files.stat(Paths.socket)) ? ok(`${UNIT} active on ${Paths.socket}`) : drifted(`${Paths.socket} is absent`);
     };
     return {

@@ -1,4 +1,4 @@
-import { Cni, ContainerRuntime, defineStep, drifted, firstDifference, missing, ok, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
+import { checkParsedFile, Cni, ContainerRuntime, defineStep, ok, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
 import { Paths, RUNTIME_HANDLER } from './paths.js';
 import { crunSettings } from './settings.js';
 
@@ -67,16 +67,8 @@ export const crunConfig = defineStep({
   create: ({ host, config, cni }) => {
     const expected = crunContainerdConfig(config, cni);
     const check = async (): Promise<CheckResult> => {
-      const text = await host.files.readText(Paths.config);
-      if (text === undefined) return missing(`${Paths.config} is absent`);
-      let actual: unknown;
-      try {
-        actual = (await toml()).parse(text);
-      } catch (error) {
-        return drifted(`${Paths.config} is not valid TOML: ${(error as Error).message.split('\n')[0]}`);
-      }
-      const diff = firstDifference(expected, actual);
-      return diff ? drifted(`${Paths.config}: ${diff}`) : ok(`runtime ${RUNTIME_HANDLER} (${Paths.crun})`);
+      const result = await checkParsedFile(host, Paths.config, expected, async (text) => (await toml()).parse(text));
+      return result.status === 'ok' ? ok(`runtime ${RUNTIME_HANDLER} (${Paths.crun})`) : result;
     };
     return {
       check,

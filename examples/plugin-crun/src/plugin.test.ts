@@ -86,7 +86,7 @@ describe('@org/plugin-crun', () => {
     const host = machine({ systemd: false });
     const service = createStep(crunService, host, { config });
     await service.install();
-    expect(await service.check()).to.deep.equal({ status: 'ok', detail: 'containerd.service enabled; no service manager is running, so it was not started' });
+    expect(await service.check()).to.deep.equal({ status: 'ok', detail: 'containerd.service enabled; no service manager is running, so its active state was not checked' });
     expect(host.units.get('containerd.service')).to.deep.equal({ enabled: true, active: false });
   });
 

@@ -1,4 +1,4 @@
-import { ContainerRuntime, defineService, defineStep, drifted, missing, ok, runServiceWith, serviceInputsChanged, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { checkService, ContainerRuntime, defineService, defineStep, drifted, ok, runServiceWith, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
 import { Paths, UNIT } from './paths.js';
 
 /** Custom journal record: what containerd was last (re)started with, so a changed config means a restart. */
@@ -22,10 +22,8 @@ export const crunService = defineStep({
       crun: (await host.files.sha256(Paths.crun)) ?? null,
     });
     const check = async (): Promise<CheckResult> => {
-      if (!(await host.systemd.isEnabled(UNIT))) return missing(`${UNIT} is not enabled`);
-      if (!(await host.systemd.available())) return ok(`${UNIT} enabled; no service manager is running, so it was not started`);
-      if (!(await host.systemd.isActive(UNIT))) return drifted(`${UNIT} is not active`);
-      if (serviceInputsChanged(host, await inputs(), STARTED_RECORD)) return drifted(`${UNIT} runs with another config, containerd or crun than the ones installed: it needs a restart`);
+      const state = await checkService(host, UNIT, await inputs(), STARTED_RECORD);
+      if (state) return state;
       const answer = await ctrVersion(host);
       return answer === true ? ok(`${UNIT} active, answering on ${Paths.socket}`) : drifted(`containerd does not answer on ${Paths.socket}: ${answer}`);
     };

@@ -56,6 +56,7 @@ export {
 export { resolveArtifact, normalizeVersion, type ComponentSpec, type VersionTable, type ArchChecksums } from './pinned-artifact.js';
 export { releaseFiles, type ReleaseFiles, type ReleaseFilesSpec } from './release-files.js';
 export { isPlaceholder, findPlaceholders } from './placeholders.js';
+export { checkParsedFile, checkService } from './check-helpers.js';
 export {
   FlexnodeError,
   ConfigError,
