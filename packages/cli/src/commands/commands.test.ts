@@ -77,6 +77,26 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect((await runCli(['config', 'validate', '--config', file])).code).to.equal(0);
   });
 
+  it('offers shell completion of its commands and their flags (plugin-autocomplete)', async () => {
+    const env = { FLEXNODE_CACHE_DIR: join(dir, 'cache'), FLEXNODE_DATA_DIR: join(dir, 'data'), FLEXNODE_CONFIG_DIR: join(dir, 'config') };
+    const r = await runCli(['autocomplete', 'bash'], { env });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('flexnode autocomplete script bash');
+    const functions = await readFile(join(dir, 'cache/autocomplete/functions/bash/flexnode.bash'), 'utf8');
+    for (const line of ['bootstrap --json', 'plugins:install --json --config --force', 'unbootstrap --json']) expect(functions).to.contain(line);
+  });
+
+  it('--no-color is accepted by every command, its own and oclif\'s, and turns colour off like NO_COLOR', async () => {
+    const env = { FORCE_COLOR: '1', TERM: 'xterm-256color', NO_COLOR: '' };
+    const inspect = ['plugins', 'inspect', '@flexnode/plugin-cni'];
+    expect((await runCli(inspect, { env })).stdout, 'coloured when forced').to.match(/\u001b\[/);
+    for (const args of [['steps', '--json'], ['plugins'], inspect, ['version'], ['config', 'validate', '--config', example]]) {
+      const r = await runCli([...args, '--no-color'], { env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      expect(r.stdout + r.stderr, args.join(' ')).to.not.match(/\u001b\[/);
+    }
+  });
+
   it('reports a missing config, and JSON that does not parse, with exit code 2', async () => {
     const missing = await runCli(['config', 'validate', '--config', join(dir, 'nope.json')]);
     expect(missing.code).to.equal(2);

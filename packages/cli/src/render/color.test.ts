@@ -3,10 +3,11 @@ import { colorEnabled, liveTerminal, withoutColorFlag } from './color.js';
 
 describe('colour and terminal conventions', () => {
   const tty = { isTTY: true };
-  it('colours only a terminal, never with NO_COLOR (any value) or TERM=dumb', () => {
+  it('colours only a terminal, never with NO_COLOR (any non-empty value, no-color.org) or TERM=dumb', () => {
     expect(colorEnabled(tty, { TERM: 'xterm-256color' })).to.equal(true);
     expect(colorEnabled({ isTTY: false }, { TERM: 'xterm' })).to.equal(false);
-    expect(colorEnabled(tty, { TERM: 'xterm', NO_COLOR: '' })).to.equal(false);
+    expect(colorEnabled(tty, { TERM: 'xterm', NO_COLOR: '1' })).to.equal(false);
+    expect(colorEnabled(tty, { TERM: 'xterm', NO_COLOR: '' })).to.equal(true);
     expect(colorEnabled(tty, { TERM: 'dumb' })).to.equal(false);
   });
 
