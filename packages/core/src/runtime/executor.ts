@@ -52,14 +52,14 @@ function stackOf(error: unknown): string | undefined {
 
 /**
  * A failure as results and logs carry it: code, message, hint, and the phase it happened in. A FlexnodeError keeps
- * its code; anything else a plugin threw (a SyntaxError from JSON.parse, a TypeError) is STEP_THREW, so that the
- * message alone (`"undefined" is not valid JSON`) never stands without the step, plugin and phase around it.
+ * its code; anything else a plugin threw is STEP_THREW, its message led by the error's kind when that says more than
+ * "Error" (`SyntaxError: "undefined" is not valid JSON`), and never without the step, plugin and phase around it.
  */
 function errorInfo(error: unknown, phase: StepPhase, input: Pick<ExecutorInput, 'redact' | 'verbose'>) {
   const stack = stackOf(error);
   const base = isFlexnodeError(error)
     ? { code: error.code, message: input.redact(error.message), hint: error.hint }
-    : { code: 'STEP_THREW', message: input.redact(error instanceof Error ? `${error.name}: ${error.message}` : `threw ${String(error)}`) };
+    : { code: 'STEP_THREW', message: input.redact(error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : `threw ${String(error)}`) };
   return { ...base, phase, ...(input.verbose && stack ? { stack: input.redact(stack) } : {}), log: { phase, stack: stack && input.redact(stack) } };
 }
 
