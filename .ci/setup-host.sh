@@ -6,6 +6,8 @@ set -euo pipefail
 
 packages=(
   containerd runc containernetworking-plugins # the real components the product installs
+  crun                                        # the OCI runtime of examples/plugin-crun
+  apt-utils                                   # apt-ftparchive: the box's local apt repository
   iptables iproute2                           # CNI plugins, veth addressing, ip netns
   systemd-container debootstrap               # systemd-nspawn machines and their rootfs
   util-linux mount                            # nsenter, unshare, mount/umount

@@ -6,7 +6,8 @@
 //
 //   node scripts/build-release.mjs [--arch x64,arm64] [--out dist/release]
 //
-// Output: dist/release/flexnode-<version>-linux-<arch>.tar.gz and a .sha256 next to each (sha256sum format).
+// Output: dist/release/flexnode-<version>-linux-<arch>.tar.gz and a .sha256 next to each (sha256sum format), and
+// flexnode-sdk-<version>.tgz (the @flexnode/sdk package, as npm would publish it) with its .sha256.
 // Layout inside (one top directory flexnode-<version>-linux-<arch>/):
 //   bin/flexnode               sh wrapper: the embedded node on the CLI (bin/aks-flex-node: a link to it, upstream's name)
 //   node/bin/node              Node.js runtime (+ its LICENSE)
@@ -55,6 +56,12 @@ mkdirSync(packs, { recursive: true });
 try {
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', packs, ...WORKSPACES.flatMap((w) => ['--workspace', w])], { cwd: repo }));
   step(`packed ${packed.map((p) => `${p.name}@${p.version}`).join(', ')}`);
+  mkdirSync(out, { recursive: true });
+  // The SDK as npm would publish it, for plugin authors without a registry (scripts/new-plugin.mjs --sdk FILE).
+  const sdk = packed.find((p) => p.name === '@flexnode/sdk');
+  copyFileSync(join(packs, sdk.filename), join(out, sdk.filename));
+  writeFileSync(join(out, `${sdk.filename}.sha256`), `${createHash('sha256').update(readFileSync(join(out, sdk.filename))).digest('hex')}  ${sdk.filename}\n`);
+  step(`${relative(repo, join(out, sdk.filename))}: the @flexnode/sdk package`);
 
   // 2. A staging prefix holding them and their production dependencies (no dev tools). The @flexnode packages
   // come from the tarballs (the root's file: dependencies satisfy the CLI's "0.1.0"), the rest from the registry.
@@ -68,7 +75,6 @@ try {
   if (native.length) throw new Error(`native addons in the production tree (need a per-arch install): ${native.join(', ')}`);
   step(`installed production dependencies: ${countPackages(join(lib, 'node_modules'))} packages, ${mb(du(lib))}`);
 
-  mkdirSync(out, { recursive: true });
   for (const arch of arches) {
     const name = `flexnode-${version}-linux-${arch}`;
     const top = join(work, 'stage', name);

@@ -33,6 +33,17 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     expect(await readFile(`${release.tarball}.sha256`, 'utf8')).to.equal(`${sum}  flexnode-${release.version}-linux-${release.arch}.tar.gz\n`);
   });
 
+  it('comes with the @flexnode/sdk package (and its sha256), as npm would publish it, without compiled tests', async () => {
+    const sdk = join(release.dir, `flexnode-sdk-${release.version}.tgz`);
+    const sum = createHash('sha256').update(await readFile(sdk)).digest('hex');
+    expect(await readFile(`${sdk}.sha256`, 'utf8')).to.equal(`${sum}  flexnode-sdk-${release.version}.tgz\n`);
+    const listing = execFileSync('tar', ['-tzf', sdk], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing).to.include.members(['package/package.json', 'package/dist/index.js', 'package/dist/testing/index.js', 'package/dist/testing/host-contract.js']);
+    expect(listing.filter((f) => /\.test\./.test(f)), 'compiled tests').to.deep.equal([]);
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', sdk, 'package/package.json'], { encoding: 'utf8' }));
+    expect(manifest).to.include({ name: '@flexnode/sdk', version: release.version });
+  });
+
   it('bin/flexnode --version runs on the embedded node, with no node on PATH', () => {
     // A PATH with the wrapper's two tools and nothing else: no node to fall back on.
     const path = join(dir, 'path');

@@ -12,8 +12,9 @@ import { FakeArm } from '../fakes/fake-arm.js';
 import { ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 
-const CLI = fileURLToPath(new URL('../../../packages/cli/bin/run.js', import.meta.url));
-const CLI_BUILT = fileURLToPath(new URL('../../../packages/cli/dist/commands', import.meta.url));
+const CLI = fileURLToPath(new URL('bin/run.js', import.meta.resolve('@flexnode/cli/package.json')));
+// The built CLI ships its command manifest (npm run build writes it).
+const CLI_BUILT = fileURLToPath(new URL('oclif.manifest.json', import.meta.resolve('@flexnode/cli/package.json')));
 
 function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,9 +1,8 @@
-// The REAL Host of packages/core (createRealHost + Journal), loaded from its build: core's package exports only its
-// runtime entry, so the e2e kube tests reach its host module by path, like the plugin integration tests do.
-import { fileURLToPath } from 'node:url';
+// The REAL Host of packages/core (createRealHost + Journal), loaded at run time through core's package exports
+// (@flexnode/core/host, @flexnode/core/state), so that a test file loads without core built and says SKIP.
 import type { Host, Logger } from '@flexnode/sdk';
 
-const CORE = (rel: string) => fileURLToPath(new URL(`../../../packages/core/dist/${rel}`, import.meta.url));
+const CORE = (entry: 'host' | 'state') => `@flexnode/core/${entry}`;
 
 export interface RealHostHandle {
   host(stepId: string): Host;
@@ -13,8 +12,8 @@ export interface RealHostHandle {
 
 /** A real Host over `root` with its journal in `stateDir` (a path on this machine, not under root). */
 export async function realHost(root: string, stateDir: string, opts: { dryRun?: boolean; mirror?: string } = {}): Promise<RealHostHandle> {
-  const { createRealHost } = (await import(CORE('host/index.js'))) as { createRealHost: (o: Record<string, unknown>) => { forStep(id: string, plugin: string): Host; dispose(): Promise<void> } };
-  const { Journal } = (await import(CORE('state/index.js'))) as { Journal: { open(dir: string): Promise<unknown> } };
+  const { createRealHost } = (await import(CORE('host'))) as { createRealHost: (o: Record<string, unknown>) => { forStep(id: string, plugin: string): Host; dispose(): Promise<void> } };
+  const { Journal } = (await import(CORE('state'))) as { Journal: { open(dir: string): Promise<unknown> } };
   const lines: { level: string; message: string }[] = [];
   const at = (level: string) => (message: string) => void lines.push({ level, message });
   const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
@@ -24,4 +23,4 @@ export async function realHost(root: string, stateDir: string, opts: { dryRun?: 
   return { host: (id) => real.forStep(id, '@flexnode/plugin-kube'), dispose: () => real.dispose(), lines };
 }
 
-export const coreBuilt = async () => import(CORE('host/index.js')).then(() => true, () => false);
+export const coreBuilt = async () => import(CORE('host')).then(() => true, () => false);

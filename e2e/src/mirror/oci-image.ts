@@ -33,7 +33,16 @@ export function buildPodImage(out: string): Promise<string> {
   return buildImage(out, { ref: POD_IMAGE, binaries: ['/usr/bin/sleep', '/usr/bin/cat', '/usr/bin/echo', '/bin/sh'], entrypoint: ['/usr/bin/sleep'], cmd: ['infinity'] });
 }
 
-async function buildImage(out: string, img: { ref: string; binaries: string[]; entrypoint: string[]; cmd: string[] }): Promise<string> {
+/** The reference of {@link buildSleepImage}'s image. */
+export const SLEEP_IMAGE = 'docker.io/flexnode-test/sleep:1';
+
+/** An image whose process sleeps until stopped: a pod's sandbox (what the pause image does) without a registry. */
+export function buildSleepImage(out: string): Promise<string> {
+  return buildImage(out, { ref: SLEEP_IMAGE, binaries: ['/usr/bin/sleep'], entrypoint: ['/usr/bin/sleep'], cmd: ['infinity'] });
+}
+
+/** Write an OCI archive to `out`: one layer with the binaries and their libraries, the given entrypoint and command. */
+export async function buildImage(out: string, img: { ref: string; binaries: string[]; entrypoint: string[]; cmd: string[] }): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'flexnode-oci-'));
   try {
     const rootfs = join(work, 'rootfs');

@@ -4,6 +4,9 @@ import { repoRoot } from '../mirror/paths.js';
 
 export const CONFIG_PATH = '/etc/aks-flex-node/config.json';
 
+/** Paths that change by running anything at all, not by flexnode: logs and systemd/journal bookkeeping. */
+export const RUN_NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache'];
+
 /** `flexnode ARGS` inside the machine; never throws, the caller asserts on the result. */
 export function flexnode(machine: Machine, args: string[], env: Record<string, string> = {}): Promise<ExecResult> {
   return machine.exec(['node', `${repoRoot()}/packages/cli/bin/run.js`, ...args], { allowFailure: true, timeoutMs: 300_000, env });

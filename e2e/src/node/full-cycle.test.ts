@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
@@ -19,7 +20,6 @@ import { isEmptyDiff } from '../machine/snapshot.js';
 import { buildArtifacts } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { buildEchoImage } from '../mirror/oci-image.js';
-import { repoRoot } from '../mirror/paths.js';
 import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
 import { nodeConfig, SUBSCRIPTION, TENANT } from './node-config.js';
 
@@ -156,7 +156,8 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     expect((await m.execOrThrow(['ctr', '-n', 'default', 'run', '--rm', image, 'e2e-echo'])).stdout).to.contain('hello from a container');
     await m.execOrThrow(['ctr', '-n', 'default', 'image', 'rm', image]);
     await m.exec(['rm', '-f', '/root/echo.tar']);
-    const runner = `${repoRoot()}/packages/plugin-cni/dist/cni-chain.test.runner.js`;
+    // plugin-cni's own runner (the repository is bound into the machine at the same path).
+    const runner = fileURLToPath(import.meta.resolve('@flexnode/plugin-cni/test-support/cni-chain-runner'));
     const pod = JSON.parse((await m.execOrThrow(['unshare', '--net', '--mount', '--fork', 'node', runner, '/etc/cni/net.d/99-bridge.conflist', '/opt/cni/bin'])).stdout);
     expect(pod.added?.eth0?.[0]?.local, JSON.stringify(pod)).to.match(/^10\.88\.0\.\d+$/);
 

@@ -6,18 +6,17 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diffSnapshots, startMachine, type Machine } from '../machine/machine.js';
 import { isEmptyDiff } from '../machine/snapshot.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { buildEchoImage } from '../mirror/oci-image.js';
-import { repoRoot } from '../mirror/paths.js';
-import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
+import { CONFIG_PATH, explain, flexnode, RUN_NOISE, writeConfig } from './cli-in-machine.js';
 import { nodeConfig } from './node-config.js';
 
-// Paths that change by running anything at all, not by flexnode: logs and systemd/journal bookkeeping.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache'];
+const NOISE = RUN_NOISE;
 
 describe('node in a box: runtime and CNI bootstrapped by the CLI under real systemd', function () {
   this.timeout(300_000);
@@ -69,7 +68,8 @@ describe('node in a box: runtime and CNI bootstrapped by the CLI under real syst
     await m.exec(['rm', '-f', '/root/echo.tar']);
 
     // The written conflist, executed by the installed CNI plugins against a fresh netns (in a private namespace).
-    const runner = `${repoRoot()}/packages/plugin-cni/dist/cni-chain.test.runner.js`;
+    // plugin-cni's own runner (the repository is bound into the machine at the same path).
+    const runner = fileURLToPath(import.meta.resolve('@flexnode/plugin-cni/test-support/cni-chain-runner'));
     const cni = await m.execOrThrow(['unshare', '--net', '--mount', '--fork', 'node', runner, '/etc/cni/net.d/99-bridge.conflist', '/opt/cni/bin']);
     const pod = JSON.parse(cni.stdout);
     expect(pod.error, cni.stdout).to.equal(undefined);

@@ -16,7 +16,7 @@ const BROKEN = {
   futureApi: {
     name: '@test/plugin-future-api',
     code: `export default { name: '@test/plugin-future-api', apiVersion: 99, steps: [] };\n`,
-    reason: /built for plugin API version 99, this flexnode supports 1/,
+    reason: /built for plugin API version 99, this flexnode supports 1, 2/,
   },
   duplicate: {
     name: '@test/plugin-duplicate-step',
@@ -83,12 +83,26 @@ describe('plugins: a broken plugin is named and left out, the others keep workin
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('installs and links them: oclif accepts each package', async () => {
-    for (const plugin of [BROKEN.importThrows, BROKEN.futureApi, BROKEN.createThrows]) {
+  it('refuses to install or link the ones flexnode would leave out, naming why, and rolls the install back', async () => {
+    for (const plugin of [BROKEN.importThrows, BROKEN.futureApi]) {
       const install = await flexnode(['plugins', 'install', plugin.name], env);
-      expect(install.code, `${plugin.name}: ${install.stdout}${install.stderr}`).to.equal(0);
+      expect(install.code, `${plugin.name}: ${install.stdout}${install.stderr}`).to.equal(2);
+      expect(install.stderr).to.contain(`${plugin.name} was not installed: flexnode would leave it out: `);
+      expect(install.stderr).to.match(plugin.reason);
+      expect(existsSync(join(dir, 'data/node_modules', plugin.name)), plugin.name).to.equal(false);
     }
     const link = await flexnode(['plugins', 'link', linked, '--no-install'], env);
+    expect(link.code, link.stdout + link.stderr).to.equal(2);
+    expect(link.stderr).to.match(BROKEN.duplicate.reason);
+    expect(json(await flexnode(['plugins', '--json'], env), 'plugins --json')).to.deep.equal([]);
+  });
+
+  it('installs and links them with --force (a factory that throws is only found when the step is used)', async () => {
+    for (const plugin of [BROKEN.importThrows, BROKEN.futureApi, BROKEN.createThrows]) {
+      const install = await flexnode(['plugins', 'install', plugin.name, ...(plugin === BROKEN.createThrows ? [] : ['--force'])], env);
+      expect(install.code, `${plugin.name}: ${install.stdout}${install.stderr}`).to.equal(0);
+    }
+    const link = await flexnode(['plugins', 'link', linked, '--no-install', '--force'], env);
     expect(link.code, link.stdout + link.stderr).to.equal(0);
   });
 
@@ -121,17 +135,21 @@ describe('plugins: a broken plugin is named and left out, the others keep workin
 
   it('a step whose create throws fails alone, with the plugin named; plan and bootstrap go on with the rest', async () => {
     const root = join(dir, 'root');
+    // The plan shows every step, and fails (exit 1) because bootstrap would fail at the one that cannot be created.
     const plan = await flexnode(['plan', '--json', '--only', `${BROKEN.createThrows.name},cni`, '--config', config, '--root', root], env);
-    expect(plan.code, plan.stderr).to.equal(0);
+    expect(plan.code, plan.stderr).to.equal(1);
     const planned = json(plan, 'plan --json');
     const byId = Object.fromEntries(planned.results.map((r: { id: string }) => [r.id, r]));
+    expect(byId['broken.create']).to.deep.include({ outcome: 'failed', plugin: BROKEN.createThrows.name });
     expect(byId['broken.create'].error.code).to.equal('PLUGIN_CREATE_FAILED');
+    expect(byId['broken.create'].error.phase).to.equal('create');
     expect(byId['broken.create'].error.message).to.equal(`step broken.create of plugin ${BROKEN.createThrows.name} could not be created: boom in create`);
     expect(byId['broken.create'].error.hint).to.contain(`flexnode plugins uninstall ${BROKEN.createThrows.name}`);
     for (const id of ['broken.fine', 'cni.plugins', 'cni.bridge-config']) expect(byId[id].error, id).to.equal(undefined);
 
     const human = await flexnode(['plan', '--only', BROKEN.createThrows.name, '--config', config, '--root', root], env);
-    expect(human.code).to.equal(0);
+    expect(human.code).to.equal(1);
+    expect(human.stdout).to.match(/✗ broken\.create\s+failed in create \[@test\/plugin-create-throws\]/);
     expect(human.stderr).to.contain(`plugin ${BROKEN.importThrows.name} left out: `);
     expect(human.stdout).to.contain(`step broken.create of plugin ${BROKEN.createThrows.name} could not be created: boom in create`);
 

@@ -4,8 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 // Core's corpus (compiled): each a full valid config with one thing broken, and the path the error must name.
-import { badConfigs } from '../../../packages/core/dist/config/bad-configs.fixture.js';
-import { fullConfig } from '../../../packages/core/dist/config/valid-config.js';
+import { badConfigs, fullConfig } from '@flexnode/core/test-fixtures';
 import { addSecret, Checks, diffTrees, excerpt, pool, rowOf, runCli, Sandbox, type Row } from './lib.js';
 
 type Mutation = [name: string, mutate: (c: Record<string, any>) => unknown, path: string, message: RegExp];

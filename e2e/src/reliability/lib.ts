@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The CLI package's own test helper (compiled): path → type, mode, owner, content hash.
-import { treeSnapshot } from '../../../packages/cli/dist/test/tree.js';
+import { treeSnapshot } from '@flexnode/cli/test-support/tree';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = join(REPO, 'packages/cli/bin/run.js');

@@ -14,7 +14,7 @@ import { createOn, removeRoot, skipWith, stackUnavailable, startStack, STATE_DIR
 
 const run = promisify(execFile);
 // The plugin's own runner of a conflist through the real CNI plugins (built with plugin-cni).
-const RUNNER = fileURLToPath(new URL('../../../packages/plugin-cni/dist/cni-chain.test.runner.js', import.meta.url));
+const RUNNER = fileURLToPath(import.meta.resolve('@flexnode/plugin-cni/test-support/cni-chain-runner'));
 const STEPS: AnyStepDefinition[] = [cniPlugins, cniBridgeConfig];
 
 describe('plugin-cni on the real Host (temp root, local mirror of Debian-built artifacts)', function () {

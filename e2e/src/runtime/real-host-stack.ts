@@ -10,8 +10,9 @@ import { instantiate, Tokens, type AnyStepDefinition, type FlexnodeConfig, type 
 import { typicalServices } from '@flexnode/sdk/testing';
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
-const CORE_HOST = here('../../../packages/core/dist/host/index.js');
-const CORE_STATE = here('../../../packages/core/dist/state/index.js');
+// core's real Host and journal, through its package exports (resolved to files: the tests say SKIP when unbuilt).
+const CORE_HOST = fileURLToPath(import.meta.resolve('@flexnode/core/host'));
+const CORE_STATE = fileURLToPath(import.meta.resolve('@flexnode/core/state'));
 const MIRROR_BUILD = here('../mirror/build-artifacts.js');
 const MIRROR_SERVER = here('../mirror/mirror-server.js');
 

@@ -1,10 +1,9 @@
-import { FlexnodeError, readSecretFile, underRoot, type AccessToken, type AzureContext, type FlexnodeConfig, type Host, type Logger, type TokenCredentialLike } from '@flexnode/sdk';
+import { FlexnodeError, isPlaceholder, readSecretFile, underRoot, type AccessToken, type AzureContext, type FlexnodeConfig, type Host, type Logger, type TokenCredentialLike } from '@flexnode/sdk';
 import { cloudEndpoints } from './clouds.js';
 import { arcPluginConfig } from './plugin-config.js';
 
 // Loaded with the first token request, like @azure/identity: plugin.ts imports this module and must stay light.
 const errors = () => import('./azure-errors.js');
-const PLACEHOLDER = /(^|[/=])your-[\w-]*|<[^<>]+>/;
 
 // Types only: @azure/identity costs ~200 ms to import, so it is loaded on the first token request.
 type Identity = typeof import('@azure/identity');
@@ -118,7 +117,7 @@ export class ArcAzureContext implements AzureContext {
     const identity: Identity = await import('@azure/identity');
     const { credentialHint, toAzureError } = await errors();
     const sp = this.config.azure.servicePrincipal;
-    if (PLACEHOLDER.test(this.tenantId)) {
+    if (isPlaceholder(this.tenantId)) {
       throw new FlexnodeError('AZURE_CONFIG_PLACEHOLDER', `azure.tenantId still holds the placeholder "${this.tenantId}": no credential is used with it`);
     }
     if (sp) {

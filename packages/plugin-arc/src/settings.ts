@@ -1,9 +1,7 @@
 import { hostname } from 'node:os';
-import { ConfigError, type FlexnodeConfig } from '@flexnode/sdk';
+import { ConfigError, isPlaceholder, type FlexnodeConfig } from '@flexnode/sdk';
 import { cloudEndpoints } from './clouds.js';
 
-/** Same rule as core's placeholder detection: the upstream example's `your-...` and `<...>` values. */
-const PLACEHOLDER = /(^|[/=])your-[\w-]*|<[^<>]+>/;
 const CLUSTER_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)$/i;
 
 /** The target cluster, parsed from `azure.targetCluster.resourceId`. */
@@ -31,10 +29,6 @@ export interface ArcSettings {
   cluster: ClusterRef;
   /** ARM id of the Arc machine resource. */
   machineId: string;
-}
-
-export function isPlaceholder(value: string | undefined): boolean {
-  return typeof value === 'string' && PLACEHOLDER.test(value);
 }
 
 /**

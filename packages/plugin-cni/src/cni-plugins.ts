@@ -1,4 +1,4 @@
-import { type CheckResult, defineStep, drifted, findRecord, FlexnodeError, type InstalledFiles, installFiles, missing, ok, replaceRecord, stagedPath, Tokens } from '@flexnode/sdk';
+import { defineStep, releaseFiles, Tokens } from '@flexnode/sdk';
 import { cniPluginsArtifact } from './artifact.js';
 import { cniPaths } from './paths.js';
 
@@ -28,56 +28,17 @@ export const cniPlugins = defineStep({
   artifacts: (config, arch) => [cniPluginsArtifact(config, arch)],
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => {
-    const { binDir } = cniPaths(config);
-    const check = async (): Promise<CheckResult> => {
-      const artifact = cniPluginsArtifact(config, host.arch);
-      const record = findRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
-      if (!record) return missing(`${artifact.name} is not installed in ${binDir}`);
-      if (record.sha256 !== artifact.sha256) return drifted(`${record.artifact} is installed, the config asks for ${artifact.name}`);
-      for (const [path, expected] of Object.entries(record.files)) {
-        const actual = await host.files.sha256(path);
-        if (actual === undefined) return drifted(`${path} is absent`);
-        if (actual !== expected) return drifted(`${path} has sha256 ${actual}, not the ${expected} unpacked from ${artifact.name}`);
-      }
-      return ok(`${artifact.name}: ${Object.keys(record.files).length} plugins in ${binDir}`);
-    };
-
+    const files = releaseFiles(host, {
+      record: CNI_PLUGINS_RECORD,
+      to: cniPaths(config).binDir,
+      include: (name) => PLUGIN_NAME.test(name),
+      required: REQUIRED_PLUGINS,
+      layoutHint: 'the mirror must serve the upstream tarball, with the plugins at its top level',
+    });
     return {
-      check,
-      install: async () => {
-        if ((await check()).status === 'ok') return;
-        const artifact = cniPluginsArtifact(config, host.arch);
-        // fetch verifies the sha256 first: a corrupted tarball fails here, before anything is unpacked.
-        const archive = await host.downloads.fetch(artifact);
-        if (host.dryRun) {
-          host.log.info(`would unpack ${artifact.name} into ${binDir}`);
-          return;
-        }
-        const staging = await host.downloads.unpack(archive);
-        const listed = stagedPath(host, staging);
-        const names: string[] = [];
-        for (const name of await host.files.list(listed)) {
-          if (PLUGIN_NAME.test(name) && (await host.files.stat(`${listed}/${name}`))?.type === 'file') names.push(name);
-        }
-        const absent = REQUIRED_PLUGINS.filter((p) => !names.includes(p));
-        if (absent.length > 0) {
-          throw new FlexnodeError('ARTIFACT_LAYOUT', `${artifact.name}: the tarball lacks ${absent.join(', ')}`, {
-            hint: 'the mirror must serve the upstream tarball, with the plugins at its top level',
-          });
-        }
-        await host.files.mkdir(binDir);
-        const files = await installFiles(host, staging, binDir, names);
-        // A version change may drop plugins: remove the ones we installed that the new release lacks.
-        const previous = findRecord<InstalledFiles>(host, CNI_PLUGINS_RECORD);
-        for (const path of Object.keys(previous?.files ?? {})) {
-          if (!(path in files)) await host.files.remove(path);
-        }
-        await replaceRecord(host, CNI_PLUGINS_RECORD, { artifact: artifact.name, sha256: artifact.sha256, files });
-      },
-      uninstall: async () => {
-        await host.changes.revert();
-        await host.changes.forget(CNI_PLUGINS_RECORD);
-      },
+      check: () => files.check(cniPluginsArtifact(config, host.arch)),
+      install: () => files.install(cniPluginsArtifact(config, host.arch)),
+      uninstall: () => files.uninstall(),
     };
   },
 });

@@ -1,10 +1,4 @@
-import type { Arch } from '@flexnode/sdk';
-
-/** sha256 (lowercase hex) of one release artifact per architecture. */
-export type ArchChecksums = Readonly<Record<Arch, string>>;
-
-/** Pinned releases: version (no leading `v`) → checksums of its artifacts. */
-export type VersionTable = Readonly<Record<string, ArchChecksums>>;
+import type { VersionTable } from '@flexnode/sdk';
 
 /**
  * CNI plugins release tarballs `cni-plugins-linux-<arch>-v<v>.tgz`.

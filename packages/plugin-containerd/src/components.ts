@@ -1,5 +1,4 @@
-import type { Artifact, Arch, FlexnodeConfig } from '@flexnode/sdk';
-import { resolveArtifact, type ComponentSpec } from './artifact.js';
+import { resolveArtifact, type Artifact, type Arch, type ComponentSpec, type FlexnodeConfig } from '@flexnode/sdk';
 import { CONTAINERD_VERSIONS, DEFAULT_CONTAINERD_VERSION, DEFAULT_RUNC_VERSION, RUNC_VERSIONS } from './versions.js';
 
 /** containerd's release tarball, as published on GitHub. */
@@ -10,6 +9,7 @@ export const containerdSpec: ComponentSpec = {
   table: CONTAINERD_VERSIONS,
   file: (v, arch) => `containerd-${v}-linux-${arch}.tar.gz`,
   url: (v, arch) => `https://github.com/containerd/containerd/releases/download/v${v}/containerd-${v}-linux-${arch}.tar.gz`,
+  checksumSource: 'the .sha256sum file next to the tarball',
 };
 
 /** runc's static release binary, as published on GitHub. */
@@ -20,6 +20,7 @@ export const runcSpec: ComponentSpec = {
   table: RUNC_VERSIONS,
   file: (_v, arch) => `runc.${arch}`,
   url: (v, arch) => `https://github.com/opencontainers/runc/releases/download/v${v}/runc.${arch}`,
+  checksumSource: 'the runc.sha256sum file of the release',
 };
 
 /** The containerd tarball for this config (`containerd.version` / `containerd.sha256` override the table). */

@@ -1,4 +1,4 @@
-import { Cni, ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type CniService, type FlexnodeConfig, firstDifference } from '@flexnode/sdk';
+import { checkParsedFile, Cni, ContainerRuntime, defineStep, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
 import { Paths } from './paths.js';
 
 /**
@@ -78,18 +78,7 @@ export const containerdConfig = defineStep({
   inject: { host: Tokens.Host, config: Tokens.Config, cni: Cni },
   create: ({ host, config, cni }) => {
     const expected = containerdConfigDocument(config, cni);
-    const check = async (): Promise<CheckResult> => {
-      const text = await host.files.readText(Paths.config);
-      if (text === undefined) return missing(`${Paths.config} is absent`);
-      let actual: unknown;
-      try {
-        actual = (await toml()).parse(text);
-      } catch (error) {
-        return drifted(`${Paths.config} is not valid TOML: ${(error as Error).message.split('\n')[0]}`);
-      }
-      const diff = firstDifference(expected, actual);
-      return diff ? drifted(`${Paths.config}: ${diff}`) : ok();
-    };
+    const check = async (): Promise<CheckResult> => checkParsedFile(host, Paths.config, expected, async (text) => (await toml()).parse(text));
     return {
       check,
       install: async () => {

@@ -1,4 +1,4 @@
-import { ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, runServiceWith, serviceInputsChanged } from '@flexnode/sdk';
+import { checkService, ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, runServiceWith } from '@flexnode/sdk';
 import { containerdUnit } from './containerd-unit.js';
 import { Paths, UNIT } from './paths.js';
 
@@ -41,14 +41,8 @@ export const containerdService = defineStep({
       const current = await host.files.readText(Paths.unit);
       if (current === undefined) return missing(`${Paths.unit} is absent`);
       if (current !== unitText) return drifted(`${Paths.unit} differs from the expected unit`);
-      if (!(await host.systemd.isEnabled(UNIT))) return drifted(`${UNIT} is not enabled`);
-      if (!(await host.systemd.available())) {
-        return ok(`${UNIT} written and enabled; no service manager is running, so active state and socket were not checked`);
-      }
-      if (!(await host.systemd.isActive(UNIT))) return drifted(`${UNIT} is not active`);
-      if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) {
-        return drifted(`${UNIT} runs with an older unit, config or binary than the one installed: it needs a restart`);
-      }
+      const state = await checkService(host, UNIT, await fingerprint(), STARTED_RECORD);
+      if (state) return state;
       const answer = await ctrVersion(host);
       if (answer !== true) return drifted(`containerd does not answer on ${Paths.socket}: ${answer}`);
       return ok(`${UNIT} active, answering on ${Paths.socket}`);

@@ -17,14 +17,11 @@ export {
 export { containerdService, STARTED_RECORD } from './containerd-service.js';
 export { containerdUnit } from './containerd-unit.js';
 export { containerdArtifact, runcArtifact, containerdSpec, runcSpec } from './components.js';
-export { resolveArtifact, normalizeVersion, type ComponentSpec } from './artifact.js';
 export {
   CONTAINERD_VERSIONS,
   RUNC_VERSIONS,
   DEFAULT_CONTAINERD_VERSION,
   DEFAULT_RUNC_VERSION,
-  type VersionTable,
-  type ArchChecksums,
 } from './versions.js';
 export { Paths, UNIT } from './paths.js';
 export { usesApt, whenApt, whenRelease } from './source.js';

@@ -1,10 +1,4 @@
-import type { Arch } from '@flexnode/sdk';
-
-/** sha256 (lowercase hex) of one release artifact per architecture. */
-export type ArchChecksums = Readonly<Record<Arch, string>>;
-
-/** Pinned releases of a component: version (no leading `v`) → checksums of its artifacts. */
-export type VersionTable = Readonly<Record<string, ArchChecksums>>;
+import type { VersionTable } from '@flexnode/sdk';
 
 /**
  * containerd release tarballs `containerd-<v>-linux-<arch>.tar.gz`.

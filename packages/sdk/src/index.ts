@@ -58,6 +58,10 @@ export { RootPaths, underRoot, checkRoot, checkRootEnvironment, pathProblem } fr
 export { readSecretFile, SECRET_FILE_MAX_BYTES, type SecretFile } from './secret-file.js';
 export { childEnvironment, isCredentialVariable } from './child-env.js';
 export * from './systemd.js';
+export { resolveArtifact, normalizeVersion, type ComponentSpec, type VersionTable, type ArchChecksums } from './pinned-artifact.js';
+export { releaseFiles, type ReleaseFiles, type ReleaseFilesSpec } from './release-files.js';
+export { isPlaceholder, findPlaceholders } from './placeholders.js';
+export { checkParsedFile, checkService } from './check-helpers.js';
 export {
   FlexnodeError,
   ConfigError,

@@ -16,8 +16,10 @@ export function markerContent(config: FlexnodeConfig): string {
 export const exampleStep = defineStep({
   id: '__STEP_PREFIX__.example',
   title: 'example file written by __PLUGIN_NAME__',
-  // provides: ['cni'],        // claim a capability to replace the bundled provider
-  // after: ['cni-plugins'],   // run after other steps (ids) or capabilities
+  // provides: [Cni],                  // take over a capability (every step of the provider names it; see flexnode steps)
+  // after: [ContainerRuntime, 'cni.plugins'], // run after capabilities (typed tokens) or step ids (flexnode steps lists them)
+  // To read a capability's service, inject it: { host: Tokens.Host, runtime: ContainerRuntime } (runtime.criEndpoint, ...).
+  // (Cni, ContainerRuntime and the other capabilities are exported by @flexnode/sdk.)
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => {
     const check = async (): Promise<CheckResult> => {

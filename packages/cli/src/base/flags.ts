@@ -23,3 +23,8 @@ export const onlyFlag = Flags.string({
   multiple: true,
   delimiter: ',',
 });
+
+/** Runs on the machine say more: every log line (the steps' own too, debug included) on stderr, and stacks. */
+export const verboseFlag = Flags.boolean({
+  summary: "Show every log line (the steps' own included) on stderr, and the stack of each failure.",
+});

@@ -1,10 +1,13 @@
 import type { PlannedChange, RunEvent, RunListener, RunReport, Session } from '@flexnode/core';
 import { ExitCode, FlexnodeError } from '@flexnode/sdk';
 import { FlexnodeCommand } from './command.js';
+import { commonFlags, verboseFlag } from './flags.js';
 import { progressPrinter } from '../render/progress.js';
 
 /** Commands that open a Session on the machine (bootstrap, plan, unbootstrap, status). */
 export abstract class SessionCommand extends FlexnodeCommand {
+  static override baseFlags = { ...commonFlags, verbose: verboseFlag };
+
   /** Progress lines on stdout, unless --json asked for one JSON document instead. */
   protected listener(): RunListener | undefined {
     return this.jsonEnabled() ? undefined : progressPrinter();
@@ -17,7 +20,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
    * resumes. A second signal stops at once (the journal is write-ahead; the lock is taken over next time).
    */
   protected async withSession<T>(
-    flags: { config?: string; root: string; only?: string[] },
+    flags: { config?: string; root: string; only?: string[]; verbose?: boolean },
     command: string,
     allowPlaceholders: boolean,
     fn: (session: Session) => Promise<T>,
@@ -50,6 +53,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
       interruption.check();
       interruption.phase = 'the run, between steps';
       for (const p of session.view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}${p.fix ? ` (fix: ${p.fix})` : ''}`);
+      for (const i of session.view.resolution.configIssues) this.warn(`config ${i.path}: ${i.message}`);
       for (const w of session.view.resolution.warnings) this.warn(`plugin ${w.plugin}: ${w.message}`);
       if (loaded.placeholders.length > 0 && !this.jsonEnabled()) {
         this.log(`note: ${loaded.placeholders.length} field(s) still hold placeholders (${loaded.placeholders.join(', ')}); Azure is not contacted for them.`);
@@ -65,16 +69,26 @@ export abstract class SessionCommand extends FlexnodeCommand {
   }
 
   /** The dry run, shared by `plan` and `bootstrap --dry-run`. */
-  protected async runPlan(flags: { config?: string; root: string; only?: string[] }): Promise<RunReport & { changes: PlannedChange[] }> {
+  /**
+   * The dry run, shared by `plan` and `bootstrap --dry-run`. Exits 1 when a step cannot be created or checked, or a
+   * preflight fails: bootstrap would stop there.
+   */
+  protected async runPlan(flags: { config?: string; root: string; only?: string[]; verbose?: boolean }): Promise<RunReport & { changes: PlannedChange[] }> {
     const report = await this.withSession(flags, 'plan', true, (s) => s.plan());
+    const failed = report.results.filter((r) => r.outcome === 'failed');
     if (!this.jsonEnabled()) {
       for (const c of report.changes.filter((c) => c.action === 'uninstall')) this.log(`- ${c.target}: ${c.detail}`);
       const toChange = report.results.filter((r) => r.outcome === 'planned').length;
       this.log(
         `\nplan: ${toChange} of ${report.results.length} step(s) would change the machine; ${report.changes.length} change(s) in all. Nothing was changed.`,
       );
+      if (failed.length) this.log(`plan: ${failed.length} step(s) FAILED (${failed.map((r) => r.id).join(', ')}): bootstrap would stop there; fix them first.`);
     }
-    return { ...report, ok: true };
+    if (!report.ok) {
+      if (this.jsonEnabled()) this.logJson(report);
+      this.exit(1);
+    }
+    return report;
   }
 }
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { badConfigs } from '../../../core/dist/config/bad-configs.fixture.js';
+import { badConfigs } from '@flexnode/core/test-fixtures';
 import { inBatches, REPO, runCli } from '../test/run-cli.js';
 import { treeSnapshot } from '../test/tree.js';
 
@@ -59,6 +59,44 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     }
   });
 
+  it('config validate checks the plugins map: a misspelt capability and an unknown plugin, with a did you mean (exit 2)', async () => {
+    const config = JSON.parse(await readFile(example, 'utf8'));
+    config.plugins = { cnii: '@flexnode/plugin-cni', 'container-runtime': '@flexnode/plugin-containerdd' };
+    const file = join(dir, 'choices.json');
+    await writeFile(file, JSON.stringify(config));
+    const r = await runCli(['config', 'validate', '--config', file]);
+    expect(r.code, r.stdout + r.stderr).to.equal(2);
+    expect(r.stderr).to.contain('plugins.cnii: "cnii" is not a capability any plugin provides; did you mean "cni"?');
+    expect(r.stderr).to.contain('plugins.container-runtime: "@flexnode/plugin-containerdd" is not an installed plugin; did you mean "@flexnode/plugin-containerd"?');
+    const json = await runCli(['config', 'validate', '--json', '--config', file]);
+    expect(json.code).to.equal(2);
+    expect(JSON.parse(json.stdout).error.issues.map((i: { path: string }) => i.path)).to.deep.equal(['plugins.cnii', 'plugins.container-runtime']);
+    // The choices as they should be pass.
+    config.plugins = { cni: '@flexnode/plugin-cni' };
+    await writeFile(file, JSON.stringify(config));
+    expect((await runCli(['config', 'validate', '--config', file])).code).to.equal(0);
+  });
+
+  it('offers shell completion of its commands and their flags (plugin-autocomplete)', async () => {
+    const env = { FLEXNODE_CACHE_DIR: join(dir, 'cache'), FLEXNODE_DATA_DIR: join(dir, 'data'), FLEXNODE_CONFIG_DIR: join(dir, 'config') };
+    const r = await runCli(['autocomplete', 'bash'], { env });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('flexnode autocomplete script bash');
+    const functions = await readFile(join(dir, 'cache/autocomplete/functions/bash/flexnode.bash'), 'utf8');
+    for (const line of ['bootstrap --json', 'plugins:install --json --config --force', 'unbootstrap --json']) expect(functions).to.contain(line);
+  });
+
+  it('--no-color is accepted by every command, its own and oclif\'s, and turns colour off like NO_COLOR', async () => {
+    const env = { FORCE_COLOR: '1', TERM: 'xterm-256color', NO_COLOR: '' };
+    const inspect = ['plugins', 'inspect', '@flexnode/plugin-cni'];
+    expect((await runCli(inspect, { env })).stdout, 'coloured when forced').to.match(/\u001b\[/);
+    for (const args of [['steps', '--json'], ['plugins'], inspect, ['version'], ['config', 'validate', '--config', example]]) {
+      const r = await runCli([...args, '--no-color'], { env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      expect(r.stdout + r.stderr, args.join(' ')).to.not.match(/\u001b\[/);
+    }
+  });
+
   it('reports a missing config, and JSON that does not parse, with exit code 2', async () => {
     const missing = await runCli(['config', 'validate', '--config', join(dir, 'nope.json')]);
     expect(missing.code).to.equal(2);
@@ -78,14 +116,38 @@ describe('flexnode CLI (built, run as a separate process)', function () {
   });
 
   it('bootstrap --dry-run prints the plan and changes nothing under --root', async () => {
-    const r = await runCli(['bootstrap', '--dry-run', '--config', example, '--root', dir]);
-    expect(r.code, r.stderr).to.equal(0);
+    // The example, with the preflight skipped (its probes would fail here: no route to Azure), and only the steps
+    // whose checks need no Azure (with the example's placeholders, the Azure steps' checks refuse to run).
+    const config = join(dir, 'example-skip-preflight.json');
+    const example_ = JSON.parse(await readFile(example, 'utf8'));
+    await writeFile(config, JSON.stringify({ ...example_, pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['all'] } } }));
+    const root = join(dir, 'root');
+    const only = ['--only', 'container-runtime,kube.sysctl'];
+    const r = await runCli(['bootstrap', '--dry-run', ...only, '--config', config, '--root', root]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.match(/write \/etc\/containerd\/config\.toml/);
     expect(r.stdout).to.match(/Nothing was changed/);
-    expect(await treeSnapshot(dir)).to.deep.equal({});
-    const json = await runCli(['plan', '--json', '--config', example, '--root', dir]);
+    expect(await treeSnapshot(root)).to.deep.equal({});
+    const json = await runCli(['plan', '--json', ...only, '--config', config, '--root', root]);
     const plan = JSON.parse(json.stdout);
     expect(plan.changes.some((c: { action: string; target: string }) => c.action === 'write' && c.target === '/etc/sysctl.d/99-flexnode-kubernetes.conf')).to.equal(true);
+  });
+
+  it('plan exits 1 and shows a failing preflight as a failure, not as planned', async () => {
+    // Endpoints that refuse at once: the preflight's probes fail the same way on every machine.
+    const config = join(dir, 'unreachable.json');
+    const example_ = JSON.parse(await readFile(example, 'utf8'));
+    example_.azure.endpoints = { resourceManager: 'https://127.0.0.1:9/', authorityHost: 'https://127.0.0.1:9/' };
+    example_.artifacts = { mirror: 'http://127.0.0.1:9/mirror' };
+    await writeFile(config, JSON.stringify(example_));
+    const r = await runCli(['plan', '--only', 'kube.preflight', '--config', config, '--root', join(dir, 'root')]);
+    expect(r.code, r.stdout + r.stderr).to.equal(1);
+    expect(r.stdout).to.match(/✗ kube\.preflight\s+failed in install \[@flexnode\/plugin-kube\]/);
+    expect(r.stdout).to.contain('preflight check(s) failed').and.contain('azure-endpoint');
+    expect(r.stdout).to.match(/plan: 1 step\(s\) FAILED \(kube\.preflight\)/);
+    const json = await runCli(['plan', '--json', '--only', 'kube.preflight', '--config', config, '--root', join(dir, 'root')]);
+    expect(json.code).to.equal(1);
+    expect(JSON.parse(json.stdout).results[0]).to.deep.include({ id: 'kube.preflight', outcome: 'failed' });
   });
 
   it('refuses a second run while another holds the lock, naming its pid', async () => {

@@ -16,8 +16,11 @@ export default class Status extends SessionCommand {
     const { readAgentStatus } = await import('@flexnode/core/agent-status');
     const view = await readAgentStatus(flags.root);
     const agent = view?.running ? agentJson(view) : undefined;
+    const { problems, configIssues } = report;
     if (!this.jsonEnabled()) {
       if (view?.running) this.log(`\n${agentLines(view).join('\n')}`);
+      for (const p of problems) this.log(`! plugin ${p.plugin} is left out: ${p.reason}`);
+      for (const i of configIssues) this.log(`! config ${i.path}: ${i.message}`);
       this.log(report.ok ? '\nstatus: healthy' : '\nstatus: NOT healthy');
     }
     if (!report.ok) {

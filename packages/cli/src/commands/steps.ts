@@ -25,6 +25,7 @@ export default class Steps extends FlexnodeCommand {
       })),
       skipped: resolution.skipped.map((s) => ({ id: s.definition.id, plugin: s.plugin.name, reason: s.reason })),
       problems: resolution.problems,
+      configIssues: resolution.configIssues,
       warnings: resolution.warnings,
       configEvaluated: config !== undefined,
     };
@@ -45,6 +46,10 @@ export default class Steps extends FlexnodeCommand {
     if (data.problems.length) {
       this.log('\nPlugins left out:');
       for (const p of data.problems) this.log(`  ! ${p.plugin}: ${p.reason}${p.fix ? `\n      fix: ${p.fix}` : ''}`);
+    }
+    if (data.configIssues.length) {
+      this.log('\nConfig plugin choices (bootstrap refuses them):');
+      for (const i of data.configIssues) this.log(`  ! ${i.path}: ${i.message}`);
     }
     if (data.warnings.length) {
       this.log('\nDeprecated:');

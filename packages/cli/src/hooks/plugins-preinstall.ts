@@ -12,6 +12,9 @@ import { childEnvironment, isCredentialVariable } from '@flexnode/sdk';
  */
 export const ALLOW_SCRIPTS_VARIABLE = 'FLEXNODE_PLUGIN_INSTALL_SCRIPTS';
 
+// Progress, not the command's result: on stderr, so that `plugins install --json` prints one JSON document.
+const say = (line: string) => void process.stderr.write(`${line}\n`);
+
 /** The npm that @oclif/plugin-plugins runs (its own dependency), else `npm` on PATH. */
 function npmCommand(): { file: string; args: string[] } {
   try {
@@ -84,16 +87,16 @@ const hook: Hook<'plugins:preinstall'> = async function ({ plugin }) {
     this.error(`${spec} is not a flexnode plugin: its package.json declares neither "flexnode": {"plugin": ...} nor oclif commands or hooks. Nothing was installed.`, { exit: 2 });
   }
   if (plugin.type === 'npm') {
-    this.log(
+    say(
       manifest?.version && manifest['dist.tarball']
         ? `Installing ${plugin.name}@${manifest.version} from ${manifest['dist.tarball']}`
         : `Installing ${plugin.name}@${plugin.tag} (npm view could not resolve it; npm says why below)`,
     );
   } else {
-    this.log(`Installing a plugin from ${plugin.url}${manifest ? '' : ' (its package.json cannot be read before npm fetches it)'}`);
+    say(`Installing a plugin from ${plugin.url}${manifest ? '' : ' (its package.json cannot be read before npm fetches it)'}`);
   }
-  this.log(`into ${this.config.dataDir} (FLEXNODE_DATA_DIR). A plugin runs as root with full access to this machine: install only plugins you trust.`);
-  this.log(
+  say(`into ${this.config.dataDir} (FLEXNODE_DATA_DIR). A plugin runs as root with full access to this machine: install only plugins you trust.`);
+  say(
     scripts
       ? `${ALLOW_SCRIPTS_VARIABLE}=1: npm install scripts of the plugin and its dependencies RUN, as this user, now.`
       : `npm install scripts are disabled (set ${ALLOW_SCRIPTS_VARIABLE}=1 for a plugin that needs them, knowing they run as root).`,

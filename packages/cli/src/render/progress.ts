@@ -1,31 +1,38 @@
 import type { RunEvent, StepResult } from '@flexnode/core';
+import { colorEnabled, liveTerminal } from './color.js';
 
-const useColor = () => process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number, text: string) => (useColor() ? `\u001b[${code}m${text}\u001b[0m` : text);
+const paint = (code: number, text: string) => (colorEnabled() ? `\u001b[${code}m${text}\u001b[0m` : text);
 
-const mark: Record<StepResult['outcome'], string> = {
-  unchanged: paint(32, '✓'),
-  installed: paint(32, '✓'),
-  healthy: paint(32, '✓'),
-  removed: paint(32, '✓'),
-  planned: paint(33, '•'),
-  skipped: paint(90, '-'),
-  failed: paint(31, '✗'),
-  unhealthy: paint(31, '✗'),
+const marks: Record<StepResult['outcome'], [number, string]> = {
+  unchanged: [32, '✓'],
+  installed: [32, '✓'],
+  healthy: [32, '✓'],
+  removed: [32, '✓'],
+  planned: [33, '•'],
+  skipped: [90, '-'],
+  failed: [31, '✗'],
+  unhealthy: [31, '✗'],
 };
+const mark = (outcome: StepResult['outcome']) => paint(...marks[outcome]);
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+const indent = (text: string, by = '    ') => text.replace(/^/gm, by);
 
-/** One line per finished step; on a terminal, the step in progress is shown on a line that is replaced. */
+/**
+ * One line per finished step; on a terminal that can redraw (not TERM=dumb), the step in progress is shown on a
+ * line that is replaced. A failure names its phase and plugin, then the message, the hint and (with --verbose,
+ * which puts it in the result) the stack.
+ */
 export function progressPrinter(write: (line: string) => void = (l) => process.stdout.write(l)) {
+  const live = liveTerminal();
   let pending = false;
   const clear = () => {
-    if (pending && process.stdout.isTTY) write('\r\u001b[2K');
+    if (pending && live) write('\r\u001b[2K');
     pending = false;
   };
   return (event: RunEvent) => {
     if (event.type === 'step-start') {
-      if (!process.stdout.isTTY) return;
+      if (!live) return;
       clear();
       write(`${paint(36, '…')} ${event.id}: ${event.phase}`);
       pending = true;
@@ -33,12 +40,17 @@ export function progressPrinter(write: (line: string) => void = (l) => process.s
     }
     clear();
     const r = event.result;
-    const why = r.check && r.check.status !== 'ok' && r.outcome !== 'installed' ? ` (${r.check.status}: ${r.check.reason})` : '';
-    write(`${mark[r.outcome]} ${r.id.padEnd(28)} ${r.outcome}${why}  ${paint(90, seconds(r.durationMs))}\n`);
+    const why = r.check && r.check.status !== 'ok' && r.outcome !== 'installed' && r.outcome !== 'failed' ? ` (${r.check.status}: ${r.check.reason})` : '';
+    const where = r.error?.phase ? ` in ${r.error.phase} [${r.plugin}]` : '';
+    write(`${mark(r.outcome)} ${r.id.padEnd(28)} ${r.outcome}${where}${why}  ${paint(90, seconds(r.durationMs))}\n`);
     if (r.error) {
-      write(`    ${paint(31, r.error.message)}\n`);
+      write(`${indent(paint(31, r.error.message))}\n`);
       if (r.error.hint) write(`    hint: ${r.error.hint}\n`);
+      // The stack's first line repeats the message shown just above.
+      const stack = r.error.stack?.split('\n');
+      if (stack) write(`${indent(paint(90, (stack[0]!.endsWith(r.error.message.split('\n')[0]!) ? stack.slice(1) : stack).join('\n')), '  ')}\n`);
     }
+    for (const note of r.notes ?? []) write(`    note: ${note}\n`);
     for (const change of r.changes ?? []) {
       write(`    ${change.action} ${change.target}${change.detail ? ` ${paint(90, change.detail)}` : ''}\n`);
     }

@@ -1,4 +1,4 @@
-import { fullConfig } from './valid-config.js';
+import { fullConfig } from './valid-config.fixture.js';
 
 /** One invalid config: how it is broken, and the field path the error must name. */
 export interface BadConfig {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@flexnode/sdk';
 import { loadConfig } from './load.js';
 import { fieldAt } from './parse.js';
-import { fullConfig } from './valid-config.js';
+import { fullConfig } from './valid-config.fixture.js';
 
 const SECRET = 'Zq8~veryS3cretValue_never_printed';
 

@@ -10,7 +10,7 @@ import { loadConfig } from './load.js';
 import { configSchema } from './schema.js';
 import { dotted, stringFields, type Segment, type StringField } from './schema-fields.js';
 import { inferredKind, templateProblem } from './string-rules.js';
-import { fullConfig } from './valid-config.js';
+import { fullConfig } from './valid-config.fixture.js';
 import { validateConfig } from './validate.js';
 
 /** fullConfig() with `value` at `path` (parents created; a oneOf object branch replaced by the string). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { badConfigs } from './bad-configs.fixture.js';
 import { validateConfig } from './validate.js';
-import { fullConfig } from './valid-config.js';
+import { fullConfig } from './valid-config.fixture.js';
 import { findPlaceholders } from './placeholders.js';
 
 describe('config validation', () => {

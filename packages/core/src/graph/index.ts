@@ -1,2 +1,2 @@
-export { orderSteps, type GraphNode, type StepGraph } from './order.js';
+export { orderSteps, GraphCycleError, type GraphNode, type StepGraph } from './order.js';
 export { selectSteps } from './select.js';

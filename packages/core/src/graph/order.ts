@@ -1,6 +1,16 @@
 import { ExitCode, FlexnodeError } from '@flexnode/sdk';
 import { MinHeap } from './min-heap.js';
 
+/** Steps that depend on each other in a cycle; `cycle` is the path, ending where it starts. */
+export class GraphCycleError extends FlexnodeError {
+  constructor(readonly cycle: readonly string[]) {
+    super('GRAPH_CYCLE', `the steps depend on each other in a cycle: ${cycle.join(' → ')}`, {
+      exitCode: ExitCode.Usage,
+      hint: 'one of these steps must not name the other in `after`',
+    });
+  }
+}
+
 /** What the graph needs of a step. */
 export interface GraphNode {
   id: string;
@@ -67,10 +77,7 @@ export function orderSteps<T extends GraphNode>(nodes: readonly T[], inactive: R
   }
   if (order.length < nodes.length) {
     const cycle = findCycle(nodes.filter((n) => indegree.get(n.id)! > 0).map((n) => n.id), dependencies);
-    throw new FlexnodeError('GRAPH_CYCLE', `the steps depend on each other in a cycle: ${cycle.join(' → ')}`, {
-      exitCode: ExitCode.Usage,
-      hint: 'one of these steps must not name the other in `after`',
-    });
+    throw new GraphCycleError(cycle);
   }
   return { order, dependencies };
 }

@@ -99,7 +99,7 @@ function describeUndo(change: Change): [string, string, string?] {
     case 'sysctl':
       return ['sysctl', change.key, `→ ${change.before ?? '(unset)'}`];
     case 'package':
-      return ['apt-get remove', change.name];
+      return ['apt-get purge', change.name];
     case 'module':
       return ['keep module', change.name];
     case 'exec':

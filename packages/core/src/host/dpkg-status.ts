@@ -26,6 +26,13 @@ export async function dpkgInstalled(pkg: string, file: string = DPKG_STATUS_FILE
   return (packages.get(name!) ?? []).some((r) => r.ok && INSTALLED.has(r.state) && (!arch || r.arch === arch || r.arch === 'all'));
 }
 
+/** The names of the installed packages, or undefined when there is no dpkg database to read. */
+export async function dpkgInstalledNames(file: string = DPKG_STATUS_FILE): Promise<Set<string> | undefined> {
+  const packages = await load(file);
+  if (!packages) return undefined;
+  return new Set([...packages].filter(([, records]) => records.some((r) => r.ok && INSTALLED.has(r.state))).map(([name]) => name));
+}
+
 /** Unpacked and configured; triggers still to run do not make it absent. */
 const INSTALLED = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
 

@@ -75,11 +75,27 @@ describe('host/apt (apt-get and dpkg-query stubbed on PATH, a dpkg database of i
       `#!/bin/sh\necho "$*" >> "${state}/.queries"\npkg=$(eval echo \\$$#)\nif [ -e "${state}/$pkg" ]; then printf 'install ok installed'; else echo "no packages found matching $pkg" >&2; exit 1; fi\n`,
       { mode: 0o755 },
     );
-    // apt-get installs by creating state/<name> and rewriting the database, as dpkg would.
+    // apt-get installs by creating state/<name> (and, like apt, the dependencies listed in DEPS) and rewriting the
+    // database as dpkg would; `-s remove X` prints the Remv lines of X and of what depends on it; `remove` removes.
     await fs.writeFile(
       join(bin, 'apt-get'),
-      `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> "${state}/.log"\nverb=$1; shift\nfor a in "$@"; do case "$a" in -*) ;; *) if [ "$verb" = install ]; then touch "${state}/$a"; else rm -f "${state}/$a"; fi;; esac; done\n` +
-        `for f in "${state}"/*; do [ -e "$f" ] && printf 'Package: %s\\nStatus: install ok installed\\n\\n' "$(basename "$f")"; done > "${database}.new"; mv "${database}.new" "${database}"\n`,
+      `#!${process.execPath}
+const fs = require('node:fs'), path = require('node:path');
+const state = ${JSON.stringify(state)}, database = ${JSON.stringify(database)};
+const deps = JSON.parse(process.env.DEPS || '{}');
+const args = process.argv.slice(2);
+fs.appendFileSync(path.join(state, '.log'), [process.env.DEBIAN_FRONTEND, ...args].join(' ') + '\\n');
+const installed = () => fs.readdirSync(state).filter((n) => !n.startsWith('.'));
+const names = args.filter((a) => !a.startsWith('-') && !['install', 'remove', 'purge'].includes(a));
+const dependents = (name) => [name, ...installed().filter((p) => (deps[p] || []).includes(name)).flatMap(dependents)];
+if (args.includes('-s')) {
+  for (const p of new Set(names.flatMap(dependents))) console.log((args.includes('purge') ? 'Purg ' : 'Remv ') + p + ' [1.0]');
+  process.exit(0);
+}
+const touched = args.includes('install') ? names.flatMap((n) => [n, ...(deps[n] || [])]) : names.flatMap(dependents);
+for (const p of touched) args.includes('install') ? fs.writeFileSync(path.join(state, p), '') : fs.rmSync(path.join(state, p), { force: true });
+fs.writeFileSync(database, installed().map((n) => 'Package: ' + n + '\\nStatus: install ok installed\\n').join('\\n'));
+`,
       { mode: 0o755 },
     );
     savedPath = process.env.PATH;
@@ -106,9 +122,35 @@ describe('host/apt (apt-get and dpkg-query stubbed on PATH, a dpkg database of i
     expect(log).to.equal('noninteractive install -y --no-install-recommends containerd runc\n');
     await host.changes.revert();
     expect((await fs.readdir(state)).filter((n) => n !== '.queries')).to.have.members(['.log', 'iptables']);
-    expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('remove -y runc').and.contain('remove -y containerd').and.not.contain('remove -y iptables');
+    expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('purge -y runc').and.contain('purge -y containerd').and.not.contain('purge -y iptables');
     // every answer came from the database, none from a dpkg-query process
     expect(existsSync(join(state, '.queries'))).to.equal(false);
+  });
+
+  it('journals the dependencies apt pulled in, and revert removes them, never what a package it did not install needs', async () => {
+    await fs.writeFile(join(state, 'iptables'), '');
+    await writeDatabase();
+    process.env.DEPS = JSON.stringify({ crun: ['libyajl2'], containerd: ['runc'], 'user-tool': ['libyajl2'] });
+    try {
+      const { real } = await makeHost({ dpkgStatusFile: database });
+      const host = real.forStep('crun.packages', 'p');
+      await host.apt.install(['containerd', 'crun']);
+      expect(host.changes.list()).to.deep.equal([
+        { kind: 'package', name: 'containerd' },
+        { kind: 'package', name: 'crun' },
+        { kind: 'package', name: 'libyajl2' },
+        { kind: 'package', name: 'runc' },
+      ]);
+      // The operator installs something that needs libyajl2 too: it stays; the rest goes.
+      await fs.writeFile(join(state, 'user-tool'), '');
+      await writeDatabase();
+      await host.changes.revert();
+      expect((await fs.readdir(state)).filter((n) => !n.startsWith('.')).sort()).to.deep.equal(['iptables', 'libyajl2', 'user-tool']);
+      expect(host.changes.list()).to.deep.equal([]);
+      expect(await fs.readFile(join(state, '.log'), 'utf8')).to.not.contain('purge -y libyajl2');
+    } finally {
+      delete process.env.DEPS;
+    }
   });
 
   it('without a dpkg database it asks dpkg-query', async () => {

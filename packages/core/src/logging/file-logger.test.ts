@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileLogger } from './file-logger.js';
+import { consoleLogger, createFileLogger } from './file-logger.js';
 import { REDACTED, Redactor } from './redactor.js';
 
 describe('logging', () => {
@@ -43,5 +43,22 @@ describe('logging', () => {
     const r = new Redactor();
     r.add('abc');
     expect(r.redact('abc def')).to.equal('abc def');
+  });
+
+  it('--verbose: a console logger gets every line (debug too, below the file level) with the step id, redacted', async () => {
+    const secret = 'hunter2-value';
+    const redactor = new Redactor();
+    redactor.add(secret);
+    const lines: string[] = [];
+    const console = consoleLogger((line) => lines.push(line), redactor);
+    const log = createFileLogger({ logDir: join(dir, 'logs'), level: 'warn', redactor, also: console });
+    const step = log.child({ step: 'crun.config', plugin: '@org/plugin-crun' });
+    step.debug(`reading with ${secret}`, { path: '/etc/x' });
+    step.error('failed in check', { error: { code: 'STEP_THREW' }, stack: 'SyntaxError: x\n    at y' });
+    log.flush();
+    expect(lines).to.deep.equal([`[crun.config] debug: reading with ${REDACTED} {"path":"/etc/x"}\n`, '[crun.config] error: failed in check\n']);
+    const file = (await readFile(join(dir, 'logs/flexnode.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(file).to.have.length(1);
+    expect(file[0]).to.deep.include({ step: 'crun.config', plugin: '@org/plugin-crun', msg: 'failed in check', stack: 'SyntaxError: x\n    at y' });
   });
 });

@@ -1,2 +1,2 @@
 export { Redactor, REDACTED } from './redactor.js';
-export { createFileLogger, nullLogger, type RunLogger } from './file-logger.js';
+export { consoleLogger, createFileLogger, nullLogger, type RunLogger } from './file-logger.js';

@@ -1,7 +1,7 @@
 import { ConfigError, type FlexnodeConfig, type MirrorArtifact } from '@flexnode/sdk';
 import { expect } from 'chai';
 import { resolvePlugins } from '../plugins/resolve.js';
-import { loaded, noopStep } from '../plugins/test-plugins.js';
+import { loaded, noopStep } from '../plugins/test-plugins.fixture.js';
 import { parseArches, planMirror } from './plan.js';
 
 const SHA = (c: string) => c.repeat(64);

@@ -1,7 +1,7 @@
 import { testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { resolvePlugins } from './resolve.js';
-import { loaded, noopStep } from './test-plugins.js';
+import { loaded, noopStep } from './test-plugins.fixture.js';
 
 const bundledCni = () => loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.plugins', { provides: ['cni-plugins'] }), noopStep('cni.bridge-config', { provides: ['cni'] })]);
 const cilium = (kind: 'user' | 'linked' = 'user') => loaded('@org/plugin-cilium', kind, [noopStep('cilium.node', { provides: ['cni'] })]);
@@ -28,22 +28,46 @@ describe('capability resolution', () => {
     expect(r.steps.map((s) => s.definition.id)).to.include('cni.bridge-config').and.not.include('cilium.node');
   });
 
-  it('refuses a config choice that does not provide the capability, naming the candidates', () => {
+  it('a config choice that is not a provider keeps the default choice (config-choices reports the issue)', () => {
     const config = testConfig({ plugins: { cni: '@org/plugin-calico' } });
-    expect(() => resolvePlugins([bundledCni(), cilium()], config))
-      .to.throw(/plugins\.cni is "@org\/plugin-calico".*providers: @flexnode\/plugin-cni, @org\/plugin-cilium/)
-      .with.property('exitCode', 2);
+    const r = resolvePlugins([bundledCni(), cilium()], config);
+    expect(r.capabilities.find((c) => c.capability === 'cni')).to.include({ provider: '@org/plugin-cilium', reason: 'installed plugin over bundled' });
+    expect(r.problems).to.deep.equal([]);
   });
 
-  it('refuses two installed providers without a choice, naming both', () => {
+  it('leaves out two installed providers the config does not choose between, naming both; the bundled one keeps it', () => {
     const other = loaded('@org/plugin-calico', 'linked', [noopStep('calico.node', { provides: ['cni'] })]);
-    expect(() => resolvePlugins([bundledCni(), cilium(), other])).to.throw(/"cni" is provided by .*plugin-cilium and @org\/plugin-calico/);
+    const r = resolvePlugins([bundledCni(), cilium(), other]);
+    expect(r.problems.map((p) => p.plugin)).to.deep.equal(['@org/plugin-cilium', '@org/plugin-calico']);
+    expect(r.problems[0]!.reason).to.equal('it provides "cni", as @org/plugin-calico does, and the config chooses none of them');
+    expect(r.problems[0]!.fix).to.equal('choose one in the config: "plugins": {"cni": "@org/plugin-cilium"}, or uninstall the others');
+    expect(r.capabilities.find((c) => c.capability === 'cni')).to.include({ provider: '@flexnode/plugin-cni', reason: 'only provider' });
+    expect(r.steps.map((s) => s.definition.id)).to.deep.equal(['cni.plugins', 'cni.bridge-config']);
+
+    const chosen = resolvePlugins([bundledCni(), cilium(), other], testConfig({ plugins: { cni: '@org/plugin-calico' } }));
+    expect(chosen.problems).to.deep.equal([]);
+    expect(chosen.steps.map((s) => s.definition.id)).to.deep.equal(['cni.plugins', 'calico.node']);
+  });
+
+  it("leaves out a plugin whose when() throws, naming the step, and resolves the rest", () => {
+    const faulty = loaded('@org/plugin-faulty', 'user', [noopStep('faulty.step', { when: () => { throw new Error('config.faulty is undefined'); } })]);
+    const r = resolvePlugins([bundledCni(), faulty], testConfig());
+    expect(r.problems).to.have.length(1);
+    expect(r.problems[0]).to.deep.include({ plugin: '@org/plugin-faulty', reason: 'its step faulty.step: when() threw: config.faulty is undefined' });
+    expect(r.steps.map((s) => s.definition.id)).to.deep.equal(['cni.plugins', 'cni.bridge-config']);
   });
 
   it('leaves out a plugin that reuses another plugin\'s step id, and keeps the rest', () => {
     const thief = loaded('@org/plugin-thief', 'user', [noopStep('cni.plugins')]);
     const r = resolvePlugins([thief, bundledCni()]);
-    expect(r.problems).to.deep.equal([{ plugin: '@org/plugin-thief', root: '/plugins/@org/plugin-thief', reason: 'its step id "cni.plugins" is already declared by @flexnode/plugin-cni' }]);
+    expect(r.problems).to.deep.equal([
+      {
+        plugin: '@org/plugin-thief',
+        root: '/plugins/@org/plugin-thief',
+        reason: 'its step id "cni.plugins" is already declared by @flexnode/plugin-cni',
+        fix: 'update or remove one of them: flexnode plugins uninstall @org/plugin-thief',
+      },
+    ]);
     expect(r.steps.map((s) => s.plugin.name)).to.deep.equal(['@flexnode/plugin-cni', '@flexnode/plugin-cni']);
   });
 

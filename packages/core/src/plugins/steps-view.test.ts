@@ -5,8 +5,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePlugins } from './resolve.js';
-import { resolveSteps } from './steps-view.js';
-import { loaded, noopStep } from './test-plugins.js';
+import { resolveDiscovered, resolveSteps } from './steps-view.js';
+import { loaded, noopStep } from './test-plugins.fixture.js';
+import type { LoadedPlugin } from './types.js';
 
 /** A plugin package on disk whose module is `code` (the way installed plugins are found). */
 async function pluginDir(dir: string, name: string, code: string) {
@@ -18,6 +19,7 @@ async function pluginDir(dir: string, name: string, code: string) {
 }
 
 const SDK = import.meta.resolve('@flexnode/sdk');
+const resolveLoaded = (plugins: LoadedPlugin[], config = testConfig()) => resolveDiscovered({ plugins, problems: [] }, config);
 const noop = `({ check: async () => ({ status: 'ok' }), install: async () => {}, uninstall: async () => {} })`;
 
 describe('resolving steps: broken plugins are contained', () => {
@@ -91,5 +93,37 @@ describe('resolving steps: a provider is all of its steps', () => {
   it('defineStep keeps the typed tokens for the graph to name', () => {
     const s = defineStep({ id: 'x.y', title: 't', provides: [ContainerRuntime], inject: { host: Tokens.Host }, create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) });
     expect(s.provides).to.deep.equal([Symbol.for('flexnode.capability.container-runtime')]);
+  });
+});
+
+describe('resolving steps: cycles and the config\'s plugin choices', () => {
+  it('leaves out an installed plugin whose steps close a dependency cycle; the bundled provider takes over again', () => {
+    const cni = loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.bridge', { provides: ['cni'] })]);
+    const kube = loaded('@flexnode/plugin-kube', 'bundled', [noopStep('kubelet.service', { after: ['cni'] })]);
+    const loop = loaded('@org/plugin-loop', 'user', [noopStep('loop.cni', { provides: ['cni'], after: ['kubelet.service'] })]);
+    const view = resolveLoaded([cni, kube, loop], testConfig());
+    expect(view.resolution.problems.map((p) => p.plugin)).to.deep.equal(['@org/plugin-loop']);
+    expect(view.resolution.problems[0]!.reason).to.match(/^its steps close a dependency cycle: (kubelet\.service|loop\.cni) → .+ → \1$/);
+    expect(view.resolution.problems[0]!.fix).to.contain('flexnode plugins uninstall @org/plugin-loop');
+    expect(view.graph.order.map((s) => s.id)).to.deep.equal(['cni.bridge', 'kubelet.service']);
+  });
+
+  it('a cycle among bundled steps alone is flexnode\'s own bug: it is thrown', () => {
+    const a = loaded('@flexnode/plugin-a', 'bundled', [noopStep('a.one', { after: ['a.two'] }), noopStep('a.two', { after: ['a.one'] })]);
+    expect(() => resolveLoaded([a], testConfig())).to.throw(/cycle/).with.property('code', 'GRAPH_CYCLE');
+  });
+
+  it('names each wrong choice of the plugins map with a did-you-mean, and resolves as if it were not there', async () => {
+    const config = testConfig({ plugins: { cnii: '@org/plugin-cilium', 'container-runtime': '@org/plugin-crun', cni: '@org/plugin-cilum' } });
+    const cni = loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.bridge', { provides: ['cni'] })]);
+    const cilium = loaded('@org/plugin-cilium', 'user', [noopStep('cilium.node', { provides: ['cni'] })]);
+    const runtime = loaded('@flexnode/plugin-containerd', 'bundled', [noopStep('containerd.service', { provides: ['container-runtime'] })]);
+    const view = resolveLoaded([cni, cilium, runtime], config);
+    expect(view.resolution.configIssues).to.deep.equal([
+      { path: 'plugins.cnii', message: '"cnii" is not a capability any plugin provides; did you mean "cni"? (capabilities: cni, container-runtime)' },
+      { path: 'plugins.container-runtime', message: '"@org/plugin-crun" is not an installed plugin (providers of "container-runtime": @flexnode/plugin-containerd)' },
+      { path: 'plugins.cni', message: '"@org/plugin-cilum" is not an installed plugin; did you mean "@org/plugin-cilium"? (providers of "cni": @flexnode/plugin-cni, @org/plugin-cilium)' },
+    ]);
+    expect(view.graph.order.map((s) => s.id)).to.include('cilium.node');
   });
 });

@@ -1,6 +1,7 @@
 import type { FlexnodeConfig } from '@flexnode/sdk';
-import { orderSteps, type StepGraph } from '../graph/index.js';
+import { GraphCycleError, orderSteps, type StepGraph } from '../graph/index.js';
 import type { ExecStep } from '../runtime/executor.js';
+import { checkPluginChoices } from './config-choices.js';
 import { discoverPlugins } from './discover.js';
 import { afterOf, preflightFor, providesOf } from './normalize.js';
 import { resolvePlugins, type Resolution, type ResolvedStep } from './resolve.js';
@@ -23,42 +24,86 @@ export interface StepsView {
 
 /**
  * Load plugins, pick providers and order the steps. Without a config, `when` conditions are not evaluated.
- * A plugin whose steps need something nothing provides is left out, named with the reason, and the rest resolve
- * without it: one broken plugin never stops the others (nor `unbootstrap`).
+ * Any problem of one plugin (it does not load, declares an unknown API version, reuses a step id, conflicts with
+ * another installed provider, needs something nothing provides, closes a dependency cycle) leaves that plugin
+ * out, named with the reason and the fix, and the rest resolve without it: one broken plugin never stops the
+ * others, nor `unbootstrap`.
  */
 export async function resolveSteps(sources: readonly PluginSource[], config?: FlexnodeConfig): Promise<StepsView> {
-  const { plugins, problems } = await discoverPlugins(sources);
-  let kept: LoadedPlugin[] = plugins;
+  return resolveDiscovered(await discoverPlugins(sources), config);
+}
+
+/** {@link resolveSteps} for plugins already discovered (and those discovery left out). */
+export function resolveDiscovered(discovered: { plugins: readonly LoadedPlugin[]; problems: readonly PluginProblem[] }, config?: FlexnodeConfig): StepsView {
+  const { plugins, problems } = discovered;
+  let kept: readonly LoadedPlugin[] = plugins;
   const leftOut: PluginProblem[] = [];
-  let resolution: Resolution;
   // Leaving a plugin out can leave another one's dependency unmet (or change a capability's provider): repeat.
   for (;;) {
-    resolution = resolvePlugins(kept, config);
-    const unmet = unmetDependencies(resolution);
-    if (unmet.size === 0) break;
-    for (const [plugin, needs] of unmet) {
-      leftOut.push({
+    const resolution = resolvePlugins(kept, config);
+    const out = new Map<LoadedPlugin, PluginProblem>();
+    for (const [plugin, needs] of unmetDependencies(resolution)) {
+      out.set(plugin, {
         plugin: plugin.name,
         root: plugin.root,
         reason: `${needs.join('; ')}, which no step or plugin provides`,
         fix: `install the plugin that provides it, or remove this one: flexnode plugins uninstall ${plugin.name}`,
       });
     }
-    kept = kept.filter((p) => !unmet.has(p));
+    let graph: StepGraph<GraphStep> | undefined;
+    if (out.size === 0) {
+      try {
+        graph = orderSteps(graphNodes(resolution), inactiveNames(resolution));
+      } catch (error) {
+        if (!(error instanceof GraphCycleError)) throw error;
+        for (const [plugin, problem] of cycleCulprits(error, resolution)) out.set(plugin, problem);
+      }
+    }
+    if (graph) {
+      const all = [...problems, ...leftOut, ...resolution.problems];
+      resolution.problems = all;
+      resolution.configIssues = checkPluginChoices(config, kept.filter((p) => !all.some((q) => q.plugin === p.name)), all);
+      return { resolution, graph };
+    }
+    leftOut.push(...resolution.problems, ...out.values());
+    kept = kept.filter((p) => !out.has(p) && !resolution.problems.some((q) => q.plugin === p.name));
   }
-  resolution.problems.unshift(...problems, ...leftOut);
-  // Preflight steps gate the run: every other step comes after all of them.
+}
+
+/** The steps as graph nodes. Preflight steps gate the run: every other step comes after all of them. */
+function graphNodes(resolution: Resolution): GraphStep[] {
   const preflight = resolution.steps.filter((r) => r.definition.preflight).map((r) => r.definition.id);
-  const nodes: GraphStep[] = resolution.steps.map((r) => ({
+  return resolution.steps.map((r) => ({
     id: r.definition.id,
     title: r.definition.title,
     plugin: r.plugin.name,
+    preflight: r.definition.preflight === true,
     provides: providesOf(r.definition),
     after: r.definition.preflight ? afterOf(r.definition) : [...preflight, ...afterOf(r.definition)],
     ...(preflightFor(r.definition) ? { preflightFor: preflightFor(r.definition) } : {}),
     resolved: r,
   }));
-  return { resolution, graph: orderSteps(nodes, inactiveNames(resolution)) };
+}
+
+/**
+ * The plugins to leave out for a dependency cycle: the installed (not bundled) ones whose steps are in it. A cycle
+ * among bundled steps alone is flexnode's own bug and is thrown.
+ */
+function cycleCulprits(error: GraphCycleError, resolution: Resolution): Map<LoadedPlugin, PluginProblem> {
+  const owners = new Map(resolution.steps.map((r) => [r.definition.id, r.plugin]));
+  const culprits = new Map<LoadedPlugin, PluginProblem>();
+  for (const id of error.cycle) {
+    const plugin = owners.get(id);
+    if (!plugin || plugin.kind === 'bundled' || culprits.has(plugin)) continue;
+    culprits.set(plugin, {
+      plugin: plugin.name,
+      root: plugin.root,
+      reason: `its steps close a dependency cycle: ${error.cycle.join(' → ')}`,
+      fix: `update the plugin (one of these steps must not name the other in \`after\`), or remove it: flexnode plugins uninstall ${plugin.name}`,
+    });
+  }
+  if (culprits.size === 0) throw error;
+  return culprits;
 }
 
 /** Steps and capabilities that exist but do not run (another provider, or not applicable): depending on them is fine. */

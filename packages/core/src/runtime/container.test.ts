@@ -3,7 +3,7 @@ import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { nullLogger, type RunLogger } from '../logging/index.js';
 import { resolvePlugins } from '../plugins/resolve.js';
-import { loaded } from '../plugins/test-plugins.js';
+import { loaded } from '../plugins/test-plugins.fixture.js';
 import { buildContainer } from './container.js';
 
 const crio: ContainerRuntimeService = { criEndpoint: 'unix:///var/run/crio/crio.sock', unit: 'crio.service', cgroupDriver: 'systemd' };

@@ -13,8 +13,11 @@ export interface StepResult {
   outcome: StepOutcome;
   check?: CheckResult;
   durationMs: number;
-  error?: { code: string; message: string; hint?: string };
+  /** A failure: `phase` says where in the step's life (create, check, install, verify, uninstall); `stack` with --verbose. */
+  error?: { code: string; message: string; hint?: string; phase?: string; stack?: string };
   changes?: PlannedChange[];
+  /** What the step could not do and a person should know (e.g. records of a plugin whose code is gone). */
+  notes?: string[];
 }
 
 /** Progress events for renderers (terminal task list, JSON lines, the agent's log). */

@@ -129,4 +129,66 @@ describe('executor', () => {
     expect(host.files.size).to.equal(0);
     expect(journal.entries()).to.have.length(0);
   });
+
+  describe('failures name the step, plugin and phase; plan fails where bootstrap would stop', () => {
+    const throwingCheck = defineStep({
+      id: 't.parse',
+      title: 'a check that parses a missing file',
+      inject: { host: Tokens.Host },
+      create: ({ host }) => ({
+        check: async () => JSON.parse((await host.files.readText('/etc/state.json')) as string) as never,
+        install: async () => {},
+        uninstall: async () => {},
+      }),
+    });
+    const uncreatable = defineStep({ id: 't.create', title: 'no factory', create: () => { throw new TypeError('boom in create'); } });
+    const failingPreflight = defineStep({
+      id: 't.preflight',
+      title: 'preflight',
+      preflight: true,
+      create: () => ({ check: async () => missing('too little memory'), install: async () => { throw new Error('1 preflight check failed: memory'); }, uninstall: async () => {} }),
+    });
+    const needsCredential = defineStep({
+      id: 't.azure',
+      title: 'needs Azure to plan',
+      create: () => ({ check: async () => missing('not registered'), install: async () => { throw new Error('no Azure credential'); }, uninstall: async () => {} }),
+    });
+    // Steps are created when the executor resolves them (as core's container does), so a factory may throw there.
+    const withPreflight = (steps: AnyStepDefinition[], host: MemoryHost, verbose = false): ExecutorInput => ({
+      steps: steps.map((s) => ({ id: s.id, title: s.title, plugin: 'test', preflight: s.preflight === true })),
+      dependencies: new Map(),
+      resolveStep: (id) => instantiate(steps.find((s) => s.id === id)!, () => host.forStep(id)),
+      logger: nullLogger(),
+      redact: (t) => t,
+      verbose,
+    });
+
+    it('a check that throws is a failure in phase check, with the error name, and the stack only when verbose', async () => {
+      const host = new MemoryHost();
+      const quiet = await runBootstrap({ ...withPreflight([throwingCheck], host), journal: await Journal.open(dir) });
+      expect(quiet.results[0]).to.deep.include({ id: 't.parse', plugin: 'test', outcome: 'failed' });
+      expect(quiet.results[0]!.error).to.deep.equal({ code: 'STEP_THREW', message: 'SyntaxError: "undefined" is not valid JSON', phase: 'check' });
+      const verbose = await runStatus(withPreflight([throwingCheck], host, true));
+      expect(verbose.results[0]!.error!.phase).to.equal('check');
+      expect(verbose.results[0]!.error!.stack).to.match(/^SyntaxError: "undefined" is not valid JSON\n\s+at JSON\.parse/);
+    });
+
+    it('a factory that throws is a failure in phase create; a check that stays missing after install, in verify', async () => {
+      const liar = defineStep({ id: 't.liar', title: 'liar', create: () => ({ check: async () => missing('never there'), install: async () => {}, uninstall: async () => {} }) });
+      const report = await runBootstrap({ ...withPreflight([uncreatable, liar], new MemoryHost()), journal: await Journal.open(dir) });
+      const byId = Object.fromEntries(report.results.map((r) => [r.id, r.error]));
+      expect(byId['t.create']).to.deep.include({ code: 'STEP_THREW', message: 'TypeError: boom in create', phase: 'create' });
+      expect(byId['t.liar']).to.deep.include({ code: 'STEP_FAILED', phase: 'verify' });
+    });
+
+    it('plan: a check that throws, a step that cannot be created and a failing preflight fail the plan; a planning error does not', async () => {
+      const host = new MemoryHost({ dryRun: true });
+      const report = await runPlan({ ...withPreflight([failingPreflight, throwingCheck, uncreatable, needsCredential], host), planned: [] });
+      const outcome = Object.fromEntries(report.results.map((r) => [r.id, `${r.outcome}${r.error ? ` in ${r.error.phase}` : ''}`]));
+      expect(outcome).to.deep.equal({ 't.preflight': 'failed in install', 't.parse': 'failed in check', 't.create': 'failed in create', 't.azure': 'planned in install' });
+      expect(report.ok).to.equal(false);
+      const fine = await runPlan({ ...withPreflight([needsCredential], host), planned: [] });
+      expect(fine.ok).to.equal(true);
+    });
+  });
 });

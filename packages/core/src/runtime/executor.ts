@@ -9,6 +9,8 @@ export interface ExecStep {
   id: string;
   title: string;
   plugin: string;
+  /** A preflight step gates the run: in a plan, its failure is an error, not a planned change. */
+  preflight?: boolean;
 }
 
 /** The journal operations the executor needs (implemented by core's state/Journal). */
@@ -26,6 +28,8 @@ export interface ExecutorInput {
   listener?: RunListener;
   concurrency?: number;
   signal?: AbortSignal;
+  /** Put each failure's stack in its result too (it always goes to the log). */
+  verbose?: boolean;
 }
 
 /** The outcome of a run: per step results in order, and whether everything succeeded. */
@@ -36,10 +40,34 @@ export interface RunReport {
   elapsedMs?: number;
 }
 
-const errorInfo = (error: unknown, redact: (s: string) => string) =>
-  isFlexnodeError(error)
-    ? { code: error.code, message: redact(error.message), hint: error.hint }
-    : { code: 'INTERNAL', message: redact(error instanceof Error ? error.message : String(error)) };
+/** Where in a step's life it failed: building it from its plugin, its check, its install, the check after it. */
+export type StepPhase = 'create' | 'check' | 'install' | 'verify';
+
+/** The stack of an error and of the errors that caused it, for the log (plugin code throws anything). */
+function stackOf(error: unknown): string | undefined {
+  const lines: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) lines.push(depth === 0 ? (e.stack ?? String(e)) : `caused by: ${e.stack ?? String(e)}`);
+  return lines.length ? lines.join('\n') : undefined;
+}
+
+/**
+ * A failure as results and logs carry it: code, message, hint, and the phase it happened in. A FlexnodeError keeps
+ * its code; anything else a plugin threw is STEP_THREW, its message led by the error's kind when that says more than
+ * "Error" (`SyntaxError: "undefined" is not valid JSON`), and never without the step, plugin and phase around it.
+ */
+function errorInfo(error: unknown, phase: StepPhase, input: Pick<ExecutorInput, 'redact' | 'verbose'>) {
+  const stack = stackOf(error);
+  const base = isFlexnodeError(error)
+    ? { code: error.code, message: input.redact(error.message), hint: error.hint }
+    : { code: 'STEP_THREW', message: input.redact(error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : `threw ${String(error)}`) };
+  return { ...base, phase, ...(input.verbose && stack ? { stack: input.redact(stack) } : {}), log: { phase, stack: stack && input.redact(stack) } };
+}
+
+/** The error of a result, without what only the log gets. */
+const forResult = ({ log: _log, ...info }: ReturnType<typeof errorInfo>) => info;
+
+/** The fields of the log line of a failure: the error, and its stack apart (a console shows it on its own lines). */
+const logFields = ({ log, stack: _stack, ...info }: ReturnType<typeof errorInfo>) => ({ error: info, stack: log.stack });
 
 const notOk = (c: CheckResult) => (c.status === 'ok' ? '' : `${c.status}: ${c.reason}`);
 
@@ -87,11 +115,14 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
     input.dependencies,
     async (id) => {
       const started = Date.now();
-      const log = input.logger.child({ step: id });
+      const plugin = byId.get(id)!.plugin;
+      const log = input.logger.child({ step: id, plugin });
+      let phase: StepPhase = 'create';
       try {
         rec.start(id, 'check');
         crashPoint(`step:${id}:check`);
         const step = input.resolveStep(id);
+        phase = 'check';
         const first = await step.check();
         if (first.status === 'ok') {
           const entry = input.journal.get(id);
@@ -102,9 +133,11 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
         }
         log.info('installing', { reason: notOk(first) });
         rec.start(id, 'install');
-        await input.journal.setStatus(id, 'installing', { plugin: byId.get(id)!.plugin });
+        await input.journal.setStatus(id, 'installing', { plugin });
         crashPoint(`step:${id}:before-install`);
+        phase = 'install';
         await step.install();
+        phase = 'verify';
         const after = await step.check();
         if (after.status !== 'ok') throw new StepError(id, `install finished but the check still fails (${notOk(after)})`);
         await input.journal.setStatus(id, 'installed');
@@ -112,10 +145,10 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
         log.info('installed');
         return rec.end(id, started, 'installed', { check: after });
       } catch (error) {
-        const info = errorInfo(error, input.redact);
-        log.error('failed', { error: info });
+        const info = errorInfo(error, phase, input);
+        log.error(`failed in ${phase}`, logFields(info));
         await input.journal.setStatus(id, 'failed', { error: info.message }).catch(() => undefined);
-        return rec.end(id, started, 'failed', { error: info });
+        return rec.end(id, started, 'failed', { error: forResult(info) });
       }
     },
     { concurrency: input.concurrency, signal: input.signal },
@@ -125,32 +158,39 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
 
 /**
  * plan / --dry-run: check every step; for each that is not ok, run its install against the recording Host so
- * the plan lists the exact files, units and commands. Nothing is changed; a step whose planning fails (no
- * Azure credential, say) is listed with the reason.
+ * the plan lists the exact files, units and commands. Nothing is changed. A step that cannot be created or
+ * checked, and a preflight that fails, are errors (the run is not ok: bootstrap would stop there); a step whose
+ * planning fails further on (no Azure credential, say) is listed as planned, with the reason.
  */
 export async function runPlan(input: ExecutorInput & { planned: PlannedChange[] }): Promise<RunReport> {
   const rec = recorder(input);
+  const byId = new Map(input.steps.map((s) => [s.id, s]));
   const { notRun } = await runInOrder(
     input.steps.map((s) => s.id),
     // Nothing is installed in a dry run, so a step must not wait for its dependencies to succeed.
     new Map(),
     async (id) => {
       const started = Date.now();
+      const log = input.logger.child({ step: id, plugin: byId.get(id)!.plugin });
       let check: CheckResult | undefined;
+      let phase: StepPhase = 'create';
+      const changes = () => input.planned.filter((c) => c.step === id);
       try {
         rec.start(id, 'check');
         crashPoint(`step:${id}:check`);
         const step = input.resolveStep(id);
+        phase = 'check';
         check = await step.check();
         if (check.status === 'ok') return rec.end(id, started, 'unchanged', { check });
+        phase = 'install';
         await step.install();
-        return rec.end(id, started, 'planned', { check, changes: input.planned.filter((c) => c.step === id) });
+        return rec.end(id, started, 'planned', { check, changes: changes() });
       } catch (error) {
-        return rec.end(id, started, 'planned', {
-          check,
-          changes: input.planned.filter((c) => c.step === id),
-          error: errorInfo(error, input.redact),
-        });
+        const info = errorInfo(error, phase, input);
+        log.error(`failed in ${phase}`, logFields(info));
+        const failed = phase !== 'install' || byId.get(id)!.preflight === true;
+        rec.end(id, started, failed ? 'failed' : 'planned', { check, changes: changes(), error: forResult(info) });
+        return true; // a plan goes on: it shows every step
       }
     },
     { concurrency: 1, signal: input.signal },
@@ -166,12 +206,17 @@ export async function runStatus(input: ExecutorInput): Promise<RunReport> {
     new Map(),
     async (id) => {
       const started = Date.now();
+      let phase: StepPhase = 'create';
       try {
         rec.start(id, 'check');
-        const check = await input.resolveStep(id).check();
+        const step = input.resolveStep(id);
+        phase = 'check';
+        const check = await step.check();
         rec.end(id, started, check.status === 'ok' ? 'healthy' : 'unhealthy', { check });
       } catch (error) {
-        rec.end(id, started, 'unhealthy', { error: errorInfo(error, input.redact) });
+        const info = errorInfo(error, phase, input);
+        input.logger.child({ step: id }).error(`failed in ${phase}`, logFields(info));
+        rec.end(id, started, 'unhealthy', { error: forResult(info) });
       }
       return true;
     },

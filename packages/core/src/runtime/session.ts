@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
 import { selectSteps, type StepGraph } from '../graph/index.js';
 import { createRealHost } from '../host/index.js';
-import { createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
-import { resolveSteps, type GraphStep, type PluginSource, type StepsView } from '../plugins/index.js';
+import { consoleLogger, createFileLogger, nullLogger, Redactor, type RunLogger } from '../logging/index.js';
+import { resolveSteps, type GraphStep, type PluginSource, type Resolution, type StepsView } from '../plugins/index.js';
 import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
@@ -35,6 +35,11 @@ export interface SessionOptions {
    * cycle holds the lock): it is checked to name the parent, never taken or released here.
    */
   lockHeldByParent?: boolean;
+  /**
+   * `--verbose`: every log line (the steps' own Logger lines included, debug too) also goes to stderr, and each
+   * failure carries its stack. Without it the stack goes to the log file only.
+   */
+  verbose?: boolean;
 }
 
 /** What one cycle of a long-lived caller (the agent) can do while it holds the lock; see {@link Session.cycle}. */
@@ -86,9 +91,18 @@ export class Session {
   private logger(): RunLogger {
     if (this.options.logger) return this.options.logger.child({ command: this.options.command });
     const logDir = underRoot(this.options.root, this.config.agent?.logDir ?? DEFAULT_LOG_DIR);
-    const logger = createFileLogger({ logDir, level: this.config.agent?.logLevel, redactor: this.redactor });
+    const logger = createFileLogger({ logDir, level: this.config.agent?.logLevel, redactor: this.redactor, also: this.consoleLog() });
     this.disposers.push(async () => logger.flush());
     return logger.child({ command: this.options.command });
+  }
+
+  /** With --verbose, a logger to stderr; what read-only runs (plan, status), which write no log file, log to. */
+  private consoleLog(): RunLogger | undefined {
+    return this.options.verbose ? consoleLogger((line) => process.stderr.write(line), this.redactor) : undefined;
+  }
+
+  private readOnlyLog(): RunLogger {
+    return this.consoleLog()?.child({ command: this.options.command }) ?? nullLogger();
   }
 
   /** The real Host of this session's root and config; the caller disposes of it. */
@@ -138,6 +152,7 @@ export class Session {
       listener: this.options.listener,
       signal: this.options.signal,
       concurrency: this.options.concurrency,
+      verbose: this.options.verbose,
     };
   }
 
@@ -174,8 +189,27 @@ export class Session {
     return issues.filter((i) => !seen.has(`${i.path}\0${i.message}`) && seen.add(`${i.path}\0${i.message}`));
   }
 
+  /**
+   * Journaled steps no longer chosen (another provider won, or their plugin is gone), which bootstrap undoes first.
+   * The steps of a plugin that is installed but left out stay as they are until it is fixed or uninstalled:
+   * a plugin that fails to load once must not have its work undone by the next bootstrap.
+   */
+  private orphans(journal: Journal): [string, { plugin: string }][] {
+    const active = new Set(this.view.graph.order.map((s) => s.id));
+    const leftOut = new Set(this.view.resolution.problems.map((p) => p.plugin));
+    return journal.entries().filter(([id, entry]) => !active.has(id) && !leftOut.has(entry.plugin));
+  }
+
+  /** The config's `plugins` choices must name what is there before anything is planned or changed (exit 2). */
+  private refuseConfigIssues(): void {
+    const issues = this.view.resolution.configIssues;
+    if (issues.length === 0) return;
+    throw new ConfigError(`the config's plugin choices are wrong:\n${formatIssues(issues)}`, issues, 'fix the "plugins" section of the config (flexnode config validate checks it); nothing was changed');
+  }
+
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
   async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
+    this.refuseConfigIssues();
     const issues = await this.configIssues();
     if (issues.length > 0) throw new ConfigError(`the config is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
     const { journal, log } = await this.exclusive();
@@ -183,10 +217,10 @@ export class Session {
   }
 
   private async bootstrapWith(journal: Journal, log: RunLogger): Promise<RunReport & { removed: RunReport['results'] }> {
+    this.refuseConfigIssues();
     const host = await this.host(false, journal, log);
     const input = this.execInput((id, plugin) => host.forStep(id, plugin), log);
-    const active = new Set(this.view.graph.order.map((s) => s.id));
-    const orphans = new Set(journal.entries().map(([id]) => id).filter((id) => !active.has(id)));
+    const orphans = new Set(this.orphans(journal).map(([id]) => id));
     let removed: RunReport['results'] = [];
     if (orphans.size > 0) {
       const cleanup = await this.uninstallWith(journal, log, host.forStep.bind(host), orphans);
@@ -199,14 +233,15 @@ export class Session {
 
   /** The dry run: every check, and the changes each needed install would make. */
   async plan(): Promise<RunReport & { changes: PlannedChange[] }> {
+    this.refuseConfigIssues();
     const planned: PlannedChange[] = [];
     // Read, never locked: checks that read their own journal records see them, as in status.
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
-    const host = await this.host(true, journal, nullLogger(), planned);
-    const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()), planned });
+    const log = this.readOnlyLog();
+    const host = await this.host(true, journal, log, planned);
+    const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), log), planned });
     // What bootstrap will undo first: journaled steps no longer chosen (another provider won, or the plugin is gone).
-    const active = new Set(this.view.graph.order.map((s) => s.id));
-    const orphans = (journal?.entries() ?? []).filter(([id]) => !active.has(id));
+    const orphans = journal ? this.orphans(journal) : [];
     const removals: PlannedChange[] = orphans.map(([id, entry]) => ({
       step: id,
       action: 'uninstall',
@@ -216,11 +251,17 @@ export class Session {
     return { ...report, changes: [...removals, ...planned] };
   }
 
-  /** Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). */
-  async status(): Promise<RunReport> {
+  /**
+   * Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). The
+   * node is not healthy while a plugin is left out or the config's plugin choices are wrong, whatever the checks say.
+   */
+  async status(): Promise<RunReport & Pick<Resolution, 'problems' | 'configIssues'>> {
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
-    const host = await this.host(true, journal, nullLogger(), []);
-    return runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger()));
+    const log = this.readOnlyLog();
+    const host = await this.host(true, journal, log, []);
+    const report = await runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), log));
+    const { problems, configIssues } = this.view.resolution;
+    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0, problems, configIssues };
   }
 
   /**
@@ -309,6 +350,7 @@ export class Session {
       logger: log,
       redact: (t) => this.redactor.redact(t),
       listener: this.options.listener,
+      verbose: this.options.verbose,
     });
   }
 

@@ -22,10 +22,24 @@ export interface UninstallInput {
   logger: RunLogger;
   redact: (text: string) => string;
   listener?: RunListener;
+  /** Put each failure's stack in its result too (it always goes to the log). */
+  verbose?: boolean;
 }
 
 // An exec or a module load cannot be undone by the Host; such records do not keep a step in the journal.
 const irreversible = new Set<Change['kind']>(['exec', 'module']);
+
+/**
+ * Undo a step whose code is not loaded (its plugin is gone or left out): the Host reverts what it journaled.
+ * Custom records meant something only to that code; they are dropped, each named, so that unbootstrap always
+ * completes, and the notes say what may be left to check by hand.
+ */
+async function revertOrphan(host: Host, plugin: string): Promise<string[]> {
+  await host.changes.revert();
+  const types = [...new Set(host.changes.list().flatMap((c) => (c.kind === 'custom' ? [c.type] : [])))];
+  for (const type of types) await host.changes.forget(type);
+  return types.map((type) => `${plugin}'s "${type}" journal record cannot be undone without the plugin's code: dropped; check by hand what it stood for`);
+}
 
 /**
  * Uninstall journaled steps in reverse install order: the step's own uninstall when its code is loaded,
@@ -43,8 +57,10 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
     try {
       const instance = input.instanceOf(id);
       crashPoint(`step:${id}:before-uninstall`);
+      const notes: string[] = [];
       if (instance) await instance.uninstall();
-      else await input.hostFor(id, entry.plugin).changes.revert();
+      else notes.push(...(await revertOrphan(input.hostFor(id, entry.plugin), entry.plugin)));
+      for (const note of notes) input.logger.warn(note, { step: id });
       const left = (input.journal.get(id)?.changes ?? []).filter((c) => !irreversible.has(c.kind));
       if (left.length > 0) {
         const kinds = [...new Set(left.map((c) => (c.kind === 'custom' ? c.type : c.kind)))].join(', ');
@@ -53,17 +69,18 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
       await input.journal.drop(id);
       crashPoint(`step:${id}:after-uninstall`);
       input.logger.info('uninstalled', { step: id });
-      result = { id, title, plugin: entry.plugin, outcome: 'removed', durationMs: Date.now() - started };
+      result = { id, title, plugin: entry.plugin, outcome: 'removed', durationMs: Date.now() - started, ...(notes.length ? { notes } : {}) };
     } catch (error) {
       const message = input.redact(error instanceof Error ? error.message : String(error));
-      input.logger.error('uninstall failed', { step: id, error: message });
+      const stack = error instanceof Error && error.stack ? input.redact(error.stack) : undefined;
+      input.logger.error('uninstall failed', { step: id, plugin: entry.plugin, phase: 'uninstall', error: message, stack });
       result = {
         id,
         title,
         plugin: entry.plugin,
         outcome: 'failed',
         durationMs: Date.now() - started,
-        error: { code: isFlexnodeError(error) ? error.code : 'UNINSTALL_FAILED', message, hint: isFlexnodeError(error) ? error.hint : undefined },
+        error: { code: isFlexnodeError(error) ? error.code : 'UNINSTALL_FAILED', message, hint: isFlexnodeError(error) ? error.hint : undefined, phase: 'uninstall', ...(input.verbose && stack ? { stack } : {}) },
       };
     }
     results.push(result);

@@ -1,4 +1,4 @@
-import { AzureError, ConfigError, isFlexnodeError, type AzureContext, type FlexnodeConfig } from '@flexnode/sdk';
+import { AzureError, ConfigError, isFlexnodeError, isPlaceholder, type AzureContext, type FlexnodeConfig } from '@flexnode/sdk';
 import { messageOf } from '../util.js';
 
 /** The AKS server application: the audience of the node identity's tokens for the API server. */
@@ -28,15 +28,13 @@ export interface ClusterFacts {
 /** Reads the facts of the configured cluster with the operator's credential. Tests inject their own. */
 export type ClusterReader = (azure: AzureContext | undefined, config: FlexnodeConfig) => Promise<ClusterFacts>;
 
-/** The same recognition of the upstream README's placeholders as core's (`your-...`, `<...>`). */
-const PLACEHOLDER = /(^|[/=])your-[\w-]*|<[^<>]+>/;
 const CLUSTER_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)$/i;
 
 /** subscription, resource group and name of `azure.targetCluster.resourceId`; ConfigError for a placeholder or a malformed id. */
 export function parseClusterId(config: FlexnodeConfig): { subscriptionId: string; resourceGroup: string; name: string; resourceId: string } {
   const resourceId = config.azure?.targetCluster?.resourceId ?? '';
   const path = 'azure.targetCluster.resourceId';
-  if (PLACEHOLDER.test(resourceId)) {
+  if (isPlaceholder(resourceId)) {
     throw new ConfigError(`${path} is still a placeholder ("${resourceId}"): flexnode cannot read the cluster`, [{ path, message: 'replace the placeholder with the cluster\'s resource id' }],
       'set it to the output of `az aks show -g <group> -n <name> --query id -o tsv`');
   }

@@ -110,9 +110,12 @@ export class MemoryHost {
     };
   }
 
-  /** The Host a step sees: its changes are journaled under `stepId`. */
-  forStep(stepId: string): Host {
-    return new StepView(this, stepId, !!this.options.dryRun);
+  /**
+   * The Host a step sees: its changes are journaled under `stepId`. `dryRun` gives the plan's view of the same
+   * machine (default: the machine's own `dryRun` option).
+   */
+  forStep(stepId: string, options: { dryRun?: boolean } = {}): Host {
+    return new StepView(this, stepId, options.dryRun ?? !!this.options.dryRun);
   }
 
   /** @internal */ record(step: string, op: string, target: string): void {
@@ -260,8 +263,12 @@ class StepView implements Host {
     which: async (command: string) => (this.m.execHandlers.has(command) ? `/usr/bin/${command}` : undefined),
   };
 
+  private get managed(): boolean {
+    return this.m.options.systemd !== false;
+  }
+
   readonly systemd = {
-    available: async () => this.m.options.systemd !== false,
+    available: async () => this.managed,
     daemonReload: async () => {
       this.m.record(this.step, 'daemon-reload', '');
     },
@@ -270,8 +277,12 @@ class StepView implements Host {
     start: (unit: string) => this.unitState(unit, 'active', true),
     stop: (unit: string) => this.unitState(unit, 'active', false),
     restart: async (unit: string) => {
-      this.m.record(this.step, 'restart', unit);
-      if (!this.dryRun) this.unit(unit).active = true;
+      const u = this.unit(unit);
+      // As the real Host: restarting a stopped unit starts it, and that start is journaled.
+      const change: Change | undefined = u.active ? undefined : { kind: 'unit-started', unit, wasActive: false };
+      this.mutate(change, 'restart', unit, () => {
+        if (this.managed) u.active = true;
+      });
     },
     isActive: async (unit: string) => this.m.units.get(unit)?.active ?? false,
     isEnabled: async (unit: string) => this.m.units.get(unit)?.enabled ?? false,
@@ -291,7 +302,8 @@ class StepView implements Host {
         ? { kind: value ? 'unit-enabled' : 'unit-disabled', unit, wasEnabled: u.enabled }
         : { kind: value ? 'unit-started' : 'unit-stopped', unit, wasActive: u.active };
     return this.mutate(change, `${field === 'enabled' ? (value ? 'enable' : 'disable') : value ? 'start' : 'stop'}`, unit, () => {
-      u[field] = value;
+      // Without a service manager (the real Host under a sandbox root) a start or stop is journaled, not performed.
+      if (field === 'enabled' || this.managed) u[field] = value;
     });
   }
 

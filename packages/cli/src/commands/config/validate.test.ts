@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fullConfig } from '../../../../core/dist/config/valid-config.js';
+import { fullConfig } from '@flexnode/core/test-fixtures';
 import { runCli } from '../../test/run-cli.js';
 import { treeSnapshot } from '../../test/tree.js';
 

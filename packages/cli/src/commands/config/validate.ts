@@ -1,23 +1,27 @@
+import { ConfigError } from '@flexnode/sdk';
 import { FlexnodeCommand } from '../../base/command.js';
 
 /** Validate a config file against the published JSON Schema, without touching the machine. */
 export default class ConfigValidate extends FlexnodeCommand {
   static override summary = 'Validate the config file: every problem with its field path, exit code 2 when invalid.';
   static override description =
-    'Checks the file against the JSON Schema published as @flexnode/core/schema/config.schema.json. Placeholders left from the example config (your-..., <...>) are listed: they pass validation but a real bootstrap refuses them.';
+    'Checks the file against the JSON Schema published as @flexnode/core/schema/config.schema.json, and its "plugins" choices against the installed plugins (a capability no plugin provides, a plugin that is not installed, left out or not a provider, each with a "did you mean"). Placeholders left from the example config (your-..., <...>) are listed: they pass validation but a real bootstrap refuses them.';
   static override examples = ['<%= config.bin %> config validate --config /etc/aks-flex-node/config.json'];
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ConfigValidate);
     const loaded = await this.loadConfig(flags, true);
-    // What the plugins' own settings checks find (pluginConfig), as bootstrap finds it before it writes anything.
+    // The "plugins" choices against the installed plugins, and what the plugins' own settings checks find
+    // (pluginConfig), as bootstrap finds them before it writes anything.
     const { Session } = await import('@flexnode/core/session');
     const session = await Session.open({ command: 'validate', config: loaded, root: flags.root, sources: this.pluginSources() });
-    const issues = await session.configIssues().finally(() => session.close());
+    const issues = await session
+      .configIssues()
+      .then((found) => [...session.view.resolution.configIssues, ...found])
+      .finally(() => session.close());
     if (issues.length > 0) {
-      const { ConfigError } = await import('@flexnode/sdk');
       const { formatIssues } = await import('@flexnode/core/config');
-      throw new ConfigError(`${loaded.path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
+      throw new ConfigError(`${loaded.path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues, 'flexnode steps lists the capabilities and who provides them; flexnode plugins lists the installed plugins');
     }
     const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: loaded.warnings };
     if (this.jsonEnabled()) return data;
