@@ -9,7 +9,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffSnapshots, type Snapshot } from '../machine/machine.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
-import { isEmptyDiff } from '../machine/snapshot.js';
+import { isEmptyDiff, withoutKubeletLeftovers } from '../machine/snapshot.js';
 import { ansibleController, explainPlay, missingForAnsible, type AnsibleController } from './ansible.js';
 import { CLIENT_SECRET, RELEASE_PREFIX, startFleetSite, type FleetSite } from './site.js';
 
@@ -162,7 +162,8 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     expect(s.kube.nodes().map((n: { metadata: { name: string } }) => n.metadata.name)).to.not.include.members(NODES);
     for (const node of s.nodes) {
       expect(s.arm.machine(node.name), `${node.name}: Arc machine deleted`).to.equal(undefined);
-      const diff = diffSnapshots(pristine.get(node.name)!, await node.machine.snapshot(NOISE));
+      const after = await node.machine.snapshot(NOISE);
+      const diff = await withoutKubeletLeftovers(diffSnapshots(pristine.get(node.name)!, after), after, async (dir) => (await node.machine.exec(['ls', '-A', dir], { allowFailure: true })).stdout);
       expect(isEmptyDiff(diff), `${node.name}: ${JSON.stringify(diff, null, 2)}`).to.equal(true);
     }
     const again = await ansible.playbook(['-e', 'flexnode_state=absent']);

@@ -23,7 +23,7 @@ function binaryConfig(): FlexnodeConfig {
 describe('plugin-arc steps', () => {
   it('declares its steps, order, capabilities and services', () => {
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.preflight', 'arc.agent', 'arc.connect', 'arc.roles']);
-    expect(arcPreflight.preflight).to.equal(true);
+    expect(arcPreflight.preflight).to.deep.equal({ for: ['arc.agent', 'arc.connect', ArcIdentity] });
     expect(arcConnect.after).to.deep.equal(['arc.agent']);
     expect(arcRoles.after).to.deep.equal(['arc.connect']);
     expect(arcConnect.provides).to.include(ArcIdentity);

@@ -37,7 +37,8 @@ export function whenAutoRoleAssignment(config: FlexnodeConfig): true | string {
 export const arcPreflight = defineStep({
   id: 'arc.preflight',
   title: 'Arc preflight (not an Azure VM; the agent is available for this release)',
-  preflight: true,
+  // It gates the Arc steps (and what needs the identity); a run restricted to others (--only) leaves it out.
+  preflight: { for: ['arc.agent', 'arc.connect', ArcIdentity] },
   when: arcEnabled,
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => lazy(async () => (await import('./steps/arc-preflight.js')).createArcPreflight(host, config)),
