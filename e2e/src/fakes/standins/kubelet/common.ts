@@ -4,6 +4,11 @@ import { readFileSync, realpathSync } from 'node:fs';
 /** Replaced by install.ts with the Kubernetes version the stand-in stands in for. */
 const BAKED_VERSION = '__KUBELET_STANDIN_VERSION__';
 export const TAG = 'kubelet stand-in';
+/** The name in every log line: the kubelet's, unless another stand-in built from these modules says its own. */
+let logTag = TAG;
+export function setLogTag(tag: string): void {
+  logTag = tag;
+}
 
 export type Dict = Record<string, unknown>;
 
@@ -13,7 +18,7 @@ export class Fatal extends Error {}
 export function log(level: 'I' | 'W' | 'E', msg: string): void {
   const d = new Date();
   const ts = `${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')} ${d.toISOString().slice(11, 23)}`;
-  process.stderr.write(`${level}${ts} ${String(process.pid).padStart(7)} ${TAG}] ${msg}\n`);
+  process.stderr.write(`${level}${ts} ${String(process.pid).padStart(7)} ${logTag}] ${msg}\n`);
 }
 
 /** klog.Fatal: log and exit 1 at once, whatever is in flight. */
