@@ -5,6 +5,7 @@
 export { default as plugin } from './plugin.js';
 export { cniPlugins, CNI_PLUGINS_RECORD, REQUIRED_PLUGINS } from './cni-plugins.js';
 export { cniBridgeConfig, bridgeConflist, CNI_VERSION, NETWORK_NAME, BRIDGE, BRIDGE_RECORD } from './bridge-config.js';
+export { cniService } from './cni-service.js';
 export { cniPluginsArtifact, cniPluginsUrl } from './artifact.js';
 export { CNI_PLUGINS_VERSIONS, DEFAULT_CNI_PLUGINS_VERSION, type VersionTable, type ArchChecksums } from './versions.js';
 export { validateCIDR } from './pod-cidr.js';
