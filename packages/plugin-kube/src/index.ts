@@ -27,7 +27,7 @@ export { parseCidr, overlaps, contains, subnet, subnetCount, isPrivateAddress, a
 export { planPodRange, poolShare, nameHash, clusterAllocates, checkAllocatedRange, describePlan, AKS_RESERVED_RANGES, DEFAULT_NODE_MASK_SIZE, type PodRangePlan, type ClusterRanges, type NodeRange, type PodRangeInput } from './network/pod-range.js';
 export { defaultProxyMode, decideProxyMode, proxyPlan, AKS_CLUSTER_LABEL, type ProxyMode, type ProxyDecision } from './network/service-proxy.js';
 export { registrationLabels, registrationTaints, nodeObject, clusterNetwork, clusterRanges, EXCLUDE_LB_LABEL } from './network/registration.js';
-export { probeApiServer, callbackNote, type ApiServerProbe, type Reachability } from './network/api-server.js';
+export { probeApiServer, callbackNote, describeAddresses, type ApiServerProbe, type Reachability } from './network/api-server.js';
 export { httpsNodesApi, podCIDRsOf, rangesOf, type NodesApi, type NodesApiOptions } from './network/nodes.js';
 export { kubeNetwork, createNetworkStep, NETWORK_RECORD, type NetworkStepOptions } from './network/step.js';
 export { kubePodCidr, createPodCidrStep, POD_CIDR_RECORD, type PodCidrStepOptions } from './network/pod-cidr-step.js';

@@ -19,6 +19,14 @@ export interface Reachability {
 /** How the API server is reached from this node; tests inject one. */
 export type ApiServerProbe = (facts: Pick<ClusterFacts, 'server' | 'caPem' | 'fqdn' | 'privateFqdn' | 'name'>, proxy: ProxySettings) => Promise<Reachability>;
 
+/** The name's addresses (node:dns by default; tests give their own so no query leaves the machine). */
+export type Lookup = (host: string) => Promise<string[]>;
+
+const systemLookup: Lookup = async (host) => {
+  const dns = require('node:dns') as typeof import('node:dns');
+  return (await dns.promises.lookup(host, { all: true, order: 'ipv4first' })).map((a) => a.address);
+};
+
 const TIMEOUT_MS = 5000;
 
 /** A private cluster: its API server has only the private FQDN (the public one absent, or not the one used). */
@@ -34,7 +42,7 @@ const PRIVATE_PATH = 'a private network path to it (VPN, ExpressRoute or VNet pe
  * handshake trusting only the cluster CA with the server's name checked. Through the configured proxy (CONNECT)
  * when one applies to the name, like the kubelet: then any HTTP answer of `/version` proves both.
  */
-export const probeApiServer: ApiServerProbe = async (facts, proxy) => {
+export const probeApiServer = async (facts: Parameters<ApiServerProbe>[0], proxy: ProxySettings, lookup: Lookup = systemLookup): Promise<Reachability> => {
   const url = new URL(facts.server);
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = Number(url.port || 443);
@@ -52,12 +60,11 @@ export const probeApiServer: ApiServerProbe = async (facts, proxy) => {
 
   let addresses: string[];
   try {
-    const dns = require('node:dns') as typeof import('node:dns');
-    addresses = isIP(host) ? [host] : (await dns.promises.lookup(host, { all: true, order: 'ipv4first' })).map((a) => a.address);
+    addresses = isIP(host) ? [host] : await lookup(host);
   } catch (error) {
     return { ok: false, detail: `${kind}: ${host} does not resolve from here (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, fix: privateFix ?? 'check this machine\'s DNS resolver' };
   }
-  const described = addresses.map((a) => (isPrivateAddress(a) ? `${a}, a private address` : a)).join('; ');
+  const described = describeAddresses(addresses);
   const failures: string[] = [];
   for (const address of addresses) {
     const tcp = await connectTcp(address, port);
@@ -79,6 +86,9 @@ export const probeApiServer: ApiServerProbe = async (facts, proxy) => {
       : privateFix ?? (anyPrivate ? `${host} resolves to a private address: the node reaches it only over ${PRIVATE_PATH}` : `allow outbound TCP ${port} to ${host} (firewall, proxy: set proxy.https)`),
   };
 };
+
+/** The addresses a name resolved to, a private one named so (only a private network path reaches it). */
+export const describeAddresses = (addresses: readonly string[]) => addresses.map((a) => (isPrivateAddress(a) ? `${a}, a private address` : a)).join('; ');
 
 function connectTcp(address: string, port: number): Promise<{ ok: true; socket: import('node:net').Socket } | { ok: false; error: string }> {
   const net = require('node:net') as typeof import('node:net');

@@ -119,7 +119,7 @@ async function request(target: URL, proxy: URL | undefined, ca?: string): Promis
         return;
       }
       const req = https.request(
-        { method: 'GET', host: target.hostname, port, path, agent: false, headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => tls.connect({ socket, servername: target.hostname, ...(ca ? { ca } : {}) }) },
+        { method: 'GET', host: target.hostname, port, path, agent: false, ...(ca ? { ca } : {}), headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => tls.connect({ socket, servername: target.hostname, ...(ca ? { ca } : {}) }) },
         (r) => {
           resolve(done(r));
           socket.destroy();
