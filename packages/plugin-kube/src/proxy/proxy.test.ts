@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { PodCidr, PodCidrErrors, FlexnodeError, type FlexnodeConfig } from '@flexnode/sdk';
+import { AzureError, PodCidr, PodCidrErrors, FlexnodeError, type FlexnodeConfig } from '@flexnode/sdk';
 import { createStep, execStartOf, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import type { ClusterFacts } from '../cluster/cluster.js';
 import { azureServices, fakeReader } from '../fixtures.test.helpers.js';
@@ -27,10 +27,14 @@ const config = (over: Partial<FlexnodeConfig> = {}) => testConfig({ kubernetes: 
 const services = () => azureServices();
 
 describe('kube.proxy: the service proxy mode on the machine', () => {
-  it('AKS\'s kube-proxy (kubenet): nothing on the machine, the check says who serves Services', async () => {
+  it('AKS\'s kube-proxy (kubenet): nothing on the machine but the record of the cluster; the check then says who serves Services, without Azure', async () => {
     const host = new MemoryHost();
     const step = createStep(createProxyStep(fakeReader(KUBENET)), host, { config: config(), services: services() });
-    expect(await step.check()).to.deep.equal({ status: 'ok', detail: "Services: AKS's kube-proxy DaemonSet (the node is labelled kubernetes.azure.com/cluster=MC_rg_c_westus)" });
+    expect(await step.check()).to.deep.equal({ status: 'missing', reason: 'the service proxy mode is not decided for this cluster yet' });
+    await step.install();
+    expect(host.ops.filter((o) => o.op !== 'record' && o.op !== 'forget')).to.deep.equal([]);
+    const offline = createStep(createProxyStep(async () => { throw new AzureError('no usable Azure credential'); }), host, { config: config(), services: services() });
+    expect(await offline.check()).to.deep.equal({ status: 'ok', detail: "Services: AKS's kube-proxy DaemonSet (the node is labelled kubernetes.azure.com/cluster=MC_rg_c_westus)" });
   });
 
   it('flexnode\'s kube-proxy (Azure CNI): the verified binary, config, 0600 kubeconfig and environment, the unit started; a full cycle restores the machine', async () => {

@@ -22,7 +22,7 @@ import { kubeRelease, kubeVersionOf } from '../binaries/artifacts.js';
 import { KUBE_PROXY } from '../binaries/versions.js';
 import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
 import { renderKubeconfigOf } from '../cluster/kubeconfig.js';
-import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
+import { clusterFacts, FACTS_RECORD, recordedFacts, rememberFacts } from '../cluster/recorded.js';
 import { nodeName } from '../kubelet/step.js';
 import { proxyEnvironment } from '../kubelet/unit.js';
 import { contains, parseCidr, type Cidr } from '../network/cidr.js';
@@ -107,6 +107,8 @@ export function createProxyStep(readCluster: ClusterReader = defaultClusterReade
       };
 
       const check = async (): Promise<CheckResult> => {
+        // The mode follows the cluster: decided once with the operator's credential and recorded, so checks need no Azure.
+        if (!recordedFacts(host, config)) return missing('the service proxy mode is not decided for this cluster yet');
         const { facts, plan } = await decide();
         const binary = findRecord<BinariesRecord>(host, PROXY_BINARY_RECORD);
         if (plan.mode !== 'flexnode') {
@@ -142,8 +144,11 @@ export function createProxyStep(readCluster: ClusterReader = defaultClusterReade
           if ((await check()).status === 'ok') return;
           const { facts, plan } = await decide();
           if (plan.mode !== 'flexnode') {
-            host.log.info(`Services: ${plan.implementedBy}; removing the kube-proxy flexnode ran`);
-            await remove();
+            if (findRecord<BinariesRecord>(host, PROXY_BINARY_RECORD) || host.changes.list().some((c) => c.kind !== 'custom')) {
+              host.log.info(`Services: ${plan.implementedBy}; removing the kube-proxy flexnode ran`);
+              await remove();
+            }
+            await rememberFacts(host, facts);
             return;
           }
           const want = await expected(facts, true);
