@@ -7,8 +7,9 @@ import { kubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
 import { parseCidr } from './cidr.js';
 import { nodeIdentityApi } from './node-client.js';
-import { podCIDRsOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
-import { clusterNetwork, registrationLabels } from './registration.js';
+import { podCIDRsOf, rangesOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
+import { planPodRange } from './pod-range.js';
+import { clusterNetwork, clusterRanges, registrationLabels } from './registration.js';
 
 /** Custom record: the labels flexnode set on its Node (a label no longer wanted is removed again). */
 export const NODE_LABELS_RECORD = 'node-labels';
@@ -124,6 +125,13 @@ export function createNodeStep(options: { readCluster?: ClusterReader; nodesApi?
             }
             if (Object.keys(diff.patch).length) {
               const c = (await nodeIdentityApi(host, config, identity, options.nodesApi))!;
+              if ((diff.patch.spec as { podCIDR?: string } | undefined)?.podCIDR) {
+                // cni.podCIDR goes on the Node only if no other Node holds it (kube.network could not check when the
+                // operator may not read Nodes).
+                const list = await c.api.list();
+                if (list.status !== 200) throw new StepError('kube.node', `listing Nodes to check cni.podCIDR answered ${statusMessage(list)}`);
+                planPodRange({ config, cluster: clusterRanges(want.facts), nodeName: want.name, others: rangesOf(list.body, want.name).others, needed: true });
+              }
               const answer = await c.api.patch(want.name, diff.patch);
               if (answer.status !== 200) {
                 throw new StepError('kube.node', `patching Node ${want.name} answered ${statusMessage(answer)}`, answer.status === 403 ? { hint: 'the node identity needs to update Nodes (its role assignments on the cluster)' } : {});

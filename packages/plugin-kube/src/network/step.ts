@@ -72,8 +72,9 @@ export interface NetworkStepOptions {
  * - this node's pod range, when its network takes pod addresses from one: where it comes from (the Node's
  *   spec.podCIDR, cni.podCIDR, a share of cni.podCIDRPool) and, for a range chosen here, that it overlaps neither the
  *   cluster's pod and service ranges, AKS's reserved ranges nor any other Node's range (listed with the operator's
- *   credential when it may; else kube.pod-cidr lists them with the node's identity before it registers the Node).
- *   An overlap is a ConfigError (exit 2) naming the ranges.
+ *   credential: without nodes/read that is a preflight failure, or with `skipPreflight: ["node-ranges"]` the check
+ *   moves to kube.pod-cidr (the pool) or kube.node (cni.podCIDR), with the node's identity). An overlap is a
+ *   ConfigError (exit 2) naming the ranges.
  *
  * The decisions and the facts are recorded: the check compares the inputs with the record and needs neither Azure
  * nor the network, so `status` and the agent do not probe the API server every cycle.
@@ -140,8 +141,18 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
           const name = await nodeName(host, config);
           const listed = needed ? await listNodes(facts, azure, name, host) : { why: 'not needed' };
           const nodes = 'why' in listed ? undefined : listed;
-          if (needed && !nodes) host.log.info(`the other Nodes' pod ranges are checked before the Node is registered (kube.pod-cidr): ${'why' in listed ? listed.why : ''}`);
           const podRange = planPodRange({ config, cluster: clusterRanges(facts), nodeName: name, others: nodes?.others, ...(nodes?.self ? { self: nodes.self } : {}), needed });
+          // A range flexnode chooses (cni.podCIDR, the pool) must be checked against the other Nodes before anything changes.
+          if (!nodes && (podRange.source === 'config' || podRange.source === 'pool')) {
+            const why = 'why' in listed ? listed.why : '';
+            const later = podRange.source === 'pool' ? 'kube.pod-cidr (before it registers the Node)' : 'kube.node (after the kubelet started)';
+            if (!settings.skipPreflight.includes('node-ranges') && !settings.skipPreflight.includes('all')) {
+              throw new FlexnodeError('PREFLIGHT_FAILED', `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`, {
+                hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with the node's identity)`,
+              });
+            }
+            host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with the node's identity`);
+          }
           host.log.info(`pod range of ${name}: ${describePlan(podRange)}`);
 
           await rememberFacts(host, facts);

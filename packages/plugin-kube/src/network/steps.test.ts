@@ -77,16 +77,25 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     expect(await network(skipped, cfg({ pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['api-server'] } } }), { probe }).check()).to.deep.include({ status: 'ok' });
   });
 
-  it('a service proxy mode the cluster cannot honour is exit 2; the operator may not list Nodes: the check moves to kube.pod-cidr', async () => {
+  it('a service proxy mode the cluster cannot honour is exit 2', async () => {
     const cilium = { ...VNET_PODS, networkDataplane: 'cilium' };
     const error = await failure(() => network(new MemoryHost(), cfg({ kubernetes: { serviceProxy: 'aks' }, cni: { podCIDR: '10.90.1.0/24' } }), { reader: fakeReader(cilium) }).install());
     expect(error).to.be.instanceOf(ConfigError);
     expect((error as ConfigError).issues[0]!.path).to.equal('kubernetes.serviceProxy');
-    const host = new MemoryHost();
+  });
+
+  it('a chosen range whose neighbours the operator may not read: a preflight failure with the fix; skipped, the check moves to the node identity', async () => {
     const nodes = new MemoryNodes();
     nodes.fail.list = 403;
-    await network(host, cfg({ cni: { podCIDR: '10.90.1.0/24' } }), { reader: fakeReader(VNET_PODS), nodes }).install();
-    expect(host.logLines.map((l) => l.message).join('\n')).to.contain("the other Nodes' pod ranges are checked before the Node is registered (kube.pod-cidr): the operator credential may not list Nodes (HTTP 403");
+    const error = await failure(() => network(new MemoryHost(), cfg({ cni: { podCIDR: '10.90.1.0/24' } }), { reader: fakeReader(VNET_PODS), nodes }).install());
+    expect(isFlexnodeError(error) && error.code).to.equal('PREFLIGHT_FAILED');
+    expect(error.message).to.contain("the other Nodes' pod ranges cannot be read before the join (the operator credential may not list Nodes (HTTP 403");
+    expect((error as { hint?: string }).hint).to.contain('managedClusters/nodes/read').and.contain('"skipPreflight": ["node-ranges"]');
+    const host = new MemoryHost();
+    await network(host, cfg({ cni: { podCIDR: '10.90.1.0/24' }, pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['node-ranges'] } } }), { reader: fakeReader(VNET_PODS), nodes }).install();
+    expect(host.logLines.filter((l) => l.level === 'warn').map((l) => l.message).join('\n')).to.contain(': kube.node (after the kubelet started) checks them with the node\'s identity');
+    // The cluster allocates: nothing to check beforehand (its node-ipam keeps the ranges apart).
+    await network(new MemoryHost(), cfg(), { reader: fakeReader(KUBENET), nodes }).install();
   });
 
   it('a network that takes no addresses from a node range needs no pod range and lists nothing', async () => {
@@ -225,6 +234,13 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
     const taken = new MemoryNodes().seed(NODE, ['10.244.5.0/24']);
     const error = await failure(() => nodeStep(seedKubeconfig(new MemoryHost()), cfg({ cni: { podCIDR: '10.90.1.0/24' } }), taken, BYO).install());
     expect(error.message).to.equal(`step kube.node: Node ${NODE} has the pod range 10.244.5.0/24 from the cluster, but cni.podCIDR (the bridge's range) is 10.90.1.0/24`);
+  });
+
+  it('cni.podCIDR goes on the Node only if no other Node holds it', async () => {
+    const nodes = new MemoryNodes().seed(NODE).seed('edge-2', ['10.90.1.0/24']);
+    const error = await failure(() => nodeStep(seedKubeconfig(new MemoryHost()), cfg({ cni: { podCIDR: '10.90.1.0/24' } }), nodes, BYO).install());
+    expect(error.message).to.equal("the pod range 10.90.1.0/24 (cni.podCIDR) overlaps Node edge-2's pod range 10.90.1.0/24");
+    expect(nodes.nodes.get(NODE)!.spec).to.not.have.property('podCIDR');
   });
 
   it('a label by hand that would bring AKS\'s DaemonSets while flexnode runs kube-proxy is refused', async () => {

@@ -65,7 +65,7 @@ export const CHECKS = {
 export type CheckName = keyof typeof CHECKS;
 export const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
 /** Checks of other preflight steps (kube.network) that skipPreflight skips by the same names. */
-export const OTHER_CHECK_NAMES = ['api-server'] as const;
+export const OTHER_CHECK_NAMES = ['api-server', 'node-ranges'] as const;
 
 /** Ubuntu releases flexnode is built for, and Debian (the test machines' OS). */
 const SUPPORTED: Record<string, string[]> = { ubuntu: ['22.04', '24.04'], debian: ['12', '13'] };
