@@ -105,6 +105,8 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
     title: 'Cluster network: API server reachable, service proxy, this node\'s pod range',
     // Before any step changes anything; left out of runs (`--only`) that do not join the node.
     preflight: { for: ['kubelet', 'pod-cidr', 'service-proxy'] },
+    // After the version skew check: a kubelet the cluster refuses stops the run before the network is looked at.
+    after: ['kube.version'],
     inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, cni: Cni, proxy: ServiceProxy },
     create: ({ host, config, azure, cni, proxy }) => {
       const needed = cni.usesNodePodCIDR === true;
