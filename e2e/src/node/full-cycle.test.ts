@@ -7,19 +7,15 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffSnapshots } from '../machine/machine.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
 import { isEmptyDiff } from '../machine/snapshot.js';
 import { buildEchoImage } from '../mirror/oci-image.js';
 import { repoRoot } from '../mirror/paths.js';
 import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
-import { CLIENT_SECRET, CLUSTER_ID, startJoinRig, type JoinRig } from './join-rig.js';
+import { CLIENT_SECRET, CLUSTER_ID, leftovers, NOISE, startJoinRig, type JoinRig } from './join-rig.js';
 
 const KUBE_VERSION = '1.30.4';
 const NODE = 'box-node';
-// Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd
-// themselves at run time: not flexnode's files.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki'];
 
 describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with Arc and the kubelet', function () {
   this.timeout(600_000);
@@ -120,14 +116,7 @@ describe('node in a box: the full cycle (bootstrap, converge, unbootstrap) with 
     for (const unit of ['containerd.service', 'kubelet.service']) {
       expect((await m.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim(), unit).to.not.equal('active');
     }
-    const after = await m.snapshot(NOISE);
-    const diff = diffSnapshots(pristine, after);
-    // A directory left only because the kubelet put its own run-time files in it (the stand-in, like the real
-    // kubelet, writes /var/lib/kubelet/pki/kubelet.{crt,key}) is not flexnode's: it may not delete data it did not
-    // create. An empty directory, or one with anything but such files, still fails the test.
-    const kubeletOnly = async (dir: string) => after.get(dir)?.type === 'dir' && ![...after.keys()].some((p) => p.startsWith(`${dir}/`))
-      && (await m.exec(['ls', '-A', dir], { allowFailure: true })).stdout.trim() !== '';
-    diff.added = (await Promise.all(diff.added.map(async (p) => ((await kubeletOnly(p)) ? undefined : p)))).filter((p): p is string => !!p);
+    const diff = await leftovers(m, pristine, await m.snapshot(NOISE));
     expect(isEmptyDiff(diff), JSON.stringify(diff, null, 2)).to.equal(true);
 
     // The client secret was never printed.

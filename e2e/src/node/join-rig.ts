@@ -12,7 +12,7 @@ import { FakeEntra } from '../fakes/fake-entra.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
 import { installStandin, standinPath } from '../fakes/standins/install.js';
-import { startMachine, type Machine } from '../machine/machine.js';
+import { diffSnapshots, startMachine, type Machine, type Snapshot, type SnapshotDiff } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { writeConfig } from './cli-in-machine.js';
@@ -25,6 +25,25 @@ export const CLUSTER_RG = 'rg-aks';
 export const CLUSTER_NAME = 'aks-1';
 export const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER_NAME}`;
 const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
+
+/**
+ * Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd themselves at
+ * run time: not flexnode's files. Pass to `machine.snapshot`.
+ */
+export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki'];
+
+/**
+ * What unbootstrap left that flexnode owns: the diff of two snapshots, less a directory left only because the kubelet
+ * put its own run-time files in it (the stand-in, like the real kubelet, writes /var/lib/kubelet/pki/kubelet.{crt,key}):
+ * flexnode may not delete data it did not create. An empty directory, or one with anything but such files, stays.
+ */
+export async function leftovers(machine: Machine, pristine: Snapshot, after: Snapshot): Promise<SnapshotDiff> {
+  const diff = diffSnapshots(pristine, after);
+  const kubeletOnly = async (dir: string) => after.get(dir)?.type === 'dir' && ![...after.keys()].some((p) => p.startsWith(`${dir}/`))
+    && (await machine.exec(['ls', '-A', dir], { allowFailure: true })).stdout.trim() !== '';
+  diff.added = (await Promise.all(diff.added.map(async (p) => ((await kubeletOnly(p)) ? undefined : p)))).filter((p): p is string => !!p);
+  return diff;
+}
 
 export interface JoinRigOptions {
   /** Prefix of the machine's name. */

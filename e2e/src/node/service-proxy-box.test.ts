@@ -9,13 +9,12 @@ import { diffSnapshots } from '../machine/machine.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
 import { isEmptyDiff } from '../machine/snapshot.js';
 import { CONFIG_PATH, explain, flexnode } from './cli-in-machine.js';
-import { CLIENT_SECRET, CLUSTER_ID, startJoinRig, type JoinRig } from './join-rig.js';
+import { CLIENT_SECRET, CLUSTER_ID, leftovers, NOISE, startJoinRig, type JoinRig } from './join-rig.js';
 import { SUBSCRIPTION } from './node-config.js';
 
 const KUBE_VERSION = '1.35.6';
 const NODE = 'edge-box';
 const OTHER = 'edge-other';
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki'];
 const EXCLUDE_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod range from a pool, an overlap refused first', function () {
@@ -106,12 +105,7 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     expect(undo.exitCode, await explain(m, undo, 'kube-proxy.service')).to.equal(0);
     expect((await m.exec(['systemctl', 'is-active', 'kube-proxy.service'], { allowFailure: true })).stdout.trim()).to.not.equal('active');
     expect(kube.nodes().map((n: { metadata: { name: string } }) => n.metadata.name)).to.deep.equal([OTHER]);
-    const after = await m.snapshot(NOISE);
-    const diff = diffSnapshots(pristine, after);
-    // A directory left only because the kubelet put its own run-time files in it is not flexnode's (full-cycle.test.ts).
-    const kubeletOnly = async (dir: string) => after.get(dir)?.type === 'dir' && ![...after.keys()].some((p) => p.startsWith(`${dir}/`))
-      && (await m.exec(['ls', '-A', dir], { allowFailure: true })).stdout.trim() !== '';
-    diff.added = (await Promise.all(diff.added.map(async (p) => ((await kubeletOnly(p)) ? undefined : p)))).filter((p): p is string => !!p);
+    const diff = await leftovers(m, pristine, await m.snapshot(NOISE));
     expect(isEmptyDiff(diff), JSON.stringify(diff, null, 2)).to.equal(true);
     for (const out of [first, again, undo]) expect(out.stdout + out.stderr).to.not.contain(CLIENT_SECRET);
   });

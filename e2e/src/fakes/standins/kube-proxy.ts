@@ -11,11 +11,9 @@
 // Installed as one file with the Kubernetes version baked in (install.ts). Test knob: KUBE_PROXY_STANDIN_ROOT (a
 // prefix for the absolute paths of the config, for rigs that keep the machine under a temp root).
 import http from 'node:http';
-import { realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import { ApiClient, informer } from './kubelet/api.js';
-import { arch, die, Fatal, kubeletVersion, log, rfc3339, setLogTag, sleep, type Dict } from './kubelet/common.js';
+import { arch, Fatal, kubeletVersion, log, rfc3339, setLogTag, sleep, type Dict, runIfMain } from './kubelet/common.js';
 import { loadKubeconfig } from './kubelet/kubeconfig.js';
 import { loadSettings, parseFlags, type ProxySettings } from './kube-proxy/config.js';
 
@@ -135,12 +133,4 @@ async function main(argv: string[]): Promise<void> {
   clearInterval(keepAlive);
 }
 
-const isMain = (() => {
-  try { return import.meta.url === pathToFileURL(realpathSync(process.argv[1]!)).href; } catch { return false; }
-})();
-if (isMain) {
-  main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
-    if (!(e instanceof Fatal)) process.stderr.write(`${(e as Error).stack}\n`);
-    die(`"command failed" err="${(e as Error).message}"`);
-  });
-}
+runIfMain(import.meta.url, main);

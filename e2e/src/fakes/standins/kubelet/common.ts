@@ -1,5 +1,6 @@
 // Shared bits of the kubelet STAND-IN: klog-style logging, fatal errors, its version, the machine's facts.
 import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 /** Replaced by install.ts with the Kubernetes version the stand-in stands in for. */
 const BAKED_VERSION = '__KUBELET_STANDIN_VERSION__';
@@ -61,3 +62,17 @@ export function duration(s: unknown, dflt: number): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const rfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Run a stand-in's `main` when its module is the script node was started with (`moduleUrl`: its import.meta.url),
+ * and end as the real binary does: exit 0, or the fatal error's message and exit 1.
+ */
+export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<void>): void {
+  let isMain = false;
+  try { isMain = moduleUrl === pathToFileURL(realpathSync(process.argv[1]!)).href; } catch { /* not a script */ }
+  if (!isMain) return;
+  main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
+    if (!(e instanceof Fatal)) process.stderr.write(`${(e as Error).stack}\n`);
+    die(`"command failed" err="${(e as Error).message}"`);
+  });
+}
