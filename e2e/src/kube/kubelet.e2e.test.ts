@@ -1,9 +1,11 @@
-// The kubelet side END TO END, with stand-ins where nothing real can run here: kube.binaries, kube.cluster-credentials
-// and kube.kubelet on the REAL Host of packages/core over a temp root, against the FAKE ARM (real arm-containerservice
-// client over HTTPS), the FAKE Kubernetes API and the FAKE HIMDS; the kubelet binary is the kubelet STAND-IN served by
-// the test mirror. There is no service manager under a temp root, so the test starts the stand-in itself with the
-// exact ExecStart of the drop-in the step wrote, and watches the Node get Ready in the fake API. Unbootstrap stops it,
-// deletes the Node, and leaves the root as it was.
+// The kubelet side END TO END, with stand-ins where nothing real can run here: kube.binaries, kube.cluster-credentials,
+// kube.pod-cidr, plugin-cni's bridge, kube.kubelet, kube.node and kube.proxy on the REAL Host of packages/core over a
+// temp root, against the FAKE ARM (real arm-containerservice client over HTTPS; an Azure CNI Overlay cluster), the
+// FAKE Kubernetes API (its node-ipam controller allocates each Node a /24) and the FAKE HIMDS; the kubelet and
+// kube-proxy binaries are the STAND-INs served by the test mirror. There is no service manager under a temp root, so
+// the test starts the stand-ins itself with the exact ExecStart of the units the steps wrote, and watches the Node get
+// Ready and kube-proxy watch Services in the fake API. Unbootstrap stops them, deletes the Node, and leaves the root as
+// it was.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,13 +19,21 @@ import {
   createBinariesStep,
   createCredentialsStep,
   createKubeletStep,
+  createNodeStep,
+  createPodCidrStep,
+  createProxyStep,
+  EXCLUDE_LB_LABEL,
   httpsNodeApi,
+  KUBE_PROXY,
+  podCidrs,
+  proxyPlan,
   KUBE_BINARIES,
   kubePaths,
   readyCondition,
   readClusterFromArm,
   validateKubeletConfiguration,
 } from '@flexnode/plugin-kube';
+import { cniBridgeConfig, cniService } from '@flexnode/plugin-cni';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
@@ -112,6 +122,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   let azure: AzureContext;
   let pins: Record<string, string>;
   let kubelet: ChildProcess | undefined;
+  let kubeProxy: ChildProcess | undefined;
   let clusterId = '';
   let rbacAdmin: { scope: string; name: string } | undefined;
 
@@ -126,17 +137,23 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     }
     tmp = mkdtempSync(join(tmpdir(), 'flexnode-kube-e2e-'));
     himds = await FakeHimds.start({ keyDir: join(tmp, 'keys') });
-    kube = await FakeKubeApi.start({ version: `v${VERSION}` });
+    // An Azure CNI Overlay cluster: kube-controller-manager gives every Node a /24 of the pod range.
+    kube = await FakeKubeApi.start({ version: `v${VERSION}`, podCidr: { clusterCidr: '10.244.0.0/16' } });
     arm = await FakeArm.start();
     const cluster = arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION,
       networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
     // What arc.roles grants the node identity by default; guard authorizes the kubelet's calls against it.
     clusterId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${cluster.name}`;
     rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
-    // The mirror serves the kubelet stand-in (its version baked in) and small files as kubectl and kubeadm.
+    // The mirror serves the kubelet and kube-proxy stand-ins (their version baked in) and small files as kubectl and
+    // kubeadm; kube-proxy with the `.sha256` beside it, as dl.k8s.io publishes it (no pin in the config).
     const manifest = new ArtifactManifest(debianArch());
     const bins = join(tmp, 'bins');
     installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: VERSION });
+    installStandin('kube-proxy', join(bins, KUBE_PROXY), { kubeletVersion: VERSION });
+    const proxyPath = `kubernetes/v${VERSION}/${KUBE_PROXY}-linux-${manifest.arch}`;
+    await manifest.addFile(proxyPath, join(bins, KUBE_PROXY));
+    await manifest.addChecksum(proxyPath, join(tmp, 'sums'));
     for (const b of ['kubectl', 'kubeadm']) {
       mkdirSync(bins, { recursive: true });
       writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
@@ -158,6 +175,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
 
   after(async () => {
     kubelet?.kill('SIGTERM');
+    kubeProxy?.kill('SIGTERM');
     await Promise.all([arm?.stop(), kube?.stop(), himds?.stop(), mirror?.close()].map((p) => p?.catch(() => undefined)));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
@@ -170,10 +188,17 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
       node: { name: NODE, labels: { 'flexnode.io/pool': 'edge' }, taints: ['flexnode.io/edge=true:NoSchedule'] },
     });
 
-  /** The steps, created with the real Host, in install order. */
-  const steps = (handle: RealHostHandle): [StepDefinition, StepInstance][] => {
-    const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createKubeletStep({ readCluster: readClusterFromArm })];
-    return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: config(), azure, identity, runtime: typicalServices().get(ContainerRuntime) })]);
+  /** The steps, created with the real Host, in install order, with the services core would inject. */
+  const steps = (handle: RealHostHandle, operator: AzureContext | undefined = azure): [StepDefinition, StepInstance][] => {
+    const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createPodCidrStep({ readCluster: readClusterFromArm, pollMs: 100 }),
+      cniBridgeConfig, createKubeletStep({ readCluster: readClusterFromArm }), createNodeStep({ readCluster: readClusterFromArm }), createProxyStep(readClusterFromArm)];
+    const cfg = config();
+    const services = {
+      azure: operator, identity, runtime: typicalServices().get(ContainerRuntime),
+      cni: cniService.create({ config: cfg }), proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
+      podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, identity),
+    };
+    return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: cfg, ...services })]);
   };
 
   it('bootstrap writes kubeconfig (0600, exec plugin), CA, KubeletConfiguration and units; the stand-in registers the Node with a HIMDS token and it gets Ready; unbootstrap deletes it and restores the root', async () => {
@@ -193,7 +218,14 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     }
     // Binaries from the mirror, verified against kubernetes.sha256, 0755.
     for (const b of KUBE_BINARIES) expect(statSync(join(root, 'usr/local/bin', b)).mode & 0o777, b).to.equal(0o755);
-    expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal(KUBE_BINARIES.map((b) => `kubernetes/v${VERSION}/${b}-linux-${debianArch()}`).sort());
+    const proxyFile = `kubernetes/v${VERSION}/${KUBE_PROXY}-linux-${debianArch()}`;
+    expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal([...KUBE_BINARIES.map((b) => `kubernetes/v${VERSION}/${b}-linux-${debianArch()}`), proxyFile, `${proxyFile}.sha256`].sort());
+    expect(statSync(join(root, 'usr/local/bin', KUBE_PROXY)).mode & 0o777).to.equal(0o755);
+    // The Node was registered before the kubelet, with the kubelet's labels and taints, and the cluster gave it a /24;
+    // the bridge takes exactly that range.
+    expect(kube.node(NODE)!.spec?.podCIDR).to.equal('10.244.0.0/24');
+    const conflist = JSON.parse(readFileSync(join(root, 'etc/cni/net.d/99-bridge.conflist'), 'utf8'));
+    expect(conflist.plugins[0].ipam.ranges).to.deep.equal([[{ subnet: '10.244.0.0/24' }]]);
     // The kubeconfig: 0600, server and CA of the cluster, the exec plugin of the node identity, nothing of AKS's user.
     const kcPath = join(root, paths.kubeconfig);
     expect(statSync(kcPath).mode & 0o777).to.equal(0o600);
@@ -210,7 +242,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(kubeletConfig.clusterDNS).to.deep.equal(['10.96.0.10']);
     // Units: enabled in the root, and valid for systemd (no warning at all, executables present).
     expect(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/kubelet.service')).isSymbolicLink()).to.equal(true);
-    const verify = await execFileP('systemd-analyze', ['verify', `--root=${root}`, 'kubelet.service']).then((r) => ({ code: 0, out: r.stderr + r.stdout }), (e) => ({ code: e.code, out: `${e.stderr}${e.stdout}` }));
+    const verify = await execFileP('systemd-analyze', ['verify', `--root=${root}`, 'kubelet.service', 'kube-proxy.service']).then((r) => ({ code: 0, out: r.stderr + r.stdout }), (e) => ({ code: e.code, out: `${e.stderr}${e.stdout}` }));
     expect(verify).to.deep.equal({ code: 0, out: '' });
 
     // Start the stand-in exactly as the drop-in says, with the machine's paths under the root.
@@ -222,7 +254,10 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     kubelet.stderr!.on('data', (d) => (stderr += d));
     await until(() => kube.readyCondition(NODE)?.status === 'True', 20_000, `Node ${NODE} Ready (kubelet stand-in log:\n${stderr})`);
     const node = kube.node(NODE)!;
-    expect(node.metadata.labels).to.include({ 'kubernetes.azure.com/managed': 'false', 'flexnode.io/pool': 'edge' });
+    // Azure CNI Overlay: flexnode runs kube-proxy, so the Node carries no kubernetes.azure.com/cluster label (it would
+    // bring Azure CNI's DaemonSets); the kubelet restored its own default labels on the Node it adopted.
+    expect(node.metadata.labels).to.include({ 'kubernetes.azure.com/managed': 'false', 'flexnode.io/pool': 'edge', [EXCLUDE_LB_LABEL]: 'true', 'kubernetes.io/hostname': NODE });
+    expect(node.metadata.labels).to.not.have.property('kubernetes.azure.com/cluster');
     expect(node.spec?.taints).to.deep.equal([{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
     expect(stderr).to.not.match(/unknown flag|deprecated/);
     await until(() => !!kube.lease(NODE), 10_000, `the node Lease (kubelet stand-in log:\n${stderr})`);
@@ -237,12 +272,29 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(got.status).to.equal(200);
     expect(readyCondition(got.body)?.status).to.equal('True');
 
+    // kube-proxy as kube-proxy.service says, with its own 0600 kubeconfig: it watches Services and EndpointSlices as the
+    // node identity, through guard (a 401/403 would have ended it).
+    expect(statSync(join(root, paths.kubeProxyKubeconfig)).mode & 0o777).to.equal(0o600);
+    const proxyArgv = execStartOf(readFileSync(join(root, paths.kubeProxyUnit), 'utf8'));
+    expect(proxyArgv).to.deep.equal(['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.yaml', '--v=2']);
+    const proxyConfig = parse(readFileSync(join(root, paths.kubeProxyConfig), 'utf8'));
+    expect(proxyConfig).to.deep.include({ mode: 'iptables', clusterCIDR: '10.244.0.0/16', hostnameOverride: NODE });
+    let proxyLog = '';
+    kubeProxy = spawn(join(root, proxyArgv[0]!), proxyArgv.slice(1), { env: { ...process.env, KUBE_PROXY_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
+    kubeProxy.stderr!.on('data', (d) => (proxyLog += d));
+    const principal = himds.principalId;
+    const proxied = () => new Set(kube.audit.filter((e) => e.user === principal && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
+    await until(() => ['watch services', 'watch endpointslices', 'create events'].every((w) => proxied().has(w)), 20_000, `kube-proxy's watches (log:\n${proxyLog})`);
+    expect(kube.denials().filter((e) => e.userAgent.startsWith('kube-proxy/'))).to.deep.equal([]);
+    kubeProxy.kill('SIGTERM');
+    await new Promise((r) => kubeProxy!.once('exit', r));
+    kubeProxy = undefined;
+
     // The operator credential gone (status, the agent's cycle after the join): the checks work from the journal and
     // the node identity, without a single ARM request.
     const armCalls = arm.requestsTo(/managedClusters/i).length;
-    const withoutOperator = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createKubeletStep({ readCluster: readClusterFromArm })]
-      .map((d) => [d.id, d.create({ host: handle.host(d.id), config: config(), azure: undefined, identity, runtime: typicalServices().get(ContainerRuntime) })] as const);
-    for (const [id, step] of withoutOperator) expect(await step.check(), id).to.deep.include({ status: 'ok' });
+    const withoutOperator = steps(handle, undefined);
+    for (const [def, step] of withoutOperator) expect(await step.check(), def.id).to.deep.include({ status: 'ok' });
     expect(arm.requestsTo(/managedClusters/i).length).to.equal(armCalls);
 
     // Unbootstrap: stop the kubelet (systemd would), then uninstall in reverse order.
@@ -252,7 +304,8 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     for (const [, step] of [...list].reverse()) await step.uninstall();
     await handle.dispose();
     expect(kube.node(NODE)).to.equal(undefined);
-    expect(kube.requestsTo(`/api/v1/nodes/${NODE}`, 'DELETE').at(-1)?.status).to.equal(200);
+    // The kubelet step deletes the Node it ran as; kube.pod-cidr, which registered it, finds it gone already.
+    expect(kube.requestsTo(`/api/v1/nodes/${NODE}`, 'DELETE').map((r) => r.status)).to.deep.equal([200, 404]);
     expect(tree(root)).to.deep.equal(pristine);
     const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
     for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);

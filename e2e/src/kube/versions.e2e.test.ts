@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { isFlexnodeError, type FlexnodeConfig } from '@flexnode/sdk';
-import { testConfig } from '@flexnode/sdk/testing';
-import { BINARIES_RECORD, createBinariesStep, KUBE_BINARIES, type BinariesRecord, type ClusterReader } from '@flexnode/plugin-kube';
+import { testConfig, typicalServices } from '@flexnode/sdk/testing';
+import { PodCidr, type NodeIdentity } from '@flexnode/sdk';
+import { BINARIES_RECORD, createBinariesStep, createProxyStep, KUBE_BINARIES, type BinariesRecord, type ClusterFacts, type ClusterReader } from '@flexnode/plugin-kube';
 import { installStandin } from '../fakes/standins/install.js';
 import { ArtifactManifest, buildNodeTarball, debianArch } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
@@ -47,7 +48,8 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
     for (const version of VERSIONS) {
       const bins = join(tmp, 'release', version);
       installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: version });
-      for (const b of ['kubectl', 'kubeadm', 'kube-proxy']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} ${version} stand-in"\n`, { mode: 0o755 });
+      for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} ${version} stand-in"\n`, { mode: 0o755 });
+      if (version === TARBALL_VERSION) installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: version });
       for (const b of KUBE_BINARIES) {
         const path = `kubernetes/v${version}/${b}-linux-${arch}`;
         await manifest.addFile(path, join(bins, b));
@@ -154,5 +156,28 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
     expect(record(m.root).artifacts).to.deep.equal([{ name: `Kubernetes node ${TARBALL_VERSION} (${arch})`, url: filled, sha256: sha }]);
     await viaMirror.uninstall();
     await m.handle.dispose();
+  });
+
+  it('kube.proxy (flexnode\'s kube-proxy): the kube-proxy of the same node tarball, verified like the kubelet\'s, nothing else from it', async () => {
+    const template = `${mirror.url}/kubernetes/v%s/binaries/kubernetes-node-linux-%s.tar.gz`;
+    const config = testConfig({ kubernetes: { version: TARBALL_VERSION, urlTemplate: template }, artifacts: { mirror: mirror.url }, node: { name: 'edge-1' }, cni: { podCIDR: '10.90.3.0/24' } });
+    // An Azure CNI Overlay cluster: flexnode runs kube-proxy. Nothing here needs Azure: the facts are the test's.
+    const facts: ClusterFacts = { resourceId: config.azure.targetCluster.resourceId, name: 'c', aad: true, azureRbac: true, server: 'https://c.hcp.westus.azmk8s.io:443',
+      caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n', networkPlugin: 'azure', networkPluginMode: 'overlay', podCidrs: ['10.244.0.0/16'], serviceCidrs: ['10.0.0.0/16'] };
+    const identity: NodeIdentity = { getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }), principalId: async () => 'p', execCredential: () => ({ command: '/usr/local/bin/flexnode', args: ['token'] }) };
+    const { root, handle } = await fresh();
+    mirror.resetRequests();
+    const step = createProxyStep(async () => facts).create({ host: handle.host('kube.proxy'), config, azure: undefined as never, identity, podCidr: typicalServices(config).get(PodCidr) });
+    await step.install();
+    const inMirror = `kubernetes/v${TARBALL_VERSION}/kubernetes-node-linux-${arch}.tar.gz`;
+    expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal([inMirror, `${inMirror}.sha256`]);
+    expect(readdirSync(join(root, 'usr/local/bin'))).to.deep.equal(['kube-proxy']);
+    expect(execFileSync(join(root, 'usr/local/bin/kube-proxy'), ['--version'], { encoding: 'utf8' }).trim()).to.equal(`Kubernetes v${TARBALL_VERSION}`);
+    expect(readFileSync(join(root, 'var/lib/kube-proxy/config.yaml'), 'utf8')).to.contain('clusterCIDR: 10.90.3.0/24');
+    expect(await step.check()).to.deep.include({ status: 'ok' });
+    await step.uninstall();
+    await handle.dispose();
+    expect(existsSync(join(root, 'usr/local/bin'))).to.equal(false);
+    expect(existsSync(join(root, 'var/lib/kube-proxy'))).to.equal(false);
   });
 });

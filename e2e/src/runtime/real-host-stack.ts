@@ -126,10 +126,10 @@ export function skipWith(ctx: Mocha.Context, reason: string): never {
 
 /**
  * A step's operations on a real Host, its tokens resolved as core resolves them: the Host, the config, and a typical
- * node's container-runtime and cni services (the bundled providers' values).
+ * node's services (the bundled providers' values; the pod range is the config's cni.podCIDR).
  */
 export function createOn(step: AnyStepDefinition, host: Host, config: FlexnodeConfig): StepInstance {
-  const services = typicalServices();
+  const services = typicalServices(config);
   return instantiate(step, (token, name) => {
     if (token === Tokens.Host) return host;
     if (token === Tokens.Config) return config;

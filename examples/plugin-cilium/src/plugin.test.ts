@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { API_VERSION, Cni, instantiate, isFlexnodeError, Tokens } from '@flexnode/sdk';
+import { API_VERSION, Cni, instantiate, isFlexnodeError, ServiceProxy, Tokens, type ServiceProxyService } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import plugin, { ciliumBpffs, ciliumKernel, ciliumNoBridgeConfig, ciliumSysctls } from './plugin.js';
 import { bpffsUnit } from './bpffs.js';
@@ -21,7 +21,16 @@ describe('@org/plugin-cilium', () => {
     for (const step of plugin.steps) expect((step.inject as Record<string, symbol>).host).to.equal(Symbol.for('flexnode.host')).and.equal(Tokens.Host);
     // It takes over the cni capability's service too: containerd looks for Cilium's CNI where the agent puts it.
     const service = plugin.services?.find((s) => s.capability === Cni);
-    expect(instantiate(service!, () => config)).to.deep.equal({ binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' });
+    expect(instantiate(service!, () => config)).to.deep.equal({ binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', usesNodePodCIDR: false });
+  });
+
+  it('provides service-proxy: Cilium replaces kube-proxy, so the node gets no kube-proxy and no label for AKS\'s', () => {
+    const service = plugin.services?.find((s) => s.capability === ServiceProxy);
+    expect(service?.capability).to.equal(Symbol.for('flexnode.capability.service-proxy'));
+    const proxy = instantiate(service!, () => config) as ServiceProxyService;
+    for (const cluster of [{ networkPlugin: 'kubenet', nodeResourceGroup: 'MC_rg_c_westus' }, { networkPlugin: 'none' }, {}]) {
+      expect(proxy.plan(cluster)).to.deep.equal({ implementedBy: "Cilium's kube-proxy replacement (the cilium agent running on this node)", nodeLabels: {} });
+    }
   });
 
   it('prepares a stock node and uninstall restores it exactly (check, install, idempotent install, uninstall)', async () => {

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
-import { ConfigError } from '@flexnode/sdk';
+import { ConfigError, FlexnodeError, PodCidr, PodCidrErrors } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { bridgeConflist, cniBridgeConfig } from './bridge-config.js';
+
+/** A pod-cidr service answering `ranges`, or failing with the error. */
+const podRange = (ranges: string[] | FlexnodeError) =>
+  new Map<symbol, unknown>([[PodCidr, { podCIDRs: async () => { if (ranges instanceof FlexnodeError) throw ranges; return ranges; } }]]);
 
 const PATH = '/etc/cni/net.d/99-bridge.conflist';
 type Json = Record<string, any>;
@@ -9,9 +13,9 @@ type Json = Record<string, any>;
 describe('cni.bridge-config', () => {
   const config = testConfig({ cni: { podCIDR: '10.244.3.0/24' } });
 
-  it('provides cni, after cni.plugins', () => {
+  it('provides cni, after cni.plugins and the pod-cidr provider', () => {
     expect(cniBridgeConfig.provides).to.deep.equal(['cni']);
-    expect(cniBridgeConfig.after).to.deep.equal(['cni.plugins']);
+    expect(cniBridgeConfig.after).to.deep.equal(['cni.plugins', PodCidr]);
   });
 
   it('writes 99-bridge.conflist, idempotently, and uninstall restores the machine', async () => {
@@ -37,14 +41,46 @@ describe('cni.bridge-config', () => {
     expect(doc['plugins'][1].capabilities).to.deep.equal({ portMappings: true });
   });
 
-  it('warns when the pod CIDR is defaulted, and refuses an invalid one', async () => {
+  it('has no default range: without one it is missing, and an install fails (a plan says it waits for the Node)', async () => {
     const host = new MemoryHost();
-    await createStep(cniBridgeConfig, host, { config: testConfig() }).install();
-    expect(host.logLines.find((l) => l.level === 'warn')!.message).to.contain('every node needs its own pod CIDR');
-    const bad = createStep(cniBridgeConfig, new MemoryHost(), { config: testConfig({ cni: { podCIDR: '10.244.0.1/24' } }) });
-    let error: unknown;
-    await bad.check().catch((e) => (error = e));
-    expect(error).to.be.instanceOf(ConfigError);
+    const step = createStep(cniBridgeConfig, host, { config: testConfig() });
+    host.seedFile(PATH, '{}');
+    expect(await step.check()).to.deep.include({ status: 'missing' });
+    host.files.delete(PATH);
+    expect(((await step.install().catch((e: Error) => e)) as FlexnodeError).code).to.equal(PodCidrErrors.pending);
+    expect(host.files.has(PATH)).to.equal(false);
+    const plan = new MemoryHost({ dryRun: true });
+    await createStep(cniBridgeConfig, plan, { config: testConfig() }).install();
+    expect(plan.logLines.map((l) => l.message).join('\n')).to.contain('once the Node has one');
+  });
+
+  it('refuses a range a bridge cannot use, naming where it came from', async () => {
+    const bad = createStep(cniBridgeConfig, new MemoryHost().seedFile(PATH, '{}'), { config: testConfig({ cni: { podCIDR: '10.244.0.1/24' } }) });
+    expect(await bad.check().catch((e: Error) => e)).to.be.instanceOf(ConfigError).and.have.property('message').that.matches(/^cni\.podCIDR "10\.244\.0\.1\/24" has host bits set/);
+    const fromNode = createStep(cniBridgeConfig, new MemoryHost().seedFile(PATH, '{}'), { config: testConfig(), services: podRange(['10.244.0.0/31']) });
+    expect(await fromNode.check().catch((e: Error) => e)).to.have.property('message').that.matches(/^the Node's spec\.podCIDR "10\.244\.0\.0\/31"/);
+  });
+
+  it('takes the pod-cidr service\'s ranges (dual-stack: one range set and one default route per family)', async () => {
+    const host = new MemoryHost();
+    await createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(['10.90.4.0/24', 'fd00:90:4::/64']) }).install();
+    const ipam = (JSON.parse(host.files.get(PATH)!.content.toString()) as Json)['plugins'][0].ipam;
+    expect(ipam.ranges).to.deep.equal([[{ subnet: '10.90.4.0/24' }], [{ subnet: 'fd00:90:4::/64' }]]);
+    expect(ipam.routes).to.deep.equal([{ dst: '0.0.0.0/0' }, { dst: '::/0' }]);
+  });
+
+  it('goes on with the recorded range while the live one cannot be read, and fails while it is pending', async () => {
+    const host = new MemoryHost();
+    await createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(['10.90.4.0/24']) }).install();
+    const away = createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(new FlexnodeError(PodCidrErrors.unreadable, 'the API server does not answer')) });
+    expect(await away.check()).to.deep.include({ status: 'ok' });
+    host.files.delete(PATH);
+    await away.install();
+    expect((JSON.parse(host.files.get(PATH)!.content.toString()) as Json)['plugins'][0].ipam.ranges).to.deep.equal([[{ subnet: '10.90.4.0/24' }]]);
+    const moved = createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(['10.90.7.0/24']) });
+    expect((await moved.check()).status).to.equal('drifted');
+    const gone = createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(new FlexnodeError(PodCidrErrors.pending, 'Node n1 is not registered yet')) });
+    expect(await gone.check()).to.deep.equal({ status: 'missing', reason: 'Node n1 is not registered yet' });
   });
 
   it('compares JSON semantically: reformatting is fine, a changed value is drift, a new pod CIDR too', async () => {

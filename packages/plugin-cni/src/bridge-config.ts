@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, firstDifference } from '@flexnode/sdk';
+import { defineStep, drifted, findRecord, firstDifference, isFlexnodeError, missing, ok, PodCidr, PodCidrErrors, replaceRecord, Tokens, type CheckResult } from '@flexnode/sdk';
 import { BRIDGE_CONFLIST, cniPaths } from './paths.js';
-import { podCIDR } from './pod-cidr.js';
+import { validateCIDR } from './pod-cidr.js';
 
 /** The CNI spec version of the conflist: read by plugins from 1.0 on (Debian's 1.1.1 too) and by containerd 1.6+. */
 export const CNI_VERSION = '1.0.0';
@@ -12,13 +12,18 @@ export const NETWORK_NAME = 'flexnode-bridge';
 /** The Linux bridge the pods attach to. */
 export const BRIDGE = 'cni0';
 
+/** Custom record: the pod ranges the conflist was written with (checks go on with them while the API is away). */
+export const BRIDGE_RECORD = 'bridge-pod-cidrs';
+
 /**
  * The default network of the node: a `bridge` (cni0, the node as the pods' gateway, masquerading traffic
  * that leaves the pod CIDR, hairpin so a pod reaches itself through a service) with `host-local` addresses from
- * the node's pod CIDR and a default route, chained with `portmap` for hostPorts. `loopback` is not in the
- * chain: containerd's CRI plugin brings up each pod's `lo` by running the loopback plugin from bin_dir itself.
+ * the node's pod CIDRs (one range set per IP family: dual-stack pods get one address of each) and a default
+ * route per family, chained with `portmap` for hostPorts. `loopback` is not in the chain: containerd's CRI plugin
+ * brings up each pod's `lo` by running the loopback plugin from bin_dir itself.
  */
-export function bridgeConflist(cidr: string): Record<string, unknown> {
+export function bridgeConflist(cidrs: string | readonly string[]): Record<string, unknown> {
+  const list = typeof cidrs === 'string' ? [cidrs] : cidrs;
   return {
     cniVersion: CNI_VERSION,
     name: NETWORK_NAME,
@@ -31,8 +36,8 @@ export function bridgeConflist(cidr: string): Record<string, unknown> {
         hairpinMode: true,
         ipam: {
           type: 'host-local',
-          ranges: [[{ subnet: cidr }]],
-          routes: [{ dst: isIPv6(cidr.split('/')[0]!) ? '::/0' : '0.0.0.0/0' }],
+          ranges: list.map((subnet) => [{ subnet }]),
+          routes: list.map((c) => ({ dst: isIPv6(c.split('/')[0]!) ? '::/0' : '0.0.0.0/0' })),
         },
       },
       { type: 'portmap', capabilities: { portMappings: true } },
@@ -41,44 +46,75 @@ export function bridgeConflist(cidr: string): Record<string, unknown> {
 }
 
 /**
- * `cni.bridge-config` (provides `cni`, after `cni.plugins`): `<paths.cni.confDir>/99-bridge.conflist`, the
- * network the node uses unless another plugin provides `cni`. The check parses the file and compares the JSON
+ * `cni.bridge-config` (provides `cni`, after `cni.plugins` and the `pod-cidr` provider):
+ * `<paths.cni.confDir>/99-bridge.conflist`, the network the node uses unless another plugin provides `cni`. Its
+ * range is the node's pod range from the `pod-cidr` service (plugin-kube: `cni.podCIDR`, or the Node's
+ * spec.podCIDRs that the cluster allocated or plugin-kube took from `cni.podCIDRPool`, checked against the
+ * cluster's ranges before anything changed), recorded; while that range cannot be read (the API server does not
+ * answer) the check and a heal go on with the recorded one. The check parses the file and compares the JSON
  * semantically (formatting and key order do not count).
  */
 export const cniBridgeConfig = defineStep({
   id: 'cni.bridge-config',
   title: 'default CNI network (bridge + host-local + portmap)',
   provides: ['cni'],
-  after: ['cni.plugins'],
-  inject: { host: Tokens.Host, config: Tokens.Config },
-  create: ({ host, config }) => {
+  after: ['cni.plugins', PodCidr],
+  inject: { host: Tokens.Host, config: Tokens.Config, podCidr: PodCidr },
+  create: ({ host, config, podCidr }) => {
     const path = `${cniPaths(config).confDir}/${BRIDGE_CONFLIST}`;
-    const expected = () => bridgeConflist(podCIDR(config).cidr);
+    /** The node's pod ranges, checked for a bridge; the recorded ones while the live ones cannot be read. */
+    const ranges = async (): Promise<{ cidrs: string[]; recorded: boolean }> => {
+      try {
+        const cidrs = await podCidr.podCIDRs();
+        return { cidrs: cidrs.map((c) => validateCIDR(c, config.cni?.podCIDR !== undefined ? 'cni.podCIDR' : "the Node's spec.podCIDR")), recorded: false };
+      } catch (error) {
+        const record = findRecord<{ cidrs: string[] }>(host, BRIDGE_RECORD);
+        if (record && isFlexnodeError(error) && error.code === PodCidrErrors.unreadable) return { cidrs: record.cidrs, recorded: true };
+        throw error;
+      }
+    };
     const check = async (): Promise<CheckResult> => {
-      const want = expected();
       const text = await host.files.readText(path);
       if (text === undefined) return missing(`${path} is absent`);
+      let want;
+      try {
+        want = await ranges();
+      } catch (error) {
+        if (isFlexnodeError(error) && error.code === PodCidrErrors.pending) return missing(error.message);
+        throw error;
+      }
       let actual: unknown;
       try {
         actual = JSON.parse(text);
       } catch (error) {
         return drifted(`${path} is not valid JSON: ${(error as Error).message}`);
       }
-      const diff = firstDifference(want, actual);
-      return diff ? drifted(`${path}: ${diff}`) : ok(`pod CIDR ${podCIDR(config).cidr}`);
+      const diff = firstDifference(bridgeConflist(want.cidrs), actual);
+      return diff ? drifted(`${path}: ${diff}`) : ok(`pod CIDR ${want.cidrs.join(', ')}${want.recorded ? ' (as recorded: the node\'s range cannot be read now)' : ''}`);
     };
     return {
       check,
       install: async () => {
         if ((await check()).status === 'ok') return;
-        const { cidr, defaulted } = podCIDR(config);
-        if (defaulted) {
-          host.log.warn(`cni.podCIDR is not set: using ${cidr}; every node needs its own pod CIDR, set cni.podCIDR`);
+        let want;
+        try {
+          want = await ranges();
+        } catch (error) {
+          // A plan: the Node gets its range when the run registers it.
+          if (host.dryRun && isFlexnodeError(error) && error.code === PodCidrErrors.pending) {
+            host.log.info(`would write ${path} with the node's pod range once the Node has one (${error.message})`);
+            return;
+          }
+          throw error;
         }
         await host.files.mkdir(cniPaths(config).confDir);
-        await host.files.write(path, `${JSON.stringify(expected(), null, 2)}\n`, { mode: 0o644 });
+        await host.files.write(path, `${JSON.stringify(bridgeConflist(want.cidrs), null, 2)}\n`, { mode: 0o644 });
+        await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
       },
-      uninstall: () => host.changes.revert(),
+      uninstall: async () => {
+        await host.changes.revert();
+        await host.changes.forget(BRIDGE_RECORD);
+      },
     };
   },
 });

@@ -4,8 +4,9 @@
  */
 export { default as plugin } from './plugin.js';
 export { cniPlugins, CNI_PLUGINS_RECORD, REQUIRED_PLUGINS } from './cni-plugins.js';
-export { cniBridgeConfig, bridgeConflist, CNI_VERSION, NETWORK_NAME, BRIDGE } from './bridge-config.js';
+export { cniBridgeConfig, bridgeConflist, CNI_VERSION, NETWORK_NAME, BRIDGE, BRIDGE_RECORD } from './bridge-config.js';
+export { cniService } from './cni-service.js';
 export { cniPluginsArtifact, cniPluginsUrl, cniPluginsSpec } from './artifact.js';
 export { CNI_PLUGINS_VERSIONS, DEFAULT_CNI_PLUGINS_VERSION } from './versions.js';
-export { podCIDR, validateCIDR, DEFAULT_POD_CIDR } from './pod-cidr.js';
+export { validateCIDR } from './pod-cidr.js';
 export { cniPaths, CNI_DEFAULTS, BRIDGE_CONFLIST } from './paths.js';

@@ -1,24 +1,14 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { ConfigError, type FlexnodeConfig } from '@flexnode/sdk';
+import { ConfigError } from '@flexnode/sdk';
 
 /**
- * The default pod CIDR of this node's bridge network when `cni.podCIDR` is not set. Upstream gave every node
- * 10.244.0.0/16, so two nodes handed out the same pod addresses; a /24 makes it plain that the range is per
- * node, and the step warns while the default is in use. Set a unique `cni.podCIDR` on each node.
+ * Check a pod range for the bridge and return it: a network address with a prefix that leaves room for the
+ * gateway and pods (IPv4 /8-/30, IPv6 /48-/120). `field` names where it came from (`cni.podCIDR`, or the Node's
+ * spec.podCIDR) in the ConfigError otherwise.
  */
-export const DEFAULT_POD_CIDR = '10.244.0.0/24';
-
-/** The node's pod CIDR from the config (validated: an IPv4 or IPv6 network address with its prefix). */
-export function podCIDR(config: FlexnodeConfig): { cidr: string; defaulted: boolean } {
-  const value = config.cni?.podCIDR;
-  if (value === undefined) return { cidr: DEFAULT_POD_CIDR, defaulted: true };
-  return { cidr: validateCIDR(value), defaulted: false };
-}
-
-/** Check a CIDR and return it; throws {@link ConfigError} on `cni.podCIDR` otherwise. */
-export function validateCIDR(value: string): string {
+export function validateCIDR(value: string, field = 'cni.podCIDR'): string {
   const fail = (message: string): never => {
-    throw new ConfigError(`cni.podCIDR "${value}" ${message}`, [{ path: 'cni.podCIDR', message }]);
+    throw new ConfigError(`${field} "${value}" ${message}`, [{ path: field, message }]);
   };
   const [address, prefixText, extra] = value.split('/');
   if (!address || prefixText === undefined || extra !== undefined || !/^\d+$/.test(prefixText)) {

@@ -84,6 +84,9 @@ export const containerdConfig = defineStep({
       install: async () => {
         if ((await check()).status === 'ok') return;
         await host.files.mkdir(Paths.configDir);
+        // containerd's CRI plugin creates its CNI conf_dir at start when it is absent (cni_conf_syncer.go), and
+        // then it would outlive unbootstrap: created here, it is flexnode's and goes with the rest.
+        await host.files.mkdir(cni.confDir);
         await host.files.write(Paths.config, await renderContainerdConfig(expected), { mode: 0o644 });
       },
       uninstall: () => host.changes.revert(),

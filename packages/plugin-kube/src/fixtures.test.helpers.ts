@@ -1,4 +1,6 @@
-import { ArcIdentity, AzureCredential, type AzureContext, type ContainerRuntimeService, type NodeIdentity } from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, ServiceProxy, type AzureContext, type ContainerRuntimeService, type NodeIdentity, type ServiceProxyService } from '@flexnode/sdk';
+import { testConfig } from '@flexnode/sdk/testing';
+import { proxyPlan } from './network/service-proxy.js';
 import type { ClusterFacts, ClusterReader } from './cluster/cluster.js';
 
 /** A throwaway self-signed-looking PEM (content is not parsed by the steps, only carried). */
@@ -50,11 +52,15 @@ export const fakeIdentity: NodeIdentity & { scopes: string[] } = {
 /** containerd's container-runtime service, as plugin-containerd provides it. */
 export const containerdRuntime: ContainerRuntimeService = { criEndpoint: 'unix:///run/containerd/containerd.sock', unit: 'containerd.service', cgroupDriver: 'systemd' };
 
+/** plugin-kube's own service-proxy plan for a config without kubernetes.serviceProxy (by the network profile). */
+export const defaultProxy: ServiceProxyService = { plan: (cluster) => proxyPlan(testConfig(), cluster) };
+
 /** The services by the names the kube steps inject them under. */
-export const serviceDeps = () => ({ azure: fakeAzure as AzureContext, identity: fakeIdentity as NodeIdentity, runtime: containerdRuntime });
+export const serviceDeps = () => ({ azure: fakeAzure as AzureContext, identity: fakeIdentity as NodeIdentity, runtime: containerdRuntime, proxy: defaultProxy });
 
 export const azureServices = () =>
   new Map<symbol, unknown>([
     [AzureCredential, fakeAzure],
     [ArcIdentity, fakeIdentity],
+    [ServiceProxy, defaultProxy],
   ]);

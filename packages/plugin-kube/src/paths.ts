@@ -2,6 +2,8 @@ import type { FlexnodeConfig } from '@flexnode/sdk';
 
 /** The systemd unit of the kubelet. */
 export const KUBELET_UNIT = 'kubelet.service';
+/** The systemd unit of the kube-proxy flexnode runs (service proxy mode `flexnode`). */
+export const KUBE_PROXY_UNIT = 'kube-proxy.service';
 
 /** Where the kubelet side of a node lives; `paths.kubernetes.*` (upstream's overrides) move the directories. */
 export interface KubePaths {
@@ -22,6 +24,14 @@ export interface KubePaths {
   dropIn: string;
   /** The kubelet's proxy environment (EnvironmentFile= of the drop-in), 0600. */
   environmentFile: string;
+  /** kube-proxy's directory: its KubeProxyConfiguration and kubeconfig. */
+  kubeProxyDir: string;
+  kubeProxyConfig: string;
+  /** kube-proxy's kubeconfig (the node identity, like the kubelet's), 0600. */
+  kubeProxyKubeconfig: string;
+  kubeProxyUnit: string;
+  /** kube-proxy's proxy environment, 0600. */
+  kubeProxyEnvironmentFile: string;
 }
 
 export function kubePaths(config: FlexnodeConfig): KubePaths {
@@ -45,5 +55,10 @@ export function kubePaths(config: FlexnodeConfig): KubePaths {
     dropInDir,
     dropIn: `${dropInDir}/10-flexnode.conf`,
     environmentFile: `${configDir}/kubelet-flexnode.env`,
+    kubeProxyDir: '/var/lib/kube-proxy',
+    kubeProxyConfig: '/var/lib/kube-proxy/config.yaml',
+    kubeProxyKubeconfig: '/var/lib/kube-proxy/kubeconfig',
+    kubeProxyUnit: `${unitDir}/${KUBE_PROXY_UNIT}`,
+    kubeProxyEnvironmentFile: `${configDir}/kube-proxy-flexnode.env`,
   };
 }

@@ -8,14 +8,22 @@ import { kubeSwap } from './os/swap.js';
 import { kubeSysctl } from './os/sysctl.js';
 import { kubePreflight } from './preflight/step.js';
 import { kubeVersionSkew } from './skew/step.js';
+import { kubeNetwork } from './network/step.js';
+import { kubePodCidr } from './network/pod-cidr-step.js';
+import { podCidrService } from './network/pod-cidr-service.js';
+import { kubeNode } from './network/node-step.js';
+import { kubeProxy } from './proxy/step.js';
+import { serviceProxyService } from './proxy/service.js';
 
 /**
  * @flexnode/plugin-kube: preflight, what the kubelet needs of the OS, the Kubernetes binaries, the cluster
- * credentials and the kubelet itself. Loads only the SDK and Node built-ins: the Azure SDK and the YAML library
+ * credentials, the node's pod range (`pod-cidr`), the kubelet, its Node object and the service proxy
+ * (`service-proxy`: AKS's kube-proxy or one flexnode runs). Loads only the SDK and Node built-ins: the Azure SDK and the YAML library
  * are imported when a step first needs them (CLI start-up time is measured).
  */
 export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
-  steps: [kubePreflight, kubeVersionSkew, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeKubelet],
+  steps: [kubePreflight, kubeVersionSkew, kubeNetwork, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubePodCidr, kubeKubelet, kubeNode, kubeProxy],
+  services: [podCidrService, serviceProxyService],
 });

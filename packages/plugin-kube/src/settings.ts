@@ -28,6 +28,10 @@ export interface KubeSettings {
   readyTimeoutSeconds: number;
   /** Refuse a cluster without Azure RBAC (the node identity could not be authorised). Default true. */
   requireAzureRbac: boolean;
+  /** Label the node `node.kubernetes.io/exclude-from-external-load-balancers=true` (out of the cluster's load balancers). Default true. */
+  excludeFromExternalLoadBalancers: boolean;
+  /** How long to wait for the cluster to give a new Node its pod range (spec.podCIDR). Default 120. */
+  podCIDRTimeoutSeconds: number;
 }
 
 const DEFAULTS: KubeSettings = {
@@ -37,6 +41,8 @@ const DEFAULTS: KubeSettings = {
   serverTLSBootstrap: false,
   readyTimeoutSeconds: 180,
   requireAzureRbac: true,
+  excludeFromExternalLoadBalancers: true,
+  podCIDRTimeoutSeconds: 120,
 };
 
 /** The settings of this config, validated; throws {@link ConfigError} naming the field. */
@@ -49,7 +55,8 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
   const r = raw as Record<string, unknown>;
-  const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac'];
+  const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac',
+    'excludeFromExternalLoadBalancers', 'podCIDRTimeoutSeconds'];
   for (const key of Object.keys(r)) {
     if (!known.includes(key)) {
       throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);
@@ -60,7 +67,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     if (!Array.isArray(r.skipPreflight) || r.skipPreflight.some((s) => typeof s !== 'string')) bad('skipPreflight', 'an array of check names');
     out.skipPreflight = [...(r.skipPreflight as string[])];
   }
-  for (const key of ['protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'requireAzureRbac'] as const) {
+  for (const key of ['protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'requireAzureRbac', 'excludeFromExternalLoadBalancers'] as const) {
     if (r[key] === undefined) continue;
     if (typeof r[key] !== 'boolean') bad(key, 'true or false');
     out[key] = r[key] as boolean;
@@ -69,10 +76,11 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     if (typeof r.nodeIP !== 'string' || !/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)?$/.test(r.nodeIP)) bad('nodeIP', 'an IP address (or an IPv4,IPv6 pair)');
     out.nodeIP = r.nodeIP as string;
   }
-  if (r.readyTimeoutSeconds !== undefined) {
-    const n = r.readyTimeoutSeconds;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3600) bad('readyTimeoutSeconds', 'an integer between 0 and 3600');
-    out.readyTimeoutSeconds = n as number;
+  for (const key of ['readyTimeoutSeconds', 'podCIDRTimeoutSeconds'] as const) {
+    const n = r[key];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3600) bad(key, 'an integer between 0 and 3600');
+    out[key] = n as number;
   }
   return out;
 }

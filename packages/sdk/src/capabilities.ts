@@ -28,6 +28,12 @@ export interface CniService {
   readonly binDir: string;
   /** Directory of the CNI network configuration, e.g. `/etc/cni/net.d`. */
   readonly confDir: string;
+  /**
+   * The network gives pods addresses from the node's own pod range ({@link PodCidr}: the Node's `spec.podCIDRs`,
+   * `cni.podCIDR` or a share of `cni.podCIDRPool`), so that range must be decided, and checked against the cluster's,
+   * before the node joins. False or absent for networks with their own address management (Cilium's cluster pool).
+   */
+  readonly usesNodePodCIDR?: boolean;
 }
 
 /** The pod network (plugin-cni's bridge by default; Cilium and others take it over). */
@@ -38,3 +44,52 @@ export const AzureCredential = defineCapability<AzureContext>('azure-credential'
 
 /** The node's own Azure identity (the Arc machine's managed identity; plugin-arc). */
 export const ArcIdentity = defineCapability<NodeIdentity>('arc-identity');
+
+/** This node's pod address range, for a network that gives pods addresses from it (plugin-kube provides it). */
+export interface PodCidrService {
+  /**
+   * The node's pod CIDRs, one per IP family, the primary first: `cni.podCIDR` when it is set, else the Node's
+   * `spec.podCIDRs` (allocated by the cluster, or taken from `cni.podCIDRPool` and recorded on the Node before
+   * the kubelet starts). Rejects with a FlexnodeError when the range is not known yet (the Node is not registered)
+   * or cannot be read (the API server does not answer).
+   */
+  podCIDRs(): Promise<readonly string[]>;
+}
+
+/** Who decides the node's pod range (plugin-kube: from the cluster and the config, checked against both). */
+export const PodCidr = defineCapability<PodCidrService>('pod-cidr');
+
+/**
+ * The codes of {@link PodCidrService.podCIDRs}'s errors: `pending`, the range is not known yet (the Node is not
+ * registered or has none); `unreadable`, it could not be read (a consumer may go on with what it recorded).
+ */
+export const PodCidrErrors = { pending: 'POD_CIDR_PENDING', unreadable: 'POD_CIDR_UNREADABLE' } as const;
+
+/** What a service proxy provider is told about the target cluster (its `networkProfile` and node resource group). */
+export interface ClusterNetwork {
+  /** `azure`, `kubenet`, `none` (bring your own CNI); absent when not known. */
+  readonly networkPlugin?: string;
+  /** `overlay` for Azure CNI Overlay. */
+  readonly networkPluginMode?: string;
+  /** `azure` or `cilium` (Azure CNI Powered by Cilium). */
+  readonly networkDataplane?: string;
+  /** The resource group of the cluster's own resources (`MC_...`): the value of `kubernetes.azure.com/cluster`. */
+  readonly nodeResourceGroup?: string;
+}
+
+/** How Kubernetes Services (ClusterIPs, NodePorts) reach pods from this node, for one cluster. */
+export interface ServiceProxyPlan {
+  /** Who implements Services on this node, for logs and status: `AKS's kube-proxy DaemonSet`, `Cilium`. */
+  readonly implementedBy: string;
+  /** Labels the node registers with so that it happens (may be empty), e.g. the one AKS's DaemonSets select on. */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+}
+
+/** kube-proxy or a replacement: what the node needs for Services (plugin-kube by default; Cilium replaces it). */
+export interface ServiceProxyService {
+  /** The plan for this cluster: pure, no I/O (the kubelet asks it for its node labels). */
+  plan(cluster: ClusterNetwork): ServiceProxyPlan;
+}
+
+/** The service proxy of the node (plugin-kube: AKS's kube-proxy or one it runs; a kube-proxy replacement takes it over). */
+export const ServiceProxy = defineCapability<ServiceProxyService>('service-proxy');

@@ -74,8 +74,14 @@ export interface KubernetesConfig {
   version?: string;
   /** Upstream's URL template of the node tarball: Go's Sprintf(template, version, arch). */
   urlTemplate?: string;
-  /** sha256 per binary (`kubelet`, `kubectl`, `kubeadm`) or of the node tarball (`kubernetes-node`); wins over tables and published checksums. */
-  sha256?: Partial<Record<'kubelet' | 'kubectl' | 'kubeadm' | 'kubernetes-node', string | Partial<Record<Arch, string>>>>;
+  /** sha256 per binary (`kubelet`, `kubectl`, `kubeadm`, `kube-proxy`) or of the node tarball (`kubernetes-node`); wins over tables and published checksums. */
+  sha256?: Partial<Record<'kubelet' | 'kubectl' | 'kubeadm' | 'kube-proxy' | 'kubernetes-node', string | Partial<Record<Arch, string>>>>;
+  /**
+   * What implements Services on the node: `aks` (AKS's own kube-proxy DaemonSet, by the node label it selects on),
+   * `flexnode` (kube-proxy of the same release, run by flexnode), `none`; `auto` or absent: by the cluster's network
+   * profile (plugin-kube's README has the table). Applies while plugin-kube provides `service-proxy`.
+   */
+  serviceProxy?: 'auto' | 'aks' | 'flexnode' | 'none';
 }
 
 /** A pinned component: version and, when it differs from the plugin's table, the sha256 per architecture. */
@@ -92,8 +98,10 @@ export interface ContainerdConfig extends ComponentConfig {
 }
 
 export interface CniConfig extends ComponentConfig {
-  /** Pod CIDR of this node for the default bridge network. */
+  /** This node's pod CIDR (the default bridge network's range); for clusters that allocate none to the node. */
   podCIDR?: string;
+  /** A range shared by edge nodes, split per node: each takes a free `/nodeMaskSize` of `cidr` (default /24). */
+  podCIDRPool?: { cidr: string; nodeMaskSize?: number };
 }
 
 export interface NodeConfig {

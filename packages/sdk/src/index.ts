@@ -11,8 +11,15 @@ export {
   Cni,
   AzureCredential,
   ArcIdentity,
+  PodCidr,
+  PodCidrErrors,
+  ServiceProxy,
   type ContainerRuntimeService,
   type CniService,
+  type PodCidrService,
+  type ClusterNetwork,
+  type ServiceProxyPlan,
+  type ServiceProxyService,
 } from './capabilities.js';
 export {
   defineStep,

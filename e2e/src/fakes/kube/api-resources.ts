@@ -35,6 +35,12 @@ export const API_RESOURCES: ApiResource[] = [
   r('apps', 'v1', 'statefulsets', 'StatefulSet', true, ['status', 'scale'], { shortNames: ['sts'] }),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  // events.k8s.io/v1: what client-go's tools/events recorder writes (kube-proxy's "Starting" event); the real API
+  // server stores both Event APIs in one place, the fake keeps them apart (nothing here reads one as the other).
+  r('events.k8s.io', 'v1', 'events', 'Event', true, [], { shortNames: ['ev'] }),
+  // networking.k8s.io/v1 ServiceCIDR (GA in 1.33, MultiCIDRServiceAllocator): kube-proxy 1.33+ watches them
+  // (cmd/kube-proxy/app/server.go); the API server keeps a default one named "kubernetes" for its service range.
+  r('networking.k8s.io', 'v1', 'servicecidrs', 'ServiceCIDR', false, ['status']),
   r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['status'], { shortNames: ['pdb'] }),
   r('storage.k8s.io', 'v1', 'csinodes', 'CSINode', false),
   r('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),

@@ -83,8 +83,11 @@ export function bootstrapClusterRoles(): KubeObject[] {
     clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])]),
     clusterRole('system:certificates.k8s.io:kube-apiserver-client-kubelet-approver',
       [rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet'])]),
+    // kube-proxy 1.33+ also watches ServiceCIDRs (cmd/kube-proxy/app/server.go, MultiCIDRServiceAllocator GA), and
+    // kubeadm binds kube-proxy's service account to this role alone, so the role allows it.
     clusterRole('system:node-proxier', [rule(['list', 'watch'], [''], ['services', 'endpoints']), rule(READ, [''], ['nodes']),
-      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])]),
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+      rule(['list', 'watch'], ['networking.k8s.io'], ['servicecidrs'])]),
   ];
 }
 

@@ -7,7 +7,7 @@ import { API_RESOURCES, discovery, findResource, type ApiResource } from './api-
 import { Authenticator, type StaticToken } from './authn.js';
 import { AuthorizerChain, forbidden } from './authz.js';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.js';
-import { ipString, parseCidr } from './cidr.js';
+import { cidrString, ipString, parseCidr } from './cidr.js';
 import type { ClusterCa } from './cluster-ca.js';
 import { Controllers } from './controllers.js';
 import { GuardAuthorizer, type GuardLink } from './guard.js';
@@ -17,7 +17,7 @@ import { parseRequest } from './request-info.js';
 import { create, get, list, patch, remove, update, watch, type DeleteOptions, type Reply, type RestContext, type WatchEvent } from './rest.js';
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectReview, subjectAccessReview, tokenReview } from './reviews.js';
 import { errors, KubeError } from './status.js';
-import { ObjectStore } from './store.js';
+import { now, ObjectStore } from './store.js';
 import { prepareForCreate } from './strategies.js';
 import { evict, tokenRequest } from './subresources.js';
 import type { AuditEvent, AuthzResult, KubeObject, RequestAttributes, UserInfo } from './types.js';
@@ -147,6 +147,9 @@ export class KubeCluster {
     const clusterIP = ipString(svc.base + 1);
     this.systemCreate('services', { metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.opts.endpoint?.port ?? 443 }], type: 'ClusterIP', sessionAffinity: 'None' } });
+    // The default ServiceCIDR the API server keeps for --service-cluster-ip-range (pkg/controlplane/controller/defaultservicecidr).
+    this.systemCreate('servicecidrs.networking.k8s.io', { metadata: { name: 'kubernetes' }, spec: { cidrs: [cidrString(svc)] },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: now() }] } } as KubeObject);
     if (this.opts.endpoint) {
       this.systemCreate('endpoints', { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
         subsets: [{ addresses: [{ ip: this.opts.endpoint.ip }], ports: [{ name: 'https', port: this.opts.endpoint.port, protocol: 'TCP' }] }] } as KubeObject);

@@ -55,6 +55,8 @@ const FIELDS: Record<string, (o: KubeObject) => Record<string, string | undefine
     'status.phase': str(o.status?.phase), 'status.podIP': str(o.status?.podIP), 'status.nominatedNodeName': str(o.status?.nominatedNodeName),
   }),
   nodes: (o) => ({ 'spec.unschedulable': String(o.spec?.unschedulable ?? false) }),
+  // pkg/registry/core/service/strategy.go ServiceToSelectableFields: kube-proxy lists `spec.clusterIP!=None`.
+  services: (o) => ({ 'spec.clusterIP': str(o.spec?.clusterIP), 'spec.type': str(o.spec?.type) }),
   secrets: (o) => ({ type: str(o.type) }),
   events: (o) => ({
     'involvedObject.kind': str((o.involvedObject as Record<string, unknown> | undefined)?.kind),

@@ -13,10 +13,9 @@
 // Test knobs: KUBELET_STANDIN_SKIP_CRI_CHECK=1 (runtime and network assumed ready), KUBELET_STANDIN_HEARTBEAT_MS
 // (status and lease interval), KUBELET_STANDIN_CTR (ctr binary), KUBELET_STANDIN_CSR_TIMEOUT_MS, KUBELET_STANDIN_CNI_CONF_DIR
 // (instead of containerd's config.toml conf_dir).
-import { existsSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { ApiClient, informer } from './kubelet/api.js';
-import { arch, die, Fatal, kubeletVersion, log, TAG } from './kubelet/common.js';
+import { arch, Fatal, kubeletVersion, log, TAG, runIfMain } from './kubelet/common.js';
 import { loadKubeletConfig, parseFlags, settings } from './kubelet/flags.js';
 import { kubeconfigUsable, loadKubeconfig } from './kubelet/kubeconfig.js';
 import { NodeAgent, socketAnswers } from './kubelet/node.js';
@@ -122,12 +121,4 @@ async function main(argv: string[]): Promise<void> {
   server?.close();
 }
 
-const isMain = (() => {
-  try { return import.meta.url === pathToFileURL(realpathSync(process.argv[1]!)).href; } catch { return false; }
-})();
-if (isMain) {
-  main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
-    if (!(e instanceof Fatal)) process.stderr.write(`${(e as Error).stack}\n`);
-    die(`"command failed" err="${(e as Error).message}"`);
-  });
-}
+runIfMain(import.meta.url, main);

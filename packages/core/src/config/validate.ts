@@ -25,11 +25,14 @@ function load(): Validator {
 
 /** Checks a JSON Schema cannot express. */
 function semanticIssues(data: unknown): ConfigIssue[] {
-  const podCIDR = (data as { cni?: { podCIDR?: unknown } } | null)?.cni?.podCIDR;
-  if (typeof podCIDR === 'string' && !isIPv4Cidr(podCIDR)) {
-    return [{ path: 'cni.podCIDR', message: `expected an IPv4 CIDR such as 10.244.1.0/24 (octets <= 255, host bits zero), got ${JSON.stringify(podCIDR)}` }];
+  const cni = (data as { cni?: { podCIDR?: unknown; podCIDRPool?: { cidr?: unknown } } } | null)?.cni;
+  const issues: ConfigIssue[] = [];
+  for (const [path, value] of [['cni.podCIDR', cni?.podCIDR], ['cni.podCIDRPool.cidr', cni?.podCIDRPool?.cidr]] as const) {
+    if (typeof value === 'string' && !isIPv4Cidr(value)) {
+      issues.push({ path, message: `expected an IPv4 CIDR such as 10.244.1.0/24 (octets <= 255, host bits zero), got ${JSON.stringify(value)}` });
+    }
   }
-  return [];
+  return issues;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { ConfigError, type Arch, type FlexnodeConfig, type KubernetesConfig } from '@flexnode/sdk';
 import { parseKubeVersion, type KubeVersion } from '../version.js';
 import { fillUrlTemplate } from './url-template.js';
-import { KUBE_BINARIES, KUBE_CHECKSUMS, type KubeBinary } from './versions.js';
+import { KUBE_BINARIES, KUBE_CHECKSUMS, type KubeBinary, type ReleaseBinary } from './versions.js';
 
 /** The key of the node tarball in `kubernetes.sha256` (its file name without `-linux-<arch>.tar.gz`). */
 export const NODE_TARBALL = 'kubernetes-node';
-export type KubePinKey = KubeBinary | typeof NODE_TARBALL;
+export type KubePinKey = ReleaseBinary | typeof NODE_TARBALL;
 
 /**
  * `kubernetes.sha256` (a flexnode extension of upstream's `kubernetes` section, in core's schema): per binary, or
@@ -35,8 +35,8 @@ export interface KubeArtifact {
 
 /** Where the binaries come from: one file per binary, or the node tarball with the binaries at `members`. */
 export type KubeRelease =
-  | { readonly kind: 'binaries'; readonly version: string; readonly artifacts: readonly (KubeArtifact & { readonly bin: KubeBinary })[] }
-  | { readonly kind: 'node-tarball'; readonly version: string; readonly artifact: KubeArtifact; readonly members: Readonly<Record<KubeBinary, string>> };
+  | { readonly kind: 'binaries'; readonly version: string; readonly artifacts: readonly (KubeArtifact & { readonly bin: ReleaseBinary })[] }
+  | { readonly kind: 'node-tarball'; readonly version: string; readonly artifact: KubeArtifact; readonly members: Readonly<Partial<Record<ReleaseBinary, string>>> };
 
 /** Where the node tarball keeps the binaries (kubernetes/release: `kubernetes/node/bin/*`). */
 export const TARBALL_BIN_DIR = 'kubernetes/node/bin';
@@ -85,8 +85,9 @@ function verified(artifact: Omit<KubeArtifact, 'sha256' | 'sha256Url' | 'sha256M
  *
  * A file nothing can verify is refused (ConfigError, exit 2) with the choices named. With `artifacts.mirror` the
  * Host fetches every file (and `.sha256`) from its mirror path instead: `kubernetes/v<version>/<file>`.
+ * `binaries`: which of the release's binaries (default kubelet, kubectl, kubeadm; kube.proxy asks for kube-proxy).
  */
-export function kubeRelease(config: FlexnodeConfig, arch: Arch, versionText: string): KubeRelease {
+export function kubeRelease(config: FlexnodeConfig, arch: Arch, versionText: string, binaries: readonly ReleaseBinary[] = KUBE_BINARIES): KubeRelease {
   const v = kubeVersionOf(versionText);
   const version = v.text;
   const template = config.kubernetes?.urlTemplate;
@@ -97,20 +98,23 @@ export function kubeRelease(config: FlexnodeConfig, arch: Arch, versionText: str
     const published = publishesChecksums(url) ? `${url}.sha256` : v.upstream ? `${DL_K8S_IO}/v${version}/${file}.sha256` : undefined;
     const artifact = verified(base, configuredPin(config, NODE_TARBALL, arch), published);
     if (!artifact.sha256 && !artifact.sha256Url) throw unverifiable(artifact, v, arch);
-    const members = Object.fromEntries(KUBE_BINARIES.map((b) => [b, `${TARBALL_BIN_DIR}/${b}`])) as Record<KubeBinary, string>;
+    const members = Object.fromEntries(binaries.map((b) => [b, `${TARBALL_BIN_DIR}/${b}`])) as Partial<Record<ReleaseBinary, string>>;
     return { kind: 'node-tarball', version, artifact, members };
   }
-  const artifacts = KUBE_BINARIES.map((bin) => {
+  const artifacts = binaries.map((bin) => {
     const url = `${DL_K8S_IO}/v${version}/bin/linux/${arch}/${bin}`;
-    const pin = configuredPin(config, bin, arch) ?? KUBE_CHECKSUMS[version]?.[bin]?.[arch];
+    const pin = configuredPin(config, bin, arch) ?? (bin === 'kube-proxy' ? undefined : KUBE_CHECKSUMS[version]?.[bin as KubeBinary]?.[arch]);
     return { bin, ...verified({ name: `${bin} ${version} (${arch})`, url, mirrorPath: `kubernetes/v${version}/${bin}-linux-${arch}` }, pin, `${url}.sha256`) };
   });
   return { kind: 'binaries', version, artifacts };
 }
 
-/** The files of a release, for `flexnode mirror sync` (same order as they are installed). */
-export function kubeArtifacts(config: FlexnodeConfig, arch: Arch, version: string): KubeArtifact[] {
-  const release = kubeRelease(config, arch, version);
+/**
+ * The files of a release, for `flexnode mirror sync` (same order as they are installed); a mirror for nodes that
+ * run kube-proxy themselves adds `[KUBE_PROXY]` (a node tarball is the same file either way).
+ */
+export function kubeArtifacts(config: FlexnodeConfig, arch: Arch, version: string, binaries: readonly ReleaseBinary[] = KUBE_BINARIES): KubeArtifact[] {
+  const release = kubeRelease(config, arch, version, binaries);
   return release.kind === 'binaries' ? release.artifacts.map(({ bin: _bin, ...a }) => a) : [release.artifact];
 }
 

@@ -23,7 +23,7 @@ import { clusterFacts } from '../cluster/recorded.js';
 import { kubePaths } from '../paths.js';
 import { configuredVersion, parseKubeVersion } from '../version.js';
 import { kubeArtifacts, kubeRelease, TARBALL_BIN_DIR, type KubeArtifact, type KubeRelease } from './artifacts.js';
-import { KUBE_BINARIES } from './versions.js';
+import { KUBE_BINARIES, type ReleaseBinary } from './versions.js';
 
 /** Custom record: the version installed, each file's URL and the sha256 it was verified against, the installed files' hashes. */
 export const BINARIES_RECORD = 'kube-binaries';
@@ -81,6 +81,65 @@ function sourceChange(record: BinariesRecord, wanted: readonly KubeArtifact[]): 
 }
 
 /**
+ * How the installed binaries differ from the release the config asks for (another version, source or pin, a
+ * replaced or missing file, a wrong mode), from the record alone; undefined when they match.
+ */
+export async function installedDrift(host: Host, config: FlexnodeConfig, record: BinariesRecord, version: string, binaries: readonly ReleaseBinary[]): Promise<string | undefined> {
+  if (record.version !== version) return `Kubernetes ${record.version} is installed, the config asks for ${version}`;
+  const changed = sourceChange(record, kubeArtifacts(config, host.arch, version, binaries));
+  if (changed) return changed;
+  for (const [path, expected] of Object.entries(record.files)) {
+    const actual = await host.files.sha256(path);
+    if (actual === undefined) return `${path} is absent`;
+    if (actual !== expected) return `${path} has sha256 ${actual}, not the ${expected} of Kubernetes ${record.version}`;
+    const mode = ((await host.files.stat(path))?.mode ?? 0) & 0o777;
+    if (mode !== 0o755) return `${path} has mode ${mode.toString(8)}, expected 755`;
+  }
+  return undefined;
+}
+
+/** The artifact with the sha256 it is verified against: pinned, or fetched from beside it (through the Host). */
+async function verifiable(host: Host, a: KubeArtifact): Promise<Artifact> {
+  if (a.sha256) return { name: a.name, url: a.url, mirrorPath: a.mirrorPath, sha256: a.sha256 };
+  const sha256 = await host.downloads.checksum({ name: a.name, url: a.sha256Url!, mirrorPath: a.sha256MirrorPath! });
+  return { name: a.name, url: a.url, mirrorPath: a.mirrorPath, sha256 };
+}
+
+/**
+ * Download `binaries` of a release, each file verified while it streams (a wrong one fails before anything is
+ * unpacked or copied), and install them into `binDir` (0755). Returns what to record; undefined in a dry run.
+ */
+export async function installRelease(host: Host, config: FlexnodeConfig, release: KubeRelease, binaries: readonly ReleaseBinary[], binDir: string): Promise<BinariesRecord | undefined> {
+  const artifacts = await Promise.all(kubeArtifacts(config, host.arch, release.version, binaries).map((a) => verifiable(host, a)));
+  const downloaded = await Promise.all(artifacts.map((a) => host.downloads.fetch(a)));
+  if (host.dryRun) {
+    host.log.info(`would install ${binaries.join(', ')} ${release.version} into ${binDir}`);
+    return undefined;
+  }
+  await host.files.mkdir(binDir);
+  let files: Record<string, string>;
+  if (release.kind === 'binaries') {
+    files = {};
+    for (const [i, a] of release.artifacts.entries()) {
+      const path = `${binDir}/${a.bin}`;
+      await host.files.copyFrom(downloaded[i]!, path, { mode: 0o755 });
+      files[path] = artifacts[i]!.sha256;
+    }
+  } else {
+    const staging = await host.downloads.unpack(downloaded[0]!);
+    for (const member of Object.values(release.members)) {
+      if ((await host.files.stat(`${stagedPath(host, staging)}/${member}`))?.type !== 'file') {
+        throw new FlexnodeError('ARTIFACT_LAYOUT', `${release.artifact.name}: the tarball has no ${member}`, {
+          hint: `a node tarball holds ${TARBALL_BIN_DIR}/{${binaries.join(',')}} (kubernetes-node-linux-<arch>.tar.gz of the Kubernetes release)`,
+        });
+      }
+    }
+    files = await installFiles(host, `${staging}/${TARBALL_BIN_DIR}`, binDir, binaries);
+  }
+  return { version: release.version, artifacts: artifacts.map(({ name, url, sha256 }) => ({ name, url, sha256 })), files };
+}
+
+/**
  * `kube.binaries`: kubelet, kubectl and kubeadm to /usr/local/bin (0755), from the release {@link kubeRelease}
  * chooses: per binary from dl.k8s.io, or the node tarball (upstream's `kubernetes.urlTemplate`, AKS's builds),
  * each file verified while streaming against its pinned sha256 or the `.sha256` published beside it, before
@@ -106,24 +165,9 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
       const check = async (): Promise<CheckResult> => {
         const { record, release } = await wanted();
         if (!record) return missing(`Kubernetes ${release.version} is not installed`);
-        if (record.version !== release.version) return drifted(`Kubernetes ${record.version} is installed, the config asks for ${release.version}`);
-        const changed = sourceChange(record, kubeArtifacts(config, host.arch, release.version));
-        if (changed) return drifted(changed);
-        for (const [path, expected] of Object.entries(record.files)) {
-          const actual = await host.files.sha256(path);
-          if (actual === undefined) return drifted(`${path} is absent`);
-          if (actual !== expected) return drifted(`${path} has sha256 ${actual}, not the ${expected} of Kubernetes ${record.version}`);
-          const mode = ((await host.files.stat(path))?.mode ?? 0) & 0o777;
-          if (mode !== 0o755) return drifted(`${path} has mode ${mode.toString(8)}, expected 755`);
-        }
+        const drift = await installedDrift(host, config, record, release.version, KUBE_BINARIES);
+        if (drift) return drifted(drift);
         return ok(`Kubernetes ${record.version} (${host.arch}) from ${sourceOf(release)}`);
-      };
-
-      /** The artifact with the sha256 it is verified against: pinned, or fetched from beside it (through the Host). */
-      const verifiable = async (a: KubeArtifact): Promise<Artifact> => {
-        if (a.sha256) return { name: a.name, url: a.url, mirrorPath: a.mirrorPath, sha256: a.sha256 };
-        const sha256 = await host.downloads.checksum({ name: a.name, url: a.sha256Url!, mirrorPath: a.sha256MirrorPath! });
-        return { name: a.name, url: a.url, mirrorPath: a.mirrorPath, sha256 };
       };
 
       return {
@@ -131,35 +175,8 @@ export function createBinariesStep(readCluster: ClusterReader = defaultClusterRe
         async install() {
           if ((await check()).status === 'ok') return;
           const { release } = await wanted();
-          const artifacts = await Promise.all(kubeArtifacts(config, host.arch, release.version).map(verifiable));
-          // fetch verifies each sha256 while streaming: a wrong file fails here, before anything is unpacked or copied.
-          const downloaded = await Promise.all(artifacts.map((a) => host.downloads.fetch(a)));
-          if (host.dryRun) {
-            host.log.info(`would install ${KUBE_BINARIES.join(', ')} ${release.version} into ${binDir}`);
-            return;
-          }
-          await host.files.mkdir(binDir);
-          let files: Record<string, string>;
-          if (release.kind === 'binaries') {
-            files = {};
-            for (const [i, a] of release.artifacts.entries()) {
-              const path = `${binDir}/${a.bin}`;
-              await host.files.copyFrom(downloaded[i]!, path, { mode: 0o755 });
-              files[path] = artifacts[i]!.sha256;
-            }
-          } else {
-            const staging = await host.downloads.unpack(downloaded[0]!);
-            for (const member of Object.values(release.members)) {
-              if ((await host.files.stat(`${stagedPath(host, staging)}/${member}`))?.type !== 'file') {
-                throw new FlexnodeError('ARTIFACT_LAYOUT', `${release.artifact.name}: the tarball has no ${member}`, {
-                  hint: `a node tarball holds ${TARBALL_BIN_DIR}/{${KUBE_BINARIES.join(',')}} (kubernetes-node-linux-<arch>.tar.gz of the Kubernetes release)`,
-                });
-              }
-            }
-            files = await installFiles(host, `${staging}/${TARBALL_BIN_DIR}`, binDir, KUBE_BINARIES);
-          }
-          const record: BinariesRecord = { version: release.version, artifacts: artifacts.map(({ name, url, sha256 }) => ({ name, url, sha256 })), files };
-          await replaceRecord(host, BINARIES_RECORD, record);
+          const record = await installRelease(host, config, release, KUBE_BINARIES, binDir);
+          if (record) await replaceRecord(host, BINARIES_RECORD, record);
         },
         async uninstall() {
           await host.changes.revert();

@@ -3,6 +3,10 @@ import type { Arch } from '@flexnode/sdk';
 /** The three binaries flexnode installs from the Kubernetes release. */
 export const KUBE_BINARIES = ['kubelet', 'kubectl', 'kubeadm'] as const;
 export type KubeBinary = (typeof KUBE_BINARIES)[number];
+/** kube-proxy: from the same release, installed by kube.proxy only when flexnode runs it (service proxy mode `flexnode`). */
+export const KUBE_PROXY = 'kube-proxy';
+/** A binary of the Kubernetes node release flexnode installs. */
+export type ReleaseBinary = KubeBinary | typeof KUBE_PROXY;
 
 /** version (no `v`) → binary → arch → sha256 (lowercase hex). */
 export type KubeChecksumTable = Readonly<Record<string, Readonly<Record<KubeBinary, Readonly<Record<Arch, string>>>>>>;

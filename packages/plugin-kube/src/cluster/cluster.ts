@@ -19,6 +19,18 @@ export interface ClusterFacts {
   azureRbac: boolean;
   serviceCidr?: string;
   dnsServiceIP?: string;
+  /** networkProfile.networkPlugin: `azure`, `kubenet`, `none`. */
+  networkPlugin?: string;
+  /** networkProfile.networkPluginMode: `overlay` for Azure CNI Overlay. */
+  networkPluginMode?: string;
+  /** networkProfile.networkDataplane: `azure` or `cilium`. */
+  networkDataplane?: string;
+  /** networkProfile.podCidrs (else podCidr): the pod ranges of the cluster's own nodes; none for Azure CNI with VNet pod IPs. */
+  podCidrs?: string[];
+  /** networkProfile.serviceCidrs (else serviceCidr). */
+  serviceCidrs?: string[];
+  /** The resource group of the cluster's own resources (`MC_...`): the value of `kubernetes.azure.com/cluster`. */
+  nodeResourceGroup?: string;
   /** The API server URL from the user kubeconfig. */
   server: string;
   /** PEM of the cluster CA (decoded certificate-authority-data). */
@@ -87,6 +99,9 @@ export const readClusterFromArm: ClusterReader = async (azure, config) => {
     if (!value || value.length === 0) throw new AzureError(`the cluster ${id.name} returned no user kubeconfig`);
     const { server, caPem } = await serverAndCa(Buffer.from(value).toString('utf8'), id.name);
     const version = mc.currentKubernetesVersion ?? mc.kubernetesVersion;
+    const net = mc.networkProfile;
+    const podCidrs = net?.podCidrs?.length ? net.podCidrs : net?.podCidr ? [net.podCidr] : [];
+    const serviceCidrs = net?.serviceCidrs?.length ? net.serviceCidrs : net?.serviceCidr ? [net.serviceCidr] : [];
     return {
       resourceId: id.resourceId,
       name: id.name,
@@ -97,6 +112,12 @@ export const readClusterFromArm: ClusterReader = async (azure, config) => {
       azureRbac: mc.aadProfile?.enableAzureRbac === true,
       ...(mc.networkProfile?.serviceCidr ? { serviceCidr: mc.networkProfile.serviceCidr } : {}),
       ...(mc.networkProfile?.dnsServiceIP ? { dnsServiceIP: mc.networkProfile.dnsServiceIP } : {}),
+      ...(net?.networkPlugin ? { networkPlugin: net.networkPlugin } : {}),
+      ...(net?.networkPluginMode ? { networkPluginMode: net.networkPluginMode } : {}),
+      ...(net?.networkDataplane ? { networkDataplane: net.networkDataplane } : {}),
+      podCidrs,
+      serviceCidrs,
+      ...(mc.nodeResourceGroup ? { nodeResourceGroup: mc.nodeResourceGroup } : {}),
       server,
       caPem,
     };

@@ -37,8 +37,13 @@ export function kubeconfigObject(clusterName: string, server: string, caPem: str
 }
 
 export async function renderKubeconfig(...args: Parameters<typeof kubeconfigObject>): Promise<string> {
+  return renderKubeconfigOf('kube.cluster-credentials', ...args);
+}
+
+/** The same kubeconfig, written by another step (kube-proxy's own copy). */
+export async function renderKubeconfigOf(step: string, ...args: Parameters<typeof kubeconfigObject>): Promise<string> {
   const { stringify } = await import('yaml');
-  return `# Written by flexnode (step kube.cluster-credentials): the cluster's server and CA, and the node identity.\n${stringify(kubeconfigObject(...args))}`;
+  return `# Written by flexnode (step ${step}): the cluster's server and CA, and the node identity.\n${stringify(kubeconfigObject(...args))}`;
 }
 
 /** Server and CA of a kubeconfig flexnode wrote (for the kubelet step's API calls). */

@@ -35,11 +35,13 @@ export function httpsNodeApi(options: NodeApiOptions): NodeApi {
  * One JSON request to the API server over node:https, trusting exactly the cluster CA; with a bearer token, or
  * anonymous without one (`/version` is readable by everyone: the `system:public-info-viewer` ClusterRole).
  */
-export async function apiRequest(options: { server: string; caPem: string; token?: string; timeoutMs?: number }, method: string, path: string): Promise<ApiAnswer> {
+export async function apiRequest(options: { server: string; caPem: string; token?: string; timeoutMs?: number }, method: string, path: string,
+  body?: { json: unknown; contentType?: string }): Promise<ApiAnswer> {
   const base = new URL(options.server);
   const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
   const host = base.hostname.replace(/^\[|\]$/g, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const text = body === undefined ? undefined : JSON.stringify(body.json);
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -51,7 +53,12 @@ export async function apiRequest(options: { server: string; caPem: string; token
         servername: isIP(host) ? undefined : host,
         agent: false,
         timeout: timeoutMs,
-        headers: { accept: 'application/json', 'user-agent': 'flexnode', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'flexnode',
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(text !== undefined ? { 'content-type': body!.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) } : {}),
+        },
       },
       (res) => {
         let data = '';
@@ -70,7 +77,7 @@ export async function apiRequest(options: { server: string; caPem: string; token
     );
     req.on('timeout', () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
-    req.end();
+    req.end(text);
   });
 }
 

@@ -13,7 +13,7 @@ import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } 
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 import { parseKubeVersion } from '../version.js';
 
-const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };
+const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true, excludeFromExternalLoadBalancers: true, podCIDRTimeoutSeconds: 120 };
 const cluster = { name: 'test-cluster', dnsServiceIP: '10.20.0.10' };
 const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
 const version = parseKubeVersion('1.35.2')!;

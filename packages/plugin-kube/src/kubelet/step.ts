@@ -1,6 +1,6 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
-import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity } from '@flexnode/sdk';
+import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity, PodCidr, ServiceProxy } from '@flexnode/sdk';
 import { kubernetesVersion } from '../binaries/step.js';
 import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { readKubeconfig } from '../cluster/kubeconfig.js';
@@ -9,7 +9,8 @@ import { kubeVersionOf } from '../binaries/artifacts.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
 import { httpsNodeApi, isUnreachable, readyCondition, type NodeApi, type NodeApiOptions } from './api.js';
-import { nodeLabels, renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
+import { clusterNetwork, registrationLabels } from '../network/registration.js';
+import { renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
 import { machineSize, routeSourceAddress } from './machine.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
 
@@ -77,9 +78,10 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
     id: 'kube.kubelet',
     title: 'kubelet: configuration, systemd unit, Node Ready',
     provides: ['kubelet'],
-    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', ContainerRuntime, Cni, ArcIdentity],
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime },
-    create: ({ host, config, azure, identity, runtime }) => {
+    // After pod-cidr: a Node registered by flexnode with its pod range is there before the kubelet adopts it.
+    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', ContainerRuntime, Cni, ArcIdentity, PodCidr],
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime, proxy: ServiceProxy },
+    create: ({ host, config, azure, identity, runtime, proxy }) => {
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
 
@@ -102,7 +104,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
         const kv = kubeVersionOf(version);
         const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime, version: kv, machine: await sizeOf(host) });
-        const args = kubeletArgs(paths, { nodeName: name, labels: nodeLabels(config), nodeIP, sandboxImage: runtime.sandboxImage, runtimeUnit: runtime.unit, version: kv });
+        const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
+        const args = kubeletArgs(paths, { nodeName: name, labels, nodeIP, sandboxImage: runtime.sandboxImage, runtimeUnit: runtime.unit, version: kv });
         const dropIn = kubeletDropIn(paths, args);
         const files: readonly (readonly [path: string, content: string, mode: number])[] = [
           [paths.kubeletConfig, kubeletConfig, 0o644],

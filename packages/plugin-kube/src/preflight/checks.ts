@@ -64,6 +64,8 @@ export const CHECKS = {
 
 export type CheckName = keyof typeof CHECKS;
 export const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
+/** Checks of other preflight steps (kube.network) that skipPreflight skips by the same names. */
+export const OTHER_CHECK_NAMES = ['api-server', 'node-ranges'] as const;
 
 /** Ubuntu releases flexnode is built for, and Debian (the test machines' OS). */
 const SUPPORTED: Record<string, string[]> = { ubuntu: ['22.04', '24.04'], debian: ['12', '13'] };
@@ -195,7 +197,7 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
     }),
   ]);
 
-  const unknownSkips = skip.filter((s) => s !== 'all' && !(CHECK_NAMES as string[]).includes(s));
+  const unknownSkips = skip.filter((s) => s !== 'all' && !(CHECK_NAMES as string[]).includes(s) && !(OTHER_CHECK_NAMES as readonly string[]).includes(s));
   return { ok: checks.every((c) => c.status !== 'fail'), checks, unknownSkips };
 }
 

@@ -46,13 +46,13 @@ export function bypassesProxy(host: string, noProxy: string | undefined): boolea
  * answer counts as reachable; the Date header is returned for the clock check. TLS is verified (a proxy that
  * intercepts TLS without a trusted CA is a failure worth reporting).
  */
-export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 5000): Promise<ProbeResult> {
+export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 5000, tlsOptions: { ca?: string } = {}): Promise<ProbeResult> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const proxyUrl = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
   const via = proxyUrl ? ` via proxy ${redactUser(proxyUrl)}` : '';
   try {
-    const { status, date } = await withTimeout(request(target, proxyUrl ? new URL(proxyUrl) : undefined), timeoutMs);
+    const { status, date } = await withTimeout(request(target, proxyUrl ? new URL(proxyUrl) : undefined, tlsOptions.ca), timeoutMs);
     return { ok: true, status, ...(date ? { date } : {}), via };
   } catch (error) {
     return { ok: false, error: (error as Error).message, via };
@@ -85,7 +85,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 const proxyAuth = (proxy: URL): Record<string, string> =>
   proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
 
-async function request(target: URL, proxy: URL | undefined): Promise<{ status: number; date?: string }> {
+/** `ca`: the only CA trusted (an API server's cluster CA), instead of the system's. */
+async function request(target: URL, proxy: URL | undefined, ca?: string): Promise<{ status: number; date?: string }> {
   const { http, https, tls } = await net();
   const secure = target.protocol === 'https:';
   const port = Number(target.port || (secure ? 443 : 80));
@@ -97,7 +98,7 @@ async function request(target: URL, proxy: URL | undefined): Promise<{ status: n
   return new Promise((resolve, reject) => {
     const fail = (e: Error) => reject(e);
     if (!proxy) {
-      const req = (secure ? https : http).request({ method: 'GET', host: target.hostname.replace(/^\[|\]$/g, ''), port, path, agent: false, headers: { 'user-agent': 'flexnode-doctor' } }, (res) => resolve(done(res)));
+      const req = (secure ? https : http).request({ method: 'GET', host: target.hostname.replace(/^\[|\]$/g, ''), port, path, agent: false, ...(ca ? { ca } : {}), headers: { 'user-agent': 'flexnode-doctor' } }, (res) => resolve(done(res)));
       req.on('error', fail);
       req.end();
       return;
@@ -118,7 +119,7 @@ async function request(target: URL, proxy: URL | undefined): Promise<{ status: n
         return;
       }
       const req = https.request(
-        { method: 'GET', host: target.hostname, port, path, agent: false, headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => tls.connect({ socket, servername: target.hostname }) },
+        { method: 'GET', host: target.hostname, port, path, agent: false, ...(ca ? { ca } : {}), headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => tls.connect({ socket, servername: target.hostname, ...(ca ? { ca } : {}) }) },
         (r) => {
           resolve(done(r));
           socket.destroy();

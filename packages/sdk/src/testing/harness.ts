@@ -13,8 +13,6 @@ export interface StepDeps {
   services?: ReadonlyMap<symbol, unknown>;
 }
 
-const typical = typicalServices();
-
 /** Build a step's operations the way core does, resolving its `inject` tokens (object or legacy array form). */
 export function createStep(step: AnyStepDefinition, host: MemoryHost, deps: StepDeps): StepInstance {
   const view = host.forStep(step.id);
@@ -23,6 +21,7 @@ export function createStep(step: AnyStepDefinition, host: MemoryHost, deps: Step
     if (token === Tokens.Config) return deps.config;
     if (token === Tokens.Logger) return view.log;
     if (deps.services?.has(token)) return deps.services.get(token);
+    const typical = typicalServices(deps.config);
     if (typical.has(token)) return typical.get(token);
     throw new Error(`step ${step.id} injects ${name}: ${String(token.description)}, which the test did not provide in services`);
   });

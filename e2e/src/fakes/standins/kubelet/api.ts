@@ -17,7 +17,8 @@ export class ApiClient {
   /** Every call made: method, path and status (tests read the stand-in's log instead). */
   calls = 0;
 
-  constructor(private t: ApiTarget, private readonly kubeconfigPath?: string) {
+  /** `component`: who calls, for the User-Agent and the fatal message (the kubelet; kube-proxy's stand-in reuses this client). */
+  constructor(private t: ApiTarget, private readonly kubeconfigPath?: string, private readonly component = 'kubelet') {
     this.agent = new https.Agent({ keepAlive: true, ...t.tls });
   }
 
@@ -41,7 +42,7 @@ export class ApiClient {
       this.calls++;
       if (r.status === 401 && attempt === 0 && this.t.creds.refreshable) continue;
       if (r.status === 401 || r.status === 403) {
-        die(`"${method} ${path}" failed: HTTP ${r.status} ${String(r.json.reason ?? '')}: ${String(r.json.message ?? '')} (a kubelet cannot work with this identity)`);
+        die(`"${method} ${path}" failed: HTTP ${r.status} ${String(r.json.reason ?? '')}: ${String(r.json.message ?? '')} (a ${this.component} cannot work with this identity)`);
       }
       return r;
     }
@@ -61,7 +62,7 @@ export class ApiClient {
           res.on('end', () => {
             let json: Dict = {};
             try { json = JSON.parse(data) as Dict; } catch { /* not JSON */ }
-            if (res.statusCode === 401 || res.statusCode === 403) die(`"GET ${path}" failed: HTTP ${res.statusCode} ${String(json.reason ?? '')}: ${String(json.message ?? '')} (a kubelet cannot work with this identity)`);
+            if (res.statusCode === 401 || res.statusCode === 403) die(`"GET ${path}" failed: HTTP ${res.statusCode} ${String(json.reason ?? '')}: ${String(json.message ?? '')} (a ${this.component} cannot work with this identity)`);
             resolve(res.statusCode ?? 0);
           });
           return;
@@ -92,7 +93,7 @@ export class ApiClient {
       agent: this.agent, method, host, port: u.port || 443, path: u.pathname.replace(/\/$/, '') + path,
       servername: isIP(host) ? undefined : host,
       headers: {
-        accept: 'application/json', 'user-agent': `kubelet/${kubeletVersion()} (linux/${arch()}) kubernetes/stand-in`,
+        accept: 'application/json', 'user-agent': `${this.component}/${kubeletVersion()} (linux/${arch()}) kubernetes/stand-in`,
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(text ? { 'content-type': contentType, 'content-length': Buffer.byteLength(text) } : {}),
       },

@@ -1,9 +1,15 @@
 // Shared bits of the kubelet STAND-IN: klog-style logging, fatal errors, its version, the machine's facts.
 import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 /** Replaced by install.ts with the Kubernetes version the stand-in stands in for. */
 const BAKED_VERSION = '__KUBELET_STANDIN_VERSION__';
 export const TAG = 'kubelet stand-in';
+/** The name in every log line: the kubelet's, unless another stand-in built from these modules says its own. */
+let logTag = TAG;
+export function setLogTag(tag: string): void {
+  logTag = tag;
+}
 
 export type Dict = Record<string, unknown>;
 
@@ -13,7 +19,7 @@ export class Fatal extends Error {}
 export function log(level: 'I' | 'W' | 'E', msg: string): void {
   const d = new Date();
   const ts = `${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')} ${d.toISOString().slice(11, 23)}`;
-  process.stderr.write(`${level}${ts} ${String(process.pid).padStart(7)} ${TAG}] ${msg}\n`);
+  process.stderr.write(`${level}${ts} ${String(process.pid).padStart(7)} ${logTag}] ${msg}\n`);
 }
 
 /** klog.Fatal: log and exit 1 at once, whatever is in flight. */
@@ -56,3 +62,17 @@ export function duration(s: unknown, dflt: number): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const rfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Run a stand-in's `main` when its module is the script node was started with (`moduleUrl`: its import.meta.url),
+ * and end as the real binary does: exit 0, or the fatal error's message and exit 1.
+ */
+export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<void>): void {
+  let isMain = false;
+  try { isMain = moduleUrl === pathToFileURL(realpathSync(process.argv[1]!)).href; } catch { /* not a script */ }
+  if (!isMain) return;
+  main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
+    if (!(e instanceof Fatal)) process.stderr.write(`${(e as Error).stack}\n`);
+    die(`"command failed" err="${(e as Error).message}"`);
+  });
+}

@@ -19,7 +19,8 @@ function expectedPaths(): string[] {
   const paths: string[] = [];
   for (const a of ARCHES) {
     paths.push(`containerd/v1.7.22/containerd-1.7.22-linux-${a}.tar.gz`, `runc/v1.1.14/runc.${a}`, `cni-plugins/v1.5.1/cni-plugins-linux-${a}-v1.5.1.tgz`);
-    for (const b of ['kubelet', 'kubectl', 'kubeadm']) paths.push(`kubernetes/v1.31.1/${b}-linux-${a}`);
+    // kube-proxy too: with the default service proxy (auto), a node may run its own.
+    for (const b of ['kubelet', 'kubectl', 'kubeadm', 'kube-proxy']) paths.push(`kubernetes/v1.31.1/${b}-linux-${a}`);
     paths.push(`azcmagent/v1.48.0/azcmagent_1.48.0_${a}.deb`);
   }
   return paths.sort();
@@ -39,7 +40,7 @@ function config(files: Map<string, Buffer>, extra: Record<string, unknown> = {})
     cni: { version: '1.5.1', sha256: pin((a) => `cni-plugins/v1.5.1/cni-plugins-linux-${a}-v1.5.1.tgz`) },
     kubernetes: {
       version: 'v1.31.1',
-      sha256: Object.fromEntries(['kubelet', 'kubectl', 'kubeadm'].map((b) => [b, pin((a) => `kubernetes/v1.31.1/${b}-linux-${a}`)])),
+      sha256: Object.fromEntries(['kubelet', 'kubectl', 'kubeadm', 'kube-proxy'].map((b) => [b, pin((a) => `kubernetes/v1.31.1/${b}-linux-${a}`)])),
     },
         // The nodes' release is not known to a mirror: the .deb's URL is given (--from serves it here anyway).
     pluginConfig: { '@flexnode/plugin-arc': { agent: { source: 'deb', version: '1.48.0', url: 'https://packages.example.com/azcmagent_1.48.0.deb', sha256: pin((a) => `azcmagent/v1.48.0/azcmagent_1.48.0_${a}.deb`) } } },
@@ -97,12 +98,13 @@ describe('flexnode mirror sync (built CLI, a local source mirror)', function () 
     hits.length = 0;
     const again = await runCli(['mirror', 'sync', '--to', to, '--config', file, '--arch', 'amd64,arm64', '--from', base]);
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stdout).to.match(/0 downloaded, 0 replaced, 14 already present/);
+    expect(again.stdout).to.match(/0 downloaded, 0 replaced, 16 already present/);
     expect(hits.filter((h) => h !== '/manifest.json'), 'artifact requests on a re-run').to.deep.equal([]);
   });
 
-  it('leaves out what the config does not download (containerd from apt, the agent from its repository)', async () => {
+  it('leaves out what the config does not download (containerd from apt, the agent from its repository, kube-proxy when AKS runs it)', async () => {
     const c = config(files, { containerd: { source: 'apt' } });
+    (c.kubernetes as { serviceProxy?: string }).serviceProxy = 'aks';
     (c.pluginConfig['@flexnode/plugin-arc'].agent as { source: string }).source = 'apt';
     const r = await runCli(['mirror', 'sync', '--to', join(dir, 'm'), '--config', await writeConfig(c), '--arch', 'arm64', '--from', base, '--json']);
     expect(r.code, r.stderr).to.equal(0);

@@ -1,0 +1,90 @@
+import type { ApiAnswer } from '../kubelet/api.js';
+import type { NodesApi, NodesApiOptions } from './nodes.js';
+
+type Node = { metadata: { name: string; uid: string; creationTimestamp: string; labels?: Record<string, string> }; spec: Record<string, unknown> };
+
+/**
+ * A small in-memory Nodes API for the network steps' unit tests (the e2e tier runs them against the fake API
+ * server): create (409 when it exists), get (404), list, JSON merge patch of labels and spec (spec.podCIDR settable
+ * once), delete with a uid precondition (409). `allocate` plays the node-ipam controller: a new Node without a
+ * range gets the next one. Every call is logged with the token it carried.
+ */
+export class MemoryNodes {
+  readonly nodes = new Map<string, Node>();
+  readonly calls: { method: string; name?: string; token: string }[] = [];
+  unreachable = false;
+  /** Status to answer for every call of a method (e.g. 403 on list). */
+  fail: Partial<Record<'list' | 'get' | 'create' | 'patch' | 'delete', number>> = {};
+  private uid = 0;
+  private clock = Date.parse('2026-11-01T00:00:00Z');
+
+  constructor(private readonly allocate?: () => string | undefined) {}
+
+  /** A Node of another machine. */
+  seed(name: string, podCIDRs: string[] = [], labels: Record<string, string> = {}): this {
+    this.nodes.set(name, this.make(name, { ...(podCIDRs.length ? { podCIDR: podCIDRs[0], podCIDRs } : {}) }, labels));
+    return this;
+  }
+
+  factory = (o: NodesApiOptions): NodesApi => {
+    const go = async (method: string, name: string | undefined, run: () => ApiAnswer, key: keyof MemoryNodes['fail']): Promise<ApiAnswer> => {
+      if (this.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      this.calls.push({ method, ...(name ? { name } : {}), token: await o.token() });
+      const status = this.fail[key];
+      if (status) return { status, body: { kind: 'Status', message: `nodes is forbidden (${method})` } };
+      return run();
+    };
+    return {
+      list: () => go('LIST', undefined, () => ({ status: 200, body: { kind: 'NodeList', items: [...this.nodes.values()].map((n) => structuredClone(n)) } }), 'list'),
+      get: (name) => go('GET', name, () => {
+        const n = this.nodes.get(name);
+        return n ? { status: 200, body: structuredClone(n) } : { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+      }, 'get'),
+      create: (node) => go('POST', (node.metadata as { name: string }).name, () => {
+        const meta = node.metadata as { name: string; labels?: Record<string, string> };
+        if (this.nodes.has(meta.name)) return { status: 409, body: { kind: 'Status', reason: 'AlreadyExists', message: `nodes "${meta.name}" already exists` } };
+        const spec = { ...(node.spec as Record<string, unknown>) };
+        if (!spec.podCIDR && this.allocate) {
+          const next = this.allocate();
+          if (next) Object.assign(spec, { podCIDR: next, podCIDRs: [next] });
+        }
+        const made = this.make(meta.name, spec, meta.labels ?? {});
+        this.nodes.set(meta.name, made);
+        return { status: 201, body: structuredClone(made) };
+      }, 'create'),
+      patch: (name, patch) => go('PATCH', name, () => {
+        const n = this.nodes.get(name);
+        if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+        const labels = ((patch.metadata as { labels?: Record<string, string | null> } | undefined)?.labels ?? {});
+        for (const [k, v] of Object.entries(labels)) {
+          if (v === null) delete n.metadata.labels![k];
+          else n.metadata.labels![k] = v;
+        }
+        const spec = patch.spec as { podCIDR?: string } | undefined;
+        if (spec?.podCIDR !== undefined && n.spec.podCIDR && n.spec.podCIDR !== spec.podCIDR) {
+          return { status: 422, body: { kind: 'Status', message: 'node updates may not change podCIDR except from "" to valid' } };
+        }
+        Object.assign(n.spec, spec ?? {});
+        return { status: 200, body: structuredClone(n) };
+      }, 'patch'),
+      delete: (name, uid) => go('DELETE', name, () => {
+        const n = this.nodes.get(name);
+        if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+        if (uid && n.metadata.uid !== uid) return { status: 409, body: { kind: 'Status', reason: 'Conflict', message: 'Precondition failed: UID in precondition' } };
+        this.nodes.delete(name);
+        return { status: 200, body: { kind: 'Status', status: 'Success' } };
+      }, 'delete'),
+    };
+  };
+
+  private make(name: string, spec: Record<string, unknown>, labels: Record<string, string>): Node {
+    this.clock += 1000;
+    return { metadata: { name, uid: `uid-${++this.uid}`, creationTimestamp: new Date(this.clock).toISOString().replace(/\.\d+Z$/, 'Z'), labels: { ...labels } }, spec };
+  }
+}
+
+/** A node-ipam allocator handing out 10.244.<n>.0/24 in order. */
+export function ipam(start = 0): () => string {
+  let n = start;
+  return () => `10.244.${n++}.0/24`;
+}

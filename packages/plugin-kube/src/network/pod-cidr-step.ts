@@ -1,0 +1,234 @@
+import {
+  ArcIdentity,
+  AzureCredential,
+  Cni,
+  ConfigError,
+  defineStep,
+  drifted,
+  findRecord,
+  missing,
+  ok,
+  PodCidr,
+  replaceRecord,
+  ServiceProxy,
+  StepError,
+  Tokens,
+  type CheckResult,
+  type StepDefinition,
+} from '@flexnode/sdk';
+import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
+import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
+import { isUnreachable, type ApiAnswer } from '../kubelet/api.js';
+import { nodeName } from '../kubelet/step.js';
+import { kubeSettings } from '../settings.js';
+import { messageOf } from '../util.js';
+import { nodeIdentityApi } from './node-client.js';
+import { podCIDRsOf, rangesOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
+import { checkAllocatedRange, describePlan, planPodRange, poolShareFor } from './pod-range.js';
+import { clusterNetwork, clusterRanges, nodeObject, registrationLabels, registrationTaints } from './registration.js';
+
+/** Custom record: the Node this step registered (or found) and its pod range. */
+export const POD_CIDR_RECORD = 'node-pod-cidr';
+
+interface PodCidrRecord {
+  node: string;
+  /** The Node's uid, when this step created it (uninstall deletes only that Node). */
+  createdUid?: string;
+  cidrs: string[];
+  source: string;
+  /** cni.podCIDRPool when the range came from it (a changed pool is a new decision). */
+  pool?: unknown;
+}
+
+export interface PodCidrStepOptions {
+  readCluster?: ClusterReader;
+  nodesApi?: (options: NodesApiOptions) => NodesApi;
+  sleep?: (ms: number) => Promise<void>;
+  /** Interval of the wait for the cluster's allocation. Default 1 s. */
+  pollMs?: number;
+}
+
+/** How many times a share of the pool is taken again after losing it to a Node that joined at the same moment. */
+const POOL_ATTEMPTS = 5;
+
+const creationOf = (node: Record<string, unknown>) => String((node.metadata as { creationTimestamp?: string } | undefined)?.creationTimestamp ?? '');
+
+/**
+ * `kube.pod-cidr` (provides `pod-cidr`; runs unless `cni.podCIDR` gives the range): this node's pod range when it
+ * comes from the cluster or from `cni.podCIDRPool`. The range of a Node is immutable and a new Node gets the
+ * cluster's allocation at once, so the Node must exist, with its range, before the network is set up and before the
+ * kubelet starts: this step registers it (what the kubelet would register: its labels and taints; the kubelet
+ * adopts an existing Node) with the node's identity and
+ *
+ * - with `cni.podCIDRPool`: the node's share (kube.network's rule, taken again from a fresh list of Nodes) as
+ *   spec.podCIDR; when another Node took the same share at the same moment, the younger one gives it up and takes
+ *   the next free one;
+ * - else: waits (pluginConfig podCIDRTimeoutSeconds) for the cluster's node-ipam controller (or the CNI's own) to
+ *   set spec.podCIDR, and checks it against the service range, AKS's reserved ranges and the other Nodes'.
+ *
+ * A Node that exists already keeps its range (it must agree with the config). Nothing is registered when the node's
+ * network takes no addresses from a node range (CniService.usesNodePodCIDR). Uninstall deletes the Node only if this
+ * step created it and it is still that Node (the kubelet step deletes the Node it ran as first).
+ */
+export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinition {
+  const readCluster = options.readCluster ?? defaultClusterReader;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const pollMs = options.pollMs ?? 1000;
+
+  return defineStep({
+    id: 'kube.pod-cidr',
+    title: 'This node\'s pod range: the Node registered with it, or given it by the cluster',
+    provides: [PodCidr],
+    after: ['cluster-credentials', ArcIdentity],
+    when: (config) => (config.cni?.podCIDR !== undefined ? 'cni.podCIDR gives the pod range (the kubelet registers the Node)' : true),
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, cni: Cni, proxy: ServiceProxy },
+    create: ({ host, config, azure, identity, cni, proxy }) => {
+      const needed = cni.usesNodePodCIDR === true;
+      const client = async () => {
+        const c = await nodeIdentityApi(host, config, identity, options.nodesApi);
+        if (!c) throw new StepError('kube.pod-cidr', 'the kubelet kubeconfig is missing: kube.cluster-credentials has not run');
+        return c;
+      };
+      const call = async <T>(what: string, run: (api: NodesApi) => Promise<T>): Promise<T> => {
+        const { api, server } = await client();
+        try {
+          return await run(api);
+        } catch (error) {
+          if (isUnreachable(error)) throw new StepError('kube.pod-cidr', `${what}: the API server ${server} does not answer (${messageOf(error)})`);
+          throw error;
+        }
+      };
+      const expectOk = (answer: ApiAnswer, what: string, also: number[] = []) => {
+        if (answer.status >= 200 && answer.status < 300) return answer.body;
+        if (also.includes(answer.status)) return undefined;
+        throw new StepError('kube.pod-cidr', `${what} answered ${statusMessage(answer)}`,
+          answer.status === 401 || answer.status === 403 ? { hint: 'the node identity needs to read, create and update Nodes (its role assignments on the cluster)' } : {});
+      };
+
+      const check = async (): Promise<CheckResult> => {
+        const record = findRecord<PodCidrRecord>(host, POD_CIDR_RECORD);
+        if (!needed) return ok('the node\'s network takes no pod addresses from a node range');
+        if (!record) return missing('this node\'s pod range is not decided yet');
+        if (record.node !== (await nodeName(host, config))) return missing(`the node name changed since Node ${record.node} was registered`);
+        if (record.source === 'pool' && JSON.stringify(record.pool) !== JSON.stringify(config.cni?.podCIDRPool ?? null)) return missing('cni.podCIDRPool changed');
+        let answer: ApiAnswer;
+        try {
+          answer = await (await client()).api.get(record.node);
+        } catch (error) {
+          if (isUnreachable(error) || error instanceof StepError) return ok(`${record.cidrs.join(', ')} (recorded; the API server does not answer, not checked)`);
+          throw error;
+        }
+        if (answer.status === 404) return missing(`Node ${record.node} is not registered`);
+        if (answer.status !== 200) return ok(`${record.cidrs.join(', ')} (recorded; reading Node ${record.node} answered ${statusMessage(answer)})`);
+        const live = podCIDRsOf(answer.body);
+        if (live.join(',') !== record.cidrs.join(',')) return drifted(`Node ${record.node} has the pod range ${live.join(', ') || '(none)'}, ${record.cidrs.join(', ')} was recorded`);
+        return ok(`${live.join(', ')} (${record.source === 'pool' ? 'cni.podCIDRPool' : record.source === 'cluster' ? 'allocated by the cluster' : 'the Node\'s'})`);
+      };
+
+      /** Register the Node with `cidrs` (none: the cluster allocates); undefined when it exists already. */
+      const register = async (name: string, cidrs: readonly string[], labels: Record<string, string>) => {
+        const answer = await call(`registering Node ${name}`, (api) => api.create(nodeObject(name, host.arch, labels, registrationTaints(config), cidrs)));
+        const body = expectOk(answer, `registering Node ${name}`, [409]);
+        if (body) host.log.info(`registered Node ${name}${cidrs.length ? ` with the pod range ${cidrs.join(', ')}` : ''} (the kubelet adopts it)`);
+        return body;
+      };
+
+      return {
+        check,
+        async install() {
+          if ((await check()).status === 'ok') return;
+          if (host.dryRun) {
+            host.log.info('would register the Node with its pod range before the kubelet starts (from the cluster or cni.podCIDRPool)');
+            return;
+          }
+          const settings = kubeSettings(config);
+          const facts = await clusterFacts(host, config, azure, readCluster, 'kube.pod-cidr');
+          const cluster = clusterRanges(facts);
+          const name = await nodeName(host, config);
+          const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
+          const list = async () => rangesOf(expectOk(await call('listing Nodes', (api) => api.list()), 'listing Nodes')!, name);
+
+          let createdUid = findRecord<PodCidrRecord>(host, POD_CIDR_RECORD)?.createdUid;
+          let nodes = await list();
+          let plan = planPodRange({ config, cluster, nodeName: name, others: nodes.others, ...(nodes.self ? { self: nodes.self } : {}), needed });
+          const source = plan.source === 'node' ? (findRecord<PodCidrRecord>(host, POD_CIDR_RECORD)?.source ?? 'node') : plan.source;
+          if (plan.source === 'pool') {
+            for (let attempt = 1; plan.source === 'pool'; attempt++) {
+              const created = await register(name, plan.cidrs, labels);
+              if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
+              await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: plan.cidrs, source: 'pool', pool: config.cni?.podCIDRPool ?? null } satisfies PodCidrRecord);
+              // Two nodes that listed the Nodes at the same moment may take the same share: the younger gives it up.
+              const again = expectOk(await call('listing Nodes', (api) => api.list()), 'listing Nodes')!;
+              const items = (again.items ?? []) as Record<string, unknown>[];
+              const mine = items.find((n) => (n.metadata as { name?: string }).name === name);
+              const rival = mine && items.find((n) => {
+                const other = (n.metadata as { name?: string }).name!;
+                return other !== name && podCIDRsOf(n).some((c) => podCIDRsOf(mine).includes(c)) &&
+                  (creationOf(n) < creationOf(mine) || (creationOf(n) === creationOf(mine) && other < name));
+              });
+              if (!rival) break;
+              if (!created || attempt >= POOL_ATTEMPTS) {
+                throw new StepError('kube.pod-cidr', `Node ${name} holds the pod range ${podCIDRsOf(mine).join(', ')}, which Node ${String((rival.metadata as { name?: string }).name)} holds too`, {
+                  hint: 'delete one of the two Nodes (flexnode unbootstrap on that machine) and bootstrap it again',
+                });
+              }
+              host.log.warn(`Node ${String((rival.metadata as { name?: string }).name)} took the pod range ${plan.cidrs.join(', ')} at the same moment: taking another share`);
+              expectOk(await call(`deleting Node ${name}`, (api) => api.delete(name, createdUid)), `deleting Node ${name}`, [404]);
+              createdUid = undefined;
+              nodes = await list();
+              const next = poolShareFor(config, name, cluster, nodes.others);
+              if (!next) plan = planPodRange({ config, cluster, nodeName: name, others: nodes.others, needed }); // throws: the pool is full
+              else plan = { ...plan, cidrs: [next] };
+            }
+          } else if (plan.source === 'cluster') {
+            const created = await register(name, [], labels);
+            if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
+            await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: [], source: 'cluster' } satisfies PodCidrRecord);
+            const deadline = Date.now() + settings.podCIDRTimeoutSeconds * 1000;
+            let cidrs: string[] = [];
+            for (;;) {
+              cidrs = podCIDRsOf(expectOk(await call(`reading Node ${name}`, (api) => api.get(name)), `reading Node ${name}`));
+              if (cidrs.length > 0 || Date.now() >= deadline) break;
+              await sleep(pollMs);
+            }
+            if (cidrs.length === 0) {
+              throw new StepError('kube.pod-cidr', `nothing in the cluster gave Node ${name} a pod range (spec.podCIDR) within ${settings.podCIDRTimeoutSeconds} s: ${describePlan(plan)}`, {
+                hint: 'this cluster allocates no pod range to its Nodes: set cni.podCIDR or cni.podCIDRPool (or raise pluginConfig["@flexnode/plugin-kube"].podCIDRTimeoutSeconds)',
+              });
+            }
+            checkAllocatedRange(cidrs, name, cluster, (await list()).others);
+            plan = { source: 'node', cidrs };
+          } else if (plan.source === 'config') {
+            throw new ConfigError('cni.podCIDR is set: kube.pod-cidr does not apply', [{ path: 'cni.podCIDR', message: 'unexpected' }]);
+          }
+          const cidrs = 'cidrs' in plan ? plan.cidrs : [];
+          if (plan.source !== 'none') host.log.info(`pod range of ${name}: ${cidrs.join(', ')}`);
+          await replaceRecord(host, POD_CIDR_RECORD, {
+            node: name, ...(createdUid ? { createdUid } : {}), cidrs, source,
+            ...(source === 'pool' ? { pool: config.cni?.podCIDRPool ?? null } : {}),
+          } satisfies PodCidrRecord);
+          await rememberFacts(host, facts);
+        },
+        async uninstall() {
+          const record = findRecord<PodCidrRecord>(host, POD_CIDR_RECORD);
+          if (record?.createdUid) {
+            try {
+              const c = await nodeIdentityApi(host, config, identity, options.nodesApi);
+              const answer = c ? await c.api.delete(record.node, record.createdUid) : undefined;
+              if (answer && answer.status < 300) host.log.info(`deleted Node ${record.node}, which flexnode registered`);
+              else if (answer && answer.status === 409) host.log.info(`Node ${record.node} is not the one flexnode registered any more: left alone`);
+              else if (answer && answer.status !== 404) host.log.warn(`deleting Node ${record.node} answered ${statusMessage(answer)}; delete it with \`kubectl delete node ${record.node}\``);
+            } catch (error) {
+              host.log.warn(`could not delete Node ${record.node}: ${messageOf(error)}; delete it with \`kubectl delete node ${record.node}\``);
+            }
+          }
+          await host.changes.revert();
+          await host.changes.forget(POD_CIDR_RECORD);
+          await host.changes.forget(FACTS_RECORD);
+        },
+      };
+    },
+  });
+}
+
+export const kubePodCidr = createPodCidrStep();

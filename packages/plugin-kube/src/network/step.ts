@@ -1,0 +1,174 @@
+import {
+  AzureCredential,
+  canonicalJson,
+  Cni,
+  defineStep,
+  findRecord,
+  FlexnodeError,
+  missing,
+  ok,
+  replaceRecord,
+  ServiceProxy,
+  Tokens,
+  type AzureContext,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type StepDefinition,
+} from '@flexnode/sdk';
+import { AKS_SCOPE, defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
+import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
+import { isUnreachable } from '../kubelet/api.js';
+import { routeSourceAddress } from '../kubelet/machine.js';
+import { nodeName } from '../kubelet/step.js';
+import { effectiveProxy } from '../preflight/probe.js';
+import { kubeSettings, PLUGIN_NAME } from '../settings.js';
+import { messageOf } from '../util.js';
+import { callbackNote, probeApiServer, type ApiServerProbe } from './api-server.js';
+import { httpsNodesApi, rangesOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
+import { describePlan, planPodRange, type PodRangePlan } from './pod-range.js';
+import { clusterNetwork, clusterRanges } from './registration.js';
+
+/** Custom record: what kube.network decided, and from which inputs (the check compares them; no network needed). */
+export const NETWORK_RECORD = 'cluster-network';
+
+interface NetworkRecord {
+  inputs: string;
+  serviceProxy: string;
+  podRange: PodRangePlan;
+  apiServer: string;
+}
+
+/** What the decisions depend on besides the cluster: a change of any of these is a new decision. */
+const inputsOf = async (host: Host, config: FlexnodeConfig, needed: boolean) =>
+  canonicalJson({
+    cluster: config.azure?.targetCluster?.resourceId?.toLowerCase() ?? '',
+    node: await nodeName(host, config),
+    serviceProxy: config.kubernetes?.serviceProxy ?? 'auto',
+    podCIDR: config.cni?.podCIDR ?? null,
+    podCIDRPool: config.cni?.podCIDRPool ?? null,
+    needed,
+  });
+
+export interface NetworkStepOptions {
+  readCluster?: ClusterReader;
+  /** The Kubernetes API client for the Node list; tests inject a fake. */
+  nodesApi?: (options: NodesApiOptions) => NodesApi;
+  /** How the API server is reached; tests inject one. */
+  probe?: ApiServerProbe;
+  /** The node's address towards the API server, for the logs/exec note. */
+  routeSource?: (server: string) => Promise<string | undefined>;
+}
+
+/**
+ * `kube.network`, a preflight step of runs that join the node (before anything is downloaded or changed):
+ *
+ * - the API server of the kubeconfig the kubelet will use answers TCP and TLS (the cluster CA, its name checked);
+ *   a private cluster's name and a private address are named as such. A failure stops bootstrap (exit 1) with what
+ *   to fix; `skipPreflight: ["api-server"]` skips it. Either way the log says that `kubectl logs/exec` need the
+ *   control plane to reach this node on 10250;
+ * - the service proxy: who implements Services on the node (the `service-proxy` provider's plan for the cluster's
+ *   network profile); a mode the cluster cannot honour is a ConfigError (exit 2);
+ * - this node's pod range, when its network takes pod addresses from one: where it comes from (the Node's
+ *   spec.podCIDR, cni.podCIDR, a share of cni.podCIDRPool) and, for a range chosen here, that it overlaps neither the
+ *   cluster's pod and service ranges, AKS's reserved ranges nor any other Node's range (listed with the operator's
+ *   credential: without nodes/read that is a preflight failure, or with `skipPreflight: ["node-ranges"]` the check
+ *   moves to kube.pod-cidr (the pool) or kube.node (cni.podCIDR), with the node's identity). An overlap is a
+ *   ConfigError (exit 2) naming the ranges.
+ *
+ * The decisions and the facts are recorded: the check compares the inputs with the record and needs neither Azure
+ * nor the network, so `status` and the agent do not probe the API server every cycle.
+ */
+export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinition {
+  const readCluster = options.readCluster ?? defaultClusterReader;
+  const makeApi = options.nodesApi ?? httpsNodesApi;
+  const probe = options.probe ?? probeApiServer;
+  const routeSource = options.routeSource ?? routeSourceAddress;
+
+  /** The Nodes, listed with the operator's token: undefined (and why) when it cannot. */
+  const listNodes = async (facts: ClusterFacts, azure: AzureContext | undefined, name: string, host: Host) => {
+    if (!azure) return { why: 'no operator credential' };
+    try {
+      const api = makeApi({ server: facts.server, caPem: facts.caPem, token: async () => (await azure.credential.getToken(AKS_SCOPE))?.token ?? '' });
+      const answer = await api.list();
+      if (answer.status !== 200) return { why: `the operator credential may not list Nodes (${statusMessage(answer)})` };
+      return rangesOf(answer.body, name);
+    } catch (error) {
+      if (isUnreachable(error)) return { why: `the API server did not answer (${messageOf(error)})` };
+      host.log.debug(`listing Nodes with the operator credential failed: ${messageOf(error)}`);
+      return { why: `listing Nodes failed (${messageOf(error)})` };
+    }
+  };
+
+  return defineStep({
+    id: 'kube.network',
+    title: 'Cluster network: API server reachable, service proxy, this node\'s pod range',
+    // Before any step changes anything; left out of runs (`--only`) that do not join the node.
+    preflight: { for: ['kubelet', 'pod-cidr', 'service-proxy'] },
+    // After the version skew check: a kubelet the cluster refuses stops the run before the network is looked at.
+    after: ['kube.version'],
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, cni: Cni, proxy: ServiceProxy },
+    create: ({ host, config, azure, cni, proxy }) => {
+      const needed = cni.usesNodePodCIDR === true;
+      const check = async (): Promise<CheckResult> => {
+        const record = findRecord<NetworkRecord>(host, NETWORK_RECORD);
+        if (!record) return missing('the cluster network is not checked yet');
+        if (record.inputs !== (await inputsOf(host, config, needed))) return missing('the config\'s network settings changed since they were checked');
+        return ok(`Services: ${record.serviceProxy}; pod range: ${describePlan(record.podRange)}; ${record.apiServer}`);
+      };
+      return {
+        check,
+        async install() {
+          if ((await check()).status === 'ok') return;
+          const settings = kubeSettings(config);
+          const facts = await clusterFacts(host, config, azure, readCluster, 'kube.network');
+
+          let apiServer = 'API server reachability not checked (skipPreflight)';
+          if (!settings.skipPreflight.includes('api-server') && !settings.skipPreflight.includes('all')) {
+            const reach = await probe(facts, effectiveProxy(config.proxy));
+            if (!reach.ok) {
+              throw new FlexnodeError('PREFLIGHT_FAILED', `the API server is not reachable from this machine: ${reach.detail}\n    fix: ${reach.fix ?? '-'}`, {
+                hint: `the kubelet cannot join without it; to go on anyway: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["api-server"]}}`,
+              });
+            }
+            apiServer = reach.detail;
+            host.log.info(reach.detail);
+          }
+          host.log.info(callbackNote(settings.nodeIP ?? (await routeSource(facts.server).catch(() => undefined))));
+
+          // The provider's plan: a mode the cluster cannot honour throws a ConfigError here (exit 2).
+          const plan = proxy.plan(clusterNetwork(facts));
+          host.log.info(`Services on this node: ${plan.implementedBy}`);
+
+          const name = await nodeName(host, config);
+          const listed = needed ? await listNodes(facts, azure, name, host) : { why: 'not needed' };
+          const nodes = 'why' in listed ? undefined : listed;
+          const podRange = planPodRange({ config, cluster: clusterRanges(facts), nodeName: name, others: nodes?.others, ...(nodes?.self ? { self: nodes.self } : {}), needed });
+          // A range flexnode chooses (cni.podCIDR, the pool) must be checked against the other Nodes before anything changes.
+          if (!nodes && (podRange.source === 'config' || podRange.source === 'pool')) {
+            const why = 'why' in listed ? listed.why : '';
+            const later = podRange.source === 'pool' ? 'kube.pod-cidr (before it registers the Node)' : 'kube.node (after the kubelet started)';
+            if (!settings.skipPreflight.includes('node-ranges') && !settings.skipPreflight.includes('all')) {
+              throw new FlexnodeError('PREFLIGHT_FAILED', `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`, {
+                hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with the node's identity)`,
+              });
+            }
+            host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with the node's identity`);
+          }
+          host.log.info(`pod range of ${name}: ${describePlan(podRange)}`);
+
+          await rememberFacts(host, facts);
+          const record: NetworkRecord = { inputs: await inputsOf(host, config, needed), serviceProxy: plan.implementedBy, podRange, apiServer };
+          await replaceRecord(host, NETWORK_RECORD, record);
+        },
+        async uninstall() {
+          await host.changes.revert();
+          await host.changes.forget(NETWORK_RECORD);
+          await host.changes.forget(FACTS_RECORD);
+        },
+      };
+    },
+  });
+}
+
+export const kubeNetwork = createNetworkStep();
