@@ -147,7 +147,8 @@ async function startServers(work: string, names: string[], anchor: string, manif
   }
   // The API server authorizes each kubelet as AKS does: guard checks its Entra token against the role assignments
   // flexnode makes on the cluster (attached to the ARM cluster below).
-  const kube = started(await FakeKubeApi.start({ host: anchor, version: `v${KUBE_VERSION}` }));
+  // A kubenet cluster, as in the full cycle: node-ipam gives every Node a /24 of the pod range.
+  const kube = started(await FakeKubeApi.start({ host: anchor, version: `v${KUBE_VERSION}`, podCidr: { clusterCidr: '10.244.0.0/16' }, serviceCidr: '10.96.0.0/16' }));
   const entra = started(await FakeEntra.start({ host: anchor, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT }));
   arm = started(
     await FakeArm.start({
@@ -166,15 +167,20 @@ async function startServers(work: string, names: string[], anchor: string, manif
     kube,
     kubernetesVersion: KUBE_VERSION,
     location: 'westus2',
-    networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' },
+    networkProfile: { networkPlugin: 'kubenet', podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' },
   });
 
   // Upstream: the runtime built from Debian's packages, plus the stand-ins where upstream ships binaries.
   const bins = join(work, 'bins');
   installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: KUBE_VERSION });
+  installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: KUBE_VERSION });
   for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
   const kubePins: Record<string, string> = {};
   for (const b of ['kubelet', 'kubectl', 'kubeadm']) kubePins[b] = (await manifest.addFile(`kubernetes/v${KUBE_VERSION}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
+  // kube-proxy with the .sha256 beside it, as dl.k8s.io publishes it: a mirror of a node that may run its own takes it.
+  const proxyPath = `kubernetes/v${KUBE_VERSION}/kube-proxy-linux-${manifest.arch}`;
+  await manifest.addFile(proxyPath, join(bins, 'kube-proxy'));
+  await manifest.addChecksum(proxyPath, join(work, 'sums'));
   const agent = await manifest.addFile(`azcmagent/v${AGENT_VERSION}/azcmagent-linux-${manifest.arch}`, standinPath('azcmagent'));
   const upstream = started(await startMirror(manifest, { host: anchor }));
 
@@ -203,7 +209,7 @@ async function startServers(work: string, names: string[], anchor: string, manif
       node: { name, labels: { 'flexnode.io/pool': 'fleet' } },
       pluginConfig: {
         // nspawn keeps non-network sysctls read-only: see the full-cycle test.
-        '@flexnode/plugin-kube': { protectKernelDefaults: false, skipPreflight: ['azure-endpoint'] },
+        '@flexnode/plugin-kube': { protectKernelDefaults: false, kernelTuning: false, skipPreflight: ['azure-endpoint'] },
         '@flexnode/plugin-arc': {
           agent: { source: 'binary', version: AGENT_VERSION, sha256: agent.sha256 },
           retry: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
@@ -213,7 +219,7 @@ async function startServers(work: string, names: string[], anchor: string, manif
         },
       },
     });
-    config.cni.podCIDR = `10.88.${names.indexOf(name)}.0/24`;
+    delete config.cni.podCIDR; // the cluster gives each Node its range
     config.azure.arc.machineName = name;
     config.azure.servicePrincipal = { clientId: CLIENT_ID };
     config.azure.endpoints = { resourceManager: arm.url, authorityHost: entra.url };
