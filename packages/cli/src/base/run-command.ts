@@ -1,62 +1,16 @@
-import type { PlannedChange, RunListener, RunReport, Session } from '@flexnode/core';
+import type { PlannedChange, RunReport, Session } from '@flexnode/core';
 import { FlexnodeCommand } from './command.js';
-import { progressPrinter } from '../render/progress.js';
+import { runPlan, withSession, type SessionFlags } from '../run/session.js';
 
 /** Commands that open a Session on the machine (bootstrap, plan, unbootstrap, status). */
 export abstract class SessionCommand extends FlexnodeCommand {
-  /** Progress lines on stdout, unless --json asked for one JSON document instead. */
-  protected listener(): RunListener | undefined {
-    return this.jsonEnabled() ? undefined : progressPrinter();
-  }
-
-  /**
-   * Open a session, run `fn`, and always close it (lock released, staging removed). SIGINT/SIGTERM stop new
-   * steps from starting; the step in progress finishes so the journal stays consistent.
-   */
-  protected async withSession<T>(
-    flags: { config?: string; root: string; only?: string[] },
-    command: string,
-    allowPlaceholders: boolean,
-    fn: (session: Session) => Promise<T>,
-  ): Promise<T> {
-    const { Session } = await import('@flexnode/core/session');
-    const loaded = await this.loadConfig(flags, allowPlaceholders);
-    const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const session = await Session.open({
-      command,
-      config: loaded,
-      root: flags.root,
-      sources: this.pluginSources(),
-      listener: this.listener(),
-      signal: abort.signal,
-      only: flags.only,
-    });
-    try {
-      for (const p of session.view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}`);
-      if (loaded.placeholders.length > 0 && !this.jsonEnabled()) {
-        this.log(`note: ${loaded.placeholders.length} field(s) still hold placeholders (${loaded.placeholders.join(', ')}); Azure is not contacted for them.`);
-      }
-      return await fn(session);
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      await session.close();
-    }
+  /** See run/session.ts: open a session, run `fn`, always close it. */
+  protected withSession<T>(flags: SessionFlags, command: string, allowPlaceholders: boolean, fn: (session: Session) => Promise<T>): Promise<T> {
+    return withSession(this.io(), flags, command, allowPlaceholders, fn);
   }
 
   /** The dry run, shared by `plan` and `bootstrap --dry-run`. */
-  protected async runPlan(flags: { config?: string; root: string; only?: string[] }): Promise<RunReport & { changes: PlannedChange[] }> {
-    const report = await this.withSession(flags, 'plan', true, (s) => s.plan());
-    if (!this.jsonEnabled()) {
-      for (const c of report.changes.filter((c) => c.action === 'uninstall')) this.log(`- ${c.target}: ${c.detail}`);
-      const toChange = report.results.filter((r) => r.outcome === 'planned').length;
-      this.log(
-        `\nplan: ${toChange} of ${report.results.length} step(s) would change the machine; ${report.changes.length} change(s) in all. Nothing was changed.`,
-      );
-    }
-    return { ...report, ok: true };
+  protected runPlan(flags: SessionFlags): Promise<RunReport & { changes: PlannedChange[] }> {
+    return runPlan(this.io(), flags);
   }
 }
