@@ -24,7 +24,7 @@ const PROBE = join(tmpdir(), `flexnode-oclif-probe-${process.pid}.cjs`);
 const normalise = (text: string) => {
   const fixed = text
     .replace(/\b\d+(\.\d+)? (ms|s)\b/g, 'N $2')
-    .replace(/"(durationMs|elapsedMs|pid|cycles)": \d+/g, '"$1": N')
+    .replace(/"(durationMs|startedMs|elapsedMs|pid|cycles|ms)": \d+/g, '"$1": N')
     .replace(/\(node:\d+\)/g, '(node:PID)')
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME');
   try {

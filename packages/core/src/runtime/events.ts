@@ -12,6 +12,8 @@ export interface StepResult {
   plugin: string;
   outcome: StepOutcome;
   check?: CheckResult;
+  /** When the step started, in ms from the start of the run (steps run concurrently). */
+  startedMs?: number;
   durationMs: number;
   error?: { code: string; message: string; hint?: string };
   changes?: PlannedChange[];

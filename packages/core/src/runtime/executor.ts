@@ -34,6 +34,8 @@ export interface RunReport {
   results: StepResult[];
   /** Wall time of the step work, first check to last step done (steps may overlap). */
   elapsedMs?: number;
+  /** Where a bootstrap's Host work went: wall time per kind (download, unpack, systemctl), overlaps once. */
+  activity?: Record<string, { count: number; ms: number }>;
 }
 
 const errorInfo = (error: unknown, redact: (s: string) => string) =>
@@ -52,9 +54,10 @@ function recorder(input: ExecutorInput) {
     start(id: string, phase: 'check' | 'install' | 'uninstall') {
       input.listener?.({ type: 'step-start', id, title: byId.get(id)!.title, phase });
     },
-    end(id: string, started: number, outcome: StepOutcome, extra: Partial<StepResult> = {}) {
+    end(id: string, stepStarted: number, outcome: StepOutcome, extra: Partial<StepResult> = {}) {
       const step = byId.get(id)!;
-      const result: StepResult = { id, title: step.title, plugin: step.plugin, outcome, durationMs: Date.now() - started, ...extra };
+      const now = Date.now();
+      const result: StepResult = { id, title: step.title, plugin: step.plugin, outcome, startedMs: stepStarted - started, durationMs: now - stepStarted, ...extra };
       results.set(id, result);
       input.listener?.({ type: 'step-end', result });
       return outcome !== 'failed';
