@@ -12,8 +12,10 @@
 //     installed; yaml; node-tar): bundled once each into lib/vendor/<package>.js (shared code in
 //     lib/vendor/chunks) and imported from there by the whole files, where first needed;
 //   - Node's built-ins: loaded with require() where first used (see lazyBuiltin below).
-// Left outside: @flexnode/sdk in plugins (one copy on disk shared by the plugins; its tokens are Symbol.for
-// and its errors carry a brand, so copies interoperate), other flexnode plugins (loaded by path), CommonJS
+// The SDK is bundled into each plugin (and into the CLI with core): a few kB each instead of its seven module
+// files on every start; its tokens are Symbol.for and its errors carry a brand, so copies interoperate (a
+// third-party plugin may carry its own copy just the same).
+// Left outside: other flexnode plugins (loaded by path), CommonJS
 // packages loaded with import() on the CLI's oclif side (see below), and typescript/ts-node (oclif needs them
 // only to run .ts sources in development).
 //   node scripts/bundle-package.mjs <package dir>
@@ -37,8 +39,6 @@ const fastEntries = walk(join(dist, 'fast')).filter((f) => !f.endsWith('/run-fas
 const entries = pluginEntry ? [] : oclifEntries;
 const wholeEntries = [pluginEntry, ...(pluginEntry ? oclifEntries : []), ...fastEntries].filter(isEntry);
 const external = ['@flexnode/plugin-*', '@oclif/plugin-plugins', '@azure/*', 'typescript', 'ts-node'];
-// The CLI carries its own copy of the SDK inside core's code; a plugin shares the installed one.
-if (pkg.name !== '@flexnode/cli') external.push('@flexnode/sdk');
 
 // Node's built-in modules are loaded with require(), not import, and only when first used. An ES import makes
 // Node build a module facade that reads every export, which runs lazy getters (fs loads its streams, crypto
