@@ -46,6 +46,7 @@ const external = ['@flexnode/plugin-*', '@oclif/plugin-plugins', '@azure/*', 'ty
 // when the file is, though most code paths of a command never touch crypto, zlib or child_process: together 20
 // to 50 ms of a CLI start. Each built-in becomes a CommonJS shim whose exports are getters that require the
 // real module on first use (esbuild reads a CommonJS module's named imports as properties, where used).
+// Code that lists a built-in's own properties (Object.keys(fs)) would see none: nothing bundled does.
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const nodeRequire = createRequire(import.meta.url);
 // Read at build time to know a module's exports; deprecated or experimental ones (sys, wasi) would warn.
@@ -64,12 +65,16 @@ const lazyBuiltin = (name) => {
   // calls it or extends it. So is `process`, already loaded.
   if (typeof real === 'function' || real === process) return `module.exports = require(${JSON.stringify(name)});`;
   const keys = Object.getOwnPropertyNames(real).filter((k) => k !== 'default' && k !== '__esModule');
+  // The getters live on the exports' prototype: esbuild copies a CommonJS module's own properties into a new
+  // object for every file that imports it (~100 for fs), but only reads inherited ones where they are used.
   return [
     `let real;`,
     `const load = () => (real ??= require(${JSON.stringify(name)}));`,
+    `const lazy = {};`,
     `for (const key of ${JSON.stringify(keys)}) {`,
-    `  Object.defineProperty(exports, key, { enumerable: true, configurable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });`,
+    `  Object.defineProperty(lazy, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });`,
     `}`,
+    `module.exports = Object.create(lazy);`,
   ].join('\n');
 };
 const builtinsByRequire = {
