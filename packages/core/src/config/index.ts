@@ -1,4 +1,4 @@
 export { loadConfig, formatIssues, DEFAULT_CONFIG_PATH, type LoadedConfig } from './load.js';
 export { validateConfig } from './validate.js';
-export { CONFIG_SCHEMA_PATH, configSchema } from './schema.js';
+export { configSchemaPath, configSchema } from './schema.js';
 export { findPlaceholders } from './placeholders.js';

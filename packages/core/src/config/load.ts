@@ -1,7 +1,7 @@
 import { ConfigError, type ConfigIssue, type FlexnodeConfig } from '@flexnode/sdk';
 import { readFile, stat } from 'node:fs/promises';
 import { findPlaceholders } from './placeholders.js';
-import { validateConfig } from './validate.js';
+import { preloadValidator, validateConfig } from './validate.js';
 
 /** The upstream tool's default location, kept so that existing installations work unchanged. */
 export const DEFAULT_CONFIG_PATH = '/etc/aks-flex-node/config.json';
@@ -47,6 +47,7 @@ export async function loadConfig(path: string, options: { allowPlaceholders?: bo
   }
   const data = parse(text, path);
   const placeholders = findPlaceholders(data);
+  await preloadValidator();
   const issues = validateConfig(data, placeholders);
   if (issues.length > 0) {
     throw new ConfigError(`${path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
