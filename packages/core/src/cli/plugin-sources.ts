@@ -38,7 +38,7 @@ function findPackage(name: string, from: string): { root: string; pjson: Package
   for (let dir = from; ; dir = dirname(dir)) {
     const root = join(dir, 'node_modules', name);
     const pjson = readJson(join(root, 'package.json'));
-    if (pjson) return { root: realpathSync(root), pjson };
+    if (pjson) return { root: realpathSync.native(root), pjson };
     if (dirname(dir) === dir) return undefined;
   }
 }

@@ -12,7 +12,7 @@ import { runPreflight, type PreflightReadings, type ProbeResult } from './checks
 import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
 import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
-import { hostView, machineReadings } from './readings.js';
+import { hostView, listenersInProc, machineReadings, portBusy } from './readings.js';
 import { createPreflightStep } from './step.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -310,6 +310,30 @@ describe('preflight network probes', () => {
     proxied.length = 0;
     expect(await probeUrl(targetUrl, { http: proxyUrl, noProxy: 'localhost,127.0.0.1' })).to.deep.include({ ok: true, via: '' });
     expect(proxied).to.deep.equal([]);
+  });
+
+  it('a port is busy while a socket listens on it (IPv4 or IPv6), by the kernel tables or, without them, a listen attempt', async () => {
+    for (const host of ['127.0.0.1', '::1']) {
+      const server = net.createServer();
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false)); // no IPv6 on this machine
+        server.listen(0, host, () => resolve(true));
+      });
+      if (!listening) continue;
+      const port = (server.address() as AddressInfo).port;
+      expect(await listenersInProc(port), host).to.equal(true);
+      expect(await portBusy(port), host).to.equal(`something already listens on port ${port}`);
+      await new Promise((r) => server.close(r));
+      expect(await listenersInProc(port), host).to.equal(false);
+      expect(await portBusy(port), host).to.equal(undefined);
+    }
+    // Without /proc/net: the listen attempt answers the same.
+    const dir = mkdtempSync(join(tmpdir(), 'flexnode-noproc-'));
+    try {
+      expect(await listenersInProc(10250, dir)).to.equal(undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('NO_PROXY matching and the environment fallback', () => {
