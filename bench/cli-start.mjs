@@ -21,7 +21,7 @@ const cli = join(repo, 'packages/cli/bin/run.js');
 const config = join(repo, 'examples/config.json');
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const root = mkdtempSync(join(tmpdir(), 'flexnode-bench-'));
-const node = process.env.BENCH_NODE ?? process.execPath;
+const node = process.env.BENCH_NODE || process.execPath;
 const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;

@@ -46,7 +46,6 @@ const external = ['@flexnode/plugin-*', '@oclif/plugin-plugins', '@azure/*', 'ty
 // when the file is, though most code paths of a command never touch crypto, zlib or child_process: together 20
 // to 50 ms of a CLI start. Each built-in becomes a CommonJS shim whose exports are getters that require the
 // real module on first use (esbuild reads a CommonJS module's named imports as properties, where used).
-// Code that lists a built-in's own properties (Object.keys(fs)) would see none: nothing bundled does.
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const nodeRequire = createRequire(import.meta.url);
 // Read at build time to know a module's exports; deprecated or experimental ones (sys, wasi) would warn.
@@ -59,22 +58,26 @@ const quietRequire = (name) => {
     process.emitWarning = emit;
   }
 };
-const lazyBuiltin = (name) => {
+/**
+ * The shim of built-in `name`. `inherited`: its getters live on the exports' prototype. esbuild copies a
+ * CommonJS module's own properties into a new object in every file of ours that imports it (~100 for fs), but
+ * reads inherited ones only where they are used. Packages' CommonJS code gets own getters: TypeScript's
+ * __importStar copies own properties only.
+ */
+const lazyBuiltin = (name, inherited) => {
   const real = quietRequire(name);
   // A module that is itself a function or class (events, stream, assert, module) is required as it is: code
   // calls it or extends it. So is `process`, already loaded.
   if (typeof real === 'function' || real === process) return `module.exports = require(${JSON.stringify(name)});`;
   const keys = Object.getOwnPropertyNames(real).filter((k) => k !== 'default' && k !== '__esModule');
-  // The getters live on the exports' prototype: esbuild copies a CommonJS module's own properties into a new
-  // object for every file that imports it (~100 for fs), but only reads inherited ones where they are used.
   return [
     `let real;`,
     `const load = () => (real ??= require(${JSON.stringify(name)}));`,
-    `const lazy = {};`,
+    `const lazy = ${inherited ? '{}' : 'exports'};`,
     `for (const key of ${JSON.stringify(keys)}) {`,
     `  Object.defineProperty(lazy, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });`,
     `}`,
-    `module.exports = Object.create(lazy);`,
+    ...(inherited ? [`module.exports = Object.create(lazy);`] : []),
   ].join('\n');
 };
 const builtinsByRequire = {
@@ -83,9 +86,11 @@ const builtinsByRequire = {
     b.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) => {
       if (!builtins.has(args.path)) return undefined;
       // The require() inside the shim is Node's own.
-      return args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' };
+      if (args.namespace.startsWith('builtin')) return { path: args.path, external: true };
+      return { path: args.path, namespace: args.importer.includes('/node_modules/') ? 'builtin-own' : 'builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: lazyBuiltin(args.path), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: lazyBuiltin(args.path, true), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-own' }, (args) => ({ contents: lazyBuiltin(args.path, false), loader: 'js' }));
   },
 };
 

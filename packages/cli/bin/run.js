@@ -4,11 +4,19 @@
 // flag specs as its oclif command; everything else, and any line these fast paths do not fully understand
 // (help, a bad flag), goes to oclif, bundled into lib/ with the commands (scripts/bundle-package.mjs), which
 // reads the shipped oclif.manifest.json so commands are imported only when they run.
+import { lstatSync, mkdirSync } from 'node:fs';
 import module from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 // V8's compile cache (Node 22.1+; none on Node 20): the bundles' compiled code is reused by the next start.
-// Kept in Node's default place (the OS temp dir); Node checks each entry against the source it was made from.
-module.enableCompileCache?.();
+// Not in Node's default place, the shared temp dir, where another user could leave entries that root would
+// then run: in a directory of our own, 0700, that nobody else can write (/var/cache/flexnode for root, a
+// regenerable cache; ~/.cache/flexnode otherwise). Without one, no cache.
+if (module.enableCompileCache) {
+  const dir = privateCacheDir('compile-cache');
+  if (dir) module.enableCompileCache(dir);
+}
 
 const args = process.argv.slice(2);
 // One plugin directory for root, shared by the CLI run by hand and the agent's unit (which sets the same path),
@@ -47,4 +55,22 @@ if (agentCode !== undefined) {
 } else {
   // As oclif's error handler does: stop now (pipes and files take stdout synchronously on Linux).
   process.exit(code);
+}
+
+/** `<cache>/<name>`, made 0700; undefined unless it is a directory of ours that only we can write. */
+function privateCacheDir(name) {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const base = uid === 0 ? '/var/cache/flexnode' : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flexnode');
+  const dir = join(base, name);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const d of [base, dir]) {
+      const st = lstatSync(d);
+      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
