@@ -62,13 +62,25 @@ export async function startFullNodeRig(options: { name?: string; bindRo?: Bind[]
     const himds = (parts.himds = await FakeHimds.start({ keyDir, host }));
     const kube = (parts.kube = await FakeKubeApi.start({ host, version: `v${KUBE_VERSION}`, acceptToken: (t) => (himds.isIssued(t) ? `system:node:${NODE}` : false) }));
     const entra = (parts.entra = await FakeEntra.start({ host, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT }));
-    const arm = (parts.arm = await FakeArm.start({
+    const operator = (t: string) => entra.lookup(t);
+    const arm: FakeArm = (parts.arm = await FakeArm.start({
       host,
       tenantId: TENANT,
       acceptToken: (t) => {
-        const issued = entra.lookup(t);
-        return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
+        const issued = operator(t);
+        if (issued) return { appId: issued.clientId, objectId: issued.objectId };
+        // The Arc machine's managed identity: HIMDS tokens for ARM's audience (the public cloud's, as flexnode asks
+        // for: clouds.ts) are Entra tokens of the machine's identity, which ARM accepts and authorizes by its role
+        // assignments (below).
+        const principal = arm.machine(NODE)?.principalId;
+        return himds.lookup(t)?.resource.replace(/\/$/, '') === 'https://management.azure.com' && principal ? { appId: principal, objectId: principal } : false;
       },
+      // Azure RBAC, coarsely: the operator's service principal may do anything; the machine identity only acts
+      // at or below a scope where it holds a role assignment (effective at once: this fake does not propagate).
+      authorize: ({ scope, caller }) =>
+        caller.objectId === arm.machine(NODE)?.principalId
+          ? arm.roleAssignments().some((a) => a.principalId === caller.objectId && `${scope.toLowerCase()}/`.startsWith(`${a.scope.toLowerCase()}/`))
+          : true,
     }));
     arm.addCluster({
       subscriptionId: SUBSCRIPTION,
