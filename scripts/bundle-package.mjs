@@ -59,25 +59,30 @@ const quietRequire = (name) => {
   }
 };
 /**
- * The shim of built-in `name`. `inherited`: its getters live on the exports' prototype. esbuild copies a
- * CommonJS module's own properties into a new object in every file of ours that imports it (~100 for fs), but
- * reads inherited ones only where they are used. Packages' CommonJS code gets own getters: TypeScript's
- * __importStar copies own properties only.
+ * The shim of built-in `name`. `inherited`: the exports are an object whose prototype is a Proxy reading the real
+ * module. esbuild copies a CommonJS module's own properties into a new object in every file of ours that imports
+ * it (~100 for fs), but reads inherited ones only where they are used, and a Proxy needs no property defined at
+ * start. Packages' CommonJS code gets own getters instead: TypeScript's __importStar copies own properties only.
  */
 const lazyBuiltin = (name, inherited) => {
   const real = quietRequire(name);
   // A module that is itself a function or class (events, stream, assert, module) is required as it is: code
   // calls it or extends it. So is `process`, already loaded.
   if (typeof real === 'function' || real === process) return `module.exports = require(${JSON.stringify(name)});`;
+  const load = [`let real;`, `const load = () => (real ??= require(${JSON.stringify(name)}));`];
+  if (inherited) {
+    return [
+      ...load,
+      `const lazy = new Proxy({}, { get: (_, key) => load()[key], set: (_, key, value) => ((load()[key] = value), true), has: (_, key) => key in load() });`,
+      `module.exports = Object.create(lazy);`,
+    ].join('\n');
+  }
   const keys = Object.getOwnPropertyNames(real).filter((k) => k !== 'default' && k !== '__esModule');
   return [
-    `let real;`,
-    `const load = () => (real ??= require(${JSON.stringify(name)}));`,
-    `const lazy = ${inherited ? '{}' : 'exports'};`,
+    ...load,
     `for (const key of ${JSON.stringify(keys)}) {`,
-    `  Object.defineProperty(lazy, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });`,
+    `  Object.defineProperty(exports, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });`,
     `}`,
-    ...(inherited ? [`module.exports = Object.create(lazy);`] : []),
   ].join('\n');
 };
 const builtinsByRequire = {
