@@ -127,7 +127,7 @@ try {
   const timed = await machine.exec([nodes[0].path, join(repo, 'bench/lib/time-commands.mjs'), JSON.stringify(cases), String(runs)], { timeoutMs: 900_000 });
   const results = JSON.parse(timed.stdout.trim().split('\n').pop());
   console.log(`\nstatus of the bootstrapped node, timed inside the machine (${runs} runs each, interleaved)`);
-  console.log(`${'figure'.padEnd(40)}${'median'.padStart(9)}${'baseline'.padStart(10)}   ratio  target  result   where the time above node -e 0 goes (profiled run)`);
+  console.log(`${'figure'.padEnd(40)}${'median'.padStart(9)}${'baseline'.padStart(10)}   ratio  target  result   where the time above node -e 0 goes (profiled runs)`);
   const healthy = await flexnode(machine, ['status', '--config', CONFIG_PATH], rig.env);
   for (const n of nodes) {
     const base = results[`${n.label}: node -e 0`];

@@ -56,9 +56,9 @@ try {
     bench,
   );
 
-  // Where the time above `node -e 0` goes: buckets of one profiled run each, less the baseline's, as shares
+  // Where the time above `node -e 0` goes: buckets of profiled runs (medians), less the baseline's, as shares
   // of the difference of the medians.
-  console.log(`\nWhere the time above node -e 0 goes (one profiled run each; shares applied to the medians above)`);
+  console.log(`\nWhere the time above node -e 0 goes (medians of 3 profiled runs each; shares applied to the medians above)`);
   const floor = whereTimeGoes([node, '-e', '0'], { env });
   for (const c of commands) {
     const p = whereTimeGoes(argv(c), { env });

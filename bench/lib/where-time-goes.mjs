@@ -2,7 +2,7 @@
 // module loading (Node's module loaders, built-in modules being compiled, and the evaluation of module bodies,
 // which for bundles includes esbuild's lazily run module initialisers), garbage collection, idle (waiting
 // for I/O or a child process), or the command's own work (everything else). A profile slows JavaScript down
-// somewhat; the shares are what matter.
+// somewhat; the shares are what matter, the median of a few profiled runs each.
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -42,14 +42,21 @@ export function classifyProfile(profile) {
   return ms;
 }
 
-/** Profile one run of `argv` (argv[0] is the node binary) and classify it. */
+/** Profile `runs` runs of `argv` (argv[0] is the node binary); the median of each bucket. */
 export function whereTimeGoes(argv, options = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'flexnode-prof-'));
-  try {
-    spawnSync(argv[0], ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', dir, ...argv.slice(1)], { stdio: 'ignore', env: options.env ?? process.env, cwd: options.cwd });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    return file ? classifyProfile(JSON.parse(readFileSync(join(dir, file), 'utf8'))) : undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const runs = options.runs ?? 3;
+  const profiles = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'flexnode-prof-'));
+    try {
+      spawnSync(argv[0], ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', dir, ...argv.slice(1)], { stdio: 'ignore', env: options.env ?? process.env, cwd: options.cwd });
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (file) profiles.push(classifyProfile(JSON.parse(readFileSync(join(dir, file), 'utf8'))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  if (!profiles.length) return undefined;
+  const median = (k) => profiles.map((p) => p[k]).sort((a, b) => a - b)[Math.floor(profiles.length / 2)];
+  return Object.fromEntries(Object.keys(profiles[0]).map((k) => [k, median(k)]));
 }

@@ -1,0 +1,10 @@
+import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+const repo = '/work/wt/perf';
+const { startFullNodeRig } = await import(join(repo, 'e2e/dist/node/full-node-rig.js'));
+const rig = await startFullNodeRig({ name: 'dev' });
+writeFileSync('/tmp/perfwork/rig.json', JSON.stringify({ pid: rig.machine.pid, env: rig.env, root: rig.machine.root }));
+console.log('rig up');
+while (existsSync('/tmp/perfwork/rig.json')) await new Promise((r) => setTimeout(r, 1000));
+await rig.stop();
+console.log('stopped');
