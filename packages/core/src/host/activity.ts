@@ -1,5 +1,5 @@
 /**
- * Where a run's time went on the Host: wall time per kind of work (downloads, unpacking, systemctl, ...).
+ * Where a run's time went on the Host: wall time per kind of work (downloads, unpacking, each command by name).
  * Steps run concurrently, so each kind keeps its intervals and counts their union: two downloads at once
  * count once. Reported with a bootstrap (RunReport.activity) and shown by the bench as its phases.
  */

@@ -39,7 +39,7 @@ export interface SharedContext {
   readonly hashes: HashCache;
   /** dpkg's database on this host (packages, like commands, are this host's even under a sandbox root). */
   readonly dpkgStatusFile: string;
-  /** Wall time per kind of work (download, unpack, systemctl), reported with the run. */
+  /** Wall time per kind of work (download, unpack, each command by name), reported with the run. */
   readonly activity: Activity;
 }
 

@@ -49,7 +49,7 @@ export interface RealHost {
   forStep(stepId: string, plugin: string): Host;
   /** The dry run's planned changes (the array given in the options, or a new one). */
   readonly plan: PlannedChange[];
-  /** Where the run's Host work went: wall time per kind (download, unpack, systemctl). */
+  /** Where the run's Host work went: wall time per kind (download, unpack, each command by name). */
   activity(): Record<string, { count: number; ms: number }>;
   /** End of run: remove staging directories and close HTTP connections. */
   dispose(): Promise<void>;

@@ -16,7 +16,7 @@ export function createSystemd(ctx: StepContext): HostSystemd {
   const rootArgs = sandbox ? [`--root=${ctx.paths.root}`] : [];
   const available = () => !sandbox && existsSync('/run/systemd/system');
   const systemctl = (args: string[], allowFailure = false) =>
-    ctx.shared.activity.time('systemctl', () => runCommand(ctx, 'systemctl', args, { allowFailure, timeoutMs: 90_000 }));
+    runCommand(ctx, 'systemctl', args, { allowFailure, timeoutMs: 90_000 });
 
   async function isEnabled(unit: string): Promise<boolean> {
     checkUnit(unit);

@@ -34,7 +34,7 @@ export interface RunReport {
   results: StepResult[];
   /** Wall time of the step work, first check to last step done (steps may overlap). */
   elapsedMs?: number;
-  /** Where a bootstrap's Host work went: wall time per kind (download, unpack, systemctl), overlaps once. */
+  /** Where a bootstrap's Host work went: wall time per kind (download, unpack, each command by name), overlaps once. */
   activity?: Record<string, { count: number; ms: number }>;
 }
 
