@@ -4,8 +4,8 @@
 // API):
 // 1. Time to a Ready node: `flexnode bootstrap` of the fresh machine until the Node is reported Ready, with its
 //    phases (download, unpack, systemctl, the steps that talk to Azure, the kubelet until Ready) and the time
-//    the fakes and the stand-ins (azcmagent, the kubelet) took, reported apart: flexnode's own time is the rest.
-//    Target: < 5 s.
+//    the Azure fakes and the kubelet stand-in took, reported apart: flexnode's own time is the rest (the
+//    azcmagent stand-in's time is shown and left in it). Target: < 5 s.
 // 2. `flexnode status` of the bootstrapped node against `node -e 0`, both timed inside the machine, on Node 20,
 //    22 and 24 (bound into the machine). Target: <= 3x. `node -e 0` runs without NODE_EXTRA_CA_CERTS (a node
 //    has none); status gets the environment the node gives flexnode: the fakes' CA in NODE_EXTRA_CA_CERTS (the
@@ -77,9 +77,10 @@ try {
   const azureFakes = fakeMs(['arm', 'entra', 'himds']);
   const activity = report.activity ?? {};
   // The Arc agent's stand-in (azcmagent connect, show: a Node script talking to the fakes) stands for Azure's
-  // own onboarding; its time is Azure's, not flexnode's.
+  // own onboarding. Shown, but left in flexnode's own time: it overlaps other steps, and the issue counts the
+  // Azure fakes and the kubelet stand-in apart.
   const arcAgent = activity.azcmagent?.ms ?? 0;
-  const own = toReady - azureFakes - arcAgent - standin;
+  const own = toReady - azureFakes - standin;
   // Steps that talk to Azure: Arc's, and the cluster credentials (ARM). Their union, as steps overlap.
   const union = (spans) => {
     let total = 0;
@@ -107,8 +108,8 @@ try {
   for (const [name, ms] of phases) console.log(`    ${name.padEnd(48)} ${fmtMs(ms).padStart(9)}`);
   console.log(`  reported apart:`);
   console.log(`    Azure fakes answering (ARM, Entra, HIMDS; ${rig.fakes().filter((f) => f.label !== 'kube').reduce((n, f) => n + f.requests.length - before[f.label], 0)} requests)   ${fmtMs(azureFakes).padStart(9)}`);
-  console.log(`    azcmagent stand-in (Arc agent: connect, show; ${activity.azcmagent?.count ?? 0} runs)   ${fmtMs(arcAgent).padStart(9)}`);
   console.log(`    kubelet stand-in: started -> Node Ready          ${fmtMs(standin).padStart(9)}`);
+  console.log(`  (in flexnode's time: the azcmagent stand-in, ${activity.azcmagent?.count ?? 0} runs  ${fmtMs(arcAgent).padStart(9)})`);
   const readyMet = own < READY_TARGET_MS;
   ok &&= readyMet;
   console.log(`  flexnode's own time                                ${fmtMs(own).padStart(9)}   (target < ${fmtMs(READY_TARGET_MS)})  ${readyMet ? 'met' : 'NOT met'}`);
@@ -118,10 +119,10 @@ try {
     bench,
     figure: "time to a Ready node: flexnode's own time",
     value: fmtMs(own),
-    baseline: `to Ready ${fmtMs(toReady)}, of which Azure fakes ${fmtMs(azureFakes)}, azcmagent stand-in ${fmtMs(arcAgent)}, kubelet stand-in ${fmtMs(standin)}`,
+    baseline: `to Ready ${fmtMs(toReady)}, of which Azure fakes ${fmtMs(azureFakes)}, kubelet stand-in ${fmtMs(standin)}`,
     target: `< ${fmtMs(READY_TARGET_MS)}`,
     met: readyMet,
-    note: phases.map(([n, ms]) => `${n.split(' (')[0].split(':')[0]} ${fmtMs(ms)}`).join(', '),
+    note: `${phases.map(([n, ms]) => `${n.split(' (')[0].split(':')[0]} ${fmtMs(ms)}`).join(', ')}; azcmagent stand-in ${fmtMs(arcAgent)}, counted as flexnode's`,
   });
 
   // 2. status of the bootstrapped node, timed inside the machine.
