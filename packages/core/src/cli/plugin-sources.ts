@@ -15,6 +15,7 @@ interface PluginEntry {
 interface PackageJson {
   name?: string;
   version?: string;
+  flexnode?: { plugin?: unknown };
   dependencies?: Record<string, string>;
   oclif?: { dirname?: string; plugins?: (string | PluginEntry)[]; hooks?: Record<string, unknown> };
 }
@@ -84,7 +85,7 @@ export function listPlugins(options: { cliRoot: string; dataDir: string }): Plug
   };
   const add = (source: PluginSource, pjson: PackageJson) => {
     if (sources.some((s) => s.name === source.name)) return;
-    sources.push(source);
+    sources.push({ ...source, manifest: { flexnode: pjson.flexnode } });
     noteHooks(source.name, pjson);
     for (const child of pluginDependencies(pjson)) {
       const found = findPackage(child, source.root);
