@@ -92,6 +92,8 @@ const builtinsByRequire = {
       if (!builtins.has(args.path)) return undefined;
       // The require() inside the shim is Node's own.
       if (args.namespace.startsWith('builtin')) return { path: args.path, external: true };
+      // import('node:x') is lazy already, and a bundled CommonJS shim would reach it as a default export only.
+      if (args.kind === 'dynamic-import') return { path: args.path, external: true };
       return { path: args.path, namespace: args.importer.includes('/node_modules/') ? 'builtin-own' : 'builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: lazyBuiltin(args.path, true), loader: 'js' }));
