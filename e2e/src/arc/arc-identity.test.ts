@@ -27,7 +27,7 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
     himds = await FakeHimds.start({ keyDir: join(tmp, 'varopt/azcmagent/tokens'), tokenLifetimeSec: 3600 });
   });
   afterEach(async () => {
-    await himds?.stop();
+    await himds?.stop().catch(() => undefined); // one test stops it early
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -38,7 +38,7 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
       execFile('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$VAROPT" /var/opt && exec "$@"', 'sh', ...argv], {
         cwd: E2E,
         env: { ...process.env, ...himds.env(), VAROPT: join(tmp, 'varopt'), ...env },
-      }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr, ms: Date.now() - started })));
+      }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}\n${stdout}`)) : resolve({ stdout, stderr, ms: Date.now() - started })));
     });
 
   it('the arc-identity service gets a token and names the exec command for the kubelet', async () => {
@@ -75,5 +75,20 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
     expect(again.apiVersion).to.equal('client.authentication.k8s.io/v1');
     expect(himds.issued).to.have.length(1); // served from the cache: HIMDS was not asked again
     console.log(`      flexnode token: miss ${first.ms} ms, hit ${second.ms} ms (process start included)`);
+  });
+
+  it('`flexnode token --json`: a failure is a JSON error on stdout (exit 1), the success the same ExecCredential', async () => {
+    const argv = [process.execPath, CLI, 'token', '--resource', AKS, '--no-cache', '--json'];
+    const ok = JSON.parse((await inNamespace(argv)).stdout) as { kind: string; status: { token: string } };
+    expect(ok.kind).to.equal('ExecCredential');
+    expect(himds.isIssued(ok.status.token)).to.equal(true);
+    await himds.stop(); // the identity endpoint is gone (loopback, a closed port)
+    const failed = await inNamespace(argv).then(
+      () => expect.fail('token succeeded without an identity endpoint'),
+      (error: Error) => error.message,
+    );
+    const line = failed.split('\n').find((l) => l.startsWith('{"error"'));
+    expect(line, failed).to.be.a('string');
+    expect(JSON.parse(line!).error.message).to.be.a('string').and.not.equal('');
   });
 });

@@ -26,6 +26,7 @@ export default class Agent extends FlexnodeCommand {
   };
   static override flags = {
     only: Flags.string({ ...shown(spec.only), multiple: true, delimiter: spec.only.delimiter }),
+    json: Flags.boolean({ ...shown(spec.json) }),
     'interval-ms': Flags.integer({ ...shown(spec['interval-ms']), min: spec['interval-ms'].min }),
     'max-cycles': Flags.integer({ ...shown(spec['max-cycles']), min: spec['max-cycles'].min }),
   };

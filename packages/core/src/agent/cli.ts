@@ -16,6 +16,7 @@ export const agentFlags = {
   config: { type: 'string', char: 'c', env: 'FLEXNODE_CONFIG', summary: `Path of the config file [default: ${DEFAULT_CONFIG_PATH}].` },
   root: { type: 'string', default: '/', env: 'FLEXNODE_ROOT', summary: 'Prefix for every path flexnode touches (sandboxes and tests).' },
   only: { type: 'string', multiple: true, delimiter: ',', summary: 'Run only these steps, capabilities or plugins (comma-separated) and what they depend on.' },
+  json: { type: 'boolean', summary: 'Log JSON lines (level, time, msg, fields) on stderr instead of text, for log shippers.' },
   'interval-ms': { type: 'integer', hidden: true, min: 10, summary: 'Override agent.intervalSeconds in milliseconds (tests, benches).' },
   'max-cycles': { type: 'integer', hidden: true, min: 0, summary: 'Stop after this many check cycles (tests, benches).' },
 } as const satisfies Record<string, AgentFlagSpec>;
@@ -24,6 +25,7 @@ export interface AgentFlags {
   config?: string;
   root: string;
   only?: string[];
+  json?: boolean;
   'interval-ms'?: number;
   'max-cycles'?: number;
 }
@@ -72,6 +74,7 @@ export async function runAgent(flags: AgentFlags, sources: readonly PluginSource
     root: flags.root,
     sources,
     only: flags.only,
+    json: flags.json,
     intervalMs: flags['interval-ms'],
     maxCycles: flags['max-cycles'],
   });

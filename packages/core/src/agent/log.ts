@@ -20,6 +20,8 @@ export interface AgentLoggerOptions {
   human?: { write(line: string): unknown } | null;
   /** Prefix human lines with `<N>` priorities (default: when stderr goes to the journal, $JOURNAL_STREAM). */
   priorities?: boolean;
+  /** `agent --json`: each stderr line is a JSON object (`level`, `time`, `msg` and the fields) instead of text. */
+  json?: boolean;
 }
 
 const norm = (level: LogLevel | undefined): Level => (level === 'warning' ? 'warn' : (level ?? 'info'));
@@ -41,6 +43,11 @@ export function createAgentLogger(options: AgentLoggerOptions): AgentLogger {
       inner[level](message, fields);
       if (!human) return;
       const all = options.redactor.redactValue({ ...fixed, ...fields });
+      if (options.json) {
+        const record = { level, time: new Date().toISOString(), msg: options.redactor.redact(message), ...all };
+        human.write(`${priorities ? `<${PRIORITY[level]}>` : ''}${JSON.stringify(record)}\n`);
+        return;
+      }
       const extra = Object.entries(all)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)

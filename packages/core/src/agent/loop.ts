@@ -26,6 +26,8 @@ export interface AgentOptions {
   maxCycles?: number;
   /** Default: JSON lines in agent.logDir and human lines on stderr. */
   logger?: AgentLogger;
+  /** JSON lines on stderr too (`agent --json`), from the agent and its workers. */
+  json?: boolean;
   notifier?: Notifier;
   now?: () => number;
   /** Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers; default true. */
@@ -118,6 +120,7 @@ export class Agent {
         logDir: underRoot(this.options.root, this.loaded.config.agent?.logDir ?? DEFAULT_LOG_DIR),
         level: this.loaded.config.agent?.logLevel,
         redactor: this.redactor,
+        json: this.options.json,
       });
     this.notifier = this.options.notifier ?? createNotifier({ onError: (m) => this.log.warn(m) });
     this.session = await this.openSession(this.loaded);
@@ -288,6 +291,7 @@ export class Agent {
         only: this.options.only,
         logDir: underRoot(this.options.root, config.agent?.logDir ?? DEFAULT_LOG_DIR),
         logLevel: config.agent?.logLevel,
+        json: this.options.json,
       },
       { stderr: this.options.workerStderr ?? process.stderr },
     );

@@ -27,6 +27,8 @@ export interface WorkerRequest {
   only?: readonly string[];
   logDir: string;
   logLevel?: LogLevel;
+  /** Stderr lines as JSON (`agent --json`). */
+  json?: boolean;
 }
 
 export type WorkerReport = RunReport & { removed?: StepResult[] };
@@ -117,7 +119,7 @@ export async function workerMain(): Promise<void> {
   const request = await new Promise<WorkerRequest>((resolve) => process.once('message', (m) => resolve(m as WorkerRequest)));
   const [{ Redactor }, { Session }, { createAgentLogger }] = await Promise.all([import('../logging/index.js'), import('../runtime/session.js'), import('./log.js')]);
   const redactor = new Redactor();
-  const log = createAgentLogger({ logDir: request.logDir, level: request.logLevel, redactor });
+  const log = createAgentLogger({ logDir: request.logDir, level: request.logLevel, redactor, json: request.json });
   let message: WorkerMessage;
   try {
     const session = await Session.open({

@@ -18,6 +18,8 @@ export default class Token extends Command {
     'api-version': Flags.string({ options: [...EXEC_API_VERSIONS], description: 'ExecCredential apiVersion (default: what KUBERNETES_EXEC_INFO asks, else v1beta1)' }),
     'cache-dir': Flags.string({ default: TOKEN_CACHE_DIR, description: 'token cache directory' }),
     'no-cache': Flags.boolean({ default: false, description: 'always ask the identity endpoint' }),
+    // The ExecCredential is JSON already; --json makes a failure JSON too ({"error": ...} on stdout), for scripts.
+    json: Flags.boolean({ default: false, description: 'format the output as JSON (a failure as {"error": {...}})' }),
   };
 
   async run(): Promise<void> {
@@ -33,8 +35,9 @@ export default class Token extends Command {
       const { token } = flags['no-cache'] ? { token: await fetch(scope) } : await cachedToken(flags['cache-dir'], scope, fetch);
       process.stdout.write(`${execCredential(token, apiVersion)}\n`);
     } catch (error) {
-      const e = error as Error & { hint?: string };
-      process.stderr.write(`flexnode token: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      const e = error as Error & { hint?: string; code?: string };
+      if (flags.json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } })}\n`);
+      else process.stderr.write(`flexnode token: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
       this.exit(1);
     }
   }
