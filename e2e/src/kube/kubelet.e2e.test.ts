@@ -2,10 +2,11 @@
 // and kube.kubelet on the REAL Host of packages/core over a temp root, against the FAKE ARM (real arm-containerservice
 // client over HTTPS), the FAKE Kubernetes API and the FAKE HIMDS; the kubelet binary is the kubelet STAND-IN served by
 // the test mirror. There is no service manager under a temp root, so the test starts the stand-in itself with the
-// exact ExecStart of the drop-in the step wrote, and watches the Node get Ready in the fake API. Unbootstrap stops it,
-// deletes the Node, and leaves the root as it was.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// exact ExecStart of the drop-in the step wrote, and watches the Node get Ready in the fake API. The node identity
+// holds flexnode's custom node roles only (plugin-arc's derivation from system:node), as arc-msi mode grants them.
+// Unbootstrap stops it, deletes the Node (as the operator: the node role may not), and leaves the root as it was.
+import { execFile, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,12 +26,12 @@ import {
   validateKubeletConfiguration,
 } from '@flexnode/plugin-kube';
 import { FakeArm } from '../fakes/fake-arm.js';
+import { FakeEntra } from '../fakes/fake-entra.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
-import { installStandin } from '../fakes/standins/install.js';
-import { trustPolicy } from '../fakes/tls.js';
-import { ArtifactManifest, debianArch } from '../mirror/build-artifacts.js';
-import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
+import { debianArch } from '../mirror/build-artifacts.js';
+import type { MirrorServer } from '../mirror/mirror-server.js';
+import { AKS_APP, grantNodeRoles, kubeletMirror, operator, startStandin, tree, until } from './kubelet-rig.js';
 import { coreBuilt, realHost, type RealHostHandle } from './real-host.js';
 
 const execFileP = promisify(execFile);
@@ -39,7 +40,6 @@ const RG = 'flex-rg';
 const CLUSTER = 'flex-aks';
 const VERSION = '1.31.2';
 const NODE = 'edge-1';
-const AKS_APP = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
 // The exec credential plugin of the test's node identity (plugin-arc's `flexnode token` stands here): the Arc
 // challenge against the fake HIMDS, the key read from the host-side key directory.
@@ -72,34 +72,6 @@ function himdsIdentity(himds: FakeHimds, keyDir: string, pluginPath: string): No
   };
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** path → "mode sha-ish" for every file/dir under root, except flexnode's state and the verify-only system units. */
-function tree(root: string, dir = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  const names = (() => {
-    try {
-      return readdirSync(join(root, dir));
-    } catch {
-      return [];
-    }
-  })();
-  for (const name of names.sort()) {
-    const rel = `${dir}/${name}`;
-    if (rel === '/var/lib/flexnode' || rel === '/usr/lib/systemd') continue;
-    const st = lstatSync(join(root, rel));
-    out[rel] = `${st.isDirectory() ? 'dir' : 'file'} ${(st.mode & 0o7777).toString(8)} ${st.isDirectory() ? '' : readFileSync(join(root, rel)).toString('base64').slice(0, 40)}`;
-    if (st.isDirectory()) Object.assign(out, tree(root, rel));
-  }
-  return out;
-}
-
 describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake HIMDS + kubelet STAND-IN)', function () {
   this.timeout(120_000);
   let tmp = '';
@@ -113,7 +85,8 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   let pins: Record<string, string>;
   let kubelet: ChildProcess | undefined;
   let clusterId = '';
-  let rbacAdmin: { scope: string; name: string } | undefined;
+  let entra: FakeEntra | undefined;
+  let op: Awaited<ReturnType<typeof operator>>;
 
   before(async function () {
     if (process.getuid?.() !== 0) {
@@ -130,35 +103,21 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     arm = await FakeArm.start();
     const cluster = arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION,
       networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
-    // What arc.roles grants the node identity by default; guard authorizes the kubelet's calls against it.
+    // What arc.node-role and arc.roles grant the node identity by default: flexnode's roles derived from system:node
+    // for this version; guard authorizes every call of the kubelet against them.
     clusterId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${cluster.name}`;
-    rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
-    // The mirror serves the kubelet stand-in (its version baked in) and small files as kubectl and kubeadm.
-    const manifest = new ArtifactManifest(debianArch());
-    const bins = join(tmp, 'bins');
-    installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: VERSION });
-    for (const b of ['kubectl', 'kubeadm']) {
-      mkdirSync(bins, { recursive: true });
-      writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
-    }
-    pins = {};
-    for (const b of KUBE_BINARIES) pins[b] = (await manifest.addFile(`kubernetes/v${VERSION}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
-    mirror = await startMirror(manifest);
+    grantNodeRoles(arm, { id: clusterId, name: CLUSTER, resourceGroup: RG, subscriptionId: SUB }, VERSION, himds.principalId);
+    ({ mirror, pins } = await kubeletMirror(tmp, VERSION));
     writeFileSync(join(tmp, 'exec-plugin.mjs'), EXEC_PLUGIN);
     identity = himdsIdentity(himds, join(tmp, 'keys'), join(tmp, 'exec-plugin.mjs'));
-    azure = {
-      credential: { getToken: async () => ({ token: 'operator-token', expiresOnTimestamp: Date.now() + 3600_000 }) },
-      subscriptionId: SUB,
-      tenantId: arm.tenantId,
-      resourceManagerEndpoint: arm.endpoint,
-      armScope: 'https://management.azure.com/.default',
-      clientOptions: { endpoint: arm.endpoint, additionalPolicies: [{ policy: trustPolicy(arm.cert), position: 'perCall' }], retryOptions: { maxRetries: 0 } },
-    };
+    op = await operator(arm, clusterId);
+    entra = op.entra;
+    azure = op.azure;
   });
 
   after(async () => {
     kubelet?.kill('SIGTERM');
-    await Promise.all([arm?.stop(), kube?.stop(), himds?.stop(), mirror?.close()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([arm?.stop(), kube?.stop(), himds?.stop(), mirror?.close(), entra?.stop()].map((p) => p?.catch(() => undefined)));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -214,25 +173,26 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(verify).to.deep.equal({ code: 0, out: '' });
 
     // Start the stand-in exactly as the drop-in says, with the machine's paths under the root.
-    const argv = execStartOf(readFileSync(join(root, paths.dropIn), 'utf8')).map((a) => a.replace(/=(\/(?:var|etc)\/)/, `=${root}$1`));
-    expect(argv[0]).to.equal('/usr/local/bin/kubelet');
-    let stderr = '';
-    kubelet = spawn(join(root, argv[0]!), argv.slice(1), { env: { ...process.env, KUBELET_STANDIN_SKIP_CRI_CHECK: '1', KUBELET_STANDIN_HEARTBEAT_MS: '200',
-      KUBELET_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] }); // the config's paths (client CA) live under the root
-    kubelet.stderr!.on('data', (d) => (stderr += d));
-    await until(() => kube.readyCondition(NODE)?.status === 'True', 20_000, `Node ${NODE} Ready (kubelet stand-in log:\n${stderr})`);
+    const dropIn = readFileSync(join(root, paths.dropIn), 'utf8');
+    expect(execStartOf(dropIn)[0]).to.equal('/usr/local/bin/kubelet');
+    const standin = startStandin(root, dropIn);
+    kubelet = standin.child;
+    await until(() => kube.readyCondition(NODE)?.status === 'True', 20_000, `Node ${NODE} Ready (kubelet stand-in log:\n${standin.log()})`);
+    let stderr = standin.log();
     const node = kube.node(NODE)!;
     expect(node.metadata.labels).to.include({ 'kubernetes.azure.com/managed': 'false', 'flexnode.io/pool': 'edge' });
     expect(node.spec?.taints).to.deep.equal([{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
     expect(stderr).to.not.match(/unknown flag|deprecated/);
-    await until(() => !!kube.lease(NODE), 10_000, `the node Lease (kubelet stand-in log:\n${stderr})`);
+    await until(() => !!kube.lease(NODE), 10_000, `the node Lease (kubelet stand-in log:\n${standin.log()})`);
+    stderr = standin.log();
     expect(kubelet.exitCode, stderr).to.equal(null);
+    expect(kube.denials(), 'no call of the kubelet refused by the node role').to.deep.equal([]);
     // Every API call of the stand-in carried a token the fake HIMDS issued for the AKS server app.
     const bearers = kube.requestsTo('/api/v1/nodes').map((r) => r.bearer);
     expect(bearers.length).to.be.greaterThan(0);
     expect(bearers.every((t) => !!t && himds.lookup(t)?.resource === AKS_APP)).to.equal(true);
     // The step's own read-only Node lookup: HTTPS trusting only the cluster CA, the node identity's token.
-    const api = httpsNodeApi({ server: kube.url, caPem: kube.caPem, token: async () => (await identity.getToken(`${AKS_APP}/.default`)).token });
+    const api = httpsNodeApi({ server: kube.url, caPem: kube.caPem, credential: async () => ({ token: (await identity.getToken(`${AKS_APP}/.default`)).token }) });
     const got = await api.getNode(NODE);
     expect(got.status).to.equal(200);
     expect(readyCondition(got.body)?.status).to.equal('True');
@@ -252,18 +212,15 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     for (const [, step] of [...list].reverse()) await step.uninstall();
     await handle.dispose();
     expect(kube.node(NODE)).to.equal(undefined);
-    expect(kube.requestsTo(`/api/v1/nodes/${NODE}`, 'DELETE').at(-1)?.status).to.equal(200);
+    // The node role may not delete a Node (system:node may not): 403 for the node identity, then 200 for the operator.
+    expect(kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user}`)).to.deep.equal([`403 ${himds.principalId}`, `200 ${op.user.upn}`]);
     expect(tree(root)).to.deep.equal(pristine);
     const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
     for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
   });
 
-  it('a Node delete the identity may not make is a warning with the fix; the rest of unbootstrap still happens', async () => {
-    // A role like RBAC Admin without nodes/delete instead of RBAC Admin: guard answers 403 for the delete.
-    const noDelete = arm.addRoleDefinition({ roleName: 'Node without delete', assignableScopes: [`/subscriptions/${SUB}`],
-      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/*'], notDataActions: ['Microsoft.ContainerService/managedClusters/nodes/delete'] }] });
-    arm.removeRoleAssignment(rbacAdmin!.scope, rbacAdmin!.name);
-    const limited = arm.grant(himds.principalId, noDelete.id, clusterId);
+  it('a Node delete nobody may make is a warning with the fix; the rest of unbootstrap still happens', async () => {
+    op.revoke(); // the operator without a Kubernetes role: guard answers 403 for the delete too
     try {
       root = join(tmp, 'root2');
       mkdirSync(root, { recursive: true });
@@ -274,14 +231,15 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
       const token = (await identity.getToken(`${AKS_APP}/.default`)).token;
       await createNode(token);
       for (const [, step] of [...list].reverse()) await step.uninstall();
-      const warn = handle.lines.find((l) => l.level === 'warn' && /may not delete Node edge-1/.test(l.message));
-      expect(warn?.message).to.match(/HTTP 403.*kubectl delete node edge-1/);
+      const warn = handle.lines.find((l) => l.level === 'warn' && /could not delete Node edge-1/.test(l.message));
+      expect(warn?.message).to.include(`${op.user.upn} may not delete the Node edge-1`).and.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
+        .and.include('Azure Kubernetes Service RBAC Admin').and.match(/kubectl delete node edge-1/);
       expect(kube.node(NODE)).to.not.equal(undefined);
-      expect(kube.denials().at(-1)?.message).to.match(/Access denied for action: Microsoft\.ContainerService\/managedClusters\/nodes\/delete$/);
+      expect(existsSync(join(root, 'etc/systemd/system/kubelet.service'))).to.equal(false);
       await handle.dispose();
     } finally {
-      arm.removeRoleAssignment(limited.scope, limited.name);
-      rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
+      op.grant();
+      kube.deleteObject('nodes', '', NODE, { force: true });
     }
     async function createNode(token: string) {
       // Node's fetch does not trust the fake CA (NODE_EXTRA_CA_CERTS is read at start-up): plain https with the CA.

@@ -1,5 +1,6 @@
 import { API_VERSION, definePlugin } from '@flexnode/sdk';
 import { kubeBinaries } from './binaries/step.js';
+import { kubeNodeBootstrap } from './bootstrap/step.js';
 import { kubeClusterCredentials } from './cluster/credentials-step.js';
 import { kubeKubelet } from './kubelet/step.js';
 import { kubeKernelModules } from './os/kernel-modules.js';
@@ -17,5 +18,5 @@ import { kubeVersionSkew } from './skew/step.js';
 export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
-  steps: [kubePreflight, kubeVersionSkew, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeKubelet],
+  steps: [kubePreflight, kubeVersionSkew, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeNodeBootstrap, kubeKubelet],
 });

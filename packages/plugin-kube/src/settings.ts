@@ -28,6 +28,8 @@ export interface KubeSettings {
   readyTimeoutSeconds: number;
   /** Refuse a cluster without Azure RBAC (the node identity could not be authorised). Default true. */
   requireAzureRbac: boolean;
+  /** bootstrap-token mode: minutes the node's bootstrap token is valid (only until the kubelet has its certificate). Default 30. */
+  bootstrapTokenTtlMinutes: number;
 }
 
 const DEFAULTS: KubeSettings = {
@@ -37,6 +39,7 @@ const DEFAULTS: KubeSettings = {
   serverTLSBootstrap: false,
   readyTimeoutSeconds: 180,
   requireAzureRbac: true,
+  bootstrapTokenTtlMinutes: 30,
 };
 
 /** The settings of this config, validated; throws {@link ConfigError} naming the field. */
@@ -49,7 +52,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
   const r = raw as Record<string, unknown>;
-  const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac'];
+  const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac', 'bootstrapTokenTtlMinutes'];
   for (const key of Object.keys(r)) {
     if (!known.includes(key)) {
       throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);
@@ -73,6 +76,11 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     const n = r.readyTimeoutSeconds;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3600) bad('readyTimeoutSeconds', 'an integer between 0 and 3600');
     out.readyTimeoutSeconds = n as number;
+  }
+  if (r.bootstrapTokenTtlMinutes !== undefined) {
+    const n = r.bootstrapTokenTtlMinutes;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 5 || n > 1440) bad('bootstrapTokenTtlMinutes', 'an integer between 5 and 1440');
+    out.bootstrapTokenTtlMinutes = n as number;
   }
   return out;
 }

@@ -98,6 +98,12 @@ describe('kube.cluster-credentials', () => {
     expect(host.logLines.some((l) => l.level === 'warn' && /Azure RBAC/.test(l.message))).to.equal(true);
   });
 
+  it('bootstrap-token mode: the CA only (the kubelet writes its kubeconfig), and a cluster without Azure RBAC is fine', async () => {
+    const config = testConfig({ kubernetes: { auth: 'bootstrap-token' } });
+    const report = await runStepCycle(createCredentialsStep(fakeReader({ azureRbac: false })), { config, services: azureServices() });
+    expect(Object.keys(report.installed.files).filter((f) => !f.startsWith('/var/lib/flexnode'))).to.deep.equal(['/etc/kubernetes/certs/ca.crt']);
+  });
+
   it('server and CA are all that is taken from the AKS kubeconfig', async () => {
     expect(await serverAndCa(AKS_KUBECONFIG, 'test-cluster')).to.deep.equal({ server: FACTS.server, caPem: CA_PEM });
     await serverAndCa(AKS_KUBECONFIG.replace('https://', 'http://'), 'c').then(() => expect.fail(), (e: Error) => expect(e.message).to.match(/no https server URL/));

@@ -1,0 +1,182 @@
+// kubernetes.auth "bootstrap-token" END TO END on the REAL Host over a temp root: kube.node-bootstrap creates, as the
+// operator (an Entra user with an Azure RBAC role, authorized by the fake API server's guard), flexnode's bindings and
+// a short-lived bootstrap token; the kubelet STAND-IN, started with the drop-in's exact ExecStart, creates its CSR as
+// the bootstrap identity, gets it approved and signed by the fake's CA, and continues as system:node:<name>, which
+// the fake's Node authorizer keeps to its own objects. The token's group can do nothing else. Status works from the
+// certificate and the journal alone; unbootstrap deletes the Node, the token, the bindings and the kubelet's
+// credentials. The Arc identity is never asked for a token.
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { ContainerRuntime, type AzureContext, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
+import { execStartOf, testConfig, typicalServices } from '@flexnode/sdk/testing';
+import { BOOTSTRAP_GROUP, NODES_ANNOTATION, createBinariesStep, createCredentialsStep, createKubeletStep, createNodeBootstrapStep, kubePaths, readClusterFromArm } from '@flexnode/plugin-kube';
+import { FakeArm } from '../fakes/fake-arm.js';
+import { FakeKubeApi } from '../fakes/fake-kube-api.js';
+import { kubeClient } from '../fakes/kube/client.test.helpers.js';
+import type { MirrorServer } from '../mirror/mirror-server.js';
+import { kubeletMirror, operator, startStandin, tree, until } from './kubelet-rig.js';
+import { coreBuilt, realHost, type RealHostHandle } from './real-host.js';
+
+const SUB = '00000000-0000-0000-0000-000000000002';
+const RG = 'flex-rg';
+const CLUSTER = 'flex-aks';
+const VERSION = '1.33.13';
+const NODE = 'edge-7';
+const CLUSTER_ID = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}`;
+
+/** In bootstrap-token mode nothing may use the Arc identity for the cluster: any use fails the test. */
+const noArcIdentity: NodeIdentity & { asked: string[] } = {
+  asked: [],
+  async getToken(scope) {
+    noArcIdentity.asked.push(scope);
+    throw new Error(`the Arc identity was asked for a token for ${scope} in bootstrap-token mode`);
+  },
+  principalId: async () => undefined,
+  execCredential: () => ({ command: '/bin/false', args: [] }),
+};
+
+describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake Kubernetes API, kubelet STAND-IN)', function () {
+  this.timeout(120_000);
+  let tmp = '';
+  let arm: FakeArm;
+  let kube: FakeKubeApi;
+  let mirror: MirrorServer;
+  let pins: Record<string, string>;
+  let op: Awaited<ReturnType<typeof operator>>;
+  let kubelet: ChildProcess | undefined;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) {
+      console.log('      SKIP: needs root (the real Host sets owners; systemctl --root)');
+      return this.skip();
+    }
+    if (!(await coreBuilt())) {
+      console.log('      SKIP: packages/core is not built');
+      return this.skip();
+    }
+    tmp = mkdtempSync(join(tmpdir(), 'flexnode-bootstrap-e2e-'));
+    kube = await FakeKubeApi.start({ version: `v${VERSION}` });
+    arm = await FakeArm.start();
+    arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION, networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
+    ({ mirror, pins } = await kubeletMirror(tmp, VERSION));
+    op = await operator(arm, CLUSTER_ID);
+  });
+
+  after(async () => {
+    kubelet?.kill('SIGKILL');
+    await Promise.all([arm?.stop(), kube?.stop(), mirror?.close(), op?.entra.stop()].map((p) => p?.catch(() => undefined)));
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const config = () =>
+    testConfig({
+      azure: { ...testConfig().azure, subscriptionId: SUB, targetCluster: { resourceId: CLUSTER_ID } },
+      kubernetes: { auth: 'bootstrap-token', version: VERSION, sha256: pins } as never,
+      artifacts: { mirror: mirror.url },
+      node: { name: NODE },
+      pluginConfig: { '@flexnode/plugin-kube': { bootstrapTokenTtlMinutes: 10 } },
+    });
+  const steps = (handle: RealHostHandle, azure: AzureContext | undefined): [StepDefinition, StepInstance][] => {
+    const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createNodeBootstrapStep({ readCluster: readClusterFromArm }), createKubeletStep({ readCluster: readClusterFromArm })];
+    return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: config(), azure, identity: noArcIdentity, runtime: typicalServices().get(ContainerRuntime) })]);
+  };
+
+  it('the kubelet bootstraps to system:node:<name> with a token only good for its CSR; unbootstrap removes the token, bindings, Node and credentials', async () => {
+    const call = kubeClient(kube);
+    const root = join(tmp, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    mkdirSync(join(root, 'var/lib'), { recursive: true });
+    const pristine = tree(root);
+    const handle = await realHost(root, join(root, 'var/lib/flexnode'), { mirror: mirror.url });
+    const paths = kubePaths(config());
+    const list = steps(handle, op.azure);
+    for (const [def, step] of list) {
+      await step.install();
+      expect(await step.check(), def.id).to.deep.include({ status: 'ok' });
+    }
+
+    // As the operator: flexnode's bindings, and one token Secret for this node, in kube-system, valid 10 minutes.
+    const byOperator = kube.audit.filter((e) => e.user === op.user.upn && e.verb === 'create').map((e) => `${e.code} ${e.resource}`);
+    expect(byOperator).to.deep.equal(['201 clusterrolebindings', '201 clusterrolebindings', '201 clusterrolebindings', '201 secrets']);
+    for (const b of ['flexnode:kubelet-bootstrap', 'flexnode:node-autoapprove-bootstrap', 'flexnode:node-autoapprove-certificate-rotation']) {
+      expect(kube.object('clusterrolebindings.rbac.authorization.k8s.io', '', b)?.metadata.annotations, b).to.deep.include({ [NODES_ANNOTATION]: NODE });
+    }
+    const secrets = kube.objects('secrets', 'kube-system').filter((s) => s.type === 'bootstrap.kubernetes.io/token');
+    expect(secrets).to.have.length(1);
+    const expiry = Date.parse(Buffer.from((secrets[0]!.data as Record<string, string>).expiration!, 'base64').toString());
+    expect(expiry - Date.now()).to.be.within(9 * 60_000, 10 * 60_000);
+    const bootPath = join(root, paths.bootstrapKubeconfig);
+    expect(statSync(bootPath).mode & 0o777).to.equal(0o600);
+    const token = parse(readFileSync(bootPath, 'utf8')).users[0].user.token as string;
+    expect(existsSync(join(root, paths.kubeconfig)), 'the kubelet writes its kubeconfig itself').to.equal(false);
+
+    // The token's group may create a CSR and nothing else: no nodes, no secrets, no pods.
+    expect((await call('GET', '/api/v1/nodes', { token })).status).to.equal(403);
+    expect((await call('GET', `/api/v1/namespaces/kube-system/secrets/${secrets[0]!.metadata.name}`, { token })).status).to.equal(403);
+    const pod = await call('POST', '/api/v1/namespaces/default/pods', { token }, { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+    expect(pod.status).to.equal(403);
+    expect(pod.json.message).to.match(new RegExp(`User "system:bootstrap:${token.split('.')[0]}" cannot create resource "pods"`));
+
+    // The kubelet: a CSR as the bootstrap identity, approved and signed, then everything as system:node:edge-7.
+    const dropIn = readFileSync(join(root, paths.dropIn), 'utf8');
+    expect(execStartOf(dropIn)).to.include.members([`--bootstrap-kubeconfig=${paths.bootstrapKubeconfig}`, `--cert-dir=${paths.certDir}`]);
+    const standin = startStandin(root, dropIn);
+    kubelet = standin.child;
+    await until(() => kube.readyCondition(NODE)?.status === 'True' && !!kube.lease(NODE), 20_000, `Node ${NODE} Ready (stand-in log:\n${standin.log()})`);
+    const csr = kube.objects('certificatesigningrequests.certificates.k8s.io')[0]!;
+    expect(csr.spec).to.deep.include({ username: `system:bootstrap:${token.split('.')[0]}`, signerName: 'kubernetes.io/kube-apiserver-client-kubelet' });
+    expect((csr.spec as { groups: string[] }).groups).to.include(BOOTSTRAP_GROUP);
+    expect((csr.status as { conditions: { type: string }[] }).conditions.map((c) => c.type)).to.include('Approved');
+    const users = [...new Set(kube.audit.filter((e) => e.userAgent.startsWith('kubelet/')).map((e) => e.user))];
+    expect(users).to.deep.equal([`system:bootstrap:${token.split('.')[0]}`, `system:node:${NODE}`]);
+    expect(kube.denials().filter((e) => e.userAgent.startsWith('kubelet/'))).to.deep.equal([]);
+    expect(noArcIdentity.asked).to.deep.equal([]);
+
+    // Its certificate is a node's: the Node authorizer denies another node's Lease and Node, NodeRestriction a change to it.
+    kube.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-8' } });
+    kube.apply({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'edge-8', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'edge-8' } });
+    const pem = readFileSync(join(root, paths.certDir, 'kubelet-client-current.pem'), 'utf8');
+    const cert = { certPem: pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 26), keyPem: pem.slice(pem.indexOf('-----BEGIN EC PRIVATE KEY')) };
+    const lease = await call('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/edge-8', cert);
+    expect(lease.json.message, lease.text).to.match(/User "system:node:edge-7" cannot get resource "leases".*: can only access node lease with the same name as the requesting node(\n|$)/);
+    const otherNode = await call('GET', '/api/v1/nodes/edge-8', cert);
+    expect(otherNode.json.message, otherNode.text).to.include("node 'edge-7' cannot read 'edge-8', only its own Node object");
+    const relabel = await call('PATCH', '/api/v1/nodes/edge-8', cert, { metadata: { labels: { stolen: 'yes' } } }, 'application/merge-patch+json');
+    expect(relabel.status, relabel.text).to.equal(403);
+    expect((await call('GET', `/api/v1/nodes/${NODE}`, cert)).status).to.equal(200);
+    kube.deleteObject('nodes', '', 'edge-8', { force: true });
+
+    // Status after the join, without the operator: from the certificate and the journal; nothing asked of Azure.
+    const armCalls = arm.requests.length;
+    const issued = op.entra.issued.length;
+    for (const [def, step] of steps(handle, undefined)) expect(await step.check(), def.id).to.deep.include({ status: 'ok' });
+    expect(arm.requests.slice(armCalls).map((r) => `${r.method} ${r.path}`)).to.deep.equal([]);
+    expect(op.entra.issued.length).to.equal(issued);
+
+    // Unbootstrap: stop the kubelet (systemd would), then uninstall in reverse order.
+    kubelet.kill('SIGTERM');
+    await new Promise((r) => kubelet!.once('exit', r));
+    kubelet = undefined;
+    for (const [, step] of [...list].reverse()) await step.uninstall();
+    await handle.dispose();
+    expect(kube.node(NODE)).to.equal(undefined);
+    expect(kube.audit.filter((e) => e.verb === 'delete').map((e) => `${e.code} ${e.resource} ${e.user}`)).to.deep.equal([
+      `200 nodes ${op.user.upn}`, `200 secrets ${op.user.upn}`,
+      `200 clusterrolebindings ${op.user.upn}`, `200 clusterrolebindings ${op.user.upn}`, `200 clusterrolebindings ${op.user.upn}`,
+    ]);
+    expect(kube.objects('secrets', 'kube-system').filter((s) => s.type === 'bootstrap.kubernetes.io/token')).to.deep.equal([]);
+    // The kubelet's credentials are gone; what is left under its directory is its own serving pair, if any.
+    expect(existsSync(join(root, paths.kubeconfig))).to.equal(false);
+    const leftInPki = existsSync(join(root, paths.certDir)) ? readdirSync(join(root, paths.certDir)) : [];
+    expect(leftInPki.filter((f) => f.startsWith('kubelet-client'))).to.deep.equal([]);
+    const after = tree(root);
+    for (const k of Object.keys(after)) if (k === '/var/lib/kubelet' || k.startsWith('/var/lib/kubelet/pki')) delete after[k];
+    expect(after).to.deep.equal(pristine);
+    const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
+    for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
+  });
+});
