@@ -74,6 +74,9 @@ export function startWorker(command: WorkerCommand, request: WorkerRequest, opti
   // The agent's memory knobs (the unit's NODE_OPTIONS) suit a process that only checks. The worker downloads,
   // hashes and unpacks: it gets V8's JIT back.
   if (env.NODE_OPTIONS) env.NODE_OPTIONS = workerNodeOptions(env.NODE_OPTIONS);
+  // The worker's own script is not the CLI: what a step derives from the CLI's entry point (the kubelet's exec
+  // credential plugin, plugin-arc's cliEntryPoint) must name the agent's, or a heal rewrites it and restarts the kubelet.
+  if (!env.FLEXNODE_BIN && process.argv[1]) env.FLEXNODE_BIN = process.argv[1];
   const child: ChildProcess = spawn(command.command, [...command.args], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env });
   let tail = '';
   child.stderr!.setEncoding('utf8');
