@@ -64,6 +64,24 @@ describe('kube.kubelet in bootstrap-token mode', () => {
     expect((host.journal.get('kube.kubelet') ?? []).map((c) => c.kind)).to.deep.equal(['exec']);
   });
 
+  it('unbootstrap without the operator stops the kubelet and fails naming the credential; given it, the next one deletes the Node', async () => {
+    const { host } = await machine();
+    const operator = fakeOperator(200);
+    const step = kubeletStep({ readCluster: fakeReader({ caPem: pki.caPem }), nodeApi: (o) => { bootstrapped(host); return fakeApi().factory(o); }, operatorClient: operator.factory });
+    await createStep(step, host, { config: config(), services: azureServices() }).install();
+    const services = azureServices();
+    for (const [k, v] of services) if (v && typeof v === 'object' && 'credential' in v) services.set(k, { ...v, credential: { getToken: async () => { throw new Error('no credential'); } } });
+    const e = await createStep(step, host, { config: config(), services }).uninstall().then(() => undefined, (x: Error & { code?: string }) => x);
+    expect(e?.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
+    expect(e?.message).to.include('unbootstrap of kube.kubelet (deleting the Node edge-1 from the cluster) needs the operator\'s Azure credential');
+    expect(host.units.get('kubelet.service')).to.deep.include({ active: false, enabled: false });
+    expect(host.journal.get('kube.kubelet')!.filter((c) => c.kind === 'custom').map((c) => (c as { type: string }).type)).to.include('kubelet-node');
+    expect(operator.calls).to.deep.equal([]);
+    await createStep(step, host, { config: config(), services: azureServices() }).uninstall();
+    expect(operator.calls.map((c) => `${c.method} ${c.path}`)).to.deep.equal(['DELETE /api/v1/nodes/edge-1']);
+    expect((host.journal.get('kube.kubelet') ?? []).filter((c) => c.kind !== 'exec')).to.deep.equal([]);
+  });
+
   it('before TLS bootstrapping the Node is not read (no certificate yet); credentials that were there before flexnode stay', async () => {
     const { host, removed } = await machine();
     host.seedFile('/var/lib/kubelet/kubeconfig', 'someone else\'s', 0o600);

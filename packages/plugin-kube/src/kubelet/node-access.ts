@@ -2,7 +2,7 @@ import { FlexnodeError, isFlexnodeError, underRoot, type AzureContext, type Flex
 import { kubeletAuth } from '../auth.js';
 import { AKS_SCOPE, type ClusterFacts } from '../cluster/cluster.js';
 import { readKubeconfig } from '../cluster/kubeconfig.js';
-import { OperatorKube } from '../cluster/operator-kube.js';
+import { OPERATOR_REQUIRED, OperatorKube } from '../cluster/operator-kube.js';
 import type { KubePaths } from '../paths.js';
 import { messageOf } from '../util.js';
 import type { KubeClient, NodeApi, NodeApiOptions } from './api.js';
@@ -44,7 +44,8 @@ export interface NodeDeletion {
 /**
  * Delete the Node object after the kubelet stopped. `system:node` may not delete Nodes (NodeRules has no delete),
  * and neither may flexnode's node role: the node's own identity is tried first (it may, with RBAC Admin), then the
- * operator's. A refusal or a missing credential is a warning with the fix, never a failed unbootstrap.
+ * operator's. A refusal is a warning with the fix, not a failed unbootstrap; a missing operator credential fails
+ * the uninstall (the Node record stays, so the next unbootstrap, given the credential, deletes it).
  */
 export async function deleteNodeObject(d: NodeDeletion): Promise<void> {
   const { host, name } = d;
@@ -64,10 +65,11 @@ export async function deleteNodeObject(d: NodeDeletion): Promise<void> {
   }
   if (!d.facts) return host.log.warn(`could not delete Node ${name}: the cluster's facts are not recorded; ${fix}`);
   try {
-    const kube = await OperatorKube.connect(d.azure, d.facts, `deleting the Node ${name}`, d.operatorClient);
+    const kube = await OperatorKube.connect(d.azure, d.facts, `unbootstrap of kube.kubelet (deleting the Node ${name} from the cluster)`, d.operatorClient);
     const answer = await kube.call('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`, `delete the Node ${name}`, undefined, [200, 202, 404]);
     host.log.info(answer.status === 404 ? `Node ${name} was already gone from the cluster` : `deleted Node ${name} from the cluster (as ${kube.who})`);
   } catch (error) {
+    if (isFlexnodeError(error) && error.code === OPERATOR_REQUIRED) throw error;
     const hint = isFlexnodeError(error) && error.hint ? ` (${error.hint})` : '';
     host.log.warn(`could not delete Node ${name}: ${messageOf(error)}${hint}; ${fix}`);
   }
