@@ -18,8 +18,8 @@ import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
 import { kubeClient } from '../fakes/kube/client.test.helpers.js';
 import type { MirrorServer } from '../mirror/mirror-server.js';
-import { kubeletMirror, operator, startStandin, tree, until } from './kubelet-rig.js';
-import { coreBuilt, realHost, type RealHostHandle } from './real-host.js';
+import { kubeletMirror, operator, startStandin, stopAndUninstall, tree, until } from './kubelet-rig.js';
+import { realHost, skipUnlessRealHost, type RealHostHandle } from './real-host.js';
 
 const SUB = '00000000-0000-0000-0000-000000000002';
 const RG = 'flex-rg';
@@ -50,14 +50,7 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
   let kubelet: ChildProcess | undefined;
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      console.log('      SKIP: needs root (the real Host sets owners; systemctl --root)');
-      return this.skip();
-    }
-    if (!(await coreBuilt())) {
-      console.log('      SKIP: packages/core is not built');
-      return this.skip();
-    }
+    await skipUnlessRealHost(this);
     tmp = mkdtempSync(join(tmpdir(), 'flexnode-bootstrap-e2e-'));
     kube = await FakeKubeApi.start({ version: `v${VERSION}` });
     arm = await FakeArm.start();
@@ -157,12 +150,9 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     expect(arm.requests.slice(armCalls).map((r) => `${r.method} ${r.path}`)).to.deep.equal([]);
     expect(op.entra.issued.length).to.equal(issued);
 
-    // Unbootstrap: stop the kubelet (systemd would), then uninstall in reverse order.
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => kubelet!.once('exit', r));
+    const running = kubelet;
     kubelet = undefined;
-    for (const [, step] of [...list].reverse()) await step.uninstall();
-    await handle.dispose();
+    await stopAndUninstall(running, list, handle);
     expect(kube.node(NODE)).to.equal(undefined);
     expect(kube.audit.filter((e) => e.verb === 'delete').map((e) => `${e.code} ${e.resource} ${e.user}`)).to.deep.equal([
       `200 nodes ${op.user.upn}`, `200 secrets ${op.user.upn}`,
@@ -176,7 +166,10 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     const after = tree(root);
     for (const k of Object.keys(after)) if (k === '/var/lib/kubelet' || k.startsWith('/var/lib/kubelet/pki')) delete after[k];
     expect(after).to.deep.equal(pristine);
-    const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
+    // The token's secret half was in the 0600 bootstrap kubeconfig only: never in a log line or the journal.
+    const journalText = readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8');
+    expect(journalText.includes(token.split('.')[1]!) || handle.lines.some((l) => l.message.includes(token.split('.')[1]!))).to.equal(false);
+    const journal = JSON.parse(journalText);
     for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
   });
 });

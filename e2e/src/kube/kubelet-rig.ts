@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AzureContext } from '@flexnode/sdk';
+import type { AzureContext, StepDefinition, StepInstance } from '@flexnode/sdk';
 import { execStartOf } from '@flexnode/sdk/testing';
 import { nodeRoleDefinitions, type NodeComponent } from '@flexnode/plugin-arc';
 import { KUBE_BINARIES } from '@flexnode/plugin-kube';
@@ -15,6 +15,7 @@ import { installStandin } from '../fakes/standins/install.js';
 import { trustPolicy } from '../fakes/tls.js';
 import { ArtifactManifest, debianArch } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
+import type { RealHostHandle } from './real-host.js';
 
 export const AKS_APP = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
@@ -108,4 +109,13 @@ export function startStandin(root: string, dropIn: string, env: Record<string, s
   });
   child.stderr!.on('data', (d) => (stderr += d));
   return { child, log: () => stderr };
+}
+
+/** Unbootstrap as core does it, after stopping the kubelet as systemd would: the steps' uninstall in reverse order. */
+export async function stopAndUninstall(kubelet: ChildProcess, steps: [StepDefinition, StepInstance][], handle: RealHostHandle): Promise<void> {
+  const exited = new Promise((r) => kubelet.once('exit', r));
+  kubelet.kill('SIGTERM');
+  await exited;
+  for (const [, step] of [...steps].reverse()) await step.uninstall();
+  await handle.dispose();
 }

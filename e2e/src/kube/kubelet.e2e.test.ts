@@ -31,8 +31,8 @@ import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
 import { debianArch } from '../mirror/build-artifacts.js';
 import type { MirrorServer } from '../mirror/mirror-server.js';
-import { AKS_APP, grantNodeRoles, kubeletMirror, operator, startStandin, tree, until } from './kubelet-rig.js';
-import { coreBuilt, realHost, type RealHostHandle } from './real-host.js';
+import { AKS_APP, grantNodeRoles, kubeletMirror, operator, startStandin, stopAndUninstall, tree, until } from './kubelet-rig.js';
+import { realHost, skipUnlessRealHost, type RealHostHandle } from './real-host.js';
 
 const execFileP = promisify(execFile);
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -89,14 +89,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   let op: Awaited<ReturnType<typeof operator>>;
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      console.log('      SKIP: needs root (the real Host sets owners; systemctl --root)');
-      return this.skip();
-    }
-    if (!(await coreBuilt())) {
-      console.log('      SKIP: packages/core is not built');
-      return this.skip();
-    }
+    await skipUnlessRealHost(this);
     tmp = mkdtempSync(join(tmpdir(), 'flexnode-kube-e2e-'));
     himds = await FakeHimds.start({ keyDir: join(tmp, 'keys') });
     kube = await FakeKubeApi.start({ version: `v${VERSION}` });
@@ -205,12 +198,9 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     for (const [id, step] of withoutOperator) expect(await step.check(), id).to.deep.include({ status: 'ok' });
     expect(arm.requestsTo(/managedClusters/i).length).to.equal(armCalls);
 
-    // Unbootstrap: stop the kubelet (systemd would), then uninstall in reverse order.
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => kubelet!.once('exit', r));
+    const running = kubelet;
     kubelet = undefined;
-    for (const [, step] of [...list].reverse()) await step.uninstall();
-    await handle.dispose();
+    await stopAndUninstall(running, list, handle);
     expect(kube.node(NODE)).to.equal(undefined);
     // The node role may not delete a Node (system:node may not): 403 for the node identity, then 200 for the operator.
     expect(kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user}`)).to.deep.equal([`403 ${himds.principalId}`, `200 ${op.user.upn}`]);

@@ -160,6 +160,7 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const) describe(`node in a 
     expect(k.readyCondition(NODE)?.status, await m.journal('kubelet.service')).to.equal('True');
     const principal = arm!.machine(NODE)?.principalId;
     expect(arm!.machine(NODE), 'Arc machine resource').to.not.equal(undefined);
+    let bootstrapSecret = '';
     const kubeletUsers = () => [...new Set(k.audit.filter((e) => e.userAgent.startsWith('kubelet/')).map((e) => e.user))];
     if (mode === 'arc-msi') {
       // Every call as the Arc identity, authorized by guard against flexnode's node roles: no RBAC Admin anywhere.
@@ -171,6 +172,8 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const) describe(`node in a 
       // A CSR as the bootstrap identity, approved and signed by the fake's CA; then everything as the node itself.
       const token = (await m.execOrThrow(['sh', '-c', "sed -n 's/^ *token: //p' /var/lib/kubelet/bootstrap-kubeconfig"])).stdout.trim();
       const id = token.split('.')[0];
+      bootstrapSecret = token.split('.')[1]!;
+      expect(bootstrapSecret).to.match(/^[a-z0-9]{16}$/);
       expect(kubeletUsers()).to.deep.equal([`system:bootstrap:${id}`, `system:node:${NODE}`]);
       const csr = k.objects('certificatesigningrequests.certificates.k8s.io')[0]!;
       expect(csr.spec).to.deep.include({ username: `system:bootstrap:${id}`, signerName: 'kubernetes.io/kube-apiserver-client-kubelet' });
@@ -242,6 +245,11 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const) describe(`node in a 
     expect(rerun.results.filter((r) => r.outcome !== 'unchanged').map((r) => r.id)).to.deep.equal([]);
     expect(writesToAzure(), 'Azure writes on a converged re-run').to.equal(azureWrites);
     expect(k.objects('secrets', 'kube-system').length, 'no new bootstrap token').to.equal(secrets);
+    if (bootstrapSecret) {
+      // Only the kubelet's 0600 bootstrap kubeconfig holds the token: not flexnode's journal, backups or logs.
+      const holding = await m.exec(['grep', '-rl', bootstrapSecret, '/var/lib/flexnode', '/var/log/aks-flex-node', '/var/lib/kubelet', '/etc'], { allowFailure: true });
+      expect(holding.stdout.trim().split('\n')).to.deep.equal(['/var/lib/kubelet/bootstrap-kubeconfig']);
+    }
 
     // The operator's credential is for changes only: a careful operator removes it after the join. Status and the
     // agent's cycles then work from the journal and the node's own identity, with no operator token issued.
@@ -315,7 +323,10 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const) describe(`node in a 
     // The kubelet's own credentials went with the node (bootstrap-token mode: its key and certificates).
     expect((await m.exec(['sh', '-c', 'ls /var/lib/kubelet/pki/kubelet-client-* /var/lib/kubelet/kubeconfig 2>/dev/null'], { allowFailure: true })).stdout.trim()).to.equal('');
 
-    // The client secret was never printed.
+    // The client secret and the bootstrap token's secret were never printed, nor journaled.
     for (const out of [first, again, status, agent, refused, undo]) expect(out.stdout + out.stderr).to.not.contain(CLIENT_SECRET);
+    if (bootstrapSecret) {
+      for (const out of [first, again, status, agent, refused, undo]) expect(out.stdout + out.stderr).to.not.contain(bootstrapSecret);
+    }
   });
 });
