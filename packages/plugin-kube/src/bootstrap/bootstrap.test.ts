@@ -29,8 +29,8 @@ const noOperator = () => {
 const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected an error'), (e: Error & { code?: string; hint?: string }) => e);
 
 describe('bootstrap tokens', () => {
-  it('are [a-z0-9]{6}.[a-z0-9]{16}, each new; the Secret authenticates only, with flexnode\'s group and an RFC 3339 expiry', () => {
-    const tokens = new Set(Array.from({ length: 200 }, () => newBootstrapToken()).map((t) => `${t.id}.${t.secret}`));
+  it('are [a-z0-9]{6}.[a-z0-9]{16}, each new; the Secret authenticates only, with flexnode\'s group and an RFC 3339 expiry', async () => {
+    const tokens = new Set((await Promise.all(Array.from({ length: 200 }, () => newBootstrapToken()))).map((t) => `${t.id}.${t.secret}`));
     expect(tokens.size).to.equal(200);
     for (const t of tokens) expect(parseBootstrapToken(t), t).to.not.equal(undefined);
     expect(parseBootstrapToken('ABCDEF.0123456789abcdef')).to.equal(undefined);

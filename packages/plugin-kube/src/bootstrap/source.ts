@@ -48,7 +48,7 @@ export class SelfMadeTokens implements BootstrapTokenSource {
   }
 
   async issue(nodeName: string, expiresAt: Date, beforeCreate: (ref: TokenRef) => Promise<void>): Promise<IssuedToken> {
-    const token = newBootstrapToken();
+    const token = await newBootstrapToken();
     const ref = { secretName: tokenSecretName(token.id), namespace: 'kube-system', id: token.id };
     await beforeCreate(ref);
     await this.kube.call('POST', `/api/v1/namespaces/kube-system/secrets`, `create the bootstrap token Secret ${ref.secretName} in kube-system`, tokenSecret(token, nodeName, expiresAt), [201]);

@@ -64,7 +64,7 @@ export function createNodeBootstrapStep(options: NodeBootstrapOptions = {}): Ste
         const name = await nodeName(host, config);
         const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
         const cert = await readNodeCertificate(host, paths.certDir);
-        const problem = cert ? nodeCertificateProblem(cert, name, facts.caPem, now()) : 'there is none yet';
+        const problem = cert ? await nodeCertificateProblem(cert, name, facts.caPem, now()) : 'there is none yet';
         if (!problem) return ok(`the kubelet holds a client certificate for system:node:${name} until ${cert!.notAfter.toISOString()}`);
         const token = findRecord<TokenRecord>(host, TOKEN_RECORD);
         const written = await host.files.readText(paths.bootstrapKubeconfig);

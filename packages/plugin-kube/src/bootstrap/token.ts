@@ -4,7 +4,6 @@
 // "true" and auth-extra-groups (each `system:bootstrappers:...`). The token `<id>.<secret>` authenticates as
 // `system:bootstrap:<id>` in `system:bootstrappers` and the extra groups. flexnode's tokens are not for signing the
 // cluster-info ConfigMap (no usage-bootstrap-signing): a node needs authentication only.
-import { randomBytes } from 'node:crypto';
 
 export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 /** The only group flexnode's tokens carry besides system:bootstrappers; bindings.ts gives it CSR creation only. */
@@ -14,7 +13,8 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 
 /** `n` characters of [a-z0-9], uniformly (bytes above the largest multiple of 36 are dropped). */
-function randomChars(n: number): string {
+async function randomChars(n: number): Promise<string> {
+  const { randomBytes } = await import('node:crypto'); // on first use: the plugin module loads on every CLI start
   let out = '';
   while (out.length < n) {
     for (const b of randomBytes(n * 2)) {
@@ -29,8 +29,8 @@ export interface BootstrapToken {
   secret: string;
 }
 
-export function newBootstrapToken(): BootstrapToken {
-  return { id: randomChars(6), secret: randomChars(16) };
+export async function newBootstrapToken(): Promise<BootstrapToken> {
+  return { id: await randomChars(6), secret: await randomChars(16) };
 }
 
 export const tokenString = (t: BootstrapToken) => `${t.id}.${t.secret}`;

@@ -1,5 +1,7 @@
-import { X509Certificate } from 'node:crypto';
 import type { Host } from '@flexnode/sdk';
+
+// node:crypto is imported on first use: the plugin module loads on every CLI start.
+const x509 = async () => (await import('node:crypto')).X509Certificate;
 
 /** The file the kubelet keeps its current client certificate and key in (k8s.io/client-go/util/certificate). */
 export const CURRENT_CLIENT_PAIR = 'kubelet-client-current.pem';
@@ -26,7 +28,7 @@ export async function readNodeCertificate(host: Host, certDir: string): Promise<
   const keyPem = block(text, /(?:EC |RSA )?PRIVATE KEY/);
   if (!certPem || !keyPem) return undefined;
   try {
-    const cert = new X509Certificate(certPem);
+    const cert = new (await x509())(certPem);
     const fields = cert.subject.split('\n');
     const user = fields.find((f) => f.startsWith('CN='))?.slice(3) ?? '';
     const groups = fields.filter((f) => f.startsWith('O=')).map((f) => f.slice(2));
@@ -37,7 +39,8 @@ export async function readNodeCertificate(host: Host, certDir: string): Promise<
 }
 
 /** Why the certificate is not a usable credential of node `name` issued by the cluster CA (undefined when it is). */
-export function nodeCertificateProblem(cert: NodeCertificate, name: string, caPem: string, now = new Date()): string | undefined {
+export async function nodeCertificateProblem(cert: NodeCertificate, name: string, caPem: string, now = new Date()): Promise<string | undefined> {
+  const X509Certificate = await x509();
   if (cert.user !== `system:node:${name}` || !cert.groups.includes('system:nodes')) {
     return `it is for "${cert.user}" (${cert.groups.join(', ') || 'no group'}), not system:node:${name} in system:nodes`;
   }
