@@ -10,7 +10,7 @@ import { isOperatorMissing, operatorToken } from '../operator.js';
 import { MACHINE_RECORD } from '../paths.js';
 import { arcPluginConfig } from '../plugin-config.js';
 import { ASSIGNMENT, records, type AssignmentRecord } from '../records.js';
-import { BUILTIN_ROLES, configuredRoleNames, ELEVATED_ROLES, FLEXNODE_NODE_ROLE, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
+import { BUILTIN_ROLES, configuredRoleNames, configuredRoles, ELEVATED_ROLES, FLEXNODE_NODE_ROLE, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
 import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
 
 interface Assignment {
@@ -103,7 +103,11 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     const principalId = await recordedPrincipal(s);
     if (!principalId) return missing(`the Arc machine ${s.machineName} has no recorded identity yet (step arc.connect)`);
     const granted = findRecord<GrantedRecord>(host, GRANTED);
-    if (granted && granted.principalId === principalId && sameId(granted.scope, scopeOf(s)) && granted.configured.join('\n') === configured().join('\n')) {
+    // The same list can mean other roles (flexnode's roles follow the node's components): each one known offline
+    // must be among those recorded.
+    const recorded = (r: WantedRole) => granted?.roles.some((g) => g.guid === r.guid && sameId(g.scope ?? scopeOf(s), r.scope));
+    if (granted && granted.principalId === principalId && sameId(granted.scope, scopeOf(s)) && granted.configured.join('\n') === configured().join('\n')
+      && configuredRoles(config, s.cluster).known.every(recorded)) {
       return ok(`${granted.roles.map((r) => r.name).join(', ')} on ${s.cluster.name} (verified when granted)`);
     }
     try {

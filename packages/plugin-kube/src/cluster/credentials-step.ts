@@ -1,5 +1,5 @@
-import { defineStep, drifted, missing, ok, Tokens, type CheckResult, type StepDefinition, AzureCredential, ArcIdentity } from '@flexnode/sdk';
-import { kubeletAuth } from '../auth.js';
+import { ConfigError, defineStep, drifted, findRecord, missing, ok, replaceRecord, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, AzureCredential, ArcIdentity } from '@flexnode/sdk';
+import { kubeletAuth, type KubeletAuth } from '../auth.js';
 import { kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
 import { assertAzureRbac, defaultClusterReader, type ClusterReader } from './cluster.js';
@@ -40,6 +40,7 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
         return undefined;
       };
       const check = async (): Promise<CheckResult> => {
+        assertSameAuth(host, config);
         const want = await expected();
         return (
           (await fileState(paths.caCert, want.ca, 0o644)) ??
@@ -50,6 +51,7 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
       return {
         check,
         async install() {
+          assertSameAuth(host, config);
           const want = await expected();
           await host.files.mkdir(paths.certsDir);
           await host.files.write(paths.caCert, want.ca, { mode: 0o644 });
@@ -58,10 +60,12 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
             await host.files.write(paths.kubeconfig, want.kubeconfig, { mode: 0o600 });
           }
           await rememberFacts(host, want.facts);
+          await replaceRecord(host, AUTH_RECORD, { auth: kubeletAuth(config) });
         },
         async uninstall() {
           await host.changes.revert();
           await host.changes.forget(FACTS_RECORD);
+          await host.changes.forget(AUTH_RECORD);
         },
       };
     },
@@ -69,3 +73,19 @@ export function createCredentialsStep(readCluster: ClusterReader = defaultCluste
 }
 
 export const kubeClusterCredentials = createCredentialsStep();
+
+/** Custom record: the `kubernetes.auth` mode the node joined with. */
+export const AUTH_RECORD = 'kubelet-auth';
+
+/**
+ * A joined node keeps its mode: the two modes leave different credentials, bindings and roles behind, and a switch
+ * in place would mix them. Changing it is an unbootstrap and a bootstrap (exit 2, nothing changed).
+ */
+function assertSameAuth(host: Host, config: FlexnodeConfig): void {
+  const joined = findRecord<{ auth: KubeletAuth }>(host, AUTH_RECORD)?.auth;
+  const wanted = kubeletAuth(config);
+  if (joined && joined !== wanted) {
+    throw new ConfigError(`kubernetes.auth is ${wanted}, but this node joined with ${joined}`, [{ path: 'kubernetes.auth', message: `the node joined with ${joined}` }],
+      `run \`flexnode unbootstrap\` with the config it joined with, then \`flexnode bootstrap\` with the new one`);
+  }
+}
