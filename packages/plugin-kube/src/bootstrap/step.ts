@@ -45,7 +45,8 @@ export function whenBootstrapToken(config: FlexnodeConfig): true | string {
  * token for this node (`pluginConfig["@flexnode/plugin-kube"].bootstrapTokenTtlMinutes`, default 30), and the 0600
  * bootstrap kubeconfig the kubelet starts with (`--bootstrap-kubeconfig`). Check, without the operator: the kubelet's
  * current client certificate (the node's, signed by the cluster CA, not expired), else the recorded token still valid.
- * Uninstall deletes the token, leaves the bindings (deleting one when this was its last node) and the kubeconfig.
+ * Uninstall deletes the token and the bootstrap kubeconfig, and takes this node off the bindings (a binding goes
+ * with its last node).
  */
 export function createNodeBootstrapStep(options: NodeBootstrapOptions = {}): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
