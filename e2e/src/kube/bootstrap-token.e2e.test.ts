@@ -27,7 +27,7 @@ import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
 import { kubeClient } from '../fakes/kube/client.test.helpers.js';
 import type { MirrorServer } from '../mirror/mirror-server.js';
-import { AKS_APP, grantNodeRoles, himdsIdentity, kubeletMirror, operator, startKubeProxy, startStandin, stop, stopAndUninstall, tree, until } from './kubelet-rig.js';
+import { AKS_APP, grantNodeRoles, himdsIdentity, kubeletMirror, operator, runKubeProxy, startStandin, stopAndUninstall, tree, until } from './kubelet-rig.js';
 import { realHost, skipUnlessRealHost, type RealHostHandle } from './real-host.js';
 
 const SUB = '00000000-0000-0000-0000-000000000002';
@@ -54,7 +54,6 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
   let himds: FakeHimds;
   let arc: NodeIdentity & { asked: string[] };
   let kubelet: ChildProcess | undefined;
-  let kubeProxy: ChildProcess | undefined;
 
   before(async function () {
     await skipUnlessRealHost(this);
@@ -74,7 +73,6 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
 
   after(async () => {
     kubelet?.kill('SIGKILL');
-    kubeProxy?.kill('SIGKILL');
     await Promise.all([arm?.stop(), kube?.stop(), mirror?.close(), op?.entra.stop(), himds?.stop()].map((p) => p?.catch(() => undefined)));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
@@ -165,14 +163,10 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     expect(kube.node(NODE)!.metadata.labels).to.not.have.property('kubernetes.azure.com/cluster');
 
     // kube-proxy, as kube-proxy.service says, with the Arc identity's exec credential and kube-proxy's role only.
-    const proxy = startKubeProxy(root, readFileSync(join(root, paths.kubeProxyUnit), 'utf8'));
-    kubeProxy = proxy.child;
+    // From 1.33 it watches ServiceCIDRs too: the role's rows follow the version.
     const principal = himds.principalId;
-    const proxied = () => new Set(kube.audit.filter((e) => e.user === principal && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
-    await until(() => ['watch services', 'watch endpointslices', 'create events'].every((w) => proxied().has(w)), 20_000, `kube-proxy's watches (log:\n${proxy.log()})`);
-    expect(kube.denials().filter((e) => e.userAgent.startsWith('kube-proxy/'))).to.deep.equal([]);
-    await stop(kubeProxy);
-    kubeProxy = undefined;
+    const unit = readFileSync(join(root, paths.kubeProxyUnit), 'utf8');
+    expect(await runKubeProxy(root, unit, kube, principal, ['watch services', 'watch endpointslices', 'watch servicecidrs', 'create events'])).to.deep.equal([]);
     // Only kube-proxy used the Arc identity; flexnode never asked it for a token; its role reads no Secret, writes no Node.
     expect([...new Set(kube.audit.filter((e) => e.user === principal).map((e) => e.userAgent.split('/')[0]))]).to.deep.equal(['kube-proxy']);
     expect(arc.asked).to.deep.equal([]);

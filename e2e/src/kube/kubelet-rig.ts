@@ -13,6 +13,7 @@ import { KUBE_BINARIES, KUBE_PROXY } from '@flexnode/plugin-kube';
 import type { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
 import type { FakeHimds } from '../fakes/fake-himds.js';
+import type { FakeKubeApi } from '../fakes/fake-kube-api.js';
 import { installStandin } from '../fakes/standins/install.js';
 import { trustPolicy } from '../fakes/tls.js';
 import { ArtifactManifest, debianArch } from '../mirror/build-artifacts.js';
@@ -141,13 +142,25 @@ export function himdsIdentity(himds: FakeHimds, keyDir: string, tmp: string): No
   };
 }
 
-/** Start the kube-proxy stand-in as kube-proxy.service says; it reads its config and kubeconfig under the root. */
-export function startKubeProxy(root: string, unit: string): { child: ChildProcess; log: () => string } {
+/**
+ * Run the kube-proxy stand-in as kube-proxy.service says (its config and kubeconfig under the root) until it makes
+ * `calls` (`<verb> <resource>`, answered below 300) as `user`, then stop it. Returns what the API server refused
+ * kube-proxy (a 401/403 also ends the stand-in).
+ */
+export async function runKubeProxy(root: string, unit: string, kube: FakeKubeApi, user: string, calls: string[]): Promise<unknown[]> {
   const argv = execStartOf(unit);
   let stderr = '';
   const child = spawn(join(root, argv[0]!), argv.slice(1), { env: { ...process.env, KUBE_PROXY_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d) => (stderr += d));
-  return { child, log: () => stderr };
+  const made = () => new Set(kube.audit.filter((e) => e.user === user && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
+  try {
+    await until(() => calls.every((c) => made().has(c)) || child.exitCode !== null, 20_000, `kube-proxy's calls (log:\n${stderr})`);
+  } finally {
+    await stop(child);
+  }
+  const denied = kube.denials().filter((e) => e.userAgent.startsWith('kube-proxy/'));
+  if (denied.length === 0 && !calls.every((c) => made().has(c))) throw new Error(`kube-proxy stopped before its calls (log:\n${stderr})`);
+  return denied;
 }
 
 /** Stop a stand-in as systemd would, and wait for it. */

@@ -42,7 +42,7 @@ import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
 import { debianArch } from '../mirror/build-artifacts.js';
 import type { MirrorServer } from '../mirror/mirror-server.js';
-import { AKS_APP, grantNodeRoles, himdsIdentity, kubeletMirror, operator, startKubeProxy, startStandin, stop, stopAndUninstall, tree, until } from './kubelet-rig.js';
+import { AKS_APP, grantNodeRoles, himdsIdentity, kubeletMirror, operator, runKubeProxy, startStandin, stopAndUninstall, tree, until } from './kubelet-rig.js';
 import { realHost, skipUnlessRealHost, type RealHostHandle } from './real-host.js';
 
 const execFileP = promisify(execFile);
@@ -64,7 +64,6 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   let azure: AzureContext;
   let pins: Record<string, string>;
   let kubelet: ChildProcess | undefined;
-  let kubeProxy: ChildProcess | undefined;
   let clusterId = '';
   let op: Awaited<ReturnType<typeof operator>>;
 
@@ -89,7 +88,6 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
 
   after(async () => {
     kubelet?.kill('SIGTERM');
-    kubeProxy?.kill('SIGTERM');
     await Promise.all([arm?.stop(), kube?.stop(), himds?.stop(), mirror?.close(), op?.entra.stop()].map((p) => p?.catch(() => undefined)));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
@@ -198,14 +196,8 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(proxyArgv).to.deep.equal(['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.yaml', '--v=2']);
     const proxyConfig = parse(readFileSync(join(root, paths.kubeProxyConfig), 'utf8'));
     expect(proxyConfig).to.deep.include({ mode: 'iptables', clusterCIDR: '10.244.0.0/16', hostnameOverride: NODE });
-    const proxy = startKubeProxy(root, readFileSync(join(root, paths.kubeProxyUnit), 'utf8'));
-    kubeProxy = proxy.child;
-    const principal = himds.principalId;
-    const proxied = () => new Set(kube.audit.filter((e) => e.user === principal && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
-    await until(() => ['watch services', 'watch endpointslices', 'create events'].every((w) => proxied().has(w)), 20_000, `kube-proxy's watches (log:\n${proxy.log()})`);
-    expect(kube.denials().filter((e) => e.userAgent.startsWith('kube-proxy/'))).to.deep.equal([]);
-    await stop(kubeProxy);
-    kubeProxy = undefined;
+    const unit = readFileSync(join(root, paths.kubeProxyUnit), 'utf8');
+    expect(await runKubeProxy(root, unit, kube, himds.principalId, ['watch services', 'watch endpointslices', 'create events'])).to.deep.equal([]);
 
     // The operator credential gone (status, the agent's cycle after the join): the checks work from the journal and
     // the node identity, without a single ARM request.

@@ -89,17 +89,18 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const) describe(`node in a 
     const kubeletUsers = () => [...new Set(k.audit.filter((e) => e.userAgent.startsWith('kubelet/')).map((e) => e.user))];
     // kubenet: the Node was registered with the kubelet's labels before the kubelet started, the cluster gave it a
     // /24, and it carries the label AKS's kube-proxy DaemonSet schedules on; flexnode runs no kube-proxy of its own.
-    const registrations = k.audit.filter((e) => e.verb === 'create' && e.resource === 'nodes').map((e) => `${e.code} ${e.user}`);
+    // The kubelet's own registration finds the Node there (409) and adopts it.
+    const registrations = k.audit.filter((e) => e.verb === 'create' && e.resource === 'nodes').map((e) => `${e.code} ${e.user} ${e.userAgent.split('/')[0]}`);
     if (mode === 'arc-msi') {
       // Registered by the node identity (kube.pod-cidr), every call as the Arc identity, authorized by guard against
       // flexnode's node roles and the Cluster User Role: no RBAC Admin anywhere.
-      expect(registrations).to.deep.equal([`201 ${principal}`]);
+      expect(registrations).to.deep.equal([`201 ${principal} flexnode`, `409 ${principal} kubelet`]);
       expect(kubeletUsers()).to.deep.equal([principal]);
       expect(held.sort()).to.deep.equal([ROLE_IDS.aksClusterUser, ...custom.map((d) => d.id.split('/').pop()!)].sort());
       expect(k.audit.filter((e) => e.resource === 'leases' && e.code < 300).map((e) => e.user), 'the Lease is renewed as the Arc identity').to.include(principal);
     } else {
       // Registered by the operator: the node has no credential before TLS bootstrapping.
-      expect(registrations).to.deep.equal([`201 ${operator}`]);
+      expect(registrations).to.deep.equal([`201 ${operator} flexnode`, `409 system:node:${NODE} kubelet`]);
       // A CSR as the bootstrap identity, approved and signed by the fake's CA; then everything as the node itself.
       const token = (await m.execOrThrow(['sh', '-c', "sed -n 's/^ *token: //p' /var/lib/kubelet/bootstrap-kubeconfig"])).stdout.trim();
       const id = token.split('.')[0];
