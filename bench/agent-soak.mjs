@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { record } from './lib/measure.mjs';
 import { repo, SANDBOX_STEPS, sandbox, startBenchMirror } from './lib/sandbox.mjs';
 
 const cycles = Number(process.env.BENCH_CYCLES ?? 1000);
@@ -156,6 +157,11 @@ try {
   console.log(`  RSS growth, warm-up to end         ${(growth * 100).toFixed(2)} %   (target < 5 %)  ${say(verdicts.growth)}`);
   console.log(`  CPU per cycle (incl. children)     ${cpuMsPerCycle.toFixed(2)} ms  (target < 50 ms)  ${say(verdicts.cpu)}   (wall ${wallMsPerCycle.toFixed(1)} ms per cycle incl. the ${intervalMs} ms sleep)`);
   console.log(`  healthy at the end                 ${healthy}   ${say(healthy)}`);
+  const bench = 'Agent soak';
+  record({ bench, figure: 'RSS (process tree) after bootstrap / at the end', value: `${mb(samples.start.rss)} / ${mb(end.rss)}`, target: '<= 60 MB', met: verdicts.rssStart && verdicts.rssEnd });
+  record({ bench, figure: `RSS growth over ${checkCycles} cycles at ${intervalMs} ms`, value: `${(growth * 100).toFixed(2)} %`, target: '< 5 %', met: verdicts.growth });
+  record({ bench, figure: 'CPU per idle cycle (children included)', value: `${cpuMsPerCycle.toFixed(1)} ms`, target: '< 50 ms', met: verdicts.cpu });
+  record({ bench, figure: 'healthy at the end', value: String(healthy), met: healthy });
   process.exitCode = Object.values(verdicts).every(Boolean) ? 0 : 1;
 } finally {
   if (child.exitCode === null) child.kill('SIGTERM');

@@ -1,23 +1,42 @@
 #!/usr/bin/env node
-// npm run bench: every figure of the performance issue, each measured against its baseline in the same run
+// npm run bench: every figure of the performance issues, each measured against its baseline in the same run
 // (these machines are noisy), printed as tables with min/median/max, the ratio and whether the target is met.
+// Exits non-zero when any target is missed. The figures are kept in .cache/bench/last.jsonl; `--markdown`
+// also prints them as the README's Performance table (bench/table.mjs renders any kept run).
+//   npm run bench [-- --markdown] [-- --only cli-start.mjs,box-node.mjs]
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { nodeMajor } from './lib/other-node.mjs';
 import { repo } from './lib/sandbox.mjs';
+import { LAST_RESULTS, markdownTable, readResults } from './table.mjs';
+
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
+mkdirSync(dirname(LAST_RESULTS), { recursive: true });
+rmSync(LAST_RESULTS, { force: true });
 
 const bench = (script, env = {}) => {
-  const r = spawnSync(process.execPath, [join(repo, 'bench', script)], { stdio: 'inherit', env: { ...process.env, ...env } });
-  return { script: `${script}${env.BENCH_NODE ? ` (${env.BENCH_NODE})` : ''}`, met: r.status === 0 };
+  if (only && !only.includes(script)) return undefined;
+  const r = spawnSync(process.execPath, [join(repo, 'bench', script)], { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS: LAST_RESULTS, ...env } });
+  return { script: `${script}${env.BENCH_NODE ? ` (node ${spawnSync(env.BENCH_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()})` : ''}`, met: r.status === 0 };
 };
 
+const load = loadavg()[0];
 const results = [bench('cli-start.mjs')];
 for (const major of [22, 24]) {
   const node = nodeMajor(major);
   if (node) results.push(bench('cli-start.mjs', { BENCH_NODE: node }));
+  else results.push({ script: `cli-start.mjs (node ${major})`, met: false });
 }
-results.push(bench('converged.mjs'), bench('bootstrap-vs-raw.mjs'), bench('scaling.mjs'), bench('agent-soak.mjs'));
+results.push(bench('box-node.mjs'), bench('converged.mjs'), bench('bootstrap-vs-raw.mjs'), bench('scaling.mjs'), bench('agent-soak.mjs'));
+const ran = results.filter(Boolean);
 
 console.log('\nTargets:');
-for (const r of results) console.log(`  ${r.met ? 'met    ' : 'NOT met'}  ${r.script}`);
-console.log(`(${process.platform}-${process.arch}, ${(await import('node:os')).cpus().length} cores, node ${process.version})`);
+for (const r of ran) console.log(`  ${r.met ? 'met    ' : 'NOT met'}  ${r.script}`);
+console.log(
+  `(${process.platform}-${process.arch}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${load.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end)`,
+);
+if (args.includes('--markdown')) console.log(`\n${markdownTable(readResults())}`);
+process.exitCode = ran.every((r) => r.met) ? 0 : 1;

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { interleaved, report, timeCommand } from './lib/measure.mjs';
+import { fmtMs, interleaved, record, report, timeCommand } from './lib/measure.mjs';
 import { cli } from './lib/sandbox.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -67,7 +67,7 @@ try {
   const r = interleaved(cases, runs);
   const base = r['10'];
   const rows = sizes.map((n) => ({ name: `status, ${n} synthetic steps`, stats: r[String(n)], baseline: base }));
-  report(`Scaling of a converged status with the number of steps (${runs} runs each; ratio vs 10 steps)`, rows);
+  report(`Scaling of a converged status with the number of steps (${runs} runs each; ratio vs 10 steps)`, rows, 'Scaling');
   const perStep = (n) => (r[String(n)].median - base.median) / (n - 10);
   const marginal100 = perStep(100);
   const marginal1000 = perStep(1000);
@@ -75,6 +75,16 @@ try {
   // Near linear: the marginal cost per step does not grow by more than 2x from 100 to 1,000 steps.
   const linear = marginal1000 <= Math.max(2 * marginal100, 0.5);
   console.log(`near-linear (marginal cost per step at 1,000 <= 2x that at 100): ${linear ? 'met' : 'NOT met'}`);
+  record({
+    bench: 'Scaling',
+    figure: 'status with 10 / 100 / 1,000 generated steps',
+    value: sizes.map((n) => fmtMs(r[String(n)].median)).join(' / '),
+    baseline: `10 steps ${fmtMs(base.median)}`,
+    ratio: `${(r['100'].median / base.median).toFixed(2)}x / ${(r['1000'].median / base.median).toFixed(2)}x`,
+    target: 'near linear',
+    met: linear,
+    note: `marginal ${marginal100.toFixed(3)} / ${marginal1000.toFixed(3)} ms per step`,
+  });
   process.exitCode = linear ? 0 : 1;
 } finally {
   rmSync(work, { recursive: true, force: true });

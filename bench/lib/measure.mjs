@@ -1,6 +1,7 @@
 // Timing helpers for benches: commands are measured interleaved with their baseline in the same run, so
 // machine noise hits both alike, and figures are reported as ratios of medians.
 import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 
 /** Wall time of one process run, in ms (spawnSync: no event-loop noise of our own). */
 export function timeCommand(argv, options = {}) {
@@ -26,8 +27,22 @@ export function interleaved(cases, runs) {
 
 const f = (ms) => `${ms.toFixed(1)}`.padStart(8);
 
-/** Print rows `name min median max ratio target verdict`; returns whether every target was met. */
-export function report(title, rows) {
+/**
+ * Keep a figure for bench/run.mjs's summary and the README table (bench/table.mjs): appended as a JSON line to
+ * $BENCH_RESULTS when run.mjs runs the bench. `row`: { bench, figure, value (text), baseline? (text), ratio?
+ * (text), target? (text), met? (boolean) }.
+ */
+export function record(row) {
+  if (process.env.BENCH_RESULTS) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify(row)}\n`);
+}
+
+export const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+
+/**
+ * Print rows `name min median max ratio target verdict`; returns whether every target was met. Each row is
+ * also recorded (see `record`) under `bench` (default: the title), with its baseline's name and median.
+ */
+export function report(title, rows, bench = title) {
   console.log(`\n${title}`);
   console.log(`${'figure'.padEnd(36)}${'min ms'.padStart(8)}${'median'.padStart(8)}${'max ms'.padStart(8)}   ratio  target  result`);
   let allMet = true;
@@ -38,6 +53,17 @@ export function report(title, rows) {
     const ratioText = ratio === undefined ? '      -' : `${ratio.toFixed(2)}x`.padStart(7);
     const target = r.target !== undefined ? `<=${r.target}x` : r.targetMs !== undefined ? `<=${r.targetMs}ms` : '-';
     console.log(`${r.name.padEnd(36)}${f(r.stats.min)}${f(r.stats.median)}${f(r.stats.max)} ${ratioText}  ${target.padStart(6)}  ${r.target === undefined && r.targetMs === undefined ? '' : met ? 'met' : 'NOT met'}`);
+    if (r.baselineName || r.target !== undefined || r.targetMs !== undefined) {
+      record({
+        bench,
+        figure: r.name,
+        value: fmtMs(r.stats.median),
+        baseline: r.baseline ? `${r.baselineName ?? 'baseline'} ${fmtMs(r.baseline.median)}` : undefined,
+        ratio: ratio === undefined ? undefined : `${ratio.toFixed(2)}x`,
+        target: target === '-' ? undefined : target.replace('<=', '<= '),
+        met: r.target === undefined && r.targetMs === undefined ? undefined : met,
+      });
+    }
   }
   return allMet;
 }

@@ -18,7 +18,8 @@ import { AGENT_ONLY, agentConfig, onlyDropIn } from './agent-config.js';
 import { nativeRelease, serveRelease, type Release } from './release.js';
 
 // Paths that change by running anything at all (logs, systemd bookkeeping), or that the test itself made.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/lib/containerd', '/etc/machine-id', '/var/tmp', '/root/.npm', '/root/.cache'];
+// /var/backups: Debian's dpkg-db-backup.timer writes there at midnight, whoever is running then.
+const NOISE = ['/var/log', '/var/lib/systemd', '/var/lib/containerd', '/etc/machine-id', '/var/tmp', '/root/.npm', '/root/.cache', '/var/backups'];
 const UNIT = 'flexnode-agent.service';
 const DROP_IN = `/etc/systemd/system/${UNIT}.d/e2e-only.conf`;
 const INTERVAL_MS = 5_000;

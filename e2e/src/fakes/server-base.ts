@@ -21,6 +21,8 @@ export interface RecordedRequest {
   at: number;
   /** Status answered (set when the response ends). */
   status?: number;
+  /** Milliseconds from the request's arrival (body read) to the end of the answer: the fake's own time. */
+  ms?: number;
   /** True when a fault answered instead of the fake's normal logic. */
   faulted?: boolean;
 }
@@ -208,6 +210,7 @@ export abstract class FakeServer {
     const rec = await this.record(req);
     res.on('finish', () => {
       rec.status = res.statusCode;
+      rec.ms = Date.now() - rec.at;
       this.log(`${rec.method} ${rec.rawUrl} -> ${res.statusCode}${rec.faulted ? ' (injected)' : ''}`);
     });
     try {

@@ -12,7 +12,7 @@ import { FakeEntra } from '../fakes/fake-entra.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
 import { installStandin, standinPath } from '../fakes/standins/install.js';
-import { diffSnapshots, startMachine, type Machine, type Snapshot, type SnapshotDiff } from '../machine/machine.js';
+import { diffSnapshots, startMachine, type Bind, type Machine, type Snapshot, type SnapshotDiff } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { writeConfig } from './cli-in-machine.js';
@@ -44,6 +44,8 @@ export interface JoinRigOptions {
   node: { name: string; labels?: Record<string, string> };
   /** More of the config's `kubernetes` section (e.g. `auth`), beside the version and pins the rig sets. */
   kubernetes?: Record<string, unknown>;
+  /** More read-only binds into the machine (e.g. other Node.js builds for the bench). */
+  bindRo?: Bind[];
 }
 
 export interface JoinRig {
@@ -61,6 +63,8 @@ export interface JoinRig {
   /** The config for this rig, with `overrides` merged at the top level (written with {@link JoinRig.write}). */
   config(overrides?: Record<string, unknown>): Record<string, any>;
   write(config: Record<string, any>): Promise<void>;
+  /** Every fake's recorded requests, for the time they took (the bench reports them apart). */
+  fakes(): { label: string; requests: { at: number; ms?: number }[] }[];
   stop(): Promise<void>;
 }
 
@@ -81,7 +85,7 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
   const keep = <T extends { stop(): Promise<unknown> }>(x: T) => (started.push(x), x);
   const keyDir = join(work, 'himds-keys');
   mkdirSync(keyDir, { mode: 0o700 });
-  const machine = keep(await startMachine({ name: opts.name, bindRepo: true, binds: [{ host: keyDir, machine: '/var/opt/azcmagent/tokens' }] }));
+  const machine = keep(await startMachine({ name: opts.name, bindRepo: true, binds: [{ host: keyDir, machine: '/var/opt/azcmagent/tokens' }], bindRo: opts.bindRo }));
   const host = machine.hostAddress; // the machine cannot reach the host's loopback
   let arm: FakeArm | undefined;
   // The node identity is the Arc machine's: HIMDS tokens carry the principalId ARM gave the machine on connect.
@@ -161,6 +165,7 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
     machine, mirror, manifest, arm, entra, himds, kube, env, work,
     config,
     write: (c) => writeConfig(machine, c),
+    fakes: () => Object.entries({ arm, entra, himds, kube }).map(([label, s]) => ({ label, requests: s!.requests })),
     async stop() {
       await machine.stop();
       await Promise.all([mirror.close(), arm?.stop(), entra.stop(), himds.stop(), kube.stop()].map((p) => p?.catch(() => undefined)));

@@ -1,28 +1,79 @@
 #!/usr/bin/env node
-// flexnode CLI entry point. `--version` is answered without loading oclif (it is what scripts and health
-// probes call most); everything else goes through oclif (bundled into lib/ with the commands, see
-// scripts/bundle-package.mjs), which reads the shipped oclif.manifest.json so
-// commands are imported only when they run.
-const args = process.argv.slice(2);
+// flexnode CLI entry point. The commands run most (`--version`, `version`, `steps`, `status`, and `agent`, the
+// long-lived process of flexnode-agent.service) start without oclif, each through the same command code and
+// flag specs as its oclif command; everything else, and any line these fast paths do not fully understand
+// (help, a bad flag), goes to oclif, bundled into lib/ with the commands (scripts/bundle-package.mjs), which
+// reads the shipped oclif.manifest.json so commands are imported only when they run.
+import { lstatSync, mkdirSync } from 'node:fs';
+import module from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+// V8's compile cache (Node 22.1+; none on Node 20): the bundles' compiled code is reused by the next start.
+// Not in Node's default place, the shared temp dir, where another user could leave entries that root would
+// then run: in a directory of our own, 0700, that nobody else can write (/var/cache/flexnode for root, a
+// regenerable cache; ~/.cache/flexnode otherwise). Without one, no cache.
+if (module.enableCompileCache) {
+  const dir = privateCacheDir('compile-cache');
+  if (dir) module.enableCompileCache(dir);
+}
+
+// `--no-color` is every command's flag (before a `--`): taken out here, as oclif's entry does, colour off as NO_COLOR.
+const noColorEnd = process.argv.indexOf('--') === -1 ? process.argv.length : process.argv.indexOf('--');
+const args = process.argv.slice(2).filter((a, i) => i + 2 >= noColorEnd || a !== '--no-color');
+if (args.length !== process.argv.length - 2) process.env.NO_COLOR = '1';
 // One plugin directory for root, shared by the CLI run by hand and the agent's unit (which sets the same path),
 // outside /var/lib/flexnode (a completed unbootstrap removes that). Others keep oclif's per-user default.
 if (process.getuid?.() === 0 && !process.env.FLEXNODE_DATA_DIR) process.env.FLEXNODE_DATA_DIR = '/var/lib/flexnode-plugins';
-// `flexnode agent` (the long-lived process of flexnode-agent.service) starts without oclif when its arguments are
-// plainly the agent's: oclif would stay resident (~16 MB) for the life of the agent. Flags and plugin listing are
-// core's, shared with the oclif command; anything else (help, a bad flag) goes to oclif below.
+const cliRoot = new URL('..', import.meta.url);
+// Commands with a fast path (src/fast/<name>.ts, bundled whole as lib/fast/<name>.js).
+const FAST_COMMANDS = new Set(['version', 'steps', 'status']);
+
+let code;
 let agentCode;
 if (args[0] === 'agent') {
+  // oclif would stay resident (~16 MB) for the life of the agent. Flags and plugin listing are core's, shared
+  // with the oclif command.
   const { runAgentFromArgv } = await import('@flexnode/core/agent');
   const { fileURLToPath } = await import('node:url');
-  agentCode = await runAgentFromArgv({ argv: args.slice(1), cliRoot: fileURLToPath(new URL('..', import.meta.url)) });
-}
-if (agentCode !== undefined) {
-  process.exitCode = agentCode;
+  agentCode = await runAgentFromArgv({ argv: args.slice(1), cliRoot: fileURLToPath(cliRoot) });
 } else if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const pkg = JSON.parse(readFileSync(new URL('package.json', cliRoot), 'utf8'));
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
-} else {
+  code = 0;
+} else if (FAST_COMMANDS.has(args[0])) {
+  const { main } = await import(`../lib/fast/${args[0]}.js`);
+  const { fileURLToPath } = await import('node:url');
+  code = await main(args, fileURLToPath(cliRoot));
+}
+
+if (agentCode !== undefined) {
+  process.exitCode = agentCode;
+} else if (code === undefined) {
   const { execute } = await import('../lib/oclif.js');
   await execute({ dir: import.meta.url });
+} else if (code === 0) {
+  process.exitCode = 0;
+} else {
+  // As oclif's error handler does: stop now (pipes and files take stdout synchronously on Linux).
+  process.exit(code);
+}
+
+/** `<cache>/<name>`, made 0700; undefined unless it is a directory of ours that only we can write. */
+function privateCacheDir(name) {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const base = uid === 0 ? '/var/cache/flexnode' : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flexnode');
+  const dir = join(base, name);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const d of [base, dir]) {
+      const st = lstatSync(d);
+      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,10 @@
 import { Command } from '@oclif/core';
 import type { LoadedConfig, PluginSource } from '@flexnode/core';
-import { checkRootEnvironment, isFlexnodeError } from '@flexnode/sdk';
+import { listPluginSources } from '@flexnode/core/cli';
+import { checkRootEnvironment } from '@flexnode/sdk';
 import { commonFlags } from './flags.js';
-
-const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
+import { reportFlexnodeError, type CommandIo } from '../run/io.js';
+import { loadConfigFor, type CredentialUse } from '../run/session.js';
 
 /** Shared behaviour of flexnode commands: common flags, --json, plugin sources, errors with exit codes. */
 export abstract class FlexnodeCommand extends Command {
@@ -16,38 +17,38 @@ export abstract class FlexnodeCommand extends Command {
     await super.init();
   }
 
-  /** oclif's plugins (bundled, user-installed, linked) as core's plugin sources. */
-  protected pluginSources(): PluginSource[] {
-    return this.config.getPluginsList().map((p) => ({
-      name: p.name,
-      version: p.version,
-      root: p.root,
-      kind: p.type === 'user' ? 'user' : p.type === 'link' ? 'linked' : 'bundled',
-    }));
+  /**
+   * The CLI's plugins (bundled, user-installed, linked) as core's plugin sources: core's listing, the one the
+   * fast path and the agent use too (its test holds it to oclif's own plugin list).
+   */
+  protected pluginSources(): Promise<PluginSource[]> {
+    return listPluginSources({ cliRoot: this.config.root, dataDir: this.config.dataDir });
   }
 
-  /** Load the config named by --config (or the upstream default). */
-  protected async loadConfig(flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: 'refuse' | 'warn' = 'refuse'): Promise<LoadedConfig> {
-    const { loadConfig } = await import('@flexnode/core/config');
-    const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential });
-    for (const warning of loaded.warnings) this.warn(warning);
-    return loaded;
+  /** This command's output and exit, for the command bodies in src/run (shared with the fast path). */
+  protected io(): CommandIo {
+    return {
+      json: this.jsonEnabled(),
+      cli: { name: this.config.name, version: this.config.version },
+      log: (message) => this.log(message),
+      logToStderr: (message) => this.logToStderr(message),
+      warn: async (message) => void this.warn(message),
+      logJson: (value) => this.logJson(value),
+      exit: (code) => this.exit(code),
+      pluginSources: () => this.pluginSources(),
+    };
+  }
+
+  /** Load the config named by --config (or the upstream default); `credential: 'warn'` for runs that need no secret. */
+  protected async loadConfig(flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: CredentialUse = 'refuse'): Promise<LoadedConfig> {
+    return loadConfigFor(this.io(), flags, allowPlaceholders, credential);
   }
 
   /** Print a FlexnodeError as a message and a hint (or JSON) and exit with its code. */
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // this.exit(): the command already printed its result (a --json report); only the exit code remains.
     if (error.oclif?.exit !== undefined && error.message.startsWith('EEXIT')) throw error;
-    if (isFlexnodeError(error)) {
-      const issues = (error as { issues?: unknown }).issues;
-      if (this.jsonEnabled()) {
-        this.logJson({ ok: false, error: { code: error.code, message: error.message, hint: error.hint, issues } });
-      } else {
-        this.logToStderr(`Error: ${error.message}`);
-        if (error.hint) this.logToStderr(`Hint: ${error.hint}`);
-      }
-      this.exit(error.exitCode);
-    }
+    reportFlexnodeError(this.io(), error);
     return super.catch(error);
   }
 }

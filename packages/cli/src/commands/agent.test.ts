@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Config, Parser } from '@oclif/core';
 import { agentFlags, listPluginSources, parseAgentArgv } from '@flexnode/core/agent';
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,10 @@ describe('flexnode agent: the fast path (bin/run.js, no oclif) and the oclif com
     };
     await plugin(join(dataDir, 'node_modules/@org/plugin-user'), '@org/plugin-user');
     await plugin(join(dir, 'linked'), '@org/plugin-linked');
+    // A plugin's own plugins (its `oclif.plugins` among its dependencies) are loaded after it, of its kind.
+    await plugin(join(dataDir, 'node_modules/@org/plugin-child'), '@org/plugin-child');
+    const parent = join(dataDir, 'node_modules/@org/plugin-user/package.json');
+    await writeFile(parent, JSON.stringify({ ...JSON.parse(await readFile(parent, 'utf8')), dependencies: { '@org/plugin-child': '^1' }, oclif: { plugins: ['@org/plugin-child'] } }));
     await writeFile(
       join(dataDir, 'package.json'),
       JSON.stringify({
@@ -95,7 +99,7 @@ describe('flexnode agent: the fast path (bin/run.js, no oclif) and the oclif com
       .map((p) => ({ name: p.name, version: p.version, root: p.root, kind: p.type === 'user' ? 'user' : p.type === 'link' ? 'linked' : 'bundled' }));
     const mine = await listPluginSources({ cliRoot: CLI_ROOT, dataDir });
     expect(await norm(mine)).to.deep.equal(await norm(viaOclif));
-    expect(mine.map((p) => `${p.name}:${p.kind}`)).to.include.members(['@org/plugin-user:user', '@org/plugin-linked:linked', '@flexnode/plugin-containerd:bundled']);
+    expect(mine.map((p) => `${p.name}:${p.kind}`)).to.include.members(['@org/plugin-user:user', '@org/plugin-child:user', '@org/plugin-linked:linked', '@flexnode/plugin-containerd:bundled']);
   });
 
   it('bin/run.js: `agent --help` still goes to oclif; a config that cannot be loaded fails like the oclif command', async () => {

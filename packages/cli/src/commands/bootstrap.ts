@@ -23,7 +23,14 @@ export default class Bootstrap extends SessionCommand {
     const report = await this.withSession(flags, 'bootstrap', false, (s) => s.bootstrap());
     if (!this.jsonEnabled()) {
       const installed = report.results.filter((r) => r.outcome === 'installed').length;
-      const work = `step work ${((report.elapsedMs ?? 0) / 1000).toFixed(2)} s`;
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      // Where the Host's part of it went, the kinds that took 0.1 s or more (they overlap each other and the
+      // rest: steps run concurrently).
+      const activity = Object.entries(report.activity ?? {})
+        .filter(([, a]) => a.ms >= 100)
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .map(([kind, a]) => `${kind} ${seconds(a.ms)}`);
+      const work = `step work ${seconds(report.elapsedMs ?? 0)}${activity.length ? `: ${activity.join(', ')}` : ''}`;
       this.log(
         report.ok
           ? `\nbootstrap: done; ${installed} step(s) changed the machine (${work}).`

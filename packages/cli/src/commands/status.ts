@@ -1,61 +1,16 @@
-import type { AgentView } from '@flexnode/core';
 import { onlyFlag } from '../base/flags.js';
 import { SessionCommand } from '../base/run-command.js';
+import { status, statusCommand } from '../run/status.js';
 
-/** Run every check and report whether the node is healthy. */
+/** Run every check and report whether the node is healthy (body: src/run/status.ts). */
 export default class Status extends SessionCommand {
-  static override summary = 'Check every step; exit 0 when the node is healthy, 1 when not.';
-  static override description =
-    "While `flexnode agent` runs, its view is shown too (last cycle, steps it reports failing, from /var/lib/flexnode/status.json); the exit code is this command's own checks.";
+  static override summary = statusCommand.summary;
+  static override description = statusCommand.description;
 
   static override flags = { only: onlyFlag };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Status);
-    const report = await this.withSession(flags, 'status', true, (s) => s.status());
-    const { readAgentStatus } = await import('@flexnode/core/agent-status');
-    const view = await readAgentStatus(flags.root);
-    const agent = view?.running ? agentJson(view) : undefined;
-    const { problems, configIssues } = report;
-    if (!this.jsonEnabled()) {
-      if (view?.running) this.log(`\n${agentLines(view).join('\n')}`);
-      for (const p of problems) this.log(`! plugin ${p.plugin} is left out: ${p.reason}`);
-      for (const i of configIssues) this.log(`! config ${i.path}: ${i.message}`);
-      this.log(report.ok ? '\nstatus: healthy' : '\nstatus: NOT healthy');
-    }
-    if (!report.ok) {
-      if (this.jsonEnabled()) this.logJson({ ...report, healthy: false, agent });
-      this.exit(1);
-    }
-    return { ...report, healthy: true, agent };
+    return status(this.io(), flags);
   }
-}
-
-function agentJson(view: AgentView) {
-  const s = view.status;
-  return {
-    pid: s.pid,
-    fresh: view.fresh,
-    phase: s.phase,
-    startedAt: s.startedAt,
-    lastCycle: s.lastCycle,
-    cycles: s.cycles,
-    healthy: s.healthy,
-    lastCycleSkipped: s.lastCycleSkipped,
-    unhealthy: view.unhealthy.map((id) => ({ id, ...s.steps[id] })),
-  };
-}
-
-function agentLines(view: AgentView): string[] {
-  const s = view.status;
-  const lines = [
-    `agent: pid ${s.pid}, ${s.phase}${view.fresh ? '' : ' (status file is stale)'}, ${s.cycles} cycle(s), last ${s.lastCycle ?? 'none yet'}: ${s.healthy ? 'healthy' : 'NOT healthy'}`,
-  ];
-  if (s.lastCycleSkipped) lines.push(`  last cycle skipped: ${s.lastCycleSkipped}`);
-  for (const id of view.unhealthy) {
-    const step = s.steps[id]!;
-    const retry = step.nextAttemptAt ? `, next try ${step.nextAttemptAt}` : '';
-    lines.push(`  ${id}: ${step.state}${step.consecutiveFailures ? ` (${step.consecutiveFailures} failed heal(s)${retry})` : ''}${step.lastError ? `: ${step.lastError}` : step.reason ? `: ${step.reason}` : ''}`);
-  }
-  return lines;
 }

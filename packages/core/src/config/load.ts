@@ -4,7 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { checkCredential } from './credentials.js';
 import { parseConfigText } from './parse.js';
 import { findPlaceholders } from './placeholders.js';
-import { validateConfig } from './validate.js';
+import { preloadValidator, validateConfig } from './validate.js';
 
 /** The upstream tool's default location, kept so that existing installations work unchanged. */
 export const DEFAULT_CONFIG_PATH = '/etc/aks-flex-node/config.json';
@@ -29,6 +29,7 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   const text = await readConfigText(path);
   const data = parseConfigText(text, path);
   const placeholders = findPlaceholders(data);
+  await preloadValidator();
   const issues = validateConfig(data, placeholders);
   if (issues.length > 0) {
     throw new ConfigError(`${path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);

@@ -1,5 +1,6 @@
 import type { Arch, Change, Logger, LogFields } from '@flexnode/sdk';
 import type { Journal } from '../state/journal.js';
+import type { Activity } from './activity.js';
 import type { HashCache } from './hash-cache.js';
 import type { PlannedChange } from './plan.js';
 import type { RootPaths } from '@flexnode/sdk';
@@ -38,6 +39,8 @@ export interface SharedContext {
   readonly hashes: HashCache;
   /** dpkg's database on this host (packages, like commands, are this host's even under a sandbox root). */
   readonly dpkgStatusFile: string;
+  /** Wall time per kind of work (download, unpack, each command by name), reported with the run. */
+  readonly activity: Activity;
 }
 
 /** The shared context seen from one step: its journal entries, its plan lines, its log. */

@@ -146,7 +146,7 @@ async function fetchArtifact(ctx: StepContext, artifact: Artifact): Promise<stri
   }
   let pending = shared.inflight.get(expected);
   if (!pending) {
-    pending = download(ctx, artifact, url, shown, expected, cached).finally(() => shared.inflight.delete(expected));
+    pending = shared.activity.time('download', () => download(ctx, artifact, url, shown, expected, cached)).finally(() => shared.inflight.delete(expected));
     shared.inflight.set(expected, pending);
   }
   return pending;

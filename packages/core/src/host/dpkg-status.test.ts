@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dpkgInstalled, parseStatus } from './dpkg-status.js';
+import { dpkgInstalled, findRecords } from './dpkg-status.js';
 
 const DATABASE = `Package: conntrack
 Status: install ok installed
@@ -74,7 +74,13 @@ describe('host/dpkg-status: installed packages from the dpkg database', () => {
     expect(await dpkgInstalled('conntrack', join(tmpdir(), 'flexnode-no-such-dpkg-status'))).to.equal(undefined);
   });
 
-  it('a paragraph without Status or Package is skipped', () => {
-    expect([...parseStatus('Package: a\n\nStatus: install ok installed\n\nPackage: b\nStatus: install ok installed\n').keys()]).to.deep.equal(['b']);
+  it('a paragraph without Status is skipped; a name is matched as a whole Package line, not inside others', () => {
+    const text = 'Package: a\n\nStatus: install ok installed\n\nPackage: b\nStatus: install ok installed\n';
+    expect(findRecords(text, 'a')).to.deep.equal([]);
+    expect(findRecords(text, 'b')).to.deep.equal([{ arch: '', state: 'installed', ok: true }]);
+    const tricky = 'Package: libfoo\nStatus: install ok installed\nDescription: x\n see Package: foo\n\nPackage: foo-extra\nStatus: install ok installed\n';
+    expect(findRecords(tricky, 'foo')).to.deep.equal([]);
+    expect(findRecords(tricky, 'libfoo')).to.have.length(1);
+    expect(findRecords(`${DATABASE.trimEnd()}`, 'tzdata')).to.deep.equal([{ arch: 'all', state: 'triggers-pending', ok: true }]);
   });
 });

@@ -10,8 +10,8 @@ interface Record {
   ok: boolean;
 }
 
-/** Parsed databases by path, kept while the file is the same (dpkg replaces it by rename on every change). */
-const parsed = new Map<string, { key: string; packages: Map<string, Record[]> }>();
+/** Databases read, by path, kept while the file is the same (dpkg replaces it by rename on every change). */
+const cached = new Map<string, { key: string; text: string; records: Map<string, Record[]> }>();
 
 /**
  * Whether a package (`name` or `name:arch`) is installed, read from dpkg's database: what
@@ -20,63 +20,59 @@ const parsed = new Map<string, { key: string; packages: Map<string, Record[]> }>
  * dpkg system) or it cannot be read: the caller asks dpkg-query then. A held package counts as installed.
  */
 export async function dpkgInstalled(pkg: string, file: string = DPKG_STATUS_FILE): Promise<boolean | undefined> {
-  const packages = await load(file);
-  if (!packages) return undefined;
+  const db = await load(file);
+  if (!db) return undefined;
   const [name, arch] = pkg.split(':');
-  return (packages.get(name!) ?? []).some((r) => r.ok && INSTALLED.has(r.state) && (!arch || r.arch === arch || r.arch === 'all'));
+  let records = db.records.get(name!);
+  if (!records) db.records.set(name!, (records = findRecords(db.text, name!)));
+  return records.some((r) => r.ok && INSTALLED.has(r.state) && (!arch || r.arch === arch || r.arch === 'all'));
 }
 
 /** The names of the installed packages, or undefined when there is no dpkg database to read. */
 export async function dpkgInstalledNames(file: string = DPKG_STATUS_FILE): Promise<Set<string> | undefined> {
-  const packages = await load(file);
-  if (!packages) return undefined;
-  return new Set([...packages].filter(([, records]) => records.some((r) => r.ok && INSTALLED.has(r.state))).map(([name]) => name));
+  const db = await load(file);
+  if (!db) return undefined;
+  // Every package named at the start of a line; each looked up as isInstalled does (rare: apt's revert only).
+  const names = new Set([...db.text.matchAll(/^Package: (\S+)$/gm)].map((m) => m[1]!));
+  return new Set([...names].filter((name) => findRecords(db.text, name).some((r) => r.ok && INSTALLED.has(r.state))));
 }
 
 /** Unpacked and configured; triggers still to run do not make it absent. */
 const INSTALLED = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
 
-async function load(file: string): Promise<Map<string, Record[]> | undefined> {
+async function load(file: string): Promise<{ text: string; records: Map<string, Record[]> } | undefined> {
   const info = await fs.stat(file).catch(() => undefined);
   if (!info?.isFile()) return undefined;
   const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-  const hit = parsed.get(file);
-  if (hit?.key === key) return hit.packages;
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  const hit = cached.get(file);
+  if (hit?.key === key) return hit;
+  const text = await fs.readFile(file, 'latin1').catch(() => undefined);
   if (text === undefined) return undefined;
-  const packages = parseStatus(text);
-  parsed.set(file, { key, packages });
-  return packages;
+  const db = { key, text, records: new Map<string, Record[]>() };
+  cached.set(file, db);
+  return db;
 }
 
 /**
- * Package → its records (one per architecture installed), from the deb822 paragraphs of the database. Only
- * the three fields needed and the blank lines between paragraphs are matched, by one regular expression over
- * the whole text (splitting a database of a few MB into lines costs tens of ms).
+ * A package's records (one per architecture installed) in the deb822 text of the database: its paragraphs are
+ * found by their `Package:` line (dpkg writes it first) and only those are read. Parsing the whole database
+ * of a few MB costs tens of ms and garbage; a lookup costs a scan of the text.
  */
-export function parseStatus(text: string): Map<string, Record[]> {
-  const packages = new Map<string, Record[]>();
-  let name: string | undefined;
-  let status: string | undefined;
-  let arch = '';
-  const flush = () => {
-    if (name && status) {
-      const [, flag, state] = status.split(/\s+/);
-      const list = packages.get(name) ?? packages.set(name, []).get(name)!;
-      list.push({ arch, state: state ?? '', ok: flag === 'ok' });
+export function findRecords(text: string, name: string): Record[] {
+  const records: Record[] = [];
+  const needle = `Package: ${name}\n`;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
+    if (at > 0 && text[at - 1] !== '\n') continue; // not at the start of a line (a description mentioning it)
+    const end = text.indexOf('\n\n', at);
+    let status: string | undefined;
+    let arch = '';
+    for (const line of text.slice(at, end < 0 ? undefined : end).split('\n')) {
+      if (line.startsWith('Status:')) status = line.slice(7).trim();
+      else if (line.startsWith('Architecture:')) arch = line.slice(13).trim();
     }
-    name = status = undefined;
-    arch = '';
-  };
-  // A blank line (no field matched) ends a paragraph.
-  for (const [, field, value] of text.matchAll(/^(?:(Package|Status|Architecture): *(.*))?$/gm)) {
-    if (field === undefined) flush();
-    else if (field === 'Package') {
-      flush();
-      name = value!.trim();
-    } else if (field === 'Status') status = value!.trim();
-    else arch = value!.trim();
+    if (!status) continue;
+    const [, flag, state] = status.split(/\s+/);
+    records.push({ arch, state: state ?? '', ok: flag === 'ok' });
   }
-  flush();
-  return packages;
+  return records;
 }

@@ -1,5 +1,5 @@
 import { constants, promises as fs } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, posix } from 'node:path';
 import { ExecError, type ExecOptions, type ExecResult, type HostExec } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
 import { spawnCapture } from './spawn-capture.js';
@@ -29,7 +29,8 @@ export async function runCommand(
   const line = hide([command, ...args].join(' '));
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   ctx.log.debug(`exec ${line}`);
-  const result = await spawnCapture(command, args, { input: options.input, env: options.env, timeoutMs: timeout });
+  // Each command's time counts under its name (systemctl, azcmagent, ...) in the run's activity.
+  const result = await ctx.shared.activity.time(posix.basename(command), () => spawnCapture(command, args, { input: options.input, env: options.env, timeoutMs: timeout }));
   const { stdout, stderr } = result;
   if (result.timedOut) {
     throw new ExecError(command, 124, hide(`timed out after ${Math.round(timeout / 1000)} s\n${stderr}`), `the command ${line} did not finish in time`);

@@ -4,6 +4,7 @@ import type { Arch, Host, Logger } from '@flexnode/sdk';
 import type { Journal } from '../state/journal.js';
 import { createApt } from './apt.js';
 import { createChanges } from './changes.js';
+import { Activity } from './activity.js';
 import { StepContext, type DownloadSettings, type SharedContext } from './context.js';
 import { DPKG_STATUS_FILE } from './dpkg-status.js';
 import { closeDownloads, createDownloads } from './downloads.js';
@@ -48,6 +49,8 @@ export interface RealHost {
   forStep(stepId: string, plugin: string): Host;
   /** The dry run's planned changes (the array given in the options, or a new one). */
   readonly plan: PlannedChange[];
+  /** Where the run's Host work went: wall time per kind (download, unpack, each command by name). */
+  activity(): Record<string, { count: number; ms: number }>;
   /** End of run: remove staging directories and close HTTP connections. */
   dispose(): Promise<void>;
 }
@@ -75,9 +78,11 @@ export function createRealHost(options: RealHostOptions): RealHost {
     inflight: new Map(),
     hashes: new HashCache(join(stateDir, 'hash-cache.json'), !options.dryRun),
     dpkgStatusFile: options.dpkgStatusFile ?? DPKG_STATUS_FILE,
+    activity: new Activity(),
   };
   return {
     plan,
+    activity: () => shared.activity.summary(),
     forStep(stepId, plugin) {
       const ctx = new StepContext(shared, stepId, plugin);
       return {

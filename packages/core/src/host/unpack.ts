@@ -38,9 +38,13 @@ const READ_SIZE = 1 << 20;
  * not read it again). The Host's dispose() removes staging.
  */
 export async function unpackArchive(ctx: StepContext, archivePath: string, artifactName?: string): Promise<string> {
+  if (ctx.dryRun) return join(ctx.shared.stateDir, 'staging', 'dry-run'); // a placeholder: a dry run writes nothing
+  return ctx.shared.activity.time('unpack', () => unpack(ctx, archivePath, artifactName));
+}
+
+async function unpack(ctx: StepContext, archivePath: string, artifactName?: string): Promise<string> {
   const shown = artifactName ? `${artifactName} (cached as ${archivePath})` : archivePath;
   const stagingRoot = join(ctx.shared.stateDir, 'staging');
-  if (ctx.dryRun) return join(stagingRoot, 'dry-run'); // a placeholder: a dry run writes nothing
   const tar = await loadTar();
   const gzipped = await isGzip(archivePath).catch((error: Error) => {
     throw new FlexnodeError('ARCHIVE_INVALID', `${shown} is not a readable tar archive: ${error.message}`, { cause: error });

@@ -60,7 +60,7 @@ function deprecations(def: PluginDefinition): string[] {
 export async function discoverPlugins(sources: readonly PluginSource[]): Promise<{ plugins: LoadedPlugin[]; problems: PluginProblem[] }> {
   const results = await Promise.all(
     sources.map(async (source): Promise<LoadedPlugin | PluginProblem | undefined> => {
-      const manifest = await readManifest(source.root);
+      const manifest = source.manifest ?? (await readManifest(source.root));
       const entry = manifest?.flexnode?.plugin;
       if (entry === undefined) return undefined; // an ordinary oclif plugin (e.g. plugin-plugins)
       if (typeof entry !== 'string') return { plugin: source.name, root: source.root, reason: 'package.json flexnode.plugin must be a path string' };

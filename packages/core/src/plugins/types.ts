@@ -9,6 +9,8 @@ export interface PluginSource {
   version: string;
   root: string;
   kind: PluginKind;
+  /** Its package.json, when the lister read it already (discovery then does not read it again). */
+  manifest?: { flexnode?: { plugin?: unknown } };
 }
 
 /** A flexnode plugin that loaded and passed the checks. */

@@ -12,6 +12,8 @@ export interface StepResult {
   plugin: string;
   outcome: StepOutcome;
   check?: CheckResult;
+  /** When the step started, in ms from the start of the run (steps run concurrently). */
+  startedMs?: number;
   durationMs: number;
   /** A failure: `phase` says where in the step's life (create, check, install, verify, uninstall); `stack` with --verbose. */
   error?: { code: string; message: string; hint?: string; phase?: string; stack?: string };

@@ -38,6 +38,8 @@ export interface RunReport {
   results: StepResult[];
   /** Wall time of the step work, first check to last step done (steps may overlap). */
   elapsedMs?: number;
+  /** Where a bootstrap's Host work went: wall time per kind (download, unpack, each command by name), overlaps once. */
+  activity?: Record<string, { count: number; ms: number }>;
 }
 
 /** Where in a step's life it failed: building it from its plugin, its check, its install, the check after it. */
@@ -80,9 +82,10 @@ function recorder(input: ExecutorInput) {
     start(id: string, phase: 'check' | 'install' | 'uninstall') {
       input.listener?.({ type: 'step-start', id, title: byId.get(id)!.title, phase });
     },
-    end(id: string, started: number, outcome: StepOutcome, extra: Partial<StepResult> = {}) {
+    end(id: string, stepStarted: number, outcome: StepOutcome, extra: Partial<StepResult> = {}) {
       const step = byId.get(id)!;
-      const result: StepResult = { id, title: step.title, plugin: step.plugin, outcome, durationMs: Date.now() - started, ...extra };
+      const now = Date.now();
+      const result: StepResult = { id, title: step.title, plugin: step.plugin, outcome, startedMs: stepStarted - started, durationMs: now - stepStarted, ...extra };
       results.set(id, result);
       input.listener?.({ type: 'step-end', result });
       return outcome !== 'failed';

@@ -228,7 +228,7 @@ export class Session {
       if (!cleanup.ok) return { ok: false, results: [], removed };
     }
     const report = await runBootstrap({ ...input, journal });
-    return { ...report, removed };
+    return { ...report, removed, activity: host.activity() };
   }
 
   /** The dry run: every check, and the changes each needed install would make. */

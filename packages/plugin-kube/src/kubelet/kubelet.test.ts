@@ -167,6 +167,15 @@ describe('kube.kubelet step', () => {
     expect(host.journal.get('kube.kubelet')!.some((c) => c.kind === 'custom' && c.type === NODE_RECORD)).to.equal(false);
   });
 
+  it('asks for Ready soon after starting the kubelet, then less often: 100 ms doubling up to pollMs', async () => {
+    const host = new MemoryHost();
+    seedKubeconfig(host);
+    const waits: number[] = [];
+    const step = kubeletStep({ nodeApi: fakeApi({ readyAfter: 7 }).factory, sleep: async (ms) => void waits.push(ms), pollMs: 1000 });
+    await createStep(step, host, { config: fullConfig(), services: azureServices() }).install();
+    expect(waits.slice(0, 6)).to.deep.equal([100, 200, 400, 800, 1000, 1000]);
+  });
+
   it('a Node that never gets Ready fails the install with the reason and where to look', async () => {
     const host = new MemoryHost();
     seedKubeconfig(host);

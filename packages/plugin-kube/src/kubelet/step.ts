@@ -37,7 +37,7 @@ export interface KubeletStepOptions {
   /** The operator's Kubernetes client (deleting the Node on unbootstrap); tests inject a fake. */
   operatorClient?: (options: NodeApiOptions) => KubeClient;
   sleep?: (ms: number) => Promise<void>;
-  /** Interval of the wait for Ready. Default 2 s. */
+  /** Longest interval of the wait for Ready (it starts at 100 ms and doubles up to this). Default 2 s. */
   pollMs?: number;
   /** The machine's size (kube-reserved); tests inject one. */
   machine?: (host: Host) => Promise<MachineSize>;
@@ -49,6 +49,9 @@ type NodeState =
   | { kind: 'ready'; detail: string }
   | { kind: 'unreachable'; detail: string }
   | { kind: 'not-ready'; detail: string };
+
+/** The first wait for Ready after the kubelet starts. */
+const FIRST_POLL_MS = 100;
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -195,6 +198,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
           if (host.dryRun) return;
           const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
+          // A kubelet usually reports Ready within seconds of starting: ask soon, then less and less often.
+          let interval = Math.min(FIRST_POLL_MS, pollMs);
           for (;;) {
             const node = await nodeState(want.name);
             if (node.kind !== 'not-ready') {
@@ -206,7 +211,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
                 hint: `see \`journalctl -u ${KUBELET_UNIT} -n 50\`; raise pluginConfig["@flexnode/plugin-kube"].readyTimeoutSeconds for slow networks`,
               });
             }
-            await sleep(pollMs);
+            await sleep(interval);
+            interval = Math.min(interval * 2, pollMs);
           }
         },
         async uninstall() {

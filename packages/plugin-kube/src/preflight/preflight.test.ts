@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { isFlexnodeError } from '@flexnode/sdk';
 import { expect } from 'chai';
@@ -7,7 +12,7 @@ import { runPreflight, type PreflightReadings, type ProbeResult } from './checks
 import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
 import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
-import { hostView, machineReadings } from './readings.js';
+import { hostView, listenersInProc, machineReadings, portBusy } from './readings.js';
 import { createPreflightStep } from './step.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -238,6 +243,62 @@ describe('preflight network probes', () => {
     expect(!closed.ok && closed.error).to.match(/ECONNREFUSED/);
   });
 
+  it('https: TLS is verified, and made only once TCP is up; a silent endpoint times out and leaves no socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flexnode-probe-tls-'));
+    let server: https.Server | undefined;
+    let silent: net.Server | undefined;
+    let tunneling: http.Server | undefined;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) => res.writeHead(404, { date: new Date(NOW).toUTCString() }).end());
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const trusted = await probeUrl(url, {}, 5000, { ca: cert });
+      expect(trusted).to.deep.include({ ok: true, status: 404, via: '' });
+      expect(trusted.ok && Date.parse(trusted.date!)).to.equal(NOW);
+      const untrusted = await probeUrl(url, {});
+      expect(untrusted.ok).to.equal(false);
+      expect(!untrusted.ok && untrusted.error).to.match(/self[- ]signed|unable to verify/i);
+      const closed = await probeUrl('https://127.0.0.1:1/', {});
+      expect(!closed.ok && closed.error).to.match(/ECONNREFUSED/);
+
+      // Through a CONNECT proxy that tunnels: TLS runs inside the tunnel (the proxy sees only CONNECT).
+      const tunnels: string[] = [];
+      tunneling = http.createServer((_req, res) => res.writeHead(405).end());
+      tunneling.on('connect', (req, client: net.Socket) => {
+        tunnels.push(req.url!);
+        const [h, p] = req.url!.split(':');
+        const upstream = net.connect(Number(p), h, () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          upstream.pipe(client).pipe(upstream);
+        });
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((r) => tunneling!.listen(0, '127.0.0.1', r));
+      const viaTunnel = await probeUrl(url, { https: `http://127.0.0.1:${(tunneling.address() as AddressInfo).port}` }, 5000, { ca: cert });
+      expect(viaTunnel).to.deep.include({ ok: true, status: 404 });
+      expect(tunnels).to.deep.equal([url.slice('https://'.length, -1)]);
+
+      const open = new Set<net.Socket>();
+      silent = net.createServer((s) => (open.add(s), s.resume(), s.on('close', () => open.delete(s))));
+      await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
+      const started = Date.now();
+      const quiet = await probeUrl(`https://127.0.0.1:${(silent.address() as AddressInfo).port}/`, {}, 200);
+      expect(!quiet.ok && quiet.error).to.equal('no answer within 0.2 s');
+      expect(Date.now() - started).to.be.lessThan(2000);
+      const deadline = Date.now() + 2000;
+      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(open.size, 'the probe closed its socket').to.equal(0);
+    } finally {
+      server?.close();
+      silent?.close();
+      tunneling?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('goes through the proxy (http: absolute form; https: CONNECT) unless NO_PROXY exempts the host', async () => {
     proxied.length = 0;
     const viaProxy = await probeUrl(targetUrl, { http: proxyUrl });
@@ -249,6 +310,30 @@ describe('preflight network probes', () => {
     proxied.length = 0;
     expect(await probeUrl(targetUrl, { http: proxyUrl, noProxy: 'localhost,127.0.0.1' })).to.deep.include({ ok: true, via: '' });
     expect(proxied).to.deep.equal([]);
+  });
+
+  it('a port is busy while a socket listens on it (IPv4 or IPv6), by the kernel tables or, without them, a listen attempt', async () => {
+    for (const host of ['127.0.0.1', '::1']) {
+      const server = net.createServer();
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false)); // no IPv6 on this machine
+        server.listen(0, host, () => resolve(true));
+      });
+      if (!listening) continue;
+      const port = (server.address() as AddressInfo).port;
+      expect(await listenersInProc(port), host).to.equal(true);
+      expect(await portBusy(port), host).to.equal(`something already listens on port ${port}`);
+      await new Promise((r) => server.close(r));
+      expect(await listenersInProc(port), host).to.equal(false);
+      expect(await portBusy(port), host).to.equal(undefined);
+    }
+    // Without /proc/net: the listen attempt answers the same.
+    const dir = mkdtempSync(join(tmpdir(), 'flexnode-noproc-'));
+    try {
+      expect(await listenersInProc(10250, dir)).to.equal(undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('NO_PROXY matching and the environment fallback', () => {

@@ -2,14 +2,24 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import type { ProbeResult } from './checks.js';
 
-// node:http(s) and node:tls are loaded on first use (the plugin module loads on every CLI start), with require:
-// under Node 22+ an ES import of node:http also loads Node's internal undici for its WebSocket export (~30 ms).
+// node:net, node:http(s) and node:tls are loaded where first used (the plugin module loads on every CLI start;
+// https and tls only once an endpoint answers), with require: under Node 22+ an ES import of node:http also
+// loads Node's internal undici for its WebSocket export (~30 ms).
 const require = createRequire(import.meta.url);
-const net = async () => ({
-  http: require('node:http') as typeof import('node:http'),
-  https: require('node:https') as typeof import('node:https'),
-  tls: require('node:tls') as typeof import('node:tls'),
-});
+const modules = {
+  get http() {
+    return require('node:http') as typeof import('node:http');
+  },
+  get https() {
+    return require('node:https') as typeof import('node:https');
+  },
+  get tls() {
+    return require('node:tls') as typeof import('node:tls');
+  },
+  get net() {
+    return require('node:net') as typeof import('node:net');
+  },
+};
 
 /** Proxy settings: the config's `proxy` section, else the usual environment variables. */
 export interface ProxySettings {
@@ -43,16 +53,17 @@ export function bypassesProxy(host: string, noProxy: string | undefined): boolea
 
 /**
  * GET `url` (http or https), through the proxy that applies to it (CONNECT for https), with a timeout. Any HTTP
- * answer counts as reachable; the Date header is returned for the clock check. TLS is verified (a proxy that
- * intercepts TLS without a trusted CA is a failure worth reporting).
+ * answer counts as reachable; the Date header is returned for the clock check. TLS is verified against Node's
+ * CAs (and NODE_EXTRA_CA_CERTS; `trust.ca` replaces them, for tests): a proxy that intercepts TLS without a
+ * trusted CA is a failure worth reporting.
  */
-export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 5000, tlsOptions: { ca?: string } = {}): Promise<ProbeResult> {
+export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 5000, trust: { ca?: string } = {}): Promise<ProbeResult> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const proxyUrl = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
   const via = proxyUrl ? ` via proxy ${redactUser(proxyUrl)}` : '';
   try {
-    const { status, date } = await withTimeout(request(target, proxyUrl ? new URL(proxyUrl) : undefined, tlsOptions.ca), timeoutMs);
+    const { status, date } = await request(target, proxyUrl ? new URL(proxyUrl) : undefined, timeoutMs, trust.ca);
     return { ok: true, status, ...(date ? { date } : {}), via };
   } catch (error) {
     return { ok: false, error: (error as Error).message, via };
@@ -72,63 +83,90 @@ const redactUser = (u: string) => {
   }
 };
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}
-
 const proxyAuth = (proxy: URL): Record<string, string> =>
   proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
 
-/** `ca`: the only CA trusted (an API server's cluster CA), instead of the system's. */
-async function request(target: URL, proxy: URL | undefined, ca?: string): Promise<{ status: number; date?: string }> {
-  const { http, https, tls } = await net();
+/**
+ * TLS over a connected socket, verified against `hostname` (SNI only for a name: RFC 6066 forbids addresses).
+ * Made only once TCP is up: the TLS context (Node's root certificates: tens of ms on Node 20) is not paid for an
+ * endpoint that does not resolve or does not answer.
+ */
+function tlsOver(socket: import('node:net').Socket, hostname: string, ca?: string) {
+  return modules.tls.connect({ socket, host: hostname, servername: modules.net.isIP(hostname) ? undefined : hostname, ...(ca ? { ca } : {}) });
+}
+
+async function request(target: URL, proxy: URL | undefined, timeoutMs: number, ca: string | undefined): Promise<{ status: number; date?: string }> {
   const secure = target.protocol === 'https:';
+  const host = target.hostname.replace(/^\[|\]$/g, '');
   const port = Number(target.port || (secure ? 443 : 80));
   const path = `${target.pathname}${target.search}`;
+  const sockets: import('node:net').Socket[] = [];
   const done = (res: http.IncomingMessage) => {
     res.resume();
     return { status: res.statusCode ?? 0, date: typeof res.headers.date === 'string' ? res.headers.date : undefined };
   };
-  return new Promise((resolve, reject) => {
+  // GET over an open TCP socket (to the target, or a CONNECT tunnel through the proxy), with TLS for https. No
+  // `agent` option: Node ignores createConnection when one is given (`agent: false` too makes a fresh Agent that
+  // dials the target itself).
+  const getOver = (socket: import('node:net').Socket, resolve: (r: { status: number; date?: string }) => void, fail: (e: Error) => void) => {
+    const req = modules.https.request(
+      { method: 'GET', host, port, path, headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => {
+          const secured = tlsOver(socket, host, ca);
+          sockets.push(secured); // it owns the connection now: destroying the plain socket would not close it
+          return secured;
+        },
+      },
+      (res) => {
+        resolve(done(res));
+        socket.destroy();
+      },
+    );
+    req.on('error', fail);
+    req.end();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const answer = new Promise<{ status: number; date?: string }>((resolve, reject) => {
     const fail = (e: Error) => reject(e);
-    if (!proxy) {
-      const req = (secure ? https : http).request({ method: 'GET', host: target.hostname.replace(/^\[|\]$/g, ''), port, path, agent: false, ...(ca ? { ca } : {}), headers: { 'user-agent': 'flexnode-doctor' } }, (res) => resolve(done(res)));
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    if (!proxy && !secure) {
+      const req = modules.http.request({ method: 'GET', host, port, path, agent: false, headers: { 'user-agent': 'flexnode-doctor' } }, (res) => resolve(done(res)));
+      req.on('socket', (s) => sockets.push(s));
       req.on('error', fail);
       req.end();
+      return;
+    }
+    if (!proxy) {
+      const socket = modules.net.connect({ host, port });
+      sockets.push(socket);
+      socket.once('error', fail);
+      socket.once('connect', () => getOver(socket, resolve, fail));
       return;
     }
     const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
     if (!secure) {
       // Plain http through a proxy: absolute-form request line.
-      const req = http.request({ method: 'GET', host: proxy.hostname, port: proxyPort, path: target.toString(), agent: false, headers: { host: target.host, ...proxyAuth(proxy) } }, (res) => resolve(done(res)));
+      const req = modules.http.request({ method: 'GET', host: proxy.hostname, port: proxyPort, path: target.toString(), agent: false, headers: { host: target.host, ...proxyAuth(proxy) } }, (res) => resolve(done(res)));
+      req.on('socket', (s) => sockets.push(s));
       req.on('error', fail);
       req.end();
       return;
     }
-    const connect = http.request({ method: 'CONNECT', host: proxy.hostname, port: proxyPort, path: `${target.hostname}:${port}`, agent: false, headers: { host: `${target.hostname}:${port}`, ...proxyAuth(proxy) } });
+    const connect = modules.http.request({ method: 'CONNECT', host: proxy.hostname, port: proxyPort, path: `${target.hostname}:${port}`, agent: false, headers: { host: `${target.hostname}:${port}`, ...proxyAuth(proxy) } });
+    connect.on('socket', (s) => sockets.push(s));
     connect.on('connect', (res, socket) => {
       if (res.statusCode !== 200) {
         socket.destroy();
         reject(new Error(`the proxy refused CONNECT ${target.hostname}:${port} with HTTP ${res.statusCode}`));
         return;
       }
-      const req = https.request(
-        { method: 'GET', host: target.hostname, port, path, agent: false, ...(ca ? { ca } : {}), headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => tls.connect({ socket, servername: target.hostname, ...(ca ? { ca } : {}) }) },
-        (r) => {
-          resolve(done(r));
-          socket.destroy();
-        },
-      );
-      req.on('error', fail);
-      req.end();
+      getOver(socket, resolve, fail);
     });
     connect.on('error', fail);
     connect.end();
+  });
+  // Whatever the outcome (an answer, an error, the caller's timeout), no socket is left to hold the process.
+  return answer.finally(() => {
+    clearTimeout(timer);
+    for (const s of sockets) s.destroy();
   });
 }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { childEnvironment, RootPaths, underRoot, type Host } from '@flexnode/sdk';
 import { KUBELET_UNIT } from '../paths.js';
 import type { PreflightReadings } from './checks.js';
@@ -73,8 +73,15 @@ export function machineReadings(view: MachineView, proxy: ProxySettings): Prefli
   };
 }
 
-/** Try to listen on the port (all IPv4 and IPv6 addresses where available); undefined when that works. */
+/**
+ * Why the port is taken, or undefined when it is free. The kernel's socket tables answer (/proc/net/tcp and tcp6,
+ * what `ss -ltn` reads: a socket in LISTEN on the port, any address); where they cannot be read, a listen attempt
+ * on all IPv4 and IPv6 addresses does. Reading them costs a fraction of a listen (node:net's server and cluster
+ * modules), and never holds the port, even for a moment.
+ */
 export async function portBusy(port: number): Promise<string | undefined> {
+  const listening = await listenersInProc(port);
+  if (listening !== undefined) return listening ? `something already listens on port ${port}` : undefined;
   const net = (await import('node:net')).default;
   const attempt = (host: string) =>
     new Promise<string | undefined>((resolve) => {
@@ -88,4 +95,23 @@ export async function portBusy(port: number): Promise<string | undefined> {
       server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(undefined)));
     });
   return (await attempt('0.0.0.0')) ?? (await attempt('::'));
+}
+
+/** LISTEN state in the kernel's TCP tables (proc(5): `st` 0A; `local_address` ADDR:PORT in hex). */
+const LISTEN = '0A';
+
+/** Whether a TCP socket listens on `port` by /proc/net/tcp{,6}; undefined when neither can be read. */
+export async function listenersInProc(port: number, dir = '/proc/net'): Promise<boolean | undefined> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let read = false;
+  for (const table of ['tcp', 'tcp6']) {
+    const text = await fs.readFile(join(dir, table), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    read = true;
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === LISTEN && local?.endsWith(suffix)) return true;
+    }
+  }
+  return read ? false : undefined;
 }

@@ -14,7 +14,7 @@ export default class ConfigValidate extends FlexnodeCommand {
     // The "plugins" choices against the installed plugins, and what the plugins' own settings checks find
     // (pluginConfig), as bootstrap finds them before it writes anything.
     const { Session } = await import('@flexnode/core/session');
-    const session = await Session.open({ command: 'validate', config: loaded, root: flags.root, sources: this.pluginSources() });
+    const session = await Session.open({ command: 'validate', config: loaded, root: flags.root, sources: (await this.pluginSources()) });
     const issues = await session
       .configIssues()
       .then((found) => [...session.view.resolution.configIssues, ...found])

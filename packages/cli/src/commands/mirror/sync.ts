@@ -36,7 +36,7 @@ export default class MirrorSync extends FlexnodeCommand {
     // A mirror talks to no Azure: the operator's secret may well be absent where it is made.
     const loaded = await this.loadConfig(flags, true, 'warn');
     const { resolveSteps } = await import('@flexnode/core/plugins');
-    const view = await resolveSteps(this.pluginSources(), loaded.config);
+    const view = await resolveSteps((await this.pluginSources()), loaded.config);
     for (const p of view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}`);
     const planned = await mirror.planMirror(view.resolution.steps, loaded.config, arches);
     if (!this.jsonEnabled()) this.log(`mirror: ${planned.length} artifact(s) for ${arches.join(', ')} into ${to}${from ? ` from ${mirror.withoutCredentials(from)}` : ''}`);

@@ -9,7 +9,7 @@ export default class PluginsList extends PluginsCommand {
   async run(): Promise<{ name: string; version: string; type: string; root: string; leftOut?: string }[]> {
     const { flags } = await this.parse(PluginsList);
     const { resolveSteps } = await import('@flexnode/core/plugins');
-    const { resolution } = await resolveSteps(this.pluginSources());
+    const { resolution } = await resolveSteps((await this.pluginSources()));
     const problems = new Map(resolution.problems.map((p) => [p.plugin, p.reason]));
     const list = this.config
       .getPluginsList()

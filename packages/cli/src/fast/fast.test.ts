@@ -1,0 +1,220 @@
+import { expect } from 'chai';
+import { Config, Flags, Parser } from '@oclif/core';
+import { parseArgv } from '@flexnode/core/cli';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inBatches, REPO, runCli, type CliResult } from '../test/run-cli.js';
+import { jsonFlagSpec } from '../run/flags.js';
+import { command as status } from './status.js';
+import { command as steps } from './steps.js';
+import { command as version } from './version.js';
+
+const CLI_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const example = join(REPO, 'examples/config.json');
+const FAST = { status, steps, version } as const;
+// Loaded before bin/run.js: tells on stderr whether oclif was loaded (its settings module defines globalThis.oclif).
+const PROBE = join(tmpdir(), `flexnode-oclif-probe-${process.pid}.cjs`);
+
+/**
+ * Durations, times and pids differ between two runs, and so does the order in which concurrent checks finish
+ * (status prints each step as it ends); nothing else may.
+ */
+const normalise = (text: string) => {
+  const fixed = text
+    .replace(/\b\d+(\.\d+)? (ms|s)\b/g, 'N $2')
+    .replace(/"(durationMs|startedMs|elapsedMs|pid|cycles|ms)": \d+/g, '"$1": N')
+    .replace(/\(node:\d+\)/g, '(node:PID)')
+    .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME');
+  try {
+    const data = JSON.parse(fixed) as { results?: { id: string }[] };
+    data.results?.sort((a, b) => a.id.localeCompare(b.id));
+    return JSON.stringify(data, null, 2);
+  } catch {
+    // A step's line and the indented lines under it, in step order.
+    const blocks = fixed.split(/\n(?=[✓✗•-] )/);
+    return [blocks[0], ...blocks.slice(1).sort()].join('\n');
+  }
+};
+
+const run = (args: string[], env: Record<string, string>, fast: boolean) =>
+  runCli(args, { env: { ...env, ...(fast ? {} : { FLEXNODE_NO_FAST_PATH: '1' }) }, nodeArgs: ['-r', PROBE] });
+
+const oclifLoaded = (r: CliResult) => r.stderr.includes('[oclif loaded]');
+const output = (r: CliResult) => ({ code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr.replace('[oclif loaded]\n', '')) });
+
+describe('bin/run.js fast path: the same output and exit code as the oclif commands', function () {
+  this.timeout(300_000);
+  let dir: string;
+  before(async () => writeFile(PROBE, "process.on('exit', () => { if (globalThis.oclif) process.stderr.write('[oclif loaded]\\n'); });\n"));
+  after(() => rm(PROBE, { force: true }));
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'flexnode-fast-'))));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("every fast command's flags are its oclif command's (oclif.manifest.json), --json included", async () => {
+    const manifest = JSON.parse(await readFile(join(CLI_ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { flags: Record<string, Record<string, unknown>> }>;
+    };
+    for (const [name, command] of Object.entries(FAST)) {
+      const oclif = manifest.commands[name]!;
+      expect(Object.keys(oclif.flags).sort(), name).to.deep.equal([...Object.keys(command.flags), 'json'].sort());
+      expect(oclif.flags.json, name).to.deep.include({ type: 'boolean' });
+      for (const [flag, spec] of Object.entries(command.flags)) {
+        const f = oclif.flags[flag]!;
+        expect(
+          { type: f.type === 'option' ? 'string' : f.type, char: f.char, env: f.env, default: f.default, multiple: Boolean(f.multiple), delimiter: f.delimiter, summary: f.summary },
+          `${name} --${flag}`,
+        ).to.deep.equal({
+          type: spec.type,
+          char: spec.char,
+          env: spec.env,
+          default: spec.default,
+          multiple: Boolean(spec.multiple),
+          delimiter: spec.delimiter,
+          summary: spec.summary,
+        });
+      }
+    }
+    // bin/run.js sends exactly these commands to lib/fast/<name>.js.
+    const bin = await readFile(join(CLI_ROOT, 'bin/run.js'), 'utf8');
+    const listed = JSON.parse(/FAST_COMMANDS = new Set\((\[[^\]]*\])\)/.exec(bin)![1]!.replace(/'/g, '"')) as string[];
+    expect(listed.sort()).to.deep.equal(Object.keys(FAST).sort());
+    const built = (await readdir(join(CLI_ROOT, 'lib/fast'))).filter((f) => f.endsWith('.js')).map((f) => f.replace(/\.js$/, ''));
+    expect(built.sort()).to.deep.equal(Object.keys(FAST).sort());
+  });
+
+  it('parses command lines as oclif does (booleans, repeated and delimited flags, environment), or leaves them to oclif', async () => {
+    const { default: Status } = await import('../commands/status.js');
+    const flags = { ...Status.baseFlags, ...Status.flags, json: Flags.boolean({ summary: 'Format output as json.' }) };
+    const spec = { ...status.flags, json: jsonFlagSpec };
+    const env = { FLEXNODE_CONFIG: '/env.json', FLEXNODE_ROOT: '' };
+    const lines = [[], ['--json'], ['--config', '/c.json', '--root=/r', '--json'], ['-c', '/c.json', '--only=a,b', '--only', 'c'], ['--config='], ['--root', '/x', '--only', 'kube.swap']];
+    for (const argv of lines) {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        const parsed = await Parser.parse(argv, { flags, strict: true });
+        expect(parseArgv(spec, argv, env), argv.join(' ')).to.deep.equal(JSON.parse(JSON.stringify(parsed.flags)));
+      } finally {
+        for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+        Object.assign(process.env, saved);
+      }
+    }
+    for (const argv of [['--help'], ['-h'], ['x'], ['--json=true'], ['--json', '--json'], ['--config', 'a', '--config', 'b'], ['--config'], ['--only'], ['--', '--json']]) {
+      expect(parseArgv(spec, argv, {}), argv.join(' ')).to.equal(undefined);
+    }
+  });
+
+  it('no fast command has an oclif hook around it: the CLI declares none (only oclif would run them)', async () => {
+    const config = await Config.load({ root: CLI_ROOT });
+    const hooks = config.getPluginsList().flatMap((p) => Object.keys(p.hooks ?? {}).map((h) => `${p.name}:${h}`));
+    expect(hooks.filter((h) => !/:plugins:|:update$/.test(h))).to.deep.equal([]);
+  });
+
+  it('prints the same as oclif for each command line, and loads no oclif unless it hands the line over', async () => {
+    const missing = join(dir, 'absent.json');
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{\n  "azure": {\n');
+    // A config oclif warns about (a client secret in a file others can read).
+    const warned = join(dir, 'warned.json');
+    const withSecret = JSON.parse(await readFile(example, 'utf8'));
+    withSecret.azure.servicePrincipal = { clientId: '11111111-2222-3333-4444-555555555555', clientSecret: 'not-a-real-secret' };
+    await writeFile(warned, JSON.stringify(withSecret));
+    await chmod(warned, 0o644);
+    const root = join(dir, 'root');
+    await mkdir(root);
+    const cases: { args: string[]; env?: Record<string, string>; fast: boolean }[] = [
+      { args: ['version'], fast: true },
+      { args: ['version', '--json'], fast: true },
+      { args: ['version', '--root', '/elsewhere'], fast: true },
+      { args: ['steps'], fast: true },
+      { args: ['steps', '--json'], fast: true },
+      { args: ['steps', '-c', example], fast: true },
+      { args: ['steps', '--config=' + example, '--json'], fast: true },
+      { args: ['steps'], env: { FLEXNODE_CONFIG: example, FLEXNODE_CONTENT_TYPE: 'json' }, fast: true },
+      { args: ['steps', '--config', missing], fast: true },
+      { args: ['steps', '--config', broken, '--json'], fast: true },
+      { args: ['status', '--config', example, '--root', root], fast: true },
+      { args: ['status', '--config', example, '--root', root, '--json'], fast: true },
+      { args: ['status', '--config', example, '--root', root, '--only', 'container-runtime,kube.swap'], fast: true },
+      { args: ['status', '--config', example, '--root', root, '--only', 'no-such-step'], fast: true },
+      { args: ['status', '--config', missing, '--root', root], fast: true },
+      { args: ['status', '--config', warned, '--root', root, '--only=kube.swap'], fast: true },
+      { args: ['status', '--config', example, '--root', root, '--only', 'kube.swap', '--verbose'], fast: true },
+      { args: ['steps', '--no-color'], fast: true },
+      // Refused by oclif's own checks (an empty root, from the flag or the environment): handed over, exit 2 alike.
+      { args: ['status', '--config', example, '--root', ''], fast: false },
+      { args: ['steps'], env: { FLEXNODE_ROOT: '' }, fast: false },
+      // Lines the fast path hands to oclif: help, unknown flags, a missing value, an argument, a flag twice.
+      { args: ['status', '--help'], fast: false },
+      { args: ['steps', '-h'], fast: false },
+      { args: ['steps', '--bogus'], fast: false },
+      { args: ['status', '--config'], fast: false },
+      { args: ['version', 'extra'], fast: false },
+      { args: ['steps', '--json', '--json'], fast: false },
+      { args: ['status', '--root', root], env: { FLEXNODE_DEBUG: '1' }, fast: false },
+    ];
+    const results = await inBatches(cases, 2, async (c) => {
+      const env = c.env ?? {};
+      const [viaFast, viaOclif] = [await run(c.args, env, true), await run(c.args, env, false)];
+      return { c, viaFast, viaOclif };
+    });
+    for (const { c, viaFast, viaOclif } of results) {
+      const line = `${Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v} `).join('')}flexnode ${c.args.join(' ')}`;
+      expect(output(viaFast), line).to.deep.equal(output(viaOclif));
+      expect(oclifLoaded(viaOclif), `${line}: oclif ran the reference`).to.equal(true);
+      // A warning is printed by oclif's own code, loaded for it.
+      const warns = viaFast.stderr.includes('Warning:');
+      expect(oclifLoaded(viaFast), `${line}: oclif loaded`).to.equal(!c.fast || warns);
+    }
+    // The cases cover what they claim: a warning, exit codes 0, 1 and 2, JSON errors.
+    const byLine = (args: string[]) => results.find((r) => r.c.args.join(' ') === args.join(' '))!.viaFast;
+    expect(byLine(['status', '--config', warned, '--root', root, '--only=kube.swap']).stderr).to.match(/Warning: .*client secret/);
+    expect(byLine(['status', '--config', example, '--root', root]).code).to.equal(1);
+    expect(byLine(['steps', '--config', missing]).code).to.equal(2);
+    expect(JSON.parse(byLine(['steps', '--config', broken, '--json']).stdout).error.code).to.equal('CONFIG_INVALID');
+    expect(byLine(['version']).code).to.equal(0);
+  });
+
+  it('a plugin whose code throws is left out, named with its error, alike in both paths', async () => {
+    // A linked plugin whose step condition throws a TypeError: a bug in one plugin is contained (left out, with the
+    // error and the fix), the command itself succeeds, and both paths print exactly the same.
+    const plugin = join(dir, 'plugin');
+    await mkdir(plugin);
+    await writeFile(join(plugin, 'package.json'), JSON.stringify({ name: 'flexnode-plugin-broken', version: '1.0.0', type: 'module', flexnode: { plugin: './plugin.js' }, oclif: {} }));
+    await writeFile(
+      join(plugin, 'plugin.js'),
+      "export default { apiVersion: 1, steps: [{ id: 'broken.step', title: 'Broken', when: () => { throw new TypeError('the condition is broken'); }, create: () => ({}) }] };\n",
+    );
+    const data = join(dir, 'data');
+    await mkdir(data);
+    await writeFile(join(data, 'package.json'), JSON.stringify({ private: true, oclif: { schema: 1, plugins: [{ name: 'flexnode-plugin-broken', type: 'link', root: plugin }] } }));
+    for (const json of [[], ['--json']]) {
+      const args = ['steps', '--config', example, ...json];
+      const env = { FLEXNODE_DATA_DIR: data };
+      const [viaFast, viaOclif] = [await run(args, env, true), await run(args, env, false)];
+      expect(output(viaFast), args.join(' ')).to.deep.equal(output(viaOclif));
+      expect(viaFast.code).to.equal(0);
+      expect(viaFast.stdout + viaFast.stderr).to.contain('the condition is broken').and.contain('flexnode-plugin-broken');
+    }
+  });
+
+  it('steps aside for a plugin with oclif hooks around commands, and for a plugin oclif cannot find', async () => {
+    const plugin = join(dir, 'hooked');
+    await mkdir(plugin);
+    await writeFile(join(plugin, 'package.json'), JSON.stringify({ name: 'hooked-plugin', version: '1.0.0', type: 'module', oclif: { hooks: { init: './init.js' } } }));
+    await writeFile(join(plugin, 'init.js'), "export default async function () { process.stderr.write('init hook ran\\n'); }\n");
+    const data = join(dir, 'data');
+    await mkdir(data);
+    const register = (plugins: unknown[]) => writeFile(join(data, 'package.json'), JSON.stringify({ private: true, oclif: { schema: 1, plugins } }));
+    await register([{ name: 'hooked-plugin', type: 'link', root: plugin }]);
+    const hooked = await run(['version'], { FLEXNODE_DATA_DIR: data }, true);
+    expect(hooked.stderr).to.contain('init hook ran');
+    expect(oclifLoaded(hooked)).to.equal(true);
+    await register([{ name: 'not-installed-plugin', type: 'user' }]);
+    const [viaFast, viaOclif] = [await run(['version'], { FLEXNODE_DATA_DIR: data }, true), await run(['version'], { FLEXNODE_DATA_DIR: data }, false)];
+    expect(output(viaFast)).to.deep.equal(output(viaOclif));
+    expect(oclifLoaded(viaFast)).to.equal(true);
+  });
+});

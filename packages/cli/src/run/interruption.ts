@@ -1,0 +1,45 @@
+import type { RunEvent } from '@flexnode/core';
+import { ExitCode, FlexnodeError } from '@flexnode/sdk';
+
+/** What a SIGINT/SIGTERM interrupted: the phase of the command, or the steps in progress when it came. */
+export class Interruption {
+  phase = 'starting';
+  private readonly running = new Set<string>();
+  private signal?: string;
+  private during: string[] = [];
+
+  constructor(
+    private readonly command: string,
+    private readonly abort: AbortController,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  track(event: RunEvent): void {
+    if (event.type === 'step-start') this.running.add(event.id);
+    else this.running.delete(event.result.id);
+  }
+
+  readonly handle = (signal: NodeJS.Signals): void => {
+    if (this.signal) {
+      this.say(`${signal} again: stopping now, during ${this.where()}; run \`flexnode ${this.command}\` again to resume`);
+      process.exit(ExitCode.Failure);
+    }
+    this.signal = signal;
+    this.during = [...this.running];
+    this.say(`${signal}: stopping after ${this.during.length ? `the step in progress (${this.during.join(', ')})` : this.phase}; no new step starts`);
+    this.abort.abort();
+  };
+
+  private where(): string {
+    return this.during.length ? `step ${this.during.join(', ')}` : this.phase;
+  }
+
+  /** Throws (exit 1) when a signal came: the command stops here, naming what it interrupted. */
+  check(): void {
+    if (!this.signal) return;
+    throw new FlexnodeError('INTERRUPTED', `${this.command} interrupted by ${this.signal} during ${this.where()}`, {
+      exitCode: ExitCode.Failure,
+      hint: `run \`flexnode ${this.command}\` again: it resumes where this run stopped`,
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import type { PluginSource } from '@flexnode/core';
+import { isFlexnodeError } from '@flexnode/sdk';
+
+/**
+ * What a command's body needs from the command line around it. The oclif commands hand it their own methods
+ * (FlexnodeCommand.io()); the fast path in bin/run.js (fast.ts) prints the same way without loading oclif.
+ */
+export interface CommandIo {
+  /** --json was given (or FLEXNODE_CONTENT_TYPE=json): one JSON document on stdout, no other output. */
+  readonly json: boolean;
+  /** The CLI package: name and version. */
+  readonly cli: { name: string; version: string };
+  /** A line on stdout (nothing under --json). */
+  log(message?: string): void;
+  /** A line on stderr (nothing under --json). */
+  logToStderr(message?: string): void;
+  /** oclif's `Warning:` on stderr (nothing under --json). */
+  warn(message: string): Promise<void>;
+  /** Pretty JSON on stdout, under --json too. */
+  logJson(value: unknown): void;
+  /** End the command with this exit code (throws). */
+  exit(code: number): never;
+  /** The plugins of this CLI (bundled, user-installed, linked) as core's plugin sources. */
+  pluginSources(): Promise<PluginSource[]>;
+}
+
+/**
+ * Print a FlexnodeError as a message and a hint (or JSON) and exit with its code; false for any other error
+ * (oclif prints those its own way).
+ */
+export function reportFlexnodeError(io: CommandIo, error: unknown): boolean {
+  if (!isFlexnodeError(error)) return false;
+  const issues = (error as { issues?: unknown }).issues;
+  if (io.json) {
+    io.logJson({ ok: false, error: { code: error.code, message: error.message, hint: error.hint, issues } });
+  } else {
+    io.logToStderr(`Error: ${error.message}`);
+    if (error.hint) io.logToStderr(`Hint: ${error.hint}`);
+  }
+  return io.exit(error.exitCode);
+}

@@ -1,0 +1,105 @@
+import type { LoadedConfig, PlannedChange, RunListener, RunReport, Session } from '@flexnode/core';
+import { progressPrinter } from '../render/progress.js';
+import { Interruption } from './interruption.js';
+import type { CommandIo } from './io.js';
+
+const DEFAULT_CONFIG = '/etc/aks-flex-node/config.json';
+
+export interface SessionFlags {
+  config?: string;
+  root: string;
+  only?: string[];
+  verbose?: boolean;
+}
+
+/** What an unusable operator secret means for a command: refused, or a warning where the run needs no secret. */
+export type CredentialUse = 'refuse' | 'warn';
+
+/** Load the config named by --config (or the upstream default), printing its warnings. */
+export async function loadConfigFor(io: CommandIo, flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: CredentialUse = 'refuse'): Promise<LoadedConfig> {
+  const { loadConfig } = await import('@flexnode/core/config');
+  const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential });
+  for (const warning of loaded.warnings) await io.warn(warning);
+  return loaded;
+}
+
+/** Progress lines on stdout, unless --json asked for one JSON document instead. */
+const listener = (io: CommandIo): RunListener | undefined => (io.json ? undefined : progressPrinter());
+
+/**
+ * Open a session, run `fn`, and always close it (lock released, staging removed). SIGINT/SIGTERM, from the config's
+ * loading on, stop new steps from starting; the step in progress finishes so the journal stays consistent; then the
+ * command says which step was interrupted and exits 1 (dry runs included). The next run resumes. A second signal
+ * stops at once (the journal is write-ahead; the lock is taken over next time).
+ */
+export async function withSession<T>(
+  io: CommandIo,
+  flags: SessionFlags,
+  command: string,
+  allowPlaceholders: boolean,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const abort = new AbortController();
+  const interruption = new Interruption(command, abort, (line) => io.logToStderr(line));
+  process.on('SIGINT', interruption.handle);
+  process.on('SIGTERM', interruption.handle);
+  let session: Session | undefined;
+  try {
+    interruption.phase = 'loading the config';
+    // status and unbootstrap must work on a node whose secret is gone: for them an unusable secret is a warning.
+    const credential = command === 'status' || command === 'unbootstrap' ? 'warn' : 'refuse';
+    const [{ Session }, loaded, sources] = await Promise.all([import('@flexnode/core/session'), loadConfigFor(io, flags, allowPlaceholders, credential), io.pluginSources()]);
+    interruption.check();
+    interruption.phase = 'resolving the plugins';
+    const printer = listener(io);
+    session = await Session.open({
+      command,
+      config: loaded,
+      root: flags.root,
+      sources,
+      listener: (event) => {
+        interruption.track(event);
+        printer?.(event);
+      },
+      signal: abort.signal,
+      only: flags.only,
+      verbose: flags.verbose,
+    });
+    interruption.check();
+    interruption.phase = 'the run, between steps';
+    const resolution = session.view.resolution;
+    for (const p of resolution.problems) await io.warn(`plugin ${p.plugin} left out: ${p.reason}${p.fix ? ` (fix: ${p.fix})` : ''}`);
+    for (const i of resolution.configIssues) await io.warn(`config ${i.path}: ${i.message}`);
+    for (const w of resolution.warnings) await io.warn(`plugin ${w.plugin}: ${w.message}`);
+    if (loaded.placeholders.length > 0 && !io.json) {
+      io.log(`note: ${loaded.placeholders.length} field(s) still hold placeholders (${loaded.placeholders.join(', ')}); Azure is not contacted for them.`);
+    }
+    const result = await fn(session);
+    interruption.check();
+    return result;
+  } finally {
+    process.off('SIGINT', interruption.handle);
+    process.off('SIGTERM', interruption.handle);
+    await session?.close();
+  }
+}
+
+/**
+ * The dry run, shared by `plan` and `bootstrap --dry-run`. Exits 1 when a step cannot be created or checked, or a
+ * preflight fails: bootstrap would stop there.
+ */
+export async function runPlan(io: CommandIo, flags: SessionFlags): Promise<RunReport & { changes: PlannedChange[] }> {
+  const report = await withSession(io, flags, 'plan', true, (s) => s.plan());
+  const failed = report.results.filter((r) => r.outcome === 'failed');
+  if (!io.json) {
+    for (const c of report.changes.filter((c) => c.action === 'uninstall')) io.log(`- ${c.target}: ${c.detail}`);
+    const toChange = report.results.filter((r) => r.outcome === 'planned').length;
+    io.log(`\nplan: ${toChange} of ${report.results.length} step(s) would change the machine; ${report.changes.length} change(s) in all. Nothing was changed.`);
+    if (failed.length) io.log(`plan: ${failed.length} step(s) FAILED (${failed.map((r) => r.id).join(', ')}): bootstrap would stop there; fix them first.`);
+  }
+  if (!report.ok) {
+    if (io.json) io.logJson(report);
+    io.exit(1);
+  }
+  return report;
+}
