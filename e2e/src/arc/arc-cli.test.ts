@@ -96,6 +96,8 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.include(`connect machine ${MACHINE} to Azure Arc in ${ARC_RG}/westeurope`);
     expect(r.stdout).to.include('/opt/azcmagent/bin/azcmagent');
+    // The default service proxy mode (auto) may resolve to flexnode's kube-proxy: its rules are in the node's role.
+    expect(r.stdout).to.include(`create the custom role "flexnode node + kube-proxy (${CLUSTER}, resource group`);
     expect(writes()).to.deep.equal([]);
     expect(fakes.arm.machine(MACHINE)).to.equal(undefined);
   });
@@ -105,7 +107,8 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const machine = fakes.arm.machine(MACHINE)!;
     expect(machine.principalId).to.match(/^[0-9a-f-]{36}$/);
-    expect(fakes.arm.roleAssignments().filter((a) => a.principalId === machine.principalId)).to.have.length(2);
+    expect(fakes.arm.roleAssignments().filter((a) => a.principalId === machine.principalId)).to.have.length(3);
+    expect(fakes.arm.roleDefinitions().filter((d) => d.type === 'CustomRole').map((d) => d.roleName.split(' (')[0])).to.deep.equal(['flexnode node + kube-proxy', 'flexnode node + kube-proxy, namespace kube-node-lease']);
     const state = JSON.parse(readFileSync(join(tmp, 'azcmagent-state.json'), 'utf8'));
     expect(state.secretsOnArgv).to.deep.equal([]);
     expect(statSync(join(root, 'opt/azcmagent/bin/azcmagent')).mode & 0o777).to.equal(0o755);
@@ -124,7 +127,7 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     const status = await cliAs({ operator: false }, 'status', '--only', '@flexnode/plugin-arc', '--json');
     expect(status.code, `${status.stdout}\n${status.stderr}`).to.equal(0);
     const arc = (JSON.parse(status.stdout) as { results: { id: string; outcome: string }[] }).results.filter((r) => r.id.startsWith('arc.'));
-    expect(arc.map((r) => `${r.id} ${r.outcome}`)).to.deep.equal(['arc.preflight healthy', 'arc.agent healthy', 'arc.connect healthy', 'arc.roles healthy']);
+    expect(arc.map((r) => `${r.id} ${r.outcome}`)).to.deep.equal(['arc.preflight healthy', 'arc.agent healthy', 'arc.connect healthy', 'arc.node-role healthy', 'arc.roles healthy']);
     // Only kube.preflight's reachability probe (no token) reaches ARM; Entra issued nothing.
     expect(fakes.arm.requests.slice(requests).filter((r) => r.hasBearer).map((r) => `${r.method} ${r.path}`)).to.deep.equal([]);
     expect(fakes.entra.issued.length, 'tokens issued during status').to.equal(tokens);
@@ -132,11 +135,11 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     const principalId = fakes.arm.machine(MACHINE)!.principalId!;
     const undo = await cliAs({ operator: false }, 'unbootstrap');
     expect(undo.code).to.equal(1);
-    expect(undo.stdout + undo.stderr).to.include("unbootstrap of arc.roles (deleting the 2 role assignment(s) flexnode created").and.include("needs the operator's Azure credential");
+    expect(undo.stdout + undo.stderr).to.include("unbootstrap of arc.roles (deleting the 3 role assignment(s) flexnode created").and.include("needs the operator's Azure credential");
     expect(undo.stdout + undo.stderr).to.include('AZURE_CLIENT_SECRET');
     // Nothing in Azure was touched, and the agent that holds the registration stays.
     expect(fakes.arm.machine(MACHINE)).not.to.equal(undefined);
-    expect(fakes.arm.roleAssignments().filter((a) => a.principalId === principalId)).to.have.length(2);
+    expect(fakes.arm.roleAssignments().filter((a) => a.principalId === principalId)).to.have.length(3);
     expect(existsSync(join(root, 'opt/azcmagent/bin/azcmagent'))).to.equal(true);
   });
 
@@ -146,6 +149,7 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     expect(fakes.arm.machine(MACHINE)).to.equal(undefined);
     expect(fakes.arm.roleAssignments().filter((a) => a.principalId === principalId)).to.deep.equal([]);
+    expect(fakes.arm.roleDefinitions().filter((d) => d.type === 'CustomRole')).to.deep.equal([]);
     expect(existsSync(join(root, 'opt/azcmagent/bin/azcmagent'))).to.equal(false);
     expect(existsSync(join(root, 'var/lib/flexnode/arc/machine.json'))).to.equal(false);
   });

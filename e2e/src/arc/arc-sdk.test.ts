@@ -1,7 +1,7 @@
 // plugin-arc's steps with the REAL Azure SDK clients against the fake ARM and fake Entra (HTTPS on loopback),
 // and the azcmagent stand-in: register, idempotence, role assignments, unbootstrap, and each fault.
 import { expect } from 'chai';
-import { MACHINE_RECORD } from '@flexnode/plugin-arc';
+import { MACHINE_RECORD, arcSettings, nodeComponents, nodeRoleIdentities } from '@flexnode/plugin-arc';
 import { ARC_RG, CLIENT_SECRET, CLUSTER, CLUSTER_ID, CLUSTER_RG, Fakes, MACHINE, RBAC_ADMIN, Rig, SUB, USER_ROLE } from './rig.js';
 
 const MACHINE_PATH = `/subscriptions/${SUB}/resourceGroups/${ARC_RG}/providers/Microsoft.HybridCompute/machines/${MACHINE}`;
@@ -43,7 +43,7 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
 
   it('registers: azcmagent connect with the token never on argv, the identity, the default roles; unbootstrap removes exactly that', async () => {
     const r = rig();
-    expect(await r.bootstrap()).to.deep.equal(['arc.connect', 'arc.roles']);
+    expect(await r.bootstrap()).to.deep.equal(['arc.connect', 'arc.node-role', 'arc.roles']);
 
     const standin = r.standin()!;
     expect(standin).to.include({ status: 'Connected', authMode: 'access-token' });
@@ -58,8 +58,11 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     expect(r.records('arc.connect', 'arc.connected')).to.have.length(1).and.to.have.nested.property('[0].phase', 'connected');
 
     const granted = assignmentsOf(machine.principalId!);
-    expect(granted.map((a) => a.roleDefinitionId.split('/').pop()).sort()).to.deep.equal([USER_ROLE, RBAC_ADMIN].sort());
-    expect(granted.every((a) => a.scope === CLUSTER_ID && a.principalType === 'ServicePrincipal')).to.equal(true);
+    const [node, lease] = nodeRoleIdentities(arcSettings(r.config).cluster, nodeComponents(r.config));
+    expect(granted.map((a) => `${a.roleDefinitionId.split('/').pop()} ${a.scope}`).sort()).to.deep.equal(
+      [`${USER_ROLE} ${CLUSTER_ID}`, `${node!.guid} ${CLUSTER_ID}`, `${lease!.guid} ${CLUSTER_ID}/namespaces/kube-node-lease`].sort());
+    expect(granted.every((a) => a.principalType === 'ServicePrincipal')).to.equal(true);
+    expect(granted.some((a) => a.roleDefinitionId.endsWith(RBAC_ADMIN))).to.equal(false);
     expect(ours(r).sort()).to.deep.equal(granted.map((a) => `${a.scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`.toLowerCase()).sort());
     expect(fakes.arm.requestsTo('//').length, 'a scope with a doubled slash').to.equal(0);
 
@@ -89,7 +92,7 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
   });
 
   it('keeps a pre-existing assignment (not journaled, not removed) and treats a 409 RoleAssignmentExists as success', async () => {
-    const r = rig();
+    const r = rig((c) => { c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] }; });
     // The resource and the identity exist already (re-onboarding keeps the identity), with the User Role granted by someone else.
     const principalId = fakes.arm.addMachine({ subscriptionId: SUB, resourceGroup: ARC_RG, name: MACHINE }).principalId!;
     const theirs = fakes.arm.addRoleAssignment({
@@ -135,7 +138,7 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     fakes.arm.clearFaults();
     await r.bootstrap();
     const principalId = fakes.arm.machine(MACHINE)!.principalId!;
-    expect(assignmentsOf(principalId)).to.have.length(2);
+    expect(assignmentsOf(principalId)).to.have.length(3);
     await r.unbootstrap();
     expect(assignmentsOf(principalId)).to.deep.equal([]);
     expect(ours(r)).to.deep.equal([]);
@@ -178,7 +181,7 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     expect(ours(r)).to.deep.equal([]);
     fakes.arm.clearFaults();
     await r.bootstrap();
-    expect(ours(r)).to.have.length(2);
+    expect(ours(r)).to.have.length(3);
     await r.unbootstrap();
   });
 
@@ -215,7 +218,7 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     const r = rig();
     fakes.arm.inject({ method: 'PUT', pathMatch: '/roleAssignments/', dropConnection: true, times: 1 });
     await r.bootstrap();
-    expect(ours(r)).to.have.length(2);
+    expect(ours(r)).to.have.length(3);
     await r.unbootstrap();
 
     const r2 = rig();

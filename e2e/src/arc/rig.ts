@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capabilityToken, type FlexnodeConfig, type StepDefinition, type StepInstance } from '@flexnode/sdk';
 import { createStep, MemoryHost, testConfig } from '@flexnode/sdk/testing';
-import { ArcAzureContext, ArcNodeIdentity, arcAgent, arcConnect, arcRoles } from '@flexnode/plugin-arc';
+import { ArcAzureContext, ArcNodeIdentity, arcAgent, arcConnect, arcNodeRole, arcRoles } from '@flexnode/plugin-arc';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
 import { standinPath } from '../fakes/standins/install.js';
@@ -25,7 +25,7 @@ export const ARC_RG = 'rg-arc';
 export const MACHINE = 'edge-1';
 export const USER_ROLE = '4abbcc35-e782-43d8-92c5-2d3f1bd2253f';
 export const RBAC_ADMIN = '3498e952-d568-435e-9b2c-8d77e338d7f7';
-export const STEPS: StepDefinition[] = [arcAgent, arcConnect, arcRoles];
+export const STEPS: StepDefinition[] = [arcAgent, arcConnect, arcNodeRole, arcRoles];
 
 /** Everything the fakes and the stand-in saw or wrote: scanned for secrets. */
 export interface Transcript {
@@ -37,10 +37,11 @@ export interface Transcript {
 export class Fakes {
   private constructor(readonly arm: FakeArm, readonly entra: FakeEntra) {}
 
-  static async start(): Promise<Fakes> {
+  static async start(options: { enforceRbac?: boolean } = {}): Promise<Fakes> {
     const entra = await FakeEntra.start({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT });
     const arm = await FakeArm.start({
       tenantId: TENANT,
+      enforceRbac: options.enforceRbac,
       acceptToken: (t) => {
         const issued = entra.lookup(t);
         return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
@@ -52,6 +53,11 @@ export class Fakes {
   async stop(): Promise<void> {
     await this.arm.stop();
     await this.entra.stop();
+  }
+
+  /** The operator's object id (the service principal of CLIENT_ID). */
+  get operatorId(): string {
+    return this.entra.clients.find((c) => c.clientId === CLIENT_ID)!.objectId;
   }
 
   /** Tokens the fake Entra issued (must never show up in logs, argv or the journal). */
@@ -134,6 +140,11 @@ export class Rig {
   steps(): [StepDefinition, StepInstance][] {
     const services = this.services();
     return STEPS.map((s) => [s, createStep(s, this.host, { config: this.config, services })]);
+  }
+
+  /** A fresh instance of one step. */
+  step(id: string): StepInstance {
+    return this.steps().find(([def]) => def.id === id)![1];
   }
 
   /** What core's bootstrap does per step: check, install when not ok, check again. Returns the steps installed. */

@@ -169,6 +169,9 @@ async function startServers(work: string, names: string[], anchor: string, manif
     location: 'westus2',
     networkProfile: { networkPlugin: 'kubenet', podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' },
   });
+  // The operator holds RBAC Admin in the cluster (plugin-kube README, "The operator's Kubernetes credential"): the nodes'
+  // own roles (flexnode's, derived from system:node) may not delete a Node, so unbootstrap deletes it as the operator.
+  arm.grant(entra.clients[0]!.objectId, 'Azure Kubernetes Service RBAC Admin', `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`);
 
   // Upstream: the runtime built from Debian's packages, plus the stand-ins where upstream ships binaries.
   const bins = join(work, 'bins');

@@ -4,12 +4,14 @@
 // FAKE Kubernetes API (its node-ipam controller allocates each Node a /24) and the FAKE HIMDS; the kubelet and
 // kube-proxy binaries are the STAND-INs served by the test mirror. There is no service manager under a temp root, so
 // the test starts the stand-ins itself with the exact ExecStart of the units the steps wrote, and watches the Node get
-// Ready and kube-proxy watch Services in the fake API. Unbootstrap stops them, deletes the Node, and leaves the root as
-// it was.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Ready and kube-proxy watch Services in the fake API. The node identity holds flexnode's custom node roles only
+// (plugin-arc's derivation from system:node and, since the service proxy mode is `auto`, system:node-proxier), as
+// arc-msi mode grants them: every call of kube.pod-cidr, the kubelet and kube-proxy is authorized by them. Unbootstrap
+// stops them, deletes the Node (as the operator: the node role may not), and leaves the root as it was.
+import { execFile, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
@@ -23,7 +25,7 @@ import {
   createPodCidrStep,
   createProxyStep,
   EXCLUDE_LB_LABEL,
-  httpsNodeApi,
+  httpsNodesApi,
   KUBE_PROXY,
   podCidrs,
   proxyPlan,
@@ -34,14 +36,14 @@ import {
   validateKubeletConfiguration,
 } from '@flexnode/plugin-kube';
 import { cniBridgeConfig, cniService } from '@flexnode/plugin-cni';
+import { nodeComponents } from '@flexnode/plugin-arc';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
-import { installStandin } from '../fakes/standins/install.js';
-import { trustPolicy } from '../fakes/tls.js';
-import { ArtifactManifest, debianArch } from '../mirror/build-artifacts.js';
-import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
-import { coreBuilt, realHost, type RealHostHandle } from './real-host.js';
+import { debianArch } from '../mirror/build-artifacts.js';
+import type { MirrorServer } from '../mirror/mirror-server.js';
+import { AKS_APP, grantNodeRoles, himdsIdentity, kubeletMirror, operator, runKubeProxy, startStandin, stopAndUninstall, tree, until } from './kubelet-rig.js';
+import { realHost, skipUnlessRealHost, type RealHostHandle } from './real-host.js';
 
 const execFileP = promisify(execFile);
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -49,66 +51,6 @@ const RG = 'flex-rg';
 const CLUSTER = 'flex-aks';
 const VERSION = '1.31.2';
 const NODE = 'edge-1';
-const AKS_APP = '6dae42f8-4368-4678-94ff-3960e28e3630';
-
-// The exec credential plugin of the test's node identity (plugin-arc's `flexnode token` stands here): the Arc
-// challenge against the fake HIMDS, the key read from the host-side key directory.
-const EXEC_PLUGIN = `
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-const url = process.env.IDENTITY_ENDPOINT + '?api-version=2020-06-01&resource=${AKS_APP}';
-const first = await fetch(url, { headers: { Metadata: 'true' } });
-const realm = first.headers.get('www-authenticate').split('Basic realm=')[1];
-const key = readFileSync(join(process.env.KEY_DIR, basename(realm)), 'utf8');
-const tok = await (await fetch(url, { headers: { Metadata: 'true', Authorization: 'Basic ' + key } })).json();
-const info = JSON.parse(process.env.KUBERNETES_EXEC_INFO);
-console.log(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCredential',
-  status: { token: tok.access_token, expirationTimestamp: new Date(Number(tok.expires_on) * 1000).toISOString() } }));
-`;
-
-/** A NodeIdentity like plugin-arc's, over the fake HIMDS. */
-function himdsIdentity(himds: FakeHimds, keyDir: string, pluginPath: string): NodeIdentity {
-  return {
-    async getToken(scope) {
-      const url = `${himds.env().IDENTITY_ENDPOINT}?api-version=2020-06-01&resource=${encodeURIComponent(scope.replace(/\/\.default$/, ''))}`;
-      const first = await fetch(url, { headers: { Metadata: 'true' } });
-      const realm = first.headers.get('www-authenticate')!.split('Basic realm=')[1]!;
-      const key = readFileSync(join(keyDir, basename(realm)), 'utf8');
-      const tok = (await (await fetch(url, { headers: { Metadata: 'true', Authorization: `Basic ${key}` } })).json()) as { access_token: string; expires_on: string };
-      return { token: tok.access_token, expiresOnTimestamp: Number(tok.expires_on) * 1000 };
-    },
-    principalId: async () => himds.principalId,
-    execCredential: () => ({ command: process.execPath, args: [pluginPath], env: { IDENTITY_ENDPOINT: himds.env().IDENTITY_ENDPOINT, KEY_DIR: keyDir } }),
-  };
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** path → "mode sha-ish" for every file/dir under root, except flexnode's state and the verify-only system units. */
-function tree(root: string, dir = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  const names = (() => {
-    try {
-      return readdirSync(join(root, dir));
-    } catch {
-      return [];
-    }
-  })();
-  for (const name of names.sort()) {
-    const rel = `${dir}/${name}`;
-    if (rel === '/var/lib/flexnode' || rel === '/usr/lib/systemd') continue;
-    const st = lstatSync(join(root, rel));
-    out[rel] = `${st.isDirectory() ? 'dir' : 'file'} ${(st.mode & 0o7777).toString(8)} ${st.isDirectory() ? '' : readFileSync(join(root, rel)).toString('base64').slice(0, 40)}`;
-    if (st.isDirectory()) Object.assign(out, tree(root, rel));
-  }
-  return out;
-}
 
 describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake HIMDS + kubelet STAND-IN)', function () {
   this.timeout(120_000);
@@ -122,19 +64,11 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   let azure: AzureContext;
   let pins: Record<string, string>;
   let kubelet: ChildProcess | undefined;
-  let kubeProxy: ChildProcess | undefined;
   let clusterId = '';
-  let rbacAdmin: { scope: string; name: string } | undefined;
+  let op: Awaited<ReturnType<typeof operator>>;
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      console.log('      SKIP: needs root (the real Host sets owners; systemctl --root)');
-      return this.skip();
-    }
-    if (!(await coreBuilt())) {
-      console.log('      SKIP: packages/core is not built');
-      return this.skip();
-    }
+    await skipUnlessRealHost(this);
     tmp = mkdtempSync(join(tmpdir(), 'flexnode-kube-e2e-'));
     himds = await FakeHimds.start({ keyDir: join(tmp, 'keys') });
     // An Azure CNI Overlay cluster: kube-controller-manager gives every Node a /24 of the pod range.
@@ -142,41 +76,19 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     arm = await FakeArm.start();
     const cluster = arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION,
       networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
-    // What arc.roles grants the node identity by default; guard authorizes the kubelet's calls against it.
     clusterId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${cluster.name}`;
-    rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
-    // The mirror serves the kubelet and kube-proxy stand-ins (their version baked in) and small files as kubectl and
-    // kubeadm; kube-proxy with the `.sha256` beside it, as dl.k8s.io publishes it (no pin in the config).
-    const manifest = new ArtifactManifest(debianArch());
-    const bins = join(tmp, 'bins');
-    installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: VERSION });
-    installStandin('kube-proxy', join(bins, KUBE_PROXY), { kubeletVersion: VERSION });
-    const proxyPath = `kubernetes/v${VERSION}/${KUBE_PROXY}-linux-${manifest.arch}`;
-    await manifest.addFile(proxyPath, join(bins, KUBE_PROXY));
-    await manifest.addChecksum(proxyPath, join(tmp, 'sums'));
-    for (const b of ['kubectl', 'kubeadm']) {
-      mkdirSync(bins, { recursive: true });
-      writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
-    }
-    pins = {};
-    for (const b of KUBE_BINARIES) pins[b] = (await manifest.addFile(`kubernetes/v${VERSION}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
-    mirror = await startMirror(manifest);
-    writeFileSync(join(tmp, 'exec-plugin.mjs'), EXEC_PLUGIN);
-    identity = himdsIdentity(himds, join(tmp, 'keys'), join(tmp, 'exec-plugin.mjs'));
-    azure = {
-      credential: { getToken: async () => ({ token: 'operator-token', expiresOnTimestamp: Date.now() + 3600_000 }) },
-      subscriptionId: SUB,
-      tenantId: arm.tenantId,
-      resourceManagerEndpoint: arm.endpoint,
-      armScope: 'https://management.azure.com/.default',
-      clientOptions: { endpoint: arm.endpoint, additionalPolicies: [{ policy: trustPolicy(arm.cert), position: 'perCall' }], retryOptions: { maxRetries: 0 } },
-    };
+    ({ mirror, pins } = await kubeletMirror(tmp, VERSION));
+    // What arc.node-role and arc.roles grant the node identity by default: flexnode's roles derived from system:node
+    // (and system:node-proxier: the mode is auto) for this version; guard authorizes every call against them.
+    grantNodeRoles(arm, { id: clusterId, name: CLUSTER, resourceGroup: RG, subscriptionId: SUB }, VERSION, himds.principalId, nodeComponents(config()));
+    identity = himdsIdentity(himds, join(tmp, 'keys'), tmp);
+    op = await operator(arm, clusterId);
+    azure = op.azure;
   });
 
   after(async () => {
     kubelet?.kill('SIGTERM');
-    kubeProxy?.kill('SIGTERM');
-    await Promise.all([arm?.stop(), kube?.stop(), himds?.stop(), mirror?.close()].map((p) => p?.catch(() => undefined)));
+    await Promise.all([arm?.stop(), kube?.stop(), himds?.stop(), mirror?.close(), op?.entra.stop()].map((p) => p?.catch(() => undefined)));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -189,14 +101,14 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     });
 
   /** The steps, created with the real Host, in install order, with the services core would inject. */
-  const steps = (handle: RealHostHandle, operator: AzureContext | undefined = azure): [StepDefinition, StepInstance][] => {
+  const steps = (handle: RealHostHandle, operatorAzure: AzureContext | undefined = azure): [StepDefinition, StepInstance][] => {
     const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createPodCidrStep({ readCluster: readClusterFromArm, pollMs: 100 }),
       cniBridgeConfig, createKubeletStep({ readCluster: readClusterFromArm }), createNodeStep({ readCluster: readClusterFromArm }), createProxyStep(readClusterFromArm)];
     const cfg = config();
     const services = {
-      azure: operator, identity, runtime: typicalServices().get(ContainerRuntime),
+      azure: operatorAzure, identity, runtime: typicalServices().get(ContainerRuntime),
       cni: cniService.create({ config: cfg }), proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
-      podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, identity),
+      podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, identity, operatorAzure),
     };
     return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: cfg, ...services })]);
   };
@@ -246,13 +158,12 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(verify).to.deep.equal({ code: 0, out: '' });
 
     // Start the stand-in exactly as the drop-in says, with the machine's paths under the root.
-    const argv = execStartOf(readFileSync(join(root, paths.dropIn), 'utf8')).map((a) => a.replace(/=(\/(?:var|etc)\/)/, `=${root}$1`));
-    expect(argv[0]).to.equal('/usr/local/bin/kubelet');
-    let stderr = '';
-    kubelet = spawn(join(root, argv[0]!), argv.slice(1), { env: { ...process.env, KUBELET_STANDIN_SKIP_CRI_CHECK: '1', KUBELET_STANDIN_HEARTBEAT_MS: '200',
-      KUBELET_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] }); // the config's paths (client CA) live under the root
-    kubelet.stderr!.on('data', (d) => (stderr += d));
-    await until(() => kube.readyCondition(NODE)?.status === 'True', 20_000, `Node ${NODE} Ready (kubelet stand-in log:\n${stderr})`);
+    const dropIn = readFileSync(join(root, paths.dropIn), 'utf8');
+    expect(execStartOf(dropIn)[0]).to.equal('/usr/local/bin/kubelet');
+    const standin = startStandin(root, dropIn);
+    kubelet = standin.child;
+    await until(() => kube.readyCondition(NODE)?.status === 'True', 20_000, `Node ${NODE} Ready (kubelet stand-in log:\n${standin.log()})`);
+    let stderr = standin.log();
     const node = kube.node(NODE)!;
     // Azure CNI Overlay: flexnode runs kube-proxy, so the Node carries no kubernetes.azure.com/cluster label (it would
     // bring Azure CNI's DaemonSets); the kubelet restored its own default labels on the Node it adopted.
@@ -260,35 +171,33 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(node.metadata.labels).to.not.have.property('kubernetes.azure.com/cluster');
     expect(node.spec?.taints).to.deep.equal([{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
     expect(stderr).to.not.match(/unknown flag|deprecated/);
-    await until(() => !!kube.lease(NODE), 10_000, `the node Lease (kubelet stand-in log:\n${stderr})`);
+    await until(() => !!kube.lease(NODE), 10_000, `the node Lease (kubelet stand-in log:\n${standin.log()})`);
+    stderr = standin.log();
     expect(kubelet.exitCode, stderr).to.equal(null);
+    // The Node was registered (kube.pod-cidr) and is run (the kubelet: its own registration finds it, 409, and adopts
+    // it) by the node identity under flexnode's role.
+    expect(kube.audit.filter((e) => e.verb === 'create' && e.resource === 'nodes').map((e) => `${e.code} ${e.user} ${e.userAgent.split('/')[0]}`))
+      .to.deep.equal([`201 ${himds.principalId} flexnode`, `409 ${himds.principalId} kubelet`]);
+    expect(kube.denials(), 'no call of the node identity refused by the node role').to.deep.equal([]);
     // Every API call of the stand-in carried a token the fake HIMDS issued for the AKS server app.
     const bearers = kube.requestsTo('/api/v1/nodes').map((r) => r.bearer);
     expect(bearers.length).to.be.greaterThan(0);
     expect(bearers.every((t) => !!t && himds.lookup(t)?.resource === AKS_APP)).to.equal(true);
     // The step's own read-only Node lookup: HTTPS trusting only the cluster CA, the node identity's token.
-    const api = httpsNodeApi({ server: kube.url, caPem: kube.caPem, token: async () => (await identity.getToken(`${AKS_APP}/.default`)).token });
-    const got = await api.getNode(NODE);
+    const api = httpsNodesApi({ server: kube.url, caPem: kube.caPem, credential: async () => ({ token: (await identity.getToken(`${AKS_APP}/.default`)).token }) });
+    const got = await api.get(NODE);
     expect(got.status).to.equal(200);
     expect(readyCondition(got.body)?.status).to.equal('True');
 
     // kube-proxy as kube-proxy.service says, with its own 0600 kubeconfig: it watches Services and EndpointSlices as the
-    // node identity, through guard (a 401/403 would have ended it).
+    // node identity, through guard, under the kube-proxy rules of flexnode's role (a 401/403 would have ended it).
     expect(statSync(join(root, paths.kubeProxyKubeconfig)).mode & 0o777).to.equal(0o600);
     const proxyArgv = execStartOf(readFileSync(join(root, paths.kubeProxyUnit), 'utf8'));
     expect(proxyArgv).to.deep.equal(['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.yaml', '--v=2']);
     const proxyConfig = parse(readFileSync(join(root, paths.kubeProxyConfig), 'utf8'));
     expect(proxyConfig).to.deep.include({ mode: 'iptables', clusterCIDR: '10.244.0.0/16', hostnameOverride: NODE });
-    let proxyLog = '';
-    kubeProxy = spawn(join(root, proxyArgv[0]!), proxyArgv.slice(1), { env: { ...process.env, KUBE_PROXY_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
-    kubeProxy.stderr!.on('data', (d) => (proxyLog += d));
-    const principal = himds.principalId;
-    const proxied = () => new Set(kube.audit.filter((e) => e.user === principal && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
-    await until(() => ['watch services', 'watch endpointslices', 'create events'].every((w) => proxied().has(w)), 20_000, `kube-proxy's watches (log:\n${proxyLog})`);
-    expect(kube.denials().filter((e) => e.userAgent.startsWith('kube-proxy/'))).to.deep.equal([]);
-    kubeProxy.kill('SIGTERM');
-    await new Promise((r) => kubeProxy!.once('exit', r));
-    kubeProxy = undefined;
+    const unit = readFileSync(join(root, paths.kubeProxyUnit), 'utf8');
+    expect(await runKubeProxy(root, unit, kube, himds.principalId, ['watch services', 'watch endpointslices', 'create events'])).to.deep.equal([]);
 
     // The operator credential gone (status, the agent's cycle after the join): the checks work from the journal and
     // the node identity, without a single ARM request.
@@ -297,57 +206,43 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     for (const [def, step] of withoutOperator) expect(await step.check(), def.id).to.deep.include({ status: 'ok' });
     expect(arm.requestsTo(/managedClusters/i).length).to.equal(armCalls);
 
-    // Unbootstrap: stop the kubelet (systemd would), then uninstall in reverse order.
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => kubelet!.once('exit', r));
+    const running = kubelet;
     kubelet = undefined;
-    for (const [, step] of [...list].reverse()) await step.uninstall();
-    await handle.dispose();
+    await stopAndUninstall(running, list, handle);
     expect(kube.node(NODE)).to.equal(undefined);
-    // The kubelet step deletes the Node it ran as; kube.pod-cidr, which registered it, finds it gone already.
-    expect(kube.requestsTo(`/api/v1/nodes/${NODE}`, 'DELETE').map((r) => r.status)).to.deep.equal([200, 404]);
+    // The kubelet step deletes the Node it ran as. The node role may not (system:node may not): 403 for the node
+    // identity, then 200 for the operator; kube.pod-cidr, which registered it, sees it gone and asks nobody.
+    expect(kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user}`)).to.deep.equal([`403 ${himds.principalId}`, `200 ${op.user.upn}`]);
     expect(tree(root)).to.deep.equal(pristine);
     const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
     for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
   });
 
-  it('a Node delete the identity may not make is a warning with the fix; the rest of unbootstrap still happens', async () => {
-    // A role like RBAC Admin without nodes/delete instead of RBAC Admin: guard answers 403 for the delete.
-    const noDelete = arm.addRoleDefinition({ roleName: 'Node without delete', assignableScopes: [`/subscriptions/${SUB}`],
-      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/*'], notDataActions: ['Microsoft.ContainerService/managedClusters/nodes/delete'] }] });
-    arm.removeRoleAssignment(rbacAdmin!.scope, rbacAdmin!.name);
-    const limited = arm.grant(himds.principalId, noDelete.id, clusterId);
+  it('a Node delete nobody may make is a warning with the fix; the rest of unbootstrap still happens', async () => {
+    op.revoke(); // the operator without a Kubernetes role: guard answers 403 for the delete too
     try {
       root = join(tmp, 'root2');
       mkdirSync(root, { recursive: true });
       const handle = await realHost(root, join(root, 'var/lib/flexnode'), { mirror: mirror.url });
       const list = steps(handle);
-      for (const [, step] of list) await step.install();
-      // Register the Node as the kubelet would, with the node identity's token.
-      const token = (await identity.getToken(`${AKS_APP}/.default`)).token;
-      await createNode(token);
-      for (const [, step] of [...list].reverse()) await step.uninstall();
-      const warn = handle.lines.find((l) => l.level === 'warn' && /may not delete Node edge-1/.test(l.message));
-      expect(warn?.message).to.match(/HTTP 403.*kubectl delete node edge-1/);
+      for (const [, step] of list) await step.install(); // kube.pod-cidr registers the Node as the node identity
       expect(kube.node(NODE)).to.not.equal(undefined);
-      expect(kube.denials().at(-1)?.message).to.match(/Access denied for action: Microsoft\.ContainerService\/managedClusters\/nodes\/delete$/);
+      for (const [, step] of [...list].reverse()) await step.uninstall();
+      // Both steps that may delete it (the kubelet's, which ran as it; kube.pod-cidr, which registered it) say so.
+      const warnings = handle.lines.filter((l) => l.level === 'warn' && /could not delete Node edge-1/.test(l.message));
+      expect(warnings, handle.lines.map((l) => `${l.level} ${l.message}`).join("\n")).to.have.length(2);
+      for (const warn of warnings) {
+        expect(warn.message).to.include(`${op.user.upn} may not delete the Node edge-1`).and.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
+          .and.include('Azure Kubernetes Service RBAC Admin').and.match(/kubectl delete node edge-1/);
+      }
+      expect(kube.node(NODE)).to.not.equal(undefined);
+      expect(existsSync(join(root, 'etc/systemd/system/kubelet.service'))).to.equal(false);
+      const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
+      for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
       await handle.dispose();
     } finally {
-      arm.removeRoleAssignment(limited.scope, limited.name);
-      rbacAdmin = arm.grant(himds.principalId, 'Azure Kubernetes Service RBAC Admin', clusterId);
-    }
-    async function createNode(token: string) {
-      // Node's fetch does not trust the fake CA (NODE_EXTRA_CA_CERTS is read at start-up): plain https with the CA.
-      const https = await import('node:https');
-      await new Promise<void>((resolve, reject) => {
-        const u = new URL(`${kube.url}/api/v1/nodes`);
-        const req = https.request({ method: 'POST', host: u.hostname, port: u.port, path: u.pathname, ca: kube.caPem, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve());
-        });
-        req.on('error', reject);
-        req.end(JSON.stringify({ metadata: { name: NODE } }));
-      });
+      op.grant();
+      kube.deleteObject('nodes', '', NODE, { force: true });
     }
   });
 

@@ -24,3 +24,11 @@ export async function realHost(root: string, stateDir: string, opts: { dryRun?: 
 }
 
 export const coreBuilt = async () => import(CORE('host')).then(() => true, () => false);
+
+/** Tests on the real Host need root (it sets owners; systemctl --root) and core's build: else SKIP, with the reason. */
+export async function skipUnlessRealHost(ctx: Mocha.Context): Promise<void> {
+  const why = process.getuid?.() !== 0 ? 'needs root (the real Host sets owners; systemctl --root)' : !(await coreBuilt()) ? 'packages/core is not built' : undefined;
+  if (!why) return;
+  console.log(`      SKIP: ${why}`);
+  ctx.skip();
+}

@@ -28,9 +28,9 @@ const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
 
 /**
  * Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd themselves at
- * run time: not flexnode's files. Pass to `machine.snapshot`.
+ * run time (the kubelet's certificates, its pods' volume directories): not flexnode's files. Pass to `machine.snapshot`.
  */
-export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki'];
+export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki', '/var/lib/kubelet/pods'];
 
 
 export interface JoinRigOptions {
@@ -42,6 +42,8 @@ export interface JoinRigOptions {
   /** The fake API server's options (e.g. `podCidr` for a cluster whose node-ipam allocates ranges). */
   kube?: Partial<FakeKubeApiOptions>;
   node: { name: string; labels?: Record<string, string> };
+  /** More of the config's `kubernetes` section (e.g. `auth`), beside the version and pins the rig sets. */
+  kubernetes?: Record<string, unknown>;
   /** More read-only binds into the machine (e.g. other Node.js builds for the bench). */
   bindRo?: Bind[];
 }
@@ -129,7 +131,7 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
   const cniPin = manifest.get('cni-plugins');
   const config = (overrides: Record<string, unknown> = {}) => {
     const c = nodeConfig(manifest, mirror.url, {
-      kubernetes: { version: v, sha256: kubePins },
+      kubernetes: { ...opts.kubernetes, version: v, sha256: kubePins },
       // The pod range comes from the cluster or the test: no cni.podCIDR unless an override gives one.
       cni: { version: cniPin.version, sha256: cniPin.sha256 },
       node: opts.node,

@@ -3,7 +3,9 @@
 // takes its pod range from a pool. First an overlapping range: refused with exit 2 before anything changed (the tree
 // as it was but for flexnode's own state and log, nothing downloaded, nothing in Azure or the cluster). Then the pool:
 // the Node registered with its share, the bridge on it, the kube-proxy STAND-IN under systemd from kube-proxy.service
-// with its own 0600 kubeconfig, watching Services as the node's Arc identity; unbootstrap leaves the tree pristine.
+// with its own 0600 kubeconfig, watching Services as the node's Arc identity under flexnode's default role (whose
+// kube-proxy rules come with the `auto` mode); unbootstrap deletes the Node as the operator (the node role may not) and
+// leaves the tree pristine.
 import { expect } from 'chai';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
 import { diffSnapshots, isEmptyDiff, withoutKubeletLeftovers } from '../machine/snapshot.js';
@@ -30,12 +32,13 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
       kube: { serviceCidr: '10.96.0.0/16' },
       node: { name: NODE },
     });
-    // Another edge node that took 10.90.7.0/24 already; the operator's service principal may read Nodes (a custom
-    // role with nodes/read: RBAC Reader has no cluster-scoped reads), so the preflight lists them before the join.
+    // Another edge node that took 10.90.7.0/24 already. The operator's service principal holds no more in the cluster
+    // than an arc-msi join needs of it (a custom role): nodes/read, so the preflight lists the Nodes before the join
+    // (RBAC Reader has no cluster-scoped reads), and nodes/delete, for unbootstrap (the node's role may not delete).
     rig.kube.cluster.systemCreate('nodes', { metadata: { name: OTHER, labels: { 'kubernetes.azure.com/managed': 'false' } }, spec: { podCIDR: '10.90.7.0/24', podCIDRs: ['10.90.7.0/24'] } });
-    const nodeReader = rig.arm.addRoleDefinition({ roleName: 'Node reader', assignableScopes: [`/subscriptions/${SUBSCRIPTION}`],
-      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/nodes/read'] }] });
-    rig.arm.grant(rig.entra.clients[0]!.objectId, nodeReader.id, CLUSTER_ID);
+    const nodes = rig.arm.addRoleDefinition({ roleName: 'Nodes: read and delete', assignableScopes: [`/subscriptions/${SUBSCRIPTION}`],
+      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/nodes/read', 'Microsoft.ContainerService/managedClusters/nodes/delete'] }] });
+    rig.arm.grant(rig.entra.clients[0]!.objectId, nodes.id, CLUSTER_ID);
   });
 
   after(async () => {
@@ -104,6 +107,8 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     expect(undo.exitCode, await explain(m, undo, 'kube-proxy.service')).to.equal(0);
     expect((await m.exec(['systemctl', 'is-active', 'kube-proxy.service'], { allowFailure: true })).stdout.trim()).to.not.equal('active');
     expect(kube.nodes().map((n: { metadata: { name: string } }) => n.metadata.name)).to.deep.equal([OTHER]);
+    const deletes = kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user === principal ? 'node' : e.user === rig!.entra.clients[0]!.objectId ? 'operator' : e.user}`);
+    expect(deletes).to.deep.equal(['403 node', '200 operator']);
     const after = await m.snapshot(NOISE);
     const diff = await withoutKubeletLeftovers(diffSnapshots(pristine, after), after, async (dir) => (await m.exec(['ls', '-A', dir], { allowFailure: true })).stdout);
     expect(isEmptyDiff(diff), JSON.stringify(diff, null, 2)).to.equal(true);

@@ -26,7 +26,6 @@ export async function armCall<T>(ctx: AzureContext, call: AzureCall, fn: () => P
   }
 }
 
-/** The Arc machine resource, or undefined when it does not exist. */
 /** Where an Arc machine resource is. */
 export interface MachineRef {
   subscriptionId: string;
@@ -155,4 +154,37 @@ export async function waitFor<T>(
     await sleep(Math.min(delay, Math.max(options.timeoutMs - elapsed, 1)));
     delay = Math.min(delay * 2, 15_000);
   }
+}
+
+/** What plugin-arc reads of the target cluster. */
+export interface ManagedClusterFacts {
+  /** The version the control plane runs (currentKubernetesVersion, else kubernetesVersion). */
+  kubernetesVersion?: string;
+  azureRbac: boolean;
+}
+
+/**
+ * The target cluster (a GET through the client's pipeline: auth, retries; arm-containerservice is plugin-kube's),
+ * with a 404 or 403 turned into an actionable error.
+ */
+export async function readManagedCluster(ctx: AzureContext, cluster: { id: string; name: string; resourceGroup: string; subscriptionId: string }): Promise<ManagedClusterFacts> {
+  const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
+  const client = await hybridComputeClient(ctx, cluster.subscriptionId);
+  const call = {
+    action: `read the cluster ${cluster.name}`,
+    resource: `the cluster ${cluster.name} (resource group ${cluster.resourceGroup}, subscription ${cluster.subscriptionId})`,
+  };
+  const url = `${ctx.resourceManagerEndpoint}${cluster.id}?api-version=2024-05-01`;
+  const response = await armCall(ctx, call, () => client.sendRequest(createPipelineRequest({ url, method: 'GET' })));
+  if (response.status >= 400) {
+    const body = JSON.parse(response.bodyAsText || '{}') as { error?: { code?: string; message?: string } };
+    const error = Object.assign(new Error(body.error?.message ?? `HTTP ${response.status}`), { statusCode: response.status, code: body.error?.code });
+    throw toAzureError(error, { ...call, credential: credentialName(ctx), endpoint: ctx.resourceManagerEndpoint });
+  }
+  const body = JSON.parse(response.bodyAsText || '{}') as {
+    properties?: { aadProfile?: { enableAzureRBAC?: boolean } | null; kubernetesVersion?: string; currentKubernetesVersion?: string };
+  };
+  const p = body.properties ?? {};
+  const version = p.currentKubernetesVersion ?? p.kubernetesVersion;
+  return { ...(version ? { kubernetesVersion: version } : {}), azureRbac: p.aadProfile?.enableAzureRBAC === true };
 }

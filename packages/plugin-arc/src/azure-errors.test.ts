@@ -20,6 +20,14 @@ describe('azure errors', () => {
     expect(e.hint).to.include('User Access Administrator').and.include('--scope /subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks');
   });
 
+  it('403 on a custom role write names roleDefinitions/write and the roles that include it (not RBAC Administrator)', () => {
+    const msg = "The client 'app-1' with object id 'obj-1' does not have authorization to perform action 'Microsoft.Authorization/roleDefinitions/write' over scope '/subscriptions/s/resourceGroups/rg' or the scope is invalid.";
+    const e = toAzureError(rest(403, 'AuthorizationFailed', msg), { action: 'create the custom role' });
+    expect(e.message).to.include("lacks the permission 'Microsoft.Authorization/roleDefinitions/write' on scope '/subscriptions/s/resourceGroups/rg'");
+    expect(e.hint).to.include('the "User Access Administrator (or Owner; Role Based Access Control Administrator does not include it)" role')
+      .and.include('--role "User Access Administrator" --scope /subscriptions/s/resourceGroups/rg');
+  });
+
   it('404 names the resource', () => {
     const e = toAzureError(rest(404, 'ResourceNotFound', "The Resource 'Microsoft.ContainerService/managedClusters/aks' under resource group 'rg' was not found."), {
       action: 'assign a role', resource: 'the cluster aks (resource group rg)',

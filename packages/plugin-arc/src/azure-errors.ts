@@ -26,6 +26,9 @@ interface ErrorLike {
 const ROLE_FOR_ACTION: [RegExp, string][] = [
   [/^microsoft\.hybridcompute\/machines\/delete$/i, 'Azure Connected Machine Resource Administrator'],
   [/^microsoft\.hybridcompute\//i, 'Azure Connected Machine Onboarding'],
+  // Built-in roles documentation: User Access Administrator (Microsoft.Authorization/*) and Owner (*) include
+  // roleDefinitions/write; Role Based Access Control Administrator has only roleAssignments/write and /delete.
+  [/^microsoft\.authorization\/roledefinitions\/(write|delete)$/i, 'User Access Administrator (or Owner; Role Based Access Control Administrator does not include it)'],
   [/^microsoft\.authorization\/roleassignments\//i, 'User Access Administrator (or Role Based Access Control Administrator, or Owner)'],
   [/^microsoft\.authorization\/roledefinitions\/read$/i, 'Reader'],
   [/^microsoft\.containerservice\/managedclusters\/(read|listclusterusercredential\/action)$/i, 'Azure Kubernetes Service Cluster User Role'],

@@ -1,7 +1,7 @@
 import { API_VERSION, ArcIdentity, AzureCredential, definePlugin, defineService, Tokens } from '@flexnode/sdk';
 import { ArcAzureContext } from './azure-context.js';
 import { ArcNodeIdentity } from './node-identity.js';
-import { arcAgent, arcConnect, arcPreflight, arcRoles } from './steps.js';
+import { arcAgent, arcConnect, arcNodeRole, arcPreflight, arcRoles } from './steps.js';
 
 /**
  * @flexnode/plugin-arc: Azure Arc registration, the machine's managed identity and its role assignments.
@@ -10,7 +10,7 @@ import { arcAgent, arcConnect, arcPreflight, arcRoles } from './steps.js';
 export default definePlugin({
   name: '@flexnode/plugin-arc',
   apiVersion: API_VERSION,
-  steps: [arcPreflight, arcAgent, arcConnect, arcRoles],
+  steps: [arcPreflight, arcAgent, arcConnect, arcNodeRole, arcRoles],
   services: [
     defineService({
       capability: AzureCredential,

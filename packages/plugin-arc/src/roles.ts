@@ -1,5 +1,11 @@
-import { ConfigError, type AzureContext } from '@flexnode/sdk';
+import { ConfigError, type AzureContext, type FlexnodeConfig } from '@flexnode/sdk';
 import { armCall, authorizationClient } from './arm.js';
+import { nodeComponents } from './node-role/components.js';
+import { nodeRoleIdentities } from './node-role/definitions.js';
+import { configuredRoleNames, FLEXNODE_NODE_ROLE } from './role-names.js';
+import { sdkScope, type ClusterRef } from './settings.js';
+
+export { configuredRoleNames, DEFAULT_ROLES, FLEXNODE_NODE_ROLE, includesNodeRole } from './role-names.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,38 +21,37 @@ export const BUILTIN_ROLES: Record<string, string> = {
   'Azure Connected Machine Resource Administrator': 'cd570a14-e51a-42ad-bac8-bafd67325302',
 };
 
-/**
- * The roles granted to the Arc identity on the cluster when `azure.arc.roles` is not set (why: README,
- * "Roles of the node identity"):
- *  - Cluster User Role: read the cluster and list its user credentials (server URL and CA, for the agent's
- *    refreshes), nothing in the cluster itself;
- *  - RBAC Admin: the least built-in Azure RBAC data-plane role that lets the kubelet create and update its
- *    Node object and node status (cluster-scoped objects); Reader and Writer cannot. It is NOT RBAC Cluster
- *    Admin: namespaces and resource quotas stay out of reach. For tighter rights, use a custom role with the
- *    kubelet's data actions only (README) and list it in `azure.arc.roles`.
- */
-export const DEFAULT_ROLES = ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'];
+/** Built-in roles that grant far more inside the cluster than a node needs: named only on purpose, with a warning. */
+export const ELEVATED_ROLES: Record<string, string> = {
+  [BUILTIN_ROLES['Azure Kubernetes Service RBAC Admin']!]: 'read every Secret and write nearly every object in every namespace',
+  [BUILTIN_ROLES['Azure Kubernetes Service RBAC Cluster Admin']!]: 'do anything in the cluster',
+  [BUILTIN_ROLES['Azure Kubernetes Service Cluster Admin Role']!]: 'list the cluster admin credential (cluster-admin)',
+};
 
-/** A role to grant: its definition GUID and a name for messages. */
+/** A role to grant: its definition GUID, a name for messages, and where to assign it. */
 export interface WantedRole {
   name: string;
   guid: string;
+  scope: string;
+  /** One of flexnode's own custom roles (created by arc.node-role). */
+  flexnode?: boolean;
 }
 
-/** The configured roles (or the defaults), built-in names and GUIDs resolved without calling Azure. */
-export function configuredRoles(roles: readonly string[] | undefined): { known: WantedRole[]; unknownNames: string[] } {
+/** The configured roles (or the defaults), resolved without calling Azure, except names flexnode does not know. */
+export function configuredRoles(config: FlexnodeConfig, cluster: ClusterRef): { known: WantedRole[]; unknownNames: string[] } {
   const known: WantedRole[] = [];
   const unknownNames: string[] = [];
   const byLower = new Map(Object.entries(BUILTIN_ROLES).map(([n, g]) => [n.toLowerCase(), [n, g] as const]));
-  for (const role of roles ?? DEFAULT_ROLES) {
-    const r = role.trim();
+  for (const r of configuredRoleNames(config)) {
     const guid = /(?:roleDefinitions\/)?([0-9a-f-]{36})$/i.exec(r)?.[1];
-    if (guid && GUID.test(guid)) {
+    if (r.toLowerCase() === FLEXNODE_NODE_ROLE) {
+      for (const id of nodeRoleIdentities(cluster, nodeComponents(config))) known.push({ name: id.roleName, guid: id.guid, scope: id.assignScope, flexnode: true });
+    } else if (guid && GUID.test(guid)) {
       const name = Object.entries(BUILTIN_ROLES).find(([, g]) => g === guid.toLowerCase())?.[0] ?? guid.toLowerCase();
-      known.push({ name, guid: guid.toLowerCase() });
+      known.push({ name, guid: guid.toLowerCase(), scope: cluster.id });
     } else if (byLower.has(r.toLowerCase())) {
       const [name, g] = byLower.get(r.toLowerCase())!;
-      known.push({ name, guid: g });
+      known.push({ name, guid: g, scope: cluster.id });
     } else {
       unknownNames.push(r);
     }
@@ -54,29 +59,29 @@ export function configuredRoles(roles: readonly string[] | undefined): { known: 
   return { known, unknownNames };
 }
 
-/** Resolve role names flexnode does not know through the role definitions of the scope (a read). */
-export async function resolveRoles(ctx: AzureContext, scope: string, subscriptionId: string, roles: readonly string[] | undefined): Promise<WantedRole[]> {
-  const { known, unknownNames } = configuredRoles(roles);
+/** Resolve role names flexnode does not know through the role definitions of the cluster scope (a read). */
+export async function resolveRoles(ctx: AzureContext, config: FlexnodeConfig, cluster: ClusterRef): Promise<WantedRole[]> {
+  const { known, unknownNames } = configuredRoles(config, cluster);
   if (unknownNames.length === 0) return dedupe(known);
-  const client = await authorizationClient(ctx, subscriptionId);
+  const client = await authorizationClient(ctx, cluster.subscriptionId);
   for (const name of unknownNames) {
     const found = await armCall(ctx, { action: `look up the role definition "${name}"`, resource: `role "${name}"` }, async () => {
-      for await (const d of client.roleDefinitions.list(scope, { filter: `roleName eq '${name.replace(/'/g, "''")}'` })) return d;
+      for await (const d of client.roleDefinitions.list(sdkScope(cluster.id), { filter: `roleName eq '${name.replace(/'/g, "''")}'` })) return d;
       return undefined;
     });
     if (!found?.name) {
-      throw new ConfigError(`azure.arc.roles: no role definition named "${name}" is visible at ${scope}`, [
-        { path: 'azure.arc.roles', message: `unknown role "${name}": use a role name or a role definition GUID` },
+      throw new ConfigError(`azure.arc.roles: no role definition named "${name}" is visible at ${cluster.id}`, [
+        { path: 'azure.arc.roles', message: `unknown role "${name}": use a role name, a role definition GUID or "${FLEXNODE_NODE_ROLE}"` },
       ]);
     }
-    known.push({ name, guid: found.name.toLowerCase() });
+    known.push({ name, guid: found.name.toLowerCase(), scope: cluster.id });
   }
   return dedupe(known);
 }
 
 function dedupe(roles: WantedRole[]): WantedRole[] {
   const seen = new Set<string>();
-  return roles.filter((r) => !seen.has(r.guid) && seen.add(r.guid));
+  return roles.filter((r) => !seen.has(`${r.guid} ${r.scope}`) && seen.add(`${r.guid} ${r.scope}`));
 }
 
 export function roleDefinitionId(subscriptionId: string, guid: string): string {

@@ -5,7 +5,7 @@ import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/
 import { ArcAzureContext } from './azure-context.js';
 import { AGENT_PATH } from './azcmagent.js';
 import plugin from './plugin.js';
-import { arcAgent, arcConnect, arcPreflight, arcRoles } from './steps.js';
+import { arcAgent, arcConnect, arcNodeRole, arcPreflight, arcRoles } from './steps.js';
 
 const AGENT_URL = 'https://mirror.example/azcmagent/v1.50.02997.1/azcmagent-linux-amd64';
 const AGENT_BYTES = '#!/usr/bin/env node\n// azcmagent stand-in bytes\n';
@@ -22,12 +22,30 @@ function binaryConfig(): FlexnodeConfig {
 
 describe('plugin-arc steps', () => {
   it('declares its steps, order, capabilities and services', () => {
-    expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.preflight', 'arc.agent', 'arc.connect', 'arc.roles']);
-    expect(arcPreflight.preflight).to.deep.equal({ for: ['arc.agent', 'arc.connect', ArcIdentity] });
+    expect(plugin.steps.map((s) => s.id)).to.deep.equal(['arc.preflight', 'arc.agent', 'arc.connect', 'arc.node-role', 'arc.roles']);
+    expect(arcPreflight.preflight).to.deep.equal({ for: ['arc.agent', 'arc.connect', 'arc.node-role', ArcIdentity] });
     expect(arcConnect.after).to.deep.equal(['arc.agent']);
-    expect(arcRoles.after).to.deep.equal(['arc.connect']);
+    expect(arcRoles.after).to.deep.equal(['arc.connect', 'arc.node-role']);
     expect(arcConnect.provides).to.include(ArcIdentity);
     expect(plugin.services?.map((s) => s.capability)).to.deep.equal([AzureCredential, ArcIdentity]);
+  });
+
+  it('arc.node-role applies with the default roles of arc-msi; neither step when the identity needs no role', () => {
+    const config = testConfig();
+    expect(arcNodeRole.when!(config)).to.equal(true);
+    config.azure.arc = { ...config.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] };
+    expect(arcNodeRole.when!(config)).to.match(/does not name "flexnode-node"/);
+    expect(arcRoles.when!(config)).to.equal(true);
+    // bootstrap-token: the kubelet has its own certificate; a kube-proxy flexnode may run keeps the Arc identity.
+    const proxied = testConfig({ kubernetes: { auth: 'bootstrap-token' } });
+    expect(arcRoles.when!(proxied)).to.equal(true);
+    expect(arcNodeRole.when!(proxied)).to.equal(true);
+    const bootstrap = testConfig({ kubernetes: { auth: 'bootstrap-token', serviceProxy: 'aks' } });
+    expect(arcRoles.when!(bootstrap)).to.match(/bootstrap-token \(the kubelet has its own certificate\) and flexnode runs no kube-proxy/);
+    expect(arcNodeRole.when!(bootstrap)).to.match(/bootstrap-token/);
+    bootstrap.azure.arc = { ...bootstrap.azure.arc, roles: ['flexnode-node', 'Azure Kubernetes Service RBAC Reader'] }; // named on purpose: granted anyway
+    expect(arcRoles.when!(bootstrap)).to.equal(true);
+    expect(arcNodeRole.when!(bootstrap)).to.match(/no component of this node authenticates with the Arc identity/);
   });
 
   it('arc.roles applies only with autoRoleAssignment; Arc can be turned off', () => {

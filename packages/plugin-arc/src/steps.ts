@@ -1,5 +1,7 @@
 import { ArcIdentity, AzureCredential, ConfigError, defineStep, Tokens, type FlexnodeConfig, type StepInstance } from '@flexnode/sdk';
 import { arcPluginConfig } from './plugin-config.js';
+import { nodeComponents } from './node-role/components.js';
+import { configuredRoleNames, FLEXNODE_NODE_ROLE, includesNodeRole } from './role-names.js';
 
 /**
  * The Arc steps' declarations. Their operations live in steps/*.ts and are imported when a step first runs:
@@ -20,13 +22,27 @@ export function arcEnabled(config: FlexnodeConfig): true | string {
   return config.azure.arc?.enabled === false ? 'azure.arc.enabled is false: the machine is not registered with Azure Arc' : true;
 }
 
-/** arc.roles applies when `azure.arc.autoRoleAssignment` is true (and Arc is enabled). */
+/** arc.roles applies when `azure.arc.autoRoleAssignment` is true (and Arc is enabled) and there is a role to grant. */
 export function whenAutoRoleAssignment(config: FlexnodeConfig): true | string {
   const enabled = arcEnabled(config);
   if (enabled !== true) return enabled;
-  return config.azure.arc?.autoRoleAssignment === true
-    ? true
-    : 'azure.arc.autoRoleAssignment is not true: grant the node identity its roles yourself (plugin-arc README, "Roles of the node identity")';
+  if (config.azure.arc?.autoRoleAssignment !== true) {
+    return 'azure.arc.autoRoleAssignment is not true: grant the node identity its roles yourself (plugin-arc README, "Roles of the node identity")';
+  }
+  if (configuredRoleNames(config).length === 0) {
+    return config.azure.arc?.roles
+      ? 'azure.arc.roles is empty: the node identity gets no role on the cluster'
+      : 'kubernetes.auth is bootstrap-token (the kubelet has its own certificate) and flexnode runs no kube-proxy (kubernetes.serviceProxy): the node identity needs no role on the cluster';
+  }
+  return true;
+}
+
+/** arc.node-role applies when arc.roles does and the roles include flexnode's own ("flexnode-node", the default). */
+export function whenNodeRole(config: FlexnodeConfig): true | string {
+  const roles = whenAutoRoleAssignment(config);
+  if (roles !== true) return roles;
+  if (!includesNodeRole(config)) return `azure.arc.roles does not name "${FLEXNODE_NODE_ROLE}": flexnode defines no custom role`;
+  return nodeComponents(config).length > 0 ? true : `no component of this node authenticates with the Arc identity (kubernetes.auth is bootstrap-token, and flexnode runs no kube-proxy): "${FLEXNODE_NODE_ROLE}" grants nothing`;
 }
 
 /**
@@ -38,7 +54,7 @@ export const arcPreflight = defineStep({
   id: 'arc.preflight',
   title: 'Arc preflight (not an Azure VM; the agent is available for this release)',
   // It gates the Arc steps (and what needs the identity); a run restricted to others (--only) leaves it out.
-  preflight: { for: ['arc.agent', 'arc.connect', ArcIdentity] },
+  preflight: { for: ['arc.agent', 'arc.connect', 'arc.node-role', ArcIdentity] },
   when: arcEnabled,
   inject: { host: Tokens.Host, config: Tokens.Config },
   create: ({ host, config }) => lazy(async () => (await import('./steps/arc-preflight.js')).createArcPreflight(host, config)),
@@ -91,8 +107,22 @@ export const arcConnect = defineStep({
 });
 
 /**
+ * `arc.node-role`: flexnode's custom roles for the node identity (node-role/: the dataActions guard maps from the
+ * `system:node` ClusterRole of the cluster's Kubernetes version, leases only in kube-node-lease) are defined in
+ * Azure at the cluster's resource group. Created or updated idempotently, journaled; uninstall deletes a definition
+ * once no assignment uses it.
+ */
+export const arcNodeRole = defineStep({
+  id: 'arc.node-role',
+  title: "flexnode's custom roles for the node identity (system:node's dataActions)",
+  when: whenNodeRole,
+  inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential },
+  create: ({ host, config, ctx }) => lazy(async () => (await import('./steps/arc-node-role.js')).createArcNodeRole(host, config, ctx)),
+});
+
+/**
  * `arc.roles`: the Arc machine's identity holds the configured roles (`azure.arc.roles`, default: Cluster User
- * Role + RBAC Admin, see roles.ts and the README) on the target cluster. Existing assignments are found and kept
+ * Role + flexnode's node roles, see roles.ts and the README) on the target cluster. Existing assignments are found and kept
  * (never journaled as flexnode's); missing ones are created with a new GUID, journaled before the PUT; a 409
  * RoleAssignmentExists counts as success. Uninstall deletes only the journaled ones.
  */
@@ -100,7 +130,7 @@ export const arcRoles = defineStep({
   id: 'arc.roles',
   title: 'Role assignments of the Arc machine identity on the cluster',
   provides: [ArcIdentity],
-  after: ['arc.connect'],
+  after: ['arc.connect', 'arc.node-role'],
   when: whenAutoRoleAssignment,
   inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential, identity: ArcIdentity },
   create: ({ host, config, ctx, identity }) =>

@@ -20,7 +20,15 @@ export { kubeKubelet, createKubeletStep, nodeName, type KubeletStepOptions } fro
 export { kubeletConfiguration, renderKubeletConfig, nodeLabels, aksEvictionHard, aksKubeReserved, TLS_CIPHER_SUITES, type MachineSize } from './kubelet/config.js';
 export { kubeletUnit, kubeletDropIn, kubeletArgs, kubeletEnvironmentFile, type KubeletFlags } from './kubelet/unit.js';
 export { machineSize, routeSourceAddress } from './kubelet/machine.js';
-export { httpsNodeApi, apiRequest, readyCondition, type NodeApi } from './kubelet/api.js';
+export { httpsKubeClient, apiRequest, readyCondition, type KubeClient, type KubeCredential, type NodeApiOptions, type RequestBody } from './kubelet/api.js';
+export { kubeletAuth, type KubeletAuth } from './auth.js';
+export { OperatorKube, OPERATOR_KUBE_ROLE, tokenSubject } from './cluster/operator-kube.js';
+export { kubeNodeBootstrap, createNodeBootstrapStep, whenBootstrapToken, TOKEN_RECORD, BINDING_RECORD, type NodeBootstrapOptions } from './bootstrap/step.js';
+export { BOOTSTRAP_BINDINGS, NODES_ANNOTATION, ensureBinding, releaseBinding, type BindingSpec } from './bootstrap/bindings.js';
+export { SelfMadeTokens, type BootstrapTokenSource, type IssuedToken, type TokenRef } from './bootstrap/source.js';
+export { BOOTSTRAP_GROUP, newBootstrapToken, parseBootstrapToken, tokenSecret, tokenSecretName } from './bootstrap/token.js';
+export { renderBootstrapKubeconfig } from './bootstrap/kubeconfig.js';
+export { readNodeCertificate, nodeCertificateProblem, CURRENT_CLIENT_PAIR, type NodeCertificate } from './kubelet/node-credential.js';
 export { validateKubeletConfiguration, KUBELET_CONFIGURATION_V1BETA1 } from './kubelet/v1beta1-schema.js';
 export { kubePaths, KUBELET_UNIT, KUBE_PROXY_UNIT, type KubePaths } from './paths.js';
 export { parseCidr, overlaps, contains, subnet, subnetCount, isPrivateAddress, addressText, type Cidr } from './network/cidr.js';
@@ -28,7 +36,7 @@ export { planPodRange, poolShare, nameHash, clusterAllocates, checkAllocatedRang
 export { defaultProxyMode, decideProxyMode, proxyPlan, AKS_CLUSTER_LABEL, type ProxyMode, type ProxyDecision } from './network/service-proxy.js';
 export { registrationLabels, registrationTaints, nodeObject, clusterNetwork, clusterRanges, EXCLUDE_LB_LABEL } from './network/registration.js';
 export { probeApiServer, callbackNote, describeAddresses, type ApiServerProbe, type Reachability } from './network/api-server.js';
-export { httpsNodesApi, podCIDRsOf, rangesOf, type NodesApi, type NodesApiOptions } from './network/nodes.js';
+export { httpsNodesApi, nodesApi, podCIDRsOf, rangesOf, uidPrecondition, type NodesApi } from './network/nodes.js';
 export { kubeNetwork, createNetworkStep, NETWORK_RECORD, type NetworkStepOptions } from './network/step.js';
 export { kubePodCidr, createPodCidrStep, POD_CIDR_RECORD, type PodCidrStepOptions } from './network/pod-cidr-step.js';
 export { podCidrService, podCidrs } from './network/pod-cidr-service.js';

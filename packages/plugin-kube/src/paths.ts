@@ -13,8 +13,15 @@ export interface KubePaths {
   volumePluginDir: string;
   /** The cluster CA (the kubelet's --client-ca-file / authentication.x509.clientCAFile). */
   caCert: string;
-  /** The kubelet's kubeconfig: server, CA and the exec credential user. 0600. */
+  /**
+   * The kubelet's kubeconfig, 0600: in arc-msi mode flexnode's (server, CA and the exec credential user); in
+   * bootstrap-token mode the kubelet's own, written after TLS bootstrapping (its client certificate as user).
+   */
   kubeconfig: string;
+  /** bootstrap-token mode: the kubelet's `--bootstrap-kubeconfig` (server, CA, the bootstrap token), 0600. */
+  bootstrapKubeconfig: string;
+  /** bootstrap-token mode: the kubelet's `--cert-dir`, where it keeps `kubelet-client-<time>.pem`. */
+  certDir: string;
   /** The KubeletConfiguration. */
   kubeletConfig: string;
   binDir: string;
@@ -48,6 +55,8 @@ export function kubePaths(config: FlexnodeConfig): KubePaths {
     volumePluginDir: k.volumePluginDir ?? `${configDir}/volumeplugins`,
     caCert: `${certsDir}/ca.crt`,
     kubeconfig: `${kubeletDir}/kubeconfig`,
+    bootstrapKubeconfig: `${kubeletDir}/bootstrap-kubeconfig`,
+    certDir: `${kubeletDir}/pki`,
     kubeletConfig: `${kubeletDir}/config.yaml`,
     binDir: '/usr/local/bin',
     unitDir,

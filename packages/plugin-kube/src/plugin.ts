@@ -1,5 +1,6 @@
 import { API_VERSION, definePlugin } from '@flexnode/sdk';
 import { kubeBinaries } from './binaries/step.js';
+import { kubeNodeBootstrap } from './bootstrap/step.js';
 import { kubeClusterCredentials } from './cluster/credentials-step.js';
 import { kubeKubelet } from './kubelet/step.js';
 import { kubeKernelModules } from './os/kernel-modules.js';
@@ -24,6 +25,6 @@ import { serviceProxyService } from './proxy/service.js';
 export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
-  steps: [kubePreflight, kubeVersionSkew, kubeNetwork, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubePodCidr, kubeKubelet, kubeNode, kubeProxy],
+  steps: [kubePreflight, kubeVersionSkew, kubeNetwork, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeNodeBootstrap, kubePodCidr, kubeKubelet, kubeNode, kubeProxy],
   services: [podCidrService, serviceProxyService],
 });

@@ -32,6 +32,8 @@ export interface KubeSettings {
   excludeFromExternalLoadBalancers: boolean;
   /** How long to wait for the cluster to give a new Node its pod range (spec.podCIDR). Default 120. */
   podCIDRTimeoutSeconds: number;
+  /** bootstrap-token mode: minutes the node's bootstrap token is valid (only until the kubelet has its certificate). Default 30. */
+  bootstrapTokenTtlMinutes: number;
 }
 
 const DEFAULTS: KubeSettings = {
@@ -43,6 +45,7 @@ const DEFAULTS: KubeSettings = {
   requireAzureRbac: true,
   excludeFromExternalLoadBalancers: true,
   podCIDRTimeoutSeconds: 120,
+  bootstrapTokenTtlMinutes: 30,
 };
 
 /** The settings of this config, validated; throws {@link ConfigError} naming the field. */
@@ -56,7 +59,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
   const r = raw as Record<string, unknown>;
   const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac',
-    'excludeFromExternalLoadBalancers', 'podCIDRTimeoutSeconds'];
+    'excludeFromExternalLoadBalancers', 'podCIDRTimeoutSeconds', 'bootstrapTokenTtlMinutes'];
   for (const key of Object.keys(r)) {
     if (!known.includes(key)) {
       throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);
@@ -81,6 +84,11 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     if (n === undefined) continue;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3600) bad(key, 'an integer between 0 and 3600');
     out[key] = n as number;
+  }
+  if (r.bootstrapTokenTtlMinutes !== undefined) {
+    const n = r.bootstrapTokenTtlMinutes;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 5 || n > 1440) bad('bootstrapTokenTtlMinutes', 'an integer between 5 and 1440');
+    out.bootstrapTokenTtlMinutes = n as number;
   }
   return out;
 }

@@ -71,6 +71,12 @@ export interface AgentConfig {
 }
 
 export interface KubernetesConfig {
+  /**
+   * How the kubelet authenticates to the API server: `arc-msi` (default) with the Arc machine identity's Entra token,
+   * authorized by Azure RBAC (flexnode's custom role); `bootstrap-token`: TLS bootstrapping to a client certificate
+   * for `system:node:<name>`, limited by the Node authorizer and NodeRestriction.
+   */
+  auth?: 'arc-msi' | 'bootstrap-token';
   version?: string;
   /** Upstream's URL template of the node tarball: Go's Sprintf(template, version, arch). */
   urlTemplate?: string;

@@ -3,14 +3,14 @@ import {
   FlexnodeError, drifted, findRecord, missing, ok, replaceRecord,
   type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepInstance,
 } from '@flexnode/sdk';
-import { armCall, authorizationClient, getMachine, hybridComputeClient, sleep, waitFor } from '../arm.js';
+import { armCall, authorizationClient, getMachine, readManagedCluster, sleep, waitFor } from '../arm.js';
 import { credentialName } from '../azure-context.js';
 import { isAmbiguous, isNotFound, isRoleAssignmentExists, statusOf, toAzureError } from '../azure-errors.js';
 import { isOperatorMissing, operatorToken } from '../operator.js';
 import { MACHINE_RECORD } from '../paths.js';
 import { arcPluginConfig } from '../plugin-config.js';
 import { ASSIGNMENT, records, type AssignmentRecord } from '../records.js';
-import { BUILTIN_ROLES, DEFAULT_ROLES, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
+import { BUILTIN_ROLES, configuredRoleNames, configuredRoles, ELEVATED_ROLES, FLEXNODE_NODE_ROLE, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
 import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
 
 interface Assignment {
@@ -20,10 +20,10 @@ interface Assignment {
   principalId?: string;
 }
 
-/** Whether an existing assignment grants `role` on `scope` (at the scope or inherited from above it). */
-export function covers(a: Assignment, role: WantedRole, scope: string): boolean {
+/** Whether an existing assignment grants `role` at its scope (there or inherited from above it). */
+export function covers(a: Assignment, role: WantedRole): boolean {
   const s = (a.scope ?? '').replace(/\/+$/, '').toLowerCase();
-  const target = scope.toLowerCase();
+  const target = role.scope.toLowerCase();
   const atOrAbove = s === '/' || target === s || target.startsWith(`${s}/`);
   return atOrAbove && (a.roleDefinitionId ?? '').toLowerCase().endsWith(`/${role.guid}`);
 }
@@ -36,7 +36,7 @@ interface GrantedRecord {
   scope: string;
   /** `azure.arc.roles` (or the defaults) as configured then: another list means another verification. */
   configured: string[];
-  roles: { name: string; guid: string }[];
+  roles: { name: string; guid: string; scope?: string }[];
   [key: string]: unknown;
 }
 
@@ -70,7 +70,7 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
   };
 
   /** The roles as configured (names or GUIDs, before any lookup): what the record of a verification is for. */
-  const configured = () => (config.azure.arc?.roles ?? DEFAULT_ROLES).map((r) => r.trim());
+  const configured = () => configuredRoleNames(config);
 
   const listFor = async (s: ArcSettings, principalId: string): Promise<Assignment[]> => {
     const client = await authorizationClient(ctx, s.cluster.subscriptionId);
@@ -83,15 +83,15 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
 
   const state = async (principalId: string) => {
     const s = arcSettings(config);
-    const roles = await resolveRoles(ctx, sdkScope(scopeOf(s)), s.cluster.subscriptionId, config.azure.arc?.roles);
+    const roles = await resolveRoles(ctx, config, s.cluster);
     const existing = await listFor(s, principalId);
-    const lacking = roles.filter((r) => !existing.some((a) => covers(a, r, scopeOf(s))));
+    const lacking = roles.filter((r) => !existing.some((a) => covers(a, r)));
     return { roles, lacking };
   };
 
   /** What the check trusts afterwards without asking Azure: the identity holds these roles on this scope. */
   const recordGranted = (s: ArcSettings, principalId: string, roles: WantedRole[]) =>
-    replaceRecord(host, GRANTED, { principalId, scope: scopeOf(s), configured: configured(), roles: roles.map((r) => ({ name: r.name, guid: r.guid })) } satisfies GrantedRecord);
+    replaceRecord(host, GRANTED, { principalId, scope: scopeOf(s), configured: configured(), roles: roles.map((r) => ({ name: r.name, guid: r.guid, scope: r.scope })) } satisfies GrantedRecord);
 
   /**
    * From the journal and the node's own record: the roles flexnode verified (or granted) for this identity, scope
@@ -103,7 +103,11 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     const principalId = await recordedPrincipal(s);
     if (!principalId) return missing(`the Arc machine ${s.machineName} has no recorded identity yet (step arc.connect)`);
     const granted = findRecord<GrantedRecord>(host, GRANTED);
-    if (granted && granted.principalId === principalId && sameId(granted.scope, scopeOf(s)) && granted.configured.join('\n') === configured().join('\n')) {
+    // The same list can mean other roles (flexnode's roles follow the node's components): each one known offline
+    // must be among those recorded.
+    const recorded = (r: WantedRole) => granted?.roles.some((g) => g.guid === r.guid && sameId(g.scope ?? scopeOf(s), r.scope));
+    if (granted && granted.principalId === principalId && sameId(granted.scope, scopeOf(s)) && granted.configured.join('\n') === configured().join('\n')
+      && configuredRoles(config, s.cluster).known.every(recorded)) {
       return ok(`${granted.roles.map((r) => r.name).join(', ')} on ${s.cluster.name} (verified when granted)`);
     }
     try {
@@ -121,23 +125,11 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
 
   /** The cluster exists (a 404 names it) and, for Azure RBAC roles, uses Azure RBAC (else they do nothing). */
   const checkCluster = async (s: ArcSettings, roles: WantedRole[]) => {
-    const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
-    const client = await hybridComputeClient(ctx, s.cluster.subscriptionId);
-    const url = `${ctx.resourceManagerEndpoint}${s.cluster.id}?api-version=2024-05-01`;
-    const response = await armCall(ctx, call(`read the cluster ${s.cluster.name}`, s), () =>
-      client.sendRequest(createPipelineRequest({ url, method: 'GET' })),
-    );
-    if (response.status >= 400) {
-      const body = JSON.parse(response.bodyAsText || '{}') as { error?: { code?: string; message?: string } };
-      const error = Object.assign(new Error(body.error?.message ?? `HTTP ${response.status}`), { statusCode: response.status, code: body.error?.code });
-      throw toAzureError(error, { ...call(`read the cluster ${s.cluster.name}`, s), credential: credentialName(ctx), endpoint: ctx.resourceManagerEndpoint });
-    }
-    const cluster = JSON.parse(response.bodyAsText || '{}') as { properties?: { aadProfile?: { enableAzureRBAC?: boolean } | null } };
-    const azureRbac = cluster.properties?.aadProfile?.enableAzureRBAC === true;
-    const rbacRoles = roles.filter((r) => /RBAC/.test(r.name));
-    if (!azureRbac && rbacRoles.length > 0) {
+    const cluster = await readManagedCluster(ctx, s.cluster);
+    const rbacRoles = roles.filter((r) => /RBAC/.test(r.name) || r.flexnode);
+    if (!cluster.azureRbac && rbacRoles.length > 0) {
       host.log.warn(
-        `the cluster ${s.cluster.name} does not use Azure RBAC for Kubernetes authorization: ${rbacRoles.map((r) => r.name).join(', ')} will not let the kubelet register; enable it (az aks update --enable-azure-rbac) or bind the identity with Kubernetes RBAC`,
+        `the cluster ${s.cluster.name} does not use Azure RBAC for Kubernetes authorization: ${rbacRoles.map((r) => r.name).join(', ')} will not authorize the node identity (the kubelet, a kube-proxy flexnode runs); enable it (az aks update --enable-azure-rbac) or bind the identity with Kubernetes RBAC`,
       );
     }
   };
@@ -178,6 +170,15 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     }
   };
 
+  /** RBAC Admin and the admin roles give the node far more than a kubelet needs: granted when named, never silently. */
+  const warnElevated = (roles: WantedRole[]) => {
+    for (const r of roles.filter((x) => ELEVATED_ROLES[x.guid])) {
+      host.log.warn(
+        `azure.arc.roles names "${r.name}": it lets the node identity (anyone root on this machine) ${ELEVATED_ROLES[r.guid]}; a node needs only "${FLEXNODE_NODE_ROLE}" (the dataActions of system:node, plugin-arc README "Roles of the node identity")`,
+      );
+    }
+  };
+
   const install = async () => {
     const s = arcSettings(config);
     const scope = scopeOf(s);
@@ -185,19 +186,21 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     const principalId = await principalOf(s, true);
     if (!principalId) {
       if (host.dryRun) {
-        const roles = await resolveRoles(ctx, sdkScope(scope), s.cluster.subscriptionId, config.azure.arc?.roles);
-        for (const r of roles) await host.changes.record(`assign role "${r.name}" to the identity of machine ${s.machineName} on ${scope}`, { role: r.guid });
+        const roles = await resolveRoles(ctx, config, s.cluster);
+        warnElevated(roles);
+        for (const r of roles) await host.changes.record(`assign role "${r.name}" to the identity of machine ${s.machineName} on ${r.scope}`, { role: r.guid });
         return;
       }
       throw new FlexnodeError('ARC_NO_IDENTITY', `the Arc machine ${s.machineId} has no system-assigned identity`, { hint: 'run arc.connect first (flexnode bootstrap does)' });
     }
     const { roles, lacking } = await state(principalId);
+    warnElevated(roles);
     if (lacking.length === 0) {
       if (!host.dryRun) await recordGranted(s, principalId, roles);
       return;
     }
     if (host.dryRun) {
-      for (const r of lacking) await host.changes.record(`assign role "${r.name}" to the machine identity ${principalId} on ${scope}`, { role: r.guid });
+      for (const r of lacking) await host.changes.record(`assign role "${r.name}" to the machine identity ${principalId} on ${r.scope}`, { role: r.guid });
       return;
     }
     await checkCluster(s, roles);
@@ -207,8 +210,8 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     for (const role of lacking) {
       const name = randomUUID();
       const rec: AssignmentRecord = {
-        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
-        scope,
+        id: `${role.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+        scope: role.scope,
         name,
         roleDefinitionId: roleDefinitionId(s.cluster.subscriptionId, role.guid),
         role: role.name,
@@ -221,7 +224,7 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
       const deadline = Date.now() + (pc.identityTimeoutSeconds ?? 180) * 1000;
       for (let delay = pc.pollIntervalMs ?? 2000; ; delay = Math.min(delay * 2, 15_000)) {
         try {
-          await client.roleAssignments.create(sdkScope(scope), name, {
+          await client.roleAssignments.create(sdkScope(role.scope), name, {
             roleDefinitionId: rec.roleDefinitionId,
             principalId,
             principalType: 'ServicePrincipal',

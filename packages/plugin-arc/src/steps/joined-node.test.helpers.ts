@@ -5,9 +5,12 @@ import { capabilityToken, FlexnodeError, type AccessToken, type AzureContext, ty
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { AGENT_PATH } from '../azcmagent.js';
 import { MACHINE_RECORD } from '../paths.js';
-import { DEFAULT_ROLES, BUILTIN_ROLES } from '../roles.js';
+import { nodeComponents } from '../node-role/components.js';
+import { nodeRoleIdentities } from '../node-role/definitions.js';
+import { configuredRoles, configuredRoleNames, BUILTIN_ROLES } from '../roles.js';
 import { arcSettings } from '../settings.js';
 import { machineRecordText } from './arc-connect.js';
+import { ROLE_DEFINITION } from './arc-node-role.js';
 
 export const PRINCIPAL = '0f0e0d0c-0b0a-0908-0706-050403020100';
 
@@ -64,9 +67,14 @@ export function joinedNode(options: { rolesRecorded?: boolean } = {}) {
   const granted = {
     principalId: PRINCIPAL,
     scope: settings.cluster.id,
-    configured: DEFAULT_ROLES,
-    roles: DEFAULT_ROLES.map((name) => ({ name, guid: BUILTIN_ROLES[name]! })),
+    configured: configuredRoleNames(config),
+    roles: configuredRoles(config, settings.cluster).known.map((r) => ({ name: r.name, guid: r.guid, scope: r.scope })),
   };
+  host.journal.set('arc.node-role', nodeRoleIdentities(settings.cluster, nodeComponents(config)).map((d) => ({
+    kind: 'custom' as const,
+    type: ROLE_DEFINITION,
+    data: { id: `${d.assignableScope}/providers/Microsoft.Authorization/roleDefinitions/${d.guid}`, guid: d.guid, roleName: d.roleName, assignableScope: d.assignableScope, clusterId: settings.cluster.id, kubernetesMinor: '1.35', dataActions: [] },
+  })));
   host.journal.set('arc.roles', [
     { kind: 'custom', type: 'arc.role-assignment', data: assignment },
     ...(options.rolesRecorded === false ? [] : [{ kind: 'custom' as const, type: 'arc.roles-granted', data: granted }]),

@@ -5,18 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createStep } from '@flexnode/sdk/testing';
-import { arcAgent, arcConnect, arcRoles } from '../steps.js';
+import { arcAgent, arcConnect, arcNodeRole, arcRoles } from '../steps.js';
 import { joinedNode, PRINCIPAL } from './joined-node.test.helpers.js';
 
 const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected an error'), (e: Error & { code?: string; hint?: string }) => e);
 
 describe('after the join, the operator credential is for changes only', () => {
-  it('arc.connect and arc.roles check healthy from the agent and the records, never asking for a token', async () => {
+  it('arc.connect, arc.node-role and arc.roles check healthy from the agent and the records, never asking for a token', async () => {
     const node = joinedNode();
-    for (const def of [arcConnect, arcRoles]) {
+    for (const def of [arcConnect, arcNodeRole, arcRoles]) {
       const result = await createStep(def, node.host, { config: node.config, services: node.services }).check();
       expect(result.status, JSON.stringify(result)).to.equal('ok');
-      expect(JSON.stringify(result)).to.include(def === arcConnect ? PRINCIPAL : 'RBAC Admin');
+      expect(JSON.stringify(result)).to.include(def === arcConnect ? PRINCIPAL : 'flexnode node + kube-proxy (test-cluster');
     }
     expect(node.operator.calls).to.equal(0);
     expect(node.host.ops).to.deep.equal([]);
@@ -32,7 +32,12 @@ describe('after the join, the operator credential is for changes only', () => {
     const roles = await createStep(arcRoles, other.host, { config: other.config, services: other.services }).check();
     expect(roles.status).to.equal('missing');
     expect(JSON.stringify(roles)).to.include("needs the operator's Azure credential");
-    expect(node.operator.calls + other.operator.calls).to.equal(1);
+    // AKS's kube-proxy serves the node: flexnode's leaves the identity's components, the same role list now means other roles.
+    const proxy = joinedNode();
+    proxy.config.kubernetes = { serviceProxy: 'aks' };
+    const withProxy = await createStep(arcRoles, proxy.host, { config: proxy.config, services: proxy.services }).check();
+    expect(withProxy.status).to.equal('missing');
+    expect(node.operator.calls + other.operator.calls + proxy.operator.calls).to.equal(2);
   });
 
   it('connecting, assigning roles and unbootstrap fail without it, naming what needs it; nothing is forgotten', async () => {
@@ -73,7 +78,7 @@ export async function resolve(specifier, context, next) {
           });
         });
       const checks = await run('checks');
-      expect(checks.out).to.deep.equal({ results: ['ok', 'ok'], tokenRequests: 0 });
+      expect(checks.out).to.deep.equal({ results: ['ok', 'ok', 'ok'], tokenRequests: 0 });
       expect(checks.loaded).to.deep.equal([]);
       const control = await run('control');
       expect(control.loaded.some((m) => m.startsWith('@azure/arm-authorization')), control.loaded.join(', ')).to.equal(true);

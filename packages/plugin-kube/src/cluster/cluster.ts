@@ -174,13 +174,13 @@ export async function serverAndCa(kubeconfigYaml: string, clusterName: string): 
 }
 
 /** Refuse (or warn about) a cluster whose RBAC cannot authorise the node's managed identity. */
-export function assertAzureRbac(facts: ClusterFacts, required: boolean, warn: (m: string) => void): void {
+export function assertAzureRbac(facts: ClusterFacts, required: boolean, warn: (m: string) => void, consequence = 'the kubelet cannot register or read nodes'): void {
   if (!facts.aad) {
     throw new AzureError(`the cluster ${facts.name} has no Microsoft Entra ID (AAD) integration: the node's managed identity cannot authenticate to it`, undefined, undefined,
       `enable it: \`az aks update -g <group> -n ${facts.name} --enable-aad --enable-azure-rbac\``);
   }
   if (facts.azureRbac) return;
-  const message = `the cluster ${facts.name} does not have Azure RBAC enabled (aadProfile.enableAzureRbac): the node identity's Azure role assignments do not apply inside the cluster, so the kubelet cannot register or read nodes`;
+  const message = `the cluster ${facts.name} does not have Azure RBAC enabled (aadProfile.enableAzureRbac): the node identity's Azure role assignments do not apply inside the cluster, so ${consequence}`;
   const fix = `enable it: \`az aks update -g <group> -n ${facts.name} --enable-azure-rbac\`, or bind the identity with Kubernetes RBAC yourself and set pluginConfig["@flexnode/plugin-kube"].requireAzureRbac: false`;
   if (required) throw new AzureError(message, undefined, undefined, fix);
   warn(`${message} (requireAzureRbac is false: continuing; ${fix})`);

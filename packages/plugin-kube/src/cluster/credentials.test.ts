@@ -1,5 +1,5 @@
 import { AzureError, ConfigError } from '@flexnode/sdk';
-import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
+import { createStep, diffSnapshots, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { serviceDeps, azureServices, CA_PEM, FACTS, fakeAzure, fakeReader } from '../fixtures.test.helpers.js';
@@ -96,6 +96,27 @@ describe('kube.cluster-credentials', () => {
     const ok = createCredentialsStep(fakeReader({ azureRbac: false })).create({ host: host.forStep('y'), config: relaxed, ...services });
     expect((await ok.check()).status).to.equal('missing');
     expect(host.logLines.some((l) => l.level === 'warn' && /Azure RBAC/.test(l.message))).to.equal(true);
+  });
+
+  it('bootstrap-token mode: the CA only (the kubelet writes its kubeconfig), and a cluster without Azure RBAC is fine', async () => {
+    const config = testConfig({ kubernetes: { auth: 'bootstrap-token' } });
+    const report = await runStepCycle(createCredentialsStep(fakeReader({ azureRbac: false })), { config, services: azureServices() });
+    expect(Object.keys(report.installed.files).filter((f) => !f.startsWith('/var/lib/flexnode'))).to.deep.equal(['/etc/kubernetes/certs/ca.crt']);
+  });
+
+  it('a joined node keeps its kubernetes.auth: another mode is a config error naming the way (exit 2), nothing changed', async () => {
+    const host = new MemoryHost();
+    const step = createCredentialsStep(fakeReader());
+    await createStep(step, host, { config: testConfig(), services: azureServices() }).install();
+    const before = host.snapshot();
+    const bootstrap = createStep(step, host, { config: testConfig({ kubernetes: { auth: 'bootstrap-token' } }), services: azureServices() });
+    for (const op of [() => bootstrap.check(), () => bootstrap.install()]) {
+      const e = await op().then(() => undefined, (x: Error) => x);
+      expect(e).to.be.instanceOf(ConfigError);
+      expect(e!.message).to.equal('kubernetes.auth is bootstrap-token, but this node joined with arc-msi');
+      expect((e as ConfigError).hint).to.include('flexnode unbootstrap');
+    }
+    expect(diffSnapshots(before, host.snapshot())).to.deep.equal([]);
   });
 
   it('server and CA are all that is taken from the AKS kubeconfig', async () => {

@@ -6,42 +6,52 @@ export interface ApiAnswer {
   body: Record<string, unknown>;
 }
 
-/** The read-only Node lookup and the Node delete the kubelet step makes (plain HTTPS, no client library). */
-export interface NodeApi {
-  getNode(name: string): Promise<ApiAnswer>;
-  deleteNode(name: string): Promise<ApiAnswer>;
+/** How a client authenticates to the API server: a bearer token, or a client certificate and its key (PEM). */
+export type KubeCredential = { token: string } | { certPem: string; keyPem: string };
+
+/** A request's body: JSON, sent as `application/json` unless told otherwise (a merge patch names its type). */
+export interface RequestBody {
+  json: unknown;
+  contentType?: string;
 }
 
+/** JSON requests to one API server as one identity (plain HTTPS, no client library). */
+export interface KubeClient {
+  call(method: string, path: string, body?: RequestBody): Promise<ApiAnswer>;
+}
+
+/** Where a client connects and as whom. */
 export interface NodeApiOptions {
   /** The API server URL (from the kubeconfig). */
   server: string;
   /** PEM of the cluster CA: the only CA trusted for this connection. */
   caPem: string;
-  /** A bearer token (the node identity's, for the AKS server application). */
-  token: () => Promise<string>;
+  /** The identity's credential, asked for on every call (tokens expire, certificates rotate). */
+  credential: () => Promise<KubeCredential>;
   timeoutMs?: number;
 }
 
-/** A NodeApi over node:https, trusting exactly the cluster CA. */
-export function httpsNodeApi(options: NodeApiOptions): NodeApi {
-  const call = async (method: string, path: string) => apiRequest({ ...options, token: await options.token() }, method, path);
-  return {
-    getNode: (name) => call('GET', `/api/v1/nodes/${encodeURIComponent(name)}`),
-    deleteNode: (name) => call('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`),
-  };
+/** A KubeClient over node:https, trusting exactly the cluster CA. */
+export function httpsKubeClient(options: NodeApiOptions): KubeClient {
+  return { call: async (method, path, body) => apiRequest({ ...options, credential: await options.credential() }, method, path, body) };
 }
 
 /**
- * One JSON request to the API server over node:https, trusting exactly the cluster CA; with a bearer token, or
- * anonymous without one (`/version` is readable by everyone: the `system:public-info-viewer` ClusterRole).
+ * One JSON request to the API server over node:https, trusting exactly the cluster CA; with a bearer token or a
+ * client certificate, or anonymous without one (`/version` is readable by everyone: `system:public-info-viewer`).
  */
-export async function apiRequest(options: { server: string; caPem: string; token?: string; timeoutMs?: number }, method: string, path: string,
-  body?: { json: unknown; contentType?: string }): Promise<ApiAnswer> {
+export async function apiRequest(
+  options: { server: string; caPem: string; credential?: KubeCredential; timeoutMs?: number },
+  method: string,
+  path: string,
+  body?: RequestBody,
+): Promise<ApiAnswer> {
   const base = new URL(options.server);
   const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
   const host = base.hostname.replace(/^\[|\]$/g, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const text = body === undefined ? undefined : JSON.stringify(body.json);
+  const c = options.credential;
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body.json));
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -50,14 +60,15 @@ export async function apiRequest(options: { server: string; caPem: string; token
         port: base.port || 443,
         path: `${base.pathname.replace(/\/$/, '')}${path}`,
         ca: options.caPem,
+        ...(c && 'certPem' in c ? { cert: c.certPem, key: c.keyPem } : {}),
         servername: isIP(host) ? undefined : host,
         agent: false,
         timeout: timeoutMs,
         headers: {
           accept: 'application/json',
           'user-agent': 'flexnode',
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(text !== undefined ? { 'content-type': body!.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) } : {}),
+          ...(c && 'token' in c ? { authorization: `Bearer ${c.token}` } : {}),
+          ...(payload ? { 'content-type': body!.contentType ?? 'application/json', 'content-length': payload.length } : {}),
         },
       },
       (res) => {
@@ -65,19 +76,19 @@ export async function apiRequest(options: { server: string; caPem: string; token
         res.setEncoding('utf8');
         res.on('data', (d: string) => (data += d));
         res.on('end', () => {
-          let body: Record<string, unknown> = {};
+          let parsed: Record<string, unknown> = {};
           try {
-            body = data ? (JSON.parse(data) as Record<string, unknown>) : {};
+            parsed = data ? (JSON.parse(data) as Record<string, unknown>) : {};
           } catch {
-            body = { message: data.slice(0, 500) };
+            parsed = { message: data.slice(0, 500) };
           }
-          resolve({ status: res.statusCode ?? 0, body });
+          resolve({ status: res.statusCode ?? 0, body: parsed });
         });
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
-    req.end(text);
+    req.end(payload);
   });
 }
 

@@ -76,6 +76,8 @@ export interface KubeletConfigInput {
   version: KubeVersion;
   /** The machine's size, for kube-reserved. */
   machine: MachineSize;
+  /** bootstrap-token mode: the kubelet has a client certificate to rotate. */
+  tlsBootstrap?: boolean;
 }
 
 /**
@@ -89,8 +91,9 @@ export interface KubeletConfigInput {
  * `container-runtime` service; cluster DNS from the cluster's own networkProfile.dnsServiceIP (upstream assumed
  * 10.0.0.10); protectKernelDefaults with the sysctls kube.sysctl sets; eviction, image GC, kube-reserved (by the
  * machine's size), event QPS, status frequency and timeouts as AKS sets them; `node.kubelet.*` overrides.
- * rotateCertificates is off: the kubelet authenticates with tokens from the exec credential plugin, which renews
- * them itself; there is no client certificate to rotate. serverTLSBootstrap is off unless configured: AKS's
+ * rotateCertificates is on in bootstrap-token mode (the kubelet renews its own client certificate before it
+ * expires, as AKS's nodes do) and off in arc-msi mode: there the kubelet authenticates with tokens from the exec
+ * credential plugin, which renews them itself; there is no client certificate to rotate. serverTLSBootstrap is off unless configured: AKS's
  * approver signs serving certificates of its own nodes (system:node:<name>), and this node's kubelet authenticates
  * as its managed identity, so its CSR would never be approved and the kubelet would serve no TLS at all.
  */
@@ -131,7 +134,7 @@ export function kubeletConfiguration(input: KubeletConfigInput): Record<string, 
     },
     readOnlyPort: 0,
     tlsCipherSuites: [...TLS_CIPHER_SUITES],
-    rotateCertificates: false,
+    rotateCertificates: input.tlsBootstrap === true,
     serverTLSBootstrap: settings.serverTLSBootstrap,
     protectKernelDefaults: settings.protectKernelDefaults,
     failSwapOn: true,

@@ -6,21 +6,17 @@ import { AzureError } from '@flexnode/sdk';
 import { cachedReader, type ClusterReader } from '../cluster/cluster.js';
 import { containerdRuntime, serviceDeps, azureServices, FACTS, fakeReader } from '../fixtures.test.helpers.js';
 import { kubePaths } from '../paths.js';
-import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
+import { fakeApi, fakeOperator, kubeletStep, seedKubeconfig } from './fake-api.test.helpers.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { createKubeletStep, NODE_RECORD } from './step.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 import { parseKubeVersion } from '../version.js';
 
-const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true, excludeFromExternalLoadBalancers: true, podCIDRTimeoutSeconds: 120 };
+const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true, excludeFromExternalLoadBalancers: true, podCIDRTimeoutSeconds: 120, bootstrapTokenTtlMinutes: 30 };
 const cluster = { name: 'test-cluster', dnsServiceIP: '10.20.0.10' };
 const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
 const version = parseKubeVersion('1.35.2')!;
-/** The kubelet step with a fixed machine size and route to the API server (no network in unit tests). */
-const kubeletStep = (options: Parameters<typeof createKubeletStep>[0] = {}) =>
-  createKubeletStep({ readCluster: fakeReader(), machine: async () => machine, routeSource: async () => '192.0.2.10', sleep: async () => undefined, pollMs: 1, ...options });
-
 const fullConfig = () =>
   testConfig({
     node: {
@@ -31,29 +27,6 @@ const fullConfig = () =>
       kubelet: { kubeReserved: { cpu: '100m', memory: '500Mi' }, evictionHard: { 'memory.available': '200Mi' }, imageGCHighThreshold: 80, imageGCLowThreshold: 60 },
     },
   });
-
-/** A fake API server: Node Ready after `readyAfter` GETs; DELETE answers `deleteStatus`. */
-function fakeApi(opts: { readyAfter?: number; deleteStatus?: number; unreachable?: boolean } = {}) {
-  const seen: { method: string; name: string; token: string; server: string }[] = [];
-  let gets = 0;
-  const factory = (o: NodeApiOptions): NodeApi => {
-    const call = async (method: string, name: string): Promise<ApiAnswer> => {
-      if (opts.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-      seen.push({ method, name, token: await o.token(), server: o.server });
-      if (method === 'DELETE') return { status: opts.deleteStatus ?? 200, body: { message: opts.deleteStatus === 403 ? 'nodes "edge-1" is forbidden' : '' } };
-      gets++;
-      const ready = gets > (opts.readyAfter ?? 0);
-      return { status: 200, body: { metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: 'stand-in' }] } } };
-    };
-    return { getNode: (n) => call('GET', n), deleteNode: (n) => call('DELETE', n) };
-  };
-  return { factory, seen };
-}
-
-/** The credentials step's kubeconfig, as the kubelet step finds it. */
-function seedKubeconfig(host: MemoryHost) {
-  host.seedFile('/var/lib/kubelet/kubeconfig', `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64')}\n`, 0o600);
-}
 
 /** Strings the schema lets through in free-form fields (no control character) that mean something in YAML. */
 const YAML_HOSTILE = ['a: b', '- x', '#c', "'q'", '"dq"', '{x}', '[y]', '&anchor', '*alias', '!tag', '%dir', '@at', '`bt`', ' lead', 'trail ', 'yes', 'null', '0x1F', '1e3', '~', 'back\\slash', 'ümlaut', '|', '>'];
@@ -174,13 +147,23 @@ describe('kube.kubelet step', () => {
     expect(unit).to.not.match(/containerd/);
   });
 
-  it('a 403 on the Node delete is a warning with the fix, not a failure', async () => {
+  it('a Node the node identity may not delete (system:node and flexnode\'s role may not) is deleted as the operator', async () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
-    const api = fakeApi({ deleteStatus: 403 });
-    await runStepCycle(kubeletStep({ nodeApi: api.factory }), { config: fullConfig(), host, services: azureServices() });
-    const warn = host.logLines.find((l) => l.level === 'warn' && /may not delete Node edge-1/.test(l.message));
-    expect(warn?.message).to.match(/kubectl delete node edge-1/);
+    const operator = fakeOperator(200);
+    await runStepCycle(kubeletStep({ nodeApi: fakeApi({ deleteStatus: 403 }).factory, operatorClient: operator.factory }), { config: fullConfig(), host, services: azureServices() });
+    expect(operator.calls).to.deep.equal([{ method: 'DELETE', path: '/api/v1/nodes/edge-1', token: 'operator-token', server: FACTS.server }]);
+    expect(host.logLines.map((l) => l.message)).to.include('deleted Node edge-1 from the cluster (as the operator)');
+  });
+
+  it('a Node nobody may delete is a warning with the fix, not a failure', async () => {
+    const host = new MemoryHost();
+    seedKubeconfig(host);
+    const operator = fakeOperator(403);
+    await runStepCycle(kubeletStep({ nodeApi: fakeApi({ deleteStatus: 403 }).factory, operatorClient: operator.factory }), { config: fullConfig(), host, services: azureServices() });
+    const warn = host.logLines.find((l) => l.level === 'warn' && /could not delete Node edge-1/.test(l.message));
+    expect(warn?.message).to.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
+      .and.include('Azure Kubernetes Service RBAC Admin').and.match(/kubectl delete node edge-1/);
     expect(host.journal.get('kube.kubelet')!.some((c) => c.kind === 'custom' && c.type === NODE_RECORD)).to.equal(false);
   });
 

@@ -2,14 +2,16 @@ import { messageOf } from '../util.js';
 import os from 'node:os';
 import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity, PodCidr, ServiceProxy } from '@flexnode/sdk';
 import { kubernetesVersion } from '../binaries/step.js';
-import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
-import { readKubeconfig } from '../cluster/kubeconfig.js';
-import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
+import { kubeletAuth } from '../auth.js';
+import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
+import { clusterFacts, FACTS_RECORD, recordedFacts, rememberFacts } from '../cluster/recorded.js';
 import { kubeVersionOf } from '../binaries/artifacts.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
-import { httpsNodeApi, isUnreachable, readyCondition, type NodeApi, type NodeApiOptions } from './api.js';
+import { isUnreachable, readyCondition, type KubeClient, type NodeApiOptions } from './api.js';
+import { deleteNodeObject, NO_NODE_CERTIFICATE, nodeClient, removeKubeletCredentials } from './node-access.js';
 import { clusterNetwork, registrationLabels } from '../network/registration.js';
+import { httpsNodesApi, type NodesApi } from '../network/nodes.js';
 import { renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
 import { machineSize, routeSourceAddress } from './machine.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
@@ -20,6 +22,8 @@ export const STARTED_RECORD = 'kubelet-started';
 export const NODE_RECORD = 'kubelet-node';
 /** Custom record: the kubelet version and node IP the files were written for (the check needs no network). */
 export const INPUTS_RECORD = 'kubelet-inputs';
+/** Custom record (bootstrap-token mode): the kubelet's own credentials did not exist before flexnode started it. */
+export const CREDENTIALS_RECORD = 'kubelet-credentials';
 
 interface KubeletInputs {
   version: string;
@@ -29,7 +33,9 @@ interface KubeletInputs {
 export interface KubeletStepOptions {
   readCluster?: ClusterReader;
   /** The Kubernetes API client; tests inject a fake. */
-  nodeApi?: (options: NodeApiOptions) => NodeApi;
+  nodeApi?: (options: NodeApiOptions) => NodesApi;
+  /** The operator's Kubernetes client (deleting the Node on unbootstrap); tests inject a fake. */
+  operatorClient?: (options: NodeApiOptions) => KubeClient;
   sleep?: (ms: number) => Promise<void>;
   /** Longest interval of the wait for Ready (it starts at 100 ms and doubles up to this). Default 2 s. */
   pollMs?: number;
@@ -71,7 +77,7 @@ export async function nodeName(host: Host, config: FlexnodeConfig): Promise<stri
  */
 export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
-  const makeApi = options.nodeApi ?? httpsNodeApi;
+  const makeApi = options.nodeApi ?? httpsNodesApi;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = options.pollMs ?? 2000;
   const sizeOf = options.machine ?? machineSize;
@@ -82,11 +88,12 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
     title: 'kubelet: configuration, systemd unit, Node Ready',
     provides: ['kubelet'],
     // After pod-cidr: a Node registered by flexnode with its pod range is there before the kubelet adopts it.
-    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', ContainerRuntime, Cni, ArcIdentity, PodCidr],
+    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', 'kube.node-bootstrap', ContainerRuntime, Cni, ArcIdentity, PodCidr],
     inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime, proxy: ServiceProxy },
     create: ({ host, config, azure, identity, runtime, proxy }) => {
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
+      const tlsBootstrap = kubeletAuth(config) === 'bootstrap-token';
 
       /**
        * The files for the cluster's facts, the kubelet version and the node IP. From the journal when this step
@@ -106,9 +113,9 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         const name = await nodeName(host, config);
         const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
         const kv = kubeVersionOf(version);
-        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime, version: kv, machine: await sizeOf(host) });
+        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime, version: kv, machine: await sizeOf(host), tlsBootstrap });
         const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
-        const args = kubeletArgs(paths, { nodeName: name, labels, nodeIP, sandboxImage: runtime.sandboxImage, runtimeUnit: runtime.unit, version: kv });
+        const args = kubeletArgs(paths, { nodeName: name, labels, nodeIP, sandboxImage: runtime.sandboxImage, runtimeUnit: runtime.unit, version: kv, tlsBootstrap });
         const dropIn = kubeletDropIn(paths, args);
         const files: readonly (readonly [path: string, content: string, mode: number])[] = [
           [paths.kubeletConfig, kubeletConfig, 0o644],
@@ -121,24 +128,22 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
 
       const fingerprint = async () => {
         const out: Record<string, string | null> = {};
-        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, paths.kubeconfig, paths.caCert]) out[p] = (await host.files.sha256(p)) ?? null;
+        // bootstrap-token mode: the kubeconfig is the kubelet's own (rewritten on each rotation): its bootstrap one counts.
+        const credentials = tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig;
+        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, credentials, paths.caCert]) out[p] = (await host.files.sha256(p)) ?? null;
         return out;
       };
 
-      const api = async (): Promise<{ api: NodeApi; server: string } | undefined> => {
-        const text = await host.files.readText(paths.kubeconfig);
-        const kc = text === undefined ? undefined : await readKubeconfig(text);
-        if (!kc) return undefined;
-        return { server: kc.server, api: makeApi({ server: kc.server, caPem: kc.caPem, token: async () => (await identity.getToken(AKS_SCOPE)).token }) };
-      };
+      const api = () => nodeClient(host, config, identity, makeApi);
 
       const nodeState = async (name: string): Promise<NodeState> => {
         const client = await api();
-        if (!client) return { kind: 'not-ready', detail: `${paths.kubeconfig} is missing or unreadable` };
+        if (!client) return { kind: 'not-ready', detail: `${tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig} is missing or unreadable` };
         let answer;
         try {
-          answer = await client.api.getNode(name);
+          answer = await client.api.get(name);
         } catch (error) {
+          if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return { kind: 'not-ready', detail: messageOf(error) };
           if (isUnreachable(error)) return { kind: 'unreachable', detail: `API server ${client.server} not reachable from here (${messageOf(error)}): Node readiness not checked` };
           return { kind: 'not-ready', detail: `reading Node ${name} failed: ${messageOf(error)}` };
         }
@@ -185,6 +190,11 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           await replaceRecord(host, NODE_RECORD, { name: want.name });
           await replaceRecord(host, INPUTS_RECORD, want.inputs);
           await rememberFacts(host, want.facts);
+          // Write-ahead: the kubelet will write its own kubeconfig and client certificates; whether they were there
+          // before decides whether uninstall removes them.
+          if (tlsBootstrap && !findRecord(host, CREDENTIALS_RECORD) && !host.dryRun) {
+            await replaceRecord(host, CREDENTIALS_RECORD, { existedBefore: (await host.files.stat(paths.kubeconfig)) !== undefined });
+          }
           if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
           if (host.dryRun) return;
           const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
@@ -207,13 +217,21 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         },
         async uninstall() {
           const node = findRecord<{ name: string }>(host, NODE_RECORD);
-          const client = await api(); // read before anything is removed (the kubeconfig is the credentials step's)
+          // Read before anything is removed (the kubeconfigs are other steps' files).
+          const client = tlsBootstrap ? undefined : await api();
+          const facts = recordedFacts(host, config);
           // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files.
           await host.changes.revert();
           await host.changes.forget(STARTED_RECORD);
           if (await host.systemd.available()) await host.systemd.daemonReload();
           // The kubelet is stopped now (it would register the Node again otherwise): delete the Node object.
-          if (node && client) await deleteNode(host, client, node.name);
+          if (node) await deleteNodeObject({ host, name: node.name, purpose: 'unbootstrap of kube.kubelet', nodeClient: client, facts, azure, operatorClient: options.operatorClient });
+          const credentials = findRecord<{ existedBefore: boolean }>(host, CREDENTIALS_RECORD);
+          if (credentials && !credentials.existedBefore) {
+            const removed = await removeKubeletCredentials(host, paths);
+            if (removed.length > 0) host.log.info(`removed the kubelet's node credentials: ${removed.join(', ')}`);
+          }
+          await host.changes.forget(CREDENTIALS_RECORD);
           await host.changes.forget(NODE_RECORD);
           await host.changes.forget(INPUTS_RECORD);
           await host.changes.forget(FACTS_RECORD);
@@ -222,19 +240,6 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
       };
     },
   });
-}
-
-async function deleteNode(host: Host, client: { api: NodeApi; server: string }, name: string): Promise<void> {
-  try {
-    const answer = await client.api.deleteNode(name);
-    if (answer.status === 200 || answer.status === 202) host.log.info(`deleted Node ${name} from the cluster`);
-    else if (answer.status === 404) host.log.info(`Node ${name} was already gone from the cluster`);
-    else if (answer.status === 401 || answer.status === 403) {
-      host.log.warn(`the node identity may not delete Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}); fix: delete it with \`kubectl delete node ${name}\`, or grant the identity delete on nodes`);
-    } else host.log.warn(`deleting Node ${name} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}; delete it with \`kubectl delete node ${name}\``);
-  } catch (error) {
-    host.log.warn(`could not delete Node ${name}: ${messageOf(error)}; delete it with \`kubectl delete node ${name}\``);
-  }
 }
 
 /** Say what the kubelet left in its directory (not ours to delete) and what is still mounted there. */

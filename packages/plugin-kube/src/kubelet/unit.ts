@@ -39,6 +39,8 @@ export interface KubeletFlags {
   /** The container runtime's systemd unit: the kubelet reports its cgroup's usage (`--runtime-cgroups`, as AKS). */
   runtimeUnit?: string;
   version: KubeVersion;
+  /** bootstrap-token mode: TLS bootstrapping from `--bootstrap-kubeconfig`, certificates kept in `--cert-dir`. */
+  tlsBootstrap?: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export function kubeletArgs(paths: KubePaths, flags: KubeletFlags): string[] {
   return [
     `--config=${paths.kubeletConfig}`,
     `--kubeconfig=${paths.kubeconfig}`,
+    ...(flags.tlsBootstrap ? [`--bootstrap-kubeconfig=${paths.bootstrapKubeconfig}`, `--cert-dir=${paths.certDir}`] : []),
     `--hostname-override=${flags.nodeName}`,
     `--node-labels=${Object.entries(flags.labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
     ...(flags.nodeIP ? [`--node-ip=${flags.nodeIP}`] : []),

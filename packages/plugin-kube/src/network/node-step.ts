@@ -1,13 +1,15 @@
 import { ArcIdentity, AzureCredential, defineStep, drifted, findRecord, missing, ok, replaceRecord, ServiceProxy, StepError, Tokens, type CheckResult, type StepDefinition } from '@flexnode/sdk';
+import { kubeletAuth } from '../auth.js';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
+import { OperatorKube } from '../cluster/operator-kube.js';
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
-import { isUnreachable, type ApiAnswer } from '../kubelet/api.js';
+import { isUnreachable, type ApiAnswer, type KubeClient, type NodeApiOptions } from '../kubelet/api.js';
+import { NO_NODE_CERTIFICATE, nodeClient } from '../kubelet/node-access.js';
 import { nodeName } from '../kubelet/step.js';
 import { kubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
 import { parseCidr } from './cidr.js';
-import { nodeIdentityApi } from './node-client.js';
-import { podCIDRsOf, rangesOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
+import { podCIDRsOf, rangesOf, statusMessage, type NodesApi } from './nodes.js';
 import { planPodRange } from './pod-range.js';
 import { clusterNetwork, clusterRanges, registrationLabels } from './registration.js';
 
@@ -65,10 +67,16 @@ function differences(node: Record<string, unknown>, want: Wanted): { patch: Reco
  * label when the mode moves to `flexnode`) is patched here; the labels flexnode set are recorded, so one it set and
  * no longer wants is removed, and labels others set are left alone. With `cni.podCIDR`, the Node gets that range as
  * spec.podCIDR (settable once, from empty), so other nodes choosing from `cni.podCIDRPool` see it taken; a cluster
- * that allocated another range first is an error naming both. Checks read the Node with the node identity and say
- * so when the API server does not answer. Uninstall changes nothing in the cluster: the kubelet step deletes the Node.
+ * that allocated another range first is an error naming both. The Node is read and patched as the node (in
+ * bootstrap-token mode with the kubelet's certificate: NodeRestriction applies to what it may change); listing the
+ * other Nodes' ranges, which a node certificate may not, is the operator's in that mode. Checks say so when the API
+ * server does not answer. Uninstall changes nothing in the cluster: the kubelet step deletes the Node.
  */
-export function createNodeStep(options: { readCluster?: ClusterReader; nodesApi?: (o: NodesApiOptions) => NodesApi } = {}): StepDefinition {
+export function createNodeStep(options: {
+  readCluster?: ClusterReader;
+  nodesApi?: (o: NodeApiOptions) => NodesApi;
+  operatorClient?: (o: NodeApiOptions) => KubeClient;
+} = {}): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
   return defineStep({
     id: 'kube.node',
@@ -86,13 +94,14 @@ export function createNodeStep(options: { readCluster?: ClusterReader; nodesApi?
         return { facts, name, labels, stale, ...(podCIDR ? { podCIDR } : {}) };
       };
       const read = async (name: string): Promise<{ node?: Record<string, unknown>; unreachable?: string; answer?: ApiAnswer }> => {
-        const c = await nodeIdentityApi(host, config, identity, options.nodesApi);
+        const c = await nodeClient(host, config, identity, options.nodesApi);
         if (!c) return { unreachable: 'the kubelet kubeconfig is missing' };
         try {
           const answer = await c.api.get(name);
           return answer.status === 200 ? { node: answer.body, answer } : { answer };
         } catch (error) {
           if (isUnreachable(error)) return { unreachable: `the API server ${c.server} does not answer (${messageOf(error)})` };
+          if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return { unreachable: messageOf(error) };
           throw error;
         }
       };
@@ -124,11 +133,14 @@ export function createNodeStep(options: { readCluster?: ClusterReader; nodesApi?
               });
             }
             if (Object.keys(diff.patch).length) {
-              const c = (await nodeIdentityApi(host, config, identity, options.nodesApi))!;
+              const c = (await nodeClient(host, config, identity, options.nodesApi))!;
               if ((diff.patch.spec as { podCIDR?: string } | undefined)?.podCIDR) {
                 // cni.podCIDR goes on the Node only if no other Node holds it (kube.network could not check when the
-                // operator may not read Nodes).
-                const list = await c.api.list();
+                // operator may not read Nodes). A node certificate reads only its own Node: the operator lists them.
+                const lister = kubeletAuth(config) === 'bootstrap-token'
+                  ? (await OperatorKube.connect(azure, want.facts, `kube.node (checking cni.podCIDR against the other Nodes' ranges)`, options.operatorClient)).nodes()
+                  : c.api;
+                const list = await lister.list();
                 if (list.status !== 200) throw new StepError('kube.node', `listing Nodes to check cni.podCIDR answered ${statusMessage(list)}`);
                 planPodRange({ config, cluster: clusterRanges(want.facts), nodeName: want.name, others: rangesOf(list.body, want.name).others, needed: true });
               }

@@ -1,20 +1,25 @@
-import type { ApiAnswer } from '../kubelet/api.js';
-import type { NodesApi, NodesApiOptions } from './nodes.js';
+import { X509Certificate } from 'node:crypto';
+import type { ApiAnswer, KubeClient, NodeApiOptions } from '../kubelet/api.js';
+import { nodesApi, type NodesApi } from './nodes.js';
 
 type Node = { metadata: { name: string; uid: string; creationTimestamp: string; labels?: Record<string, string> }; spec: Record<string, unknown> };
+type Verb = 'list' | 'get' | 'create' | 'patch' | 'delete';
 
 /**
  * A small in-memory Nodes API for the network steps' unit tests (the e2e tier runs them against the fake API
  * server): create (409 when it exists), get (404), list, JSON merge patch of labels and spec (spec.podCIDR settable
  * once), delete with a uid precondition (409). `allocate` plays the node-ipam controller: a new Node without a
- * range gets the next one. Every call is logged with the token it carried.
+ * range gets the next one. Every call is logged with who made it: the bearer token, or `cert <CN>` of a client
+ * certificate.
  */
 export class MemoryNodes {
   readonly nodes = new Map<string, Node>();
   readonly calls: { method: string; name?: string; token: string }[] = [];
   unreachable = false;
   /** Status to answer for every call of a method (e.g. 403 on list). */
-  fail: Partial<Record<'list' | 'get' | 'create' | 'patch' | 'delete', number>> = {};
+  fail: Partial<Record<Verb, number>> = {};
+  /** Status to answer for a method when the caller is `who` (a token): one identity denied, another allowed. */
+  deny: { who: string; verb: Verb; status: number }[] = [];
   private uid = 0;
   private clock = Date.parse('2026-11-01T00:00:00Z');
 
@@ -26,56 +31,74 @@ export class MemoryNodes {
     return this;
   }
 
-  factory = (o: NodesApiOptions): NodesApi => {
-    const go = async (method: string, name: string | undefined, run: () => ApiAnswer, key: keyof MemoryNodes['fail']): Promise<ApiAnswer> => {
+  /** The API as an HTTP client (the operator's, in the steps). */
+  client = (o: NodeApiOptions): KubeClient => ({
+    call: async (method, path, body) => {
       if (this.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-      this.calls.push({ method, ...(name ? { name } : {}), token: await o.token() });
-      const status = this.fail[key];
-      if (status) return { status, body: { kind: 'Status', message: `nodes is forbidden (${method})` } };
-      return run();
-    };
-    return {
-      list: () => go('LIST', undefined, () => ({ status: 200, body: { kind: 'NodeList', items: [...this.nodes.values()].map((n) => structuredClone(n)) } }), 'list'),
-      get: (name) => go('GET', name, () => {
-        const n = this.nodes.get(name);
-        return n ? { status: 200, body: structuredClone(n) } : { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
-      }, 'get'),
-      create: (node) => go('POST', (node.metadata as { name: string }).name, () => {
-        const meta = node.metadata as { name: string; labels?: Record<string, string> };
-        if (this.nodes.has(meta.name)) return { status: 409, body: { kind: 'Status', reason: 'AlreadyExists', message: `nodes "${meta.name}" already exists` } };
-        const spec = { ...(node.spec as Record<string, unknown>) };
-        if (!spec.podCIDR && this.allocate) {
-          const next = this.allocate();
-          if (next) Object.assign(spec, { podCIDR: next, podCIDRs: [next] });
-        }
-        const made = this.make(meta.name, spec, meta.labels ?? {});
-        this.nodes.set(meta.name, made);
-        return { status: 201, body: structuredClone(made) };
-      }, 'create'),
-      patch: (name, patch) => go('PATCH', name, () => {
-        const n = this.nodes.get(name);
-        if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
-        const labels = ((patch.metadata as { labels?: Record<string, string | null> } | undefined)?.labels ?? {});
-        for (const [k, v] of Object.entries(labels)) {
-          if (v === null) delete n.metadata.labels![k];
-          else n.metadata.labels![k] = v;
-        }
-        const spec = patch.spec as { podCIDR?: string } | undefined;
-        if (spec?.podCIDR !== undefined && n.spec.podCIDR && n.spec.podCIDR !== spec.podCIDR) {
-          return { status: 422, body: { kind: 'Status', message: 'node updates may not change podCIDR except from "" to valid' } };
-        }
-        Object.assign(n.spec, spec ?? {});
-        return { status: 200, body: structuredClone(n) };
-      }, 'patch'),
-      delete: (name, uid) => go('DELETE', name, () => {
-        const n = this.nodes.get(name);
-        if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
-        if (uid && n.metadata.uid !== uid) return { status: 409, body: { kind: 'Status', reason: 'Conflict', message: 'Precondition failed: UID in precondition' } };
-        this.nodes.delete(name);
-        return { status: 200, body: { kind: 'Status', status: 'Success' } };
-      }, 'delete'),
-    };
-  };
+      const c = await o.credential();
+      const who = 'token' in c ? c.token : `cert ${new X509Certificate(c.certPem).subject.split('\n').find((f) => f.startsWith('CN='))?.slice(3)}`;
+      const name = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path)?.[1];
+      const json = body?.json as Record<string, unknown> | undefined;
+      const verb: Verb = method === 'GET' ? (name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PATCH' ? 'patch' : 'delete';
+      const shown = verb === 'list' ? 'LIST' : method;
+      const target = name ? decodeURIComponent(name) : verb === 'create' ? (json!.metadata as { name: string }).name : undefined;
+      this.calls.push({ method: shown, ...(target ? { name: target } : {}), token: who });
+      const status = this.deny.find((d) => d.who === who && d.verb === verb)?.status ?? this.fail[verb];
+      if (status) return { status, body: { kind: 'Status', message: `nodes is forbidden (${shown})` } };
+      switch (verb) {
+        case 'list': return { status: 200, body: { kind: 'NodeList', items: [...this.nodes.values()].map((n) => structuredClone(n)) } };
+        case 'get': return this.get(target!);
+        case 'create': return this.create(json!);
+        case 'patch': return this.patch(target!, json!);
+        case 'delete': return this.remove(target!, (json?.preconditions as { uid?: string } | undefined)?.uid);
+      }
+    },
+  });
+
+  /** The typed Nodes API (the node's, in the steps). */
+  factory = (o: NodeApiOptions): NodesApi => nodesApi(this.client(o));
+
+  private get(name: string): ApiAnswer {
+    const n = this.nodes.get(name);
+    return n ? { status: 200, body: structuredClone(n) } : { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+  }
+
+  private create(node: Record<string, unknown>): ApiAnswer {
+    const meta = node.metadata as { name: string; labels?: Record<string, string> };
+    if (this.nodes.has(meta.name)) return { status: 409, body: { kind: 'Status', reason: 'AlreadyExists', message: `nodes "${meta.name}" already exists` } };
+    const spec = { ...(node.spec as Record<string, unknown>) };
+    if (!spec.podCIDR && this.allocate) {
+      const next = this.allocate();
+      if (next) Object.assign(spec, { podCIDR: next, podCIDRs: [next] });
+    }
+    const made = this.make(meta.name, spec, meta.labels ?? {});
+    this.nodes.set(meta.name, made);
+    return { status: 201, body: structuredClone(made) };
+  }
+
+  private patch(name: string, patch: Record<string, unknown>): ApiAnswer {
+    const n = this.nodes.get(name);
+    if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+    const labels = ((patch.metadata as { labels?: Record<string, string | null> } | undefined)?.labels ?? {});
+    for (const [k, v] of Object.entries(labels)) {
+      if (v === null) delete n.metadata.labels![k];
+      else n.metadata.labels![k] = v;
+    }
+    const spec = patch.spec as { podCIDR?: string } | undefined;
+    if (spec?.podCIDR !== undefined && n.spec.podCIDR && n.spec.podCIDR !== spec.podCIDR) {
+      return { status: 422, body: { kind: 'Status', message: 'node updates may not change podCIDR except from "" to valid' } };
+    }
+    Object.assign(n.spec, spec ?? {});
+    return { status: 200, body: structuredClone(n) };
+  }
+
+  private remove(name: string, uid?: string): ApiAnswer {
+    const n = this.nodes.get(name);
+    if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+    if (uid && n.metadata.uid !== uid) return { status: 409, body: { kind: 'Status', reason: 'Conflict', message: 'Precondition failed: UID in precondition' } };
+    this.nodes.delete(name);
+    return { status: 200, body: { kind: 'Status', status: 'Success' } };
+  }
 
   private make(name: string, spec: Record<string, unknown>, labels: Record<string, string>): Node {
     this.clock += 1000;

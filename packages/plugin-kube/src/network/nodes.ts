@@ -1,7 +1,7 @@
-import { apiRequest, type ApiAnswer } from '../kubelet/api.js';
+import { httpsKubeClient, type ApiAnswer, type KubeClient, type NodeApiOptions, type RequestBody } from '../kubelet/api.js';
 import type { NodeRange } from './pod-range.js';
 
-/** The Node calls the network steps make (plain HTTPS to the API server, trusting only the cluster CA). */
+/** The Node calls flexnode makes (the kubelet, network and node steps), as one identity. */
 export interface NodesApi {
   list(): Promise<ApiAnswer>;
   get(name: string): Promise<ApiAnswer>;
@@ -12,27 +12,23 @@ export interface NodesApi {
   delete(name: string, uid?: string): Promise<ApiAnswer>;
 }
 
-export interface NodesApiOptions {
-  server: string;
-  caPem: string;
-  /** A bearer token: the node identity's, or (preflight, before the node has one) the operator's. */
-  token: () => Promise<string>;
-  timeoutMs?: number;
-}
+/** DeleteOptions that delete a Node only while it is the one with `uid` (409 Conflict otherwise). */
+export const uidPrecondition = (uid: string): RequestBody => ({ json: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid } } });
 
-/** NodesApi over node:https. */
-export function httpsNodesApi(options: NodesApiOptions): NodesApi {
-  const call = async (method: string, path: string, body?: { json: unknown; contentType?: string }) =>
-    apiRequest({ server: options.server, caPem: options.caPem, token: await options.token(), timeoutMs: options.timeoutMs }, method, path, body);
+/** The Nodes API over a client of one identity (the node's, or the operator's where the node may not). */
+export function nodesApi(client: KubeClient): NodesApi {
   const one = (name: string) => `/api/v1/nodes/${encodeURIComponent(name)}`;
   return {
-    list: () => call('GET', '/api/v1/nodes'),
-    get: (name) => call('GET', one(name)),
-    create: (node) => call('POST', '/api/v1/nodes', { json: node }),
-    patch: (name, patch) => call('PATCH', one(name), { json: patch, contentType: 'application/merge-patch+json' }),
-    delete: (name, uid) => call('DELETE', one(name), uid ? { json: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid } } } : undefined),
+    list: () => client.call('GET', '/api/v1/nodes'),
+    get: (name) => client.call('GET', one(name)),
+    create: (node) => client.call('POST', '/api/v1/nodes', { json: node }),
+    patch: (name, patch) => client.call('PATCH', one(name), { json: patch, contentType: 'application/merge-patch+json' }),
+    delete: (name, uid) => client.call('DELETE', one(name), uid ? uidPrecondition(uid) : undefined),
   };
 }
+
+/** NodesApi over node:https, trusting exactly the cluster CA. */
+export const httpsNodesApi = (options: NodeApiOptions): NodesApi => nodesApi(httpsKubeClient(options));
 
 /** A Node object's pod ranges: `spec.podCIDRs`, else `spec.podCIDR` (older servers). */
 export function podCIDRsOf(node: Record<string, unknown> | undefined): string[] {

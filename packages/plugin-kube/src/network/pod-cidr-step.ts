@@ -16,14 +16,16 @@ import {
   type CheckResult,
   type StepDefinition,
 } from '@flexnode/sdk';
-import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
-import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
-import { isUnreachable, type ApiAnswer } from '../kubelet/api.js';
+import { kubeletAuth } from '../auth.js';
+import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
+import { OPERATOR_KUBE_ROLE, OperatorKube } from '../cluster/operator-kube.js';
+import { clusterFacts, FACTS_RECORD, recordedFacts, rememberFacts } from '../cluster/recorded.js';
+import { isUnreachable, type ApiAnswer, type KubeClient, type NodeApiOptions } from '../kubelet/api.js';
+import { deleteNodeObject, NO_NODE_CERTIFICATE, nodeClient, type NodesClient } from '../kubelet/node-access.js';
 import { nodeName } from '../kubelet/step.js';
 import { kubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
-import { nodeIdentityApi } from './node-client.js';
-import { podCIDRsOf, rangesOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
+import { podCIDRsOf, rangesOf, statusMessage, type NodesApi } from './nodes.js';
 import { checkAllocatedRange, describePlan, planPodRange, poolShareFor } from './pod-range.js';
 import { clusterNetwork, clusterRanges, nodeObject, registrationLabels, registrationTaints } from './registration.js';
 
@@ -42,7 +44,10 @@ interface PodCidrRecord {
 
 export interface PodCidrStepOptions {
   readCluster?: ClusterReader;
-  nodesApi?: (options: NodesApiOptions) => NodesApi;
+  /** The Nodes API of the node's identity; tests inject a fake. */
+  nodesApi?: (options: NodeApiOptions) => NodesApi;
+  /** The operator's client (bootstrap-token mode's registration, deletions the node may not make); tests inject a fake. */
+  operatorClient?: (options: NodeApiOptions) => KubeClient;
   sleep?: (ms: number) => Promise<void>;
   /** Interval of the wait for the cluster's allocation. Default 1 s. */
   pollMs?: number;
@@ -58,7 +63,7 @@ const creationOf = (node: Record<string, unknown>) => String((node.metadata as {
  * comes from the cluster or from `cni.podCIDRPool`. The range of a Node is immutable and a new Node gets the
  * cluster's allocation at once, so the Node must exist, with its range, before the network is set up and before the
  * kubelet starts: this step registers it (what the kubelet would register: its labels and taints; the kubelet
- * adopts an existing Node) with the node's identity and
+ * adopts an existing Node) and
  *
  * - with `cni.podCIDRPool`: the node's share (kube.network's rule, taken again from a fresh list of Nodes) as
  *   spec.podCIDR; when another Node took the same share at the same moment, the younger one gives it up and takes
@@ -67,8 +72,15 @@ const creationOf = (node: Record<string, unknown>) => String((node.metadata as {
  *   set spec.podCIDR, and checks it against the service range, AKS's reserved ranges and the other Nodes'.
  *
  * A Node that exists already keeps its range (it must agree with the config). Nothing is registered when the node's
- * network takes no addresses from a node range (CniService.usesNodePodCIDR). Uninstall deletes the Node only if this
- * step created it and it is still that Node (the kubelet step deletes the Node it ran as first).
+ * network takes no addresses from a node range (CniService.usesNodePodCIDR).
+ *
+ * Who registers it: in arc-msi mode the node identity (flexnode's node role lists, reads and creates Nodes, as
+ * system:node does); in bootstrap-token mode the operator, since the node has no credential before the kubelet's
+ * TLS bootstrapping and its certificate would let it read only its own Node, not the others' ranges (the kubelet
+ * then adopts the Node as system:node:<name>). Checks read the Node as the node. Nobody's node identity may delete
+ * a Node: giving up a share and uninstall delete it through the operator when the node may not
+ * (kubelet/node-access.ts), and only if this step created it and it is still that Node (the kubelet step deletes
+ * the Node it ran as first).
  */
 export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
@@ -79,30 +91,37 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
     id: 'kube.pod-cidr',
     title: 'This node\'s pod range: the Node registered with it, or given it by the cluster',
     provides: [PodCidr],
-    after: ['cluster-credentials', ArcIdentity],
+    // After kube.node-bootstrap: in that mode the network reads the Node's range from the bootstrap kubeconfig's server.
+    after: ['cluster-credentials', 'kube.node-bootstrap', ArcIdentity],
     when: (config) => (config.cni?.podCIDR !== undefined ? 'cni.podCIDR gives the pod range (the kubelet registers the Node)' : true),
     inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, cni: Cni, proxy: ServiceProxy },
     create: ({ host, config, azure, identity, cni, proxy }) => {
       const needed = cni.usesNodePodCIDR === true;
-      const client = async () => {
-        const c = await nodeIdentityApi(host, config, identity, options.nodesApi);
-        if (!c) throw new StepError('kube.pod-cidr', 'the kubelet kubeconfig is missing: kube.cluster-credentials has not run');
+      const bootstrap = kubeletAuth(config) === 'bootstrap-token';
+      /** The node's own client: checks, and the registration in arc-msi mode. */
+      const own = async (): Promise<NodesClient> => {
+        const c = await nodeClient(host, config, identity, options.nodesApi);
+        if (!c) throw new StepError('kube.pod-cidr', bootstrap ? 'the bootstrap kubeconfig is missing: kube.node-bootstrap has not run' : 'the kubelet kubeconfig is missing: kube.cluster-credentials has not run');
         return c;
       };
-      const call = async <T>(what: string, run: (api: NodesApi) => Promise<T>): Promise<T> => {
-        const { api, server } = await client();
+      /** Who registers the Node (see above), and what to grant when it may not. */
+      const registrar = async (facts: ClusterFacts, name: string): Promise<NodesClient & { hint: string }> => {
+        if (!bootstrap) return { ...(await own()), hint: 'the node identity needs to read, create and update Nodes (its role assignments on the cluster)' };
+        const kube = await OperatorKube.connect(azure, facts, `kube.pod-cidr (registering Node ${name} before the kubelet)`, options.operatorClient);
+        return { api: kube.nodes(), server: facts.server, hint: `${kube.who} needs to list and create Nodes: grant it "${OPERATOR_KUBE_ROLE}" on the cluster` };
+      };
+      const call = async <T>(c: NodesClient, what: string, run: (api: NodesApi) => Promise<T>): Promise<T> => {
         try {
-          return await run(api);
+          return await run(c.api);
         } catch (error) {
-          if (isUnreachable(error)) throw new StepError('kube.pod-cidr', `${what}: the API server ${server} does not answer (${messageOf(error)})`);
+          if (isUnreachable(error)) throw new StepError('kube.pod-cidr', `${what}: the API server ${c.server} does not answer (${messageOf(error)})`);
           throw error;
         }
       };
-      const expectOk = (answer: ApiAnswer, what: string, also: number[] = []) => {
+      const expectOk = (answer: ApiAnswer, what: string, hint: string, also: number[] = []) => {
         if (answer.status >= 200 && answer.status < 300) return answer.body;
         if (also.includes(answer.status)) return undefined;
-        throw new StepError('kube.pod-cidr', `${what} answered ${statusMessage(answer)}`,
-          answer.status === 401 || answer.status === 403 ? { hint: 'the node identity needs to read, create and update Nodes (its role assignments on the cluster)' } : {});
+        throw new StepError('kube.pod-cidr', `${what} answered ${statusMessage(answer)}`, answer.status === 401 || answer.status === 403 ? { hint } : {});
       };
 
       const check = async (): Promise<CheckResult> => {
@@ -113,9 +132,10 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
         if (record.source === 'pool' && JSON.stringify(record.pool) !== JSON.stringify(config.cni?.podCIDRPool ?? null)) return missing('cni.podCIDRPool changed');
         let answer: ApiAnswer;
         try {
-          answer = await (await client()).api.get(record.node);
+          answer = await (await own()).api.get(record.node);
         } catch (error) {
           if (isUnreachable(error) || error instanceof StepError) return ok(`${record.cidrs.join(', ')} (recorded; the API server does not answer, not checked)`);
+          if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return ok(`${record.cidrs.join(', ')} (recorded; not checked: ${messageOf(error)})`);
           throw error;
         }
         if (answer.status === 404) return missing(`Node ${record.node} is not registered`);
@@ -126,9 +146,9 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
       };
 
       /** Register the Node with `cidrs` (none: the cluster allocates); undefined when it exists already. */
-      const register = async (name: string, cidrs: readonly string[], labels: Record<string, string>) => {
-        const answer = await call(`registering Node ${name}`, (api) => api.create(nodeObject(name, host.arch, labels, registrationTaints(config), cidrs)));
-        const body = expectOk(answer, `registering Node ${name}`, [409]);
+      const register = async (c: NodesClient & { hint: string }, name: string, cidrs: readonly string[], labels: Record<string, string>) => {
+        const answer = await call(c, `registering Node ${name}`, (api) => api.create(nodeObject(name, host.arch, labels, registrationTaints(config), cidrs)));
+        const body = expectOk(answer, `registering Node ${name}`, c.hint, [409]);
         if (body) host.log.info(`registered Node ${name}${cidrs.length ? ` with the pod range ${cidrs.join(', ')}` : ''} (the kubelet adopts it)`);
         return body;
       };
@@ -146,7 +166,10 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
           const cluster = clusterRanges(facts);
           const name = await nodeName(host, config);
           const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
-          const list = async () => rangesOf(expectOk(await call('listing Nodes', (api) => api.list()), 'listing Nodes')!, name);
+          await rememberFacts(host, facts); // uninstall may need the operator (deleting the Node), with the cluster's facts
+          const c = await registrar(facts, name);
+          const listAll = async () => expectOk(await call(c, 'listing Nodes', (api) => api.list()), 'listing Nodes', c.hint)!;
+          const list = async () => rangesOf(await listAll(), name);
 
           let createdUid = findRecord<PodCidrRecord>(host, POD_CIDR_RECORD)?.createdUid;
           let nodes = await list();
@@ -154,11 +177,11 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
           const source = plan.source === 'node' ? (findRecord<PodCidrRecord>(host, POD_CIDR_RECORD)?.source ?? 'node') : plan.source;
           if (plan.source === 'pool') {
             for (let attempt = 1; plan.source === 'pool'; attempt++) {
-              const created = await register(name, plan.cidrs, labels);
+              const created = await register(c, name, plan.cidrs, labels);
               if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
               await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: plan.cidrs, source: 'pool', pool: config.cni?.podCIDRPool ?? null } satisfies PodCidrRecord);
               // Two nodes that listed the Nodes at the same moment may take the same share: the younger gives it up.
-              const again = expectOk(await call('listing Nodes', (api) => api.list()), 'listing Nodes')!;
+              const again = await listAll();
               const items = (again.items ?? []) as Record<string, unknown>[];
               const mine = items.find((n) => (n.metadata as { name?: string }).name === name);
               const rival = mine && items.find((n) => {
@@ -173,7 +196,11 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
                 });
               }
               host.log.warn(`Node ${String((rival.metadata as { name?: string }).name)} took the pod range ${plan.cidrs.join(', ')} at the same moment: taking another share`);
-              expectOk(await call(`deleting Node ${name}`, (api) => api.delete(name, createdUid)), `deleting Node ${name}`, [404]);
+              const given = await deleteNodeObject({
+                host, name, uid: createdUid, purpose: 'kube.pod-cidr (giving up a pod range another Node took)',
+                nodeClient: bootstrap ? undefined : c, facts, azure, operatorClient: options.operatorClient,
+              });
+              if (given === 'kept') throw new StepError('kube.pod-cidr', `Node ${name} must give up the pod range ${plan.cidrs.join(', ')} to Node ${String((rival.metadata as { name?: string }).name)}, and could not be deleted`);
               createdUid = undefined;
               nodes = await list();
               const next = poolShareFor(config, name, cluster, nodes.others);
@@ -181,13 +208,13 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
               else plan = { ...plan, cidrs: [next] };
             }
           } else if (plan.source === 'cluster') {
-            const created = await register(name, [], labels);
+            const created = await register(c, name, [], labels);
             if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
             await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: [], source: 'cluster' } satisfies PodCidrRecord);
             const deadline = Date.now() + settings.podCIDRTimeoutSeconds * 1000;
             let cidrs: string[] = [];
             for (;;) {
-              cidrs = podCIDRsOf(expectOk(await call(`reading Node ${name}`, (api) => api.get(name)), `reading Node ${name}`));
+              cidrs = podCIDRsOf(expectOk(await call(c, `reading Node ${name}`, (api) => api.get(name)), `reading Node ${name}`, c.hint));
               if (cidrs.length > 0 || Date.now() >= deadline) break;
               await sleep(pollMs);
             }
@@ -207,20 +234,16 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
             node: name, ...(createdUid ? { createdUid } : {}), cidrs, source,
             ...(source === 'pool' ? { pool: config.cni?.podCIDRPool ?? null } : {}),
           } satisfies PodCidrRecord);
-          await rememberFacts(host, facts);
         },
         async uninstall() {
           const record = findRecord<PodCidrRecord>(host, POD_CIDR_RECORD);
           if (record?.createdUid) {
-            try {
-              const c = await nodeIdentityApi(host, config, identity, options.nodesApi);
-              const answer = c ? await c.api.delete(record.node, record.createdUid) : undefined;
-              if (answer && answer.status < 300) host.log.info(`deleted Node ${record.node}, which flexnode registered`);
-              else if (answer && answer.status === 409) host.log.info(`Node ${record.node} is not the one flexnode registered any more: left alone`);
-              else if (answer && answer.status !== 404) host.log.warn(`deleting Node ${record.node} answered ${statusMessage(answer)}; delete it with \`kubectl delete node ${record.node}\``);
-            } catch (error) {
-              host.log.warn(`could not delete Node ${record.node}: ${messageOf(error)}; delete it with \`kubectl delete node ${record.node}\``);
-            }
+            // bootstrap-token mode: the kubelet step removed the node's certificate already; the operator looks.
+            const own = bootstrap ? undefined : await nodeClient(host, config, identity, options.nodesApi);
+            await deleteNodeObject({
+              host, name: record.node, uid: record.createdUid, purpose: 'unbootstrap of kube.pod-cidr',
+              nodeClient: own, facts: recordedFacts(host, config), azure, operatorClient: options.operatorClient,
+            });
           }
           await host.changes.revert();
           await host.changes.forget(POD_CIDR_RECORD);

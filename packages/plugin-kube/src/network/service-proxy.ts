@@ -65,6 +65,15 @@ export function decideProxyMode(config: FlexnodeConfig, cluster: ClusterNetwork)
   return { mode: chosen, why: `kubernetes.serviceProxy is "${chosen}"` };
 }
 
+/**
+ * Whether flexnode runs kube-proxy itself on this cluster: plugin-kube provides `service-proxy` (no other plugin
+ * took it over) and the mode, resolved for the cluster, is `flexnode`.
+ */
+export function runsKubeProxy(config: FlexnodeConfig, cluster: ClusterNetwork): boolean {
+  const provider = config.plugins?.['service-proxy'];
+  return (provider === undefined || provider === '@flexnode/plugin-kube') && decideProxyMode(config, cluster).mode === 'flexnode';
+}
+
 /** The plan of plugin-kube's service-proxy provider for a cluster. */
 export function proxyPlan(config: FlexnodeConfig, cluster: ClusterNetwork): ServiceProxyPlan & { mode: ProxyMode } {
   const { mode } = decideProxyMode(config, cluster);

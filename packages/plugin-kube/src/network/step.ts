@@ -16,18 +16,20 @@ import {
   type Host,
   type StepDefinition,
 } from '@flexnode/sdk';
-import { AKS_SCOPE, defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
+import { AKS_SCOPE, assertAzureRbac, defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
-import { isUnreachable } from '../kubelet/api.js';
+import { kubeletAuth } from '../auth.js';
+import { isUnreachable, type NodeApiOptions } from '../kubelet/api.js';
 import { routeSourceAddress } from '../kubelet/machine.js';
 import { nodeName } from '../kubelet/step.js';
 import { effectiveProxy } from '../preflight/probe.js';
 import { kubeSettings, PLUGIN_NAME } from '../settings.js';
 import { messageOf } from '../util.js';
 import { callbackNote, probeApiServer, type ApiServerProbe } from './api-server.js';
-import { httpsNodesApi, rangesOf, statusMessage, type NodesApi, type NodesApiOptions } from './nodes.js';
+import { httpsNodesApi, rangesOf, statusMessage, type NodesApi } from './nodes.js';
 import { describePlan, planPodRange, type PodRangePlan } from './pod-range.js';
 import { clusterNetwork, clusterRanges } from './registration.js';
+import { runsKubeProxy } from './service-proxy.js';
 
 /** Custom record: what kube.network decided, and from which inputs (the check compares them; no network needed). */
 export const NETWORK_RECORD = 'cluster-network';
@@ -53,7 +55,7 @@ const inputsOf = async (host: Host, config: FlexnodeConfig, needed: boolean) =>
 export interface NetworkStepOptions {
   readCluster?: ClusterReader;
   /** The Kubernetes API client for the Node list; tests inject a fake. */
-  nodesApi?: (options: NodesApiOptions) => NodesApi;
+  nodesApi?: (options: NodeApiOptions) => NodesApi;
   /** How the API server is reached; tests inject one. */
   probe?: ApiServerProbe;
   /** The node's address towards the API server, for the logs/exec note. */
@@ -73,7 +75,8 @@ export interface NetworkStepOptions {
  *   spec.podCIDR, cni.podCIDR, a share of cni.podCIDRPool) and, for a range chosen here, that it overlaps neither the
  *   cluster's pod and service ranges, AKS's reserved ranges nor any other Node's range (listed with the operator's
  *   credential: without nodes/read that is a preflight failure, or with `skipPreflight: ["node-ranges"]` the check
- *   moves to kube.pod-cidr (the pool) or kube.node (cni.podCIDR), with the node's identity). An overlap is a
+ *   moves to kube.pod-cidr (the pool) or kube.node (cni.podCIDR), with the node's identity, or the operator's in
+ *   bootstrap-token mode). An overlap is a
  *   ConfigError (exit 2) naming the ranges.
  *
  * The decisions and the facts are recorded: the check compares the inputs with the record and needs neither Azure
@@ -89,7 +92,7 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
   const listNodes = async (facts: ClusterFacts, azure: AzureContext | undefined, name: string, host: Host) => {
     if (!azure) return { why: 'no operator credential' };
     try {
-      const api = makeApi({ server: facts.server, caPem: facts.caPem, token: async () => (await azure.credential.getToken(AKS_SCOPE))?.token ?? '' });
+      const api = makeApi({ server: facts.server, caPem: facts.caPem, credential: async () => ({ token: (await azure.credential.getToken(AKS_SCOPE))?.token ?? '' }) });
       const answer = await api.list();
       if (answer.status !== 200) return { why: `the operator credential may not list Nodes (${statusMessage(answer)})` };
       return rangesOf(answer.body, name);
@@ -139,8 +142,14 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
           // The provider's plan: a mode the cluster cannot honour throws a ConfigError here (exit 2).
           const plan = proxy.plan(clusterNetwork(facts));
           host.log.info(`Services on this node: ${plan.implementedBy}`);
+          // bootstrap-token mode: flexnode's kube-proxy keeps the Arc identity as its credential (the kubelet's certificate
+          // never gains system:node-proxier's cluster-wide reads), which only Azure RBAC authorizes.
+          if (kubeletAuth(config) === 'bootstrap-token' && runsKubeProxy(config, clusterNetwork(facts))) {
+            assertAzureRbac(facts, settings.requireAzureRbac, (m) => host.log.warn(m), 'kube-proxy, which flexnode runs with the Arc identity, cannot read Services');
+          }
 
           const name = await nodeName(host, config);
+          const lister = kubeletAuth(config) === 'bootstrap-token' ? 'the operator\'s credential' : 'the node\'s identity';
           const listed = needed ? await listNodes(facts, azure, name, host) : { why: 'not needed' };
           const nodes = 'why' in listed ? undefined : listed;
           const podRange = planPodRange({ config, cluster: clusterRanges(facts), nodeName: name, others: nodes?.others, ...(nodes?.self ? { self: nodes.self } : {}), needed });
@@ -150,10 +159,10 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
             const later = podRange.source === 'pool' ? 'kube.pod-cidr (before it registers the Node)' : 'kube.node (after the kubelet started)';
             if (!settings.skipPreflight.includes('node-ranges') && !settings.skipPreflight.includes('all')) {
               throw new FlexnodeError('PREFLIGHT_FAILED', `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`, {
-                hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with the node's identity)`,
+                hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with ${lister})`,
               });
             }
-            host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with the node's identity`);
+            host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with ${lister}`);
           }
           host.log.info(`pod range of ${name}: ${describePlan(podRange)}`);
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { AzureError, ConfigError, isFlexnodeError, StepError, type CniService, type FlexnodeConfig, type ServiceProxyService } from '@flexnode/sdk';
+import { AzureError, ConfigError, FlexnodeError, isFlexnodeError, StepError, type AzureContext, type CniService, type FlexnodeConfig, type ServiceProxyService } from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import type { ClusterFacts, ClusterReader } from '../cluster/cluster.js';
-import { FACTS, fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
+import { CA_PEM, FACTS, fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
+import { testPki, type TestPki } from '../test-pki.test.helpers.js';
 import type { ApiServerProbe } from './api-server.js';
 import { createNetworkStep, NETWORK_RECORD } from './step.js';
 import { createNodeStep, NODE_LABELS_RECORD } from './node-step.js';
@@ -22,10 +23,19 @@ const proxyOf = (config: FlexnodeConfig): ServiceProxyService => ({ plan: (c) =>
 const NODE = 'edge-1';
 const cfg = (over: Partial<FlexnodeConfig> = {}) => testConfig({ node: { name: NODE, labels: { team: 'edge' }, taints: ['flexnode.io/edge=true:NoSchedule'] }, ...over });
 
-function seedKubeconfig(host: MemoryHost) {
-  host.seedFile('/var/lib/kubelet/kubeconfig', `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64')}\n`, 0o600);
+/** flexnode's kubeconfig (arc-msi), or the bootstrap kubeconfig kube.node-bootstrap writes (bootstrap-token mode). */
+function seedKubeconfig(host: MemoryHost, file = '/var/lib/kubelet/kubeconfig') {
+  host.seedFile(file, `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from(CA_PEM).toString('base64')}\n`, 0o600);
   return host;
 }
+const BOOTSTRAP_KUBECONFIG = '/var/lib/kubelet/bootstrap-kubeconfig';
+const CLIENT_PAIR = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+/** The operator's credential gone (after the join): any use of it fails, and is counted. */
+const noOperator = () => {
+  const used = { n: 0 };
+  const azure: AzureContext = { ...fakeAzure, credential: { getToken: async () => { used.n++; throw new FlexnodeError('AZURE_NO_CREDENTIAL', 'no Azure credential'); } } };
+  return { azure, used };
+};
 
 const network = (host: MemoryHost, config: FlexnodeConfig, opts: { reader?: ClusterReader; nodes?: MemoryNodes; probe?: ApiServerProbe; cni?: CniService } = {}) =>
   createNetworkStep({ readCluster: opts.reader ?? fakeReader(KUBENET), nodesApi: (opts.nodes ?? new MemoryNodes()).factory, probe: opts.probe ?? reachable, routeSource: async () => '198.51.100.7' })
@@ -98,6 +108,19 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     await network(new MemoryHost(), cfg(), { reader: fakeReader(KUBENET), nodes }).install();
   });
 
+  it('bootstrap-token mode: flexnode\'s kube-proxy authenticates with the Arc identity, so a cluster without Azure RBAC is refused before anything changes', async () => {
+    const noRbac = fakeReader({ ...VNET_PODS, azureRbac: false });
+    const config = cfg({ kubernetes: { auth: 'bootstrap-token' }, cni: { podCIDRPool: { cidr: '10.90.0.0/16' } } });
+    const host = new MemoryHost();
+    const error = await failure(() => network(host, config, { reader: noRbac }).install());
+    expect(error).to.be.instanceOf(AzureError);
+    expect(error.message).to.contain('does not have Azure RBAC enabled').and.contain('kube-proxy, which flexnode runs with the Arc identity, cannot read Services');
+    expect(host.changesOf('kube.network')).to.deep.equal([]);
+    // The kubelet's certificate needs no Azure RBAC; nor does a node whose Services AKS's kube-proxy or nobody serves.
+    await network(new MemoryHost(), cfg({ kubernetes: { auth: 'bootstrap-token', serviceProxy: 'none' }, cni: { podCIDRPool: { cidr: '10.90.0.0/16' } } }), { reader: noRbac }).install();
+    await network(new MemoryHost(), cfg({ kubernetes: { auth: 'bootstrap-token' } }), { reader: fakeReader({ ...KUBENET, azureRbac: false }) }).install();
+  });
+
   it('a network that takes no addresses from a node range needs no pod range and lists nothing', async () => {
     const host = new MemoryHost();
     const nodes = new MemoryNodes();
@@ -108,9 +131,12 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
   });
 });
 
-const podCidrStep = (host: MemoryHost, config: FlexnodeConfig, nodes: MemoryNodes, facts: Partial<ClusterFacts> = KUBENET, cni: CniService = bridge) =>
-  createPodCidrStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, sleep: async () => undefined, pollMs: 1 })
-    .create({ host: host.forStep('kube.pod-cidr'), config, azure: fakeAzure, identity: fakeIdentity, cni, proxy: proxyOf(config) });
+const podCidrStep = (host: MemoryHost, config: FlexnodeConfig, nodes: MemoryNodes, facts: Partial<ClusterFacts> = KUBENET, cni: CniService = bridge, azure = fakeAzure) =>
+  createPodCidrStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, operatorClient: nodes.client, sleep: async () => undefined, pollMs: 1 })
+    .create({ host: host.forStep('kube.pod-cidr'), config, azure, identity: fakeIdentity, cni, proxy: proxyOf(config) });
+/** flexnode's node role, like system:node, reads, lists, creates and patches Nodes, but may not delete them. */
+const asNodeRole = (nodes: MemoryNodes) => (nodes.deny.push({ who: 'node-token', verb: 'delete', status: 403 }), nodes);
+const deletes = (nodes: MemoryNodes) => nodes.calls.filter((c) => c.method === 'DELETE').map((c) => `${c.name} as ${c.token}`);
 
 describe('kube.pod-cidr: the Node registered with its pod range before the kubelet', () => {
   it('runs unless cni.podCIDR gives the range', () => {
@@ -134,7 +160,7 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
     expect(nodes.calls.every((c) => c.token === 'node-token')).to.equal(true);
     expect(await step.check()).to.deep.equal({ status: 'ok', detail: '10.244.3.0/24 (allocated by the cluster)' });
     // The pod-cidr service reads the same range for the bridge.
-    expect(await podCidrs(host.forStep('service.pod-cidr'), cfg(), fakeIdentity, nodes.factory).podCIDRs()).to.deep.equal(['10.244.3.0/24']);
+    expect(await podCidrs(host.forStep('service.pod-cidr'), cfg(), fakeIdentity, undefined, nodes.factory).podCIDRs()).to.deep.equal(['10.244.3.0/24']);
     // A run while the API server is away: recorded, said so.
     nodes.unreachable = true;
     expect(await step.check()).to.deep.include({ status: 'ok', detail: '10.244.3.0/24 (recorded; the API server does not answer, not checked)' });
@@ -160,7 +186,7 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
     const share = first.nodes.get(NODE)!.spec.podCIDR as string;
     expect(share).to.match(/^10\.90\.\d+\.0\/24$/);
     // A rival that listed the Nodes at the same moment registered the same share a little earlier.
-    const racing = new MemoryNodes();
+    const racing = asNodeRole(new MemoryNodes());
     const factory = racing.factory;
     let listed = 0;
     racing.factory = (o) => {
@@ -182,7 +208,8 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
     expect(racing.nodes.get('edge-rival')!.spec.podCIDR).to.equal(share);
     const mine = racing.nodes.get(NODE)!.spec.podCIDR as string;
     expect(mine, 'the younger Node takes another share').to.match(/^10\.90\.\d+\.0\/24$/).and.not.equal(share);
-    expect(racing.calls.filter((c) => c.method === 'DELETE').map((c) => c.name)).to.deep.equal([NODE]);
+    // The node's role may not delete its Node: the operator does (with the uid as a precondition).
+    expect(deletes(racing)).to.deep.equal([`${NODE} as node-token`, `${NODE} as operator-token`]);
     expect(await step.check()).to.deep.include({ status: 'ok' });
     expect(host.logLines.map((l) => l.message).join('\n')).to.contain(`Node edge-rival took the pod range ${share} at the same moment: taking another share`);
   });
@@ -201,10 +228,42 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
     expect((await cilium.check()).status).to.equal('ok');
     expect(none.calls).to.deep.equal([]);
   });
+
+  it('the node identity may not delete Nodes: uninstall deletes the Node it registered as the operator; a Node gone already needs nobody', async () => {
+    const host = seedKubeconfig(new MemoryHost());
+    const nodes = asNodeRole(new MemoryNodes(ipam(3)));
+    await podCidrStep(host, cfg(), nodes).install();
+    await podCidrStep(host, cfg(), nodes).uninstall();
+    expect(nodes.nodes.has(NODE)).to.equal(false);
+    expect(deletes(nodes)).to.deep.equal([`${NODE} as node-token`, `${NODE} as operator-token`]);
+    expect(host.logLines.map((l) => l.message)).to.include(`deleted Node ${NODE} from the cluster (as the operator)`);
+    // The kubelet step deleted it first (the usual unbootstrap): the node sees it gone, the operator is not asked.
+    const gone = seedKubeconfig(new MemoryHost());
+    const again = asNodeRole(new MemoryNodes(ipam(3)));
+    await podCidrStep(gone, cfg(), again).install();
+    again.nodes.delete(NODE);
+    const { azure, used } = noOperator();
+    await podCidrStep(gone, cfg(), again, KUBENET, bridge, azure).uninstall();
+    expect(used.n).to.equal(0);
+    expect(gone.changesOf('kube.pod-cidr')).to.deep.equal([]);
+  });
+
+  it('without the operator, a Node the node may not delete fails the uninstall naming the credential; the record stays for the next one', async () => {
+    const host = seedKubeconfig(new MemoryHost());
+    const nodes = asNodeRole(new MemoryNodes(ipam(3)));
+    await podCidrStep(host, cfg(), nodes).install();
+    const { azure } = noOperator();
+    const error = await failure(() => podCidrStep(host, cfg(), nodes, KUBENET, bridge, azure).uninstall());
+    expect((error as FlexnodeError).code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
+    expect(error.message).to.contain(`unbootstrap of kube.pod-cidr (deleting the Node ${NODE} from the cluster) needs the operator's Azure credential`);
+    expect(nodes.nodes.has(NODE)).to.equal(true);
+    await podCidrStep(host, cfg(), nodes).uninstall();
+    expect(nodes.nodes.has(NODE)).to.equal(false);
+  });
 });
 
 const nodeStep = (host: MemoryHost, config: FlexnodeConfig, nodes: MemoryNodes, facts: Partial<ClusterFacts> = KUBENET) =>
-  createNodeStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory })
+  createNodeStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, operatorClient: nodes.client })
     .create({ host: host.forStep('kube.node'), config, azure: fakeAzure, identity: fakeIdentity, proxy: proxyOf(config) });
 
 describe('kube.node: the labels flexnode sets, the configured pod range on the Node', () => {
@@ -250,12 +309,52 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
   });
 });
 
+describe('bootstrap-token mode: the Node calls before and after the kubelet has its certificate', () => {
+  let pki: TestPki;
+  before(() => { pki = testPki(); });
+  after(() => pki.dispose());
+  const config = () => cfg({ kubernetes: { auth: 'bootstrap-token' } });
+
+  it('the operator registers the Node (the node has no credential before the kubelet); checks read it with the kubelet\'s certificate', async () => {
+    const host = seedKubeconfig(new MemoryHost(), BOOTSTRAP_KUBECONFIG);
+    const nodes = new MemoryNodes(ipam(3)).seed('aks-nodepool1-0', ['10.244.0.0/24']);
+    const step = podCidrStep(host, config(), nodes);
+    await step.install();
+    expect(nodes.nodes.get(NODE)!.spec.podCIDR).to.equal('10.244.3.0/24');
+    expect([...new Set(nodes.calls.map((c) => c.token))]).to.deep.equal(['operator-token']);
+    // Before TLS bootstrapping there is no node credential: recorded, not checked; the network reads the range as the operator.
+    expect(await step.check()).to.deep.include({ status: 'ok', detail: '10.244.3.0/24 (recorded; not checked: the kubelet has no client certificate in /var/lib/kubelet/pki yet (TLS bootstrapping))' });
+    expect(await podCidrs(host.forStep('service.pod-cidr'), config(), fakeIdentity, fakeAzure, nodes.factory).podCIDRs()).to.deep.equal(['10.244.3.0/24']);
+    expect(nodes.calls.at(-1)).to.deep.equal({ method: 'GET', name: NODE, token: 'operator-token' });
+    // The kubelet got its certificate: the node reads its own Node, and the operator's credential is not needed.
+    host.seedFile(CLIENT_PAIR, pki.pair(`/O=system:nodes/CN=system:node:${NODE}`), 0o600);
+    const { azure, used } = noOperator();
+    expect(await step.check()).to.deep.equal({ status: 'ok', detail: '10.244.3.0/24 (allocated by the cluster)' });
+    expect(await podCidrs(host.forStep('service.pod-cidr'), config(), fakeIdentity, azure, nodes.factory).podCIDRs()).to.deep.equal(['10.244.3.0/24']);
+    expect(nodes.calls.slice(-2).map((c) => c.token)).to.deep.equal([`cert system:node:${NODE}`, `cert system:node:${NODE}`]);
+    expect(used.n).to.equal(0);
+    // Uninstall: a node certificate may never delete a Node (the Node authorizer): the operator does.
+    await step.uninstall();
+    expect(nodes.nodes.has(NODE)).to.equal(false);
+    expect(deletes(nodes)).to.deep.equal([`${NODE} as operator-token`]);
+  });
+
+  it('kube.node: the node patches its own Node with its certificate; the operator lists the others\' ranges for cni.podCIDR', async () => {
+    const host = seedKubeconfig(new MemoryHost(), BOOTSTRAP_KUBECONFIG);
+    host.seedFile(CLIENT_PAIR, pki.pair(`/O=system:nodes/CN=system:node:${NODE}`), 0o600);
+    const nodes = new MemoryNodes().seed(NODE).seed('edge-2', ['10.90.2.0/24']);
+    await nodeStep(host, cfg({ kubernetes: { auth: 'bootstrap-token' }, cni: { podCIDR: '10.90.1.0/24' } }), nodes, BYO).install();
+    expect(nodes.nodes.get(NODE)!.spec).to.include({ podCIDR: '10.90.1.0/24' });
+    expect(nodes.calls.map((c) => `${c.method} ${c.token}`)).to.deep.equal([`GET cert system:node:${NODE}`, 'LIST operator-token', `PATCH cert system:node:${NODE}`]);
+  });
+});
+
 describe('the pod-cidr service', () => {
   it('cni.podCIDR without any cluster; else the Node\'s range; pending and unreadable told apart', async () => {
     const host = new MemoryHost();
     expect(await podCidrs(host.forStep('service.pod-cidr'), testConfig({ cni: { podCIDR: '10.88.0.0/24' } }), fakeIdentity).podCIDRs()).to.deep.equal(['10.88.0.0/24']);
     const code = async (nodes: MemoryNodes, h = seedKubeconfig(new MemoryHost())) =>
-      podCidrs(h.forStep('service.pod-cidr'), cfg(), fakeIdentity, nodes.factory).podCIDRs().then(() => 'ok', (e: { code: string }) => e.code);
+      podCidrs(h.forStep('service.pod-cidr'), cfg(), fakeIdentity, undefined, nodes.factory).podCIDRs().then(() => 'ok', (e: { code: string }) => e.code);
     expect(await code(new MemoryNodes(), new MemoryHost())).to.equal('POD_CIDR_PENDING');
     expect(await code(new MemoryNodes())).to.equal('POD_CIDR_PENDING');
     expect(await code(new MemoryNodes().seed(NODE))).to.equal('POD_CIDR_PENDING');
