@@ -35,7 +35,7 @@ if (!support.ok) {
 const { startJoinRig } = await e2e('node/join-rig.js');
 const { CONFIG_PATH, flexnode } = await e2e('node/cli-in-machine.js');
 const { diffSnapshots } = await e2e('machine/snapshot.js');
-const { NOISE } = await e2e('node/join-rig.js');
+const { NOISE, CLUSTER_ID } = await e2e('node/join-rig.js');
 
 step('Starting a Debian machine and the fakes (first run: builds the Debian rootfs once, ~90 s)');
 const rig = await startJoinRig({
@@ -51,6 +51,9 @@ try {
   const { machine, kube } = rig;
   say(`   machine ${machine.name} (${machine.address}); FAKE ARM ${rig.arm.url}, FAKE Entra ${rig.entra.url}, FAKE Kubernetes API ${kube.url}`);
   say(`   the config: ${CONFIG_PATH} in the machine (the service principal's secret in a 0600 file beside it)`);
+  // The operator: Owner of the subscription (the fake ARM's default) and RBAC Admin in the cluster, which it needs
+  // to delete the Node on the way out (plugin-kube README, "The operator's Kubernetes credential").
+  rig.arm.grant(rig.entra.clients[0].objectId, 'Azure Kubernetes Service RBAC Admin', CLUSTER_ID);
   await rig.write(rig.config());
   const before = await machine.snapshot(NOISE); // logs and systemd's bookkeeping change by running anything
   const run = async (title, args, ok = [0]) => {

@@ -10,6 +10,7 @@ import { join, normalize } from 'node:path';
 import { nativeRelease, type Release } from '../agent/release.js';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
+import { armCallers } from '../fakes/arm-callers.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
 import { installStandin, standinPath } from '../fakes/standins/install.js';
@@ -154,10 +155,7 @@ async function startServers(work: string, names: string[], anchor: string, manif
     await FakeArm.start({
       host: anchor,
       tenantId: TENANT,
-      acceptToken: (t) => {
-        const issued = entra.lookup(t);
-        return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
-      },
+      acceptToken: armCallers(entra, () => [...himds.values()], () => arm?.url),
     }),
   );
   arm.addCluster({

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { NetworkProfile } from '../fakes/arm-shapes.js';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
+import { armCallers } from '../fakes/arm-callers.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
 import { installStandin, standinPath } from '../fakes/standins/install.js';
@@ -95,10 +96,7 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
   arm = keep(await FakeArm.start({
     host,
     tenantId: TENANT,
-    acceptToken: (t) => {
-      const issued = entra.lookup(t);
-      return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
-    },
+    acceptToken: armCallers(entra, () => [himds], () => arm?.url),
   }));
   arm.addCluster({
     subscriptionId: SUBSCRIPTION, resourceGroup: CLUSTER_RG, name: CLUSTER_NAME, location: 'westus2',
