@@ -48,8 +48,9 @@ export function createFileLogger(options: { logDir: string; level?: LogLevel; re
  * `write` (stderr), redacted, with its fields as JSON. The error and stack of a failure are left to the progress
  * output, which shows them already.
  */
-export function consoleLogger(write: (line: string) => void, redactor: Redactor, bound: LogFields = {}): RunLogger {
+export function consoleLogger(write: (line: string) => void, redactor: Redactor, bound: LogFields = {}, warningsOnly = false): RunLogger {
   const line = (level: string) => (message: string, fields?: LogFields) => {
+    if (warningsOnly && level !== 'warn' && level !== 'error') return;
     const { stack: _stack, error: _error, step, plugin: _plugin, command: _command, ...rest } = { ...bound, ...(redactor.redactValue(fields ?? {}) as LogFields) };
     const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
     write(`${step ? `[${String(step)}] ` : ''}${level}: ${redactor.redact(message)}${extra}\n`);
@@ -59,7 +60,7 @@ export function consoleLogger(write: (line: string) => void, redactor: Redactor,
     info: line('info'),
     warn: line('warn'),
     error: line('error'),
-    child: (fields) => consoleLogger(write, redactor, { ...bound, ...fields }),
+    child: (fields) => consoleLogger(write, redactor, { ...bound, ...fields }, warningsOnly),
     flush: () => undefined,
   };
 }

@@ -96,13 +96,17 @@ export class Session {
     return logger.child({ command: this.options.command });
   }
 
-  /** With --verbose, a logger to stderr; what read-only runs (plan, status), which write no log file, log to. */
-  private consoleLog(): RunLogger | undefined {
-    return this.options.verbose ? consoleLogger((line) => process.stderr.write(line), this.redactor) : undefined;
+  /**
+   * The log lines on stderr: every line with --verbose, else warnings and errors only (a Node left in the cluster,
+   * roles not effective yet: what an operator must see without asking). Read-only runs (plan, status), which
+   * write no log file, log here only.
+   */
+  private consoleLog(): RunLogger {
+    return consoleLogger((line) => process.stderr.write(line), this.redactor, {}, !this.options.verbose);
   }
 
   private readOnlyLog(): RunLogger {
-    return this.consoleLog()?.child({ command: this.options.command }) ?? nullLogger();
+    return this.consoleLog().child({ command: this.options.command });
   }
 
   /** The real Host of this session's root and config; the caller disposes of it. */
