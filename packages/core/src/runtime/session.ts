@@ -97,8 +97,8 @@ export class Session {
   }
 
   /**
-   * The log lines on stderr: every line with --verbose, else warnings and errors only (a Node left in the cluster,
-   * roles not effective yet: what an operator must see without asking). Read-only runs (plan, status), which
+   * The log lines on stderr: every line with --verbose, else warnings only (a Node left in the cluster,
+   * roles not effective yet: what an operator must see without asking; failures are in the run's report). Read-only runs (plan, status), which
    * write no log file, log here only.
    */
   private consoleLog(): RunLogger {
