@@ -13,9 +13,10 @@ import { FakeEntra } from '../fakes/fake-entra.js';
 import { armCallers } from '../fakes/arm-callers.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
-import { installStandin, standinPath } from '../fakes/standins/install.js';
+import { standinPath } from '../fakes/standins/install.js';
 import { startMachine, type Machine, type MachineOptions } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
+import { addKubeRelease } from '../mirror/kube-release.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { repoRoot } from '../mirror/paths.js';
 import { run, type RunResult } from '../mirror/run.js';
@@ -172,16 +173,8 @@ async function startServers(work: string, names: string[], anchor: string, manif
   arm.grant(entra.clients[0]!.objectId, 'Azure Kubernetes Service RBAC Admin', `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`);
 
   // Upstream: the runtime built from Debian's packages, plus the stand-ins where upstream ships binaries.
-  const bins = join(work, 'bins');
-  installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: KUBE_VERSION });
-  installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: KUBE_VERSION });
-  for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
-  const kubePins: Record<string, string> = {};
-  for (const b of ['kubelet', 'kubectl', 'kubeadm']) kubePins[b] = (await manifest.addFile(`kubernetes/v${KUBE_VERSION}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
   // kube-proxy with the .sha256 beside it, as dl.k8s.io publishes it: a mirror of a node that may run its own takes it.
-  const proxyPath = `kubernetes/v${KUBE_VERSION}/kube-proxy-linux-${manifest.arch}`;
-  await manifest.addFile(proxyPath, join(bins, 'kube-proxy'));
-  await manifest.addChecksum(proxyPath, join(work, 'sums'));
+  const kubePins = await addKubeRelease(manifest, work, KUBE_VERSION);
   const agent = await manifest.addFile(`azcmagent/v${AGENT_VERSION}/azcmagent-linux-${manifest.arch}`, standinPath('azcmagent'));
   const upstream = started(await startMirror(manifest, { host: anchor }));
 

@@ -3,7 +3,7 @@
 // mirror (Debian's runtime in the upstream layout, the kubelet and kube-proxy STAND-INs where upstream ships
 // binaries) and a config that points at all of them. Only Azure, the API server, azcmagent, the kubelet and kube-proxy
 // are fakes or stand-ins: nothing else here can be had on these machines.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkProfile } from '../fakes/arm-shapes.js';
@@ -12,9 +12,10 @@ import { FakeEntra } from '../fakes/fake-entra.js';
 import { armCallers } from '../fakes/arm-callers.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
-import { installStandin, standinPath } from '../fakes/standins/install.js';
+import { standinPath } from '../fakes/standins/install.js';
 import { diffSnapshots, startMachine, type Bind, type Machine, type Snapshot, type SnapshotDiff } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
+import { addKubeRelease } from '../mirror/kube-release.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { writeConfig } from './cli-in-machine.js';
 import { nodeConfig, SUBSCRIPTION, TENANT } from './node-config.js';
@@ -109,15 +110,7 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
   // with the `.sha256` beside it, as dl.k8s.io publishes it (the config pins nothing for it).
   const v = opts.kubernetesVersion;
   const manifest = await buildArtifacts();
-  const bins = join(work, 'bins');
-  installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: v });
-  installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: v });
-  for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
-  const kubePins: Record<string, string> = {};
-  for (const b of ['kubelet', 'kubectl', 'kubeadm']) kubePins[b] = (await manifest.addFile(`kubernetes/v${v}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
-  const proxyPath = `kubernetes/v${v}/kube-proxy-linux-${manifest.arch}`;
-  await manifest.addFile(proxyPath, join(bins, 'kube-proxy'));
-  await manifest.addChecksum(proxyPath, join(work, 'sums'));
+  const kubePins = await addKubeRelease(manifest, work, v);
   const agent = await manifest.addFile(`azcmagent/v${AGENT_VERSION}/azcmagent-linux-${manifest.arch}`, standinPath('azcmagent'));
   const mirror = await startMirror(manifest, { host });
   keep({ stop: () => mirror.close() });

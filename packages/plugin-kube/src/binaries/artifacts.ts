@@ -1,4 +1,4 @@
-import { ConfigError, type Arch, type FlexnodeConfig, type KubernetesConfig } from '@flexnode/sdk';
+import { ConfigError, type Arch, type FlexnodeConfig, type KubernetesConfig, type MirrorArtifact } from '@flexnode/sdk';
 import { parseKubeVersion, type KubeVersion } from '../version.js';
 import { fillUrlTemplate } from './url-template.js';
 import { KUBE_BINARIES, KUBE_CHECKSUMS, type KubeBinary, type ReleaseBinary } from './versions.js';
@@ -19,19 +19,8 @@ export const DL_K8S_IO = 'https://dl.k8s.io';
 export const AKS_MIRROR = 'https://packages.aks.azure.com';
 const PUBLISHES_CHECKSUMS = new Set(['dl.k8s.io', 'cdn.dl.k8s.io']);
 
-/**
- * One file to download, with how it is verified: a sha256 (config or pinned table), or the URL of the checksum
- * file published beside it (and its path beside the file in a mirror). The shape of the SDK's mirror-sync
- * artifact, so `flexnode mirror sync` can take these as they are.
- */
-export interface KubeArtifact {
-  readonly name: string;
-  readonly url: string;
-  readonly mirrorPath: string;
-  readonly sha256?: string;
-  readonly sha256Url?: string;
-  readonly sha256MirrorPath?: string;
-}
+/** One file to download, with how it is verified: the SDK's mirror-sync artifact, so `mirror sync` takes it as is. */
+export type KubeArtifact = MirrorArtifact;
 
 /** Where the binaries come from: one file per binary, or the node tarball with the binaries at `members`. */
 export type KubeRelease =
