@@ -65,7 +65,7 @@ export async function apiRequest(options: { server: string; caPem: string; token
         res.setEncoding('utf8');
         res.on('data', (d: string) => (data += d));
         res.on('end', () => {
-          let body: Record<string, unknown> = {};
+          let body: Record<string, unknown>;
           try {
             body = data ? (JSON.parse(data) as Record<string, unknown>) : {};
           } catch {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AzureError, ConfigError, isFlexnodeError, StepError, type CniService, type FlexnodeConfig, type ServiceProxyService } from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import type { ClusterFacts, ClusterReader } from '../cluster/cluster.js';
-import { FACTS, fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
+import { fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
 import type { ApiServerProbe } from './api-server.js';
 import { createNetworkStep, NETWORK_RECORD } from './step.js';
 import { createNodeStep, NODE_LABELS_RECORD } from './node-step.js';
