@@ -63,7 +63,7 @@ const read = (path) => {
 function tree(pid) {
   const all = [pid];
   for (let i = 0; i < all.length; i++) {
-    let tasks = [];
+    let tasks;
     try {
       tasks = readdirSync(`/proc/${all[i]}/task`);
     } catch {

@@ -101,6 +101,6 @@ console.log(`Created ${name} in ${shown} (steps: ${replacements.__STEP_PREFIX__}
 Next:
   cd ${shown}
   npm install
-  npm run build && npm test
+  npm run build && npm test && npm run lint     # npm run format fixes what lint can
   npm pack                                      # ${tarballName}, with the SDK bundled
   flexnode plugins install ./${tarballName}     # on a node, no registry needed; or: flexnode plugins link .`);

@@ -47,7 +47,6 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     await releases?.close();
   });
 
-  const sh = (script: string) => machine!.exec(['sh', '-c', script], { allowFailure: true, timeoutMs: 180_000 });
   const active = async (unit: string) => (await machine!.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim();
   const show = async (unit: string, props: string[]) => {
     const out = (await machine!.exec(['systemctl', 'show', unit, '-p', props.join(',')], { allowFailure: true })).stdout;

@@ -20,7 +20,6 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
     return r;
   };
   const custom = () => fakes.arm.roleDefinitions().filter((d) => d.type === 'CustomRole');
-  const err = async (p: Promise<unknown>) => p.then(() => expect.fail('expected an error'), (e: Error & { hint?: string }) => e);
 
   beforeEach(async () => {
     fakes = await Fakes.start();

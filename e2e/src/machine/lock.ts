@@ -26,7 +26,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeou
         await rm(path, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${path} (held by pid ${owner})`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${path} (held by pid ${owner})`, { cause: e });
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -13,7 +13,7 @@ import { armCallers } from '../fakes/arm-callers.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
 import { standinPath } from '../fakes/standins/install.js';
-import { diffSnapshots, startMachine, type Bind, type Machine, type Snapshot, type SnapshotDiff } from '../machine/machine.js';
+import { startMachine, type Bind, type Machine } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { addKubeRelease } from '../mirror/kube-release.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';

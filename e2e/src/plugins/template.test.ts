@@ -8,6 +8,7 @@ import { CLI, cliEnv, flexnode, json, REPO, run } from './helpers.js';
 const NEW_PLUGIN = join(REPO, 'scripts/new-plugin.mjs');
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 const MOCHA = join(REPO, 'node_modules/mocha/bin/mocha.js');
+const LINT_TOOLS = ['eslint', '@eslint/js', 'typescript-eslint', 'eslint-config-prettier', 'prettier'];
 const SDK_VERSION = JSON.parse(await readFile(join(REPO, 'packages/sdk/package.json'), 'utf8')).version as string;
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -107,7 +108,8 @@ describe('plugins: the plugin template', function () {
     expect(install.code, install.stdout + install.stderr).to.equal(0);
     expect(JSON.parse(await readFile(join(plugin, 'node_modules/@flexnode/sdk/package.json'), 'utf8')).version).to.equal(SDK_VERSION);
     await mkdir(join(plugin, 'node_modules/@types'), { recursive: true });
-    for (const dep of ['typescript', 'mocha', 'chai', '@types/node', '@types/mocha', '@types/chai']) {
+    await mkdir(join(plugin, 'node_modules/@eslint'), { recursive: true });
+    for (const dep of ['typescript', 'mocha', 'chai', '@types/node', '@types/mocha', '@types/chai', ...LINT_TOOLS]) {
       await symlink(join(REPO, 'node_modules', dep), join(plugin, 'node_modules', dep));
     }
     const build = await run(process.execPath, [TSC, '-p', plugin], { cwd: plugin });
@@ -119,6 +121,20 @@ describe('plugins: the plugin template', function () {
     expect(test.code, test.stdout + test.stderr).to.equal(0);
     expect(test.stdout).to.match(/\b4 passing\b/);
     expect(test.stdout).to.not.match(/failing/);
+  });
+
+  it('passes its own `npm run lint` as generated (ESLint with typed rules, Prettier), which catches a lost promise', async () => {
+    // The lint tools' commands come from this repository too (linked above), the way npm would put them on PATH.
+    const lintEnv = { ...env, PATH: `${join(REPO, 'node_modules/.bin')}:${process.env.PATH}` };
+    const lint = await run('npm', ['run', 'lint'], { cwd: plugin, env: lintEnv });
+    expect(lint.code, lint.stdout + lint.stderr).to.equal(0);
+    expect(lint.stdout).to.contain('All matched files use Prettier code style');
+    const lost = join(plugin, 'src/lost.ts');
+    await writeFile(lost, "import type { Host } from '@flexnode/sdk';\n\nexport function lost(host: Host): void {\n  host.files.write('/etc/x', 'y');\n}\n");
+    const caught = await run('npm', ['run', 'lint'], { cwd: plugin, env: lintEnv });
+    await rm(lost);
+    expect(caught.code, 'a Host call nobody awaits fails lint').to.not.equal(0);
+    expect(caught.stdout).to.contain('src/lost.ts').and.contain('@typescript-eslint/no-floating-promises');
   });
 
   it('packs with the SDK bundled, and the CLI installs the tarball from a plain path with no registry, and runs it', async () => {

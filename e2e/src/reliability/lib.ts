@@ -361,7 +361,7 @@ export class Sandbox {
   leftovers(): string[] {
     const out: string[] = [];
     const walk = (d: string) => {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(d);
       } catch {

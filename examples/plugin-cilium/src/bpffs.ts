@@ -1,5 +1,5 @@
 import { onThisHost } from './fs-helpers.js';
-import { Cni, defineStep, drifted, missing, ok, renderUnitFile, Tokens, type CheckResult, type Host } from '@flexnode/sdk';
+import { Cni, defineStep, drifted, missing, ok, renderUnitFile, Tokens, type CheckResult } from '@flexnode/sdk';
 import { BPFFS, BPFFS_UNIT, BPFFS_UNIT_PATH, PROC_MOUNTS, UNIT_DIR } from './paths.js';
 
 /**

@@ -50,11 +50,11 @@ export interface ArcPluginConfig {
 // Values that end up in an apt sources line, on apt's command line or in a Debian package name: the characters
 // each may hold (nothing that could end a field, start a comment or an option). No userinfo in URLs: a list file
 // is world-readable (credentials belong in /etc/apt/auth.conf.d).
-const URL_RULE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%+=,:\/-]*)?$/;
+const URL_RULE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%+=,:/-]*)?$/;
 const VERSION = /^v?[0-9][A-Za-z0-9.+~:-]*$/;
 const REPOSITORY_FIELDS: [string, RegExp, string][] = [
   ['url', URL_RULE, 'an http(s) URL without credentials, spaces or #'],
-  ['suite', /^[A-Za-z0-9][A-Za-z0-9._\/-]*$/, 'a suite name such as jammy'],
+  ['suite', /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a suite name such as jammy'],
   ['component', /^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a component name such as main'],
   ['key', URL_RULE, 'an http(s) URL of the signing key, without credentials, spaces or #'],
   ['fingerprint', /^\s*(?:[0-9A-Fa-f]{4}\s*){10}$|^\s*(?:[0-9A-Fa-f]{4}\s*){16}$/, 'an OpenPGP fingerprint: 40 or 64 hex digits, spaces allowed'],

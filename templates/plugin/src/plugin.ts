@@ -31,7 +31,7 @@ export const exampleStep = defineStep({
     return {
       check,
       install: async () => {
-        if (await host.files.stat('/etc/flexnode') === undefined) await host.files.mkdir('/etc/flexnode');
+        if ((await host.files.stat('/etc/flexnode')) === undefined) await host.files.mkdir('/etc/flexnode');
         await host.files.write(MARKER, markerContent(config), { mode: 0o644 });
       },
       uninstall: () => host.changes.revert(),

@@ -77,7 +77,7 @@ async function isPackageInstalled(ctx: StepContext, pkg: string): Promise<boolea
 
 /** Debian package names (with an optional :arch or =version); anything else could be read as an option. */
 function checkName(pkg: string): void {
-  if (!/^[a-z0-9][a-z0-9+.\-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:\-]+)?$/.test(pkg)) {
+  if (!/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$/.test(pkg)) {
     throw new FlexnodeError('PACKAGE_INVALID', `invalid package name ${JSON.stringify(pkg)}`);
   }
 }

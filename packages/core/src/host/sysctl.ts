@@ -69,7 +69,7 @@ export function sysctlPath(ctx: StepContext, key: string): string {
 
 /** `net.ipv4.ip_forward` → `/proc/sys/net/ipv4/ip_forward` (before the root prefix), or SYSCTL_INVALID. */
 function sysctlTarget(key: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/.test(key) || key.split(/[./]/).some((part) => part === '' || part === '..')) {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(key) || key.split(/[./]/).some((part) => part === '' || part === '..')) {
     throw new FlexnodeError('SYSCTL_INVALID', `invalid sysctl key ${JSON.stringify(key)}`);
   }
   const relative = key.includes('/') ? key : key.replace(/\./g, '/');

@@ -9,7 +9,7 @@ import { resolveSteps, type GraphStep, type PluginSource, type Resolution, type 
 import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
-import { runBootstrap, runPlan, runStatus, type ExecStep, type RunReport } from './executor.js';
+import { runBootstrap, runPlan, runStatus, type RunReport } from './executor.js';
 import { underRoot } from '@flexnode/sdk';
 import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
 import { registerConfigSecrets } from './secrets.js';

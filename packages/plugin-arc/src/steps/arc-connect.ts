@@ -70,7 +70,7 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
     const ref = refOf(settings);
     if (!host.dryRun) await operatorToken(ctx, `arc.connect (connecting ${settings.machineName} to Azure Arc and reading its identity)`);
     const command = await locateAgent(host);
-    let status = command ? await agentShow(host, command) : undefined;
+    const status = command ? await agentShow(host, command) : undefined;
     if (isConnected(status) && !connectedTo(status!, settings)) {
       throw new FlexnodeError(
         'ARC_CONNECTED_ELSEWHERE',
@@ -78,7 +78,7 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
         { hint: 'flexnode does not move a connected machine: run `azcmagent disconnect` (or flexnode unbootstrap) first, or set azure.arc to that resource' },
       );
     }
-    let machine = isConnected(status) ? await getMachine(ctx, ref) : undefined;
+    const machine = isConnected(status) ? await getMachine(ctx, ref) : undefined;
     if (isConnected(status) && !machine) {
       // The agent's local state points at a resource deleted in Azure: reset it locally, then connect again.
       if (host.dryRun) {
@@ -87,7 +87,6 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
       }
       host.log.warn(`the machine resource ${settings.machineId} was deleted in Azure: resetting the agent and connecting again`);
       await host.exec.run(command!, ['disconnect', '--force-local-only'], { describe: 'reset the agent whose resource was deleted' });
-      status = undefined;
     }
     if (!machine) {
       if (host.dryRun) {

@@ -181,7 +181,6 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
 
   const install = async () => {
     const s = arcSettings(config);
-    const scope = scopeOf(s);
     if (!host.dryRun) await operatorToken(ctx, `arc.roles (assigning roles to the identity of ${s.machineName} on the cluster ${s.cluster.name})`);
     const principalId = await principalOf(s, true);
     if (!principalId) {

@@ -13,7 +13,7 @@ export function fillUrlTemplate(template: string, args: readonly string[]): stri
   let next = 0;
   let indexed = false;
   const used = new Set<number>();
-  const out = template.replace(/%(?:\[(\d+)\])?([^\[])?/g, (whole, index: string | undefined, verb: string | undefined) => {
+  const out = template.replace(/%(?:\[(\d+)\])?([^[])?/g, (whole, index: string | undefined, verb: string | undefined) => {
     if (verb === '%' && index === undefined) return '%';
     if (verb !== 's' && verb !== 'v') {
       throw new ConfigError(`${FIELD} has "${whole}", which is not a string verb: use %s for the version and then the arch`, [

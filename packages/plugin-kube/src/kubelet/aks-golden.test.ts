@@ -102,20 +102,20 @@ const AKS_FLAGS: readonly { flag: string; aks: string | RegExp; source: string }
   { flag: '--runtime-cgroups', aks: '/system.slice/containerd.service', source: CSE_MAIN },
 ];
 
-/** Kernel settings AKS's nodes get. */
-const AKS_SYSCTLS: Readonly<Record<string, string>> = {
-  // 99-force-bridge-forward.conf (cse_config.sh ensureContainerd)
-  'net.ipv4.ip_forward': '1',
-  'net.ipv4.conf.all.forwarding': '1',
-  'net.ipv6.conf.all.forwarding': '1',
-  'net.bridge.bridge-nf-call-iptables': '1',
-  // sysctl-d-60-CIS.conf: what protectKernelDefaults needs, and the limits
-  'vm.overcommit_memory': '1',
-  'kernel.panic': '10',
-  'kernel.panic_on_oops': '1',
-  'kernel.pid_max': '4194304',
-  'fs.inotify.max_user_watches': '1048576',
-  'fs.inotify.max_user_instances': '1024',
+/** Kernel settings AKS's nodes get, and where. */
+const FORWARD = `${CSE_CONFIG} (99-force-bridge-forward.conf)`;
+const AKS_SYSCTLS: Readonly<Record<string, [aks: string, source: string]>> = {
+  'net.ipv4.ip_forward': ['1', FORWARD],
+  'net.ipv4.conf.all.forwarding': ['1', FORWARD],
+  'net.ipv6.conf.all.forwarding': ['1', FORWARD],
+  'net.bridge.bridge-nf-call-iptables': ['1', FORWARD],
+  // what protectKernelDefaults needs, and the limits
+  'vm.overcommit_memory': ['1', SYSCTL_CIS],
+  'kernel.panic': ['10', SYSCTL_CIS],
+  'kernel.panic_on_oops': ['1', SYSCTL_CIS],
+  'kernel.pid_max': ['4194304', SYSCTL_CIS],
+  'fs.inotify.max_user_watches': ['1048576', SYSCTL_CIS],
+  'fs.inotify.max_user_instances': ['1024', SYSCTL_CIS],
 };
 
 /** Where flexnode differs on purpose, and what it has instead (undefined: not set). Each is explained in the README. */
@@ -174,8 +174,8 @@ describe('golden: the kubelet settings against AKS\'s (sources in the list)', ()
 
   it('sysctls: AKS\'s, or a listed difference', () => {
     const sysctls = kubeSysctls(testConfig());
-    for (const [key, value] of Object.entries(AKS_SYSCTLS)) {
-      expect(sysctls[key], `${key} (AKS: ${value})`).to.equal(key in DIFFERENCES ? DIFFERENCES[key] : value);
+    for (const [key, [value, source]] of Object.entries(AKS_SYSCTLS)) {
+      expect(sysctls[key], `${key} (AKS: ${value}, from ${source})`).to.equal(key in DIFFERENCES ? DIFFERENCES[key] : value);
     }
   });
 

@@ -76,7 +76,7 @@ export async function apiRequest(
         res.setEncoding('utf8');
         res.on('data', (d: string) => (data += d));
         res.on('end', () => {
-          let parsed: Record<string, unknown> = {};
+          let parsed: Record<string, unknown>;
           try {
             parsed = data ? (JSON.parse(data) as Record<string, unknown>) : {};
           } catch {

@@ -8,7 +8,7 @@ import { containerdRuntime, serviceDeps, azureServices, FACTS, fakeReader } from
 import { kubePaths } from '../paths.js';
 import { fakeApi, fakeOperator, kubeletStep, seedKubeconfig } from './fake-api.test.helpers.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
-import { createKubeletStep, NODE_RECORD } from './step.js';
+import { NODE_RECORD } from './step.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 import { parseKubeVersion } from '../version.js';

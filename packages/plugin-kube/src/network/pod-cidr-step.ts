@@ -212,7 +212,7 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
             if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
             await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: [], source: 'cluster' } satisfies PodCidrRecord);
             const deadline = Date.now() + settings.podCIDRTimeoutSeconds * 1000;
-            let cidrs: string[] = [];
+            let cidrs: string[];
             for (;;) {
               cidrs = podCIDRsOf(expectOk(await call(c, `reading Node ${name}`, (api) => api.get(name)), `reading Node ${name}`, c.hint));
               if (cidrs.length > 0 || Date.now() >= deadline) break;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AzureError, ConfigError, FlexnodeError, isFlexnodeError, StepError, type AzureContext, type CniService, type FlexnodeConfig, type ServiceProxyService } from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import type { ClusterFacts, ClusterReader } from '../cluster/cluster.js';
-import { CA_PEM, FACTS, fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
+import { CA_PEM, fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
 import { testPki, type TestPki } from '../test-pki.test.helpers.js';
 import type { ApiServerProbe } from './api-server.js';
 import { createNetworkStep, NETWORK_RECORD } from './step.js';

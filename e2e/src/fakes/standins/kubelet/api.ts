@@ -107,7 +107,7 @@ export class ApiClient {
         let data = '';
         resp.on('data', (d) => { data += d; });
         resp.on('end', () => {
-          let json: Dict = {};
+          let json: Dict;
           try { json = data ? JSON.parse(data) as Dict : {}; } catch { json = { message: data }; }
           res({ status: resp.statusCode ?? 0, json });
         });
