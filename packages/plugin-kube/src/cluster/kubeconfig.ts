@@ -46,8 +46,16 @@ export async function renderKubeconfigOf(step: string, ...args: Parameters<typeo
   return `# Written by flexnode (step ${step}): the cluster's server and CA, and the node identity.\n${stringify(kubeconfigObject(...args))}`;
 }
 
+/** The last kubeconfig text read and what it gave: the checks of one run read the same file (parsing is ~10 ms). */
+let lastRead: { text: string; read: Promise<{ server: string; caPem: string } | undefined> } | undefined;
+
 /** Server and CA of a kubeconfig flexnode wrote (for the kubelet step's API calls). */
-export async function readKubeconfig(text: string): Promise<{ server: string; caPem: string } | undefined> {
+export function readKubeconfig(text: string): Promise<{ server: string; caPem: string } | undefined> {
+  if (lastRead?.text !== text) lastRead = { text, read: parseKubeconfig(text) };
+  return lastRead.read.then((kc) => kc && { ...kc });
+}
+
+async function parseKubeconfig(text: string): Promise<{ server: string; caPem: string } | undefined> {
   const { parse } = await import('yaml');
   try {
     const doc = parse(text) as { clusters?: { cluster?: { server?: string; 'certificate-authority-data'?: string } }[] };
