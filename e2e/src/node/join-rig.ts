@@ -11,6 +11,7 @@ import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
+import { audienceOf } from '../fakes/jwt.js';
 import { installStandin, standinPath } from '../fakes/standins/install.js';
 import { diffSnapshots, startMachine, type Bind, type Machine, type Snapshot, type SnapshotDiff } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
@@ -25,6 +26,8 @@ export const CLUSTER_RG = 'rg-aks';
 export const CLUSTER_NAME = 'aks-1';
 export const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER_NAME}`;
 const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
+/** Audiences ARM accepts (learn.microsoft.com, "Azure Resource Manager" token audiences: both are valid). */
+const ARM_AUDIENCES = new Set(['https://management.azure.com', 'https://management.core.windows.net']);
 
 /**
  * Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd themselves at
@@ -97,8 +100,18 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
     tenantId: TENANT,
     acceptToken: (t) => {
       const issued = entra.lookup(t);
-      return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
+      if (issued) return { appId: issued.clientId, objectId: issued.objectId };
+      // ARM accepts the machine's managed identity too (a token HIMDS issued for ARM's audience): arc.roles asks
+      // as the node whether its new roles are effective. A token for another audience (AKS) is refused, as by ARM.
+      const mi = himds.lookup(t);
+      return mi && ARM_AUDIENCES.has(audienceOf(mi.resource).replace(/\/+$/, '')) ? { appId: mi.principalId, objectId: mi.principalId } : false;
     },
+    // Azure RBAC, coarsely: the operator's service principal may do anything; the machine identity only acts at or
+    // below a scope where it holds a role assignment (effective at once: this fake does not propagate).
+    authorize: ({ scope, caller }) =>
+      caller.objectId !== undefined && caller.objectId === arm?.machine(opts.node.name)?.principalId
+        ? arm.roleAssignments().some((a) => a.principalId === caller.objectId && `${scope.toLowerCase()}/`.startsWith(`${a.scope.toLowerCase()}/`))
+        : true,
   }));
   arm.addCluster({
     subscriptionId: SUBSCRIPTION, resourceGroup: CLUSTER_RG, name: CLUSTER_NAME, location: 'westus2',
