@@ -157,8 +157,9 @@ const options = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Bundled CommonJS dependencies call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __flexnodeCreateRequire } from 'node:module'; const require = __flexnodeCreateRequire(import.meta.url);" },
+  // Bundled CommonJS dependencies call require(); an ES module has none of its own. node:module through
+  // process.getBuiltinModule (Node 20.16+): an ES import of it would build a module facade on every start.
+  banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
   sourcemap: 'linked',
   // Less to parse on every start. Identifiers are not minified: names stay as they are in errors and profiles.
   minifyWhitespace: true,
