@@ -157,8 +157,9 @@ const options = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Bundled CommonJS dependencies call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __flexnodeCreateRequire } from 'node:module'; const require = __flexnodeCreateRequire(import.meta.url);" },
+  // Bundled CommonJS dependencies call require(); an ES module has none of its own. node:module through
+  // process.getBuiltinModule (Node 20.16+): an ES import of it would build a module facade on every start.
+  banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
   sourcemap: 'linked',
   // Less to parse on every start. Identifiers are not minified: names stay as they are in errors and profiles.
   minifyWhitespace: true,
@@ -173,6 +174,7 @@ const probe = await build({ ...options, entryPoints: [...entries, ...wholeEntrie
 const lazyCommonJs = entries.length ? dynamicCommonJsPackages(probe.metafile) : [];
 if (lazyCommonJs.length) console.log(`${pkg.name}: left external (CommonJS loaded with import()): ${lazyCommonJs.join(', ')}`);
 const vendor = wholeEntries.length ? vendorPackages(probe.metafile) : new Map();
+const lazy = wholeEntries.length ? lazyOwnModules(probe.metafile) : new Map();
 
 // Built beside lib/ and swapped in: a CLI started during a rebuild finds the old bundle or the new one, whole.
 const next = `${out}.next-${process.pid}`;
@@ -191,8 +193,7 @@ if (vendor.size) {
     external: [],
   });
 }
-for (const entry of wholeEntries) {
-  const outfile = join(next, relative(dist, entry));
+for (const [entry, outfile] of [...wholeEntries.map((e) => [e, join(next, relative(dist, e))]), ...[...lazy].map(([m, name]) => [m, join(next, 'lazy', name)])]) {
   const { outbase, entryNames, chunkNames, ...whole } = options;
   await build({
     ...whole,
@@ -200,8 +201,8 @@ for (const entry of wholeEntries) {
     outfile,
     splitting: false,
     // An import of another entry point (the fast path's lazy import of lib/oclif.js) stays an import of its
-    // bundle; packages imported lazily are imported from lib/vendor.
-    plugins: [...options.plugins, otherEntriesExternal(entry, outfile), vendored(outfile)],
+    // bundle; packages imported lazily are imported from lib/vendor, big modules of ours from lib/lazy.
+    plugins: [...options.plugins, otherEntriesExternal(entry, outfile), vendored(outfile), lazyImported(entry, outfile)],
     external: external.filter((e) => e !== '@azure/*'),
   });
 }
@@ -210,7 +211,7 @@ if (existsSync(out)) renameSync(out, old);
 renameSync(next, out);
 rmSync(old, { recursive: true, force: true });
 console.log(
-  `${pkg.name}: lib/ bundled from ${entries.length + wholeEntries.length} entry point(s), ${wholeEntries.length} of them whole${vendor.size ? `; lib/vendor: ${[...vendor.keys()].join(', ')}` : ''}`,
+  `${pkg.name}: lib/ bundled from ${entries.length + wholeEntries.length} entry point(s), ${wholeEntries.length} of them whole${vendor.size ? `; lib/vendor: ${[...vendor.keys()].join(', ')}` : ''}${lazy.size ? `; lib/lazy: ${[...lazy.values()].join(', ')}` : ''}`,
 );
 
 /** lib/vendor/<file>.js of a package specifier (`@azure/identity` → azure--identity). */
@@ -236,6 +237,49 @@ function vendorPackages(metafile) {
     }
   }
   return new Map([...kinds].filter(([, v]) => v.kinds.size === 1 && v.kinds.has('dynamic-import')).map(([name, v]) => [name, v.format]).sort());
+}
+
+/**
+ * Our own modules that every importer loads with import() only and that are big (the config validator generated
+ * from the schema, ~180 kB): each gets its own file, lib/lazy/<name>.js. Inlined, a whole file would carry it and
+ * every start would parse it, though most commands never call it (`flexnode steps` without a config).
+ */
+function lazyOwnModules(metafile) {
+  const LAZY_MIN_BYTES = 64 * 1024;
+  const dynamicOnly = new Map();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (imported.external || imported.path.includes('node_modules/') || !metafile.inputs[imported.path]) continue;
+      dynamicOnly.set(imported.path, (dynamicOnly.get(imported.path) ?? true) && imported.kind === 'dynamic-import');
+    }
+  }
+  const own = new Set([...entries, ...wholeEntries]);
+  const names = new Set();
+  const lazy = new Map();
+  for (const [path, only] of dynamicOnly) {
+    const file = resolve(path);
+    if (!only || own.has(file) || metafile.inputs[path].bytes < LAZY_MIN_BYTES) continue;
+    let name = file.split('/').pop();
+    for (let i = 2; names.has(name); i++) name = name.replace(/(-\d+)?\.js$/, `-${i}.js`);
+    names.add(name);
+    lazy.set(file, name);
+  }
+  return lazy;
+}
+
+/** esbuild plugin: import() of a lib/lazy module (see lazyOwnModules) from the bundle at `outfile` refers to its file. */
+function lazyImported(entry, outfile) {
+  return {
+    name: 'lazy-imported',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        if (args.kind !== 'dynamic-import' || target === entry || !lazy.has(target)) return undefined;
+        const path = relative(dirname(outfile), join(next, 'lazy', lazy.get(target)));
+        return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+      });
+    },
+  };
 }
 
 /** esbuild plugin: vendored package imports of the bundle at `outfile` refer to lib/vendor/<package>.js. */

@@ -1,6 +1,7 @@
 import type { CallerIdentity } from './fake-arm.js';
 import type { FakeEntra } from './fake-entra.js';
 import type { FakeHimds } from './fake-himds.js';
+import { audienceOf } from './jwt.js';
 
 /**
  * The FAKE ARM's bearer check for a rig, as ARM authenticates: the operator's Entra tokens, and the managed
@@ -16,7 +17,7 @@ export function armCallers(entra: FakeEntra, himds: () => readonly FakeHimds[], 
     if (issued) return { appId: issued.clientId, objectId: issued.objectId };
     for (const h of himds()) {
       const t = h.lookup(token);
-      if (t && armAudiences().has(t.resource.replace(/\/+$/, ''))) return { objectId: t.principalId };
+      if (t && armAudiences().has(audienceOf(t.resource).replace(/\/+$/, ''))) return { appId: t.principalId, objectId: t.principalId };
     }
     return false;
   };

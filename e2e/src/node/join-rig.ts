@@ -27,6 +27,7 @@ export const CLUSTER_RG = 'rg-aks';
 export const CLUSTER_NAME = 'aks-1';
 export const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER_NAME}`;
 const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
+/** Audiences ARM accepts (learn.microsoft.com, "Azure Resource Manager" token audiences: both are valid). */
 
 /**
  * Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd themselves at
@@ -98,6 +99,12 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
     host,
     tenantId: TENANT,
     acceptToken: armCallers(entra, () => [himds], () => arm?.url),
+    // Azure RBAC, coarsely: the operator's service principal may do anything; the machine identity only acts at or
+    // below a scope where it holds a role assignment (effective at once: this fake does not propagate).
+    authorize: ({ scope, caller }) =>
+      caller.objectId !== undefined && caller.objectId === arm?.machine(opts.node.name)?.principalId
+        ? arm.roleAssignments().some((a) => a.principalId === caller.objectId && `${scope.toLowerCase()}/`.startsWith(`${a.scope.toLowerCase()}/`))
+        : true,
   }));
   arm.addCluster({
     subscriptionId: SUBSCRIPTION, resourceGroup: CLUSTER_RG, name: CLUSTER_NAME, location: 'westus2',

@@ -1,7 +1,23 @@
 import { expect } from 'chai';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AccessToken } from '@flexnode/sdk';
 import { MemoryHost } from '@flexnode/sdk/testing';
 import { ArcNodeIdentity, cliEntryPoint } from './node-identity.js';
 import { MACHINE_RECORD } from './paths.js';
+import { cachedToken } from './token-cache.js';
+
+/** An identity whose endpoint is replaced by a counter (no HIMDS here, and never the cloud's metadata address). */
+function countingIdentity(host: MemoryHost, cacheDir: string) {
+  const id = new ArcNodeIdentity(host.forStep('service.arc-identity'), { cacheDir });
+  const fetched: string[] = [];
+  (id as unknown as { fetchToken(s: string): Promise<AccessToken> }).fetchToken = async (scope) => {
+    fetched.push(scope);
+    return { token: `fresh-${fetched.length}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+  };
+  return { id, fetched };
+}
 
 describe('arc-identity service (ArcNodeIdentity)', () => {
   it('execCredential runs `flexnode token` with this Node.js and the CLI entry point', () => {
@@ -23,5 +39,39 @@ describe('arc-identity service (ArcNodeIdentity)', () => {
     const host = new MemoryHost().seedFile(MACHINE_RECORD, JSON.stringify({ resourceId: '/x', principalId: 'p-1' }));
     expect(await new ArcNodeIdentity(host.forStep('service.arc-identity')).principalId()).to.equal('p-1');
     expect(await new ArcNodeIdentity(new MemoryHost().forStep('s')).principalId()).to.equal(undefined);
+  });
+
+  describe('token cache (shared with `flexnode token`)', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'flexnode-identity-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const scope = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
+
+    it('answers from a token `flexnode token` cached, without asking the identity endpoint', async () => {
+      await cachedToken(dir, scope, async () => ({ token: 'from-kubelet-plugin', expiresOnTimestamp: Date.now() + 3_600_000 }));
+      const { id, fetched } = countingIdentity(new MemoryHost(), dir);
+      expect((await id.getToken(scope)).token).to.equal('from-kubelet-plugin');
+      expect(fetched).to.deep.equal([]);
+    });
+
+    it('on a miss asks the endpoint and caches the token; a dry run asks but writes nothing', async () => {
+      const dry = countingIdentity(new MemoryHost({ dryRun: true }), dir);
+      expect((await dry.id.getToken(scope)).token).to.equal('fresh-1');
+      expect(readdirSync(dir)).to.deep.equal([]);
+      const real = countingIdentity(new MemoryHost(), dir);
+      expect((await real.id.getToken(scope)).token).to.equal('fresh-1');
+      expect((await real.id.getToken(scope)).token).to.equal('fresh-1');
+      expect(real.fetched).to.deep.equal([scope]);
+      expect(readdirSync(dir)).to.have.length(1);
+    });
+
+    it('without a cache directory always asks the endpoint', async () => {
+      const id = new ArcNodeIdentity(new MemoryHost().forStep('s'));
+      let calls = 0;
+      (id as unknown as { fetchToken(): Promise<AccessToken> }).fetchToken = async () => ({ token: `t${++calls}`, expiresOnTimestamp: Date.now() + 3_600_000 });
+      await id.getToken(scope);
+      await id.getToken(scope);
+      expect(calls).to.equal(2);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { FlexnodeError, type AccessToken, type Host, type NodeIdentity } from '@flexnode/sdk';
 import { MACHINE_RECORD } from './paths.js';
+import { cachedToken } from './token-cache.js';
 
 type ManagedIdentityCredential = import('@azure/identity').ManagedIdentityCredential;
 
@@ -8,6 +9,8 @@ export interface NodeIdentityOptions {
   credentialOptions?: Record<string, unknown>;
   /** The flexnode CLI entry point for {@link ArcNodeIdentity.execCredential}; default: see {@link cliEntryPoint}. */
   bin?: string;
+  /** Tokens are read from (and, unless the Host is a dry run's, written to) this `flexnode token` cache; none by default. */
+  cacheDir?: string;
 }
 
 /**
@@ -26,7 +29,10 @@ export function cliEntryPoint(env: NodeJS.ProcessEnv = process.env, argv: readon
 /**
  * The node's own identity (capability `arc-identity`): the Arc machine's system-assigned managed identity,
  * through the local Hybrid IMDS (@azure/identity's ManagedIdentityCredential detects Arc from IDENTITY_ENDPOINT
- * and IMDS_ENDPOINT, or from /opt/azcmagent/bin/himds). @azure/identity is imported on the first token request.
+ * and IMDS_ENDPOINT, or from /opt/azcmagent/bin/himds). With a `cacheDir` (the plugin's service passes the
+ * machine's), tokens come from the cache `flexnode token` keeps, which the kubelet's exec plugin keeps warm: the
+ * checks of a joined node (status, the agent's cycles) cost a file read. On a miss @azure/identity (~0.5 MB of
+ * code and its HTTP stack) is imported, and the token cached unless the Host is a dry run's.
  */
 export class ArcNodeIdentity implements NodeIdentity {
   private credential?: Promise<ManagedIdentityCredential>;
@@ -37,6 +43,13 @@ export class ArcNodeIdentity implements NodeIdentity {
   ) {}
 
   async getToken(scope: string): Promise<AccessToken> {
+    const dir = this.options.cacheDir;
+    if (!dir) return this.fetchToken(scope);
+    return (await cachedToken(dir, scope, (s) => this.fetchToken(s), Date.now(), !this.host?.dryRun)).token;
+  }
+
+  /** A new token from the identity endpoint. */
+  private async fetchToken(scope: string): Promise<AccessToken> {
     this.credential ??= import('@azure/identity').then(({ ManagedIdentityCredential }) => new ManagedIdentityCredential({ ...this.options.credentialOptions }));
     let token;
     try {

@@ -1,6 +1,7 @@
-import { API_VERSION, ArcIdentity, AzureCredential, definePlugin, defineService, Tokens } from '@flexnode/sdk';
+import { API_VERSION, ArcIdentity, AzureCredential, definePlugin, defineService, Tokens, underRoot } from '@flexnode/sdk';
 import { ArcAzureContext } from './azure-context.js';
 import { ArcNodeIdentity } from './node-identity.js';
+import { TOKEN_CACHE_DIR } from './paths.js';
 import { arcAgent, arcConnect, arcNodeRole, arcPreflight, arcRoles } from './steps.js';
 
 /**
@@ -20,7 +21,8 @@ export default definePlugin({
     defineService({
       capability: ArcIdentity,
       inject: { host: Tokens.Host },
-      create: ({ host }) => new ArcNodeIdentity(host),
+      // The machine's token cache, shared with `flexnode token` (the kubelet's exec plugin keeps it warm).
+      create: ({ host }) => new ArcNodeIdentity(host, { cacheDir: underRoot(host.root, TOKEN_CACHE_DIR) }),
     }),
   ],
 });

@@ -48,20 +48,22 @@ export function cacheFile(dir: string, scope: string, endpoint = process.env.IDE
 
 /**
  * A token for `scope` from the on-disk cache (a 0600 file owned by this user, valid for more than the margin),
- * else from `fetch`, then cached (0700 directory, 0600 file, written atomically). A cache that cannot be used
- * or written never fails the call: the token is still returned.
+ * else from `fetch`, then cached (0700 directory, 0600 file, written atomically) unless `write` is false (dry
+ * runs read the cache but change nothing on disk). A cache that cannot be used or written never fails the call:
+ * the token is still returned.
  */
 export async function cachedToken(
   dir: string,
   scope: string,
   fetch: (scope: string) => Promise<AccessToken>,
   now = Date.now(),
+  write = true,
 ): Promise<{ token: AccessToken; cached: boolean }> {
   const file = cacheFile(dir, scope);
   const hit = await readCache(file, scope, now);
   if (hit) return { token: hit, cached: true };
   const token = await fetch(scope);
-  await writeCache(dir, file, { scope, token: token.token, expiresOnTimestamp: token.expiresOnTimestamp }).catch(() => undefined);
+  if (write) await writeCache(dir, file, { scope, token: token.token, expiresOnTimestamp: token.expiresOnTimestamp }).catch(() => undefined);
   return { token, cached: false };
 }
 

@@ -1,5 +1,6 @@
 import type { NodeIdentity } from '@flexnode/sdk';
 import { AKS_SERVER_APP_ID } from './cluster.js';
+import { fromYaml, toYaml } from '../yaml-text.js';
 
 /** The kubeconfig user: the node's managed identity through an exec credential plugin. */
 export const KUBECONFIG_USER = 'flexnode-node-identity';
@@ -42,15 +43,13 @@ export async function renderKubeconfig(...args: Parameters<typeof kubeconfigObje
 
 /** The same kubeconfig, written by another step (kube-proxy's own copy). */
 export async function renderKubeconfigOf(step: string, ...args: Parameters<typeof kubeconfigObject>): Promise<string> {
-  const { stringify } = await import('yaml');
-  return `# Written by flexnode (step ${step}): the cluster's server and CA, and the node identity.\n${stringify(kubeconfigObject(...args))}`;
+  return `# Written by flexnode (step ${step}): the cluster's server and CA, and the node identity.\n${await toYaml(kubeconfigObject(...args))}`;
 }
 
 /** Server and CA of a kubeconfig flexnode wrote (for the kubelet step's API calls). */
 export async function readKubeconfig(text: string): Promise<{ server: string; caPem: string } | undefined> {
-  const { parse } = await import('yaml');
   try {
-    const doc = parse(text) as { clusters?: { cluster?: { server?: string; 'certificate-authority-data'?: string } }[] };
+    const doc = (await fromYaml(text)) as { clusters?: { cluster?: { server?: string; 'certificate-authority-data'?: string } }[] };
     const cluster = doc?.clusters?.[0]?.cluster;
     if (!cluster?.server || !cluster['certificate-authority-data']) return undefined;
     return { server: cluster.server, caPem: Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8') };

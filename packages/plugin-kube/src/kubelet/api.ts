@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { SecureContext } from 'node:tls';
 
 /** The answer of a Kubernetes API call. */
 export interface ApiAnswer {
@@ -49,8 +50,9 @@ export async function apiRequest(
   const base = new URL(options.server);
   const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
   const host = base.hostname.replace(/^\[|\]$/g, '');
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const c = options.credential;
+  const secureContext = await secureContextFor(options.caPem, c && 'certPem' in c ? c : undefined);
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body.json));
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -59,8 +61,8 @@ export async function apiRequest(
         host,
         port: base.port || 443,
         path: `${base.pathname.replace(/\/$/, '')}${path}`,
-        ca: options.caPem,
-        ...(c && 'certPem' in c ? { cert: c.certPem, key: c.keyPem } : {}),
+        // tls.connect's option (https.request passes its options on; its type does not list it).
+        ...({ secureContext } as object),
         servername: isIP(host) ? undefined : host,
         agent: false,
         timeout: timeoutMs,
@@ -90,6 +92,24 @@ export async function apiRequest(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * The TLS context trusting exactly `caPem` (and presenting the client pair, if any): made once per CA and pair, as
+ * parsing them costs a few ms per request and a node's checks make several to the same server. A handful at most
+ * (a cluster CA, rotated client certificates): the oldest is dropped beyond that.
+ */
+const secureContexts = new Map<string, SecureContext>();
+async function secureContextFor(caPem: string, pair?: { certPem: string; keyPem: string }): Promise<SecureContext> {
+  const id = `${caPem}\0${pair?.certPem ?? ''}\0${pair?.keyPem ?? ''}`;
+  let context = secureContexts.get(id);
+  if (!context) {
+    const tls = (await import('node:tls')).default;
+    context = tls.createSecureContext({ ca: caPem, ...(pair ? { cert: pair.certPem, key: pair.keyPem } : {}) });
+    secureContexts.set(id, context);
+    if (secureContexts.size > 8) secureContexts.delete(secureContexts.keys().next().value!);
+  }
+  return context;
 }
 
 /** Network errors mean "the cluster is not reachable from here", not "the node is broken". */

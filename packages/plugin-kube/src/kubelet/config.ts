@@ -3,6 +3,7 @@ import type { ClusterFacts } from '../cluster/cluster.js';
 import { atLeast, type KubeVersion } from '../version.js';
 import type { KubePaths } from '../paths.js';
 import type { KubeSettings } from '../settings.js';
+import { toYaml } from '../yaml-text.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 /** systemd-resolved's real upstream servers: its stub (127.0.0.53) in /etc/resolv.conf loops inside pods. */
@@ -156,8 +157,7 @@ export function kubeletConfiguration(input: KubeletConfigInput): Record<string, 
 }
 
 export async function renderKubeletConfig(input: KubeletConfigInput): Promise<string> {
-  const { stringify } = await import('yaml');
-  return `# Written by flexnode (step kube.kubelet).\n${stringify(kubeletConfiguration(input))}`;
+  return `# Written by flexnode (step kube.kubelet).\n${await toYaml(kubeletConfiguration(input))}`;
 }
 
 /** Node labels the kubelet may set on itself: like the real kubelet, refuse kubernetes.io/k8s.io ones it would reject. */

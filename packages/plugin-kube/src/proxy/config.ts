@@ -1,6 +1,7 @@
 import { renderUnitFile } from '@flexnode/sdk';
 import type { KubePaths } from '../paths.js';
 import { atLeast, type KubeVersion } from '../version.js';
+import { toYaml } from '../yaml-text.js';
 
 export interface KubeProxyInput {
   nodeName: string;
@@ -33,8 +34,7 @@ export function kubeProxyConfiguration(paths: KubePaths, input: KubeProxyInput):
 }
 
 export async function renderKubeProxyConfig(paths: KubePaths, input: KubeProxyInput): Promise<string> {
-  const { stringify } = await import('yaml');
-  return `# Written by flexnode (step kube.proxy).\n${stringify(kubeProxyConfiguration(paths, input))}`;
+  return `# Written by flexnode (step kube.proxy).\n${await toYaml(kubeProxyConfiguration(paths, input))}`;
 }
 
 /**
