@@ -68,6 +68,11 @@ export interface AgentConfig {
   logDir?: string;
   /** Seconds between two health checks of `flexnode agent`. */
   intervalSeconds?: number;
+  /**
+   * Let the agent upgrade the node (`flexnode upgrade`'s path: drained, rolled back on failure) when the config's
+   * `kubernetes.version` changes or the cluster moves past the version skew policy. Default false.
+   */
+  autoUpgrade?: boolean;
 }
 
 export interface KubernetesConfig {
@@ -76,6 +81,16 @@ export interface KubernetesConfig {
   urlTemplate?: string;
   /** sha256 per binary (`kubelet`, `kubectl`, `kubeadm`) or of the node tarball (`kubernetes-node`); wins over tables and published checksums. */
   sha256?: Partial<Record<'kubelet' | 'kubectl' | 'kubeadm' | 'kubernetes-node', string | Partial<Record<Arch, string>>>>;
+  /** Upgrades in the cluster: how many nodes at once, and where their Leases live. */
+  upgrade?: UpgradeConfig;
+}
+
+/** `kubernetes.upgrade`: the cluster-wide bound on concurrent upgrades (Leases `flexnode-upgrade-<i>`). */
+export interface UpgradeConfig {
+  /** At most this many nodes upgrade at once (default 1). */
+  maxConcurrent?: number;
+  /** The namespace of the upgrade Leases (default `kube-node-lease`). */
+  leaseNamespace?: string;
 }
 
 /** A pinned component: version and, when it differs from the plugin's table, the sha256 per architecture. */

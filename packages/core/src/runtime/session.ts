@@ -1,4 +1,4 @@
-import { ConfigError, ExitCode, FlexnodeError, isFlexnodeError, type ConfigIssue, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { ConfigError, ExitCode, FlexnodeError, isFlexnodeError, type ConfigIssue, type FlexnodeConfig, type Host, type RunContext } from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
@@ -16,8 +16,10 @@ import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
 
 export interface SessionOptions {
-  /** The command, shown in the lock file and logs. */
+  /** The command, shown in the lock file and logs, and given to steps (`Tokens.Run`). */
   command: string;
+  /** `--force` of the command (unbootstrap: go on past a drain that cannot finish), given to steps. */
+  force?: boolean;
   config: LoadedConfig;
   root: string;
   sources: readonly PluginSource[];
@@ -88,6 +90,11 @@ export class Session {
     return this.options.config.config;
   }
 
+  /** What steps are told of this run (`Tokens.Run`). */
+  private get run(): RunContext {
+    return { command: this.options.command, force: this.options.force ?? false };
+  }
+
   private logger(): RunLogger {
     if (this.options.logger) return this.options.logger.child({ command: this.options.command });
     const logDir = underRoot(this.options.root, this.config.agent?.logDir ?? DEFAULT_LOG_DIR);
@@ -142,7 +149,7 @@ export class Session {
 
   private execInput(hostFor: (id: string, plugin: string) => Host, log: RunLogger) {
     const { order: steps, dependencies } = this.graph;
-    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor });
+    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor, run: this.run });
     return {
       steps,
       dependencies,
@@ -171,6 +178,7 @@ export class Session {
         resolution: this.view.resolution,
         steps: this.graph.order.map((s) => s.resolved),
         hostFor: (id, plugin) => host.forStep(id, plugin),
+        run: this.run,
       });
       for (const step of this.graph.order) {
         try {
@@ -340,7 +348,7 @@ export class Session {
     // Orphans may belong to providers that lost a capability: their code is still loaded, use it.
     const known = [...this.view.graph.order.map((s) => s.resolved), ...this.view.resolution.skipped];
     const byId = new Map(known.map((r) => [r.definition.id, r]));
-    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: known, hostFor });
+    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: known, hostFor, run: this.run });
     return runUninstall({
       journal,
       only,
