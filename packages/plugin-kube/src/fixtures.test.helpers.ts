@@ -1,4 +1,4 @@
-import { ArcIdentity, AzureCredential, type AzureContext, type ContainerRuntimeService, type NodeIdentity } from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, type AzureContext, type CniService, type ContainerRuntimeService, type NodeIdentity, type RunContext } from '@flexnode/sdk';
 import type { ClusterFacts, ClusterReader } from './cluster/cluster.js';
 
 /** A throwaway self-signed-looking PEM (content is not parsed by the steps, only carried). */
@@ -51,7 +51,13 @@ export const fakeIdentity: NodeIdentity & { scopes: string[] } = {
 export const containerdRuntime: ContainerRuntimeService = { criEndpoint: 'unix:///run/containerd/containerd.sock', unit: 'containerd.service', cgroupDriver: 'systemd' };
 
 /** The services by the names the kube steps inject them under. */
-export const serviceDeps = () => ({ azure: fakeAzure as AzureContext, identity: fakeIdentity as NodeIdentity, runtime: containerdRuntime });
+export const serviceDeps = (run: Partial<RunContext> = {}) => ({
+  azure: fakeAzure as AzureContext,
+  identity: fakeIdentity as NodeIdentity,
+  runtime: containerdRuntime,
+  cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' } satisfies CniService,
+  run: { command: 'bootstrap', force: false, ...run } satisfies RunContext,
+});
 
 export const azureServices = () =>
   new Map<symbol, unknown>([

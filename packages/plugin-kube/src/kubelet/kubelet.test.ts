@@ -6,14 +6,16 @@ import { AzureError } from '@flexnode/sdk';
 import { cachedReader, type ClusterReader } from '../cluster/cluster.js';
 import { containerdRuntime, serviceDeps, azureServices, FACTS, fakeReader } from '../fixtures.test.helpers.js';
 import { kubePaths } from '../paths.js';
-import type { ApiAnswer, NodeApi, NodeApiOptions } from './api.js';
+import type { ApiAnswer, KubeApi, NodeApiOptions } from './api.js';
+import { MemoryKubeApi } from '../maintenance/memory-api.test.helpers.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { createKubeletStep, NODE_RECORD } from './step.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 import { parseKubeVersion } from '../version.js';
+import { kubeSettings } from '../settings.js';
 
-const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true };
+const settings = kubeSettings(testConfig());
 const cluster = { name: 'test-cluster', dnsServiceIP: '10.20.0.10' };
 const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
 const version = parseKubeVersion('1.35.2')!;
@@ -32,22 +34,36 @@ const fullConfig = () =>
     },
   });
 
-/** A fake API server: Node Ready after `readyAfter` GETs; DELETE answers `deleteStatus`. */
+/** A fake API server: Node Ready after `readyAfter` GETs; DELETE answers `deleteStatus`; the rest as MemoryKubeApi. */
 function fakeApi(opts: { readyAfter?: number; deleteStatus?: number; unreachable?: boolean } = {}) {
   const seen: { method: string; name: string; token: string; server: string }[] = [];
+  const memory = new MemoryKubeApi();
+  memory.unreachable = !!opts.unreachable;
   let gets = 0;
-  const factory = (o: NodeApiOptions): NodeApi => {
+  const factory = (o: NodeApiOptions): KubeApi => {
     const call = async (method: string, name: string): Promise<ApiAnswer> => {
       if (opts.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       seen.push({ method, name, token: await o.token(), server: o.server });
       if (method === 'DELETE') return { status: opts.deleteStatus ?? 200, body: { message: opts.deleteStatus === 403 ? 'nodes "edge-1" is forbidden' : '' } };
       gets++;
       const ready = gets > (opts.readyAfter ?? 0);
-      return { status: 200, body: { metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: 'stand-in' }] } } };
+      if (!memory.nodes.has(name)) memory.addNode(name);
+      const node = (await memory.getNode(name)).body;
+      return { status: 200, body: { ...node, metadata: { ...(node.metadata as object), name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: 'stand-in' }] } } };
     };
-    return { getNode: (n) => call('GET', n), deleteNode: (n) => call('DELETE', n) };
+    return {
+      getNode: (n) => call('GET', n),
+      deleteNode: (n) => call('DELETE', n),
+      patchNode: (n, p) => memory.patchNode(n, p),
+      listNodePods: (n) => memory.listNodePods(n),
+      evictPod: (ns, n) => memory.evictPod(ns, n),
+      getLease: (ns, n) => memory.getLease(ns, n),
+      createLease: (ns, l) => memory.createLease(ns, l),
+      updateLease: (ns, n, l) => memory.updateLease(ns, n, l),
+      version: () => memory.version(),
+    };
   };
-  return { factory, seen };
+  return { factory, seen, memory };
 }
 
 /** The credentials step's kubeconfig, as the kubelet step finds it. */
@@ -154,7 +170,12 @@ describe('kube.kubelet step', () => {
     // GETs until Ready, with the node identity's token for the AKS server app, at the kubeconfig's server.
     expect(api.seen.filter((s) => s.method === 'GET').length).to.be.greaterThan(2);
     expect(api.seen.every((s) => s.token === 'node-token' && s.server === 'https://api.test:443' && s.name === 'edge-1')).to.equal(true);
-    expect(api.seen.at(-1)!.method).to.equal('DELETE');
+    expect(api.seen.filter((s) => s.method === 'DELETE').map((s) => s.name)).to.deep.equal(['edge-1']);
+    // Cordoned (with flexnode's note on the Node) and drained before the delete.
+    expect(api.memory.calls.filter((c) => /^(PATCH|LIST)/.test(c))).to.deep.equal([
+      `PATCH node edge-1 {"spec":{"unschedulable":true},"metadata":{"annotations":{"flexnode.io/cordoned-by":"unbootstrap","flexnode.io/cordoned-at":"${(api.memory.nodes.get('edge-1')!.metadata.annotations as Record<string, string>)['flexnode.io/cordoned-at']}"}}}`,
+      'LIST pods edge-1',
+    ]);
     expect(host.logLines.some((l) => /deleted Node edge-1/.test(l.message))).to.equal(true);
     expect(report.pristine.units).to.deep.equal({});
   });

@@ -1,14 +1,17 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
 import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity } from '@flexnode/sdk';
+import { cordonState, uncordon, type CordonState } from '../maintenance/cordon.js';
+import { reportLeftovers, TEARDOWN_RECORD, teardownNode, teardownUnderWay } from '../teardown/sequence.js';
+import { nodeClient, type KubeApiFactory, type NodeClient } from './client.js';
+import { rememberAnswer, silenceOf } from './reachability.js';
 import { kubernetesVersion } from '../binaries/step.js';
-import { AKS_SCOPE, defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
-import { readKubeconfig } from '../cluster/kubeconfig.js';
+import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
 import { kubeVersionOf } from '../binaries/artifacts.js';
 import { KUBELET_UNIT, kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
-import { httpsNodeApi, isUnreachable, readyCondition, type NodeApi, type NodeApiOptions } from './api.js';
+import { isUnreachable, readyCondition } from './api.js';
 import { nodeLabels, renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
 import { machineSize, routeSourceAddress } from './machine.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
@@ -28,8 +31,9 @@ interface KubeletInputs {
 export interface KubeletStepOptions {
   readCluster?: ClusterReader;
   /** The Kubernetes API client; tests inject a fake. */
-  nodeApi?: (options: NodeApiOptions) => NodeApi;
+  nodeApi?: KubeApiFactory;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
   /** Interval of the wait for Ready. Default 2 s. */
   pollMs?: number;
   /** The machine's size (kube-reserved); tests inject one. */
@@ -39,9 +43,9 @@ export interface KubeletStepOptions {
 }
 
 type NodeState =
-  | { kind: 'ready'; detail: string }
-  | { kind: 'unreachable'; detail: string }
-  | { kind: 'not-ready'; detail: string };
+  | { kind: 'ready'; detail: string; cordon: CordonState }
+  | { kind: 'unreachable'; detail: string; server: string }
+  | { kind: 'not-ready'; detail: string; cordon?: CordonState };
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -61,13 +65,16 @@ export async function nodeName(host: Host, config: FlexnodeConfig): Promise<stri
  * (with a service manager) active with the current files, and, when the API server is reachable, the Node object
  * Ready (read-only GET with the node identity's token over HTTPS trusting only the cluster CA).
  *
- * Uninstall: stops and disables the kubelet and removes exactly the files this step wrote (journal), then deletes
- * the Node object if the identity may (a 403 is a warning with the fix, not a failure). Nothing under the kubelet
- * directory that the kubelet itself created is touched, and nothing is unmounted: pod volumes may live there.
+ * Uninstall ({@link teardownNode}, each phase journaled): cordons and drains the Node, stops and disables the
+ * kubelet and removes exactly the files this step wrote (journal), stops and removes the pod containers and
+ * sandboxes, the pods' bridge and NAT chains, unmounts what is mounted under the kubelet directory (deleting
+ * nothing the kubelet wrote there), then deletes the Node object if the identity may (a 403 is a warning with
+ * the fix, not a failure).
  */
 export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
-  const makeApi = options.nodeApi ?? httpsNodeApi;
+  const makeApi = options.nodeApi;
+  const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = options.pollMs ?? 2000;
   const sizeOf = options.machine ?? machineSize;
@@ -78,8 +85,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
     title: 'kubelet: configuration, systemd unit, Node Ready',
     provides: ['kubelet'],
     after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', ContainerRuntime, Cni, ArcIdentity],
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime },
-    create: ({ host, config, azure, identity, runtime }) => {
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime, cni: Cni, run: Tokens.Run },
+    create: ({ host, config, azure, identity, runtime, cni, run }) => {
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
 
@@ -119,13 +126,9 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         return out;
       };
 
-      const api = async (): Promise<{ api: NodeApi; server: string } | undefined> => {
-        const text = await host.files.readText(paths.kubeconfig);
-        const kc = text === undefined ? undefined : await readKubeconfig(text);
-        if (!kc) return undefined;
-        return { server: kc.server, api: makeApi({ server: kc.server, caPem: kc.caPem, token: async () => (await identity.getToken(AKS_SCOPE)).token }) };
-      };
+      const api = (): Promise<NodeClient | undefined> => nodeClient(host, paths, identity, makeApi);
 
+      /** The Node as the API server has it; its answer (any status) is remembered: `check` measures silences with it. */
       const nodeState = async (name: string): Promise<NodeState> => {
         const client = await api();
         if (!client) return { kind: 'not-ready', detail: `${paths.kubeconfig} is missing or unreadable` };
@@ -133,19 +136,41 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         try {
           answer = await client.api.getNode(name);
         } catch (error) {
-          if (isUnreachable(error)) return { kind: 'unreachable', detail: `API server ${client.server} not reachable from here (${messageOf(error)}): Node readiness not checked` };
+          if (isUnreachable(error)) return { kind: 'unreachable', server: client.server, detail: `API server ${client.server} not reachable from here (${messageOf(error)})` };
           return { kind: 'not-ready', detail: `reading Node ${name} failed: ${messageOf(error)}` };
         }
+        await rememberAnswer(host, client.server, now());
         if (answer.status === 200) {
           const ready = readyCondition(answer.body);
-          if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready` };
-          return { kind: 'not-ready', detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}` };
+          const cordon = cordonState(answer.body);
+          if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready`, cordon };
+          return { kind: 'not-ready', cordon, detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}` };
         }
         if (answer.status === 404) return { kind: 'not-ready', detail: `Node ${name} is not registered with the cluster` };
         if (answer.status === 401 || answer.status === 403) {
           return { kind: 'not-ready', detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster` };
         }
         return { kind: 'not-ready', detail: `reading Node ${name} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}` };
+      };
+
+      /**
+       * The node's health as the cluster sees it: Ready, not cordoned by a flexnode run that did not finish (an
+       * upgrade's own run expects its cordon), and the API server heard from within apiServerGraceSeconds.
+       */
+      const health = async (name: string): Promise<CheckResult> => {
+        const node = await nodeState(name);
+        if (node.kind === 'unreachable') {
+          const silence = await silenceOf(host, node.server, now());
+          const grace = settings.apiServerGraceSeconds;
+          const seconds = Math.round(silence.ms / 1000);
+          if (seconds > grace) return drifted(`${node.detail}; no answer for ${seconds} s (since ${silence.since}), more than the ${grace} s grace (pluginConfig["@flexnode/plugin-kube"].apiServerGraceSeconds): the cluster no longer hears from this node`);
+          return ok(`${KUBELET_UNIT} active; ${node.detail}, for ${seconds} s of the ${grace} s grace: Node readiness not checked`);
+        }
+        if (node.kind === 'not-ready') return drifted(node.detail);
+        if (node.cordon.kind === 'flexnode' && !(node.cordon.reason === 'upgrade' && run.command === 'upgrade')) {
+          return drifted(`Node ${name} is cordoned by a flexnode ${node.cordon.reason} that did not finish (${node.cordon.at}): ${node.cordon.reason === 'upgrade' ? '`flexnode upgrade` finishes or rolls it back' : '`flexnode unbootstrap` finishes it, `flexnode bootstrap` takes the node back'}`);
+        }
+        return ok(`${KUBELET_UNIT} active; ${node.detail}${node.cordon.kind === 'other' ? ' (cordoned, not by flexnode)' : ''}`);
       };
 
       const check = async (): Promise<CheckResult> => {
@@ -161,9 +186,23 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
         if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
         if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
-        const node = await nodeState(want.name);
-        if (node.kind === 'not-ready') return drifted(node.detail);
-        return ok(`${KUBELET_UNIT} active; ${node.detail}`);
+        const leaving = teardownUnderWay(host);
+        if (leaving) {
+          return drifted(`an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (done: ${leaving.done.join(', ') || 'the cordon'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`);
+        }
+        return health(want.name);
+      };
+
+      /** A run that converges the node takes it back into service after an unfinished unbootstrap or upgrade. */
+      const backInService = async (name: string) => {
+        if (run.command === 'upgrade' || host.dryRun) return; // the upgrade's own cordon: it uncordons at its end
+        const leaving = teardownUnderWay(host);
+        const client = await api();
+        if (client && (await uncordon(client.api, name).catch(() => false))) host.log.warn(`Node ${name} was cordoned by a flexnode run that did not finish: uncordoned`);
+        if (leaving) {
+          host.log.warn(`the unbootstrap begun ${leaving.startedAt} is abandoned: the node is back in service`);
+          await host.changes.forget(TEARDOWN_RECORD);
+        }
       };
 
       return {
@@ -171,6 +210,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         async install() {
           if ((await check()).status === 'ok') return;
           const want = await expected(true);
+          await backInService(want.name);
           await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
           await host.files.mkdir(paths.volumePluginDir);
           await host.files.mkdir(paths.dropInDir);
@@ -199,15 +239,28 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         async uninstall() {
           const node = findRecord<{ name: string }>(host, NODE_RECORD);
           const client = await api(); // read before anything is removed (the kubeconfig is the credentials step's)
-          // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files.
-          await host.changes.revert();
-          await host.changes.forget(STARTED_RECORD);
-          if (await host.systemd.available()) await host.systemd.daemonReload();
-          // The kubelet is stopped now (it would register the Node again otherwise): delete the Node object.
-          if (node && client) await deleteNode(host, client, node.name);
-          await host.changes.forget(NODE_RECORD);
-          await host.changes.forget(INPUTS_RECORD);
-          await host.changes.forget(FACTS_RECORD);
+          await teardownNode({
+            host,
+            config,
+            run,
+            settings,
+            kubeletDir: paths.kubeletDir,
+            runtime,
+            cni,
+            client,
+            node: node?.name,
+            sleep,
+            now: () => now().getTime(),
+            // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files. The
+            // kubelet must be stopped before the Node is deleted: it would register it again.
+            stopKubelet: async () => {
+              await host.changes.revert();
+              await host.changes.forget(STARTED_RECORD);
+              if (await host.systemd.available()) await host.systemd.daemonReload();
+            },
+            deleteNode: (c, name) => deleteNode(host, c, name),
+          });
+          for (const record of [NODE_RECORD, INPUTS_RECORD, FACTS_RECORD, TEARDOWN_RECORD]) await host.changes.forget(record);
           await reportLeftovers(host, paths.kubeletDir);
         },
       };
@@ -215,7 +268,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
   });
 }
 
-async function deleteNode(host: Host, client: { api: NodeApi; server: string }, name: string): Promise<void> {
+async function deleteNode(host: Host, client: NodeClient, name: string): Promise<void> {
   try {
     const answer = await client.api.deleteNode(name);
     if (answer.status === 200 || answer.status === 202) host.log.info(`deleted Node ${name} from the cluster`);
@@ -226,17 +279,6 @@ async function deleteNode(host: Host, client: { api: NodeApi; server: string }, 
   } catch (error) {
     host.log.warn(`could not delete Node ${name}: ${messageOf(error)}; delete it with \`kubectl delete node ${name}\``);
   }
-}
-
-/** Say what the kubelet left in its directory (not ours to delete) and what is still mounted there. */
-async function reportLeftovers(host: Host, kubeletDir: string): Promise<void> {
-  const left = await host.files.list(kubeletDir);
-  if (left.length > 0) host.log.info(`left ${kubeletDir}/{${left.join(',')}}: created by the kubelet, not by flexnode, so not removed`);
-  const mounts = ((await host.files.readText('/proc/self/mountinfo')) ?? '')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m): m is string => !!m && m.startsWith(`${kubeletDir}/`));
-  if (mounts.length > 0) host.log.warn(`still mounted under ${kubeletDir} (pod volumes; flexnode unmounts nothing it did not mount): ${mounts.join(', ')}`);
 }
 
 export const kubeKubelet = createKubeletStep();

@@ -1,0 +1,143 @@
+import { findRecord, FlexnodeError, isFlexnodeError, replaceRecord, StepError, type CniService, type ContainerRuntimeService, type FlexnodeConfig, type Host, type RunContext } from '@flexnode/sdk';
+import { isUnreachable } from '../kubelet/api.js';
+import type { NodeClient } from '../kubelet/client.js';
+import { cordon } from '../maintenance/cordon.js';
+import { DrainTimeoutError, drainNode } from '../maintenance/drain.js';
+import { releaseSlots } from '../maintenance/slots.js';
+import { upgradeSettings } from '../maintenance/upgrade-settings.js';
+import type { KubeSettings } from '../settings.js';
+import { messageOf } from '../util.js';
+import { removePodContainers } from './containers.js';
+import { mountPoints, unmountUnder } from './mounts.js';
+import { bridgeNetworks, removeBridge, removeCniNatRules } from './network.js';
+
+/** Custom record of the kubelet step: an unbootstrap is taking the node out, and the phases it finished. */
+export const TEARDOWN_RECORD = 'kubelet-teardown';
+
+/** The phases, in order. `pods`, `network` and `mounts` act on the live machine, so only with `--root /`. */
+export const TEARDOWN_PHASES = ['drain', 'kubelet', 'pods', 'network', 'mounts', 'node'] as const;
+export type TeardownPhase = (typeof TEARDOWN_PHASES)[number];
+
+export interface TeardownRecord {
+  startedAt: string;
+  node?: string;
+  done: TeardownPhase[];
+}
+
+export interface TeardownInput {
+  host: Host;
+  config: FlexnodeConfig;
+  run: RunContext;
+  settings: KubeSettings;
+  kubeletDir: string;
+  runtime: ContainerRuntimeService;
+  cni: CniService;
+  /** The API server as the node reaches it (read before anything is removed); undefined without a kubeconfig. */
+  client?: NodeClient;
+  /** The Node this step registered. */
+  node?: string;
+  /** Stop the kubelet and remove the step's files (its journal). */
+  stopKubelet: () => Promise<void>;
+  deleteNode: (client: NodeClient, name: string) => Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** The unbootstrap under way, if one began and did not finish. */
+export const teardownUnderWay = (host: Host) => findRecord<TeardownRecord>(host, TEARDOWN_RECORD);
+
+/**
+ * Take the node out of the cluster and off the machine, each phase journaled as done (a killed unbootstrap resumes
+ * after the last one): cordon and drain (the Eviction API, PDBs respected, DaemonSet and mirror pods left), stop
+ * the kubelet and remove its files, stop and remove the pod containers and sandboxes in containerd, remove the
+ * bridge and the CNI's NAT chains, unmount what is mounted under the kubelet's directory, delete the Node (and
+ * free an upgrade slot it may hold). A drain that times out stops here with the node cordoned and says so; the
+ * record of it makes `status` and the next run say so too.
+ */
+export async function teardownNode(input: TeardownInput): Promise<void> {
+  const { host, node, client } = input;
+  const earlier = teardownUnderWay(host);
+  let record: TeardownRecord = earlier ?? { startedAt: new Date().toISOString(), ...(node ? { node } : {}), done: [] };
+  if (earlier) {
+    host.log.warn(`resuming the unbootstrap of ${node ? `Node ${node}` : 'the node'} begun ${record.startedAt}, ${record.done.length ? `after: ${record.done.join(', ')}` : 'which cordoned it'}`);
+  }
+  const phase = async (name: TeardownPhase, work: () => Promise<void>) => {
+    if (record.done.includes(name)) return;
+    await work();
+    record = { ...record, done: [...record.done, name] };
+    await replaceRecord(host, TEARDOWN_RECORD, record);
+  };
+  const live = host.root === '/';
+
+  await phase('drain', async () => {
+    if (!client || !node) return host.log.info('no Node to drain: the kubelet never registered one');
+    await replaceRecord(host, TEARDOWN_RECORD, record); // journaled before the cordon: a killed run knows
+    try {
+      const before = await cordon(client.api, node, 'unbootstrap');
+      if (before.kind === 'flexnode') host.log.warn(`Node ${node} was cordoned by flexnode (${before.reason}, ${before.at}) and stays so: continuing`);
+      else if (before.kind === 'other') host.log.info(`Node ${node} was already cordoned`);
+      else host.log.info(`cordoned Node ${node}`);
+      const drained = await drainNode(client.api, node, { timeoutMs: input.settings.drainTimeoutSeconds * 1000, force: input.run.force, log: host.log, sleep: input.sleep, now: input.now });
+      host.log.info(`drained Node ${node}: ${drained.evicted.length} pod(s) evicted${drained.kept.length ? `, ${drained.kept.length} left (DaemonSet or mirror pods: they stop with the node)` : ''}`);
+      if (drained.blocking.length) host.log.warn(`these pods stop with the node, their PodDisruptionBudgets not respected (--force): ${drained.blocking.map((b) => b.pod).join(', ')}`);
+    } catch (error) {
+      if (error instanceof DrainTimeoutError) {
+        throw new StepError('kube.kubelet', `${error.message}. Node ${node} stays cordoned: the unbootstrap is under way and resumes where it stopped`, {
+          hint: `let the PodDisruptionBudgets allow the evictions and run \`flexnode unbootstrap\` again; \`flexnode unbootstrap --force\` goes on (those pods stop with the node); \`flexnode bootstrap\` takes the node back into service instead`,
+        });
+      }
+      const reachable = !isUnreachable(error);
+      if (!input.run.force) {
+        throw new StepError('kube.kubelet', `cannot drain Node ${node}: ${messageOf(error)}`, {
+          hint: `${reachable && isFlexnodeError(error) && error.hint ? `${error.hint}; ` : ''}\`flexnode unbootstrap --force\` goes on without draining: the pods stop with the node and the cluster removes them with the Node`,
+        });
+      }
+      host.log.warn(`not drained (--force): ${messageOf(error)}`);
+    }
+  });
+
+  await phase('kubelet', input.stopKubelet);
+
+  if (!live) host.log.info(`--root ${host.root}: the machine's live containers, network and mounts are not this root's; left alone`);
+  await phase('pods', async () => {
+    if (!live) return;
+    const socket = input.runtime.criEndpoint.replace(/^unix:\/\//, '');
+    const pods = await removePodContainers(host, socket, { sleep: input.sleep });
+    if (pods.skipped) host.log.warn(`pod containers not removed: ${pods.skipped}`);
+    else host.log.info(`removed ${pods.removed.length} pod container(s) and sandbox(es) from containerd`);
+  });
+
+  await phase('network', async () => {
+    if (!live) return;
+    const bridges = await bridgeNetworks(host, input.cni.confDir);
+    const chains = await removeCniNatRules(host, bridges.map((b) => b.network));
+    for (const { bridge } of bridges) if (await removeBridge(host, bridge)) host.log.info(`removed the pods' bridge ${bridge}`);
+    if (chains.length) host.log.info(`removed the CNI's pod NAT chains: ${chains.join(', ')}`);
+  });
+
+  await phase('mounts', async () => {
+    if (!live) return;
+    const { unmounted, failed } = await unmountUnder(host, input.kubeletDir);
+    if (unmounted.length) host.log.info(`unmounted ${unmounted.length} mount(s) under ${input.kubeletDir} (the files stay)`);
+    if (failed.length) throw new FlexnodeError('UNMOUNT_FAILED', `could not unmount ${failed.join(', ')}`, { hint: 'find what holds them (fuser -vm <path>) and run `flexnode unbootstrap` again' });
+  });
+
+  await phase('node', async () => {
+    if (!client || !node) return;
+    await input.deleteNode(client, node);
+    const { leaseNamespace, maxConcurrent } = upgradeSettings(input.config);
+    const freed = await releaseSlots(client.api, { namespace: leaseNamespace, holder: node, slots: maxConcurrent }).catch((error: unknown) => {
+      host.log.warn(`could not check the upgrade slots for one Node ${node} holds: ${messageOf(error)}`);
+      return [];
+    });
+    if (freed.length) host.log.info(`released upgrade slot(s) ${freed.join(', ')} held by Node ${node}`);
+  });
+}
+
+/** Say what the kubelet left in its directory (not flexnode's to delete) and what is still mounted there. */
+export async function reportLeftovers(host: Host, kubeletDir: string): Promise<void> {
+  const left = await host.files.list(kubeletDir);
+  if (left.length > 0) host.log.info(`left ${kubeletDir}/{${left.join(',')}}: created by the kubelet, not by flexnode, so not removed`);
+  const mounts = mountPoints((await host.files.readText('/proc/self/mountinfo')) ?? '').filter((m) => m.startsWith(`${kubeletDir}/`));
+  if (mounts.length > 0) host.log.warn(`still mounted under ${kubeletDir}: ${mounts.join(', ')}`);
+}
