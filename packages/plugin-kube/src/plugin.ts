@@ -8,6 +8,7 @@ import { kubeSwap } from './os/swap.js';
 import { kubeSysctl } from './os/sysctl.js';
 import { kubePreflight } from './preflight/step.js';
 import { kubeVersionSkew } from './skew/step.js';
+import { nodeMaintenanceService } from './maintenance/service.js';
 
 /**
  * @flexnode/plugin-kube: preflight, what the kubelet needs of the OS, the Kubernetes binaries, the cluster
@@ -18,4 +19,6 @@ export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
   steps: [kubePreflight, kubeVersionSkew, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeKubelet],
+  // Node maintenance for `flexnode upgrade` and the agent's upgrades: version plan, slot, cordon, drain, Ready.
+  services: [nodeMaintenanceService],
 });

@@ -20,7 +20,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
    * resumes. A second signal stops at once (the journal is write-ahead; the lock is taken over next time).
    */
   protected async withSession<T>(
-    flags: { config?: string; root: string; only?: string[]; verbose?: boolean },
+    flags: { config?: string; root: string; only?: string[]; verbose?: boolean; force?: boolean },
     command: string,
     allowPlaceholders: boolean,
     fn: (session: Session) => Promise<T>,
@@ -49,6 +49,7 @@ export abstract class SessionCommand extends FlexnodeCommand {
         },
         signal: abort.signal,
         only: flags.only,
+        force: flags.force,
       });
       interruption.check();
       interruption.phase = 'the run, between steps';
