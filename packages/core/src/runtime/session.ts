@@ -1,4 +1,4 @@
-import { capabilityName, ConfigError, ExitCode, FlexnodeError, isFlexnodeError, NodeMaintenance, type Capability, type ConfigIssue, type FlexnodeConfig, type Host, type RunContext } from '@flexnode/sdk';
+import { capabilityName, ConfigError, ExitCode, FlexnodeError, isFlexnodeError, NodeMaintenance, type Capability, type ConfigIssue, type FlexnodeConfig, type Host, type RunContext, type UpgradePlan } from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
@@ -52,7 +52,7 @@ export interface SessionCycle {
   /** The journal as it is on disk now. */
   readonly journal: Journal;
   /** Converge every step (the first bootstrap, resumable). */
-  bootstrap(): Promise<RunReport & { removed: RunReport['results'] }>;
+  bootstrap(): Promise<RunReport & { removed: RunReport['results']; recovered?: string }>;
   /**
    * Every check, read-only (a dry-run Host that reads the journal). The Host, its hash cache and the step
    * instances are made once per session and reused by every cycle's check; only the journal they read is new.
@@ -62,6 +62,10 @@ export interface SessionCycle {
   reread(): Promise<Journal>;
   /** Re-run check and install of these steps and check their dependents (installing those that no longer pass). */
   heal(stepIds: readonly string[]): Promise<RunReport>;
+  /** `flexnode upgrade`'s transaction (an interrupted one is recovered first). Open the session as `upgrade`. */
+  upgrade(options?: UpgradeOptions): Promise<UpgradeReport>;
+  /** Finish or roll back an upgrade a killed run left; what was done, or undefined. */
+  recoverUpgrade(): Promise<string | undefined>;
 }
 
 /**
@@ -219,7 +223,7 @@ export class Session {
   }
 
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
-  async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
+  async bootstrap(): Promise<RunReport & { removed: RunReport['results']; recovered?: string }> {
     this.refuseConfigIssues();
     const issues = await this.configIssues();
     if (issues.length > 0) throw new ConfigError(`the config is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
@@ -258,6 +262,21 @@ export class Session {
     return runUpgrade(this.upgradeContext(journal, log), options);
   }
 
+  /**
+   * What an upgrade would do now (read-only, no lock): undefined when no plugin provides node maintenance or the
+   * node cannot say (not joined, the API server unreachable: logged). For the agent's automatic upgrades.
+   */
+  async upgradePlan(): Promise<UpgradePlan | undefined> {
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    const log = this.readOnlyLog();
+    try {
+      return await this.upgradeContext(journal, log, true).maintenance(this.config).upgradePlan();
+    } catch (error) {
+      (this.options.logger ?? log).debug('no upgrade plan', { error: this.redactor.redact(error instanceof Error ? error.message : String(error)) });
+      return undefined;
+    }
+  }
+
   /** An upgrade a killed run left, as status reports it (read-only). */
   async interruptedUpgrade(): Promise<UpgradeState | undefined> {
     return readUpgradeState(underRoot(this.options.root, STATE_DIR));
@@ -290,7 +309,7 @@ export class Session {
       journal,
       log,
       config: this.config,
-      maintenance: (config) => this.service(NodeMaintenance, config, log, (id, plugin) => hostOf(true).forStep(id, plugin)),
+      maintenance: (config) => this.service(NodeMaintenance, config, log, (id, plugin) => hostOf(!dryRun).forStep(id, plugin)),
       plan: async (config) => {
         const planned: PlannedChange[] = [];
         const host = await this.host(true, journal, log, planned);
@@ -386,6 +405,8 @@ export class Session {
           return runBootstrap({ ...input, steps, dependencies, journal });
         },
         reread: async () => (journal = await Journal.open(underRoot(this.options.root, STATE_DIR))),
+        upgrade: (options = {}) => runUpgrade(this.upgradeContext(journal, log), options),
+        recoverUpgrade: () => recoverUpgrade(this.upgradeContext(journal, log)),
       });
     } finally {
       const mine = this.disposers;
