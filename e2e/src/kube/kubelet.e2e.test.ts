@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { AzureError, ContainerRuntime, isFlexnodeError, type AzureContext, type Host, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
+import { AzureError, Cni, ContainerRuntime, isFlexnodeError, type AzureContext, type Host, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
 import { execStartOf, testConfig, typicalServices } from '@flexnode/sdk/testing';
 import {
   createBinariesStep,
@@ -173,7 +173,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
   /** The steps, created with the real Host, in install order. */
   const steps = (handle: RealHostHandle): [StepDefinition, StepInstance][] => {
     const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createKubeletStep({ readCluster: readClusterFromArm })];
-    return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: config(), azure, identity, runtime: typicalServices().get(ContainerRuntime) })]);
+    return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: config(), azure, identity, runtime: typicalServices().get(ContainerRuntime), cni: typicalServices().get(Cni), run: { command: 'bootstrap', force: false } })]);
   };
 
   it('bootstrap writes kubeconfig (0600, exec plugin), CA, KubeletConfiguration and units; the stand-in registers the Node with a HIMDS token and it gets Ready; unbootstrap deletes it and restores the root', async () => {
@@ -241,7 +241,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     // the node identity, without a single ARM request.
     const armCalls = arm.requestsTo(/managedClusters/i).length;
     const withoutOperator = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createKubeletStep({ readCluster: readClusterFromArm })]
-      .map((d) => [d.id, d.create({ host: handle.host(d.id), config: config(), azure: undefined, identity, runtime: typicalServices().get(ContainerRuntime) })] as const);
+      .map((d) => [d.id, d.create({ host: handle.host(d.id), config: config(), azure: undefined, identity, runtime: typicalServices().get(ContainerRuntime), cni: typicalServices().get(Cni), run: { command: 'unbootstrap', force: false } })] as const);
     for (const [id, step] of withoutOperator) expect(await step.check(), id).to.deep.include({ status: 'ok' });
     expect(arm.requestsTo(/managedClusters/i).length).to.equal(armCalls);
 

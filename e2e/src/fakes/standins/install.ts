@@ -14,7 +14,13 @@ export function standinPath(name: StandinName): string {
 }
 
 /** The stand-in as one self-contained script with the kubelet version baked in (for a tarball or a mirror). */
-export function standinScript(name: StandinName, opts: { kubeletVersion?: string } = {}): string {
+export interface StandinOptions {
+  kubeletVersion?: string;
+  /** A broken build of that version: it runs and reports, and its Node is never Ready. */
+  neverReady?: boolean;
+}
+
+export function standinScript(name: StandinName, opts: StandinOptions = {}): string {
   if (name !== 'kubelet') return readFileSync(standinPath(name), 'utf8');
   // esbuild is the repository's bundler (scripts/bundle-package.mjs); loaded only when a kubelet is installed.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
@@ -28,11 +34,16 @@ export function standinScript(name: StandinName, opts: { kubeletVersion?: string
     if (!placeholder.test(js)) throw new Error('kubelet stand-in: version placeholder not found (already baked?)');
     js = js.replace(placeholder, JSON.stringify(v));
   }
+  if (opts.neverReady) {
+    const placeholder = /(["'])__KUBELET_STANDIN_NEVER_READY__\1/;
+    if (!placeholder.test(js)) throw new Error('kubelet stand-in: never-ready placeholder not found');
+    js = js.replace(placeholder, '"true"');
+  }
   return js;
 }
 
 /** Writes the stand-in to `dest` with mode 0755 (shebang `#!/usr/bin/env node`; needs Node >= 20.19 on PATH). */
-export function installStandin(name: StandinName, dest: string, opts: { kubeletVersion?: string } = {}): string {
+export function installStandin(name: StandinName, dest: string, opts: StandinOptions = {}): string {
   mkdirSync(dirname(dest), { recursive: true });
   writeFileSync(dest, standinScript(name, opts), { mode: 0o755 });
   chmodSync(dest, 0o755);

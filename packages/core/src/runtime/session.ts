@@ -462,6 +462,7 @@ export class Session {
       redact: (t) => this.redactor.redact(t),
       listener: this.options.listener,
       verbose: this.options.verbose,
+      dependenciesOf: (id) => this.view.graph.dependencies.get(id) ?? [],
     });
   }
 

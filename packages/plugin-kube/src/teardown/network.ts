@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Host } from '@flexnode/sdk';
 
 /** A bridge network of the node's CNI configuration: the Linux bridge and the network's name. */
@@ -90,4 +91,25 @@ export async function removeBridge(host: Host, bridge: string): Promise<boolean>
   if (shown.exitCode !== 0) return false;
   await host.exec.run('ip', ['link', 'delete', 'dev', bridge], { describe: `remove the pods' bridge ${bridge}` });
   return true;
+}
+
+/** host-local's state directory (its default `dataDir`). */
+export const HOST_LOCAL_DIR = '/var/lib/cni/networks';
+/** A CNI network name as the spec allows it (it names host-local's directory, so nothing else passes). */
+const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * host-local's leases of a network whose pods are gone: a file per address, `last_reserved_ip.<range>` and its
+ * `lock`, in `/var/lib/cni/networks/<network>` (the DEL of a sandbox removed without the CNI would have removed
+ * its own). Only those names are removed, then the directories when empty; anything else there stays.
+ */
+export async function removeHostLocalLeases(host: Host, network: string): Promise<number> {
+  if (!NETWORK_NAME.test(network) || network.includes('..')) return 0;
+  const dir = `${HOST_LOCAL_DIR}/${network}`;
+  const names = await host.files.list(dir);
+  const leases = names.filter((n) => isIP(n) !== 0 || /^last_reserved_ip\.\d+$/.test(n) || n === 'lock');
+  if (leases.length === 0) return 0;
+  await host.exec.run('rm', ['-f', '--', ...leases.map((n) => `${dir}/${n}`)], { describe: `remove host-local's address leases of ${network}` });
+  await host.exec.run('rmdir', ['--ignore-fail-on-non-empty', '--', dir, HOST_LOCAL_DIR, '/var/lib/cni'], { allowFailure: true, describe: `remove host-local's directories when empty` });
+  return leases.filter((n) => isIP(n) !== 0).length;
 }

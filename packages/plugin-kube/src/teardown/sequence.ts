@@ -9,7 +9,7 @@ import type { KubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
 import { removePodContainers } from './containers.js';
 import { mountPoints, unmountUnder } from './mounts.js';
-import { bridgeNetworks, removeBridge, removeCniNatRules } from './network.js';
+import { bridgeNetworks, removeBridge, removeCniNatRules, removeHostLocalLeases } from './network.js';
 
 /** Custom record of the kubelet step: an unbootstrap is taking the node out, and the phases it finished. */
 export const TEARDOWN_RECORD = 'kubelet-teardown';
@@ -50,7 +50,7 @@ export const teardownUnderWay = (host: Host) => findRecord<TeardownRecord>(host,
  * Take the node out of the cluster and off the machine, each phase journaled as done (a killed unbootstrap resumes
  * after the last one): cordon and drain (the Eviction API, PDBs respected, DaemonSet and mirror pods left), stop
  * the kubelet and remove its files, stop and remove the pod containers and sandboxes in containerd, remove the
- * bridge and the CNI's NAT chains, unmount what is mounted under the kubelet's directory, delete the Node (and
+ * bridge, the CNI's NAT chains and host-local's leases of the node's bridge networks, unmount what is mounted under the kubelet's directory, delete the Node (and
  * free an upgrade slot it may hold). A drain that times out stops here with the node cordoned and says so; the
  * record of it makes `status` and the next run say so too.
  */
@@ -113,6 +113,10 @@ export async function teardownNode(input: TeardownInput): Promise<void> {
     const chains = await removeCniNatRules(host, bridges.map((b) => b.network));
     for (const { bridge } of bridges) if (await removeBridge(host, bridge)) host.log.info(`removed the pods' bridge ${bridge}`);
     if (chains.length) host.log.info(`removed the CNI's pod NAT chains: ${chains.join(', ')}`);
+    for (const { network } of bridges) {
+      const leases = await removeHostLocalLeases(host, network);
+      if (leases) host.log.info(`removed ${leases} address lease(s) host-local kept for ${network}`);
+    }
   });
 
   await phase('mounts', async () => {
