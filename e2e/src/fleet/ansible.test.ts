@@ -12,7 +12,7 @@ import { skipUnlessMachineSupported } from '../machine/probe.js';
 import { isEmptyDiff } from '../machine/snapshot.js';
 import { ansibleController, explainPlay, missingForAnsible, type AnsibleController } from './ansible.js';
 import { addKubeRelease } from '../mirror/kube-release.js';
-import { CLUSTER_ID } from '../node/joined-node.js';
+import { CLUSTER_ID } from '../node/join-rig.js';
 import { CLIENT_SECRET, RELEASE_PREFIX, startFleetSite, type FleetSite } from './site.js';
 
 const NODES = ['fleet-a', 'fleet-b', 'fleet-c'];

@@ -20,7 +20,7 @@ import { isEmptyDiff } from '../machine/snapshot.js';
 import { addKubeRelease } from '../mirror/kube-release.js';
 import { buildPodImage, buildSleepImage, POD_IMAGE, SLEEP_IMAGE } from '../mirror/oci-image.js';
 import { CONFIG_PATH, explain, flexnode } from './cli-in-machine.js';
-import { CLIENT_SECRET, CLUSTER_ID, kubeletOnly, NOISE, startJoinedNode, type JoinedNode } from './joined-node.js';
+import { CLIENT_SECRET, CLUSTER_ID, kubeletOnly, NOISE, startJoinRig, type JoinRig } from './join-rig.js';
 
 const NODE = 'life-node';
 /** The control plane and the node start at V1; the control plane moves to V2; V2_BROKEN is a kubelet build that never gets Ready. */
@@ -40,28 +40,28 @@ interface CliReport {
 
 describe('node in a box: honest health, flexnode upgrade, and the drain on the way out', function () {
   this.timeout(600_000);
-  let n: JoinedNode | undefined;
+  let n: JoinRig | undefined;
   let pristine: Snapshot;
 
   before(async function () {
     this.timeout(900_000);
     await skipUnlessMachineSupported(this);
-    n = await startJoinedNode({
-      name: 'life',
-      node: NODE,
-      kubeVersion: V1,
-      // Each release once, verified against the .sha256 beside it (no checksum in the config: the version moves).
-      mirror: async (manifest, work) => {
-        await addKubeRelease(manifest, work, V1);
-        await addKubeRelease(manifest, work, V2);
-        await addKubeRelease(manifest, work, V2_BROKEN, { neverReady: true });
-        await buildPodImage(join(work, 'pod.tar'));
-        await buildSleepImage(join(work, 'sleep.tar'));
+    n = await startJoinRig({ name: 'life', kubernetesVersion: V1, networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' }, node: { name: NODE } });
+    // Each release once, verified against the .sha256 beside it: the config pins no version (the node follows the
+    // cluster's) and no checksum (the version moves).
+    await addKubeRelease(n.manifest, n.work, V1);
+    await addKubeRelease(n.manifest, n.work, V2);
+    await addKubeRelease(n.manifest, n.work, V2_BROKEN, { neverReady: true });
+    await buildPodImage(join(n.work, 'pod.tar'));
+    await buildSleepImage(join(n.work, 'sleep.tar'));
+    const base = n.config();
+    await n.write(n.config({
+      kubernetes: {},
+      pluginConfig: {
+        ...base.pluginConfig,
+        '@flexnode/plugin-kube': { ...base.pluginConfig['@flexnode/plugin-kube'], apiServerGraceSeconds: GRACE_SECONDS, drainTimeoutSeconds: 12, readyTimeoutSeconds: 40, upgradeSlotWaitSeconds: 5 },
       },
-      config: (c) => {
-        Object.assign(c.pluginConfig['@flexnode/plugin-kube'], { apiServerGraceSeconds: GRACE_SECONDS, drainTimeoutSeconds: 12, readyTimeoutSeconds: 40, upgradeSlotWaitSeconds: 5 });
-      },
-    });
+    }));
     const m = n.machine;
     pristine = await m.snapshot([...NOISE, '/var/lib/kubelet/pods']);
     const first = await flexnode(m, ['bootstrap', '--config', CONFIG_PATH, '--json'], n.env);
@@ -77,7 +77,7 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
   });
 
   after(async () => {
-    await n?.close();
+    await n?.stop();
   });
 
   const run = (args: string[], env: Record<string, string> = {}) => flexnode(n!.machine, [...args, '--config', CONFIG_PATH], { ...n!.env, ...env });
@@ -291,7 +291,7 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
 });
 
 /** Poll until `predicate` holds; the kubelet's journal in the error. */
-async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string, m: JoinedNode['machine']): Promise<void> {
+async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string, m: JoinRig['machine']): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${await m.journal('kubelet.service', 40)}`);

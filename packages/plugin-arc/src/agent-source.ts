@@ -123,18 +123,20 @@ export function agentArtifact(config: FlexnodeConfig, arch: Arch, os?: OsRelease
     ]);
   }
   const file = source === 'deb' ? `azcmagent_${version}_${arch}.deb` : `azcmagent-linux-${arch}`;
+  const mirrorPath = `azcmagent/v${version}/${file}`;
   return {
     name: `azcmagent ${version} (${arch}, ${source})`,
-    url: agent.url ?? defaultArtifactUrl(config, source, file, arch, os),
-    mirrorPath: `azcmagent/v${version}/${file}`,
+    url: agent.url ?? defaultArtifactUrl(config, source, file, mirrorPath, arch, os),
+    mirrorPath,
     sha256: sha,
   };
 }
 
 /** A `.deb` lies in the pool of this release's repository; a single binary has no public URL (a mirror serves it). */
-function defaultArtifactUrl(config: FlexnodeConfig, source: string, file: string, arch: Arch, os: OsRelease | undefined): string {
+function defaultArtifactUrl(config: FlexnodeConfig, source: string, file: string, mirrorPath: string, arch: Arch, os: OsRelease | undefined): string {
   if (source === 'deb') return `${agentRepository(config, os, arch).url}/pool/main/a/${AGENT_PACKAGE}/${file}`;
-  if (config.artifacts?.mirror) return ''; // the mirror path is used
+  // No public URL: the mirror is where it comes from (and where `flexnode mirror sync` copies it from).
+  if (config.artifacts?.mirror) return `${config.artifacts.mirror.replace(/\/+$/, '')}/${mirrorPath}`;
   throw new ConfigError(`the "binary" source of azcmagent needs artifacts.mirror or ${field('url')}: Microsoft publishes no single binary`, [
     { path: field('url'), message: 'required without artifacts.mirror' },
   ]);

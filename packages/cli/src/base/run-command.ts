@@ -33,8 +33,9 @@ export abstract class SessionCommand extends FlexnodeCommand {
     try {
       const { Session } = await import('@flexnode/core/session');
       interruption.phase = 'loading the config';
-      // status and unbootstrap must work on a node whose secret is gone: for them an unusable secret is a warning.
-      const loaded = await this.loadConfig(flags, allowPlaceholders, command === 'status' || command === 'unbootstrap' ? 'warn' : 'refuse');
+      // status, unbootstrap and upgrade must work on a node whose secret is gone (upgrade needs only the node's own
+      // identity and the records): for them an unusable secret is a warning.
+      const loaded = await this.loadConfig(flags, allowPlaceholders, ['status', 'unbootstrap', 'upgrade'].includes(command) ? 'warn' : 'refuse');
       interruption.check();
       interruption.phase = 'resolving the plugins';
       const printer = this.listener();

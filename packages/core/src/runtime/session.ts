@@ -254,12 +254,14 @@ export class Session {
    */
   async upgrade(options: UpgradeOptions = {}): Promise<UpgradeReport> {
     this.refuseConfigIssues();
-    if (options.dryRun) {
-      const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
-      return runUpgrade(this.upgradeContext(journal, this.readOnlyLog(), true), options);
-    }
-    const { journal, log } = await this.exclusive();
-    return runUpgrade(this.upgradeContext(journal, log), options);
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    const readOnly = this.upgradeContext(journal, this.readOnlyLog(), true);
+    if (options.dryRun) return runUpgrade(readOnly, options);
+    // Bad input (a --to the cluster does not support, a node that never joined) is refused before the lock, the
+    // journal or a log is touched: nothing is written.
+    await readOnly.maintenance(this.config).upgradePlan(options.to);
+    const { journal: open, log } = await this.exclusive();
+    return runUpgrade(this.upgradeContext(open, log), options);
   }
 
   /**

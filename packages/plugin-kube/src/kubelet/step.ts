@@ -188,7 +188,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
         const leaving = teardownUnderWay(host);
         if (leaving) {
-          return drifted(`an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (done: ${leaving.done.join(', ') || 'the cordon'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`);
+          return drifted(`an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (it cordons it first; phases done: ${leaving.done.join(', ') || 'none'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`);
         }
         return health(want.name);
       };

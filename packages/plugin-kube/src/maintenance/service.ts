@@ -1,4 +1,4 @@
-import { ArcIdentity, ConfigError, defineService, FlexnodeError, NodeMaintenance, Tokens, type FlexnodeConfig, type Host, type NodeIdentity, type NodeMaintenanceService, type UpgradePlan } from '@flexnode/sdk';
+import { ArcIdentity, ConfigError, defineService, underRoot, FlexnodeError, NodeMaintenance, Tokens, type FlexnodeConfig, type Host, type NodeIdentity, type NodeMaintenanceService, type UpgradePlan } from '@flexnode/sdk';
 import { kubeRelease, kubeVersionOf } from '../binaries/artifacts.js';
 import { isUnreachable, readyCondition } from '../kubelet/api.js';
 import { nodeClient, type KubeApiFactory, type NodeClient } from '../kubelet/client.js';
@@ -39,9 +39,9 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
 
   const client = async (): Promise<NodeClient> => (await nodeClient(host, paths, identity, o.nodeApi)) ?? Promise.reject(notJoined(`${paths.kubeconfig} is missing`));
 
-  /** The installed kubelet's version (what it says, not what a record says). */
+  /** The installed kubelet's version (what it says, not what a record says); the binary under --root. */
   const installed = async (): Promise<string> => {
-    const answer = await host.exec.run(`${paths.binDir}/kubelet`, ['--version'], { mutates: false, allowFailure: true });
+    const answer = await host.exec.run(underRoot(host.root, `${paths.binDir}/kubelet`), ['--version'], { mutates: false, allowFailure: true });
     const version = /v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)/.exec(answer.stdout)?.[1];
     if (answer.exitCode !== 0 || !version) throw notJoined(`${paths.binDir}/kubelet --version did not answer`);
     return version;
@@ -62,14 +62,15 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
 
   const service: NodeMaintenanceService = {
     async upgradePlan(requested) {
+      const wanted = requested === undefined ? undefined : kubeVersionOf(requested).text; // bad input first: exit 2
       const from = await installed();
       const c = await client();
       const apiServer = await apiServerVersion(c);
       const pinned = configuredVersion(config);
       let to: string;
       let source: UpgradePlan['source'];
-      if (requested !== undefined) {
-        to = kubeVersionOf(requested).text;
+      if (wanted !== undefined) {
+        to = wanted;
         source = 'requested';
         if (pinned && pinned !== to) {
           throw new ConfigError(`--to ${to}: the config pins kubernetes.version ${pinned}, which every bootstrap and the agent would install again`, [

@@ -1,0 +1,165 @@
+// The rig of the box tests that join a node: a booted Debian machine with real systemd, and on the host the FAKE
+// ARM, FAKE Entra, FAKE Arc HIMDS and FAKE Kubernetes API (reached at the machine's view of the host), the artifact
+// mirror (Debian's runtime in the upstream layout, the kubelet STAND-IN where upstream ships binaries) and a config
+// that points at all of them. Only Azure, the API server, azcmagent and the kubelet are fakes or stand-ins.
+// (main has grown the same rig with the network work: this is its API, so the two meet at a merge.)
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NetworkProfile } from '../fakes/arm-shapes.js';
+import { FakeArm } from '../fakes/fake-arm.js';
+import { FakeEntra } from '../fakes/fake-entra.js';
+import { FakeHimds } from '../fakes/fake-himds.js';
+import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
+import { installStandin, standinPath } from '../fakes/standins/install.js';
+import { startMachine, type Machine, type Snapshot } from '../machine/machine.js';
+import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
+import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
+import { writeConfig } from './cli-in-machine.js';
+import { nodeConfig, SUBSCRIPTION, TENANT } from './node-config.js';
+
+export const AGENT_VERSION = '1.50.02997.1';
+export const CLIENT_ID = 'cccccccc-0000-0000-0000-0000000000a1';
+export const CLIENT_SECRET = 'e2e~Full.cycle-s3cret-never-printed';
+export const CLUSTER_RG = 'rg-aks';
+export const CLUSTER_NAME = 'aks-1';
+export const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER_NAME}`;
+const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
+
+/**
+ * Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd themselves at
+ * run time: not flexnode's files. Pass to `machine.snapshot`.
+ */
+export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki'];
+
+export interface JoinRigOptions {
+  /** Prefix of the machine's name. */
+  name: string;
+  kubernetesVersion: string;
+  /** What the cluster was created with (the fake ARM fills in AKS's defaults). */
+  networkProfile: Partial<NetworkProfile>;
+  /** The fake API server's options. */
+  kube?: Partial<FakeKubeApiOptions>;
+  node: { name: string; labels?: Record<string, string> };
+}
+
+export interface JoinRig {
+  machine: Machine;
+  mirror: MirrorServer;
+  manifest: ArtifactManifest;
+  arm: FakeArm;
+  entra: FakeEntra;
+  himds: FakeHimds;
+  kube: FakeKubeApi;
+  /** The environment a real node would have for the CLI: the fakes' CA, the Arc agent's identity endpoint. */
+  env: Record<string, string>;
+  /** A scratch directory on the host. */
+  work: string;
+  /** The config for this rig, with `overrides` merged at the top level (written with {@link JoinRig.write}). */
+  config(overrides?: Record<string, unknown>): Record<string, any>;
+  write(config: Record<string, any>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Start the rig; what was started is stopped again when a later part fails. */
+export async function startJoinRig(opts: JoinRigOptions): Promise<JoinRig> {
+  const work = mkdtempSync(join(tmpdir(), `flexnode-${opts.name}-`));
+  const started: { stop(): Promise<unknown> }[] = [];
+  try {
+    return await start(opts, work, started);
+  } catch (error) {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function start(opts: JoinRigOptions, work: string, started: { stop(): Promise<unknown> }[]): Promise<JoinRig> {
+  const keep = <T extends { stop(): Promise<unknown> }>(x: T) => (started.push(x), x);
+  const keyDir = join(work, 'himds-keys');
+  mkdirSync(keyDir, { mode: 0o700 });
+  const machine = keep(await startMachine({ name: opts.name, bindRepo: true, binds: [{ host: keyDir, machine: '/var/opt/azcmagent/tokens' }] }));
+  const host = machine.hostAddress; // the machine cannot reach the host's loopback
+  let arm: FakeArm | undefined;
+  // The node identity is the Arc machine's: HIMDS tokens carry the principalId ARM gave the machine on connect.
+  const himds = keep(await FakeHimds.start({ keyDir, host, tenantId: TENANT, principalId: () => arm?.machine(opts.node.name)?.principalId }));
+  const kube = keep(await FakeKubeApi.start({ host, version: `v${opts.kubernetesVersion}`, ...opts.kube }));
+  const entra = keep(await FakeEntra.start({ host, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT }));
+  arm = keep(await FakeArm.start({
+    host,
+    tenantId: TENANT,
+    acceptToken: (t) => {
+      const issued = entra.lookup(t);
+      return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
+    },
+  }));
+  arm.addCluster({
+    subscriptionId: SUBSCRIPTION, resourceGroup: CLUSTER_RG, name: CLUSTER_NAME, location: 'westus2',
+    kube, // guard checks the node identity's requests against the role assignments flexnode makes here
+    kubernetesVersion: opts.kubernetesVersion,
+    networkProfile: opts.networkProfile,
+  });
+
+  // The mirror: Debian's runtime in the upstream layout, the stand-ins where upstream ships binaries.
+  const v = opts.kubernetesVersion;
+  const manifest = await buildArtifacts();
+  const bins = join(work, 'bins');
+  installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: v });
+  for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
+  const kubePins: Record<string, string> = {};
+  for (const b of ['kubelet', 'kubectl', 'kubeadm']) kubePins[b] = (await manifest.addFile(`kubernetes/v${v}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
+  const agent = await manifest.addFile(`azcmagent/v${AGENT_VERSION}/azcmagent-linux-${manifest.arch}`, standinPath('azcmagent'));
+  const mirror = await startMirror(manifest, { host });
+  keep({ stop: () => mirror.close() });
+
+  await machine.exec(['mkdir', '-p', '/etc/flexnode-e2e']);
+  await machine.writeFile(CA_IN_MACHINE, readFileSync(arm.certPath));
+  await machine.exec(['mkdir', '-p', '-m', '0700', '/etc/aks-flex-node']);
+  await machine.writeFile('/etc/aks-flex-node/client-secret', CLIENT_SECRET, 0o600);
+  const config = (overrides: Record<string, unknown> = {}) => {
+    const c = nodeConfig(manifest, mirror.url, {
+      kubernetes: { version: v, sha256: kubePins },
+      node: opts.node,
+      pluginConfig: {
+        // nspawn keeps non-network sysctls read-only (they would reach the host): the kernel-wide settings the
+        // kubelet's protectKernelDefaults needs cannot be set in the box; the unshare tier tests that step.
+        '@flexnode/plugin-kube': { protectKernelDefaults: false, kernelTuning: false },
+        '@flexnode/plugin-arc': {
+          agent: { source: 'binary', version: AGENT_VERSION, sha256: agent.sha256 },
+          retry: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
+          pollIntervalMs: 50,
+          identityTimeoutSeconds: 20,
+          propagationTimeoutSeconds: 5,
+        },
+      },
+      ...overrides,
+    });
+    c.azure.arc.machineName = opts.node.name;
+    c.azure.servicePrincipal = { clientId: CLIENT_ID, clientSecretFile: '/etc/aks-flex-node/client-secret' };
+    c.azure.endpoints = { resourceManager: arm!.url, authorityHost: entra.url };
+    return c;
+  };
+  // What the Arc agent provides a real node (its identity endpoint), and the stand-in's own wiring.
+  const env = {
+    NODE_EXTRA_CA_CERTS: CA_IN_MACHINE,
+    ...himds.env(),
+    AZCMAGENT_STANDIN_ARM: arm.url,
+    AZCMAGENT_STANDIN_STATE: '/run/azcmagent-standin.json',
+  };
+  return {
+    machine, mirror, manifest, arm, entra, himds, kube, env, work,
+    config,
+    write: (c) => writeConfig(machine, c),
+    async stop() {
+      await machine.stop();
+      await Promise.all([mirror.close(), arm?.stop(), entra.stop(), himds.stop(), kube.stop()].map((p) => p?.catch(() => undefined)));
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A directory left only because the kubelet put its own run-time files in it is not flexnode's to delete. */
+export async function kubeletOnly(machine: Machine, after: Snapshot, dir: string): Promise<boolean> {
+  return after.get(dir)?.type === 'dir' && ![...after.keys()].some((p) => p.startsWith(`${dir}/`))
+    && (await machine.exec(['ls', '-A', dir], { allowFailure: true })).stdout.trim() !== '';
+}
