@@ -9,7 +9,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffSnapshots, type Snapshot } from '../machine/machine.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
-import { isEmptyDiff } from '../machine/snapshot.js';
+import { isEmptyDiff, withoutKubeletLeftovers } from '../machine/snapshot.js';
 import { ansibleController, explainPlay, missingForAnsible, type AnsibleController } from './ansible.js';
 import { addKubeRelease } from '../mirror/kube-release.js';
 import { CLUSTER_ID } from '../node/join-rig.js';
@@ -172,7 +172,8 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     const byPrincipal = new Map(NODES.map((n) => [s.arm.machine(n)!.principalId, n]));
     const windows = NODES.map((n) => {
       const mine = s.kube.audit.slice(from).map((e, i) => ({ e, i: from + i })).filter(({ e }) => byPrincipal.get(e.user) === n && e.userAgent === 'flexnode' && e.code < 300);
-      const slot = mine.filter(({ e }) => e.resource === 'leases' && e.name === 'flexnode-upgrade-0' && e.verb !== 'get');
+      // A create names its Lease in the body only (a POST to the collection).
+      const slot = mine.filter(({ e }) => e.resource === 'leases' && e.namespace === 'kube-node-lease' && (e.name === 'flexnode-upgrade-0' || e.verb === 'create') && e.verb !== 'get');
       const cordons = mine.filter(({ e }) => e.resource === 'nodes' && e.verb === 'patch' && e.name === n);
       expect(slot.length, `${n}: took and released the slot`).to.be.at.least(2);
       expect(cordons.length, `${n}: cordoned and uncordoned`).to.equal(2);
@@ -193,7 +194,8 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     expect(s.kube.nodes().map((n: { metadata: { name: string } }) => n.metadata.name)).to.not.include.members(NODES);
     for (const node of s.nodes) {
       expect(s.arm.machine(node.name), `${node.name}: Arc machine deleted`).to.equal(undefined);
-      const diff = diffSnapshots(pristine.get(node.name)!, await node.machine.snapshot(NOISE));
+      const after = await node.machine.snapshot(NOISE);
+      const diff = await withoutKubeletLeftovers(diffSnapshots(pristine.get(node.name)!, after), after, async (dir) => (await node.machine.exec(['ls', '-A', dir], { allowFailure: true })).stdout);
       expect(isEmptyDiff(diff), `${node.name}: ${JSON.stringify(diff, null, 2)}`).to.equal(true);
     }
     const again = await ansible.playbook(['-e', 'flexnode_state=absent']);

@@ -12,7 +12,7 @@ import { FakeEntra } from '../fakes/fake-entra.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
 import { FakeKubeApi, type FakeKubeApiOptions } from '../fakes/fake-kube-api.js';
 import { installStandin, standinPath } from '../fakes/standins/install.js';
-import { startMachine, type Machine, type Snapshot } from '../machine/machine.js';
+import { startMachine, type Machine } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
 import { writeConfig } from './cli-in-machine.js';
@@ -156,10 +156,4 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
       rmSync(work, { recursive: true, force: true });
     },
   };
-}
-
-/** A directory left only because the kubelet put its own run-time files in it is not flexnode's to delete. */
-export async function kubeletOnly(machine: Machine, after: Snapshot, dir: string): Promise<boolean> {
-  return after.get(dir)?.type === 'dir' && ![...after.keys()].some((p) => p.startsWith(`${dir}/`))
-    && (await machine.exec(['ls', '-A', dir], { allowFailure: true })).stdout.trim() !== '';
 }
