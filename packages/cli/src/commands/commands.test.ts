@@ -78,13 +78,7 @@ describe('flexnode CLI (built, run as a separate process)', function () {
   });
 
   it('upgrade: --to that is no version is bad input (exit 2); a machine that never joined is told to bootstrap (exit 1); nothing is written', async () => {
-    const config = join(dir, 'config.json');
-    const valid = JSON.parse(await readFile(example, 'utf8'));
-    valid.azure.subscriptionId = valid.azure.tenantId = '11111111-2222-3333-4444-555555555555';
-    valid.azure.arc.machineName = 'node-1';
-    valid.azure.arc.resourceGroup = 'rg';
-    valid.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
-    await writeFile(config, JSON.stringify(valid));
+    const config = await validConfig(dir);
     const root = join(dir, 'root');
     await mkdir(root);
     const bad = await runCli(['upgrade', '--to', '1.31', '--config', config, '--root', root]);
@@ -177,13 +171,7 @@ describe('flexnode CLI (built, run as a separate process)', function () {
         join(dir, 'run/flexnode/flexnode.lock'),
         JSON.stringify({ pid: holder.pid, command: 'bootstrap', startedAt: new Date().toISOString(), hostname: 'test' }),
       );
-      const config = join(dir, 'config.json');
-      const valid = JSON.parse(await readFile(example, 'utf8'));
-      valid.azure.subscriptionId = valid.azure.tenantId = '11111111-2222-3333-4444-555555555555';
-      valid.azure.arc.machineName = 'node-1';
-      valid.azure.arc.resourceGroup = 'rg';
-      valid.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
-      await writeFile(config, JSON.stringify(valid));
+      const config = await validConfig(dir);
       const r = await runCli(['bootstrap', '--config', config, '--root', dir]);
       expect(r.code, r.stderr).to.equal(3);
       expect(r.stderr).to.contain(String(holder.pid));
@@ -192,3 +180,15 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     }
   });
 });
+
+/** The upstream example with real-looking values where it holds placeholders, written to `<dir>/config.json`. */
+async function validConfig(dir: string): Promise<string> {
+  const config = join(dir, 'config.json');
+  const valid = JSON.parse(await readFile(example, 'utf8'));
+  valid.azure.subscriptionId = valid.azure.tenantId = '11111111-2222-3333-4444-555555555555';
+  valid.azure.arc.machineName = 'node-1';
+  valid.azure.arc.resourceGroup = 'rg';
+  valid.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
+  await writeFile(config, JSON.stringify(valid));
+  return config;
+}
