@@ -1,17 +1,19 @@
 // Kubernetes releases for the test mirror, in dl.k8s.io's layout with the `.sha256` published beside every file
-// (nodes verify against it, no checksum in the config): the kubelet STAND-IN of that version (a broken build on
-// request: never Ready), and kubectl/kubeadm stand-in scripts. Built once per version per test run.
+// (nodes verify against it, no checksum in the config): the kubelet and kube-proxy STAND-INs of that version (a
+// broken kubelet build on request: never Ready), and kubectl/kubeadm stand-in scripts. Built once per version per
+// test run.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installStandin } from '../fakes/standins/install.js';
 import type { ArtifactManifest } from './build-artifacts.js';
 
-export const KUBE_BINARIES = ['kubelet', 'kubectl', 'kubeadm'] as const;
+export const KUBE_BINARIES = ['kubelet', 'kubectl', 'kubeadm', 'kube-proxy'] as const;
 
 /** Add release `version` under `kubernetes/v<version>/<binary>-linux-<arch>` (and its .sha256) to the manifest. */
 export async function addKubeRelease(manifest: ArtifactManifest, work: string, version: string, opts: { neverReady?: boolean } = {}): Promise<void> {
   const bins = join(work, 'kube-release', version);
   installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: version, neverReady: opts.neverReady });
+  installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: version });
   for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} ${version} stand-in"\n`, { mode: 0o755 });
   for (const b of KUBE_BINARIES) {
     const path = `kubernetes/v${version}/${b}-linux-${manifest.arch}`;

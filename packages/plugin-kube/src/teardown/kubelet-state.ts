@@ -1,4 +1,5 @@
 import { findRecord, FlexnodeError, replaceRecord, underRoot, type Host } from '@flexnode/sdk';
+import { mountPoints } from './mounts.js';
 
 /**
  * Custom record of the kubelet step, written before the kubelet first runs: what its directory held then. What the
@@ -26,8 +27,9 @@ export async function recordKubeletState(host: Host, kubeletDir: string): Promis
  * Remove what the kubelet wrote in its directory since flexnode first started it, as `kubeadm reset` cleans the
  * kubelet's directory (kubernetes cmd/kubeadm/app/cmd/phases/reset/cleanupnode.go): the node is gone, its state is
  * garbage, and its private keys must not outlive it. Only entries that were not there before (the record) and are
- * not flexnode's journaled files (their steps restore those); `rm --one-file-system` never crosses into a mount
- * left under it (the mounts phase unmounted them), and nothing is backed up (private keys). Then the directory
+ * not flexnode's journaled files (their steps restore those). Nothing is removed while anything is still mounted
+ * below the directory (a bind mount of the same filesystem would defeat `rm --one-file-system`: a pod's hostPath
+ * data must never be reached through it), and nothing is backed up (private keys). Then the directory
  * itself when flexnode made it and it is empty. Without a record (a node joined by an older flexnode) nothing is
  * removed. Returns the entries removed.
  */
@@ -37,6 +39,16 @@ export async function removeKubeletState(host: Host, kubeletDir: string): Promis
   const before = new Set(record.entries);
   const added = (await host.files.list(kubeletDir)).filter((e) => !before.has(e));
   if (added.length > 0) {
+    const dir = underRoot(host.root, kubeletDir);
+    const mountinfo = host.root === '/'
+      ? await host.files.readText('/proc/self/mountinfo')
+      : (await host.exec.run('cat', ['/proc/self/mountinfo'], { mutates: false, allowFailure: true })).stdout;
+    const below = mountPoints(mountinfo ?? '').filter((m) => m.startsWith(`${dir}/`));
+    if (below.length > 0) {
+      throw new FlexnodeError('KUBELET_STATE', `the kubelet's state under ${kubeletDir} is not removed while something is mounted below it: ${below.join(', ')}`, {
+        hint: 'unmount them (findmnt -R) and run `flexnode unbootstrap` again: nothing under a mount is ever deleted',
+      });
+    }
     const paths = added.map((e) => `${kubeletDir}/${e}`);
     const rm = await host.exec.run('rm', ['-rf', '--one-file-system', '--', ...paths.map((p) => underRoot(host.root, p))], {
       allowFailure: true,
