@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import { ConfigError } from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
-import { fakeIdentity } from '../fixtures.test.helpers.js';
+import { X509Certificate } from 'node:crypto';
+import { renderBootstrapKubeconfig } from '../bootstrap/kubeconfig.js';
+import { fakeAzure, fakeIdentity } from '../fixtures.test.helpers.js';
+import type { NodeApiOptions } from '../kubelet/api.js';
+import { testPki } from '../test-pki.test.helpers.js';
+import type { KubeApi } from './api.js';
 import { MemoryKubeApi } from './memory-api.test.helpers.js';
 import { nodeMaintenance } from './service.js';
 
@@ -87,5 +92,51 @@ describe('node maintenance (the upgrade\'s plan, slot, cordon, drain, Ready)', (
     expect(error.message).to.equal('Node edge-1 did not come back Ready with kubelet v1.31.2 within 20 s: kubelet v1.30.4, Ready True (KubeletReady)');
     api.nodes.get('edge-1')!.status.nodeInfo.kubeletVersion = 'v1.31.2';
     await svc.waitReady('1.31.2');
+  });
+
+  it('bootstrap-token mode: the node\'s certificate cordons and drains; the operator holds the slot (a node may hold no Lease but its own)', async () => {
+    const pki = testPki();
+    try {
+      const host = new MemoryHost();
+      host.seedFile('/var/lib/kubelet/bootstrap-kubeconfig', await renderBootstrapKubeconfig('c', 'https://api.test:443', pki.caPem, 'abcdef.0123456789abcdef'), 0o600);
+      host.seedFile('/var/lib/kubelet/pki/kubelet-client-current.pem', pki.pair('/O=system:nodes/CN=system:node:edge-1'), 0o600);
+      host.onExec('/usr/local/bin/kubelet', () => ({ exitCode: 0, stdout: 'Kubernetes v1.30.4\n', stderr: '' }));
+      const api = new MemoryKubeApi().addNode('edge-1').addPod({ name: 'web', node: 'edge-1', controller: 'ReplicaSet' });
+      const who: string[] = [];
+      /** Every call, named with the identity that made it. */
+      const factory = (o: NodeApiOptions): KubeApi => {
+        const as = async () => {
+          const c = await o.credential();
+          return 'token' in c ? c.token : new X509Certificate(c.certPem).subject.replace(/\n/g, ',');
+        };
+        const wrap = <A extends unknown[]>(name: string, fn: (...a: A) => Promise<unknown>) => async (...a: A) => (who.push(`${name} as ${await as()}`), fn(...a)) as never;
+        return {
+          list: wrap('list nodes', () => api.list()), get: wrap('get node', (n: string) => api.get(n)), create: wrap('create node', (n: Record<string, unknown>) => api.create(n)),
+          patch: wrap('patch node', (n: string, p: Record<string, unknown>) => api.patch(n, p)), delete: wrap('delete node', (n: string) => api.delete(n)),
+          listNodePods: wrap('list pods', (n: string) => api.listNodePods(n)), evictPod: wrap('evict', (ns: string, n: string) => api.evictPod(ns, n)),
+          getLease: wrap('get lease', (ns: string, n: string) => api.getLease(ns, n)), createLease: wrap('create lease', (ns: string, l: Record<string, unknown>) => api.createLease(ns, l)),
+          updateLease: wrap('update lease', (ns: string, n: string, l: Record<string, unknown>) => api.updateLease(ns, n, l)), version: wrap('version', () => api.version()),
+        };
+      };
+      const config = testConfig({ node: { name: 'edge-1' }, kubernetes: { auth: 'bootstrap-token' }, pluginConfig: { '@flexnode/plugin-kube': { drainTimeoutSeconds: 30, upgradeSlotWaitSeconds: 10 } } });
+      const svc = (azure: typeof fakeAzure | undefined) => nodeMaintenance(host.forStep('service.node-maintenance'), config, fakeIdentity, azure, { nodeApi: factory, sleep: async () => undefined, pollMs: 1 });
+      const node = 'O=system:nodes,CN=system:node:edge-1';
+      await svc(fakeAzure).begin();
+      expect(who).to.deep.equal([
+        'get lease as operator-token', 'create lease as operator-token',
+        `get node as ${node}`, `patch node as ${node}`, `list pods as ${node}`, `evict as ${node}`, `list pods as ${node}`,
+      ]);
+      who.length = 0;
+      await svc(fakeAzure).end();
+      expect(who.filter((w) => /lease/.test(w)).every((w) => w.endsWith('operator-token'))).to.equal(true);
+      expect(who.filter((w) => /node/.test(w)).every((w) => w.endsWith(node))).to.equal(true);
+      // Without the operator's credential: refused before the cordon, naming what needs it.
+      const error = (await svc(undefined).begin().catch((e: Error) => e)) as Error & { code?: string };
+      expect(error.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
+      expect(error.message).to.match(/^flexnode upgrade \(the upgrade slots: a node's certificate may hold no Lease but its own\) needs the operator's Azure credential/);
+      expect(api.nodes.get('edge-1')!.spec.unschedulable).to.equal(undefined);
+    } finally {
+      pki.dispose();
+    }
   });
 });
