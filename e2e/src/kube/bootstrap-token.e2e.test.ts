@@ -7,7 +7,8 @@
 // bridge is written with that range; kube.node then reads and labels the Node with the kubelet's certificate. kube-proxy
 // (the mode `auto` resolves to flexnode's here) keeps the Arc identity (FAKE HIMDS), whose role holds only
 // system:node-proxier's dataActions: the kubelet's certificate never gains them. Status works from the certificate and
-// the journal alone; unbootstrap deletes the Node, the token, the bindings and the kubelet's credentials.
+// the journal alone; an upgrade's cordon and drain go as the node, its slot (a Lease) as the operator; unbootstrap
+// deletes the Node, the token, the bindings and the kubelet's credentials.
 import { type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { nodeComponents } from '@flexnode/plugin-arc';
 import { cniBridgeConfig, cniService } from '@flexnode/plugin-cni';
 import {
   BOOTSTRAP_GROUP, NODES_ANNOTATION, createBinariesStep, createCredentialsStep, createKubeletStep, createNodeBootstrapStep, createNodeStep, createPodCidrStep,
-  createProxyStep, kubePaths, podCidrs, proxyPlan, readClusterFromArm,
+  createProxyStep, kubePaths, nodeMaintenance, podCidrs, proxyPlan, readClusterFromArm,
 } from '@flexnode/plugin-kube';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
@@ -191,6 +192,30 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     expect(relabel.status, relabel.text).to.equal(403);
     expect((await call('GET', `/api/v1/nodes/${NODE}`, cert)).status).to.equal(200);
     kube.deleteObject('nodes', '', 'edge-8', { force: true });
+
+    // An upgrade's way out of service and back (node maintenance): the certificate cordons its Node and lists its
+    // pods; the slot's Lease is the operator's, since NodeRestriction lets a node hold no Lease but its own. Without
+    // the operator's credential it stops before the cordon.
+    const from = kube.audit.length;
+    const maintenance = (azure: AzureContext | undefined) => nodeMaintenance(handle.host('service.node-maintenance'), config(), arc, azure, { sleep: async () => undefined, pollMs: 10 });
+    await maintenance(op.azure).begin();
+    expect(kube.node(NODE)!.spec?.unschedulable).to.equal(true);
+    expect((kube.lease('flexnode-upgrade-0')?.spec as { holderIdentity?: string }).holderIdentity).to.equal(NODE);
+    await maintenance(op.azure).end();
+    expect(kube.node(NODE)!.spec?.unschedulable).to.equal(undefined);
+    const maintenanceCalls = kube.audit.slice(from).filter((e) => e.userAgent === 'flexnode').map((e) => `${e.code} ${e.verb} ${e.resource} ${e.user === op.user.upn ? 'operator' : e.user}`);
+    const node = `system:node:${NODE}`;
+    expect(maintenanceCalls).to.deep.equal([
+      '404 get leases operator', '201 create leases operator', // begin: the slot,
+      `200 get nodes ${node}`, `200 patch nodes ${node}`, `200 list pods ${node}`, // cordon, drain (no pod here);
+      `200 get nodes ${node}`, `200 patch nodes ${node}`, // end: uncordon,
+      '200 get leases operator', '200 update leases operator', '404 get leases operator', // the slot released
+    ]);
+    expect(kube.denials().filter((e) => e.userAgent === 'flexnode')).to.deep.equal([]);
+    const audited = kube.audit.length;
+    const refused = (await maintenance(undefined).begin().catch((e: Error) => e)) as Error & { code?: string };
+    expect(refused.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
+    expect(kube.audit.length, 'not a call made').to.equal(audited);
 
     // Status after the join, without the operator: from the certificate and the journal; nothing asked of Azure.
     const armCalls = arm.requests.length;
