@@ -12,7 +12,9 @@ export default class Upgrade extends SessionCommand {
     'finish puts the node back and names the pods), the components replaced by the steps\' own install (the previous',
     'ones kept), restarts, the Node Ready with the new kubelet, uncordon. Any failure after the swap rolls back to the',
     'previous components and exits 1 naming what failed. A killed upgrade is finished or rolled back by the next',
-    '`flexnode upgrade`, `bootstrap` or the agent. Nothing to upgrade: exit 0, nothing changed.',
+    '`flexnode upgrade`, `bootstrap` or the agent. Nothing to upgrade: exit 0, nothing changed. The node cordons and drains',
+    'itself; in kubernetes.auth bootstrap-token mode the slot is taken with the operator\'s credential (a node\'s',
+    'certificate may hold no Lease but its own).',
   ].join(' ');
   static override examples = ['<%= config.bin %> upgrade --dry-run', '<%= config.bin %> upgrade --to 1.31.2 --json'];
   static override flags = {

@@ -48,8 +48,8 @@ export async function withSession<T>(
   let session: Session | undefined;
   try {
     interruption.phase = 'loading the config';
-    // status, unbootstrap and upgrade must work on a node whose secret is gone (upgrade needs only the node's own
-    // identity and the records): for them an unusable secret is a warning.
+    // status, unbootstrap and upgrade must work on a node whose secret is gone (an arc-msi upgrade needs only the
+    // node's own identity and the records; what needs the operator says so): for them an unusable secret is a warning.
     const credential = ['status', 'unbootstrap', 'upgrade'].includes(command) ? 'warn' : 'refuse';
     const [{ Session }, loaded, sources] = await Promise.all([import('@flexnode/core/session'), loadConfigFor(io, flags, allowPlaceholders, credential), io.pluginSources()]);
     interruption.check();
