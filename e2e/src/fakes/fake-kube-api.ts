@@ -95,6 +95,14 @@ export class FakeKubeApi extends FakeServer {
     await super.stop();
   }
 
+  /**
+   * The control plane is upgraded: /version answers `version` from now on (AKS upgrades the control plane before
+   * the nodes; the nodes' kubelets stay as they are). Authorization keeps the rules it started with.
+   */
+  upgradeControlPlane(version: string): void {
+    this.cluster.opts.version = normVersion(version);
+  }
+
   /** base64 CA for a kubeconfig's certificate-authority-data. */
   get caData(): string {
     return Buffer.from(this.caPem).toString('base64');

@@ -9,14 +9,18 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffSnapshots, type Snapshot } from '../machine/machine.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
-import { isEmptyDiff, withoutKubeletLeftovers } from '../machine/snapshot.js';
+import { isEmptyDiff } from '../machine/snapshot.js';
 import { ansibleController, explainPlay, missingForAnsible, type AnsibleController } from './ansible.js';
+import { addKubeRelease } from '../mirror/kube-release.js';
+import { CLUSTER_ID } from '../node/join-rig.js';
 import { CLIENT_SECRET, RELEASE_PREFIX, startFleetSite, type FleetSite } from './site.js';
 
 const NODES = ['fleet-a', 'fleet-b', 'fleet-c'];
+/** The version the control plane and then the fleet move to (the site starts at 1.30.4). */
+const NEW_VERSION = '1.31.14';
 // Written by anything that runs (logs, journald, systemd's own state, ansible's remote temp dir), or by the
 // kubelet and containerd themselves: not flexnode's files.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki', '/root/.ansible'];
+const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/root/.ansible'];
 
 describe('fleet: mirror sync, then the Ansible role on three machines at once (join, no change, check mode, absent)', function () {
   this.timeout(900_000);
@@ -80,21 +84,7 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     // One host takes its secret from a file on the controller instead (0600, never in the inventory).
     const secretFile = join(ansible.dir, 'fleet-c.secret');
     await (await import('node:fs/promises')).writeFile(secretFile, CLIENT_SECRET, { mode: 0o600 });
-    ansible.inventory(
-      Object.fromEntries(
-        s.nodes.map((n) => [
-          n.name,
-          {
-            ansible_host: n.machine.address,
-            ansible_become: false, // root already; the image has no sudo
-            flexnode_config: s.configFor(n.name),
-            flexnode_environment: s.envFor(n.name),
-            ...(n.name === 'fleet-c' ? { flexnode_client_secret_src: secretFile, flexnode_client_secret: '' } : {}),
-          },
-        ]),
-      ),
-      { flexnode_version: s.release.version, flexnode_release_url: `${s.mirror.url}/${RELEASE_PREFIX}`, flexnode_release_sha256: s.release.sha256 },
-    );
+    hostsWith(ansible, s, s.configFor);
     s.upstream.resetRequests();
     const t0 = Date.now();
     const play = await ansible.playbook();
@@ -154,6 +144,48 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     expect(config.node.labels['flexnode.io/pool'], 'check mode wrote nothing').to.equal('fleet');
   });
 
+  it('an upgrade play moves the nodes to the new version one at a time (the Leases and cordons say so); a second one changes nothing', async () => {
+    const s = site!;
+    // The control plane moves first; the release reaches the site's mirror through mirror sync.
+    await addKubeRelease(s.manifest, s.work, NEW_VERSION);
+    s.kube.upgradeControlPlane(NEW_VERSION);
+    s.arm.updateCluster(CLUSTER_ID, (c) => Object.assign(c, { kubernetesVersion: NEW_VERSION, currentKubernetesVersion: NEW_VERSION }));
+    const upgraded = (name: string) => ({ ...s.configFor(name), kubernetes: { version: NEW_VERSION } }); // verified by the published .sha256
+    const sync = await s.syncMirror([], upgraded('fleet-a'));
+    expect(sync.exitCode, sync.stderr + sync.stdout).to.equal(0);
+    hostsWith(ansible, s, upgraded);
+    const from = s.kube.audit.length;
+    const t0 = Date.now();
+    const play = await ansible.playbook([], 'upgrade.yml');
+    console.log(`      upgrade play (3 nodes, one at a time): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(play.exitCode, explainPlay(play)).to.equal(0);
+    for (const n of NODES) {
+      expect(play.stats[n], n).to.include({ failures: 0 });
+      expect(play.tasks.find((t) => t.host === n && t.cmd?.[1] === 'upgrade' && !t.cmd.includes('--dry-run'))?.changed, `${n}: the upgrade task reported changed`).to.equal(true);
+      const node = s.kube.node(n) as { spec?: { unschedulable?: boolean }; status?: { nodeInfo?: { kubeletVersion?: string } } };
+      expect(node.status?.nodeInfo?.kubeletVersion, n).to.equal(`v${NEW_VERSION}`);
+      expect(node.spec?.unschedulable, `${n} uncordoned`).to.not.equal(true);
+      const m = s.nodes.find((x) => x.name === n)!.machine;
+      expect((await m.exec(['systemctl', 'is-active', 'flexnode-agent.service'], { allowFailure: true })).stdout.trim(), `${n}: the agent runs again`).to.equal('active');
+    }
+    // From the cluster's own record: each node held the slot and was cordoned only while no other node was.
+    const byPrincipal = new Map(NODES.map((n) => [s.arm.machine(n)!.principalId, n]));
+    const windows = NODES.map((n) => {
+      const mine = s.kube.audit.slice(from).map((e, i) => ({ e, i: from + i })).filter(({ e }) => byPrincipal.get(e.user) === n && e.userAgent === 'flexnode' && e.code < 300);
+      // A create names its Lease in the body only (a POST to the collection).
+      const slot = mine.filter(({ e }) => e.resource === 'leases' && e.namespace === 'kube-node-lease' && (e.name === 'flexnode-upgrade-0' || e.verb === 'create') && e.verb !== 'get');
+      const cordons = mine.filter(({ e }) => e.resource === 'nodes' && e.verb === 'patch' && e.name === n);
+      expect(slot.length, `${n}: took and released the slot`).to.be.at.least(2);
+      expect(cordons.length, `${n}: cordoned and uncordoned`).to.equal(2);
+      expect(slot[0]!.i < cordons[0]!.i && cordons[1]!.i < slot.at(-1)!.i, `${n}: cordoned only while holding the slot`).to.equal(true);
+      return { n, start: slot[0]!.i, end: slot.at(-1)!.i };
+    }).sort((a, b) => a.start - b.start);
+    for (let i = 1; i < windows.length; i++) expect(windows[i]!.start, `${windows[i]!.n} began after ${windows[i - 1]!.n} was done`).to.be.greaterThan(windows[i - 1]!.end);
+    const again = await ansible.playbook([], 'upgrade.yml');
+    expect(again.exitCode, explainPlay(again)).to.equal(0);
+    for (const n of NODES) expect(again.stats[n], n).to.include({ changed: 0, failures: 0 });
+  });
+
   it('flexnode_state=absent unbootstraps and uninstalls: every machine is as it was', async () => {
     const s = site!;
     const play = await ansible.playbook(['-e', 'flexnode_state=absent']);
@@ -163,7 +195,7 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     for (const node of s.nodes) {
       expect(s.arm.machine(node.name), `${node.name}: Arc machine deleted`).to.equal(undefined);
       const after = await node.machine.snapshot(NOISE);
-      const diff = await withoutKubeletLeftovers(diffSnapshots(pristine.get(node.name)!, after), after, async (dir) => (await node.machine.exec(['ls', '-A', dir], { allowFailure: true })).stdout);
+      const diff = diffSnapshots(pristine.get(node.name)!, after);
       expect(isEmptyDiff(diff), `${node.name}: ${JSON.stringify(diff, null, 2)}`).to.equal(true);
     }
     const again = await ansible.playbook(['-e', 'flexnode_state=absent']);
@@ -171,3 +203,23 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     for (const n of NODES) expect(again.stats[n], n).to.include({ changed: 0, failures: 0 });
   });
 });
+
+/** The role's inventory: each node with its config, the environment to reach the fakes, its secret (fleet-c's from a file). */
+function hostsWith(ansible: AnsibleController, s: FleetSite, configOf: (name: string) => Record<string, any>): void {
+  const secretFile = join(ansible.dir, 'fleet-c.secret');
+  ansible.inventory(
+    Object.fromEntries(
+      s.nodes.map((n) => [
+        n.name,
+        {
+          ansible_host: n.machine.address,
+          ansible_become: false, // root already; the image has no sudo
+          flexnode_config: configOf(n.name),
+          flexnode_environment: s.envFor(n.name),
+          ...(n.name === 'fleet-c' ? { flexnode_client_secret_src: secretFile, flexnode_client_secret: '' } : {}),
+        },
+      ]),
+    ),
+    { flexnode_version: s.release.version, flexnode_release_url: `${s.mirror.url}/${RELEASE_PREFIX}`, flexnode_release_sha256: s.release.sha256 },
+  );
+}

@@ -22,7 +22,8 @@ export interface AnsibleController {
   inventory(hosts: Record<string, Record<string, unknown>>, groupVars?: Record<string, unknown>): void;
   /** `ansible-vault encrypt_string` into group_vars: the role reads it as a normal variable. */
   vaultVariable(name: string, value: string): Promise<void>;
-  playbook(args?: string[]): Promise<PlaybookResult>;
+  /** `ansible-playbook deploy/ansible/<playbook>` (default site.yml). */
+  playbook(args?: string[], playbook?: string): Promise<PlaybookResult>;
   /** Let root on the machine be reached with the controller's key. */
   authorize(machine: Machine): Promise<void>;
 }
@@ -75,8 +76,8 @@ export async function ansibleController(dir: string): Promise<AnsibleController>
       const r = await run(['ansible-vault', 'encrypt_string', '--encrypt-vault-id', 'default', '--stdin-name', name], { env, input: value });
       writeFileSync(join(dir, 'inventory/group_vars/flexnode_nodes/vault.yml'), r.stdout);
     },
-    async playbook(args = []) {
-      const r = await run(['ansible-playbook', join(repoRoot(), 'deploy/ansible/site.yml'), ...args], { env, allowFailure: true, timeoutMs: 900_000 });
+    async playbook(args = [], playbook = 'site.yml') {
+      const r = await run(['ansible-playbook', join(repoRoot(), 'deploy/ansible', playbook), ...args], { env, allowFailure: true, timeoutMs: 900_000 });
       let parsed: { stats?: PlaybookResult['stats']; plays?: { tasks: { task: { name: string }; hosts: Record<string, Record<string, unknown>> }[] }[] } = {};
       try {
         parsed = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));

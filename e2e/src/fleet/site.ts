@@ -58,8 +58,8 @@ export interface FleetServers {
   configFor(name: string): Record<string, any>;
   /** The environment flexnode needs on node `name` to reach the fakes (CA, its HIMDS, the azcmagent stand-in). */
   envFor(name: string): Record<string, string>;
-  /** `flexnode mirror sync` with the repo's CLI on this (host) side, from the upstream hosts into mirrorDir. */
-  syncMirror(args?: string[]): Promise<RunResult>;
+  /** `flexnode mirror sync` with the repo's CLI on this (host) side, from the upstream hosts into mirrorDir (for `config`, default node one's). */
+  syncMirror(args?: string[], config?: Record<string, any>): Promise<RunResult>;
 }
 
 export interface FleetSite extends FleetServers {
@@ -227,11 +227,14 @@ async function startServers(work: string, names: string[], anchor: string, manif
   });
   const syncConfig = join(work, 'sync-config.json');
   writeFileSync(syncConfig, JSON.stringify(configFor(names[0]!)), { mode: 0o600 });
-  const syncMirror = (args: string[] = []) =>
-    run([process.execPath, join(repoRoot(), 'packages/cli/bin/run.js'), 'mirror', 'sync', '--to', mirrorDir, '--config', syncConfig, '--from', upstream.url, ...args], {
+  const syncMirror = (args: string[] = [], config?: Record<string, any>) => {
+    const file = config ? join(work, 'sync-config-given.json') : syncConfig;
+    if (config) writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+    return run([process.execPath, join(repoRoot(), 'packages/cli/bin/run.js'), 'mirror', 'sync', '--to', mirrorDir, '--config', file, '--from', upstream.url, ...args], {
       allowFailure: true,
       timeoutMs: 300_000,
     });
+  };
   const ca = await readFile(arm.certPath);
   return { work, anchor, arm, entra, kube, himds, upstream, manifest, release, mirrorDir, mirror, ca, configFor, envFor, syncMirror };
 }

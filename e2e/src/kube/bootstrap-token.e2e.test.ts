@@ -7,7 +7,8 @@
 // bridge is written with that range; kube.node then reads and labels the Node with the kubelet's certificate. kube-proxy
 // (the mode `auto` resolves to flexnode's here) keeps the Arc identity (FAKE HIMDS), whose role holds only
 // system:node-proxier's dataActions: the kubelet's certificate never gains them. Status works from the certificate and
-// the journal alone; unbootstrap deletes the Node, the token, the bindings and the kubelet's credentials.
+// the journal alone; an upgrade's cordon and drain go as the node, its slot (a Lease) as the operator; unbootstrap
+// deletes the Node, the token, the bindings and the kubelet's credentials.
 import { type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { nodeComponents } from '@flexnode/plugin-arc';
 import { cniBridgeConfig, cniService } from '@flexnode/plugin-cni';
 import {
   BOOTSTRAP_GROUP, NODES_ANNOTATION, createBinariesStep, createCredentialsStep, createKubeletStep, createNodeBootstrapStep, createNodeStep, createPodCidrStep,
-  createProxyStep, kubePaths, podCidrs, proxyPlan, readClusterFromArm,
+  createProxyStep, kubePaths, nodeMaintenance, podCidrs, proxyPlan, readClusterFromArm,
 } from '@flexnode/plugin-kube';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
@@ -93,6 +94,7 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     const services = {
       azure, identity: arc, runtime: typicalServices().get(ContainerRuntime),
       cni: cniService.create({ config: cfg }), proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
+      run: { command: 'bootstrap', force: false },
       podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, arc, azure),
     };
     return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: cfg, ...services })]);
@@ -191,6 +193,30 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     expect((await call('GET', `/api/v1/nodes/${NODE}`, cert)).status).to.equal(200);
     kube.deleteObject('nodes', '', 'edge-8', { force: true });
 
+    // An upgrade's way out of service and back (node maintenance): the certificate cordons its Node and lists its
+    // pods; the slot's Lease is the operator's, since NodeRestriction lets a node hold no Lease but its own. Without
+    // the operator's credential it stops before the cordon.
+    const from = kube.audit.length;
+    const maintenance = (azure: AzureContext | undefined) => nodeMaintenance(handle.host('service.node-maintenance'), config(), arc, azure, { sleep: async () => undefined, pollMs: 10 });
+    await maintenance(op.azure).begin();
+    expect(kube.node(NODE)!.spec?.unschedulable).to.equal(true);
+    expect((kube.lease('flexnode-upgrade-0')?.spec as { holderIdentity?: string }).holderIdentity).to.equal(NODE);
+    await maintenance(op.azure).end();
+    expect(kube.node(NODE)!.spec?.unschedulable).to.equal(undefined);
+    const maintenanceCalls = kube.audit.slice(from).filter((e) => e.userAgent === 'flexnode').map((e) => `${e.code} ${e.verb} ${e.resource} ${e.user === op.user.upn ? 'operator' : e.user}`);
+    const node = `system:node:${NODE}`;
+    expect(maintenanceCalls).to.deep.equal([
+      '404 get leases operator', '201 create leases operator', // begin: the slot,
+      `200 get nodes ${node}`, `200 patch nodes ${node}`, `200 list pods ${node}`, // cordon, drain (no pod here);
+      `200 get nodes ${node}`, `200 patch nodes ${node}`, // end: uncordon,
+      '200 get leases operator', '200 update leases operator', '404 get leases operator', // the slot released
+    ]);
+    expect(kube.denials().filter((e) => e.userAgent === 'flexnode')).to.deep.equal([]);
+    const audited = kube.audit.length;
+    const refused = (await maintenance(undefined).begin().catch((e: Error) => e)) as Error & { code?: string };
+    expect(refused.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
+    expect(kube.audit.length, 'not a call made').to.equal(audited);
+
     // Status after the join, without the operator: from the certificate and the journal; nothing asked of Azure.
     const armCalls = arm.requests.length;
     const issued = op.entra.issued.length;
@@ -209,13 +235,10 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
       `200 clusterrolebindings ${op.user.upn}`, `200 clusterrolebindings ${op.user.upn}`, `200 clusterrolebindings ${op.user.upn}`,
     ]);
     expect(kube.objects('secrets', 'kube-system').filter((s) => s.type === 'bootstrap.kubernetes.io/token')).to.deep.equal([]);
-    // The kubelet's credentials are gone; what is left under its directory is its own serving pair, if any.
+    // The kubelet's credentials are gone, and with them everything it wrote in its directory (its serving pair).
     expect(existsSync(join(root, paths.kubeconfig))).to.equal(false);
-    const leftInPki = existsSync(join(root, paths.certDir)) ? readdirSync(join(root, paths.certDir)) : [];
-    expect(leftInPki.filter((f) => f.startsWith('kubelet-client'))).to.deep.equal([]);
-    const after = tree(root);
-    for (const k of Object.keys(after)) if (k === '/var/lib/kubelet' || k.startsWith('/var/lib/kubelet/pki')) delete after[k];
-    expect(after).to.deep.equal(pristine);
+    expect(existsSync(join(root, paths.certDir))).to.equal(false);
+    expect(tree(root)).to.deep.equal(pristine);
     // The token's secret half was in the 0600 bootstrap kubeconfig only: never in a log line or the journal.
     const journalText = readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8');
     expect(journalText.includes(token.split('.')[1]!) || handle.lines.some((l) => l.message.includes(token.split('.')[1]!))).to.equal(false);

@@ -109,6 +109,7 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
       azure: operatorAzure, identity, runtime: typicalServices().get(ContainerRuntime),
       cni: cniService.create({ config: cfg }), proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
       podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, identity, operatorAzure),
+      run: { command: 'bootstrap', force: false },
     };
     return defs.map((d) => [d, d.create({ host: handle.host(d.id), config: cfg, ...services })]);
   };

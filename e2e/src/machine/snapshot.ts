@@ -127,15 +127,3 @@ export function diffSnapshots(a: Snapshot, b: Snapshot): SnapshotDiff {
 export function isEmptyDiff(d: SnapshotDiff): boolean {
   return d.added.length + d.removed.length + d.changed.length === 0;
 }
-
-/**
- * Drop from `diff.added` the directories left only because the kubelet put its own run-time files in them (the
- * stand-in, like the real kubelet, writes /var/lib/kubelet/pki, which the snapshot excludes): flexnode may not
- * delete data it did not create. An empty directory, or one holding anything the snapshot sees, still counts.
- */
-export async function withoutKubeletLeftovers(diff: SnapshotDiff, after: Snapshot, listDir: (dir: string) => Promise<string>): Promise<SnapshotDiff> {
-  const keys = [...after.keys()];
-  const kubeletOnly = async (dir: string) => after.get(dir)?.type === 'dir' && !keys.some((p) => p.startsWith(`${dir}/`)) && (await listDir(dir)).trim() !== '';
-  const added = (await Promise.all(diff.added.map(async (p) => ((await kubeletOnly(p)) ? undefined : p)))).filter((p): p is string => !!p);
-  return { ...diff, added };
-}

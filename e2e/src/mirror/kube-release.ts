@@ -1,23 +1,30 @@
+// Kubernetes releases for the test mirror, in dl.k8s.io's layout with the `.sha256` published beside every file
+// (nodes verify against it, no checksum in the config): the kubelet and kube-proxy STAND-INs of that version (a
+// broken kubelet build on request: never Ready), and kubectl/kubeadm stand-in scripts. Built once per version per
+// test run.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installStandin } from '../fakes/standins/install.js';
 import type { ArtifactManifest } from './build-artifacts.js';
 
+export const KUBE_BINARIES = ['kubelet', 'kubectl', 'kubeadm', 'kube-proxy'] as const;
+
 /**
- * Put a Kubernetes release into a rig's mirror, in dl.k8s.io's layout: the kubelet and kube-proxy STAND-INS (no
- * real kubelet can run here), kubectl/kubeadm stubs. kubelet, kubectl and kubeadm are returned as pins for the
- * config; kube-proxy gets the `.sha256` file dl.k8s.io publishes beside it and no pin, as a node that runs its own
- * kube-proxy verifies it. `work` holds the built files.
+ * Add release `version` under `kubernetes/v<version>/<binary>-linux-<arch>` (and its .sha256) to the manifest.
+ * Returns the sha256 of kubelet, kubectl and kubeadm, for a config that pins them (`kubernetes.sha256`); kube-proxy
+ * is left to its published `.sha256`, as a node that runs its own verifies it.
  */
-export async function addKubeRelease(manifest: ArtifactManifest, work: string, version: string): Promise<Record<string, string>> {
-  const bins = join(work, 'bins');
-  installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: version });
+export async function addKubeRelease(manifest: ArtifactManifest, work: string, version: string, opts: { neverReady?: boolean } = {}): Promise<Record<string, string>> {
+  const bins = join(work, 'kube-release', version);
+  installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: version, neverReady: opts.neverReady });
   installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: version });
-  for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} stand-in"\n`, { mode: 0o755 });
+  for (const b of ['kubectl', 'kubeadm']) writeFileSync(join(bins, b), `#!/bin/sh\necho "${b} ${version} stand-in"\n`, { mode: 0o755 });
   const pins: Record<string, string> = {};
-  for (const b of ['kubelet', 'kubectl', 'kubeadm']) pins[b] = (await manifest.addFile(`kubernetes/v${version}/${b}-linux-${manifest.arch}`, join(bins, b))).sha256;
-  const proxyPath = `kubernetes/v${version}/kube-proxy-linux-${manifest.arch}`;
-  await manifest.addFile(proxyPath, join(bins, 'kube-proxy'));
-  await manifest.addChecksum(proxyPath, join(work, 'sums'));
+  for (const b of KUBE_BINARIES) {
+    const path = `kubernetes/v${version}/${b}-linux-${manifest.arch}`;
+    const { sha256 } = await manifest.addFile(path, join(bins, b));
+    await manifest.addChecksum(path, join(bins, 'sums'));
+    if (b !== 'kube-proxy') pins[b] = sha256;
+  }
   return pins;
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ROLE_IDS } from '../fakes/fake-arm.js';
 import { kubeClient } from '../fakes/kube/client.test.helpers.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
-import { diffSnapshots, isEmptyDiff, withoutKubeletLeftovers } from '../machine/snapshot.js';
+import { diffSnapshots, isEmptyDiff } from '../machine/snapshot.js';
 import { buildEchoImage, buildPodImage, POD_IMAGE } from '../mirror/oci-image.js';
 import { repoRoot } from '../mirror/paths.js';
 import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
@@ -256,8 +256,8 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const) describe(`node in a 
       expect((await m.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim(), unit).to.not.equal('active');
     }
     const after = await m.snapshot(NOISE);
-    // The kubelet's own run-time files (its serving pair) are not flexnode's to delete: see withoutKubeletLeftovers.
-    const diff = await withoutKubeletLeftovers(diffSnapshots(pristine, after), after, async (dir) => (await m.exec(['ls', '-A', dir], { allowFailure: true })).stdout);
+    // The kubelet's own run-time files (its serving pair, its pods' directories) went with the node too.
+    const diff = diffSnapshots(pristine, after);
     expect(isEmptyDiff(diff), JSON.stringify(diff, null, 2)).to.equal(true);
     // The kubelet's own credentials went with the node (bootstrap-token mode: its key and certificates).
     expect((await m.exec(['sh', '-c', 'ls /var/lib/kubelet/pki/kubelet-client-* /var/lib/kubelet/kubeconfig 2>/dev/null'], { allowFailure: true })).stdout.trim()).to.equal('');

@@ -30,10 +30,11 @@ const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
 /** Audiences ARM accepts (learn.microsoft.com, "Azure Resource Manager" token audiences: both are valid). */
 
 /**
- * Written by anything that runs (logs, journald, systemd's own state), or by the kubelet and containerd themselves at
- * run time (the kubelet's certificates, its pods' volume directories): not flexnode's files. Pass to `machine.snapshot`.
+ * Written by anything that runs (logs, journald, systemd's own state), or by containerd itself at run time (its
+ * content store): not flexnode's files. Pass to `machine.snapshot`. What the kubelet writes in /var/lib/kubelet
+ * (certificates, pods) is not noise: unbootstrap removes it with the node.
  */
-export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/var/lib/kubelet/pki', '/var/lib/kubelet/pods'];
+export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache'];
 
 
 export interface JoinRigOptions {

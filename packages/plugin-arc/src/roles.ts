@@ -1,6 +1,6 @@
 import { ConfigError, type AzureContext, type FlexnodeConfig } from '@flexnode/sdk';
 import { armCall, authorizationClient } from './arm.js';
-import { nodeComponents } from './node-role/components.js';
+import { nodeComponents, nodeRoleExtras } from './node-role/components.js';
 import { nodeRoleIdentities } from './node-role/definitions.js';
 import { configuredRoleNames, FLEXNODE_NODE_ROLE } from './role-names.js';
 import { sdkScope, type ClusterRef } from './settings.js';
@@ -45,7 +45,7 @@ export function configuredRoles(config: FlexnodeConfig, cluster: ClusterRef): { 
   for (const r of configuredRoleNames(config)) {
     const guid = /(?:roleDefinitions\/)?([0-9a-f-]{36})$/i.exec(r)?.[1];
     if (r.toLowerCase() === FLEXNODE_NODE_ROLE) {
-      for (const id of nodeRoleIdentities(cluster, nodeComponents(config))) known.push({ name: id.roleName, guid: id.guid, scope: id.assignScope, flexnode: true });
+      for (const id of nodeRoleIdentities(cluster, nodeComponents(config), nodeRoleExtras(config))) known.push({ name: id.roleName, guid: id.guid, scope: id.assignScope, flexnode: true });
     } else if (guid && GUID.test(guid)) {
       const name = Object.entries(BUILTIN_ROLES).find(([, g]) => g === guid.toLowerCase())?.[0] ?? guid.toLowerCase();
       known.push({ name, guid: guid.toLowerCase(), scope: cluster.id });

@@ -1,4 +1,4 @@
-import { ArcIdentity, AzureCredential, ServiceProxy, type AzureContext, type ContainerRuntimeService, type NodeIdentity, type ServiceProxyService } from '@flexnode/sdk';
+import { ArcIdentity, AzureCredential, ServiceProxy, type AzureContext, type CniService, type ContainerRuntimeService, type NodeIdentity, type RunContext, type ServiceProxyService } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { proxyPlan } from './network/service-proxy.js';
 import type { ClusterFacts, ClusterReader } from './cluster/cluster.js';
@@ -56,7 +56,14 @@ export const containerdRuntime: ContainerRuntimeService = { criEndpoint: 'unix:/
 export const defaultProxy: ServiceProxyService = { plan: (cluster) => proxyPlan(testConfig(), cluster) };
 
 /** The services by the names the kube steps inject them under. */
-export const serviceDeps = () => ({ azure: fakeAzure as AzureContext, identity: fakeIdentity as NodeIdentity, runtime: containerdRuntime, proxy: defaultProxy });
+export const serviceDeps = (run: Partial<RunContext> = {}) => ({
+  azure: fakeAzure as AzureContext,
+  identity: fakeIdentity as NodeIdentity,
+  runtime: containerdRuntime,
+  proxy: defaultProxy,
+  cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' } satisfies CniService,
+  run: { command: 'bootstrap', force: false, ...run } satisfies RunContext,
+});
 
 export const azureServices = () =>
   new Map<symbol, unknown>([

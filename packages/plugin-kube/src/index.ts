@@ -45,3 +45,9 @@ export { kubeProxy, createProxyStep, clusterCIDRsFor, PROXY_BINARY_RECORD, PROXY
 export { kubeProxyConfiguration, renderKubeProxyConfig, kubeProxyUnit, type KubeProxyInput } from './proxy/config.js';
 export { serviceProxyService } from './proxy/service.js';
 export { kubeSettings, PLUGIN_NAME, type KubeSettings } from './settings.js';
+export { nodeMaintenance, createMaintenanceService, nodeMaintenanceService, type MaintenanceOptions } from './maintenance/service.js';
+export { drainNode, DrainTimeoutError, type DrainReport, type Blocker } from './maintenance/drain.js';
+export { cordon, uncordon, cordonState, CORDONED_BY, CORDONED_AT } from './maintenance/cordon.js';
+export { acquireSlot, renewSlot, releaseSlots, slotName } from './maintenance/slots.js';
+export { upgradeSettings, DEFAULT_LEASE_NAMESPACE, SLOT_LEASE_SECONDS } from './maintenance/upgrade-settings.js';
+export { TEARDOWN_RECORD, TEARDOWN_PHASES } from './teardown/sequence.js';

@@ -15,6 +15,7 @@ import { podCidrService } from './network/pod-cidr-service.js';
 import { kubeNode } from './network/node-step.js';
 import { kubeProxy } from './proxy/step.js';
 import { serviceProxyService } from './proxy/service.js';
+import { nodeMaintenanceService } from './maintenance/service.js';
 
 /**
  * @flexnode/plugin-kube: preflight, what the kubelet needs of the OS, the Kubernetes binaries, the cluster
@@ -26,5 +27,6 @@ export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
   steps: [kubePreflight, kubeVersionSkew, kubeNetwork, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeNodeBootstrap, kubePodCidr, kubeKubelet, kubeNode, kubeProxy],
-  services: [podCidrService, serviceProxyService],
+  // Node maintenance for `flexnode upgrade` and the agent's upgrades: version plan, slot, cordon, drain, Ready.
+  services: [podCidrService, serviceProxyService, nodeMaintenanceService],
 });

@@ -34,6 +34,12 @@ export interface KubeSettings {
   podCIDRTimeoutSeconds: number;
   /** bootstrap-token mode: minutes the node's bootstrap token is valid (only until the kubelet has its certificate). Default 30. */
   bootstrapTokenTtlMinutes: number;
+  /** How long a drain (unbootstrap, upgrade) waits for the node's pods to be evicted. Default 600. */
+  drainTimeoutSeconds: number;
+  /** How long the API server may be unreachable before the node counts as unhealthy. Default 300. */
+  apiServerGraceSeconds: number;
+  /** How long an upgrade waits for a slot among the cluster's concurrent upgrades. Default 1800. */
+  upgradeSlotWaitSeconds: number;
 }
 
 const DEFAULTS: KubeSettings = {
@@ -46,7 +52,20 @@ const DEFAULTS: KubeSettings = {
   excludeFromExternalLoadBalancers: true,
   podCIDRTimeoutSeconds: 120,
   bootstrapTokenTtlMinutes: 30,
+  // AKS's upgrades wait up to 30 min for a node's drain; kubectl drain forever. 10 min for one edge node.
+  drainTimeoutSeconds: 600,
+  // The cluster's taint-based eviction takes pods off an unreachable node after 300 s
+  // (--default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds): by then the node no longer serves.
+  apiServerGraceSeconds: 300,
+  upgradeSlotWaitSeconds: 1800,
 };
+
+/** The settings in seconds besides readyTimeoutSeconds, with their maximum. */
+const SECONDS = [
+  ['drainTimeoutSeconds', 86_400],
+  ['apiServerGraceSeconds', 86_400],
+  ['upgradeSlotWaitSeconds', 86_400],
+] as const;
 
 /** The settings of this config, validated; throws {@link ConfigError} naming the field. */
 export function kubeSettings(config: FlexnodeConfig): KubeSettings {
@@ -59,7 +78,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
   const r = raw as Record<string, unknown>;
   const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac',
-    'excludeFromExternalLoadBalancers', 'podCIDRTimeoutSeconds', 'bootstrapTokenTtlMinutes'];
+    'excludeFromExternalLoadBalancers', 'podCIDRTimeoutSeconds', 'bootstrapTokenTtlMinutes', ...SECONDS.map(([k]) => k)];
   for (const key of Object.keys(r)) {
     if (!known.includes(key)) {
       throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);
@@ -79,10 +98,10 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     if (typeof r.nodeIP !== 'string' || !/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)?$/.test(r.nodeIP)) bad('nodeIP', 'an IP address (or an IPv4,IPv6 pair)');
     out.nodeIP = r.nodeIP as string;
   }
-  for (const key of ['readyTimeoutSeconds', 'podCIDRTimeoutSeconds'] as const) {
+  for (const [key, max] of [['readyTimeoutSeconds', 3600], ['podCIDRTimeoutSeconds', 3600], ...SECONDS] as const) {
     const n = r[key];
     if (n === undefined) continue;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3600) bad(key, 'an integer between 0 and 3600');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) bad(key, `an integer between 0 and ${max}`);
     out[key] = n as number;
   }
   if (r.bootstrapTokenTtlMinutes !== undefined) {

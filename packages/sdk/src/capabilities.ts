@@ -1,3 +1,4 @@
+import type { FlexnodeConfig } from './config.js';
 import type { AzureContext, NodeIdentity } from './azure.js';
 import { defineCapability } from './capability.js';
 
@@ -93,3 +94,43 @@ export interface ServiceProxyService {
 
 /** The service proxy of the node (plugin-kube: AKS's kube-proxy or one it runs; a kube-proxy replacement takes it over). */
 export const ServiceProxy = defineCapability<ServiceProxyService>('service-proxy');
+/** What `flexnode upgrade` would move the node to, as the kubelet's provider sees it. */
+export interface UpgradePlan {
+  /** The Kubernetes version the node runs now (its installed kubelet's). */
+  readonly from: string;
+  /** The version to move to; equal to `from` when there is nothing to upgrade. */
+  readonly to: string;
+  /** Where `to` comes from: `requested` (`--to`), `pinned` (the config's `kubernetes.version`), `cluster` (the API server's version). */
+  readonly source: 'requested' | 'pinned' | 'cluster';
+  /** The API server's version the plan was checked against (Kubernetes' version skew policy). */
+  readonly apiServer: string;
+  /** The installed kubelet is outside the skew policy for the API server: an upgrade is due. */
+  readonly outsideSkew: boolean;
+  /** Merged into the config for the run that installs `to` (for example `{ kubernetes: { version } }`). */
+  readonly config: Partial<FlexnodeConfig>;
+}
+
+/**
+ * Taking the node out of service and back, for `flexnode upgrade` and the agent's automatic upgrades; offered by
+ * the kubelet's provider (plugin-kube). Core brackets the run that swaps the node's components with these calls
+ * and rolls the components back when the node does not come back.
+ */
+export interface NodeMaintenanceService {
+  /**
+   * The versions of an upgrade: `requested`, else the config's pin, else the cluster's. A target the cluster does
+   * not support (version skew policy) is a ConfigError naming the rule and both versions: exit 2, nothing changed.
+   */
+  upgradePlan(requested?: string): Promise<UpgradePlan>;
+  /**
+   * Out of service: a slot among the cluster's concurrent upgrades, then cordon and drain. When it fails, the node
+   * is back in service and the error names what blocked (the slot's holders, the pods a drain could not evict).
+   */
+  begin(): Promise<void>;
+  /** Wait until the node serves again with kubelet `version`; the error says what was seen instead. */
+  waitReady(version: string): Promise<void>;
+  /** Back in service: uncordoned (when `begin` cordoned it), the slot released. Idempotent; works after a crash. */
+  end(): Promise<void>;
+}
+
+/** Node maintenance (plugin-kube's kubelet). */
+export const NodeMaintenance = defineCapability<NodeMaintenanceService>('node-maintenance');

@@ -68,6 +68,11 @@ export interface AgentConfig {
   logDir?: string;
   /** Seconds between two health checks of `flexnode agent`. */
   intervalSeconds?: number;
+  /**
+   * Let the agent upgrade the node (`flexnode upgrade`'s path: drained, rolled back on failure) when the config's
+   * `kubernetes.version` changes or the cluster moves past the version skew policy. Default false.
+   */
+  autoUpgrade?: boolean;
 }
 
 export interface KubernetesConfig {
@@ -88,6 +93,16 @@ export interface KubernetesConfig {
    * profile (plugin-kube's README has the table). Applies while plugin-kube provides `service-proxy`.
    */
   serviceProxy?: 'auto' | 'aks' | 'flexnode' | 'none';
+  /** Upgrades in the cluster: how many nodes at once, and where their Leases live. */
+  upgrade?: UpgradeConfig;
+}
+
+/** `kubernetes.upgrade`: the cluster-wide bound on concurrent upgrades (Leases `flexnode-upgrade-<i>`). */
+export interface UpgradeConfig {
+  /** At most this many nodes upgrade at once (default 1). */
+  maxConcurrent?: number;
+  /** The namespace of the upgrade Leases (default `kube-node-lease`). */
+  leaseNamespace?: string;
 }
 
 /** A pinned component: version and, when it differs from the plugin's table, the sha256 per architecture. */

@@ -24,7 +24,22 @@ export interface Host {
   readonly apt: HostApt;
   /** The changes journaled for the current step, and the undo of them. */
   readonly changes: HostChanges;
+  /** The step's notes: what its checks observed (not changes; never journaled). */
+  readonly notes: HostNotes;
   readonly log: Logger;
+}
+
+/**
+ * A step's small notes about what it observed, kept in flexnode's state directory outside the journal: for
+ * example when the API server last answered, which `flexnode status` by hand and the agent both need to know.
+ * They are not changes to the machine: read-only runs and dry runs write them too. Nothing is written on a
+ * machine flexnode holds no state on (never bootstrapped, or unbootstrapped); they go with the state directory.
+ */
+export interface HostNotes {
+  /** The note `name` of this step (a JSON value), or undefined when there is none. */
+  read<T = unknown>(name: string): Promise<T | undefined>;
+  /** Keep `value` (JSON) as the note `name` of this step, atomically. `name`: lowercase letters, digits, `-`. */
+  write(name: string, value: unknown): Promise<void>;
 }
 
 /** File metadata as the Host reports it. */

@@ -4,7 +4,7 @@
  * change to the machine through the injected {@link Host}.
  */
 export { API_VERSION, SUPPORTED_API_VERSIONS } from './api-version.js';
-export { Tokens, token, type Token, type TokenType } from './tokens.js';
+export { Tokens, token, type Token, type TokenType, type RunContext } from './tokens.js';
 export { defineCapability, capabilityName, capabilityToken, isCapability, type Capability, type CapabilityRef } from './capability.js';
 export {
   ContainerRuntime,
@@ -14,6 +14,9 @@ export {
   PodCidr,
   PodCidrErrors,
   ServiceProxy,
+  NodeMaintenance,
+  type NodeMaintenanceService,
+  type UpgradePlan,
   type ContainerRuntimeService,
   type CniService,
   type PodCidrService,
@@ -61,6 +64,7 @@ export {
   installFiles,
   type InstalledFiles,
 } from './helpers.js';
+export { checkNoteName } from './host-notes.js';
 export { RootPaths, underRoot, checkRoot, checkRootEnvironment, pathProblem } from './root-path.js';
 export { readSecretFile, SECRET_FILE_MAX_BYTES, type SecretFile } from './secret-file.js';
 export { childEnvironment, isCredentialVariable } from './child-env.js';

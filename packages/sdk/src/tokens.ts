@@ -2,6 +2,14 @@ import type { FlexnodeConfig } from './config.js';
 import type { Host } from './host.js';
 import type { Logger } from './logger.js';
 
+/** The command a step runs under, and its options (what `uninstall` cannot get from the config). */
+export interface RunContext {
+  /** `bootstrap`, `plan`, `status`, `unbootstrap`, `upgrade`, `agent`, ... */
+  readonly command: string;
+  /** `--force`: go on past what would stop the command (unbootstrap: a drain that cannot finish). */
+  readonly force: boolean;
+}
+
 /**
  * A typed injection token: a `Symbol.for` symbol that also carries, for the compiler only, the type of the value
  * it resolves to. Symbols from `Symbol.for` compare equal across the duplicate copies of this SDK that
@@ -26,4 +34,6 @@ export const Tokens = {
   Config: token<FlexnodeConfig>('flexnode.config'),
   /** A {@link Logger} whose lines carry the step id and have secrets redacted. */
   Logger: token<Logger>('flexnode.logger'),
+  /** The {@link RunContext} of this run. */
+  Run: token<RunContext>('flexnode.run'),
 } as const;

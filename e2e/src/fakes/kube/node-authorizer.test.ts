@@ -93,6 +93,24 @@ describe('fake Kubernetes API: Node authorizer and NodeRestriction for system:no
       .to.match(/node "n1" cannot update labels through pod status$/);
   });
 
+  it('what a drain and an upgrade do as the node: cordon its Node, evict its own pods only; an upgrade slot Lease is refused', async () => {
+    // NodeRestriction's admitPodEviction: a node evicts only pods bound to itself. PodDisruptionBudgets are the
+    // Eviction API's (no PDB here: 201); the node never needs to read them.
+    kube.seedPod({ name: 'evict-me', nodeName: 'n1' });
+    kube.seedPod({ name: 'not-mine', nodeName: 'n2' });
+    const evict = (name: string) => message('POST', `/api/v1/namespaces/default/pods/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
+    expect(await evict('evict-me')).to.equal(201);
+    expect(await evict('not-mine')).to.match(/^403 .*node n1 can only evict pods with spec.nodeName set to itself$/);
+    expect(await message('GET', '/apis/policy/v1/poddisruptionbudgets')).to.match(/^403 /);
+    // cordon and uncordon: spec.unschedulable and flexnode's annotations, no taint (the controller adds that)
+    expect(await message('PATCH', '/api/v1/nodes/n1', { spec: { unschedulable: true }, metadata: { annotations: { 'flexnode.io/cordoned-by': 'upgrade' } } })).to.equal(200);
+    expect(await message('PATCH', '/api/v1/nodes/n1', { spec: { unschedulable: null }, metadata: { annotations: { 'flexnode.io/cordoned-by': null } } })).to.equal(200);
+    // the upgrade slots: NodeRestriction lets a node touch no Lease but its own (so in bootstrap-token mode the operator holds them)
+    expect(await message('POST', LEASES, { metadata: { name: 'flexnode-upgrade-0' }, spec: { holderIdentity: 'n1' } }))
+      .to.match(/can only access node lease with the same name as the requesting node$/);
+    expect(await message('GET', `${LEASES}/flexnode-upgrade-0`)).to.match(/can only access node lease with the same name as the requesting node$/);
+  });
+
   it('its own CSINode only', async () => {
     expect(await message('POST', '/apis/storage.k8s.io/v1/csinodes', { metadata: { name: 'n1' }, spec: { drivers: [] } })).to.equal(201);
     expect(await message('POST', '/apis/storage.k8s.io/v1/csinodes', { metadata: { name: 'n2' }, spec: { drivers: [] } })).to.match(/can only access CSINode with the same name as the requesting node$/);

@@ -14,8 +14,14 @@ export function standinPath(name: StandinName): string {
   return fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 }
 
+export interface StandinOptions {
+  kubeletVersion?: string;
+  /** A broken build of that version (the kubelet only): it runs and reports, and its Node is never Ready. */
+  neverReady?: boolean;
+}
+
 /** The stand-in as one self-contained script with the Kubernetes version baked in (for a tarball or a mirror). */
-export function standinScript(name: StandinName, opts: { kubeletVersion?: string } = {}): string {
+export function standinScript(name: StandinName, opts: StandinOptions = {}): string {
   if (name === 'azcmagent') return readFileSync(standinPath(name), 'utf8');
   // esbuild is the repository's bundler (scripts/bundle-package.mjs); loaded only when a kubelet or kube-proxy is installed.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
@@ -29,11 +35,16 @@ export function standinScript(name: StandinName, opts: { kubeletVersion?: string
     if (!placeholder.test(js)) throw new Error(`${name} stand-in: version placeholder not found (already baked?)`);
     js = js.replace(placeholder, JSON.stringify(v));
   }
+  if (opts.neverReady) {
+    const placeholder = /(["'])__KUBELET_STANDIN_NEVER_READY__\1/;
+    if (!placeholder.test(js)) throw new Error('kubelet stand-in: never-ready placeholder not found');
+    js = js.replace(placeholder, '"true"');
+  }
   return js;
 }
 
 /** Writes the stand-in to `dest` with mode 0755 (shebang `#!/usr/bin/env node`; needs Node >= 20.19 on PATH). */
-export function installStandin(name: StandinName, dest: string, opts: { kubeletVersion?: string } = {}): string {
+export function installStandin(name: StandinName, dest: string, opts: StandinOptions = {}): string {
   mkdirSync(dirname(dest), { recursive: true });
   writeFileSync(dest, standinScript(name, opts), { mode: 0o755 });
   chmodSync(dest, 0o755);

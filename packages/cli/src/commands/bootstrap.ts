@@ -22,6 +22,7 @@ export default class Bootstrap extends SessionCommand {
     if (flags['dry-run']) return this.runPlan(flags);
     const report = await this.withSession(flags, 'bootstrap', false, (s) => s.bootstrap());
     if (!this.jsonEnabled()) {
+      if (report.recovered) this.log(`! ${report.recovered}`);
       const installed = report.results.filter((r) => r.outcome === 'installed').length;
       const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
       // Where the Host's part of it went, the kinds that took 0.1 s or more (they overlap each other and the

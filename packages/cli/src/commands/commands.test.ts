@@ -77,6 +77,19 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect((await runCli(['config', 'validate', '--config', file])).code).to.equal(0);
   });
 
+  it('upgrade: --to that is no version is bad input (exit 2); a machine that never joined is told to bootstrap (exit 1); nothing is written', async () => {
+    const config = await validConfig(dir);
+    const root = join(dir, 'root');
+    await mkdir(root);
+    const bad = await runCli(['upgrade', '--to', '1.31', '--config', config, '--root', root]);
+    expect(bad.code, bad.stdout + bad.stderr).to.equal(2);
+    expect(bad.stderr).to.contain('"1.31" is not a Kubernetes version');
+    const fresh = await runCli(['upgrade', '--dry-run', '--json', '--config', config, '--root', root]);
+    expect(fresh.code, fresh.stdout + fresh.stderr).to.equal(1);
+    expect(JSON.parse(fresh.stdout).error).to.deep.include({ code: 'NOT_BOOTSTRAPPED', hint: 'run `flexnode bootstrap` first' });
+    expect(await treeSnapshot(root)).to.deep.equal({});
+  });
+
   it('offers shell completion of its commands and their flags (plugin-autocomplete)', async () => {
     const env = { FLEXNODE_CACHE_DIR: join(dir, 'cache'), FLEXNODE_DATA_DIR: join(dir, 'data'), FLEXNODE_CONFIG_DIR: join(dir, 'config') };
     const r = await runCli(['autocomplete', 'bash'], { env });
@@ -158,13 +171,7 @@ describe('flexnode CLI (built, run as a separate process)', function () {
         join(dir, 'run/flexnode/flexnode.lock'),
         JSON.stringify({ pid: holder.pid, command: 'bootstrap', startedAt: new Date().toISOString(), hostname: 'test' }),
       );
-      const config = join(dir, 'config.json');
-      const valid = JSON.parse(await readFile(example, 'utf8'));
-      valid.azure.subscriptionId = valid.azure.tenantId = '11111111-2222-3333-4444-555555555555';
-      valid.azure.arc.machineName = 'node-1';
-      valid.azure.arc.resourceGroup = 'rg';
-      valid.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
-      await writeFile(config, JSON.stringify(valid));
+      const config = await validConfig(dir);
       const r = await runCli(['bootstrap', '--config', config, '--root', dir]);
       expect(r.code, r.stderr).to.equal(3);
       expect(r.stderr).to.contain(String(holder.pid));
@@ -173,3 +180,15 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     }
   });
 });
+
+/** The upstream example with real-looking values where it holds placeholders, written to `<dir>/config.json`. */
+async function validConfig(dir: string): Promise<string> {
+  const config = join(dir, 'config.json');
+  const valid = JSON.parse(await readFile(example, 'utf8'));
+  valid.azure.subscriptionId = valid.azure.tenantId = '11111111-2222-3333-4444-555555555555';
+  valid.azure.arc.machineName = 'node-1';
+  valid.azure.arc.resourceGroup = 'rg';
+  valid.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
+  await writeFile(config, JSON.stringify(valid));
+  return config;
+}

@@ -10,6 +10,8 @@ export interface SessionFlags {
   root: string;
   only?: string[];
   verbose?: boolean;
+  /** unbootstrap's --force: go on past a drain that cannot finish (given to steps as `Tokens.Run`). */
+  force?: boolean;
 }
 
 /** What an unusable operator secret means for a command: refused, or a warning where the run needs no secret. */
@@ -46,8 +48,9 @@ export async function withSession<T>(
   let session: Session | undefined;
   try {
     interruption.phase = 'loading the config';
-    // status and unbootstrap must work on a node whose secret is gone: for them an unusable secret is a warning.
-    const credential = command === 'status' || command === 'unbootstrap' ? 'warn' : 'refuse';
+    // status, unbootstrap and upgrade must work on a node whose secret is gone (an arc-msi upgrade needs only the
+    // node's own identity and the records; what needs the operator says so): for them an unusable secret is a warning.
+    const credential = ['status', 'unbootstrap', 'upgrade'].includes(command) ? 'warn' : 'refuse';
     const [{ Session }, loaded, sources] = await Promise.all([import('@flexnode/core/session'), loadConfigFor(io, flags, allowPlaceholders, credential), io.pluginSources()]);
     interruption.check();
     interruption.phase = 'resolving the plugins';
@@ -64,6 +67,7 @@ export async function withSession<T>(
       signal: abort.signal,
       only: flags.only,
       verbose: flags.verbose,
+      force: flags.force,
     });
     interruption.check();
     interruption.phase = 'the run, between steps';

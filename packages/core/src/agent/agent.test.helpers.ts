@@ -14,7 +14,7 @@ export const PLUGIN = '@test/agent-plugin';
 export const SECRET = 's3cr3t-value-never-logged';
 
 const CODE = `
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 const HOST = Symbol.for('flexnode.host');
 const CONFIG = Symbol.for('flexnode.config');
 const ok = () => ({ status: 'ok' });
@@ -49,9 +49,33 @@ const fileStep = (id, path, content, after = [], slow = false) => ({
     };
   },
 });
+// Node maintenance as plugin-kube offers it, faked: the config's pluginConfig version is the pin (t.kube installs
+// it), the installed one is what the last upgrade's waitReady saw (<root>/test-version, default plain).
+const maintenance = {
+  capability: 'node-maintenance',
+  inject: [HOST, CONFIG],
+  create: (host, config) => {
+    const versionFile = host.root + '/test-version';
+    const installed = () => (existsSync(versionFile) ? readFileSync(versionFile, 'utf8') : 'plain');
+    const note = (what) => appendFileSync(host.root + '/test-installs.log', what + ' ' + process.pid + '\\n');
+    return {
+      upgradePlan: async () => {
+        const pin = config.pluginConfig?.['${PLUGIN}']?.version ?? 'plain';
+        return { from: installed(), to: pin, source: 'pinned', apiServer: pin, outsideSkew: false, config: {} };
+      },
+      begin: async () => note('maintenance.begin'),
+      waitReady: async (v) => {
+        note('maintenance.ready-' + v);
+        writeFileSync(versionFile, v);
+      },
+      end: async () => note('maintenance.end'),
+    };
+  },
+};
 export default {
   name: '${PLUGIN}',
   apiVersion: 1,
+  services: [maintenance],
   steps: [
     fileStep('t.base', '/etc/t/base', 'base\\n'),
     fileStep('t.dep', '/etc/t/dep', 'dep\\n', ['t.base']),
@@ -59,6 +83,7 @@ export default {
     fileStep('t.flaky', '/etc/t/flaky', 'flaky\\n'),
     fileStep('t.slow', '/etc/t/slow', 'slow\\n', [], true),
     fileStep('t.after', '/etc/t/after', 'after\\n', ['t.slow']),
+    fileStep('t.kube', '/etc/t/kube', (c) => 'kube ' + (c.pluginConfig?.['${PLUGIN}']?.version ?? 'plain') + '\\n'),
   ],
 };
 `;

@@ -5,7 +5,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redactor } from '../logging/index.js';
-import { fixture, until, type Fixture } from './agent.test.helpers.js';
+import { fixture, PLUGIN, until, type Fixture } from './agent.test.helpers.js';
 import { createAgentLogger } from './log.js';
 import { Agent, type AgentOptions } from './loop.js';
 import type { Notifier } from './sd-notify.js';
@@ -124,6 +124,43 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
     // Three in a row, spaced by the backoff: 60 ms then 120 ms at least.
     const view = await readAgentStatus(f.root);
     expect(view, 'own pid: not reported as a running agent').to.include({ running: false, fresh: false });
+  });
+
+  const withKube = { only: ['t.base', 't.dep', 't.other', 't.flaky', 't.kube'] };
+
+  it('a changed pin is an upgrade, not a heal: without agent.autoUpgrade it is reported and nothing is healed in place', async () => {
+    const a = start(f, withKube);
+    await until(() => a.sent.some((m) => m.READY === 1), 5_000, 'READY');
+    await f.writeConfig({ pluginConfig: { [PLUGIN]: { version: 'v2' } } });
+    a.agent.requestReload();
+    await until(async () => (await status(f)).upgrade?.pending !== undefined, 5_000, 'the pending upgrade');
+    const cycles = a.cycles.length;
+    await until(() => a.cycles.length >= cycles + 3, 5_000, 'three more cycles');
+    a.agent.stop();
+    await a.done;
+    expect(await f.read('/etc/t/kube'), 'not healed in place').to.equal('kube plain\n');
+    expect((await status(f)).upgrade).to.deep.equal({ pending: 'Kubernetes plain to v2 (kubernetes.version)' });
+    expect(await f.installs()).to.not.include('maintenance.begin');
+    expect(a.lines.some((l) => /upgrade pending: not healed in place/.test(l))).to.equal(true);
+  });
+
+  it('with agent.autoUpgrade the agent upgrades through the upgrade path in a worker: node taken out, swapped, Ready, back', async () => {
+    const a = start(f, withKube);
+    await until(() => a.sent.some((m) => m.READY === 1), 5_000, 'READY');
+    await f.writeConfig({ agent: { logLevel: 'debug', logDir: '/var/log/flexnode-test', autoUpgrade: true }, pluginConfig: { [PLUGIN]: { version: 'v2' } } });
+    a.agent.requestReload();
+    await until(async () => (await status(f)).upgrade?.last !== undefined, 10_000, 'the upgrade');
+    const cycles = a.cycles.length;
+    await until(() => a.cycles.length >= cycles + 2, 5_000, 'two more cycles');
+    a.agent.stop();
+    await a.done;
+    expect(await f.read('/etc/t/kube')).to.equal('kube v2\n');
+    const installs = await f.installs();
+    expect(installs.slice(installs.indexOf('maintenance.begin'))).to.deep.equal(['maintenance.begin', 't.kube', 'maintenance.ready-v2', 'maintenance.end']);
+    const s = await status(f);
+    expect(s.upgrade?.last).to.equal('Kubernetes plain to v2 (kubernetes.version)');
+    expect(s.healthy).to.equal(true);
+    expect(existsSync(join(f.root, 'var/lib/flexnode/upgrade')), 'the transaction is over').to.equal(false);
   });
 
   it('a worker that dies in the middle of a heal fails that heal with the tail of its stderr; the agent keeps going', async () => {

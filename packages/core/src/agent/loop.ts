@@ -4,7 +4,8 @@ import { loadConfig as coreLoadConfig, type LoadedConfig } from '../config/index
 import { Redactor } from '../logging/index.js';
 import type { PluginSource } from '../plugins/index.js';
 import { underRoot } from '@flexnode/sdk';
-import { DEFAULT_LOG_DIR } from '../runtime/paths.js';
+import { DEFAULT_LOG_DIR, STATE_DIR } from '../runtime/paths.js';
+import { readUpgradeState } from '../state/upgrade-state.js';
 import { Session, type SessionCycle } from '../runtime/session.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
 import { defaultHealPolicy, HealTracker, type HealPolicy } from './heal.js';
@@ -43,6 +44,8 @@ export interface AgentOptions {
 }
 
 const DEFAULT_INTERVAL_SECONDS = 60;
+/** With agent.autoUpgrade, how often the cluster's version is looked at while the node is fine. */
+const UPGRADE_LOOK_MS = 10 * 60_000;
 /** Heap growth (bytes) after which the agent collects garbage between cycles. */
 const GC_SLACK = 4 * 1024 * 1024;
 const LOCKED = 'LOCKED';
@@ -248,6 +251,16 @@ export class Agent {
   }
 
   private async checkAndHeal(run: SessionCycle): Promise<void> {
+    // An upgrade a killed run left (the node may be cordoned): finished or rolled back before anything else.
+    if (await readUpgradeState(underRoot(this.options.root, STATE_DIR))) {
+      this.log.warn('an upgrade did not finish: finishing or rolling it back');
+      await this.inWorker({ kind: 'recover' }).then(
+        (r) => r.upgrade?.recovered && this.log.warn(r.upgrade.recovered),
+        (error: unknown) => this.log.error('recovering the interrupted upgrade failed', { error: this.redactor.redact(error instanceof Error ? error.message : String(error)) }),
+      );
+      await run.reread();
+      return;
+    }
     const report = await run.check();
     this.tracker.retain(report.results.map((r) => r.id));
     const broken: string[] = [];
@@ -264,6 +277,7 @@ export class Agent {
       if (wasOk || due) this.log.warn('drift', fields);
       else this.log.debug('drift (backing off)', { ...fields, nextAttemptAt: this.tracker.get(r.id)?.nextAttemptAt });
     }
+    if (await this.upgradeInstead(run, broken.length > 0)) return;
     const covered = new Set<string>();
     let healed = false;
     for (const id of broken) {
@@ -276,6 +290,50 @@ export class Agent {
       this.record(report, false);
     }
     if (healed) await run.reread();
+  }
+
+  private lastUpgradeLook = Number.NEGATIVE_INFINITY;
+  private upgradeRetryAt = 0;
+
+  /**
+   * A new Kubernetes version is an upgrade, never a heal in place: when the config's kubernetes.version differs
+   * from the installed kubelet, or the cluster moved past the version skew policy, the agent upgrades through
+   * `flexnode upgrade`'s path (agent.autoUpgrade: a worker, slot, drain, rollback) or reports it and heals
+   * nothing this cycle. Looked at when a step is not ok, and every 10 minutes with autoUpgrade (the cluster may
+   * move while the node is fine). True when it took the cycle over.
+   */
+  private async upgradeInstead(run: SessionCycle, somethingBroken: boolean): Promise<boolean> {
+    const auto = this.loaded.config.agent?.autoUpgrade === true;
+    if (!somethingBroken && !(auto && this.now() - this.lastUpgradeLook >= UPGRADE_LOOK_MS)) return false;
+    this.lastUpgradeLook = this.now();
+    const plan = await this.session.upgradePlan();
+    if (!plan || plan.to === plan.from || !(plan.source === 'pinned' || plan.outsideSkew)) {
+      delete this.status.upgrade;
+      return false;
+    }
+    const pending = `Kubernetes ${plan.from} to ${plan.to} (${plan.source === 'pinned' ? 'kubernetes.version' : `the API server runs ${plan.apiServer}, past the version skew policy`})`;
+    if (!auto) {
+      if (this.status.upgrade?.pending !== pending) this.log.warn('upgrade pending: not healed in place', { upgrade: pending, fix: 'run `flexnode upgrade`, or set agent.autoUpgrade' });
+      this.status.upgrade = { pending };
+      return true;
+    }
+    if (this.now() < this.upgradeRetryAt) return true;
+    this.log.info('upgrading', { upgrade: pending });
+    try {
+      const report = await this.inWorker({ kind: 'upgrade' });
+      this.record(report, false);
+      if (report.upgrade?.recovered) this.log.warn(report.upgrade.recovered);
+      this.log.info('upgraded', { upgrade: pending });
+      this.status.upgrade = { last: pending, at: new Date(this.now()).toISOString() };
+    } catch (error) {
+      const message = this.redactor.redact(error instanceof Error ? error.message : String(error));
+      this.upgradeRetryAt = this.now() + this.policy().slowRetryMs;
+      this.log.error('automatic upgrade failed', { upgrade: pending, error: message, nextAttemptAt: new Date(this.upgradeRetryAt).toISOString() });
+      this.status.upgrade = { pending, lastError: message, nextAttemptAt: new Date(this.upgradeRetryAt).toISOString() };
+    } finally {
+      await run.reread();
+    }
+    return true;
   }
 
   /** Run a bootstrap or heal in a worker process; SIGTERM is passed on to it (also when it came just before). */

@@ -26,6 +26,8 @@ export interface AgentStatus {
   lastCycleSkipped?: string;
   /** Every step is ok. */
   healthy: boolean;
+  /** An upgrade the agent found due (`pending`), last did, or failed to do (agent.autoUpgrade). */
+  upgrade?: { pending?: string; last?: string; at?: string; lastError?: string; nextAttemptAt?: string };
   steps: Record<string, StepHealth>;
 }
 

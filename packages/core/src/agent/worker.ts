@@ -17,7 +17,8 @@ import type { RunReport, StepResult } from '../runtime/index.js';
  * progress, like the agent itself.
  */
 export interface WorkerRequest {
-  kind: 'bootstrap' | 'heal';
+  /** upgrade: `flexnode upgrade`'s transaction (the agent's automatic upgrade); recover: finish or roll back a killed one. */
+  kind: 'bootstrap' | 'heal' | 'upgrade' | 'recover';
   /** heal: the steps to re-run (their dependents are checked too). */
   steps?: string[];
   /** The agent's current config (after any SIGHUP reload), passed whole: the worker never re-reads the file. */
@@ -31,7 +32,11 @@ export interface WorkerRequest {
   json?: boolean;
 }
 
-export type WorkerReport = RunReport & { removed?: StepResult[] };
+export type WorkerReport = RunReport & {
+  removed?: StepResult[];
+  /** An upgrade's outcome (kinds upgrade and recover). */
+  upgrade?: { from?: string; to?: string; changed: boolean; recovered?: string };
+};
 
 export type WorkerMessage = { type: 'report'; report: WorkerReport } | { type: 'error'; error: { code: string; message: string } };
 
@@ -122,8 +127,10 @@ export async function workerMain(): Promise<void> {
   const log = createAgentLogger({ logDir: request.logDir, level: request.logLevel, redactor, json: request.json });
   let message: WorkerMessage;
   try {
+    const upgrading = request.kind === 'upgrade' || request.kind === 'recover';
     const session = await Session.open({
-      command: 'agent',
+      // The steps of an upgrade's run see `upgrade` (Tokens.Run): the node's cordon is that run's own.
+      command: upgrading ? 'upgrade' : 'agent',
       config: request.config,
       root: request.root,
       sources: request.sources,
@@ -134,7 +141,16 @@ export async function workerMain(): Promise<void> {
       lockHeldByParent: true,
     });
     try {
-      const report: WorkerReport = await session.cycle((run) => (request.kind === 'bootstrap' ? run.bootstrap() : run.heal(request.steps ?? [])));
+      const report: WorkerReport = await session.cycle(async (run): Promise<WorkerReport> => {
+        if (request.kind === 'bootstrap') return run.bootstrap();
+        if (request.kind === 'heal') return run.heal(request.steps ?? []);
+        if (request.kind === 'recover') {
+          const recovered = await run.recoverUpgrade();
+          return { ok: true, results: [], upgrade: { changed: false, ...(recovered ? { recovered } : {}) } };
+        }
+        const u = await run.upgrade();
+        return { ok: u.ok, results: u.results, upgrade: { from: u.from, to: u.to, changed: u.changed, ...(u.recovered ? { recovered: u.recovered } : {}) } };
+      });
       message = { type: 'report', report };
     } finally {
       await session.close();

@@ -12,6 +12,7 @@ import { createExec } from './exec.js';
 import { createFiles } from './files.js';
 import { HashCache } from './hash-cache.js';
 import { createModules } from './modules.js';
+import { createNotes } from './notes.js';
 import type { PlannedChange } from './plan.js';
 import { RootPaths } from '@flexnode/sdk';
 import { createSysctl } from './sysctl.js';
@@ -98,6 +99,7 @@ export function createRealHost(options: RealHostOptions): RealHost {
         downloads: createDownloads(ctx),
         apt: createApt(ctx),
         changes: createChanges(ctx),
+        notes: createNotes(ctx),
       };
     },
     async dispose() {

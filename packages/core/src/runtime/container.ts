@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { FlexnodeError, Tokens, capabilityName, defineCapability, instantiate, isCapability, isFlexnodeError, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
+import { FlexnodeError, Tokens, type RunContext, capabilityName, defineCapability, instantiate, isCapability, isFlexnodeError, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ResolvedStep, Resolution } from '../plugins/index.js';
 import { serviceCapability } from '../plugins/normalize.js';
@@ -16,6 +16,8 @@ export interface ContainerInput {
   steps: readonly ResolvedStep[];
   /** The Host a given step sees (journaled under its id). */
   hostFor: (stepId: string, plugin: string) => Host;
+  /** The command and its options (`Tokens.Run`); default a bootstrap without `--force`. */
+  run?: RunContext;
 }
 
 /**
@@ -27,6 +29,7 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
   const container = rootContainer.createChildContainer();
   container.register(Tokens.Config, { useValue: input.config });
   container.register(Tokens.Logger, { useValue: input.logger });
+  container.register(Tokens.Run, { useValue: Object.freeze({ command: 'bootstrap', force: false, ...input.run }) });
   for (const { definition, plugin } of input.resolution.services) {
     const capability = serviceCapability(definition);
     container.register(defineCapability(capability), {

@@ -130,6 +130,28 @@ describe('executor', () => {
     expect(journal.entries()).to.have.length(0);
   });
 
+  it('a step whose uninstall fails keeps what it depends on; the steps independent of it are still removed', async () => {
+    const host = new MemoryHost();
+    const journal = await Journal.open(dir);
+    const all = [...steps(), fileStep('t.alone', '/etc/alone', 'a')];
+    const exec = input(all, host);
+    await runBootstrap({ ...exec, journal });
+    const result = await runUninstall({
+      journal,
+      instanceOf: (id) => (id === 't.three' ? { ...exec.resolveStep(id), uninstall: async () => { throw new Error('drain refused'); } } : exec.resolveStep(id)),
+      hostFor: (id) => host.forStep(id),
+      titleOf: (id) => id,
+      logger: nullLogger(),
+      redact: (t) => t,
+      dependenciesOf: (id) => afterOf(all.find((s) => s.id === id)!),
+    });
+    expect(result.ok).to.equal(false);
+    expect(result.results.map((r) => `${r.id} ${r.outcome}`)).to.deep.equal(['t.three failed', 't.two skipped', 't.alone removed', 't.one skipped']);
+    expect(result.results.find((r) => r.id === 't.one')!.notes).to.deep.equal(['kept: t.three, which depends on it, could not be removed']);
+    expect([...host.files.keys()].sort()).to.deep.equal(['/etc/one', '/etc/three', '/etc/two']);
+    expect(journal.entries().map(([id]) => id)).to.deep.equal(['t.one', 't.two', 't.three']);
+  });
+
   describe('failures name the step, plugin and phase; plan fails where bootstrap would stop', () => {
     const throwingCheck = defineStep({
       id: 't.parse',

@@ -5,3 +5,5 @@ export { runInOrder } from './scheduler.js';
 export { buildContainer, stepToken } from './container.js';
 export { STATE_DIR, LOCK_DIR, DEFAULT_LOG_DIR } from './paths.js';
 export type { PlannedChange, RunEvent, RunListener, StepOutcome, StepResult } from './events.js';
+export { runUpgrade, recoverUpgrade, type UpgradeContext, type UpgradeOptions, type UpgradeReport } from './upgrade.js';
+export type { UpgradeState, UpgradePhase } from '../state/upgrade-state.js';

@@ -1,4 +1,4 @@
-import { ConfigError, ExitCode, FlexnodeError, isFlexnodeError, type ConfigIssue, type FlexnodeConfig, type Host } from '@flexnode/sdk';
+import { capabilityName, ConfigError, ExitCode, FlexnodeError, isFlexnodeError, NodeMaintenance, type Capability, type ConfigIssue, type FlexnodeConfig, type Host, type RunContext, type UpgradePlan } from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
@@ -14,10 +14,15 @@ import { underRoot } from '@flexnode/sdk';
 import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
 import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
+import { recoverUpgrade, runUpgrade, type UpgradeContext, type UpgradeOptions, type UpgradeReport } from './upgrade.js';
+import { readUpgradeState, type UpgradeState } from '../state/upgrade-state.js';
+import { planMirror } from '../mirror/plan.js';
 
 export interface SessionOptions {
-  /** The command, shown in the lock file and logs. */
+  /** The command, shown in the lock file and logs, and given to steps (`Tokens.Run`). */
   command: string;
+  /** `--force` of the command (unbootstrap: go on past a drain that cannot finish), given to steps. */
+  force?: boolean;
   config: LoadedConfig;
   root: string;
   sources: readonly PluginSource[];
@@ -47,7 +52,7 @@ export interface SessionCycle {
   /** The journal as it is on disk now. */
   readonly journal: Journal;
   /** Converge every step (the first bootstrap, resumable). */
-  bootstrap(): Promise<RunReport & { removed: RunReport['results'] }>;
+  bootstrap(): Promise<RunReport & { removed: RunReport['results']; recovered?: string }>;
   /**
    * Every check, read-only (a dry-run Host that reads the journal). The Host, its hash cache and the step
    * instances are made once per session and reused by every cycle's check; only the journal they read is new.
@@ -57,6 +62,10 @@ export interface SessionCycle {
   reread(): Promise<Journal>;
   /** Re-run check and install of these steps and check their dependents (installing those that no longer pass). */
   heal(stepIds: readonly string[]): Promise<RunReport>;
+  /** `flexnode upgrade`'s transaction (an interrupted one is recovered first). Open the session as `upgrade`. */
+  upgrade(options?: UpgradeOptions): Promise<UpgradeReport>;
+  /** Finish or roll back an upgrade a killed run left; what was done, or undefined. */
+  recoverUpgrade(): Promise<string | undefined>;
 }
 
 /**
@@ -86,6 +95,11 @@ export class Session {
 
   get config(): FlexnodeConfig {
     return this.options.config.config;
+  }
+
+  /** What steps are told of this run (`Tokens.Run`). */
+  private get run(): RunContext {
+    return { command: this.options.command, force: this.options.force ?? false };
   }
 
   private logger(): RunLogger {
@@ -144,9 +158,9 @@ export class Session {
     return this.options.only?.length ? selectSteps(this.view.graph, this.options.only) : this.view.graph;
   }
 
-  private execInput(hostFor: (id: string, plugin: string) => Host, log: RunLogger) {
+  private execInput(hostFor: (id: string, plugin: string) => Host, log: RunLogger, config: FlexnodeConfig = this.config) {
     const { order: steps, dependencies } = this.graph;
-    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor });
+    const { resolveStep } = buildContainer({ config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor, run: this.run });
     return {
       steps,
       dependencies,
@@ -175,6 +189,7 @@ export class Session {
         resolution: this.view.resolution,
         steps: this.graph.order.map((s) => s.resolved),
         hostFor: (id, plugin) => host.forStep(id, plugin),
+        run: this.run,
       });
       for (const step of this.graph.order) {
         try {
@@ -212,7 +227,7 @@ export class Session {
   }
 
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
-  async bootstrap(): Promise<RunReport & { removed: RunReport['results'] }> {
+  async bootstrap(): Promise<RunReport & { removed: RunReport['results']; recovered?: string }> {
     this.refuseConfigIssues();
     const issues = await this.configIssues();
     if (issues.length > 0) throw new ConfigError(`the config is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
@@ -220,8 +235,10 @@ export class Session {
     return this.bootstrapWith(journal, log);
   }
 
-  private async bootstrapWith(journal: Journal, log: RunLogger): Promise<RunReport & { removed: RunReport['results'] }> {
+  private async bootstrapWith(journal: Journal, log: RunLogger): Promise<RunReport & { removed: RunReport['results']; recovered?: string }> {
     this.refuseConfigIssues();
+    // An upgrade a killed run left is finished or rolled back before anything converges (the node back in service).
+    const recovered = await recoverUpgrade(this.upgradeContext(journal, log));
     const host = await this.host(false, journal, log);
     const input = this.execInput((id, plugin) => host.forStep(id, plugin), log);
     const orphans = new Set(this.orphans(journal).map(([id]) => id));
@@ -229,10 +246,102 @@ export class Session {
     if (orphans.size > 0) {
       const cleanup = await this.uninstallWith(journal, log, host.forStep.bind(host), orphans);
       removed = cleanup.results;
-      if (!cleanup.ok) return { ok: false, results: [], removed };
+      if (!cleanup.ok) return { ok: false, results: [], removed, ...(recovered ? { recovered } : {}) };
     }
     const report = await runBootstrap({ ...input, journal });
-    return { ...report, removed, activity: host.activity() };
+    return { ...report, removed, activity: host.activity(), ...(recovered ? { recovered } : {}) };
+  }
+
+  /**
+   * `flexnode upgrade` (see runUpgrade): under the lock, a killed upgrade finished or rolled back first. A dry run
+   * takes no lock and changes nothing: it plans from the journal as it is.
+   */
+  async upgrade(options: UpgradeOptions = {}): Promise<UpgradeReport> {
+    this.refuseConfigIssues();
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    const readOnly = this.upgradeContext(journal, this.readOnlyLog(), true);
+    if (options.dryRun) return runUpgrade(readOnly, options);
+    // Bad input (a --to the cluster does not support, a node that never joined) is refused before the lock, the
+    // journal or a log is touched: nothing is written.
+    await readOnly.maintenance(this.config).upgradePlan(options.to);
+    const { journal: open, log } = await this.exclusive();
+    return runUpgrade(this.upgradeContext(open, log), options);
+  }
+
+  /**
+   * What an upgrade would do now (read-only, no lock): undefined when no plugin provides node maintenance or the
+   * node cannot say (not joined, the API server unreachable: logged). For the agent's automatic upgrades.
+   */
+  async upgradePlan(): Promise<UpgradePlan | undefined> {
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    const log = this.readOnlyLog();
+    try {
+      return await this.upgradeContext(journal, log, true).maintenance(this.config).upgradePlan();
+    } catch (error) {
+      (this.options.logger ?? log).debug('no upgrade plan', { error: this.redactor.redact(error instanceof Error ? error.message : String(error)) });
+      return undefined;
+    }
+  }
+
+  /** An upgrade a killed run left, as status reports it (read-only). */
+  async interruptedUpgrade(): Promise<UpgradeState | undefined> {
+    return readUpgradeState(underRoot(this.options.root, STATE_DIR));
+  }
+
+  /** A capability's service for a run under `config` (the chosen provider's), or an error naming what is missing. */
+  private service<T>(capability: Capability<T>, config: FlexnodeConfig, log: RunLogger, hostFor: (id: string, plugin: string) => Host): T {
+    const { container } = buildContainer({ config, logger: log, resolution: this.view.resolution, steps: [], hostFor, run: this.run });
+    if (!container.isRegistered(capability, true)) {
+      throw new FlexnodeError('NO_PROVIDER', `no plugin provides "${capabilityName(capability)}", which this command needs`, { hint: 'flexnode steps lists the providers; the bundled @flexnode/plugin-kube provides it' });
+    }
+    return container.resolve(capability);
+  }
+
+  /** What an upgrade needs of this session: its journal and log, Hosts, plans and runs under another config. */
+  private upgradeContext(journal: Journal | undefined, log: RunLogger, dryRun = false): UpgradeContext {
+    let real: ReturnType<Session['newHost']> | undefined;
+    let dry: ReturnType<Session['newHost']> | undefined;
+    const hostOf = (mutating: boolean) => {
+      if (mutating && !dryRun) {
+        if (!real) this.disposers.push(() => real!.dispose());
+        return (real ??= this.newHost(false, journal, log));
+      }
+      if (!dry) this.disposers.push(() => dry!.dispose());
+      return (dry ??= this.newHost(true, journal, log, []));
+    };
+    return {
+      root: this.options.root,
+      stateDir: underRoot(this.options.root, STATE_DIR),
+      journal,
+      log,
+      config: this.config,
+      maintenance: (config) => this.service(NodeMaintenance, config, log, (id, plugin) => hostOf(!dryRun).forStep(id, plugin)),
+      plan: async (config) => {
+        const planned: PlannedChange[] = [];
+        const host = await this.host(true, journal, log, planned);
+        const report = await runPlan({ ...this.execInput((id, plugin) => host.forStep(id, plugin), log, config), planned });
+        return { ...report, changes: planned };
+      },
+      prefetch: async (config, stepIds) => {
+        const host = hostOf(true).forStep('upgrade.prefetch', '@flexnode/core');
+        const ids = new Set(stepIds);
+        for (const { artifact } of await planMirror(this.view.resolution.steps.filter((s) => ids.has(s.definition.id)), config, [host.arch])) {
+          const sha256 = artifact.sha256 ?? (await host.downloads.checksum({ name: artifact.name, url: artifact.sha256Url!, mirrorPath: artifact.sha256MirrorPath ?? `${artifact.mirrorPath}.sha256` }));
+          await host.downloads.fetch({ name: artifact.name, url: artifact.url, mirrorPath: artifact.mirrorPath, sha256 });
+          log.info(`downloaded and verified ${artifact.name}`);
+        }
+      },
+      converge: async (config) => {
+        const host = hostOf(true);
+        return runBootstrap({ ...this.execInput((id, plugin) => host.forStep(id, plugin), log, config), journal: journal! });
+      },
+      withDependents: (ids) => {
+        const { order, dependencies } = this.graph;
+        const wanted = withDependents(ids, order, dependencies);
+        return order.map((s) => s.id).filter((id) => wanted.has(id));
+      },
+      hostFor: (id, plugin) => hostOf(true).forStep(id, plugin),
+    };
   }
 
   /** The dry run: every check, and the changes each needed install would make. */
@@ -259,13 +368,15 @@ export class Session {
    * Every check, read-only. Steps whose check reads their own journal records see them (read, never locked). The
    * node is not healthy while a plugin is left out or the config's plugin choices are wrong, whatever the checks say.
    */
-  async status(): Promise<RunReport & Pick<Resolution, 'problems' | 'configIssues'>> {
+  async status(): Promise<RunReport & Pick<Resolution, 'problems' | 'configIssues'> & { upgrade?: UpgradeState }> {
     const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
     const log = this.readOnlyLog();
     const host = await this.host(true, journal, log, []);
     const report = await runStatus(this.execInput((id, plugin) => host.forStep(id, plugin), log));
     const { problems, configIssues } = this.view.resolution;
-    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0, problems, configIssues };
+    // An upgrade in progress, or one a killed run left: the node is out of service until it is finished.
+    const upgrade = await this.interruptedUpgrade();
+    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0 && !upgrade, problems, configIssues, ...(upgrade ? { upgrade } : {}) };
   }
 
   /**
@@ -300,6 +411,8 @@ export class Session {
           return runBootstrap({ ...input, steps, dependencies, journal });
         },
         reread: async () => (journal = await Journal.open(underRoot(this.options.root, STATE_DIR))),
+        upgrade: (options = {}) => runUpgrade(this.upgradeContext(journal, log), options),
+        recoverUpgrade: () => recoverUpgrade(this.upgradeContext(journal, log)),
       });
     } finally {
       const mine = this.disposers;
@@ -344,7 +457,7 @@ export class Session {
     // Orphans may belong to providers that lost a capability: their code is still loaded, use it.
     const known = [...this.view.graph.order.map((s) => s.resolved), ...this.view.resolution.skipped];
     const byId = new Map(known.map((r) => [r.definition.id, r]));
-    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: known, hostFor });
+    const { resolveStep } = buildContainer({ config: this.config, logger: log, resolution: this.view.resolution, steps: known, hostFor, run: this.run });
     return runUninstall({
       journal,
       only,
@@ -355,6 +468,7 @@ export class Session {
       redact: (t) => this.redactor.redact(t),
       listener: this.options.listener,
       verbose: this.options.verbose,
+      dependenciesOf: (id) => this.view.graph.dependencies.get(id) ?? [],
     });
   }
 

@@ -24,6 +24,8 @@ export interface UninstallInput {
   listener?: RunListener;
   /** Put each failure's stack in its result too (it always goes to the log). */
   verbose?: boolean;
+  /** The steps a step depends on (directly), for the steps the current graph knows. */
+  dependenciesOf?: (stepId: string) => readonly string[];
 }
 
 // An exec or a module load cannot be undone by the Host; such records do not keep a step in the journal.
@@ -44,14 +46,33 @@ async function revertOrphan(host: Host, plugin: string): Promise<string[]> {
 /**
  * Uninstall journaled steps in reverse install order: the step's own uninstall when its code is loaded,
  * else a revert of its journal. A step is dropped from the journal only when nothing undoable is left;
- * a failure is reported and the other steps still run, so a re-run continues where this one stopped.
+ * a failure is reported and the other steps still run, so a re-run continues where this one stopped, except
+ * the steps the failed one depends on: they stay as they are (what it still runs on is not pulled from under it:
+ * a kubelet whose drain was refused keeps its credentials, binaries and runtime).
  */
 export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean; results: StepResult[] }> {
   const results: StepResult[] = [];
   const entries = input.journal.entries().filter(([id]) => !input.only || input.only.has(id)).reverse();
+  /** Steps kept because a step that depends on them failed, with that step. */
+  const kept = new Map<string, string>();
+  const keep = (failed: string, id: string) => {
+    for (const dep of input.dependenciesOf?.(id) ?? []) {
+      if (kept.has(dep)) continue;
+      kept.set(dep, failed);
+      keep(failed, dep);
+    }
+  };
   for (const [id, entry] of entries) {
     const started = Date.now();
     const title = input.titleOf(id);
+    const keeper = kept.get(id);
+    if (keeper) {
+      const result: StepResult = { id, title, plugin: entry.plugin, outcome: 'skipped', durationMs: 0, notes: [`kept: ${keeper}, which depends on it, could not be removed`] };
+      input.logger.warn(`not uninstalled: ${keeper}, which depends on it, could not be removed`, { step: id });
+      results.push(result);
+      input.listener?.({ type: 'step-end', result });
+      continue;
+    }
     input.listener?.({ type: 'step-start', id, title, phase: 'uninstall' });
     let result: StepResult;
     try {
@@ -74,6 +95,7 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
       const message = input.redact(error instanceof Error ? error.message : String(error));
       const stack = error instanceof Error && error.stack ? input.redact(error.stack) : undefined;
       input.logger.error('uninstall failed', { step: id, plugin: entry.plugin, phase: 'uninstall', error: message, stack });
+      keep(id, id);
       result = {
         id,
         title,
@@ -86,5 +108,5 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
     results.push(result);
     input.listener?.({ type: 'step-end', result });
   }
-  return { ok: results.every((r) => r.outcome !== 'failed'), results };
+  return { ok: results.every((r) => r.outcome !== 'failed' && r.outcome !== 'skipped'), results };
 }

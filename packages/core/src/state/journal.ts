@@ -124,6 +124,17 @@ export class Journal {
     return removed;
   }
 
+  /**
+   * Put a step's record back as it was (an upgrade's rollback), or drop it when it had none. Its place in the
+   * install order is kept, or it goes last when it had none.
+   */
+  async restore(stepId: string, record: StepRecord | undefined): Promise<void> {
+    if (!record) return this.drop(stepId);
+    this.data.steps[stepId] = structuredClone(record);
+    if (!this.data.order.includes(stepId)) this.data.order.push(stepId);
+    await this.persist();
+  }
+
   /** Forget a step entirely (after a complete uninstall). */
   async drop(stepId: string): Promise<void> {
     if (!this.data.steps[stepId]) return;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { testConfig } from '@flexnode/sdk/testing';
 import { arcSettings } from '../settings.js';
-import { nodeComponents } from './components.js';
+import { nodeComponents, nodeRoleExtras } from './components.js';
 import { dataActionsOf, guardAction, scopedDataActions } from './data-actions.js';
 import { nodeRoleDefinitions, nodeRoleIdentities, stableGuid } from './definitions.js';
 import { NODE_RULES, minorOf, rulesFor } from './node-rules.js';
@@ -111,5 +111,23 @@ describe('the node role, derived from NodeRules', () => {
     expect(proxyOnly[0]!.guid).to.not.be.oneOf([...roles, ...proxy].map((r) => r.guid));
     expect(nodeRoleIdentities(cluster, [])).to.deep.equal([]);
     expect(stableGuid('x')).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/).and.equal(stableGuid('x'));
+  });
+
+  it('flexnode\'s own calls as the node (cordon, drain, upgrade slots) are within the role; slots in another namespace get a role there', () => {
+    const cluster = arcSettings(testConfig()).cluster;
+    // cordon = nodes patch, the drain = pods list + pods/eviction create (guard: pods/write), in arc-msi mode
+    const roles = nodeRoleDefinitions(cluster, nodeComponents(testConfig()), '1.35.6', nodeRoleExtras(testConfig()));
+    expect(roles[0]!.dataActions).to.include.members(mc(['nodes/write', 'pods/read', 'pods/write']));
+    expect(roles.map((r) => r.namespace)).to.deep.equal([undefined, 'kube-node-lease'], 'the default slots live with the kubelet\'s Lease: nothing more');
+    const elsewhere = testConfig({ kubernetes: { upgrade: { leaseNamespace: 'fleet-upgrades' } } });
+    const more = nodeRoleDefinitions(cluster, nodeComponents(elsewhere), '1.35.6', nodeRoleExtras(elsewhere));
+    const slots = more.find((r) => r.namespace === 'fleet-upgrades')!;
+    expect(slots.assignScope).to.equal(`${cluster.id}/namespaces/fleet-upgrades`);
+    expect(slots.dataActions).to.deep.equal(mc(['coordination.k8s.io/leases/read', 'coordination.k8s.io/leases/write']));
+    expect(slots.description).to.include("flexnode upgrade's slots");
+    expect(more.filter((r) => r.namespace !== 'fleet-upgrades')).to.deep.equal(roles.filter((r) => r.namespace !== 'fleet-upgrades'), 'the other roles are unchanged');
+    expect(nodeRoleIdentities(cluster, nodeComponents(elsewhere), nodeRoleExtras(elsewhere)).map((r) => r.guid)).to.deep.equal(more.map((r) => r.guid));
+    // bootstrap-token: the operator holds the slots (a node's certificate may hold no Lease but its own)
+    expect(nodeRoleExtras(testConfig({ kubernetes: { auth: 'bootstrap-token', upgrade: { leaseNamespace: 'fleet-upgrades' } } }))).to.deep.equal([]);
   });
 });

@@ -79,6 +79,20 @@ export const NODE_RULES: readonly NodeRuleRow[] = [
   row('kube-proxy', ['list', 'watch'], ['networking.k8s.io'], ['servicecidrs'], 'the cluster\'s service ranges (traffic to an unallocated ClusterIP is rejected)', { gate: { name: 'MultiCIDRServiceAllocator', onByDefaultSince: '1.33' } }),
 ];
 
+/** The namespace of the kubelet's own Lease, where the Node authorizer lets a node keep Leases. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/**
+ * flexnode's own calls as the node beyond the kubelet's (arc-msi; plugin-kube README, "Who makes which call"): the
+ * cordon and the drain are within the kubelet's rows (nodes patch, pods list, pods/eviction create), the upgrade
+ * slots are Leases `flexnode-upgrade-<i>` in `kubernetes.upgrade.leaseNamespace`. In kube-node-lease the kubelet's
+ * Lease row covers them; another namespace needs a row of its own.
+ */
+export function upgradeSlotRows(leaseNamespace: string): NodeRuleRow[] {
+  if (leaseNamespace === NODE_LEASE_NAMESPACE) return [];
+  return [row('kubelet', ['get', 'create', 'update'], ['coordination.k8s.io'], ['leases'], "flexnode upgrade's slots (a fleet's concurrent upgrades)", { namespace: leaseNamespace })];
+}
+
 /** "1.35.6", "v1.35", "1.30.101-akslts" → [1, 35]; undefined when it is not a Kubernetes version. */
 export function minorOf(version: string): [number, number] | undefined {
   const m = /^v?(\d+)\.(\d+)/.exec(version.trim());

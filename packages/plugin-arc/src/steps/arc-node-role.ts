@@ -5,7 +5,7 @@ import {
 import { authorizationClient, readManagedCluster } from '../arm.js';
 import { credentialName } from '../azure-context.js';
 import { isAmbiguous, isNotFound, statusOf, toAzureError } from '../azure-errors.js';
-import { nodeComponents } from '../node-role/components.js';
+import { nodeComponents, nodeRoleExtras } from '../node-role/components.js';
 import { nodeRoleDefinitions, nodeRoleIdentities, type NodeRoleDefinition } from '../node-role/definitions.js';
 import { RULES_VERIFIED_THROUGH, minorOf } from '../node-role/node-rules.js';
 import { isOperatorMissing, operatorToken } from '../operator.js';
@@ -50,7 +50,7 @@ export function matches(found: Definition | undefined, want: NodeRoleDefinition)
  * (ARM answers 409 RoleDefinitionHasAssignments while another node's assignment references it: it stays).
  */
 export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: AzureContext): StepInstance {
-  const wanted = (s: ArcSettings) => nodeRoleIdentities(s.cluster, nodeComponents(config));
+  const wanted = (s: ArcSettings) => nodeRoleIdentities(s.cluster, nodeComponents(config), nodeRoleExtras(config));
   const call = (action: string) => ({ action, credential: credentialName(ctx), endpoint: ctx.resourceManagerEndpoint });
 
   /** From the journal: each role was defined (or found current) for this cluster. Azure only without a record. */
@@ -92,7 +92,7 @@ export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: Azure
     if (vMajor > tMajor || (vMajor === tMajor && vMinor > tMinor)) {
       host.log.info(`the cluster runs Kubernetes ${minor}; flexnode's table of node rules was checked through ${RULES_VERIFIED_THROUGH} and is used as is (a missing dataAction would show as a 403 naming it)`);
     }
-    return { minor, definitions: nodeRoleDefinitions(s.cluster, nodeComponents(config), version) };
+    return { minor, definitions: nodeRoleDefinitions(s.cluster, nodeComponents(config), version, nodeRoleExtras(config)) };
   };
 
   const getDefinition = async (client: Awaited<ReturnType<typeof authorizationClient>>, d: NodeRoleDefinition): Promise<Definition | undefined> => {

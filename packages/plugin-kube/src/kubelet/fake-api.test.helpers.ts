@@ -3,7 +3,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { MemoryHost } from '@flexnode/sdk/testing';
 import { fakeReader } from '../fixtures.test.helpers.js';
-import type { NodesApi } from '../network/nodes.js';
+import type { KubeApi } from '../maintenance/api.js';
+import { MemoryKubeApi } from '../maintenance/memory-api.test.helpers.js';
 import type { ApiAnswer, KubeClient, NodeApiOptions } from './api.js';
 import { createKubeletStep } from './step.js';
 
@@ -13,11 +14,16 @@ export const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
 export const kubeletStep = (options: Parameters<typeof createKubeletStep>[0] = {}) =>
   createKubeletStep({ readCluster: fakeReader(), machine: async () => machine, routeSource: async () => '192.0.2.10', sleep: async () => undefined, pollMs: 1, ...options });
 
-/** A fake API server: Node Ready after `readyAfter` GETs; DELETE answers `deleteStatus`. */
+/**
+ * A fake API server: Node Ready after `readyAfter` GETs; DELETE answers `deleteStatus`; cordon, the drain's calls
+ * and Leases as MemoryKubeApi (`memory`).
+ */
 export function fakeApi(opts: { readyAfter?: number; deleteStatus?: number; unreachable?: boolean } = {}) {
   const seen: { method: string; name: string; token: string; server: string }[] = [];
+  const memory = new MemoryKubeApi();
+  memory.unreachable = !!opts.unreachable;
   let gets = 0;
-  const factory = (o: NodeApiOptions): NodesApi => {
+  const factory = (o: NodeApiOptions): KubeApi => {
     const call = async (method: string, name: string): Promise<ApiAnswer> => {
       if (opts.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       const credential = await o.credential();
@@ -25,12 +31,26 @@ export function fakeApi(opts: { readyAfter?: number; deleteStatus?: number; unre
       if (method === 'DELETE') return { status: opts.deleteStatus ?? 200, body: { message: opts.deleteStatus === 403 ? 'nodes "edge-1" is forbidden' : '' } };
       gets++;
       const ready = gets > (opts.readyAfter ?? 0);
-      return { status: 200, body: { metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: 'stand-in' }] } } };
+      if (!memory.nodes.has(name)) memory.addNode(name);
+      const node = (await memory.get(name)).body;
+      return { status: 200, body: { ...node, metadata: { ...(node.metadata as object), name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', message: 'stand-in' }] } } };
     };
-    const unused = async (): Promise<ApiAnswer> => { throw new Error('the kubelet step lists, creates and patches no Node'); };
-    return { get: (n) => call('GET', n), delete: (n) => call('DELETE', n), list: unused, create: unused, patch: unused };
+    const unused = async (): Promise<ApiAnswer> => { throw new Error('the kubelet step lists and creates no Node'); };
+    return {
+      get: (n) => call('GET', n),
+      delete: (n) => call('DELETE', n),
+      list: unused,
+      create: unused,
+      patch: (n, p) => memory.patch(n, p),
+      listNodePods: (n) => memory.listNodePods(n),
+      evictPod: (ns, n) => memory.evictPod(ns, n),
+      getLease: (ns, n) => memory.getLease(ns, n),
+      createLease: (ns, l) => memory.createLease(ns, l),
+      updateLease: (ns, n, l) => memory.updateLease(ns, n, l),
+      version: () => memory.version(),
+    };
   };
-  return { factory, seen };
+  return { factory, seen, memory };
 }
 
 /** The operator's API client: every call answered with `status` (403: guard's denial). */

@@ -22,7 +22,7 @@ describe('kube.kubelet in bootstrap-token mode', () => {
     const removed: string[][] = [];
     host.onExec('rm', (args) => {
       removed.push([...args]);
-      for (const p of args.filter((a) => a.startsWith('/'))) host.files.delete(p);
+      for (const p of args.filter((a) => a.startsWith('/'))) for (const f of [...host.files.keys()]) if (f === p || f.startsWith(`${p}/`)) host.files.delete(f);
       return { exitCode: 0, stdout: '', stderr: '' };
     });
     return { host, removed };
@@ -55,13 +55,16 @@ describe('kube.kubelet in bootstrap-token mode', () => {
     await inst.uninstall();
     expect(api.seen.filter((x) => x.method === 'DELETE')).to.deep.equal([]); // the node may not delete its Node: the operator does
     expect(operator.calls).to.deep.equal([{ method: 'DELETE', path: '/api/v1/nodes/edge-1', token: 'operator-token', server: FACTS.server }]);
-    expect(removed).to.have.length(1);
+    // The credentials by name first, then the rest of what the kubelet wrote since it first ran (its serving pair).
+    expect(removed).to.have.length(2);
     expect(removed[0]!.slice(0, 2)).to.deep.equal(['-f', '--']);
     expect(removed[0]!.slice(2).sort()).to.deep.equal(['/var/lib/kubelet/kubeconfig', `${PKI}/kubelet-client-2026-11-30-10-00-00.pem`, `${PKI}/kubelet-client-current.pem`]);
-    expect(host.files.has(`${PKI}/kubelet.crt`), 'the serving certificate is the kubelet\'s, left').to.equal(true);
+    expect(removed[1]).to.deep.equal(['-rf', '--one-file-system', '--', PKI]);
+    expect(host.files.has(`${PKI}/kubelet.crt`), 'the serving certificate goes with the node').to.equal(false);
+    expect(host.files.has('/var/lib/kubelet/bootstrap-kubeconfig'), 'there before the kubelet ran: kube.node-bootstrap\'s').to.equal(true);
     expect(host.files.has('/var/lib/kubelet/config.yaml')).to.equal(false);
-    // Only the `rm` is left: an exec cannot be undone, and core drops the step from the journal with it (uninstall.ts).
-    expect((host.journal.get('kube.kubelet') ?? []).map((c) => c.kind)).to.deep.equal(['exec']);
+    // Only the `rm`s are left: an exec cannot be undone, and core drops the step from the journal with it (uninstall.ts).
+    expect((host.journal.get('kube.kubelet') ?? []).map((c) => c.kind)).to.deep.equal(['exec', 'exec']);
   });
 
   it('unbootstrap without the operator stops the kubelet and fails naming the credential; given it, the next one deletes the Node', async () => {

@@ -12,8 +12,9 @@ import { NODE_RECORD } from './step.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 import { parseKubeVersion } from '../version.js';
+import { kubeSettings } from '../settings.js';
 
-const settings = { skipPreflight: [], protectKernelDefaults: true, kernelTuning: true, serverTLSBootstrap: false, readyTimeoutSeconds: 180, requireAzureRbac: true, excludeFromExternalLoadBalancers: true, podCIDRTimeoutSeconds: 120, bootstrapTokenTtlMinutes: 30 };
+const settings = kubeSettings(testConfig());
 const cluster = { name: 'test-cluster', dnsServiceIP: '10.20.0.10' };
 const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
 const version = parseKubeVersion('1.35.2')!;
@@ -127,7 +128,12 @@ describe('kube.kubelet step', () => {
     // GETs until Ready, with the node identity's token for the AKS server app, at the kubeconfig's server.
     expect(api.seen.filter((s) => s.method === 'GET').length).to.be.greaterThan(2);
     expect(api.seen.every((s) => s.token === 'node-token' && s.server === 'https://api.test:443' && s.name === 'edge-1')).to.equal(true);
-    expect(api.seen.at(-1)!.method).to.equal('DELETE');
+    expect(api.seen.filter((s) => s.method === 'DELETE').map((s) => s.name)).to.deep.equal(['edge-1']);
+    // Cordoned (with flexnode's note on the Node) and drained before the delete.
+    expect(api.memory.calls.filter((c) => /^(PATCH|LIST)/.test(c))).to.deep.equal([
+      `PATCH node edge-1 {"spec":{"unschedulable":true},"metadata":{"annotations":{"flexnode.io/cordoned-by":"unbootstrap","flexnode.io/cordoned-at":"${(api.memory.nodes.get('edge-1')!.metadata.annotations as Record<string, string>)['flexnode.io/cordoned-at']}"}}}`,
+      'LIST pods edge-1',
+    ]);
     expect(host.logLines.some((l) => /deleted Node edge-1/.test(l.message))).to.equal(true);
     expect(report.pristine.units).to.deep.equal({});
   });

@@ -19,21 +19,20 @@ export interface NodesClient {
 }
 
 /**
- * flexnode's calls about its own Node, as the node: in arc-msi mode with the Arc identity's token (server and CA
- * from flexnode's kubeconfig), in bootstrap-token mode with the kubelet's own client certificate (server and CA from
- * the bootstrap kubeconfig). Neither needs the operator's credential: status and the agent's checks work without it.
- * Undefined while there is no kubeconfig (the node has not joined).
+ * Where and as whom flexnode calls the API server as the node: in arc-msi mode with the Arc identity's token (server
+ * and CA from flexnode's kubeconfig), in bootstrap-token mode with the kubelet's own client certificate (server and
+ * CA from the bootstrap kubeconfig). Neither needs the operator's credential: status and the agent's checks work
+ * without it. Undefined while there is no kubeconfig (the node has not joined).
  *
  * `beforeCertificate`: in bootstrap-token mode the certificate exists only once the kubelet ran; what must read
  * the Node before that (the pod range the network is set up with, during bootstrap) acts as the operator until then.
  */
-export async function nodeClient(
+export async function nodeConnection(
   host: Host,
   config: FlexnodeConfig,
   identity: NodeIdentity,
-  makeApi: (o: NodeApiOptions) => NodesApi = httpsNodesApi,
   beforeCertificate?: { azure: AzureContext | undefined; purpose: string },
-): Promise<NodesClient | undefined> {
+): Promise<NodeApiOptions | undefined> {
   const paths = kubePaths(config);
   const bootstrap = kubeletAuth(config) === 'bootstrap-token';
   const text = await host.files.readText(bootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig);
@@ -47,7 +46,19 @@ export async function nodeClient(
         throw new FlexnodeError(NO_NODE_CERTIFICATE, `the kubelet has no client certificate in ${paths.certDir} yet (TLS bootstrapping)`);
       }
     : async () => ({ token: (await identity.getToken(AKS_SCOPE)).token });
-  return { server: kc.server, api: makeApi({ server: kc.server, caPem: kc.caPem, credential }) };
+  return { server: kc.server, caPem: kc.caPem, credential };
+}
+
+/** flexnode's calls about its own Node, as the node (see {@link nodeConnection}). */
+export async function nodeClient(
+  host: Host,
+  config: FlexnodeConfig,
+  identity: NodeIdentity,
+  makeApi: (o: NodeApiOptions) => NodesApi = httpsNodesApi,
+  beforeCertificate?: { azure: AzureContext | undefined; purpose: string },
+): Promise<NodesClient | undefined> {
+  const connection = await nodeConnection(host, config, identity, beforeCertificate);
+  return connection && { server: connection.server, api: makeApi(connection) };
 }
 
 export interface NodeDeletion {

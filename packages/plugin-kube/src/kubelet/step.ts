@@ -11,7 +11,12 @@ import { kubeSettings } from '../settings.js';
 import { isUnreachable, readyCondition, type KubeClient, type NodeApiOptions } from './api.js';
 import { deleteNodeObject, NO_NODE_CERTIFICATE, nodeClient, removeKubeletCredentials } from './node-access.js';
 import { clusterNetwork, registrationLabels } from '../network/registration.js';
-import { httpsNodesApi, type NodesApi } from '../network/nodes.js';
+import { httpsKubeApi, type KubeApiFactory } from '../maintenance/api.js';
+import { maintenanceClients } from '../maintenance/clients.js';
+import { cordonState, uncordon, type CordonState } from '../maintenance/cordon.js';
+import { KUBELET_STATE_RECORD, recordKubeletState } from '../teardown/kubelet-state.js';
+import { reportLeftovers, TEARDOWN_RECORD, teardownNode, teardownUnderWay } from '../teardown/sequence.js';
+import { rememberAnswer, silenceOf } from './reachability.js';
 import { renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
 import { machineSize, routeSourceAddress } from './machine.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
@@ -32,8 +37,8 @@ interface KubeletInputs {
 
 export interface KubeletStepOptions {
   readCluster?: ClusterReader;
-  /** The Kubernetes API client; tests inject a fake. */
-  nodeApi?: (options: NodeApiOptions) => NodesApi;
+  /** The Kubernetes API client (the node's own calls, and the drain's); tests inject a fake. */
+  nodeApi?: KubeApiFactory;
   /** The operator's Kubernetes client (deleting the Node on unbootstrap); tests inject a fake. */
   operatorClient?: (options: NodeApiOptions) => KubeClient;
   sleep?: (ms: number) => Promise<void>;
@@ -43,12 +48,14 @@ export interface KubeletStepOptions {
   machine?: (host: Host) => Promise<MachineSize>;
   /** The source address of the route to the API server (`--node-ip`); tests inject one. */
   routeSource?: (server: string) => Promise<string | undefined>;
+  /** The clock of the API server's grace period; tests inject one. */
+  now?: () => Date;
 }
 
 type NodeState =
-  | { kind: 'ready'; detail: string }
-  | { kind: 'unreachable'; detail: string }
-  | { kind: 'not-ready'; detail: string };
+  | { kind: 'ready'; detail: string; cordon: CordonState }
+  | { kind: 'unreachable'; detail: string; server: string }
+  | { kind: 'not-ready'; detail: string; cordon?: CordonState };
 
 /** The first wait for Ready after the kubelet starts. */
 const FIRST_POLL_MS = 100;
@@ -71,13 +78,16 @@ export async function nodeName(host: Host, config: FlexnodeConfig): Promise<stri
  * (with a service manager) active with the current files, and, when the API server is reachable, the Node object
  * Ready (read-only GET with the node identity's token over HTTPS trusting only the cluster CA).
  *
- * Uninstall: stops and disables the kubelet and removes exactly the files this step wrote (journal), then deletes
- * the Node object if the identity may (a 403 is a warning with the fix, not a failure). Nothing under the kubelet
- * directory that the kubelet itself created is touched, and nothing is unmounted: pod volumes may live there.
+ * Uninstall ({@link teardownNode}, each phase journaled): cordons and drains the Node, stops and disables the
+ * kubelet and removes exactly the files this step wrote (journal), stops and removes the pod containers and
+ * sandboxes, the pods' bridge and NAT chains, unmounts what is mounted under the kubelet directory, deletes the
+ * Node object (as the node if it may, else as the operator), then removes what the kubelet itself wrote in its
+ * directory since flexnode first started it (as `kubeadm reset` does), so the machine is as it was.
  */
 export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
-  const makeApi = options.nodeApi ?? httpsNodesApi;
+  const makeApi = options.nodeApi ?? httpsKubeApi;
+  const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = options.pollMs ?? 2000;
   const sizeOf = options.machine ?? machineSize;
@@ -89,8 +99,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
     provides: ['kubelet'],
     // After pod-cidr: a Node registered by flexnode with its pod range is there before the kubelet adopts it.
     after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', 'kube.node-bootstrap', ContainerRuntime, Cni, ArcIdentity, PodCidr],
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime, proxy: ServiceProxy },
-    create: ({ host, config, azure, identity, runtime, proxy }) => {
+    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime, proxy: ServiceProxy, cni: Cni, run: Tokens.Run },
+    create: ({ host, config, azure, identity, runtime, proxy, cni, run }) => {
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
       const tlsBootstrap = kubeletAuth(config) === 'bootstrap-token';
@@ -136,6 +146,7 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
 
       const api = () => nodeClient(host, config, identity, makeApi);
 
+      /** The Node as the API server has it; its answer (any status) is remembered: `check` measures silences with it. */
       const nodeState = async (name: string): Promise<NodeState> => {
         const client = await api();
         if (!client) return { kind: 'not-ready', detail: `${tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig} is missing or unreadable` };
@@ -144,19 +155,41 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           answer = await client.api.get(name);
         } catch (error) {
           if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return { kind: 'not-ready', detail: messageOf(error) };
-          if (isUnreachable(error)) return { kind: 'unreachable', detail: `API server ${client.server} not reachable from here (${messageOf(error)}): Node readiness not checked` };
+          if (isUnreachable(error)) return { kind: 'unreachable', server: client.server, detail: `API server ${client.server} not reachable from here (${messageOf(error)})` };
           return { kind: 'not-ready', detail: `reading Node ${name} failed: ${messageOf(error)}` };
         }
+        await rememberAnswer(host, client.server, now());
         if (answer.status === 200) {
           const ready = readyCondition(answer.body);
-          if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready` };
-          return { kind: 'not-ready', detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}` };
+          const cordon = cordonState(answer.body);
+          if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready`, cordon };
+          return { kind: 'not-ready', cordon, detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}` };
         }
         if (answer.status === 404) return { kind: 'not-ready', detail: `Node ${name} is not registered with the cluster` };
         if (answer.status === 401 || answer.status === 403) {
           return { kind: 'not-ready', detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster` };
         }
         return { kind: 'not-ready', detail: `reading Node ${name} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}` };
+      };
+
+      /**
+       * The node's health as the cluster sees it: Ready, not cordoned by a flexnode run that did not finish (an
+       * upgrade's own run expects its cordon), and the API server heard from within apiServerGraceSeconds.
+       */
+      const health = async (name: string): Promise<CheckResult> => {
+        const node = await nodeState(name);
+        if (node.kind === 'unreachable') {
+          const silence = await silenceOf(host, node.server, now());
+          const grace = settings.apiServerGraceSeconds;
+          const seconds = Math.round(silence.ms / 1000);
+          if (seconds > grace) return drifted(`${node.detail}; no answer for ${seconds} s (since ${silence.since}), more than the ${grace} s grace (pluginConfig["@flexnode/plugin-kube"].apiServerGraceSeconds): the cluster no longer hears from this node`);
+          return ok(`${KUBELET_UNIT} active; ${node.detail}, for ${seconds} s of the ${grace} s grace: Node readiness not checked`);
+        }
+        if (node.kind === 'not-ready') return drifted(node.detail);
+        if (node.cordon.kind === 'flexnode' && !(node.cordon.reason === 'upgrade' && run.command === 'upgrade')) {
+          return drifted(`Node ${name} is cordoned by a flexnode ${node.cordon.reason} that did not finish (${node.cordon.at}): ${node.cordon.reason === 'upgrade' ? '`flexnode upgrade` finishes or rolls it back' : '`flexnode unbootstrap` finishes it, `flexnode bootstrap` takes the node back'}`);
+        }
+        return ok(`${KUBELET_UNIT} active; ${node.detail}${node.cordon.kind === 'other' ? ' (cordoned, not by flexnode)' : ''}`);
       };
 
       const check = async (): Promise<CheckResult> => {
@@ -172,9 +205,24 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
         if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
         if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
-        const node = await nodeState(want.name);
-        if (node.kind === 'not-ready') return drifted(node.detail);
-        return ok(`${KUBELET_UNIT} active; ${node.detail}`);
+        const leaving = teardownUnderWay(host);
+        if (leaving) {
+          return drifted(`an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (it cordons it first; phases done: ${leaving.done.join(', ') || 'none'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`);
+        }
+        return health(want.name);
+      };
+
+      /** A run that converges the node takes it back into service after an unfinished unbootstrap or upgrade. */
+      const backInService = async (name: string) => {
+        if (run.command === 'upgrade' || host.dryRun) return; // the upgrade's own cordon: it uncordons at its end
+        if (!findRecord(host, NODE_RECORD)) return; // a first install: no run of this node left anything to take back
+        const leaving = teardownUnderWay(host);
+        const client = await api();
+        if (client && (await uncordon(client.api, name).catch(() => false))) host.log.warn(`Node ${name} was cordoned by a flexnode run that did not finish: uncordoned`);
+        if (leaving) {
+          host.log.warn(`the unbootstrap begun ${leaving.startedAt} is abandoned: the node is back in service`);
+          await host.changes.forget(TEARDOWN_RECORD);
+        }
       };
 
       return {
@@ -182,6 +230,10 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         async install() {
           if ((await check()).status === 'ok') return;
           const want = await expected(true);
+          await backInService(want.name);
+          // Write-ahead, before the directory and the kubelet exist: what was there before the kubelet first ran is
+          // what unbootstrap leaves; what the kubelet writes there after is its state, removed with the node.
+          await recordKubeletState(host, paths.kubeletDir);
           await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
           await host.files.mkdir(paths.volumePluginDir);
           await host.files.mkdir(paths.dropInDir);
@@ -217,40 +269,50 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         },
         async uninstall() {
           const node = findRecord<{ name: string }>(host, NODE_RECORD);
-          // Read before anything is removed (the kubeconfigs are other steps' files).
-          const client = tlsBootstrap ? undefined : await api();
+          // Read before anything is removed (the kubeconfigs are other steps' files). The node drains itself: cordon
+          // (its own Node) and evictions (its own pods) are within what system:node and flexnode's node role allow.
+          const clients = await maintenanceClients(host, config, identity, azure, { nodeApi: makeApi, purpose: 'unbootstrap of kube.kubelet' });
           const facts = recordedFacts(host, config);
-          // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files.
-          await host.changes.revert();
-          await host.changes.forget(STARTED_RECORD);
-          if (await host.systemd.available()) await host.systemd.daemonReload();
-          // The kubelet is stopped now (it would register the Node again otherwise): delete the Node object.
-          if (node) await deleteNodeObject({ host, name: node.name, purpose: 'unbootstrap of kube.kubelet', nodeClient: client, facts, azure, operatorClient: options.operatorClient });
-          const credentials = findRecord<{ existedBefore: boolean }>(host, CREDENTIALS_RECORD);
-          if (credentials && !credentials.existedBefore) {
-            const removed = await removeKubeletCredentials(host, paths);
-            if (removed.length > 0) host.log.info(`removed the kubelet's node credentials: ${removed.join(', ')}`);
-          }
-          await host.changes.forget(CREDENTIALS_RECORD);
-          await host.changes.forget(NODE_RECORD);
-          await host.changes.forget(INPUTS_RECORD);
-          await host.changes.forget(FACTS_RECORD);
+          await teardownNode({
+            host,
+            config,
+            run,
+            settings,
+            kubeletDir: paths.kubeletDir,
+            runtime,
+            cni,
+            clients,
+            node: node?.name,
+            sleep,
+            now: () => now().getTime(),
+            // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files. The
+            // kubelet must be stopped before the Node is deleted: it would register it again.
+            stopKubelet: async () => {
+              await host.changes.revert();
+              await host.changes.forget(STARTED_RECORD);
+              if (await host.systemd.available()) await host.systemd.daemonReload();
+            },
+            // system:node may not delete Nodes: in bootstrap-token mode the operator does; in arc-msi mode the node
+            // looks first (gone or replaced needs nobody else) and tries, then the operator deletes it.
+            deleteNode: async (name) => {
+              const nodeClient = tlsBootstrap || !clients ? undefined : { server: clients.server, api: clients.node };
+              await deleteNodeObject({ host, name, purpose: 'unbootstrap of kube.kubelet', nodeClient, facts, azure, operatorClient: options.operatorClient });
+            },
+            // The kubelet's credentials (bootstrap-token mode): removed by name, never backed up (a private key).
+            removeCredentials: async () => {
+              const credentials = findRecord<{ existedBefore: boolean }>(host, CREDENTIALS_RECORD);
+              if (credentials && !credentials.existedBefore) {
+                const removed = await removeKubeletCredentials(host, paths);
+                if (removed.length > 0) host.log.info(`removed the kubelet's node credentials: ${removed.join(', ')}`);
+              }
+            },
+          });
+          for (const record of [CREDENTIALS_RECORD, NODE_RECORD, INPUTS_RECORD, FACTS_RECORD, KUBELET_STATE_RECORD, TEARDOWN_RECORD]) await host.changes.forget(record);
           await reportLeftovers(host, paths.kubeletDir);
         },
       };
     },
   });
-}
-
-/** Say what the kubelet left in its directory (not ours to delete) and what is still mounted there. */
-async function reportLeftovers(host: Host, kubeletDir: string): Promise<void> {
-  const left = await host.files.list(kubeletDir);
-  if (left.length > 0) host.log.info(`left ${kubeletDir}/{${left.join(',')}}: created by the kubelet, not by flexnode, so not removed`);
-  const mounts = ((await host.files.readText('/proc/self/mountinfo')) ?? '')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m): m is string => !!m && m.startsWith(`${kubeletDir}/`));
-  if (mounts.length > 0) host.log.warn(`still mounted under ${kubeletDir} (pod volumes; flexnode unmounts nothing it did not mount): ${mounts.join(', ')}`);
 }
 
 export const kubeKubelet = createKubeletStep();

@@ -1,6 +1,6 @@
 import type { FlexnodeConfig } from '../config.js';
 import { instantiate, type AnyStepDefinition, type CheckResult, type StepInstance } from '../step.js';
-import { Tokens } from '../tokens.js';
+import { Tokens, type RunContext } from '../tokens.js';
 import { MemoryHost, type MemorySnapshot, type RecordedOp } from './memory-host.js';
 import { typicalServices } from './typical-services.js';
 
@@ -11,6 +11,8 @@ import { typicalServices } from './typical-services.js';
 export interface StepDeps {
   config: FlexnodeConfig;
   services?: ReadonlyMap<symbol, unknown>;
+  /** The run the step is created for (`Tokens.Run`); default a bootstrap without `--force`. */
+  run?: Partial<RunContext>;
 }
 
 /** Build a step's operations the way core does, resolving its `inject` tokens (object or legacy array form). */
@@ -20,6 +22,7 @@ export function createStep(step: AnyStepDefinition, host: MemoryHost, deps: Step
     if (token === Tokens.Host) return view;
     if (token === Tokens.Config) return deps.config;
     if (token === Tokens.Logger) return view.log;
+    if (token === Tokens.Run) return { command: 'bootstrap', force: false, ...deps.run };
     if (deps.services?.has(token)) return deps.services.get(token);
     const typical = typicalServices(deps.config);
     if (typical.has(token)) return typical.get(token);

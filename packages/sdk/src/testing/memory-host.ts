@@ -11,9 +11,11 @@ import type {
   FileInfo,
   Host,
   HostChanges,
+  HostNotes,
   WriteOptions,
 } from '../host.js';
 import type { Logger } from '../logger.js';
+import { checkNoteName } from '../host-notes.js';
 
 /** A file held by the {@link MemoryHost}. */
 export interface MemoryFile {
@@ -63,6 +65,8 @@ export class MemoryHost {
   readonly logLines: { level: string; message: string; step: string }[] = [];
   readonly execHandlers = new Map<string, ExecHandler>();
   readonly artifacts = new Map<string, { content: Buffer; entries?: Record<string, string | Buffer> }>();
+  /** The steps' notes (`<step>/<name>` → JSON): not machine state, so not in snapshots. */
+  readonly notes = new Map<string, string>();
   private backups = new Map<string, MemoryFile>();
   private stagingCount = 0;
 
@@ -365,6 +369,17 @@ class StepView implements Host {
         this.m.files.set(`${dir}/${name}`, { content: Buffer.from(content), mode: 0o755, uid: 0, gid: 0 });
       }
       return dir;
+    },
+  };
+
+  readonly notes: HostNotes = {
+    read: async <T>(name: string) => {
+      const text = this.m.notes.get(`${this.step}/${checkNoteName(name)}`);
+      return text === undefined ? undefined : (JSON.parse(text) as T);
+    },
+    // Not a change to the machine (no op recorded), and kept in dry runs too, as the real Host does.
+    write: async (name: string, value: unknown) => {
+      this.m.notes.set(`${this.step}/${checkNoteName(name)}`, JSON.stringify(value));
     },
   };
 

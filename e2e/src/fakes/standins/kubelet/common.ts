@@ -4,6 +4,11 @@ import { pathToFileURL } from 'node:url';
 
 /** Replaced by install.ts with the Kubernetes version the stand-in stands in for. */
 const BAKED_VERSION = '__KUBELET_STANDIN_VERSION__';
+/** Replaced by install.ts with "true" for a broken build: it runs, registers and reports, and is never Ready. */
+const BAKED_NEVER_READY: string = '__KUBELET_STANDIN_NEVER_READY__';
+
+/** A broken build (baked in, or KUBELET_STANDIN_NEVER_READY=1): the node never gets Ready (an upgrade's rollback test). */
+export const neverReady = () => BAKED_NEVER_READY === 'true' || process.env.KUBELET_STANDIN_NEVER_READY === '1';
 export const TAG = 'kubelet stand-in';
 /** The name in every log line: the kubelet's, unless another stand-in built from these modules says its own. */
 let logTag = TAG;

@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { ApiClient } from './api.js';
-import { arch, kubeletVersion, log, readOr, rfc3339, TAG, type Dict } from './common.js';
+import { arch, kubeletVersion, log, neverReady, readOr, rfc3339, TAG, type Dict } from './common.js';
 import type { NodeSettings } from './flags.js';
 
 const DEFAULT_LABELS = ['kubernetes.io/hostname', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch'];
@@ -41,6 +41,7 @@ export interface Readiness { ok: boolean; message: string }
 
 /** The kubelet's runtime and network checks (KUBELET_STANDIN_SKIP_CRI_CHECK=1: both assumed fine, for rigs without a runtime). */
 export async function readiness(s: NodeSettings): Promise<Readiness> {
+  if (neverReady()) return { ok: false, message: `container runtime status check may not have completed yet: this ${TAG} is a broken build and never gets Ready` };
   if (process.env.KUBELET_STANDIN_SKIP_CRI_CHECK === '1') return { ok: true, message: '' };
   if (!s.criSocket || !(await socketAnswers(s.criSocket))) {
     return { ok: false, message: `container runtime is down: rpc error: code = Unavailable desc = connection error: dial unix ${s.criSocket ?? '?'}: connect: connection refused` };
