@@ -10,7 +10,7 @@
 // the journal alone; an upgrade's cordon and drain go as the node, its slot (a Lease) as the operator; unbootstrap
 // deletes the Node, the token, the bindings and the kubelet's credentials.
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';

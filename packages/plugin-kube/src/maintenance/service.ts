@@ -132,7 +132,7 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
       const name = await nodeName(host, config);
       const want = `v${version.replace(/^v/, '')}`;
       const deadline = now() + settings.readyTimeoutSeconds * 1000;
-      let seen = 'no answer yet';
+      let seen: string;
       for (;;) {
         try {
           const answer = await c.node.get(name);
