@@ -22,6 +22,7 @@ describe("README's demo (scripts/demo.mjs, node in a box)", function () {
     expect(out).to.include('the operator credential removed');
     expect(out).to.match(/bootstrap: done; 0 step\(s\) changed the machine/);
     expect(out).to.include('the Node in the cluster: gone');
+    expect(out).to.include('paths changed on the machine since before bootstrap (logs aside): 0');
     expect(out).to.not.include('e2e~Full.cycle-s3cret'); // the operator's secret is never printed
   });
 });
