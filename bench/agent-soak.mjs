@@ -149,17 +149,39 @@ try {
   };
   const say = (ok) => (ok ? 'ok' : 'MISSED');
   console.log(`Agent soak: ${cycles} cycles at ${intervalMs} ms against a sandbox root (steps: ${SANDBOX_STEPS})`);
-  console.log(`  agent environment from the unit    ${Object.entries(knobs).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') || '(none)'}`);
+  console.log(
+    `  agent environment from the unit    ${
+      Object.entries(knobs)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' ') || '(none)'
+    }`,
+  );
   console.log(`  first bootstrap until READY        ${bootstrapMs} ms`);
   console.log(`  RSS (process tree) after bootstrap ${mb(samples.start.rss)}   (target <= 60 MB)  ${say(verdicts.rssStart)}`);
   console.log(`  RSS after ${String(warmup).padEnd(4)} warm-up cycles     ${mb(samples.warm.rss)}`);
-  console.log(`  RSS at the end (cycle ${String(end.cycles).padEnd(5)})      ${mb(end.rss)}   (target <= 60 MB)  ${say(verdicts.rssEnd)}   peak ${mb(peak.rss)}, up to ${peak.processes} process(es)`);
+  console.log(
+    `  RSS at the end (cycle ${String(end.cycles).padEnd(5)})      ${mb(end.rss)}   (target <= 60 MB)  ${say(verdicts.rssEnd)}   peak ${mb(peak.rss)}, up to ${peak.processes} process(es)`,
+  );
   console.log(`  RSS growth, warm-up to end         ${(growth * 100).toFixed(2)} %   (target < 5 %)  ${say(verdicts.growth)}`);
-  console.log(`  CPU per cycle (incl. children)     ${cpuMsPerCycle.toFixed(2)} ms  (target < 50 ms)  ${say(verdicts.cpu)}   (wall ${wallMsPerCycle.toFixed(1)} ms per cycle incl. the ${intervalMs} ms sleep)`);
+  console.log(
+    `  CPU per cycle (incl. children)     ${cpuMsPerCycle.toFixed(2)} ms  (target < 50 ms)  ${say(verdicts.cpu)}   (wall ${wallMsPerCycle.toFixed(1)} ms per cycle incl. the ${intervalMs} ms sleep)`,
+  );
   console.log(`  healthy at the end                 ${healthy}   ${say(healthy)}`);
   const bench = 'Agent soak';
-  record({ bench, figure: 'RSS (process tree) after bootstrap / at the end', value: `${mb(samples.start.rss)} / ${mb(end.rss)}`, target: '<= 60 MB', met: verdicts.rssStart && verdicts.rssEnd });
-  record({ bench, figure: `RSS growth over ${checkCycles} cycles at ${intervalMs} ms`, value: `${(growth * 100).toFixed(2)} %`, target: '< 5 %', met: verdicts.growth });
+  record({
+    bench,
+    figure: 'RSS (process tree) after bootstrap / at the end',
+    value: `${mb(samples.start.rss)} / ${mb(end.rss)}`,
+    target: '<= 60 MB',
+    met: verdicts.rssStart && verdicts.rssEnd,
+  });
+  record({
+    bench,
+    figure: `RSS growth over ${checkCycles} cycles at ${intervalMs} ms`,
+    value: `${(growth * 100).toFixed(2)} %`,
+    target: '< 5 %',
+    met: verdicts.growth,
+  });
   record({ bench, figure: 'CPU per idle cycle (children included)', value: `${cpuMsPerCycle.toFixed(1)} ms`, target: '< 50 ms', met: verdicts.cpu });
   record({ bench, figure: 'healthy at the end', value: String(healthy), met: healthy });
   process.exitCode = Object.values(verdicts).every(Boolean) ? 0 : 1;

@@ -51,10 +51,14 @@ try {
     ],
     runs,
   );
-  const ok = report(`Full bootstrap from a local mirror vs raw curl+sha256sum+tar (${runs} runs each)`, [
-    { name: 'raw fetch + verify + unpack (baseline)', stats: r.raw },
-    { name: 'flexnode bootstrap (fresh root)', stats: r.flexnode, baseline: r.raw, baselineName: 'curl + sha256sum + tar', target: 1.3 },
-  ], 'Fresh bootstrap from a local mirror');
+  const ok = report(
+    `Full bootstrap from a local mirror vs raw curl+sha256sum+tar (${runs} runs each)`,
+    [
+      { name: 'raw fetch + verify + unpack (baseline)', stats: r.raw },
+      { name: 'flexnode bootstrap (fresh root)', stats: r.flexnode, baseline: r.raw, baselineName: 'curl + sha256sum + tar', target: 1.3 },
+    ],
+    'Fresh bootstrap from a local mirror',
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   await mirror.close();

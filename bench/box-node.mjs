@@ -73,7 +73,8 @@ try {
   const deadline = Date.now() + 60_000;
   while (readyAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   clearInterval(watch);
-  if (run.exitCode !== 0 || readyAt === undefined) throw new Error(`bootstrap failed (exit ${run.exitCode}) or no Ready node\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
+  if (run.exitCode !== 0 || readyAt === undefined)
+    throw new Error(`bootstrap failed (exit ${run.exitCode}) or no Ready node\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
   const report = JSON.parse(run.stdout);
   const kubeletStart = Number((await machine.exec(['systemctl', 'show', '-P', 'ExecMainStartTimestampMonotonic', 'kubelet.service'])).stdout.trim());
   const toReady = (readyAt - start) / 1000;
@@ -117,12 +118,19 @@ try {
   console.log(`  phases (wall time each; steps run concurrently, so they overlap):`);
   for (const [name, ms] of phases) console.log(`    ${name.padEnd(48)} ${fmtMs(ms).padStart(9)}`);
   console.log(`  reported apart:`);
-  console.log(`    Azure fakes answering (ARM, Entra, HIMDS; ${rig.fakes().filter((f) => f.label !== 'kube').reduce((n, f) => n + f.requests.length - before[f.label], 0)} requests)   ${fmtMs(azureFakes).padStart(9)}`);
+  console.log(
+    `    Azure fakes answering (ARM, Entra, HIMDS; ${rig
+      .fakes()
+      .filter((f) => f.label !== 'kube')
+      .reduce((n, f) => n + f.requests.length - before[f.label], 0)} requests)   ${fmtMs(azureFakes).padStart(9)}`,
+  );
   console.log(`    kubelet stand-in: started -> Node Ready          ${fmtMs(standin).padStart(9)}`);
   console.log(`  (in flexnode's time: the azcmagent stand-in, ${activity.azcmagent?.count ?? 0} runs  ${fmtMs(arcAgent).padStart(9)})`);
   const readyMet = own < READY_TARGET_MS;
   ok &&= readyMet;
-  console.log(`  flexnode's own time                                ${fmtMs(own).padStart(9)}   (target < ${fmtMs(READY_TARGET_MS)})  ${readyMet ? 'met' : 'NOT met'}`);
+  console.log(
+    `  flexnode's own time                                ${fmtMs(own).padStart(9)}   (target < ${fmtMs(READY_TARGET_MS)})  ${readyMet ? 'met' : 'NOT met'}`,
+  );
   const slowest = [...report.results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 6);
   console.log(`  slowest steps: ${slowest.map((r) => `${r.id} ${fmtMs(r.durationMs)}`).join(', ')}`);
   record({
@@ -143,7 +151,9 @@ try {
   const timed = await machine.exec([nodes[0].path, join(repo, 'bench/lib/time-commands.mjs'), JSON.stringify(cases), String(runs)], { timeoutMs: 900_000 });
   const results = JSON.parse(timed.stdout.trim().split('\n').pop());
   console.log(`\nstatus of the bootstrapped node, timed inside the machine (${runs} runs each, interleaved)`);
-  console.log(`${'figure'.padEnd(40)}${'median'.padStart(9)}${'baseline'.padStart(10)}   ratio  target  result   where the time above node -e 0 goes (profiled runs)`);
+  console.log(
+    `${'figure'.padEnd(40)}${'median'.padStart(9)}${'baseline'.padStart(10)}   ratio  target  result   where the time above node -e 0 goes (profiled runs)`,
+  );
   const healthy = await flexnode(machine, ['status', '--config', CONFIG_PATH], rig.env);
   for (const n of nodes) {
     const base = results[`${n.label}: node -e 0`];
@@ -155,8 +165,18 @@ try {
     const total = Object.values(extra).reduce((a, b) => a + b, 0) || 1;
     const above = Math.max(0, s.stats.median - base.stats.median);
     const where = ['modules', 'work', 'gc', 'idle'].map((k) => `${k} ${fmtMs(((extra[k] ?? 0) / total) * above)}`).join(', ');
-    console.log(`${`flexnode status, ${n.label}`.padEnd(40)}${fmtMs(s.stats.median).padStart(9)}${fmtMs(base.stats.median).padStart(10)}  ${`${ratio.toFixed(2)}x`.padStart(6)}  <=${STATUS_TARGET}x   ${met ? 'met    ' : 'NOT met'}  ${where}`);
-    record({ bench, figure: `status of a bootstrapped node, ${n.label}`, value: fmtMs(s.stats.median), baseline: `node -e 0 ${fmtMs(base.stats.median)}`, ratio: `${ratio.toFixed(2)}x`, target: `<= ${STATUS_TARGET}x`, met });
+    console.log(
+      `${`flexnode status, ${n.label}`.padEnd(40)}${fmtMs(s.stats.median).padStart(9)}${fmtMs(base.stats.median).padStart(10)}  ${`${ratio.toFixed(2)}x`.padStart(6)}  <=${STATUS_TARGET}x   ${met ? 'met    ' : 'NOT met'}  ${where}`,
+    );
+    record({
+      bench,
+      figure: `status of a bootstrapped node, ${n.label}`,
+      value: fmtMs(s.stats.median),
+      baseline: `node -e 0 ${fmtMs(base.stats.median)}`,
+      ratio: `${ratio.toFixed(2)}x`,
+      target: `<= ${STATUS_TARGET}x`,
+      met,
+    });
     record({ bench, figure: `status of a bootstrapped node, ${n.label}`, value: `+${fmtMs(above)}`, note: where, detail: true });
   }
   console.log(`  (the node is ${healthy.exitCode === 0 ? 'healthy' : `NOT healthy: exit ${healthy.exitCode}`} by status)`);

@@ -19,12 +19,16 @@ try {
     ],
     runs,
   );
-  const ok = report(`Converged re-run (${runs} runs each; steps: ${SANDBOX_STEPS})`, [
-    { name: 'node -e 0', stats: r.node },
-    { name: 'flexnode --version (baseline)', stats: r.version },
-    { name: 'bootstrap, converged, vs --version', stats: r.rerun, baseline: r.version, baselineName: 'flexnode --version', target: 5 },
-    { name: 'bootstrap, converged, absolute', stats: r.rerun, baseline: r.node, baselineName: 'node -e 0', targetMs: 1000 },
-  ], 'Converged re-run');
+  const ok = report(
+    `Converged re-run (${runs} runs each; steps: ${SANDBOX_STEPS})`,
+    [
+      { name: 'node -e 0', stats: r.node },
+      { name: 'flexnode --version (baseline)', stats: r.version },
+      { name: 'bootstrap, converged, vs --version', stats: r.rerun, baseline: r.version, baselineName: 'flexnode --version', target: 5 },
+      { name: 'bootstrap, converged, absolute', stats: r.rerun, baseline: r.node, baselineName: 'node -e 0', targetMs: 1000 },
+    ],
+    'Converged re-run',
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   box.dispose();

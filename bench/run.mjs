@@ -20,7 +20,10 @@ rmSync(LAST_RESULTS, { force: true });
 const bench = (script, env = {}) => {
   if (only && !only.includes(script)) return undefined;
   const r = spawnSync(process.execPath, [join(repo, 'bench', script)], { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS: LAST_RESULTS, ...env } });
-  return { script: `${script}${env.BENCH_NODE ? ` (node ${spawnSync(env.BENCH_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()})` : ''}`, met: r.status === 0 };
+  return {
+    script: `${script}${env.BENCH_NODE ? ` (node ${spawnSync(env.BENCH_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()})` : ''}`,
+    met: r.status === 0,
+  };
 };
 
 const load = loadavg()[0];

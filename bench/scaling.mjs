@@ -53,7 +53,9 @@ try {
       azure: {
         subscriptionId: '11111111-2222-3333-4444-555555555555',
         tenantId: '66666666-7777-8888-9999-000000000000',
-        targetCluster: { resourceId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks' },
+        targetCluster: {
+          resourceId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks',
+        },
       },
       // Preflight steps always run first; their network probes would only add noise here.
       pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['azure-endpoint', 'artifact-endpoint'] } },

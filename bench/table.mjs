@@ -18,7 +18,9 @@ export function markdownTable(rows) {
   const lines = ['| bench | figure | result | baseline (same run) | ratio | target | |', '|---|---|---|---|---|---|---|'];
   for (const r of rows.filter((x) => !x.detail)) {
     const figure = r.note ? `${r.figure} (${r.note})` : r.figure;
-    lines.push(`| ${cell(r.bench)} | ${cell(figure)} | ${cell(r.value)} | ${cell(r.baseline)} | ${cell(r.ratio)} | ${cell(r.target)} | ${r.met === undefined ? '' : r.met ? 'met' : '**not met**'} |`);
+    lines.push(
+      `| ${cell(r.bench)} | ${cell(figure)} | ${cell(r.value)} | ${cell(r.baseline)} | ${cell(r.ratio)} | ${cell(r.target)} | ${r.met === undefined ? '' : r.met ? 'met' : '**not met**'} |`,
+    );
   }
   const details = rows.filter((x) => x.detail);
   if (details.length) {

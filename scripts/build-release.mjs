@@ -29,7 +29,15 @@ const opt = (name, fallback) => {
 const arches = opt('arch', 'x64,arm64').split(',');
 const out = resolve(repo, opt('out', 'dist/release'));
 const cache = join(repo, '.cache/release');
-const WORKSPACES = ['packages/sdk', 'packages/core', 'packages/plugin-containerd', 'packages/plugin-cni', 'packages/plugin-kube', 'packages/plugin-arc', 'packages/cli'];
+const WORKSPACES = [
+  'packages/sdk',
+  'packages/core',
+  'packages/plugin-containerd',
+  'packages/plugin-cni',
+  'packages/plugin-kube',
+  'packages/plugin-arc',
+  'packages/cli',
+];
 const version = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8')).version;
 const nodeVersion = process.versions.node;
 const t0 = Date.now();
@@ -60,7 +68,12 @@ try {
   // The SDK as npm would publish it, for plugin authors without a registry (scripts/new-plugin.mjs --sdk FILE).
   const sdk = packed.find((p) => p.name === '@flexnode/sdk');
   copyFileSync(join(packs, sdk.filename), join(out, sdk.filename));
-  writeFileSync(join(out, `${sdk.filename}.sha256`), `${createHash('sha256').update(readFileSync(join(out, sdk.filename))).digest('hex')}  ${sdk.filename}\n`);
+  writeFileSync(
+    join(out, `${sdk.filename}.sha256`),
+    `${createHash('sha256')
+      .update(readFileSync(join(out, sdk.filename)))
+      .digest('hex')}  ${sdk.filename}\n`,
+  );
   step(`${relative(repo, join(out, sdk.filename))}: the @flexnode/sdk package`);
 
   // 2. A staging prefix holding them and their production dependencies (no dev tools). The @flexnode packages
@@ -68,7 +81,10 @@ try {
   const lib = join(work, 'lib');
   mkdirSync(lib);
   const deps = Object.fromEntries(packed.map((p) => [p.name, `file:${relative(lib, join(packs, p.filename))}`]));
-  writeFileSync(join(lib, 'package.json'), `${JSON.stringify({ name: 'flexnode-release', version, private: true, type: 'module', dependencies: deps }, null, 2)}\n`);
+  writeFileSync(
+    join(lib, 'package.json'),
+    `${JSON.stringify({ name: 'flexnode-release', version, private: true, type: 'module', dependencies: deps }, null, 2)}\n`,
+  );
   npm(['install', '--omit=dev', '--omit=optional', '--ignore-scripts', '--install-links', '--prefer-offline', '--no-package-lock'], { cwd: lib });
   // Pure JavaScript only: one node_modules serves both architectures. A native addon would need a per-arch install.
   const native = findFiles(join(lib, 'node_modules'), (f) => f.endsWith('.node'));
@@ -97,7 +113,14 @@ try {
     writeFileSync(join(top, 'VERSION'), `${version}\n`);
     const tarball = join(out, `${name}.tar.gz`);
     // Reproducible: sorted names, fixed owner and mtime, gzip without name and time.
-    run('sh', ['-c', 'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - "$2" | gzip -n -6 > "$3"', 'sh', join(work, 'stage'), name, tarball]);
+    run('sh', [
+      '-c',
+      'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - "$2" | gzip -n -6 > "$3"',
+      'sh',
+      join(work, 'stage'),
+      name,
+      tarball,
+    ]);
     const sha = createHash('sha256').update(readFileSync(tarball)).digest('hex');
     writeFileSync(`${tarball}.sha256`, `${sha}  ${name}.tar.gz\n`);
     step(`${relative(repo, tarball)}: ${mb(statSync(tarball).size)}, sha256 ${sha} (node from ${node.from})`);

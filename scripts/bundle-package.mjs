@@ -29,7 +29,8 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const dist = join(root, 'dist');
 const out = join(root, 'lib');
 const isTest = (f) => /\.test(\.[a-z]+)*\.js$/.test(f);
-const walk = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])) : []);
+const walk = (dir) =>
+  existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])) : [];
 
 const isEntry = (f) => f && existsSync(f) && f.endsWith('.js') && !isTest(f);
 const pluginEntry = pkg.flexnode?.plugin ? join(dist, pkg.flexnode.plugin.replace(/^\.\/(lib|dist)\//, '')) : undefined;
@@ -111,7 +112,11 @@ const commonJsAsModule = {
     b.onResolve({ filter: /^vendor-cjs:/ }, (args) => ({ path: args.path.slice('vendor-cjs:'.length), namespace: 'vendor-cjs' }));
     b.onLoad({ filter: /.*/, namespace: 'vendor-cjs' }, (args) => {
       const names = Object.keys(createRequire(join(root, 'package.json'))(args.path)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
-      return { contents: `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`, resolveDir: root, loader: 'js' };
+      return {
+        contents: `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+        resolveDir: root,
+        loader: 'js',
+      };
     });
   },
 };
@@ -193,7 +198,10 @@ if (vendor.size) {
     external: [],
   });
 }
-for (const [entry, outfile] of [...wholeEntries.map((e) => [e, join(next, relative(dist, e))]), ...[...lazy].map(([m, name]) => [m, join(next, 'lazy', name)])]) {
+for (const [entry, outfile] of [
+  ...wholeEntries.map((e) => [e, join(next, relative(dist, e))]),
+  ...[...lazy].map(([m, name]) => [m, join(next, 'lazy', name)]),
+]) {
   const { outbase, entryNames, chunkNames, ...whole } = options;
   await build({
     ...whole,
@@ -236,7 +244,12 @@ function vendorPackages(metafile) {
       entry.kinds.add(imported.kind);
     }
   }
-  return new Map([...kinds].filter(([, v]) => v.kinds.size === 1 && v.kinds.has('dynamic-import')).map(([name, v]) => [name, v.format]).sort());
+  return new Map(
+    [...kinds]
+      .filter(([, v]) => v.kinds.size === 1 && v.kinds.has('dynamic-import'))
+      .map(([name, v]) => [name, v.format])
+      .sort(),
+  );
 }
 
 /**

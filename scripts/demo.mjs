@@ -17,7 +17,12 @@ const keep = process.argv.includes('--keep');
 const NODE = 'demo-node';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (title) => say(`\n\x1b[1m== ${title}\x1b[0m`);
-const indent = (text) => text.trimEnd().split('\n').map((l) => `   ${l}`).join('\n');
+const indent = (text) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
 
 if (!existsSync(join(repo, 'e2e/dist/node/join-rig.js'))) {
   console.error('demo: build first (npm run build)');
@@ -28,7 +33,11 @@ const { probeMachineSupport } = await e2e('machine/probe.js');
 const support = await probeMachineSupport();
 if (!support.ok) {
   say(`demo: a node in a box needs ${support.missing.join(', ')}; showing the dry run of examples/config.json instead.`);
-  const r = spawnSync(process.execPath, [join(repo, 'packages/cli/bin/run.js'), 'plan', '--config', join(repo, 'examples/config.json'), '--root', '/tmp/flexnode-demo'], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [join(repo, 'packages/cli/bin/run.js'), 'plan', '--config', join(repo, 'examples/config.json'), '--root', '/tmp/flexnode-demo'],
+    { stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -95,7 +104,9 @@ try {
   say(`   the Node in the cluster: ${kube.node(NODE) ? 'still there' : 'gone'}`);
   const diff = diffSnapshots(before, await machine.snapshot(NOISE));
   const changes = [...diff.added.map((p) => `+ ${p}`), ...diff.removed.map((p) => `- ${p}`), ...diff.changed.map((c) => `~ ${c.path}`)];
-  say(`   paths changed on the machine since before bootstrap (logs aside): ${changes.length}${changes.length ? `\n${indent(changes.slice(0, 20).join('\n'))}` : ''}`);
+  say(
+    `   paths changed on the machine since before bootstrap (logs aside): ${changes.length}${changes.length ? `\n${indent(changes.slice(0, 20).join('\n'))}` : ''}`,
+  );
 } catch (error) {
   failed = true;
   console.error(`\ndemo failed: ${error.message}`);

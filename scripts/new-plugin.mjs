@@ -25,8 +25,14 @@ function usage(message) {
 
 /** `@acme/plugin-calico` → `calico`: the first word of the plugin's step ids (dotted lowercase words). */
 export function stepPrefix(name) {
-  const base = name.replace(/^@[^/]+\//, '').replace(/^(flexnode-)?plugin-/, '').replace(/-plugin$/, '');
-  const prefix = base.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const base = name
+    .replace(/^@[^/]+\//, '')
+    .replace(/^(flexnode-)?plugin-/, '')
+    .replace(/-plugin$/, '');
+  const prefix = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return /^[a-z0-9]/.test(prefix) ? prefix : `p${prefix}`;
 }
 
@@ -56,7 +62,9 @@ async function sdkTarball() {
     usage('the SDK of this checkout is not built: run `npm run build` first (or pass --sdk <flexnode-sdk-X.tgz>, e.g. from dist/release)');
   }
   const out = await mkdtemp(join(tmpdir(), 'flexnode-sdk-'));
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', join(REPO, 'packages/sdk'), '--pack-destination', out, '--json', '--silent'], { encoding: 'utf8' }));
+  const [{ filename }] = JSON.parse(
+    execFileSync('npm', ['pack', join(REPO, 'packages/sdk'), '--pack-destination', out, '--json', '--silent'], { encoding: 'utf8' }),
+  );
   return { path: join(out, filename), cleanup: () => rm(out, { recursive: true, force: true }) };
 }
 

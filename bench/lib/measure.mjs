@@ -52,7 +52,9 @@ export function report(title, rows, bench = title) {
     allMet &&= met;
     const ratioText = ratio === undefined ? '      -' : `${ratio.toFixed(2)}x`.padStart(7);
     const target = r.target !== undefined ? `<=${r.target}x` : r.targetMs !== undefined ? `<=${r.targetMs}ms` : '-';
-    console.log(`${r.name.padEnd(36)}${f(r.stats.min)}${f(r.stats.median)}${f(r.stats.max)} ${ratioText}  ${target.padStart(6)}  ${r.target === undefined && r.targetMs === undefined ? '' : met ? 'met' : 'NOT met'}`);
+    console.log(
+      `${r.name.padEnd(36)}${f(r.stats.min)}${f(r.stats.median)}${f(r.stats.max)} ${ratioText}  ${target.padStart(6)}  ${r.target === undefined && r.targetMs === undefined ? '' : met ? 'met' : 'NOT met'}`,
+    );
     if (r.baselineName || r.target !== undefined || r.targetMs !== undefined) {
       record({
         bench,

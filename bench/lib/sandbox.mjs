@@ -46,7 +46,9 @@ export function sandbox(manifest, mirrorUrl) {
     azure: {
       subscriptionId: '11111111-2222-3333-4444-555555555555',
       tenantId: '66666666-7777-8888-9999-000000000000',
-      targetCluster: { resourceId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks' },
+      targetCluster: {
+        resourceId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks',
+      },
     },
     agent: { logDir: '/var/log/flexnode-bench' },
     artifacts: { mirror: mirrorUrl },

@@ -25,7 +25,12 @@ export function classifyProfile(profile) {
     if (callFrame.functionName === '(garbage collector)') k = 'gc';
     else if (callFrame.functionName === '(idle)') k = 'idle';
     else if (callFrame.functionName === '(program)' || callFrame.functionName === '(root)') k = 'other';
-    else if (LOADER.test(callFrame.url) || MODULE_INIT.test(callFrame.functionName) || (callFrame.functionName === '' && callFrame.lineNumber === 0 && callFrame.url)) k = 'modules';
+    else if (
+      LOADER.test(callFrame.url) ||
+      MODULE_INIT.test(callFrame.functionName) ||
+      (callFrame.functionName === '' && callFrame.lineNumber === 0 && callFrame.url)
+    )
+      k = 'modules';
     else k = parent.has(id) ? classify(parent.get(id)) : 'work';
     if (k === 'other' && parent.has(id)) k = classify(parent.get(id));
     kind.set(id, k === 'other' ? 'work' : k);
@@ -36,7 +41,8 @@ export function classifyProfile(profile) {
     const id = profile.samples[i];
     const { functionName } = byId.get(id).callFrame;
     const d = profile.timeDeltas[i] / 1000;
-    if (functionName === '(program)') ms.work += d; // V8 outside JS: compiling, parsing, the runtime
+    if (functionName === '(program)')
+      ms.work += d; // V8 outside JS: compiling, parsing, the runtime
     else ms[classify(id)] += d;
   }
   return ms;
@@ -49,7 +55,11 @@ export function whereTimeGoes(argv, options = {}) {
   for (let i = 0; i < runs; i++) {
     const dir = mkdtempSync(join(tmpdir(), 'flexnode-prof-'));
     try {
-      spawnSync(argv[0], ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', dir, ...argv.slice(1)], { stdio: 'ignore', env: options.env ?? process.env, cwd: options.cwd });
+      spawnSync(argv[0], ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', dir, ...argv.slice(1)], {
+        stdio: 'ignore',
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+      });
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (file) profiles.push(classifyProfile(JSON.parse(readFileSync(join(dir, file), 'utf8'))));
     } finally {

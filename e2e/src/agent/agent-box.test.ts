@@ -50,7 +50,12 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
   const active = async (unit: string) => (await machine!.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim();
   const show = async (unit: string, props: string[]) => {
     const out = (await machine!.exec(['systemctl', 'show', unit, '-p', props.join(',')], { allowFailure: true })).stdout;
-    return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   };
   const agentLog = () => machine!.exec(['cat', '/var/log/aks-flex-node/flexnode.log'], { allowFailure: true }).then((r) => r.stdout);
   const why = async () => `\n--- journal ${UNIT}\n${await machine!.journal(UNIT, 80)}`;
@@ -87,7 +92,9 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     expect(upstreamVersion.exitCode, upstreamVersion.stderr).to.equal(0);
     expect(upstreamVersion.stdout).to.match(new RegExp(`^flexnode ${release.version.replace(/\./g, '\\.')} \\(node v[0-9.]+, linux-${release.arch}\\)\n`));
     expect(upstreamVersion.stdout).to.include('@flexnode/plugin-kube@');
-    expect(await m.readFile(`/etc/systemd/system/${UNIT}`)).to.include('Type=notify').and.include('NotifyAccess=main');
+    expect(await m.readFile(`/etc/systemd/system/${UNIT}`))
+      .to.include('Type=notify')
+      .and.include('NotifyAccess=main');
     expect((await m.exec(['systemd-analyze', 'verify', `/etc/systemd/system/${UNIT}`], { allowFailure: true })).exitCode).to.equal(0);
   });
 
@@ -117,7 +124,9 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     // Upstream's names: the unit by its alias, the log at upstream's path.
     const byAlias = await m.exec(['systemctl', 'status', '--no-pager', 'aks-flex-node-agent'], { allowFailure: true });
     expect(byAlias.exitCode, `${byAlias.stdout}${byAlias.stderr}`).to.equal(0);
-    expect(byAlias.stdout).to.match(/^. flexnode-agent\.service - flexnode agent/).and.match(/Active: active \(running\)/);
+    expect(byAlias.stdout)
+      .to.match(/^. flexnode-agent\.service - flexnode agent/)
+      .and.match(/Active: active \(running\)/);
     expect((await m.exec(['systemctl', 'is-active', 'aks-flex-node-agent'], { allowFailure: true })).stdout.trim()).to.equal('active');
     const upstreamLog = await m.exec(['cat', '/var/log/aks-flex-node/aks-flex-node.log'], { allowFailure: true });
     expect(upstreamLog.exitCode, upstreamLog.stderr).to.equal(0);
@@ -132,7 +141,12 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     await m.execOrThrow(['systemctl', 'stop', 'containerd.service']);
     const took = await within(2 * INTERVAL_MS + 3_000, 'containerd active again', async () => (await active('containerd.service')) === 'active');
     console.log(`    containerd healed after ${took} ms`);
-    const since = async () => (await agentLog()).slice(before).trim().split('\n').map((l) => JSON.parse(l));
+    const since = async () =>
+      (await agentLog())
+        .slice(before)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     await within(5_000, 'the heal to be logged', async () => (await since()).some((l) => l.msg === 'healed'));
     const lines = await since();
     const at = (msg: string) => lines.find((l) => l.msg === msg)?.time;
@@ -147,7 +161,11 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
   it('heals a deleted CNI config within two intervals', async () => {
     const m = machine!;
     await m.execOrThrow(['rm', '/etc/cni/net.d/99-bridge.conflist']);
-    const took = await within(2 * INTERVAL_MS + 3_000, 'the conflist back', async () => (await m.exec(['test', '-f', '/etc/cni/net.d/99-bridge.conflist'], { allowFailure: true })).exitCode === 0);
+    const took = await within(
+      2 * INTERVAL_MS + 3_000,
+      'the conflist back',
+      async () => (await m.exec(['test', '-f', '/etc/cni/net.d/99-bridge.conflist'], { allowFailure: true })).exitCode === 0,
+    );
     console.log(`    CNI config healed after ${took} ms`);
     expect(JSON.parse(await m.readFile('/etc/cni/net.d/99-bridge.conflist')).plugins[0].type).to.equal('bridge');
   });
@@ -172,7 +190,8 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     const s = await show(UNIT, ['ActiveState', 'Result']);
     expect(s, await why()).to.include({ ActiveState: 'inactive', Result: 'success' });
     const journal = JSON.parse(await m.readFile('/var/lib/flexnode/journal.json'));
-    for (const [id, step] of Object.entries(journal.steps as Record<string, { status: string }>)) expect(step.status, id).to.be.oneOf(['installed', 'installing']);
+    for (const [id, step] of Object.entries(journal.steps as Record<string, { status: string }>))
+      expect(step.status, id).to.be.oneOf(['installed', 'installing']);
     expect(await m.exec(['test', '-e', '/run/flexnode/flexnode.lock'], { allowFailure: true }).then((r) => r.exitCode), 'lock released').to.not.equal(0);
 
     await m.execOrThrow(['systemctl', 'start', UNIT], { unit: UNIT, timeoutMs: 180_000 });

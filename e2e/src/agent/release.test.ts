@@ -29,17 +29,29 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
   });
 
   it('has a sha256 file in sha256sum format that matches', async () => {
-    const sum = createHash('sha256').update(await readFile(release.tarball)).digest('hex');
+    const sum = createHash('sha256')
+      .update(await readFile(release.tarball))
+      .digest('hex');
     expect(await readFile(`${release.tarball}.sha256`, 'utf8')).to.equal(`${sum}  flexnode-${release.version}-linux-${release.arch}.tar.gz\n`);
   });
 
   it('comes with the @flexnode/sdk package (and its sha256), as npm would publish it, without compiled tests', async () => {
     const sdk = join(release.dir, `flexnode-sdk-${release.version}.tgz`);
-    const sum = createHash('sha256').update(await readFile(sdk)).digest('hex');
+    const sum = createHash('sha256')
+      .update(await readFile(sdk))
+      .digest('hex');
     expect(await readFile(`${sdk}.sha256`, 'utf8')).to.equal(`${sum}  flexnode-sdk-${release.version}.tgz\n`);
     const listing = execFileSync('tar', ['-tzf', sdk], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).to.include.members(['package/package.json', 'package/dist/index.js', 'package/dist/testing/index.js', 'package/dist/testing/host-contract.js']);
-    expect(listing.filter((f) => /\.test\./.test(f)), 'compiled tests').to.deep.equal([]);
+    expect(listing).to.include.members([
+      'package/package.json',
+      'package/dist/index.js',
+      'package/dist/testing/index.js',
+      'package/dist/testing/host-contract.js',
+    ]);
+    expect(
+      listing.filter((f) => /\.test\./.test(f)),
+      'compiled tests',
+    ).to.deep.equal([]);
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', sdk, 'package/package.json'], { encoding: 'utf8' }));
     expect(manifest).to.include({ name: '@flexnode/sdk', version: release.version });
   });
@@ -62,7 +74,14 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
   });
 
   it('ships the unit, the scripts and production dependencies only', async () => {
-    for (const f of ['share/flexnode-agent.service', 'install.sh', 'uninstall.sh', 'VERSION', 'node/bin/node', 'lib/node_modules/@flexnode/cli/assets/flexnode-agent.service']) {
+    for (const f of [
+      'share/flexnode-agent.service',
+      'install.sh',
+      'uninstall.sh',
+      'VERSION',
+      'node/bin/node',
+      'lib/node_modules/@flexnode/cli/assets/flexnode-agent.service',
+    ]) {
       expect(existsSync(join(top, f)), f).to.equal(true);
     }
     for (const dev of ['typescript', 'mocha', 'chai', 'turbo', '@types/node']) expect(existsSync(join(top, 'lib/node_modules', dev)), dev).to.equal(false);
@@ -76,7 +95,10 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     }
     const root = join(dir, 'root');
     const bin = join(top, 'bin/flexnode');
-    const r = spawnSync(bin, ['agent', 'install-service', '--root', root, '--bin', bin, '--json'], { env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
+    const r = spawnSync(bin, ['agent', 'install-service', '--root', root, '--bin', bin, '--json'], {
+      env: { PATH: '/usr/bin:/bin', HOME: dir },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).to.equal(0);
     const unit = join(root, 'etc/systemd/system/flexnode-agent.service');
     expect(JSON.parse(r.stdout)).to.include({ path: unit, reloaded: false });
@@ -87,7 +109,10 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     expect(verify.status, verify.stderr).to.equal(0);
     expect(verify.stderr.split('\n').filter((l) => l.includes('flexnode-agent'))).to.deep.equal([]);
     // And a broken one fails, so the check means something.
-    await writeFile(join(dir, 'broken.service'), text.replace('Type=notify', 'Type=notify\nNotAKey=1').replace(`ExecStart=${bin}`, 'ExecStart=/nonexistent/flexnode'));
+    await writeFile(
+      join(dir, 'broken.service'),
+      text.replace('Type=notify', 'Type=notify\nNotAKey=1').replace(`ExecStart=${bin}`, 'ExecStart=/nonexistent/flexnode'),
+    );
     expect(spawnSync('systemd-analyze', ['verify', join(dir, 'broken.service')]).status).to.not.equal(0);
   });
 });

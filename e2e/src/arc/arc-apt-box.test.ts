@@ -25,9 +25,22 @@ const PROXY = 'http://proxy.invalid:3128';
 // packages below (dpkg rewrites other packages' Priority fields from apt's data on every run). The repository's
 // index files are NOT excluded: they must be gone after unbootstrap.
 const NOISE = [
-  '/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/tmp', '/root/.npm', '/root/.cache',
-  '/var/lib/dpkg/status', '/var/lib/dpkg/status-old', '/var/lib/dpkg/lock', '/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/triggers/Lock',
-  '/var/lib/apt/lists/lock', '/var/lib/apt/lists/partial', '/var/lib/apt/lists/auxfiles', '/var/lib/apt/extended_states',
+  '/var/log',
+  '/var/lib/systemd',
+  '/var/cache',
+  '/etc/machine-id',
+  '/var/tmp',
+  '/root/.npm',
+  '/root/.cache',
+  '/var/lib/dpkg/status',
+  '/var/lib/dpkg/status-old',
+  '/var/lib/dpkg/lock',
+  '/var/lib/dpkg/lock-frontend',
+  '/var/lib/dpkg/triggers/Lock',
+  '/var/lib/apt/lists/lock',
+  '/var/lib/apt/lists/partial',
+  '/var/lib/apt/lists/auxfiles',
+  '/var/lib/apt/extended_states',
 ];
 
 describe('node in a box: arc.agent installs azcmagent from a signed apt repository over HTTPS', function () {
@@ -50,7 +63,9 @@ describe('node in a box: arc.agent installs azcmagent from a signed apt reposito
     // The throwaway CA, trusted by the machine's apt like any site CA.
     await machine.writeFile('/usr/local/share/ca-certificates/flexnode-e2e-repo.crt', server.tls.cert);
     await machine.execOrThrow(['update-ca-certificates']);
-    const sources = await machine.exec(['sh', '-c', 'cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null; ls /etc/apt/keyrings 2>/dev/null'], { allowFailure: true });
+    const sources = await machine.exec(['sh', '-c', 'cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null; ls /etc/apt/keyrings 2>/dev/null'], {
+      allowFailure: true,
+    });
     expect(sources.stdout, 'a stock image: no Microsoft repository').not.to.match(/packages\.microsoft\.com|microsoft/i);
   });
 
@@ -66,7 +81,10 @@ describe('node in a box: arc.agent installs azcmagent from a signed apt reposito
       subscriptionId: SUBSCRIPTION,
       tenantId: TENANT,
       arc: { machineName: 'box-node', resourceGroup: 'rg-edge', location: 'westus2' },
-      targetCluster: { resourceId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`, location: 'westus2' },
+      targetCluster: {
+        resourceId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`,
+        location: 'westus2',
+      },
     },
     agent: { logLevel: 'debug', logDir: '/var/log/aks-flex-node' },
     // The agent must use the proxy; the repository (on the host's address) and Arc's own endpoints skip it.
@@ -95,18 +113,28 @@ describe('node in a box: arc.agent installs azcmagent from a signed apt reposito
     expect(first.exitCode, await explain(m, first)).to.equal(0);
 
     expect(await dpkgStatus()).to.equal(`install ok installed ${AZCMAGENT_STANDIN_VERSION}`);
-    expect((await m.execOrThrow(['cat', LIST])).stdout).to.include(`deb [arch=${debianArch()} signed-by=${KEYRING}] ${server!.url}/${repo!.path} bookworm main`);
+    expect((await m.execOrThrow(['cat', LIST])).stdout).to.include(
+      `deb [arch=${debianArch()} signed-by=${KEYRING}] ${server!.url}/${repo!.path} bookworm main`,
+    );
     await m.execOrThrow(['mkdir', '-p', '-m', '0700', '/run/gnupg-check']);
-    expect((await m.execOrThrow(['gpg', '--batch', '--with-colons', '--show-keys', KEYRING], { env: { GNUPGHOME: '/run/gnupg-check' } })).stdout).to.include(repo!.fingerprint);
+    expect((await m.execOrThrow(['gpg', '--batch', '--with-colons', '--show-keys', KEYRING], { env: { GNUPGHOME: '/run/gnupg-check' } })).stdout).to.include(
+      repo!.fingerprint,
+    );
     expect((await m.execOrThrow([AGENT, 'version'], { env })).stdout).to.include(AZCMAGENT_STANDIN_VERSION);
     expect((await m.execOrThrow([AGENT, 'config', 'get', 'proxy.url'], { env })).stdout.trim()).to.equal(PROXY);
     expect((await m.execOrThrow([AGENT, 'config', 'get', 'proxy.bypass'], { env })).stdout.trim()).to.equal('Arc');
     // apt read the repository itself: the signed index, the package list and the package.
-    expect(server!.log).to.include.members(['/keys/repo.asc', `/${repo!.path}/dists/bookworm/InRelease`, `/${repo!.path}/pool/main/a/azcmagent/azcmagent_${AZCMAGENT_STANDIN_VERSION}_${debianArch()}.deb`]);
+    expect(server!.log).to.include.members([
+      '/keys/repo.asc',
+      `/${repo!.path}/dists/bookworm/InRelease`,
+      `/${repo!.path}/pool/main/a/azcmagent/azcmagent_${AZCMAGENT_STANDIN_VERSION}_${debianArch()}.deb`,
+    ]);
 
     const again = await flexnode(m, ['bootstrap', '--only', 'arc.agent', '--config', CONFIG_PATH, '--json'], env);
     expect(again.exitCode, await explain(m, again)).to.equal(0);
-    expect((JSON.parse(again.stdout) as { results: { id: string; outcome: string }[] }).results.find((r) => r.id === 'arc.agent')?.outcome).to.equal('unchanged');
+    expect((JSON.parse(again.stdout) as { results: { id: string; outcome: string }[] }).results.find((r) => r.id === 'arc.agent')?.outcome).to.equal(
+      'unchanged',
+    );
     const status = await flexnode(m, ['status', '--only', 'arc.agent', '--config', CONFIG_PATH], env);
     expect(status.exitCode, await explain(m, status)).to.equal(0);
 
@@ -126,7 +154,9 @@ describe('node in a box: arc.agent installs azcmagent from a signed apt reposito
     const served = server!.log.length;
     const run = await flexnode(m, ['bootstrap', '--only', 'arc.agent', '--config', CONFIG_PATH], env);
     expect(run.exitCode).to.equal(1);
-    expect(run.stdout + run.stderr).to.include('is not trusted: its fingerprint is').and.include(`not ${repo!.otherFingerprint}; nothing was installed`);
+    expect(run.stdout + run.stderr)
+      .to.include('is not trusted: its fingerprint is')
+      .and.include(`not ${repo!.otherFingerprint}; nothing was installed`);
     // The key was fetched and refused; apt never read the repository.
     expect(server!.log.slice(served)).to.deep.equal(['/keys/repo.asc']);
     expect(await packages()).to.deep.equal(installed);

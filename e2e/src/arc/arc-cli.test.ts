@@ -18,7 +18,11 @@ const CLI = join(REPO, 'packages/cli/bin/run.js');
 const VERSION = '1.50.02997.1';
 const MACHINE = 'edge-cli';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 describe('flexnode CLI with plugin-arc against the fakes', function () {
   this.timeout(120_000);
@@ -40,49 +44,69 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
         ...(operator ? { AZURE_CLIENT_SECRET: CLIENT_SECRET } : {}),
       };
       if (!operator) delete env.AZURE_CLIENT_SECRET;
-      execFile(process.execPath, [CLI, ...args, '--config', configPath, '--root', root], {
-        cwd: REPO,
-        env,
-      }, (error, stdout, stderr) => {
-        const run = { code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr };
-        runs.push(run);
-        resolve(run);
-      });
+      execFile(
+        process.execPath,
+        [CLI, ...args, '--config', configPath, '--root', root],
+        {
+          cwd: REPO,
+          env,
+        },
+        (error, stdout, stderr) => {
+          const run = { code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr };
+          runs.push(run);
+          resolve(run);
+        },
+      );
     });
   const cli = (...args: string[]) => cliAs({ operator: true }, ...args);
   const writes = () => fakes.arm.requests.filter((r) => r.method !== 'GET' && !r.path.startsWith('/__fake/'));
 
   before(async () => {
     fakes = await Fakes.start();
-    fakes.arm.addCluster({ subscriptionId: SUB, resourceGroup: CLUSTER_RG, name: CLUSTER, serverUrl: 'https://127.0.0.1:6443', caData: 'Q0E=', location: 'westeurope' });
+    fakes.arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: CLUSTER_RG,
+      name: CLUSTER,
+      serverUrl: 'https://127.0.0.1:6443',
+      caData: 'Q0E=',
+      location: 'westeurope',
+    });
     tmp = mkdtempSync(join(tmpdir(), 'arc-cli-'));
     root = join(tmp, 'root');
     const manifest = new ArtifactManifest(debianArch());
     const agent = await manifest.addFile(`azcmagent/v${VERSION}/azcmagent-linux-${debianArch()}`, standinPath('azcmagent'));
     mirror = await startMirror(manifest);
     configPath = join(tmp, 'config.json');
-    writeFileSync(configPath, JSON.stringify({
-      azure: {
-        subscriptionId: SUB,
-        tenantId: TENANT,
-        cloud: 'AzurePublicCloud',
-        servicePrincipal: { clientId: CLIENT_ID },
-        arc: { machineName: MACHINE, resourceGroup: ARC_RG, location: 'westeurope', tags: { env: 'edge' }, autoRoleAssignment: true },
-        targetCluster: { resourceId: CLUSTER_ID, location: 'westeurope' },
-        endpoints: { resourceManager: fakes.arm.url, authorityHost: fakes.entra.url },
-      },
-      agent: { logLevel: 'debug', logDir: '/var/log/aks-flex-node' },
-      artifacts: { mirror: mirror.url },
-      pluginConfig: {
-        '@flexnode/plugin-arc': {
-          agent: { source: 'binary', version: VERSION, sha256: agent.sha256 },
-          retry: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
-          pollIntervalMs: 20,
-          identityTimeoutSeconds: 5,
-          propagationTimeoutSeconds: 2,
+    writeFileSync(
+      configPath,
+      JSON.stringify(
+        {
+          azure: {
+            subscriptionId: SUB,
+            tenantId: TENANT,
+            cloud: 'AzurePublicCloud',
+            servicePrincipal: { clientId: CLIENT_ID },
+            arc: { machineName: MACHINE, resourceGroup: ARC_RG, location: 'westeurope', tags: { env: 'edge' }, autoRoleAssignment: true },
+            targetCluster: { resourceId: CLUSTER_ID, location: 'westeurope' },
+            endpoints: { resourceManager: fakes.arm.url, authorityHost: fakes.entra.url },
+          },
+          agent: { logLevel: 'debug', logDir: '/var/log/aks-flex-node' },
+          artifacts: { mirror: mirror.url },
+          pluginConfig: {
+            '@flexnode/plugin-arc': {
+              agent: { source: 'binary', version: VERSION, sha256: agent.sha256 },
+              retry: { maxRetries: 2, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
+              pollIntervalMs: 20,
+              identityTimeoutSeconds: 5,
+              propagationTimeoutSeconds: 2,
+            },
+          },
         },
-      },
-    }, null, 2), { mode: 0o600 });
+        null,
+        2,
+      ),
+      { mode: 0o600 },
+    );
   });
 
   after(async () => {
@@ -108,7 +132,12 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     const machine = fakes.arm.machine(MACHINE)!;
     expect(machine.principalId).to.match(/^[0-9a-f-]{36}$/);
     expect(fakes.arm.roleAssignments().filter((a) => a.principalId === machine.principalId)).to.have.length(3);
-    expect(fakes.arm.roleDefinitions().filter((d) => d.type === 'CustomRole').map((d) => d.roleName.split(' (')[0])).to.deep.equal(['flexnode node + kube-proxy', 'flexnode node + kube-proxy, namespace kube-node-lease']);
+    expect(
+      fakes.arm
+        .roleDefinitions()
+        .filter((d) => d.type === 'CustomRole')
+        .map((d) => d.roleName.split(' (')[0]),
+    ).to.deep.equal(['flexnode node + kube-proxy', 'flexnode node + kube-proxy, namespace kube-node-lease']);
     const state = JSON.parse(readFileSync(join(tmp, 'azcmagent-state.json'), 'utf8'));
     expect(state.secretsOnArgv).to.deep.equal([]);
     expect(statSync(join(root, 'opt/azcmagent/bin/azcmagent')).mode & 0o777).to.equal(0o755);
@@ -127,15 +156,28 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
     const status = await cliAs({ operator: false }, 'status', '--only', '@flexnode/plugin-arc', '--json');
     expect(status.code, `${status.stdout}\n${status.stderr}`).to.equal(0);
     const arc = (JSON.parse(status.stdout) as { results: { id: string; outcome: string }[] }).results.filter((r) => r.id.startsWith('arc.'));
-    expect(arc.map((r) => `${r.id} ${r.outcome}`)).to.deep.equal(['arc.preflight healthy', 'arc.agent healthy', 'arc.connect healthy', 'arc.node-role healthy', 'arc.roles healthy']);
+    expect(arc.map((r) => `${r.id} ${r.outcome}`)).to.deep.equal([
+      'arc.preflight healthy',
+      'arc.agent healthy',
+      'arc.connect healthy',
+      'arc.node-role healthy',
+      'arc.roles healthy',
+    ]);
     // Only kube.preflight's reachability probe (no token) reaches ARM; Entra issued nothing.
-    expect(fakes.arm.requests.slice(requests).filter((r) => r.hasBearer).map((r) => `${r.method} ${r.path}`)).to.deep.equal([]);
+    expect(
+      fakes.arm.requests
+        .slice(requests)
+        .filter((r) => r.hasBearer)
+        .map((r) => `${r.method} ${r.path}`),
+    ).to.deep.equal([]);
     expect(fakes.entra.issued.length, 'tokens issued during status').to.equal(tokens);
 
     const principalId = fakes.arm.machine(MACHINE)!.principalId!;
     const undo = await cliAs({ operator: false }, 'unbootstrap');
     expect(undo.code).to.equal(1);
-    expect(undo.stdout + undo.stderr).to.include("unbootstrap of arc.roles (deleting the 3 role assignment(s) flexnode created").and.include("needs the operator's Azure credential");
+    expect(undo.stdout + undo.stderr)
+      .to.include('unbootstrap of arc.roles (deleting the 3 role assignment(s) flexnode created')
+      .and.include("needs the operator's Azure credential");
     expect(undo.stdout + undo.stderr).to.include('AZURE_CLIENT_SECRET');
     // Nothing in Azure was touched, and the agent that holds the registration stays.
     expect(fakes.arm.machine(MACHINE)).not.to.equal(undefined);
@@ -165,7 +207,10 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
       }
     };
     walk(root);
-    expect(files.some((f) => f.includes('aks-flex-node')), 'a log file was written').to.equal(true);
+    expect(
+      files.some((f) => f.includes('aks-flex-node')),
+      'a log file was written',
+    ).to.equal(true);
     const text = [...runs.flatMap((r) => [r.stdout, r.stderr]), ...files.map((f) => readFileSync(f, 'utf8'))].join('\n');
     expect(text).not.to.include(CLIENT_SECRET);
     for (const token of fakes.tokens()) expect(text.includes(token), 'an ARM token leaked').to.equal(false);

@@ -35,10 +35,16 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
   const inNamespace = (argv: string[], env: Record<string, string> = {}) =>
     new Promise<{ stdout: string; stderr: string; ms: number }>((resolve, reject) => {
       const started = Date.now();
-      execFile('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$VAROPT" /var/opt && exec "$@"', 'sh', ...argv], {
-        cwd: E2E,
-        env: { ...process.env, ...himds.env(), VAROPT: join(tmp, 'varopt'), ...env },
-      }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}\n${stdout}`)) : resolve({ stdout, stderr, ms: Date.now() - started })));
+      execFile(
+        'unshare',
+        ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$VAROPT" /var/opt && exec "$@"', 'sh', ...argv],
+        {
+          cwd: E2E,
+          env: { ...process.env, ...himds.env(), VAROPT: join(tmp, 'varopt'), ...env },
+        },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}\n${stdout}`)) : resolve({ stdout, stderr, ms: Date.now() - started }),
+      );
     });
 
   it('the arc-identity service gets a token and names the exec command for the kubelet', async () => {
@@ -48,7 +54,11 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
       const t = await id.getToken('${AKS}/.default');
       console.log(JSON.stringify({ token: t.token, expiresOnTimestamp: t.expiresOnTimestamp, exec: id.execCredential('${AKS}') }));`;
     const out = await inNamespace([process.execPath, '--input-type=module', '-e', child], { FLEXNODE_BIN: CLI });
-    const got = JSON.parse(out.stdout) as { token: string; expiresOnTimestamp: number; exec: { command: string; args: string[]; env?: Record<string, string> } };
+    const got = JSON.parse(out.stdout) as {
+      token: string;
+      expiresOnTimestamp: number;
+      exec: { command: string; args: string[]; env?: Record<string, string> };
+    };
     expect(himds.isIssued(got.token)).to.equal(true);
     expect(himds.issued.at(-1)!.resource).to.equal(AKS);
     expect(got.exec.command).to.equal(process.execPath);
@@ -69,7 +79,9 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
     const [file] = readdirSync(cache);
     expect(statSync(join(cache, file!)).mode & 0o777).to.equal(0o600);
 
-    const second = await inNamespace(argv, { KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } }) });
+    const second = await inNamespace(argv, {
+      KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } }),
+    });
     const again = JSON.parse(second.stdout) as typeof cred;
     expect(again.status.token).to.equal(cred.status.token);
     expect(again.apiVersion).to.equal('client.authentication.k8s.io/v1');

@@ -10,7 +10,7 @@ import { CLUSTER, CLUSTER_ID, CLUSTER_RG, Fakes, MACHINE, Rig, SUB } from './rig
 const RG_SCOPE = `/subscriptions/${SUB}/resourceGroups/${CLUSTER_RG}`;
 const MC = 'Microsoft.ContainerService/managedClusters';
 
-describe('the node identity\'s custom roles (arc.node-role) against the fake ARM', function () {
+describe("the node identity's custom roles (arc.node-role) against the fake ARM", function () {
   this.timeout(60_000);
   let fakes: Fakes;
   const rigs: Rig[] = [];
@@ -23,14 +23,22 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
 
   beforeEach(async () => {
     fakes = await Fakes.start();
-    fakes.arm.addCluster({ subscriptionId: SUB, resourceGroup: CLUSTER_RG, name: CLUSTER, serverUrl: 'https://127.0.0.1:6443', caData: 'Q0E=', location: 'westeurope', kubernetesVersion: '1.33.13' });
+    fakes.arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: CLUSTER_RG,
+      name: CLUSTER,
+      serverUrl: 'https://127.0.0.1:6443',
+      caData: 'Q0E=',
+      location: 'westeurope',
+      kubernetesVersion: '1.33.13',
+    });
   });
   afterEach(async () => {
     for (const r of rigs.splice(0)) r.dispose();
     await fakes.stop();
   });
 
-  it('defines the roles for the cluster\'s version, assigns them at the cluster and in kube-node-lease; a re-run changes nothing; unbootstrap removes exactly that', async () => {
+  it("defines the roles for the cluster's version, assigns them at the cluster and in kube-node-lease; a re-run changes nothing; unbootstrap removes exactly that", async () => {
     const r = rig();
     expect(await r.bootstrap()).to.deep.equal(['arc.connect', 'arc.node-role', 'arc.roles']);
     const cluster = arcSettings(r.config).cluster;
@@ -38,14 +46,25 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
     expect(nodeComponents(r.config)).to.deep.equal(['kubelet', 'kube-proxy']);
     const expected = scopedDataActions(rulesFor('1.33.13', nodeComponents(r.config)));
     const [node, lease] = nodeRoleIdentities(cluster, nodeComponents(r.config));
-    expect(custom().map((d) => ({ id: d.id, name: d.roleName, scopes: d.assignableScopes, data: d.permissions[0]!.dataActions, actions: d.permissions[0]!.actions }))).to.deep.equal([
+    expect(
+      custom().map((d) => ({
+        id: d.id,
+        name: d.roleName,
+        scopes: d.assignableScopes,
+        data: d.permissions[0]!.dataActions,
+        actions: d.permissions[0]!.actions,
+      })),
+    ).to.deep.equal([
       { id: node!.guid, name: node!.roleName, scopes: [RG_SCOPE], data: expected.cluster, actions: [] },
       { id: lease!.guid, name: lease!.roleName, scopes: [RG_SCOPE], data: expected.namespaces['kube-node-lease'], actions: [] },
     ]);
     expect(expected.cluster).to.include(`${MC}/serviceaccounts/write`).and.not.include(`${MC}/resource.k8s.io/resourceclaims/read`);
     const principal = fakes.arm.machine(MACHINE)!.principalId!;
     const mine = fakes.arm.roleAssignments().filter((a) => a.principalId === principal);
-    expect(mine.map((a) => `${a.roleDefinitionId.split('/').pop()} ${a.scope}`)).to.include.members([`${node!.guid} ${CLUSTER_ID}`, `${lease!.guid} ${CLUSTER_ID}/namespaces/kube-node-lease`]);
+    expect(mine.map((a) => `${a.roleDefinitionId.split('/').pop()} ${a.scope}`)).to.include.members([
+      `${node!.guid} ${CLUSTER_ID}`,
+      `${lease!.guid} ${CLUSTER_ID}/namespaces/kube-node-lease`,
+    ]);
     // Through the fake's own Azure RBAC: the identity may write leases in kube-node-lease only, and no Secret.
     const may = (scope: string, action: string) => fakes.arm.checkAccess([principal], scope, `${MC}/${action}`, 'dataAction').allowed;
     expect(may(`${CLUSTER_ID}/namespaces/kube-node-lease`, 'coordination.k8s.io/leases/write')).to.equal(true);
@@ -53,7 +72,10 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
     expect(may(`${CLUSTER_ID}/namespaces/default`, 'secrets/read')).to.equal(true);
     expect(may(`${CLUSTER_ID}/namespaces/default`, 'secrets/write')).to.equal(false);
     expect(may(CLUSTER_ID, 'nodes/delete')).to.equal(false);
-    expect(r.records('arc.node-role', 'arc.role-definition').map((d) => [d.guid, d.kubernetesMinor])).to.deep.equal([[node!.guid, '1.33'], [lease!.guid, '1.33']]);
+    expect(r.records('arc.node-role', 'arc.role-definition').map((d) => [d.guid, d.kubernetesMinor])).to.deep.equal([
+      [node!.guid, '1.33'],
+      [lease!.guid, '1.33'],
+    ]);
 
     const writes = () => fakes.arm.requests.filter((q) => q.method !== 'GET').length;
     const before = writes();
@@ -73,9 +95,14 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
     const a = rig();
     await a.bootstrap();
     const created = custom().map((d) => d.createdOn);
-    fakes.arm.updateCluster(CLUSTER_ID, (c) => { c.kubernetesVersion = '1.35.6'; c.currentKubernetesVersion = '1.35.6'; });
+    fakes.arm.updateCluster(CLUSTER_ID, (c) => {
+      c.kubernetesVersion = '1.35.6';
+      c.currentKubernetesVersion = '1.35.6';
+    });
     // Another machine of the same cluster: same role GUIDs, updated for 1.35 (DRA and credential-provider reads).
-    const b = rig((c) => { c.azure.arc = { ...c.azure.arc, machineName: 'edge-2' }; });
+    const b = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, machineName: 'edge-2' };
+    });
     await b.bootstrap();
     expect(custom()).to.have.length(2);
     expect(custom().map((d) => d.createdOn)).to.deep.equal(created);
@@ -91,7 +118,9 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
   });
 
   it('RBAC Admin named in azure.arc.roles is granted with a warning, and no custom role is made', async () => {
-    const r = rig((c) => { c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] }; });
+    const r = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] };
+    });
     expect(await r.bootstrap()).to.deep.equal(['arc.connect', 'arc.roles']);
     expect(custom()).to.deep.equal([]);
     const warning = r.host.logLines.find((l) => l.level === 'warn' && l.message.includes('RBAC Admin'));
@@ -99,17 +128,29 @@ describe('the node identity\'s custom roles (arc.node-role) against the fake ARM
     await r.unbootstrap();
   });
 
-  it('the guard mapping agrees with the fake guard for every request a node\'s rules allow', () => {
+  it("the guard mapping agrees with the fake guard for every request a node's rules allow", () => {
     const scoped = scopedDataActions(rulesFor('1.35.0', ['kubelet', 'kube-proxy']));
     const seen = new Set<string>();
     for (const row of NODE_RULES.filter((x) => rulesFor('1.35.0', ['kubelet', 'kube-proxy']).includes(x))) {
-      for (const apiGroup of row.apiGroups) for (const res of row.resources) for (const verb of row.verbs) {
-        const [resource, subresource = ''] = res.split('/');
-        const action = dataActionOf({ verb, isResourceRequest: true, path: '', apiGroup, apiVersion: 'v1', resource: resource!, subresource, namespace: row.namespace ?? 'default', name: '' });
-        const where = row.namespace ? scoped.namespaces[row.namespace] ?? [] : scoped.cluster;
-        expect(where, `${verb} ${apiGroup}/${res}`).to.include(action);
-        seen.add(action);
-      }
+      for (const apiGroup of row.apiGroups)
+        for (const res of row.resources)
+          for (const verb of row.verbs) {
+            const [resource, subresource = ''] = res.split('/');
+            const action = dataActionOf({
+              verb,
+              isResourceRequest: true,
+              path: '',
+              apiGroup,
+              apiVersion: 'v1',
+              resource: resource!,
+              subresource,
+              namespace: row.namespace ?? 'default',
+              name: '',
+            });
+            const where = row.namespace ? (scoped.namespaces[row.namespace] ?? []) : scoped.cluster;
+            expect(where, `${verb} ${apiGroup}/${res}`).to.include(action);
+            seen.add(action);
+          }
     }
     expect([...scoped.cluster, ...Object.values(scoped.namespaces).flat()].filter((a) => !seen.has(a))).to.deep.equal([]);
   });
@@ -121,7 +162,14 @@ describe('arc.node-role with an operator who may assign roles but not define the
   let r: Rig;
   before(async () => {
     fakes = await Fakes.start({ enforceRbac: true });
-    fakes.arm.addCluster({ subscriptionId: SUB, resourceGroup: CLUSTER_RG, name: CLUSTER, serverUrl: 'https://127.0.0.1:6443', caData: 'Q0E=', location: 'westeurope' });
+    fakes.arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: CLUSTER_RG,
+      name: CLUSTER,
+      serverUrl: 'https://127.0.0.1:6443',
+      caData: 'Q0E=',
+      location: 'westeurope',
+    });
     r = new Rig(fakes);
   });
   after(async () => {
@@ -132,9 +180,15 @@ describe('arc.node-role with an operator who may assign roles but not define the
   it('a 403 names Microsoft.Authorization/roleDefinitions/write and User Access Administrator; nothing is journaled; with it, the re-run succeeds', async () => {
     fakes.arm.grant(fakes.operatorId, 'Role Based Access Control Administrator', RG_SCOPE);
     const step = r.step('arc.node-role');
-    const e = await step.install().then(() => expect.fail('expected a 403'), (x: Error & { hint?: string }) => x);
+    const e = await step.install().then(
+      () => expect.fail('expected a 403'),
+      (x: Error & { hint?: string }) => x,
+    );
     expect(e.message).to.include("lacks the permission 'Microsoft.Authorization/roleDefinitions/write'").and.include(`on scope '${RG_SCOPE}'`);
-    expect(e.hint).to.include('User Access Administrator').and.include('Role Based Access Control Administrator does not include it').and.include(`--scope ${RG_SCOPE}`);
+    expect(e.hint)
+      .to.include('User Access Administrator')
+      .and.include('Role Based Access Control Administrator does not include it')
+      .and.include(`--scope ${RG_SCOPE}`);
     expect(r.records('arc.node-role', 'arc.role-definition')).to.deep.equal([]);
     expect(fakes.arm.roleDefinitions().filter((d) => d.type === 'CustomRole')).to.deep.equal([]);
 

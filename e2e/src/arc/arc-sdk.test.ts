@@ -29,7 +29,14 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     fakes.arm.machineDeleteMode = 'sync';
     for (const m of fakes.arm.machines()) fakes.arm.removeMachine(m.subscriptionId, m.resourceGroup, m.name);
     for (const c of fakes.arm.clusters()) void c; // clusters are re-seeded idempotently below
-    fakes.arm.addCluster({ subscriptionId: SUB, resourceGroup: CLUSTER_RG, name: CLUSTER, serverUrl: 'https://127.0.0.1:6443', caData: 'Q0E=', location: 'westeurope' });
+    fakes.arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: CLUSTER_RG,
+      name: CLUSTER,
+      serverUrl: 'https://127.0.0.1:6443',
+      caData: 'Q0E=',
+      location: 'westeurope',
+    });
   });
 
   const rig = (configure?: ConstructorParameters<typeof Rig>[1]) => {
@@ -39,7 +46,11 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
   };
   const ours = (r: Rig) => r.records('arc.roles', 'arc.role-assignment').map((d) => String(d.id).toLowerCase());
   const assignmentsOf = (principalId: string) => fakes.arm.roleAssignments().filter((a) => a.principalId === principalId);
-  const err = async (p: Promise<unknown>) => p.then(() => expect.fail('expected an error'), (e: Error & { hint?: string }) => e);
+  const err = async (p: Promise<unknown>) =>
+    p.then(
+      () => expect.fail('expected an error'),
+      (e: Error & { hint?: string }) => e,
+    );
 
   it('registers: azcmagent connect with the token never on argv, the identity, the default roles; unbootstrap removes exactly that', async () => {
     const r = rig();
@@ -49,7 +60,19 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     expect(standin).to.include({ status: 'Connected', authMode: 'access-token' });
     expect(standin.secretsOnArgv).to.deep.equal([]);
     const connect = r.transcript.argv.find((a) => a[0] === 'connect')!;
-    expect(connect).to.include.members(['--resource-group', ARC_RG, '--location', 'westeurope', '--resource-name', MACHINE, '--cloud', 'AzureCloud', '--tags', 'env=edge,owner=flexnode', '--config']);
+    expect(connect).to.include.members([
+      '--resource-group',
+      ARC_RG,
+      '--location',
+      'westeurope',
+      '--resource-name',
+      MACHINE,
+      '--cloud',
+      'AzureCloud',
+      '--tags',
+      'env=edge,owner=flexnode',
+      '--config',
+    ]);
     expect(connect.join(' ')).not.to.match(/access-token/);
 
     const machine = fakes.arm.machine(MACHINE)!;
@@ -60,7 +83,8 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     const granted = assignmentsOf(machine.principalId!);
     const [node, lease] = nodeRoleIdentities(arcSettings(r.config).cluster, nodeComponents(r.config));
     expect(granted.map((a) => `${a.roleDefinitionId.split('/').pop()} ${a.scope}`).sort()).to.deep.equal(
-      [`${USER_ROLE} ${CLUSTER_ID}`, `${node!.guid} ${CLUSTER_ID}`, `${lease!.guid} ${CLUSTER_ID}/namespaces/kube-node-lease`].sort());
+      [`${USER_ROLE} ${CLUSTER_ID}`, `${node!.guid} ${CLUSTER_ID}`, `${lease!.guid} ${CLUSTER_ID}/namespaces/kube-node-lease`].sort(),
+    );
     expect(granted.every((a) => a.principalType === 'ServicePrincipal')).to.equal(true);
     expect(granted.some((a) => a.roleDefinitionId.endsWith(RBAC_ADMIN))).to.equal(false);
     expect(ours(r).sort()).to.deep.equal(granted.map((a) => `${a.scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`.toLowerCase()).sort());
@@ -92,14 +116,22 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
   });
 
   it('keeps a pre-existing assignment (not journaled, not removed) and treats a 409 RoleAssignmentExists as success', async () => {
-    const r = rig((c) => { c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] }; });
+    const r = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] };
+    });
     // The resource and the identity exist already (re-onboarding keeps the identity), with the User Role granted by someone else.
     const principalId = fakes.arm.addMachine({ subscriptionId: SUB, resourceGroup: ARC_RG, name: MACHINE }).principalId!;
     const theirs = fakes.arm.addRoleAssignment({
-      scope: CLUSTER_ID, roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${USER_ROLE}`, principalId, principalType: 'ServicePrincipal',
+      scope: CLUSTER_ID,
+      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${USER_ROLE}`,
+      principalId,
+      principalType: 'ServicePrincipal',
     });
     const admin = fakes.arm.addRoleAssignment({
-      scope: CLUSTER_ID, roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${RBAC_ADMIN}`, principalId, principalType: 'ServicePrincipal',
+      scope: CLUSTER_ID,
+      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${RBAC_ADMIN}`,
+      principalId,
+      principalType: 'ServicePrincipal',
     });
     // A concurrent grant: the listings miss the admin assignment, so the PUT meets it and answers 409.
     fakes.arm.inject({ method: 'GET', pathMatch: /\/roleAssignments$/, status: 200, body: { value: [] }, times: 2 });
@@ -108,7 +140,11 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     expect(conflict.length).to.be.greaterThan(0);
     expect(ours(r)).to.deep.equal([]); // neither is ours
     await r.unbootstrap();
-    expect(assignmentsOf(principalId).map((a) => a.name).sort()).to.deep.equal([theirs.name, admin.name].sort());
+    expect(
+      assignmentsOf(principalId)
+        .map((a) => a.name)
+        .sort(),
+    ).to.deep.equal([theirs.name, admin.name].sort());
   });
 
   it('429 with retry-after-ms is retried by the SDK and succeeds', async () => {
@@ -165,7 +201,9 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
   });
 
   it('a wrong client secret is reported by Entra, without the secret', async () => {
-    const r = rig((c) => { c.azure.servicePrincipal = { clientId: 'cccccccc-0000-0000-0000-0000000000ff', clientSecret: 'wrong-but-secret-value' }; });
+    const r = rig((c) => {
+      c.azure.servicePrincipal = { clientId: 'cccccccc-0000-0000-0000-0000000000ff', clientSecret: 'wrong-but-secret-value' };
+    });
     const e = await err(r.bootstrap());
     expect(e.message).to.include('Microsoft Entra rejected the service principal cccccccc-0000-0000-0000-0000000000ff');
     expect(r.visibleText()).not.to.include('wrong-but-secret-value');
@@ -187,7 +225,9 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
 
   it('404: a cluster that does not exist is named; a re-run after it exists recovers', async () => {
     const missingId = `/subscriptions/${SUB}/resourceGroups/${CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/aks-missing`;
-    const r = rig((c) => { c.azure.targetCluster = { resourceId: missingId, location: 'westeurope' }; });
+    const r = rig((c) => {
+      c.azure.targetCluster = { resourceId: missingId, location: 'westeurope' };
+    });
     const e = await err(r.bootstrap());
     expect(e.message).to.include(`the cluster aks-missing (resource group ${CLUSTER_RG}, subscription ${SUB}) was not found`);
     expect(ours(r)).to.deep.equal([]);
@@ -201,9 +241,16 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     const r = rig();
     await r.bootstrap();
     // The agent was disconnected locally only (azcmagent disconnect --force-local-only): the resource remains.
-    r.host.onExec('azcmagent', (args) => (args[0] === 'show' ? { exitCode: 0, stdout: JSON.stringify({ status: 'Disconnected' }), stderr: '' } : { exitCode: 1, stdout: '', stderr: 'unexpected' }));
+    r.host.onExec('azcmagent', (args) =>
+      args[0] === 'show' ? { exitCode: 0, stdout: JSON.stringify({ status: 'Disconnected' }), stderr: '' } : { exitCode: 1, stdout: '', stderr: 'unexpected' },
+    );
     fakes.arm.machineDeleteMode = 'async';
-    fakes.arm.injectLroFailure({ method: 'DELETE', pathMatch: /\/machines\/edge-1$/, code: 'DeleteFailed', message: 'Injected: the machine could not be deleted' });
+    fakes.arm.injectLroFailure({
+      method: 'DELETE',
+      pathMatch: /\/machines\/edge-1$/,
+      code: 'DeleteFailed',
+      message: 'Injected: the machine could not be deleted',
+    });
     const e = await err(r.unbootstrap());
     expect(e.message).to.include(`delete the Arc machine resource ${MACHINE}`).and.include('Injected: the machine could not be deleted');
     expect(fakes.arm.machine(MACHINE)).not.to.equal(undefined);
@@ -231,13 +278,21 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
   });
 
   it('roles from azure.arc.roles by name or GUID; autoRoleAssignment false assigns nothing', async () => {
-    const r = rig((c) => { c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'] }; });
+    const r = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'] };
+    });
     await r.bootstrap();
     const principalId = fakes.arm.machine(MACHINE)!.principalId!;
-    expect(assignmentsOf(principalId).map((a) => a.roleDefinitionId.split('/').pop()).sort()).to.deep.equal([USER_ROLE, 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'].sort());
+    expect(
+      assignmentsOf(principalId)
+        .map((a) => a.roleDefinitionId.split('/').pop())
+        .sort(),
+    ).to.deep.equal([USER_ROLE, 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'].sort());
     await r.unbootstrap();
 
-    const off = rig((c) => { c.azure.arc = { ...c.azure.arc, autoRoleAssignment: false }; });
+    const off = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, autoRoleAssignment: false };
+    });
     await off.bootstrap();
     expect(assignmentsOf(fakes.arm.machine(MACHINE)!.principalId!)).to.deep.equal([]);
     await off.unbootstrap();

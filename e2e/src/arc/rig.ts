@@ -35,7 +35,10 @@ export interface Transcript {
 }
 
 export class Fakes {
-  private constructor(readonly arm: FakeArm, readonly entra: FakeEntra) {}
+  private constructor(
+    readonly arm: FakeArm,
+    readonly entra: FakeEntra,
+  ) {}
 
   static async start(options: { enforceRbac?: boolean } = {}): Promise<Fakes> {
     const entra = await FakeEntra.start({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT });
@@ -74,7 +77,10 @@ export class Rig {
   readonly transcript: Transcript = { argv: [], outputs: [], errors: [] };
   config: FlexnodeConfig;
 
-  constructor(readonly fakes: Fakes, configure: (c: FlexnodeConfig) => void = () => undefined) {
+  constructor(
+    readonly fakes: Fakes,
+    configure: (c: FlexnodeConfig) => void = () => undefined,
+  ) {
     const config = testConfig({
       azure: {
         subscriptionId: SUB,
@@ -104,20 +110,25 @@ export class Rig {
   private azcmagent(args: readonly string[], env?: Record<string, string>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     this.transcript.argv.push([...args]);
     return new Promise((resolve) => {
-      execFile(process.execPath, [standinPath('azcmagent'), ...args], {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          ...env,
-          NODE_EXTRA_CA_CERTS: this.fakes.arm.certPath,
-          AZCMAGENT_STANDIN_ARM: this.fakes.arm.url,
-          AZCMAGENT_STANDIN_STATE: this.standinState,
+      execFile(
+        process.execPath,
+        [standinPath('azcmagent'), ...args],
+        {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            ...env,
+            NODE_EXTRA_CA_CERTS: this.fakes.arm.certPath,
+            AZCMAGENT_STANDIN_ARM: this.fakes.arm.url,
+            AZCMAGENT_STANDIN_STATE: this.standinState,
+          },
         },
-      }, (error, stdout, stderr) => {
-        this.transcript.outputs.push(stdout ?? '', stderr ?? '');
-        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-        resolve({ exitCode: code, stdout: stdout ?? '', stderr: stderr ?? '' });
-      });
+        (error, stdout, stderr) => {
+          this.transcript.outputs.push(stdout ?? '', stderr ?? '');
+          const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
+          resolve({ exitCode: code, stdout: stdout ?? '', stderr: stderr ?? '' });
+        },
+      );
     });
   }
 

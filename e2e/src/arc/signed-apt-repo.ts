@@ -32,7 +32,8 @@ export async function buildSignedRepo(opts: { path: string; suite: string; arch:
   const root = mkdtempSync(join(tmpdir(), 'signed-apt-repo-'));
   const home = join(root, '.gnupg');
   mkdirSync(home, { mode: 0o700 });
-  const gpg = (...args: string[]) => execFileP('gpg', ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: { ...process.env, GNUPGHOME: home } });
+  const gpg = (...args: string[]) =>
+    execFileP('gpg', ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: { ...process.env, GNUPGHOME: home } });
   const newKey = async (uid: string) => {
     await gpg('--quick-gen-key', uid, 'ed25519', 'sign', 'never');
     const listing = (await gpg('--with-colons', '--list-keys', uid)).stdout;
@@ -57,14 +58,24 @@ export async function buildSignedRepo(opts: { path: string; suite: string; arch:
     await execFileP('gzip', ['-9kn', join(binary, 'Packages')]);
     const dists = join(repo, 'dists', opts.suite);
     const release = (
-      await execFileP('apt-ftparchive', [
-        '-o', `APT::FTPArchive::Release::Origin=flexnode-e2e`,
-        '-o', `APT::FTPArchive::Release::Suite=${opts.suite}`,
-        '-o', `APT::FTPArchive::Release::Codename=${opts.suite}`,
-        '-o', `APT::FTPArchive::Release::Architectures=${opts.arch}`,
-        '-o', 'APT::FTPArchive::Release::Components=main',
-        'release', '.',
-      ], { cwd: dists })
+      await execFileP(
+        'apt-ftparchive',
+        [
+          '-o',
+          `APT::FTPArchive::Release::Origin=flexnode-e2e`,
+          '-o',
+          `APT::FTPArchive::Release::Suite=${opts.suite}`,
+          '-o',
+          `APT::FTPArchive::Release::Codename=${opts.suite}`,
+          '-o',
+          `APT::FTPArchive::Release::Architectures=${opts.arch}`,
+          '-o',
+          'APT::FTPArchive::Release::Components=main',
+          'release',
+          '.',
+        ],
+        { cwd: dists },
+      )
     ).stdout;
     writeFileSync(join(dists, 'Release'), release);
     await gpg('--local-user', fingerprint, '--clearsign', '--output', join(dists, 'InRelease'), join(dists, 'Release'));

@@ -11,7 +11,8 @@ import { audienceOf } from './jwt.js';
  * identity endpoint are Entra tokens of the machine's system-assigned identity, oid = its principalId).
  */
 export function armCallers(entra: FakeEntra, himds: () => readonly FakeHimds[], armUrl: () => string | undefined): (token: string) => false | CallerIdentity {
-  const armAudiences = () => new Set([armUrl(), 'https://management.azure.com', 'https://management.core.windows.net'].filter(Boolean).map((a) => a!.replace(/\/+$/, '')));
+  const armAudiences = () =>
+    new Set([armUrl(), 'https://management.azure.com', 'https://management.core.windows.net'].filter(Boolean).map((a) => a!.replace(/\/+$/, '')));
   return (token) => {
     const issued = entra.lookup(token);
     if (issued) return { appId: issued.clientId, objectId: issued.objectId };

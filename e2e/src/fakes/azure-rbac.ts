@@ -38,7 +38,13 @@ export interface AssignmentLike {
 export type ActionKind = 'action' | 'dataAction';
 
 export function actionMatches(pattern: string, action: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return re.test(action);
 }
 

@@ -46,7 +46,9 @@ describe('fake ARM with the real Azure SDK clients', function () {
     });
     const policy = trustPolicy(arm.cert);
     cred = new ClientSecretCredential(TENANT, CLIENT.clientId, CLIENT.clientSecret, {
-      authorityHost: entra.url, disableInstanceDiscovery: true, additionalPolicies: [{ policy, position: 'perCall' }],
+      authorityHost: entra.url,
+      disableInstanceDiscovery: true,
+      additionalPolicies: [{ policy, position: 'perCall' }],
     });
     opts = { endpoint: arm.url, additionalPolicies: [{ policy, position: 'perCall' }], ...fast };
   });
@@ -72,13 +74,35 @@ describe('fake ARM with the real Azure SDK clients', function () {
   it('azcmagent stand-in connect -> machines.get returns the system-assigned identity', async () => {
     const token = (await cred.getToken(ARM_SCOPE)).token;
     const state = join(tmp, 'state1.json');
-    await standin(['connect', '--resource-group', RG, '--tenant-id', TENANT, '--location', 'westeurope', '--subscription-id', SUB,
-      '--resource-name', 'node1', '--tags', 'owner=flexnode,env=test', '--cloud', 'AzureCloud', '--access-token', token], state);
+    await standin(
+      [
+        'connect',
+        '--resource-group',
+        RG,
+        '--tenant-id',
+        TENANT,
+        '--location',
+        'westeurope',
+        '--subscription-id',
+        SUB,
+        '--resource-name',
+        'node1',
+        '--tags',
+        'owner=flexnode,env=test',
+        '--cloud',
+        'AzureCloud',
+        '--access-token',
+        token,
+      ],
+      state,
+    );
     const saved = JSON.parse(readFileSync(state, 'utf8'));
 
     const m = await hc().machines.get(RG, 'node1');
     expect(m.identity?.type).to.equal('SystemAssigned');
-    expect(m.identity?.principalId).to.equal(saved.principalId).and.to.match(/^[0-9a-f-]{36}$/);
+    expect(m.identity?.principalId)
+      .to.equal(saved.principalId)
+      .and.to.match(/^[0-9a-f-]{36}$/);
     expect(m.identity?.tenantId).to.equal(TENANT);
     expect(m.location).to.equal('westeurope');
     expect(m.tags).to.deep.equal({ owner: 'flexnode', env: 'test' });
@@ -100,7 +124,11 @@ describe('fake ARM with the real Azure SDK clients', function () {
     const scope = `subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${c.name}`;
     const client = authz();
     const filter = `principalId eq '${principalId}'`;
-    const listed = async () => { const out = []; for await (const a of client.roleAssignments.listForScope(scope, { filter })) out.push(a); return out; };
+    const listed = async () => {
+      const out = [];
+      for await (const a of client.roleAssignments.listForScope(scope, { filter })) out.push(a);
+      return out;
+    };
 
     expect(await listed()).to.have.length(0);
     const roleDefinitionId = `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${AKS_USER_ROLE}`;
@@ -110,8 +138,10 @@ describe('fake ARM with the real Azure SDK clients', function () {
     expect(arm.requestsTo('/roleAssignments/', 'PUT').at(-1)!.status).to.equal(201);
     expect((await listed()).map((a) => a.id)).to.deep.equal([created.id]);
 
-    const dup = await client.roleAssignments.create(scope, randomUUID(), { roleDefinitionId, principalId, principalType: 'ServicePrincipal' })
-      .then(() => undefined, (e: { statusCode?: number; code?: string }) => e);
+    const dup = await client.roleAssignments.create(scope, randomUUID(), { roleDefinitionId, principalId, principalType: 'ServicePrincipal' }).then(
+      () => undefined,
+      (e: { statusCode?: number; code?: string }) => e,
+    );
     expect(dup?.statusCode).to.equal(409);
     expect(dup?.code).to.equal('RoleAssignmentExists');
 
@@ -131,16 +161,27 @@ describe('fake ARM with the real Azure SDK clients', function () {
 
   it('role assignment on a cluster in another resource group is a 404', async () => {
     const scope = `subscriptions/${SUB}/resourceGroups/other-rg/providers/Microsoft.ContainerService/managedClusters/aks1`;
-    const err = await authz().roleAssignments.create(scope, randomUUID(), {
-      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${AKS_USER_ROLE}`, principalId: randomUUID(),
-    }).then(() => undefined, (e: { statusCode?: number; code?: string }) => e);
+    const err = await authz()
+      .roleAssignments.create(scope, randomUUID(), {
+        roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${AKS_USER_ROLE}`,
+        principalId: randomUUID(),
+      })
+      .then(
+        () => undefined,
+        (e: { statusCode?: number; code?: string }) => e,
+      );
     expect(err?.statusCode).to.equal(404);
     expect(err?.code).to.equal('ResourceNotFound');
   });
 
   it('managedClusters.get and listClusterUserCredentials(format=exec)', async () => {
     arm.addCluster({
-      subscriptionId: SUB, resourceGroup: RG, name: 'aks2', kubernetesVersion: '1.30.4', serverUrl: 'https://127.0.0.1:16443', caData: 'Q0FEQVRB',
+      subscriptionId: SUB,
+      resourceGroup: RG,
+      name: 'aks2',
+      kubernetesVersion: '1.30.4',
+      serverUrl: 'https://127.0.0.1:16443',
+      caData: 'Q0FEQVRB',
       networkProfile: { podCidr: '10.200.0.0/16', serviceCidr: '10.100.0.0/16', dnsServiceIP: '10.100.0.10' },
     });
     const client = aks();
@@ -186,18 +227,30 @@ describe('fake ARM with the real Azure SDK clients', function () {
     arm.inject({ method: 'PUT', pathMatch: '/roleAssignments/', status: 403 });
     arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: 'aks3', serverUrl: 'https://127.0.0.1:1', caData: '' });
     const scope = `subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks3`;
-    const err = await authz().roleAssignments.create(scope, randomUUID(), {
-      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${AKS_USER_ROLE}`, principalId: randomUUID(),
-    }).then(() => undefined, (e: { statusCode?: number; code?: string; message: string }) => e);
+    const err = await authz()
+      .roleAssignments.create(scope, randomUUID(), {
+        roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${AKS_USER_ROLE}`,
+        principalId: randomUUID(),
+      })
+      .then(
+        () => undefined,
+        (e: { statusCode?: number; code?: string; message: string }) => e,
+      );
     expect(err?.statusCode).to.equal(403);
     expect(err?.code).to.equal('AuthorizationFailed');
-    expect(err?.message).to.include(`The client '${CLIENT.clientId}' with object id '${entra.clients[0].objectId}'`)
+    expect(err?.message)
+      .to.include(`The client '${CLIENT.clientId}' with object id '${entra.clients[0].objectId}'`)
       .and.to.include("perform action 'Microsoft.Authorization/roleAssignments/write'")
       .and.to.include(`over scope '/${scope}/providers/Microsoft.Authorization/roleAssignments/`);
   });
 
   it('404 ResourceNotFound for a missing machine; delete answers 200/204, or 202 in async mode', async () => {
-    const err = await hc().machines.get(RG, 'nope').then(() => undefined, (e: { statusCode?: number; code?: string }) => e);
+    const err = await hc()
+      .machines.get(RG, 'nope')
+      .then(
+        () => undefined,
+        (e: { statusCode?: number; code?: string }) => e,
+      );
     expect(err?.statusCode).to.equal(404);
     expect(err?.code).to.equal('ResourceNotFound');
 
@@ -210,7 +263,12 @@ describe('fake ARM with the real Azure SDK clients', function () {
     arm.addMachine({ subscriptionId: SUB, resourceGroup: RG, name: 'node-async' });
     arm.machineDeleteMode = 'async';
     try {
-      const e202 = await hc().machines.delete(RG, 'node-async').then(() => undefined, (e: { statusCode?: number }) => e);
+      const e202 = await hc()
+        .machines.delete(RG, 'node-async')
+        .then(
+          () => undefined,
+          (e: { statusCode?: number }) => e,
+        );
       expect(e202?.statusCode).to.equal(202); // arm-hybridcompute 3.0.0 has no LRO for delete (see azure.md)
       const del = arm.requestsTo('/machines/node-async', 'DELETE').at(-1)!;
       expect(del.status).to.equal(202);
@@ -222,7 +280,12 @@ describe('fake ARM with the real Azure SDK clients', function () {
   it('a long-running operation that ends Failed rejects the poller; a successful one deletes', async () => {
     arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: 'aks-lro', serverUrl: 'https://127.0.0.1:1', caData: '' });
     arm.injectLroFailure({ method: 'DELETE', pathMatch: '/managedClusters/aks-lro', code: 'OperationNotAllowed', message: 'Injected failure' });
-    const err = await aks().managedClusters.delete(RG, 'aks-lro', { updateIntervalInMs: 10 }).then(() => undefined, (e: Error) => e);
+    const err = await aks()
+      .managedClusters.delete(RG, 'aks-lro', { updateIntervalInMs: 10 })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect(String(err?.message)).to.include('Injected failure');
     expect(arm.clusters().some((c) => c.name === 'aks-lro')).to.equal(true);
 
@@ -231,18 +294,24 @@ describe('fake ARM with the real Azure SDK clients', function () {
   });
 
   it('answers 401 without a bearer token or with an unknown one', async () => {
-    const get = (headers: Record<string, string>) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-      import('node:https').then(({ request }) => {
-        const req = request(`${arm.url}/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.HybridCompute/machines/x?api-version=2021-05-20`,
-          { agent: trustAgent(arm.cert), headers }, (res) => {
-            let body = '';
-            res.on('data', (d) => { body += d; });
-            res.on('end', () => resolve({ status: res.statusCode!, body }));
-          });
-        req.on('error', reject);
-        req.end();
-      }, reject);
-    });
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        import('node:https').then(({ request }) => {
+          const req = request(
+            `${arm.url}/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.HybridCompute/machines/x?api-version=2021-05-20`,
+            { agent: trustAgent(arm.cert), headers },
+            (res) => {
+              let body = '';
+              res.on('data', (d) => {
+                body += d;
+              });
+              res.on('end', () => resolve({ status: res.statusCode!, body }));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        }, reject);
+      });
     const none = await get({});
     expect(none.status).to.equal(401);
     expect(JSON.parse(none.body).error.code).to.equal('AuthenticationFailed');
@@ -253,9 +322,14 @@ describe('fake ARM with the real Azure SDK clients', function () {
 
   it('a wrong client secret fails at the fake Entra with an AADSTS error', async () => {
     const bad = new ClientSecretCredential(TENANT, CLIENT.clientId, 'wrong', {
-      authorityHost: entra.url, disableInstanceDiscovery: true, additionalPolicies: [{ policy: trustPolicy(entra.cert), position: 'perCall' }],
+      authorityHost: entra.url,
+      disableInstanceDiscovery: true,
+      additionalPolicies: [{ policy: trustPolicy(entra.cert), position: 'perCall' }],
     });
-    const err = await bad.getToken(ARM_SCOPE).then(() => undefined, (e: Error) => e);
+    const err = await bad.getToken(ARM_SCOPE).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(String(err?.message)).to.include('AADSTS7000215');
   });
 });

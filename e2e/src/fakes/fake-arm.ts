@@ -7,12 +7,32 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  AKS_LATEST_PATCH, clusterBody, clusterId, kubeconfigYaml, machineBody, machineId, networkProfileDefaults, roleAssignmentBody,
-  roleDefinitionBody, roleDefinitionFullId,
-  type ClusterState, type MachineState, type NetworkProfile, type RoleAssignmentState,
+  AKS_LATEST_PATCH,
+  clusterBody,
+  clusterId,
+  kubeconfigYaml,
+  machineBody,
+  machineId,
+  networkProfileDefaults,
+  roleAssignmentBody,
+  roleDefinitionBody,
+  roleDefinitionFullId,
+  type ClusterState,
+  type MachineState,
+  type NetworkProfile,
+  type RoleAssignmentState,
 } from './arm-shapes.js';
 import { builtinRoleDefinitions } from './arm-roles.js';
-import { checkAccess, normScope, roleGuid, scopeCovers, type AccessDecision, type ActionKind, type Permission, type RoleDefinitionState } from './azure-rbac.js';
+import {
+  checkAccess,
+  normScope,
+  roleGuid,
+  scopeCovers,
+  type AccessDecision,
+  type ActionKind,
+  type Permission,
+  type RoleDefinitionState,
+} from './azure-rbac.js';
 import { FAKE_TENANT_ID } from './jwt.js';
 import { FakeServer, matches, type RecordedRequest } from './server-base.js';
 import { fakeTls } from './tls.js';
@@ -142,7 +162,8 @@ const RA_LIST = /^(.*)\/providers\/microsoft\.authorization\/roleassignments$/i;
 const RD = /^(.*)\/providers\/microsoft\.authorization\/roledefinitions\/([^/]+)$/i;
 const RD_LIST = /^(.*)\/providers\/microsoft\.authorization\/roledefinitions$/i;
 const CLUSTER = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.containerservice\/managedclusters\/([^/]+)$/i;
-const CLUSTER_CRED = /^(\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.containerservice\/managedclusters\/[^/]+)\/listcluster(user|admin)credential$/i;
+const CLUSTER_CRED =
+  /^(\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.containerservice\/managedclusters\/[^/]+)\/listcluster(user|admin)credential$/i;
 const OPERATION = /^\/subscriptions\/[^/]+\/providers\/[^/]+\/locations\/[^/]+\/operation(statuses|results)\/([^/]+)$/i;
 const ADMIN_MACHINE = /^\/__fake\/machines\/([^/]+)\/([^/]+)\/([^/]+)$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -243,10 +264,24 @@ export class FakeArm extends FakeServer {
   }
 
   /** Seed a custom role directly (as if created earlier through ARM). */
-  addRoleDefinition(def: { id?: string; roleName: string; description?: string; assignableScopes: string[]; permissions: Partial<Permission>[] }): RoleDefinitionState {
+  addRoleDefinition(def: {
+    id?: string;
+    roleName: string;
+    description?: string;
+    assignableScopes: string[];
+    permissions: Partial<Permission>[];
+  }): RoleDefinitionState {
     const now = new Date().toISOString();
-    const d: RoleDefinitionState = { id: (def.id ?? randomUUID()).toLowerCase(), roleName: def.roleName, description: def.description, type: 'CustomRole',
-      assignableScopes: def.assignableScopes, permissions: def.permissions.map(fullPermission), createdOn: now, updatedOn: now };
+    const d: RoleDefinitionState = {
+      id: (def.id ?? randomUUID()).toLowerCase(),
+      roleName: def.roleName,
+      description: def.description,
+      type: 'CustomRole',
+      assignableScopes: def.assignableScopes,
+      permissions: def.permissions.map(fullPermission),
+      createdOn: now,
+      updatedOn: now,
+    };
     this.roleDefs.set(d.id, d);
     return d;
   }
@@ -335,12 +370,16 @@ export class FakeArm extends FakeServer {
     const caller = this.authenticate(rec, res);
     if (!caller) return;
     if (!rec.apiVersion) {
-      return this.sendError(res, rec, 400, 'MissingApiVersionParameter',
-        "The api-version query parameter (?api-version=) is required for all requests.");
+      return this.sendError(res, rec, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
     }
     if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(rec.apiVersion)) {
-      return this.sendError(res, rec, 400, 'InvalidApiVersionParameter',
-        `The api-version '${rec.apiVersion}' is invalid. The supported versions are '${Object.values(PINNED_API_VERSIONS).join("','")}'.`);
+      return this.sendError(
+        res,
+        rec,
+        400,
+        'InvalidApiVersionParameter',
+        `The api-version '${rec.apiVersion}' is invalid. The supported versions are '${Object.values(PINNED_API_VERSIONS).join("','")}'.`,
+      );
     }
     if (this.opts.authorize) {
       const { action, scope } = armAction(rec.method, rec.path);
@@ -353,8 +392,11 @@ export class FakeArm extends FakeServer {
     }
     const lro = this.takeLroFault(rec);
     if (lro) {
-      return this.startLro(res, rec, { final: 'Failed', polls: lro.polls,
-        error: { code: lro.code ?? 'InternalOperationError', message: lro.message ?? 'The operation failed (injected by the fake ARM).' } });
+      return this.startLro(res, rec, {
+        final: 'Failed',
+        polls: lro.polls,
+        error: { code: lro.code ?? 'InternalOperationError', message: lro.message ?? 'The operation failed (injected by the fake ARM).' },
+      });
     }
     const p = rec.path;
     let m: RegExpExecArray | null;
@@ -362,11 +404,18 @@ export class FakeArm extends FakeServer {
     if ((m = MACHINE.exec(p))) return this.machineRoute(rec, res, m[1], m[2], m[3]);
     if ((m = MACHINES_RG.exec(p)) && rec.method === 'GET') {
       const [, sub, rg] = m;
-      return this.sendJson(res, 200, { value: this.machines()
-        .filter((x) => eq(x.subscriptionId, sub) && eq(x.resourceGroup, rg)).map(machineBody) });
+      return this.sendJson(res, 200, {
+        value: this.machines()
+          .filter((x) => eq(x.subscriptionId, sub) && eq(x.resourceGroup, rg))
+          .map(machineBody),
+      });
     }
     if ((m = MACHINES_SUB.exec(p)) && rec.method === 'GET') {
-      return this.sendJson(res, 200, { value: this.machines().filter((x) => eq(x.subscriptionId, m![1])).map(machineBody) });
+      return this.sendJson(res, 200, {
+        value: this.machines()
+          .filter((x) => eq(x.subscriptionId, m![1]))
+          .map(machineBody),
+      });
     }
     if ((m = CLUSTER_CRED.exec(p)) && rec.method === 'POST') return this.credentials(rec, res, m[1], m[2].toLowerCase() as 'user' | 'admin');
     if ((m = CLUSTER.exec(p))) return this.clusterRoute(rec, res, p);
@@ -396,14 +445,16 @@ export class FakeArm extends FakeServer {
   private authenticate(rec: RecordedRequest, res: ServerResponse): CallerIdentity | undefined {
     if (!rec.bearer) {
       this.sendError(res, rec, 401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", {
-        'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
+        'www-authenticate':
+          'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
       });
       return undefined;
     }
     const verdict = this.opts.acceptToken ? this.opts.acceptToken(rec.bearer) : true;
     if (!verdict) {
       this.sendError(res, rec, 401, 'InvalidAuthenticationToken', 'The access token is invalid.', {
-        'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The access token is invalid."',
+        'www-authenticate':
+          'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The access token is invalid."',
       });
       return undefined;
     }
@@ -413,8 +464,12 @@ export class FakeArm extends FakeServer {
   private admin(rec: RecordedRequest, res: ServerResponse): void {
     if (this.opts.adminRequiresAuth && !this.authenticate(rec, res)) return;
     if (rec.path === '/__fake/state' && rec.method === 'GET') {
-      return this.sendJson(res, 200, { machines: this.machines(), roleAssignments: this.roleAssignments(), clusters: this.clusters(),
-        roleDefinitions: this.roleDefinitions().filter((d) => d.type === 'CustomRole') });
+      return this.sendJson(res, 200, {
+        machines: this.machines(),
+        roleAssignments: this.roleAssignments(),
+        clusters: this.clusters(),
+        roleDefinitions: this.roleDefinitions().filter((d) => d.type === 'CustomRole'),
+      });
     }
     const m = ADMIN_MACHINE.exec(rec.path);
     if (!m) return this.sendError(res, rec, 404, 'NotFound', `fake ARM admin: no route ${rec.method} ${rec.path}`);
@@ -448,8 +503,13 @@ export class FakeArm extends FakeServer {
       this.machinesMap.delete(key);
       return this.sendJson(res, 200, undefined);
     }
-    this.sendError(res, rec, 405, 'MethodNotAllowed',
-      'The fake ARM serves GET and DELETE on machines; onboarding is `azcmagent connect` (stand-in: PUT /__fake/machines/...).');
+    this.sendError(
+      res,
+      rec,
+      405,
+      'MethodNotAllowed',
+      'The fake ARM serves GET and DELETE on machines; onboarding is `azcmagent connect` (stand-in: PUT /__fake/machines/...).',
+    );
   }
 
   private clusterRoute(rec: RecordedRequest, res: ServerResponse, path: string): void {
@@ -465,8 +525,7 @@ export class FakeArm extends FakeServer {
     const c = this.clustersMap.get(cpath.toLowerCase());
     if (!c) return this.notFound(res, rec);
     if (kind === 'admin' && c.disableLocalAccounts) {
-      return this.sendError(res, rec, 400, 'BadRequest',
-        'Getting static credential is not allowed because this cluster is set to disable local accounts.');
+      return this.sendError(res, rec, 400, 'BadRequest', 'Getting static credential is not allowed because this cluster is set to disable local accounts.');
     }
     const format = rec.query.format;
     if (format && !['exec', 'azure'].includes(format)) {
@@ -480,7 +539,8 @@ export class FakeArm extends FakeServer {
     const key = raKey(scope, name);
     const existing = this.assignments.get(key);
     if (rec.method === 'GET') {
-      return existing ? this.sendJson(res, 200, roleAssignmentBody(existing))
+      return existing
+        ? this.sendJson(res, 200, roleAssignmentBody(existing))
         : this.sendError(res, rec, 404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`);
     }
     if (rec.method === 'DELETE') {
@@ -494,7 +554,7 @@ export class FakeArm extends FakeServer {
     }
     const scopeProblem = this.checkScope(scope);
     if (scopeProblem) return this.sendError(res, rec, 404, scopeProblem.code, scopeProblem.message);
-    const props = ((rec.json as { properties?: Record<string, string> } | undefined)?.properties ?? {});
+    const props = (rec.json as { properties?: Record<string, string> } | undefined)?.properties ?? {};
     const rdId = props.roleDefinitionId ?? '';
     const rdGuid = /\/roleDefinitions\/([^/]+)$/i.exec(rdId)?.[1]?.toLowerCase();
     if (!rdGuid || !this.roleDefs.has(rdGuid)) {
@@ -503,16 +563,28 @@ export class FakeArm extends FakeServer {
     if (!props.principalId || !GUID.test(props.principalId)) {
       return this.sendError(res, rec, 400, 'InvalidPrincipalId', 'A valid principal ID must be provided for role assignment.');
     }
-    const dup = this.roleAssignments().find((a) => a.name !== name && eq(a.scope, scope) && eq(a.principalId, props.principalId)
-      && a.roleDefinitionId.toLowerCase().endsWith(rdGuid));
+    const dup = this.roleAssignments().find(
+      (a) => a.name !== name && eq(a.scope, scope) && eq(a.principalId, props.principalId) && a.roleDefinitionId.toLowerCase().endsWith(rdGuid),
+    );
     if (dup) return this.sendError(res, rec, 409, 'RoleAssignmentExists', 'The role assignment already exists.');
     if (existing && (!eq(existing.principalId, props.principalId) || !existing.roleDefinitionId.toLowerCase().endsWith(rdGuid))) {
-      return this.sendError(res, rec, 400, 'RoleAssignmentUpdateNotPermitted',
-        'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
+      return this.sendError(
+        res,
+        rec,
+        400,
+        'RoleAssignmentUpdateNotPermitted',
+        'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.',
+      );
     }
     const a: RoleAssignmentState = existing ?? {
-      scope, name, roleDefinitionId: rdId, principalId: props.principalId, principalType: props.principalType ?? 'User',
-      description: props.description, createdOn: new Date().toISOString(), createdBy: caller.objectId,
+      scope,
+      name,
+      roleDefinitionId: rdId,
+      principalId: props.principalId,
+      principalType: props.principalType ?? 'User',
+      description: props.description,
+      createdOn: new Date().toISOString(),
+      createdBy: caller.objectId,
     };
     this.assignments.set(key, a);
     this.sendJson(res, existing ? 200 : 201, roleAssignmentBody(a));
@@ -536,12 +608,14 @@ export class FakeArm extends FakeServer {
     const principal = /principalId\s+eq\s+'([^']+)'/i.exec(filter)?.[1] ?? /assignedTo\('([^']+)'\)/i.exec(filter)?.[1];
     const atScope = /atScope\(\)/i.test(filter);
     const s = scope.toLowerCase();
-    const value = this.roleAssignments().filter((a) => {
-      const as = a.scope.toLowerCase();
-      const above = s === as || s.startsWith(as + '/') || as === '/';
-      const below = as.startsWith(s + '/');
-      return (above || (!atScope && below)) && (!principal || eq(a.principalId, principal));
-    }).map(roleAssignmentBody);
+    const value = this.roleAssignments()
+      .filter((a) => {
+        const as = a.scope.toLowerCase();
+        const above = s === as || s.startsWith(as + '/') || as === '/';
+        const below = as.startsWith(s + '/');
+        return (above || (!atScope && below)) && (!principal || eq(a.principalId, principal));
+      })
+      .map(roleAssignmentBody);
     this.sendJson(res, 200, { value });
   }
 
@@ -550,7 +624,8 @@ export class FakeArm extends FakeServer {
     const existing = this.roleDefs.get(guid);
     const sub = subscriptionOf(scope);
     if (rec.method === 'GET') {
-      return existing ? this.sendJson(res, 200, roleDefinitionBody(existing, sub))
+      return existing
+        ? this.sendJson(res, 200, roleDefinitionBody(existing, sub))
         : this.sendError(res, rec, 404, 'RoleDefinitionDoesNotExist', `The role definition '${id}' could not be found.`);
     }
     if (rec.method === 'DELETE') {
@@ -560,7 +635,8 @@ export class FakeArm extends FakeServer {
       }
       // Azure docs, custom-roles: "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments)".
       const noWrite = this.scopeWithoutRoleWrite(caller, existing.assignableScopes);
-      if (noWrite) return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/delete', noWrite));
+      if (noWrite)
+        return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/delete', noWrite));
       if (this.roleAssignments().some((a) => roleGuid(a.roleDefinitionId) === guid)) {
         return this.sendError(res, rec, 409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role');
       }
@@ -575,29 +651,51 @@ export class FakeArm extends FakeServer {
       return this.sendError(res, rec, 400, 'BadRequest', `Built-in role '${existing.roleName}' cannot be modified (fake ARM).`);
     }
     const props = ((rec.json as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as {
-      roleName?: string; description?: string; assignableScopes?: string[]; permissions?: Partial<Permission>[];
+      roleName?: string;
+      description?: string;
+      assignableScopes?: string[];
+      permissions?: Partial<Permission>[];
     };
     const problem = customRoleProblem(props);
     if (problem) return this.sendError(res, rec, 400, problem.code, problem.message);
     const noWrite = this.scopeWithoutRoleWrite(caller, props.assignableScopes!);
-    if (noWrite) return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/write', noWrite));
+    if (noWrite)
+      return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/write', noWrite));
     // Role names are unique in the directory (Azure docs, custom-roles).
     const clash = this.roleDefinitions().find((d) => d.id !== guid && d.roleName.toLowerCase() === props.roleName!.toLowerCase());
     if (clash) {
-      return this.sendError(res, rec, 409, 'RoleDefinitionWithSameNameExists', 'A custom role with the same name already exists in this directory. Use a different name.');
+      return this.sendError(
+        res,
+        rec,
+        409,
+        'RoleDefinitionWithSameNameExists',
+        'A custom role with the same name already exists in this directory. Use a different name.',
+      );
     }
     // Shrinking assignableScopes under existing assignments orphans them: ARM refuses.
-    const orphaned = existing && this.roleAssignments().find((a) => roleGuid(a.roleDefinitionId) === guid
-      && !props.assignableScopes!.some((sc) => scopeCovers(sc, a.scope)));
+    const orphaned =
+      existing && this.roleAssignments().find((a) => roleGuid(a.roleDefinitionId) === guid && !props.assignableScopes!.some((sc) => scopeCovers(sc, a.scope)));
     if (orphaned) {
-      return this.sendError(res, rec, 400, 'RoleScopeBeingRemovedContainsAssignments',
-        `Role assignments found under scope '${orphaned.scope}' which is being removed. Removing this scope from the role will orphan these assignments. Delete these assignments before removing the scope.`);
+      return this.sendError(
+        res,
+        rec,
+        400,
+        'RoleScopeBeingRemovedContainsAssignments',
+        `Role assignments found under scope '${orphaned.scope}' which is being removed. Removing this scope from the role will orphan these assignments. Delete these assignments before removing the scope.`,
+      );
     }
     const now = new Date().toISOString();
     const def: RoleDefinitionState = {
-      id: guid, roleName: props.roleName!, description: props.description, type: 'CustomRole', assignableScopes: props.assignableScopes!,
-      permissions: props.permissions!.map(fullPermission), createdOn: existing?.createdOn ?? now, updatedOn: now,
-      createdBy: existing?.createdBy ?? caller.objectId, updatedBy: caller.objectId,
+      id: guid,
+      roleName: props.roleName!,
+      description: props.description,
+      type: 'CustomRole',
+      assignableScopes: props.assignableScopes!,
+      permissions: props.permissions!.map(fullPermission),
+      createdOn: existing?.createdOn ?? now,
+      updatedOn: now,
+      createdBy: existing?.createdBy ?? caller.objectId,
+      updatedBy: caller.objectId,
     };
     this.roleDefs.set(guid, def);
     // RoleDefinitions_CreateOrUpdate answers 201 for a create and for an update (the SDK accepts only 201).
@@ -621,8 +719,14 @@ export class FakeArm extends FakeServer {
 
   private startLro(res: ServerResponse, rec: RecordedRequest, o: Omit<AsyncOp, 'id' | 'pollsLeft' | 'startTime'> & { polls?: number }): void {
     const id = randomUUID();
-    this.ops.set(id, { id, pollsLeft: o.polls ?? this.opts.lroPolls ?? 1, final: o.final, error: o.error, onSuccess: o.onSuccess,
-      startTime: new Date().toISOString() });
+    this.ops.set(id, {
+      id,
+      pollsLeft: o.polls ?? this.opts.lroPolls ?? 1,
+      final: o.final,
+      error: o.error,
+      onSuccess: o.onSuccess,
+      startTime: new Date().toISOString(),
+    });
     const sub = /^\/subscriptions\/([^/]+)/i.exec(rec.path)?.[1] ?? '00000000-0000-0000-0000-000000000000';
     const ns = /\/providers\/([^/]+)\/[^/]+/i.exec(rec.path)?.[1] ?? 'Microsoft.Resources';
     const base = `${this.url}/subscriptions/${sub}/providers/${ns}/locations/eastus`;
@@ -651,11 +755,19 @@ export class FakeArm extends FakeServer {
       if (status === 'Failed') return this.sendJson(res, 500, { error: op.error });
       return this.sendJson(res, 204, undefined);
     }
-    this.sendJson(res, 200, {
-      id: rec.path, name: id, status, startTime: op.startTime,
-      ...(status !== 'InProgress' ? { endTime: new Date().toISOString() } : {}),
-      ...(status === 'Failed' ? { error: op.error } : {}),
-    }, status === 'InProgress' ? { 'retry-after': '0' } : {});
+    this.sendJson(
+      res,
+      200,
+      {
+        id: rec.path,
+        name: id,
+        status,
+        startTime: op.startTime,
+        ...(status !== 'InProgress' ? { endTime: new Date().toISOString() } : {}),
+        ...(status === 'Failed' ? { error: op.error } : {}),
+      },
+      status === 'InProgress' ? { 'retry-after': '0' } : {},
+    );
   }
 
   private takeLroFault(rec: RecordedRequest): LroFault | undefined {
@@ -681,8 +793,14 @@ export class FakeArm extends FakeServer {
       403: ['AuthorizationFailed', authorizationFailed(who, action, scope)],
       404: resourceNotFound(rec.path),
       409: ['Conflict', 'The request conflicts with the current state of the resource.'],
-      429: ['SubscriptionRequestsThrottled', `Number of '${rec.method === 'GET' ? 'read' : 'write'}' requests for subscription '${subscriptionOf(rec.path) ?? ''}' actor '${who.objectId ?? 'fake'}' exceeded. Please try again after '1' seconds after the additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`],
-      500: ['InternalServerError', `Encountered internal server error. Diagnostic information: timestamp '${new Date().toISOString()}', tracking id '${randomUUID()}' (fake ARM).`],
+      429: [
+        'SubscriptionRequestsThrottled',
+        `Number of '${rec.method === 'GET' ? 'read' : 'write'}' requests for subscription '${subscriptionOf(rec.path) ?? ''}' actor '${who.objectId ?? 'fake'}' exceeded. Please try again after '1' seconds after the additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
+      ],
+      500: [
+        'InternalServerError',
+        `Encountered internal server error. Diagnostic information: timestamp '${new Date().toISOString()}', tracking id '${randomUUID()}' (fake ARM).`,
+      ],
       502: ['BadGateway', 'The gateway did not receive a response from the service (fake ARM).'],
       503: ['ServiceUnavailable', 'The server (fake ARM) is currently unable to receive requests. Please retry your request.'],
     };
@@ -730,7 +848,11 @@ function fullPermission(p: Partial<Permission>): Permission {
 }
 
 /** Custom role rules (Azure docs, custom-roles "Custom role limits" and role-definitions). */
-function customRoleProblem(p: { roleName?: string; assignableScopes?: string[]; permissions?: Partial<Permission>[] }): { code: string; message: string } | undefined {
+function customRoleProblem(p: {
+  roleName?: string;
+  assignableScopes?: string[];
+  permissions?: Partial<Permission>[];
+}): { code: string; message: string } | undefined {
   if (!p.roleName?.trim()) return { code: 'InvalidRoleDefinition', message: 'The role definition must have a roleName (fake ARM).' };
   if (!p.assignableScopes?.length) return { code: 'InvalidRoleDefinition', message: 'The role definition must have at least one assignable scope (fake ARM).' };
   if (p.assignableScopes.some((sc) => normScope(sc) === '')) {
@@ -742,7 +864,8 @@ function customRoleProblem(p: { roleName?: string; assignableScopes?: string[]; 
   if (!p.permissions?.length) return { code: 'InvalidRoleDefinition', message: 'The role definition must have permissions (fake ARM).' };
   const strings = p.permissions.flatMap((x) => [...(x.actions ?? []), ...(x.notActions ?? []), ...(x.dataActions ?? []), ...(x.notDataActions ?? [])]);
   const twoWildcards = strings.find((a) => a.split('*').length > 2);
-  if (twoWildcards) return { code: 'InvalidActionOrNotAction', message: `'${twoWildcards}' has more than one wildcard (fake ARM: Azure allows one per action string).` };
+  if (twoWildcards)
+    return { code: 'InvalidActionOrNotAction', message: `'${twoWildcards}' has more than one wildcard (fake ARM: Azure allows one per action string).` };
   return undefined;
 }
 

@@ -99,10 +99,25 @@ export class FakeEntra extends FakeServer {
   userToken(user: FakeEntraUser, scope: string, tenantId = this.opts.tenantId ?? randomUUID()): IssuedEntraToken {
     const lifetime = this.opts.tokenLifetimeSec ?? 3599;
     const objectId = user.objectId ?? randomUUID();
-    const { token, claims } = issueEntraToken({ tenantId, audience: audienceOf(scope), objectId, appId: AZURE_CLI_APP_ID, lifetimeSec: lifetime,
-      upn: user.upn, groups: user.groups });
-    const issued: IssuedEntraToken = { token, clientId: AZURE_CLI_APP_ID, objectId, tenantId, scope, audience: String(claims.aud), upn: user.upn,
-      expiresOn: Number(claims.exp) };
+    const { token, claims } = issueEntraToken({
+      tenantId,
+      audience: audienceOf(scope),
+      objectId,
+      appId: AZURE_CLI_APP_ID,
+      lifetimeSec: lifetime,
+      upn: user.upn,
+      groups: user.groups,
+    });
+    const issued: IssuedEntraToken = {
+      token,
+      clientId: AZURE_CLI_APP_ID,
+      objectId,
+      tenantId,
+      scope,
+      audience: String(claims.aud),
+      upn: user.upn,
+      expiresOn: Number(claims.exp),
+    };
     this.issued.push(issued);
     return issued;
   }
@@ -112,8 +127,13 @@ export class FakeEntra extends FakeServer {
     if (!m) return this.sendError(res, rec, 404, 'invalid_request', `AADSTS90000: fake Entra has no endpoint ${rec.path}`);
     const tenant = decodeURIComponent(m[1]);
     if (this.opts.tenantId && tenant !== this.opts.tenantId) {
-      return this.sendError(res, rec, 400, 'invalid_tenant',
-        `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+      return this.sendError(
+        res,
+        rec,
+        400,
+        'invalid_tenant',
+        `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
     }
     if (m[2].startsWith('v2.0') && rec.method === 'GET') return this.sendJson(res, 200, this.openIdConfig(tenant));
     if (m[2].startsWith('discovery') && rec.method === 'GET') return this.sendJson(res, 200, entraJwks(tenant));
@@ -149,22 +169,43 @@ export class FakeEntra extends FakeServer {
   private token(rec: RecordedRequest, res: ServerResponse, tenant: string): void {
     const form = new URLSearchParams(rec.body);
     if (form.get('grant_type') !== 'client_credentials') {
-      return this.sendError(res, rec, 400, 'unsupported_grant_type',
-        `AADSTS70003: The app requested an unsupported grant type '${form.get('grant_type')}'. (fake Entra serves client_credentials only)`);
+      return this.sendError(
+        res,
+        rec,
+        400,
+        'unsupported_grant_type',
+        `AADSTS70003: The app requested an unsupported grant type '${form.get('grant_type')}'. (fake Entra serves client_credentials only)`,
+      );
     }
     const clientId = form.get('client_id') ?? '';
     const client = this.clients.find((c) => c.clientId === clientId);
     if (!client) {
-      return this.sendError(res, rec, 401, 'invalid_client',
-        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
+      return this.sendError(
+        res,
+        rec,
+        401,
+        'invalid_client',
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+      );
     }
     if (form.get('client_secret') !== client.clientSecret) {
-      return this.sendError(res, rec, 401, 'invalid_client',
-        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+      return this.sendError(
+        res,
+        rec,
+        401,
+        'invalid_client',
+        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      );
     }
     const lifetime = this.opts.tokenLifetimeSec ?? 3599;
     const scope = (form.get('scope') ?? '').split(' ').find((x) => x.endsWith('/.default')) ?? form.get('scope') ?? '';
-    const { token, claims } = issueEntraToken({ tenantId: tenant, audience: audienceOf(scope), objectId: client.objectId, appId: clientId, lifetimeSec: lifetime });
+    const { token, claims } = issueEntraToken({
+      tenantId: tenant,
+      audience: audienceOf(scope),
+      objectId: client.objectId,
+      appId: clientId,
+      lifetimeSec: lifetime,
+    });
     this.issued.push({ token, clientId, objectId: client.objectId, tenantId: tenant, scope, audience: String(claims.aud), expiresOn: Number(claims.exp) });
     this.sendJson(res, 200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token });
   }
@@ -174,7 +215,10 @@ export class FakeEntra extends FakeServer {
     const aadsts = Number(/AADSTS(\d+)/.exec(desc)?.[1] ?? 50000);
     const trace = randomUUID();
     const corr = randomUUID();
-    const ts = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const ts = new Date()
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
     return {
       error: code ?? (status === 401 ? 'invalid_client' : status >= 500 ? 'temporarily_unavailable' : 'invalid_request'),
       error_description: `${desc}\r\nTrace ID: ${trace}\r\nCorrelation ID: ${corr}\r\nTimestamp: ${ts}`,

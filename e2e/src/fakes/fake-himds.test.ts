@@ -53,10 +53,15 @@ describe('fake HIMDS', function () {
       console.log(JSON.stringify({ token: t.token, expiresOnTimestamp: t.expiresOnTimestamp }));`;
     const script = `mount --bind "$VAROPT" /var/opt && exec "$NODE" --input-type=module -e "$CHILD"`;
     const out = await new Promise<string>((resolve, reject) => {
-      execFile('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
-        cwd: E2E_DIR, // resolves @azure/identity from the e2e package
-        env: { ...process.env, ...himds.env(), VAROPT: join(tmp, 'varopt'), NODE: process.execPath, CHILD: child },
-      }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+      execFile(
+        'unshare',
+        ['-m', '--propagation', 'private', 'sh', '-c', script],
+        {
+          cwd: E2E_DIR, // resolves @azure/identity from the e2e package
+          env: { ...process.env, ...himds.env(), VAROPT: join(tmp, 'varopt'), NODE: process.execPath, CHILD: child },
+        },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      );
     });
     const got = JSON.parse(out) as { token: string; expiresOnTimestamp: number };
     expect(himds.isIssued(got.token)).to.equal(true);

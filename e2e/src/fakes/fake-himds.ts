@@ -97,7 +97,7 @@ export class FakeHimds extends FakeServer {
     }
     if (!rec.apiVersion) return this.sendError(res, rec, 400, 'invalid_request', 'api-version parameter is missing');
     const resource = rec.query.resource;
-    if (!resource) return this.sendError(res, rec, 400, 'invalid_request', 'Required query variable \'resource\' is missing');
+    if (!resource) return this.sendError(res, rec, 400, 'invalid_request', "Required query variable 'resource' is missing");
     const auth = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!auth || !this.keys.has(auth)) return this.challenge(res);
     // One key per challenge, removed once used (like the real agent's token files).
@@ -105,13 +105,25 @@ export class FakeHimds extends FakeServer {
     this.keys.delete(auth);
     const principalId = this.currentPrincipal();
     if (!principalId) {
-      return this.sendError(res, rec, 500, 'identity_unavailable', 'The managed identity is not available: the machine is not connected to Azure Arc (fake HIMDS).');
+      return this.sendError(
+        res,
+        rec,
+        500,
+        'identity_unavailable',
+        'The managed identity is not available: the machine is not connected to Azure Arc (fake HIMDS).',
+      );
     }
     const lifetime = this.opts.tokenLifetimeSec ?? 3600;
     const now = Math.floor(Date.now() / 1000);
     const mirid = typeof this.opts.machineResourceId === 'function' ? this.opts.machineResourceId() : this.opts.machineResourceId;
-    const { token } = issueEntraToken({ tenantId: this.tenantId, audience: audienceOf(resource), objectId: principalId,
-      appId: this.clientIdOf(principalId), lifetimeSec: lifetime, miResourceId: mirid });
+    const { token } = issueEntraToken({
+      tenantId: this.tenantId,
+      audience: audienceOf(resource),
+      objectId: principalId,
+      appId: this.clientIdOf(principalId),
+      lifetimeSec: lifetime,
+      miResourceId: mirid,
+    });
     this.issued.push({ token, resource, principalId, expiresOn: now + lifetime });
     // Strings, as the real HIMDS answers.
     this.sendJson(res, 200, {
@@ -138,8 +150,12 @@ export class FakeHimds extends FakeServer {
     writeFileSync(hostPath, secret, { mode: 0o600 });
     this.keys.set(secret, hostPath);
     const realm = `${(this.opts.realmDir ?? '/var/opt/azcmagent/tokens').replace(/\/$/, '')}/${name}`;
-    this.sendJson(res, 401, { error: 'unauthorized', error_description: 'Use the key in the realm file to authenticate.' },
-      { 'www-authenticate': `Basic realm=${realm}` });
+    this.sendJson(
+      res,
+      401,
+      { error: 'unauthorized', error_description: 'Use the key in the realm file to authenticate.' },
+      { 'www-authenticate': `Basic realm=${realm}` },
+    );
   }
 
   protected errorBody(status: number, _rec: RecordedRequest, code?: string, message?: string): unknown {

@@ -70,7 +70,10 @@ export class FakeKubeApi extends FakeServer {
   readonly cluster: KubeCluster;
   private readonly watches = new Set<ServerResponse>();
 
-  private constructor(cluster: KubeCluster, private readonly ca: ClusterCa) {
+  private constructor(
+    cluster: KubeCluster,
+    private readonly ca: ClusterCa,
+  ) {
     super('fake-kube-api');
     this.cluster = cluster;
     this.caPem = ca.certPem;
@@ -81,8 +84,19 @@ export class FakeKubeApi extends FakeServer {
     const host = opts.host ?? '127.0.0.1';
     const ca = await ClusterCa.create();
     const serviceIp = '10.0.0.1';
-    const serving = await ca.serving(['127.0.0.1', 'localhost', host, serviceIp, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
-      'kubernetes.default.svc.cluster.local', ...(opts.extraSans ?? [])].filter((h) => h !== '0.0.0.0'));
+    const serving = await ca.serving(
+      [
+        '127.0.0.1',
+        'localhost',
+        host,
+        serviceIp,
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+        ...(opts.extraSans ?? []),
+      ].filter((h) => h !== '0.0.0.0'),
+    );
     const cluster = new KubeCluster({ ...opts, version: normVersion(opts.version ?? 'v1.35.6') }, ca);
     const f = new FakeKubeApi(cluster, ca);
     await f.listen(host, opts.port ?? 0, { key: serving.keyPem, cert: serving.certPem, clientCa: ca.certPem });
@@ -183,23 +197,35 @@ export class FakeKubeApi extends FakeServer {
     const pod = opts.pod ? this.pod(namespace, opts.pod) : undefined;
     if (opts.pod && !pod) throw new Error(`fake kube: no pod ${namespace}/${opts.pod}`);
     const reply = tokenRequest(this.ctx(), this.cluster.authn, (r) => this.cluster.res(r), namespace, name, {
-      spec: { audiences: opts.audiences, expirationSeconds: opts.expirationSeconds ?? 3600,
-        ...(pod ? { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid } } : {}) },
+      spec: {
+        audiences: opts.audiences,
+        expirationSeconds: opts.expirationSeconds ?? 3600,
+        ...(pod ? { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid } } : {}),
+      },
     });
-    return ((reply.body as { status: { token: string } }).status).token;
+    return (reply.body as { status: { token: string } }).status.token;
   }
 
   /** A kubeconfig (JSON, which is YAML) for this server and the given credential. */
   kubeconfig(user: { token: string } | IssuedCert | { exec: Record<string, unknown> }, server = this.url): string {
-    const u = 'token' in user ? { token: user.token }
-      : 'certPem' in user ? { 'client-certificate-data': Buffer.from(user.certPem).toString('base64'), 'client-key-data': Buffer.from(user.keyPem).toString('base64') }
-        : { exec: user.exec };
-    return JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
-      clusters: [{ name: 'fake', cluster: { server, 'certificate-authority-data': this.caData } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
-      users: [{ name: 'fake', user: u }],
-    }, null, 2);
+    const u =
+      'token' in user
+        ? { token: user.token }
+        : 'certPem' in user
+          ? { 'client-certificate-data': Buffer.from(user.certPem).toString('base64'), 'client-key-data': Buffer.from(user.keyPem).toString('base64') }
+          : { exec: user.exec };
+    return JSON.stringify(
+      {
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'fake',
+        clusters: [{ name: 'fake', cluster: { server, 'certificate-authority-data': this.caData } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+        users: [{ name: 'fake', user: u }],
+      },
+      null,
+      2,
+    );
   }
 
   // ---- seeding, as the control plane ----
@@ -211,7 +237,10 @@ export class FakeKubeApi extends FakeServer {
     const ns = res.namespaced ? (obj.metadata.namespace ?? 'default') : '';
     const cur = this.cluster.store.get(res, ns, obj.metadata.name);
     const out = cur
-      ? this.cluster.store.replace(res, { ...obj, metadata: { ...obj.metadata, namespace: res.namespaced ? ns : undefined, resourceVersion: cur.metadata.resourceVersion } })
+      ? this.cluster.store.replace(res, {
+          ...obj,
+          metadata: { ...obj.metadata, namespace: res.namespaced ? ns : undefined, resourceVersion: cur.metadata.resourceVersion },
+        })
       : (create(this.ctx(), res, ns, obj).body as KubeObject);
     this.cluster.controllers.sync();
     return out;
@@ -228,9 +257,18 @@ export class FakeKubeApi extends FakeServer {
       owners.push({ apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid!, controller: true });
     } else if (p.owner) owners.push(this.ownerFor(p.owner, namespace, labels));
     const pod = this.apply({
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: p.name, namespace, labels, ...(owners.length ? { ownerReferences: owners } : {}),
-        annotations: { ...(p.annotations ?? {}), ...(p.mirror ? { 'kubernetes.io/config.mirror': 'fakehash', 'kubernetes.io/config.source': 'file', 'kubernetes.io/config.hash': 'fakehash' } : {}) } },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: p.name,
+        namespace,
+        labels,
+        ...(owners.length ? { ownerReferences: owners } : {}),
+        annotations: {
+          ...(p.annotations ?? {}),
+          ...(p.mirror ? { 'kubernetes.io/config.mirror': 'fakehash', 'kubernetes.io/config.source': 'file', 'kubernetes.io/config.hash': 'fakehash' } : {}),
+        },
+      },
       spec: {
         ...(p.nodeName ? { nodeName: p.nodeName } : {}),
         containers: [{ name: 'main', image: p.image ?? 'docker.io/flexnode-test/pod:1', ...(p.command ? { command: p.command } : {}) }],
@@ -250,17 +288,34 @@ export class FakeKubeApi extends FakeServer {
     if (!cur) return undefined;
     const t = now();
     const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: t });
-    const status = { ...(cur.status ?? {}), phase, startTime: t,
-      conditions: [cond('PodScheduled', !!(cur.spec as { nodeName?: string })?.nodeName), cond('Initialized', phase !== 'Pending'), cond('ContainersReady', ready), cond('Ready', ready)] };
+    const status = {
+      ...(cur.status ?? {}),
+      phase,
+      startTime: t,
+      conditions: [
+        cond('PodScheduled', !!(cur.spec as { nodeName?: string })?.nodeName),
+        cond('Initialized', phase !== 'Pending'),
+        cond('ContainersReady', ready),
+        cond('Ready', ready),
+      ],
+    };
     const out = this.cluster.store.replace(res, { ...cur, status });
     this.cluster.controllers.sync();
     return out;
   }
 
   seedPdb(p: SeedPdb): KubeObject {
-    return this.apply({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: p.name, namespace: p.namespace ?? 'default' },
-      spec: { selector: { matchLabels: p.matchLabels }, ...(p.minAvailable !== undefined ? { minAvailable: p.minAvailable } : {}),
-        ...(p.maxUnavailable !== undefined ? { maxUnavailable: p.maxUnavailable } : {}), ...(p.unhealthyPodEvictionPolicy ? { unhealthyPodEvictionPolicy: p.unhealthyPodEvictionPolicy } : {}) } });
+    return this.apply({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: p.name, namespace: p.namespace ?? 'default' },
+      spec: {
+        selector: { matchLabels: p.matchLabels },
+        ...(p.minAvailable !== undefined ? { minAvailable: p.minAvailable } : {}),
+        ...(p.maxUnavailable !== undefined ? { maxUnavailable: p.maxUnavailable } : {}),
+        ...(p.unhealthyPodEvictionPolicy ? { unhealthyPodEvictionPolicy: p.unhealthyPodEvictionPolicy } : {}),
+      },
+    });
   }
 
   /** Delete as the control plane; `force` is --grace-period=0 --force. */
@@ -273,20 +328,39 @@ export class FakeKubeApi extends FakeServer {
   private ownerFor(owner: NonNullable<SeedPod['owner']>, namespace: string, podLabels: Record<string, string>): OwnerReference {
     const known: Record<string, string> = { DaemonSet: 'daemonsets', ReplicaSet: 'replicasets', StatefulSet: 'statefulsets' };
     const resource = known[owner.kind];
-    if (!resource) return { apiVersion: owner.apiVersion ?? 'v1', kind: owner.kind, name: owner.name, uid: owner.uid ?? '00000000-0000-0000-0000-000000000000', controller: true, blockOwnerDeletion: true };
+    if (!resource)
+      return {
+        apiVersion: owner.apiVersion ?? 'v1',
+        kind: owner.kind,
+        name: owner.name,
+        uid: owner.uid ?? '00000000-0000-0000-0000-000000000000',
+        controller: true,
+        blockOwnerDeletion: true,
+      };
     const sel = { [`${owner.kind.toLowerCase()}`]: owner.name };
     Object.assign(podLabels, sel);
     const existing = this.object(resource, namespace, owner.name);
-    const spec: Record<string, unknown> = { selector: { matchLabels: sel }, template: { metadata: { labels: sel }, spec: { containers: [{ name: 'main', image: 'docker.io/flexnode-test/pod:1' }] } } };
+    const spec: Record<string, unknown> = {
+      selector: { matchLabels: sel },
+      template: { metadata: { labels: sel }, spec: { containers: [{ name: 'main', image: 'docker.io/flexnode-test/pod:1' }] } },
+    };
     if (owner.kind !== 'DaemonSet') spec.replicas = Number((existing?.spec as { replicas?: number } | undefined)?.replicas ?? 0) + 1;
     const o = this.apply({ apiVersion: 'apps/v1', kind: owner.kind, metadata: { name: owner.name, namespace }, spec });
     return { apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: o.metadata.uid!, controller: true, blockOwnerDeletion: true };
   }
 
   private ctx(): RestContext {
-    return { store: this.cluster.store, user: CONTROL_PLANE, admit: (r) => admit(r, {
-      store: this.cluster.store, res: (x) => this.cluster.res(x), authorize: (x) => this.cluster.authz.authorize(x), rbac: this.cluster.authz.rbac,
-    }) };
+    return {
+      store: this.cluster.store,
+      user: CONTROL_PLANE,
+      admit: (r) =>
+        admit(r, {
+          store: this.cluster.store,
+          res: (x) => this.cluster.res(x),
+          authorize: (x) => this.cluster.authz.authorize(x),
+          rbac: this.cluster.authz.rbac,
+        }),
+    };
   }
 
   /**
@@ -301,12 +375,23 @@ export class FakeKubeApi extends FakeServer {
     const host = address ?? st.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
     const port = st.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
     return new Promise((resolve, reject) => {
-      const req = httpsRequest({ host, port, path, method: 'GET', rejectUnauthorized: false,
-        ...('token' in as ? { headers: { authorization: `Bearer ${as.token}` } } : { cert: as.certPem, key: as.keyPem }) }, (res) => {
-        let body = '';
-        res.on('data', (d) => { body += d; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = httpsRequest(
+        {
+          host,
+          port,
+          path,
+          method: 'GET',
+          rejectUnauthorized: false,
+          ...('token' in as ? { headers: { authorization: `Bearer ${as.token}` } } : { cert: as.certPem, key: as.keyPem }),
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -321,9 +406,17 @@ export class FakeKubeApi extends FakeServer {
 
   protected async handle(rec: RecordedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply: KubeReply = await this.cluster.handle({
-      method: rec.method, path: rec.path, query: rec.query, rawQuery: rec.rawUrl.includes('?') ? rec.rawUrl.slice(rec.rawUrl.indexOf('?') + 1) : '',
-      contentType: String(rec.headers['content-type'] ?? '').split(';')[0]!.trim(), json: rec.json, bearer: rec.bearer,
-      socket: req.socket as TLSSocket, userAgent: String(rec.headers['user-agent'] ?? ''),
+      method: rec.method,
+      path: rec.path,
+      query: rec.query,
+      rawQuery: rec.rawUrl.includes('?') ? rec.rawUrl.slice(rec.rawUrl.indexOf('?') + 1) : '',
+      contentType: String(rec.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim(),
+      json: rec.json,
+      bearer: rec.bearer,
+      socket: req.socket as TLSSocket,
+      userAgent: String(rec.headers['user-agent'] ?? ''),
     });
     if ('watch' in reply) return this.stream(reply, res);
     if (reply.text !== undefined) {
@@ -346,7 +439,9 @@ export class FakeKubeApi extends FakeServer {
     this.watches.add(res);
     res.on('close', end);
     try {
-      cancel = reply.watch((e) => { if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`); });
+      cancel = reply.watch((e) => {
+        if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+      });
     } catch (e) {
       if (e instanceof KubeError) res.write(`${JSON.stringify({ type: 'ERROR', object: e.status })}\n`);
       return end();
@@ -356,8 +451,24 @@ export class FakeKubeApi extends FakeServer {
   }
 
   protected errorBody(code: number, _rec: RecordedRequest, reason?: string, message?: string): unknown {
-    const reasons: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: message ?? `${reason ?? reasons[code] ?? 'error'} (fake Kubernetes API)`, reason: reason ?? reasons[code] ?? 'Unknown', code };
+    const reasons: Record<number, string> = {
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'NotFound',
+      409: 'Conflict',
+      429: 'TooManyRequests',
+      500: 'InternalError',
+      503: 'ServiceUnavailable',
+    };
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: message ?? `${reason ?? reasons[code] ?? 'error'} (fake Kubernetes API)`,
+      reason: reason ?? reasons[code] ?? 'Unknown',
+      code,
+    };
   }
 }
 

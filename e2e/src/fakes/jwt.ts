@@ -59,9 +59,11 @@ export function verifyJwt(token: string, keys: (kid: string) => KeyObject | unde
   const [h, p, s] = token.split('.');
   if (!verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s!, 'base64url'))) return { ok: false, why: 'failed to verify signature' };
   const now = Date.now() / 1000;
-  if (typeof claims.exp === 'number' && claims.exp + 60 < now) return { ok: false, why: `token is expired (Token Expiry: ${new Date(claims.exp * 1000).toISOString()})` };
+  if (typeof claims.exp === 'number' && claims.exp + 60 < now)
+    return { ok: false, why: `token is expired (Token Expiry: ${new Date(claims.exp * 1000).toISOString()})` };
   if (typeof claims.nbf === 'number' && claims.nbf - 60 > now) return { ok: false, why: 'token is not valid yet' };
-  if (expect.issuer && claims.iss !== expect.issuer) return { ok: false, why: `id token issued by a different provider, expected "${expect.issuer}" got "${String(claims.iss)}"` };
+  if (expect.issuer && claims.iss !== expect.issuer)
+    return { ok: false, why: `id token issued by a different provider, expected "${expect.issuer}" got "${String(claims.iss)}"` };
   if (expect.audience) {
     const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!auds.includes(expect.audience)) return { ok: false, why: `expected audience "${expect.audience}" got ${JSON.stringify(claims.aud)}` };

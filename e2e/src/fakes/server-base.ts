@@ -168,9 +168,15 @@ export abstract class FakeServer {
     const f: ActiveFault = { ...fault, hits: 0, left: fault.times ?? 1 };
     this.faults.push(f);
     return {
-      get hits() { return f.hits; },
-      get remaining() { return f.left; },
-      clear: () => { this.faults = this.faults.filter((x) => x !== f); },
+      get hits() {
+        return f.hits;
+      },
+      get remaining() {
+        return f.left;
+      },
+      clear: () => {
+        this.faults = this.faults.filter((x) => x !== f);
+      },
     };
   }
 
@@ -197,8 +203,7 @@ export abstract class FakeServer {
     res.end(text);
   }
 
-  protected sendError(res: ServerResponse, rec: RecordedRequest, status: number, code?: string, message?: string,
-    headers: Record<string, string> = {}): void {
+  protected sendError(res: ServerResponse, rec: RecordedRequest, status: number, code?: string, message?: string, headers: Record<string, string> = {}): void {
     this.sendJson(res, status, this.errorBody(status, rec, code, message), headers);
   }
 
@@ -234,7 +239,11 @@ export abstract class FakeServer {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     let json: unknown;
     if (body && /json/i.test(req.headers['content-type'] ?? '')) {
-      try { json = JSON.parse(body); } catch { json = undefined; }
+      try {
+        json = JSON.parse(body);
+      } catch {
+        json = undefined;
+      }
     }
     const rec: RecordedRequest = {
       method: (req.method ?? 'GET').toUpperCase(),
@@ -254,8 +263,7 @@ export abstract class FakeServer {
   }
 
   private takeFault(rec: RecordedRequest): ActiveFault | undefined {
-    const f = this.faults.find((x) => x.left > 0 && (!x.method || x.method.toUpperCase() === rec.method)
-      && matches(x.pathMatch, rec.path));
+    const f = this.faults.find((x) => x.left > 0 && (!x.method || x.method.toUpperCase() === rec.method) && matches(x.pathMatch, rec.path));
     if (!f) return undefined;
     f.left--;
     f.hits++;

@@ -49,10 +49,21 @@ async function generate(sans: string[]): Promise<FakeTls> {
   const certPath = join(dir, 'cert.pem');
   // Argument array, no shell: SANs come from callers.
   await execFileP('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost',
-    '-addext', `subjectAltName=${sans.map(sanEntry).join(',')}`,
-    '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    `subjectAltName=${sans.map(sanEntry).join(',')}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath, keyPath, dir };
 }

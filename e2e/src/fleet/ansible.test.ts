@@ -20,7 +20,17 @@ const NODES = ['fleet-a', 'fleet-b', 'fleet-c'];
 const NEW_VERSION = '1.31.14';
 // Written by anything that runs (logs, journald, systemd's own state, ansible's remote temp dir), or by the
 // kubelet and containerd themselves: not flexnode's files.
-const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache', '/root/.ansible'];
+const NOISE = [
+  '/var/log',
+  '/var/lib/systemd',
+  '/var/cache',
+  '/etc/machine-id',
+  '/var/lib/containerd',
+  '/var/tmp',
+  '/root/.npm',
+  '/root/.cache',
+  '/root/.ansible',
+];
 
 describe('fleet: mirror sync, then the Ansible role on three machines at once (join, no change, check mode, absent)', function () {
   this.timeout(900_000);
@@ -62,7 +72,10 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     }
     const manifest = JSON.parse(await readFile(join(s.mirrorDir, 'manifest.json'), 'utf8'));
     for (const a of s.manifest.artifacts) {
-      expect(manifest.files.find((f: { file: string }) => f.file === a.mirrorPath), a.mirrorPath).to.include({ sha256: a.sha256, source: s.upstream.urlOf(a.mirrorPath) });
+      expect(
+        manifest.files.find((f: { file: string }) => f.file === a.mirrorPath),
+        a.mirrorPath,
+      ).to.include({ sha256: a.sha256, source: s.upstream.urlOf(a.mirrorPath) });
     }
     s.upstream.resetRequests();
     const again = await s.syncMirror();
@@ -77,7 +90,9 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
       pristine.set(node.name, await node.machine.snapshot(NOISE));
       await s.cutNetwork(node);
       // The cut is real: the upstream hosts are right there, and unreachable.
-      const probe = await node.machine.exec(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', s.upstream.urlOf(s.manifest.artifacts[0]!.mirrorPath)], { allowFailure: true });
+      const probe = await node.machine.exec(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', s.upstream.urlOf(s.manifest.artifacts[0]!.mirrorPath)], {
+        allowFailure: true,
+      });
       expect(probe.exitCode, `${node.name} reached the upstream hosts`).to.not.equal(0);
     }
     await ansible.vaultVariable('flexnode_client_secret', CLIENT_SECRET);
@@ -105,11 +120,16 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     for (const node of s.nodes) {
       const m = node.machine;
       expect(s.arm.machine(node.name), `${node.name}: Arc machine`).to.not.equal(undefined);
-      const modes = (await m.exec(['stat', '-c', '%a %n', '/etc/aks-flex-node', '/etc/aks-flex-node/config.json', '/etc/aks-flex-node/client-secret'])).stdout.trim().split('\n');
+      const modes = (await m.exec(['stat', '-c', '%a %n', '/etc/aks-flex-node', '/etc/aks-flex-node/config.json', '/etc/aks-flex-node/client-secret'])).stdout
+        .trim()
+        .split('\n');
       expect(modes).to.deep.equal(['700 /etc/aks-flex-node', '600 /etc/aks-flex-node/config.json', '600 /etc/aks-flex-node/client-secret']);
-      expect((await m.readFile('/etc/aks-flex-node/client-secret'))).to.equal(CLIENT_SECRET);
+      expect(await m.readFile('/etc/aks-flex-node/client-secret')).to.equal(CLIENT_SECRET);
       const config = JSON.parse(await m.readFile('/etc/aks-flex-node/config.json'));
-      expect(config.azure.servicePrincipal).to.deep.equal({ clientId: s.configFor(node.name).azure.servicePrincipal.clientId, clientSecretFile: '/etc/aks-flex-node/client-secret' });
+      expect(config.azure.servicePrincipal).to.deep.equal({
+        clientId: s.configFor(node.name).azure.servicePrincipal.clientId,
+        clientSecretFile: '/etc/aks-flex-node/client-secret',
+      });
       expect((await m.exec(['readlink', '/opt/flexnode/current'])).stdout.trim()).to.equal(s.release.version);
       for (const unit of ['containerd.service', 'kubelet.service', 'flexnode-agent.service']) {
         const state = (await m.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim();
@@ -129,7 +149,13 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
   it('check mode runs flexnode plan (and only that) and reports what would change', async () => {
     const s = site!;
     // A changed label on one host: check mode says that host would change, and changes nothing.
-    const play = await ansible.playbook(['--check', '-e', JSON.stringify({ flexnode_config: { ...s.configFor('fleet-a'), node: { name: 'fleet-a', labels: { 'flexnode.io/pool': 'moved' } } } }), '--limit', 'fleet-a']);
+    const play = await ansible.playbook([
+      '--check',
+      '-e',
+      JSON.stringify({ flexnode_config: { ...s.configFor('fleet-a'), node: { name: 'fleet-a', labels: { 'flexnode.io/pool': 'moved' } } } }),
+      '--limit',
+      'fleet-a',
+    ]);
     expect(play.exitCode, explainPlay(play)).to.equal(0);
     const commands = play.tasks.filter((t) => t.cmd).map((t) => t.cmd!.slice(0, 2).join(' '));
     expect(commands).to.include('/usr/local/bin/flexnode plan');
@@ -138,7 +164,9 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     // The plan ran against the config the play would write: it names the kubelet (its labels change).
     const plan = play.tasks.find((t) => t.cmd?.[1] === 'plan');
     expect(plan?.changed, 'the plan task reports the change').to.equal(true);
-    const planned = JSON.parse(plan!.stdout!).results.filter((r: { outcome: string }) => r.outcome === 'planned').map((r: { id: string }) => r.id);
+    const planned = JSON.parse(plan!.stdout!)
+      .results.filter((r: { outcome: string }) => r.outcome === 'planned')
+      .map((r: { id: string }) => r.id);
     expect(planned).to.include('kube.kubelet');
     const config = JSON.parse(await s.nodes[0]!.machine.readFile('/etc/aks-flex-node/config.json'));
     expect(config.node.labels['flexnode.io/pool'], 'check mode wrote nothing').to.equal('fleet');
@@ -161,26 +189,37 @@ describe('fleet: mirror sync, then the Ansible role on three machines at once (j
     expect(play.exitCode, explainPlay(play)).to.equal(0);
     for (const n of NODES) {
       expect(play.stats[n], n).to.include({ failures: 0 });
-      expect(play.tasks.find((t) => t.host === n && t.cmd?.[1] === 'upgrade' && !t.cmd.includes('--dry-run'))?.changed, `${n}: the upgrade task reported changed`).to.equal(true);
+      expect(
+        play.tasks.find((t) => t.host === n && t.cmd?.[1] === 'upgrade' && !t.cmd.includes('--dry-run'))?.changed,
+        `${n}: the upgrade task reported changed`,
+      ).to.equal(true);
       const node = s.kube.node(n) as { spec?: { unschedulable?: boolean }; status?: { nodeInfo?: { kubeletVersion?: string } } };
       expect(node.status?.nodeInfo?.kubeletVersion, n).to.equal(`v${NEW_VERSION}`);
       expect(node.spec?.unschedulable, `${n} uncordoned`).to.not.equal(true);
       const m = s.nodes.find((x) => x.name === n)!.machine;
-      expect((await m.exec(['systemctl', 'is-active', 'flexnode-agent.service'], { allowFailure: true })).stdout.trim(), `${n}: the agent runs again`).to.equal('active');
+      expect((await m.exec(['systemctl', 'is-active', 'flexnode-agent.service'], { allowFailure: true })).stdout.trim(), `${n}: the agent runs again`).to.equal(
+        'active',
+      );
     }
     // From the cluster's own record: each node held the slot and was cordoned only while no other node was.
     const byPrincipal = new Map(NODES.map((n) => [s.arm.machine(n)!.principalId, n]));
     const windows = NODES.map((n) => {
-      const mine = s.kube.audit.slice(from).map((e, i) => ({ e, i: from + i })).filter(({ e }) => byPrincipal.get(e.user) === n && e.userAgent === 'flexnode' && e.code < 300);
+      const mine = s.kube.audit
+        .slice(from)
+        .map((e, i) => ({ e, i: from + i }))
+        .filter(({ e }) => byPrincipal.get(e.user) === n && e.userAgent === 'flexnode' && e.code < 300);
       // A create names its Lease in the body only (a POST to the collection).
-      const slot = mine.filter(({ e }) => e.resource === 'leases' && e.namespace === 'kube-node-lease' && (e.name === 'flexnode-upgrade-0' || e.verb === 'create') && e.verb !== 'get');
+      const slot = mine.filter(
+        ({ e }) => e.resource === 'leases' && e.namespace === 'kube-node-lease' && (e.name === 'flexnode-upgrade-0' || e.verb === 'create') && e.verb !== 'get',
+      );
       const cordons = mine.filter(({ e }) => e.resource === 'nodes' && e.verb === 'patch' && e.name === n);
       expect(slot.length, `${n}: took and released the slot`).to.be.at.least(2);
       expect(cordons.length, `${n}: cordoned and uncordoned`).to.equal(2);
       expect(slot[0]!.i < cordons[0]!.i && cordons[1]!.i < slot.at(-1)!.i, `${n}: cordoned only while holding the slot`).to.equal(true);
       return { n, start: slot[0]!.i, end: slot.at(-1)!.i };
     }).sort((a, b) => a.start - b.start);
-    for (let i = 1; i < windows.length; i++) expect(windows[i]!.start, `${windows[i]!.n} began after ${windows[i - 1]!.n} was done`).to.be.greaterThan(windows[i - 1]!.end);
+    for (let i = 1; i < windows.length; i++)
+      expect(windows[i]!.start, `${windows[i]!.n} began after ${windows[i - 1]!.n} was done`).to.be.greaterThan(windows[i - 1]!.end);
     const again = await ansible.playbook([], 'upgrade.yml');
     expect(again.exitCode, explainPlay(again)).to.equal(0);
     for (const n of NODES) expect(again.stats[n], n).to.include({ changed: 0, failures: 0 });

@@ -104,7 +104,14 @@ export async function ansibleController(dir: string): Promise<AnsibleController>
           }
         }
       }
-      if (process.env.FLEXNODE_E2E_TIMINGS) console.log(durations.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, ms]) => `        ${ms} ms  ${n}`).join('\n'));
+      if (process.env.FLEXNODE_E2E_TIMINGS)
+        console.log(
+          durations
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 8)
+            .map(([n, ms]) => `        ${ms} ms  ${n}`)
+            .join('\n'),
+        );
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, stats: parsed.stats ?? {}, tasks };
     },
     async authorize(machine) {

@@ -39,7 +39,9 @@ function userData(servers: FleetServers, name: string): string {
   file('/run/flexnode-firstboot/config.json').content = `${JSON.stringify(config, null, 2)}\n`;
   file('/run/flexnode-firstboot/client-secret').content = CLIENT_SECRET;
   const dropIn = file('/etc/systemd/system/flexnode-agent.service.d/10-environment.conf');
-  dropIn.content += Object.entries(servers.envFor(name)).map(([k, v]) => `Environment="${k}=${v}"\n`).join('');
+  dropIn.content += Object.entries(servers.envFor(name))
+    .map(([k, v]) => `Environment="${k}=${v}"\n`)
+    .join('');
   return `#cloud-config\n${stringify(doc)}`;
 }
 
@@ -61,7 +63,10 @@ describe('fleet: cloud-init first boot (NoCloud seed, the shipped user-data) ins
           await writeFile(join(root, 'etc/cloud/cloud.cfg.d/90-image-locale.cfg'), 'locale: C.UTF-8\n');
           const dropIn = join(root, 'etc/systemd/system/cloud-init-local.service.d');
           await mkdir(dropIn, { recursive: true });
-          await writeFile(join(dropIn, 'e2e-wait-for-seed.conf'), `[Service]\nTimeoutStartSec=300\nExecStartPre=/bin/sh -c 'until [ -s /${SEED}/meta-data ]; do sleep 0.2; done'\n`);
+          await writeFile(
+            join(dropIn, 'e2e-wait-for-seed.conf'),
+            `[Service]\nTimeoutStartSec=300\nExecStartPre=/bin/sh -c 'until [ -s /${SEED}/meta-data ]; do sleep 0.2; done'\n`,
+          );
         },
       }),
       onServers: async (servers, root) => {
@@ -87,7 +92,8 @@ describe('fleet: cloud-init first boot (NoCloud seed, the shipped user-data) ins
     const s = site!;
     const m = s.nodes[0]!.machine;
     const status = await m.exec(['cloud-init', 'status', '--wait', '--long'], { allowFailure: true, timeoutMs: 300_000 });
-    const output = async () => `${status.stdout}\n--- cloud-init-output.log\n${await m.readFile('/var/log/cloud-init-output.log').catch((e: Error) => e.message)}\n--- ${UNIT}\n${await m.journal(UNIT, 60)}`;
+    const output = async () =>
+      `${status.stdout}\n--- cloud-init-output.log\n${await m.readFile('/var/log/cloud-init-output.log').catch((e: Error) => e.message)}\n--- ${UNIT}\n${await m.journal(UNIT, 60)}`;
     expect(status.exitCode, await output()).to.equal(0);
     expect(status.stdout).to.match(/status: done/);
     const result = JSON.parse(await m.readFile('/run/cloud-init/result.json')).v1;
@@ -105,14 +111,20 @@ describe('fleet: cloud-init first boot (NoCloud seed, the shipped user-data) ins
 
     expect((await m.exec(['readlink', '/opt/flexnode/current'])).stdout.trim()).to.equal(s.release.version);
     expect((await m.exec(['systemctl', 'is-enabled', UNIT], { allowFailure: true })).stdout.trim()).to.equal('enabled');
-    const modes = (await m.exec(['stat', '-c', '%a %n', '/etc/aks-flex-node', '/etc/aks-flex-node/config.json', '/etc/aks-flex-node/client-secret'])).stdout.trim().split('\n');
+    const modes = (await m.exec(['stat', '-c', '%a %n', '/etc/aks-flex-node', '/etc/aks-flex-node/config.json', '/etc/aks-flex-node/client-secret'])).stdout
+      .trim()
+      .split('\n');
     expect(modes).to.deep.equal(['700 /etc/aks-flex-node', '600 /etc/aks-flex-node/config.json', '600 /etc/aks-flex-node/client-secret']);
     // The staging files with the secret are gone; the status command agrees the node is healthy.
     expect((await m.exec(['test', '-e', '/run/flexnode-firstboot'], { allowFailure: true })).exitCode).to.not.equal(0);
     const health = await m.exec(['flexnode', 'status', '--json'], { allowFailure: true, env: s.envFor(NODE) });
-    expect(health.exitCode, `${health.stdout.slice(0, 200)}${health.stderr}\n--- kubeconfig\n${await m.readFile('/var/lib/kubelet/kubeconfig')}\n--- agent log\n${(await m.readFile('/var/log/aks-flex-node/flexnode.log')).slice(-3000)}`).to.equal(0);
+    expect(
+      health.exitCode,
+      `${health.stdout.slice(0, 200)}${health.stderr}\n--- kubeconfig\n${await m.readFile('/var/lib/kubelet/kubeconfig')}\n--- agent log\n${(await m.readFile('/var/log/aks-flex-node/flexnode.log')).slice(-3000)}`,
+    ).to.equal(0);
     expect(JSON.parse(health.stdout).agent, await output()).to.include({ healthy: true });
-    for (const unit of ['containerd.service', 'kubelet.service']) expect((await m.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim(), unit).to.equal('active');
+    for (const unit of ['containerd.service', 'kubelet.service'])
+      expect((await m.exec(['systemctl', 'is-active', unit], { allowFailure: true })).stdout.trim(), unit).to.equal('active');
   });
 
   it('flexnode-agent keeps running through its check cycles (Azure calls in its own process): same pid, no restart', async () => {
@@ -125,7 +137,9 @@ describe('fleet: cloud-init first boot (NoCloud seed, the shipped user-data) ins
     while ((await cyclesNow()) < first + 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
     expect(await cyclesNow(), await output()).to.be.at.least(first + 1);
     const after = (await m.exec(['systemctl', 'show', UNIT, '-p', 'MainPID,NRestarts'])).stdout;
-    expect(after, await output()).to.contain(`MainPID=${pid}`).and.contain('NRestarts=0');
+    expect(after, await output())
+      .to.contain(`MainPID=${pid}`)
+      .and.contain('NRestarts=0');
     expect(JSON.parse(await m.readFile('/var/lib/flexnode/status.json')).healthy, await output()).to.equal(true);
   });
 });

@@ -139,24 +139,42 @@ export async function startFleetSite(names: string[], opts: FleetOptions = {}): 
   }
 }
 
-async function startServers(work: string, names: string[], anchor: string, manifest: ArtifactManifest, release: Release, closables: Closable[]): Promise<FleetServers> {
+async function startServers(
+  work: string,
+  names: string[],
+  anchor: string,
+  manifest: ArtifactManifest,
+  release: Release,
+  closables: Closable[],
+): Promise<FleetServers> {
   const started = <T extends Closable>(server: T): T => (closables.push(server), server);
   const himds = new Map<string, FakeHimds>();
   // The arm server is started below: each node's identity is the principalId ARM gave its Arc machine on connect.
   let arm: FakeArm | undefined;
   for (const name of names) {
-    himds.set(name, started(await FakeHimds.start({ keyDir: join(work, `himds-${name}`), host: anchor, tenantId: TENANT, principalId: () => arm?.machine(name)?.principalId })));
+    himds.set(
+      name,
+      started(
+        await FakeHimds.start({ keyDir: join(work, `himds-${name}`), host: anchor, tenantId: TENANT, principalId: () => arm?.machine(name)?.principalId }),
+      ),
+    );
   }
   // The API server authorizes each kubelet as AKS does: guard checks its Entra token against the role assignments
   // flexnode makes on the cluster (attached to the ARM cluster below).
   // A kubenet cluster, as in the full cycle: node-ipam gives every Node a /24 of the pod range.
-  const kube = started(await FakeKubeApi.start({ host: anchor, version: `v${KUBE_VERSION}`, podCidr: { clusterCidr: '10.244.0.0/16' }, serviceCidr: '10.96.0.0/16' }));
+  const kube = started(
+    await FakeKubeApi.start({ host: anchor, version: `v${KUBE_VERSION}`, podCidr: { clusterCidr: '10.244.0.0/16' }, serviceCidr: '10.96.0.0/16' }),
+  );
   const entra = started(await FakeEntra.start({ host: anchor, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT }));
   arm = started(
     await FakeArm.start({
       host: anchor,
       tenantId: TENANT,
-      acceptToken: armCallers(entra, () => [...himds.values()], () => arm?.url),
+      acceptToken: armCallers(
+        entra,
+        () => [...himds.values()],
+        () => arm?.url,
+      ),
     }),
   );
   arm.addCluster({
@@ -170,7 +188,11 @@ async function startServers(work: string, names: string[], anchor: string, manif
   });
   // The operator holds RBAC Admin in the cluster (plugin-kube README, "The operator's Kubernetes credential"): the nodes'
   // own roles (flexnode's, derived from system:node) may not delete a Node, so unbootstrap deletes it as the operator.
-  arm.grant(entra.clients[0]!.objectId, 'Azure Kubernetes Service RBAC Admin', `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`);
+  arm.grant(
+    entra.clients[0]!.objectId,
+    'Azure Kubernetes Service RBAC Admin',
+    `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`,
+  );
 
   // Upstream: the runtime built from Debian's packages, plus the stand-ins where upstream ships binaries.
   // kube-proxy with the .sha256 beside it, as dl.k8s.io publishes it: a mirror of a node that may run its own takes it.
@@ -230,10 +252,13 @@ async function startServers(work: string, names: string[], anchor: string, manif
   const syncMirror = (args: string[] = [], config?: Record<string, any>) => {
     const file = config ? join(work, 'sync-config-given.json') : syncConfig;
     if (config) writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-    return run([process.execPath, join(repoRoot(), 'packages/cli/bin/run.js'), 'mirror', 'sync', '--to', mirrorDir, '--config', file, '--from', upstream.url, ...args], {
-      allowFailure: true,
-      timeoutMs: 300_000,
-    });
+    return run(
+      [process.execPath, join(repoRoot(), 'packages/cli/bin/run.js'), 'mirror', 'sync', '--to', mirrorDir, '--config', file, '--from', upstream.url, ...args],
+      {
+        allowFailure: true,
+        timeoutMs: 300_000,
+      },
+    );
   };
   const ca = await readFile(arm.certPath);
   return { work, anchor, arm, entra, kube, himds, upstream, manifest, release, mirrorDir, mirror, ca, configFor, envFor, syncMirror };

@@ -8,12 +8,13 @@ import net from 'node:net';
 import { describeAddresses, probeApiServer } from '@flexnode/plugin-kube';
 import { FakeKubeApi } from '../fakes/fake-kube-api.js';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as net.AddressInfo).port;
-    s.close(() => resolve(p));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
-});
 
 describe('the API server from the node: TCP, TLS with the cluster CA, private names and addresses', function () {
   this.timeout(60_000);
@@ -48,10 +49,12 @@ describe('the API server from the node: TCP, TLS with the cluster CA, private na
     expect(wrongCa.fix).to.contain('a certificate the cluster CA did not sign');
   });
 
-  it('a private cluster\'s name that does not resolve here is named as a private cluster\'s, with its DNS and network path', async () => {
+  it("a private cluster's name that does not resolve here is named as a private cluster's, with its DNS and network path", async () => {
     const name = 'aks-1-dns-4f2a.privatelink.westus2.azmk8s.io';
     // The name resolves nowhere (and no DNS query leaves the machine: the lookup is the test's).
-    const nowhere = async () => { throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' }); };
+    const nowhere = async () => {
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    };
     const r = await probeApiServer(facts(`https://${name}:443`, kube.caPem, { privateFqdn: name }), {}, nowhere);
     expect(r.ok).to.equal(false);
     expect(r.detail).to.match(new RegExp(`^the private cluster aks-1's API server: ${name.replace(/\./g, '\\.')} does not resolve from here \\(ENOTFOUND`));

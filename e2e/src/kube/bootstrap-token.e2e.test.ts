@@ -20,8 +20,20 @@ import { execStartOf, testConfig, typicalServices } from '@flexnode/sdk/testing'
 import { nodeComponents } from '@flexnode/plugin-arc';
 import { cniBridgeConfig, cniService } from '@flexnode/plugin-cni';
 import {
-  BOOTSTRAP_GROUP, NODES_ANNOTATION, createBinariesStep, createCredentialsStep, createKubeletStep, createNodeBootstrapStep, createNodeStep, createPodCidrStep,
-  createProxyStep, kubePaths, nodeMaintenance, podCidrs, proxyPlan, readClusterFromArm,
+  BOOTSTRAP_GROUP,
+  NODES_ANNOTATION,
+  createBinariesStep,
+  createCredentialsStep,
+  createKubeletStep,
+  createNodeBootstrapStep,
+  createNodeStep,
+  createPodCidrStep,
+  createProxyStep,
+  kubePaths,
+  nodeMaintenance,
+  podCidrs,
+  proxyPlan,
+  readClusterFromArm,
 } from '@flexnode/plugin-kube';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeHimds } from '../fakes/fake-himds.js';
@@ -62,7 +74,14 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     // An Azure CNI Overlay cluster (the fake ARM's default profile): a /24 per Node, and flexnode's own kube-proxy.
     kube = await FakeKubeApi.start({ version: `v${VERSION}`, podCidr: { clusterCidr: '10.244.0.0/16' } });
     arm = await FakeArm.start();
-    arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION, networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
+    arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: RG,
+      name: CLUSTER,
+      kube,
+      kubernetesVersion: VERSION,
+      networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' },
+    });
     ({ mirror, pins } = await kubeletMirror(tmp, VERSION));
     op = await operator(arm, CLUSTER_ID);
     himds = await FakeHimds.start({ keyDir: join(tmp, 'keys') });
@@ -87,13 +106,23 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
       pluginConfig: { '@flexnode/plugin-kube': { bootstrapTokenTtlMinutes: 10 } },
     });
   const steps = (handle: RealHostHandle, azure: AzureContext | undefined): [StepDefinition, StepInstance][] => {
-    const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createNodeBootstrapStep({ readCluster: readClusterFromArm }),
-      createPodCidrStep({ readCluster: readClusterFromArm, pollMs: 100 }), cniBridgeConfig, createKubeletStep({ readCluster: readClusterFromArm }),
-      createNodeStep({ readCluster: readClusterFromArm }), createProxyStep(readClusterFromArm)];
+    const defs = [
+      createBinariesStep(readClusterFromArm),
+      createCredentialsStep(readClusterFromArm),
+      createNodeBootstrapStep({ readCluster: readClusterFromArm }),
+      createPodCidrStep({ readCluster: readClusterFromArm, pollMs: 100 }),
+      cniBridgeConfig,
+      createKubeletStep({ readCluster: readClusterFromArm }),
+      createNodeStep({ readCluster: readClusterFromArm }),
+      createProxyStep(readClusterFromArm),
+    ];
     const cfg = config();
     const services = {
-      azure, identity: arc, runtime: typicalServices().get(ContainerRuntime),
-      cni: cniService.create({ config: cfg }), proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
+      azure,
+      identity: arc,
+      runtime: typicalServices().get(ContainerRuntime),
+      cni: cniService.create({ config: cfg }),
+      proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
       run: { command: 'bootstrap', force: false },
       podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, arc, azure),
     };
@@ -139,7 +168,12 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     // The token's group may create a CSR and nothing else: no nodes, no secrets, no pods.
     expect((await call('GET', '/api/v1/nodes', { token })).status).to.equal(403);
     expect((await call('GET', `/api/v1/namespaces/kube-system/secrets/${secrets[0]!.metadata.name}`, { token })).status).to.equal(403);
-    const pod = await call('POST', '/api/v1/namespaces/default/pods', { token }, { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+    const pod = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      { token },
+      { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+    );
     expect(pod.status).to.equal(403);
     expect(pod.json.message).to.match(new RegExp(`User "system:bootstrap:${token.split('.')[0]}" cannot create resource "pods"`));
 
@@ -168,7 +202,9 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     // From 1.33 it watches ServiceCIDRs too: the role's rows follow the version.
     const principal = himds.principalId;
     const unit = readFileSync(join(root, paths.kubeProxyUnit), 'utf8');
-    expect(await runKubeProxy(root, unit, kube, principal, ['watch services', 'watch endpointslices', 'watch servicecidrs', 'create events'])).to.deep.equal([]);
+    expect(await runKubeProxy(root, unit, kube, principal, ['watch services', 'watch endpointslices', 'watch servicecidrs', 'create events'])).to.deep.equal(
+      [],
+    );
     // Only kube-proxy used the Arc identity; flexnode never asked it for a token; its role reads no Secret, writes no Node.
     expect([...new Set(kube.audit.filter((e) => e.user === principal).map((e) => e.userAgent.split('/')[0]))]).to.deep.equal(['kube-proxy']);
     expect(arc.asked).to.deep.equal([]);
@@ -181,11 +217,18 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
 
     // Its certificate is a node's: the Node authorizer denies another node's Lease and Node, NodeRestriction a change to it.
     kube.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'edge-8' } });
-    kube.apply({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'edge-8', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'edge-8' } });
+    kube.apply({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'edge-8', namespace: 'kube-node-lease' },
+      spec: { holderIdentity: 'edge-8' },
+    });
     const pem = readFileSync(join(root, paths.certDir, 'kubelet-client-current.pem'), 'utf8');
     const cert = { certPem: pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 26), keyPem: pem.slice(pem.indexOf('-----BEGIN EC PRIVATE KEY')) };
     const lease = await call('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/edge-8', cert);
-    expect(lease.json.message, lease.text).to.match(/User "system:node:edge-7" cannot get resource "leases".*: can only access node lease with the same name as the requesting node(\n|$)/);
+    expect(lease.json.message, lease.text).to.match(
+      /User "system:node:edge-7" cannot get resource "leases".*: can only access node lease with the same name as the requesting node(\n|$)/,
+    );
     const otherNode = await call('GET', '/api/v1/nodes/edge-8', cert);
     expect(otherNode.json.message, otherNode.text).to.include("node 'edge-7' cannot read 'edge-8', only its own Node object");
     const relabel = await call('PATCH', '/api/v1/nodes/edge-8', cert, { metadata: { labels: { stolen: 'yes' } } }, 'application/merge-patch+json');
@@ -197,23 +240,35 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     // pods; the slot's Lease is the operator's, since NodeRestriction lets a node hold no Lease but its own. Without
     // the operator's credential it stops before the cordon.
     const from = kube.audit.length;
-    const maintenance = (azure: AzureContext | undefined) => nodeMaintenance(handle.host('service.node-maintenance'), config(), arc, azure, { sleep: async () => undefined, pollMs: 10 });
+    const maintenance = (azure: AzureContext | undefined) =>
+      nodeMaintenance(handle.host('service.node-maintenance'), config(), arc, azure, { sleep: async () => undefined, pollMs: 10 });
     await maintenance(op.azure).begin();
     expect(kube.node(NODE)!.spec?.unschedulable).to.equal(true);
     expect((kube.lease('flexnode-upgrade-0')?.spec as { holderIdentity?: string }).holderIdentity).to.equal(NODE);
     await maintenance(op.azure).end();
     expect(kube.node(NODE)!.spec?.unschedulable).to.equal(undefined);
-    const maintenanceCalls = kube.audit.slice(from).filter((e) => e.userAgent === 'flexnode').map((e) => `${e.code} ${e.verb} ${e.resource} ${e.user === op.user.upn ? 'operator' : e.user}`);
+    const maintenanceCalls = kube.audit
+      .slice(from)
+      .filter((e) => e.userAgent === 'flexnode')
+      .map((e) => `${e.code} ${e.verb} ${e.resource} ${e.user === op.user.upn ? 'operator' : e.user}`);
     const node = `system:node:${NODE}`;
     expect(maintenanceCalls).to.deep.equal([
-      '404 get leases operator', '201 create leases operator', // begin: the slot,
-      `200 get nodes ${node}`, `200 patch nodes ${node}`, `200 list pods ${node}`, // cordon, drain (no pod here);
-      `200 get nodes ${node}`, `200 patch nodes ${node}`, // end: uncordon,
-      '200 get leases operator', '200 update leases operator', '404 get leases operator', // the slot released
+      '404 get leases operator',
+      '201 create leases operator', // begin: the slot,
+      `200 get nodes ${node}`,
+      `200 patch nodes ${node}`,
+      `200 list pods ${node}`, // cordon, drain (no pod here);
+      `200 get nodes ${node}`,
+      `200 patch nodes ${node}`, // end: uncordon,
+      '200 get leases operator',
+      '200 update leases operator',
+      '404 get leases operator', // the slot released
     ]);
     expect(kube.denials().filter((e) => e.userAgent === 'flexnode')).to.deep.equal([]);
     const audited = kube.audit.length;
-    const refused = (await maintenance(undefined).begin().catch((e: Error) => e)) as Error & { code?: string };
+    const refused = (await maintenance(undefined)
+      .begin()
+      .catch((e: Error) => e)) as Error & { code?: string };
     expect(refused.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
     expect(kube.audit.length, 'not a call made').to.equal(audited);
 
@@ -231,8 +286,12 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     expect(kube.node(NODE)).to.equal(undefined);
     // The kubelet step deletes the Node as the operator (a node may not); kube.pod-cidr, which registered it, finds it gone.
     expect(kube.audit.filter((e) => e.verb === 'delete').map((e) => `${e.code} ${e.resource} ${e.user}`)).to.deep.equal([
-      `200 nodes ${op.user.upn}`, `404 nodes ${op.user.upn}`, `200 secrets ${op.user.upn}`,
-      `200 clusterrolebindings ${op.user.upn}`, `200 clusterrolebindings ${op.user.upn}`, `200 clusterrolebindings ${op.user.upn}`,
+      `200 nodes ${op.user.upn}`,
+      `404 nodes ${op.user.upn}`,
+      `200 secrets ${op.user.upn}`,
+      `200 clusterrolebindings ${op.user.upn}`,
+      `200 clusterrolebindings ${op.user.upn}`,
+      `200 clusterrolebindings ${op.user.upn}`,
     ]);
     expect(kube.objects('secrets', 'kube-system').filter((s) => s.type === 'bootstrap.kubernetes.io/token')).to.deep.equal([]);
     // The kubelet's credentials are gone, and with them everything it wrote in its directory (its serving pair).
@@ -243,6 +302,10 @@ describe('kubernetes.auth bootstrap-token end to end (real Host, fake ARM + fake
     const journalText = readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8');
     expect(journalText.includes(token.split('.')[1]!) || handle.lines.some((l) => l.message.includes(token.split('.')[1]!))).to.equal(false);
     const journal = JSON.parse(journalText);
-    for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
+    for (const [def] of list)
+      expect(
+        (journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'),
+        def.id,
+      ).to.deep.equal([]);
   });
 });

@@ -19,7 +19,8 @@ const CLI_BUILT = fileURLToPath(new URL('oclif.manifest.json', import.meta.resol
 function doctor(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, 'doctor', ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -55,13 +56,26 @@ describe('flexnode doctor (real CLI, fake ARM through a proxy, test mirror)', fu
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     configPath = join(tmp, 'config.json');
-    writeFileSync(configPath, JSON.stringify({
-      azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', tenantId: '00000000-0000-0000-0000-000000000002', endpoints: { resourceManager: arm.endpoint.replace('127.0.0.1', 'localhost') },
-        targetCluster: { resourceId: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c' } },
-      artifacts: { mirror: mirror.url },
-      // The ARM endpoint (as localhost) goes through the proxy (CONNECT); the mirror (127.0.0.1) is exempt.
-      proxy: { https: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, http: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, noProxy: '127.0.0.1' },
-    }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        azure: {
+          subscriptionId: '00000000-0000-0000-0000-000000000001',
+          tenantId: '00000000-0000-0000-0000-000000000002',
+          endpoints: { resourceManager: arm.endpoint.replace('127.0.0.1', 'localhost') },
+          targetCluster: {
+            resourceId: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c',
+          },
+        },
+        artifacts: { mirror: mirror.url },
+        // The ARM endpoint (as localhost) goes through the proxy (CONNECT); the mirror (127.0.0.1) is exempt.
+        proxy: {
+          https: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+          http: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+          noProxy: '127.0.0.1',
+        },
+      }),
+    );
   });
   after(async () => {
     await arm?.stop().catch(() => undefined);

@@ -44,7 +44,8 @@ export function tree(root: string, dir = ''): Record<string, string> {
     const rel = `${dir}/${name}`;
     if (rel === '/var/lib/flexnode' || rel === '/usr/lib/systemd') continue;
     const st = lstatSync(join(root, rel));
-    out[rel] = `${st.isDirectory() ? 'dir' : 'file'} ${(st.mode & 0o7777).toString(8)} ${st.isDirectory() || st.isSymbolicLink() ? '' : readFileSync(join(root, rel)).toString('base64').slice(0, 40)}`;
+    out[rel] =
+      `${st.isDirectory() ? 'dir' : 'file'} ${(st.mode & 0o7777).toString(8)} ${st.isDirectory() || st.isSymbolicLink() ? '' : readFileSync(join(root, rel)).toString('base64').slice(0, 40)}`;
     if (st.isDirectory()) Object.assign(out, tree(root, rel));
   }
   return out;
@@ -76,7 +77,10 @@ export async function kubeletMirror(tmp: string, version: string): Promise<{ mir
  * cluster an Entra user token of the cluster's tenant, which the fake API server authenticates as guard does. The
  * operator holds "Azure Kubernetes Service RBAC Admin" on the cluster (what plugin-kube's README asks for).
  */
-export async function operator(arm: FakeArm, clusterId: string): Promise<{ azure: AzureContext; entra: FakeEntra; user: { upn: string; objectId: string }; revoke(): void; grant(): void }> {
+export async function operator(
+  arm: FakeArm,
+  clusterId: string,
+): Promise<{ azure: AzureContext; entra: FakeEntra; user: { upn: string; objectId: string }; revoke(): void; grant(): void }> {
   const entra = await FakeEntra.start();
   const user = { upn: 'alice@contoso.example', objectId: randomUUID() };
   let assignment = arm.grant(user.objectId, 'Azure Kubernetes Service RBAC Admin', clusterId, 'User');
@@ -95,16 +99,32 @@ export async function operator(arm: FakeArm, clusterId: string): Promise<{ azure
     clientOptions: { endpoint: arm.endpoint, additionalPolicies: [{ policy: trustPolicy(arm.cert), position: 'perCall' }], retryOptions: { maxRetries: 0 } },
   };
   return {
-    azure, entra, user,
+    azure,
+    entra,
+    user,
     revoke: () => arm.removeRoleAssignment(assignment.scope, assignment.name),
-    grant: () => { assignment = arm.grant(user.objectId, 'Azure Kubernetes Service RBAC Admin', clusterId, 'User'); },
+    grant: () => {
+      assignment = arm.grant(user.objectId, 'Azure Kubernetes Service RBAC Admin', clusterId, 'User');
+    },
   };
 }
 
 /** flexnode's node roles (plugin-arc's derivation, as arc.node-role defines them) granted to `principal`. */
-export function grantNodeRoles(arm: FakeArm, cluster: { id: string; name: string; resourceGroup: string; subscriptionId: string }, version: string, principal: string, components: NodeComponent[] = ['kubelet']) {
+export function grantNodeRoles(
+  arm: FakeArm,
+  cluster: { id: string; name: string; resourceGroup: string; subscriptionId: string },
+  version: string,
+  principal: string,
+  components: NodeComponent[] = ['kubelet'],
+) {
   return nodeRoleDefinitions(cluster, components, version).map((d) => {
-    arm.addRoleDefinition({ id: d.guid, roleName: d.roleName, description: d.description, assignableScopes: [d.assignableScope], permissions: [{ dataActions: d.dataActions }] });
+    arm.addRoleDefinition({
+      id: d.guid,
+      roleName: d.roleName,
+      description: d.description,
+      assignableScopes: [d.assignableScope],
+      permissions: [{ dataActions: d.dataActions }],
+    });
     return { definition: d, assignment: arm.grant(principal, d.guid, d.assignScope) };
   });
 }
@@ -134,7 +154,10 @@ export function himdsIdentity(himds: FakeHimds, keyDir: string, tmp: string): No
       const first = await fetch(url, { headers: { Metadata: 'true' } });
       const realm = first.headers.get('www-authenticate')!.split('Basic realm=')[1]!;
       const key = readFileSync(join(keyDir, basename(realm)), 'utf8');
-      const tok = (await (await fetch(url, { headers: { Metadata: 'true', Authorization: `Basic ${key}` } })).json()) as { access_token: string; expires_on: string };
+      const tok = (await (await fetch(url, { headers: { Metadata: 'true', Authorization: `Basic ${key}` } })).json()) as {
+        access_token: string;
+        expires_on: string;
+      };
       return { token: tok.access_token, expiresOnTimestamp: Number(tok.expires_on) * 1000 };
     },
     principalId: async () => himds.principalId,
@@ -152,7 +175,8 @@ export async function runKubeProxy(root: string, unit: string, kube: FakeKubeApi
   let stderr = '';
   const child = spawn(join(root, argv[0]!), argv.slice(1), { env: { ...process.env, KUBE_PROXY_STANDIN_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d) => (stderr += d));
-  const made = () => new Set(kube.audit.filter((e) => e.user === user && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
+  const made = () =>
+    new Set(kube.audit.filter((e) => e.user === user && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
   try {
     await until(() => calls.every((c) => made().has(c)) || child.exitCode !== null, 20_000, `kube-proxy's calls (log:\n${stderr})`);
   } finally {

@@ -15,7 +15,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { AzureError, ContainerRuntime, isFlexnodeError, type AzureContext, type Host, type NodeIdentity, type StepDefinition, type StepInstance } from '@flexnode/sdk';
+import {
+  AzureError,
+  ContainerRuntime,
+  isFlexnodeError,
+  type AzureContext,
+  type Host,
+  type NodeIdentity,
+  type StepDefinition,
+  type StepInstance,
+} from '@flexnode/sdk';
 import { execStartOf, testConfig, typicalServices } from '@flexnode/sdk/testing';
 import {
   createBinariesStep,
@@ -74,8 +83,14 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     // An Azure CNI Overlay cluster: kube-controller-manager gives every Node a /24 of the pod range.
     kube = await FakeKubeApi.start({ version: `v${VERSION}`, podCidr: { clusterCidr: '10.244.0.0/16' } });
     arm = await FakeArm.start();
-    const cluster = arm.addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, kube, kubernetesVersion: VERSION,
-      networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' } });
+    const cluster = arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: RG,
+      name: CLUSTER,
+      kube,
+      kubernetesVersion: VERSION,
+      networkProfile: { serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10' },
+    });
     clusterId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${cluster.name}`;
     ({ mirror, pins } = await kubeletMirror(tmp, VERSION));
     // What arc.node-role and arc.roles grant the node identity by default: flexnode's roles derived from system:node
@@ -94,7 +109,10 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
 
   const config = () =>
     testConfig({
-      azure: { ...testConfig().azure, targetCluster: { resourceId: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}` } },
+      azure: {
+        ...testConfig().azure,
+        targetCluster: { resourceId: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}` },
+      },
       kubernetes: { version: VERSION, sha256: pins } as never,
       artifacts: { mirror: mirror.url },
       node: { name: NODE, labels: { 'flexnode.io/pool': 'edge' }, taints: ['flexnode.io/edge=true:NoSchedule'] },
@@ -102,12 +120,22 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
 
   /** The steps, created with the real Host, in install order, with the services core would inject. */
   const steps = (handle: RealHostHandle, operatorAzure: AzureContext | undefined = azure): [StepDefinition, StepInstance][] => {
-    const defs = [createBinariesStep(readClusterFromArm), createCredentialsStep(readClusterFromArm), createPodCidrStep({ readCluster: readClusterFromArm, pollMs: 100 }),
-      cniBridgeConfig, createKubeletStep({ readCluster: readClusterFromArm }), createNodeStep({ readCluster: readClusterFromArm }), createProxyStep(readClusterFromArm)];
+    const defs = [
+      createBinariesStep(readClusterFromArm),
+      createCredentialsStep(readClusterFromArm),
+      createPodCidrStep({ readCluster: readClusterFromArm, pollMs: 100 }),
+      cniBridgeConfig,
+      createKubeletStep({ readCluster: readClusterFromArm }),
+      createNodeStep({ readCluster: readClusterFromArm }),
+      createProxyStep(readClusterFromArm),
+    ];
     const cfg = config();
     const services = {
-      azure: operatorAzure, identity, runtime: typicalServices().get(ContainerRuntime),
-      cni: cniService.create({ config: cfg }), proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
+      azure: operatorAzure,
+      identity,
+      runtime: typicalServices().get(ContainerRuntime),
+      cni: cniService.create({ config: cfg }),
+      proxy: { plan: (c: Parameters<typeof proxyPlan>[1]) => proxyPlan(cfg, c) },
       podCidr: podCidrs(handle.host('service.pod-cidr'), cfg, identity, operatorAzure),
       run: { command: 'bootstrap', force: false },
     };
@@ -132,7 +160,12 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     // Binaries from the mirror, verified against kubernetes.sha256, 0755.
     for (const b of KUBE_BINARIES) expect(statSync(join(root, 'usr/local/bin', b)).mode & 0o777, b).to.equal(0o755);
     const proxyFile = `kubernetes/v${VERSION}/${KUBE_PROXY}-linux-${debianArch()}`;
-    expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal([...KUBE_BINARIES.map((b) => `kubernetes/v${VERSION}/${b}-linux-${debianArch()}`), proxyFile, `${proxyFile}.sha256`].sort());
+    expect(
+      mirror
+        .requests()
+        .map((r) => r.path)
+        .sort(),
+    ).to.deep.equal([...KUBE_BINARIES.map((b) => `kubernetes/v${VERSION}/${b}-linux-${debianArch()}`), proxyFile, `${proxyFile}.sha256`].sort());
     expect(statSync(join(root, 'usr/local/bin', KUBE_PROXY)).mode & 0o777).to.equal(0o755);
     // The Node was registered before the kubelet, with the kubelet's labels and taints, and the cluster gave it a /24;
     // the bridge takes exactly that range.
@@ -155,7 +188,10 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(kubeletConfig.clusterDNS).to.deep.equal(['10.96.0.10']);
     // Units: enabled in the root, and valid for systemd (no warning at all, executables present).
     expect(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/kubelet.service')).isSymbolicLink()).to.equal(true);
-    const verify = await execFileP('systemd-analyze', ['verify', `--root=${root}`, 'kubelet.service', 'kube-proxy.service']).then((r) => ({ code: 0, out: r.stderr + r.stdout }), (e) => ({ code: e.code, out: `${e.stderr}${e.stdout}` }));
+    const verify = await execFileP('systemd-analyze', ['verify', `--root=${root}`, 'kubelet.service', 'kube-proxy.service']).then(
+      (r) => ({ code: 0, out: r.stderr + r.stdout }),
+      (e) => ({ code: e.code, out: `${e.stderr}${e.stdout}` }),
+    );
     expect(verify).to.deep.equal({ code: 0, out: '' });
 
     // Start the stand-in exactly as the drop-in says, with the machine's paths under the root.
@@ -168,7 +204,12 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     const node = kube.node(NODE)!;
     // Azure CNI Overlay: flexnode runs kube-proxy, so the Node carries no kubernetes.azure.com/cluster label (it would
     // bring Azure CNI's DaemonSets); the kubelet restored its own default labels on the Node it adopted.
-    expect(node.metadata.labels).to.include({ 'kubernetes.azure.com/managed': 'false', 'flexnode.io/pool': 'edge', [EXCLUDE_LB_LABEL]: 'true', 'kubernetes.io/hostname': NODE });
+    expect(node.metadata.labels).to.include({
+      'kubernetes.azure.com/managed': 'false',
+      'flexnode.io/pool': 'edge',
+      [EXCLUDE_LB_LABEL]: 'true',
+      'kubernetes.io/hostname': NODE,
+    });
     expect(node.metadata.labels).to.not.have.property('kubernetes.azure.com/cluster');
     expect(node.spec?.taints).to.deep.equal([{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
     expect(stderr).to.not.match(/unknown flag|deprecated/);
@@ -177,15 +218,20 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(kubelet.exitCode, stderr).to.equal(null);
     // The Node was registered (kube.pod-cidr) and is run (the kubelet: its own registration finds it, 409, and adopts
     // it) by the node identity under flexnode's role.
-    expect(kube.audit.filter((e) => e.verb === 'create' && e.resource === 'nodes').map((e) => `${e.code} ${e.user} ${e.userAgent.split('/')[0]}`))
-      .to.deep.equal([`201 ${himds.principalId} flexnode`, `409 ${himds.principalId} kubelet`]);
+    expect(
+      kube.audit.filter((e) => e.verb === 'create' && e.resource === 'nodes').map((e) => `${e.code} ${e.user} ${e.userAgent.split('/')[0]}`),
+    ).to.deep.equal([`201 ${himds.principalId} flexnode`, `409 ${himds.principalId} kubelet`]);
     expect(kube.denials(), 'no call of the node identity refused by the node role').to.deep.equal([]);
     // Every API call of the stand-in carried a token the fake HIMDS issued for the AKS server app.
     const bearers = kube.requestsTo('/api/v1/nodes').map((r) => r.bearer);
     expect(bearers.length).to.be.greaterThan(0);
     expect(bearers.every((t) => !!t && himds.lookup(t)?.resource === AKS_APP)).to.equal(true);
     // The step's own read-only Node lookup: HTTPS trusting only the cluster CA, the node identity's token.
-    const api = httpsNodesApi({ server: kube.url, caPem: kube.caPem, credential: async () => ({ token: (await identity.getToken(`${AKS_APP}/.default`)).token }) });
+    const api = httpsNodesApi({
+      server: kube.url,
+      caPem: kube.caPem,
+      credential: async () => ({ token: (await identity.getToken(`${AKS_APP}/.default`)).token }),
+    });
     const got = await api.get(NODE);
     expect(got.status).to.equal(200);
     expect(readyCondition(got.body)?.status).to.equal('True');
@@ -213,10 +259,17 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     expect(kube.node(NODE)).to.equal(undefined);
     // The kubelet step deletes the Node it ran as. The node role may not (system:node may not): 403 for the node
     // identity, then 200 for the operator; kube.pod-cidr, which registered it, sees it gone and asks nobody.
-    expect(kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user}`)).to.deep.equal([`403 ${himds.principalId}`, `200 ${op.user.upn}`]);
+    expect(kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user}`)).to.deep.equal([
+      `403 ${himds.principalId}`,
+      `200 ${op.user.upn}`,
+    ]);
     expect(tree(root)).to.deep.equal(pristine);
     const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
-    for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
+    for (const [def] of list)
+      expect(
+        (journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'),
+        def.id,
+      ).to.deep.equal([]);
   });
 
   it('a Node delete nobody may make is a warning with the fix; the rest of unbootstrap still happens', async () => {
@@ -231,15 +284,22 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
       for (const [, step] of [...list].reverse()) await step.uninstall();
       // Both steps that may delete it (the kubelet's, which ran as it; kube.pod-cidr, which registered it) say so.
       const warnings = handle.lines.filter((l) => l.level === 'warn' && /could not delete Node edge-1/.test(l.message));
-      expect(warnings, handle.lines.map((l) => `${l.level} ${l.message}`).join("\n")).to.have.length(2);
+      expect(warnings, handle.lines.map((l) => `${l.level} ${l.message}`).join('\n')).to.have.length(2);
       for (const warn of warnings) {
-        expect(warn.message).to.include(`${op.user.upn} may not delete the Node edge-1`).and.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
-          .and.include('Azure Kubernetes Service RBAC Admin').and.match(/kubectl delete node edge-1/);
+        expect(warn.message)
+          .to.include(`${op.user.upn} may not delete the Node edge-1`)
+          .and.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
+          .and.include('Azure Kubernetes Service RBAC Admin')
+          .and.match(/kubectl delete node edge-1/);
       }
       expect(kube.node(NODE)).to.not.equal(undefined);
       expect(existsSync(join(root, 'etc/systemd/system/kubelet.service'))).to.equal(false);
       const journal = JSON.parse(readFileSync(join(root, 'var/lib/flexnode/journal.json'), 'utf8'));
-      for (const [def] of list) expect((journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'), def.id).to.deep.equal([]);
+      for (const [def] of list)
+        expect(
+          (journal.steps[def.id]?.changes ?? []).filter((c: { kind: string }) => c.kind !== 'exec'),
+          def.id,
+        ).to.deep.equal([]);
       await handle.dispose();
     } finally {
       op.grant();
@@ -253,16 +313,22 @@ describe('plugin-kube kubelet end to end (fake ARM + fake Kubernetes API + fake 
     const make = (cfg: ReturnType<typeof config>) => createCredentialsStep(readClusterFromArm).create({ host, config: cfg, azure, identity });
     const missing = config();
     missing.azure.targetCluster.resourceId = missing.azure.targetCluster.resourceId.replace(CLUSTER, 'nope');
-    const e1 = await make(missing).check().catch((e: AzureError) => e);
+    const e1 = await make(missing)
+      .check()
+      .catch((e: AzureError) => e);
     expect(e1).to.be.instanceOf(AzureError);
     expect((e1 as AzureError).message).to.match(/the cluster nope was not found in resource group flex-rg/);
     arm.inject({ pathMatch: /managedClusters\/flex-aks$/i, status: 403, code: 'AuthorizationFailed' });
-    const e2 = await make(config()).check().catch((e: AzureError) => e);
+    const e2 = await make(config())
+      .check()
+      .catch((e: AzureError) => e);
     expect((e2 as AzureError).message).to.match(/may not read the cluster flex-aks \(HTTP 403 AuthorizationFailed\)/);
     expect((e2 as AzureError).hint).to.match(/Cluster User Role/);
     const placeholder = config();
     placeholder.azure.targetCluster.resourceId = '/subscriptions/your-subscription-id/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c';
-    const e3 = await make(placeholder).check().catch((e: Error) => e);
+    const e3 = await make(placeholder)
+      .check()
+      .catch((e: Error) => e);
     expect(isFlexnodeError(e3) && e3.code).to.equal('CONFIG_INVALID');
     expect((e3 as Error).message).to.match(/still a placeholder/);
     await handle.dispose();

@@ -19,7 +19,11 @@ const snapshot = () => ({
   ipForward: read('/proc/sys/net/ipv4/ip_forward')?.trim(),
   sysctlFile: read(SYSCTL_FILE),
   fstab: read(FSTAB),
-  swaps: (read('/proc/swaps') ?? '').split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean),
+  swaps: (read('/proc/swaps') ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/)[0])
+    .filter(Boolean),
 });
 
 // Only per-network-namespace keys: the global ones (vm.*, kernel.*) would change the machine running the test.

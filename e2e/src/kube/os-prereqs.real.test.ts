@@ -10,7 +10,12 @@ import { expect } from 'chai';
 import { coreBuilt } from './real-host.js';
 
 const CHILD = fileURLToPath(new URL('./os-prereqs.child.js', import.meta.url));
-const swaps = () => readFileSync('/proc/swaps', 'utf8').split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
+const swaps = () =>
+  readFileSync('/proc/swaps', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/)[0])
+    .filter(Boolean);
 
 async function unavailable(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'needs root (unshare, mount, swapon)';

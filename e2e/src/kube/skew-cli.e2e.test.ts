@@ -17,7 +17,11 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'packages/cli/bin/run.js');
 const API_SERVER = '1.35.2';
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Every path under `dir`, relative. */
 function files(dir: string, rel = ''): string[] {
@@ -39,8 +43,15 @@ describe('version skew through the CLI (fake ARM, fake Entra, fake Kubernetes AP
     }
     fakes = await Fakes.start();
     kube = await FakeKubeApi.start({ version: `v${API_SERVER}` });
-    fakes.arm.addCluster({ subscriptionId: SUB, resourceGroup: CLUSTER_RG, name: CLUSTER, serverUrl: kube.url, caData: kube.caData, kubernetesVersion: API_SERVER,
-      networkProfile: { serviceCidr: '10.0.0.0/16', dnsServiceIP: '10.0.0.10' } });
+    fakes.arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: CLUSTER_RG,
+      name: CLUSTER,
+      serverUrl: kube.url,
+      caData: kube.caData,
+      kubernetesVersion: API_SERVER,
+      networkProfile: { serviceCidr: '10.0.0.0/16', dnsServiceIP: '10.0.0.10' },
+    });
     mirror = await startMirror(new ArtifactManifest());
     tmp = mkdtempSync(join(tmpdir(), 'flexnode-skew-cli-'));
   });
@@ -55,30 +66,43 @@ describe('version skew through the CLI (fake ARM, fake Entra, fake Kubernetes AP
       const root = join(tmp, `root-${version}`);
       mkdirSync(join(root, 'etc'), { recursive: true });
       const config = join(tmp, `config-${version}.json`);
-      writeFileSync(config, JSON.stringify({
-        azure: {
-          subscriptionId: SUB,
-          tenantId: TENANT,
-          servicePrincipal: { clientId: CLIENT_ID },
-          arc: { machineName: 'edge-skew', resourceGroup: 'rg-arc', location: 'westeurope' },
-          targetCluster: { resourceId: CLUSTER_ID, location: 'westeurope' },
-          endpoints: { resourceManager: fakes.arm.url, authorityHost: fakes.entra.url },
+      writeFileSync(
+        config,
+        JSON.stringify({
+          azure: {
+            subscriptionId: SUB,
+            tenantId: TENANT,
+            servicePrincipal: { clientId: CLIENT_ID },
+            arc: { machineName: 'edge-skew', resourceGroup: 'rg-arc', location: 'westeurope' },
+            targetCluster: { resourceId: CLUSTER_ID, location: 'westeurope' },
+            endpoints: { resourceManager: fakes.arm.url, authorityHost: fakes.entra.url },
+          },
+          kubernetes: { version },
+          artifacts: { mirror: mirror.url },
+          node: { name: 'edge-skew' },
+          // The machine checks are not what this is about (port 10250, memory, ... of the test machine).
+          pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['all'] } },
+        }),
+        { mode: 0o600 },
+      );
+      execFile(
+        process.execPath,
+        [CLI, 'bootstrap', '--config', config, '--root', root, ...(json ? ['--json'] : [])],
+        {
+          cwd: REPO,
+          env: { ...process.env, NODE_EXTRA_CA_CERTS: fakes.arm.certPath, AZURE_CLIENT_SECRET: CLIENT_SECRET },
         },
-        kubernetes: { version },
-        artifacts: { mirror: mirror.url },
-        node: { name: 'edge-skew' },
-        // The machine checks are not what this is about (port 10250, memory, ... of the test machine).
-        pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['all'] } },
-      }), { mode: 0o600 });
-      execFile(process.execPath, [CLI, 'bootstrap', '--config', config, '--root', root, ...(json ? ['--json'] : [])], {
-        cwd: REPO,
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: fakes.arm.certPath, AZURE_CLIENT_SECRET: CLIENT_SECRET },
-      }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr, root }));
+        (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr, root }),
+      );
     });
 
   for (const [version, why, json] of [
     ['1.36.0', /kubelet 1\.36\.0 \(kubernetes\.version\) is newer than the API server's 1\.35\.2 \(GET https:\/\/127\.0\.0\.1:\d+\/version\)/, true],
-    ['1.31.14', /kubelet 1\.31\.14 \(kubernetes\.version\) is 4 minor versions older than the API server's 1\.35\.2 \(GET https:\/\/127\.0\.0\.1:\d+\/version\)/, false],
+    [
+      '1.31.14',
+      /kubelet 1\.31\.14 \(kubernetes\.version\) is 4 minor versions older than the API server's 1\.35\.2 \(GET https:\/\/127\.0\.0\.1:\d+\/version\)/,
+      false,
+    ],
   ] as const) {
     it(`kubelet ${version}: exit 2 naming both versions and the rule, before any download, nothing changed`, async () => {
       mirror.resetRequests();
@@ -94,7 +118,9 @@ describe('version skew through the CLI (fake ARM, fake Entra, fake Kubernetes AP
       }
       // Before any download, and nothing on the machine but flexnode's own state and log.
       expect(mirror.log).to.deep.equal([]);
-      expect(files(run.root).filter((p) => !/^\/(etc|run|var|var\/lib|var\/log)$/.test(p) && !p.startsWith('/var/lib/flexnode') && !p.startsWith('/var/log/'))).to.deep.equal([]);
+      expect(
+        files(run.root).filter((p) => !/^\/(etc|run|var|var\/lib|var\/log)$/.test(p) && !p.startsWith('/var/lib/flexnode') && !p.startsWith('/var/log/')),
+      ).to.deep.equal([]);
       expect(kube.requestsTo('/version').length).to.be.greaterThan(0);
       expect(out).to.not.contain(CLIENT_SECRET);
     });

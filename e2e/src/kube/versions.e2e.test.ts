@@ -10,7 +10,15 @@ import { expect } from 'chai';
 import { isFlexnodeError, type FlexnodeConfig } from '@flexnode/sdk';
 import { testConfig, typicalServices } from '@flexnode/sdk/testing';
 import { PodCidr, type NodeIdentity } from '@flexnode/sdk';
-import { BINARIES_RECORD, createBinariesStep, createProxyStep, KUBE_BINARIES, type BinariesRecord, type ClusterFacts, type ClusterReader } from '@flexnode/plugin-kube';
+import {
+  BINARIES_RECORD,
+  createBinariesStep,
+  createProxyStep,
+  KUBE_BINARIES,
+  type BinariesRecord,
+  type ClusterFacts,
+  type ClusterReader,
+} from '@flexnode/plugin-kube';
 import { installStandin } from '../fakes/standins/install.js';
 import { ArtifactManifest, buildNodeTarball, debianArch } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
@@ -75,7 +83,10 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
   const fresh = async (opts: { dryRun?: boolean; mirror?: boolean } = {}) => {
     const root = join(tmp, `root-${++runs}`);
     mkdirSync(join(root, 'var/lib'), { recursive: true });
-    return { root, handle: await realHost(root, join(root, 'var/lib/flexnode'), { dryRun: opts.dryRun, mirror: opts.mirror === false ? undefined : mirror.url }) };
+    return {
+      root,
+      handle: await realHost(root, join(root, 'var/lib/flexnode'), { dryRun: opts.dryRun, mirror: opts.mirror === false ? undefined : mirror.url }),
+    };
   };
   const make = (handle: Awaited<ReturnType<typeof fresh>>['handle'], config: FlexnodeConfig) =>
     createBinariesStep(noCluster).create({ host: handle.host('kube.binaries'), config, azure: undefined as never });
@@ -92,7 +103,12 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
       expect((await step.check()).status).to.equal('missing');
       await step.install();
       const paths = KUBE_BINARIES.map((b) => `kubernetes/v${version}/${b}-linux-${arch}`);
-      expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal([...paths, ...paths.map((p) => `${p}.sha256`)].sort());
+      expect(
+        mirror
+          .requests()
+          .map((r) => r.path)
+          .sort(),
+      ).to.deep.equal([...paths, ...paths.map((p) => `${p}.sha256`)].sort());
       expect(record(root).artifacts.map((a) => a.sha256)).to.deep.equal(paths.map((p) => manifest.lookup(p)!.sha256));
       expect(execFileSync(join(root, 'usr/local/bin/kubelet'), ['--version'], { encoding: 'utf8' }).trim()).to.equal(`Kubernetes v${version}`);
       mirror.resetRequests();
@@ -110,8 +126,13 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
     const good = manifest.lookup(`${inMirror}.sha256`)!;
     await manifest.addChecksum(inMirror, join(tmp, 'sums', 'wrong'), 'e'.repeat(64));
     try {
-      const config = testConfig({ kubernetes: { version: TARBALL_VERSION, urlTemplate: 'https://packages.aks.azure.com/kubernetes/v%s/binaries/kubernetes-node-linux-%s.tar.gz' }, artifacts: { mirror: mirror.url } });
-      const error = await make(handle, config).install().catch((e: unknown) => e);
+      const config = testConfig({
+        kubernetes: { version: TARBALL_VERSION, urlTemplate: 'https://packages.aks.azure.com/kubernetes/v%s/binaries/kubernetes-node-linux-%s.tar.gz' },
+        artifacts: { mirror: mirror.url },
+      });
+      const error = await make(handle, config)
+        .install()
+        .catch((e: unknown) => e);
       expect(isFlexnodeError(error) && error.code, String(error)).to.equal('CHECKSUM_MISMATCH');
       expect((error as Error).message).to.include(`expected ${'e'.repeat(64)}`);
       expect(existsSync(join(root, 'usr/local/bin'))).to.equal(false);
@@ -123,7 +144,7 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
     }
   });
 
-  it('upstream urlTemplate: planned and installed from the URL Go\'s Sprintf(template, version, arch) makes; kubernetes/node/bin/* installed', async () => {
+  it("upstream urlTemplate: planned and installed from the URL Go's Sprintf(template, version, arch) makes; kubernetes/node/bin/* installed", async () => {
     const template = `${mirror.url}/kubernetes/v%s/binaries/kubernetes-node-linux-%s.tar.gz`;
     const filled = `${mirror.url}/kubernetes/v${TARBALL_VERSION}/binaries/kubernetes-node-linux-${arch}.tar.gz`;
     // Without a mirror the template's URL is used as is; a test server publishes no checksum, so it is pinned.
@@ -152,25 +173,60 @@ describe('Kubernetes 1.31-1.37 verified against published .sha256 files; upstrea
     const viaMirror = make(m.handle, testConfig({ kubernetes: { version: TARBALL_VERSION, urlTemplate: template }, artifacts: { mirror: mirror.url } }));
     await viaMirror.install();
     const inMirror = `kubernetes/v${TARBALL_VERSION}/kubernetes-node-linux-${arch}.tar.gz`;
-    expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal([inMirror, `${inMirror}.sha256`]);
+    expect(
+      mirror
+        .requests()
+        .map((r) => r.path)
+        .sort(),
+    ).to.deep.equal([inMirror, `${inMirror}.sha256`]);
     expect(record(m.root).artifacts).to.deep.equal([{ name: `Kubernetes node ${TARBALL_VERSION} (${arch})`, url: filled, sha256: sha }]);
     await viaMirror.uninstall();
     await m.handle.dispose();
   });
 
-  it('kube.proxy (flexnode\'s kube-proxy): the kube-proxy of the same node tarball, verified like the kubelet\'s, nothing else from it', async () => {
+  it("kube.proxy (flexnode's kube-proxy): the kube-proxy of the same node tarball, verified like the kubelet's, nothing else from it", async () => {
     const template = `${mirror.url}/kubernetes/v%s/binaries/kubernetes-node-linux-%s.tar.gz`;
-    const config = testConfig({ kubernetes: { version: TARBALL_VERSION, urlTemplate: template }, artifacts: { mirror: mirror.url }, node: { name: 'edge-1' }, cni: { podCIDR: '10.90.3.0/24' } });
+    const config = testConfig({
+      kubernetes: { version: TARBALL_VERSION, urlTemplate: template },
+      artifacts: { mirror: mirror.url },
+      node: { name: 'edge-1' },
+      cni: { podCIDR: '10.90.3.0/24' },
+    });
     // An Azure CNI Overlay cluster: flexnode runs kube-proxy. Nothing here needs Azure: the facts are the test's.
-    const facts: ClusterFacts = { resourceId: config.azure.targetCluster.resourceId, name: 'c', aad: true, azureRbac: true, server: 'https://c.hcp.westus.azmk8s.io:443',
-      caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n', networkPlugin: 'azure', networkPluginMode: 'overlay', podCidrs: ['10.244.0.0/16'], serviceCidrs: ['10.0.0.0/16'] };
-    const identity: NodeIdentity = { getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }), principalId: async () => 'p', execCredential: () => ({ command: '/usr/local/bin/flexnode', args: ['token'] }) };
+    const facts: ClusterFacts = {
+      resourceId: config.azure.targetCluster.resourceId,
+      name: 'c',
+      aad: true,
+      azureRbac: true,
+      server: 'https://c.hcp.westus.azmk8s.io:443',
+      caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+      networkPlugin: 'azure',
+      networkPluginMode: 'overlay',
+      podCidrs: ['10.244.0.0/16'],
+      serviceCidrs: ['10.0.0.0/16'],
+    };
+    const identity: NodeIdentity = {
+      getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }),
+      principalId: async () => 'p',
+      execCredential: () => ({ command: '/usr/local/bin/flexnode', args: ['token'] }),
+    };
     const { root, handle } = await fresh();
     mirror.resetRequests();
-    const step = createProxyStep(async () => facts).create({ host: handle.host('kube.proxy'), config, azure: undefined as never, identity, podCidr: typicalServices(config).get(PodCidr) });
+    const step = createProxyStep(async () => facts).create({
+      host: handle.host('kube.proxy'),
+      config,
+      azure: undefined as never,
+      identity,
+      podCidr: typicalServices(config).get(PodCidr),
+    });
     await step.install();
     const inMirror = `kubernetes/v${TARBALL_VERSION}/kubernetes-node-linux-${arch}.tar.gz`;
-    expect(mirror.requests().map((r) => r.path).sort()).to.deep.equal([inMirror, `${inMirror}.sha256`]);
+    expect(
+      mirror
+        .requests()
+        .map((r) => r.path)
+        .sort(),
+    ).to.deep.equal([inMirror, `${inMirror}.sha256`]);
     expect(readdirSync(join(root, 'usr/local/bin'))).to.deep.equal(['kube-proxy']);
     expect(execFileSync(join(root, 'usr/local/bin/kube-proxy'), ['--version'], { encoding: 'utf8' }).trim()).to.equal(`Kubernetes v${TARBALL_VERSION}`);
     expect(readFileSync(join(root, 'var/lib/kube-proxy/config.yaml'), 'utf8')).to.contain('clusterCIDR: 10.90.3.0/24');

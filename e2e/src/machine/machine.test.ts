@@ -67,7 +67,9 @@ describe('node in a box: systemd-nspawn machine harness', function () {
     await m.execOrThrow(['systemctl', 'daemon-reload']);
     const err = await m.execOrThrow(['systemctl', 'start', 'e2e-fail.service'], { unit: 'e2e-fail.service' }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(MachineCommandError);
-    expect((err as Error).message).to.include('--- stderr').and.include('boom-from-unit');
+    expect((err as Error).message)
+      .to.include('--- stderr')
+      .and.include('boom-from-unit');
   });
 
   it('downloads containerd and runc from the host mirror over the veth, starts containerd, runs a container', async function () {
@@ -91,7 +93,8 @@ describe('node in a box: systemd-nspawn machine harness', function () {
     expect(version.stdout).to.match(/Server:[\s\S]*Version:\s+\S*1\.6/);
 
     // A tiny rootfs: /usr/bin/echo and the libraries ldd names, enough for `ctr run --rootfs`.
-    const mk = 'set -e; r=/tmp/ctr-rootfs; mkdir -p $r/usr/bin; cp /usr/bin/echo $r/usr/bin/; for l in $(ldd /usr/bin/echo | grep -o "/[^ ]*"); do mkdir -p $r$(dirname $l); cp -L $l $r$l; done';
+    const mk =
+      'set -e; r=/tmp/ctr-rootfs; mkdir -p $r/usr/bin; cp /usr/bin/echo $r/usr/bin/; for l in $(ldd /usr/bin/echo | grep -o "/[^ ]*"); do mkdir -p $r$(dirname $l); cp -L $l $r$l; done';
     await m.execOrThrow(['sh', '-c', mk]);
     const out = await m.execOrThrow(['ctr', 'run', '--rm', '--rootfs', '/tmp/ctr-rootfs', 'e2e-echo', '/usr/bin/echo', 'hello-from-a-container'], {
       unit: 'containerd.service',

@@ -205,10 +205,7 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
     const r = await execIn(argv, o);
     const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     if (r.exitCode !== 0 && !o.allowFailure) {
-      throw new MachineCommandError(
-        `[${name}] ${argv.join(' ')}: exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`,
-        result,
-      );
+      throw new MachineCommandError(`[${name}] ${argv.join(' ')}: exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`, result);
     }
     return result;
   }
@@ -239,9 +236,20 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
     const binds = [...(opts.binds ?? []).map((b) => bindArg('--bind', b)), ...(opts.bindRo ?? []).map((b) => bindArg('--bind-ro', b))];
     if (opts.bindRepo) binds.push(bindArg('--bind-ro', repoRoot()));
     const args = [
-      '-D', merged, '--boot', '--register=no', '--keep-unit', '-M', name, '--console=pipe', '--network-veth',
-      '--capability=all', '--system-call-filter=add_key keyctl bpf',
-      `--bind-ro=${process.execPath}:/usr/local/bin/node`, `--bind=${varlib}:/var/lib/containerd`, ...binds,
+      '-D',
+      merged,
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      '-M',
+      name,
+      '--console=pipe',
+      '--network-veth',
+      '--capability=all',
+      '--system-call-filter=add_key keyctl bpf',
+      `--bind-ro=${process.execPath}:/usr/local/bin/node`,
+      `--bind=${varlib}:/var/lib/containerd`,
+      ...binds,
     ];
     // API_VFS_WRITABLE=network only: =1 would let sysctl writes inside reach the host.
     nspawn = spawn('systemd-nspawn', args, {
@@ -300,10 +308,7 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
       const r = await exec(argv, { ...o, allowFailure: true });
       if (r.exitCode === 0) return r;
       const j = o.unit ? `\n--- journalctl -u ${o.unit} (last 50)\n${await journal(o.unit, 50)}` : '';
-      throw new MachineCommandError(
-        `[${name}] ${argv.join(' ')}: exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}${j}`,
-        r,
-      );
+      throw new MachineCommandError(`[${name}] ${argv.join(' ')}: exit ${r.exitCode}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}${j}`, r);
     },
     readFile: (async (path: string, encoding?: null) => {
       const r = await execIn(['cat', '--', path]);
@@ -326,10 +331,7 @@ export async function startMachine(opts: MachineOptions = {}): Promise<Machine> 
 /** Boots a machine, runs fn, and always stops the machine, also when fn throws. */
 export async function withMachine<T>(fn: (m: Machine) => Promise<T>): Promise<T>;
 export async function withMachine<T>(opts: MachineOptions, fn: (m: Machine) => Promise<T>): Promise<T>;
-export async function withMachine<T>(
-  a: MachineOptions | ((m: Machine) => Promise<T>),
-  b?: (m: Machine) => Promise<T>,
-): Promise<T> {
+export async function withMachine<T>(a: MachineOptions | ((m: Machine) => Promise<T>), b?: (m: Machine) => Promise<T>): Promise<T> {
   const [opts, fn] = typeof a === 'function' ? [{}, a] : [a, b!];
   const m = await startMachine(opts);
   try {

@@ -45,10 +45,9 @@ async function overlayMounts(): Promise<boolean> {
   const dir = await mkdtemp(join(tmpdir(), 'probe-ovl-'));
   try {
     for (const d of ['l', 'u', 'w', 'm']) await mkdir(join(dir, d));
-    const m = await run(
-      ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/l,upperdir=${dir}/u,workdir=${dir}/w`, `${dir}/m`],
-      { allowFailure: true },
-    );
+    const m = await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/l,upperdir=${dir}/u,workdir=${dir}/w`, `${dir}/m`], {
+      allowFailure: true,
+    });
     if (m.exitCode !== 0) return false;
     await run(['umount', `${dir}/m`]);
     return true;

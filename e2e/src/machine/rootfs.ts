@@ -18,8 +18,23 @@ export const SUITE = 'bookworm';
 // test that wants it switches it on in its own machine. python3-cffi-backend: debootstrap does not resolve the
 // virtual package python3-cryptography (a cloud-init dependency) depends on, so it is named here.
 export const INCLUDE = [
-  'systemd', 'systemd-sysv', 'dbus', 'procps', 'kmod', 'iproute2', 'iptables', 'ca-certificates', 'curl', 'conntrack', 'socat', 'ebtables', 'gpg',
-  'openssh-server', 'python3', 'cloud-init', 'python3-cffi-backend',
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'procps',
+  'kmod',
+  'iproute2',
+  'iptables',
+  'ca-certificates',
+  'curl',
+  'conntrack',
+  'socat',
+  'ebtables',
+  'gpg',
+  'openssh-server',
+  'python3',
+  'cloud-init',
+  'python3-cffi-backend',
 ];
 
 /**
@@ -68,7 +83,11 @@ export async function debianMirror(suite = SUITE): Promise<string | undefined> {
 
 function fromOneLine(text: string, suite: string): string | undefined {
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+    const line = raw
+      .replace(/#.*/, '')
+      .replace(/\[[^\]]*\]/, '')
+      .trim()
+      .split(/\s+/);
     if (line[0] === 'deb' && line[2] === suite && line[1]) return line[1];
   }
   return undefined;
@@ -76,8 +95,7 @@ function fromOneLine(text: string, suite: string): string | undefined {
 
 function fromDeb822(text: string, suite: string): string | undefined {
   for (const stanza of text.split(/\n\s*\n/)) {
-    const field = (name: string) =>
-      new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(stanza.replace(/^#.*$/gm, ''))?.[1]?.trim().split(/\s+/) ?? [];
+    const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(stanza.replace(/^#.*$/gm, ''))?.[1]?.trim().split(/\s+/) ?? [];
     if (field('Enabled')[0] === 'no') continue;
     if (field('Types').includes('deb') && field('Suites').includes(suite)) return field('URIs')[0];
   }

@@ -34,10 +34,7 @@ const lowerHashes = new Map<string, string>();
  * Walks `merged` and records every path not under an exclude. With `upper` and `lower` given, a file the
  * machine never wrote (absent from the upper dir) is the base's file, whose hash is cached per process.
  */
-export async function snapshotTree(
-  merged: string,
-  opts: { excludes?: string[]; upper?: string; lower?: string } = {},
-): Promise<Snapshot> {
+export async function snapshotTree(merged: string, opts: { excludes?: string[]; upper?: string; lower?: string } = {}): Promise<Snapshot> {
   const excludes = [...DEFAULT_SNAPSHOT_EXCLUDES, ...(opts.excludes ?? [])].map((e) => e.replace(/\/+$/, ''));
   const skip = (p: string) => excludes.some((e) => p === e || p.startsWith(`${e}/`));
   const inUpper = opts.upper && opts.lower ? await listTree(opts.upper) : undefined;

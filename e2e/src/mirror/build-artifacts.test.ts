@@ -39,7 +39,10 @@ describe('mirror: build-artifacts (from Debian binaries, upstream layout)', func
 
   it('containerd tarball holds bin/containerd, bin/containerd-shim-runc-v2, bin/ctr with fixed owner and mtime', async () => {
     const { stdout } = await run(['tar', '--numeric-owner', '--full-time', '-tvzf', manifest.get('containerd').file]);
-    const names = stdout.trim().split('\n').map((l) => l.split(/\s+/).pop());
+    const names = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/).pop());
     expect(names).to.include.members(['bin/containerd', 'bin/containerd-shim-runc-v2', 'bin/ctr']);
     for (const line of stdout.trim().split('\n')) {
       expect(line).to.match(/ 0\/0 /);

@@ -204,11 +204,9 @@ async function tarball(out: string, prefix: string, files: Record<string, string
 async function tarGzip(dir: string, entry: string, out: string): Promise<void> {
   const fh = await open(out, 'w', 0o644);
   try {
-    const tar = spawn(
-      'tar',
-      ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=gnu', '-C', dir, '-cf', '-', entry],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const tar = spawn('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=gnu', '-C', dir, '-cf', '-', entry], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const gzip = spawn('gzip', ['-n', '-c'], { stdio: ['pipe', fh.fd, 'pipe'] });
     tar.stdout.pipe(gzip.stdin!);
     const errs: string[] = [];

@@ -14,7 +14,12 @@ export const KUBE_BINARIES = ['kubelet', 'kubectl', 'kubeadm', 'kube-proxy'] as 
  * Returns the sha256 of kubelet, kubectl and kubeadm, for a config that pins them (`kubernetes.sha256`); kube-proxy
  * is left to its published `.sha256`, as a node that runs its own verifies it.
  */
-export async function addKubeRelease(manifest: ArtifactManifest, work: string, version: string, opts: { neverReady?: boolean } = {}): Promise<Record<string, string>> {
+export async function addKubeRelease(
+  manifest: ArtifactManifest,
+  work: string,
+  version: string,
+  opts: { neverReady?: boolean } = {},
+): Promise<Record<string, string>> {
   const bins = join(work, 'kube-release', version);
   installStandin('kubelet', join(bins, 'kubelet'), { kubeletVersion: version, neverReady: opts.neverReady });
   installStandin('kube-proxy', join(bins, 'kube-proxy'), { kubeletVersion: version });

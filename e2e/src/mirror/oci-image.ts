@@ -30,7 +30,12 @@ export function buildEchoImage(out: string): Promise<string> {
 
 /** Write the pod image's OCI archive to `out`: sleep, cat, echo and sh; it runs `sleep infinity`. */
 export function buildPodImage(out: string): Promise<string> {
-  return buildImage(out, { ref: POD_IMAGE, binaries: ['/usr/bin/sleep', '/usr/bin/cat', '/usr/bin/echo', '/bin/sh'], entrypoint: ['/usr/bin/sleep'], cmd: ['infinity'] });
+  return buildImage(out, {
+    ref: POD_IMAGE,
+    binaries: ['/usr/bin/sleep', '/usr/bin/cat', '/usr/bin/echo', '/bin/sh'],
+    entrypoint: ['/usr/bin/sleep'],
+    cmd: ['infinity'],
+  });
 }
 
 /** The reference of {@link buildSleepImage}'s image. */

@@ -69,12 +69,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       if (timedOut && !opts.allowFailure) {
         reject(new CommandError(`${argv.join(' ')}: timed out after ${opts.timeoutMs} ms\n${tail(result.stderr)}`, result));
       } else if (result.exitCode !== 0 && !opts.allowFailure) {
-        reject(
-          new CommandError(
-            `${argv.join(' ')}: exit ${result.exitCode}\nstdout:\n${tail(result.stdout)}\nstderr:\n${tail(result.stderr)}`,
-            result,
-          ),
-        );
+        reject(new CommandError(`${argv.join(' ')}: exit ${result.exitCode}\nstdout:\n${tail(result.stdout)}\nstderr:\n${tail(result.stderr)}`, result));
       } else resolve(result);
     });
     child.stdin.end(opts.input ?? '');

@@ -55,7 +55,14 @@ describe('node in a box: containerd with crun from @org/plugin-crun, and back to
     tarball = await packWithBundledDependencies(join(repoRoot(), 'examples/plugin-crun'), work);
     await buildSleepImage(join(work, 'sleep.tar'));
     await buildEchoImage(join(work, 'echo.tar'));
-    machine = await startMachine({ name: 'crun', bindRepo: true, bindRo: [{ host: repo.dir, machine: repo.mountPoint }, { host: work, machine: SHARED }] });
+    machine = await startMachine({
+      name: 'crun',
+      bindRepo: true,
+      bindRo: [
+        { host: repo.dir, machine: repo.mountPoint },
+        { host: work, machine: SHARED },
+      ],
+    });
     mirror = await startMirror(manifest, { host: machine.hostAddress });
     const config = nodeConfig(manifest, mirror.url);
     // The sandbox image is one the test imports (no registry). The box (like the VM it runs in) has no
@@ -65,7 +72,16 @@ describe('node in a box: containerd with crun from @org/plugin-crun, and back to
     await writeConfig(machine, config);
     // The site's apt mirror, as the machine's operator set it up: the only source apt reads from here.
     await machine.writeFile('/etc/apt/sources.list.d/flexnode-e2e.list', repo.sourcesLine);
-    await machine.execOrThrow(['apt-get', 'update', '-o', 'Dir::Etc::sourcelist=sources.list.d/flexnode-e2e.list', '-o', 'Dir::Etc::sourceparts=-', '-o', 'APT::Get::List-Cleanup=0']);
+    await machine.execOrThrow([
+      'apt-get',
+      'update',
+      '-o',
+      'Dir::Etc::sourcelist=sources.list.d/flexnode-e2e.list',
+      '-o',
+      'Dir::Etc::sourceparts=-',
+      '-o',
+      'APT::Get::List-Cleanup=0',
+    ]);
   });
 
   after(async () => {
@@ -74,7 +90,12 @@ describe('node in a box: containerd with crun from @org/plugin-crun, and back to
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const installed = async (m: Machine) => (await m.exec(['dpkg-query', '-W', '-f=${Package} ${db:Status-Status}\\n'])).stdout.split('\n').filter((l) => l.endsWith(' installed')).sort().join('\n');
+  const installed = async (m: Machine) =>
+    (await m.exec(['dpkg-query', '-W', '-f=${Package} ${db:Status-Status}\\n'])).stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' installed'))
+      .sort()
+      .join('\n');
   const bootstrap = async (m: Machine) => {
     const r = await flexnode(m, ['bootstrap', '--config', CONFIG_PATH, '--only', 'container-runtime,cni', '--json']);
     expect(r.exitCode, await explain(m, r, 'containerd.service')).to.equal(0);
@@ -89,7 +110,10 @@ describe('node in a box: containerd with crun from @org/plugin-crun, and back to
     expect(JSON.parse(install.stdout).installed[0]).to.deep.include({ name: '@org/plugin-crun', version: '0.1.0' });
     const steps = JSON.parse((await flexnode(m, ['steps', '--json', '--config', CONFIG_PATH])).stdout);
     expect(steps.problems).to.deep.equal([]);
-    expect(steps.capabilities.find((c: { capability: string }) => c.capability === 'container-runtime')).to.deep.include({ provider: '@org/plugin-crun', reason: 'installed plugin over bundled' });
+    expect(steps.capabilities.find((c: { capability: string }) => c.capability === 'container-runtime')).to.deep.include({
+      provider: '@org/plugin-crun',
+      reason: 'installed plugin over bundled',
+    });
     const aside = steps.skipped.filter((s: { plugin: string }) => s.plugin === '@flexnode/plugin-containerd').map((s: { id: string }) => s.id);
     expect(aside).to.have.members(['runc.binary', 'containerd.binaries', 'containerd.packages', 'containerd.config', 'containerd.service']);
   });
@@ -99,22 +123,37 @@ describe('node in a box: containerd with crun from @org/plugin-crun, and back to
     pristine = await m.snapshot(NOISE);
     packagesBefore = await installed(m);
     const report = await bootstrap(m);
-    expect(outcomes(report.results)).to.include.members(['crun.packages:installed', 'crun.config:installed', 'crun.service:installed', 'cni.plugins:installed', 'cni.bridge-config:installed']);
+    expect(outcomes(report.results)).to.include.members([
+      'crun.packages:installed',
+      'crun.config:installed',
+      'crun.service:installed',
+      'cni.plugins:installed',
+      'cni.bridge-config:installed',
+    ]);
     expect(report.results.map((r) => r.id)).to.not.include.members(['runc.binary', 'containerd.service']);
-    expect((await m.exec(['systemctl', 'is-active', 'containerd.service'], { allowFailure: true })).stdout.trim(), await m.journal('containerd.service', 80)).to.equal('active');
+    expect(
+      (await m.exec(['systemctl', 'is-active', 'containerd.service'], { allowFailure: true })).stdout.trim(),
+      await m.journal('containerd.service', 80),
+    ).to.equal('active');
 
     // A pod, as the kubelet runs one: the sandbox (an image that sleeps, as pause does) and a container in it that
     // keeps running (a container that exits at once can race Debian's containerd 1.6 shim, which then drops both).
     await m.execOrThrow(['ctr', '-n', 'k8s.io', 'image', 'import', `${SHARED}/sleep.tar`], { unit: 'containerd.service' });
-    const pod = JSON.parse((await m.execOrThrow(['node', cri, SOCKET, SLEEP_IMAGE, '/usr/bin/sleep', '3600'], { unit: 'containerd.service' })).stdout) as { sandboxId: string; containerId: string };
+    const pod = JSON.parse((await m.execOrThrow(['node', cri, SOCKET, SLEEP_IMAGE, '/usr/bin/sleep', '3600'], { unit: 'containerd.service' })).stdout) as {
+      sandboxId: string;
+      containerId: string;
+    };
     // containerd runs the container with the runc v2 shim driving crun, as the config says ...
-    const info = JSON.parse((await m.execOrThrow(['ctr', '-n', 'k8s.io', 'containers', 'info', pod.containerId])).stdout) as { Runtime: { Name: string; Options?: unknown } };
+    const info = JSON.parse((await m.execOrThrow(['ctr', '-n', 'k8s.io', 'containers', 'info', pod.containerId])).stdout) as {
+      Runtime: { Name: string; Options?: unknown };
+    };
     expect(info.Runtime.Name).to.equal('io.containerd.runc.v2');
     expect(`${JSON.stringify(info.Runtime.Options ?? {})} ${decodedOptions(info.Runtime.Options)}`, JSON.stringify(info.Runtime)).to.contain('/usr/bin/crun');
     // ... and crun is what holds the sandbox's task: its state is in crun's format under the shim's root.
     const listed = await m.execOrThrow(['crun', '--root', '/run/containerd/runc/k8s.io', 'list']);
     const tasks = (await m.exec(['ctr', '-n', 'k8s.io', 'task', 'ls'], { allowFailure: true })).stdout;
-    for (const id of [pod.sandboxId, pod.containerId]) expect(listed.stdout, `crun list:\n${listed.stdout}\nctr task ls:\n${tasks}`).to.match(new RegExp(`^${id}\\s+\\d+\\s+running\\s`, 'm'));
+    for (const id of [pod.sandboxId, pod.containerId])
+      expect(listed.stdout, `crun list:\n${listed.stdout}\nctr task ls:\n${tasks}`).to.match(new RegExp(`^${id}\\s+\\d+\\s+running\\s`, 'm'));
     await m.execOrThrow(['node', cri, SOCKET, '--remove', pod.sandboxId]);
     await m.execOrThrow(['ctr', '-n', 'k8s.io', 'image', 'rm', SLEEP_IMAGE]);
 
@@ -133,12 +172,19 @@ describe('node in a box: containerd with crun from @org/plugin-crun, and back to
     expect(uninstall.exitCode, await explain(m, uninstall)).to.equal(0);
     const swapped = await bootstrap(m);
     expect(outcomes(swapped.removed)).to.deep.equal(['crun.service:removed', 'crun.config:removed', 'crun.packages:removed']);
-    expect(outcomes(swapped.results)).to.include.members(['runc.binary:installed', 'containerd.binaries:installed', 'containerd.config:installed', 'containerd.service:installed']);
+    expect(outcomes(swapped.results)).to.include.members([
+      'runc.binary:installed',
+      'containerd.binaries:installed',
+      'containerd.config:installed',
+      'containerd.service:installed',
+    ]);
     expect(await installed(m), 'the crun packages are purged').to.equal(packagesBefore);
     expect((await m.exec(['systemctl', 'is-active', 'containerd.service'], { allowFailure: true })).stdout.trim()).to.equal('active');
     // A container runs under runc again (ctr's default), from the release containerd.
     await m.execOrThrow(['ctr', '-n', 'k8s.io', 'image', 'import', `${SHARED}/echo.tar`], { unit: 'containerd.service' });
-    const ran = await m.execOrThrow(['ctr', '-n', 'k8s.io', 'run', '--rm', 'docker.io/flexnode-test/echo:1', 'flexnode-e2e-runc'], { unit: 'containerd.service' });
+    const ran = await m.execOrThrow(['ctr', '-n', 'k8s.io', 'run', '--rm', 'docker.io/flexnode-test/echo:1', 'flexnode-e2e-runc'], {
+      unit: 'containerd.service',
+    });
     expect(ran.stdout).to.contain('hello from a container');
     await m.execOrThrow(['ctr', '-n', 'k8s.io', 'image', 'rm', 'docker.io/flexnode-test/echo:1']);
     // A converged re-run changes nothing.

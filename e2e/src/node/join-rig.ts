@@ -36,7 +36,6 @@ const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
  */
 export const NOISE = ['/var/log', '/var/lib/systemd', '/var/cache', '/etc/machine-id', '/var/lib/containerd', '/var/tmp', '/root/.npm', '/root/.cache'];
 
-
 export interface JoinRigOptions {
   /** Prefix of the machine's name. */
   name: string;
@@ -89,26 +88,37 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
   const keep = <T extends { stop(): Promise<unknown> }>(x: T) => (started.push(x), x);
   const keyDir = join(work, 'himds-keys');
   mkdirSync(keyDir, { mode: 0o700 });
-  const machine = keep(await startMachine({ name: opts.name, bindRepo: true, binds: [{ host: keyDir, machine: '/var/opt/azcmagent/tokens' }], bindRo: opts.bindRo }));
+  const machine = keep(
+    await startMachine({ name: opts.name, bindRepo: true, binds: [{ host: keyDir, machine: '/var/opt/azcmagent/tokens' }], bindRo: opts.bindRo }),
+  );
   const host = machine.hostAddress; // the machine cannot reach the host's loopback
   let arm: FakeArm | undefined;
   // The node identity is the Arc machine's: HIMDS tokens carry the principalId ARM gave the machine on connect.
   const himds = keep(await FakeHimds.start({ keyDir, host, tenantId: TENANT, principalId: () => arm?.machine(opts.node.name)?.principalId }));
   const kube = keep(await FakeKubeApi.start({ host, version: `v${opts.kubernetesVersion}`, ...opts.kube }));
   const entra = keep(await FakeEntra.start({ host, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT }));
-  arm = keep(await FakeArm.start({
-    host,
-    tenantId: TENANT,
-    acceptToken: armCallers(entra, () => [himds], () => arm?.url),
-    // Azure RBAC, coarsely: the operator's service principal may do anything; the machine identity only acts at or
-    // below a scope where it holds a role assignment (effective at once: this fake does not propagate).
-    authorize: ({ scope, caller }) =>
-      caller.objectId !== undefined && caller.objectId === arm?.machine(opts.node.name)?.principalId
-        ? arm.roleAssignments().some((a) => a.principalId === caller.objectId && `${scope.toLowerCase()}/`.startsWith(`${a.scope.toLowerCase()}/`))
-        : true,
-  }));
+  arm = keep(
+    await FakeArm.start({
+      host,
+      tenantId: TENANT,
+      acceptToken: armCallers(
+        entra,
+        () => [himds],
+        () => arm?.url,
+      ),
+      // Azure RBAC, coarsely: the operator's service principal may do anything; the machine identity only acts at or
+      // below a scope where it holds a role assignment (effective at once: this fake does not propagate).
+      authorize: ({ scope, caller }) =>
+        caller.objectId !== undefined && caller.objectId === arm?.machine(opts.node.name)?.principalId
+          ? arm.roleAssignments().some((a) => a.principalId === caller.objectId && `${scope.toLowerCase()}/`.startsWith(`${a.scope.toLowerCase()}/`))
+          : true,
+    }),
+  );
   arm.addCluster({
-    subscriptionId: SUBSCRIPTION, resourceGroup: CLUSTER_RG, name: CLUSTER_NAME, location: 'westus2',
+    subscriptionId: SUBSCRIPTION,
+    resourceGroup: CLUSTER_RG,
+    name: CLUSTER_NAME,
+    location: 'westus2',
     kube, // guard checks the node identity's requests against the role assignments flexnode makes here
     kubernetesVersion: opts.kubernetesVersion,
     networkProfile: opts.networkProfile,
@@ -161,7 +171,15 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
     AZCMAGENT_STANDIN_STATE: '/run/azcmagent-standin.json',
   };
   return {
-    machine, mirror, manifest, arm, entra, himds, kube, env, work,
+    machine,
+    mirror,
+    manifest,
+    arm,
+    entra,
+    himds,
+    kube,
+    env,
+    work,
     config,
     write: (c) => writeConfig(machine, c),
     fakes: () => Object.entries({ arm, entra, himds, kube }).map(([label, s]) => ({ label, requests: s!.requests })),

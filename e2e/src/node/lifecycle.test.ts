@@ -64,13 +64,21 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     await buildPodImage(join(n.work, 'pod.tar'));
     await buildSleepImage(join(n.work, 'sleep.tar'));
     const base = n.config();
-    await n.write(n.config({
-      kubernetes: {},
-      pluginConfig: {
-        ...base.pluginConfig,
-        '@flexnode/plugin-kube': { ...base.pluginConfig['@flexnode/plugin-kube'], apiServerGraceSeconds: GRACE_SECONDS, drainTimeoutSeconds: 12, readyTimeoutSeconds: 40, upgradeSlotWaitSeconds: 5 },
-      },
-    }));
+    await n.write(
+      n.config({
+        kubernetes: {},
+        pluginConfig: {
+          ...base.pluginConfig,
+          '@flexnode/plugin-kube': {
+            ...base.pluginConfig['@flexnode/plugin-kube'],
+            apiServerGraceSeconds: GRACE_SECONDS,
+            drainTimeoutSeconds: 12,
+            readyTimeoutSeconds: 40,
+            upgradeSlotWaitSeconds: 5,
+          },
+        },
+      }),
+    );
     const m = n.machine;
     pristine = await m.snapshot(NOISE);
     const first = await flexnode(m, ['bootstrap', '--config', CONFIG_PATH, '--json'], n.env);
@@ -91,7 +99,8 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
 
   const run = (args: string[], env: Record<string, string> = {}) => flexnode(n!.machine, [...args, '--config', CONFIG_PATH], { ...n!.env, ...env });
   const json = (stdout: string): CliReport => (stdout.trim() ? (JSON.parse(stdout) as CliReport) : {});
-  const nodeObject = () => n!.kube.node(NODE) as (KubeObject & { spec?: { unschedulable?: boolean }; status?: { nodeInfo?: { kubeletVersion?: string } } }) | undefined;
+  const nodeObject = () =>
+    n!.kube.node(NODE) as (KubeObject & { spec?: { unschedulable?: boolean }; status?: { nodeInfo?: { kubeletVersion?: string } } }) | undefined;
   const kubeletVersion = () => nodeObject()?.status?.nodeInfo?.kubeletVersion;
   const cordoned = () => nodeObject()?.spec?.unschedulable === true;
   const slotHolder = () => (n!.kube.lease('flexnode-upgrade-0')?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
@@ -100,14 +109,29 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
   const podPhase = (name: string) => (n!.kube.pod('default', name)?.status as { phase?: string } | undefined)?.phase;
   const seedPods = async (pods: { name: string; owner?: 'ReplicaSet' | 'DaemonSet'; mirror?: boolean; labels?: Record<string, string> }[]) => {
     for (const p of pods) {
-      n!.kube.seedPod({ name: p.name, nodeName: NODE, phase: 'Pending', image: POD_IMAGE, labels: p.labels, mirror: p.mirror, ...(p.owner ? { owner: { kind: p.owner, name: p.name } } : {}) });
+      n!.kube.seedPod({
+        name: p.name,
+        nodeName: NODE,
+        phase: 'Pending',
+        image: POD_IMAGE,
+        labels: p.labels,
+        mirror: p.mirror,
+        ...(p.owner ? { owner: { kind: p.owner, name: p.name } } : {}),
+      });
     }
     for (const p of pods.filter((x) => !x.mirror)) await until(() => podPhase(p.name) === 'Running', 60_000, `pod ${p.name} Running`, n!.machine);
   };
   /** The kubelet's containers in containerd (CRI or pod labels) → their task's pid, and every other one's. */
   const containers = async () => {
     const m = n!.machine;
-    const pids = new Map((await m.exec(['ctr', '-n', 'k8s.io', 'tasks', 'ls'])).stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 3).map((f) => [f[0]!, f[1]!]));
+    const pids = new Map(
+      (await m.exec(['ctr', '-n', 'k8s.io', 'tasks', 'ls'])).stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length >= 3)
+        .map((f) => [f[0]!, f[1]!]),
+    );
     const kubelet = new Map<string, string>();
     const others = new Map<string, string>();
     for (const id of (await m.exec(['ctr', '-n', 'k8s.io', 'containers', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) {
@@ -131,7 +155,9 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
       const past = await run(['status', '--json']);
       expect(past.exitCode, past.stdout).to.equal(1);
       expect(kubeletCheck(json(past.stdout))).to.deep.include({ outcome: 'unhealthy' });
-      expect(kubeletCheck(json(past.stdout))?.check?.reason).to.match(/API server https:\/\/\S+ not reachable from here .*; no answer for \d+ s \(since .*\), more than the 6 s grace/);
+      expect(kubeletCheck(json(past.stdout))?.check?.reason).to.match(
+        /API server https:\/\/\S+ not reachable from here .*; no answer for \d+ s \(since .*\), more than the 6 s grace/,
+      );
     } finally {
       await kube.setReachable(true);
     }
@@ -171,11 +197,18 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
   });
 
   it('upgrade: a drain a PodDisruptionBudget blocks fails naming the pod; the node is uncordoned, its slot free, nothing replaced', async () => {
-    await seedPods([{ name: 'web', owner: 'ReplicaSet' }, { name: 'agent', owner: 'DaemonSet' }, { name: `static-${NODE}`, mirror: true }, { name: 'guarded', owner: 'ReplicaSet', labels: { app: 'guarded' } }]);
+    await seedPods([
+      { name: 'web', owner: 'ReplicaSet' },
+      { name: 'agent', owner: 'DaemonSet' },
+      { name: `static-${NODE}`, mirror: true },
+      { name: 'guarded', owner: 'ReplicaSet', labels: { app: 'guarded' } },
+    ]);
     n!.kube.seedPdb({ name: 'guarded-pdb', matchLabels: { app: 'guarded' }, minAvailable: 1 });
     const blocked = await run(['upgrade']);
     expect(blocked.exitCode, await explain(n!.machine, blocked)).to.equal(1);
-    expect(blocked.stderr).to.match(/draining Node life-node timed out after 12 s: 1 pod still on it: default\/guarded \(PodDisruptionBudget default\/guarded-pdb allows no disruption now/);
+    expect(blocked.stderr).to.match(
+      /draining Node life-node timed out after 12 s: 1 pod still on it: default\/guarded \(PodDisruptionBudget default\/guarded-pdb allows no disruption now/,
+    );
     expect(blocked.stderr).to.include('the upgrade did not start: Node life-node is uncordoned and back in service');
     expect(cordoned()).to.equal(false);
     expect(slotHolder()).to.equal(undefined);
@@ -184,7 +217,7 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     expect(podPhase('guarded')).to.equal('Running');
   });
 
-  it('upgrade to the cluster\'s version: slot, cordon, drain, swap, Ready with the new kubelet, uncordon; a second run has nothing to do', async () => {
+  it("upgrade to the cluster's version: slot, cordon, drain, swap, Ready with the new kubelet, uncordon; a second run has nothing to do", async () => {
     const m = n!.machine;
     n!.kube.deleteObject('poddisruptionbudgets', 'default', 'guarded-pdb');
     const guardedUid = n!.kube.pod('default', 'guarded')!.metadata.uid!;
@@ -198,7 +231,9 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     expect(slotHolder()).to.equal(undefined);
     // The order the cluster saw, as the node identity: the slot, the cordon, the evictions, the uncordon, the release.
     const principal = n!.arm.machine(NODE)!.principalId;
-    const seen = n!.kube.audit.slice(auditFrom).filter((e) => e.user === principal && e.code < 300 && e.userAgent === 'flexnode' && e.verb !== 'get' && e.verb !== 'list');
+    const seen = n!.kube.audit
+      .slice(auditFrom)
+      .filter((e) => e.user === principal && e.code < 300 && e.userAgent === 'flexnode' && e.verb !== 'get' && e.verb !== 'list');
     const story = seen.map((e) => `${e.verb} ${e.resource}${e.subresource ? `/${e.subresource}` : ''} ${e.name}`.trim());
     // Created now (a POST names it in its body only), or taken again after the earlier try released it.
     expect(story[0]).to.match(/^(create leases|update leases flexnode-upgrade-0)$/);
@@ -220,7 +255,11 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     const m = n!.machine;
     const failed = await run(['upgrade', '--to', V2_BROKEN]);
     expect(failed.exitCode, await explain(m, failed, 'kubelet.service')).to.equal(1);
-    expect(failed.stderr).to.match(new RegExp(`the upgrade from ${V2} to ${V2_BROKEN} failed: .*(did not come back Ready with kubelet v${V2_BROKEN}|is not Ready).*; rolled back to ${V2}, the node is back in service`));
+    expect(failed.stderr).to.match(
+      new RegExp(
+        `the upgrade from ${V2} to ${V2_BROKEN} failed: .*(did not come back Ready with kubelet v${V2_BROKEN}|is not Ready).*; rolled back to ${V2}, the node is back in service`,
+      ),
+    );
     expect(await kubeletSha()).to.equal(releaseSha(V2));
     expect((await m.exec(['systemctl', 'is-active', 'kubelet.service'], { allowFailure: true })).stdout.trim()).to.equal('active');
     await until(() => kubeletVersion() === `v${V2}` && n!.kube.readyCondition(NODE)?.status === 'True', 60_000, 'the previous kubelet back and Ready', m);
@@ -241,7 +280,9 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     expect(status.exitCode).to.equal(1);
     expect(json(status.stdout).upgrade).to.deep.include({ from: V2, to: V2_BROKEN, phase: 'swapping' });
     const human = await run(['status']);
-    expect(human.stdout).to.include(`an upgrade from ${V2} to ${V2_BROKEN}`).and.include('`flexnode upgrade` or `flexnode bootstrap` finishes or rolls it back');
+    expect(human.stdout)
+      .to.include(`an upgrade from ${V2} to ${V2_BROKEN}`)
+      .and.include('`flexnode upgrade` or `flexnode bootstrap` finishes or rolls it back');
     const boot = await run(['bootstrap', '--json']);
     expect(boot.exitCode, await explain(m, boot, 'kubelet.service')).to.equal(0);
     expect(json(boot.stdout).recovered).to.match(new RegExp(`interrupted \\(swapping\\): rolled back to ${V2}, and the node is back in service`));
@@ -257,27 +298,34 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     n!.kube.seedPdb({ name: 'kept-pdb', matchLabels: { app: 'kept' }, minAvailable: 1 });
     // A pod sandbox as containerd's CRI makes one (the stand-in makes none): its namespace, the node's bridge
     // network (cni0, a NAT chain, a lease), the container holding it. And a container that is not the kubelet's.
-    const sandbox = JSON.parse((await m.execOrThrow(['node', SANDBOX_RUNNER, '/etc/cni/net.d/99-bridge.conflist', '/opt/cni/bin', SLEEP_IMAGE, 'sandboxed'])).stdout) as { id: string; netns: string; ip: string };
+    const sandbox = JSON.parse(
+      (await m.execOrThrow(['node', SANDBOX_RUNNER, '/etc/cni/net.d/99-bridge.conflist', '/opt/cni/bin', SLEEP_IMAGE, 'sandboxed'])).stdout,
+    ) as { id: string; netns: string; ip: string };
     const range = (nodeObject()?.spec as { podCIDR?: string } | undefined)?.podCIDR ?? '';
-    expect(sandbox.ip.replace(/\.\d+\/24$/, '.0/24'), 'an address of the node\'s pod range').to.equal(range);
+    expect(sandbox.ip.replace(/\.\d+\/24$/, '.0/24'), "an address of the node's pod range").to.equal(range);
     await m.execOrThrow(['ctr', '-n', 'k8s.io', 'run', '-d', '--null-io', SLEEP_IMAGE, 'not-the-kubelets']);
-    const natChains = async () => (await m.exec(['iptables', '-w', '-t', 'nat', '-S'])).stdout.split('\n').filter((l) => /^-N CNI-/.test(l) && !l.includes('HOSTPORT'));
+    const natChains = async () =>
+      (await m.exec(['iptables', '-w', '-t', 'nat', '-S'])).stdout.split('\n').filter((l) => /^-N CNI-/.test(l) && !l.includes('HOSTPORT'));
     expect(await natChains(), 'the bridge plugin made its NAT chain').to.not.deep.equal([]);
     expect((await m.exec(['ip', 'link', 'show', 'cni0'], { allowFailure: true })).exitCode).to.equal(0);
     const { kubelet, others } = await containers();
-    expect(kubelet.size, 'the pods\' containers and the sandbox').to.be.at.least(4);
+    expect(kubelet.size, "the pods' containers and the sandbox").to.be.at.least(4);
 
     const blocked = await run(['unbootstrap', '--json']);
     expect(blocked.exitCode, await explain(m, blocked)).to.equal(1);
     const failure = json(blocked.stdout).results?.find((r) => r.id === 'kube.kubelet') as { error?: { message: string } } | undefined;
-    expect(failure?.error?.message).to.match(/draining Node life-node timed out after 12 s: 1 pod still on it: default\/kept \(PodDisruptionBudget default\/kept-pdb/);
+    expect(failure?.error?.message).to.match(
+      /draining Node life-node timed out after 12 s: 1 pod still on it: default\/kept \(PodDisruptionBudget default\/kept-pdb/,
+    );
     expect(failure?.error?.message).to.include('Node life-node stays cordoned: the unbootstrap is under way');
     expect(cordoned()).to.equal(true);
     expect((nodeObject()?.metadata.annotations ?? {})['flexnode.io/cordoned-by']).to.equal('unbootstrap');
     expect(n!.kube.pod('default', 'bare'), 'the pod without a budget was evicted').to.equal(undefined);
     const status = await run(['status', '--json']);
     expect(status.exitCode).to.equal(1);
-    expect(json(status.stdout).results?.find((r) => r.id === 'kube.kubelet')?.check?.reason).to.match(/an unbootstrap began taking Node life-node out .*`flexnode unbootstrap` finishes it/);
+    expect(json(status.stdout).results?.find((r) => r.id === 'kube.kubelet')?.check?.reason).to.match(
+      /an unbootstrap began taking Node life-node out .*`flexnode unbootstrap` finishes it/,
+    );
 
     const forced = await run(['unbootstrap', '--force', '--json']);
     expect(forced.exitCode, await explain(m, forced, 'kubelet.service')).to.equal(0);
@@ -286,9 +334,10 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     for (const [id, pid] of kubelet) {
       expect((await m.exec(['kill', '-0', pid], { allowFailure: true })).exitCode, `the kubelet's container ${id} (pid ${pid}) still runs`).to.not.equal(0);
     }
-    for (const [id, pid] of others) expect((await m.exec(['kill', '-0', pid], { allowFailure: true })).exitCode, `${id} is not the kubelet's: it runs on`).to.equal(0);
+    for (const [id, pid] of others)
+      expect((await m.exec(['kill', '-0', pid], { allowFailure: true })).exitCode, `${id} is not the kubelet's: it runs on`).to.equal(0);
     expect((await m.exec(['ip', 'link', 'show', 'cni0'], { allowFailure: true })).exitCode, 'cni0').to.not.equal(0);
-    expect(await natChains(), 'the pods\' NAT chains').to.deep.equal([]);
+    expect(await natChains(), "the pods' NAT chains").to.deep.equal([]);
     expect((await m.exec(['ip', 'netns', 'list'])).stdout).to.not.include(sandbox.netns);
     // Not the kubelet's: stopped by the test (containerd is gone; its shim keeps it alive).
     for (const pid of others.values()) await m.exec(['kill', '-9', pid], { allowFailure: true });
@@ -309,4 +358,3 @@ async function until(predicate: () => boolean | Promise<boolean>, ms: number, wh
     await new Promise((r) => setTimeout(r, 500));
   }
 }
-

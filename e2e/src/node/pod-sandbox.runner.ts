@@ -21,7 +21,14 @@ function add(plugin: Json, ifname: string, prevResult?: Json): Json {
   const r = spawnSync(`${cniPath}/${plugin['type']}`, [], {
     input: JSON.stringify(conf),
     encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: 'ADD', CNI_CONTAINERID: id, CNI_NETNS: netnsPath, CNI_IFNAME: ifname, CNI_PATH: cniPath },
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: id,
+      CNI_NETNS: netnsPath,
+      CNI_IFNAME: ifname,
+      CNI_PATH: cniPath,
+    },
   });
   if (r.status !== 0) throw new Error(`${plugin['type']} ADD exited ${r.status}: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as Json;
@@ -31,7 +38,23 @@ execFileSync('ip', ['netns', 'add', netns]);
 add({ type: 'loopback' }, 'lo'); // the CRI brings up the pod's lo itself
 let result: Json | undefined;
 for (const plugin of conflist['plugins'] as Json[]) result = add(plugin, 'eth0', result);
-execFileSync('ctr', ['-n', 'k8s.io', 'run', '-d', '--null-io', '--with-ns', `network:${netnsPath}`,
-  '--label', 'io.cri-containerd.kind=sandbox', '--label', `io.kubernetes.pod.uid=${id}`, '--label', `io.kubernetes.pod.name=${pod}`, '--label', 'io.kubernetes.pod.namespace=default',
-  image, id]);
+execFileSync('ctr', [
+  '-n',
+  'k8s.io',
+  'run',
+  '-d',
+  '--null-io',
+  '--with-ns',
+  `network:${netnsPath}`,
+  '--label',
+  'io.cri-containerd.kind=sandbox',
+  '--label',
+  `io.kubernetes.pod.uid=${id}`,
+  '--label',
+  `io.kubernetes.pod.name=${pod}`,
+  '--label',
+  'io.kubernetes.pod.namespace=default',
+  image,
+  id,
+]);
 console.log(JSON.stringify({ id, netns, ip: (result?.['ips'] as Json[] | undefined)?.[0]?.['address'] }));

@@ -18,7 +18,7 @@ const NODE = 'edge-box';
 const OTHER = 'edge-other';
 const EXCLUDE_LB = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
-describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod range from a pool, an overlap refused first', function () {
+describe("node in a box: flexnode's kube-proxy on an Azure CNI cluster, a pod range from a pool, an overlap refused first", function () {
   this.timeout(600_000);
   let rig: JoinRig | undefined;
 
@@ -35,9 +35,15 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     // Another edge node that took 10.90.7.0/24 already. The operator's service principal holds no more in the cluster
     // than an arc-msi join needs of it (a custom role): nodes/read, so the preflight lists the Nodes before the join
     // (RBAC Reader has no cluster-scoped reads), and nodes/delete, for unbootstrap (the node's role may not delete).
-    rig.kube.cluster.systemCreate('nodes', { metadata: { name: OTHER, labels: { 'kubernetes.azure.com/managed': 'false' } }, spec: { podCIDR: '10.90.7.0/24', podCIDRs: ['10.90.7.0/24'] } });
-    const nodes = rig.arm.addRoleDefinition({ roleName: 'Nodes: read and delete', assignableScopes: [`/subscriptions/${SUBSCRIPTION}`],
-      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/nodes/read', 'Microsoft.ContainerService/managedClusters/nodes/delete'] }] });
+    rig.kube.cluster.systemCreate('nodes', {
+      metadata: { name: OTHER, labels: { 'kubernetes.azure.com/managed': 'false' } },
+      spec: { podCIDR: '10.90.7.0/24', podCIDRs: ['10.90.7.0/24'] },
+    });
+    const nodes = rig.arm.addRoleDefinition({
+      roleName: 'Nodes: read and delete',
+      assignableScopes: [`/subscriptions/${SUBSCRIPTION}`],
+      permissions: [{ dataActions: ['Microsoft.ContainerService/managedClusters/nodes/read', 'Microsoft.ContainerService/managedClusters/nodes/delete'] }],
+    });
     rig.arm.grant(rig.entra.clients[0]!.objectId, nodes.id, CLUSTER_ID);
   });
 
@@ -64,11 +70,15 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     expect(kube.nodes().map((n: { metadata: { name: string } }) => n.metadata.name)).to.deep.equal([OTHER]);
     const diff = diffSnapshots(pristine, await m.snapshot(NOISE));
     const notFlexnode = (paths: string[]) => paths.filter((p) => p !== '/var/lib/flexnode' && !p.startsWith('/var/lib/flexnode/'));
-    expect({ added: notFlexnode(diff.added), changed: notFlexnode(diff.changed.map((c) => c.path)), removed: notFlexnode(diff.removed) }).to.deep.equal({ added: [], changed: [], removed: [] });
+    expect({ added: notFlexnode(diff.added), changed: notFlexnode(diff.changed.map((c) => c.path)), removed: notFlexnode(diff.removed) }).to.deep.equal({
+      added: [],
+      changed: [],
+      removed: [],
+    });
     expect(run.stdout + run.stderr).to.not.contain(CLIENT_SECRET);
   });
 
-  it('joins with a share of the pool and flexnode\'s kube-proxy under systemd; unbootstrap restores every file', async () => {
+  it("joins with a share of the pool and flexnode's kube-proxy under systemd; unbootstrap restores every file", async () => {
     const { machine: m, kube, arm, env } = rig!;
     await rig!.write(rig!.config({ cni: { ...rig!.config().cni, podCIDRPool: { cidr: '10.90.0.0/16' } } }));
     await m.exec(['rm', '-rf', '/var/lib/flexnode']); // the refused run's state
@@ -81,7 +91,9 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     // The Node: a /24 of the pool that no other Node holds, the bridge on it, no label for AKS's DaemonSets.
     const node = kube.node(NODE)!;
     const range = node.spec?.podCIDR as string;
-    expect(range).to.match(/^10\.90\.\d+\.0\/24$/).and.not.equal('10.90.7.0/24');
+    expect(range)
+      .to.match(/^10\.90\.\d+\.0\/24$/)
+      .and.not.equal('10.90.7.0/24');
     expect(node.metadata.labels).to.include({ [EXCLUDE_LB]: 'true', 'kubernetes.azure.com/managed': 'false' });
     expect(node.metadata.labels).to.not.have.property('kubernetes.azure.com/cluster');
     const conflist = JSON.parse(await m.readFile('/etc/cni/net.d/99-bridge.conflist'));
@@ -92,10 +104,17 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     expect((await m.execOrThrow(['stat', '-c', '%a', '/var/lib/kube-proxy/kubeconfig'])).stdout.trim()).to.equal('600');
     expect((await m.execOrThrow(['/usr/local/bin/kube-proxy', '--version'])).stdout.trim()).to.equal(`Kubernetes v${KUBE_VERSION}`);
     const principal = arm.machine(NODE)!.principalId;
-    const watched = () => new Set(kube.audit.filter((e) => e.user === principal && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
+    const watched = () =>
+      new Set(kube.audit.filter((e) => e.user === principal && e.userAgent.startsWith('kube-proxy/') && e.code < 300).map((e) => `${e.verb} ${e.resource}`));
     const deadline = Date.now() + 60_000;
-    while (!['watch services', 'watch endpointslices', 'watch servicecidrs', 'create events'].every((w) => watched().has(w)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    expect([...watched()], await m.journal('kube-proxy.service')).to.include.members(['watch services', 'watch endpointslices', 'watch servicecidrs', 'create events']);
+    while (!['watch services', 'watch endpointslices', 'watch servicecidrs', 'create events'].every((w) => watched().has(w)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 500));
+    expect([...watched()], await m.journal('kube-proxy.service')).to.include.members([
+      'watch services',
+      'watch endpointslices',
+      'watch servicecidrs',
+      'create events',
+    ]);
     expect(kube.denials().filter((e) => e.userAgent.startsWith('kube-proxy/'))).to.deep.equal([]);
 
     const again = await flexnode(m, ['bootstrap', '--config', CONFIG_PATH, '--json'], env);
@@ -107,7 +126,9 @@ describe('node in a box: flexnode\'s kube-proxy on an Azure CNI cluster, a pod r
     expect(undo.exitCode, await explain(m, undo, 'kube-proxy.service')).to.equal(0);
     expect((await m.exec(['systemctl', 'is-active', 'kube-proxy.service'], { allowFailure: true })).stdout.trim()).to.not.equal('active');
     expect(kube.nodes().map((n: { metadata: { name: string } }) => n.metadata.name)).to.deep.equal([OTHER]);
-    const deletes = kube.audit.filter((e) => e.verb === 'delete' && e.resource === 'nodes').map((e) => `${e.code} ${e.user === principal ? 'node' : e.user === rig!.entra.clients[0]!.objectId ? 'operator' : e.user}`);
+    const deletes = kube.audit
+      .filter((e) => e.verb === 'delete' && e.resource === 'nodes')
+      .map((e) => `${e.code} ${e.user === principal ? 'node' : e.user === rig!.entra.clients[0]!.objectId ? 'operator' : e.user}`);
     expect(deletes).to.deep.equal(['403 node', '200 operator']);
     const after = await m.snapshot(NOISE);
     const diff = diffSnapshots(pristine, after);

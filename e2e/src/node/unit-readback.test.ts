@@ -9,8 +9,31 @@ import { startMachine, type Machine } from '../machine/machine.js';
 import { skipUnlessMachineSupported } from '../machine/probe.js';
 
 const HOSTILE = [
-  'a b', '"q"', "'s'", 'back\\slash', 'trail\\', '%n%i%%', '$HOME', '${X}', '$$', ';', 'a;b', '#c', '-x', '--y=1', '@z', '',
-  ' lead', 'trail ', 'x=y', 'ümlaut ✓', 'tab\tin', 'nl\nin', 'esc\u001b[31m', 'ExecStartPre=/bin/false', '[Service]',
+  'a b',
+  '"q"',
+  "'s'",
+  'back\\slash',
+  'trail\\',
+  '%n%i%%',
+  '$HOME',
+  '${X}',
+  '$$',
+  ';',
+  'a;b',
+  '#c',
+  '-x',
+  '--y=1',
+  '@z',
+  '',
+  ' lead',
+  'trail ',
+  'x=y',
+  'ümlaut ✓',
+  'tab\tin',
+  'nl\nin',
+  'esc\u001b[31m',
+  'ExecStartPre=/bin/false',
+  '[Service]',
 ];
 const OUT = '/var/tmp/flexnode-readback.json';
 const SCRIPT = `require("fs").writeFileSync(${JSON.stringify(OUT)}, JSON.stringify({ argv: process.argv.slice(1), env: process.env }))`;

@@ -158,7 +158,11 @@ describe('plugins: a broken plugin is named and left out, the others keep workin
     const report = json(bootstrap, 'bootstrap --json');
     const outcome = Object.fromEntries(report.results.map((r: { id: string; outcome: string }) => [r.id, r.outcome]));
     expect(outcome).to.deep.include({ 'broken.fine': 'installed', 'broken.create': 'failed' });
-    expect(Object.entries(outcome).filter(([, o]) => o === 'failed').map(([id]) => id)).to.deep.equal(['broken.create']);
+    expect(
+      Object.entries(outcome)
+        .filter(([, o]) => o === 'failed')
+        .map(([id]) => id),
+    ).to.deep.equal(['broken.create']);
     expect(await readFile(join(root, 'etc/broken-fine'), 'utf8')).to.equal('ok\n');
   });
 
@@ -170,7 +174,7 @@ describe('plugins: a broken plugin is named and left out, the others keep workin
     for (const plugin of [BROKEN.importThrows, BROKEN.futureApi, BROKEN.createThrows]) {
       expect(existsSync(join(dir, 'data/node_modules', plugin.name)), plugin.name).to.equal(false);
     }
-    expect(existsSync(linked), 'a linked plugin\'s folder is the author\'s: unlinking leaves it').to.equal(true);
+    expect(existsSync(linked), "a linked plugin's folder is the author's: unlinking leaves it").to.equal(true);
     const view = json(await flexnode(['steps', '--json', '--config', config], env), 'steps --json');
     expect(view.problems).to.deep.equal([]);
     expect(view.steps.map((s: { plugin: string }) => s.plugin)).to.not.include(BROKEN.createThrows.name);

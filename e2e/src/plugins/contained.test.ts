@@ -47,7 +47,13 @@ describe('plugins: a plugin flexnode leaves out is refused, or contained with --
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flexnode-contained-'));
     // No registry is reachable: local installs must not need one.
-    env = cliEnv({ FLEXNODE_DATA_DIR: join(dir, 'data'), FLEXNODE_CACHE_DIR: join(dir, 'cache'), FLEXNODE_CONFIG_DIR: join(dir, 'config'), npm_config_registry: 'http://127.0.0.1:9/', npm_config_cache: join(dir, 'npm-cache') });
+    env = cliEnv({
+      FLEXNODE_DATA_DIR: join(dir, 'data'),
+      FLEXNODE_CACHE_DIR: join(dir, 'cache'),
+      FLEXNODE_CONFIG_DIR: join(dir, 'config'),
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_cache: join(dir, 'npm-cache'),
+    });
     config = await writeValidConfig(join(dir, 'config.json'));
     root = join(dir, 'root');
     working = await writePluginPackage(join(dir, 'src/motd-1'), NAME, motd([]), '1.0.0');
@@ -69,7 +75,10 @@ describe('plugins: a plugin flexnode leaves out is refused, or contained with --
     expect(json(install, 'plugins install --json').installed).to.deep.equal([
       { name: NAME, version: '1.0.0', from: `file:${working}`, root: join(dir, 'data/node_modules', NAME) },
     ]);
-    const packed = await run('npm', ['pack', await writePluginPackage(join(dir, 'src/hello'), HELLO, hello), '--pack-destination', dir, '--json'], { cwd: dir, env });
+    const packed = await run('npm', ['pack', await writePluginPackage(join(dir, 'src/hello'), HELLO, hello), '--pack-destination', dir, '--json'], {
+      cwd: dir,
+      env,
+    });
     expect(packed.code, packed.stderr).to.equal(0);
     const tarball = (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename;
     const relative = await run(process.execPath, [CLI, 'plugins', 'install', `./${tarball}`], { cwd: dir, env });
@@ -83,7 +92,9 @@ describe('plugins: a plugin flexnode leaves out is refused, or contained with --
   it('refuses the version with an unmet dependency: exit 2, reason and fix, and the working version is put back', async () => {
     const install = await flexnode(['plugins', 'install', broken], env);
     expect(install.code, install.stdout + install.stderr).to.equal(2);
-    expect(install.stderr).to.contain(`${NAME} was not installed: flexnode would leave it out: step motd.banner needs "gpu-driver", which no step or plugin provides`);
+    expect(install.stderr).to.contain(
+      `${NAME} was not installed: flexnode would leave it out: step motd.banner needs "gpu-driver", which no step or plugin provides`,
+    );
     expect(install.stderr).to.contain('--force');
     const pkg = JSON.parse(await readFile(join(dir, 'data/node_modules', NAME, 'package.json'), 'utf8'));
     expect(pkg.version, 'the earlier install is restored').to.equal('1.0.0');
@@ -123,13 +134,15 @@ describe('plugins: a plugin flexnode leaves out is refused, or contained with --
     expect(existsSync(join(root, 'etc/motd-flexnode'))).to.equal(true);
   });
 
-  it('unbootstrap exits 0 and undoes the left-out plugin\'s work from the journal, noting its dropped record', async () => {
+  it("unbootstrap exits 0 and undoes the left-out plugin's work from the journal, noting its dropped record", async () => {
     const undo = await flexnode(['unbootstrap', '--json', '--config', config, '--root', root], env);
     expect(undo.code, undo.stdout + undo.stderr).to.equal(0);
     const report = json(undo, 'unbootstrap --json');
     const motd = report.results.find((r: { id: string }) => r.id === 'motd.banner');
     expect(motd).to.deep.include({ outcome: 'removed', plugin: NAME });
-    expect(motd.notes).to.deep.equal([`${NAME}'s "motd-written" journal record cannot be undone without the plugin's code: dropped; check by hand what it stood for`]);
+    expect(motd.notes).to.deep.equal([
+      `${NAME}'s "motd-written" journal record cannot be undone without the plugin's code: dropped; check by hand what it stood for`,
+    ]);
     expect(existsSync(join(root, 'etc/motd-flexnode'))).to.equal(false);
     expect(existsSync(join(root, 'etc/hello-flexnode'))).to.equal(false);
     expect(existsSync(join(root, 'var/lib/flexnode'))).to.equal(false);

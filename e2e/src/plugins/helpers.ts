@@ -66,7 +66,8 @@ export async function writeValidConfig(path: string): Promise<string> {
       endpoints: { resourceManager: 'https://127.0.0.1:9/', authorityHost: 'https://127.0.0.1:9/' },
       arc: { machineName: 'edge-node-1', resourceGroup: 'edge-rg', location: 'westus', autoRoleAssignment: false },
       targetCluster: {
-        resourceId: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/edge-rg/providers/Microsoft.ContainerService/managedClusters/edge-cluster',
+        resourceId:
+          '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/edge-rg/providers/Microsoft.ContainerService/managedClusters/edge-cluster',
         location: 'westus',
       },
     },

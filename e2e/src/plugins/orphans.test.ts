@@ -48,7 +48,11 @@ describe('plugins: bootstrap uninstalls the steps of the provider that lost a ca
   const cilium: PluginSource = { name: '@org/plugin-cilium', version: '0.1.0', root: join(REPO, 'examples/plugin-cilium'), kind: 'user' };
   const BRIDGE = '/etc/cni/net.d/99-bridge.conflist';
   const at = (path: string) => join(root, path);
-  const read = (path: string) => readFile(at(path), 'utf8').then((t) => t.trim(), () => undefined);
+  const read = (path: string) =>
+    readFile(at(path), 'utf8').then(
+      (t) => t.trim(),
+      () => undefined,
+    );
 
   before(async function () {
     if ((await run('systemctl', ['--version'])).code !== 0) {
@@ -57,7 +61,12 @@ describe('plugins: bootstrap uninstalls the steps of the provider that lost a ca
     }
     dir = await mkdtemp(join(tmpdir(), 'flexnode-orphans-'));
     root = join(dir, 'root');
-    bundled = { name: '@test/bundled-cni', version: '1.0.0', root: await writePluginPackage(join(dir, 'bundled-cni'), '@test/bundled-cni', BUNDLED_CNI), kind: 'bundled' };
+    bundled = {
+      name: '@test/bundled-cni',
+      version: '1.0.0',
+      root: await writePluginPackage(join(dir, 'bundled-cni'), '@test/bundled-cni', BUNDLED_CNI),
+      kind: 'bundled',
+    };
     configPath = await writeValidConfig(join(dir, 'config.json'));
     // The machine as the kernel shows it: bpffs mounted by systemd already (so nothing is mounted for real),
     // a kernel Cilium supports, and rp_filter as systemd >= 245 sets it.

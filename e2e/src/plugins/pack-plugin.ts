@@ -11,7 +11,11 @@ import { REPO, run } from './helpers.js';
 export async function packWithBundledDependencies(pluginDir: string, outDir: string): Promise<string> {
   const stage = await mkdtemp(join(tmpdir(), 'flexnode-pack-'));
   try {
-    const pkg = JSON.parse(await readFile(join(pluginDir, 'package.json'), 'utf8')) as { files?: string[]; bundleDependencies?: string[]; devDependencies?: unknown };
+    const pkg = JSON.parse(await readFile(join(pluginDir, 'package.json'), 'utf8')) as {
+      files?: string[];
+      bundleDependencies?: string[];
+      devDependencies?: unknown;
+    };
     for (const entry of ['package.json', ...(pkg.files ?? [])]) await cp(join(pluginDir, entry), join(stage, entry), { recursive: true });
     for (const dep of pkg.bundleDependencies ?? []) {
       const target = join(stage, 'node_modules', dep);

@@ -67,7 +67,10 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
 
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = await fetch(`${url}-/ping`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}-/ping`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) break;
     const code = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 250))]);
     if (code !== 'running') throw new Error(`verdaccio exited with code ${code}: ${output.trim().slice(-2000)}`);

@@ -91,7 +91,9 @@ describe('plugins: swap the CNI by installing @org/plugin-cilium from a registry
     expect(sdk.startsWith(realpathSync(data) + '/'), sdk).to.equal(true);
     expect(sdk.startsWith(REPO), `the plugin must not use the CLI's SDK: ${sdk}`).to.equal(false);
     const lock = JSON.parse(await readFile(join(data, 'package-lock.json'), 'utf8'));
-    const entry = Object.entries(lock.packages as Record<string, { version: string; resolved?: string }>).find(([path]) => path.endsWith('node_modules/@flexnode/sdk'));
+    const entry = Object.entries(lock.packages as Record<string, { version: string; resolved?: string }>).find(([path]) =>
+      path.endsWith('node_modules/@flexnode/sdk'),
+    );
     expect(entry, 'package-lock.json of the data dir has @flexnode/sdk').to.not.equal(undefined);
     expect(entry![1].version).to.equal('0.1.0');
     expect(entry![1].resolved ?? '').to.match(new RegExp(`^${registry!.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -136,7 +138,10 @@ describe('plugins: swap the CNI by installing @org/plugin-cilium from a registry
   it('plans the Cilium steps and the removal of the bridge config, and no bridge config write', async () => {
     const result = await flexnode(['plan', '--json', '--only', 'cni', '--config', config, '--root', root], env);
     expect(result.code, result.stderr).to.equal(0);
-    const plan = json<{ results: { id: string; plugin: string; outcome: string; error?: unknown }[]; changes: { step: string; action: string; target: string }[] }>(result, 'plan --json');
+    const plan = json<{
+      results: { id: string; plugin: string; outcome: string; error?: unknown }[];
+      changes: { step: string; action: string; target: string }[];
+    }>(result, 'plan --json');
     const byId = Object.fromEntries(plan.results.map((r) => [r.id, r]));
     for (const id of ['cilium.kernel', 'cilium.bpffs', 'cilium.sysctls', 'cilium.no-bridge-config']) {
       expect(byId[id], id).to.deep.include({ plugin: '@org/plugin-cilium' });
@@ -164,7 +169,9 @@ describe('plugins: swap the CNI by installing @org/plugin-cilium from a registry
     expect(existsSync(join(data, 'node_modules/@org/plugin-cilium'))).to.equal(false);
     const view = await steps();
     expect(cni(view)).to.deep.include({ provider: '@flexnode/plugin-cni', reason: 'only provider' });
-    expect(view.steps.map((s) => s.id)).to.include('cni.bridge-config').and.not.include('cilium.bpffs');
+    expect(view.steps.map((s) => s.id))
+      .to.include('cni.bridge-config')
+      .and.not.include('cilium.bpffs');
 
     const result = await flexnode(['plan', '--json', '--only', 'cni', '--config', config, '--root', root], env);
     const plan = json<{ results: { id: string; plugin: string }[] }>(result, 'plan --json');

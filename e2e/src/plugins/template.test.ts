@@ -69,7 +69,10 @@ describe('plugins: the plugin template', function () {
 
   it('names only step ids that exist in its comments', async () => {
     const source = await readFile(join(plugin, 'src/plugin.ts'), 'utf8');
-    const comments = source.split('\n').filter((l) => l.trim().startsWith('//') || l.trim().startsWith('*')).join('\n');
+    const comments = source
+      .split('\n')
+      .filter((l) => l.trim().startsWith('//') || l.trim().startsWith('*'))
+      .join('\n');
     const ids = [...comments.matchAll(/'([a-z0-9-]+(?:\.[a-z0-9-]+)+)'/g)].map((m) => m[1]!);
     expect(ids, 'the comments show at least one step id').to.not.deep.equal([]);
     const steps = json(await flexnode(['steps', '--json'], env), 'steps --json');
@@ -148,15 +151,22 @@ describe('plugins: the plugin template', function () {
 
     const install = await run(process.execPath, [CLI, 'plugins', 'install', `./${tarball}`], { cwd: dir, env });
     expect(install.code, install.stdout + install.stderr).to.equal(0);
-    expect(install.stdout + install.stderr).to.contain('installed v0.1.0').and.not.contain('prepare script');
+    expect(install.stdout + install.stderr)
+      .to.contain('installed v0.1.0')
+      .and.not.contain('prepare script');
 
     const config = join(dir, 'config.json');
     await writeFile(config, await readFile(join(REPO, 'examples/config.json')));
     const steps = json(await flexnode(['steps', '--json', '--config', config], env), 'steps --json');
     expect(steps.problems).to.deep.equal([]);
-    expect(steps.steps.find((s: { id: string }) => s.id === 'hello.example')).to.deep.include({ title: 'example file written by @acme/plugin-hello', plugin: '@acme/plugin-hello' });
+    expect(steps.steps.find((s: { id: string }) => s.id === 'hello.example')).to.deep.include({
+      title: 'example file written by @acme/plugin-hello',
+      plugin: '@acme/plugin-hello',
+    });
     const plan = json(await flexnode(['plan', '--json', '--only', '@acme/plugin-hello', '--config', config, '--root', join(dir, 'root')], env), 'plan --json');
-    expect(plan.changes.find((c: { step: string; action: string }) => c.step === 'hello.example' && c.action === 'write')).to.deep.include({ target: '/etc/flexnode/hello.conf' });
+    expect(plan.changes.find((c: { step: string; action: string }) => c.step === 'hello.example' && c.action === 'write')).to.deep.include({
+      target: '/etc/flexnode/hello.conf',
+    });
     const uninstall = await flexnode(['plugins', 'uninstall', '@acme/plugin-hello'], env);
     expect(uninstall.code, uninstall.stdout + uninstall.stderr).to.equal(0);
   });

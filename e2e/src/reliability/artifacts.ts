@@ -67,12 +67,18 @@ const CASES: ArtifactCase[] = [
   {
     name: 'tar entry with ../',
     reason: /refused entry .*"\.\." in the path/,
-    archive: (escape) => [{ path: 'bridge', type: 'file', content: 'x' }, { path: `../../../../../../..${escape}/dotdot`, type: 'file', content: 'escaped' }],
+    archive: (escape) => [
+      { path: 'bridge', type: 'file', content: 'x' },
+      { path: `../../../../../../..${escape}/dotdot`, type: 'file', content: 'escaped' },
+    ],
   },
   {
     name: 'tar entry with an absolute path',
     reason: /refused entry .*absolute path/,
-    archive: (escape) => [{ path: 'bridge', type: 'file', content: 'x' }, { path: `${escape}/absolute`, type: 'file', content: 'escaped' }],
+    archive: (escape) => [
+      { path: 'bridge', type: 'file', content: 'x' },
+      { path: `${escape}/absolute`, type: 'file', content: 'escaped' },
+    ],
   },
   {
     name: 'symlink to an absolute path outside',
@@ -82,17 +88,27 @@ const CASES: ArtifactCase[] = [
   {
     name: 'symlink leading out with ../',
     reason: /refused entry .*leads outside the archive/,
-    archive: () => [{ path: 'up', type: 'symlink', link: '../../../../etc' }, { path: 'loopback', type: 'file', content: 'x' }],
+    archive: () => [
+      { path: 'up', type: 'symlink', link: '../../../../etc' },
+      { path: 'loopback', type: 'file', content: 'x' },
+    ],
   },
   {
     name: 'file written through an outward symlink',
     reason: /refused entry "(out|out\/passwd)"/,
-    archive: (escape) => [{ path: 'out', type: 'symlink', link: `../../../../../../../..${escape}` }, { path: 'out/passwd', type: 'file', content: 'escaped' }],
+    archive: (escape) => [
+      { path: 'out', type: 'symlink', link: `../../../../../../../..${escape}` },
+      { path: 'out/passwd', type: 'file', content: 'escaped' },
+    ],
   },
   {
     name: 'symlink chain leading out',
     reason: /refused entry "(b|c)".*(leads outside|absolute)/,
-    archive: () => [{ path: 'a', type: 'dir' }, { path: 'b', type: 'symlink', link: 'a/..' }, { path: 'c', type: 'symlink', link: 'b/../..' }],
+    archive: () => [
+      { path: 'a', type: 'dir' },
+      { path: 'b', type: 'symlink', link: 'a/..' },
+      { path: 'c', type: 'symlink', link: 'b/../..' },
+    ],
   },
   {
     name: 'hardlink leading out',
@@ -118,10 +134,14 @@ export async function artifactArea(config: Record<string, any>, infra: Infra): P
     const served = await infra.manifest.addFile(mirrorPath, file, { name: 'cni-plugins', version });
     if (k.fault) infra.mirror.setFault(mirrorPath, k.fault);
     const sha256 = k.wrongPin ? 'ab'.repeat(32) : served.sha256;
-    const sb = await Sandbox.create(`artifact-${i}`, { ...config, cni: { version, sha256, podCIDR: '10.88.0.0/24' } }, {
-      FLEXNODE_DOWNLOAD_IDLE_TIMEOUT_MS: '400',
-      FLEXNODE_DOWNLOAD_BACKOFF_MS: '20',
-    });
+    const sb = await Sandbox.create(
+      `artifact-${i}`,
+      { ...config, cni: { version, sha256, podCIDR: '10.88.0.0/24' } },
+      {
+        FLEXNODE_DOWNLOAD_IDLE_TIMEOUT_MS: '400',
+        FLEXNODE_DOWNLOAD_BACKOFF_MS: '20',
+      },
+    );
     const pristine = await sb.snapshot('restore');
     const run = await sb.run(['bootstrap', '--only', 'cni.plugins'], { timeoutMs: 60_000 });
     infra.mirror.setFault(mirrorPath, undefined);
@@ -137,7 +157,10 @@ export async function artifactArea(config: Record<string, any>, infra: Infra): P
     const cached = existsSync(cache) ? readdirSync(cache) : [];
     // A hostile archive is verified (its sha256 is pinned) and may stay cached; a bad download never may.
     const allowed = k.archive ? [served.sha256] : [];
-    c.ok(cached.every((n) => allowed.includes(n)), `the cache holds ${cached.join(', ')}`);
+    c.ok(
+      cached.every((n) => allowed.includes(n)),
+      `the cache holds ${cached.join(', ')}`,
+    );
     if (cached.includes(served.sha256)) c.ok((await sha256File(join(cache, served.sha256))) === served.sha256, 'a cached file does not match its sha256');
     c.ok(!existsSync(escape), `something was written outside: ${escape}`);
     c.ok(sb.leftovers().length === 0, `temp files left: ${sb.leftovers().join(', ')}`);
@@ -153,7 +176,16 @@ export async function artifactArea(config: Record<string, any>, infra: Infra): P
   const archives = cases.filter((x) => x.k.archive);
   const stall = cases.find((x) => x.k.fault === 'stall');
   return [
-    rowOf('artifacts', `bad downloads refused (${downloads.map((x) => x.k.fault ?? 'pin').join(', ')})`, downloads.map((x) => x.c), stall ? `stall refused in ${(stall.ms / 1000).toFixed(1)} s` : undefined),
-    rowOf('artifacts', 'hostile tarballs refused, nothing unpacked', archives.map((x) => x.c)),
+    rowOf(
+      'artifacts',
+      `bad downloads refused (${downloads.map((x) => x.k.fault ?? 'pin').join(', ')})`,
+      downloads.map((x) => x.c),
+      stall ? `stall refused in ${(stall.ms / 1000).toFixed(1)} s` : undefined,
+    ),
+    rowOf(
+      'artifacts',
+      'hostile tarballs refused, nothing unpacked',
+      archives.map((x) => x.c),
+    ),
   ];
 }

@@ -8,8 +8,22 @@ import { join } from 'node:path';
 import type { FaultHandle } from '../fakes/server-base.js';
 import { AGENT_VERSION, type Infra } from './infra.js';
 import {
-  addSecret, Checks, CLIENT_ID, CLIENT_SECRET, diffTrees, excerpt, journalState, LOG_DIR, pool, rowOf, Sandbox, STATE_DIR, SUB, TENANT,
-  type CliRun, type Row,
+  addSecret,
+  Checks,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  diffTrees,
+  excerpt,
+  journalState,
+  LOG_DIR,
+  pool,
+  rowOf,
+  Sandbox,
+  STATE_DIR,
+  SUB,
+  TENANT,
+  type CliRun,
+  type Row,
 } from './lib.js';
 
 export const ARC_RG = 'rg-arc';
@@ -77,7 +91,14 @@ export async function arcBox(infra: Infra, label: string, options: { addCluster?
 }
 
 export function addCluster(infra: Infra, cluster: string): void {
-  infra.arm.addCluster({ subscriptionId: SUB, resourceGroup: CLUSTER_RG, name: cluster, serverUrl: 'https://127.0.0.1:6443', caData: 'Q0E=', location: 'westeurope' });
+  infra.arm.addCluster({
+    subscriptionId: SUB,
+    resourceGroup: CLUSTER_RG,
+    name: cluster,
+    serverUrl: 'https://127.0.0.1:6443',
+    caData: 'Q0E=',
+    location: 'westeurope',
+  });
 }
 
 interface FaultCase {
@@ -142,7 +163,8 @@ const CASES: FaultCase[] = [
       i.authorize.deny = (action, scope) => /roleAssignments\/write$/i.test(action) && scope.toLowerCase().includes(`/managedclusters/${b.cluster}`);
       return { clear: () => (i.authorize.deny = undefined) };
     },
-    message: /lacks the permission 'Microsoft\.Authorization\/roleAssignments\/write' on scope '\/subscriptions\/[^']+\/managedClusters\/aks-rel-\d+'.*User Access Administrator/i,
+    message:
+      /lacks the permission 'Microsoft\.Authorization\/roleAssignments\/write' on scope '\/subscriptions\/[^']+\/managedClusters\/aks-rel-\d+'.*User Access Administrator/i,
   },
   {
     name: '404: the cluster does not exist',
@@ -212,7 +234,11 @@ export async function azureArea(infra: Infra, parallel: number): Promise<Row[]> 
         c.ok(machine?.principalId, 'no machine with an identity after the recovered bootstrap');
         const un = await box.run(['unbootstrap']);
         c.ok(un.code === 0, `unbootstrap exited ${un.code}: ${excerpt(un)}`);
-        if (machine?.principalId) c.ok(infra.arm.roleAssignments().every((a) => a.principalId !== machine.principalId), 'role assignments left after unbootstrap');
+        if (machine?.principalId)
+          c.ok(
+            infra.arm.roleAssignments().every((a) => a.principalId !== machine.principalId),
+            'role assignments left after unbootstrap',
+          );
       }
       c.ok(infra.arm.machine(box.machine) === undefined, 'the Arc machine resource is left after unbootstrap');
       await stateProblems(c, box, 'after unbootstrap');
@@ -224,7 +250,11 @@ export async function azureArea(infra: Infra, parallel: number): Promise<Row[]> 
     const transient = results.filter((r) => !r.k.message);
     const persistent = results.filter((r) => r.k.message);
     return [
-      rowOf('azure', `transient ${transient.map((r) => r.k.name.replace(/ \(.*\)$/, '')).join(', ')}: retried`, transient.map((r) => r.c)),
+      rowOf(
+        'azure',
+        `transient ${transient.map((r) => r.k.name.replace(/ \(.*\)$/, '')).join(', ')}: retried`,
+        transient.map((r) => r.c),
+      ),
       ...persistent.map((r) => rowOf('azure', `${r.k.name}: reported, journal whole, re-run recovers`, [r.c])),
     ];
   } finally {

@@ -34,7 +34,10 @@ export async function concurrencyArea(config: Record<string, unknown>, ref: Refe
   const holder = lockPid(sb);
   both.ok(holder === first.child.pid, `the lock names pid ${holder}, the first run is ${first.child.pid}`);
   const [second, un] = await Promise.all([sb.run(['bootstrap', '--only', SANDBOX_ONLY]), sb.run(['unbootstrap'])]);
-  for (const [what, r] of [['second bootstrap', second], ['concurrent unbootstrap', un]] as const) {
+  for (const [what, r] of [
+    ['second bootstrap', second],
+    ['concurrent unbootstrap', un],
+  ] as const) {
     both.ok(r.code === 3, `${what} exited ${r.code} (expected 3): ${excerpt(r)}`);
     both.ok(r.stderr.includes(`pid ${first.child.pid}`), `${what} does not name the holder's pid ${first.child.pid}: ${excerpt(r)}`);
   }
@@ -57,7 +60,11 @@ export async function concurrencyArea(config: Record<string, unknown>, ref: Refe
   stale.ok(lockPid(sb2) === victim.child.pid, 'no stale lock was left by the killed run');
   const again = await sb2.run(['bootstrap', '--only', SANDBOX_ONLY]);
   stale.ok(again.code === 0, `the next run exited ${again.code}: ${excerpt(again)}`);
-  const logs = existsSync(sb2.path(LOG_DIR)) ? readdirSync(sb2.path(LOG_DIR)).map((f) => readFileSync(sb2.path(`${LOG_DIR}/${f}`), 'utf8')).join('\n') : '';
+  const logs = existsSync(sb2.path(LOG_DIR))
+    ? readdirSync(sb2.path(LOG_DIR))
+        .map((f) => readFileSync(sb2.path(`${LOG_DIR}/${f}`), 'utf8'))
+        .join('\n')
+    : '';
   stale.ok(logs.includes('took over a stale lock') && logs.includes(`pid ${victim.child.pid}`), 'the takeover is not logged with the dead pid');
   const tree2 = await sb2.snapshot('converge');
   stale.ok(JSON.stringify(tree2) === JSON.stringify(ref.tree), `did not converge after the takeover: ${diffTrees(ref.tree, tree2).join(', ')}`);

@@ -3,8 +3,20 @@
 // run, and an unbootstrap (of the converged machine, and of the killed one as it was left) must give back the
 // pristine tree: content, mode and owner of every file, the sysctls under <root>/proc/sys, no unit enablement.
 import {
-  Checks, diffTrees, excerpt, journalProblem, normalJournal, pool, rowOf, SANDBOX_ONLY, Sandbox, SEEDED_SYSCTLS, seconds,
-  SITE_CONTAINERD_CONFIG, type CliRun, type Row,
+  Checks,
+  diffTrees,
+  excerpt,
+  journalProblem,
+  normalJournal,
+  pool,
+  rowOf,
+  SANDBOX_ONLY,
+  Sandbox,
+  SEEDED_SYSCTLS,
+  seconds,
+  SITE_CONTAINERD_CONFIG,
+  type CliRun,
+  type Row,
 } from './lib.js';
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 
@@ -52,7 +64,10 @@ async function checkPristine(c: Checks, sb: Sandbox, pristine: Record<string, st
   const site = sb.path(`/${SITE_CONTAINERD_CONFIG.path}`);
   const st = existsSync(site) ? statSync(site) : undefined;
   c.ok(
-    st && (st.mode & 0o7777) === SITE_CONTAINERD_CONFIG.mode && st.uid === SITE_CONTAINERD_CONFIG.uid && readFileSync(site, 'utf8') === SITE_CONTAINERD_CONFIG.content,
+    st &&
+      (st.mode & 0o7777) === SITE_CONTAINERD_CONFIG.mode &&
+      st.uid === SITE_CONTAINERD_CONFIG.uid &&
+      readFileSync(site, 'utf8') === SITE_CONTAINERD_CONFIG.content,
     `${what}: the site's ${SITE_CONTAINERD_CONFIG.path} did not come back (content, mode 0640, owner 1234)`,
   );
   c.ok(!existsSync(sb.path('/var/lib/flexnode')), `${what}: flexnode's state dir is left behind`);
@@ -134,7 +149,8 @@ function journalDifference(expected: string, actual: string): string {
   if (missing.length || extra.length) out.push(`dirs missing [${missing.join(', ')}] extra [${extra.join(', ')}]`);
   const byId = (list: [string, ...unknown[]][]) => new Map(list.map((s) => [s[0], JSON.stringify(s)]));
   const [es, as] = [byId(e.steps), byId(a.steps)];
-  for (const id of new Set([...es.keys(), ...as.keys()])) if (es.get(id) !== as.get(id)) out.push(`${id}: expected ${es.get(id) ?? '(absent)'}, got ${as.get(id) ?? '(absent)'}`);
+  for (const id of new Set([...es.keys(), ...as.keys()]))
+    if (es.get(id) !== as.get(id)) out.push(`${id}: expected ${es.get(id) ?? '(absent)'}, got ${as.get(id) ?? '(absent)'}`);
   return out.join('; ').slice(0, 1500);
 }
 
@@ -175,7 +191,10 @@ async function bootstrapCut(ctx: CrashContext, ref: Reference, cut: string): Pro
   converged.ok(journal === ref.journal, `journal differs from the uninterrupted run: ${journalDifference(ref.journal, journal)}`);
   converged.ok(a.leftovers().length === 0, `temp files left after the re-run: ${a.leftovers().join(', ')}`);
   const staging = a.path('/var/lib/flexnode/staging');
-  converged.ok(!existsSync(staging) || readdirSync(staging).length === 0, `staging not empty after the re-run: ${existsSync(staging) ? readdirSync(staging).join(', ') : ''}`);
+  converged.ok(
+    !existsSync(staging) || readdirSync(staging).length === 0,
+    `staging not empty after the re-run: ${existsSync(staging) ? readdirSync(staging).join(', ') : ''}`,
+  );
 
   await a.scan();
   await b.scan();
@@ -223,12 +242,34 @@ export async function crashAreas(ctx: CrashContext, ref: Reference): Promise<Row
   const convergedCount = results.filter((r) => r.converged.passed).length + unResults.filter((r) => r.checks.passed).length;
   const tried = results.length + unResults.length;
   return [
-    rowOf('crash', `bootstrap killed at step boundaries (${boundary.length})`, boundary.map((r) => r.converged), `max ${seconds(Math.max(...boundary.map((r) => r.convergeMs)))}`),
-    rowOf('crash', `bootstrap killed inside steps/writes (${inside.length})`, inside.map((r) => r.converged), `max ${seconds(Math.max(...inside.map((r) => r.convergeMs)))}`),
-    rowOf('crash', `unbootstrap killed (${unResults.length}), re-run to pristine`, unResults.map((r) => r.checks), `max ${seconds(Math.max(...unResults.map((r) => r.ms)))}`),
+    rowOf(
+      'crash',
+      `bootstrap killed at step boundaries (${boundary.length})`,
+      boundary.map((r) => r.converged),
+      `max ${seconds(Math.max(...boundary.map((r) => r.convergeMs)))}`,
+    ),
+    rowOf(
+      'crash',
+      `bootstrap killed inside steps/writes (${inside.length})`,
+      inside.map((r) => r.converged),
+      `max ${seconds(Math.max(...inside.map((r) => r.convergeMs)))}`,
+    ),
+    rowOf(
+      'crash',
+      `unbootstrap killed (${unResults.length}), re-run to pristine`,
+      unResults.map((r) => r.checks),
+      `max ${seconds(Math.max(...unResults.map((r) => r.ms)))}`,
+    ),
     { area: 'crash', name: 'cut points tried / converged', tried, passed: convergedCount, figure: `max converge ${seconds(maxMs)}`, failures: [] },
-    rowOf('restore', `unbootstrap after kill + resume (${results.length})`, results.map((r) => r.restoredAfterResume)),
-    rowOf('restore', `unbootstrap right after a kill (${results.length})`, results.map((r) => r.restoredAfterKill)),
+    rowOf(
+      'restore',
+      `unbootstrap after kill + resume (${results.length})`,
+      results.map((r) => r.restoredAfterResume),
+    ),
+    rowOf(
+      'restore',
+      `unbootstrap right after a kill (${results.length})`,
+      results.map((r) => r.restoredAfterKill),
+    ),
   ];
 }
-

@@ -31,11 +31,16 @@ function sh(cmd: string, argv: string[]): Promise<{ code: number; out: string }>
 
 function cli(label: string, argv: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [args.cli, ...argv, '--config', args.configPath, '--root', args.root], { env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      const run = { label, code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr };
-      runs.push(run);
-      resolve(run);
-    });
+    execFile(
+      process.execPath,
+      [args.cli, ...argv, '--config', args.configPath, '--root', args.root],
+      { env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        const run = { label, code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr };
+        runs.push(run);
+        resolve(run);
+      },
+    );
   });
 }
 

@@ -15,7 +15,15 @@ interface ChildRun {
 }
 
 async function inNamespace(sb: Sandbox, kind: 'state' | 'config'): Promise<{ runs: ChildRun[]; obs: Record<string, unknown>; error?: string }> {
-  const r = await runProgram('unshare', ['-m', '--propagation', 'private', '--', process.execPath, CHILD, JSON.stringify({ cli: CLI, root: sb.root, configPath: sb.configPath, kind })]);
+  const r = await runProgram('unshare', [
+    '-m',
+    '--propagation',
+    'private',
+    '--',
+    process.execPath,
+    CHILD,
+    JSON.stringify({ cli: CLI, root: sb.root, configPath: sb.configPath, kind }),
+  ]);
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     const out = JSON.parse(line) as { runs: ChildRun[]; obs: Record<string, unknown>; error?: string };

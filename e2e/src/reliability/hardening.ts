@@ -45,7 +45,10 @@ async function secretFileCases(config: Record<string, any>, parallel: number): P
     const before = await sb.snapshot('restore');
     const run = await sb.run(['bootstrap', ...(k.dryRun ? ['--dry-run'] : [])], { timeoutMs: 30_000 });
     c.ok(run.code === 2, `exit ${run.code} (signal ${run.signal}), expected 2 within 30 s: ${excerpt(run)}`);
-    c.ok(run.stderr.includes('azure.servicePrincipal.clientSecretFile') && k.message.test(run.stderr), `the message does not name the field and ${k.message}: ${excerpt(run)}`);
+    c.ok(
+      run.stderr.includes('azure.servicePrincipal.clientSecretFile') && k.message.test(run.stderr),
+      `the message does not name the field and ${k.message}: ${excerpt(run)}`,
+    );
     c.ok(run.ms < 15_000, `took ${run.ms} ms`);
     await untouched(c, sb, before, 'after the refusal');
     await sb.dispose();
@@ -65,7 +68,10 @@ async function configSymlinkCase(config: Record<string, any>): Promise<Checks> {
     const run = await runCli([...args, '--config', link, '--root', sb.root]);
     c.ok(run.code === 2, `${args.join(' ')}: exit ${run.code}, expected 2: ${excerpt(run)}`);
     c.ok(/is not a JSON document/.test(run.stderr), `${args.join(' ')}: not reported as "not a JSON document": ${excerpt(run)}`);
-    c.ok(!`${run.stdout}${run.stderr}`.includes('ShadowHashMarker') && !/root:|daemon:/.test(`${run.stdout}${run.stderr}`), `${args.join(' ')}: printed bytes of the file`);
+    c.ok(
+      !`${run.stdout}${run.stderr}`.includes('ShadowHashMarker') && !/root:|daemon:/.test(`${run.stdout}${run.stderr}`),
+      `${args.join(' ')}: printed bytes of the file`,
+    );
   }
   await untouched(c, sb, before, 'after the refusals');
   await sb.dispose((p) => p === shadow);
@@ -107,7 +113,9 @@ async function packTarball(dir: string, pkg: Record<string, unknown>, files: Rec
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  const r = await runProgram('npm', ['pack', dir, '--pack-destination', join(dir, '..'), '--ignore-scripts'], { npm_config_cache: join(dir, '..', 'npm-cache') });
+  const r = await runProgram('npm', ['pack', dir, '--pack-destination', join(dir, '..'), '--ignore-scripts'], {
+    npm_config_cache: join(dir, '..', 'npm-cache'),
+  });
   const name = r.stdout.trim().split('\n').pop()!;
   if (r.code !== 0 || !name.endsWith('.tgz')) throw new Error(`npm pack failed: ${r.stderr}`);
   return join(dir, '..', name);

@@ -32,7 +32,11 @@ export async function startInfra(): Promise<Infra> {
   const pin = (name: string) => ({ version: manifest.get(name).version, sha256: manifest.get(name).sha256 });
   const pins = { containerd: pin('containerd'), runc: pin('runc'), 'cni-plugins': pin('cni-plugins') };
   const arch = debianArch();
-  const artifactNames = [`runc ${pins.runc.version} (${arch})`, `containerd ${pins.containerd.version} (${arch})`, `cni-plugins ${pins['cni-plugins'].version} (${arch})`];
+  const artifactNames = [
+    `runc ${pins.runc.version} (${arch})`,
+    `containerd ${pins.containerd.version} (${arch})`,
+    `cni-plugins ${pins['cni-plugins'].version} (${arch})`,
+  ];
 
   const entra = await FakeEntra.start({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT });
   const authorize: Infra['authorize'] = {};

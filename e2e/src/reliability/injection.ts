@@ -41,18 +41,25 @@ export async function injectionArea(infra: Infra, config: Record<string, any>): 
   const tagsCase = new Checks('arc tags with shell metacharacters');
   const tags: Record<string, string> = { env: 'edge' };
   // Every payload but the one with a newline: no string field takes a control character (case 2b).
-  payloads('tags').filter((p) => !/[\u0000-\u001f]/.test(p)).forEach((p, i) => (tags[`t${i}`] = p));
+  payloads('tags')
+    .filter((p) => !/[\u0000-\u001f]/.test(p))
+    .forEach((p, i) => (tags[`t${i}`] = p));
   tags['k;$(id)`id`'] = 'v';
   const box = await arcBox(infra, 'injection-tags', { config: (c) => (c.azure.arc.tags = tags) });
   const run = await box.bootstrap();
   tagsCase.ok(run.code === 0, `bootstrap exited ${run.code}: ${excerpt(run)}`);
   const machine = infra.arm.machine(box.machine);
-  tagsCase.ok(JSON.stringify(machine?.tags ?? {}) === JSON.stringify(tags), `the machine's tags are not the literal config values: ${JSON.stringify(machine?.tags)}`);
+  tagsCase.ok(
+    JSON.stringify(machine?.tags ?? {}) === JSON.stringify(tags),
+    `the machine's tags are not the literal config values: ${JSON.stringify(machine?.tags)}`,
+  );
   const standinFile = join(box.sb.dir, 'azcmagent-state.json');
   const standin = existsSync(standinFile) ? (JSON.parse(readFileSync(standinFile, 'utf8')) as { argv?: string[] }) : {};
   const argv = standin.argv ?? [];
   const tagArg = argv[argv.indexOf('--tags') + 1];
-  const literal = Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(',');
+  const literal = Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   tagsCase.ok(tagArg === literal, `azcmagent did not get the tags as one literal argument: ${JSON.stringify(tagArg)}`);
   await box.sb.scan();
   const un = await box.run(['unbootstrap']);
@@ -65,7 +72,10 @@ export async function injectionArea(infra: Infra, config: Record<string, any>): 
   const commaTags = { team: 'a,evil=injected' };
   const box2 = await arcBox(infra, 'injection-comma', { config: (c) => (c.azure.arc.tags = commaTags) });
   const run2 = await box2.bootstrap();
-  comma.ok(run2.code === 2 && run2.stderr.includes('azure.arc.tags.team'), `not refused naming azure.arc.tags.team with exit 2: exit ${run2.code}: ${excerpt(run2)}`);
+  comma.ok(
+    run2.code === 2 && run2.stderr.includes('azure.arc.tags.team'),
+    `not refused naming azure.arc.tags.team with exit 2: exit ${run2.code}: ${excerpt(run2)}`,
+  );
   comma.ok(infra.arm.machine(box2.machine) === undefined, `the machine was registered: ${JSON.stringify(infra.arm.machine(box2.machine))}`);
   comma.ok(!existsSync(join(box2.sb.root, 'var/lib/flexnode')), 'a refused config left state behind');
   await box2.sb.dispose();
@@ -74,7 +84,10 @@ export async function injectionArea(infra: Infra, config: Record<string, any>): 
   const newline = new Checks('arc tag value with a newline');
   const box3 = await arcBox(infra, 'injection-newline', { config: (c) => (c.azure.arc.tags = { team: `edge\ntouch ${marker('newline')}` }) });
   const run3 = await box3.bootstrap();
-  newline.ok(run3.code === 2 && run3.stderr.includes('azure.arc.tags.team') && /control character/.test(run3.stderr), `not refused naming azure.arc.tags.team with exit 2: exit ${run3.code}: ${excerpt(run3)}`);
+  newline.ok(
+    run3.code === 2 && run3.stderr.includes('azure.arc.tags.team') && /control character/.test(run3.stderr),
+    `not refused naming azure.arc.tags.team with exit 2: exit ${run3.code}: ${excerpt(run3)}`,
+  );
   newline.ok(infra.arm.machine(box3.machine) === undefined, 'the machine was registered');
   newline.ok(!existsSync(join(box3.sb.root, 'var/lib/flexnode')), 'a refused config left state behind');
   await box3.sb.dispose();

@@ -237,7 +237,13 @@ export const SEEDED_SYSCTLS: Record<string, string> = {
   'net/bridge/bridge-nf-call-iptables': '0',
 };
 /** A file of the site's that flexnode replaces: it must come back with its content, mode and owner. */
-export const SITE_CONTAINERD_CONFIG = { path: 'etc/containerd/config.toml', content: '# the site\'s own containerd config: must come back\n', mode: 0o640, uid: 1234, gid: 1234 };
+export const SITE_CONTAINERD_CONFIG = {
+  path: 'etc/containerd/config.toml',
+  content: "# the site's own containerd config: must come back\n",
+  mode: 0o640,
+  uid: 1234,
+  gid: 1234,
+};
 
 /** The machine before flexnode: what every unbootstrap must get back to (log dir aside). */
 export async function seedPristine(root: string): Promise<void> {
@@ -413,10 +419,20 @@ export function normalJournal(j: JournalFile | undefined): string {
   // so directories count once for the whole journal, not per step.
   const isMkdir = (c: unknown) => (c as { kind?: string }).kind === 'mkdir';
   const dirs = [...new Set(Object.values(j.steps).flatMap((r) => r.changes.filter(isMkdir).map((c) => (c as { path: string }).path)))].sort();
-  const steps = Object.keys(j.steps).sort().map((id) => {
-    const r = j.steps[id]!;
-    return [id, r.status, r.plugin, r.changes.filter((c) => !isMkdir(c)).map((c) => JSON.stringify(c)).sort()];
-  });
+  const steps = Object.keys(j.steps)
+    .sort()
+    .map((id) => {
+      const r = j.steps[id]!;
+      return [
+        id,
+        r.status,
+        r.plugin,
+        r.changes
+          .filter((c) => !isMkdir(c))
+          .map((c) => JSON.stringify(c))
+          .sort(),
+      ];
+    });
   return JSON.stringify({ dirs, steps });
 }
 
@@ -435,4 +451,3 @@ export async function journalState(path: string): Promise<string> {
 export async function removeWork(): Promise<void> {
   await rm(WORK, { recursive: true, force: true });
 }
-

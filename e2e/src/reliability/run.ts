@@ -88,7 +88,11 @@ function table(rows: Row[]): string {
     totals.set(r.area, [t[0] + r.tried, t[1] + r.passed]);
   }
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   const summary = [...totals].map(([area, [t, p]]) => `${area} ${p}/${t}`).join(', ');
   return [line(head), sep, ...body.map(line), sep, `per area (passed/tried): ${summary}`].join('\n');

@@ -10,8 +10,21 @@ import { FakeHimds } from '../fakes/fake-himds.js';
 import { arcBox } from './azure.js';
 import type { Infra } from './infra.js';
 import {
-  addSecretSource, baseConfig, Checks, designatedOutputs, excerpt, knownSecrets, rowOf, runCli, Sandbox, scanForSecrets, scanStats, STATE_DIR, transcript,
-  WORK, type Row,
+  addSecretSource,
+  baseConfig,
+  Checks,
+  designatedOutputs,
+  excerpt,
+  knownSecrets,
+  rowOf,
+  runCli,
+  Sandbox,
+  scanForSecrets,
+  scanStats,
+  STATE_DIR,
+  transcript,
+  WORK,
+  type Row,
 } from './lib.js';
 
 const AKS_SERVER_APP = '6dae42f8-4368-4678-94ff-3960e28e3630';
@@ -29,7 +42,14 @@ export async function secretsArea(infra: Infra): Promise<Row[]> {
   modes.ok(mode(state) === 0o700, `${STATE_DIR} is ${mode(state).toString(8)}`);
   modes.ok(mode(join(state, 'journal.json')) === 0o600, `journal.json is ${mode(join(state, 'journal.json')).toString(8)}`);
   const backups = join(state, 'backups');
-  for (const f of (() => { try { return readdirSync(backups); } catch { return []; } })()) modes.ok(mode(join(backups, f)) === 0o600, `backup ${f} is ${mode(join(backups, f)).toString(8)}`);
+  for (const f of (() => {
+    try {
+      return readdirSync(backups);
+    } catch {
+      return [];
+    }
+  })())
+    modes.ok(mode(join(backups, f)) === 0o600, `backup ${f} is ${mode(join(backups, f)).toString(8)}`);
 
   // The kubelet's exec credential plugin (`flexnode token`) against the fake HIMDS, in a private mount namespace
   // (msal only accepts /var/opt/azcmagent/tokens/<key> realms: a scratch dir is bind-mounted on /var/opt).
@@ -67,9 +87,15 @@ export async function secretsArea(infra: Infra): Promise<Row[]> {
   const quiet = await runCli(['config', 'validate', '--config', sb.configPath]);
   warn.ok(quiet.code === 0 && !/readable by others/.test(quiet.stderr), `a 0600 config warned or failed: ${excerpt(quiet)}`);
   await chmod(sb.configPath, 0o644);
-  for (const args of [['config', 'validate'], ['plan', '--only', 'kube.sysctl', '--root', sb.root]]) {
+  for (const args of [
+    ['config', 'validate'],
+    ['plan', '--only', 'kube.sysctl', '--root', sb.root],
+  ]) {
     const r = await runCli([...args, '--config', sb.configPath]);
-    warn.ok(r.code === 0 && /holds a client secret and is readable by others \(mode 0644\)/.test(r.stderr), `${args[0]}: no warning for a 0644 config with a secret: ${excerpt(r)}`);
+    warn.ok(
+      r.code === 0 && /holds a client secret and is readable by others \(mode 0644\)/.test(r.stderr),
+      `${args[0]}: no warning for a 0644 config with a secret: ${excerpt(r)}`,
+    );
   }
   await sb.dispose();
   rows.push(rowOf('secrets', 'config with a secret readable by others: warned (0600: not)', [warn]));
@@ -88,7 +114,21 @@ export async function secretsArea(infra: Infra): Promise<Row[]> {
   const files = new Checks('files');
   files.failures.push(...scanStats.leaks);
   const tokens = needles.length;
-  rows.push(rowOf('secrets', `no secret/token in any output (${transcript.length} streams; ${designatedOutputs.length} credential stdout set aside)`, [outputs], `${(bytes / 1024).toFixed(0)} KiB, ${tokens} secrets/tokens`));
-  rows.push(rowOf('secrets', `no secret/token in any file (${scanStats.sandboxes} scans of sandbox trees)`, [files], `${scanStats.files} files, ${(scanStats.bytes / 2 ** 20).toFixed(0)} MiB`));
+  rows.push(
+    rowOf(
+      'secrets',
+      `no secret/token in any output (${transcript.length} streams; ${designatedOutputs.length} credential stdout set aside)`,
+      [outputs],
+      `${(bytes / 1024).toFixed(0)} KiB, ${tokens} secrets/tokens`,
+    ),
+  );
+  rows.push(
+    rowOf(
+      'secrets',
+      `no secret/token in any file (${scanStats.sandboxes} scans of sandbox trees)`,
+      [files],
+      `${scanStats.files} files, ${(scanStats.bytes / 2 ** 20).toFixed(0)} MiB`,
+    ),
+  );
   return rows;
 }

@@ -8,9 +8,18 @@ import { Checks, diffTrees, excerpt, normalJournal, pool, rowOf, SANDBOX_ONLY, S
 const bootstrap = (sb: Sandbox, env: Record<string, string> = {}) => sb.run(['bootstrap', '--only', SANDBOX_ONLY], { env });
 
 /** The first run's stderr names the signal and the step; exit 1; then the re-run converges to the reference. */
-async function interruptedThenConverges(c: Checks, sb: Sandbox, ref: Reference, first: { code: number | null; stdout: string; stderr: string }, step: RegExp): Promise<void> {
+async function interruptedThenConverges(
+  c: Checks,
+  sb: Sandbox,
+  ref: Reference,
+  first: { code: number | null; stdout: string; stderr: string },
+  step: RegExp,
+): Promise<void> {
   c.ok(first.code === 1, `exit ${first.code} (expected 1): ${excerpt(first)}`);
-  c.ok(/interrupted by SIGTERM during/.test(first.stderr) && step.test(first.stderr), `the message does not name the interrupted step (${step}): ${excerpt(first)}`);
+  c.ok(
+    /interrupted by SIGTERM during/.test(first.stderr) && step.test(first.stderr),
+    `the message does not name the interrupted step (${step}): ${excerpt(first)}`,
+  );
   c.ok(!/\n\s+at .+:\d+:\d+\)?\n/.test(first.stderr), 'a stack trace was printed');
   const again = await bootstrap(sb);
   c.ok(again.code === 0, `the next bootstrap exited ${again.code}: ${excerpt(again)}`);
@@ -36,14 +45,19 @@ export async function signalsArea(config: Record<string, unknown>, ref: Referenc
     const c = new Checks(`SIGTERM during ${id} (--dry-run)`);
     const sb = await Sandbox.create(`sigterm-dry-${id}`, config);
     const before = await sb.snapshot('restore');
-    const run = await sb.run(['bootstrap', '--dry-run', '--only', SANDBOX_ONLY], { env: { FLEXNODE_CRASH_AT: `step:${id}:check`, FLEXNODE_CRASH_SIGNAL: 'SIGTERM' } });
+    const run = await sb.run(['bootstrap', '--dry-run', '--only', SANDBOX_ONLY], {
+      env: { FLEXNODE_CRASH_AT: `step:${id}:check`, FLEXNODE_CRASH_SIGNAL: 'SIGTERM' },
+    });
     c.ok(run.code === 1, `exit ${run.code} (expected 1): ${excerpt(run)}`);
     // A check in a dry run can finish before the signal's handler runs (the signal is delivered asynchronously):
     // the step named is then the one the run had moved on to, the next in the (sequential) plan order.
     const named = /plan interrupted by SIGTERM during step (\S+)/.exec(run.stderr)?.[1];
     const order = [...run.stdout.matchAll(/^[^\s\w] (\S+)/gm)].map((m) => m[1]!);
     const next = order[order.indexOf(id) + 1];
-    c.ok(named === id || (named !== undefined && named === next), `the message names ${named ?? 'no step'}, not ${id} (or the step after it, ${next}): ${excerpt(run)}`);
+    c.ok(
+      named === id || (named !== undefined && named === next),
+      `the message names ${named ?? 'no step'}, not ${id} (or the step after it, ${next}): ${excerpt(run)}`,
+    );
     const after = await sb.snapshot('restore');
     c.ok(JSON.stringify(after) === JSON.stringify(before), `a dry run changed the root: ${diffTrees(before, after).join(', ')}`);
     await sb.dispose();

@@ -72,7 +72,12 @@ describe('plugin-cni on the real Host (temp root, local mirror of Debian-built a
   });
 
   it('the installed plugins run the installed conflist: an address in the pod CIDR, and DEL cleans up', async function () {
-    if (!(await run('unshare', ['--net', '--mount', '--fork', 'true']).then(() => true, () => false))) {
+    if (
+      !(await run('unshare', ['--net', '--mount', '--fork', 'true']).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       skipWith(this, '`unshare --net --mount` is not permitted here');
     }
     const r = await stack!.realRoot();
@@ -80,8 +85,13 @@ describe('plugin-cni on the real Host (temp root, local mirror of Debian-built a
     for (const step of STEPS) await createOn(step, r.host(step.id), config).install();
     await r.dispose();
     const { stdout } = await run('unshare', [
-      '--net', '--mount', '--fork', process.execPath, RUNNER,
-      join(r.root, 'etc/cni/net.d/99-bridge.conflist'), join(r.root, 'opt/cni/bin'),
+      '--net',
+      '--mount',
+      '--fork',
+      process.execPath,
+      RUNNER,
+      join(r.root, 'etc/cni/net.d/99-bridge.conflist'),
+      join(r.root, 'opt/cni/bin'),
     ]);
     const report = JSON.parse(stdout);
     expect(report.error).to.equal(undefined);
@@ -97,7 +107,9 @@ describe('plugin-cni on the real Host (temp root, local mirror of Debian-built a
       const r = await stack!.realRoot();
       roots.push(r.root);
       let error: (Error & { code?: string }) | undefined;
-      await createOn(cniPlugins, r.host('cni.plugins'), config).install().catch((e: Error) => (error = e));
+      await createOn(cniPlugins, r.host('cni.plugins'), config)
+        .install()
+        .catch((e: Error) => (error = e));
       await r.dispose();
       expect(error?.code).to.equal('CHECKSUM_MISMATCH');
       expect(error!.message).to.contain(`cni-plugins ${cni.version} (`).and.contain(cni.sha256);

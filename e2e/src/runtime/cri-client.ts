@@ -71,7 +71,11 @@ export class CriClient {
   /** One unary call of `service`/`method` with an encoded request; resolves to the encoded response. */
   call(service: 'RuntimeService' | 'ImageService', method: string, ...fields: Field[]): Promise<Buffer> {
     const body = Buffer.concat(fields);
-    const frame = Buffer.concat([Buffer.from([0]), Buffer.from([(body.length >>> 24) & 255, (body.length >>> 16) & 255, (body.length >>> 8) & 255, body.length & 255]), body]);
+    const frame = Buffer.concat([
+      Buffer.from([0]),
+      Buffer.from([(body.length >>> 24) & 255, (body.length >>> 16) & 255, (body.length >>> 8) & 255, body.length & 255]),
+      body,
+    ]);
     return new Promise((resolve, reject) => {
       const req = this.session.request({
         [constants.HTTP2_HEADER_METHOD]: 'POST',

@@ -53,7 +53,13 @@ export async function stackUnavailable(): Promise<string | undefined> {
     ['/usr/sbin/runc', 'Debian runc is not installed'],
     ['/usr/lib/cni/bridge', 'Debian containernetworking-plugins is not installed'],
   ] as const) {
-    if (!(await access(file).then(() => true, () => false))) return what;
+    if (
+      !(await access(file).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return what;
   }
   return undefined;
 }
@@ -108,7 +114,10 @@ export async function tree(root: string): Promise<Record<string, string>> {
         out[rel] = `dir ${mode}`;
         await walk(rel);
       } else if (st.isSymbolicLink()) out[rel] = `link -> ${await readlink(join(root, rel))}`;
-      else out[rel] = `file ${mode} ${createHash('sha256').update(await readFile(join(root, rel))).digest('hex')}`;
+      else
+        out[rel] = `file ${mode} ${createHash('sha256')
+          .update(await readFile(join(root, rel)))
+          .digest('hex')}`;
     }
   };
   await walk('');

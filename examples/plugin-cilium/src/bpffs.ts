@@ -10,7 +10,8 @@ import { BPFFS, BPFFS_UNIT, BPFFS_UNIT_PATH, PROC_MOUNTS, UNIT_DIR } from './pat
  */
 export function bpffsUnit(): string {
   return renderUnitFile({
-    comment: 'Written by flexnode (@org/plugin-cilium): the BPF filesystem Cilium pins its maps in, mounted at boot\nunless systemd (or anything else) mounted it already.',
+    comment:
+      'Written by flexnode (@org/plugin-cilium): the BPF filesystem Cilium pins its maps in, mounted at boot\nunless systemd (or anything else) mounted it already.',
     sections: {
       Unit: [
         ['Description', `BPF filesystem at ${BPFFS} for Cilium, unless already mounted`],
@@ -60,7 +61,11 @@ export const ciliumBpffs = defineStep({
       const isMounted = await mounted();
       const current = await host.files.readText(BPFFS_UNIT_PATH);
       if (current === undefined) {
-        return missing(isMounted ? `${BPFFS_UNIT_PATH} is absent: it mounts bpffs at boot where systemd does not` : `bpffs is not mounted at ${BPFFS} and ${BPFFS_UNIT} is absent`);
+        return missing(
+          isMounted
+            ? `${BPFFS_UNIT_PATH} is absent: it mounts bpffs at boot where systemd does not`
+            : `bpffs is not mounted at ${BPFFS} and ${BPFFS_UNIT} is absent`,
+        );
       }
       if (current !== unit) return drifted(`${BPFFS_UNIT_PATH} differs from the expected unit`);
       if (!(await host.systemd.isEnabled(BPFFS_UNIT))) return drifted(`${BPFFS_UNIT} is not enabled`);

@@ -11,20 +11,26 @@ const config = testConfig();
 const opsOf = (ops: { op: string; target: string }[]) => ops.map((o) => `${o.op} ${o.target}`.trim());
 
 describe('@org/plugin-cilium', () => {
-  it('is a plugin of the current API whose every step provides cni, behind plugin-cni\'s binaries', () => {
+  it("is a plugin of the current API whose every step provides cni, behind plugin-cni's binaries", () => {
     expect(plugin.name).to.equal('@org/plugin-cilium');
     expect(plugin.apiVersion).to.equal(API_VERSION);
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['cilium.kernel', 'cilium.bpffs', 'cilium.sysctls', 'cilium.no-bridge-config']);
     // Every step provides cni: when another plugin is chosen for cni, none of them runs.
-    for (const step of plugin.steps) expect(step.provides).to.deep.equal([Cni]).and.deep.equal([Symbol.for('flexnode.capability.cni')]);
+    for (const step of plugin.steps)
+      expect(step.provides)
+        .to.deep.equal([Cni])
+        .and.deep.equal([Symbol.for('flexnode.capability.cni')]);
     expect(ciliumNoBridgeConfig.after).to.include('cni-plugins');
-    for (const step of plugin.steps) expect((step.inject as Record<string, symbol>).host).to.equal(Symbol.for('flexnode.host')).and.equal(Tokens.Host);
+    for (const step of plugin.steps)
+      expect((step.inject as Record<string, symbol>).host)
+        .to.equal(Symbol.for('flexnode.host'))
+        .and.equal(Tokens.Host);
     // It takes over the cni capability's service too: containerd looks for Cilium's CNI where the agent puts it.
     const service = plugin.services?.find((s) => s.capability === Cni);
     expect(instantiate(service!, () => config)).to.deep.equal({ binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', usesNodePodCIDR: false });
   });
 
-  it('provides service-proxy: Cilium replaces kube-proxy, so the node gets no kube-proxy and no label for AKS\'s', () => {
+  it("provides service-proxy: Cilium replaces kube-proxy, so the node gets no kube-proxy and no label for AKS's", () => {
     const service = plugin.services?.find((s) => s.capability === ServiceProxy);
     expect(service?.capability).to.equal(Symbol.for('flexnode.capability.service-proxy'));
     const proxy = instantiate(service!, () => config) as ServiceProxyService;
@@ -37,7 +43,10 @@ describe('@org/plugin-cilium', () => {
     const host = machine({ bridgeConfig: true });
     const report = await runStepCycle(steps, { host, config });
     expect(report.initial['cilium.kernel']!.status).to.equal('ok');
-    expect(report.initial['cilium.bpffs']).to.deep.equal({ status: 'missing', reason: 'bpffs is not mounted at /sys/fs/bpf and flexnode-cilium-bpffs.service is absent' });
+    expect(report.initial['cilium.bpffs']).to.deep.equal({
+      status: 'missing',
+      reason: 'bpffs is not mounted at /sys/fs/bpf and flexnode-cilium-bpffs.service is absent',
+    });
     expect(report.initial['cilium.sysctls']!.status).to.equal('missing');
     expect(report.initial['cilium.no-bridge-config']!.status).to.equal('missing');
     const ops = opsOf(report.installOps);
@@ -63,7 +72,10 @@ describe('@org/plugin-cilium', () => {
   it('neither mounts nor unmounts a bpffs that systemd mounted already; it only adds the boot unit', async () => {
     const host = machine({ bpffsMounted: true });
     const report = await runStepCycle(ciliumBpffs, { host, config });
-    expect(report.initial['cilium.bpffs']).to.deep.equal({ status: 'missing', reason: '/etc/systemd/system/flexnode-cilium-bpffs.service is absent: it mounts bpffs at boot where systemd does not' });
+    expect(report.initial['cilium.bpffs']).to.deep.equal({
+      status: 'missing',
+      reason: '/etc/systemd/system/flexnode-cilium-bpffs.service is absent: it mounts bpffs at boot where systemd does not',
+    });
     expect(opsOf(host.ops).filter((o) => o.startsWith('exec'))).to.deep.equal([]);
     expect(host.files.get('/proc/mounts')!.content.toString()).to.include(BPF_MOUNT);
   });
@@ -106,7 +118,12 @@ describe('@org/plugin-cilium', () => {
 
   it('persists rp_filter for the next boot, with the lines Cilium itself writes for its devices', () => {
     const lines = sysctlFile().split('\n');
-    expect(lines).to.include.members(['net.ipv4.conf.all.rp_filter = 0', 'net.ipv4.conf.default.rp_filter = 0', 'net.ipv4.conf.lxc*.rp_filter = 0', 'net.ipv4.conf.cilium_*.rp_filter = 0']);
+    expect(lines).to.include.members([
+      'net.ipv4.conf.all.rp_filter = 0',
+      'net.ipv4.conf.default.rp_filter = 0',
+      'net.ipv4.conf.lxc*.rp_filter = 0',
+      'net.ipv4.conf.cilium_*.rp_filter = 0',
+    ]);
   });
 
   it('removes the bridge config from paths.cni.confDir and leaves the CNI binaries alone', async () => {
@@ -140,17 +157,22 @@ describe('cilium.kernel', () => {
   const checkOn = (host: MemoryHost, cfg = config) => createStep(ciliumKernel, host, { config: cfg }).check();
 
   it('accepts a recent kernel whose config has every option, as y or m', async () => {
-    expect(await checkOn(machine())).to.deep.equal({ status: 'ok', detail: 'kernel 6.8.0-45-generic (>= 5.10), 12 required options set in /boot/config-6.8.0-45-generic' });
+    expect(await checkOn(machine())).to.deep.equal({
+      status: 'ok',
+      detail: 'kernel 6.8.0-45-generic (>= 5.10), 12 required options set in /boot/config-6.8.0-45-generic',
+    });
     expect((await checkOn(machine({ kconfig: 'proc' }))).status).to.equal('ok');
   });
 
   it('fails with a clear message on a kernel older than Cilium supports, and install refuses', async () => {
     const host = machine({ release: '4.15.0-213-generic' });
     expect(await checkOn(host)).to.deep.equal({ status: 'missing', reason: 'kernel 4.15.0-213-generic is older than 5.10, the oldest Cilium supports' });
-    const error = await createStep(ciliumKernel, host, { config }).install().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await createStep(ciliumKernel, host, { config })
+      .install()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isFlexnodeError(error)).to.equal(true);
     expect(error).to.have.property('code', 'CILIUM_KERNEL_UNSUPPORTED');
     expect((error as Error).message).to.equal('@org/plugin-cilium: kernel 4.15.0-213-generic is older than 5.10, the oldest Cilium supports');
@@ -171,14 +193,20 @@ describe('cilium.kernel', () => {
     host.files.delete('/proc/sys/kernel/osrelease');
     host.onExec('uname', (args) => ({ exitCode: 0, stdout: args[0] === '-r' ? '6.1.0-18-amd64\n' : '', stderr: '' }));
     const result = await checkOn(host);
-    expect(result).to.deep.equal({ status: 'ok', detail: 'kernel 6.1.0-18-amd64 (>= 5.10); no /boot/config-6.1.0-18-amd64 or /proc/config.gz, so kernel options were not verified' });
+    expect(result).to.deep.equal({
+      status: 'ok',
+      detail: 'kernel 6.1.0-18-amd64 (>= 5.10); no /boot/config-6.1.0-18-amd64 or /proc/config.gz, so kernel options were not verified',
+    });
     expect(host.ops).to.deep.equal([]); // uname ran read-only
   });
 
-  it('accepts RHEL 8\'s 4.18 kernel, as Cilium documents, and honours pluginConfig.minKernelVersion', async () => {
+  it("accepts RHEL 8's 4.18 kernel, as Cilium documents, and honours pluginConfig.minKernelVersion", async () => {
     expect((await checkOn(machine({ release: '4.18.0-553.el8_10.x86_64' }))).status).to.equal('ok');
     const strict = testConfig({ pluginConfig: { '@org/plugin-cilium': { minKernelVersion: '6.10' } } });
-    expect(await checkOn(machine(), strict)).to.deep.equal({ status: 'missing', reason: 'kernel 6.8.0-45-generic is older than 6.10, the oldest Cilium supports' });
+    expect(await checkOn(machine(), strict)).to.deep.equal({
+      status: 'missing',
+      reason: 'kernel 6.8.0-45-generic is older than 6.10, the oldest Cilium supports',
+    });
     const bad = testConfig({ pluginConfig: { '@org/plugin-cilium': { minKernelVersion: 'latest' } } });
     const error = await checkOn(machine(), bad).catch((e: Error) => e);
     expect((error as Error).message).to.match(/pluginConfig\["@org\/plugin-cilium"\]\.minKernelVersion must be a version/);

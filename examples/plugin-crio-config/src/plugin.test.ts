@@ -11,12 +11,16 @@ const cni = { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' };
 const withCrio = () => new MemoryHost().seedFile(Paths.crio, 'crio binary', 0o755).seedFile(Paths.socket, '');
 
 describe('@org/plugin-crio-config (what a CRI replacement provides)', () => {
-  it('is the container-runtime capability: every step provides it, and its service tells the kubelet CRI-O\'s socket', () => {
+  it("is the container-runtime capability: every step provides it, and its service tells the kubelet CRI-O's socket", () => {
     expect(plugin.apiVersion).to.equal(API_VERSION);
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['crio.installed', 'crio.config', 'crio.service']);
     for (const step of plugin.steps) expect(step.provides).to.deep.equal([ContainerRuntime]);
     const service = plugin.services!.find((s) => s.capability === ContainerRuntime)!;
-    expect(instantiate(service, () => undefined)).to.deep.equal({ criEndpoint: 'unix:///var/run/crio/crio.sock', unit: 'crio.service', cgroupDriver: 'systemd' });
+    expect(instantiate(service, () => undefined)).to.deep.equal({
+      criEndpoint: 'unix:///var/run/crio/crio.sock',
+      unit: 'crio.service',
+      cgroupDriver: 'systemd',
+    });
   });
 
   it('on a machine with CRI-O: configures and runs it; uninstall restores the machine (the SDK harness)', async () => {
@@ -24,13 +28,16 @@ describe('@org/plugin-crio-config (what a CRI replacement provides)', () => {
     const report = await runStepCycle(plugin.steps, { host, config });
     expect(report.initial['crio.installed']!.status).to.equal('ok');
     expect(report.installOps.map((o) => `${o.op} ${o.target}`)).to.include.members([`write ${Paths.dropIn}`, 'enable crio.service', 'start crio.service']);
-    expect(host.files.has(Paths.crio), 'the distribution\'s CRI-O stays').to.equal(true);
+    expect(host.files.has(Paths.crio), "the distribution's CRI-O stays").to.equal(true);
   });
 
   it('without CRI-O, says so and leaves installing it to the distribution', async () => {
     const step = createStep(crioInstalled, new MemoryHost(), { config });
     expect(await step.check()).to.deep.equal({ status: 'missing', reason: '/usr/bin/crio is absent' });
-    const error = await step.install().then(() => undefined, (e: unknown) => e);
+    const error = await step.install().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isFlexnodeError(error) && error.code).to.equal('CRIO_NOT_INSTALLED');
     expect((error as { hint: string }).hint).to.contain('install cri-o from your distribution');
   });
@@ -69,7 +76,9 @@ describe('@org/plugin-crio-config (what a CRI replacement provides)', () => {
   it('refuses settings it does not know, or values that are not what they claim (exit 2)', () => {
     for (const pluginConfig of [{ runtime: 'crun' }, { defaultRuntime: 'crun; rm -rf /' }, { pauseImage: 'a b' }]) {
       const bad = testConfig({ pluginConfig: { '@org/plugin-crio-config': pluginConfig } });
-      expect(() => crioDropIn(bad, cni), JSON.stringify(pluginConfig)).to.throw().with.property('exitCode', 2);
+      expect(() => crioDropIn(bad, cni), JSON.stringify(pluginConfig))
+        .to.throw()
+        .with.property('exitCode', 2);
     }
   });
 });

@@ -17,11 +17,16 @@ export function crioSettings(config: FlexnodeConfig): CrioSettings {
   const raw = (config.pluginConfig?.[PLUGIN_NAME] ?? {}) as Record<string, unknown>;
   const at = (key: string) => `pluginConfig["${PLUGIN_NAME}"].${key}`;
   for (const key of Object.keys(raw)) {
-    if (key !== 'pauseImage' && key !== 'defaultRuntime') throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: 'known: pauseImage, defaultRuntime' }]);
+    if (key !== 'pauseImage' && key !== 'defaultRuntime')
+      throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: 'known: pauseImage, defaultRuntime' }]);
   }
   const pauseImage = raw['pauseImage'] ?? config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE;
-  if (typeof pauseImage !== 'string' || !IMAGE.test(pauseImage)) throw new ConfigError(`${at('pauseImage')} is not an image reference`, [{ path: at('pauseImage'), message: 'expected e.g. registry.k8s.io/pause:3.10' }]);
+  if (typeof pauseImage !== 'string' || !IMAGE.test(pauseImage))
+    throw new ConfigError(`${at('pauseImage')} is not an image reference`, [{ path: at('pauseImage'), message: 'expected e.g. registry.k8s.io/pause:3.10' }]);
   const defaultRuntime = raw['defaultRuntime'] ?? 'crun';
-  if (typeof defaultRuntime !== 'string' || !NAME.test(defaultRuntime)) throw new ConfigError(`${at('defaultRuntime')} is not a runtime name`, [{ path: at('defaultRuntime'), message: 'expected a name CRI-O knows, e.g. crun or runc' }]);
+  if (typeof defaultRuntime !== 'string' || !NAME.test(defaultRuntime))
+    throw new ConfigError(`${at('defaultRuntime')} is not a runtime name`, [
+      { path: at('defaultRuntime'), message: 'expected a name CRI-O knows, e.g. crun or runc' },
+    ]);
   return { pauseImage, defaultRuntime };
 }

@@ -1,4 +1,19 @@
-import { checkService, Cni, ContainerRuntime, defineService, defineStep, drifted, FlexnodeError, missing, ok, runServiceWith, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
+import {
+  checkService,
+  Cni,
+  ContainerRuntime,
+  defineService,
+  defineStep,
+  drifted,
+  FlexnodeError,
+  missing,
+  ok,
+  runServiceWith,
+  Tokens,
+  type CheckResult,
+  type CniService,
+  type FlexnodeConfig,
+} from '@flexnode/sdk';
 import { Paths, UNIT } from './paths.js';
 import { crioSettings } from './settings.js';
 import { renderTables } from './toml.js';
@@ -14,13 +29,14 @@ export const crioInstalled = defineStep({
   provides: [ContainerRuntime],
   inject: { host: Tokens.Host },
   create: ({ host }) => {
-    const check = async (): Promise<CheckResult> => ((await host.files.stat(Paths.crio))?.type === 'file' ? ok(Paths.crio) : missing(`${Paths.crio} is absent`));
+    const check = async (): Promise<CheckResult> =>
+      (await host.files.stat(Paths.crio))?.type === 'file' ? ok(Paths.crio) : missing(`${Paths.crio} is absent`);
     return {
       check,
       install: async () => {
         if ((await check()).status === 'ok') return;
         throw new FlexnodeError('CRIO_NOT_INSTALLED', `CRI-O is not installed (${Paths.crio} is absent)`, {
-          hint: 'install cri-o from your distribution, in the version of the cluster\'s Kubernetes minor (https://github.com/cri-o/packaging), then run bootstrap again',
+          hint: "install cri-o from your distribution, in the version of the cluster's Kubernetes minor (https://github.com/cri-o/packaging), then run bootstrap again",
         });
       },
       uninstall: async () => {

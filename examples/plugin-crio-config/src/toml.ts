@@ -11,6 +11,11 @@ export function tomlValue(value: string | boolean | readonly string[]): string {
 /** Tables of keys and values, in the order given, as TOML text. */
 export function renderTables(tables: Record<string, Record<string, string | boolean | readonly string[]>>): string {
   return Object.entries(tables)
-    .map(([table, keys]) => `[${table}]\n${Object.entries(keys).map(([k, v]) => `${k} = ${tomlValue(v)}`).join('\n')}\n`)
+    .map(
+      ([table, keys]) =>
+        `[${table}]\n${Object.entries(keys)
+          .map(([k, v]) => `${k} = ${tomlValue(v)}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
 }

@@ -16,7 +16,10 @@ describe('crun.config on the real containerd', function () {
   let dir: string;
 
   before(async function () {
-    const containerd = await run('sh', ['-c', 'command -v containerd']).then((r) => r.stdout.trim(), () => '');
+    const containerd = await run('sh', ['-c', 'command -v containerd']).then(
+      (r) => r.stdout.trim(),
+      () => '',
+    );
     if (!containerd) {
       console.log('    SKIP: containerd is not installed (apt-get install -y containerd)');
       this.skip();
@@ -41,7 +44,12 @@ describe('crun.config on the real containerd', function () {
   });
 
   it('the runtime it names is crun, when the crun package is installed here', async function () {
-    if (!(await access(Paths.crun).then(() => true, () => false))) {
+    if (
+      !(await access(Paths.crun).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       console.log('    SKIP: crun is not installed here (apt-get install -y crun)');
       this.skip();
     }

@@ -17,7 +17,11 @@ describe('@org/plugin-crun', () => {
     expect(plugin.steps.map((s) => s.id)).to.deep.equal(['crun.packages', 'crun.config', 'crun.service']);
     for (const step of plugin.steps) expect(step.provides).to.deep.equal([ContainerRuntime]);
     const service = plugin.services!.find((s) => s.capability === ContainerRuntime)!;
-    expect(instantiate(service, () => undefined)).to.deep.equal({ criEndpoint: 'unix:///run/containerd/containerd.sock', unit: 'containerd.service', cgroupDriver: 'systemd' });
+    expect(instantiate(service, () => undefined)).to.deep.equal({
+      criEndpoint: 'unix:///run/containerd/containerd.sock',
+      unit: 'containerd.service',
+      cgroupDriver: 'systemd',
+    });
   });
 
   it('installs the packages, writes a config running pods with crun, starts containerd; uninstall restores the machine', async () => {
@@ -42,7 +46,10 @@ describe('@org/plugin-crun', () => {
     const doc = parse(host.files.get(Paths.config)!.content.toString()) as Record<string, any>;
     const cri = doc['plugins']['io.containerd.grpc.v1.cri'];
     expect(cri.containerd.default_runtime_name).to.equal('crun');
-    expect(cri.containerd.runtimes.crun).to.deep.equal({ runtime_type: 'io.containerd.runc.v2', options: { BinaryName: '/usr/bin/crun', SystemdCgroup: true } });
+    expect(cri.containerd.runtimes.crun).to.deep.equal({
+      runtime_type: 'io.containerd.runc.v2',
+      options: { BinaryName: '/usr/bin/crun', SystemdCgroup: true },
+    });
     expect(cri.sandbox_image).to.equal('registry.k8s.io/pause:3.10');
     expect(cri.cni).to.deep.equal({ bin_dir: '/opt/cni/bin', conf_dir: '/etc/cni/net.d' });
     expect(cri.restrict_oom_score_adj).to.equal(false);
@@ -86,11 +93,14 @@ describe('@org/plugin-crun', () => {
     const host = machine({ systemd: false });
     const service = createStep(crunService, host, { config });
     await service.install();
-    expect(await service.check()).to.deep.equal({ status: 'ok', detail: 'containerd.service enabled; no service manager is running, so its active state was not checked' });
+    expect(await service.check()).to.deep.equal({
+      status: 'ok',
+      detail: 'containerd.service enabled; no service manager is running, so its active state was not checked',
+    });
     expect(host.units.get('containerd.service')).to.deep.equal({ enabled: true, active: false });
   });
 
-  it('keeps pods\' OOM scores at containerd\'s when told to (nodes without CAP_SYS_RESOURCE)', async () => {
+  it("keeps pods' OOM scores at containerd's when told to (nodes without CAP_SYS_RESOURCE)", async () => {
     const host = machine();
     const restricted = testConfig({ pluginConfig: { '@org/plugin-crun': { restrictOOMScoreAdj: true } } });
     await createStep(crunConfig, host, { config: restricted }).install();

@@ -45,7 +45,9 @@ export const crunService = defineStep({
 
 /** true when `ctr version` reaches the daemon, else why not. Read-only, so it runs in a dry run too. */
 async function ctrVersion(host: Host): Promise<true | string> {
-  const result = await host.exec.run('ctr', ['--address', Paths.socket, 'version'], { mutates: false, allowFailure: true, timeoutMs: 10_000 }).catch((error: Error) => error);
+  const result = await host.exec
+    .run('ctr', ['--address', Paths.socket, 'version'], { mutates: false, allowFailure: true, timeoutMs: 10_000 })
+    .catch((error: Error) => error);
   if (result instanceof Error) return result.message;
   return result.exitCode === 0 ? true : (result.stderr.trim().split('\n').pop() ?? '') || `ctr exited with code ${result.exitCode}`;
 }

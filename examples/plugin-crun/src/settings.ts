@@ -27,15 +27,22 @@ const IMAGE = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0
 export function crunSettings(config: FlexnodeConfig): CrunSettings {
   const raw = (config.pluginConfig?.[PLUGIN_NAME] ?? {}) as Record<string, unknown>;
   const path = `pluginConfig["${PLUGIN_NAME}"]`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path} must be an object`, [{ path, message: 'expected an object' }]);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${path} must be an object`, [{ path, message: 'expected an object' }]);
   for (const key of Object.keys(raw)) {
-    if (!KNOWN.includes(key)) throw new ConfigError(`${path}.${key} is not a setting of ${PLUGIN_NAME}`, [{ path: `${path}.${key}`, message: `unknown setting; known: ${KNOWN.join(', ')}` }]);
+    if (!KNOWN.includes(key))
+      throw new ConfigError(`${path}.${key} is not a setting of ${PLUGIN_NAME}`, [
+        { path: `${path}.${key}`, message: `unknown setting; known: ${KNOWN.join(', ')}` },
+      ]);
   }
   const restrictOOMScoreAdj = raw['restrictOOMScoreAdj'] ?? false;
-  if (typeof restrictOOMScoreAdj !== 'boolean') throw new ConfigError(`${path}.restrictOOMScoreAdj must be true or false`, [{ path: `${path}.restrictOOMScoreAdj`, message: 'expected a boolean' }]);
+  if (typeof restrictOOMScoreAdj !== 'boolean')
+    throw new ConfigError(`${path}.restrictOOMScoreAdj must be true or false`, [{ path: `${path}.restrictOOMScoreAdj`, message: 'expected a boolean' }]);
   const pauseImage = raw['pauseImage'] ?? config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE;
   if (typeof pauseImage !== 'string' || !IMAGE.test(pauseImage)) {
-    throw new ConfigError(`${path}.pauseImage is not an image reference: ${JSON.stringify(pauseImage)}`, [{ path: `${path}.pauseImage`, message: 'expected an image reference, e.g. registry.k8s.io/pause:3.9' }]);
+    throw new ConfigError(`${path}.pauseImage is not an image reference: ${JSON.stringify(pauseImage)}`, [
+      { path: `${path}.pauseImage`, message: 'expected an image reference, e.g. registry.k8s.io/pause:3.9' },
+    ]);
   }
   return { pauseImage, restrictOOMScoreAdj };
 }

@@ -7,7 +7,9 @@ import { REPO } from './test/run-cli.js';
 /** Every .js file under `dir`, chunks left out (they load with the files that import them). */
 const files = (dir: string): string[] =>
   existsSync(dir)
-    ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'chunks' ? [] : files(join(dir, e.name))) : e.name.endsWith('.js') ? [join(dir, e.name)] : []))
+    ? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? (e.name === 'chunks' ? [] : files(join(dir, e.name))) : e.name.endsWith('.js') ? [join(dir, e.name)] : [],
+      )
     : [];
 
 // scripts/bundle-package.mjs rewrites how bundled code reaches Node's built-ins and the vendored packages (the

@@ -29,5 +29,8 @@ const esm = generate(true).replace(/require\("([^"]+)"\)/g, (_, id) => {
   imports.push(`import __ajv${imports.length} from ${JSON.stringify(`${id}.js`)};`);
   return `__ajv${imports.length - 1}`;
 });
-writeFileSync(new URL('../dist/config/schema-validator.js', import.meta.url), `${HEADER}${imports.join('\n')}\n${esm}\nexport const schema = ${schemaValue};\n`);
+writeFileSync(
+  new URL('../dist/config/schema-validator.js', import.meta.url),
+  `${HEADER}${imports.join('\n')}\n${esm}\nexport const schema = ${schemaValue};\n`,
+);
 console.log('dist/config/schema-validator.cjs and .js written');

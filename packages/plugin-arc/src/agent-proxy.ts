@@ -19,11 +19,18 @@ interface ProxyBefore {
 
 /** `config get` prints the value (a list as `a,b` or `[a b]`); log lines of the agent are left out. */
 function value(stdout: string): string {
-  const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^(INFO|WARN|WARNING|DEBUG)\b/.test(l));
+  const lines = stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(INFO|WARN|WARNING|DEBUG)\b/.test(l));
   return lines.at(-1) ?? '';
 }
 
-const asList = (text: string) => text.split(/[\s,[\]"]+/).filter(Boolean).sort();
+const asList = (text: string) =>
+  text
+    .split(/[\s,[\]"]+/)
+    .filter(Boolean)
+    .sort();
 const sameList = (a: readonly string[], b: readonly string[]) => a.join(',') === [...b].sort().join(',');
 
 /** The agent's own proxy settings (not the environment's). */
@@ -50,7 +57,11 @@ export async function agentProxyDrift(host: Host, command: string, config: Flexn
 
 async function put(host: Host, command: string, property: string, wanted: string, secrets: string[]): Promise<void> {
   const args = wanted ? ['config', 'set', property, wanted] : ['config', 'clear', property];
-  await host.exec.run(command, args, { secrets, timeoutMs: 60_000, describe: wanted ? `set the Arc agent's ${property}` : `clear the Arc agent's ${property}` });
+  await host.exec.run(command, args, {
+    secrets,
+    timeoutMs: 60_000,
+    describe: wanted ? `set the Arc agent's ${property}` : `clear the Arc agent's ${property}`,
+  });
 }
 
 /** Make the agent's proxy what the config says; journal what it had first (once). */

@@ -28,7 +28,11 @@ describe('the Arc agent package source (config + os-release)', () => {
       fingerprint: 'BC528686B50D79E339D3721CEB3E94ADBE1229CF',
       arch: 'amd64',
     });
-    expect(agentRepository(testConfig(), os('ubuntu', '24.04'), 'arm64')).to.include({ url: 'https://packages.microsoft.com/ubuntu/24.04/prod', suite: 'noble', arch: 'arm64' });
+    expect(agentRepository(testConfig(), os('ubuntu', '24.04'), 'arm64')).to.include({
+      url: 'https://packages.microsoft.com/ubuntu/24.04/prod',
+      suite: 'noble',
+      arch: 'arm64',
+    });
     expect(agentRepository(testConfig(), os('debian', '12'), 'amd64')).to.include({ url: 'https://packages.microsoft.com/debian/12/prod', suite: 'bookworm' });
     // Newer releases are signed with Microsoft's 2025 key.
     expect(agentRepository(testConfig(), os('debian', '13'), 'amd64')).to.include({
@@ -38,17 +42,32 @@ describe('the Arc agent package source (config + os-release)', () => {
   });
 
   it('refuses a release or architecture Microsoft publishes no agent for, naming the fields that would fix it', () => {
-    for (const [release, arch] of [[os('ubuntu', '18.04'), 'amd64'], [os('linuxmint', '21.3'), 'amd64'], [os('debian', '11'), 'arm64'], [undefined, 'amd64']] as const) {
+    for (const [release, arch] of [
+      [os('ubuntu', '18.04'), 'amd64'],
+      [os('linuxmint', '21.3'), 'amd64'],
+      [os('debian', '11'), 'arm64'],
+      [undefined, 'amd64'],
+    ] as const) {
       const error = thrown(() => agentRepository(testConfig(), release, arch));
       expect(error.code).to.equal('CONFIG_INVALID');
-      expect(error.issues!.map((i) => i.path)).to.deep.equal(['url', 'suite', 'key', 'fingerprint'].map((f) => `pluginConfig["@flexnode/plugin-arc"].agent.repository.${f}`));
+      expect(error.issues!.map((i) => i.path)).to.deep.equal(
+        ['url', 'suite', 'key', 'fingerprint'].map((f) => `pluginConfig["@flexnode/plugin-arc"].agent.repository.${f}`),
+      );
       expect(error.hint).to.include('"deb"');
     }
-    expect(thrown(() => agentRepository(testConfig(), os('ubuntu', '18.04'), 'amd64')).message).to.include('Ubuntu 22.04').and.include('Debian 12');
+    expect(thrown(() => agentRepository(testConfig(), os('ubuntu', '18.04'), 'amd64')).message)
+      .to.include('Ubuntu 22.04')
+      .and.include('Debian 12');
   });
 
   it('takes a mirror or an air-gapped repository from the config, fingerprint checked in any spelling', () => {
-    const mirror = withAgent({ repository: { url: 'https://mirror.corp:8443/pmc/ubuntu/22.04/prod/', key: 'https://mirror.corp:8443/keys/corp.asc', fingerprint: 'aa86 f75e 427a 19dd 3334  6403 ee4d 7792 f748 182b' } });
+    const mirror = withAgent({
+      repository: {
+        url: 'https://mirror.corp:8443/pmc/ubuntu/22.04/prod/',
+        key: 'https://mirror.corp:8443/keys/corp.asc',
+        fingerprint: 'aa86 f75e 427a 19dd 3334  6403 ee4d 7792 f748 182b',
+      },
+    });
     expect(agentRepository(mirror, os('ubuntu', '22.04'), 'amd64')).to.include({
       url: 'https://mirror.corp:8443/pmc/ubuntu/22.04/prod',
       suite: 'jammy',
@@ -56,12 +75,22 @@ describe('the Arc agent package source (config + os-release)', () => {
       fingerprint: 'AA86F75E427A19DD33346403EE4D7792F748182B',
     });
     // A release of its own needs the whole repository said.
-    const custom = withAgent({ repository: { url: 'https://mirror.corp/ubuntu/26.04/prod', suite: 'resolute', key: 'https://mirror.corp/k.asc', fingerprint: MICROSOFT_KEYS['microsoft-2025.asc'].fingerprint } });
+    const custom = withAgent({
+      repository: {
+        url: 'https://mirror.corp/ubuntu/26.04/prod',
+        suite: 'resolute',
+        key: 'https://mirror.corp/k.asc',
+        fingerprint: MICROSOFT_KEYS['microsoft-2025.asc'].fingerprint,
+      },
+    });
     expect(agentRepository(custom, os('ubuntu', '26.04'), 'amd64')).to.include({ suite: 'resolute', component: 'main' });
   });
 
   it('pins the package version when configured; a bad version or repository field is a config error', () => {
-    expect(agentPackageSource(withAgent({ version: '1.50.02997.1393' }), os('ubuntu', '22.04'), 'amd64')).to.include({ kind: 'apt', package: 'azcmagent=1.50.02997.1393' });
+    expect(agentPackageSource(withAgent({ version: '1.50.02997.1393' }), os('ubuntu', '22.04'), 'amd64')).to.include({
+      kind: 'apt',
+      package: 'azcmagent=1.50.02997.1393',
+    });
     expect(agentPackageSource(testConfig(), os('ubuntu', '22.04'), 'amd64')).to.include({ package: 'azcmagent' });
     for (const [agent, path] of [
       [{ version: '1.0 --allow-unauthenticated' }, 'agent.version'],
@@ -88,8 +117,13 @@ describe('the Arc agent package source (config + os-release)', () => {
   });
 
   it('parses os-release as systemd writes it', () => {
-    expect(parseOsRelease('PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n')).to.deep.equal({
-      id: 'ubuntu', versionId: '24.04', codename: 'noble', prettyName: 'Ubuntu 24.04.1 LTS',
+    expect(
+      parseOsRelease('PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n'),
+    ).to.deep.equal({
+      id: 'ubuntu',
+      versionId: '24.04',
+      codename: 'noble',
+      prettyName: 'Ubuntu 24.04.1 LTS',
     });
   });
 });

@@ -12,7 +12,8 @@ const KEYRING_BASE = '/etc/apt/keyrings/flexnode-azcmagent';
 export const LISTS_DIR = '/var/lib/apt/lists';
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 /** apt's warnings that mean the source was not read (a merely cosmetic warning does not count). */
-const UPDATE_FAILED = /Failed to fetch|failed to download|GPG error|NO_PUBKEY|not signed|signatures? (were|was) invalid|EXPKEYSIG|BADSIG|no longer has a Release file|does not have a Release file/i;
+const UPDATE_FAILED =
+  /Failed to fetch|failed to download|GPG error|NO_PUBKEY|not signed|signatures? (were|was) invalid|EXPKEYSIG|BADSIG|no longer has a Release file|does not have a Release file/i;
 
 /** apt reads a keyring as ASCII armor only with the `.asc` extension (sources.list(5), Signed-By). */
 export function keyringPath(armored: boolean): string {
@@ -22,7 +23,7 @@ export function keyringPath(armored: boolean): string {
 /** The one-line entry (sources.list(5)): only this machine's architecture, trusted only with that keyring. */
 export function listEntry(repo: AgentRepository, keyring: string): string {
   return [
-    '# Microsoft\'s repository of the Azure Connected Machine agent, added by flexnode (plugin-arc): `flexnode unbootstrap` removes it.',
+    "# Microsoft's repository of the Azure Connected Machine agent, added by flexnode (plugin-arc): `flexnode unbootstrap` removes it.",
     `deb [arch=${repo.arch} signed-by=${keyring}] ${repo.url} ${repo.suite} ${repo.component}`,
     '',
   ].join('\n');
@@ -51,7 +52,11 @@ export function sourceEntries(text: string, deb822: boolean): [string, string][]
   const out: [string, string][] = [];
   if (!deb822) {
     for (const raw of text.split('\n')) {
-      const words = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, ' ').trim().split(/\s+/);
+      const words = raw
+        .replace(/#.*/, '')
+        .replace(/\[[^\]]*\]/, ' ')
+        .trim()
+        .split(/\s+/);
       if (words[0] === 'deb' && words[1] && words[2]) out.push([words[1], words[2]]);
     }
     return out;
@@ -75,7 +80,8 @@ export async function configuredElsewhere(host: Host, repo: AgentRepository): Pr
     if (file === LIST_PATH || !/(\.list|\.sources|\/sources\.list)$/.test(file)) continue;
     const text = await host.files.readText(file);
     if (!text) continue;
-    if (sourceEntries(text, file.endsWith('.sources')).some(([uri, suite]) => normalizeUri(uri) === normalizeUri(repo.url) && suite === repo.suite)) return file;
+    if (sourceEntries(text, file.endsWith('.sources')).some(([uri, suite]) => normalizeUri(uri) === normalizeUri(repo.url) && suite === repo.suite))
+      return file;
   }
   return undefined;
 }
@@ -88,22 +94,41 @@ export async function configuredElsewhere(host: Host, repo: AgentRepository): Pr
 export async function updateSource(host: Host, repo: AgentRepository, listFile: string, aptOptions: readonly string[], secrets: string[]): Promise<string[]> {
   const args = [
     ...aptOptions,
-    '-o', `Dir::Etc::sourcelist=${underRoot(host.root, listFile)}`,
-    '-o', 'Dir::Etc::sourceparts=-',
-    '-o', 'APT::Get::List-Cleanup=0',
+    '-o',
+    `Dir::Etc::sourcelist=${underRoot(host.root, listFile)}`,
+    '-o',
+    'Dir::Etc::sourceparts=-',
+    '-o',
+    'APT::Get::List-Cleanup=0',
     'update',
   ];
-  const result = await host.exec.run('apt-get', args, { env: APT_ENV, allowFailure: true, timeoutMs: 10 * 60_000, secrets, describe: `read the index of ${repo.url} ${repo.suite}` });
+  const result = await host.exec.run('apt-get', args, {
+    env: APT_ENV,
+    allowFailure: true,
+    timeoutMs: 10 * 60_000,
+    secrets,
+    describe: `read the index of ${repo.url} ${repo.suite}`,
+  });
   // apt-get update may exit 0 with only a warning for a source it could not fetch or verify.
-  const problem = result.stderr.split('\n').map((l) => l.trim()).find((l) => l.startsWith('E: ') || (l.startsWith('W: ') && UPDATE_FAILED.test(l)));
+  const problem = result.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('E: ') || (l.startsWith('W: ') && UPDATE_FAILED.test(l)));
   if (result.exitCode !== 0 || problem) {
-    throw new FlexnodeError('ARC_REPO_UPDATE', `apt could not read the agent's repository ${repo.url} ${repo.suite}: ${(problem ?? lastLine(result.stderr || result.stdout)).trim()}`, {
-      hint: 'check that the repository serves this suite and is signed by the configured key, and the network and proxy (proxy.https, proxy.noProxy)',
-    });
+    throw new FlexnodeError(
+      'ARC_REPO_UPDATE',
+      `apt could not read the agent's repository ${repo.url} ${repo.suite}: ${(problem ?? lastLine(result.stderr || result.stdout)).trim()}`,
+      {
+        hint: 'check that the repository serves this suite and is signed by the configured key, and the network and proxy (proxy.https, proxy.noProxy)',
+      },
+    );
   }
   if (host.dryRun) return [];
   const prefix = aptListPrefix(repo.url, repo.suite);
-  return (await host.files.list(LISTS_DIR)).filter((f) => f.startsWith(prefix)).sort().map((f) => `${LISTS_DIR}/${f}`);
+  return (await host.files.list(LISTS_DIR))
+    .filter((f) => f.startsWith(prefix))
+    .sort()
+    .map((f) => `${LISTS_DIR}/${f}`);
 }
 
 /**
@@ -111,7 +136,13 @@ export async function updateSource(host: Host, repo: AgentRepository, listFile: 
  * downloaded into a private cache directory, so `beforeInstall` can read the very .deb apt then installs (its path,
  * undefined in a dry run); apt's own cache is left untouched.
  */
-export async function aptInstall(host: Host, pkg: string, aptOptions: readonly string[], secrets: string[], beforeInstall: (deb: string | undefined) => Promise<void>): Promise<void> {
+export async function aptInstall(
+  host: Host,
+  pkg: string,
+  aptOptions: readonly string[],
+  secrets: string[],
+  beforeInstall: (deb: string | undefined) => Promise<void>,
+): Promise<void> {
   const cache = await mkdtemp(join(tmpdir(), 'flexnode-arc-apt-'));
   try {
     // apt downloads as its sandbox user _apt, which must reach the directory.

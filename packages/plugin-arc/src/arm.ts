@@ -54,11 +54,7 @@ export async function getMachine(ctx: AzureContext, ref: MachineRef): Promise<Ma
  * surfaces as a RestError with statusCode 202: that is "accepted", and the operation is polled here through
  * the client's own pipeline (auth, retries) until it succeeds or fails.
  */
-export async function deleteMachine(
-  ctx: AzureContext,
-  ref: MachineRef,
-  options: { log?: Logger; timeoutMs?: number; pollMs?: number } = {},
-): Promise<void> {
+export async function deleteMachine(ctx: AzureContext, ref: MachineRef, options: { log?: Logger; timeoutMs?: number; pollMs?: number } = {}): Promise<void> {
   const { resourceGroup, name } = ref;
   const client = await hybridComputeClient(ctx, ref.subscriptionId);
   const call = {
@@ -112,13 +108,22 @@ async function waitForOperation(
         return;
       } else if (response.status >= 400) {
         const body = JSON.parse(response.bodyAsText || '{}') as { error?: { code?: string; message?: string } };
-        throw new AzureError(`${call.action}: the operation failed: HTTP ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim(), response.status, body.error?.code);
+        throw new AzureError(
+          `${call.action}: the operation failed: HTTP ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim(),
+          response.status,
+          body.error?.code,
+        );
       }
     } else if (await gone()) {
       return;
     }
     if (Date.now() > deadline) {
-      throw new AzureError(`${call.action}: still not finished after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s`, undefined, undefined, 're-run unbootstrap later');
+      throw new AzureError(
+        `${call.action}: still not finished after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s`,
+        undefined,
+        undefined,
+        're-run unbootstrap later',
+      );
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 15_000);
@@ -167,7 +172,10 @@ export interface ManagedClusterFacts {
  * The target cluster (a GET through the client's pipeline: auth, retries; arm-containerservice is plugin-kube's),
  * with a 404 or 403 turned into an actionable error.
  */
-export async function readManagedCluster(ctx: AzureContext, cluster: { id: string; name: string; resourceGroup: string; subscriptionId: string }): Promise<ManagedClusterFacts> {
+export async function readManagedCluster(
+  ctx: AzureContext,
+  cluster: { id: string; name: string; resourceGroup: string; subscriptionId: string },
+): Promise<ManagedClusterFacts> {
   const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
   const client = await hybridComputeClient(ctx, cluster.subscriptionId);
   const call = {

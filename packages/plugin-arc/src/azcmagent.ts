@@ -59,7 +59,10 @@ export function connectedTo(status: AgentStatus, settings: ArcSettings): boolean
 
 /** One line a person can read from a child tool's output (its last error line). */
 export function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = [...lines].reverse().find((l) => /^(error|fatal)\b/i.test(l));
   return (error ?? lines.at(-1) ?? '(no output)').slice(0, 500);
 }
@@ -85,14 +88,22 @@ export async function withSecretConfig<T>(secrets: Record<string, string>, fn: (
 export function connectArgs(settings: ArcSettings): string[] {
   const args = [
     'connect',
-    '--resource-group', settings.resourceGroup,
-    '--tenant-id', settings.tenantId,
-    '--location', settings.location,
-    '--subscription-id', settings.subscriptionId,
-    '--resource-name', settings.machineName,
-    '--cloud', settings.cloud,
+    '--resource-group',
+    settings.resourceGroup,
+    '--tenant-id',
+    settings.tenantId,
+    '--location',
+    settings.location,
+    '--subscription-id',
+    settings.subscriptionId,
+    '--resource-name',
+    settings.machineName,
+    '--cloud',
+    settings.cloud,
   ];
-  const tags = Object.entries(settings.tags).map(([k, v]) => `${k}=${v}`).join(',');
+  const tags = Object.entries(settings.tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   if (tags) args.push('--tags', tags);
   return args;
 }

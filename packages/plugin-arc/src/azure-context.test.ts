@@ -14,13 +14,19 @@ describe('azure-credential service (ArcAzureContext)', () => {
     config.azure.cloud = 'AzureUSGovernment';
     const ctx = new ArcAzureContext(config, undefined, undefined);
     expect(ctx.resourceManagerEndpoint).to.equal('https://management.usgovcloudapi.net');
-    expect(ctx.clientOptions).to.deep.include({ endpoint: 'https://management.usgovcloudapi.net', credentialScopes: ['https://management.usgovcloudapi.net/.default'] });
+    expect(ctx.clientOptions).to.deep.include({
+      endpoint: 'https://management.usgovcloudapi.net',
+      credentialScopes: ['https://management.usgovcloudapi.net/.default'],
+    });
     config.azure.endpoints = { resourceManager: 'https://127.0.0.1:1/', authorityHost: 'https://127.0.0.1:2' };
     config.pluginConfig = { '@flexnode/plugin-arc': { retry: { maxRetries: 1, retryDelayInMs: 5 } } };
     const over = new ArcAzureContext(config, undefined, undefined, { clientOptions: { extra: 1 } });
     expect(over.clientOptions).to.deep.include({ endpoint: 'https://127.0.0.1:1', extra: 1 });
     expect(over.clientOptions.retryOptions).to.deep.include({ maxRetries: 1, retryDelayInMs: 5 });
-    expect((over as unknown as { identityOptions(): Record<string, unknown> }).identityOptions()).to.include({ authorityHost: 'https://127.0.0.1:2', disableInstanceDiscovery: true });
+    expect((over as unknown as { identityOptions(): Record<string, unknown> }).identityOptions()).to.include({
+      authorityHost: 'https://127.0.0.1:2',
+      disableInstanceDiscovery: true,
+    });
   });
 
   it('refuses a clientSecretFile that others can write, naming the file and the fix; reads it under the root', async () => {
@@ -34,7 +40,10 @@ describe('azure-credential service (ArcAzureContext)', () => {
       const config = testConfig();
       config.azure.servicePrincipal = { ...SP, clientSecretFile: '/etc/flexnode/sp-secret' };
       const ctx = new ArcAzureContext(config, host, undefined, { env: {} });
-      const err = await ctx.credential.getToken('https://management.azure.com/.default').then(() => undefined, (e: Error & { hint?: string }) => e);
+      const err = await ctx.credential.getToken('https://management.azure.com/.default').then(
+        () => undefined,
+        (e: Error & { hint?: string }) => e,
+      );
       expect(err?.message).to.include('/etc/flexnode/sp-secret').and.include('writable by every user');
       expect(err?.hint).to.include('chmod 600');
       expect(err?.message).not.to.include('very-secret-value');
@@ -50,7 +59,10 @@ describe('azure-credential service (ArcAzureContext)', () => {
     const config = testConfig();
     config.azure.servicePrincipal = { ...SP };
     const ctx = new ArcAzureContext(config, new MemoryHost().forStep('s'), undefined, { env: {} });
-    const err = await ctx.credential.getToken('x').then(() => undefined, (e: Error & { hint?: string }) => e);
+    const err = await ctx.credential.getToken('x').then(
+      () => undefined,
+      (e: Error & { hint?: string }) => e,
+    );
     expect(err?.message).to.include('no secret');
     expect(err?.hint).to.include('AZURE_CLIENT_SECRET');
   });
@@ -60,7 +72,10 @@ describe('azure-credential service (ArcAzureContext)', () => {
     const config = testConfig();
     const ctx = new ArcAzureContext(config, undefined, undefined, { interactive: false, env: {} });
     const started = Date.now();
-    const err = await ctx.credential.getToken('https://management.azure.com/.default').then(() => undefined, (e: Error & { code?: string; hint?: string }) => e);
+    const err = await ctx.credential.getToken('https://management.azure.com/.default').then(
+      () => undefined,
+      (e: Error & { code?: string; hint?: string }) => e,
+    );
     expect(err?.code, err?.message).to.be.oneOf(['AZURE_NO_CREDENTIAL', 'AZURE_CREDENTIAL_REJECTED']);
     if (err?.code === 'AZURE_NO_CREDENTIAL') expect(err.hint).to.include('az login');
     expect(Date.now() - started).to.be.lessThan(35_000);

@@ -1,4 +1,15 @@
-import { FlexnodeError, isPlaceholder, readSecretFile, underRoot, type AccessToken, type AzureContext, type FlexnodeConfig, type Host, type Logger, type TokenCredentialLike } from '@flexnode/sdk';
+import {
+  FlexnodeError,
+  isPlaceholder,
+  readSecretFile,
+  underRoot,
+  type AccessToken,
+  type AzureContext,
+  type FlexnodeConfig,
+  type Host,
+  type Logger,
+  type TokenCredentialLike,
+} from '@flexnode/sdk';
 import { cloudEndpoints } from './clouds.js';
 import { arcPluginConfig } from './plugin-config.js';
 
@@ -166,11 +177,9 @@ export class ArcAzureContext implements AzureContext {
       for (const warning of warnings) this.host.log.warn(warning);
       return secret;
     }
-    throw new FlexnodeError(
-      'AZURE_NO_CLIENT_SECRET',
-      `azure.servicePrincipal.clientId ${sp.clientId} is set but no secret was given`,
-      { hint: 'set AZURE_CLIENT_SECRET, or azure.servicePrincipal.clientSecretFile (a file of mode 0600 holding the secret)' },
-    );
+    throw new FlexnodeError('AZURE_NO_CLIENT_SECRET', `azure.servicePrincipal.clientId ${sp.clientId} is set but no secret was given`, {
+      hint: 'set AZURE_CLIENT_SECRET, or azure.servicePrincipal.clientSecretFile (a file of mode 0600 holding the secret)',
+    });
   }
 }
 

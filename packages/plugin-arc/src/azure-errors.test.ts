@@ -6,39 +6,56 @@ const rest = (statusCode: number | undefined, code: string | undefined, message:
 
 describe('azure errors', () => {
   it('401 names the credential', () => {
-    const e = toAzureError(rest(401, 'InvalidAuthenticationToken', 'The access token is invalid.'), { action: 'read X', credential: 'the service principal abc' });
+    const e = toAzureError(rest(401, 'InvalidAuthenticationToken', 'The access token is invalid.'), {
+      action: 'read X',
+      credential: 'the service principal abc',
+    });
     expect(e.message).to.include('the service principal abc').and.include('rejected').and.include('read X');
     expect(e.hint).to.match(/tenantId/);
   });
 
   it('403 names the missing permission, the role that grants it and the scope', () => {
-    const msg = "The client 'app-1' with object id 'obj-1' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks/providers/Microsoft.Authorization/roleAssignments/123' or the scope is invalid. If access was recently granted, please refresh your credentials.";
+    const msg =
+      "The client 'app-1' with object id 'obj-1' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks/providers/Microsoft.Authorization/roleAssignments/123' or the scope is invalid. If access was recently granted, please refresh your credentials.";
     const e = toAzureError(rest(403, 'AuthorizationFailed', msg), { action: 'assign a role' });
-    expect(e.message).to.include("'Microsoft.Authorization/roleAssignments/write'")
+    expect(e.message)
+      .to.include("'Microsoft.Authorization/roleAssignments/write'")
       .and.include("'/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks'")
       .and.include('app-1');
-    expect(e.hint).to.include('User Access Administrator').and.include('--scope /subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks');
+    expect(e.hint)
+      .to.include('User Access Administrator')
+      .and.include('--scope /subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks');
   });
 
   it('403 on a custom role write names roleDefinitions/write and the roles that include it (not RBAC Administrator)', () => {
-    const msg = "The client 'app-1' with object id 'obj-1' does not have authorization to perform action 'Microsoft.Authorization/roleDefinitions/write' over scope '/subscriptions/s/resourceGroups/rg' or the scope is invalid.";
+    const msg =
+      "The client 'app-1' with object id 'obj-1' does not have authorization to perform action 'Microsoft.Authorization/roleDefinitions/write' over scope '/subscriptions/s/resourceGroups/rg' or the scope is invalid.";
     const e = toAzureError(rest(403, 'AuthorizationFailed', msg), { action: 'create the custom role' });
     expect(e.message).to.include("lacks the permission 'Microsoft.Authorization/roleDefinitions/write' on scope '/subscriptions/s/resourceGroups/rg'");
-    expect(e.hint).to.include('the "User Access Administrator (or Owner; Role Based Access Control Administrator does not include it)" role')
+    expect(e.hint)
+      .to.include('the "User Access Administrator (or Owner; Role Based Access Control Administrator does not include it)" role')
       .and.include('--role "User Access Administrator" --scope /subscriptions/s/resourceGroups/rg');
   });
 
   it('404 names the resource', () => {
-    const e = toAzureError(rest(404, 'ResourceNotFound', "The Resource 'Microsoft.ContainerService/managedClusters/aks' under resource group 'rg' was not found."), {
-      action: 'assign a role', resource: 'the cluster aks (resource group rg)',
-    });
+    const e = toAzureError(
+      rest(404, 'ResourceNotFound', "The Resource 'Microsoft.ContainerService/managedClusters/aks' under resource group 'rg' was not found."),
+      {
+        action: 'assign a role',
+        resource: 'the cluster aks (resource group rg)',
+      },
+    );
     expect(e.message).to.include('the cluster aks (resource group rg) was not found');
   });
 
   it('throttling and 5xx report the status that persisted; network errors the endpoint', () => {
-    expect(toAzureError(rest(429, 'SubscriptionRequestsThrottled', 'Too many'), { action: 'list' }).message).to.include('HTTP 429').and.include('after retries');
+    expect(toAzureError(rest(429, 'SubscriptionRequestsThrottled', 'Too many'), { action: 'list' }).message)
+      .to.include('HTTP 429')
+      .and.include('after retries');
     expect(toAzureError(rest(503, 'ServiceUnavailable', 'down'), { action: 'list' }).message).to.include('HTTP 503');
-    expect(toAzureError(rest(undefined, 'ECONNRESET', 'socket hang up'), { action: 'list', endpoint: 'https://arm' }).message).to.include('could not reach Azure Resource Manager at https://arm');
+    expect(toAzureError(rest(undefined, 'ECONNRESET', 'socket hang up'), { action: 'list', endpoint: 'https://arm' }).message).to.include(
+      'could not reach Azure Resource Manager at https://arm',
+    );
   });
 
   it('classifies 409 RoleAssignmentExists and ambiguous failures', () => {

@@ -28,7 +28,10 @@ const ROLE_FOR_ACTION: [RegExp, string][] = [
   [/^microsoft\.hybridcompute\//i, 'Azure Connected Machine Onboarding'],
   // Built-in roles documentation: User Access Administrator (Microsoft.Authorization/*) and Owner (*) include
   // roleDefinitions/write; Role Based Access Control Administrator has only roleAssignments/write and /delete.
-  [/^microsoft\.authorization\/roledefinitions\/(write|delete)$/i, 'User Access Administrator (or Owner; Role Based Access Control Administrator does not include it)'],
+  [
+    /^microsoft\.authorization\/roledefinitions\/(write|delete)$/i,
+    'User Access Administrator (or Owner; Role Based Access Control Administrator does not include it)',
+  ],
   [/^microsoft\.authorization\/roleassignments\//i, 'User Access Administrator (or Role Based Access Control Administrator, or Owner)'],
   [/^microsoft\.authorization\/roledefinitions\/read$/i, 'Reader'],
   [/^microsoft\.containerservice\/managedclusters\/(read|listclusterusercredential\/action)$/i, 'Azure Kubernetes Service Cluster User Role'],
@@ -128,21 +131,36 @@ export function toAzureError(error: unknown, call: AzureCall): FlexnodeError {
           `grant ${principal} ${role ? `the "${role}" role` : `a role that allows ${action}`} on ${target}, e.g. az role assignment create --assignee ${who?.[2] ?? '<object id>'} --role "${role?.split(' (')[0] ?? '<role>'}" --scope ${target}; then re-run`,
         );
       }
-      return new AzureError(`Azure denied ${call.action}: ${code ?? 'Forbidden'}: ${msg}`, 403, code,
-        `give ${principal} the permissions flexnode needs (plugin-arc README, "Permissions of the operator")`);
+      return new AzureError(
+        `Azure denied ${call.action}: ${code ?? 'Forbidden'}: ${msg}`,
+        403,
+        code,
+        `give ${principal} the permissions flexnode needs (plugin-arc README, "Permissions of the operator")`,
+      );
     }
     case status === 404: {
       const what = call.resource ?? 'the resource';
-      const detail = code === 'ResourceGroupNotFound' ? 'its resource group does not exist' : code === 'SubscriptionNotFound' ? 'the subscription does not exist or is not visible to the credential' : 'it does not exist';
-      return new AzureError(`${call.action} failed: ${what} was not found (${detail}; ${code ?? 'NotFound'}: ${msg})`, 404, code,
-        'check the name, resource group and subscription in the config (azure.targetCluster.resourceId, azure.arc.resourceGroup, azure.subscriptionId)');
+      const detail =
+        code === 'ResourceGroupNotFound'
+          ? 'its resource group does not exist'
+          : code === 'SubscriptionNotFound'
+            ? 'the subscription does not exist or is not visible to the credential'
+            : 'it does not exist';
+      return new AzureError(
+        `${call.action} failed: ${what} was not found (${detail}; ${code ?? 'NotFound'}: ${msg})`,
+        404,
+        code,
+        'check the name, resource group and subscription in the config (azure.targetCluster.resourceId, azure.arc.resourceGroup, azure.subscriptionId)',
+      );
     }
     case status === 429 || (status !== undefined && status >= 500):
       return new AzureError(
         `Azure Resource Manager kept answering HTTP ${status}${code ? ` ${code}` : ''} to ${call.action}, also after retries: ${msg}`,
         status,
         code,
-        status === 429 ? 'the subscription is throttled: wait a minute and re-run (bootstrap resumes where it stopped)' : 'an Azure-side failure: re-run later (bootstrap resumes where it stopped); https://status.azure.com',
+        status === 429
+          ? 'the subscription is throttled: wait a minute and re-run (bootstrap resumes where it stopped)'
+          : 'an Azure-side failure: re-run later (bootstrap resumes where it stopped); https://status.azure.com',
       );
     case status === undefined:
       return new AzureError(

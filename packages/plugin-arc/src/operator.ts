@@ -19,10 +19,14 @@ export async function operatorToken(ctx: AzureContext, purpose: string): Promise
     return token.token;
   } catch (error) {
     if (isFlexnodeError(error) && ABSENT.has(error.code)) {
-      throw new FlexnodeError(OPERATOR_REQUIRED, `${purpose} needs the operator's Azure credential, and ${credentialName(ctx)} is not available: ${error.message}`, {
-        hint: `${error.hint ? `${error.hint}. ` : ''}Only connecting, assigning roles and unbootstrap need it: status, doctor and the agent's checks do not`,
-        cause: error,
-      });
+      throw new FlexnodeError(
+        OPERATOR_REQUIRED,
+        `${purpose} needs the operator's Azure credential, and ${credentialName(ctx)} is not available: ${error.message}`,
+        {
+          hint: `${error.hint ? `${error.hint}. ` : ''}Only connecting, assigning roles and unbootstrap need it: status, doctor and the agent's checks do not`,
+          cause: error,
+        },
+      );
     }
     throw error;
   }

@@ -42,8 +42,12 @@ export async function existingPackageDirs(host: Host, deb: string): Promise<DirS
 export async function restorePackageDirs(host: Host, dirs: readonly DirState[]): Promise<void> {
   for (const dir of [...dirs].sort((a, b) => a.path.length - b.path.length)) {
     if (await host.files.stat(dir.path)) continue;
-    await host.exec.run('install', ['-d', '-m', dir.mode.toString(8).padStart(4, '0'), '-o', String(dir.uid), '-g', String(dir.gid), '--', underRoot(host.root, dir.path)], {
-      describe: `put back ${dir.path}, which existed before the agent's package and was removed with it`,
-    });
+    await host.exec.run(
+      'install',
+      ['-d', '-m', dir.mode.toString(8).padStart(4, '0'), '-o', String(dir.uid), '-g', String(dir.gid), '--', underRoot(host.root, dir.path)],
+      {
+        describe: `put back ${dir.path}, which existed before the agent's package and was removed with it`,
+      },
+    );
   }
 }

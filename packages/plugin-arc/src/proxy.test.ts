@@ -15,7 +15,13 @@ describe('the config proxy for the Arc agent and apt', () => {
 
   it('gives the agent the https proxy (else the http one) and bypasses a service only when NO_PROXY covers all its hosts', () => {
     expect(agentProxy(testConfig())).to.deep.equal({ bypass: [] });
-    const config = testConfig({ proxy: { http: 'http://proxy.corp:3128', https: 'http://proxy.corp:3129', noProxy: '.arc.azure.com,.guestconfiguration.azure.com,login.microsoftonline.com' } });
+    const config = testConfig({
+      proxy: {
+        http: 'http://proxy.corp:3128',
+        https: 'http://proxy.corp:3129',
+        noProxy: '.arc.azure.com,.guestconfiguration.azure.com,login.microsoftonline.com',
+      },
+    });
     // AAD also needs login.windows.net and pas.windows.net: not bypassed.
     expect(agentProxy(config)).to.deep.equal({ url: 'http://proxy.corp:3129', bypass: ['Arc'] });
     config.proxy!.noProxy = 'windows.net,.microsoftonline.com,management.azure.com,azure.com';
@@ -31,9 +37,9 @@ describe('the config proxy for the Arc agent and apt', () => {
 
   it('apt goes through the proxy, and straight to hosts NO_PROXY names', () => {
     expect(aptProxyOptions(undefined, ['https://packages.microsoft.com/ubuntu/22.04/prod'])).to.deep.equal([]);
-    expect(aptProxyOptions({ https: 'http://p:3128', noProxy: 'mirror.corp' }, ['https://mirror.corp/ubuntu', 'https://packages.microsoft.com/keys/microsoft.asc'])).to.deep.equal([
-      '-o', 'Acquire::https::Proxy=http://p:3128', '-o', 'Acquire::https::Proxy::mirror.corp=DIRECT',
-    ]);
+    expect(
+      aptProxyOptions({ https: 'http://p:3128', noProxy: 'mirror.corp' }, ['https://mirror.corp/ubuntu', 'https://packages.microsoft.com/keys/microsoft.asc']),
+    ).to.deep.equal(['-o', 'Acquire::https::Proxy=http://p:3128', '-o', 'Acquire::https::Proxy::mirror.corp=DIRECT']);
     expect(proxySecrets({ https: 'http://user:p%40ss@p:3128' })).to.deep.equal(['p@ss']);
   });
 });

@@ -28,9 +28,15 @@ const BYPASS_HOSTS: Record<string, readonly string[]> = {
  */
 export function noProxyCovers(noProxy: string | undefined, host: string): boolean {
   const h = host.toLowerCase();
-  for (const raw of (noProxy ?? '').toLowerCase().split(/[\s,]+/).filter(Boolean)) {
+  for (const raw of (noProxy ?? '')
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean)) {
     if (raw === '*') return true;
-    const entry = raw.replace(/^\[([^\]]+)\](:\d+)?$/, '$1').replace(/:\d+$/, '').replace(/^\*?\./, '.');
+    const entry = raw
+      .replace(/^\[([^\]]+)\](:\d+)?$/, '$1')
+      .replace(/:\d+$/, '')
+      .replace(/^\*?\./, '.');
     if (entry.startsWith('.') ? h.endsWith(entry) || h === entry.slice(1) : h === entry || h.endsWith(`.${entry}`)) return true;
   }
   return false;
@@ -42,9 +48,7 @@ export function agentProxy(config: FlexnodeConfig): AgentProxy {
   const url = proxy?.https ?? proxy?.http;
   if (!url) return { bypass: [] };
   const hosts: Record<string, readonly string[]> =
-    (config.azure.cloud ?? 'AzurePublicCloud') === 'AzurePublicCloud' && !config.azure.endpoints
-      ? BYPASS_HOSTS
-      : sovereignBypassHosts(config);
+    (config.azure.cloud ?? 'AzurePublicCloud') === 'AzurePublicCloud' && !config.azure.endpoints ? BYPASS_HOSTS : sovereignBypassHosts(config);
   const bypass = Object.entries(hosts)
     .filter(([, names]) => names.length > 0 && names.every((n) => noProxyCovers(proxy?.noProxy, n)))
     .map(([service]) => service)
@@ -69,7 +73,12 @@ export function aptProxyOptions(proxy: ProxyConfig | undefined, urls: readonly s
     const chosen = scheme === 'https' ? (proxy?.https ?? proxy?.http) : proxy?.http;
     if (!chosen) continue;
     options.push('-o', `Acquire::${scheme}::Proxy=${chosen}`);
-    const direct = new Set(urls.map((u) => new URL(u)).filter((u) => u.protocol === `${scheme}:` && noProxyCovers(proxy?.noProxy, u.hostname)).map((u) => u.hostname));
+    const direct = new Set(
+      urls
+        .map((u) => new URL(u))
+        .filter((u) => u.protocol === `${scheme}:` && noProxyCovers(proxy?.noProxy, u.hostname))
+        .map((u) => u.hostname),
+    );
     for (const host of direct) options.push('-o', `Acquire::${scheme}::Proxy::${host}=DIRECT`);
   }
   return options;

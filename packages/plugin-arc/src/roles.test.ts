@@ -7,7 +7,7 @@ import { arcSettings } from './settings.js';
 describe('roles of the node identity', () => {
   const cluster = arcSettings(testConfig()).cluster;
 
-  it('arc-msi default: the Cluster User Role at the cluster, flexnode\'s roles at the cluster and in kube-node-lease', () => {
+  it("arc-msi default: the Cluster User Role at the cluster, flexnode's roles at the cluster and in kube-node-lease", () => {
     const config = testConfig();
     expect(configuredRoleNames(config)).to.deep.equal(DEFAULT_ROLES);
     const { known, unknownNames } = configuredRoles(config, cluster);
@@ -23,14 +23,21 @@ describe('roles of the node identity', () => {
     expect(known.some((r) => ELEVATED_ROLES[r.guid])).to.equal(false);
   });
 
-  it('bootstrap-token default: only kube-proxy\'s role while flexnode may run it, else none; named roles are granted whatever the mode', () => {
+  it("bootstrap-token default: only kube-proxy's role while flexnode may run it, else none; named roles are granted whatever the mode", () => {
     const proxy = testConfig({ kubernetes: { auth: 'bootstrap-token' } });
     expect(configuredRoleNames(proxy)).to.deep.equal(['flexnode-node']);
     const only = nodeRoleIdentities(cluster, ['kube-proxy']);
     expect(configuredRoles(proxy, cluster).known).to.deep.equal([{ name: only[0]!.roleName, guid: only[0]!.guid, scope: cluster.id, flexnode: true }]);
     expect(configuredRoleNames(testConfig({ kubernetes: { auth: 'bootstrap-token', serviceProxy: 'aks' } }))).to.deep.equal([]);
     const config = testConfig({ kubernetes: { auth: 'bootstrap-token' } });
-    config.azure.arc = { ...config.azure.arc, roles: [' azure kubernetes service rbac admin ', '/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/B1FF04BB-8A4E-4DC4-8EB5-8693973CE19B', 'My Custom Role'] };
+    config.azure.arc = {
+      ...config.azure.arc,
+      roles: [
+        ' azure kubernetes service rbac admin ',
+        '/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/B1FF04BB-8A4E-4DC4-8EB5-8693973CE19B',
+        'My Custom Role',
+      ],
+    };
     const { known, unknownNames } = configuredRoles(config, cluster);
     expect(known.map((r) => r.name)).to.deep.equal(['Azure Kubernetes Service RBAC Admin', 'Azure Kubernetes Service RBAC Cluster Admin']);
     expect(known.every((r) => ELEVATED_ROLES[r.guid])).to.equal(true);

@@ -45,7 +45,8 @@ export function configuredRoles(config: FlexnodeConfig, cluster: ClusterRef): { 
   for (const r of configuredRoleNames(config)) {
     const guid = /(?:roleDefinitions\/)?([0-9a-f-]{36})$/i.exec(r)?.[1];
     if (r.toLowerCase() === FLEXNODE_NODE_ROLE) {
-      for (const id of nodeRoleIdentities(cluster, nodeComponents(config), nodeRoleExtras(config))) known.push({ name: id.roleName, guid: id.guid, scope: id.assignScope, flexnode: true });
+      for (const id of nodeRoleIdentities(cluster, nodeComponents(config), nodeRoleExtras(config)))
+        known.push({ name: id.roleName, guid: id.guid, scope: id.assignScope, flexnode: true });
     } else if (guid && GUID.test(guid)) {
       const name = Object.entries(BUILTIN_ROLES).find(([, g]) => g === guid.toLowerCase())?.[0] ?? guid.toLowerCase();
       known.push({ name, guid: guid.toLowerCase(), scope: cluster.id });

@@ -38,13 +38,17 @@ describe('arc settings', () => {
   it('refuses placeholders from the example config, naming each field', () => {
     const config = testConfig();
     config.azure.subscriptionId = 'your-subscription-id';
-    config.azure.targetCluster.resourceId = '/subscriptions/your-subscription-id/resourceGroups/your-rg/providers/Microsoft.ContainerService/managedClusters/your-cluster';
+    config.azure.targetCluster.resourceId =
+      '/subscriptions/your-subscription-id/resourceGroups/your-rg/providers/Microsoft.ContainerService/managedClusters/your-cluster';
     try {
       assertNoPlaceholders(config);
       expect.fail('no error');
     } catch (error) {
       expect(isFlexnodeError(error)).to.equal(true);
-      expect((error as Error).message).to.include('azure.subscriptionId').and.include('azure.targetCluster.resourceId').and.include('not contacted');
+      expect((error as Error).message)
+        .to.include('azure.subscriptionId')
+        .and.include('azure.targetCluster.resourceId')
+        .and.include('not contacted');
     }
   });
 

@@ -61,7 +61,10 @@ export function parseClusterId(resourceId: string, location?: string): ClusterRe
   const m = CLUSTER_ID.exec(resourceId.trim());
   if (!m) {
     throw new ConfigError(`azure.targetCluster.resourceId is not an AKS resource id: "${resourceId}"`, [
-      { path: 'azure.targetCluster.resourceId', message: 'expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.ContainerService/managedClusters/<name>' },
+      {
+        path: 'azure.targetCluster.resourceId',
+        message: 'expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.ContainerService/managedClusters/<name>',
+      },
     ]);
   }
   const [, subscriptionId, resourceGroup, name] = m as unknown as [string, string, string, string];

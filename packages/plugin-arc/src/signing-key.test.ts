@@ -13,7 +13,11 @@ const hasGpg = spawnSync('gpg', ['--version']).status === 0;
 function makeKeys(dir: string): { one: string; two: string; fingerprint: string } {
   const home = join(dir, 'owner');
   execFileSync('mkdir', ['-m', '0700', home]);
-  const gpg = (...args: string[]) => execFileSync('gpg', ['--batch', '--no-tty', '--passphrase', '', ...args], { env: { ...process.env, GNUPGHOME: home }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const gpg = (...args: string[]) =>
+    execFileSync('gpg', ['--batch', '--no-tty', '--passphrase', '', ...args], {
+      env: { ...process.env, GNUPGHOME: home },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   gpg('--quick-gen-key', 'Repo signing <repo@example.test>', 'ed25519', 'sign', 'never');
   const fingerprint = /^fpr:(?:[^:]*:){8}([0-9A-F]+):/m.exec(gpg('--with-colons', '--list-keys').toString())![1]!;
   const one = join(dir, 'one.asc');
@@ -25,7 +29,12 @@ function makeKeys(dir: string): { one: string; two: string; fingerprint: string 
 }
 
 const repo = (keyUrl: string, fingerprint: string): AgentRepository => ({
-  url: 'https://mirror.test/ubuntu/22.04/prod', suite: 'jammy', component: 'main', keyUrl, fingerprint, arch: 'amd64',
+  url: 'https://mirror.test/ubuntu/22.04/prod',
+  suite: 'jammy',
+  component: 'main',
+  keyUrl,
+  fingerprint,
+  arch: 'amd64',
 });
 
 describe('the repository signing key (checked with gpg before it is trusted)', () => {
@@ -62,7 +71,12 @@ describe('the repository signing key (checked with gpg before it is trusted)', (
 
   it('accepts the one key with the expected fingerprint, and returns its bytes; nothing is written', async () => {
     const { host, seen } = machine({ 'https://keys.test/one.asc': keys.one });
-    const key = await fetchSigningKey(host.forStep('arc.agent'), repo('https://keys.test/one.asc', keys.fingerprint), ['-o', 'Acquire::https::Proxy=http://proxy:3128'], []);
+    const key = await fetchSigningKey(
+      host.forStep('arc.agent'),
+      repo('https://keys.test/one.asc', keys.fingerprint),
+      ['-o', 'Acquire::https::Proxy=http://proxy:3128'],
+      [],
+    );
     expect(key.equals(readFileSync(keys.one))).to.equal(true);
     expect(isArmored(key)).to.equal(true);
     expect(seen[0]).to.include.members(['-o', 'Acquire::https::Proxy=http://proxy:3128', 'download-file', 'https://keys.test/one.asc']);
@@ -75,12 +89,17 @@ describe('the repository signing key (checked with gpg before it is trusted)', (
     writeFileSync(junk, '<html>a captive portal</html>\n');
     const { host } = machine({ 'https://k/one.asc': keys.one, 'https://k/two.asc': keys.two, 'https://k/junk': junk });
     const refusal = (url: string, fingerprint: string) =>
-      fetchSigningKey(host.forStep('arc.agent'), repo(url, fingerprint), [], []).then(() => expect.fail('accepted'), (e: Error & { code: string }) => e);
+      fetchSigningKey(host.forStep('arc.agent'), repo(url, fingerprint), [], []).then(
+        () => expect.fail('accepted'),
+        (e: Error & { code: string }) => e,
+      );
     const wrong = await refusal('https://k/one.asc', other);
     expect(wrong.code).to.equal('ARC_REPO_KEY_REFUSED');
     expect(wrong.message).to.include(`its fingerprint is ${keys.fingerprint}, not ${other}`).and.include('nothing was installed');
     expect((await refusal('https://k/two.asc', keys.fingerprint)).message).to.include('holds 2 keys');
-    expect((await refusal('https://k/gone.asc', keys.fingerprint)).message).to.include('could not download').and.include('404');
+    expect((await refusal('https://k/gone.asc', keys.fingerprint)).message)
+      .to.include('could not download')
+      .and.include('404');
     expect((await refusal('https://k/junk', keys.fingerprint)).message).to.match(/not an OpenPGP key|holds 0 keys/);
     expect(host.ops).to.deep.equal([]);
   });
@@ -94,7 +113,9 @@ describe('the repository signing key (checked with gpg before it is trusted)', (
       'fpr:::::::::2222222222222222222222221111111111111111:',
     ].join('\n');
     const parsed = parseKeyListing(listing);
-    expect(parsed).to.deep.equal([{ fingerprint: 'BC528686B50D79E339D3721CEB3E94ADBE1229CF', validity: 'r', userIds: ['Microsoft (Release signing) <gpgsecurity@microsoft.com>'] }]);
+    expect(parsed).to.deep.equal([
+      { fingerprint: 'BC528686B50D79E339D3721CEB3E94ADBE1229CF', validity: 'r', userIds: ['Microsoft (Release signing) <gpgsecurity@microsoft.com>'] },
+    ]);
     expect(() => checkSigningKey(parsed, 'BC528686B50D79E339D3721CEB3E94ADBE1229CF', 'k')).to.throw(/revoked/);
   });
 });

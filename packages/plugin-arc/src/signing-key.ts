@@ -77,9 +77,13 @@ export async function fetchSigningKey(host: Host, repo: AgentRepository, aptOpti
     });
     const key = download.exitCode === 0 ? await readFile(file).catch(() => undefined) : undefined;
     if (!key) {
-      throw new FlexnodeError('ARC_REPO_KEY_DOWNLOAD', `could not download the repository's signing key from ${repo.keyUrl}: ${lastLine(download.stderr || download.stdout)}`, {
-        hint: 'check the network and proxy (proxy.https, proxy.noProxy), or point pluginConfig["@flexnode/plugin-arc"].agent.repository.key at a reachable copy',
-      });
+      throw new FlexnodeError(
+        'ARC_REPO_KEY_DOWNLOAD',
+        `could not download the repository's signing key from ${repo.keyUrl}: ${lastLine(download.stderr || download.stdout)}`,
+        {
+          hint: 'check the network and proxy (proxy.https, proxy.noProxy), or point pluginConfig["@flexnode/plugin-arc"].agent.repository.key at a reachable copy',
+        },
+      );
     }
     if (key.length > MAX_KEY_BYTES) throw new FlexnodeError('ARC_REPO_KEY_REFUSED', `${repo.keyUrl} is ${key.length} bytes: not a repository signing key`);
     if (!(await host.exec.which('gpg'))) {
@@ -96,7 +100,10 @@ export async function fetchSigningKey(host: Host, repo: AgentRepository, aptOpti
       timeoutMs: 30_000,
     });
     if (shown.exitCode !== 0) {
-      throw new FlexnodeError('ARC_REPO_KEY_REFUSED', `the file at ${repo.keyUrl} is not an OpenPGP key gpg can read: ${lastLine(shown.stderr || shown.stdout)}; nothing was installed`);
+      throw new FlexnodeError(
+        'ARC_REPO_KEY_REFUSED',
+        `the file at ${repo.keyUrl} is not an OpenPGP key gpg can read: ${lastLine(shown.stderr || shown.stdout)}; nothing was installed`,
+      );
     }
     checkSigningKey(parseKeyListing(shown.stdout), repo.fingerprint, repo.keyUrl);
     return key;

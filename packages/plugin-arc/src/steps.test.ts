@@ -70,7 +70,10 @@ describe('plugin-arc steps', () => {
     const config = binaryConfig();
     (config.pluginConfig!['@flexnode/plugin-arc'] as { agent: { sha256?: string } }).agent.sha256 = undefined;
     const step = createStep(arcAgent, new MemoryHost(), { config });
-    const err = await step.install().then(() => undefined, (e: Error) => e);
+    const err = await step.install().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).to.include('agent.sha256');
   });
 
@@ -87,7 +90,10 @@ describe('plugin-arc steps', () => {
     const config = testConfig();
     const ctx = new ArcAzureContext(config, undefined, undefined, { interactive: false });
     const calls: string[] = [];
-    (ctx.credential as { getToken: unknown }).getToken = async () => { calls.push('token'); throw new Error('no Azure in this test'); };
+    (ctx.credential as { getToken: unknown }).getToken = async () => {
+      calls.push('token');
+      throw new Error('no Azure in this test');
+    };
     const services = new Map<symbol, unknown>([[capabilityToken('azure-credential'), ctx]]);
     const step = createStep(arcConnect, host, { config, services });
     expect((await step.check()).status).to.equal('missing');
@@ -105,7 +111,12 @@ describe('plugin-arc steps', () => {
       [capabilityToken('arc-identity'), undefined],
     ]);
     for (const def of [arcConnect, arcRoles]) {
-      const err = await createStep(def, new MemoryHost({ dryRun: true }), { config, services }).check().then(() => undefined, (e: Error) => e);
+      const err = await createStep(def, new MemoryHost({ dryRun: true }), { config, services })
+        .check()
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
       expect(err?.message).to.include('azure.subscriptionId still holds the example placeholder "your-subscription-id"');
     }
   });

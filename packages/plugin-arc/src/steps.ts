@@ -42,7 +42,9 @@ export function whenNodeRole(config: FlexnodeConfig): true | string {
   const roles = whenAutoRoleAssignment(config);
   if (roles !== true) return roles;
   if (!includesNodeRole(config)) return `azure.arc.roles does not name "${FLEXNODE_NODE_ROLE}": flexnode defines no custom role`;
-  return nodeComponents(config).length > 0 ? true : `no component of this node authenticates with the Arc identity (kubernetes.auth is bootstrap-token, and flexnode runs no kube-proxy): "${FLEXNODE_NODE_ROLE}" grants nothing`;
+  return nodeComponents(config).length > 0
+    ? true
+    : `no component of this node authenticates with the Arc identity (kubernetes.auth is bootstrap-token, and flexnode runs no kube-proxy): "${FLEXNODE_NODE_ROLE}" grants nothing`;
 }
 
 /**
@@ -102,8 +104,7 @@ export const arcConnect = defineStep({
   after: ['arc.agent'],
   when: arcEnabled,
   inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential },
-  create: ({ host, config, ctx }) =>
-    lazy(async () => (await import('./steps/arc-connect.js')).createArcConnect(host, config, ctx)),
+  create: ({ host, config, ctx }) => lazy(async () => (await import('./steps/arc-connect.js')).createArcConnect(host, config, ctx)),
 });
 
 /**
@@ -133,6 +134,5 @@ export const arcRoles = defineStep({
   after: ['arc.connect', 'arc.node-role'],
   when: whenAutoRoleAssignment,
   inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential, identity: ArcIdentity },
-  create: ({ host, config, ctx, identity }) =>
-    lazy(async () => (await import('./steps/arc-roles.js')).createArcRoles(host, config, ctx, identity)),
+  create: ({ host, config, ctx, identity }) => lazy(async () => (await import('./steps/arc-roles.js')).createArcRoles(host, config, ctx, identity)),
 });

@@ -6,7 +6,9 @@ import { cachedToken, cacheFile, execCredential, requestedApiVersion, scopeOf } 
 
 describe('token cache (flexnode token)', () => {
   let dir: string;
-  beforeEach(() => { dir = join(mkdtempSync(join(tmpdir(), 'arc-tokens-')), 'tokens'); });
+  beforeEach(() => {
+    dir = join(mkdtempSync(join(tmpdir(), 'arc-tokens-')), 'tokens');
+  });
   afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
   it('fetches once, then serves from a 0600 file in a 0700 directory until 5 minutes before expiry', async () => {
@@ -48,6 +50,8 @@ describe('token cache (flexnode token)', () => {
       spec: { interactive: false },
       status: { token: 'tok', expirationTimestamp: '2030-01-02T03:04:05Z' },
     });
-    expect(requestedApiVersion({ KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}' })).to.equal('client.authentication.k8s.io/v1');
+    expect(requestedApiVersion({ KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}' })).to.equal(
+      'client.authentication.k8s.io/v1',
+    );
   });
 });

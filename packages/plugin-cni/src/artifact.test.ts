@@ -32,7 +32,9 @@ describe('cni-plugins artifact', () => {
   });
 
   it('refuses an unpinned version without a sha256, naming cni.sha256', () => {
-    expect(() => cniPluginsArtifact(testConfig({ cni: { version: '1.9.9' } }), 'amd64'))
-      .to.throw(ConfigError, /cni-plugins 1\.9\.9 \(amd64\) has no pinned sha256: set cni\.sha256/);
+    expect(() => cniPluginsArtifact(testConfig({ cni: { version: '1.9.9' } }), 'amd64')).to.throw(
+      ConfigError,
+      /cni-plugins 1\.9\.9 \(amd64\) has no pinned sha256: set cni\.sha256/,
+    );
   });
 });

@@ -18,7 +18,13 @@ type Json = Record<string, any>;
 
 async function which(name: string): Promise<string | undefined> {
   for (const dir of [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin']) {
-    if (await access(`${dir}/${name}`).then(() => true, () => false)) return `${dir}/${name}`;
+    if (
+      await access(`${dir}/${name}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return `${dir}/${name}`;
   }
   return undefined;
 }
@@ -34,11 +40,19 @@ describe('cni.bridge-config on the real CNI plugins', function () {
       if (!(await which(tool))) skipWith(this, `${tool} is not installed`);
     }
     for (const plugin of REQUIRED_PLUGINS) {
-      if (!(await access(join(cniPath, plugin)).then(() => true, () => false))) {
+      if (
+        !(await access(join(cniPath, plugin)).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         skipWith(this, `${cniPath}/${plugin} is missing (apt-get install -y containernetworking-plugins)`);
       }
     }
-    const probe = await run('unshare', ['--net', '--mount', '--fork', 'true']).then(() => true, () => false);
+    const probe = await run('unshare', ['--net', '--mount', '--fork', 'true']).then(
+      () => true,
+      () => false,
+    );
     if (!probe) skipWith(this, '`unshare --net --mount` is not permitted here');
 
     // The conflist exactly as the step writes it.

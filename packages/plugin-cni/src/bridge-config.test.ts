@@ -5,7 +5,17 @@ import { bridgeConflist, cniBridgeConfig } from './bridge-config.js';
 
 /** A pod-cidr service answering `ranges`, or failing with the error. */
 const podRange = (ranges: string[] | FlexnodeError) =>
-  new Map<symbol, unknown>([[PodCidr, { podCIDRs: async () => { if (ranges instanceof FlexnodeError) throw ranges; return ranges; } }]]);
+  new Map<symbol, unknown>([
+    [
+      PodCidr,
+      {
+        podCIDRs: async () => {
+          if (ranges instanceof FlexnodeError) throw ranges;
+          return ranges;
+        },
+      },
+    ],
+  ]);
 
 const PATH = '/etc/cni/net.d/99-bridge.conflist';
 type Json = Record<string, any>;
@@ -56,12 +66,17 @@ describe('cni.bridge-config', () => {
 
   it('refuses a range a bridge cannot use, naming where it came from', async () => {
     const bad = createStep(cniBridgeConfig, new MemoryHost().seedFile(PATH, '{}'), { config: testConfig({ cni: { podCIDR: '10.244.0.1/24' } }) });
-    expect(await bad.check().catch((e: Error) => e)).to.be.instanceOf(ConfigError).and.have.property('message').that.matches(/^cni\.podCIDR "10\.244\.0\.1\/24" has host bits set/);
+    expect(await bad.check().catch((e: Error) => e))
+      .to.be.instanceOf(ConfigError)
+      .and.have.property('message')
+      .that.matches(/^cni\.podCIDR "10\.244\.0\.1\/24" has host bits set/);
     const fromNode = createStep(cniBridgeConfig, new MemoryHost().seedFile(PATH, '{}'), { config: testConfig(), services: podRange(['10.244.0.0/31']) });
-    expect(await fromNode.check().catch((e: Error) => e)).to.have.property('message').that.matches(/^the Node's spec\.podCIDR "10\.244\.0\.0\/31"/);
+    expect(await fromNode.check().catch((e: Error) => e))
+      .to.have.property('message')
+      .that.matches(/^the Node's spec\.podCIDR "10\.244\.0\.0\/31"/);
   });
 
-  it('takes the pod-cidr service\'s ranges (dual-stack: one range set and one default route per family)', async () => {
+  it("takes the pod-cidr service's ranges (dual-stack: one range set and one default route per family)", async () => {
     const host = new MemoryHost();
     await createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(['10.90.4.0/24', 'fd00:90:4::/64']) }).install();
     const ipam = (JSON.parse(host.files.get(PATH)!.content.toString()) as Json)['plugins'][0].ipam;
@@ -72,14 +87,20 @@ describe('cni.bridge-config', () => {
   it('goes on with the recorded range while the live one cannot be read, and fails while it is pending', async () => {
     const host = new MemoryHost();
     await createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(['10.90.4.0/24']) }).install();
-    const away = createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(new FlexnodeError(PodCidrErrors.unreadable, 'the API server does not answer')) });
+    const away = createStep(cniBridgeConfig, host, {
+      config: testConfig(),
+      services: podRange(new FlexnodeError(PodCidrErrors.unreadable, 'the API server does not answer')),
+    });
     expect(await away.check()).to.deep.include({ status: 'ok' });
     host.files.delete(PATH);
     await away.install();
     expect((JSON.parse(host.files.get(PATH)!.content.toString()) as Json)['plugins'][0].ipam.ranges).to.deep.equal([[{ subnet: '10.90.4.0/24' }]]);
     const moved = createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(['10.90.7.0/24']) });
     expect((await moved.check()).status).to.equal('drifted');
-    const gone = createStep(cniBridgeConfig, host, { config: testConfig(), services: podRange(new FlexnodeError(PodCidrErrors.pending, 'Node n1 is not registered yet')) });
+    const gone = createStep(cniBridgeConfig, host, {
+      config: testConfig(),
+      services: podRange(new FlexnodeError(PodCidrErrors.pending, 'Node n1 is not registered yet')),
+    });
     expect(await gone.check()).to.deep.equal({ status: 'missing', reason: 'Node n1 is not registered yet' });
   });
 

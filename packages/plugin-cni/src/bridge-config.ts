@@ -1,5 +1,18 @@
 import { isIPv6 } from 'node:net';
-import { defineStep, drifted, findRecord, firstDifference, isFlexnodeError, missing, ok, PodCidr, PodCidrErrors, replaceRecord, Tokens, type CheckResult } from '@flexnode/sdk';
+import {
+  defineStep,
+  drifted,
+  findRecord,
+  firstDifference,
+  isFlexnodeError,
+  missing,
+  ok,
+  PodCidr,
+  PodCidrErrors,
+  replaceRecord,
+  Tokens,
+  type CheckResult,
+} from '@flexnode/sdk';
 import { BRIDGE_CONFLIST, cniPaths } from './paths.js';
 import { validateCIDR } from './pod-cidr.js';
 
@@ -90,7 +103,9 @@ export const cniBridgeConfig = defineStep({
         return drifted(`${path} is not valid JSON: ${(error as Error).message}`);
       }
       const diff = firstDifference(bridgeConflist(want.cidrs), actual);
-      return diff ? drifted(`${path}: ${diff}`) : ok(`pod CIDR ${want.cidrs.join(', ')}${want.recorded ? ' (as recorded: the node\'s range cannot be read now)' : ''}`);
+      return diff
+        ? drifted(`${path}: ${diff}`)
+        : ok(`pod CIDR ${want.cidrs.join(', ')}${want.recorded ? " (as recorded: the node's range cannot be read now)" : ''}`);
     };
     return {
       check,

@@ -27,7 +27,10 @@ const leases = () => {
     return [];
   }
 };
-const natRules = () => sh('iptables-save', ['-t', 'nat']).split('\n').filter((l) => l.includes(containerId) || l.includes('18080'));
+const natRules = () =>
+  sh('iptables-save', ['-t', 'nat'])
+    .split('\n')
+    .filter((l) => l.includes(containerId) || l.includes('18080'));
 
 /** One plugin invocation as the CNI spec describes it: env for the runtime's arguments, config on stdin. */
 function invoke(plugin: Json, command: 'ADD' | 'DEL', ifname: string, prevResult?: Json): Json | undefined {

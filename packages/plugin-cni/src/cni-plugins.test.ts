@@ -45,9 +45,14 @@ describe('cni.plugins', () => {
     const { host, config, sha } = cniFixture();
     const bad = host.addArtifact(cniPluginsUrl('1.5.1', 'amd64'), 'corrupted', { bridge: 'evil' });
     let error: unknown;
-    await createStep(cniPlugins, host, { config }).install().catch((e) => (error = e));
+    await createStep(cniPlugins, host, { config })
+      .install()
+      .catch((e) => (error = e));
     expect(error).to.be.instanceOf(ChecksumError);
-    expect((error as Error).message).to.contain('cni-plugins 1.5.1 (amd64)').and.contain(sha).and.contain(bad);
+    expect((error as Error).message)
+      .to.contain('cni-plugins 1.5.1 (amd64)')
+      .and.contain(sha)
+      .and.contain(bad);
     expect(host.ops.map((o) => o.op)).to.deep.equal(['download']);
   });
 
@@ -55,7 +60,10 @@ describe('cni.plugins', () => {
     const { host, config } = cniFixture();
     await createStep(cniPlugins, host, { config }).install();
     const sum = host.addArtifact(cniPluginsUrl('1.6.0', 'amd64'), 'tarball 1.6.0', {
-      bridge: 'b16', 'host-local': 'h16', loopback: 'l16', portmap: 'p16',
+      bridge: 'b16',
+      'host-local': 'h16',
+      loopback: 'l16',
+      portmap: 'p16',
     });
     const newer = { ...config, cni: { ...config.cni, version: '1.6.0', sha256: sum } };
     const step = createStep(cniPlugins, host, { config: newer });
@@ -70,7 +78,9 @@ describe('cni.plugins', () => {
     const { host, config } = cniFixture();
     const sum = host.addArtifact(cniPluginsUrl('1.5.1', 'amd64'), 'partial', { bridge: 'x' });
     let error: unknown;
-    await createStep(cniPlugins, host, { config: { ...config, cni: { ...config.cni, sha256: sum } } }).install().catch((e) => (error = e));
+    await createStep(cniPlugins, host, { config: { ...config, cni: { ...config.cni, sha256: sum } } })
+      .install()
+      .catch((e) => (error = e));
     expect((error as Error).message).to.contain('lacks loopback, host-local, portmap');
     expect(host.files.has('/opt/cni/bin/bridge')).to.equal(false);
   });

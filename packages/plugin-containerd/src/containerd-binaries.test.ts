@@ -45,7 +45,9 @@ describe('containerd.binaries', () => {
     const upgraded = { ...config, containerd: { version: '2.0.0', sha256: newer } };
     const step = createStep(containerdBinaries, host, { config: upgraded });
     const result = await step.check();
-    expect(result.status === 'drifted' && result.reason).to.contain('containerd 1.7.22 (amd64) is installed').and.contain('2.0.0');
+    expect(result.status === 'drifted' && result.reason)
+      .to.contain('containerd 1.7.22 (amd64) is installed')
+      .and.contain('2.0.0');
     await step.install();
     expect((await step.check()).status).to.equal('ok');
     expect(host.files.get('/usr/bin/containerd')!.content.toString()).to.equal('containerd 2.0.0');
@@ -59,19 +61,26 @@ describe('containerd.binaries', () => {
     const { host, config, containerdSha } = releaseFixture();
     const bad = host.addArtifact(containerdSpec.url('1.7.22', 'amd64'), 'corrupted', { 'bin/containerd': 'evil' });
     let error: unknown;
-    await createStep(containerdBinaries, host, { config }).install().catch((e) => (error = e));
+    await createStep(containerdBinaries, host, { config })
+      .install()
+      .catch((e) => (error = e));
     expect(error).to.be.instanceOf(ChecksumError);
-    expect((error as Error).message).to.contain('containerd 1.7.22 (amd64)').and.contain(containerdSha).and.contain(bad);
+    expect((error as Error).message)
+      .to.contain('containerd 1.7.22 (amd64)')
+      .and.contain(containerdSha)
+      .and.contain(bad);
     expect(host.ops.map((o) => o.op)).to.deep.equal(['download']);
     expect(host.files.has('/usr/bin/containerd')).to.equal(false);
   });
 
   it('refuses a tarball without bin/ files', async () => {
     const { host, config } = releaseFixture();
-    const sum = host.addArtifact(containerdSpec.url('1.7.22', 'amd64'), 'odd layout', { 'containerd': 'x' });
+    const sum = host.addArtifact(containerdSpec.url('1.7.22', 'amd64'), 'odd layout', { containerd: 'x' });
     const odd = { ...config, containerd: { version: '1.7.22', sha256: sum } };
     let error: unknown;
-    await createStep(containerdBinaries, host, { config: odd }).install().catch((e) => (error = e));
+    await createStep(containerdBinaries, host, { config: odd })
+      .install()
+      .catch((e) => (error = e));
     expect((error as Error).message).to.contain('no bin/ files');
   });
 });

@@ -79,7 +79,9 @@ describe('containerd.service', () => {
     expect(result.status === 'drifted' && result.reason).to.contain('needs a restart');
     const before = host.ops.length;
     await step.install();
-    expect(host.ops.slice(before).map((o) => o.op)).to.include('restart').and.not.include('start');
+    expect(host.ops.slice(before).map((o) => o.op))
+      .to.include('restart')
+      .and.not.include('start');
     expect((await step.check()).status).to.equal('ok');
   });
 

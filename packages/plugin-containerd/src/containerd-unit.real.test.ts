@@ -44,7 +44,10 @@ describe('containerd.service unit under systemd-analyze verify', function () {
     const file = join(dir, 'broken', 'containerd.service');
     await (await import('node:fs/promises')).mkdir(join(dir, 'broken'));
     await writeFile(file, unitText.replace('ExecStart=/usr/bin/containerd', 'ExecStart=/usr/bin/flexnode-missing-binary'));
-    const error = await run(analyze!, ['verify', file]).then(() => undefined, (e: { stderr: string }) => e);
+    const error = await run(analyze!, ['verify', file]).then(
+      () => undefined,
+      (e: { stderr: string }) => e,
+    );
     expect(error, 'verify accepted a missing binary').to.not.equal(undefined);
     expect(error!.stderr).to.contain('flexnode-missing-binary');
   });

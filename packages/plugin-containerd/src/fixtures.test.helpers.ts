@@ -29,8 +29,7 @@ export function releaseFixture(options: { arch?: 'amd64' | 'arm64'; systemd?: bo
   return { host, config, runcSha, containerdSha, bins, tarball };
 }
 
-export const sha256 = async (data: string | Buffer) =>
-  (await import('node:crypto')).createHash('sha256').update(data).digest('hex');
+export const sha256 = async (data: string | Buffer) => (await import('node:crypto')).createHash('sha256').update(data).digest('hex');
 
 /** Skip a real-component test with a printed reason (never pass silently). */
 export function skipWith(ctx: Mocha.Context, reason: string): never {

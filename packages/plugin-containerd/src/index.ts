@@ -17,11 +17,6 @@ export {
 export { containerdService, STARTED_RECORD } from './containerd-service.js';
 export { containerdUnit } from './containerd-unit.js';
 export { containerdArtifact, runcArtifact, containerdSpec, runcSpec } from './components.js';
-export {
-  CONTAINERD_VERSIONS,
-  RUNC_VERSIONS,
-  DEFAULT_CONTAINERD_VERSION,
-  DEFAULT_RUNC_VERSION,
-} from './versions.js';
+export { CONTAINERD_VERSIONS, RUNC_VERSIONS, DEFAULT_CONTAINERD_VERSION, DEFAULT_RUNC_VERSION } from './versions.js';
 export { Paths, UNIT } from './paths.js';
 export { usesApt, whenApt, whenRelease } from './source.js';

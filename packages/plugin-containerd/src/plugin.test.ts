@@ -28,7 +28,9 @@ describe('@flexnode/plugin-containerd', () => {
     });
     // The kubelet is told the image containerd's config.toml names, configured or not.
     const configured = testConfig({ containerd: { pauseImage: 'registry.example/pause:3.10' } });
-    const doc = containerdConfigDocument(configured, { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' }) as { plugins: Record<string, { sandbox_image: string }> };
+    const doc = containerdConfigDocument(configured, { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' }) as {
+      plugins: Record<string, { sandbox_image: string }>;
+    };
     expect(doc.plugins[CRI_PLUGIN]!.sandbox_image).to.equal('registry.example/pause:3.10');
     expect((instantiate(service, () => configured) as { sandboxImage: string }).sandboxImage).to.equal('registry.example/pause:3.10');
   });

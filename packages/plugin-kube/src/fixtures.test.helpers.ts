@@ -1,4 +1,14 @@
-import { ArcIdentity, AzureCredential, ServiceProxy, type AzureContext, type CniService, type ContainerRuntimeService, type NodeIdentity, type RunContext, type ServiceProxyService } from '@flexnode/sdk';
+import {
+  ArcIdentity,
+  AzureCredential,
+  ServiceProxy,
+  type AzureContext,
+  type CniService,
+  type ContainerRuntimeService,
+  type NodeIdentity,
+  type RunContext,
+  type ServiceProxyService,
+} from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { proxyPlan } from './network/service-proxy.js';
 import type { ClusterFacts, ClusterReader } from './cluster/cluster.js';
@@ -45,12 +55,20 @@ export const fakeIdentity: NodeIdentity & { scopes: string[] } = {
     return { token: 'node-token', expiresOnTimestamp: Date.now() + 3600_000 };
   },
   principalId: async () => '11111111-2222-3333-4444-555555555555',
-  execCredential: (resource) => ({ command: '/usr/local/bin/flexnode', args: ['token', '--resource', resource], env: { FLEXNODE_CONFIG: '/etc/aks-flex-node/config.json' } }),
+  execCredential: (resource) => ({
+    command: '/usr/local/bin/flexnode',
+    args: ['token', '--resource', resource],
+    env: { FLEXNODE_CONFIG: '/etc/aks-flex-node/config.json' },
+  }),
 };
 
 /** The services the Azure-facing steps inject. */
 /** containerd's container-runtime service, as plugin-containerd provides it. */
-export const containerdRuntime: ContainerRuntimeService = { criEndpoint: 'unix:///run/containerd/containerd.sock', unit: 'containerd.service', cgroupDriver: 'systemd' };
+export const containerdRuntime: ContainerRuntimeService = {
+  criEndpoint: 'unix:///run/containerd/containerd.sock',
+  unit: 'containerd.service',
+  cgroupDriver: 'systemd',
+};
 
 /** plugin-kube's own service-proxy plan for a config without kubernetes.serviceProxy (by the network profile). */
 export const defaultProxy: ServiceProxyService = { plan: (cluster) => proxyPlan(testConfig(), cluster) };

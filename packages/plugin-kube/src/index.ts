@@ -1,23 +1,68 @@
 export { default as plugin } from './plugin.js';
-export { kubeSysctl, createSysctlStep, kubeSysctls, KUBERNETES_SYSCTLS, KERNEL_DEFAULTS_SYSCTLS, KERNEL_TUNING_SYSCTLS, SYSCTL_FILE, renderSysctlFile } from './os/sysctl.js';
+export {
+  kubeSysctl,
+  createSysctlStep,
+  kubeSysctls,
+  KUBERNETES_SYSCTLS,
+  KERNEL_DEFAULTS_SYSCTLS,
+  KERNEL_TUNING_SYSCTLS,
+  SYSCTL_FILE,
+  renderSysctlFile,
+} from './os/sysctl.js';
 export { kubeKernelModules, KUBERNETES_MODULES, MODULES_FILE } from './os/kernel-modules.js';
 export { kubeSwap, FSTAB, FSTAB_MARK, SWAP_RECORD, parseProcSwaps, fstabSwapLines, commentOutSwap } from './os/swap.js';
 export { kubePackages, REQUIRED_TOOLS } from './os/packages.js';
 export { kubePreflight, createPreflightStep, defaultReadings, type ReadingsFactory } from './preflight/step.js';
 export { runPreflight, CHECKS, CHECK_NAMES, type CheckOutcome, type PreflightReadings, type PreflightReport, type ProbeResult } from './preflight/checks.js';
-export { kubeBinaries, createBinariesStep, kubernetesVersion, pinnedVersion, installRelease, installedDrift, BINARIES_RECORD, type BinariesRecord } from './binaries/step.js';
-export { kubeRelease, kubeArtifacts, kubeVersionOf, NODE_TARBALL, DL_K8S_IO, AKS_MIRROR, TARBALL_BIN_DIR, type KubeArtifact, type KubeRelease, type KubernetesPins } from './binaries/artifacts.js';
+export {
+  kubeBinaries,
+  createBinariesStep,
+  kubernetesVersion,
+  pinnedVersion,
+  installRelease,
+  installedDrift,
+  BINARIES_RECORD,
+  type BinariesRecord,
+} from './binaries/step.js';
+export {
+  kubeRelease,
+  kubeArtifacts,
+  kubeVersionOf,
+  NODE_TARBALL,
+  DL_K8S_IO,
+  AKS_MIRROR,
+  TARBALL_BIN_DIR,
+  type KubeArtifact,
+  type KubeRelease,
+  type KubernetesPins,
+} from './binaries/artifacts.js';
 export { fillUrlTemplate } from './binaries/url-template.js';
 export { kubeVersionSkew, createVersionSkewStep, readServerVersion, SKEW_RECORD, type ServerVersionReader } from './skew/step.js';
 export { assertSupportedSkew, MAX_KUBELET_MINORS_BEHIND, SKEW_RULE } from './skew/skew.js';
 export { parseKubeVersion, type KubeVersion } from './version.js';
 export { KUBE_BINARIES, KUBE_CHECKSUMS, KUBE_PROXY, type ReleaseBinary } from './binaries/versions.js';
 export { kubeClusterCredentials, createCredentialsStep } from './cluster/credentials-step.js';
-export { AKS_SERVER_APP_ID, AKS_SCOPE, readClusterFromArm, defaultClusterReader, cachedReader, type ClusterFacts, type ClusterReader } from './cluster/cluster.js';
+export {
+  AKS_SERVER_APP_ID,
+  AKS_SCOPE,
+  readClusterFromArm,
+  defaultClusterReader,
+  cachedReader,
+  type ClusterFacts,
+  type ClusterReader,
+} from './cluster/cluster.js';
 export { kubeconfigObject, renderKubeconfig, renderKubeconfigOf, readKubeconfig } from './cluster/kubeconfig.js';
 export { clusterFacts, recordedFacts, FACTS_RECORD } from './cluster/recorded.js';
 export { kubeKubelet, createKubeletStep, nodeName, type KubeletStepOptions } from './kubelet/step.js';
-export { kubeletConfiguration, renderKubeletConfig, nodeLabels, aksEvictionHard, aksKubeReserved, TLS_CIPHER_SUITES, type MachineSize } from './kubelet/config.js';
+export {
+  kubeletConfiguration,
+  renderKubeletConfig,
+  nodeLabels,
+  aksEvictionHard,
+  aksKubeReserved,
+  TLS_CIPHER_SUITES,
+  type MachineSize,
+} from './kubelet/config.js';
 export { kubeletUnit, kubeletDropIn, kubeletArgs, kubeletEnvironmentFile, type KubeletFlags } from './kubelet/unit.js';
 export { machineSize, routeSourceAddress } from './kubelet/machine.js';
 export { httpsKubeClient, apiRequest, readyCondition, type KubeClient, type KubeCredential, type NodeApiOptions, type RequestBody } from './kubelet/api.js';
@@ -32,7 +77,20 @@ export { readNodeCertificate, nodeCertificateProblem, CURRENT_CLIENT_PAIR, type 
 export { validateKubeletConfiguration, KUBELET_CONFIGURATION_V1BETA1 } from './kubelet/v1beta1-schema.js';
 export { kubePaths, KUBELET_UNIT, KUBE_PROXY_UNIT, type KubePaths } from './paths.js';
 export { parseCidr, overlaps, contains, subnet, subnetCount, isPrivateAddress, addressText, type Cidr } from './network/cidr.js';
-export { planPodRange, poolShare, nameHash, clusterAllocates, checkAllocatedRange, describePlan, AKS_RESERVED_RANGES, DEFAULT_NODE_MASK_SIZE, type PodRangePlan, type ClusterRanges, type NodeRange, type PodRangeInput } from './network/pod-range.js';
+export {
+  planPodRange,
+  poolShare,
+  nameHash,
+  clusterAllocates,
+  checkAllocatedRange,
+  describePlan,
+  AKS_RESERVED_RANGES,
+  DEFAULT_NODE_MASK_SIZE,
+  type PodRangePlan,
+  type ClusterRanges,
+  type NodeRange,
+  type PodRangeInput,
+} from './network/pod-range.js';
 export { defaultProxyMode, decideProxyMode, proxyPlan, AKS_CLUSTER_LABEL, type ProxyMode, type ProxyDecision } from './network/service-proxy.js';
 export { registrationLabels, registrationTaints, nodeObject, clusterNetwork, clusterRanges, EXCLUDE_LB_LABEL } from './network/registration.js';
 export { probeApiServer, callbackNote, describeAddresses, type ApiServerProbe, type Reachability } from './network/api-server.js';

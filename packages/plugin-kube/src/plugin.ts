@@ -26,7 +26,22 @@ import { nodeMaintenanceService } from './maintenance/service.js';
 export default definePlugin({
   name: '@flexnode/plugin-kube',
   apiVersion: API_VERSION,
-  steps: [kubePreflight, kubeVersionSkew, kubeNetwork, kubeKernelModules, kubeSysctl, kubeSwap, kubePackages, kubeBinaries, kubeClusterCredentials, kubeNodeBootstrap, kubePodCidr, kubeKubelet, kubeNode, kubeProxy],
+  steps: [
+    kubePreflight,
+    kubeVersionSkew,
+    kubeNetwork,
+    kubeKernelModules,
+    kubeSysctl,
+    kubeSwap,
+    kubePackages,
+    kubeBinaries,
+    kubeClusterCredentials,
+    kubeNodeBootstrap,
+    kubePodCidr,
+    kubeKubelet,
+    kubeNode,
+    kubeProxy,
+  ],
   // Node maintenance for `flexnode upgrade` and the agent's upgrades: version plan, slot, cordon, drain, Ready.
   services: [podCidrService, serviceProxyService, nodeMaintenanceService],
 });

@@ -77,8 +77,19 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'an object');
   const r = raw as Record<string, unknown>;
-  const known = ['skipPreflight', 'protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'nodeIP', 'readyTimeoutSeconds', 'requireAzureRbac',
-    'excludeFromExternalLoadBalancers', 'podCIDRTimeoutSeconds', 'bootstrapTokenTtlMinutes', ...SECONDS.map(([k]) => k)];
+  const known = [
+    'skipPreflight',
+    'protectKernelDefaults',
+    'kernelTuning',
+    'serverTLSBootstrap',
+    'nodeIP',
+    'readyTimeoutSeconds',
+    'requireAzureRbac',
+    'excludeFromExternalLoadBalancers',
+    'podCIDRTimeoutSeconds',
+    'bootstrapTokenTtlMinutes',
+    ...SECONDS.map(([k]) => k),
+  ];
   for (const key of Object.keys(r)) {
     if (!known.includes(key)) {
       throw new ConfigError(`${at(key)} is not a setting of ${PLUGIN_NAME}`, [{ path: at(key), message: `unknown; known: ${known.join(', ')}` }]);

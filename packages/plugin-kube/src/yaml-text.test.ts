@@ -15,7 +15,11 @@ const CA = '-----BEGIN CERTIFICATE-----\nMIIBkjCCATmgAwIBAgIU\n-----END CERTIFIC
 const identity = {
   getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }),
   principalId: async () => undefined,
-  execCredential: () => ({ command: '/usr/local/bin/node', args: ['/usr/lib/node_modules/@flexnode/cli/bin/run.js', 'token', '--resource', '6dae42f8-4368-4678-94ff-3960e28e3630'], env: { IDENTITY_ENDPOINT: 'http://127.0.0.1:40342/metadata/identity/oauth2/token' } }),
+  execCredential: () => ({
+    command: '/usr/local/bin/node',
+    args: ['/usr/lib/node_modules/@flexnode/cli/bin/run.js', 'token', '--resource', '6dae42f8-4368-4678-94ff-3960e28e3630'],
+    env: { IDENTITY_ENDPOINT: 'http://127.0.0.1:40342/metadata/identity/oauth2/token' },
+  }),
 };
 
 /** The files flexnode writes with YAML, as plain objects. */
@@ -26,12 +30,27 @@ function writtenDocuments(): [string, unknown][] {
       maxPods: 50,
       labels: { team: 'edge', 'node.kubernetes.io/pool': 'flex' },
       taints: ['dedicated=edge:NoSchedule'],
-      kubelet: { kubeReserved: { cpu: '100m', memory: '500Mi' }, evictionHard: { 'memory.available': '200Mi' }, imageGCHighThreshold: 80, imageGCLowThreshold: 60 },
+      kubelet: {
+        kubeReserved: { cpu: '100m', memory: '500Mi' },
+        evictionHard: { 'memory.available': '200Mi' },
+        imageGCHighThreshold: 80,
+        imageGCLowThreshold: 60,
+      },
     },
   });
   const version = parseKubeVersion('1.30.4')!;
   const kubelet = (resolved: boolean, tlsBootstrap: boolean, c = config) =>
-    kubeletConfiguration({ config: c, settings: kubeSettings(config), cluster: { name: 'aks-1', dnsServiceIP: '10.0.0.10' }, paths: kubePaths(config), resolved, runtime: containerdRuntime, version, machine: { cpus: 4, memoryBytes: 16 * 2 ** 30 }, tlsBootstrap });
+    kubeletConfiguration({
+      config: c,
+      settings: kubeSettings(config),
+      cluster: { name: 'aks-1', dnsServiceIP: '10.0.0.10' },
+      paths: kubePaths(config),
+      resolved,
+      runtime: containerdRuntime,
+      version,
+      machine: { cpus: 4, memoryBytes: 16 * 2 ** 30 },
+      tlsBootstrap,
+    });
   return [
     ['kubeconfig (node identity)', kubeconfigObject('aks-1', 'https://aks-1-dns-abc.hcp.westus2.azmk8s.io:443', CA, identity)],
     ['kubelet config', kubelet(true, false)],
@@ -52,12 +71,19 @@ function randomDocument(seed: number): Record<string, unknown> {
   const key = () => (rnd(6) === 0 ? text() : ['name', 'server', 'memory.available', 'node.kubernetes.io/pool', 'a-b', 'x_1'][rnd(6)]!);
   const value = (depth: number): unknown => {
     switch (depth > 3 ? rnd(4) : rnd(8)) {
-      case 0: return text();
-      case 1: return rnd(2) === 0;
-      case 2: return [0, 7, -3, 100, 10250, 1.5, 2 ** 60][rnd(rnd(10) === 0 ? 7 : 5)];
-      case 3: return ['10250', '0s', '100Mi', '10%', '/var/lib/kubelet', 'https://x:443', '6dae42f8-4368-4678-94ff-3960e28e3630', 'LS0tLS1CRUdJTi=='][rnd(7)];
-      case 4: case 5: return Object.fromEntries(Array.from({ length: rnd(4) }, () => [key(), value(depth + 1)]));
-      default: return Array.from({ length: rnd(4) }, () => value(depth + 1));
+      case 0:
+        return text();
+      case 1:
+        return rnd(2) === 0;
+      case 2:
+        return [0, 7, -3, 100, 10250, 1.5, 2 ** 60][rnd(rnd(10) === 0 ? 7 : 5)];
+      case 3:
+        return ['10250', '0s', '100Mi', '10%', '/var/lib/kubelet', 'https://x:443', '6dae42f8-4368-4678-94ff-3960e28e3630', 'LS0tLS1CRUdJTi=='][rnd(7)];
+      case 4:
+      case 5:
+        return Object.fromEntries(Array.from({ length: rnd(4) }, () => [key(), value(depth + 1)]));
+      default:
+        return Array.from({ length: rnd(4) }, () => value(depth + 1));
     }
   };
   return Object.fromEntries(Array.from({ length: 1 + rnd(5) }, () => [key(), value(0)]));
@@ -96,7 +122,19 @@ describe('YAML of the files flexnode writes (yaml-text)', () => {
 
   it('reads only what it would write back the same way', () => {
     expect(readPlainYaml('a: 1\nb:\n  - x\n')).to.deep.equal({ a: 1, b: ['x'] });
-    for (const other of ['a: "1"\n', 'a: 01\n', 'a: True\n', 'a: x # c\n', 'a:\n - x\n', 'a: [x]\n', 'a: b\n  c: d\n', 'a: 1', 'a: 1\nb:\n', '- a\n', 'a: 1.5\n']) {
+    for (const other of [
+      'a: "1"\n',
+      'a: 01\n',
+      'a: True\n',
+      'a: x # c\n',
+      'a:\n - x\n',
+      'a: [x]\n',
+      'a: b\n  c: d\n',
+      'a: 1',
+      'a: 1\nb:\n',
+      '- a\n',
+      'a: 1.5\n',
+    ]) {
       expect(readPlainYaml(other), JSON.stringify(other)).to.equal(undefined);
     }
   });

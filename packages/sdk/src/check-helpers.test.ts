@@ -15,7 +15,10 @@ describe('sdk check helpers', () => {
     const broken = await checkParsedFile(host, '/etc/x.json', expected, parseJson, 'JSON');
     expect(broken.status === 'drifted' && broken.reason).to.match(/^\/etc\/x\.json is not valid JSON: /);
     machine.seedFile('/etc/x.json', '{"b": {"c": ["y"]}, "a": 1}');
-    expect(await checkParsedFile(host, '/etc/x.json', expected, parseJson, 'JSON')).to.deep.equal({ status: 'drifted', reason: '/etc/x.json: b.c[0] is "y", expected "x"' });
+    expect(await checkParsedFile(host, '/etc/x.json', expected, parseJson, 'JSON')).to.deep.equal({
+      status: 'drifted',
+      reason: '/etc/x.json: b.c[0] is "y", expected "x"',
+    });
     machine.seedFile('/etc/x.json', '{\n  "b": {"c": ["x"]},\n  "a": 1\n}\n');
     expect(await checkParsedFile(host, '/etc/x.json', expected, parseJson, 'JSON')).to.deep.equal({ status: 'ok' });
   });

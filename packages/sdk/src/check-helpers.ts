@@ -35,6 +35,7 @@ export async function checkService(host: Host, unit: string, inputs: object, rec
   if (!(await host.systemd.isEnabled(unit))) return missing(`${unit} is not enabled`);
   if (!(await host.systemd.available())) return ok(`${unit} enabled; no service manager is running, so its active state was not checked`);
   if (!(await host.systemd.isActive(unit))) return drifted(`${unit} is not active`);
-  if (serviceInputsChanged(host, inputs, recordType)) return drifted(`${unit} runs with inputs (config, binaries) older than the installed ones: it needs a restart`);
+  if (serviceInputsChanged(host, inputs, recordType))
+    return drifted(`${unit} runs with inputs (config, binaries) older than the installed ones: it needs a restart`);
   return undefined;
 }

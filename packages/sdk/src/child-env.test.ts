@@ -19,8 +19,16 @@ describe('SDK childEnvironment', () => {
       DEBIAN_FRONTEND: 'noninteractive',
     };
     const env = childEnvironment({ DEBIAN_FRONTEND: 'readline', NEEDED_TOKEN: 'given' }, base);
-    expect(env).to.deep.equal({ PATH: '/usr/bin', HTTPS_PROXY: 'http://proxy:3128', no_proxy: 'localhost', AZURE_CLIENT_ID: 'id', DEBIAN_FRONTEND: 'readline', NEEDED_TOKEN: 'given' });
-    for (const name of ['PASSWORD', 'db_password', 'AWS_SECRET_ACCESS_KEY', 'HTTP_AUTH', 'SSH_AUTH_SOCK']) expect(isCredentialVariable(name), name).to.equal(true);
+    expect(env).to.deep.equal({
+      PATH: '/usr/bin',
+      HTTPS_PROXY: 'http://proxy:3128',
+      no_proxy: 'localhost',
+      AZURE_CLIENT_ID: 'id',
+      DEBIAN_FRONTEND: 'readline',
+      NEEDED_TOKEN: 'given',
+    });
+    for (const name of ['PASSWORD', 'db_password', 'AWS_SECRET_ACCESS_KEY', 'HTTP_AUTH', 'SSH_AUTH_SOCK'])
+      expect(isCredentialVariable(name), name).to.equal(true);
     for (const name of ['PATH', 'HOME', 'KUBECONFIG', 'PASSAGE', 'TOKENIZER', 'AUTHOR']) expect(isCredentialVariable(name), name).to.equal(false);
   });
 });

@@ -4,7 +4,8 @@
  * headers, and anything named like a secret, password, token or key. A child process gets none of them unless
  * its caller passes the one it needs explicitly.
  */
-const CREDENTIAL = /(^|_)(SECRET|PASSWORD|PASSWD|PASS|TOKEN|CREDENTIALS?|API_?KEY|ACCESS_KEY|PRIVATE_KEY|AUTH)(_|$)|^(AZURE_CLIENT_CERTIFICATE_PATH|IDENTITY_HEADER|NPM_CONFIG__AUTH.*)$/i;
+const CREDENTIAL =
+  /(^|_)(SECRET|PASSWORD|PASSWD|PASS|TOKEN|CREDENTIALS?|API_?KEY|ACCESS_KEY|PRIVATE_KEY|AUTH)(_|$)|^(AZURE_CLIENT_CERTIFICATE_PATH|IDENTITY_HEADER|NPM_CONFIG__AUTH.*)$/i;
 
 /** Whether a variable of this name is a credential a child must not inherit. */
 export function isCredentialVariable(name: string): boolean {

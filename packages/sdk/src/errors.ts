@@ -64,14 +64,23 @@ export class ChecksumError extends FlexnodeError {
 
 /** An artifact could not be fetched (404, refused, stalled, truncated). */
 export class DownloadError extends FlexnodeError {
-  constructor(readonly artifact: string, readonly url: string, reason: string, hint?: string) {
+  constructor(
+    readonly artifact: string,
+    readonly url: string,
+    reason: string,
+    hint?: string,
+  ) {
     super('DOWNLOAD_FAILED', `${artifact}: download of ${url} failed: ${reason}`, { hint });
   }
 }
 
 /** An archive holds an entry that would escape its target (absolute path, `..`, outward link, device). */
 export class UnsafeArchiveError extends FlexnodeError {
-  constructor(readonly archive: string, readonly entry: string, reason: string) {
+  constructor(
+    readonly archive: string,
+    readonly entry: string,
+    reason: string,
+  ) {
     super('UNSAFE_ARCHIVE', `${archive}: refused entry "${entry}": ${reason}; nothing was unpacked`);
   }
 }
@@ -92,7 +101,11 @@ export class ExecError extends FlexnodeError {
 
 /** A step's install finished but its check still is not ok, or the step threw. */
 export class StepError extends FlexnodeError {
-  constructor(readonly stepId: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(
+    readonly stepId: string,
+    message: string,
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
     super('STEP_FAILED', `step ${stepId}: ${message}`, options);
   }
 }

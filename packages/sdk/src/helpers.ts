@@ -85,8 +85,7 @@ export function firstDifference(expected: unknown, actual: unknown, path = ''): 
   return `${path || 'document'} is ${JSON.stringify(normalize(actual))}, expected ${JSON.stringify(normalize(expected))}`;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 // TOML parsers may hand back integers as bigint; compare them as numbers.
 const normalize = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);

@@ -35,9 +35,16 @@ describe('releaseFiles (fetch, unpack, install a verified release)', () => {
   it('installs the files of the archive directory, leaves others out, and uninstall restores the machine', async () => {
     const host = new MemoryHost().seedFile('/usr/local/bin/widgetctl', 'the distro one', 0o755);
     const v1 = serve(host, '1.0.0', { 'bin/widgetd': 'd1', 'bin/widgetctl': 'c1', 'bin/LICENSE': 'MIT', 'README.md': 'hi' });
-    const report = await runStepCycle(stepFor(() => v1), { host, config: testConfig() });
+    const report = await runStepCycle(
+      stepFor(() => v1),
+      { host, config: testConfig() },
+    );
     expect(report.initial['widget.files']).to.deep.equal({ status: 'missing', reason: 'widget 1.0.0 (amd64) is not installed in /usr/local/bin' });
-    expect(Object.keys(report.installed.files).filter((p) => p.startsWith('/usr/local/bin/')).sort()).to.deep.equal(['/usr/local/bin/widgetctl', '/usr/local/bin/widgetd']);
+    expect(
+      Object.keys(report.installed.files)
+        .filter((p) => p.startsWith('/usr/local/bin/'))
+        .sort(),
+    ).to.deep.equal(['/usr/local/bin/widgetctl', '/usr/local/bin/widgetd']);
     expect(report.installed.files['/usr/local/bin/widgetd']!.mode).to.equal(0o755);
     expect(host.files.get('/usr/local/bin/widgetctl')!.content.toString()).to.equal('the distro one');
   });
@@ -46,7 +53,11 @@ describe('releaseFiles (fetch, unpack, install a verified release)', () => {
     const host = new MemoryHost();
     const v1 = serve(host, '1.0.0', { 'bin/widgetd': 'd1', 'bin/widgetctl': 'c1' });
     let wanted = v1;
-    const step = createStep(stepFor(() => wanted), host, { config: testConfig() });
+    const step = createStep(
+      stepFor(() => wanted),
+      host,
+      { config: testConfig() },
+    );
     await step.install();
     const ops = host.ops.length;
     expect(await step.check()).to.deep.equal({ status: 'ok', detail: 'widget 1.0.0 (amd64): 2 files in /usr/local/bin' });
@@ -69,7 +80,16 @@ describe('releaseFiles (fetch, unpack, install a verified release)', () => {
   it('refuses an archive without the required files, before copying anything, with the layout hint', async () => {
     const host = new MemoryHost();
     const odd = serve(host, '1.0.0', { 'bin/widgetctl': 'c1' });
-    const error = await createStep(stepFor(() => odd), host, { config: testConfig() }).install().then(() => undefined, (e: unknown) => e);
+    const error = await createStep(
+      stepFor(() => odd),
+      host,
+      { config: testConfig() },
+    )
+      .install()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((error as Error).message).to.equal('widget 1.0.0 (amd64): the archive lacks bin/widgetd');
     expect((error as { hint?: string }).hint).to.equal('serve the upstream tarball');
     expect(host.ops.map((o) => o.op)).to.deep.equal(['download']);
@@ -78,7 +98,11 @@ describe('releaseFiles (fetch, unpack, install a verified release)', () => {
   it('in a dry run only plans the download', async () => {
     const host = new MemoryHost({ dryRun: true });
     const v1 = serve(host, '1.0.0', { 'bin/widgetd': 'd1' });
-    await createStep(stepFor(() => v1), host, { config: testConfig() }).install();
+    await createStep(
+      stepFor(() => v1),
+      host,
+      { config: testConfig() },
+    ).install();
     expect(host.ops.map((o) => `${o.op} ${o.target}`)).to.deep.equal([`download ${v1.url}`]);
     expect(host.logLines.map((l) => l.message)).to.deep.equal(['would unpack bin/* of widget 1.0.0 (amd64) into /usr/local/bin']);
   });

@@ -53,8 +53,7 @@ export function releaseFiles(host: Host, spec: ReleaseFilesSpec): ReleaseFiles {
     return ok(`${artifact.name}: ${Object.keys(record.files).length} files in ${spec.to}`);
   };
 
-  const layoutError = (artifact: Artifact, what: string) =>
-    new FlexnodeError('ARTIFACT_LAYOUT', `${artifact.name}: ${what}`, { hint: spec.layoutHint });
+  const layoutError = (artifact: Artifact, what: string) => new FlexnodeError('ARTIFACT_LAYOUT', `${artifact.name}: ${what}`, { hint: spec.layoutHint });
 
   return {
     check,

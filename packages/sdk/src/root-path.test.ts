@@ -21,7 +21,9 @@ describe('host/RootPaths', () => {
 describe('underRoot / checkRoot', () => {
   it('refuses an empty or blank root with exit code 2, never taking it as /', () => {
     for (const root of ['', ' ', '\t']) {
-      expect(() => new RootPaths(root), JSON.stringify(root)).to.throw(/empty/).with.property('exitCode', 2);
+      expect(() => new RootPaths(root), JSON.stringify(root))
+        .to.throw(/empty/)
+        .with.property('exitCode', 2);
       expect(() => underRoot(root, '/etc/x')).to.throw(/empty/);
     }
     expect(() => checkRoot('/tmp/a\nb')).to.throw(/control character/);

@@ -15,7 +15,10 @@ describe('SDK readSecretFile', function () {
 
   const refusal = async (path: string) => {
     const started = Date.now();
-    const error = await readSecretFile(path, 'azure.servicePrincipal.clientSecretFile').then(() => undefined, (e: Error & { exitCode?: number }) => e);
+    const error = await readSecretFile(path, 'azure.servicePrincipal.clientSecretFile').then(
+      () => undefined,
+      (e: Error & { exitCode?: number }) => e,
+    );
     return { error, ms: Date.now() - started };
   };
 

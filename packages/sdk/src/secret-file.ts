@@ -12,7 +12,15 @@ export interface SecretFile {
 }
 
 const kindOf = (st: Stats) =>
-  st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+  st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a named pipe'
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? 'a device'
+        : st.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
 
 /**
  * Read a secret file safely (`azure.servicePrincipal.clientSecretFile`, or any plugin's): opened without blocking
@@ -23,7 +31,10 @@ const kindOf = (st: Stats) =>
  */
 export async function readSecretFile(path: string, field: string, maxBytes = SECRET_FILE_MAX_BYTES): Promise<SecretFile> {
   const refuse = (why: string, hint?: string) =>
-    new FlexnodeError('SECRET_FILE_INVALID', `${field} ${path} ${why}`, { exitCode: ExitCode.Usage, hint: hint ?? `write the secret to a regular file (chmod 600, owned by root) and point ${field} at it` });
+    new FlexnodeError('SECRET_FILE_INVALID', `${field} ${path} ${why}`, {
+      exitCode: ExitCode.Usage,
+      hint: hint ?? `write the secret to a regular file (chmod 600, owned by root) and point ${field} at it`,
+    });
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -42,7 +53,10 @@ export async function readSecretFile(path: string, field: string, maxBytes = SEC
     const euid = process.geteuid?.() ?? 0;
     if (st.uid !== 0 && st.uid !== euid) throw refuse(`is owned by uid ${st.uid}, not root`, `chown root ${path}`);
     if (st.mode & 0o022) {
-      throw refuse(`is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${octal(st.mode)}): anyone could replace the secret`, `chmod 600 ${path} (and consider rotating the secret)`);
+      throw refuse(
+        `is writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${octal(st.mode)}): anyone could replace the secret`,
+        `chmod 600 ${path} (and consider rotating the secret)`,
+      );
     }
     const buffer = Buffer.alloc(maxBytes + 1);
     const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
@@ -52,7 +66,8 @@ export async function readSecretFile(path: string, field: string, maxBytes = SEC
     if (secret === '') throw refuse('is empty');
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(secret)) throw refuse('holds control characters or several lines: it must hold the secret alone');
-    const warnings = st.mode & 0o044 ? [`${field} ${path} is readable by other users (mode ${octal(st.mode)}): chmod 600 it, and consider rotating the secret`] : [];
+    const warnings =
+      st.mode & 0o044 ? [`${field} ${path} is readable by other users (mode ${octal(st.mode)}): chmod 600 it, and consider rotating the secret`] : [];
     return { secret, warnings };
   } finally {
     await handle.close();

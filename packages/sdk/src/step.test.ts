@@ -53,7 +53,9 @@ describe('@flexnode/sdk: typed injection and capabilities', () => {
   });
 
   it('refuses an inject that holds something other than tokens', () => {
-    expect(() => defineStep({ id: 'test.bad', title: 'b', inject: { host: 'flexnode.host' } as never, create: () => noop })).to.throw(/inject must be an object of tokens/);
+    expect(() => defineStep({ id: 'test.bad', title: 'b', inject: { host: 'flexnode.host' } as never, create: () => noop })).to.throw(
+      /inject must be an object of tokens/,
+    );
   });
 
   it('a capability is one token in every copy of the SDK, named by its declaration', () => {

@@ -7,9 +7,7 @@ import type { Token, TokenType } from './tokens.js';
 export type CheckStatus = 'ok' | 'missing' | 'drifted';
 
 /** What `check` found. `reason` tells a person what is missing or differs. */
-export type CheckResult =
-  | { status: 'ok'; detail?: string }
-  | { status: 'missing' | 'drifted'; reason: string };
+export type CheckResult = { status: 'ok'; detail?: string } | { status: 'missing' | 'drifted'; reason: string };
 
 /** The machine is as the step wants it. */
 export function ok(detail?: string): CheckResult {

@@ -12,7 +12,27 @@ import { renderEnvironmentFile, renderUnitFile, unitCommandLine, unitEnvironment
 const run = promisify(execFile);
 
 /** Every character a config value may legitimately hold that means something to systemd or a shell. */
-const HOSTILE = [`a b`, `"q"`, `'s'`, `back\\slash`, `trail\\`, `%n%i%%`, `$HOME`, `\${X}`, `;`, `a;b`, `#c`, `-x`, `@y`, ``, ` lead`, `x=y`, `ümlaut`, `tab\tin`, `nl\nin`];
+const HOSTILE = [
+  `a b`,
+  `"q"`,
+  `'s'`,
+  `back\\slash`,
+  `trail\\`,
+  `%n%i%%`,
+  `$HOME`,
+  `\${X}`,
+  `;`,
+  `a;b`,
+  `#c`,
+  `-x`,
+  `@y`,
+  ``,
+  ` lead`,
+  `x=y`,
+  `ümlaut`,
+  `tab\tin`,
+  `nl\nin`,
+];
 
 describe('SDK systemd renderer', () => {
   it('quotes a word only when needed, escaping \\, ", control characters, % and (in commands) $', () => {
@@ -54,7 +74,10 @@ describe('SDK systemd renderer', () => {
     this.timeout(60_000);
     let dir: string;
     before(async function () {
-      const found = await run('systemd-analyze', ['--version']).then(() => true, () => false);
+      const found = await run('systemd-analyze', ['--version']).then(
+        () => true,
+        () => false,
+      );
       if (!found) {
         // This machine kind must have it (apt-get install systemd): a missing tool fails rather than skips.
         throw new Error('systemd-analyze is not installed (apt-get install -y systemd)');

@@ -114,7 +114,12 @@ function renderValue(key: string, value: UnitValue): string {
 }
 
 const commentLines = (comment: string | undefined) =>
-  comment === undefined ? '' : comment.split('\n').map((line) => `# ${line.replace(CONTROL_GLOBAL, ' ')}`.trimEnd()).join('\n') + '\n';
+  comment === undefined
+    ? ''
+    : comment
+        .split('\n')
+        .map((line) => `# ${line.replace(CONTROL_GLOBAL, ' ')}`.trimEnd())
+        .join('\n') + '\n';
 
 /** A unit file or drop-in, every value escaped for its setting. */
 export function renderUnitFile(unit: UnitFile): string {

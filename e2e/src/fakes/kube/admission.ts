@@ -45,7 +45,12 @@ function namespaceLifecycle(r: AdmissionRequest, d: AdmissionDeps): void {
   const ns = d.store.get(d.res('namespaces'), '', r.namespace);
   if (!ns) throw errors.notFound('namespaces', '', r.namespace);
   if ((ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
-    throw errors.forbidden(r.res.resource, r.res.group, r.object?.metadata.name ?? '', `unable to create new content in namespace ${r.namespace} because it is being terminated`);
+    throw errors.forbidden(
+      r.res.resource,
+      r.res.group,
+      r.object?.metadata.name ?? '',
+      `unable to create new content in namespace ${r.namespace} because it is being terminated`,
+    );
   }
 }
 
@@ -57,7 +62,12 @@ function serviceAccount(r: AdmissionRequest, d: AdmissionDeps): void {
   spec.serviceAccount = spec.serviceAccountName;
   const sa = d.store.get(d.res('serviceaccounts'), r.namespace, spec.serviceAccountName);
   if (!sa) {
-    throw errors.forbidden('pods', '', pod.metadata.name, `error looking up service account ${r.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`);
+    throw errors.forbidden(
+      'pods',
+      '',
+      pod.metadata.name,
+      `error looking up service account ${r.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`,
+    );
   }
   const automount = spec.automountServiceAccountToken ?? (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken ?? true;
   if (!automount) return;
@@ -65,11 +75,17 @@ function serviceAccount(r: AdmissionRequest, d: AdmissionDeps): void {
   if (containers.some((c) => (c.volumeMounts ?? []).some((m: { mountPath: string }) => m.mountPath === SA_MOUNT))) return;
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   const name = `kube-api-access-${[...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('')}`;
-  (spec.volumes ??= []).push({ name, projected: { defaultMode: 420, sources: [
-    { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-    { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-    { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-  ] } });
+  (spec.volumes ??= []).push({
+    name,
+    projected: {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    },
+  });
   for (const c of containers) (c.volumeMounts ??= []).push({ name, readOnly: true, mountPath: SA_MOUNT });
 }
 
@@ -77,11 +93,26 @@ function escalation(r: AdmissionRequest, d: AdmissionDeps): void {
   const o = r.object as KubeObject & { rules?: PolicyRule[]; roleRef?: { kind: string; name: string } };
   const kind = r.res.resource;
   const ns = r.res.namespaced ? r.namespace : '';
-  const may = (verb: string, resource: string, name: string) => d.authorize({
-    user: r.user, verb, isResourceRequest: true, path: '', apiGroup: 'rbac.authorization.k8s.io', apiVersion: 'v1', resource, subresource: '', namespace: ns, name,
-  }).decision === 'allow';
-  const refuse = (rules: PolicyRule[]) => errors.forbidden(kind, 'rbac.authorization.k8s.io', o.metadata.name,
-    `user "${r.user.name}" (groups=${JSON.stringify(r.user.groups)}) is attempting to grant RBAC permissions not currently held:\n${rules.map(ruleText).join('\n')}`);
+  const may = (verb: string, resource: string, name: string) =>
+    d.authorize({
+      user: r.user,
+      verb,
+      isResourceRequest: true,
+      path: '',
+      apiGroup: 'rbac.authorization.k8s.io',
+      apiVersion: 'v1',
+      resource,
+      subresource: '',
+      namespace: ns,
+      name,
+    }).decision === 'allow';
+  const refuse = (rules: PolicyRule[]) =>
+    errors.forbidden(
+      kind,
+      'rbac.authorization.k8s.io',
+      o.metadata.name,
+      `user "${r.user.name}" (groups=${JSON.stringify(r.user.groups)}) is attempting to grant RBAC permissions not currently held:\n${rules.map(ruleText).join('\n')}`,
+    );
   if (kind === 'clusterroles' || kind === 'roles') {
     if (may('escalate', kind, o.metadata.name)) return;
     const missing = d.rbac.notHeld(r.user, ns, o.rules ?? []);
@@ -92,8 +123,7 @@ function escalation(r: AdmissionRequest, d: AdmissionDeps): void {
   if (!ref) return;
   const refRes = ref.kind === 'ClusterRole' ? 'clusterroles' : 'roles';
   if (may('bind', refRes, ref.name)) return;
-  const rules = ref.kind === 'ClusterRole' ? d.rbac.clusterRoleRules(ref.name)
-    : ((d.store.get(d.res('roles'), ns, ref.name)?.rules as PolicyRule[] | undefined));
+  const rules = ref.kind === 'ClusterRole' ? d.rbac.clusterRoleRules(ref.name) : (d.store.get(d.res('roles'), ns, ref.name)?.rules as PolicyRule[] | undefined);
   if (!rules) throw errors.notFound(refRes, 'rbac.authorization.k8s.io', ref.name);
   const missing = d.rbac.notHeld(r.user, ns, rules);
   if (missing.length) throw refuse(missing);
@@ -108,9 +138,22 @@ function ruleText(r: PolicyRule): string {
 function certificates(r: AdmissionRequest, d: AdmissionDeps): void {
   const spec = ((r.object ?? r.old)?.spec ?? {}) as { signerName?: string; request?: string };
   const signer = spec.signerName ?? '';
-  const may = (verb: string) => [signer, `${signer.split('/')[0]}/*`].some((name) => d.authorize({
-    user: r.user, verb, isResourceRequest: true, path: '', apiGroup: 'certificates.k8s.io', apiVersion: 'v1', resource: 'signers', subresource: '', namespace: '', name,
-  }).decision === 'allow');
+  const may = (verb: string) =>
+    [signer, `${signer.split('/')[0]}/*`].some(
+      (name) =>
+        d.authorize({
+          user: r.user,
+          verb,
+          isResourceRequest: true,
+          path: '',
+          apiGroup: 'certificates.k8s.io',
+          apiVersion: 'v1',
+          resource: 'signers',
+          subresource: '',
+          namespace: '',
+          name,
+        }).decision === 'allow',
+    );
   const deny = (why: string) => errors.forbidden('certificatesigningrequests', 'certificates.k8s.io', r.name || r.object?.metadata.name || '', why);
   if (r.operation === 'update' && r.subresource === 'approval') {
     const before = JSON.stringify(((r.old?.status ?? {}) as { conditions?: unknown }).conditions ?? []);
@@ -124,7 +167,11 @@ function certificates(r: AdmissionRequest, d: AdmissionDeps): void {
   }
   if (r.operation === 'create' && signer === 'kubernetes.io/kube-apiserver-client' && spec.request) {
     let orgs: string[] = [];
-    try { orgs = parseCsr(Buffer.from(spec.request, 'base64').toString('utf8')).organizations; } catch { /* validation reports it */ }
+    try {
+      orgs = parseCsr(Buffer.from(spec.request, 'base64').toString('utf8')).organizations;
+    } catch {
+      /* validation reports it */
+    }
     if (orgs.includes('system:masters')) throw deny('use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed');
   }
 }

@@ -13,8 +13,15 @@ export interface ApiResource {
   shortNames?: string[];
 }
 
-const r = (group: string, version: string, resource: string, kind: string, namespaced: boolean, subresources: string[] = [], extra: Partial<ApiResource> = {}): ApiResource =>
-  ({ group, version, resource, kind, namespaced, subresources, ...extra });
+const r = (
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  subresources: string[] = [],
+  extra: Partial<ApiResource> = {},
+): ApiResource => ({ group, version, resource, kind, namespaced, subresources, ...extra });
 
 export const API_RESOURCES: ApiResource[] = [
   r('', 'v1', 'namespaces', 'Namespace', false, ['status'], { shortNames: ['ns'] }),
@@ -78,7 +85,8 @@ export function discovery(path: string): unknown | undefined {
   if (path === '/apis') {
     const groups = [...new Set(API_RESOURCES.filter((x) => x.group).map((x) => `${x.group}/${x.version}`))];
     return {
-      kind: 'APIGroupList', apiVersion: 'v1',
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
       groups: groups.map((gv) => {
         const [name, version] = gv.split('/') as [string, string];
         return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
@@ -92,13 +100,30 @@ export function discovery(path: string): unknown | undefined {
   const list = API_RESOURCES.filter((x) => x.group === group && x.version === version);
   if (!list.length) return undefined;
   return {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version,
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
     resources: list.flatMap((x) => [
-      { name: x.resource, singularName: x.kind.toLowerCase(), namespaced: x.namespaced, kind: x.kind,
-        verbs: x.createOnly ? ['create'] : VERBS_STORED, ...(x.shortNames ? { shortNames: x.shortNames } : {}) },
-      ...x.subresources.map((s) => ({ name: `${x.resource}/${s}`, singularName: '', namespaced: x.namespaced,
+      {
+        name: x.resource,
+        singularName: x.kind.toLowerCase(),
+        namespaced: x.namespaced,
+        kind: x.kind,
+        verbs: x.createOnly ? ['create'] : VERBS_STORED,
+        ...(x.shortNames ? { shortNames: x.shortNames } : {}),
+      },
+      ...x.subresources.map((s) => ({
+        name: `${x.resource}/${s}`,
+        singularName: '',
+        namespaced: x.namespaced,
         kind: s === 'eviction' ? 'Eviction' : s === 'token' ? 'TokenRequest' : s === 'binding' ? 'Binding' : s === 'scale' ? 'Scale' : x.kind,
-        verbs: s === 'eviction' || s === 'token' || s === 'binding' ? ['create'] : s === 'log' || s === 'proxy' || s === 'exec' ? ['get'] : ['get', 'patch', 'update'] })),
+        verbs:
+          s === 'eviction' || s === 'token' || s === 'binding'
+            ? ['create']
+            : s === 'log' || s === 'proxy' || s === 'exec'
+              ? ['get']
+              : ['get', 'patch', 'update'],
+      })),
     ]),
   };
 }

@@ -65,27 +65,51 @@ describe('fake Kubernetes API: the registry', function () {
     expect(Number(ok.json.metadata.resourceVersion)).to.be.greaterThan(Number(v1.metadata.resourceVersion));
     const stale = await call('PUT', `${LEASES}/node-a`, as(), { ...v1, spec: { ...v1.spec, holderIdentity: 'someone-else' } });
     expect(stale.status).to.equal(409);
-    expect(stale.json).to.include({ reason: 'Conflict',
-      message: 'Operation cannot be fulfilled on leases.coordination.k8s.io "node-a": the object has been modified; please apply your changes to the latest version and try again' });
+    expect(stale.json).to.include({
+      reason: 'Conflict',
+      message:
+        'Operation cannot be fulfilled on leases.coordination.k8s.io "node-a": the object has been modified; please apply your changes to the latest version and try again',
+    });
     expect(kube.lease('node-a')!.spec!.holderIdentity).to.equal('node-a');
     const { resourceVersion: _rv, ...noRv } = ok.json.metadata;
     const unconditional = await call('PUT', `${LEASES}/node-a`, as(), { ...ok.json, metadata: noRv });
     expect(unconditional.status).to.equal(422);
     expect(unconditional.json.message).to.include('metadata.resourceVersion: Invalid value: 0: must be specified for an update');
     const badDuration = await call('POST', LEASES, as(), { metadata: { name: 'node-b' }, spec: { leaseDurationSeconds: 0 } });
-    expect(badDuration.json.message).to.equal('Lease.coordination.k8s.io "node-b" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0');
+    expect(badDuration.json.message).to.equal(
+      'Lease.coordination.k8s.io "node-b" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0',
+    );
   });
 
   it('Nodes: status only through /status, merge/strategic/JSON patches, podCIDR from the node-ipam allocator, immutable once set', async () => {
-    const n = await call('POST', '/api/v1/nodes', as(), { metadata: { name: 'n1', labels: { a: '1' } },
-      status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'DiskPressure', status: 'False' }] } });
+    const n = await call('POST', '/api/v1/nodes', as(), {
+      metadata: { name: 'n1', labels: { a: '1' } },
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'False' },
+          { type: 'DiskPressure', status: 'False' },
+        ],
+      },
+    });
     expect(n.status).to.equal(201);
     await call('POST', '/api/v1/nodes', as(), { metadata: { name: 'n2' } });
     await until(() => !!kube.node('n1')?.spec?.podCIDR && !!kube.node('n2')?.spec?.podCIDR);
     expect([kube.node('n1')!.spec!.podCIDR, kube.node('n2')!.spec!.podCIDR]).to.deep.equal(['10.244.0.0/24', '10.244.1.0/24']);
     // the main resource ignores status; /status ignores spec
-    await call('PATCH', '/api/v1/nodes/n1', as(), { spec: { unschedulable: true }, status: { conditions: [] }, metadata: { labels: { b: '2', a: null } } }, 'application/merge-patch+json');
-    await call('PATCH', '/api/v1/nodes/n1/status', as(), { spec: { unschedulable: false }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }, 'application/strategic-merge-patch+json');
+    await call(
+      'PATCH',
+      '/api/v1/nodes/n1',
+      as(),
+      { spec: { unschedulable: true }, status: { conditions: [] }, metadata: { labels: { b: '2', a: null } } },
+      'application/merge-patch+json',
+    );
+    await call(
+      'PATCH',
+      '/api/v1/nodes/n1/status',
+      as(),
+      { spec: { unschedulable: false }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+      'application/strategic-merge-patch+json',
+    );
     await call('PATCH', '/api/v1/nodes/n1', as(), [{ op: 'add', path: '/metadata/annotations', value: { x: 'y' } }], 'application/json-patch+json');
     const node = kube.node('n1')!;
     expect(node.spec).to.include({ unschedulable: true, podCIDR: '10.244.0.0/24' });
@@ -103,8 +127,10 @@ describe('fake Kubernetes API: the registry', function () {
   });
 
   it('Pods: ServiceAccount admission, field and label selectors, graceful deletion of bound pods, immediate for unbound ones', async () => {
-    const created = await call('POST', '/api/v1/namespaces/default/pods', as(), { metadata: { name: 'web', labels: { app: 'web' } },
-      spec: { nodeName: 'n1', containers: [{ name: 'main', image: 'nginx:1' }] } });
+    const created = await call('POST', '/api/v1/namespaces/default/pods', as(), {
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: { nodeName: 'n1', containers: [{ name: 'main', image: 'nginx:1' }] },
+    });
     expect(created.status).to.equal(201);
     const spec = created.json.spec;
     expect(spec.serviceAccountName).to.equal('default');
@@ -113,7 +139,8 @@ describe('fake Kubernetes API: the registry', function () {
     expect(spec.containers[0].volumeMounts[0]).to.include({ mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
     expect(created.json.status).to.deep.equal({ phase: 'Pending', qosClass: 'BestEffort' });
     await call('POST', '/api/v1/namespaces/default/pods', as(), { metadata: { name: 'floating' }, spec: { containers: [{ name: 'main', image: 'nginx:1' }] } });
-    const names = async (q: string) => ((await call('GET', `/api/v1/pods?${q}`, as())).json.items as { metadata: { name: string } }[]).map((p) => p.metadata.name);
+    const names = async (q: string) =>
+      ((await call('GET', `/api/v1/pods?${q}`, as())).json.items as { metadata: { name: string } }[]).map((p) => p.metadata.name);
     expect(await names('fieldSelector=spec.nodeName%3Dn1')).to.deep.equal(['web']);
     expect(await names('labelSelector=app%20in%20(web,api)')).to.deep.equal(['web']);
     expect(await names('labelSelector=!app')).to.deep.equal(['floating']);
@@ -127,8 +154,12 @@ describe('fake Kubernetes API: the registry', function () {
     expect(del.json.metadata.deletionGracePeriodSeconds).to.equal(30);
     expect(kube.pod('default', 'web')).to.not.equal(undefined);
     const wrongUid = await call('DELETE', '/api/v1/namespaces/default/pods/web', as(), { gracePeriodSeconds: 0, preconditions: { uid: 'other' } });
-    expect(wrongUid.json.message).to.equal(`Operation cannot be fulfilled on pods "web": Precondition failed: UID in precondition: other, UID in object meta: ${created.json.metadata.uid}`);
-    expect((await call('DELETE', '/api/v1/namespaces/default/pods/web', as(), { gracePeriodSeconds: 0, preconditions: { uid: created.json.metadata.uid } })).status).to.equal(200);
+    expect(wrongUid.json.message).to.equal(
+      `Operation cannot be fulfilled on pods "web": Precondition failed: UID in precondition: other, UID in object meta: ${created.json.metadata.uid}`,
+    );
+    expect(
+      (await call('DELETE', '/api/v1/namespaces/default/pods/web', as(), { gracePeriodSeconds: 0, preconditions: { uid: created.json.metadata.uid } })).status,
+    ).to.equal(200);
     expect(kube.pod('default', 'web')).to.equal(undefined);
     await call('DELETE', '/api/v1/namespaces/default/pods/floating', as());
     expect(kube.pod('default', 'floating'), 'a pod that never ran goes at once').to.equal(undefined);
@@ -155,7 +186,11 @@ describe('fake Kubernetes API: the registry', function () {
       await call('PATCH', '/api/v1/namespaces/default/configmaps/w1', as(), { data: { k: 'v' } }, 'application/merge-patch+json');
       await call('PATCH', '/api/v1/namespaces/default/configmaps/w1', as(), { metadata: { labels: { w: '2' } } }, 'application/merge-patch+json');
       await until(() => events.length >= 3, 3000, 'watch events');
-      expect(events).to.deep.equal([{ type: 'ADDED', name: 'w1' }, { type: 'MODIFIED', name: 'w1' }, { type: 'DELETED', name: 'w1' }]);
+      expect(events).to.deep.equal([
+        { type: 'ADDED', name: 'w1' },
+        { type: 'MODIFIED', name: 'w1' },
+        { type: 'DELETED', name: 'w1' },
+      ]);
     } finally {
       req.destroy();
     }
@@ -164,14 +199,24 @@ describe('fake Kubernetes API: the registry', function () {
     const rv = list.json.metadata.resourceVersion;
     await call('DELETE', '/api/v1/namespaces/default/configmaps/other', as());
     const replay = await new Promise<string>((resolve) => {
-      https.get(`${kube.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&timeoutSeconds=1`,
-        { ca: kube.caPem, cert: admin.certPem, key: admin.keyPem, agent: false }, (res) => {
+      https.get(
+        `${kube.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&timeoutSeconds=1`,
+        { ca: kube.caPem, cert: admin.certPem, key: admin.keyPem, agent: false },
+        (res) => {
           let d = '';
-          res.on('data', (c) => { d += c; });
+          res.on('data', (c) => {
+            d += c;
+          });
           res.on('end', () => resolve(d));
-        });
+        },
+      );
     });
-    expect(replay.trim().split('\n').map((l) => JSON.parse(l).type + ' ' + JSON.parse(l).object.metadata.name)).to.deep.equal(['DELETED other']);
+    expect(
+      replay
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).type + ' ' + JSON.parse(l).object.metadata.name),
+    ).to.deep.equal(['DELETED other']);
   });
 
   it('discovery lists the served groups and resources', async () => {
@@ -183,12 +228,21 @@ describe('fake Kubernetes API: the registry', function () {
 
   it('stops answering and resumes (refused or hanging), and audits every request with its user and answer', async () => {
     await kube.setReachable(false);
-    const refused = await call('GET', '/version', null).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code);
+    const refused = await call('GET', '/version', null).then(
+      () => 'answered',
+      (e: NodeJS.ErrnoException) => e.code,
+    );
     expect(refused).to.equal('ECONNREFUSED');
     await kube.setReachable(true);
     expect((await call('GET', '/version', null)).status).to.equal(200);
     await kube.setReachable('hang');
-    const hung = await Promise.race([call('GET', '/version', null).then((a: Answer) => a.status, () => 'error'), new Promise((r) => setTimeout(() => r('timeout'), 500))]);
+    const hung = await Promise.race([
+      call('GET', '/version', null).then(
+        (a: Answer) => a.status,
+        () => 'error',
+      ),
+      new Promise((r) => setTimeout(() => r('timeout'), 500)),
+    ]);
     expect(hung).to.equal('timeout');
     await kube.setReachable(true);
     expect((await call('GET', '/version', null)).status).to.equal(200);

@@ -95,10 +95,13 @@ export class Authenticator {
     const c = v.claims;
     const tokenAud = Array.isArray(c.aud) ? c.aud.map(String) : [String(c.aud)];
     if (!tokenAud.some((a) => audiences.includes(a))) return { error: 'invalid bearer token, token audiences is invalid for the target audiences' };
-    const k = c['kubernetes.io'] as { namespace: string; serviceaccount: { name: string; uid: string }; pod?: { name: string; uid: string }; node?: { name: string; uid: string } } | undefined;
+    const k = c['kubernetes.io'] as
+      | { namespace: string; serviceaccount: { name: string; uid: string }; pod?: { name: string; uid: string }; node?: { name: string; uid: string } }
+      | undefined;
     if (!k) return { error: 'invalid bearer token, missing kubernetes.io claims' };
     const sa = this.lookups.serviceAccount(k.namespace, k.serviceaccount.name);
-    if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return { error: `invalid bearer token, service account ${k.namespace}/${k.serviceaccount.name} has been deleted` };
+    if (!sa || sa.metadata.uid !== k.serviceaccount.uid)
+      return { error: `invalid bearer token, service account ${k.namespace}/${k.serviceaccount.name} has been deleted` };
     const extra: Record<string, string[]> = { 'authentication.kubernetes.io/credential-id': [`JTI=${String(c.jti)}`] };
     if (k.pod) {
       const pod = this.lookups.pod(k.namespace, k.pod.name);
@@ -112,8 +115,11 @@ export class Authenticator {
     }
     return {
       user: withAuthenticated({
-        name: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`, uid: k.serviceaccount.uid,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`], extra, via: 'service-account',
+        name: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`,
+        uid: k.serviceaccount.uid,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`],
+        extra,
+        via: 'service-account',
       }),
     };
   }

@@ -10,7 +10,11 @@ import { errors, type KubeError } from './status.js';
 import type { AuthzResult, RequestAttributes } from './types.js';
 
 export class AuthorizerChain {
-  constructor(private readonly node: NodeAuthorizer, readonly rbac: RbacAuthorizer, private readonly guard: GuardAuthorizer) {}
+  constructor(
+    private readonly node: NodeAuthorizer,
+    readonly rbac: RbacAuthorizer,
+    private readonly guard: GuardAuthorizer,
+  ) {}
 
   authorize(attrs: RequestAttributes): AuthzResult {
     const reasons: string[] = [];

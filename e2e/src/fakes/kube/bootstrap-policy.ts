@@ -14,8 +14,12 @@ export interface PolicyRule {
   nonResourceURLs?: string[];
 }
 
-const rule = (verbs: string[], groups: string[], resources: string[], resourceNames?: string[]): PolicyRule =>
-  ({ verbs, apiGroups: groups, resources, ...(resourceNames ? { resourceNames } : {}) });
+const rule = (verbs: string[], groups: string[], resources: string[], resourceNames?: string[]): PolicyRule => ({
+  verbs,
+  apiGroups: groups,
+  resources,
+  ...(resourceNames ? { resourceNames } : {}),
+});
 const READ = ['get', 'list', 'watch'];
 
 /**
@@ -51,7 +55,9 @@ export const NODE_RULES: PolicyRule[] = [
 ];
 
 const meta = (name: string) => ({
-  name, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+  name,
+  labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+  annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
 });
 
 function clusterRole(name: string, rules: PolicyRule[]): KubeObject {
@@ -60,7 +66,9 @@ function clusterRole(name: string, rules: PolicyRule[]): KubeObject {
 
 function binding(name: string, role: string, subjects: { kind: 'User' | 'Group'; name: string }[]): KubeObject {
   return {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: meta(name),
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: meta(name),
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
     subjects: subjects.map((s) => ({ apiGroup: 'rbac.authorization.k8s.io', ...s })),
   } as KubeObject;
@@ -73,21 +81,32 @@ export function bootstrapClusterRoles(): KubeObject[] {
     clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), { verbs: ['*'], nonResourceURLs: ['*'] }]),
     clusterRole('system:discovery', [{ verbs: ['get'], nonResourceURLs: DISCOVERY_URLS }]),
     clusterRole('system:public-info-viewer', [{ verbs: ['get'], nonResourceURLs: ['/livez', '/readyz', '/healthz', '/version', '/version/'] }]),
-    clusterRole('system:basic-user', [rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
-      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])]),
+    clusterRole('system:basic-user', [
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ]),
     clusterRole('system:node', NODE_RULES),
     // "a role to use for bootstrapping a node's client certificates"
     clusterRole('system:node-bootstrapper', [rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])]),
     // csrapproving: who may have node client CSRs auto-approved (new node / rotation of its own certificate)
-    clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])]),
-    clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])]),
-    clusterRole('system:certificates.k8s.io:kube-apiserver-client-kubelet-approver',
-      [rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [
+      rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient']),
+    ]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
+      rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient']),
+    ]),
+    clusterRole('system:certificates.k8s.io:kube-apiserver-client-kubelet-approver', [
+      rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    ]),
     // kube-proxy 1.33+ also watches ServiceCIDRs (cmd/kube-proxy/app/server.go, MultiCIDRServiceAllocator GA), and
     // kubeadm binds kube-proxy's service account to this role alone, so the role allows it.
-    clusterRole('system:node-proxier', [rule(['list', 'watch'], [''], ['services', 'endpoints']), rule(READ, [''], ['nodes']),
-      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
-      rule(['list', 'watch'], ['networking.k8s.io'], ['servicecidrs'])]),
+    clusterRole('system:node-proxier', [
+      rule(['list', 'watch'], [''], ['services', 'endpoints']),
+      rule(READ, [''], ['nodes']),
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+      rule(['list', 'watch'], ['networking.k8s.io'], ['servicecidrs']),
+    ]),
   ];
 }
 
@@ -96,7 +115,10 @@ export function bootstrapClusterRoleBindings(): KubeObject[] {
     binding('cluster-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]),
     binding('system:discovery', 'system:discovery', [{ kind: 'Group', name: 'system:authenticated' }]),
     binding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),
-    binding('system:public-info-viewer', 'system:public-info-viewer', [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }]),
+    binding('system:public-info-viewer', 'system:public-info-viewer', [
+      { kind: 'Group', name: 'system:authenticated' },
+      { kind: 'Group', name: 'system:unauthenticated' },
+    ]),
     { ...binding('system:node', 'system:node', []), subjects: undefined } as KubeObject,
     binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
   ];

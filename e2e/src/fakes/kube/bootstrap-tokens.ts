@@ -42,7 +42,10 @@ export function bootstrapTokenUser(token: string, getSecret: (name: string) => K
   if (data(secret, 'token-id') !== t.id) return undefined;
   if (bootstrapSecretExpired(secret)) return undefined;
   if (data(secret, 'usage-bootstrap-authentication') !== 'true') return undefined;
-  const extra = (data(secret, 'auth-extra-groups') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  const extra = (data(secret, 'auth-extra-groups') ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
   if (extra.some((g) => !GROUP.test(g))) return undefined; // GetGroups fails: the token is refused
   return { name: `system:bootstrap:${t.id}`, groups: [...new Set([BOOTSTRAP_DEFAULT_GROUP, ...extra])], via: 'bootstrap-token' };
 }
@@ -69,10 +72,13 @@ export function bootstrapTokenSecret(spec: BootstrapTokenSpec = {}): { token: st
   return {
     token: `${id}.${sec}`,
     secret: {
-      apiVersion: 'v1', kind: 'Secret', type: BOOTSTRAP_TOKEN_SECRET_TYPE,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: BOOTSTRAP_TOKEN_SECRET_TYPE,
       metadata: { name: `${BOOTSTRAP_TOKEN_PREFIX}${id}`, namespace: 'kube-system' },
       data: {
-        'token-id': b64(id), 'token-secret': b64(sec),
+        'token-id': b64(id),
+        'token-secret': b64(sec),
         expiration: b64((spec.expires ?? new Date(Date.now() + 24 * 3600_000)).toISOString().replace(/\.\d+Z$/, 'Z')),
         ...Object.fromEntries(usages.map((u) => [`usage-bootstrap-${u}`, b64('true')])),
         ...(spec.groups?.length ? { 'auth-extra-groups': b64(spec.groups.join(',')) } : {}),

@@ -1,6 +1,9 @@
 // IPv4 CIDR arithmetic for the fake's node-ipam allocator and service IP allocation.
 
-export interface Cidr { base: number; bits: number }
+export interface Cidr {
+  base: number;
+  bits: number;
+}
 
 export function parseCidr(s: string): Cidr {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s.trim());

@@ -15,19 +15,34 @@ export function kubeClient(kube: FakeKubeApi) {
   return function call(method: string, path: string, as: Caller, body?: unknown, type = 'application/json'): Promise<Answer> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = https.request(`${kube.url}${path}`, {
-        method, ca: kube.caPem, agent: false,
-        ...(as && 'certPem' in as ? { cert: as.certPem, key: as.keyPem } : {}),
-        headers: { ...(as && 'token' in as ? { authorization: `Bearer ${as.token}` } : {}), ...(text ? { 'content-type': type, 'content-length': Buffer.byteLength(text) } : {}) },
-      }, (res) => {
-        let data = '';
-        res.on('data', (d) => { data += d; });
-        res.on('end', () => {
-          let json: Record<string, any> = {};
-          try { json = data ? JSON.parse(data) : {}; } catch { /* text */ }
-          resolve({ status: res.statusCode ?? 0, json, text: data });
-        });
-      });
+      const req = https.request(
+        `${kube.url}${path}`,
+        {
+          method,
+          ca: kube.caPem,
+          agent: false,
+          ...(as && 'certPem' in as ? { cert: as.certPem, key: as.keyPem } : {}),
+          headers: {
+            ...(as && 'token' in as ? { authorization: `Bearer ${as.token}` } : {}),
+            ...(text ? { 'content-type': type, 'content-length': Buffer.byteLength(text) } : {}),
+          },
+        },
+        (res) => {
+          let data = '';
+          res.on('data', (d) => {
+            data += d;
+          });
+          res.on('end', () => {
+            let json: Record<string, any> = {};
+            try {
+              json = data ? JSON.parse(data) : {};
+            } catch {
+              /* text */
+            }
+            resolve({ status: res.statusCode ?? 0, json, text: data });
+          });
+        },
+      );
       req.on('error', reject);
       req.end(text);
     });

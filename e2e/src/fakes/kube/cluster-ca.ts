@@ -22,15 +22,37 @@ export interface IssuedCert {
 }
 
 export class ClusterCa {
-  private constructor(private readonly dir: string, readonly certPem: string) {}
+  private constructor(
+    private readonly dir: string,
+    readonly certPem: string,
+  ) {}
 
   /** A new self-signed CA (`CN=<name>`, CA:TRUE, keyCertSign). */
   static async create(name = 'fake-kube-ca'): Promise<ClusterCa> {
     const dir = mkdtempSync(join(tmpdir(), 'fake-kube-ca-'));
     dirs.push(dir);
-    await run('openssl', ['req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
-      '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-      '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-keyout',
+      join(dir, 'ca.key'),
+      '-out',
+      join(dir, 'ca.crt'),
+    ]);
     return new ClusterCa(dir, readFileSync(join(dir, 'ca.crt'), 'utf8'));
   }
 
@@ -41,13 +63,20 @@ export class ClusterCa {
   /** The API server's serving certificate for the given IPs and DNS names. */
   serving(sans: string[]): Promise<IssuedCert> {
     const san = [...new Set(sans)].map((s) => (isIP(s) ? `IP:${s}` : `DNS:${s}`)).join(',');
-    return this.issue('/CN=kube-apiserver', ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth', `subjectAltName=${san}`], 2);
+    return this.issue(
+      '/CN=kube-apiserver',
+      ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', `subjectAltName=${san}`],
+      2,
+    );
   }
 
   /** A client certificate: user `cn`, groups `orgs` (how the API server reads x509 client certificates). */
   client(cn: string, orgs: string[] = [], days = 2): Promise<IssuedCert> {
-    return this.issue(subject(cn, orgs), ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'], days);
+    return this.issue(
+      subject(cn, orgs),
+      ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'],
+      days,
+    );
   }
 
   /**
@@ -61,20 +90,59 @@ export class ClusterCa {
       writeFileSync(join(work, 'req.csr'), csrPem);
       writeFileSync(join(work, 'index.txt'), '');
       writeFileSync(join(work, 'serial'), `${randomBytes(16).toString('hex')}\n`);
-      const ku = usages.filter((u) => u === 'digital signature' || u === 'key encipherment')
+      const ku = usages
+        .filter((u) => u === 'digital signature' || u === 'key encipherment')
         .map((u) => (u === 'digital signature' ? 'digitalSignature' : 'keyEncipherment'));
       const eku = [...(usages.includes('client auth') ? ['clientAuth'] : []), ...(usages.includes('server auth') ? ['serverAuth'] : [])];
-      writeFileSync(join(work, 'ca.cnf'), [
-        '[ca]', 'default_ca = fake', '[fake]', `dir = ${work}`, `database = ${join(work, 'index.txt')}`, `new_certs_dir = ${work}`,
-        `certificate = ${this.certPath}`, `private_key = ${join(this.dir, 'ca.key')}`, `serial = ${join(work, 'serial')}`, 'default_md = sha256', 'policy = any', 'unique_subject = no',
-        'copy_extensions = none', 'x509_extensions = ext', '[any]', 'organizationName = optional', 'commonName = supplied',
-        '[ext]', 'basicConstraints = CA:FALSE', ...(ku.length ? [`keyUsage = critical,${ku.join(',')}`] : []),
-        ...(eku.length ? [`extendedKeyUsage = ${eku.join(',')}`] : []), 'authorityKeyIdentifier = keyid', '',
-      ].join('\n'));
-      const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
-      await run('openssl', ['ca', '-batch', '-config', join(work, 'ca.cnf'), '-preserveDN', '-notext',
-        '-startdate', stamp(new Date(Date.now() - 5 * 60_000)), '-enddate', stamp(new Date(Date.now() + seconds * 1000)),
-        '-in', join(work, 'req.csr'), '-out', join(work, 'out.crt')]);
+      writeFileSync(
+        join(work, 'ca.cnf'),
+        [
+          '[ca]',
+          'default_ca = fake',
+          '[fake]',
+          `dir = ${work}`,
+          `database = ${join(work, 'index.txt')}`,
+          `new_certs_dir = ${work}`,
+          `certificate = ${this.certPath}`,
+          `private_key = ${join(this.dir, 'ca.key')}`,
+          `serial = ${join(work, 'serial')}`,
+          'default_md = sha256',
+          'policy = any',
+          'unique_subject = no',
+          'copy_extensions = none',
+          'x509_extensions = ext',
+          '[any]',
+          'organizationName = optional',
+          'commonName = supplied',
+          '[ext]',
+          'basicConstraints = CA:FALSE',
+          ...(ku.length ? [`keyUsage = critical,${ku.join(',')}`] : []),
+          ...(eku.length ? [`extendedKeyUsage = ${eku.join(',')}`] : []),
+          'authorityKeyIdentifier = keyid',
+          '',
+        ].join('\n'),
+      );
+      const stamp = (d: Date) =>
+        d
+          .toISOString()
+          .replace(/[-:T]/g, '')
+          .replace(/\.\d+Z$/, 'Z');
+      await run('openssl', [
+        'ca',
+        '-batch',
+        '-config',
+        join(work, 'ca.cnf'),
+        '-preserveDN',
+        '-notext',
+        '-startdate',
+        stamp(new Date(Date.now() - 5 * 60_000)),
+        '-enddate',
+        stamp(new Date(Date.now() + seconds * 1000)),
+        '-in',
+        join(work, 'req.csr'),
+        '-out',
+        join(work, 'out.crt'),
+      ]);
       return readFileSync(join(work, 'out.crt'), 'utf8');
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -84,11 +152,40 @@ export class ClusterCa {
   private async issue(subj: string, ext: string[], days: number): Promise<IssuedCert> {
     const work = mkdtempSync(join(this.dir, 'issue-'));
     try {
-      await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', subj,
-        '-keyout', join(work, 'k.pem'), '-out', join(work, 'r.csr')]);
+      await run('openssl', [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        subj,
+        '-keyout',
+        join(work, 'k.pem'),
+        '-out',
+        join(work, 'r.csr'),
+      ]);
       writeFileSync(join(work, 'ext.cnf'), ext.join('\n') + '\n');
-      await run('openssl', ['x509', '-req', '-in', join(work, 'r.csr'), '-CA', this.certPath, '-CAkey', join(this.dir, 'ca.key'),
-        '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(days), '-extfile', join(work, 'ext.cnf'), '-out', join(work, 'c.pem')]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        join(work, 'r.csr'),
+        '-CA',
+        this.certPath,
+        '-CAkey',
+        join(this.dir, 'ca.key'),
+        '-set_serial',
+        `0x${randomBytes(16).toString('hex')}`,
+        '-days',
+        String(days),
+        '-extfile',
+        join(work, 'ext.cnf'),
+        '-out',
+        join(work, 'c.pem'),
+      ]);
       return { certPem: readFileSync(join(work, 'c.pem'), 'utf8'), keyPem: readFileSync(join(work, 'k.pem'), 'utf8') };
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -74,31 +74,52 @@ export class KubeCluster {
   private guardLink?: GuardLink;
   private readonly resources = new Map(API_RESOURCES.map((r) => [r.group ? `${r.resource}.${r.group}` : r.resource, r]));
 
-  constructor(readonly opts: KubeClusterOptions, readonly ca: ClusterCa) {
+  constructor(
+    readonly opts: KubeClusterOptions,
+    readonly ca: ClusterCa,
+  ) {
     const issuer = opts.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local';
-    this.authn = new Authenticator({
-      secret: (ns, n) => this.store.get(this.res('secrets'), ns, n),
-      serviceAccount: (ns, n) => this.store.get(this.res('serviceaccounts'), ns, n),
-      pod: (ns, n) => this.store.get(this.res('pods'), ns, n),
-      entraTenant: () => this.entraTenant(),
-    }, opts.staticTokens ?? [], issuer, opts.apiAudiences ?? [issuer]);
+    this.authn = new Authenticator(
+      {
+        secret: (ns, n) => this.store.get(this.res('secrets'), ns, n),
+        serviceAccount: (ns, n) => this.store.get(this.res('serviceaccounts'), ns, n),
+        pod: (ns, n) => this.store.get(this.res('pods'), ns, n),
+        entraTenant: () => this.entraTenant(),
+      },
+      opts.staticTokens ?? [],
+      issuer,
+      opts.apiAudiences ?? [issuer],
+    );
     const minor = Number(/^v?\d+\.(\d+)/.exec(opts.version)?.[1] ?? 99);
     const selectors = opts.authorizeNodeWithSelectors ?? minor >= 32;
-    const node = new NodeAuthorizer({
-      pods: () => this.store.list(this.res('pods')),
-      pvc: (ns, n) => this.store.get(this.res('persistentvolumeclaims'), ns, n),
-      volumeAttachments: () => this.store.list(this.res('volumeattachments.storage.k8s.io')),
-      nodeExists: (n) => !!this.store.get(this.res('nodes'), '', n),
-    }, () => selectors);
+    const node = new NodeAuthorizer(
+      {
+        pods: () => this.store.list(this.res('pods')),
+        pvc: (ns, n) => this.store.get(this.res('persistentvolumeclaims'), ns, n),
+        volumeAttachments: () => this.store.list(this.res('volumeattachments.storage.k8s.io')),
+        nodeExists: (n) => !!this.store.get(this.res('nodes'), '', n),
+      },
+      () => selectors,
+    );
     const rbac = new RbacAuthorizer({
       clusterRoles: () => this.store.list(this.res('clusterroles.rbac.authorization.k8s.io')),
       clusterRoleBindings: () => this.store.list(this.res('clusterrolebindings.rbac.authorization.k8s.io')),
       roles: (ns) => this.store.list(this.res('roles.rbac.authorization.k8s.io'), ns),
       roleBindings: (ns) => this.store.list(this.res('rolebindings.rbac.authorization.k8s.io'), ns),
     });
-    this.authz = new AuthorizerChain(node, rbac, new GuardAuthorizer(() => this.guardLink, () => opts.nonAadUsers ?? 'no-opinion'));
+    this.authz = new AuthorizerChain(
+      node,
+      rbac,
+      new GuardAuthorizer(
+        () => this.guardLink,
+        () => opts.nonAadUsers ?? 'no-opinion',
+      ),
+    );
     this.controllers = new Controllers({
-      store: this.store, res: (r) => this.res(r), authorize: (a) => this.authz.authorize(a), ca,
+      store: this.store,
+      res: (r) => this.res(r),
+      authorize: (a) => this.authz.authorize(a),
+      ca,
       removeNow: (res, ns, n) => void this.store.remove(res, ns, n),
       podCidr: opts.podCidr ? { clusterCidr: opts.podCidr.clusterCidr, nodeMaskSize: opts.podCidr.nodeMaskSize ?? 24 } : undefined,
       signingSeconds: opts.signingSeconds ?? 365 * 24 * 3600,
@@ -145,14 +166,27 @@ export class KubeCluster {
     for (const b of bootstrapClusterRoleBindings()) this.systemCreate('clusterrolebindings.rbac.authorization.k8s.io', b);
     const svc = parseCidr(this.opts.serviceCidr ?? '10.0.0.0/16');
     const clusterIP = ipString(svc.base + 1);
-    this.systemCreate('services', { metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.opts.endpoint?.port ?? 443 }], type: 'ClusterIP', sessionAffinity: 'None' } });
+    this.systemCreate('services', {
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: {
+        clusterIP,
+        clusterIPs: [clusterIP],
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.opts.endpoint?.port ?? 443 }],
+        type: 'ClusterIP',
+        sessionAffinity: 'None',
+      },
+    });
     // The default ServiceCIDR the API server keeps for --service-cluster-ip-range (pkg/controlplane/controller/defaultservicecidr).
-    this.systemCreate('servicecidrs.networking.k8s.io', { metadata: { name: 'kubernetes' }, spec: { cidrs: [cidrString(svc)] },
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: now() }] } } as KubeObject);
+    this.systemCreate('servicecidrs.networking.k8s.io', {
+      metadata: { name: 'kubernetes' },
+      spec: { cidrs: [cidrString(svc)] },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: now() }] },
+    } as KubeObject);
     if (this.opts.endpoint) {
-      this.systemCreate('endpoints', { metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-        subsets: [{ addresses: [{ ip: this.opts.endpoint.ip }], ports: [{ name: 'https', port: this.opts.endpoint.port, protocol: 'TCP' }] }] } as KubeObject);
+      this.systemCreate('endpoints', {
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+        subsets: [{ addresses: [{ ip: this.opts.endpoint.ip }], ports: [{ name: 'https', port: this.opts.endpoint.port, protocol: 'TCP' }] }],
+      } as KubeObject);
     }
     this.controllers.sync();
   }
@@ -184,12 +218,31 @@ export class KubeCluster {
     return reply;
   }
 
-  private record(req: KubeRequest, user: UserInfo | undefined, a: RequestAttributes | undefined, authorization: AuthzResult | undefined, reply: KubeReply): void {
+  private record(
+    req: KubeRequest,
+    user: UserInfo | undefined,
+    a: RequestAttributes | undefined,
+    authorization: AuthzResult | undefined,
+    reply: KubeReply,
+  ): void {
     const body = 'body' in reply ? (reply.body as { kind?: string; status?: string; message?: string } | undefined) : undefined;
     this.audit.push({
-      at: new Date().toISOString(), user: user?.name ?? '', groups: user?.groups ?? [], via: user?.via, verb: a?.verb ?? req.method.toLowerCase(),
-      method: req.method, path: req.path, query: req.rawQuery, userAgent: req.userAgent ?? '', apiGroup: a?.apiGroup ?? '', resource: a?.resource ?? '', subresource: a?.subresource ?? '',
-      namespace: a?.namespace ?? '', name: a?.name ?? '', code: reply.status, ...(authorization ? { authorization } : {}),
+      at: new Date().toISOString(),
+      user: user?.name ?? '',
+      groups: user?.groups ?? [],
+      via: user?.via,
+      verb: a?.verb ?? req.method.toLowerCase(),
+      method: req.method,
+      path: req.path,
+      query: req.rawQuery,
+      userAgent: req.userAgent ?? '',
+      apiGroup: a?.apiGroup ?? '',
+      resource: a?.resource ?? '',
+      subresource: a?.subresource ?? '',
+      namespace: a?.namespace ?? '',
+      name: a?.name ?? '',
+      code: reply.status,
+      ...(authorization ? { authorization } : {}),
       ...(body?.kind === 'Status' && body.status === 'Failure' ? { message: body.message } : {}),
     });
   }
@@ -204,35 +257,60 @@ export class KubeCluster {
     }
     const res = findResource(a.apiGroup, a.apiVersion, a.resource);
     if (!res || (a.namespace && !res.namespaced && a.resource !== 'namespaces')) throw errors.pathNotFound();
-    const ctx: RestContext = { store: this.store, user: a.user, admit: (r) => admit(r, {
-      store: this.store, res: (x) => this.res(x), authorize: (x) => this.authz.authorize(x), rbac: this.authz.rbac,
-    }) };
+    const ctx: RestContext = {
+      store: this.store,
+      user: a.user,
+      admit: (r) =>
+        admit(r, {
+          store: this.store,
+          res: (x) => this.res(x),
+          authorize: (x) => this.authz.authorize(x),
+          rbac: this.authz.rbac,
+        }),
+    };
     const ns = res.namespaced ? a.namespace : '';
     const body = (req.json ?? {}) as Record<string, any>;
     if (res.createOnly) {
       if (req.method !== 'POST' || a.name) throw errors.methodNotSupported(res.resource, res.group, a.verb);
-      const out = res.resource === 'tokenreviews' ? tokenReview(this.authn, body)
-        : res.resource === 'subjectaccessreviews' ? subjectAccessReview(body, this.authz)
-          : res.resource === 'selfsubjectaccessreviews' ? selfSubjectAccessReview(body, a.user, this.authz)
-            : res.resource === 'localsubjectaccessreviews' ? localSubjectAccessReview(body, a.namespace, this.authz)
-              : selfSubjectReview(a.user);
+      const out =
+        res.resource === 'tokenreviews'
+          ? tokenReview(this.authn, body)
+          : res.resource === 'subjectaccessreviews'
+            ? subjectAccessReview(body, this.authz)
+            : res.resource === 'selfsubjectaccessreviews'
+              ? selfSubjectAccessReview(body, a.user, this.authz)
+              : res.resource === 'localsubjectaccessreviews'
+                ? localSubjectAccessReview(body, a.namespace, this.authz)
+                : selfSubjectReview(a.user);
       return { status: 201, body: out };
     }
     if (a.subresource) return this.subresource(ctx, res, ns, a, req);
     switch (a.verb) {
-      case 'list': return list(ctx, res, ns, req.query);
-      case 'watch': return { status: 200, watch: (send) => watch(ctx, res, ns, req.query, send), timeoutSec: req.query.timeoutSeconds ? Number(req.query.timeoutSeconds) : undefined };
-      case 'get': return get(ctx, res, ns, a.name);
-      case 'create': return create(ctx, res, ns, req.json);
-      case 'update': return update(ctx, res, ns, a.name, '', req.json);
-      case 'patch': return patch(ctx, res, ns, a.name, '', req.contentType, req.json);
-      case 'delete': return this.delete(ctx, res, ns, a.name, req);
+      case 'list':
+        return list(ctx, res, ns, req.query);
+      case 'watch':
+        return {
+          status: 200,
+          watch: (send) => watch(ctx, res, ns, req.query, send),
+          timeoutSec: req.query.timeoutSeconds ? Number(req.query.timeoutSeconds) : undefined,
+        };
+      case 'get':
+        return get(ctx, res, ns, a.name);
+      case 'create':
+        return create(ctx, res, ns, req.json);
+      case 'update':
+        return update(ctx, res, ns, a.name, '', req.json);
+      case 'patch':
+        return patch(ctx, res, ns, a.name, '', req.contentType, req.json);
+      case 'delete':
+        return this.delete(ctx, res, ns, a.name, req);
       case 'deletecollection': {
         const items = (list(ctx, res, ns, req.query).body as { items: KubeObject[] }).items;
         for (const o of items) this.delete(ctx, res, o.metadata.namespace ?? '', o.metadata.name, req);
         return { status: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' } };
       }
-      default: throw errors.methodNotSupported(res.resource, res.group, a.verb);
+      default:
+        throw errors.methodNotSupported(res.resource, res.group, a.verb);
     }
   }
 
@@ -249,9 +327,14 @@ export class KubeCluster {
     const cur = this.store.get(nsRes, '', name);
     if (!cur) throw errors.notFound('namespaces', '', name);
     ctx.admit({ user: ctx.user, operation: 'delete', res: nsRes, subresource: '', namespace: name, name, old: cur });
-    const terminating = this.store.replace(nsRes, { ...cur, metadata: { ...cur.metadata, deletionTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }, status: { phase: 'Terminating' } });
+    const terminating = this.store.replace(nsRes, {
+      ...cur,
+      metadata: { ...cur.metadata, deletionTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+      status: { phase: 'Terminating' },
+    });
     setImmediate(() => {
-      for (const r of API_RESOURCES.filter((x) => x.namespaced && !x.createOnly)) for (const o of this.store.list(r, name)) this.store.remove(r, name, o.metadata.name);
+      for (const r of API_RESOURCES.filter((x) => x.namespaced && !x.createOnly))
+        for (const o of this.store.list(r, name)) this.store.remove(r, name, o.metadata.name);
       this.store.remove(nsRes, '', name);
     });
     return { status: 200, body: terminating };
@@ -277,7 +360,16 @@ export class KubeCluster {
   versionInfo(): Record<string, string> {
     const v = this.opts.version;
     const m = /^v(\d+)\.(\d+)/.exec(v);
-    return { major: m?.[1] ?? '1', minor: m?.[2] ?? '0', gitVersion: v, gitCommit: 'fake', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z',
-      goVersion: 'go1.25 (fake)', compiler: 'gc', platform: 'linux/amd64' };
+    return {
+      major: m?.[1] ?? '1',
+      minor: m?.[2] ?? '0',
+      gitVersion: v,
+      gitCommit: 'fake',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: 'go1.25 (fake)',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    };
   }
 }

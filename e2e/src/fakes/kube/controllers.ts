@@ -68,7 +68,11 @@ export class Controllers {
   /** Everything level-triggered, so it is correct whatever changed. */
   sync(): void {
     for (const step of [() => this.namespaces(), () => this.nodeIpam(), () => this.disruption(), () => this.csrs()]) {
-      try { step(); } catch (e) { this.h.onError('controller', e); }
+      try {
+        step();
+      } catch (e) {
+        this.h.onError('controller', e);
+      }
     }
   }
 
@@ -90,7 +94,17 @@ export class Controllers {
       const name = ns.metadata.name;
       if (!store.get(sa, name, 'default')) store.create(sa, { metadata: { name: 'default', namespace: name } });
       if (!store.get(cm, name, 'kube-root-ca.crt')) {
-        store.create(cm, { metadata: { name: 'kube-root-ca.crt', namespace: name, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': this.h.ca.certPem } });
+        store.create(cm, {
+          metadata: {
+            name: 'kube-root-ca.crt',
+            namespace: name,
+            annotations: {
+              'kubernetes.io/description':
+                'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+            },
+          },
+          data: { 'ca.crt': this.h.ca.certPem },
+        });
       }
     }
   }
@@ -100,7 +114,10 @@ export class Controllers {
     const nodes = this.h.res('nodes');
     const cluster = parseCidr(this.h.podCidr.clusterCidr);
     const all = this.h.store.list(nodes);
-    const used = all.map((n) => (n.spec as { podCIDR?: string } | undefined)?.podCIDR).filter((c): c is string => !!c).map(parseCidr);
+    const used = all
+      .map((n) => (n.spec as { podCIDR?: string } | undefined)?.podCIDR)
+      .filter((c): c is string => !!c)
+      .map(parseCidr);
     for (const n of all) {
       const spec = (n.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
       if (spec.podCIDR) continue;
@@ -108,7 +125,11 @@ export class Controllers {
       for (let i = 0; ; i++) {
         const s = subnet(cluster, this.h.podCidr.nodeMaskSize, i);
         if (!s) break;
-        if (!used.some((u) => overlaps(u, s))) { pick = cidrString(s); used.push(s); break; }
+        if (!used.some((u) => overlaps(u, s))) {
+          pick = cidrString(s);
+          used.push(s);
+          break;
+        }
       }
       if (!pick) continue; // CIDRNotAvailable: the real controller records an event and leaves the node without a range
       this.h.store.replace(nodes, { ...n, spec: { ...spec, podCIDR: pick, podCIDRs: [pick] } });
@@ -126,7 +147,11 @@ export class Controllers {
   }
 
   private pdbStatus(pdb: KubeObject): Record<string, unknown> {
-    const spec = (pdb.spec ?? {}) as { selector?: Parameters<typeof labelSelectorMatches>[0]; minAvailable?: number | string; maxUnavailable?: number | string };
+    const spec = (pdb.spec ?? {}) as {
+      selector?: Parameters<typeof labelSelectorMatches>[0];
+      minAvailable?: number | string;
+      maxUnavailable?: number | string;
+    };
     const pods = this.h.store.list(this.h.res('pods'), pdb.metadata.namespace).filter((p) => labelSelectorMatches(spec.selector, p.metadata.labels));
     const old = (pdb.status ?? {}) as { disruptedPods?: Record<string, string> };
     const at = Date.now();
@@ -150,17 +175,36 @@ export class Controllers {
         desired = Number(spec.minAvailable ?? 0);
       }
     } catch (e) {
-      return { observedGeneration: pdb.metadata.generation, disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0,
+      return {
+        observedGeneration: pdb.metadata.generation,
+        disruptionsAllowed: 0,
+        currentHealthy: 0,
+        desiredHealthy: 0,
+        expectedPods: 0,
         ...(Object.keys(disrupted).length ? { disruptedPods: disrupted } : {}),
-        conditions: [{ type: 'DisruptionAllowed', status: 'False', reason: 'SyncFailed', message: (e as Error).message, observedGeneration: pdb.metadata.generation }] };
+        conditions: [
+          { type: 'DisruptionAllowed', status: 'False', reason: 'SyncFailed', message: (e as Error).message, observedGeneration: pdb.metadata.generation },
+        ],
+      };
     }
     const healthy = pods.filter((p) => !p.metadata.deletionTimestamp && !(p.metadata.name in disrupted) && podReady(p)).length;
     const allowed = Math.max(0, healthy - desired);
     return {
-      observedGeneration: pdb.metadata.generation, disruptionsAllowed: allowed, currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected,
+      observedGeneration: pdb.metadata.generation,
+      disruptionsAllowed: allowed,
+      currentHealthy: healthy,
+      desiredHealthy: desired,
+      expectedPods: expected,
       ...(Object.keys(disrupted).length ? { disruptedPods: disrupted } : {}),
-      conditions: [{ type: 'DisruptionAllowed', status: allowed > 0 ? 'True' : 'False', reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods',
-        message: '', observedGeneration: pdb.metadata.generation }],
+      conditions: [
+        {
+          type: 'DisruptionAllowed',
+          status: allowed > 0 ? 'True' : 'False',
+          reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods',
+          message: '',
+          observedGeneration: pdb.metadata.generation,
+        },
+      ],
     };
   }
 
@@ -170,7 +214,14 @@ export class Controllers {
     for (const p of pods) {
       const ref = (p.metadata.ownerReferences ?? []).find((o) => o.controller);
       if (!ref) throw new Error(`found no controller ref for pod "${p.metadata.name}"`);
-      const res = ref.kind === 'ReplicaSet' ? 'replicasets' : ref.kind === 'StatefulSet' ? 'statefulsets' : ref.kind === 'ReplicationController' ? 'replicationcontrollers' : undefined;
+      const res =
+        ref.kind === 'ReplicaSet'
+          ? 'replicasets'
+          : ref.kind === 'StatefulSet'
+            ? 'statefulsets'
+            : ref.kind === 'ReplicationController'
+              ? 'replicationcontrollers'
+              : undefined;
       const direct = res ? this.h.store.get(this.h.res(res), p.metadata.namespace!, ref.name) : undefined;
       if (!direct || direct.metadata.uid !== ref.uid) throw new Error(`found no controllers for pod "${p.metadata.name}"`);
       let owner = direct;
@@ -187,26 +238,57 @@ export class Controllers {
   private csrs(): void {
     const csrs = this.h.res('certificatesigningrequests');
     for (const csr of this.h.store.list(csrs)) {
-      const spec = (csr.spec ?? {}) as { signerName?: string; request?: string; usages?: string[]; username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]>; expirationSeconds?: number };
+      const spec = (csr.spec ?? {}) as {
+        signerName?: string;
+        request?: string;
+        usages?: string[];
+        username?: string;
+        uid?: string;
+        groups?: string[];
+        extra?: Record<string, string[]>;
+        expirationSeconds?: number;
+      };
       const status = (csr.status ?? {}) as { certificate?: string; conditions?: { type: string; status: string }[] };
       const cond = (t: string) => (status.conditions ?? []).some((c) => c.type === t && c.status === 'True');
       if (status.certificate || cond('Denied') || cond('Failed')) continue;
       let parsed: ReturnType<typeof parseCsr>;
-      try { parsed = parseCsr(Buffer.from(spec.request ?? '', 'base64').toString('utf8')); } catch { continue; }
+      try {
+        parsed = parseCsr(Buffer.from(spec.request ?? '', 'base64').toString('utf8'));
+      } catch {
+        continue;
+      }
       if (!cond('Approved')) {
         if (spec.signerName !== KUBELET_CLIENT_SIGNER || kubeletClientProblem(parsed, spec.usages ?? [])) continue;
         const self = spec.username === parsed.commonName;
         const subresources = self ? ['selfnodeclient', 'nodeclient'] : ['nodeclient'];
         for (const sub of subresources) {
           const sar = this.h.authorize({
-            user: { name: spec.username ?? '', uid: spec.uid, groups: spec.groups ?? [], extra: spec.extra }, verb: 'create', isResourceRequest: true,
-            path: '', apiGroup: 'certificates.k8s.io', apiVersion: '*', resource: 'certificatesigningrequests', subresource: sub, namespace: '', name: '',
+            user: { name: spec.username ?? '', uid: spec.uid, groups: spec.groups ?? [], extra: spec.extra },
+            verb: 'create',
+            isResourceRequest: true,
+            path: '',
+            apiGroup: 'certificates.k8s.io',
+            apiVersion: '*',
+            resource: 'certificatesigningrequests',
+            subresource: sub,
+            namespace: '',
+            name: '',
           });
           if (sar.decision === 'allow') {
-            const message = sub === 'selfnodeclient' ? 'Auto approving self kubelet client certificate after SubjectAccessReview.'
-              : 'Auto approving kubelet client certificate after SubjectAccessReview.';
-            this.h.store.replace(csrs, { ...csr, status: { ...status, conditions: [...(status.conditions ?? []),
-              { type: 'Approved', status: 'True', reason: 'AutoApproved', message, lastUpdateTime: now(), lastTransitionTime: now() }] } });
+            const message =
+              sub === 'selfnodeclient'
+                ? 'Auto approving self kubelet client certificate after SubjectAccessReview.'
+                : 'Auto approving kubelet client certificate after SubjectAccessReview.';
+            this.h.store.replace(csrs, {
+              ...csr,
+              status: {
+                ...status,
+                conditions: [
+                  ...(status.conditions ?? []),
+                  { type: 'Approved', status: 'True', reason: 'AutoApproved', message, lastUpdateTime: now(), lastTransitionTime: now() },
+                ],
+              },
+            });
             break;
           }
         }
@@ -224,16 +306,31 @@ export class Controllers {
     const problem = spec.signerName === KUBELET_CLIENT_SIGNER ? kubeletClientProblem(parsed, spec.usages ?? []) : kubeletServingProblem(parsed);
     if (problem) {
       const cur = this.h.store.get(csrs, '', csr.metadata.name)!;
-      this.h.store.replace(csrs, { ...cur, status: { ...(cur.status ?? {}), conditions: [...(((cur.status ?? {}) as { conditions?: unknown[] }).conditions ?? []),
-        { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: problem, lastUpdateTime: now(), lastTransitionTime: now() }] } });
+      this.h.store.replace(csrs, {
+        ...cur,
+        status: {
+          ...(cur.status ?? {}),
+          conditions: [
+            ...(((cur.status ?? {}) as { conditions?: unknown[] }).conditions ?? []),
+            { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: problem, lastUpdateTime: now(), lastTransitionTime: now() },
+          ],
+        },
+      });
       return;
     }
     this.signing.add(csr.metadata.uid!);
     const seconds = Math.min(spec.expirationSeconds ?? this.h.signingSeconds, this.h.signingSeconds);
-    this.h.ca.signCsr(Buffer.from(spec.request, 'base64').toString('utf8'), seconds, spec.usages ?? []).then((pem) => {
-      const cur = this.h.store.get(csrs, '', csr.metadata.name);
-      if (cur && cur.metadata.uid === csr.metadata.uid) this.h.store.replace(csrs, { ...cur, status: { ...(cur.status ?? {}), certificate: Buffer.from(pem).toString('base64') } });
-    }, (e) => this.h.onError(`signing ${csr.metadata.name}`, e)).finally(() => this.signing.delete(csr.metadata.uid!));
+    this.h.ca
+      .signCsr(Buffer.from(spec.request, 'base64').toString('utf8'), seconds, spec.usages ?? [])
+      .then(
+        (pem) => {
+          const cur = this.h.store.get(csrs, '', csr.metadata.name);
+          if (cur && cur.metadata.uid === csr.metadata.uid)
+            this.h.store.replace(csrs, { ...cur, status: { ...(cur.status ?? {}), certificate: Buffer.from(pem).toString('base64') } });
+        },
+        (e) => this.h.onError(`signing ${csr.metadata.name}`, e),
+      )
+      .finally(() => this.signing.delete(csr.metadata.uid!));
   }
 
   // ---- cleanup ----

@@ -4,7 +4,13 @@
 // checks. A small DER reader: only what PKCS#10 needs.
 import { createPublicKey, verify } from 'node:crypto';
 
-interface Tlv { tag: number; start: number; len: number; hdr: number; bytes: Buffer }
+interface Tlv {
+  tag: number;
+  start: number;
+  len: number;
+  hdr: number;
+  bytes: Buffer;
+}
 
 function tlv(buf: Buffer, at: number): Tlv {
   const tag = buf[at]!;
@@ -36,7 +42,10 @@ function oid(b: Buffer): string {
   let v = 0;
   for (const x of b.subarray(1)) {
     v = v * 128 + (x & 0x7f);
-    if (!(x & 0x80)) { parts.push(v); v = 0; }
+    if (!(x & 0x80)) {
+      parts.push(v);
+      v = 0;
+    }
   }
   return parts.join('.');
 }
@@ -48,8 +57,13 @@ const OID_O = '2.5.4.10';
 const OID_EXT_REQ = '1.2.840.113549.1.9.14';
 const OID_SAN = '2.5.29.17';
 const SIG_HASH: Record<string, string | null> = {
-  '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512', '1.3.101.112': null,
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.3.101.112': null,
 };
 
 export interface ParsedCsr {

@@ -18,7 +18,12 @@ describe('fake Kubernetes API: eviction and PodDisruptionBudgets', function () {
   after(() => kube.stop());
 
   const evict = (ns: string, name: string, body: Record<string, unknown> = {}) =>
-    call('POST', `/api/v1/namespaces/${ns}/pods/${name}/eviction`, admin, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: ns }, ...body });
+    call('POST', `/api/v1/namespaces/${ns}/pods/${name}/eviction`, admin, {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name, namespace: ns },
+      ...body,
+    });
   const pdbStatus = (ns: string, name: string) => kube.object('poddisruptionbudgets.policy', ns, name)!.status as Record<string, any>;
 
   it('429 TooManyRequests when the PDB allows no disruption; 201 and a graceful delete otherwise', async () => {
@@ -28,7 +33,9 @@ describe('fake Kubernetes API: eviction and PodDisruptionBudgets', function () {
     const blocked = await evict('shop', 'db-0');
     expect(blocked.status).to.equal(429);
     expect(blocked.json).to.deep.include({ reason: 'TooManyRequests', message: "Cannot evict pod as it would violate the pod's disruption budget." });
-    expect(blocked.json.details.causes).to.deep.equal([{ type: 'DisruptionBudget', message: 'The disruption budget db needs 1 healthy pods and has 1 currently' }]);
+    expect(blocked.json.details.causes).to.deep.equal([
+      { type: 'DisruptionBudget', message: 'The disruption budget db needs 1 healthy pods and has 1 currently' },
+    ]);
     expect(kube.pod('shop', 'db-0')!.metadata.deletionTimestamp).to.equal(undefined);
 
     kube.seedPod({ name: 'db-1', namespace: 'shop', nodeName: 'edge-1', labels: { app: 'db' } });
@@ -38,7 +45,9 @@ describe('fake Kubernetes API: eviction and PodDisruptionBudgets', function () {
     expect(ok.json).to.deep.include({ kind: 'Status', status: 'Success', code: 201 });
     const gone = kube.pod('shop', 'db-0')!;
     expect(gone.metadata.deletionTimestamp, 'graceful: its kubelet finishes the delete').to.be.a('string');
-    expect((gone.status!.conditions as { type: string; reason?: string }[]).find((c) => c.type === 'DisruptionTarget')).to.include({ reason: 'EvictionByEvictionAPI' });
+    expect((gone.status!.conditions as { type: string; reason?: string }[]).find((c) => c.type === 'DisruptionTarget')).to.include({
+      reason: 'EvictionByEvictionAPI',
+    });
     expect(pdbStatus('shop', 'db')).to.include({ disruptionsAllowed: 0 });
     expect((await evict('shop', 'db-1')).status, 'the budget is spent').to.equal(429);
     kube.deleteObject('pods', 'shop', 'db-0', { force: true });
@@ -49,7 +58,11 @@ describe('fake Kubernetes API: eviction and PodDisruptionBudgets', function () {
     expect((await evict('shop', 'db-2')).status).to.equal(201);
     expect(kube.pod('shop', 'db-2')).to.not.equal(undefined);
     expect(kube.pod('shop', 'db-2')!.metadata.deletionTimestamp).to.be.a('string');
-    const mismatch = await call('POST', '/api/v1/namespaces/shop/pods/db-1/eviction', admin, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'other' } });
+    const mismatch = await call('POST', '/api/v1/namespaces/shop/pods/db-1/eviction', admin, {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'other' },
+    });
     expect(mismatch.json).to.include({ code: 400, message: 'name in URL does not match name in Eviction object' });
     expect((await evict('shop', 'nope')).status).to.equal(404);
   });
@@ -63,7 +76,7 @@ describe('fake Kubernetes API: eviction and PodDisruptionBudgets', function () {
     expect(r.json.message).to.equal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
   });
 
-  it('maxUnavailable counts the pods\' controllers\' replicas; pods without a scalable controller fail the PDB sync (nothing may go)', async () => {
+  it("maxUnavailable counts the pods' controllers' replicas; pods without a scalable controller fail the PDB sync (nothing may go)", async () => {
     kube.seedPod({ name: 'api-0', namespace: 'shop', nodeName: 'edge-1', labels: { app: 'api' }, owner: { kind: 'ReplicaSet', name: 'api-rs' } });
     kube.seedPod({ name: 'api-1', namespace: 'shop', nodeName: 'edge-1', labels: { app: 'api' }, owner: { kind: 'ReplicaSet', name: 'api-rs' } });
     kube.seedPdb({ name: 'api', namespace: 'shop', matchLabels: { app: 'api' }, maxUnavailable: 1 });

@@ -31,8 +31,9 @@ describe('guard: the dataAction of a request', () => {
     expect(action('DELETE', '/api/v1/namespaces/default/configmaps')).to.equal(`${MC}/configmaps/delete`);
     expect(action('POST', '/apis/authentication.k8s.io/v1/tokenreviews')).to.equal(`${MC}/authentication.k8s.io/tokenreviews/write`);
     expect(dataActionOf({ ...parseRequest('GET', '/api/v1/users/alice', {}), verb: 'impersonate' })).to.equal(`${MC}/users/impersonate/action`);
-    expect(dataActionOf({ ...parseRequest('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/x', {}), verb: 'bind' }))
-      .to.equal(`${MC}/rbac.authorization.k8s.io/clusterroles/bind/action`);
+    expect(dataActionOf({ ...parseRequest('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/x', {}), verb: 'bind' })).to.equal(
+      `${MC}/rbac.authorization.k8s.io/clusterroles/bind/action`,
+    );
   });
 
   it('scopes namespaced requests to <cluster>/namespaces/<ns> and cluster-scoped ones to the cluster', () => {
@@ -46,8 +47,9 @@ describe('guard: Entra identities on an Azure RBAC cluster', function () {
   let entra: FakeEntra;
   let kube: FakeKubeApi;
   let call: ReturnType<typeof kubeClient>;
-  const mi = (oid: string, audience = AKS_SERVER_APP_ID, tenantId = TENANT, lifetimeSec = 600) =>
-    ({ token: issueEntraToken({ tenantId, audience, objectId: oid, appId: randomUUID(), lifetimeSec }).token });
+  const mi = (oid: string, audience = AKS_SERVER_APP_ID, tenantId = TENANT, lifetimeSec = 600) => ({
+    token: issueEntraToken({ tenantId, audience, objectId: oid, appId: randomUUID(), lifetimeSec }).token,
+  });
 
   before(async () => {
     arm = await FakeArm.start({ tenantId: TENANT });
@@ -64,7 +66,12 @@ describe('guard: Entra identities on an Azure RBAC cluster', function () {
 
   it('authenticates a user as the upn and a managed identity as its object id; wrong audience, tenant or expiry is a 401', async () => {
     const alice = entra.userToken({ upn: 'alice@contoso.example' }, `${AKS_SERVER_APP_ID}/.default`);
-    const who = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { token: alice.token }, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    const who = await call(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      { token: alice.token },
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    );
     expect(who.json.status.userInfo).to.deep.include({ username: 'alice@contoso.example', extra: { oid: [alice.objectId] } });
     const oid = randomUUID();
     const me = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', mi(oid), {});
@@ -78,30 +85,40 @@ describe('guard: Entra identities on an Azure RBAC cluster', function () {
     const oid = randomUUID();
     const none = await call('GET', '/api/v1/nodes', mi(oid));
     expect(none.status).to.equal(403);
-    expect(none.json.message).to.equal(`nodes is forbidden: User "${oid}" cannot list resource "nodes" in API group "" at the cluster scope: Access denied for action: ${MC}/nodes/read`);
+    expect(none.json.message).to.equal(
+      `nodes is forbidden: User "${oid}" cannot list resource "nodes" in API group "" at the cluster scope: Access denied for action: ${MC}/nodes/read`,
+    );
     arm.grant(oid, ROLE_IDS.aksClusterUser, CLUSTER);
     expect((await call('GET', '/api/v1/nodes', mi(oid))).status, 'Cluster User Role has no dataActions').to.equal(403);
     arm.grant(oid, ROLE_IDS.aksRbacAdmin, CLUSTER);
     expect((await call('POST', '/api/v1/nodes', mi(oid), { metadata: { name: 'edge-1' } })).status).to.equal(201);
-    expect((await call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', mi(oid), { metadata: { name: 'edge-1' } })).status).to.equal(201);
+    expect((await call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', mi(oid), { metadata: { name: 'edge-1' } })).status).to.equal(
+      201,
+    );
     const ns = await call('POST', '/api/v1/namespaces', mi(oid), { metadata: { name: 'x' } });
     expect(ns.json.message).to.match(new RegExp(`Access denied for action: ${MC}/namespaces/write$`));
-    const sar = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', mi(oid),
-      { spec: { resourceAttributes: { verb: 'delete', resource: 'namespaces', name: 'x' } } });
+    const sar = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', mi(oid), {
+      spec: { resourceAttributes: { verb: 'delete', resource: 'namespaces', name: 'x' } },
+    });
     expect(sar.json.status).to.deep.equal({ allowed: false, denied: true, reason: `Access denied for action: ${MC}/namespaces/delete` });
   });
 
   it('a custom role missing serviceaccounts/write gives exactly the 403 naming it for the TokenRequest', async () => {
     const oid = randomUUID();
-    const role = arm.addRoleDefinition({ roleName: `kubelet minus token ${oid}`, assignableScopes: [`/subscriptions/${SUB}`],
-      permissions: [{ dataActions: [`${MC}/*/read`, `${MC}/pods/write`] }] });
+    const role = arm.addRoleDefinition({
+      roleName: `kubelet minus token ${oid}`,
+      assignableScopes: [`/subscriptions/${SUB}`],
+      permissions: [{ dataActions: [`${MC}/*/read`, `${MC}/pods/write`] }],
+    });
     arm.grant(oid, role.id, CLUSTER);
     const admin = await kube.issueClientCert('masterclient', ['system:masters']);
     await call('POST', '/api/v1/namespaces/default/serviceaccounts', admin, { metadata: { name: 'app' } });
     expect((await call('GET', '/api/v1/namespaces/default/serviceaccounts/app', mi(oid))).status, '*/read matches serviceaccounts/read').to.equal(200);
     const tr = await call('POST', '/api/v1/namespaces/default/serviceaccounts/app/token', mi(oid), { spec: {} });
     expect(tr.status).to.equal(403);
-    expect(tr.json.message).to.equal(`serviceaccounts "app" is forbidden: User "${oid}" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default": Access denied for action: ${MC}/serviceaccounts/write`);
+    expect(tr.json.message).to.equal(
+      `serviceaccounts "app" is forbidden: User "${oid}" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default": Access denied for action: ${MC}/serviceaccounts/write`,
+    );
   });
 
   it('namespace-scoped assignments apply in that namespace only; group assignments apply to members', async () => {
@@ -122,8 +139,11 @@ describe('guard: Entra identities on an Azure RBAC cluster', function () {
     expect(nodes.json.message).to.match(/cannot list resource "nodes" in API group "" at the cluster scope: Azure does not have opinion for this user\.$/);
     const admin = await kube.issueClientCert('masterclient', ['system:masters']);
     const carol = entra.userToken({ upn: 'carol@contoso.example' }, `${AKS_SERVER_APP_ID}/.default`);
-    await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', admin, { metadata: { name: 'carol-view' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' }, subjects: [{ kind: 'User', name: 'carol@contoso.example' }] });
+    await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', admin, {
+      metadata: { name: 'carol-view' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' },
+      subjects: [{ kind: 'User', name: 'carol@contoso.example' }],
+    });
     expect((await call('GET', '/api/v1/nodes', { token: carol.token })).status).to.equal(200);
   });
 
@@ -131,13 +151,17 @@ describe('guard: Entra identities on an Azure RBAC cluster', function () {
     const oid = randomUUID();
     arm.grant(oid, ROLE_IDS.aksRbacClusterAdmin, CLUSTER);
     expect((await call('GET', '/api/v1/nodes', mi(oid))).status).to.equal(200);
-    arm.updateCluster(CLUSTER, (c) => { c.aadProfile = { managed: true, enableAzureRBAC: false }; });
+    arm.updateCluster(CLUSTER, (c) => {
+      c.aadProfile = { managed: true, enableAzureRBAC: false };
+    });
     try {
       const r = await call('GET', '/api/v1/nodes', mi(oid));
       expect(r.status).to.equal(403);
       expect(r.json.message).to.equal(`nodes is forbidden: User "${oid}" cannot list resource "nodes" in API group "" at the cluster scope`);
     } finally {
-      arm.updateCluster(CLUSTER, (c) => { c.aadProfile = { managed: true, enableAzureRBAC: true }; });
+      arm.updateCluster(CLUSTER, (c) => {
+        c.aadProfile = { managed: true, enableAzureRBAC: true };
+      });
     }
   });
 });

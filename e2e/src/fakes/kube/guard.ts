@@ -15,18 +15,34 @@ import type { AuthzResult, RequestAttributes } from './types.js';
 
 export const MANAGED_CLUSTERS = 'Microsoft.ContainerService/managedClusters';
 export const NO_OPINION_VERDICT = 'Azure does not have opinion for this user.';
-export const NON_AAD_NO_OP_VERDICT = 'Azure does not have opinion for this non AAD user. If you are an AAD user, please set Extra:oid parameter for impersonated user in the kubeconfig';
-export const NON_AAD_DENIED_VERDICT = 'Access denied by Azure RBAC for non AAD users. Configure --azure.skip-authz-for-non-aad-users to enable access. If you are an AAD user, please set Extra:oid parameter for impersonated user in the kubeconfig.';
+export const NON_AAD_NO_OP_VERDICT =
+  'Azure does not have opinion for this non AAD user. If you are an AAD user, please set Extra:oid parameter for impersonated user in the kubeconfig';
+export const NON_AAD_DENIED_VERDICT =
+  'Access denied by Azure RBAC for non AAD users. Configure --azure.skip-authz-for-non-aad-users to enable access. If you are an AAD user, please set Extra:oid parameter for impersonated user in the kubeconfig.';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function actionName(verb: string): string {
   switch (verb) {
-    case 'get': case 'list': case 'watch': return 'read';
-    case 'create': case 'update': case 'patch': return 'write';
-    case 'delete': case 'deletecollection': return 'delete';
-    case 'bind': case 'escalate': case 'use': case 'impersonate': return `${verb}/action`;
-    case '*': return '*';
-    default: return '';
+    case 'get':
+    case 'list':
+    case 'watch':
+      return 'read';
+    case 'create':
+    case 'update':
+    case 'patch':
+      return 'write';
+    case 'delete':
+    case 'deletecollection':
+      return 'delete';
+    case 'bind':
+    case 'escalate':
+    case 'use':
+    case 'impersonate':
+      return `${verb}/action`;
+    case '*':
+      return '*';
+    default:
+      return '';
   }
 }
 
@@ -48,7 +64,10 @@ export interface GuardLink {
 }
 
 export class GuardAuthorizer {
-  constructor(private readonly link: () => GuardLink | undefined, private readonly nonAadUsers: () => 'no-opinion' | 'deny') {}
+  constructor(
+    private readonly link: () => GuardLink | undefined,
+    private readonly nonAadUsers: () => 'no-opinion' | 'deny',
+  ) {}
 
   /** Whether the webhook is configured at all: an Entra ID cluster with Azure RBAC enabled. */
   enabled(): boolean {
@@ -75,8 +94,11 @@ export class GuardAuthorizer {
     const d = l.source.checkAccess(principals, guardScope(l.clusterId, a), action, 'dataAction');
     if (d.allowed) {
       const ra = d.assignment!;
-      return { decision: 'allow', by: 'guard',
-        reason: `Access allowed by Azure RBAC Role Assignment ${ra.scope}/providers/Microsoft.Authorization/roleAssignments/${ra.name} of Role ${ra.roleDefinitionId} to user ${a.user.name}` };
+      return {
+        decision: 'allow',
+        by: 'guard',
+        reason: `Access allowed by Azure RBAC Role Assignment ${ra.scope}/providers/Microsoft.Authorization/roleAssignments/${ra.name} of Role ${ra.roleDefinitionId} to user ${a.user.name}`,
+      };
     }
     return { decision: 'deny', reason: `Access denied for action: ${action}`, by: 'guard' };
   }

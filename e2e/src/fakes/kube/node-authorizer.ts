@@ -63,7 +63,10 @@ export function podReferences(pod: KubeObject): { secrets: Set<string>; configma
 }
 
 export class NodeAuthorizer {
-  constructor(private readonly graph: NodeGraphLookups, private readonly withSelectors: () => boolean) {}
+  constructor(
+    private readonly graph: NodeGraphLookups,
+    private readonly withSelectors: () => boolean,
+  ) {}
 
   authorize(attrs: RequestAttributes): AuthzResult {
     const { isNode, nodeName } = nodeIdentity(attrs.user);
@@ -72,18 +75,30 @@ export class NodeAuthorizer {
     if (attrs.isResourceRequest) {
       const gr = `${attrs.apiGroup}/${attrs.resource}`;
       switch (gr) {
-        case '/secrets': return this.readNamespaced(nodeName, 'secret', attrs);
-        case '/configmaps': return this.readNamespaced(nodeName, 'configmap', attrs);
+        case '/secrets':
+          return this.readNamespaced(nodeName, 'secret', attrs);
+        case '/configmaps':
+          return this.readNamespaced(nodeName, 'configmap', attrs);
         case '/persistentvolumeclaims':
           return attrs.subresource === 'status' ? this.statusUpdate(nodeName, 'pvc', attrs) : this.get(nodeName, 'pvc', attrs);
-        case '/persistentvolumes': return this.get(nodeName, 'pv', attrs);
-        case 'resource.k8s.io/resourceclaims': return this.get(nodeName, 'resourceclaim', attrs);
-        case 'storage.k8s.io/volumeattachments': return this.get(nodeName, 'volumeattachment', attrs);
-        case '/serviceaccounts': return this.createToken(nodeName, attrs);
-        case 'coordination.k8s.io/leases': return this.lease(nodeName, attrs);
-        case 'storage.k8s.io/csinodes': return this.csiNode(nodeName, attrs);
-        case '/nodes': if (this.withSelectors()) return this.node(nodeName, attrs); break;
-        case '/pods': if (this.withSelectors()) return this.pod(nodeName, attrs); break;
+        case '/persistentvolumes':
+          return this.get(nodeName, 'pv', attrs);
+        case 'resource.k8s.io/resourceclaims':
+          return this.get(nodeName, 'resourceclaim', attrs);
+        case 'storage.k8s.io/volumeattachments':
+          return this.get(nodeName, 'volumeattachment', attrs);
+        case '/serviceaccounts':
+          return this.createToken(nodeName, attrs);
+        case 'coordination.k8s.io/leases':
+          return this.lease(nodeName, attrs);
+        case 'storage.k8s.io/csinodes':
+          return this.csiNode(nodeName, attrs);
+        case '/nodes':
+          if (this.withSelectors()) return this.node(nodeName, attrs);
+          break;
+        case '/pods':
+          if (this.withSelectors()) return this.pod(nodeName, attrs);
+          break;
       }
     }
     // Access to other resources is not subdivided: the statically defined node rules
@@ -139,7 +154,9 @@ export class NodeAuthorizer {
       if (['create', 'update', 'patch'].includes(a.verb)) return allow; // NodeRestriction limits it to its own Node
       if (['get', 'list', 'watch'].includes(a.verb)) {
         if (a.name === node) return allow;
-        return noOpinion(a.name === '' ? `node '${node}' cannot read all nodes, only its own Node object` : `node '${node}' cannot read '${a.name}', only its own Node object`);
+        return noOpinion(
+          a.name === '' ? `node '${node}' cannot read all nodes, only its own Node object` : `node '${node}' cannot read '${a.name}', only its own Node object`,
+        );
       }
     } else if (a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch')) return allow;
     return noOpinion();
@@ -164,10 +181,16 @@ export class NodeAuthorizer {
     const bound = this.graph.pods().filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node);
     if (!bound.length && !this.graph.nodeExists(node)) return false; // unknown node
     switch (t) {
-      case 'pod': return bound.some((p) => p.metadata.namespace === ns && p.metadata.name === name);
-      case 'resourceclaim': return false; // DRA is not served by the fake
-      case 'volumeattachment': return this.graph.volumeAttachments().some((v) => v.metadata.name === name && (v.spec as { nodeName?: string })?.nodeName === node);
-      case 'pv': return bound.some((p) => [...podReferences(p).pvcs].some((c) => (this.graph.pvc(p.metadata.namespace!, c)?.spec as { volumeName?: string } | undefined)?.volumeName === name));
+      case 'pod':
+        return bound.some((p) => p.metadata.namespace === ns && p.metadata.name === name);
+      case 'resourceclaim':
+        return false; // DRA is not served by the fake
+      case 'volumeattachment':
+        return this.graph.volumeAttachments().some((v) => v.metadata.name === name && (v.spec as { nodeName?: string })?.nodeName === node);
+      case 'pv':
+        return bound.some((p) =>
+          [...podReferences(p).pvcs].some((c) => (this.graph.pvc(p.metadata.namespace!, c)?.spec as { volumeName?: string } | undefined)?.volumeName === name),
+        );
       default: {
         const field = t === 'secret' ? 'secrets' : t === 'configmap' ? 'configmaps' : t === 'pvc' ? 'pvcs' : undefined;
         return bound.some((p) => p.metadata.namespace === ns && (field ? podReferences(p)[field].has(name) : podReferences(p).serviceAccount === name));

@@ -29,9 +29,19 @@ export interface RestrictionLookups {
 
 const MIRROR = 'kubernetes.io/config.mirror';
 // pkg/kubelet/apis/well_known_labels.go: labels a kubelet may set on its Node
-const KUBELET_LABELS = new Set(['kubernetes.io/hostname', 'topology.kubernetes.io/zone', 'topology.kubernetes.io/region',
-  'failure-domain.beta.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/region', 'kubernetes.io/arch', 'kubernetes.io/os',
-  'node.kubernetes.io/instance-type', 'beta.kubernetes.io/instance-type', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch']);
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'kubernetes.io/arch',
+  'kubernetes.io/os',
+  'node.kubernetes.io/instance-type',
+  'beta.kubernetes.io/instance-type',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+]);
 const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
 
 const labelNamespace = (key: string) => (key.includes('/') ? key.split('/')[0]! : '');
@@ -53,18 +63,25 @@ export function admitNodeRestriction(r: AdmissionRequest, lookups: RestrictionLo
   if (!nodeName) throw deny(`could not determine node from user "${r.user.name}"`);
   const gr = `${r.res.group}/${r.res.resource}`;
   switch (gr) {
-    case '/pods': return admitPod(r, nodeName, lookups, deny);
-    case '/nodes': return admitNode(r, nodeName, deny);
-    case '/persistentvolumeclaims': return admitPvc(r, nodeName, deny);
-    case '/serviceaccounts': return admitServiceAccount(r, nodeName, lookups, deny);
+    case '/pods':
+      return admitPod(r, nodeName, lookups, deny);
+    case '/nodes':
+      return admitNode(r, nodeName, deny);
+    case '/persistentvolumeclaims':
+      return admitPvc(r, nodeName, deny);
+    case '/serviceaccounts':
+      return admitServiceAccount(r, nodeName, lookups, deny);
     case 'coordination.k8s.io/leases':
       if (r.namespace !== 'kube-node-lease') throw deny('can only access leases in the "kube-node-lease" system namespace');
-      if ((r.operation === 'create' ? r.object?.metadata.name : r.name) !== nodeName) throw deny('can only access node lease with the same name as the requesting node');
+      if ((r.operation === 'create' ? r.object?.metadata.name : r.name) !== nodeName)
+        throw deny('can only access node lease with the same name as the requesting node');
       return;
     case 'storage.k8s.io/csinodes':
-      if ((r.operation === 'create' ? r.object?.metadata.name : r.name) !== nodeName) throw deny('can only access CSINode with the same name as the requesting node');
+      if ((r.operation === 'create' ? r.object?.metadata.name : r.name) !== nodeName)
+        throw deny('can only access CSINode with the same name as the requesting node');
       return;
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -72,7 +89,8 @@ function admitPod(r: AdmissionRequest, node: string, lookups: RestrictionLookups
   if (r.subresource === 'status') {
     if (r.operation !== 'update') throw deny(`unexpected operation "${r.operation.toUpperCase()}"`);
     const old = r.old!;
-    if ((old.spec as { nodeName?: string })?.nodeName !== node) throw deny(`node "${node}" can only update pod status for pods with spec.nodeName set to itself`);
+    if ((old.spec as { nodeName?: string })?.nodeName !== node)
+      throw deny(`node "${node}" can only update pod status for pods with spec.nodeName set to itself`);
     if (modifiedLabels(old.metadata.labels, r.object?.metadata.labels).length) throw deny(`node "${node}" cannot update labels through pod status`);
     return;
   }
@@ -119,8 +137,11 @@ function refs(pod: KubeObject): { secrets: boolean; configmaps: boolean; pvcs: b
   const vols = spec.volumes ?? [];
   const projected = vols.flatMap((v: any) => v.projected?.sources ?? []);
   return {
-    secrets: (spec.imagePullSecrets ?? []).length > 0 || vols.some((v: any) => v.secret) || projected.some((s: any) => s.secret)
-      || env.some((e: any) => e.secretKeyRef || e.secretRef),
+    secrets:
+      (spec.imagePullSecrets ?? []).length > 0 ||
+      vols.some((v: any) => v.secret) ||
+      projected.some((s: any) => s.secret) ||
+      env.some((e: any) => e.secretKeyRef || e.secretRef),
     configmaps: vols.some((v: any) => v.configMap) || projected.some((s: any) => s.configMap) || env.some((e: any) => e.configMapKeyRef || e.configMapRef),
     pvcs: vols.some((v: any) => v.persistentVolumeClaim || v.ephemeral),
   };
@@ -142,7 +163,9 @@ function admitNode(r: AdmissionRequest, node: string, deny: (w: string) => KubeE
       throw deny(`node "${node}" is not allowed to update configSource to a new non-nil configSource`);
     }
     if (JSON.stringify(spec.taints ?? null) !== JSON.stringify(oldSpec.taints ?? null)) throw deny(`node "${node}" is not allowed to modify taints`);
-    const forbidden = modifiedLabels(r.object.metadata.labels, r.old.metadata.labels).filter((k) => isRestrictionLabel(k) || (isKubernetesLabel(k) && !isKubeletLabel(k)));
+    const forbidden = modifiedLabels(r.object.metadata.labels, r.old.metadata.labels).filter(
+      (k) => isRestrictionLabel(k) || (isKubernetesLabel(k) && !isKubeletLabel(k)),
+    );
     if (forbidden.length) throw deny(`is not allowed to modify labels: ${forbidden.join(', ')}`);
   }
 }
@@ -154,7 +177,10 @@ function admitPvc(r: AdmissionRequest, node: string, deny: (w: string) => KubeEr
     const c = structuredClone(o ?? { metadata: { name: '' } }) as KubeObject;
     delete c.metadata.resourceVersion;
     delete c.metadata.managedFields;
-    if (c.status) { delete c.status.capacity; delete c.status.conditions; }
+    if (c.status) {
+      delete c.status.capacity;
+      delete c.status.conditions;
+    }
     return JSON.stringify(c);
   };
   if (strip(r.old) !== strip(r.object)) throw deny(`node "${node}" is not allowed to update fields other than status.capacity and status.conditions`);
@@ -168,7 +194,9 @@ function admitServiceAccount(r: AdmissionRequest, node: string, lookups: Restric
   const pod = lookups.pod(r.namespace, ref.name);
   if (!pod) throw errors.notFound('pods', '', ref.name);
   if (ref.uid !== pod.metadata.uid) {
-    throw deny(`the UID in the bound object reference (${ref.uid}) does not match the UID in record (${pod.metadata.uid}). The object might have been deleted and then recreated`);
+    throw deny(
+      `the UID in the bound object reference (${ref.uid}) does not match the UID in record (${pod.metadata.uid}). The object might have been deleted and then recreated`,
+    );
   }
   if ((pod.spec as { nodeName?: string })?.nodeName !== node) throw deny('node requested token bound to a pod scheduled on a different node');
 }

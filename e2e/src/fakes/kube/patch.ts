@@ -7,8 +7,18 @@ type Json = unknown;
 
 /** patchMergeKey of lists by field name (k8s.io/api core/v1 and meta/v1 struct tags). */
 const MERGE_KEYS: Record<string, string> = {
-  conditions: 'type', addresses: 'type', containers: 'name', initContainers: 'name', ephemeralContainers: 'name', volumes: 'name',
-  env: 'name', ports: 'containerPort', volumeMounts: 'mountPath', ownerReferences: 'uid', imagePullSecrets: 'name', tolerations: 'key',
+  conditions: 'type',
+  addresses: 'type',
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  volumes: 'name',
+  env: 'name',
+  ports: 'containerPort',
+  volumeMounts: 'mountPath',
+  ownerReferences: 'uid',
+  imagePullSecrets: 'name',
+  tolerations: 'key',
 };
 /** Lists of scalars with patchStrategy merge (set union). */
 const SET_LISTS = new Set(['finalizers']);
@@ -48,14 +58,22 @@ function mergeByKey(base: Json[], patch: Json[], key: string): Json[] {
   return out;
 }
 
-interface Op { op: string; path: string; value?: Json; from?: string }
+interface Op {
+  op: string;
+  path: string;
+  value?: Json;
+  from?: string;
+}
 
 /** RFC 6902 add/remove/replace/test (copy/move unsupported: the fake has no use for them). */
 export function jsonPatch(target: Json, ops: Op[]): Json {
   const doc = structuredClone(target) as Json;
   const root = { v: doc };
   for (const o of ops) {
-    const parts = o.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = o.path
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let parent: Json = root;
     let key: string = 'v';
     for (const p of parts) {

@@ -20,10 +20,14 @@ type RoleRef = { apiGroup: string; kind: string; name: string };
 
 export function appliesTo(user: UserInfo, s: Subject, bindingNs: string): boolean {
   switch (s.kind) {
-    case 'User': return s.name === user.name;
-    case 'Group': return user.groups.includes(s.name);
-    case 'ServiceAccount': return user.name === `system:serviceaccount:${s.namespace ?? bindingNs}:${s.name}`;
-    default: return false;
+    case 'User':
+      return s.name === user.name;
+    case 'Group':
+      return user.groups.includes(s.name);
+    case 'ServiceAccount':
+      return user.name === `system:serviceaccount:${s.namespace ?? bindingNs}:${s.name}`;
+    default:
+      return false;
   }
 }
 
@@ -48,7 +52,8 @@ export class RbacAuthorizer {
     if (!role) return undefined;
     const agg = role.aggregationRule as { clusterRoleSelectors?: Parameters<typeof labelSelectorMatches>[0][] } | undefined;
     if (agg?.clusterRoleSelectors?.length) {
-      return this.store.clusterRoles()
+      return this.store
+        .clusterRoles()
         .filter((r) => r.metadata.name !== name && agg.clusterRoleSelectors!.some((s) => labelSelectorMatches(s, r.metadata.labels)))
         .flatMap((r) => (r.rules as PolicyRule[] | undefined) ?? []);
     }
@@ -95,11 +100,39 @@ export class RbacAuthorizer {
       // expand the wanted rule into single (verb, group, resource, name) requests and check each is covered
       const names = w.resourceNames?.length ? w.resourceNames : [''];
       const reqs: Omit<RequestAttributes, 'user'>[] = w.nonResourceURLs?.length
-        ? w.nonResourceURLs.flatMap((u) => w.verbs.map((v) => ({ verb: v, isResourceRequest: false, path: u, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: ns, name: '' })))
-        : w.verbs.flatMap((v) => (w.apiGroups ?? ['']).flatMap((g) => (w.resources ?? []).flatMap((res) => names.map((n) => {
-          const [resource, subresource = ''] = res.split('/');
-          return { verb: v, isResourceRequest: true, path: '', apiGroup: g, apiVersion: 'v1', resource: resource!, subresource, namespace: ns, name: n };
-        }))));
+        ? w.nonResourceURLs.flatMap((u) =>
+            w.verbs.map((v) => ({
+              verb: v,
+              isResourceRequest: false,
+              path: u,
+              apiGroup: '',
+              apiVersion: '',
+              resource: '',
+              subresource: '',
+              namespace: ns,
+              name: '',
+            })),
+          )
+        : w.verbs.flatMap((v) =>
+            (w.apiGroups ?? ['']).flatMap((g) =>
+              (w.resources ?? []).flatMap((res) =>
+                names.map((n) => {
+                  const [resource, subresource = ''] = res.split('/');
+                  return {
+                    verb: v,
+                    isResourceRequest: true,
+                    path: '',
+                    apiGroup: g,
+                    apiVersion: 'v1',
+                    resource: resource!,
+                    subresource,
+                    namespace: ns,
+                    name: n,
+                  };
+                }),
+              ),
+            ),
+          );
       if (!reqs.every((q) => rules.some((r) => ruleCovers(r, q)))) missing.push(w);
     }
     return missing;

@@ -11,9 +11,20 @@ export type ParsedRequest = Omit<RequestAttributes, 'user'>;
 
 export function parseRequest(method: string, path: string, query: Record<string, string>): ParsedRequest {
   const base: ParsedRequest = {
-    verb: method.toLowerCase(), isResourceRequest: false, path, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '',
+    verb: method.toLowerCase(),
+    isResourceRequest: false,
+    path,
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    namespace: '',
+    name: '',
   };
-  const parts = path.replace(/^\/+|\/+$/g, '').split('/').map(decodeURIComponent);
+  const parts = path
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .map(decodeURIComponent);
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {
     base.apiVersion = parts[1]!;

@@ -11,7 +11,16 @@ import { jsonPatch, mergePatch } from './patch.js';
 import { fieldMatcher, labelsMatch, parseLabelSelector } from './selectors.js';
 import { deletedStatus, errors } from './status.js';
 import type { ObjectStore, StoreEvent } from './store.js';
-import { podGracePeriod, prepareForCreate, REQUIRES_RESOURCE_VERSION, RETURNS_DELETED_OBJECT, stringDataToData, validate, validateName, type Cause } from './strategies.js';
+import {
+  podGracePeriod,
+  prepareForCreate,
+  REQUIRES_RESOURCE_VERSION,
+  RETURNS_DELETED_OBJECT,
+  stringDataToData,
+  validate,
+  validateName,
+  type Cause,
+} from './strategies.js';
 import type { KubeObject, UserInfo } from './types.js';
 
 export interface RestContext {
@@ -43,7 +52,15 @@ export function list(ctx: RestContext, res: ApiResource, ns: string, query: Reco
   const labels = parseLabelSelector(query.labelSelector);
   const fields = fieldMatcher(res.resource, query.fieldSelector);
   const items = ctx.store.list(res, ns).filter((o) => labelsMatch(labels, o.metadata.labels) && fields(o));
-  return { status: 200, body: { kind: `${res.kind}List`, apiVersion: apiVersionOf(res), metadata: { resourceVersion: ctx.store.resourceVersion }, items: items.map(withoutTypeMeta) } };
+  return {
+    status: 200,
+    body: {
+      kind: `${res.kind}List`,
+      apiVersion: apiVersionOf(res),
+      metadata: { resourceVersion: ctx.store.resourceVersion },
+      items: items.map(withoutTypeMeta),
+    },
+  };
 }
 
 export function get(ctx: RestContext, res: ApiResource, ns: string, name: string): Reply {
@@ -52,7 +69,10 @@ export function get(ctx: RestContext, res: ApiResource, ns: string, name: string
   return { status: 200, body: o };
 }
 
-export interface WatchEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK'; object: unknown }
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK';
+  object: unknown;
+}
 
 /**
  * Start a watch. Without a resourceVersion (or "0") the current objects come first as ADDED, as the API server
@@ -68,7 +88,10 @@ export function watch(ctx: RestContext, res: ApiResource, ns: string, query: Rec
   return ctx.store.watch(res, ns, from, (e: StoreEvent) => {
     const now = e.type !== 'DELETED' && sel(e.object);
     const before = e.type === 'ADDED' ? false : sel(e.old ?? e.object);
-    if (e.type === 'DELETED') { if (before) send({ type: 'DELETED', object: e.object }); return; }
+    if (e.type === 'DELETED') {
+      if (before) send({ type: 'DELETED', object: e.object });
+      return;
+    }
     if (now && before) send({ type: 'MODIFIED', object: e.object });
     else if (now) send({ type: 'ADDED', object: e.object });
     else if (before) send({ type: 'DELETED', object: e.object });
@@ -80,13 +103,15 @@ export function create(ctx: RestContext, res: ApiResource, ns: string, body: unk
   const o = structuredClone(body) as KubeObject;
   o.metadata = { ...(o.metadata ?? {}) } as KubeObject['metadata'];
   if (res.namespaced) {
-    if (o.metadata.namespace && o.metadata.namespace !== ns) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (o.metadata.namespace && o.metadata.namespace !== ns)
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     o.metadata.namespace = ns;
   }
   if (!o.metadata.name && o.metadata.generateName) o.metadata.name = generated(o.metadata.generateName);
   const nameCauses = validateName(res, o.metadata.name ?? '');
   if (nameCauses.length) invalid(res, o.metadata.name ?? '', nameCauses);
-  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) delete o.metadata[k];
+  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const)
+    delete o.metadata[k];
   prepareForCreate(res, o, { user: ctx.user });
   ctx.admit({ user: ctx.user, operation: 'create', res, subresource: '', namespace: ns, name: o.metadata.name, object: o });
   const causes = validate(res, o);
@@ -100,7 +125,8 @@ export function update(ctx: RestContext, res: ApiResource, ns: string, name: str
   if (!cur) throw errors.notFound(res.resource, res.group, name);
   const next = structuredClone(body) as KubeObject;
   if (!next?.metadata) throw errors.badRequest('the body of the request was in an unknown format');
-  if (next.metadata.name && next.metadata.name !== name) throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+  if (next.metadata.name && next.metadata.name !== name)
+    throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
   if (!next.metadata.resourceVersion && REQUIRES_RESOURCE_VERSION.has(res.resource)) {
     invalid(res, name, [{ field: 'metadata.resourceVersion', type: 'Invalid value', value: 0, detail: 'must be specified for an update' }]);
   }
@@ -130,7 +156,8 @@ function store(ctx: RestContext, res: ApiResource, cur: KubeObject, next: KubeOb
   }
   if (res.resource === 'secrets') stringDataToData(next);
   let merged: KubeObject;
-  if (sub === 'status') merged = { ...cur, metadata: { ...cur.metadata, labels: next.metadata.labels, annotations: next.metadata.annotations }, status: next.status };
+  if (sub === 'status')
+    merged = { ...cur, metadata: { ...cur.metadata, labels: next.metadata.labels, annotations: next.metadata.annotations }, status: next.status };
   else if (sub === 'approval') {
     merged = { ...cur, status: { ...(cur.status ?? {}), conditions: (next.status as { conditions?: unknown } | undefined)?.conditions } };
   } else {
@@ -138,8 +165,14 @@ function store(ctx: RestContext, res: ApiResource, cur: KubeObject, next: KubeOb
     if (res.subresources.includes('status') || res.resource === 'certificatesigningrequests') merged.status = cur.status;
   }
   // fields only the server sets
-  merged.metadata = { ...merged.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp, deletionTimestamp: cur.metadata.deletionTimestamp,
-    deletionGracePeriodSeconds: cur.metadata.deletionGracePeriodSeconds, generation: cur.metadata.generation };
+  merged.metadata = {
+    ...merged.metadata,
+    uid: cur.metadata.uid,
+    creationTimestamp: cur.metadata.creationTimestamp,
+    deletionTimestamp: cur.metadata.deletionTimestamp,
+    deletionGracePeriodSeconds: cur.metadata.deletionGracePeriodSeconds,
+    generation: cur.metadata.generation,
+  };
   if (merged.metadata.deletionTimestamp === undefined) delete merged.metadata.deletionTimestamp;
   if (merged.metadata.deletionGracePeriodSeconds === undefined) delete merged.metadata.deletionGracePeriodSeconds;
   ctx.admit({ user: ctx.user, operation: 'update', res, subresource: sub, namespace: cur.metadata.namespace ?? '', name, object: merged, old: cur });
@@ -166,10 +199,18 @@ export function remove(ctx: RestContext, res: ApiResource, ns: string, name: str
     throw errors.conflict(res.resource, res.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
   }
   if (pre.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
-    throw errors.conflict(res.resource, res.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+    throw errors.conflict(
+      res.resource,
+      res.group,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`,
+    );
   }
   ctx.admit({ user: ctx.user, operation: 'delete', res, subresource: '', namespace: ns, name, old: cur });
-  const answer = (o: KubeObject) => ({ status: 200, body: RETURNS_DELETED_OBJECT.has(res.resource) ? o : deletedStatus(res.resource, res.group, name, cur.metadata.uid) });
+  const answer = (o: KubeObject) => ({
+    status: 200,
+    body: RETURNS_DELETED_OBJECT.has(res.resource) ? o : deletedStatus(res.resource, res.group, name, cur.metadata.uid),
+  });
   const grace = res.resource === 'pods' ? podGracePeriod(cur, opts.gracePeriodSeconds) : 0;
   const finalizers = (cur.metadata.finalizers ?? []).length > 0;
   if (grace > 0 || finalizers) {
@@ -177,7 +218,12 @@ export function remove(ctx: RestContext, res: ApiResource, ns: string, name: str
     const already = cur.metadata.deletionTimestamp;
     // a shorter grace period may replace a longer one; a longer never does
     if (!already || (grace > 0 && at < already)) {
-      return answer(ctx.store.replace(res, { ...cur, metadata: { ...cur.metadata, deletionTimestamp: at, ...(res.resource === 'pods' ? { deletionGracePeriodSeconds: grace } : {}) } }));
+      return answer(
+        ctx.store.replace(res, {
+          ...cur,
+          metadata: { ...cur.metadata, deletionTimestamp: at, ...(res.resource === 'pods' ? { deletionGracePeriodSeconds: grace } : {}) },
+        }),
+      );
     }
     return answer(cur);
   }

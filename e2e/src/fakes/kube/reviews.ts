@@ -13,15 +13,31 @@ export function tokenReview(authn: Authenticator, body: Record<string, any>): Re
   if (!token) throw errors.invalid('TokenReview', 'authentication.k8s.io', '', [{ field: 'spec.token', type: 'Required value', detail: '' }]);
   const r = authn.token(token, audiences ?? authn.apiAudiences);
   const status = r.user
-    ? { authenticated: true, user: { username: r.user.name, ...(r.user.uid ? { uid: r.user.uid } : {}), groups: r.user.groups, ...(r.user.extra ? { extra: r.user.extra } : {}) },
-      audiences: audiences ?? authn.apiAudiences }
+    ? {
+        authenticated: true,
+        user: { username: r.user.name, ...(r.user.uid ? { uid: r.user.uid } : {}), groups: r.user.groups, ...(r.user.extra ? { extra: r.user.extra } : {}) },
+        audiences: audiences ?? authn.apiAudiences,
+      }
     : { user: {}, error: `[${r.error ?? 'invalid bearer token'}]` };
   return { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec: body.spec, status };
 }
 
 type SarSpec = {
-  user?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]>;
-  resourceAttributes?: { namespace?: string; verb?: string; group?: string; version?: string; resource?: string; subresource?: string; name?: string; fieldSelector?: { rawSelector?: string }; labelSelector?: { rawSelector?: string } };
+  user?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+  resourceAttributes?: {
+    namespace?: string;
+    verb?: string;
+    group?: string;
+    version?: string;
+    resource?: string;
+    subresource?: string;
+    name?: string;
+    fieldSelector?: { rawSelector?: string };
+    labelSelector?: { rawSelector?: string };
+  };
   nonResourceAttributes?: { path?: string; verb?: string };
 };
 
@@ -29,18 +45,46 @@ function sarAttributes(user: UserInfo, spec: SarSpec): RequestAttributes {
   const ra = spec.resourceAttributes;
   if (ra) {
     return {
-      user, verb: ra.verb ?? '', isResourceRequest: true, path: '', apiGroup: ra.group ?? '', apiVersion: ra.version ?? '', resource: ra.resource ?? '',
-      subresource: ra.subresource ?? '', namespace: ra.namespace ?? '', name: ra.name ?? '', fieldSelector: ra.fieldSelector?.rawSelector, labelSelector: ra.labelSelector?.rawSelector,
+      user,
+      verb: ra.verb ?? '',
+      isResourceRequest: true,
+      path: '',
+      apiGroup: ra.group ?? '',
+      apiVersion: ra.version ?? '',
+      resource: ra.resource ?? '',
+      subresource: ra.subresource ?? '',
+      namespace: ra.namespace ?? '',
+      name: ra.name ?? '',
+      fieldSelector: ra.fieldSelector?.rawSelector,
+      labelSelector: ra.labelSelector?.rawSelector,
     };
   }
   const nr = spec.nonResourceAttributes ?? {};
-  return { user, verb: nr.verb ?? '', isResourceRequest: false, path: nr.path ?? '', apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '' };
+  return {
+    user,
+    verb: nr.verb ?? '',
+    isResourceRequest: false,
+    path: nr.path ?? '',
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    namespace: '',
+    name: '',
+  };
 }
 
 function review(kind: string, body: Record<string, any>, user: UserInfo, authz: AuthorizerChain): Record<string, unknown> {
   const spec = (body?.spec ?? {}) as SarSpec;
   if (!!spec.resourceAttributes === !!spec.nonResourceAttributes) {
-    throw errors.invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', type: 'Invalid value', value: '', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+    throw errors.invalid(kind, 'authorization.k8s.io', '', [
+      {
+        field: 'spec.resourceAttributes',
+        type: 'Invalid value',
+        value: '',
+        detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      },
+    ]);
   }
   const r = authz.authorize(sarAttributes(user, spec));
   const status = { allowed: r.decision === 'allow', ...(r.decision === 'deny' ? { denied: true } : {}), ...(r.reason ? { reason: r.reason } : {}) };
@@ -50,7 +94,9 @@ function review(kind: string, body: Record<string, any>, user: UserInfo, authz: 
 export function subjectAccessReview(body: Record<string, any>, authz: AuthorizerChain): Record<string, unknown> {
   const spec = (body?.spec ?? {}) as SarSpec;
   if (!spec.user && !(spec.groups ?? []).length) {
-    throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [{ field: 'spec.user', type: 'Invalid value', value: '', detail: 'at least one of user or group must be specified' }]);
+    throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [
+      { field: 'spec.user', type: 'Invalid value', value: '', detail: 'at least one of user or group must be specified' },
+    ]);
   }
   return review('SubjectAccessReview', body, { name: spec.user ?? '', uid: spec.uid, groups: spec.groups ?? [], extra: spec.extra }, authz);
 }
@@ -69,6 +115,17 @@ export function localSubjectAccessReview(body: Record<string, any>, namespace: s
 }
 
 export function selfSubjectReview(requester: UserInfo): Record<string, unknown> {
-  return { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null },
-    status: { userInfo: { username: requester.name, ...(requester.uid ? { uid: requester.uid } : {}), groups: requester.groups, ...(requester.extra ? { extra: requester.extra } : {}) } } };
+  return {
+    kind: 'SelfSubjectReview',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    status: {
+      userInfo: {
+        username: requester.name,
+        ...(requester.uid ? { uid: requester.uid } : {}),
+        groups: requester.groups,
+        ...(requester.extra ? { extra: requester.extra } : {}),
+      },
+    },
+  };
 }

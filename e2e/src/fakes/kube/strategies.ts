@@ -13,8 +13,10 @@ export interface CreateContext {
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const SUBDOMAIN_MSG =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_MSG =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 /** Resources whose names are path segments (RBAC: `system:node`), DNS-1123 labels, or subdomains (the rest). */
 const PATH_SEGMENT = new Set(['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings', 'certificatesigningrequests']);
 const DNS_LABEL = new Set(['namespaces', 'services']);
@@ -25,7 +27,8 @@ export const REQUIRES_RESOURCE_VERSION = new Set(['leases']);
 export function validateName(res: ApiResource, name: string): Cause[] {
   if (!name) return [{ field: 'metadata.name', type: 'Required value', detail: 'name or generateName is required' }];
   if (PATH_SEGMENT.has(res.resource)) {
-    if (name === '.' || name === '..' || /[/%]/.test(name)) return [{ field: 'metadata.name', type: 'Invalid value', value: name, detail: 'may not contain \'/\' or \'%\'' }];
+    if (name === '.' || name === '..' || /[/%]/.test(name))
+      return [{ field: 'metadata.name', type: 'Invalid value', value: name, detail: "may not contain '/' or '%'" }];
     return [];
   }
   if (DNS_LABEL.has(res.resource)) {
@@ -101,7 +104,9 @@ function qosClass(spec: Record<string, any>): string {
   const cs = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
   const any = cs.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
   if (!any) return 'BestEffort';
-  const guaranteed = cs.every((c) => ['cpu', 'memory'].every((r) => c.resources?.limits?.[r] && (c.resources?.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]));
+  const guaranteed = cs.every((c) =>
+    ['cpu', 'memory'].every((r) => c.resources?.limits?.[r] && (c.resources?.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]),
+  );
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
@@ -127,11 +132,23 @@ export function validate(res: ApiResource, o: KubeObject, old?: KubeObject): Cau
         if (!c.image) causes.push({ field: `spec.containers[${i}].image`, type: 'Required value', detail: '' });
       });
       if (old) {
-        const strip = (s: Record<string, any>) => JSON.stringify({ ...s, containers: (s.containers ?? []).map((c: any) => ({ ...c, image: '' })),
-          initContainers: (s.initContainers ?? []).map((c: any) => ({ ...c, image: '' })), activeDeadlineSeconds: 0, tolerations: [],
-          terminationGracePeriodSeconds: 0, schedulingGates: [] });
+        const strip = (s: Record<string, any>) =>
+          JSON.stringify({
+            ...s,
+            containers: (s.containers ?? []).map((c: any) => ({ ...c, image: '' })),
+            initContainers: (s.initContainers ?? []).map((c: any) => ({ ...c, image: '' })),
+            activeDeadlineSeconds: 0,
+            tolerations: [],
+            terminationGracePeriodSeconds: 0,
+            schedulingGates: [],
+          });
         if (strip(spec) !== strip((old.spec ?? {}) as Record<string, any>)) {
-          causes.push({ field: 'spec', type: 'Forbidden', detail: 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' });
+          causes.push({
+            field: 'spec',
+            type: 'Forbidden',
+            detail:
+              'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+          });
         }
       }
       break;
@@ -162,11 +179,13 @@ export function validate(res: ApiResource, o: KubeObject, old?: KubeObject): Cau
     case 'clusterrolebindings':
     case 'rolebindings':
       if (!(o.roleRef as { name?: string } | undefined)?.name) causes.push({ field: 'roleRef.name', type: 'Required value', detail: '' });
-      if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef)) causes.push({ field: 'roleRef', type: 'Invalid value', value: o.roleRef, detail: 'cannot change roleRef' });
+      if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef))
+        causes.push({ field: 'roleRef', type: 'Invalid value', value: o.roleRef, detail: 'cannot change roleRef' });
       break;
     case 'certificatesigningrequests':
       if (!old) causes.push(...validateCsrCreate(spec));
-      else if (JSON.stringify(old.spec) !== JSON.stringify(o.spec)) causes.push({ field: 'spec', type: 'Forbidden', detail: 'updates to certificateSigningRequest spec are forbidden' });
+      else if (JSON.stringify(old.spec) !== JSON.stringify(o.spec))
+        causes.push({ field: 'spec', type: 'Forbidden', detail: 'updates to certificateSigningRequest spec are forbidden' });
       break;
   }
   return causes;
@@ -177,7 +196,12 @@ function validateCsrCreate(spec: Record<string, any>): Cause[] {
   if (!spec.signerName) causes.push({ field: 'spec.signerName', type: 'Required value', detail: '' });
   if (!Array.isArray(spec.usages) || !spec.usages.length) causes.push({ field: 'spec.usages', type: 'Required value', detail: '' });
   if (spec.expirationSeconds !== undefined && spec.expirationSeconds < 600) {
-    causes.push({ field: 'spec.expirationSeconds', type: 'Invalid value', value: spec.expirationSeconds, detail: 'may not specify a duration less than 600 seconds (10 minutes)' });
+    causes.push({
+      field: 'spec.expirationSeconds',
+      type: 'Invalid value',
+      value: spec.expirationSeconds,
+      detail: 'may not specify a duration less than 600 seconds (10 minutes)',
+    });
   }
   if (!spec.request) causes.push({ field: 'spec.request', type: 'Required value', detail: '' });
   else {

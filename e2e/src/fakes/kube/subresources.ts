@@ -17,18 +17,41 @@ import { errors } from './status.js';
 import { now } from './store.js';
 import type { KubeObject } from './types.js';
 
-export function tokenRequest(ctx: RestContext, authn: Authenticator, res: (r: string) => ApiResource, ns: string, name: string, body: Record<string, any>): Reply {
+export function tokenRequest(
+  ctx: RestContext,
+  authn: Authenticator,
+  res: (r: string) => ApiResource,
+  ns: string,
+  name: string,
+  body: Record<string, any>,
+): Reply {
   const sa = ctx.store.get(res('serviceaccounts'), ns, name);
   if (!sa) throw errors.notFound('serviceaccounts', '', name);
-  const spec = (body?.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; apiVersion?: string; name?: string; uid?: string } };
+  const spec = (body?.spec ?? {}) as {
+    audiences?: string[];
+    expirationSeconds?: number;
+    boundObjectRef?: { kind?: string; apiVersion?: string; name?: string; uid?: string };
+  };
   const expirationSeconds = spec.expirationSeconds ?? 3600;
   if (expirationSeconds < 600) {
-    throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [{ field: 'spec.expirationSeconds', type: 'Invalid value', value: expirationSeconds, detail: 'may not specify a duration less than 10 minutes' }]);
+    throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [
+      { field: 'spec.expirationSeconds', type: 'Invalid value', value: expirationSeconds, detail: 'may not specify a duration less than 10 minutes' },
+    ]);
   }
   if (expirationSeconds > 2 ** 32) {
-    throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [{ field: 'spec.expirationSeconds', type: 'Invalid value', value: expirationSeconds, detail: 'may not specify a duration larger than 2^32 seconds' }]);
+    throw errors.invalid('TokenRequest', 'authentication.k8s.io', name, [
+      { field: 'spec.expirationSeconds', type: 'Invalid value', value: expirationSeconds, detail: 'may not specify a duration larger than 2^32 seconds' },
+    ]);
   }
-  ctx.admit({ user: ctx.user, operation: 'create', res: res('serviceaccounts'), subresource: 'token', namespace: ns, name, object: { metadata: { name }, spec } as KubeObject });
+  ctx.admit({
+    user: ctx.user,
+    operation: 'create',
+    res: res('serviceaccounts'),
+    subresource: 'token',
+    namespace: ns,
+    name,
+    object: { metadata: { name }, spec } as KubeObject,
+  });
   const claims: Record<string, unknown> = { namespace: ns, serviceaccount: { name, uid: sa.metadata.uid } };
   const ref = spec.boundObjectRef;
   if (ref) {
@@ -37,7 +60,12 @@ export function tokenRequest(ctx: RestContext, authn: Authenticator, res: (r: st
     const obj = ctx.store.get(res(kindRes), ref.kind === 'Node' ? '' : ns, String(ref.name ?? ''));
     if (!obj) throw errors.notFound(kindRes, '', String(ref.name ?? ''));
     if (ref.uid && ref.uid !== obj.metadata.uid) {
-      throw errors.conflict(kindRes, '', String(ref.name), `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+      throw errors.conflict(
+        kindRes,
+        '',
+        String(ref.name),
+        `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+      );
     }
     if (ref.kind === 'Pod') {
       const podSa = (obj.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName;
@@ -50,11 +78,27 @@ export function tokenRequest(ctx: RestContext, authn: Authenticator, res: (r: st
   }
   const iat = Math.floor(Date.now() / 1000);
   const audiences = spec.audiences?.length ? spec.audiences : authn.apiAudiences;
-  const token = authn.issueServiceAccountToken({ aud: audiences, exp: iat + expirationSeconds, iat, nbf: iat, iss: authn.saIssuer, jti: randomUUID(),
-    sub: `system:serviceaccount:${ns}:${name}`, 'kubernetes.io': claims });
+  const token = authn.issueServiceAccountToken({
+    aud: audiences,
+    exp: iat + expirationSeconds,
+    iat,
+    nbf: iat,
+    iss: authn.saIssuer,
+    jti: randomUUID(),
+    sub: `system:serviceaccount:${ns}:${name}`,
+    'kubernetes.io': claims,
+  });
   const expirationTimestamp = new Date((iat + expirationSeconds) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-  return { status: 201, body: { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: { name, namespace: ns, creationTimestamp: null },
-    spec: { ...spec, audiences, expirationSeconds }, status: { token, expirationTimestamp } } };
+  return {
+    status: 201,
+    body: {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace: ns, creationTimestamp: null },
+      spec: { ...spec, audiences, expirationSeconds },
+      status: { token, expirationTimestamp },
+    },
+  };
 }
 
 export function evict(ctx: RestContext, res: (r: string) => ApiResource, ns: string, name: string, body: Record<string, any>): Reply {
@@ -74,13 +118,28 @@ export function evict(ctx: RestContext, res: (r: string) => ApiResource, ns: str
   const pdbRes = res('poddisruptionbudgets');
   const pdbs = ctx.store.list(pdbRes, ns).filter((p) => labelSelectorMatches((p.spec as { selector?: never })?.selector, pod.metadata.labels));
   if (pdbs.length > 1) {
-    return { status: 500, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 500,
-      message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' } };
+    return {
+      status: 500,
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        code: 500,
+        message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+      },
+    };
   }
   const pdb = pdbs[0];
   let decrement = !!pdb;
   if (pdb) {
-    const st = (pdb.status ?? {}) as { currentHealthy?: number; desiredHealthy?: number; disruptionsAllowed?: number; observedGeneration?: number; disruptedPods?: Record<string, string> };
+    const st = (pdb.status ?? {}) as {
+      currentHealthy?: number;
+      desiredHealthy?: number;
+      disruptionsAllowed?: number;
+      observedGeneration?: number;
+      disruptedPods?: Record<string, string>;
+    };
     if (!podReady(pod)) {
       const policy = (pdb.spec as { unhealthyPodEvictionPolicy?: string }).unhealthyPodEvictionPolicy;
       // an unready pod can go without using the budget: AlwaysAllow, or (IfHealthyBudget) while the budget is met
@@ -88,24 +147,57 @@ export function evict(ctx: RestContext, res: (r: string) => ApiResource, ns: str
     }
     if (decrement) {
       if ((st.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) {
-        throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10,
-          [{ type: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` }]);
+        throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10, [
+          { type: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` },
+        ]);
       }
       if ((st.disruptionsAllowed ?? 0) < 0) throw errors.forbidden('poddisruptionbudget', 'policy', pdb.metadata.name, 'pdb disruptions allowed is negative');
       if ((st.disruptionsAllowed ?? 0) === 0) {
-        throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0,
-          [{ type: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently` }]);
+        throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0, [
+          {
+            type: 'DisruptionBudget',
+            message: `The disruption budget ${pdb.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`,
+          },
+        ]);
       }
       const allowed = (st.disruptionsAllowed ?? 0) - 1;
-      ctx.store.replace(pdbRes, { ...pdb, status: { ...st, disruptionsAllowed: allowed, disruptedPods: { ...(st.disruptedPods ?? {}), [name]: now() },
-        ...(allowed === 0 ? { conditions: [{ type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '', observedGeneration: pdb.metadata.generation }] } : {}) } });
+      ctx.store.replace(pdbRes, {
+        ...pdb,
+        status: {
+          ...st,
+          disruptionsAllowed: allowed,
+          disruptedPods: { ...(st.disruptedPods ?? {}), [name]: now() },
+          ...(allowed === 0
+            ? {
+                conditions: [
+                  { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '', observedGeneration: pdb.metadata.generation },
+                ],
+              }
+            : {}),
+        },
+      });
     }
   }
   // PodDisruptionConditions (GA 1.31): the DisruptionTarget condition before the delete
   const cur = ctx.store.get(pods, ns, name)!;
   const conds = (((cur.status ?? {}) as { conditions?: Record<string, unknown>[] }).conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
-  ctx.store.replace(pods, { ...cur, status: { ...(cur.status ?? {}), conditions: [...conds,
-    { type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastProbeTime: null, lastTransitionTime: now() }] } });
+  ctx.store.replace(pods, {
+    ...cur,
+    status: {
+      ...(cur.status ?? {}),
+      conditions: [
+        ...conds,
+        {
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'EvictionByEvictionAPI',
+          message: 'Eviction API: evicting',
+          lastProbeTime: null,
+          lastTransitionTime: now(),
+        },
+      ],
+    },
+  });
   remove(inner, pods, ns, name, options);
   return success();
 }

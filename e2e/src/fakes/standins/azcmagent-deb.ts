@@ -27,17 +27,20 @@ export async function buildAzcmagentDeb(outDir: string, opts: StandinDebOptions)
   const stage = mkdtempSync(join(tmpdir(), 'azcmagent-deb-'));
   try {
     mkdirSync(join(stage, 'DEBIAN'), { recursive: true });
-    writeFileSync(join(stage, 'DEBIAN/control'), [
-      'Package: azcmagent',
-      `Version: ${version}`,
-      `Architecture: ${opts.arch}`,
-      'Maintainer: flexnode e2e <e2e@flexnode.invalid>',
-      'Section: admin',
-      'Priority: optional',
-      'Description: STAND-IN for the Azure Connected Machine agent (tests only)',
-      ' Not Microsoft\'s agent: a small script that talks to the fake ARM of flexnode\'s tests.',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(stage, 'DEBIAN/control'),
+      [
+        'Package: azcmagent',
+        `Version: ${version}`,
+        `Architecture: ${opts.arch}`,
+        'Maintainer: flexnode e2e <e2e@flexnode.invalid>',
+        'Section: admin',
+        'Priority: optional',
+        'Description: STAND-IN for the Azure Connected Machine agent (tests only)',
+        " Not Microsoft's agent: a small script that talks to the fake ARM of flexnode's tests.",
+        '',
+      ].join('\n'),
+    );
     const bin = join(stage, 'opt/azcmagent/bin');
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'azcmagent'), standinScript('azcmagent'), { mode: 0o755 });

@@ -12,7 +12,11 @@ const SUB = '11111111-2222-3333-4444-555555555555';
 const TENANT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const SP = { clientId: 'cccccccc-0000-0000-0000-000000000002', clientSecret: 'sp-secret' };
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 describe('azcmagent stand-in', function () {
   let arm: FakeArm;
@@ -36,10 +40,20 @@ describe('azcmagent stand-in', function () {
 
   function run(args: string[]): Promise<Run> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [standinPath('azcmagent'), ...args], {
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: arm.certPath, AZCMAGENT_STANDIN_ARM: arm.url,
-          AZCMAGENT_STANDIN_AUTHORITY: entra.url, AZCMAGENT_STANDIN_STATE: state },
-      }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      execFile(
+        process.execPath,
+        [standinPath('azcmagent'), ...args],
+        {
+          env: {
+            ...process.env,
+            NODE_EXTRA_CA_CERTS: arm.certPath,
+            AZCMAGENT_STANDIN_ARM: arm.url,
+            AZCMAGENT_STANDIN_AUTHORITY: entra.url,
+            AZCMAGENT_STANDIN_STATE: state,
+          },
+        },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
     });
   }
   const base = (name: string) => ['--resource-group', 'rg', '--tenant-id', TENANT, '--location', 'eastus', '--subscription-id', SUB, '--resource-name', name];
@@ -89,8 +103,16 @@ describe('azcmagent stand-in', function () {
     expect(entra.isIssued(arm.requestsTo('/__fake/machines/', 'PUT').at(-1)!.bearer!)).to.equal(true);
 
     const show = JSON.parse((await run(['show', '-j'])).stdout);
-    expect(show).to.include({ status: 'Connected', resourceName: 'node-cfg', resourceGroup: 'rg', subscriptionId: SUB, tenantId: TENANT,
-      location: 'eastus', cloud: 'AzureCloud', correlationId: 'corr-1' });
+    expect(show).to.include({
+      status: 'Connected',
+      resourceName: 'node-cfg',
+      resourceGroup: 'rg',
+      subscriptionId: SUB,
+      tenantId: TENANT,
+      location: 'eastus',
+      cloud: 'AzureCloud',
+      correlationId: 'corr-1',
+    });
     expect(show.resourceId).to.equal(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/node-cfg`);
     expect((await run(['connect', ...base('node-cfg'), '--config', cfg])).stderr).to.include('already connected');
 

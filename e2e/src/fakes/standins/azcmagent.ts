@@ -32,23 +32,49 @@ const PROPERTIES: Record<string, (v: string) => boolean> = {
 };
 
 class CliError extends Error {
-  constructor(message: string, readonly code = 1) { super(message); }
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
 }
 
-interface FlagSpec { name: string; short?: string; bool?: boolean }
+interface FlagSpec {
+  name: string;
+  short?: string;
+  bool?: boolean;
+}
 const COMMON: FlagSpec[] = [
-  { name: 'json', short: 'j', bool: true }, { name: 'verbose', short: 'v', bool: true }, { name: 'help', short: 'h', bool: true },
-  { name: 'log-stderr', bool: true }, { name: 'config' },
+  { name: 'json', short: 'j', bool: true },
+  { name: 'verbose', short: 'v', bool: true },
+  { name: 'help', short: 'h', bool: true },
+  { name: 'log-stderr', bool: true },
+  { name: 'config' },
 ];
 const AUTH: FlagSpec[] = [
-  { name: 'access-token' }, { name: 'service-principal-id' }, { name: 'service-principal-secret' },
-  { name: 'service-principal-cert' }, { name: 'use-device-code', bool: true }, { name: 'use-azcli', bool: true },
+  { name: 'access-token' },
+  { name: 'service-principal-id' },
+  { name: 'service-principal-secret' },
+  { name: 'service-principal-cert' },
+  { name: 'use-device-code', bool: true },
+  { name: 'use-azcli', bool: true },
 ];
-const CONNECT: FlagSpec[] = [...COMMON, ...AUTH,
-  { name: 'resource-group' }, { name: 'tenant-id' }, { name: 'location' },
-  { name: 'subscription-id' }, { name: 'resource-name' }, { name: 'tags' }, { name: 'cloud' },
-  { name: 'correlation-id' }, { name: 'private-link-scope' }, { name: 'ignore-network-check', bool: true },
-  { name: 'enable-automatic-upgrade', bool: true }, { name: 'gateway-id' },
+const CONNECT: FlagSpec[] = [
+  ...COMMON,
+  ...AUTH,
+  { name: 'resource-group' },
+  { name: 'tenant-id' },
+  { name: 'location' },
+  { name: 'subscription-id' },
+  { name: 'resource-name' },
+  { name: 'tags' },
+  { name: 'cloud' },
+  { name: 'correlation-id' },
+  { name: 'private-link-scope' },
+  { name: 'ignore-network-check', bool: true },
+  { name: 'enable-automatic-upgrade', bool: true },
+  { name: 'gateway-id' },
 ];
 const DISCONNECT: FlagSpec[] = [...COMMON, ...AUTH, { name: 'force-local-only', short: 'f', bool: true }];
 
@@ -130,13 +156,16 @@ function writeState(s: State): void {
 
 async function token(flags: Record<string, string | true>, tenantId: string): Promise<{ token?: string; mode: string }> {
   if (flags['use-device-code'] || flags['use-azcli']) {
-    throw new CliError('Error: AZCM0044: interactive and Azure CLI login are not available in the azcmagent stand-in; use --access-token or a service principal');
+    throw new CliError(
+      'Error: AZCM0044: interactive and Azure CLI login are not available in the azcmagent stand-in; use --access-token or a service principal',
+    );
   }
   if (typeof flags['access-token'] === 'string') return { token: flags['access-token'], mode: 'access-token' };
   const spId = flags['service-principal-id'];
   if (typeof spId === 'string') {
     if (typeof flags['service-principal-cert'] === 'string') {
-      if (!existsSync(flags['service-principal-cert'])) throw new CliError(`Error: AZCM0041: The certificate file ${flags['service-principal-cert']} cannot be read`);
+      if (!existsSync(flags['service-principal-cert']))
+        throw new CliError(`Error: AZCM0041: The certificate file ${flags['service-principal-cert']} cannot be read`);
       return { mode: 'service-principal-cert' };
     }
     const secret = flags['service-principal-secret'];
@@ -154,10 +183,17 @@ async function token(flags: Record<string, string | true>, tenantId: string): Pr
     }
     return { token: body.access_token, mode: 'service-principal-secret' };
   }
-  throw new CliError('Error: AZCM0044: no credentials: pass --access-token, or --service-principal-id with --service-principal-secret or --service-principal-cert (or a --config file)');
+  throw new CliError(
+    'Error: AZCM0044: no credentials: pass --access-token, or --service-principal-id with --service-principal-secret or --service-principal-cert (or a --config file)',
+  );
 }
 
-async function arm(method: string, s: Pick<State, 'subscriptionId' | 'resourceGroup' | 'resourceName'>, tok: string | undefined, body?: unknown): Promise<Response> {
+async function arm(
+  method: string,
+  s: Pick<State, 'subscriptionId' | 'resourceGroup' | 'resourceName'>,
+  tok: string | undefined,
+  body?: unknown,
+): Promise<Response> {
   const base = process.env.AZCMAGENT_STANDIN_ARM;
   if (!base) throw new CliError('Error: AZCMAGENT_STANDIN_ARM is not set (the fake ARM URL the stand-in registers machines with)');
   const url = `${base.replace(/\/$/, '')}/__fake/machines/${[s.subscriptionId, s.resourceGroup, s.resourceName].map(encodeURIComponent).join('/')}`;
@@ -212,18 +248,30 @@ async function connect(args: string[]): Promise<void> {
     argv: redact(args),
   };
   const r = await arm('PUT', state, auth.token, {
-    location: state.location, tenantId, tags: state.tags, vmId: state.vmId, correlationId: state.correlationId, agentVersion: VERSION,
+    location: state.location,
+    tenantId,
+    tags: state.tags,
+    vmId: state.vmId,
+    correlationId: state.correlationId,
+    agentVersion: VERSION,
   });
   if (!r.ok) {
     const text = await r.text();
-    const code = r.status === 401 ? 'AZCM0041: The credentials supplied are invalid' : r.status === 403 ? 'AZCM0042: Failed to create the Azure Arc-enabled server resource: authorization failed' : `AZCM0042: Failed to create the Azure Arc-enabled server resource (HTTP ${r.status})`;
+    const code =
+      r.status === 401
+        ? 'AZCM0041: The credentials supplied are invalid'
+        : r.status === 403
+          ? 'AZCM0042: Failed to create the Azure Arc-enabled server resource: authorization failed'
+          : `AZCM0042: Failed to create the Azure Arc-enabled server resource (HTTP ${r.status})`;
     throw new CliError(`Error: ${code}: ${text}`);
   }
   const machine = (await r.json()) as { identity?: { principalId?: string } };
   state.principalId = machine.identity?.principalId;
   writeState(state);
   console.log(`INFO    Connected machine to Azure (azcmagent ${STANDIN})`);
-  console.log(`INFO    Machine overview page: https://portal.azure.com/#@${tenantId}/resource/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroup}/providers/Microsoft.HybridCompute/machines/${state.resourceName}/overview`);
+  console.log(
+    `INFO    Machine overview page: https://portal.azure.com/#@${tenantId}/resource/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroup}/providers/Microsoft.HybridCompute/machines/${state.resourceName}/overview`,
+  );
 }
 
 async function disconnect(args: string[]): Promise<void> {
@@ -235,7 +283,8 @@ async function disconnect(args: string[]): Promise<void> {
   if (!flags['force-local-only']) {
     const auth = await token(flags, s.tenantId);
     const r = await arm('DELETE', s, auth.token);
-    if (!r.ok && r.status !== 404) throw new CliError(`Error: AZCM0043: Failed to delete the Azure Arc-enabled server resource (HTTP ${r.status}): ${await r.text()}`);
+    if (!r.ok && r.status !== 404)
+      throw new CliError(`Error: AZCM0043: Failed to delete the Azure Arc-enabled server resource (HTTP ${r.status}): ${await r.text()}`);
   }
   rmSync(STATE, { force: true });
   console.log(`INFO    Disconnected machine from Azure (azcmagent ${STANDIN})`);
@@ -246,7 +295,9 @@ function show(args: string[]): void {
   if (flags.help) return void console.log(help('show'));
   const s = readState();
   const connected = s?.status === 'Connected';
-  const id = connected ? `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.HybridCompute/machines/${s.resourceName}` : '';
+  const id = connected
+    ? `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.HybridCompute/machines/${s.resourceName}`
+    : '';
   const out = {
     resourceName: connected ? s.resourceName : '',
     resourceGroup: connected ? s.resourceGroup : '',
@@ -336,17 +387,20 @@ function config(args: string[]): void {
 }
 
 function redact(args: string[]): string[] {
-  return args.map((a, i) => (SECRET_FLAGS.some((f) => args[i - 1] === `--${f}`) ? '***'
-    : SECRET_FLAGS.some((f) => a.startsWith(`--${f}=`)) ? `${a.split('=')[0]}=***` : a));
+  return args.map((a, i) =>
+    SECRET_FLAGS.some((f) => args[i - 1] === `--${f}`) ? '***' : SECRET_FLAGS.some((f) => a.startsWith(`--${f}=`)) ? `${a.split('=')[0]}=***` : a,
+  );
 }
 
 function help(cmd?: string): string {
   const head = `azcmagent ${STANDIN}.\n`;
   if (cmd === 'connect') {
-    return `${head}Usage:\n  azcmagent connect [authentication] --subscription-id ID --resource-group RG --location REGION --tenant-id TENANT [flags]\n\n`
-      + 'Authentication: --access-token, or --service-principal-id with --service-principal-secret or --service-principal-cert;\n'
-      + 'prefer --config FILE (JSON with flag names as keys) so no secret is on the command line.\n'
-      + 'Flags: --resource-name, --tags k=v,..., --cloud AzureCloud|AzureUSGovernment|AzureChinaCloud, --correlation-id, -j/--json, -v/--verbose';
+    return (
+      `${head}Usage:\n  azcmagent connect [authentication] --subscription-id ID --resource-group RG --location REGION --tenant-id TENANT [flags]\n\n` +
+      'Authentication: --access-token, or --service-principal-id with --service-principal-secret or --service-principal-cert;\n' +
+      'prefer --config FILE (JSON with flag names as keys) so no secret is on the command line.\n' +
+      'Flags: --resource-name, --tags k=v,..., --cloud AzureCloud|AzureUSGovernment|AzureChinaCloud, --correlation-id, -j/--json, -v/--verbose'
+    );
   }
   if (cmd === 'disconnect') return `${head}Usage:\n  azcmagent disconnect [authentication] [--force-local-only]`;
   if (cmd === 'show') return `${head}Usage:\n  azcmagent show [-j|--json]`;
@@ -356,13 +410,23 @@ function help(cmd?: string): string {
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case 'connect': return connect(rest);
-    case 'disconnect': return disconnect(rest);
-    case 'show': return show(rest);
-    case 'config': return config(rest);
-    case 'version': return void console.log(`azcmagent version ${VERSION} (${STANDIN})`);
-    case undefined: case 'help': case '-h': case '--help': return void console.log(help());
-    default: throw new CliError(`Error: unknown command "${cmd}" for "azcmagent"\nRun 'azcmagent --help' for usage.`);
+    case 'connect':
+      return connect(rest);
+    case 'disconnect':
+      return disconnect(rest);
+    case 'show':
+      return show(rest);
+    case 'config':
+      return config(rest);
+    case 'version':
+      return void console.log(`azcmagent version ${VERSION} (${STANDIN})`);
+    case undefined:
+    case 'help':
+    case '-h':
+    case '--help':
+      return void console.log(help());
+    default:
+      throw new CliError(`Error: unknown command "${cmd}" for "azcmagent"\nRun 'azcmagent --help' for usage.`);
   }
 }
 

@@ -25,7 +25,15 @@ export function standinScript(name: StandinName, opts: StandinOptions = {}): str
   if (name === 'azcmagent') return readFileSync(standinPath(name), 'utf8');
   // esbuild is the repository's bundler (scripts/bundle-package.mjs); loaded only when a kubelet or kube-proxy is installed.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-  const out = esbuild.buildSync({ entryPoints: [standinPath(name)], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent' });
+  const out = esbuild.buildSync({
+    entryPoints: [standinPath(name)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
   let js = out.outputFiles[0]!.text;
   if (!js.startsWith('#!')) js = `#!/usr/bin/env node\n${js}`;
   if (opts.kubeletVersion) {

@@ -53,8 +53,10 @@ describe('kube-proxy stand-in', function () {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  const run = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(bin, args, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })));
+  const run = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(bin, args, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+    );
 
   it('--version prints the baked version; unknown flags, unknown config fields and invalid values fail as kube-proxy fails', async () => {
     expect((await run(['--version'])).stdout.trim()).to.equal(`Kubernetes v${VERSION}`);
@@ -86,10 +88,25 @@ describe('kube-proxy stand-in', function () {
     writeFileSync(file, config('', kubeconfig, healthz));
     let log = '';
     child = spawn(process.execPath, [bin, `--config=${file}`, '--v=2'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (d) => { log += d; });
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
     await until(() => log.includes('Waiting for node "edge-1"'), 10_000, 'the wait for the Node');
-    kube.cluster.systemCreate('nodes', { metadata: { name: 'edge-1' }, spec: {}, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.7' }] } } as never);
-    const wanted = ['list nodes', 'list services', 'watch services', 'list endpointslices', 'watch endpointslices', 'list servicecidrs', 'watch servicecidrs', 'create events'];
+    kube.cluster.systemCreate('nodes', {
+      metadata: { name: 'edge-1' },
+      spec: {},
+      status: { addresses: [{ type: 'InternalIP', address: '192.0.2.7' }] },
+    } as never);
+    const wanted = [
+      'list nodes',
+      'list services',
+      'watch services',
+      'list endpointslices',
+      'watch endpointslices',
+      'list servicecidrs',
+      'watch servicecidrs',
+      'create events',
+    ];
     const mine = () => kube.audit.filter((e) => e.user === 'system:kube-proxy');
     const seen = () => new Set(mine().map((e) => `${e.verb} ${e.resource}${e.code < 300 ? '' : ` ${e.code}`}`));
     await until(() => log.includes('Syncing iptables rules') && wanted.every((w) => seen().has(w)), 15_000, `the first sync and ${wanted.join(', ')}`);
@@ -99,7 +116,9 @@ describe('kube-proxy stand-in', function () {
     expect(new URLSearchParams(services.query).get('fieldSelector')).to.equal('spec.clusterIP!=None');
     const slices = mine().find((e) => e.resource === 'endpointslices' && e.verb === 'list')!;
     expect(new URLSearchParams(slices.query).get('labelSelector')).to.equal('!service.kubernetes.io/headless');
-    const event = kube.cluster.store.list(kube.cluster.res('events.events.k8s.io'), 'default').find((e) => (e.regarding as { name?: string } | undefined)?.name === 'edge-1');
+    const event = kube.cluster.store
+      .list(kube.cluster.res('events.events.k8s.io'), 'default')
+      .find((e) => (e.regarding as { name?: string } | undefined)?.name === 'edge-1');
     expect(event).to.deep.include({ reason: 'Starting', action: 'StartKubeProxy', reportingController: 'kube-proxy' });
     expect(kube.denials().filter((e) => e.user === 'system:kube-proxy')).to.deep.equal([]);
     const res = await fetch(`http://127.0.0.1:${healthz}/healthz`);
@@ -108,7 +127,7 @@ describe('kube-proxy stand-in', function () {
     expect(log).to.match(/services=1 endpointSlices=0/); // the `kubernetes` Service
   });
 
-  it('an identity that may not read Nodes: a fatal 403 naming the call and the API server\'s message', async () => {
+  it("an identity that may not read Nodes: a fatal 403 naming the call and the API server's message", async () => {
     const cert = await kube.issueClientCert('someone', ['some-group']);
     const kubeconfig = join(tmp, 'kubeconfig-nobody');
     writeFileSync(kubeconfig, kube.kubeconfig(cert), { mode: 0o600 });
@@ -116,6 +135,8 @@ describe('kube-proxy stand-in', function () {
     writeFileSync(file, config('', kubeconfig, await freePort()));
     const out = await run([`--config=${file}`]);
     expect(out.code).to.equal(1);
-    expect(out.stderr).to.match(/"GET \/api\/v1\/nodes\?fieldSelector=metadata.name%3Dedge-1" failed: HTTP 403 Forbidden: nodes "edge-1" is forbidden: User "someone" cannot list resource "nodes" in API group "" at the cluster scope \(a kube-proxy cannot work with this identity\)/);
+    expect(out.stderr).to.match(
+      /"GET \/api\/v1\/nodes\?fieldSelector=metadata.name%3Dedge-1" failed: HTTP 403 Forbidden: nodes "edge-1" is forbidden: User "someone" cannot list resource "nodes" in API group "" at the cluster scope \(a kube-proxy cannot work with this identity\)/,
+    );
   });
 });

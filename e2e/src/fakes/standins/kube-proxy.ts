@@ -31,10 +31,21 @@ class Proxier {
   constructor(private readonly mode: string) {}
 
   handlers(map: Map<string, Dict>) {
-    const key = (o: Dict) => { const m = o.metadata as Dict; return `${String(m.namespace ?? '')}/${String(m.name)}`; };
+    const key = (o: Dict) => {
+      const m = o.metadata as Dict;
+      return `${String(m.namespace ?? '')}/${String(m.name)}`;
+    };
     return {
-      onList: (items: Dict[]) => { map.clear(); for (const o of items) map.set(key(o), o); this.schedule(); },
-      onEvent: (type: string, o: Dict) => { if (type === 'DELETED') map.delete(key(o)); else map.set(key(o), o); this.schedule(); },
+      onList: (items: Dict[]) => {
+        map.clear();
+        for (const o of items) map.set(key(o), o);
+        this.schedule();
+      },
+      onEvent: (type: string, o: Dict) => {
+        if (type === 'DELETED') map.delete(key(o));
+        else map.set(key(o), o);
+        this.schedule();
+      },
     };
   }
 
@@ -42,7 +53,10 @@ class Proxier {
     this.pending ??= setTimeout(() => {
       this.pending = undefined;
       const endpoints = [...this.slices.values()].reduce((n, s) => n + ((s.endpoints as unknown[] | undefined)?.length ?? 0), 0);
-      log('I', `Syncing ${this.mode} rules (stand-in: nothing programmed) services=${this.services.size} endpointSlices=${this.slices.size} endpoints=${endpoints}`);
+      log(
+        'I',
+        `Syncing ${this.mode} rules (stand-in: nothing programmed) services=${this.services.size} endpointSlices=${this.slices.size} endpoints=${endpoints}`,
+      );
       this.synced = true;
       this.lastSync = new Date();
     }, 100);
@@ -70,7 +84,8 @@ async function waitForNode(api: ApiClient, s: ProxySettings): Promise<Dict | und
     const cidrs = ((node?.spec as Dict | undefined)?.podCIDRs ?? []) as string[];
     if (node && (s.detectLocalMode !== 'NodeCIDR' || cidrs.length > 0)) return node;
     if (Date.now() > deadline) {
-      if (s.detectLocalMode === 'NodeCIDR') throw new Fatal(`timeout waiting for PodCIDR allocation to configure detect-local-mode NodeCIDR on node ${s.nodeName}`);
+      if (s.detectLocalMode === 'NodeCIDR')
+        throw new Fatal(`timeout waiting for PodCIDR allocation to configure detect-local-mode NodeCIDR on node ${s.nodeName}`);
       log('W', `Unable to get node IP: node "${s.nodeName}" not found; kube-proxy assumes the loopback address`);
       return undefined;
     }
@@ -95,38 +110,83 @@ async function main(argv: string[]): Promise<void> {
   log('I', `Using ${s.mode} Proxier node="${s.nodeName}" clusterCIDR="${s.clusterCIDRs.join(',')}" detectLocalMode="${s.detectLocalMode}"`);
   const api = new ApiClient(loadKubeconfig(s.kubeconfig), s.kubeconfig, 'kube-proxy');
   const node = await waitForNode(api, s);
-  if (node) log('I', `Successfully retrieved node IPs addresses=${JSON.stringify(((node.status as Dict | undefined)?.addresses ?? []))}`);
+  if (node) log('I', `Successfully retrieved node IPs addresses=${JSON.stringify((node.status as Dict | undefined)?.addresses ?? [])}`);
 
   let stop = false;
   const abort = new AbortController();
   const done = new Promise<void>((res) => {
-    const bye = (sig: string) => { log('I', `Received ${sig}, exiting (rules are left in place, as kube-proxy does)`); stop = true; abort.abort(); res(); };
+    const bye = (sig: string) => {
+      log('I', `Received ${sig}, exiting (rules are left in place, as kube-proxy does)`);
+      stop = true;
+      abort.abort();
+      res();
+    };
     process.once('SIGTERM', () => bye('SIGTERM'));
     process.once('SIGINT', () => bye('SIGINT'));
   });
   const stopped = () => stop;
   const proxier = new Proxier(s.mode);
-  informer(api, `/api/v1/services?labelSelector=${encodeURIComponent('!service.kubernetes.io/service-proxy-name')}&fieldSelector=${encodeURIComponent('spec.clusterIP!=None')}`,
-    proxier.handlers(proxier.services), stopped, abort.signal);
-  informer(api, `/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${encodeURIComponent('!service.kubernetes.io/headless')}`, proxier.handlers(proxier.slices), stopped, abort.signal);
+  informer(
+    api,
+    `/api/v1/services?labelSelector=${encodeURIComponent('!service.kubernetes.io/service-proxy-name')}&fieldSelector=${encodeURIComponent('spec.clusterIP!=None')}`,
+    proxier.handlers(proxier.services),
+    stopped,
+    abort.signal,
+  );
+  informer(
+    api,
+    `/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${encodeURIComponent('!service.kubernetes.io/headless')}`,
+    proxier.handlers(proxier.slices),
+    stopped,
+    abort.signal,
+  );
   if (minor() >= 33) informer(api, '/apis/networking.k8s.io/v1/servicecidrs', { onList: () => undefined, onEvent: () => undefined }, stopped, abort.signal);
-  informer(api, `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${s.nodeName}`)}`, { onList: () => undefined, onEvent: () => undefined }, stopped, abort.signal);
+  informer(
+    api,
+    `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${s.nodeName}`)}`,
+    { onList: () => undefined, onEvent: () => undefined },
+    stopped,
+    abort.signal,
+  );
 
   // The birth cry (ProxyServer.birthCry): an events.k8s.io/v1 Event about the Node, in "default".
-  const ev = await api.call('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
-    apiVersion: 'events.k8s.io/v1', kind: 'Event',
-    metadata: { name: `${s.nodeName}.${randomBytes(8).toString('hex')}`, namespace: 'default' },
-    eventTime: new Date().toISOString().replace('Z', '000Z'), reportingController: 'kube-proxy', reportingInstance: `kube-proxy-${s.nodeName}`,
-    action: 'StartKubeProxy', reason: 'Starting', type: 'Normal', note: '', regarding: { kind: 'Node', name: s.nodeName, uid: s.nodeName },
-  }).catch((e: Error) => ({ status: 0, json: { message: e.message } as Dict }));
+  const ev = await api
+    .call('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: `${s.nodeName}.${randomBytes(8).toString('hex')}`, namespace: 'default' },
+      eventTime: new Date().toISOString().replace('Z', '000Z'),
+      reportingController: 'kube-proxy',
+      reportingInstance: `kube-proxy-${s.nodeName}`,
+      action: 'StartKubeProxy',
+      reason: 'Starting',
+      type: 'Normal',
+      note: '',
+      regarding: { kind: 'Node', name: s.nodeName, uid: s.nodeName },
+    })
+    .catch((e: Error) => ({ status: 0, json: { message: e.message } as Dict }));
   if (ev.status >= 300) log('W', `Server rejected event (will not retry): ${ev.status} ${String(ev.json.message ?? '')}`);
 
-  serve('healthz', s.healthz, (path) => path === '/healthz' || path === '/livez'
-    ? { status: proxier.synced ? 200 : 503, type: 'application/json', body: JSON.stringify({ lastUpdated: rfc3339(proxier.lastSync), currentTime: rfc3339(), nodeEligible: true }) }
-    : { status: 404, type: 'text/plain', body: '404 page not found\n' });
-  serve('metrics', s.metrics, (path) => path === '/proxyMode' ? { status: 200, type: 'text/plain; charset=utf-8', body: s.mode }
-    : path === '/metrics' ? { status: 200, type: 'text/plain', body: `# stand-in\nkubeproxy_sync_proxy_rules_last_timestamp_seconds ${Math.floor(proxier.lastSync.getTime() / 1000)}\n` }
-      : { status: 404, type: 'text/plain', body: '404 page not found\n' });
+  serve('healthz', s.healthz, (path) =>
+    path === '/healthz' || path === '/livez'
+      ? {
+          status: proxier.synced ? 200 : 503,
+          type: 'application/json',
+          body: JSON.stringify({ lastUpdated: rfc3339(proxier.lastSync), currentTime: rfc3339(), nodeEligible: true }),
+        }
+      : { status: 404, type: 'text/plain', body: '404 page not found\n' },
+  );
+  serve('metrics', s.metrics, (path) =>
+    path === '/proxyMode'
+      ? { status: 200, type: 'text/plain; charset=utf-8', body: s.mode }
+      : path === '/metrics'
+        ? {
+            status: 200,
+            type: 'text/plain',
+            body: `# stand-in\nkubeproxy_sync_proxy_rules_last_timestamp_seconds ${Math.floor(proxier.lastSync.getTime() / 1000)}\n`,
+          }
+        : { status: 404, type: 'text/plain', body: '404 page not found\n' },
+  );
 
   const keepAlive = setInterval(() => undefined, 1 << 30);
   await done;

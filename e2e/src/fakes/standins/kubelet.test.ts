@@ -57,8 +57,9 @@ console.log(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCredential'
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, bin = standinPath('kubelet')): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -81,13 +82,14 @@ function freePort(): Promise<number> {
 
 describe('kubelet stand-in', function () {
   let tmp: string;
-  beforeEach(() => { tmp = mkdtempSync(join(tmpdir(), 'kubelet-standin-')); });
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'kubelet-standin-'));
+  });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('--version prints the baked version; unknown flags fail like the real kubelet', async () => {
     const bin = installStandin('kubelet', join(tmp, 'bin/kubelet'), { kubeletVersion: '1.35.6' });
-    const direct = await new Promise<string>((resolve, reject) =>
-      execFile(bin, ['--version'], (e, out) => (e ? reject(e) : resolve(out)))); // shebang + chmod, one bundled file
+    const direct = await new Promise<string>((resolve, reject) => execFile(bin, ['--version'], (e, out) => (e ? reject(e) : resolve(out)))); // shebang + chmod, one bundled file
     expect(direct.trim()).to.equal('Kubernetes v1.35.6');
     expect(readFileSync(bin, 'utf8')).to.not.match(/from '\.\/kubelet\//);
     expect((await run(['--version'], { KUBELET_STANDIN_VERSION: '1.29.1' })).stdout.trim()).to.equal('Kubernetes v1.29.1');
@@ -98,7 +100,9 @@ describe('kubelet stand-in', function () {
     // --pod-infra-container-image by version: accepted before 1.27, deprecated from 1.27, gone in 1.35.
     const pause = ['--pod-infra-container-image=mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2', '--version'];
     expect((await run(pause, { KUBELET_STANDIN_VERSION: '1.26.15' })).stderr).to.equal('');
-    expect((await run(pause, { KUBELET_STANDIN_VERSION: '1.34.9' })).stderr).to.include('Flag --pod-infra-container-image has been deprecated, will be removed in 1.35');
+    expect((await run(pause, { KUBELET_STANDIN_VERSION: '1.34.9' })).stderr).to.include(
+      'Flag --pod-infra-container-image has been deprecated, will be removed in 1.35',
+    );
     const removed = await run(pause, { KUBELET_STANDIN_VERSION: '1.35.2' });
     expect(removed.code).to.equal(1);
     expect(removed.stderr).to.include('unknown flag: --pod-infra-container-image');
@@ -116,12 +120,19 @@ describe('kubelet stand-in', function () {
   });
 
   it('reads YAML like the yaml package does', () => {
-    const cluster = { name: 'c', resourceGroup: 'rg', tenantId: 't', caData: 'Q0E=', serverUrl: 'https://127.0.0.1:1', aadProfile: { managed: true } } as unknown as ClusterState;
+    const cluster = {
+      name: 'c',
+      resourceGroup: 'rg',
+      tenantId: 't',
+      caData: 'Q0E=',
+      serverUrl: 'https://127.0.0.1:1',
+      aadProfile: { managed: true },
+    } as unknown as ClusterState;
     const docs = [
       KUBELET_CONFIG,
       kubeconfigYaml(cluster, 'user', 'exec', 'x'),
       kubeconfigYaml(cluster, 'user', 'azure', 'x'),
-      stringify({ a: [{ b: 1, c: ['x', 'y: z'] }, 'it\'s'], d: { e: null, f: true, g: '010', h: 'multi\nline\n', i: '#no comment' }, j: [] }),
+      stringify({ a: [{ b: 1, c: ['x', 'y: z'] }, "it's"], d: { e: null, f: true, g: '010', h: 'multi\nline\n', i: '#no comment' }, j: [] }),
       'k: |-\n  one\n   two\nl: >\n  folded\n  text\n\nm: "q\\tq" # c\n',
     ];
     for (const d of docs) expect(parseYaml(d), d).to.deep.equal(parse(d));
@@ -145,12 +156,23 @@ describe('kubelet stand-in', function () {
       writeFileSync(join(tmp, 'net.d/10-bridge.conflist'), '{}');
       writeFileSync(join(tmp, 'plugin.mjs'), PLUGIN);
       writeFileSync(join(tmp, 'config.yaml'), KUBELET_CONFIG);
-      writeFileSync(join(tmp, 'kubeconfig'), kube.kubeconfig({ exec: {
-        apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [join(tmp, 'plugin.mjs')],
-        env: [...Object.entries(himds.env()).map(([name, value]) => ({ name, value })),
-          { name: 'KEY_DIR', value: join(tmp, 'keys') }, { name: 'RUNS_FILE', value: join(tmp, 'runs') }],
-        interactiveMode: 'Never', provideClusterInfo: false,
-      } }));
+      writeFileSync(
+        join(tmp, 'kubeconfig'),
+        kube.kubeconfig({
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: process.execPath,
+            args: [join(tmp, 'plugin.mjs')],
+            env: [
+              ...Object.entries(himds.env()).map(([name, value]) => ({ name, value })),
+              { name: 'KEY_DIR', value: join(tmp, 'keys') },
+              { name: 'RUNS_FILE', value: join(tmp, 'runs') },
+            ],
+            interactiveMode: 'Never',
+            provideClusterInfo: false,
+          },
+        }),
+      );
       stderr = '';
     });
     afterEach(async () => {
@@ -163,55 +185,116 @@ describe('kubelet stand-in', function () {
     });
 
     const start = (extra: string[] = [], env: NodeJS.ProcessEnv = {}) => {
-      child = spawn(process.execPath, [standinPath('kubelet'), '--config', join(tmp, 'config.yaml'), '--kubeconfig', join(tmp, 'kubeconfig'),
-        '--container-runtime-endpoint', `unix://${join(tmp, 'containerd.sock')}`, '--root-dir', join(tmp, 'root'), '--hostname-override', 'Flex-Node-1',
-        ...extra], { env: { ...process.env, KUBELET_STANDIN_HEARTBEAT_MS: '300', KUBELET_STANDIN_VERSION: 'v1.35.6', KUBELET_STANDIN_CNI_CONF_DIR: join(tmp, 'net.d'), ...env },
-        stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.on('data', (d) => { stderr += d; });
+      child = spawn(
+        process.execPath,
+        [
+          standinPath('kubelet'),
+          '--config',
+          join(tmp, 'config.yaml'),
+          '--kubeconfig',
+          join(tmp, 'kubeconfig'),
+          '--container-runtime-endpoint',
+          `unix://${join(tmp, 'containerd.sock')}`,
+          '--root-dir',
+          join(tmp, 'root'),
+          '--hostname-override',
+          'Flex-Node-1',
+          ...extra,
+        ],
+        {
+          env: {
+            ...process.env,
+            KUBELET_STANDIN_HEARTBEAT_MS: '300',
+            KUBELET_STANDIN_VERSION: 'v1.35.6',
+            KUBELET_STANDIN_CNI_CONF_DIR: join(tmp, 'net.d'),
+            ...env,
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
       return child;
     };
 
     it('with RBAC Admin it registers its Node, reports Ready, renews its Lease, makes its CSINode, events and watches, refreshes tokens, exits 0 on SIGTERM', async () => {
       arm.grant(himds.principalId, ROLE_IDS.aksRbacAdmin, CLUSTER);
-      start(['--node-ip', '10.1.2.3', '--node-labels', 'kubernetes.azure.com/managed=false,node.kubernetes.io/exclude-from-external-load-balancers=true',
-        '--register-with-taints', 'dedicated=flex:NoExecute', '--v', '2']);
+      start([
+        '--node-ip',
+        '10.1.2.3',
+        '--node-labels',
+        'kubernetes.azure.com/managed=false,node.kubernetes.io/exclude-from-external-load-balancers=true',
+        '--register-with-taints',
+        'dedicated=flex:NoExecute',
+        '--v',
+        '2',
+      ]);
       await until(() => kube.readyCondition('flex-node-1')?.status === 'True', 10000, `Ready (stand-in log:\n${stderr})`);
       const node = kube.node('flex-node-1')!;
       expect(node.metadata.labels).to.include({ 'kubernetes.io/hostname': 'flex-node-1', 'kubernetes.azure.com/managed': 'false' });
-      expect(node.spec!.taints).to.deep.equal([{ key: 'flexnode.test/new', value: 'yes', effect: 'NoSchedule' }, { key: 'dedicated', value: 'flex', effect: 'NoExecute' }]);
+      expect(node.spec!.taints).to.deep.equal([
+        { key: 'flexnode.test/new', value: 'yes', effect: 'NoSchedule' },
+        { key: 'dedicated', value: 'flex', effect: 'NoExecute' },
+      ]);
       expect((node.status!.nodeInfo as Record<string, string>).kubeletVersion).to.equal('v1.35.6');
       expect((node.status!.capacity as Record<string, string>).pods).to.equal('50');
       expect(node.status!.addresses).to.deep.include({ type: 'InternalIP', address: '10.1.2.3' });
-      await until(() => (kube.lease('flex-node-1')?.metadata.resourceVersion ?? '') !== '' && kube.audit.some((e) => e.resource === 'leases' && e.verb === 'update' && e.code === 200), 5000, 'a Lease renewal');
+      await until(
+        () =>
+          (kube.lease('flex-node-1')?.metadata.resourceVersion ?? '') !== '' &&
+          kube.audit.some((e) => e.resource === 'leases' && e.verb === 'update' && e.code === 200),
+        5000,
+        'a Lease renewal',
+      );
       expect(kube.lease('flex-node-1')!.metadata.ownerReferences![0]).to.include({ kind: 'Node', name: 'flex-node-1', uid: node.metadata.uid });
       expect(kube.object('csinodes.storage.k8s.io', '', 'flex-node-1')).to.not.equal(undefined);
       // every call as the Arc identity's object id, as guard names it
       const mine = kube.audit.filter((e) => e.user === himds.principalId);
       const seen = new Set(mine.map((e) => `${e.verb} ${e.resource}${e.subresource ? `/${e.subresource}` : ''}`));
-      for (const call of ['create nodes', 'patch nodes/status', 'create leases', 'update leases', 'create csinodes', 'create events', 'list pods', 'watch pods',
-        'list services', 'list runtimeclasses', 'list csidrivers']) expect(seen, call).to.include(call);
+      for (const call of [
+        'create nodes',
+        'patch nodes/status',
+        'create leases',
+        'update leases',
+        'create csinodes',
+        'create events',
+        'list pods',
+        'watch pods',
+        'list services',
+        'list runtimeclasses',
+        'list csidrivers',
+      ])
+        expect(seen, call).to.include(call);
       expect(mine.find((e) => e.verb === 'watch' && e.resource === 'pods')!.query).to.include('fieldSelector=spec.nodeName%3Dflex-node-1');
       expect(kube.denials()).to.deep.equal([]);
       // Tokens live 2 s: the stand-in runs the plugin again and presents a fresh token.
       const tokensUsed = () => new Set(kube.requests.filter((r) => r.path.startsWith('/api')).map((r) => r.bearer));
       await until(() => tokensUsed().size > 1, 8000, 'a refreshed token');
       expect(readFileSync(join(tmp, 'runs'), 'utf8').length).to.be.at.least(2);
-      const code = await new Promise<number | null>((resolve) => { child!.once('exit', resolve); child!.kill('SIGTERM'); });
+      const code = await new Promise<number | null>((resolve) => {
+        child!.once('exit', resolve);
+        child!.kill('SIGTERM');
+      });
       expect(code, stderr).to.equal(0);
       expect(stderr).to.include('Successfully registered node "flex-node-1"');
     });
 
-    it('a role without coordination.k8s.io/leases/write is fatal: the stand-in exits 1 naming the call and guard\'s denial', async () => {
-      const role = arm.addRoleDefinition({ roleName: 'kubelet without leases', assignableScopes: [`/subscriptions/${SUB}`],
-        permissions: [{ dataActions: [`${MC}/*`], notDataActions: [`${MC}/coordination.k8s.io/leases/write`] }] });
+    it("a role without coordination.k8s.io/leases/write is fatal: the stand-in exits 1 naming the call and guard's denial", async () => {
+      const role = arm.addRoleDefinition({
+        roleName: 'kubelet without leases',
+        assignableScopes: [`/subscriptions/${SUB}`],
+        permissions: [{ dataActions: [`${MC}/*`], notDataActions: [`${MC}/coordination.k8s.io/leases/write`] }],
+      });
       arm.grant(himds.principalId, role.id, CLUSTER);
       const code = await new Promise<number | null>((resolve) => start().once('exit', resolve));
       expect(code).to.equal(1);
-      expect(stderr).to.include('"POST /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases" failed: HTTP 403 Forbidden:')
+      expect(stderr)
+        .to.include('"POST /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases" failed: HTTP 403 Forbidden:')
         .and.include(`Access denied for action: ${MC}/coordination.k8s.io/leases/write`);
     });
 
-    it('reports NotReady with the runtime\'s reason: no runtime answering, then no CNI config', async () => {
+    it("reports NotReady with the runtime's reason: no runtime answering, then no CNI config", async () => {
       arm.grant(himds.principalId, ROLE_IDS.aksRbacAdmin, CLUSTER);
       cri.close();
       start();
@@ -236,14 +319,22 @@ describe('kubelet stand-in', function () {
       const admin = await kube.issueClientCert('masterclient', ['system:masters']);
       const call = kubeClient(kube);
       for (const sa of ['metrics-server', 'nobody']) await call('POST', '/api/v1/namespaces/kube-system/serviceaccounts', admin, { metadata: { name: sa } });
-      await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', admin, { metadata: { name: 'node-metrics' },
-        rules: [{ apiGroups: [''], resources: ['nodes/metrics', 'nodes/stats'], verbs: ['get'] }] });
-      await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', admin, { metadata: { name: 'metrics-server' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-metrics' }, subjects: [{ kind: 'ServiceAccount', name: 'metrics-server', namespace: 'kube-system' }] });
+      await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', admin, {
+        metadata: { name: 'node-metrics' },
+        rules: [{ apiGroups: [''], resources: ['nodes/metrics', 'nodes/stats'], verbs: ['get'] }],
+      });
+      await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', admin, {
+        metadata: { name: 'metrics-server' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-metrics' },
+        subjects: [{ kind: 'ServiceAccount', name: 'metrics-server', namespace: 'kube-system' }],
+      });
       const ok = await kube.scrapeNode('flex-node-1', '/metrics/resource', { token: kube.serviceAccountToken('kube-system', 'metrics-server') });
       expect(ok.status, ok.body).to.equal(200);
       const denied = await kube.scrapeNode('flex-node-1', '/stats/summary', { token: kube.serviceAccountToken('kube-system', 'nobody') });
-      expect(denied).to.deep.equal({ status: 403, body: 'Forbidden (user=system:serviceaccount:kube-system:nobody, verb=get, resource=nodes, subresource=stats)' });
+      expect(denied).to.deep.equal({
+        status: 403,
+        body: 'Forbidden (user=system:serviceaccount:kube-system:nobody, verb=get, resource=nodes, subresource=stats)',
+      });
       expect((await kube.scrapeNode('flex-node-1', '/pods', { token: 'not-a-token' })).status).to.equal(401);
       const reviews = kube.audit.filter((e) => e.user === himds.principalId && /reviews$/.test(e.resource)).map((e) => `${e.resource} ${e.code}`);
       expect(reviews).to.include.members(['tokenreviews 201', 'subjectaccessreviews 201']);
@@ -270,20 +361,46 @@ describe('kubelet stand-in', function () {
 
     const bind = async (name: string, role: string, group: string) => {
       const admin = await kube.issueClientCert('masterclient', ['system:masters']);
-      await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', admin, { metadata: { name },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }] });
+      await call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', admin, {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+      });
     };
     const start = (env: NodeJS.ProcessEnv = {}) => {
-      child = spawn(process.execPath, [standinPath('kubelet'), '--config', join(tmp, 'config.yaml'), '--bootstrap-kubeconfig', join(tmp, 'bootstrap-kubeconfig'),
-        '--kubeconfig', join(tmp, 'kubeconfig'), '--cert-dir', join(tmp, 'pki'), '--root-dir', join(tmp, 'root'), '--rotate-certificates',
-        '--hostname-override', 'edge-7'], { env: { ...process.env, KUBELET_STANDIN_SKIP_CRI_CHECK: '1', KUBELET_STANDIN_HEARTBEAT_MS: '300', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.on('data', (d) => { stderr += d; });
+      child = spawn(
+        process.execPath,
+        [
+          standinPath('kubelet'),
+          '--config',
+          join(tmp, 'config.yaml'),
+          '--bootstrap-kubeconfig',
+          join(tmp, 'bootstrap-kubeconfig'),
+          '--kubeconfig',
+          join(tmp, 'kubeconfig'),
+          '--cert-dir',
+          join(tmp, 'pki'),
+          '--root-dir',
+          join(tmp, 'root'),
+          '--rotate-certificates',
+          '--hostname-override',
+          'edge-7',
+        ],
+        { env: { ...process.env, KUBELET_STANDIN_SKIP_CRI_CHECK: '1', KUBELET_STANDIN_HEARTBEAT_MS: '300', ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
       return child;
     };
 
     it('creates a CSR as the bootstrap identity, gets it approved and signed, writes the 0600 kubeconfig and continues as system:node:<name>', async () => {
       await bind('kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', 'system:bootstrappers:kubeadm:default-node-token');
-      await bind('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', 'system:bootstrappers:kubeadm:default-node-token');
+      await bind(
+        'kubeadm:node-autoapprove-bootstrap',
+        'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+        'system:bootstrappers:kubeadm:default-node-token',
+      );
       const { token } = kube.createBootstrapToken({ groups: ['system:bootstrappers:kubeadm:default-node-token'] });
       writeFileSync(join(tmp, 'bootstrap-kubeconfig'), kube.kubeconfig({ token }), { mode: 0o600 });
       start();
@@ -302,7 +419,9 @@ describe('kubelet stand-in', function () {
       const pem = readFileSync(current, 'utf8');
       const cert = { certPem: pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 26), keyPem: pem.slice(pem.indexOf('-----BEGIN EC PRIVATE KEY')) };
       const other = await call('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/edge-8', cert);
-      expect(other.json.message).to.match(/User "system:node:edge-7" cannot get resource "leases".*: can only access node lease with the same name as the requesting node$/);
+      expect(other.json.message).to.match(
+        /User "system:node:edge-7" cannot get resource "leases".*: can only access node lease with the same name as the requesting node$/,
+      );
     });
 
     it('without the nodeclient binding the CSR stays pending and the stand-in gives up with the reason', async () => {

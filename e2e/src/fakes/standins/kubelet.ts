@@ -44,7 +44,12 @@ async function main(argv: string[]): Promise<void> {
   const stopped = () => stop;
   const abort = new AbortController();
   const done = new Promise<void>((res) => {
-    const bye = (sig: string) => { log('I', `Received ${sig}, shutting down (containers are left running)`); stop = true; abort.abort(); res(); };
+    const bye = (sig: string) => {
+      log('I', `Received ${sig}, shutting down (containers are left running)`);
+      stop = true;
+      abort.abort();
+      res();
+    };
     process.once('SIGTERM', () => bye('SIGTERM'));
     process.once('SIGINT', () => bye('SIGINT'));
   });
@@ -88,15 +93,27 @@ async function main(argv: string[]): Promise<void> {
   setInterval(() => void probeRuntime(), 10_000).unref();
   if (!(await node.register(stopped))) return done;
   await node.event('Starting', 'Starting kubelet.');
-  for (const reason of ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID']) await node.event(reason, `Node ${s.name} status is now: ${reason}`);
+  for (const reason of ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID'])
+    await node.event(reason, `Node ${s.name} status is now: ${reason}`);
   await node.event('NodeAllocatableEnforced', 'Updated Node Allocatable limit across pods');
   await node.ensureCsiNode();
 
-  const pods = new PodManager(api, ctr, { name: s.name, hostIP: s.nodeIps[0] ?? '', rootDir: s.rootDir }, () => runtimeUp, () => node.readiness);
+  const pods = new PodManager(
+    api,
+    ctr,
+    { name: s.name, hostIP: s.nodeIps[0] ?? '', rootDir: s.rootDir },
+    () => runtimeUp,
+    () => node.readiness,
+  );
   const sel = encodeURIComponent(`spec.nodeName=${s.name}`);
   informer(api, `/api/v1/pods?fieldSelector=${sel}`, { onList: (items) => pods.onList(items), onEvent: (t, o) => pods.onEvent(t, o) }, stopped, abort.signal);
-  informer(api, `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${s.name}`)}`,
-    { onList: (items) => items[0] && node.adopt(items[0]), onEvent: (_t, o) => node.adopt(o) }, stopped, abort.signal);
+  informer(
+    api,
+    `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${s.name}`)}`,
+    { onList: (items) => items[0] && node.adopt(items[0]), onEvent: (_t, o) => node.adopt(o) },
+    stopped,
+    abort.signal,
+  );
   for (const path of ['/api/v1/services', '/apis/node.k8s.io/v1/runtimeclasses', '/apis/storage.k8s.io/v1/csidrivers']) {
     informer(api, path, { onList: () => undefined, onEvent: () => undefined }, stopped, abort.signal);
   }

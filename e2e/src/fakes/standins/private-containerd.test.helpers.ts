@@ -24,17 +24,36 @@ export function containerdUnavailable(): string | undefined {
 export async function startContainerd(dir: string): Promise<PrivateContainerd> {
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'containerd.sock');
-  writeFileSync(join(dir, 'config.toml'), [
-    'version = 2', `root = "${join(dir, 'root')}"`, `state = "${join(dir, 'state')}"`, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${socket}"`, '[ttrpc]', `  address = "${socket}.ttrpc"`,
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = "${join(dir, 'opt')}"`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'config.toml'),
+    [
+      'version = 2',
+      `root = "${join(dir, 'root')}"`,
+      `state = "${join(dir, 'state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${socket}"`,
+      '[ttrpc]',
+      `  address = "${socket}.ttrpc"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${join(dir, 'opt')}"`,
+      '',
+    ].join('\n'),
+  );
   let log = '';
   const daemon: ChildProcess = spawn('/usr/bin/containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  daemon.stderr!.on('data', (d) => { log += d; });
+  daemon.stderr!.on('data', (d) => {
+    log += d;
+  });
   const ctr = async (args: string[]) => (await run('/usr/bin/ctr', ['--address', socket, '--namespace', 'k8s.io', ...args])).stdout;
   for (let i = 0; ; i++) {
-    if (await ctr(['version']).then(() => true, () => false)) break;
+    if (
+      await ctr(['version']).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (i > 50 || daemon.exitCode !== null) throw new Error(`containerd did not start:\n${log.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -43,7 +62,8 @@ export async function startContainerd(dir: string): Promise<PrivateContainerd> {
     ctr,
     async stop() {
       // remove what is left (a test that fails midway), then end the daemon this helper started, by its pid
-      for (const id of (await ctr(['tasks', 'ls', '-q']).catch(() => '')).split('\n').filter(Boolean)) await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
+      for (const id of (await ctr(['tasks', 'ls', '-q']).catch(() => '')).split('\n').filter(Boolean))
+        await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 300));
       for (const id of (await ctr(['containers', 'ls', '-q']).catch(() => '')).split('\n').filter(Boolean)) {
         await ctr(['tasks', 'delete', '--force', id]).catch(() => undefined);

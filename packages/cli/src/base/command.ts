@@ -40,7 +40,11 @@ export abstract class FlexnodeCommand extends Command {
   }
 
   /** Load the config named by --config (or the upstream default); `credential: 'warn'` for runs that need no secret. */
-  protected async loadConfig(flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: CredentialUse = 'refuse'): Promise<LoadedConfig> {
+  protected async loadConfig(
+    flags: { config?: string; root?: string },
+    allowPlaceholders: boolean,
+    credential: CredentialUse = 'refuse',
+  ): Promise<LoadedConfig> {
     return loadConfigFor(this.io(), flags, allowPlaceholders, credential);
   }
 

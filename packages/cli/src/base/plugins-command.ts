@@ -38,7 +38,7 @@ export abstract class PluginsCommand extends FlexnodeCommand {
 
   /** The problems that would leave this plugin out, with the plugin as it now is in place of any earlier one. */
   protected async leftOut(added: PluginSource, configPath: string | undefined): Promise<PluginProblem[]> {
-    return leftOutProblems(added.name, withSource((await this.pluginSources()), added), configPath);
+    return leftOutProblems(added.name, withSource(await this.pluginSources(), added), configPath);
   }
 
   /** The error that refuses a plugin flexnode would leave out (the caller has rolled it back). */

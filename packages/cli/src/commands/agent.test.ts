@@ -20,7 +20,10 @@ describe('flexnode agent: the fast path (bin/run.js, no oclif) and the oclif com
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it("the command's flags are core's agentFlags, and --config/--root are the CLI's common ones", () => {
-    const flags = { ...Agent.baseFlags, ...Agent.flags } as Record<string, { char?: string; env?: string; default?: unknown; multiple?: boolean; hidden?: boolean; delimiter?: string }>;
+    const flags = { ...Agent.baseFlags, ...Agent.flags } as Record<
+      string,
+      { char?: string; env?: string; default?: unknown; multiple?: boolean; hidden?: boolean; delimiter?: string }
+    >;
     expect(Object.keys(flags).sort()).to.deep.equal(Object.keys(agentFlags).sort());
     for (const [name, spec] of Object.entries(agentFlags) as [string, Record<string, unknown>][]) {
       const f = flags[name]!;
@@ -34,7 +37,11 @@ describe('flexnode agent: the fast path (bin/run.js, no oclif) and the oclif com
     }
     for (const name of ['config', 'root'] as const) {
       const common = commonFlags[name] as { char?: string; env?: string; default?: unknown };
-      expect({ char: flags[name]!.char, env: flags[name]!.env, default: flags[name]!.default }, name).to.deep.equal({ char: common.char, env: common.env, default: common.default });
+      expect({ char: flags[name]!.char, env: flags[name]!.env, default: flags[name]!.default }, name).to.deep.equal({
+        char: common.char,
+        env: common.env,
+        default: common.default,
+      });
     }
   });
 
@@ -73,12 +80,21 @@ describe('flexnode agent: the fast path (bin/run.js, no oclif) and the oclif com
     // A plugin's own plugins (its `oclif.plugins` among its dependencies) are loaded after it, of its kind.
     await plugin(join(dataDir, 'node_modules/@org/plugin-child'), '@org/plugin-child');
     const parent = join(dataDir, 'node_modules/@org/plugin-user/package.json');
-    await writeFile(parent, JSON.stringify({ ...JSON.parse(await readFile(parent, 'utf8')), dependencies: { '@org/plugin-child': '^1' }, oclif: { plugins: ['@org/plugin-child'] } }));
+    await writeFile(
+      parent,
+      JSON.stringify({ ...JSON.parse(await readFile(parent, 'utf8')), dependencies: { '@org/plugin-child': '^1' }, oclif: { plugins: ['@org/plugin-child'] } }),
+    );
     await writeFile(
       join(dataDir, 'package.json'),
       JSON.stringify({
         private: true,
-        oclif: { schema: 1, plugins: [{ name: '@org/plugin-user', type: 'user', tag: 'latest' }, { name: '@org/plugin-linked', type: 'link', root: join(dir, 'linked') }] },
+        oclif: {
+          schema: 1,
+          plugins: [
+            { name: '@org/plugin-user', type: 'user', tag: 'latest' },
+            { name: '@org/plugin-linked', type: 'link', root: join(dir, 'linked') },
+          ],
+        },
         dependencies: { '@org/plugin-user': '^1.2.3' },
       }),
     );
@@ -99,7 +115,12 @@ describe('flexnode agent: the fast path (bin/run.js, no oclif) and the oclif com
       .map((p) => ({ name: p.name, version: p.version, root: p.root, kind: p.type === 'user' ? 'user' : p.type === 'link' ? 'linked' : 'bundled' }));
     const mine = await listPluginSources({ cliRoot: CLI_ROOT, dataDir });
     expect(await norm(mine)).to.deep.equal(await norm(viaOclif));
-    expect(mine.map((p) => `${p.name}:${p.kind}`)).to.include.members(['@org/plugin-user:user', '@org/plugin-child:user', '@org/plugin-linked:linked', '@flexnode/plugin-containerd:bundled']);
+    expect(mine.map((p) => `${p.name}:${p.kind}`)).to.include.members([
+      '@org/plugin-user:user',
+      '@org/plugin-child:user',
+      '@org/plugin-linked:linked',
+      '@flexnode/plugin-containerd:bundled',
+    ]);
   });
 
   it('bin/run.js: `agent --help` still goes to oclif; a config that cannot be loaded fails like the oclif command', async () => {

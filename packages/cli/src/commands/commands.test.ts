@@ -22,7 +22,9 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     const long = await runCli(['version', '--json']);
     const data = JSON.parse(long.stdout);
     expect(data.node).to.equal(process.version);
-    const names = data.plugins.filter((p: { flexnodePlugin: boolean }) => p.flexnodePlugin).map((p: { name: string; source: string }) => `${p.name}:${p.source}`);
+    const names = data.plugins
+      .filter((p: { flexnodePlugin: boolean }) => p.flexnodePlugin)
+      .map((p: { name: string; source: string }) => `${p.name}:${p.source}`);
     expect(names).to.include.members(['@flexnode/plugin-containerd:bundled', '@flexnode/plugin-kube:bundled']);
   });
 
@@ -44,7 +46,7 @@ describe('flexnode CLI (built, run as a separate process)', function () {
   it('rejects every bad config with its field path and exit code 2, writing nothing', async () => {
     const corpus = badConfigs();
     expect(corpus.length).to.be.at.least(30);
-    const results = await inBatches(corpus, 4, async (bad, ) => {
+    const results = await inBatches(corpus, 4, async (bad) => {
       const root = join(dir, bad.name.replace(/\W+/g, '-'));
       await mkdir(root);
       const file = join(dir, `${bad.name.replace(/\W+/g, '-')}.json`);
@@ -67,7 +69,9 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     const r = await runCli(['config', 'validate', '--config', file]);
     expect(r.code, r.stdout + r.stderr).to.equal(2);
     expect(r.stderr).to.contain('plugins.cnii: "cnii" is not a capability any plugin provides; did you mean "cni"?');
-    expect(r.stderr).to.contain('plugins.container-runtime: "@flexnode/plugin-containerdd" is not an installed plugin; did you mean "@flexnode/plugin-containerd"?');
+    expect(r.stderr).to.contain(
+      'plugins.container-runtime: "@flexnode/plugin-containerdd" is not an installed plugin; did you mean "@flexnode/plugin-containerd"?',
+    );
     const json = await runCli(['config', 'validate', '--json', '--config', file]);
     expect(json.code).to.equal(2);
     expect(JSON.parse(json.stdout).error.issues.map((i: { path: string }) => i.path)).to.deep.equal(['plugins.cnii', 'plugins.container-runtime']);
@@ -99,7 +103,7 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     for (const line of ['bootstrap --json', 'plugins:install --json --config --force', 'unbootstrap --json']) expect(functions).to.contain(line);
   });
 
-  it('--no-color is accepted by every command, its own and oclif\'s, and turns colour off like NO_COLOR', async () => {
+  it("--no-color is accepted by every command, its own and oclif's, and turns colour off like NO_COLOR", async () => {
     const env = { FORCE_COLOR: '1', TERM: 'xterm-256color', NO_COLOR: '' };
     const inspect = ['plugins', 'inspect', '@flexnode/plugin-cni'];
     expect((await runCli(inspect, { env })).stdout, 'coloured when forced').to.match(/\u001b\[/);
@@ -143,7 +147,9 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect(await treeSnapshot(root)).to.deep.equal({});
     const json = await runCli(['plan', '--json', ...only, '--config', config, '--root', root]);
     const plan = JSON.parse(json.stdout);
-    expect(plan.changes.some((c: { action: string; target: string }) => c.action === 'write' && c.target === '/etc/sysctl.d/99-flexnode-kubernetes.conf')).to.equal(true);
+    expect(
+      plan.changes.some((c: { action: string; target: string }) => c.action === 'write' && c.target === '/etc/sysctl.d/99-flexnode-kubernetes.conf'),
+    ).to.equal(true);
   });
 
   it('plan exits 1 and shows a failing preflight as a failure, not as planned', async () => {
@@ -188,7 +194,8 @@ async function validConfig(dir: string): Promise<string> {
   valid.azure.subscriptionId = valid.azure.tenantId = '11111111-2222-3333-4444-555555555555';
   valid.azure.arc.machineName = 'node-1';
   valid.azure.arc.resourceGroup = 'rg';
-  valid.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
+  valid.azure.targetCluster.resourceId =
+    '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks';
   await writeFile(config, JSON.stringify(valid));
   return config;
 }

@@ -16,4 +16,3 @@ export default class Plan extends SessionCommand {
     return this.runPlan(flags);
   }
 }
-

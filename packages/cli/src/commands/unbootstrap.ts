@@ -5,11 +5,12 @@ import { SessionCommand } from '../base/run-command.js';
 export default class Unbootstrap extends SessionCommand {
   static override summary = 'Remove everything flexnode put on this machine and restore what it replaced.';
   static override description =
-    'Uninstalls the journaled steps newest first. The node is first taken out of the cluster: cordoned and drained through the Eviction API (PodDisruptionBudgets respected; DaemonSet and mirror pods stay until the node stops), then the kubelet stops, its pod containers and sandboxes are removed from containerd, the pods\' bridge and NAT chains go, what is mounted under the kubelet directory is unmounted, and the Node is deleted. Then services are stopped and disabled, files restored to their previous content or removed, sysctls put back, Azure resources flexnode created deleted. What flexnode did not install is left alone. Exits non-zero if any step could not be undone (a drain that times out names the pods that block; the node stays cordoned); running it again continues.';
+    "Uninstalls the journaled steps newest first. The node is first taken out of the cluster: cordoned and drained through the Eviction API (PodDisruptionBudgets respected; DaemonSet and mirror pods stay until the node stops), then the kubelet stops, its pod containers and sandboxes are removed from containerd, the pods' bridge and NAT chains go, what is mounted under the kubelet directory is unmounted, and the Node is deleted. Then services are stopped and disabled, files restored to their previous content or removed, sysctls put back, Azure resources flexnode created deleted. What flexnode did not install is left alone. Exits non-zero if any step could not be undone (a drain that times out names the pods that block; the node stays cordoned); running it again continues.";
 
   static override flags = {
     force: Flags.boolean({
-      summary: 'Go on when the node cannot be drained: pods whose PodDisruptionBudget refuses the eviction, or an API server that cannot be reached; those pods stop with the node.',
+      summary:
+        'Go on when the node cannot be drained: pods whose PodDisruptionBudget refuses the eviction, or an API server that cannot be reached; those pods stop with the node.',
     }),
   };
 
@@ -17,7 +18,9 @@ export default class Unbootstrap extends SessionCommand {
     const { flags } = await this.parse(Unbootstrap);
     const report = await this.withSession(flags, 'unbootstrap', false, (s) => s.unbootstrap());
     if (!this.jsonEnabled()) {
-      this.log(report.ok ? `\nunbootstrap: done; ${report.results.length} step(s) removed.` : '\nunbootstrap: FAILED for the step(s) above; run it again to retry.');
+      this.log(
+        report.ok ? `\nunbootstrap: done; ${report.results.length} step(s) removed.` : '\nunbootstrap: FAILED for the step(s) above; run it again to retry.',
+      );
     }
     if (!report.ok) {
       if (this.jsonEnabled()) this.logJson(report);

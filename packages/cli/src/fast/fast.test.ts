@@ -63,7 +63,15 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
       for (const [flag, spec] of Object.entries(command.flags)) {
         const f = oclif.flags[flag]!;
         expect(
-          { type: f.type === 'option' ? 'string' : f.type, char: f.char, env: f.env, default: f.default, multiple: Boolean(f.multiple), delimiter: f.delimiter, summary: f.summary },
+          {
+            type: f.type === 'option' ? 'string' : f.type,
+            char: f.char,
+            env: f.env,
+            default: f.default,
+            multiple: Boolean(f.multiple),
+            delimiter: f.delimiter,
+            summary: f.summary,
+          },
           `${name} --${flag}`,
         ).to.deep.equal({
           type: spec.type,
@@ -89,7 +97,14 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
     const flags = { ...Status.baseFlags, ...Status.flags, json: Flags.boolean({ summary: 'Format output as json.' }) };
     const spec = { ...status.flags, json: jsonFlagSpec };
     const env = { FLEXNODE_CONFIG: '/env.json', FLEXNODE_ROOT: '' };
-    const lines = [[], ['--json'], ['--config', '/c.json', '--root=/r', '--json'], ['-c', '/c.json', '--only=a,b', '--only', 'c'], ['--config='], ['--root', '/x', '--only', 'kube.swap']];
+    const lines = [
+      [],
+      ['--json'],
+      ['--config', '/c.json', '--root=/r', '--json'],
+      ['-c', '/c.json', '--only=a,b', '--only', 'c'],
+      ['--config='],
+      ['--root', '/x', '--only', 'kube.swap'],
+    ];
     for (const argv of lines) {
       const saved = { ...process.env };
       Object.assign(process.env, env);
@@ -101,7 +116,17 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
         Object.assign(process.env, saved);
       }
     }
-    for (const argv of [['--help'], ['-h'], ['x'], ['--json=true'], ['--json', '--json'], ['--config', 'a', '--config', 'b'], ['--config'], ['--only'], ['--', '--json']]) {
+    for (const argv of [
+      ['--help'],
+      ['-h'],
+      ['x'],
+      ['--json=true'],
+      ['--json', '--json'],
+      ['--config', 'a', '--config', 'b'],
+      ['--config'],
+      ['--only'],
+      ['--', '--json'],
+    ]) {
       expect(parseArgv(spec, argv, {}), argv.join(' ')).to.equal(undefined);
     }
   });
@@ -161,7 +186,9 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
       return { c, viaFast, viaOclif };
     });
     for (const { c, viaFast, viaOclif } of results) {
-      const line = `${Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v} `).join('')}flexnode ${c.args.join(' ')}`;
+      const line = `${Object.entries(c.env ?? {})
+        .map(([k, v]) => `${k}=${v} `)
+        .join('')}flexnode ${c.args.join(' ')}`;
       expect(output(viaFast), line).to.deep.equal(output(viaOclif));
       expect(oclifLoaded(viaOclif), `${line}: oclif ran the reference`).to.equal(true);
       // A warning is printed by oclif's own code, loaded for it.
@@ -182,28 +209,39 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
     // error and the fix), the command itself succeeds, and both paths print exactly the same.
     const plugin = join(dir, 'plugin');
     await mkdir(plugin);
-    await writeFile(join(plugin, 'package.json'), JSON.stringify({ name: 'flexnode-plugin-broken', version: '1.0.0', type: 'module', flexnode: { plugin: './plugin.js' }, oclif: {} }));
+    await writeFile(
+      join(plugin, 'package.json'),
+      JSON.stringify({ name: 'flexnode-plugin-broken', version: '1.0.0', type: 'module', flexnode: { plugin: './plugin.js' }, oclif: {} }),
+    );
     await writeFile(
       join(plugin, 'plugin.js'),
       "export default { apiVersion: 1, steps: [{ id: 'broken.step', title: 'Broken', when: () => { throw new TypeError('the condition is broken'); }, create: () => ({}) }] };\n",
     );
     const data = join(dir, 'data');
     await mkdir(data);
-    await writeFile(join(data, 'package.json'), JSON.stringify({ private: true, oclif: { schema: 1, plugins: [{ name: 'flexnode-plugin-broken', type: 'link', root: plugin }] } }));
+    await writeFile(
+      join(data, 'package.json'),
+      JSON.stringify({ private: true, oclif: { schema: 1, plugins: [{ name: 'flexnode-plugin-broken', type: 'link', root: plugin }] } }),
+    );
     for (const json of [[], ['--json']]) {
       const args = ['steps', '--config', example, ...json];
       const env = { FLEXNODE_DATA_DIR: data };
       const [viaFast, viaOclif] = [await run(args, env, true), await run(args, env, false)];
       expect(output(viaFast), args.join(' ')).to.deep.equal(output(viaOclif));
       expect(viaFast.code).to.equal(0);
-      expect(viaFast.stdout + viaFast.stderr).to.contain('the condition is broken').and.contain('flexnode-plugin-broken');
+      expect(viaFast.stdout + viaFast.stderr)
+        .to.contain('the condition is broken')
+        .and.contain('flexnode-plugin-broken');
     }
   });
 
   it('steps aside for a plugin with oclif hooks around commands, and for a plugin oclif cannot find', async () => {
     const plugin = join(dir, 'hooked');
     await mkdir(plugin);
-    await writeFile(join(plugin, 'package.json'), JSON.stringify({ name: 'hooked-plugin', version: '1.0.0', type: 'module', oclif: { hooks: { init: './init.js' } } }));
+    await writeFile(
+      join(plugin, 'package.json'),
+      JSON.stringify({ name: 'hooked-plugin', version: '1.0.0', type: 'module', oclif: { hooks: { init: './init.js' } } }),
+    );
     await writeFile(join(plugin, 'init.js'), "export default async function () { process.stderr.write('init hook ran\\n'); }\n");
     const data = join(dir, 'data');
     await mkdir(data);

@@ -30,7 +30,12 @@ class Exit extends Error {
  * Run `argv` (what follows `flexnode`) on the fast path: resolves with the exit code, or undefined when oclif
  * must handle the line (nothing was printed then).
  */
-export async function runFast<F>(command: FastCommand<F>, argv: readonly string[], cliRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+export async function runFast<F>(
+  command: FastCommand<F>,
+  argv: readonly string[],
+  cliRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number | undefined> {
   if (env.FLEXNODE_NO_FAST_PATH || env.DEBUG || env.FLEXNODE_DEBUG) return undefined;
   const flags = parseArgv({ ...command.flags, json: jsonFlagSpec }, argv.slice(1), env);
   if (!flags) return undefined;

@@ -28,10 +28,18 @@ function npmCommand(): { file: string; args: string[] } {
 }
 
 /** The environment npm runs with: no Azure (or other) credentials, but npm's own registry settings and tokens. */
-const npmEnvironment = () => childEnvironment(Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(npm_config_|NPM_|NODE_AUTH_TOKEN$)/i.test(k))) as Record<string, string>);
+const npmEnvironment = () =>
+  childEnvironment(
+    Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(npm_config_|NPM_|NODE_AUTH_TOKEN$)/i.test(k))) as Record<
+      string,
+      string
+    >,
+  );
 
 const run = (file: string, args: string[], cwd: string) =>
-  new Promise<string | undefined>((done) => execFile(file, args, { cwd, timeout: 60_000, env: npmEnvironment(), maxBuffer: 4 << 20 }, (error, stdout) => done(error ? undefined : stdout)));
+  new Promise<string | undefined>((done) =>
+    execFile(file, args, { cwd, timeout: 60_000, env: npmEnvironment(), maxBuffer: 4 << 20 }, (error, stdout) => done(error ? undefined : stdout)),
+  );
 
 interface Manifest {
   version?: string;
@@ -43,7 +51,11 @@ interface Manifest {
 /** `npm view SPEC version dist.tarball flexnode oclif`, run in the data dir like plugin-plugins' install (its .npmrc applies). */
 async function npmView(spec: string, cwd: string, registry?: string): Promise<Manifest | undefined> {
   const npm = npmCommand();
-  const out = await run(npm.file, [...npm.args, 'view', spec, 'version', 'dist.tarball', 'flexnode', 'oclif', '--json', ...(registry ? [`--registry=${registry}`] : [])], cwd);
+  const out = await run(
+    npm.file,
+    [...npm.args, 'view', spec, 'version', 'dist.tarball', 'flexnode', 'oclif', '--json', ...(registry ? [`--registry=${registry}`] : [])],
+    cwd,
+  );
   try {
     const parsed = out === undefined ? undefined : (JSON.parse(out) as unknown);
     return (Array.isArray(parsed) ? parsed.at(-1) : parsed) as Manifest | undefined;
@@ -81,10 +93,14 @@ const hook: Hook<'plugins:preinstall'> = async function ({ plugin }) {
   process.env.npm_config_ignore_scripts = scripts ? 'false' : 'true';
   for (const name of Object.keys(process.env)) if (isCredentialVariable(name) && !/^(npm_config_|NPM_|NODE_AUTH_TOKEN$)/i.test(name)) delete process.env[name];
 
-  const manifest = plugin.type === 'npm' ? await npmView(`${plugin.name}@${plugin.tag}`, this.config.dataDir, this.config.npmRegistry) : await tarballManifest(plugin.url);
+  const manifest =
+    plugin.type === 'npm' ? await npmView(`${plugin.name}@${plugin.tag}`, this.config.dataDir, this.config.npmRegistry) : await tarballManifest(plugin.url);
   const spec = plugin.type === 'npm' ? `${plugin.name}@${plugin.tag}` : plugin.url;
   if (manifest && !declaresPlugin(manifest)) {
-    this.error(`${spec} is not a flexnode plugin: its package.json declares neither "flexnode": {"plugin": ...} nor oclif commands or hooks. Nothing was installed.`, { exit: 2 });
+    this.error(
+      `${spec} is not a flexnode plugin: its package.json declares neither "flexnode": {"plugin": ...} nor oclif commands or hooks. Nothing was installed.`,
+      { exit: 2 },
+    );
   }
   if (plugin.type === 'npm') {
     say(

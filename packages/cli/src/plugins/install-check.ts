@@ -18,9 +18,19 @@ export async function leftOutProblems(name: string, sources: readonly PluginSour
 async function readConfig(path: string | undefined): Promise<FlexnodeConfig | undefined> {
   const { loadConfig, DEFAULT_CONFIG_PATH } = await import('@flexnode/core/config');
   const file = path ?? DEFAULT_CONFIG_PATH;
-  if (!path && !(await access(file).then(() => true, () => false))) return undefined;
+  if (
+    !path &&
+    !(await access(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
   // An invalid config is `config validate`'s to report; the plugin is checked as if there were none.
-  return loadConfig(file, { allowPlaceholders: true }).then((c) => c.config, () => undefined);
+  return loadConfig(file, { allowPlaceholders: true }).then(
+    (c) => c.config,
+    () => undefined,
+  );
 }
 
 /** The sources after an install or link: the plugin's new entry replaces any earlier one of the same name. */

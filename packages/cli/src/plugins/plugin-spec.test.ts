@@ -33,7 +33,10 @@ describe('plugins install: what an argument names', () => {
       ['./not-a-package', /a folder with a package\.json or an npm tarball/],
       ['./notes.txt', /a folder with a package\.json or an npm tarball/],
     ] as const) {
-      const error = await parsePluginSpec(input, dir).then(() => undefined, (e: unknown) => e);
+      const error = await parsePluginSpec(input, dir).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, input).to.be.instanceOf(PluginSpecError);
       expect((error as Error).message, input).to.match(message);
     }
@@ -45,12 +48,18 @@ describe('plugins install: what an argument names', () => {
     expect(await parsePluginSpec('flexnode-plugin-x@^2', dir)).to.deep.equal({ type: 'npm', name: 'flexnode-plugin-x', tag: '^2' });
     expect(await parsePluginSpec('https://example.test/x.git', dir)).to.deep.equal({ type: 'repo', url: 'https://example.test/x.git' });
     expect(await parsePluginSpec('org/plugin-x', dir)).to.deep.equal({ type: 'repo', url: 'https://github.com/org/plugin-x' });
-    const error = await parsePluginSpec('Not A Name', dir).then(() => undefined, (e: unknown) => e);
+    const error = await parsePluginSpec('Not A Name', dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((error as Error).message).to.contain('neither an npm package name nor a path');
   });
 
   it('reads ~/ as the home folder', async () => {
-    const error = await parsePluginSpec('~/flexnode-no-such-plugin.tgz', dir).then(() => undefined, (e: unknown) => e);
+    const error = await parsePluginSpec('~/flexnode-no-such-plugin.tgz', dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((error as Error).message).to.contain(join(homedir(), 'flexnode-no-such-plugin.tgz'));
   });
 });

@@ -18,7 +18,12 @@ export interface SessionFlags {
 export type CredentialUse = 'refuse' | 'warn';
 
 /** Load the config named by --config (or the upstream default), printing its warnings. */
-export async function loadConfigFor(io: CommandIo, flags: { config?: string; root?: string }, allowPlaceholders: boolean, credential: CredentialUse = 'refuse'): Promise<LoadedConfig> {
+export async function loadConfigFor(
+  io: CommandIo,
+  flags: { config?: string; root?: string },
+  allowPlaceholders: boolean,
+  credential: CredentialUse = 'refuse',
+): Promise<LoadedConfig> {
   const { loadConfig } = await import('@flexnode/core/config');
   const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential });
   for (const warning of loaded.warnings) await io.warn(warning);
@@ -51,7 +56,11 @@ export async function withSession<T>(
     // status, unbootstrap and upgrade must work on a node whose secret is gone (an arc-msi upgrade needs only the
     // node's own identity and the records; what needs the operator says so): for them an unusable secret is a warning.
     const credential = ['status', 'unbootstrap', 'upgrade'].includes(command) ? 'warn' : 'refuse';
-    const [{ Session }, loaded, sources] = await Promise.all([import('@flexnode/core/session'), loadConfigFor(io, flags, allowPlaceholders, credential), io.pluginSources()]);
+    const [{ Session }, loaded, sources] = await Promise.all([
+      import('@flexnode/core/session'),
+      loadConfigFor(io, flags, allowPlaceholders, credential),
+      io.pluginSources(),
+    ]);
     interruption.check();
     interruption.phase = 'resolving the plugins';
     const printer = listener(io);

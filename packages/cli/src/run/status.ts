@@ -22,7 +22,10 @@ export async function status(io: CommandIo, flags: SessionFlags): Promise<unknow
     if (view?.running) io.log(`\n${agentLines(view).join('\n')}`);
     for (const p of problems) io.log(`! plugin ${p.plugin} is left out: ${p.reason}`);
     const u = report.upgrade;
-    if (u) io.log(`! an upgrade from ${u.from} to ${u.to} begun ${u.startedAt} is under way or was interrupted (${u.phase}): the node is out of service; \`flexnode upgrade\` or \`flexnode bootstrap\` finishes or rolls it back`);
+    if (u)
+      io.log(
+        `! an upgrade from ${u.from} to ${u.to} begun ${u.startedAt} is under way or was interrupted (${u.phase}): the node is out of service; \`flexnode upgrade\` or \`flexnode bootstrap\` finishes or rolls it back`,
+      );
     for (const i of configIssues) io.log(`! config ${i.path}: ${i.message}`);
     io.log(report.ok ? '\nstatus: healthy' : '\nstatus: NOT healthy');
   }
@@ -55,12 +58,17 @@ function agentLines(view: AgentView): string[] {
     `agent: pid ${s.pid}, ${s.phase}${view.fresh ? '' : ' (status file is stale)'}, ${s.cycles} cycle(s), last ${s.lastCycle ?? 'none yet'}: ${s.healthy ? 'healthy' : 'NOT healthy'}`,
   ];
   if (s.lastCycleSkipped) lines.push(`  last cycle skipped: ${s.lastCycleSkipped}`);
-  if (s.upgrade?.pending) lines.push(`  upgrade pending: ${s.upgrade.pending}${s.upgrade.lastError ? ` (last try failed: ${s.upgrade.lastError}; next ${s.upgrade.nextAttemptAt})` : ': run `flexnode upgrade`, or set agent.autoUpgrade'}`);
+  if (s.upgrade?.pending)
+    lines.push(
+      `  upgrade pending: ${s.upgrade.pending}${s.upgrade.lastError ? ` (last try failed: ${s.upgrade.lastError}; next ${s.upgrade.nextAttemptAt})` : ': run `flexnode upgrade`, or set agent.autoUpgrade'}`,
+    );
   else if (s.upgrade?.last) lines.push(`  upgraded ${s.upgrade.last} at ${s.upgrade.at}`);
   for (const id of view.unhealthy) {
     const step = s.steps[id]!;
     const retry = step.nextAttemptAt ? `, next try ${step.nextAttemptAt}` : '';
-    lines.push(`  ${id}: ${step.state}${step.consecutiveFailures ? ` (${step.consecutiveFailures} failed heal(s)${retry})` : ''}${step.lastError ? `: ${step.lastError}` : step.reason ? `: ${step.reason}` : ''}`);
+    lines.push(
+      `  ${id}: ${step.state}${step.consecutiveFailures ? ` (${step.consecutiveFailures} failed heal(s)${retry})` : ''}${step.lastError ? `: ${step.lastError}` : step.reason ? `: ${step.reason}` : ''}`,
+    );
   }
   return lines;
 }

@@ -24,7 +24,10 @@ export async function treeSnapshot(root: string, exclude: (rel: string) => boole
       } else if (st.isSymbolicLink()) out[rel] = `link ${await readlink(path)}`;
       // A fifo or a device is never read (a fifo would block the snapshot forever).
       else if (!st.isFile()) out[rel] = `other ${meta}`;
-      else out[rel] = `file ${meta} ${createHash('sha256').update(await readFile(path)).digest('hex')}`;
+      else
+        out[rel] = `file ${meta} ${createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex')}`;
     }
   }
   await walk(root);

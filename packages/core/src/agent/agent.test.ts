@@ -19,7 +19,13 @@ function start(f: Fixture, options: Partial<AgentOptions> = {}) {
   const workerOut: string[] = [];
   const notifier: Notifier = { enabled: true, watchdogIntervalMs: 15, notify: async (fields) => void sent.push(fields) };
   const redactor = new Redactor();
-  const logger = createAgentLogger({ logDir: join(f.root, 'var/log/flexnode-test'), level: 'debug', redactor, human: { write: (l) => lines.push(l) }, priorities: false });
+  const logger = createAgentLogger({
+    logDir: join(f.root, 'var/log/flexnode-test'),
+    level: 'debug',
+    redactor,
+    human: { write: (l) => lines.push(l) },
+    priorities: false,
+  });
   const agent = new Agent({
     configPath: f.configPath,
     root: f.root,
@@ -90,7 +96,10 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
     // t.dep depends on t.base: it was checked (ok) but not reinstalled; t.other and t.flaky were not touched.
     expect((await f.installs()).slice(before)).to.deep.equal(['t.base']);
     expect((await f.installPids()).at(-1)).to.not.equal(process.pid);
-    const log = (await readFile(join(f.root, 'var/log/flexnode-test/flexnode.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const log = (await readFile(join(f.root, 'var/log/flexnode-test/flexnode.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const drift = log.find((l) => l.msg === 'drift');
     expect(drift).to.include({ step: 't.base', status: 'drifted', reason: '/etc/t/base differs', level: 40 });
     expect(log.find((l) => l.msg === 'healed')).to.include({ step: 't.base', was: 'drifted' });
@@ -180,7 +189,10 @@ describe('flexnode agent: the loop (in process, 20 ms interval, real Host under 
     await until(async () => (await status(f)).healthy, 5_000, 'healthy');
     a.agent.stop();
     expect(await a.done).to.equal(0);
-    expect(a.lines.some((l) => /^error: heal failed: backing off step=t\.other .*exited with code 70/.test(l)), a.lines.join('')).to.equal(true);
+    expect(
+      a.lines.some((l) => /^error: heal failed: backing off step=t\.other .*exited with code 70/.test(l)),
+      a.lines.join(''),
+    ).to.equal(true);
   });
 
   it('reloads the config on request: a valid one takes effect, an invalid one is logged and the old one kept', async () => {

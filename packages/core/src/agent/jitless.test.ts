@@ -17,7 +17,10 @@ describe('agent under --jitless: undici-backed globals', () => {
   });
 
   it('with the guard they are absent: feature tests see undefined, a call is a catchable TypeError, the process lives', () => {
-    const out = execFileSync(process.execPath, ['--jitless', '--input-type=module', '-e', probe(true)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['--jitless', '--input-type=module', '-e', probe(true)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(out.trim().split('\n')).to.deep.equal(['undefined', 'caught TypeError', 'alive']);
   });
 

@@ -164,7 +164,9 @@ export class Agent {
         await this.runCycle('check');
         cycles++;
         if (this.unbootstrapped) {
-          this.log.warn('the journal was emptied since the last cycle: the node was unbootstrapped by hand; the agent stops rather than bootstrap it again (systemctl disable flexnode-agent to keep it off)');
+          this.log.warn(
+            'the journal was emptied since the last cycle: the node was unbootstrapped by hand; the agent stops rather than bootstrap it again (systemctl disable flexnode-agent to keep it off)',
+          );
           break;
         }
       }
@@ -256,7 +258,8 @@ export class Agent {
       this.log.warn('an upgrade did not finish: finishing or rolling it back');
       await this.inWorker({ kind: 'recover' }).then(
         (r) => r.upgrade?.recovered && this.log.warn(r.upgrade.recovered),
-        (error: unknown) => this.log.error('recovering the interrupted upgrade failed', { error: this.redactor.redact(error instanceof Error ? error.message : String(error)) }),
+        (error: unknown) =>
+          this.log.error('recovering the interrupted upgrade failed', { error: this.redactor.redact(error instanceof Error ? error.message : String(error)) }),
       );
       await run.reread();
       return;
@@ -313,7 +316,8 @@ export class Agent {
     }
     const pending = `Kubernetes ${plan.from} to ${plan.to} (${plan.source === 'pinned' ? 'kubernetes.version' : `the API server runs ${plan.apiServer}, past the version skew policy`})`;
     if (!auto) {
-      if (this.status.upgrade?.pending !== pending) this.log.warn('upgrade pending: not healed in place', { upgrade: pending, fix: 'run `flexnode upgrade`, or set agent.autoUpgrade' });
+      if (this.status.upgrade?.pending !== pending)
+        this.log.warn('upgrade pending: not healed in place', { upgrade: pending, fix: 'run `flexnode upgrade`, or set agent.autoUpgrade' });
       this.status.upgrade = { pending };
       return true;
     }

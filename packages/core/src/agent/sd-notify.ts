@@ -2,10 +2,14 @@ import { execFile } from 'node:child_process';
 import { childEnvironment } from '@flexnode/sdk';
 
 /** Run a helper with a timeout; resolves with its exit code (-1 when it could not start) and stderr. */
-function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeout: number }): Promise<{ exitCode: number; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; timeout: number },
+): Promise<{ exitCode: number; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(command, args, { env: options.env ?? childEnvironment(), timeout: options.timeout, encoding: 'utf8' }, (error, _stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1) : 0;
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
       resolve({ exitCode: code, stderr: String(stderr ?? '') });
     });
     child.stdin?.on('error', () => undefined);

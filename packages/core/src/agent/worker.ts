@@ -122,7 +122,11 @@ export async function workerMain(): Promise<void> {
   process.on('SIGHUP', () => undefined); // the agent's reload signal is not ours
   process.on('disconnect', stop); // the agent is gone: finish the step in progress, then exit
   const request = await new Promise<WorkerRequest>((resolve) => process.once('message', (m) => resolve(m as WorkerRequest)));
-  const [{ Redactor }, { Session }, { createAgentLogger }] = await Promise.all([import('../logging/index.js'), import('../runtime/session.js'), import('./log.js')]);
+  const [{ Redactor }, { Session }, { createAgentLogger }] = await Promise.all([
+    import('../logging/index.js'),
+    import('../runtime/session.js'),
+    import('./log.js'),
+  ]);
   const redactor = new Redactor();
   const log = createAgentLogger({ logDir: request.logDir, level: request.logLevel, redactor, json: request.json });
   let message: WorkerMessage;

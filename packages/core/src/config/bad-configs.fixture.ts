@@ -31,9 +31,21 @@ const mutations: Mutation[] = [
   ['resourceGroup ending in a dot', (c) => (c.azure.arc.resourceGroup = 'rg.'), 'azure.arc.resourceGroup', /resource group name/],
   ['location with spaces', (c) => (c.azure.arc.location = 'West US'), 'azure.arc.location', /region name/],
   ['autoRoleAssignment a string', (c) => (c.azure.arc.autoRoleAssignment = 'yes'), 'azure.arc.autoRoleAssignment', /expected boolean/],
-  ['resourceId of another type', (c) => (c.azure.targetCluster.resourceId = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm'), 'azure.targetCluster.resourceId', /AKS resource id/],
+  [
+    'resourceId of another type',
+    (c) =>
+      (c.azure.targetCluster.resourceId =
+        '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm'),
+    'azure.targetCluster.resourceId',
+    /AKS resource id/,
+  ],
   ['resourceId without subscription', (c) => (c.azure.targetCluster.resourceId = 'managedClusters/aks'), 'azure.targetCluster.resourceId', /AKS resource id/],
-  ['misspelt azure field', (c) => ((c.azure.subscriptionID = c.azure.subscriptionId), delete c.azure.subscriptionId), 'azure.subscriptionID', /did you mean "subscriptionId"/],
+  [
+    'misspelt azure field',
+    (c) => ((c.azure.subscriptionID = c.azure.subscriptionId), delete c.azure.subscriptionId),
+    'azure.subscriptionID',
+    /did you mean "subscriptionId"/,
+  ],
   ['unknown top-level section', (c) => (c.kubelet = {}), 'kubelet', /not a known field/],
   ['misspelt agent field', (c) => (c.agent.loglevel = 'info'), 'agent.loglevel', /did you mean "logLevel"/],
   ['unknown log level', (c) => (c.agent.logLevel = 'verbose'), 'agent.logLevel', /one of "debug"/],
@@ -61,7 +73,12 @@ const mutations: Mutation[] = [
   ['label value too long', (c) => (c.node.labels.team = 'x'.repeat(64)), 'node.labels.team', /label value/],
   ['bad label key', (c) => (c.node.labels['bad key'] = 'v'), 'node.labels', /invalid key/],
   ['taint without effect', (c) => (c.node.taints = ['edge=true']), 'node.taints[0]', /NoSchedule/],
-  ['evictionHard value a number', (c) => (c.node.kubelet.evictionHard = { 'memory.available': 100 }), 'node.kubelet.evictionHard.memory.available', /expected string/],
+  [
+    'evictionHard value a number',
+    (c) => (c.node.kubelet.evictionHard = { 'memory.available': 100 }),
+    'node.kubelet.evictionHard.memory.available',
+    /expected string/,
+  ],
   ['imageGC threshold over 100', (c) => (c.node.kubelet.imageGCHighThreshold = 101), 'node.kubelet.imageGCHighThreshold', /<= 100/],
   ['relative CNI bin dir', (c) => (c.paths.cni.binDir = 'opt/cni/bin'), 'paths.cni.binDir', /absolute path/],
   ['mirror not a URL', (c) => (c.artifacts.mirror = 'mirror.internal'), 'artifacts.mirror', /http\(s\) URL/],

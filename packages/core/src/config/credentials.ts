@@ -17,7 +17,12 @@ export async function checkCredential(config: FlexnodeConfig, options: { root: s
   const field = 'azure.servicePrincipal.clientSecretFile';
   if (!sp.clientSecretFile) {
     return {
-      issues: [{ path: 'azure.servicePrincipal', message: 'has a clientId but no secret: set clientSecretFile (a 0600 file), the AZURE_CLIENT_SECRET environment variable, or clientSecret' }],
+      issues: [
+        {
+          path: 'azure.servicePrincipal',
+          message: 'has a clientId but no secret: set clientSecretFile (a 0600 file), the AZURE_CLIENT_SECRET environment variable, or clientSecret',
+        },
+      ],
       warnings: [],
     };
   }

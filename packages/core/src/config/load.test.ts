@@ -19,7 +19,10 @@ describe('loadConfig: errors never echo input, the credential is checked early',
   after(() => rm(dir, { recursive: true, force: true }));
 
   const failure = async (path: string, options: Parameters<typeof loadConfig>[1] = {}) => {
-    const error = await loadConfig(path, { allowPlaceholders: true, env: {}, ...options }).then(() => undefined, (e: unknown) => e);
+    const error = await loadConfig(path, { allowPlaceholders: true, env: {}, ...options }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error, path).to.be.instanceOf(ConfigError);
     return error as ConfigError;
   };
@@ -50,7 +53,12 @@ describe('loadConfig: errors never echo input, the credential is checked early',
     await writeFile(join(dir, 'binary'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0xff, 0xfe]));
     await symlink(join(dir, 'shadow'), join(dir, 'config-link.json'));
     await writeFile(join(dir, 'empty.json'), '   \n');
-    for (const [name, message] of [['shadow', /not a JSON document/], ['binary', /not a text file/], ['config-link.json', /not a JSON document/], ['empty.json', /is empty/]] as const) {
+    for (const [name, message] of [
+      ['shadow', /not a JSON document/],
+      ['binary', /not a text file/],
+      ['config-link.json', /not a JSON document/],
+      ['empty.json', /is empty/],
+    ] as const) {
       const error = await failure(join(dir, name));
       expect(error.message, name).to.match(message);
       expect(error.message, name).to.not.match(/Secr3t|root:|ELF/);
@@ -98,7 +106,11 @@ describe('loadConfig: errors never echo input, the credential is checked early',
       await writeFile(file, JSON.stringify(config), { mode: 0o600 });
       return file;
     };
-    for (const [secretFile, message] of [['/etc/flexnode/absent', /does not exist/], ['/etc/flexnode/zero', /a device/], ['/etc/flexnode/fifo', /named pipe/]] as const) {
+    for (const [secretFile, message] of [
+      ['/etc/flexnode/absent', /does not exist/],
+      ['/etc/flexnode/zero', /a device/],
+      ['/etc/flexnode/fifo', /named pipe/],
+    ] as const) {
       const error = await failure(await withFile(secretFile), { root });
       expect(error.issues, secretFile).to.deep.equal([{ path: 'azure.servicePrincipal.clientSecretFile', message: error.issues[0]!.message }]);
       expect(error.issues[0]!.message, secretFile).to.match(message);

@@ -79,13 +79,15 @@ async function readConfigText(path: string): Promise<string> {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : code === 'EACCES' ? 'is not readable (run as root?)' : `cannot be opened (${code})`;
+    const reason =
+      code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : code === 'EACCES' ? 'is not readable (run as root?)' : `cannot be opened (${code})`;
     throw new ConfigError(`config file ${path} ${reason}`, [], hint);
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new ConfigError(`config file ${path} is not a regular file`, [], hint);
-    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`config file ${path} is ${st.size} bytes: not a flexnode config (at most ${MAX_CONFIG_BYTES})`, [], hint);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(`config file ${path} is ${st.size} bytes: not a flexnode config (at most ${MAX_CONFIG_BYTES})`, [], hint);
     const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     if (bytesRead > MAX_CONFIG_BYTES) throw new ConfigError(`config file ${path} is larger than ${MAX_CONFIG_BYTES} bytes: not a flexnode config`, [], hint);

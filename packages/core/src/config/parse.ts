@@ -48,7 +48,7 @@ export function fieldAt(text: string): string {
       let j = i + 1;
       let value = '';
       while (j < text.length && text[j] !== '"') {
-        value += text[j] === '\\' ? text[++j] ?? '' : text[j];
+        value += text[j] === '\\' ? (text[++j] ?? '') : text[j];
         j++;
       }
       const top = stack.at(-1);

@@ -10,7 +10,15 @@ export interface StringField {
 type Schema = Record<string, any>;
 
 const deref = (s: Schema, root: Schema): Schema =>
-  typeof s?.$ref === 'string' ? deref((s.$ref as string).slice(2).split('/').reduce((n: Schema, p: string) => n[p], root), root) : s;
+  typeof s?.$ref === 'string'
+    ? deref(
+        (s.$ref as string)
+          .slice(2)
+          .split('/')
+          .reduce((n: Schema, p: string) => n[p], root),
+        root,
+      )
+    : s;
 
 /**
  * Every place a string can sit in a config, found by walking the JSON Schema (properties, `additionalProperties`

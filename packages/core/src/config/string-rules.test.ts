@@ -104,7 +104,16 @@ describe('config string rules: a property test over every string field of the sc
     expect(urls.map((f) => dotted(f.path))).to.include.members(['artifacts.mirror', 'proxy.https', 'azure.endpoints.resourceManager', 'runc.url']);
     const failures: string[] = [];
     for (const field of urls) {
-      const bads = ['ftp://mirror.example/x', 'file:///etc/shadow', 'javascript:alert(1)', 'mirror.example/x', 'https://', 'https:///x', 'https://a b/x', '//mirror.example/x'];
+      const bads = [
+        'ftp://mirror.example/x',
+        'file:///etc/shadow',
+        'javascript:alert(1)',
+        'mirror.example/x',
+        'https://',
+        'https:///x',
+        'https://a b/x',
+        '//mirror.example/x',
+      ];
       if (kindOf(field) === 'https-url') bads.push('http://mirror.example/x');
       for (const bad of bads) {
         const value = field.schema['x-placeholders'] ? `${bad}/${(field.schema['x-placeholders'] as string[]).join('/')}` : bad;
@@ -129,7 +138,13 @@ describe('config string rules: a property test over every string field of the sc
     const good = `https://dl.example/${declared.join('/')}`;
     expect((await refusal(configWith(field.path, good), 'kubernetes.urlTemplate')).message).to.equal(undefined);
     expect((await refusal(configWith(field.path, `${good}/100%%`), 'kubernetes.urlTemplate')).message).to.equal(undefined);
-    for (const bad of [`https://dl.example/${declared.slice(1).join('/')}`, `${good}/%s`, `${good}/%d`, `${good}/%`, `https://dl.example/${declared.join('/')}%n`]) {
+    for (const bad of [
+      `https://dl.example/${declared.slice(1).join('/')}`,
+      `${good}/%s`,
+      `${good}/%d`,
+      `${good}/%`,
+      `https://dl.example/${declared.join('/')}%n`,
+    ]) {
       const r = await refusal(configWith(field.path, bad), 'kubernetes.urlTemplate');
       expect(r.exitCode, bad).to.equal(ExitCode.Usage);
       expect(r.message, `${bad}: ${r.all}`).to.match(/placeholders|lone/);

@@ -23,7 +23,6 @@ type Schema = Record<string, unknown>;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-
 /** Why `value` is not a URL of one of `schemes` with a host (undefined when it is one). */
 export function urlProblem(value: string, schemes: readonly string[]): string | undefined {
   const expected = `expected an ${schemes.length === 2 ? 'http(s)' : schemes.join(' or ')} URL with a host`;
@@ -56,7 +55,10 @@ export function templateProblem(template: string, placeholders: readonly string[
   if (found.join(' ') !== placeholders.join(' ')) {
     return `expected exactly the placeholders ${placeholders.join(', ')} in that order, got ${found.length ? found.join(', ') : 'none'}`;
   }
-  return urlProblem(template.replace(/%./gs, (p) => (p === '%%' ? '%25' : 'x')), schemes);
+  return urlProblem(
+    template.replace(/%./gs, (p) => (p === '%%' ? '%25' : 'x')),
+    schemes,
+  );
 }
 
 const SCHEMES: Record<Exclude<StringKind, 'path' | 'text'>, readonly string[]> = { 'https-url': ['https'], 'http-url': ['https', 'http'] };
@@ -98,7 +100,12 @@ function branchFor(schema: Schema | undefined, value: unknown, root: Schema): Sc
   const branches = (s?.oneOf ?? s?.anyOf) as Schema[] | undefined;
   if (!branches) return s;
   const type = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-  return deref(branches.find((b) => deref(b, root)?.type === type), root) ?? s;
+  return (
+    deref(
+      branches.find((b) => deref(b, root)?.type === type),
+      root,
+    ) ?? s
+  );
 }
 
 /** Issues of every string (and key) in `data`, walked with `schema`; paths as the validator names them. */

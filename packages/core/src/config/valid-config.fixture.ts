@@ -21,7 +21,12 @@ export function fullConfig(): Record<string, any> {
       maxPods: 110,
       labels: { 'kubernetes.azure.com/managed': 'false', team: 'edge' },
       taints: ['edge=true:NoSchedule'],
-      kubelet: { kubeReserved: { cpu: '100m', memory: '500Mi' }, evictionHard: { 'memory.available': '100Mi' }, imageGCHighThreshold: 85, imageGCLowThreshold: 80 },
+      kubelet: {
+        kubeReserved: { cpu: '100m', memory: '500Mi' },
+        evictionHard: { 'memory.available': '100Mi' },
+        imageGCHighThreshold: 85,
+        imageGCLowThreshold: 80,
+      },
     },
     paths: { kubernetes: { kubeletDir: '/var/lib/kubelet' }, cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' } },
     artifacts: { mirror: 'http://mirror.internal:8080/flexnode' },

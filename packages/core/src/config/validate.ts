@@ -47,7 +47,10 @@ function load(): Validator {
 function semanticIssues(data: unknown): ConfigIssue[] {
   const cni = (data as { cni?: { podCIDR?: unknown; podCIDRPool?: { cidr?: unknown } } } | null)?.cni;
   const issues: ConfigIssue[] = [];
-  for (const [path, value] of [['cni.podCIDR', cni?.podCIDR], ['cni.podCIDRPool.cidr', cni?.podCIDRPool?.cidr]] as const) {
+  for (const [path, value] of [
+    ['cni.podCIDR', cni?.podCIDR],
+    ['cni.podCIDRPool.cidr', cni?.podCIDRPool?.cidr],
+  ] as const) {
     if (typeof value === 'string' && !isIPv4Cidr(value)) {
       issues.push({ path, message: `expected an IPv4 CIDR such as 10.244.1.0/24 (octets <= 255, host bits zero), got ${JSON.stringify(value)}` });
     }

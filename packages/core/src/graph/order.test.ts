@@ -17,9 +17,7 @@ describe('step graph', () => {
   });
 
   it('names every step of a cycle', () => {
-    expect(() =>
-      orderSteps([{ id: 'a.one', after: ['c.three'] }, { id: 'b.two', after: ['a.one'] }, { id: 'c.three', after: ['b.two'] }, { id: 'd.free' }]),
-    )
+    expect(() => orderSteps([{ id: 'a.one', after: ['c.three'] }, { id: 'b.two', after: ['a.one'] }, { id: 'c.three', after: ['b.two'] }, { id: 'd.free' }]))
       .to.throw(/cycle: (a\.one|b\.two|c\.three) → .* → .* → \1/)
       .with.property('code', 'GRAPH_CYCLE');
   });
@@ -32,7 +30,10 @@ describe('step graph', () => {
   });
 
   it('drops dependencies on steps or capabilities that exist but do not run', () => {
-    const { order } = orderSteps([{ id: 'containerd.config', after: ['containerd.packages', 'containerd.binaries'] }, { id: 'containerd.binaries' }], new Set(['containerd.packages']));
+    const { order } = orderSteps(
+      [{ id: 'containerd.config', after: ['containerd.packages', 'containerd.binaries'] }, { id: 'containerd.binaries' }],
+      new Set(['containerd.packages']),
+    );
     expect(ids(order)).to.deep.equal(['containerd.binaries', 'containerd.config']);
   });
 
@@ -73,12 +74,19 @@ describe('step selection (--only)', () => {
     // The step left out is no dependency any more: the run can start.
     expect(runtimeOnly.dependencies.get('containerd.binaries')).to.deep.equal(['kube.preflight']);
     expect(ids(selectSteps(gated, ['kubelet']).order)).to.deep.equal(['kube.preflight', 'kube.version-skew', 'kube.kubelet']);
-    expect(ids(selectSteps(gated, ['kube.binaries', 'containerd.binaries']).order)).to.deep.equal(['kube.preflight', 'kube.version-skew', 'containerd.binaries', 'kube.binaries']);
+    expect(ids(selectSteps(gated, ['kube.binaries', 'containerd.binaries']).order)).to.deep.equal([
+      'kube.preflight',
+      'kube.version-skew',
+      'containerd.binaries',
+      'kube.binaries',
+    ]);
     expect(ids(selectSteps(gated, ['kube.version-skew']).order)).to.deep.equal(['kube.version-skew']);
   });
 
   it('refuses an unknown name, listing the steps', async () => {
     const { selectSteps } = await import('./select.js');
-    expect(() => selectSteps(graph, ['kubelet.nope'])).to.throw(/--only kubelet\.nope: no step.*containerd\.binaries/).with.property('exitCode', 2);
+    expect(() => selectSteps(graph, ['kubelet.nope']))
+      .to.throw(/--only kubelet\.nope: no step.*containerd\.binaries/)
+      .with.property('exitCode', 2);
   });
 });

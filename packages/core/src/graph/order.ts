@@ -76,7 +76,10 @@ export function orderSteps<T extends GraphNode>(nodes: readonly T[], inactive: R
     }
   }
   if (order.length < nodes.length) {
-    const cycle = findCycle(nodes.filter((n) => indegree.get(n.id)! > 0).map((n) => n.id), dependencies);
+    const cycle = findCycle(
+      nodes.filter((n) => indegree.get(n.id)! > 0).map((n) => n.id),
+      dependencies,
+    );
     throw new GraphCycleError(cycle);
   }
   return { order, dependencies };

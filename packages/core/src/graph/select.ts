@@ -6,7 +6,10 @@ import type { GraphNode, StepGraph } from './order.js';
  * name — and everything they depend on, in the original order. A preflight step that names what it is for
  * (`preflightFor`) stays only when one of those runs. An unknown name is an error listing the steps.
  */
-export function selectSteps<T extends GraphNode & { plugin?: string; preflightFor?: readonly string[] }>(graph: StepGraph<T>, names: readonly string[]): StepGraph<T> {
+export function selectSteps<T extends GraphNode & { plugin?: string; preflightFor?: readonly string[] }>(
+  graph: StepGraph<T>,
+  names: readonly string[],
+): StepGraph<T> {
   const wanted = new Set<string>();
   for (const name of names) {
     const matches = graph.order.filter((n) => n.id === name || n.plugin === name || (n.provides ?? []).includes(name));
@@ -29,7 +32,8 @@ export function selectSteps<T extends GraphNode & { plugin?: string; preflightFo
   }
   // Named by --only, or gating a step that runs.
   const selected = graph.order.filter((n) => wanted.has(n.id) && !n.preflightFor);
-  const needed = (n: T) => !n.preflightFor || named.has(n.id) || selected.some((m) => n.preflightFor!.includes(m.id) || (m.provides ?? []).some((p) => n.preflightFor!.includes(p)));
+  const needed = (n: T) =>
+    !n.preflightFor || named.has(n.id) || selected.some((m) => n.preflightFor!.includes(m.id) || (m.provides ?? []).some((p) => n.preflightFor!.includes(p)));
   for (const n of graph.order) if (wanted.has(n.id) && !needed(n)) wanted.delete(n.id);
   return {
     order: graph.order.filter((n) => wanted.has(n.id)),

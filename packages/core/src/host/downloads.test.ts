@@ -52,7 +52,11 @@ async function startMirror() {
     base,
     hits,
     count: (suffix: string) => [...hits].filter(([p]) => p.endsWith(suffix)).reduce((s, [, n]) => s + n, 0),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -138,7 +142,10 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     let thrown: unknown;
     await host.downloads.fetch(artifact('missing.bin')).catch((e) => (thrown = e));
     expect(thrown).to.be.instanceOf(DownloadError);
-    expect((thrown as Error).message).to.contain('missing.bin').and.contain(`${mirror.base}/runc/v1.1.12/missing.bin`).and.contain('HTTP 404');
+    expect((thrown as Error).message)
+      .to.contain('missing.bin')
+      .and.contain(`${mirror.base}/runc/v1.1.12/missing.bin`)
+      .and.contain('HTTP 404');
     expect(mirror.count('/missing.bin')).to.equal(1);
     thrown = undefined;
     await host.downloads.fetch(artifact('forbidden.bin')).catch((e) => (thrown = e));
@@ -161,7 +168,9 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     let thrown: unknown;
     await host.downloads.fetch(artifact('stall.bin')).catch((e) => (thrown = e));
     expect(thrown).to.be.instanceOf(DownloadError);
-    expect((thrown as Error).message).to.contain('idle timeout').and.contain('4 attempts');
+    expect((thrown as Error).message)
+      .to.contain('idle timeout')
+      .and.contain('4 attempts');
     expect(mirror.count('/stall.bin')).to.equal(4);
     expect(await fs.readdir(cache)).to.deep.equal([]);
     await real.dispose();
@@ -187,7 +196,10 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     const host = f.real.forStep('s', 'p');
     let thrown: unknown;
     await host.downloads.fetch({ ...artifact('ok.bin'), url: `http://127.0.0.1:${port}/ok.bin` }).catch((e) => (thrown = e));
-    expect((thrown as Error).message).to.contain(`http://127.0.0.1:${port}/ok.bin`).and.contain('connection refused').and.contain('4 attempts');
+    expect((thrown as Error).message)
+      .to.contain(`http://127.0.0.1:${port}/ok.bin`)
+      .and.contain('connection refused')
+      .and.contain('4 attempts');
     await f.real.dispose();
   });
 
@@ -237,7 +249,12 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     const path = await f.real.forStep('runc.binary', 'p').downloads.fetch(artifact('never.bin', 'a'.repeat(64)));
     expect(mirror.count('/never.bin')).to.equal(0);
     expect(mirror.count('/ok.bin')).to.equal(before);
-    expect(await fs.access(path).then(() => true, () => false)).to.equal(false);
+    expect(
+      await fs.access(path).then(
+        () => true,
+        () => false,
+      ),
+    ).to.equal(false);
     expect(f.plan).to.deep.equal([
       { step: 'runc.binary', action: 'download', target: `${mirror.base}/runc/v1.1.12/never.bin`, detail: '(sha256 aaaaaaaaaaaa…)' },
     ]);
@@ -293,7 +310,10 @@ describe('host/downloads.checksum (published checksum files)', () => {
     expect((gone as Error).message).to.match(/kube-proxy-linux-amd64\.sha256 failed: HTTP 404/);
     await f.real.dispose();
     const direct = await makeHost();
-    const clear = await direct.real.forStep('s', 'p').downloads.checksum({ ...file('kubelet'), url: `${base}/kubernetes/v1.35.2/kubelet-linux-amd64.sha256` }).catch((e: Error) => e);
+    const clear = await direct.real
+      .forStep('s', 'p')
+      .downloads.checksum({ ...file('kubelet'), url: `${base}/kubernetes/v1.35.2/kubelet-linux-amd64.sha256` })
+      .catch((e: Error) => e);
     expect((clear as Error).message).to.match(/only fetched over https/);
     await direct.real.dispose();
   });

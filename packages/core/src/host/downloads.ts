@@ -52,7 +52,12 @@ async function fetchChecksum(ctx: StepContext, file: ChecksumFile): Promise<stri
   const shown = displayUrl(url, shared.redact);
   const what = `the published sha256 of ${file.name}`;
   if (!shared.mirror && !url.startsWith('https://')) {
-    throw new DownloadError(what, shown, 'a checksum is only fetched over https', 'use an https URL, or a mirror (artifacts.mirror) that serves the checksum file');
+    throw new DownloadError(
+      what,
+      shown,
+      'a checksum is only fetched over https',
+      'use an https URL, or a mirror (artifacts.mirror) that serves the checksum file',
+    );
   }
   const { retries, backoffMs } = shared.download;
   for (let attempt = 0; ; attempt++) {
@@ -64,7 +69,13 @@ async function fetchChecksum(ctx: StepContext, file: ChecksumFile): Promise<stri
       return sha256;
     } catch (error) {
       if (!(error instanceof Transient)) throw error instanceof DownloadError ? error : new DownloadError(what, shown, (error as Error).message);
-      if (attempt >= retries) throw new DownloadError(what, shown, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the mirror URL');
+      if (attempt >= retries)
+        throw new DownloadError(
+          what,
+          shown,
+          `${error.message} (gave up after ${attempt + 1} attempts)`,
+          'check the network, the proxy settings and the mirror URL',
+        );
       await sleep(backoffMs * 2 ** attempt);
     }
   }
@@ -110,7 +121,10 @@ const fileNameOf = (url: string) => decodeURIComponent(new URL(url).pathname.spl
  * naming `fileName` wins when there are several. Undefined when there is none.
  */
 export function parseChecksum(text: string, fileName: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const entries = lines.map((l) => /^([0-9a-fA-F]{64})(?:\s+\*?(.+))?$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   if (entries.length === 0 || entries.length !== lines.length) return undefined;
   const chosen = entries.length === 1 ? entries[0] : entries.find((m) => m[2] !== undefined && m[2].split('/').pop() === fileName);
@@ -169,7 +183,12 @@ async function download(ctx: StepContext, artifact: Artifact, url: string, shown
     } catch (error) {
       if (!(error instanceof Transient)) throw error;
       if (attempt >= retries) {
-        throw new DownloadError(artifact.name, shown, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the mirror URL');
+        throw new DownloadError(
+          artifact.name,
+          shown,
+          `${error.message} (gave up after ${attempt + 1} attempts)`,
+          'check the network, the proxy settings and the mirror URL',
+        );
       }
       const delay = backoffMs * 2 ** attempt;
       ctx.log.warn(`${artifact.name}: ${error.message}; retrying in ${delay} ms`);
@@ -193,7 +212,12 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
     const text = statusText(status);
     const reason = `HTTP ${status}${text ? ` ${text}` : ''}`;
     if (status >= 500 || status === 408 || status === 429) throw new Transient(reason);
-    throw new DownloadError(artifact.name, shown, reason, status === 404 ? 'the mirror does not have this file: is the mirror complete, and the version right?' : undefined);
+    throw new DownloadError(
+      artifact.name,
+      shown,
+      reason,
+      status === 404 ? 'the mirror does not have this file: is the mirror complete, and the version right?' : undefined,
+    );
   }
   const length = response.headers['content-length'];
   const declared = typeof length === 'string' ? Number(length) : Number.NaN;
@@ -217,7 +241,7 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
         if (done < bytes) {
           // A short write: the rest, from where it stopped.
           const rest = Buffer.concat(buffers, bytes).subarray(done);
-          for (let offset = 0; offset < rest.length; ) offset += (await handle.write(rest, offset)).bytesWritten;
+          for (let offset = 0; offset < rest.length;) offset += (await handle.write(rest, offset)).bytesWritten;
         }
         if (written === 0) crashPoint(`download:${artifact.name}:mid`); // first bytes on disk
         written += bytes;
@@ -287,7 +311,8 @@ function networkReason(error: unknown, idleSeconds: number): string {
   }
 }
 
-const isFsError = (error: unknown) => typeof (error as { syscall?: unknown })?.syscall === 'string' && ['write', 'open', 'fsync'].includes((error as { syscall: string }).syscall);
+const isFsError = (error: unknown) =>
+  typeof (error as { syscall?: unknown })?.syscall === 'string' && ['write', 'open', 'fsync'].includes((error as { syscall: string }).syscall);
 
 /** The URL as shown in messages: credentials in it replaced. */
 function displayUrl(url: string, redact: (s: string) => string): string {

@@ -46,7 +46,11 @@ describe('host/dpkg-status: installed packages from the dpkg database', () => {
     await fs.writeFile(file, DATABASE);
     try {
       const answers = Object.fromEntries(
-        await Promise.all(['conntrack', 'containerd', 'socat', 'runc', 'tzdata', 'libc6', 'libc6:i386', 'libc6:arm64', 'conntrack:amd64', 'tzdata:arm64', 'iptables'].map(async (p) => [p, await dpkgInstalled(p, file)])),
+        await Promise.all(
+          ['conntrack', 'containerd', 'socat', 'runc', 'tzdata', 'libc6', 'libc6:i386', 'libc6:arm64', 'conntrack:amd64', 'tzdata:arm64', 'iptables'].map(
+            async (p) => [p, await dpkgInstalled(p, file)],
+          ),
+        ),
       );
       expect(answers).to.deep.equal({
         conntrack: true,

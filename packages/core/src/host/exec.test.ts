@@ -51,7 +51,12 @@ describe('host/exec', () => {
     const dir = await makeTmp('flexnode-exec-');
     const marker = join(dir, 'ran');
     expect(await host.exec.run('touch', [marker], { describe: 'mark' })).to.deep.equal({ exitCode: 0, stdout: '', stderr: '' });
-    expect(await fs.access(marker).then(() => true, () => false)).to.equal(false);
+    expect(
+      await fs.access(marker).then(
+        () => true,
+        () => false,
+      ),
+    ).to.equal(false);
     expect(plan).to.deep.equal([{ step: 's', action: 'exec', target: `touch ${marker}`, detail: '(mark)' }]);
     expect((await host.exec.run('echo', ['hi'], { mutates: false })).stdout).to.equal('hi\n');
   });
@@ -122,7 +127,10 @@ fs.writeFileSync(database, installed().map((n) => 'Package: ' + n + '\\nStatus: 
     expect(log).to.equal('noninteractive install -y --no-install-recommends containerd runc\n');
     await host.changes.revert();
     expect((await fs.readdir(state)).filter((n) => n !== '.queries')).to.have.members(['.log', 'iptables']);
-    expect(await fs.readFile(join(state, '.log'), 'utf8')).to.contain('purge -y runc').and.contain('purge -y containerd').and.not.contain('purge -y iptables');
+    expect(await fs.readFile(join(state, '.log'), 'utf8'))
+      .to.contain('purge -y runc')
+      .and.contain('purge -y containerd')
+      .and.not.contain('purge -y iptables');
     // every answer came from the database, none from a dpkg-query process
     expect(existsSync(join(state, '.queries'))).to.equal(false);
   });

@@ -30,7 +30,9 @@ export async function runCommand(
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   ctx.log.debug(`exec ${line}`);
   // Each command's time counts under its name (systemctl, azcmagent, ...) in the run's activity.
-  const result = await ctx.shared.activity.time(posix.basename(command), () => spawnCapture(command, args, { input: options.input, env: options.env, timeoutMs: timeout }));
+  const result = await ctx.shared.activity.time(posix.basename(command), () =>
+    spawnCapture(command, args, { input: options.input, env: options.env, timeoutMs: timeout }),
+  );
   const { stdout, stderr } = result;
   if (result.timedOut) {
     throw new ExecError(command, 124, hide(`timed out after ${Math.round(timeout / 1000)} s\n${stderr}`), `the command ${line} did not finish in time`);
@@ -67,7 +69,12 @@ export function createExec(ctx: StepContext): HostExec {
 
 /** The absolute path of an executable on this process's PATH (commands run on this host, see runCommand). */
 export async function which(command: string): Promise<string | undefined> {
-  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       await fs.access(candidate, constants.X_OK);

@@ -97,7 +97,10 @@ describe('host/files', () => {
     const { root, real } = await makeHost();
     await fs.mkdir(join(root, 'var/lib/kubelet/pods'), { recursive: true });
     let thrown: unknown;
-    await real.forStep('s', 'p').files.remove('/var/lib/kubelet').catch((e) => (thrown = e));
+    await real
+      .forStep('s', 'p')
+      .files.remove('/var/lib/kubelet')
+      .catch((e) => (thrown = e));
     expect(thrown).to.include({ code: 'DIR_NOT_EMPTY' });
   });
 

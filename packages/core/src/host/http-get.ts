@@ -81,7 +81,11 @@ async function requestOnce(target: URL, options: HttpGetOptions): Promise<Incomi
   const headers: Record<string, string> = { 'user-agent': 'flexnode', accept: '*/*' };
   let request: ClientRequest;
   if (!proxy) {
-    request = (secure ? https() : http()).request(target, { headers, agent: secure ? options.agents?.https : options.agents?.http, ...(options.ca ? { ca: options.ca } : {}) });
+    request = (secure ? https() : http()).request(target, {
+      headers,
+      agent: secure ? options.agents?.https : options.agents?.http,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
   } else if (!secure) {
     // A plain HTTP request through the proxy: the absolute URL as the request target.
     request = (proxy.protocol === 'https:' ? https() : http()).request({
@@ -134,7 +138,9 @@ function openTunnel(proxy: URL, target: URL, options: HttpGetOptions): Promise<S
       agent: false,
     });
     guardConnect(request, options.connectTimeoutMs);
-    request.setTimeout(options.idleTimeoutMs, () => request.destroy(new HttpGetError(`the proxy sent nothing for ${options.idleTimeoutMs / 1000} s`, 'IDLE_TIMEOUT')));
+    request.setTimeout(options.idleTimeoutMs, () =>
+      request.destroy(new HttpGetError(`the proxy sent nothing for ${options.idleTimeoutMs / 1000} s`, 'IDLE_TIMEOUT')),
+    );
     request.on('connect', (response: IncomingMessage, socket: Socket) => {
       request.setTimeout(0);
       if (response.statusCode === 200) return resolve(socket);

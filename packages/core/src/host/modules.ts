@@ -38,9 +38,13 @@ export function createModules(ctx: StepContext): HostModules {
         return true;
       }
       if (!ctx.paths.isHostRoot) {
-        throw new FlexnodeError('MODULES_UNSUPPORTED', `cannot load the kernel module ${name} under the root ${ctx.paths.root}: modules belong to the running kernel`, {
-          hint: `under a sandbox root, create ${ctx.paths.root}/sys/module/${name} to mark it loaded`,
-        });
+        throw new FlexnodeError(
+          'MODULES_UNSUPPORTED',
+          `cannot load the kernel module ${name} under the root ${ctx.paths.root}: modules belong to the running kernel`,
+          {
+            hint: `under a sandbox root, create ${ctx.paths.root}/sys/module/${name} to mark it loaded`,
+          },
+        );
       }
       await ctx.journal({ kind: 'module', name });
       await runCommand(ctx, 'modprobe', [name]);

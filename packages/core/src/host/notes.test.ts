@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeHost, makeTmp, treeListing } from './support.test.helpers.js';
 
 describe('real Host: notes (observations kept outside the journal)', () => {
-  it('a dry run keeps its step\'s note (0600, under the state dir), another step does not see it, and the journal is untouched', async () => {
+  it("a dry run keeps its step's note (0600, under the state dir), another step does not see it, and the journal is untouched", async () => {
     const f = await makeHost();
     const journal = await fs.readFile(join(f.root, 'var/lib/flexnode/journal.json'), 'utf8').catch(() => '');
     const dry = (await makeHost({ root: f.root, dryRun: true })).real.forStep('kube.kubelet', '@flexnode/plugin-kube');
@@ -24,6 +24,9 @@ describe('real Host: notes (observations kept outside the journal)', () => {
     await host.notes.write('api-server', { x: 1 });
     expect(await host.notes.read('api-server')).to.equal(undefined);
     expect(await treeListing(root)).to.deep.equal(before);
-    await host.notes.write('../escape', 1).then(() => expect.fail('written'), (e: Error) => expect(e.message).to.match(/note name/));
+    await host.notes.write('../escape', 1).then(
+      () => expect.fail('written'),
+      (e: Error) => expect(e.message).to.match(/note name/),
+    );
   });
 });

@@ -74,7 +74,12 @@ export function createRealHost(options: RealHostOptions): RealHost {
     cacheDir: options.downloadCacheDir ?? join(stateDir, 'cache'),
     mirror: options.mirror,
     proxy: options.proxy,
-    download: { idleTimeoutMs: envMs('FLEXNODE_DOWNLOAD_IDLE_TIMEOUT_MS') ?? 30_000, retries: 3, backoffMs: envMs('FLEXNODE_DOWNLOAD_BACKOFF_MS') ?? 1_000, ...options.download },
+    download: {
+      idleTimeoutMs: envMs('FLEXNODE_DOWNLOAD_IDLE_TIMEOUT_MS') ?? 30_000,
+      retries: 3,
+      backoffMs: envMs('FLEXNODE_DOWNLOAD_BACKOFF_MS') ?? 1_000,
+      ...options.download,
+    },
     staging: new Set(),
     inflight: new Map(),
     hashes: new HashCache(join(stateDir, 'hash-cache.json'), !options.dryRun),

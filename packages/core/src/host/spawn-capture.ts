@@ -68,8 +68,7 @@ export function spawnCapture(command: string, args: readonly string[], options: 
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       if (drainTimer) clearTimeout(drainTimer);
-      const exitCode =
-        spawnError === 'ENOENT' ? 127 : spawnError === 'EACCES' ? 126 : code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 128);
+      const exitCode = spawnError === 'ENOENT' ? 127 : spawnError === 'EACCES' ? 126 : (code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 128));
       resolve({ exitCode, stdout, stderr, timedOut, ...(spawnError ? { spawnError } : {}) });
     };
     // 'close' comes once the process exited and its pipes drained (also after a failed spawn's 'error').
@@ -77,11 +76,14 @@ export function spawnCapture(command: string, args: readonly string[], options: 
     // A background process it left behind may hold the pipes open for ever: after the exit, give them a moment
     // to drain, then stop reading.
     child.on('exit', (code, signal) => {
-      drainTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        finish(code, signal);
-      }, timedOut ? 0 : DRAIN_MS);
+      drainTimer = setTimeout(
+        () => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish(code, signal);
+        },
+        timedOut ? 0 : DRAIN_MS,
+      );
     });
   });
 }

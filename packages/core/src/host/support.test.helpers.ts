@@ -70,7 +70,10 @@ export async function treeListing(dir: string): Promise<string[]> {
   async function walk(path: string, rel: string): Promise<void> {
     const stat = await fs.lstat(path);
     let extra = '';
-    if (stat.isFile()) extra = createHash('sha256').update(await fs.readFile(path)).digest('hex');
+    if (stat.isFile())
+      extra = createHash('sha256')
+        .update(await fs.readFile(path))
+        .digest('hex');
     if (stat.isSymbolicLink()) extra = `-> ${await fs.readlink(path)}`;
     out.push(`${rel || '/'} ${stat.mode.toString(8)} ${stat.uid}:${stat.gid} ${stat.isDirectory() ? '' : stat.size} ${extra}`);
     if (stat.isDirectory()) for (const name of (await fs.readdir(path)).sort()) await walk(join(path, name), `${rel}/${name}`);

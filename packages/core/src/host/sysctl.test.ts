@@ -43,7 +43,10 @@ describe('host/sysctl and host/modules under a sandbox root', () => {
   it('refuses keys that could leave /proc/sys', async () => {
     const { real } = await makeHost();
     let thrown: unknown;
-    await real.forStep('s', 'p').sysctl.set('net/../../etc/passwd', '1').catch((e) => (thrown = e));
+    await real
+      .forStep('s', 'p')
+      .sysctl.set('net/../../etc/passwd', '1')
+      .catch((e) => (thrown = e));
     expect(thrown).to.include({ code: 'SYSCTL_INVALID' });
   });
 

@@ -64,7 +64,10 @@ describe('host/systemd under a sandbox root (systemctl --root)', () => {
   it('refuses unit names that could be read as options', async () => {
     const { real } = await makeHost();
     let thrown: unknown;
-    await real.forStep('s', 'p').systemd.enable('--now').catch((e) => (thrown = e));
+    await real
+      .forStep('s', 'p')
+      .systemd.enable('--now')
+      .catch((e) => (thrown = e));
     expect(thrown).to.include({ code: 'UNIT_INVALID' });
   });
 });

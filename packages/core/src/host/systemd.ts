@@ -15,8 +15,7 @@ export function createSystemd(ctx: StepContext): HostSystemd {
   const sandbox = !ctx.paths.isHostRoot;
   const rootArgs = sandbox ? [`--root=${ctx.paths.root}`] : [];
   const available = () => !sandbox && existsSync('/run/systemd/system');
-  const systemctl = (args: string[], allowFailure = false) =>
-    runCommand(ctx, 'systemctl', args, { allowFailure, timeoutMs: 90_000 });
+  const systemctl = (args: string[], allowFailure = false) => runCommand(ctx, 'systemctl', args, { allowFailure, timeoutMs: 90_000 });
 
   async function isEnabled(unit: string): Promise<boolean> {
     checkUnit(unit);
@@ -105,7 +104,10 @@ export function createSystemd(ctx: StepContext): HostSystemd {
 }
 
 /** Undo a unit change: put enablement / activity back to what it was before flexnode touched it. */
-export async function revertUnit(ctx: StepContext, change: Extract<Change, { kind: 'unit-enabled' | 'unit-disabled' | 'unit-started' | 'unit-stopped' }>): Promise<void> {
+export async function revertUnit(
+  ctx: StepContext,
+  change: Extract<Change, { kind: 'unit-enabled' | 'unit-disabled' | 'unit-started' | 'unit-stopped' }>,
+): Promise<void> {
   const systemd = createSystemd(ctx);
   switch (change.kind) {
     case 'unit-enabled':

@@ -47,7 +47,8 @@ describe('host/unit-links: enablement read from the tree, checked against system
   });
 
   it('reads WantedBy= and RequiredBy= of [Install] only, several targets per line', () => {
-    const text = '[Unit]\nWantedBy=ignored.target\n[Install]\n# WantedBy=commented.target\nWantedBy=a.target b.target\nRequiredBy = c.target\nAlias=x.service\n';
+    const text =
+      '[Unit]\nWantedBy=ignored.target\n[Install]\n# WantedBy=commented.target\nWantedBy=a.target b.target\nRequiredBy = c.target\nAlias=x.service\n';
     expect(installLinks(text, 'u.service')).to.deep.equal(['a.target.wants/u.service', 'b.target.wants/u.service', 'c.target.requires/u.service']);
   });
 });

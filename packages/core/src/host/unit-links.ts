@@ -28,7 +28,13 @@ export async function certainlyEnabled(resolve: (path: string) => string, unit: 
   const links = installLinks(text, unit);
   if (links.length === 0) return false; // static, alias-only, ...
   for (const link of links) {
-    if (!(await fs.lstat(resolve(`/etc/systemd/system/${link}`)).then((s) => s.isSymbolicLink(), () => false))) return false;
+    if (
+      !(await fs.lstat(resolve(`/etc/systemd/system/${link}`)).then(
+        (s) => s.isSymbolicLink(),
+        () => false,
+      ))
+    )
+      return false;
   }
   return true;
 }

@@ -50,11 +50,46 @@ describe('host/downloads.unpack', () => {
   });
 
   const unsafe: [string, RawEntry[], string][] = [
-    ['a ../ path', [{ path: 'ok', content: 'fine' }, { path: '../x', content: 'evil' }], '../x'],
-    ['an absolute path', [{ path: 'ok', content: 'fine' }, { path: '/etc/x', content: 'evil' }], '/etc/x'],
-    ['a symlink to /', [{ path: 'ok', content: 'fine' }, { path: 'rootlink', type: 'SymbolicLink', linkpath: '/' }], 'rootlink'],
-    ['a symlink to ../../..', [{ path: 'ok', content: 'fine' }, { path: 'a/up', type: 'SymbolicLink', linkpath: '../../..' }], 'a/up'],
-    ['a hardlink out', [{ path: 'ok', content: 'fine' }, { path: 'h', type: 'Link', linkpath: '../outside' }], 'h'],
+    [
+      'a ../ path',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: '../x', content: 'evil' },
+      ],
+      '../x',
+    ],
+    [
+      'an absolute path',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: '/etc/x', content: 'evil' },
+      ],
+      '/etc/x',
+    ],
+    [
+      'a symlink to /',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: 'rootlink', type: 'SymbolicLink', linkpath: '/' },
+      ],
+      'rootlink',
+    ],
+    [
+      'a symlink to ../../..',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: 'a/up', type: 'SymbolicLink', linkpath: '../../..' },
+      ],
+      'a/up',
+    ],
+    [
+      'a hardlink out',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: 'h', type: 'Link', linkpath: '../outside' },
+      ],
+      'h',
+    ],
     [
       'a symlink escaping through another symlink',
       [
@@ -74,8 +109,22 @@ describe('host/downloads.unpack', () => {
       ],
       's',
     ],
-    ['a character device', [{ path: 'ok', content: 'fine' }, { path: 'null', type: 'CharacterDevice' }], 'null'],
-    ['a fifo', [{ path: 'ok', content: 'fine' }, { path: 'pipe', type: 'FIFO' }], 'pipe'],
+    [
+      'a character device',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: 'null', type: 'CharacterDevice' },
+      ],
+      'null',
+    ],
+    [
+      'a fifo',
+      [
+        { path: 'ok', content: 'fine' },
+        { path: 'pipe', type: 'FIFO' },
+      ],
+      'pipe',
+    ],
   ];
   for (const [what, entries, bad] of unsafe) {
     it(`refuses an archive with ${what}, naming the entry, with nothing extracted`, async () => {
@@ -84,9 +133,14 @@ describe('host/downloads.unpack', () => {
       const archive = join(dir, 'evil.tar');
       await fs.writeFile(archive, rawTar(entries));
       let thrown: unknown;
-      await real.forStep('s', 'p').downloads.unpack(archive).catch((e) => (thrown = e));
+      await real
+        .forStep('s', 'p')
+        .downloads.unpack(archive)
+        .catch((e) => (thrown = e));
       expect(thrown).to.be.instanceOf(UnsafeArchiveError);
-      expect((thrown as Error).message).to.contain(`"${bad}"`).and.contain(archive);
+      expect((thrown as Error).message)
+        .to.contain(`"${bad}"`)
+        .and.contain(archive);
       expect(await fs.readdir(join(root, 'var/lib/flexnode/staging')).catch(() => [])).to.deep.equal([]);
       expect(await fs.readdir(dir)).to.deep.equal(['evil.tar']);
       await real.dispose();
@@ -97,13 +151,24 @@ describe('host/downloads.unpack', () => {
     // Incompressible content: the gzip is about as large as what it holds, so a second read would show.
     const big = randomBytes(3 << 20).toString('base64');
     const archive = join(await makeTmp('flexnode-once-'), 'big.tar.gz');
-    await fs.writeFile(archive, gzipSync(rawTar([{ path: 'bin/', type: 'Directory' }, { path: 'bin/tool', content: big, mode: 0o755 }, { path: 'bin/small', content: 'x' }])));
+    await fs.writeFile(
+      archive,
+      gzipSync(
+        rawTar([
+          { path: 'bin/', type: 'Directory' },
+          { path: 'bin/tool', content: big, mode: 0o755 },
+          { path: 'bin/small', content: 'x' },
+        ]),
+      ),
+    );
     const size = (await fs.stat(archive)).size;
     const { root, real } = await makeHost();
     const host = real.forStep('s', 'p');
     let dir = '';
     const read = await bytesReadDuring(async () => (dir = await host.downloads.unpack(archive)));
-    expect(read).to.be.above(size - 1).and.below(size * 1.2);
+    expect(read)
+      .to.be.above(size - 1)
+      .and.below(size * 1.2);
     expect(await fs.readFile(join(dir, 'bin/tool'), 'utf8')).to.equal(big);
     const staged = dir.slice(root.length);
     let hash: string | undefined;
@@ -118,14 +183,22 @@ describe('host/downloads.unpack', () => {
   });
 
   it('a corrupted gzip is refused with nothing left in staging', async () => {
-    const good = gzipSync(rawTar([{ path: 'a', content: randomBytes(200_000).toString('hex') }, { path: 'b', content: 'x' }]));
+    const good = gzipSync(
+      rawTar([
+        { path: 'a', content: randomBytes(200_000).toString('hex') },
+        { path: 'b', content: 'x' },
+      ]),
+    );
     const bad = Buffer.from(good);
     for (let i = 2000; i < 2100; i++) bad[i] = bad[i]! ^ 0xff;
     const archive = join(await makeTmp('flexnode-bad-'), 'bad.tar.gz');
     await fs.writeFile(archive, bad);
     const { root, real } = await makeHost();
     let thrown: unknown;
-    await real.forStep('s', 'p').downloads.unpack(archive).catch((e) => (thrown = e));
+    await real
+      .forStep('s', 'p')
+      .downloads.unpack(archive)
+      .catch((e) => (thrown = e));
     expect(thrown).to.be.instanceOf(FlexnodeError);
     expect((thrown as FlexnodeError).code).to.equal('ARCHIVE_INVALID');
     expect(await fs.readdir(join(root, 'var/lib/flexnode/staging')).catch(() => [])).to.deep.equal([]);

@@ -21,7 +21,10 @@ describe('logging', () => {
     log.flush();
     const text = await readFile(join(dir, 'logs/flexnode.log'), 'utf8');
     expect(text).to.not.contain(secret);
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).to.have.length(3);
     expect(lines[0].msg).to.equal(`connecting with --secret ${REDACTED}`);
     expect(lines[0].argv).to.deep.equal(['azcmagent', REDACTED]);
@@ -57,7 +60,10 @@ describe('logging', () => {
     step.error('failed in check', { error: { code: 'STEP_THREW' }, stack: 'SyntaxError: x\n    at y' });
     log.flush();
     expect(lines).to.deep.equal([`[crun.config] debug: reading with ${REDACTED} {"path":"/etc/x"}\n`, '[crun.config] error: failed in check\n']);
-    const file = (await readFile(join(dir, 'logs/flexnode.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const file = (await readFile(join(dir, 'logs/flexnode.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(file).to.have.length(1);
     expect(file[0]).to.deep.include({ step: 'crun.config', plugin: '@org/plugin-crun', msg: 'failed in check', stack: 'SyntaxError: x\n    at y' });
   });

@@ -51,7 +51,14 @@ export function createFileLogger(options: { logDir: string; level?: LogLevel; re
 export function consoleLogger(write: (line: string) => void, redactor: Redactor, bound: LogFields = {}, warningsOnly = false): RunLogger {
   const line = (level: string) => (message: string, fields?: LogFields) => {
     if (warningsOnly && level !== 'warn') return; // errors: the run's report shows each failure once
-    const { stack: _stack, error: _error, step, plugin: _plugin, command: _command, ...rest } = { ...bound, ...(redactor.redactValue(fields ?? {}) as LogFields) };
+    const {
+      stack: _stack,
+      error: _error,
+      step,
+      plugin: _plugin,
+      command: _command,
+      ...rest
+    } = { ...bound, ...(redactor.redactValue(fields ?? {}) as LogFields) };
     const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
     write(`${step ? `[${String(step)}] ` : ''}${level}: ${redactor.redact(message)}${extra}\n`);
   };

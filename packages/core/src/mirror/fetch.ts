@@ -38,7 +38,13 @@ export class Fetcher {
         let response: IncomingMessage;
         try {
           const idleTimeoutMs = this.settings.idleTimeoutMs ?? 60_000;
-          response = await httpGet(url, { proxy: this.settings.proxy, idleTimeoutMs, connectTimeoutMs: Math.min(idleTimeoutMs, 30_000), agents: this.agents, ca: this.settings.ca });
+          response = await httpGet(url, {
+            proxy: this.settings.proxy,
+            idleTimeoutMs,
+            connectTimeoutMs: Math.min(idleTimeoutMs, 30_000),
+            agents: this.agents,
+            ca: this.settings.ca,
+          });
         } catch (error) {
           throw new Transient((error as Error).message);
         }
@@ -47,13 +53,24 @@ export class Fetcher {
           response.resume();
           const reason = `HTTP ${status} ${statusText(status) ?? ''}`.trim();
           if (status >= 500 || status === 408 || status === 429) throw new Transient(reason);
-          throw new DownloadError(name, shown, reason, status === 404 ? 'the source does not have this file: is the version right, and the source mirror complete?' : undefined);
+          throw new DownloadError(
+            name,
+            shown,
+            reason,
+            status === 404 ? 'the source does not have this file: is the version right, and the source mirror complete?' : undefined,
+          );
         }
         const length = Number(response.headers['content-length']);
         return await consume(response, Number.isFinite(length) ? length : -1);
       } catch (error) {
         if (!(error instanceof Transient)) throw error;
-        if (attempt >= retries) throw new DownloadError(name, shown, `${error.message} (gave up after ${attempt + 1} attempts)`, 'check the network, the proxy settings and the source URL');
+        if (attempt >= retries)
+          throw new DownloadError(
+            name,
+            shown,
+            `${error.message} (gave up after ${attempt + 1} attempts)`,
+            'check the network, the proxy settings and the source URL',
+          );
         await sleep((this.settings.backoffMs ?? 500) * 2 ** attempt);
       }
     }
@@ -92,7 +109,7 @@ export class Fetcher {
             const buffer = chunk as Buffer;
             hash.update(buffer);
             received += buffer.length;
-            for (let offset = 0; offset < buffer.length; ) offset += (await handle.write(buffer, offset)).bytesWritten;
+            for (let offset = 0; offset < buffer.length;) offset += (await handle.write(buffer, offset)).bytesWritten;
           }
         } catch (error) {
           if (typeof (error as { syscall?: unknown }).syscall === 'string' && (error as { syscall: string }).syscall !== 'read') throw error;
@@ -119,7 +136,10 @@ export async function sha256OfFile(path: string): Promise<string> {
  * line for `file` wins when there are several. Undefined when none fits.
  */
 export function parseChecksumFile(text: string, file: string): string | undefined {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const entries = lines.map((l) => /^([0-9a-fA-F]{64})(?:\s+\*?(\S.*))?$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   const named = entries.find((m) => m[2] !== undefined && m[2].split('/').pop() === file);
   if (named) return named[1]!.toLowerCase();

@@ -16,10 +16,14 @@ export function parseArches(list: readonly string[]): Arch[] {
   const arches = [...new Set(list.map((a) => a.trim()).filter(Boolean))];
   const unknown = arches.filter((a) => !ARCHES.includes(a as Arch));
   if (unknown.length > 0 || arches.length === 0) {
-    throw new FlexnodeError('MIRROR_ARCH_UNKNOWN', `--arch: ${unknown.length ? `unknown architecture ${unknown.map((a) => JSON.stringify(a)).join(', ')}` : 'no architecture given'}`, {
-      exitCode: ExitCode.Usage,
-      hint: `architectures: ${ARCHES.join(', ')} (comma-separated)`,
-    });
+    throw new FlexnodeError(
+      'MIRROR_ARCH_UNKNOWN',
+      `--arch: ${unknown.length ? `unknown architecture ${unknown.map((a) => JSON.stringify(a)).join(', ')}` : 'no architecture given'}`,
+      {
+        exitCode: ExitCode.Usage,
+        hint: `architectures: ${ARCHES.join(', ')} (comma-separated)`,
+      },
+    );
   }
   return arches as Arch[];
 }
@@ -62,7 +66,8 @@ function validate(artifact: MirrorArtifact, where: Omit<PlannedArtifact, 'artifa
   }
   const sha256 = artifact.sha256?.toLowerCase();
   if (sha256 !== undefined && !SHA256.test(sha256)) throw invalid(where, `${name}: sha256 ${JSON.stringify(artifact.sha256)} is not 64 hex digits`);
-  if (artifact.sha256Url !== undefined && !isHttpUrl(artifact.sha256Url)) throw invalid(where, `${name}: sha256Url ${JSON.stringify(artifact.sha256Url)} is not an http(s) URL`);
+  if (artifact.sha256Url !== undefined && !isHttpUrl(artifact.sha256Url))
+    throw invalid(where, `${name}: sha256Url ${JSON.stringify(artifact.sha256Url)} is not an http(s) URL`);
   if (sha256 === undefined && artifact.sha256Url === undefined) throw invalid(where, `${name}: neither a sha256 nor a sha256Url: it cannot be verified`);
   if (artifact.sha256MirrorPath !== undefined) {
     if (artifact.sha256Url === undefined) throw invalid(where, `${name}: sha256MirrorPath without a sha256Url to fetch it from`);

@@ -74,7 +74,12 @@ describe('mirror sync (a real HTTP server on loopback, a real directory)', funct
         sha256Url: `${upstream.base}/dl/v1.30.4/kubelet.sha256`,
         sha256MirrorPath: 'kubernetes/v1.30.4/kubelet-linux-amd64.sha256',
       }),
-      planned({ name: 'kubectl 1.30.4 (amd64)', url: `${upstream.base}/dl/v1.30.4/kubectl`, mirrorPath: 'kubernetes/v1.30.4/kubectl-linux-amd64', sha256Url: `${upstream.base}/dl/v1.30.4/SHA256SUMS` }),
+      planned({
+        name: 'kubectl 1.30.4 (amd64)',
+        url: `${upstream.base}/dl/v1.30.4/kubectl`,
+        mirrorPath: 'kubernetes/v1.30.4/kubectl-linux-amd64',
+        sha256Url: `${upstream.base}/dl/v1.30.4/SHA256SUMS`,
+      }),
     ];
   });
   afterEach(async () => {
@@ -101,7 +106,10 @@ describe('mirror sync (a real HTTP server on loopback, a real directory)', funct
       const manifest = JSON.parse(await fs.readFile(join(to, MANIFEST), 'utf8')) as Manifest;
       const runc = manifest.files.find((f) => f.file === 'runc/v1.1.14/runc.amd64');
       expect(runc).to.include({ size: RUNC.length, sha256: sha(RUNC), source: `${upstream.base}/releases/runc.amd64`, verifiedWith: 'pinned' });
-      expect(manifest.files.find((f) => f.file === 'kubernetes/v1.30.4/kubectl-linux-amd64')).to.include({ sha256: sha(KUBECTL), verifiedWith: `${upstream.base}/dl/v1.30.4/SHA256SUMS` });
+      expect(manifest.files.find((f) => f.file === 'kubernetes/v1.30.4/kubectl-linux-amd64')).to.include({
+        sha256: sha(KUBECTL),
+        verifiedWith: `${upstream.base}/dl/v1.30.4/SHA256SUMS`,
+      });
       expect(manifest.files.map((f) => f.file)).to.have.length(4);
       expect(report.files.map((f) => f.status)).to.deep.equal(['downloaded', 'downloaded', 'downloaded', 'downloaded']);
     }

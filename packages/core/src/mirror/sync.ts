@@ -76,7 +76,12 @@ export async function syncMirror(options: MirrorSyncOptions): Promise<MirrorSync
         settle(await syncFile(to, artifact.mirrorPath, artifact.name, source, expected.sha256, withoutCredentials(expected.verifiedWith), fetcher));
         if (expected.checksumFile) settle(await keepChecksumFile(to, artifact, expected.checksumFile, withoutCredentials(expected.verifiedWith)));
       } catch (error) {
-        failures.push({ file: artifact.mirrorPath, name: artifact.name, message: (error as Error).message, code: isFlexnodeError(error) ? error.code : undefined });
+        failures.push({
+          file: artifact.mirrorPath,
+          name: artifact.name,
+          message: (error as Error).message,
+          code: isFlexnodeError(error) ? error.code : undefined,
+        });
       }
     });
   } finally {
@@ -150,7 +155,10 @@ async function syncFile(to: string, file: string, name: string, source: string, 
   const path = join(to, file);
   await ensureDir(dirname(path), to);
   const st = await fs.lstat(path).catch(() => undefined);
-  if (st && !st.isFile()) throw new FlexnodeError('MIRROR_NOT_A_FILE', `${path} exists and is not a regular file`, { hint: 'remove it; mirror sync does not follow or replace links and directories' });
+  if (st && !st.isFile())
+    throw new FlexnodeError('MIRROR_NOT_A_FILE', `${path} exists and is not a regular file`, {
+      hint: 'remove it; mirror sync does not follow or replace links and directories',
+    });
   if (st && (await sha256OfFile(path)) === sha256) {
     await fixMode(path, st, FILE_MODE);
     return { file, size: st.size, sha256, source: withoutCredentials(source), name, verifiedWith, status: 'present' };
@@ -195,7 +203,8 @@ async function ensureDir(dir: string, root: string): Promise<void> {
     return;
   }
   if (!inside) return;
-  if (!st.isDirectory()) throw new FlexnodeError('MIRROR_NOT_A_DIRECTORY', `${dir} exists and is not a directory`, { hint: 'remove it; mirror sync does not follow links' });
+  if (!st.isDirectory())
+    throw new FlexnodeError('MIRROR_NOT_A_DIRECTORY', `${dir} exists and is not a directory`, { hint: 'remove it; mirror sync does not follow links' });
   await fixMode(dir, st, DIR_MODE);
 }
 

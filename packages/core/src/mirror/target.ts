@@ -39,18 +39,16 @@ export async function checkMirrorTarget(to: string): Promise<string> {
   const real = await fs.realpath(existing);
   const st = await fs.stat(real);
   if (!st.isDirectory()) {
-    throw refuse(
-      `--to ${to}: ${existing === wanted ? '' : `${existing} `}exists and is not a directory`,
-      'give a directory (it is created when missing)',
-    );
+    throw refuse(`--to ${to}: ${existing === wanted ? '' : `${existing} `}exists and is not a directory`, 'give a directory (it is created when missing)');
   }
   const target = join(real, ...missing);
   if (missing.length === 0) {
-    if (st.mode & WORLD_WRITABLE) throw refuse(`--to ${to}: the directory is writable by everyone (mode ${modeOf(st)})`, `chmod o-w ${real}, or use another directory`);
+    if (st.mode & WORLD_WRITABLE)
+      throw refuse(`--to ${to}: the directory is writable by everyone (mode ${modeOf(st)})`, `chmod o-w ${real}, or use another directory`);
     if (!mine(st)) throw refuse(`--to ${to}: the directory belongs to uid ${st.uid}, not to you or root`, 'use a directory of yours');
   }
   // Every directory above the target (and the existing part of the target's path).
-  for (let dir = missing.length === 0 ? dirname(real) : real, child = missing.length === 0 ? st : undefined; ; ) {
+  for (let dir = missing.length === 0 ? dirname(real) : real, child = missing.length === 0 ? st : undefined; ;) {
     const dst = await fs.stat(dir);
     if (dst.mode & WORLD_WRITABLE) {
       const safeSticky = (dst.mode & STICKY) !== 0 && child !== undefined && mine(child);

@@ -26,9 +26,16 @@ export function checkPluginChoices(config: FlexnodeConfig | undefined, plugins: 
     const broken = leftOut.find((p) => p.plugin === wanted);
     if (broken) issues.push({ path, message: `"${wanted}" is left out: ${broken.reason}` });
     else if (!candidates) {
-      issues.push({ path, message: `"${capability}" is not a capability any plugin provides${didYouMean(capability, capabilities)} (capabilities: ${capabilities.join(', ')})` });
+      issues.push({
+        path,
+        message: `"${capability}" is not a capability any plugin provides${didYouMean(capability, capabilities)} (capabilities: ${capabilities.join(', ')})`,
+      });
     } else if (names.includes(wanted)) issues.push({ path, message: `"${wanted}" does not provide "${capability}"; providers: ${candidates.join(', ')}` });
-    else issues.push({ path, message: `"${wanted}" is not an installed plugin${didYouMean(wanted, candidates)} (providers of "${capability}": ${candidates.join(', ')})` });
+    else
+      issues.push({
+        path,
+        message: `"${wanted}" is not an installed plugin${didYouMean(wanted, candidates)} (providers of "${capability}": ${candidates.join(', ')})`,
+      });
   }
   return issues;
 }

@@ -59,7 +59,13 @@ describe('plugin discovery', () => {
 
     const host = new MemoryHost();
     const resolution = resolvePlugins(plugins, testConfig());
-    const { resolveStep } = buildContainer({ config: testConfig(), logger: nullLogger(), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) });
+    const { resolveStep } = buildContainer({
+      config: testConfig(),
+      logger: nullLogger(),
+      resolution,
+      steps: resolution.steps,
+      hostFor: (id) => host.forStep(id),
+    });
     const step = resolveStep('linked.greeting');
     expect((await step.check()).status).to.equal('missing');
     await step.install();

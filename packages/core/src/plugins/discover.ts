@@ -46,10 +46,15 @@ function checkDefinition(value: unknown, source: PluginSource): string | PluginD
 
 /** What still runs but will not for long: the plugin API version 1 forms. */
 function deprecations(def: PluginDefinition): string[] {
-  const legacy = [...def.steps.filter((s) => isLegacyInject(s.inject)).map((s) => `step ${s.id}`), ...(def.services ?? []).filter((s) => isLegacyInject(s.inject) || typeof s.capability === 'string').map((s) => `service ${serviceCapability(s)}`)];
+  const legacy = [
+    ...def.steps.filter((s) => isLegacyInject(s.inject)).map((s) => `step ${s.id}`),
+    ...(def.services ?? []).filter((s) => isLegacyInject(s.inject) || typeof s.capability === 'string').map((s) => `service ${serviceCapability(s)}`),
+  ];
   const out: string[] = [];
-  if (def.apiVersion < API_VERSION) out.push(`built for plugin API version ${def.apiVersion} (deprecated; this flexnode runs ${API_VERSION}): rebuild it against the current @flexnode/sdk`);
-  if (legacy.length > 0) out.push(`uses the deprecated positional form of inject (${legacy.join(', ')}): use an object of tokens, e.g. inject: { host: Tokens.Host }`);
+  if (def.apiVersion < API_VERSION)
+    out.push(`built for plugin API version ${def.apiVersion} (deprecated; this flexnode runs ${API_VERSION}): rebuild it against the current @flexnode/sdk`);
+  if (legacy.length > 0)
+    out.push(`uses the deprecated positional form of inject (${legacy.join(', ')}): use an object of tokens, e.g. inject: { host: Tokens.Host }`);
   return out;
 }
 

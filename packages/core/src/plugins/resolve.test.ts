@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { resolvePlugins } from './resolve.js';
 import { loaded, noopStep } from './test-plugins.fixture.js';
 
-const bundledCni = () => loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.plugins', { provides: ['cni-plugins'] }), noopStep('cni.bridge-config', { provides: ['cni'] })]);
+const bundledCni = () =>
+  loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.plugins', { provides: ['cni-plugins'] }), noopStep('cni.bridge-config', { provides: ['cni'] })]);
 const cilium = (kind: 'user' | 'linked' = 'user') => loaded('@org/plugin-cilium', kind, [noopStep('cilium.node', { provides: ['cni'] })]);
 
 describe('capability resolution', () => {
@@ -25,7 +26,9 @@ describe('capability resolution', () => {
     const config = testConfig({ plugins: { cni: '@flexnode/plugin-cni' } });
     const r = resolvePlugins([bundledCni(), cilium()], config);
     expect(r.capabilities.find((c) => c.capability === 'cni')).to.include({ provider: '@flexnode/plugin-cni', reason: 'chosen in the config' });
-    expect(r.steps.map((s) => s.definition.id)).to.include('cni.bridge-config').and.not.include('cilium.node');
+    expect(r.steps.map((s) => s.definition.id))
+      .to.include('cni.bridge-config')
+      .and.not.include('cilium.node');
   });
 
   it('a config choice that is not a provider keeps the default choice (config-choices reports the issue)', () => {
@@ -49,15 +52,21 @@ describe('capability resolution', () => {
     expect(chosen.steps.map((s) => s.definition.id)).to.deep.equal(['cni.plugins', 'calico.node']);
   });
 
-  it("leaves out a plugin whose when() throws, naming the step, and resolves the rest", () => {
-    const faulty = loaded('@org/plugin-faulty', 'user', [noopStep('faulty.step', { when: () => { throw new Error('config.faulty is undefined'); } })]);
+  it('leaves out a plugin whose when() throws, naming the step, and resolves the rest', () => {
+    const faulty = loaded('@org/plugin-faulty', 'user', [
+      noopStep('faulty.step', {
+        when: () => {
+          throw new Error('config.faulty is undefined');
+        },
+      }),
+    ]);
     const r = resolvePlugins([bundledCni(), faulty], testConfig());
     expect(r.problems).to.have.length(1);
     expect(r.problems[0]).to.deep.include({ plugin: '@org/plugin-faulty', reason: 'its step faulty.step: when() threw: config.faulty is undefined' });
     expect(r.steps.map((s) => s.definition.id)).to.deep.equal(['cni.plugins', 'cni.bridge-config']);
   });
 
-  it('leaves out a plugin that reuses another plugin\'s step id, and keeps the rest', () => {
+  it("leaves out a plugin that reuses another plugin's step id, and keeps the rest", () => {
     const thief = loaded('@org/plugin-thief', 'user', [noopStep('cni.plugins')]);
     const r = resolvePlugins([thief, bundledCni()]);
     expect(r.problems).to.deep.equal([

@@ -28,10 +28,18 @@ describe('resolving steps: broken plugins are contained', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('leaves out a plugin whose step needs a capability nobody provides, names why and the fix; the rest resolve', async () => {
-    const good = await pluginDir(dir, '@test/good', `export default { name: '@test/good', apiVersion: ${API_VERSION}, steps: [{ id: 'good.step', title: 'g', create: () => ${noop} }] };`);
-    const gpu = await pluginDir(dir, '@test/gpu', `export default { name: '@test/gpu', apiVersion: ${API_VERSION}, steps: [
+    const good = await pluginDir(
+      dir,
+      '@test/good',
+      `export default { name: '@test/good', apiVersion: ${API_VERSION}, steps: [{ id: 'good.step', title: 'g', create: () => ${noop} }] };`,
+    );
+    const gpu = await pluginDir(
+      dir,
+      '@test/gpu',
+      `export default { name: '@test/gpu', apiVersion: ${API_VERSION}, steps: [
       { id: 'gpu.toolkit', title: 'g', after: ['gpu-driver'], create: () => ${noop} },
-      { id: 'gpu.other', title: 'o', create: () => ${noop} }] };`);
+      { id: 'gpu.other', title: 'o', create: () => ${noop} }] };`,
+    );
     const view = await resolveSteps([good, gpu], testConfig());
     expect(view.graph.order.map((s) => s.id)).to.deep.equal(['good.step']);
     const problem = view.resolution.problems.find((p) => p.plugin === '@test/gpu');
@@ -40,8 +48,16 @@ describe('resolving steps: broken plugins are contained', () => {
   });
 
   it('leaves out, in turn, a plugin that depended on the one left out', async () => {
-    const a = await pluginDir(dir, '@test/a', `export default { name: '@test/a', apiVersion: ${API_VERSION}, steps: [{ id: 'a.step', title: 'a', provides: ['thing'], after: ['nothing-provides-this'], create: () => ${noop} }] };`);
-    const b = await pluginDir(dir, '@test/b', `export default { name: '@test/b', apiVersion: ${API_VERSION}, steps: [{ id: 'b.step', title: 'b', after: ['thing'], create: () => ${noop} }] };`);
+    const a = await pluginDir(
+      dir,
+      '@test/a',
+      `export default { name: '@test/a', apiVersion: ${API_VERSION}, steps: [{ id: 'a.step', title: 'a', provides: ['thing'], after: ['nothing-provides-this'], create: () => ${noop} }] };`,
+    );
+    const b = await pluginDir(
+      dir,
+      '@test/b',
+      `export default { name: '@test/b', apiVersion: ${API_VERSION}, steps: [{ id: 'b.step', title: 'b', after: ['thing'], create: () => ${noop} }] };`,
+    );
     const view = await resolveSteps([a, b], testConfig());
     expect(view.graph.order).to.deep.equal([]);
     expect(view.resolution.problems.map((p) => p.plugin)).to.deep.equal(['@test/a', '@test/b']);
@@ -49,8 +65,12 @@ describe('resolving steps: broken plugins are contained', () => {
   });
 
   it('a plugin of API version 1 still runs, with a deprecation warning naming its positional injections', async () => {
-    const old = await pluginDir(dir, '@test/old', `import { Tokens } from '${SDK}';
-      export default { name: '@test/old', apiVersion: 1, steps: [{ id: 'old.step', title: 'o', inject: [Tokens.Host], create: (host) => ${noop} }] };`);
+    const old = await pluginDir(
+      dir,
+      '@test/old',
+      `import { Tokens } from '${SDK}';
+      export default { name: '@test/old', apiVersion: 1, steps: [{ id: 'old.step', title: 'o', inject: [Tokens.Host], create: (host) => ${noop} }] };`,
+    );
     const view = await resolveSteps([old], testConfig());
     expect(view.graph.order.map((s) => s.id)).to.deep.equal(['old.step']);
     expect(view.resolution.problems).to.deep.equal([]);
@@ -61,7 +81,11 @@ describe('resolving steps: broken plugins are contained', () => {
   });
 
   it('refuses a plugin whose provides holds something that is neither a name nor a capability token', async () => {
-    const bad = await pluginDir(dir, '@test/bad', `export default { name: '@test/bad', apiVersion: ${API_VERSION}, steps: [{ id: 'bad.step', title: 'b', provides: [42], create: () => ${noop} }] };`);
+    const bad = await pluginDir(
+      dir,
+      '@test/bad',
+      `export default { name: '@test/bad', apiVersion: ${API_VERSION}, steps: [{ id: 'bad.step', title: 'b', provides: [42], create: () => ${noop} }] };`,
+    );
     const view = await resolveSteps([bad], testConfig());
     expect(view.resolution.problems[0]?.reason).to.match(/step bad\.step: provides must list step ids or capabilities/);
   });
@@ -69,7 +93,8 @@ describe('resolving steps: broken plugins are contained', () => {
 
 describe('resolving steps: a provider is all of its steps', () => {
   const runtimeStep = (id: string) => noopStep(id, { provides: [ContainerRuntime] });
-  const containerd = () => loaded('@flexnode/plugin-containerd', 'bundled', [runtimeStep('runc.binary'), runtimeStep('containerd.config'), runtimeStep('containerd.service')]);
+  const containerd = () =>
+    loaded('@flexnode/plugin-containerd', 'bundled', [runtimeStep('runc.binary'), runtimeStep('containerd.config'), runtimeStep('containerd.service')]);
   const crio = () => loaded('@org/plugin-crio', 'user', [runtimeStep('crio.packages'), runtimeStep('crio.service')]);
 
   it('choosing another container runtime drops every step of the bundled one, not just its service', () => {
@@ -91,12 +116,18 @@ describe('resolving steps: a provider is all of its steps', () => {
   });
 
   it('defineStep keeps the typed tokens for the graph to name', () => {
-    const s = defineStep({ id: 'x.y', title: 't', provides: [ContainerRuntime], inject: { host: Tokens.Host }, create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) });
+    const s = defineStep({
+      id: 'x.y',
+      title: 't',
+      provides: [ContainerRuntime],
+      inject: { host: Tokens.Host },
+      create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
+    });
     expect(s.provides).to.deep.equal([Symbol.for('flexnode.capability.container-runtime')]);
   });
 });
 
-describe('resolving steps: cycles and the config\'s plugin choices', () => {
+describe("resolving steps: cycles and the config's plugin choices", () => {
   it('leaves out an installed plugin whose steps close a dependency cycle; the bundled provider takes over again', () => {
     const cni = loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.bridge', { provides: ['cni'] })]);
     const kube = loaded('@flexnode/plugin-kube', 'bundled', [noopStep('kubelet.service', { after: ['cni'] })]);
@@ -108,9 +139,11 @@ describe('resolving steps: cycles and the config\'s plugin choices', () => {
     expect(view.graph.order.map((s) => s.id)).to.deep.equal(['cni.bridge', 'kubelet.service']);
   });
 
-  it('a cycle among bundled steps alone is flexnode\'s own bug: it is thrown', () => {
+  it("a cycle among bundled steps alone is flexnode's own bug: it is thrown", () => {
     const a = loaded('@flexnode/plugin-a', 'bundled', [noopStep('a.one', { after: ['a.two'] }), noopStep('a.two', { after: ['a.one'] })]);
-    expect(() => resolveLoaded([a], testConfig())).to.throw(/cycle/).with.property('code', 'GRAPH_CYCLE');
+    expect(() => resolveLoaded([a], testConfig()))
+      .to.throw(/cycle/)
+      .with.property('code', 'GRAPH_CYCLE');
   });
 
   it('names each wrong choice of the plugins map with a did-you-mean, and resolves as if it were not there', async () => {
@@ -121,8 +154,15 @@ describe('resolving steps: cycles and the config\'s plugin choices', () => {
     const view = resolveLoaded([cni, cilium, runtime], config);
     expect(view.resolution.configIssues).to.deep.equal([
       { path: 'plugins.cnii', message: '"cnii" is not a capability any plugin provides; did you mean "cni"? (capabilities: cni, container-runtime)' },
-      { path: 'plugins.container-runtime', message: '"@org/plugin-crun" is not an installed plugin (providers of "container-runtime": @flexnode/plugin-containerd)' },
-      { path: 'plugins.cni', message: '"@org/plugin-cilum" is not an installed plugin; did you mean "@org/plugin-cilium"? (providers of "cni": @flexnode/plugin-cni, @org/plugin-cilium)' },
+      {
+        path: 'plugins.container-runtime',
+        message: '"@org/plugin-crun" is not an installed plugin (providers of "container-runtime": @flexnode/plugin-containerd)',
+      },
+      {
+        path: 'plugins.cni',
+        message:
+          '"@org/plugin-cilum" is not an installed plugin; did you mean "@org/plugin-cilium"? (providers of "cni": @flexnode/plugin-cni, @org/plugin-cilium)',
+      },
     ]);
     expect(view.graph.order.map((s) => s.id)).to.include('cilium.node');
   });

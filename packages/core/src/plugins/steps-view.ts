@@ -62,7 +62,11 @@ export function resolveDiscovered(discovered: { plugins: readonly LoadedPlugin[]
     if (graph) {
       const all = [...problems, ...leftOut, ...resolution.problems];
       resolution.problems = all;
-      resolution.configIssues = checkPluginChoices(config, kept.filter((p) => !all.some((q) => q.plugin === p.name)), all);
+      resolution.configIssues = checkPluginChoices(
+        config,
+        kept.filter((p) => !all.some((q) => q.plugin === p.name)),
+        all,
+      );
       return { resolution, graph };
     }
     leftOut.push(...resolution.problems, ...out.values());

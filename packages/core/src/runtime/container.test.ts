@@ -15,7 +15,7 @@ function recordingLogger(lines: { message: string; fields: LogFields }[], fields
 }
 
 describe('the container: typed injection', () => {
-  it('gives a step the chosen provider\'s service, by the names it injects', async () => {
+  it("gives a step the chosen provider's service, by the names it injects", async () => {
     const seen: string[] = [];
     const kubelet = defineStep({
       id: 'kube.kubelet',
@@ -27,22 +27,55 @@ describe('the container: typed injection', () => {
         return { check: async () => ok(), install: async () => {}, uninstall: async () => {} };
       },
     });
-    const runtime = loaded('@org/plugin-crio', 'user', [defineStep({ id: 'crio.service', title: 'c', provides: [ContainerRuntime], create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) })]);
+    const runtime = loaded('@org/plugin-crio', 'user', [
+      defineStep({
+        id: 'crio.service',
+        title: 'c',
+        provides: [ContainerRuntime],
+        create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
+      }),
+    ]);
     const withService = { ...runtime, definition: { ...runtime.definition, services: [defineService({ capability: ContainerRuntime, create: () => crio })] } };
     const resolution = resolvePlugins([withService, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])], testConfig());
     const host = new MemoryHost();
-    const { resolveStep } = buildContainer({ config: testConfig(), logger: nullLogger(), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) });
+    const { resolveStep } = buildContainer({
+      config: testConfig(),
+      logger: nullLogger(),
+      resolution,
+      steps: resolution.steps,
+      hostFor: (id) => host.forStep(id),
+    });
     resolveStep('kube.kubelet');
     expect(seen).to.deep.equal(['/', 'crio.service', testConfig().azure.tenantId]);
   });
 
   it('names the dependency, the capability and the provider when a provider offers no service', () => {
-    const kubelet = defineStep({ id: 'kube.kubelet', title: 'k', inject: { runtime: ContainerRuntime }, create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) });
-    const runtime = loaded('@org/plugin-half', 'user', [defineStep({ id: 'half.service', title: 'h', provides: [ContainerRuntime], create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) })]);
+    const kubelet = defineStep({
+      id: 'kube.kubelet',
+      title: 'k',
+      inject: { runtime: ContainerRuntime },
+      create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
+    });
+    const runtime = loaded('@org/plugin-half', 'user', [
+      defineStep({
+        id: 'half.service',
+        title: 'h',
+        provides: [ContainerRuntime],
+        create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
+      }),
+    ]);
     const resolution = resolvePlugins([runtime, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])], testConfig());
     const host = new MemoryHost();
-    const { resolveStep } = buildContainer({ config: testConfig(), logger: nullLogger(), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) });
-    expect(() => resolveStep('kube.kubelet')).to.throw(/step kube\.kubelet of plugin @flexnode\/plugin-kube could not be created: step kube\.kubelet \(@flexnode\/plugin-kube\) injects "runtime" \(flexnode\.capability\.container-runtime\), but its provider @org\/plugin-half offers no "container-runtime" service/);
+    const { resolveStep } = buildContainer({
+      config: testConfig(),
+      logger: nullLogger(),
+      resolution,
+      steps: resolution.steps,
+      hostFor: (id) => host.forStep(id),
+    });
+    expect(() => resolveStep('kube.kubelet')).to.throw(
+      /step kube\.kubelet of plugin @flexnode\/plugin-kube could not be created: step kube\.kubelet \(@flexnode\/plugin-kube\) injects "runtime" \(flexnode\.capability\.container-runtime\), but its provider @org\/plugin-half offers no "container-runtime" service/,
+    );
   });
 
   it('gives each step a Logger whose lines carry the step id', () => {
@@ -58,7 +91,13 @@ describe('the container: typed injection', () => {
     });
     const resolution = resolvePlugins([loaded('@org/plugin-motd', 'user', [step])], testConfig());
     const host = new MemoryHost();
-    buildContainer({ config: testConfig(), logger: recordingLogger(lines), resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) }).resolveStep('motd.banner');
+    buildContainer({
+      config: testConfig(),
+      logger: recordingLogger(lines),
+      resolution,
+      steps: resolution.steps,
+      hostFor: (id) => host.forStep(id),
+    }).resolveStep('motd.banner');
     expect(lines).to.deep.equal([{ message: 'hello from the step', fields: { step: 'motd.banner' } }]);
   });
 });

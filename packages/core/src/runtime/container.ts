@@ -1,5 +1,17 @@
 import 'reflect-metadata';
-import { FlexnodeError, Tokens, type RunContext, capabilityName, defineCapability, instantiate, isCapability, isFlexnodeError, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
+import {
+  FlexnodeError,
+  Tokens,
+  type RunContext,
+  capabilityName,
+  defineCapability,
+  instantiate,
+  isCapability,
+  isFlexnodeError,
+  type FlexnodeConfig,
+  type Host,
+  type StepInstance,
+} from '@flexnode/sdk';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ResolvedStep, Resolution } from '../plugins/index.js';
 import { serviceCapability } from '../plugins/normalize.js';
@@ -51,7 +63,8 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
         scoped.register(Tokens.Logger, { useValue: input.logger.child({ step: definition.id }) });
         const what = `step ${definition.id}`;
         return created(what, plugin.name, () => {
-          const instance = instantiate(definition, (token, name) => resolveIn(scoped, token, name, what, plugin.name, input)) as Partial<StepInstance> | undefined;
+          const instance = instantiate(definition, (token, name) => resolveIn(scoped, token, name, what, plugin.name, input)) as
+            Partial<StepInstance> | undefined;
           for (const op of ['check', 'install', 'uninstall'] as const) {
             if (typeof instance?.[op] !== 'function') throw new TypeError(`its create() returned no ${op}() function`);
           }
@@ -70,9 +83,7 @@ function resolveIn(scoped: DependencyContainer, token: symbol, name: string, wha
   if (isCapability(token)) {
     const capability = capabilityName(token);
     const provider = input.resolution.capabilities?.find((c) => c.capability === capability)?.provider;
-    const why = provider
-      ? `its provider ${provider} offers no "${capability}" service`
-      : `no plugin provides "${capability}"`;
+    const why = provider ? `its provider ${provider} offers no "${capability}" service` : `no plugin provides "${capability}"`;
     throw new Error(`${what} (${plugin}) injects ${dependency}, but ${why}`);
   }
   throw new Error(`${what} (${plugin}) injects ${dependency}, which nothing provides`);

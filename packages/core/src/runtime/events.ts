@@ -23,8 +23,6 @@ export interface StepResult {
 }
 
 /** Progress events for renderers (terminal task list, JSON lines, the agent's log). */
-export type RunEvent =
-  | { type: 'step-start'; id: string; title: string; phase: 'check' | 'install' | 'uninstall' }
-  | { type: 'step-end'; result: StepResult };
+export type RunEvent = { type: 'step-start'; id: string; title: string; phase: 'check' | 'install' | 'uninstall' } | { type: 'step-end'; result: StepResult };
 
 export type RunListener = (event: RunEvent) => void;

@@ -87,7 +87,11 @@ describe('executor', () => {
   });
 
   it('fails a step whose install does not make its check ok', async () => {
-    const liar = defineStep({ id: 't.liar', title: 'liar', create: () => ({ check: async () => missing('never there'), install: async () => {}, uninstall: async () => {} }) });
+    const liar = defineStep({
+      id: 't.liar',
+      title: 'liar',
+      create: () => ({ check: async () => missing('never there'), install: async () => {}, uninstall: async () => {} }),
+    });
     const report = await runBootstrap({ ...input([liar], new MemoryHost()), journal: await Journal.open(dir) });
     expect(report.results[0]!.error?.message).to.match(/install finished but the check still fails \(missing: never there\)/);
   });
@@ -138,7 +142,15 @@ describe('executor', () => {
     await runBootstrap({ ...exec, journal });
     const result = await runUninstall({
       journal,
-      instanceOf: (id) => (id === 't.three' ? { ...exec.resolveStep(id), uninstall: async () => { throw new Error('drain refused'); } } : exec.resolveStep(id)),
+      instanceOf: (id) =>
+        id === 't.three'
+          ? {
+              ...exec.resolveStep(id),
+              uninstall: async () => {
+                throw new Error('drain refused');
+              },
+            }
+          : exec.resolveStep(id),
       hostFor: (id) => host.forStep(id),
       titleOf: (id) => id,
       logger: nullLogger(),
@@ -163,23 +175,45 @@ describe('executor', () => {
         uninstall: async () => {},
       }),
     });
-    const uncreatable = defineStep({ id: 't.create', title: 'no factory', create: () => { throw new TypeError('boom in create'); } });
+    const uncreatable = defineStep({
+      id: 't.create',
+      title: 'no factory',
+      create: () => {
+        throw new TypeError('boom in create');
+      },
+    });
     const failingPreflight = defineStep({
       id: 't.preflight',
       title: 'preflight',
       preflight: true,
-      create: () => ({ check: async () => missing('too little memory'), install: async () => { throw new Error('1 preflight check failed: memory'); }, uninstall: async () => {} }),
+      create: () => ({
+        check: async () => missing('too little memory'),
+        install: async () => {
+          throw new Error('1 preflight check failed: memory');
+        },
+        uninstall: async () => {},
+      }),
     });
     const needsCredential = defineStep({
       id: 't.azure',
       title: 'needs Azure to plan',
-      create: () => ({ check: async () => missing('not registered'), install: async () => { throw new Error('no Azure credential'); }, uninstall: async () => {} }),
+      create: () => ({
+        check: async () => missing('not registered'),
+        install: async () => {
+          throw new Error('no Azure credential');
+        },
+        uninstall: async () => {},
+      }),
     });
     // Steps are created when the executor resolves them (as core's container does), so a factory may throw there.
     const withPreflight = (steps: AnyStepDefinition[], host: MemoryHost, verbose = false): ExecutorInput => ({
       steps: steps.map((s) => ({ id: s.id, title: s.title, plugin: 'test', preflight: s.preflight === true })),
       dependencies: new Map(),
-      resolveStep: (id) => instantiate(steps.find((s) => s.id === id)!, () => host.forStep(id)),
+      resolveStep: (id) =>
+        instantiate(
+          steps.find((s) => s.id === id)!,
+          () => host.forStep(id),
+        ),
       logger: nullLogger(),
       redact: (t) => t,
       verbose,
@@ -196,7 +230,11 @@ describe('executor', () => {
     });
 
     it('a factory that throws is a failure in phase create; a check that stays missing after install, in verify', async () => {
-      const liar = defineStep({ id: 't.liar', title: 'liar', create: () => ({ check: async () => missing('never there'), install: async () => {}, uninstall: async () => {} }) });
+      const liar = defineStep({
+        id: 't.liar',
+        title: 'liar',
+        create: () => ({ check: async () => missing('never there'), install: async () => {}, uninstall: async () => {} }),
+      });
       const report = await runBootstrap({ ...withPreflight([uncreatable, liar], new MemoryHost()), journal: await Journal.open(dir) });
       const byId = Object.fromEntries(report.results.map((r) => [r.id, r.error]));
       expect(byId['t.create']).to.deep.include({ code: 'STEP_THREW', message: 'TypeError: boom in create', phase: 'create' });
@@ -207,7 +245,12 @@ describe('executor', () => {
       const host = new MemoryHost({ dryRun: true });
       const report = await runPlan({ ...withPreflight([failingPreflight, throwingCheck, uncreatable, needsCredential], host), planned: [] });
       const outcome = Object.fromEntries(report.results.map((r) => [r.id, `${r.outcome}${r.error ? ` in ${r.error.phase}` : ''}`]));
-      expect(outcome).to.deep.equal({ 't.preflight': 'failed in install', 't.parse': 'failed in check', 't.create': 'failed in create', 't.azure': 'planned in install' });
+      expect(outcome).to.deep.equal({
+        't.preflight': 'failed in install',
+        't.parse': 'failed in check',
+        't.create': 'failed in create',
+        't.azure': 'planned in install',
+      });
       expect(report.ok).to.equal(false);
       const fine = await runPlan({ ...withPreflight([needsCredential], host), planned: [] });
       expect(fine.ok).to.equal(true);

@@ -48,7 +48,8 @@ export type StepPhase = 'create' | 'check' | 'install' | 'verify';
 /** The stack of an error and of the errors that caused it, for the log (plugin code throws anything). */
 function stackOf(error: unknown): string | undefined {
   const lines: string[] = [];
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) lines.push(depth === 0 ? (e.stack ?? String(e)) : `caused by: ${e.stack ?? String(e)}`);
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    lines.push(depth === 0 ? (e.stack ?? String(e)) : `caused by: ${e.stack ?? String(e)}`);
   return lines.length ? lines.join('\n') : undefined;
 }
 
@@ -61,7 +62,10 @@ function errorInfo(error: unknown, phase: StepPhase, input: Pick<ExecutorInput, 
   const stack = stackOf(error);
   const base = isFlexnodeError(error)
     ? { code: error.code, message: input.redact(error.message), hint: error.hint }
-    : { code: 'STEP_THREW', message: input.redact(error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : `threw ${String(error)}`) };
+    : {
+        code: 'STEP_THREW',
+        message: input.redact(error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : `threw ${String(error)}`),
+      };
   return { ...base, phase, ...(input.verbose && stack ? { stack: input.redact(stack) } : {}), log: { phase, stack: stack && input.redact(stack) } };
 }
 
@@ -85,7 +89,15 @@ function recorder(input: ExecutorInput) {
     end(id: string, stepStarted: number, outcome: StepOutcome, extra: Partial<StepResult> = {}) {
       const step = byId.get(id)!;
       const now = Date.now();
-      const result: StepResult = { id, title: step.title, plugin: step.plugin, outcome, startedMs: stepStarted - started, durationMs: now - stepStarted, ...extra };
+      const result: StepResult = {
+        id,
+        title: step.title,
+        plugin: step.plugin,
+        outcome,
+        startedMs: stepStarted - started,
+        durationMs: now - stepStarted,
+        ...extra,
+      };
       results.set(id, result);
       input.listener?.({ type: 'step-end', result });
       return outcome !== 'failed';

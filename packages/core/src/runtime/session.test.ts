@@ -44,7 +44,16 @@ describe('session: a plugin left out never stops the others, and unbootstrap alw
     await mkdir(join(root, 'etc'), { recursive: true });
     configPath = join(dir, 'config.json');
     const cluster = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c';
-    await writeFile(configPath, JSON.stringify({ azure: { subscriptionId: '00000000-0000-0000-0000-000000000001', tenantId: '00000000-0000-0000-0000-000000000002', targetCluster: { resourceId: cluster } } }));
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        azure: {
+          subscriptionId: '00000000-0000-0000-0000-000000000001',
+          tenantId: '00000000-0000-0000-0000-000000000002',
+          targetCluster: { resourceId: cluster },
+        },
+      }),
+    );
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -86,7 +95,9 @@ describe('session: a plugin left out never stops the others, and unbootstrap alw
     expect(byId['good.step']).to.deep.include({ outcome: 'removed' });
     expect(byId['good.step']!.notes).to.equal(undefined);
     expect(byId['gpu.step']).to.deep.include({ outcome: 'removed' });
-    expect(byId['gpu.step']!.notes).to.deep.equal([`@test/gpu's "gpu.step-record" journal record cannot be undone without the plugin's code: dropped; check by hand what it stood for`]);
+    expect(byId['gpu.step']!.notes).to.deep.equal([
+      `@test/gpu's "gpu.step-record" journal record cannot be undone without the plugin's code: dropped; check by hand what it stood for`,
+    ]);
     expect(existsSync(join(root, 'etc/gpu.step'))).to.equal(false);
     expect(existsSync(join(root, 'etc/good.step'))).to.equal(false);
     expect(existsSync(join(root, 'var/lib/flexnode')), 'nothing left to undo: the state goes too').to.equal(false);

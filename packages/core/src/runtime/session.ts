@@ -1,4 +1,17 @@
-import { capabilityName, ConfigError, ExitCode, FlexnodeError, isFlexnodeError, NodeMaintenance, type Capability, type ConfigIssue, type FlexnodeConfig, type Host, type RunContext, type UpgradePlan } from '@flexnode/sdk';
+import {
+  capabilityName,
+  ConfigError,
+  ExitCode,
+  FlexnodeError,
+  isFlexnodeError,
+  NodeMaintenance,
+  type Capability,
+  type ConfigIssue,
+  type FlexnodeConfig,
+  type Host,
+  type RunContext,
+  type UpgradePlan,
+} from '@flexnode/sdk';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIssues, loadConfig, type LoadedConfig } from '../config/index.js';
@@ -160,7 +173,14 @@ export class Session {
 
   private execInput(hostFor: (id: string, plugin: string) => Host, log: RunLogger, config: FlexnodeConfig = this.config) {
     const { order: steps, dependencies } = this.graph;
-    const { resolveStep } = buildContainer({ config, logger: log, resolution: this.view.resolution, steps: steps.map((s) => s.resolved), hostFor, run: this.run });
+    const { resolveStep } = buildContainer({
+      config,
+      logger: log,
+      resolution: this.view.resolution,
+      steps: steps.map((s) => s.resolved),
+      hostFor,
+      run: this.run,
+    });
     return {
       steps,
       dependencies,
@@ -223,14 +243,19 @@ export class Session {
   private refuseConfigIssues(): void {
     const issues = this.view.resolution.configIssues;
     if (issues.length === 0) return;
-    throw new ConfigError(`the config's plugin choices are wrong:\n${formatIssues(issues)}`, issues, 'fix the "plugins" section of the config (flexnode config validate checks it); nothing was changed');
+    throw new ConfigError(
+      `the config's plugin choices are wrong:\n${formatIssues(issues)}`,
+      issues,
+      'fix the "plugins" section of the config (flexnode config validate checks it); nothing was changed',
+    );
   }
 
   /** Converge the machine: uninstall steps no longer chosen (another provider won), then install in order. */
   async bootstrap(): Promise<RunReport & { removed: RunReport['results']; recovered?: string }> {
     this.refuseConfigIssues();
     const issues = await this.configIssues();
-    if (issues.length > 0) throw new ConfigError(`the config is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
+    if (issues.length > 0)
+      throw new ConfigError(`the config is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
     const { journal, log } = await this.exclusive();
     return this.bootstrapWith(journal, log);
   }
@@ -292,7 +317,9 @@ export class Session {
   private service<T>(capability: Capability<T>, config: FlexnodeConfig, log: RunLogger, hostFor: (id: string, plugin: string) => Host): T {
     const { container } = buildContainer({ config, logger: log, resolution: this.view.resolution, steps: [], hostFor, run: this.run });
     if (!container.isRegistered(capability, true)) {
-      throw new FlexnodeError('NO_PROVIDER', `no plugin provides "${capabilityName(capability)}", which this command needs`, { hint: 'flexnode steps lists the providers; the bundled @flexnode/plugin-kube provides it' });
+      throw new FlexnodeError('NO_PROVIDER', `no plugin provides "${capabilityName(capability)}", which this command needs`, {
+        hint: 'flexnode steps lists the providers; the bundled @flexnode/plugin-kube provides it',
+      });
     }
     return container.resolve(capability);
   }
@@ -325,8 +352,18 @@ export class Session {
       prefetch: async (config, stepIds) => {
         const host = hostOf(true).forStep('upgrade.prefetch', '@flexnode/core');
         const ids = new Set(stepIds);
-        for (const { artifact } of await planMirror(this.view.resolution.steps.filter((s) => ids.has(s.definition.id)), config, [host.arch])) {
-          const sha256 = artifact.sha256 ?? (await host.downloads.checksum({ name: artifact.name, url: artifact.sha256Url!, mirrorPath: artifact.sha256MirrorPath ?? `${artifact.mirrorPath}.sha256` }));
+        for (const { artifact } of await planMirror(
+          this.view.resolution.steps.filter((s) => ids.has(s.definition.id)),
+          config,
+          [host.arch],
+        )) {
+          const sha256 =
+            artifact.sha256 ??
+            (await host.downloads.checksum({
+              name: artifact.name,
+              url: artifact.sha256Url!,
+              mirrorPath: artifact.sha256MirrorPath ?? `${artifact.mirrorPath}.sha256`,
+            }));
           await host.downloads.fetch({ name: artifact.name, url: artifact.url, mirrorPath: artifact.mirrorPath, sha256 });
           log.info(`downloaded and verified ${artifact.name}`);
         }
@@ -376,7 +413,13 @@ export class Session {
     const { problems, configIssues } = this.view.resolution;
     // An upgrade in progress, or one a killed run left: the node is out of service until it is finished.
     const upgrade = await this.interruptedUpgrade();
-    return { ...report, ok: report.ok && problems.length === 0 && configIssues.length === 0 && !upgrade, problems, configIssues, ...(upgrade ? { upgrade } : {}) };
+    return {
+      ...report,
+      ok: report.ok && problems.length === 0 && configIssues.length === 0 && !upgrade,
+      problems,
+      configIssues,
+      ...(upgrade ? { upgrade } : {}),
+    };
   }
 
   /**

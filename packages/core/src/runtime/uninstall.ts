@@ -52,7 +52,10 @@ async function revertOrphan(host: Host, plugin: string): Promise<string[]> {
  */
 export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean; results: StepResult[] }> {
   const results: StepResult[] = [];
-  const entries = input.journal.entries().filter(([id]) => !input.only || input.only.has(id)).reverse();
+  const entries = input.journal
+    .entries()
+    .filter(([id]) => !input.only || input.only.has(id))
+    .reverse();
   /** Steps kept because a step that depends on them failed, with that step. */
   const kept = new Map<string, string>();
   const keep = (failed: string, id: string) => {
@@ -67,7 +70,14 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
     const title = input.titleOf(id);
     const keeper = kept.get(id);
     if (keeper) {
-      const result: StepResult = { id, title, plugin: entry.plugin, outcome: 'skipped', durationMs: 0, notes: [`kept: ${keeper}, which depends on it, could not be removed`] };
+      const result: StepResult = {
+        id,
+        title,
+        plugin: entry.plugin,
+        outcome: 'skipped',
+        durationMs: 0,
+        notes: [`kept: ${keeper}, which depends on it, could not be removed`],
+      };
       input.logger.warn(`not uninstalled: ${keeper}, which depends on it, could not be removed`, { step: id });
       results.push(result);
       input.listener?.({ type: 'step-end', result });
@@ -102,7 +112,13 @@ export async function runUninstall(input: UninstallInput): Promise<{ ok: boolean
         plugin: entry.plugin,
         outcome: 'failed',
         durationMs: Date.now() - started,
-        error: { code: isFlexnodeError(error) ? error.code : 'UNINSTALL_FAILED', message, hint: isFlexnodeError(error) ? error.hint : undefined, phase: 'uninstall', ...(input.verbose && stack ? { stack } : {}) },
+        error: {
+          code: isFlexnodeError(error) ? error.code : 'UNINSTALL_FAILED',
+          message,
+          hint: isFlexnodeError(error) ? error.hint : undefined,
+          phase: 'uninstall',
+          ...(input.verbose && stack ? { stack } : {}),
+        },
       };
     }
     results.push(result);

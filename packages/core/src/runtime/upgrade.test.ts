@@ -24,17 +24,37 @@ async function rig(opts: { converge?: 'ok' | 'fail'; ready?: boolean } = {}) {
   await demo().changes.record('demo-version', { version: '1.30.4' });
   const before = structuredClone(journal.get('demo.bin'));
   const calls: string[] = [];
-  const plan: UpgradePlan = { from: '1.30.4', to: '1.31.2', source: 'cluster', apiServer: '1.31.2', outsideSkew: false, config: { kubernetes: { version: '1.31.2' } } };
+  const plan: UpgradePlan = {
+    from: '1.30.4',
+    to: '1.31.2',
+    source: 'cluster',
+    apiServer: '1.31.2',
+    outsideSkew: false,
+    config: { kubernetes: { version: '1.31.2' } },
+  };
   const service: NodeMaintenanceService = {
     upgradePlan: async () => (calls.push('plan'), plan),
     begin: async () => void calls.push('begin'),
     waitReady: async (v) => {
       calls.push(`waitReady ${v}`);
-      if (v === '1.31.2' && opts.ready === false) throw new Error('Node edge-1 did not come back Ready with kubelet v1.31.2 within 20 s: kubelet v1.31.2, Ready False');
+      if (v === '1.31.2' && opts.ready === false)
+        throw new Error('Node edge-1 did not come back Ready with kubelet v1.31.2 within 20 s: kubelet v1.31.2, Ready False');
     },
     end: async () => void calls.push('end'),
   };
-  const result = (ok: boolean): RunReport => ({ ok, results: [{ id: 'demo.bin', title: 'demo', plugin: '@test/demo', outcome: ok ? 'installed' : 'failed', durationMs: 1, ...(ok ? {} : { error: { code: 'X', message: 'boom' } }) }] });
+  const result = (ok: boolean): RunReport => ({
+    ok,
+    results: [
+      {
+        id: 'demo.bin',
+        title: 'demo',
+        plugin: '@test/demo',
+        outcome: ok ? 'installed' : 'failed',
+        durationMs: 1,
+        ...(ok ? {} : { error: { code: 'X', message: 'boom' } }),
+      },
+    ],
+  });
   const seen: FlexnodeConfig[] = [];
   const ctx: UpgradeContext = {
     root,
@@ -43,7 +63,10 @@ async function rig(opts: { converge?: 'ok' | 'fail'; ready?: boolean } = {}) {
     log: nullLogger(),
     config: testConfig(),
     maintenance: () => service,
-    plan: async (config) => (seen.push(config), { ...result(true), results: [{ id: 'demo.bin', title: 'demo', plugin: '@test/demo', outcome: 'planned', durationMs: 1 }], changes: [] }),
+    plan: async (config) => (
+      seen.push(config),
+      { ...result(true), results: [{ id: 'demo.bin', title: 'demo', plugin: '@test/demo', outcome: 'planned', durationMs: 1 }], changes: [] }
+    ),
     prefetch: async () => void calls.push('prefetch'),
     converge: async () => {
       calls.push('converge');
@@ -77,7 +100,9 @@ describe('upgrade transaction (core): checkpoint, swap, verify, roll back, recov
     const error = (await runUpgrade(r.ctx, {}).catch((e: unknown) => e)) as Error & { exitCode?: number; code?: string };
     expect(error.code).to.equal('UPGRADE_FAILED');
     expect(error.exitCode).to.equal(1);
-    expect(error.message).to.match(/^the upgrade from 1\.30\.4 to 1\.31\.2 failed: Node edge-1 did not come back Ready with kubelet v1\.31\.2 within 20 s.*; rolled back to 1\.30\.4, the node is back in service$/);
+    expect(error.message).to.match(
+      /^the upgrade from 1\.30\.4 to 1\.31\.2 failed: Node edge-1 did not come back Ready with kubelet v1\.31\.2 within 20 s.*; rolled back to 1\.30\.4, the node is back in service$/,
+    );
     expect(r.calls).to.deep.equal(['plan', 'prefetch', 'begin', 'converge', 'waitReady 1.31.2', 'waitReady 1.30.4', 'end']);
     expect(await r.read('/usr/local/bin/demo')).to.equal('v1\n');
     expect((await fs.stat(join(r.root, '/usr/local/bin/demo'))).mode & 0o777).to.equal(0o755);
@@ -100,7 +125,9 @@ describe('upgrade transaction (core): checkpoint, swap, verify, roll back, recov
     await writeUpgradeState(r.ctx.stateDir, { version: 1, from: '1.30.4', to: '1.31.2', phase: 'swapping', startedAt: 'T0', steps: ['demo.bin'] });
     await r.demo().files.write('/usr/local/bin/demo', 'v2-half\n', { mode: 0o755 }); // SIGKILL here
     const recovered = await recoverUpgrade(r.ctx);
-    expect(recovered).to.match(/an upgrade from 1\.30\.4 to 1\.31\.2 begun T0 was interrupted \(swapping\): rolled back to 1\.30\.4, and the node is back in service/);
+    expect(recovered).to.match(
+      /an upgrade from 1\.30\.4 to 1\.31\.2 begun T0 was interrupted \(swapping\): rolled back to 1\.30\.4, and the node is back in service/,
+    );
     expect(await r.read('/usr/local/bin/demo')).to.equal('v1\n');
     expect(r.calls).to.deep.equal(['waitReady 1.30.4', 'end']);
     expect(await recoverUpgrade(r.ctx)).to.equal(undefined);
@@ -112,7 +139,11 @@ describe('upgrade transaction (core): checkpoint, swap, verify, roll back, recov
 
   it('nothing to change: no slot, no cordon, nothing written; a dry run plans only', async () => {
     const r = await rig();
-    r.ctx.plan = async () => ({ ok: true, results: [{ id: 'demo.bin', title: 'demo', plugin: '@test/demo', outcome: 'unchanged', durationMs: 1 }], changes: [] });
+    r.ctx.plan = async () => ({
+      ok: true,
+      results: [{ id: 'demo.bin', title: 'demo', plugin: '@test/demo', outcome: 'unchanged', durationMs: 1 }],
+      changes: [],
+    });
     expect(await runUpgrade(r.ctx, {})).to.deep.include({ ok: true, changed: false, steps: [] });
     const d = await rig();
     expect(await runUpgrade(d.ctx, { dryRun: true })).to.deep.include({ ok: true, changed: false, steps: ['demo.bin'] });

@@ -82,8 +82,11 @@ export async function runUpgrade(ctx: UpgradeContext, options: UpgradeOptions): 
   const failed = planned.results.filter((r) => r.outcome === 'failed');
   if (failed.length > 0) {
     const what = failed.map((r) => `${r.id}: ${r.error?.message ?? 'failed'}`).join('; ');
-    if (failed.every((r) => r.error?.code === 'CONFIG_INVALID')) throw new ConfigError(`the upgrade to ${plan.to} cannot start: ${what}`, [], 'nothing was changed');
-    throw new FlexnodeError('UPGRADE_NOT_STARTED', `the upgrade to ${plan.to} cannot start: ${what}`, { hint: 'nothing was changed; fix that and run `flexnode upgrade` again' });
+    if (failed.every((r) => r.error?.code === 'CONFIG_INVALID'))
+      throw new ConfigError(`the upgrade to ${plan.to} cannot start: ${what}`, [], 'nothing was changed');
+    throw new FlexnodeError('UPGRADE_NOT_STARTED', `the upgrade to ${plan.to} cannot start: ${what}`, {
+      hint: 'nothing was changed; fix that and run `flexnode upgrade` again',
+    });
   }
   const steps = planned.results.filter((r) => r.outcome === 'planned').map((r) => r.id);
   const base = { from: plan.from, to: plan.to, source: plan.source, apiServer: plan.apiServer, steps, ...(recovered ? { recovered } : {}) };
@@ -120,10 +123,14 @@ export async function runUpgrade(ctx: UpgradeContext, options: UpgradeOptions): 
   }
   if (failure) {
     await rollback(ctx, state, checkpoint, failure, service);
-    throw new FlexnodeError('UPGRADE_FAILED', `the upgrade from ${plan.from} to ${plan.to} failed: ${failure}; rolled back to ${plan.from}, the node is back in service`, {
-      exitCode: ExitCode.Failure,
-      hint: 'see the log of the step named (and `journalctl -u kubelet.service`); the node runs the previous components again',
-    });
+    throw new FlexnodeError(
+      'UPGRADE_FAILED',
+      `the upgrade from ${plan.from} to ${plan.to} failed: ${failure}; rolled back to ${plan.from}, the node is back in service`,
+      {
+        exitCode: ExitCode.Failure,
+        hint: 'see the log of the step named (and `journalctl -u kubelet.service`); the node runs the previous components again',
+      },
+    );
   }
   await writeUpgradeState(ctx.stateDir, { ...state, phase: 'verified' });
   await service.end();
@@ -144,7 +151,13 @@ export async function recoverUpgrade(ctx: UpgradeContext): Promise<string | unde
   const checkpoint = state.phase === 'swapping' || state.phase === 'rolling-back' ? await readCheckpoint(ctx.stateDir) : undefined;
   let done: string;
   if (checkpoint) {
-    await rollback(ctx, state, checkpoint, state.reason ?? `the run was interrupted while ${state.phase === 'swapping' ? 'replacing the components' : 'rolling back'}`, service);
+    await rollback(
+      ctx,
+      state,
+      checkpoint,
+      state.reason ?? `the run was interrupted while ${state.phase === 'swapping' ? 'replacing the components' : 'rolling back'}`,
+      service,
+    );
     done = `rolled back to ${state.from}`;
   } else {
     await service.end();

@@ -37,7 +37,12 @@ describe('state/writeFileAtomic', () => {
     await writeFileAtomic(path, 'old', { mode: 0o644 });
     let thrown: unknown;
     try {
-      await writeFileAtomic(path, 'new', { mode: 0o644, beforeRename: () => { throw new Error('boom'); } });
+      await writeFileAtomic(path, 'new', {
+        mode: 0o644,
+        beforeRename: () => {
+          throw new Error('boom');
+        },
+      });
     } catch (error) {
       thrown = error;
     }
@@ -76,7 +81,9 @@ describe('state/writeFileAtomic', () => {
       }
       expect(isFlexnodeError(thrown)).to.equal(true);
       expect((thrown as { code: string }).code).to.equal('DISK_FULL');
-      expect((thrown as Error).message).to.contain('disk is full').and.contain(path);
+      expect((thrown as Error).message)
+        .to.contain('disk is full')
+        .and.contain(path);
       expect(await fs.readFile(path, 'utf8')).to.equal('previous');
       expect(await fs.readdir(mnt!)).to.deep.equal(['journal.json']);
     });

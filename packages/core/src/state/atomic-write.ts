@@ -58,11 +58,7 @@ export function diskFullError(error: unknown, path: string): unknown {
  * which is fsynced, renamed over `path`, and the directory fsynced. On any failure the temp file is removed
  * and the previous `path` is untouched: a reader sees the old file or the new one, never half of either.
  */
-export async function replaceAtomic(
-  path: string,
-  options: AtomicWriteOptions,
-  fill: (handle: FileHandle) => Promise<void>,
-): Promise<void> {
+export async function replaceAtomic(path: string, options: AtomicWriteOptions, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
   const temp = tempPathFor(path);
   let handle: FileHandle | undefined;
   let renamed = false;
@@ -104,7 +100,7 @@ export async function writeStreamAtomic(path: string, source: Readable, options:
     for await (const chunk of source) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       // write() may write less than asked: loop until the chunk is out.
-      for (let offset = 0; offset < buffer.length; ) offset += (await handle.write(buffer, offset)).bytesWritten;
+      for (let offset = 0; offset < buffer.length;) offset += (await handle.write(buffer, offset)).bytesWritten;
     }
   });
 }

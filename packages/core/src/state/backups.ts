@@ -38,7 +38,7 @@ export class BackupStore {
       for await (const chunk of createReadStream(source)) {
         const buffer = chunk as Buffer;
         hash.update(buffer);
-        for (let offset = 0; offset < buffer.length; ) offset += (await handle.write(buffer, offset)).bytesWritten;
+        for (let offset = 0; offset < buffer.length;) offset += (await handle.write(buffer, offset)).bytesWritten;
       }
       await handle.sync();
       await handle.close();

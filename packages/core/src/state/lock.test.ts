@@ -24,7 +24,9 @@ describe('state/acquireLock', () => {
     let thrown: unknown;
     await acquireLock(dir, { command: 'unbootstrap' }).catch((e) => (thrown = e));
     expect(thrown).to.include({ code: 'LOCKED', exitCode: 3 });
-    expect((thrown as Error).message).to.contain(`pid ${process.pid}`).and.contain('bootstrap');
+    expect((thrown as Error).message)
+      .to.contain(`pid ${process.pid}`)
+      .and.contain('bootstrap');
     await lock.release();
     expect(await fs.readdir(dir)).to.deep.equal([]);
     const again = await acquireLock(dir, { command: 'status' });
@@ -62,7 +64,9 @@ describe('state/acquireLock', () => {
       await fs.writeFile(join(dir, 'flexnode.lock'), JSON.stringify({ pid: holder.pid, command: 'agent', startedAt: 'then', hostname: 'h' }));
       let thrown: unknown;
       await acquireLock(dir, { command: 'bootstrap' }).catch((e) => (thrown = e));
-      expect((thrown as Error).message).to.contain(`pid ${holder.pid}`).and.contain('agent');
+      expect((thrown as Error).message)
+        .to.contain(`pid ${holder.pid}`)
+        .and.contain('agent');
     } finally {
       holder.kill();
     }

@@ -80,7 +80,12 @@ async function takeOver(lockDir: string, path: string, temp: string, options: Lo
     const now = await readLock(path);
     if (now.kind === 'held' && isAlive(now.info.pid)) throw lockedError(now.info, path);
     await fs.rename(temp, path);
-    const was = now.kind === 'held' ? `pid ${now.info.pid} (${now.info.command}, started ${now.info.startedAt})` : now.kind === 'absent' ? 'nobody' : 'an unreadable lock file';
+    const was =
+      now.kind === 'held'
+        ? `pid ${now.info.pid} (${now.info.command}, started ${now.info.startedAt})`
+        : now.kind === 'absent'
+          ? 'nobody'
+          : 'an unreadable lock file';
     options.log?.warn(`took over a stale lock ${path} held by ${was}, which is no longer running`);
   } finally {
     await fs.rm(guard, { force: true });
@@ -154,9 +159,8 @@ export function isAlive(pid: number): boolean {
 }
 
 function lockedError(info: LockInfo, path: string): FlexnodeError {
-  return new FlexnodeError(
-    'LOCKED',
-    `another flexnode run holds the lock: pid ${info.pid} (${info.command}), started ${info.startedAt}`,
-    { exitCode: ExitCode.Locked, hint: `wait for it to finish, or stop pid ${info.pid}; the lock is ${path}` },
-  );
+  return new FlexnodeError('LOCKED', `another flexnode run holds the lock: pid ${info.pid} (${info.command}), started ${info.startedAt}`, {
+    exitCode: ExitCode.Locked,
+    hint: `wait for it to finish, or stop pid ${info.pid}; the lock is ${path}`,
+  });
 }

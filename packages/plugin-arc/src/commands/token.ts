@@ -15,7 +15,10 @@ export default class Token extends Command {
 
   static override flags = {
     resource: Flags.string({ required: true, description: 'application id or URI the token is for (AKS: 6dae42f8-4368-4678-94ff-3960e28e3630)' }),
-    'api-version': Flags.string({ options: [...EXEC_API_VERSIONS], description: 'ExecCredential apiVersion (default: what KUBERNETES_EXEC_INFO asks, else v1beta1)' }),
+    'api-version': Flags.string({
+      options: [...EXEC_API_VERSIONS],
+      description: 'ExecCredential apiVersion (default: what KUBERNETES_EXEC_INFO asks, else v1beta1)',
+    }),
     'cache-dir': Flags.string({ default: TOKEN_CACHE_DIR, description: 'token cache directory' }),
     'no-cache': Flags.boolean({ default: false, description: 'always ask the identity endpoint' }),
     // The ExecCredential is JSON already; --json makes a failure JSON too ({"error": ...} on stdout), for scripts.

@@ -24,10 +24,7 @@ export function mayRunKubeProxy(config: FlexnodeConfig): boolean {
  * role in the cluster.
  */
 export function nodeComponents(config: FlexnodeConfig): NodeComponent[] {
-  return [
-    ...(config.kubernetes?.auth === 'bootstrap-token' ? [] : ['kubelet' as const]),
-    ...(mayRunKubeProxy(config) ? ['kube-proxy' as const] : []),
-  ];
+  return [...(config.kubernetes?.auth === 'bootstrap-token' ? [] : ['kubelet' as const]), ...(mayRunKubeProxy(config) ? ['kube-proxy' as const] : [])];
 }
 
 /**

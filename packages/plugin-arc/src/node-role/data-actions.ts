@@ -12,11 +12,24 @@ export const MANAGED_CLUSTERS = 'Microsoft.ContainerService/managedClusters';
 /** guard's action for a verb (getActionName). */
 export function guardAction(verb: string): string {
   switch (verb) {
-    case 'get': case 'list': case 'watch': return 'read';
-    case 'create': case 'update': case 'patch': return 'write';
-    case 'delete': case 'deletecollection': return 'delete';
-    case 'impersonate': case 'bind': case 'escalate': case 'use': return `${verb}/action`;
-    default: throw new Error(`guard maps no action for the verb "${verb}"`);
+    case 'get':
+    case 'list':
+    case 'watch':
+      return 'read';
+    case 'create':
+    case 'update':
+    case 'patch':
+      return 'write';
+    case 'delete':
+    case 'deletecollection':
+      return 'delete';
+    case 'impersonate':
+    case 'bind':
+    case 'escalate':
+    case 'use':
+      return `${verb}/action`;
+    default:
+      throw new Error(`guard maps no action for the verb "${verb}"`);
   }
 }
 
@@ -53,6 +66,10 @@ export function scopedDataActions(rows: readonly NodeRuleRow[]): ScopedDataActio
   }
   return {
     cluster: [...cluster].sort(),
-    namespaces: Object.fromEntries(Object.entries(namespaces).sort(([a], [b]) => a.localeCompare(b)).map(([ns, s]) => [ns, [...s].sort()])),
+    namespaces: Object.fromEntries(
+      Object.entries(namespaces)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([ns, s]) => [ns, [...s].sort()]),
+    ),
   };
 }

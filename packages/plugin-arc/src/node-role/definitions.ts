@@ -52,9 +52,16 @@ const sorted = (components: readonly NodeComponent[]) => [...new Set(components)
 export function nodeRoleIdentities(cluster: ClusterRef, components: readonly NodeComponent[], extra: readonly NodeRuleRow[] = []): NodeRoleIdentity[] {
   const parts = sorted(components);
   if (parts.length === 0) return [];
-  const label = parts.includes('kubelet') ? `node${parts.filter((c) => c !== 'kubelet').map((c) => ` + ${c}`).join('')}` : parts.join(' + ');
+  const label = parts.includes('kubelet')
+    ? `node${parts
+        .filter((c) => c !== 'kubelet')
+        .map((c) => ` + ${c}`)
+        .join('')}`
+    : parts.join(' + ');
   const where = `${cluster.name}, resource group ${cluster.resourceGroup}, subscription ${cluster.subscriptionId}`;
-  const namespaces = [...new Set([...NODE_RULES.filter((r) => parts.includes(r.component)), ...extra].filter((r) => r.namespace).map((r) => r.namespace!))].sort();
+  const namespaces = [
+    ...new Set([...NODE_RULES.filter((r) => parts.includes(r.component)), ...extra].filter((r) => r.namespace).map((r) => r.namespace!)),
+  ].sort();
   const key = (scope: string) => `flexnode:node-role:${cluster.id.toLowerCase()}:${parts.join('+')}:${scope}`;
   const base = { assignableScope: clusterResourceGroupScope(cluster) };
   return [
@@ -70,17 +77,28 @@ export function nodeRoleIdentities(cluster: ClusterRef, components: readonly Nod
 }
 
 /** The roles with their dataActions for a cluster running `kubernetesVersion`. */
-export function nodeRoleDefinitions(cluster: ClusterRef, components: readonly NodeComponent[], kubernetesVersion: string, extra: readonly NodeRuleRow[] = []): NodeRoleDefinition[] {
+export function nodeRoleDefinitions(
+  cluster: ClusterRef,
+  components: readonly NodeComponent[],
+  kubernetesVersion: string,
+  extra: readonly NodeRuleRow[] = [],
+): NodeRoleDefinition[] {
   const actions = scopedDataActions([...rulesFor(kubernetesVersion, sorted(components)), ...extra]);
-  const roles = sorted(components).map((c) => NODE_COMPONENTS[c]).join(' and ');
+  const roles = sorted(components)
+    .map((c) => NODE_COMPONENTS[c])
+    .join(' and ');
   const minor = minorOf(kubernetesVersion)!.join('.'); // a patch release changes no rule: no update for it
   return nodeRoleIdentities(cluster, components, extra).map((id) => ({
     ...id,
     dataActions: id.namespace ? (actions.namespaces[id.namespace] ?? []) : actions.cluster,
-    description: id.namespace && id.namespace !== NODE_LEASE_NAMESPACE
-      ? `The dataActions flexnode's own calls as the node need only in the namespace ${id.namespace} (${extra.filter((r) => r.namespace === id.namespace).map((r) => r.why).join('; ')}), for flexnode nodes of the cluster ${cluster.name}. Managed by flexnode.`
-      : id.namespace
-      ? `The dataActions of ${roles} (Kubernetes ${minor}) that the Node authorizer allows only in the namespace ${id.namespace}, for flexnode nodes of the cluster ${cluster.name}. Managed by flexnode.`
-      : `The dataActions guard maps from ${roles} (Kubernetes ${minor}), for flexnode nodes of the cluster ${cluster.name}. Managed by flexnode.`,
+    description:
+      id.namespace && id.namespace !== NODE_LEASE_NAMESPACE
+        ? `The dataActions flexnode's own calls as the node need only in the namespace ${id.namespace} (${extra
+            .filter((r) => r.namespace === id.namespace)
+            .map((r) => r.why)
+            .join('; ')}), for flexnode nodes of the cluster ${cluster.name}. Managed by flexnode.`
+        : id.namespace
+          ? `The dataActions of ${roles} (Kubernetes ${minor}) that the Node authorizer allows only in the namespace ${id.namespace}, for flexnode nodes of the cluster ${cluster.name}. Managed by flexnode.`
+          : `The dataActions guard maps from ${roles} (Kubernetes ${minor}), for flexnode nodes of the cluster ${cluster.name}. Managed by flexnode.`,
   }));
 }

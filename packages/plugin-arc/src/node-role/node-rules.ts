@@ -42,12 +42,24 @@ export interface NodeRuleRow extends RbacRule {
 export const RULES_VERIFIED_THROUGH = '1.35';
 
 const READ = ['get', 'list', 'watch'] as const;
-const row = (component: NodeComponent, verbs: readonly string[], apiGroups: readonly string[], resources: readonly string[], why: string, extra: Partial<NodeRuleRow> = {}): NodeRuleRow =>
-  ({ component, verbs, apiGroups, resources, why, ...extra });
+const row = (
+  component: NodeComponent,
+  verbs: readonly string[],
+  apiGroups: readonly string[],
+  resources: readonly string[],
+  why: string,
+  extra: Partial<NodeRuleRow> = {},
+): NodeRuleRow => ({ component, verbs, apiGroups, resources, why, ...extra });
 
 export const NODE_RULES: readonly NodeRuleRow[] = [
   row('kubelet', ['create'], ['authentication.k8s.io'], ['tokenreviews'], 'authenticate callers of its API (webhook authentication)'),
-  row('kubelet', ['create'], ['authorization.k8s.io'], ['subjectaccessreviews', 'localsubjectaccessreviews'], 'authorize callers of its API (webhook authorization)'),
+  row(
+    'kubelet',
+    ['create'],
+    ['authorization.k8s.io'],
+    ['subjectaccessreviews', 'localsubjectaccessreviews'],
+    'authorize callers of its API (webhook authorization)',
+  ),
   row('kubelet', READ, [''], ['services'], 'service environment variables of its pods'),
   row('kubelet', ['create', 'get', 'list', 'watch'], [''], ['nodes'], 'register and watch its Node'),
   row('kubelet', ['update', 'patch'], [''], ['nodes/status'], 'report node status'),
@@ -61,22 +73,44 @@ export const NODE_RULES: readonly NodeRuleRow[] = [
   row('kubelet', ['get'], [''], ['persistentvolumeclaims', 'persistentvolumes'], 'persistent volumes of its pods'),
   row('kubelet', ['get'], [''], ['endpoints'], 'glusterfs volumes'),
   row('kubelet', ['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'], 'its client and serving certificates'),
-  row('kubelet', ['get', 'create', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases'], 'its node Lease (heartbeat)', { namespace: 'kube-node-lease' }),
+  row('kubelet', ['get', 'create', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases'], 'its node Lease (heartbeat)', {
+    namespace: 'kube-node-lease',
+  }),
   row('kubelet', ['get'], ['storage.k8s.io'], ['volumeattachments'], 'CSI volume attachments'),
   row('kubelet', ['create'], [''], ['serviceaccounts/token'], 'service-account token volumes of its pods'),
   row('kubelet', ['get', 'update', 'patch'], [''], ['persistentvolumeclaims/status'], 'volume expansion status'),
   row('kubelet', ['get', 'watch', 'list'], ['storage.k8s.io'], ['csidrivers'], 'CSI drivers'),
   row('kubelet', ['get', 'create', 'update', 'patch', 'delete'], ['storage.k8s.io'], ['csinodes'], 'its CSINode'),
   row('kubelet', READ, ['node.k8s.io'], ['runtimeclasses'], 'runtime classes of its pods'),
-  row('kubelet', ['get'], ['resource.k8s.io'], ['resourceclaims'], 'DRA resource claims of its pods', { gate: { name: 'DynamicResourceAllocation', onByDefaultSince: '1.34' } }),
-  row('kubelet', [...READ, 'create', 'update', 'patch', 'delete', 'deletecollection'], ['resource.k8s.io'], ['resourceslices'], 'DRA drivers publishing the node\'s devices', { gate: { name: 'DynamicResourceAllocation', onByDefaultSince: '1.34' } }),
-  row('kubelet', ['get'], [''], ['serviceaccounts'], 'service-account tokens for image credential providers', { gate: { name: 'KubeletServiceAccountTokenForCredentialProviders', onByDefaultSince: '1.34' } }),
-  row('kubelet', READ, ['certificates.k8s.io'], ['clustertrustbundles'], 'clusterTrustBundle projected volumes', { gate: { name: 'ClusterTrustBundleProjection' } }),
+  row('kubelet', ['get'], ['resource.k8s.io'], ['resourceclaims'], 'DRA resource claims of its pods', {
+    gate: { name: 'DynamicResourceAllocation', onByDefaultSince: '1.34' },
+  }),
+  row(
+    'kubelet',
+    [...READ, 'create', 'update', 'patch', 'delete', 'deletecollection'],
+    ['resource.k8s.io'],
+    ['resourceslices'],
+    "DRA drivers publishing the node's devices",
+    { gate: { name: 'DynamicResourceAllocation', onByDefaultSince: '1.34' } },
+  ),
+  row('kubelet', ['get'], [''], ['serviceaccounts'], 'service-account tokens for image credential providers', {
+    gate: { name: 'KubeletServiceAccountTokenForCredentialProviders', onByDefaultSince: '1.34' },
+  }),
+  row('kubelet', READ, ['certificates.k8s.io'], ['clustertrustbundles'], 'clusterTrustBundle projected volumes', {
+    gate: { name: 'ClusterTrustBundleProjection' },
+  }),
   row('kube-proxy', ['list', 'watch'], [''], ['services', 'endpoints'], 'the services it implements'),
   row('kube-proxy', READ, [''], ['nodes'], 'its own Node (addresses, topology)'),
   row('kube-proxy', ['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events'], 'events'),
   row('kube-proxy', ['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'], 'the endpoints of the services'),
-  row('kube-proxy', ['list', 'watch'], ['networking.k8s.io'], ['servicecidrs'], 'the cluster\'s service ranges (traffic to an unallocated ClusterIP is rejected)', { gate: { name: 'MultiCIDRServiceAllocator', onByDefaultSince: '1.33' } }),
+  row(
+    'kube-proxy',
+    ['list', 'watch'],
+    ['networking.k8s.io'],
+    ['servicecidrs'],
+    "the cluster's service ranges (traffic to an unallocated ClusterIP is rejected)",
+    { gate: { name: 'MultiCIDRServiceAllocator', onByDefaultSince: '1.33' } },
+  ),
 ];
 
 /** The namespace of the kubelet's own Lease, where the Node authorizer lets a node keep Leases. */
@@ -90,7 +124,11 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
  */
 export function upgradeSlotRows(leaseNamespace: string): NodeRuleRow[] {
   if (leaseNamespace === NODE_LEASE_NAMESPACE) return [];
-  return [row('kubelet', ['get', 'create', 'update'], ['coordination.k8s.io'], ['leases'], "flexnode upgrade's slots (a fleet's concurrent upgrades)", { namespace: leaseNamespace })];
+  return [
+    row('kubelet', ['get', 'create', 'update'], ['coordination.k8s.io'], ['leases'], "flexnode upgrade's slots (a fleet's concurrent upgrades)", {
+      namespace: leaseNamespace,
+    }),
+  ];
 }
 
 /** "1.35.6", "v1.35", "1.30.101-akslts" → [1, 35]; undefined when it is not a Kubernetes version. */
@@ -108,5 +146,7 @@ const atLeast = (version: [number, number], minor: string) => {
 export function rulesFor(version: string, components: readonly NodeComponent[]): NodeRuleRow[] {
   const v = minorOf(version);
   if (!v) throw new Error(`not a Kubernetes version: ${JSON.stringify(version)}`);
-  return NODE_RULES.filter((r) => components.includes(r.component) && (!r.gate || (r.gate.onByDefaultSince !== undefined && atLeast(v, r.gate.onByDefaultSince))));
+  return NODE_RULES.filter(
+    (r) => components.includes(r.component) && (!r.gate || (r.gate.onByDefaultSince !== undefined && atLeast(v, r.gate.onByDefaultSince))),
+  );
 }

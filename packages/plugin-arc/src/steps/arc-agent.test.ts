@@ -18,8 +18,18 @@ const INDEX = `/var/lib/apt/lists/${aptListPrefix('https://packages.microsoft.co
  * `fingerprint`, `apt-get update` writes index files, `apt-get install` unpacks an agent whose `config` keeps
  * proxy settings, `apt-get purge` removes it.
  */
-function ubuntu(options: { fingerprint?: string; update?: { exitCode: number; stderr: string }; agentConfig?: Record<string, string>; preinstalled?: boolean; files?: Record<string, string> } = {}) {
-  const host = new MemoryHost().seedFile('/etc/os-release', 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nID=ubuntu\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\n').seedFile('/var/lib/apt/lists/lock', '');
+function ubuntu(
+  options: {
+    fingerprint?: string;
+    update?: { exitCode: number; stderr: string };
+    agentConfig?: Record<string, string>;
+    preinstalled?: boolean;
+    files?: Record<string, string>;
+  } = {},
+) {
+  const host = new MemoryHost()
+    .seedFile('/etc/os-release', 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nID=ubuntu\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\n')
+    .seedFile('/var/lib/apt/lists/lock', '');
   for (const [path, content] of Object.entries(options.files ?? {})) host.seedFile(path, content);
   const agentConfig = new Map(Object.entries(options.agentConfig ?? {}));
   const apt: string[][] = [];
@@ -33,7 +43,11 @@ function ubuntu(options: { fingerprint?: string; update?: { exitCode: number; st
     writeFileSync(args.at(-1)!, KEY);
     return { exitCode: 0, stdout: '', stderr: '' };
   });
-  host.onExec('gpg', () => ({ exitCode: 0, stdout: `pub:-:4096:1:EB3E94ADBE1229CF:1446664935:::-:::scSC::::::23::0:\nfpr:::::::::${options.fingerprint ?? MICROSOFT}:\n`, stderr: '' }));
+  host.onExec('gpg', () => ({
+    exitCode: 0,
+    stdout: `pub:-:4096:1:EB3E94ADBE1229CF:1446664935:::-:::scSC::::::23::0:\nfpr:::::::::${options.fingerprint ?? MICROSOFT}:\n`,
+    stderr: '',
+  }));
   host.onExec('apt-get', (args) => {
     apt.push([...args]);
     if (args.includes('update')) {
@@ -53,7 +67,9 @@ function ubuntu(options: { fingerprint?: string; update?: { exitCode: number; st
   });
   host.onExec('dpkg-deb', () => ({
     exitCode: 0,
-    stdout: ['./', './opt/', './opt/azcmagent/', './opt/azcmagent/bin/', './opt/azcmagent/bin/azcmagent'].map((p) => `${p.endsWith('/') ? 'drwxr-xr-x' : '-rwxr-xr-x'} root/root 0 2026-01-01 00:00 ${p}`).join('\n'),
+    stdout: ['./', './opt/', './opt/azcmagent/', './opt/azcmagent/bin/', './opt/azcmagent/bin/azcmagent']
+      .map((p) => `${p.endsWith('/') ? 'drwxr-xr-x' : '-rwxr-xr-x'} root/root 0 2026-01-01 00:00 ${p}`)
+      .join('\n'),
     stderr: '',
   }));
   host.onExec('install', (args) => {
@@ -79,7 +95,7 @@ function ubuntu(options: { fingerprint?: string; update?: { exitCode: number; st
 const configWith = (extra: Partial<FlexnodeConfig> = {}, agent: Record<string, unknown> = {}) =>
   testConfig({ ...extra, pluginConfig: { '@flexnode/plugin-arc': { agent } } });
 
-describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
+describe("arc.agent from Microsoft's signed repository (apt source)", () => {
   it('adds the key and a signed-by entry, updates that source alone, installs the package; uninstall removes all of it', async () => {
     const m = ubuntu();
     const report = await runStepCycle(arcAgent, { config: configWith(), host: m.host });
@@ -144,7 +160,12 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
   it('refuses a key whose fingerprint is not the expected one: nothing installed, nothing left', async () => {
     const m = ubuntu({ fingerprint: 'AA86F75E427A19DD33346403EE4D7792F748182B' });
     const before = m.host.snapshot();
-    const error = await createStep(arcAgent, m.host, { config: configWith() }).install().then(() => undefined, (e: Error & { code?: string }) => e);
+    const error = await createStep(arcAgent, m.host, { config: configWith() })
+      .install()
+      .then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
     expect(error?.code).to.equal('ARC_REPO_KEY_REFUSED');
     expect(error?.message).to.include(`not ${MICROSOFT}`);
     expect(m.apt).to.deep.equal([]);
@@ -153,9 +174,20 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
   });
 
   it('an index apt cannot verify stops the install and takes the entry and key away again', async () => {
-    const m = ubuntu({ update: { exitCode: 100, stderr: 'W: GPG error: https://packages.microsoft.com/ubuntu/22.04/prod jammy InRelease: NO_PUBKEY EB3E94ADBE1229CF\nE: The repository is not signed.\n' } });
+    const m = ubuntu({
+      update: {
+        exitCode: 100,
+        stderr:
+          'W: GPG error: https://packages.microsoft.com/ubuntu/22.04/prod jammy InRelease: NO_PUBKEY EB3E94ADBE1229CF\nE: The repository is not signed.\n',
+      },
+    });
     const before = m.host.snapshot();
-    const error = await createStep(arcAgent, m.host, { config: configWith() }).install().then(() => undefined, (e: Error & { code?: string }) => e);
+    const error = await createStep(arcAgent, m.host, { config: configWith() })
+      .install()
+      .then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
     expect(error?.code).to.equal('ARC_REPO_UPDATE');
     expect(error?.message).to.include('NO_PUBKEY');
     expect(m.host.snapshot()).to.deep.equal(before);
@@ -164,7 +196,10 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
 
   it("pins the version, goes through the config's proxy, and sets it on the agent; uninstall clears what it set", async () => {
     const m = ubuntu();
-    const config = configWith({ proxy: { https: 'http://proxy.corp:3128', noProxy: '.arc.azure.com,.guestconfiguration.azure.com' } }, { version: '1.50.02997.1393' });
+    const config = configWith(
+      { proxy: { https: 'http://proxy.corp:3128', noProxy: '.arc.azure.com,.guestconfiguration.azure.com' } },
+      { version: '1.50.02997.1393' },
+    );
     await runStepCycle(arcAgent, { config, host: m.host });
     const install = m.apt.find((a) => a.includes('install'))!;
     expect(install).to.include.members(['-o', 'Acquire::https::Proxy=http://proxy.corp:3128', 'azcmagent=1.50.02997.1393']);
@@ -176,7 +211,7 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
     ]);
   });
 
-  it("an agent that was there keeps its package; its own proxy setting comes back on uninstall", async () => {
+  it('an agent that was there keeps its package; its own proxy setting comes back on uninstall', async () => {
     const m = ubuntu({ preinstalled: true, agentConfig: { 'proxy.url': 'http://old-proxy:8080' } });
     const config = configWith({ proxy: { https: 'http://proxy.corp:3128' } });
     const step = createStep(arcAgent, m.host, { config });
@@ -195,7 +230,8 @@ describe('arc.agent from Microsoft\'s signed repository (apt source)', () => {
     // packages-microsoft-prod's entry, and the index apt keeps of it.
     const m = ubuntu({
       files: {
-        '/etc/apt/sources.list.d/microsoft-prod.list': 'deb [arch=amd64,arm64,armhf signed-by=/usr/share/keyrings/microsoft-prod.gpg] https://packages.microsoft.com/ubuntu/22.04/prod jammy main\n',
+        '/etc/apt/sources.list.d/microsoft-prod.list':
+          'deb [arch=amd64,arm64,armhf signed-by=/usr/share/keyrings/microsoft-prod.gpg] https://packages.microsoft.com/ubuntu/22.04/prod jammy main\n',
         [`${INDEX}InRelease`]: 'signed index',
         [`${INDEX}main_binary-amd64_Packages`]: 'Package: azcmagent\n',
       },

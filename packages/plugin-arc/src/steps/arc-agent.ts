@@ -1,4 +1,15 @@
-import { FlexnodeError, drifted, findRecord, missing, ok, replaceRecord, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
+import {
+  FlexnodeError,
+  drifted,
+  findRecord,
+  missing,
+  ok,
+  replaceRecord,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type StepInstance,
+} from '@flexnode/sdk';
 import { agentArtifact, agentPackageSource, AGENT_PACKAGE, type AgentRepository } from '../agent-source.js';
 import { agentProxyDrift, applyAgentProxy, restoreAgentProxy } from '../agent-proxy.js';
 import { aptInstall, configuredElsewhere, keyringPath, LIST_PATH, listEntry, removeIndexes, updateSource } from '../apt-repository.js';
@@ -99,8 +110,14 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
     await host.files.write(LIST_PATH, entry, { mode: 0o644 });
     const previous = findRecord<RepositoryRecord>(host, REPOSITORY_RECORD);
     await replaceRecord(host, REPOSITORY_RECORD, {
-      url: repo.url, suite: repo.suite, fingerprint: repo.fingerprint, list: LIST_PATH, keyring, entry,
-      keyringSha256: (await host.files.sha256(keyring))!, indexes: previous?.indexes ?? [],
+      url: repo.url,
+      suite: repo.suite,
+      fingerprint: repo.fingerprint,
+      list: LIST_PATH,
+      keyring,
+      entry,
+      keyringSha256: (await host.files.sha256(keyring))!,
+      indexes: previous?.indexes ?? [],
     } satisfies RepositoryRecord);
     return LIST_PATH;
   };
@@ -199,9 +216,16 @@ export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance
         if (await host.apt.isInstalled(AGENT_PACKAGE)) {
           const viaApt = packages.some((p) => p.via === 'apt');
           const tool = viaApt ? 'apt-get' : 'dpkg';
-          await host.exec.run(tool, viaApt ? ['purge', '-y', AGENT_PACKAGE] : ['--purge', AGENT_PACKAGE], { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 10 * 60_000, describe: 'remove the azcmagent package flexnode installed' });
+          await host.exec.run(tool, viaApt ? ['purge', '-y', AGENT_PACKAGE] : ['--purge', AGENT_PACKAGE], {
+            env: { DEBIAN_FRONTEND: 'noninteractive' },
+            timeoutMs: 10 * 60_000,
+            describe: 'remove the azcmagent package flexnode installed',
+          });
         }
-        await restorePackageDirs(host, packages.flatMap((p) => p.dirs ?? []));
+        await restorePackageDirs(
+          host,
+          packages.flatMap((p) => p.dirs ?? []),
+        );
         await host.changes.forget(PACKAGE_RECORD);
       }
       const repository = findRecord<RepositoryRecord>(host, REPOSITORY_RECORD);
@@ -223,7 +247,11 @@ async function refuseWhileConnected(host: Host, command: string): Promise<void> 
   if (!(await host.files.stat(MACHINE_RECORD))) return;
   const status = await agentShow(host, command).catch(() => undefined);
   if (!/^connected$/i.test(status?.status ?? '')) return;
-  throw new FlexnodeError('ARC_AGENT_STILL_CONNECTED', `azcmagent is still connected to Azure Arc as ${status!.resourceName ?? 'this machine'}: the agent flexnode installed is kept until the machine is disconnected`, {
-    hint: 'run `flexnode unbootstrap` again once arc.connect can be undone (it names what it needs, e.g. the operator credential)',
-  });
+  throw new FlexnodeError(
+    'ARC_AGENT_STILL_CONNECTED',
+    `azcmagent is still connected to Azure Arc as ${status!.resourceName ?? 'this machine'}: the agent flexnode installed is kept until the machine is disconnected`,
+    {
+      hint: 'run `flexnode unbootstrap` again once arc.connect can be undone (it names what it needs, e.g. the operator credential)',
+    },
+  );
 }

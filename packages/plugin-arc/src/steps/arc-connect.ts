@@ -1,6 +1,14 @@
 import {
-  AzureError, FlexnodeError, drifted, missing, ok,
-  type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance,
+  AzureError,
+  FlexnodeError,
+  drifted,
+  missing,
+  ok,
+  type AzureContext,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type StepInstance,
 } from '@flexnode/sdk';
 import { deleteMachine, getMachine, waitFor, type MachineRef } from '../arm.js';
 import { agentConnect, agentDisconnect, agentShow, connectedTo, describeConnect, locateAgent, type AgentStatus } from '../azcmagent.js';
@@ -56,7 +64,8 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
     // the operator's credential. Only a missing record sends install to Azure for the identity.
     const recorded = await recordedMachine(host);
     const principalId = recorded?.principalId;
-    if (!principalId) return drifted(`${MACHINE_RECORD} ${recorded ? 'does not name' : 'is missing, with'} the machine's identity (bootstrap reads it from Azure)`);
+    if (!principalId)
+      return drifted(`${MACHINE_RECORD} ${recorded ? 'does not name' : 'is missing, with'} the machine's identity (bootstrap reads it from Azure)`);
     if (recorded.text !== machineRecordText(settings, principalId)) return drifted(`${MACHINE_RECORD} is out of date for ${settings.machineId}`);
     const ours = records<ConnectedRecord>(host, CONNECTED).find((r) => sameId(r.resourceId, settings.machineId));
     if (ours?.principalId && ours.principalId !== principalId) {
@@ -94,7 +103,8 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
         await host.changes.record(describeConnect(settings), { resourceId: settings.machineId });
         return;
       }
-      if (!command) throw new FlexnodeError('ARC_AGENT_MISSING', 'azcmagent is not installed', { hint: 'run the arc.agent step first (flexnode bootstrap does)' });
+      if (!command)
+        throw new FlexnodeError('ARC_AGENT_MISSING', 'azcmagent is not installed', { hint: 'run the arc.agent step first (flexnode bootstrap does)' });
       const token = await operatorToken(ctx, `arc.connect (azcmagent connect of ${settings.machineName})`);
       // Write-ahead: if flexnode dies during the connect, unbootstrap still knows the machine may be ours.
       const record: ConnectedRecord = {
@@ -147,7 +157,10 @@ export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureC
   const uninstall = async () => {
     for (const rec of records<ConnectedRecord>(host, CONNECTED)) {
       const ref: MachineRef = { subscriptionId: rec.subscriptionId, resourceGroup: rec.resourceGroup, name: rec.machineName };
-      const token = await operatorToken(ctx, `unbootstrap of arc.connect (disconnecting ${rec.machineName} from Azure Arc and deleting its resource ${rec.resourceId})`);
+      const token = await operatorToken(
+        ctx,
+        `unbootstrap of arc.connect (disconnecting ${rec.machineName} from Azure Arc and deleting its resource ${rec.resourceId})`,
+      );
       const command = await locateAgent(host);
       const status = command ? await agentShow(host, command) : undefined;
       if (isConnected(status) && sameId(agentResourceId(status!), rec.resourceId)) {

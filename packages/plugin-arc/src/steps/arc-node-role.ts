@@ -1,7 +1,4 @@
-import {
-  FlexnodeError, drifted, missing, ok,
-  type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance,
-} from '@flexnode/sdk';
+import { FlexnodeError, drifted, missing, ok, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { authorizationClient, readManagedCluster } from '../arm.js';
 import { credentialName } from '../azure-context.js';
 import { isAmbiguous, isNotFound, statusOf, toAzureError } from '../azure-errors.js';
@@ -38,9 +35,16 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[] | undef
 export function matches(found: Definition | undefined, want: NodeRoleDefinition): boolean {
   if (!found) return false;
   const p = found.permissions ?? [];
-  return found.roleName === want.roleName && found.description === want.description && sameList(found.assignableScopes, [want.assignableScope])
-    && p.length === 1 && sameList(p[0]!.dataActions, want.dataActions)
-    && !p[0]!.actions?.length && !p[0]!.notActions?.length && !p[0]!.notDataActions?.length;
+  return (
+    found.roleName === want.roleName &&
+    found.description === want.description &&
+    sameList(found.assignableScopes, [want.assignableScope]) &&
+    p.length === 1 &&
+    sameList(p[0]!.dataActions, want.dataActions) &&
+    !p[0]!.actions?.length &&
+    !p[0]!.notActions?.length &&
+    !p[0]!.notDataActions?.length
+  );
 }
 
 /**
@@ -82,15 +86,21 @@ export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: Azure
     const cluster = await readManagedCluster(ctx, s.cluster);
     const version = cluster.kubernetesVersion;
     if (!version || !minorOf(version)) {
-      throw new FlexnodeError('ARC_CLUSTER_VERSION', `the cluster ${s.cluster.name} reports no Kubernetes version: flexnode cannot derive the node role's dataActions`, {
-        hint: 'check the cluster in the portal (az aks show --query currentKubernetesVersion); or name the roles yourself in azure.arc.roles',
-      });
+      throw new FlexnodeError(
+        'ARC_CLUSTER_VERSION',
+        `the cluster ${s.cluster.name} reports no Kubernetes version: flexnode cannot derive the node role's dataActions`,
+        {
+          hint: 'check the cluster in the portal (az aks show --query currentKubernetesVersion); or name the roles yourself in azure.arc.roles',
+        },
+      );
     }
     const minor = minorOf(version)!.join('.');
     const [vMajor, vMinor] = minorOf(version)!;
     const [tMajor, tMinor] = minorOf(RULES_VERIFIED_THROUGH)!;
     if (vMajor > tMajor || (vMajor === tMajor && vMinor > tMinor)) {
-      host.log.info(`the cluster runs Kubernetes ${minor}; flexnode's table of node rules was checked through ${RULES_VERIFIED_THROUGH} and is used as is (a missing dataAction would show as a 403 naming it)`);
+      host.log.info(
+        `the cluster runs Kubernetes ${minor}; flexnode's table of node rules was checked through ${RULES_VERIFIED_THROUGH} and is used as is (a missing dataAction would show as a 403 naming it)`,
+      );
     }
     return { minor, definitions: nodeRoleDefinitions(s.cluster, nodeComponents(config), version, nodeRoleExtras(config)) };
   };
@@ -112,7 +122,13 @@ export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: Azure
     for (const d of definitions) {
       const found = await getDefinition(client, d);
       const rec: RoleDefinitionRecord = {
-        id: fullId(d), guid: d.guid, roleName: d.roleName, assignableScope: d.assignableScope, clusterId: s.cluster.id, kubernetesMinor: minor, dataActions: d.dataActions,
+        id: fullId(d),
+        guid: d.guid,
+        roleName: d.roleName,
+        assignableScope: d.assignableScope,
+        clusterId: s.cluster.id,
+        kubernetesMinor: minor,
+        dataActions: d.dataActions,
       };
       const same = (r: Record<string, unknown>) => r.guid === d.guid;
       if (matches(found, d)) {
@@ -120,7 +136,10 @@ export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: Azure
         continue;
       }
       if (host.dryRun) {
-        await host.changes.record(`${found ? 'update' : 'create'} the custom role "${d.roleName}" (${d.dataActions.length} dataActions of Kubernetes ${minor}) at ${d.assignableScope}`, { guid: d.guid });
+        await host.changes.record(
+          `${found ? 'update' : 'create'} the custom role "${d.roleName}" (${d.dataActions.length} dataActions of Kubernetes ${minor}) at ${d.assignableScope}`,
+          { guid: d.guid },
+        );
         continue;
       }
       // Write-ahead: a crash or a lost answer still leaves the journal knowing the definition may be there.
@@ -151,7 +170,8 @@ export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: Azure
 
   const uninstall = async () => {
     const ours = records<RoleDefinitionRecord>(host, ROLE_DEFINITION);
-    if (ours.length > 0) await operatorToken(ctx, `unbootstrap of arc.node-role (deleting flexnode's ${ours.length} role definition(s) when no node uses them)`);
+    if (ours.length > 0)
+      await operatorToken(ctx, `unbootstrap of arc.node-role (deleting flexnode's ${ours.length} role definition(s) when no node uses them)`);
     for (const rec of ours) {
       const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(rec.assignableScope)?.[1] ?? ctx.subscriptionId;
       const client = await authorizationClient(ctx, subscriptionId);

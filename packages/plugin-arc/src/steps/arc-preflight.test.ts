@@ -5,7 +5,11 @@ import { AZURE_CHASSIS_ASSET_TAG, DMI_ASSET_TAG } from '../azure-vm.js';
 import { arcPreflight } from '../steps.js';
 
 const UBUNTU_26 = 'ID=ubuntu\nVERSION_ID="26.04"\nPRETTY_NAME="Ubuntu 26.04 LTS"\n';
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: Error & { code?: string }) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
 
 describe('arc.preflight (before any change)', () => {
   afterEach(() => delete process.env.MSFT_ARC_TEST);
@@ -40,7 +44,7 @@ describe('arc.preflight (before any change)', () => {
     expect(JSON.stringify(await step.check())).to.include('not for Ubuntu 26.04 LTS');
     const error = await failure(step.install());
     expect(error?.code).to.equal('CONFIG_INVALID');
-    expect(error?.message).to.include('the agent\'s package repository cannot be chosen');
+    expect(error?.message).to.include("the agent's package repository cannot be chosen");
     // An agent that is there already needs no repository; another source needs none either.
     host.seedFile(AGENT_PATH, '#!/bin/sh\n', 0o755);
     expect((await step.check()).status).to.equal('ok');

@@ -13,9 +13,13 @@ export function createArcPreflight(host: Host, config: FlexnodeConfig): StepInst
     if (vm.azure && !vm.overridden) {
       return {
         notes,
-        problem: new FlexnodeError('ARC_AZURE_VM', `this machine is an Azure virtual machine (${vm.evidence}): Azure Arc and flexnode are for machines outside Azure, and Microsoft's agent refuses to run here`, {
-          hint: `join Azure VMs with an AKS node pool instead; to test Arc on an Azure VM anyway (Microsoft: https://aka.ms/azcmagent-testwarning), set ${ARC_TEST_ENV}=true in flexnode's environment`,
-        }),
+        problem: new FlexnodeError(
+          'ARC_AZURE_VM',
+          `this machine is an Azure virtual machine (${vm.evidence}): Azure Arc and flexnode are for machines outside Azure, and Microsoft's agent refuses to run here`,
+          {
+            hint: `join Azure VMs with an AKS node pool instead; to test Arc on an Azure VM anyway (Microsoft: https://aka.ms/azcmagent-testwarning), set ${ARC_TEST_ENV}=true in flexnode's environment`,
+          },
+        ),
       };
     }
     notes.push(vm.overridden ? `an Azure VM (DMI asset tag ${AZURE_CHASSIS_ASSET_TAG}), allowed by ${ARC_TEST_ENV}=true: for testing only` : 'not an Azure VM');

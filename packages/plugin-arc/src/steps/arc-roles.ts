@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
-  FlexnodeError, drifted, findRecord, missing, ok, replaceRecord,
-  type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type NodeIdentity, type StepInstance,
+  FlexnodeError,
+  drifted,
+  findRecord,
+  missing,
+  ok,
+  replaceRecord,
+  type AzureContext,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type NodeIdentity,
+  type StepInstance,
 } from '@flexnode/sdk';
 import { armCall, authorizationClient, getMachine, readManagedCluster, sleep, waitFor } from '../arm.js';
 import { credentialName } from '../azure-context.js';
@@ -10,7 +20,16 @@ import { isOperatorMissing, operatorToken } from '../operator.js';
 import { MACHINE_RECORD } from '../paths.js';
 import { arcPluginConfig } from '../plugin-config.js';
 import { ASSIGNMENT, records, type AssignmentRecord } from '../records.js';
-import { BUILTIN_ROLES, configuredRoleNames, configuredRoles, ELEVATED_ROLES, FLEXNODE_NODE_ROLE, resolveRoles, roleDefinitionId, type WantedRole } from '../roles.js';
+import {
+  BUILTIN_ROLES,
+  configuredRoleNames,
+  configuredRoles,
+  ELEVATED_ROLES,
+  FLEXNODE_NODE_ROLE,
+  resolveRoles,
+  roleDefinitionId,
+  type WantedRole,
+} from '../roles.js';
 import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
 
 interface Assignment {
@@ -91,7 +110,12 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
 
   /** What the check trusts afterwards without asking Azure: the identity holds these roles on this scope. */
   const recordGranted = (s: ArcSettings, principalId: string, roles: WantedRole[]) =>
-    replaceRecord(host, GRANTED, { principalId, scope: scopeOf(s), configured: configured(), roles: roles.map((r) => ({ name: r.name, guid: r.guid, scope: r.scope })) } satisfies GrantedRecord);
+    replaceRecord(host, GRANTED, {
+      principalId,
+      scope: scopeOf(s),
+      configured: configured(),
+      roles: roles.map((r) => ({ name: r.name, guid: r.guid, scope: r.scope })),
+    } satisfies GrantedRecord);
 
   /**
    * From the journal and the node's own record: the roles flexnode verified (or granted) for this identity, scope
@@ -106,8 +130,13 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
     // The same list can mean other roles (flexnode's roles follow the node's components): each one known offline
     // must be among those recorded.
     const recorded = (r: WantedRole) => granted?.roles.some((g) => g.guid === r.guid && sameId(g.scope ?? scopeOf(s), r.scope));
-    if (granted && granted.principalId === principalId && sameId(granted.scope, scopeOf(s)) && granted.configured.join('\n') === configured().join('\n')
-      && configuredRoles(config, s.cluster).known.every(recorded)) {
+    if (
+      granted &&
+      granted.principalId === principalId &&
+      sameId(granted.scope, scopeOf(s)) &&
+      granted.configured.join('\n') === configured().join('\n') &&
+      configuredRoles(config, s.cluster).known.every(recorded)
+    ) {
       return ok(`${granted.roles.map((r) => r.name).join(', ')} on ${s.cluster.name} (verified when granted)`);
     }
     try {
@@ -152,7 +181,9 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
       );
     } catch (error) {
       if ((error as Error).message !== 'timeout') throw error;
-      host.log.warn(`the new role assignments are not effective yet after ${Math.round(timeoutMs / 1000)} s; Azure may take up to 10 minutes: the kubelet retries until they are`);
+      host.log.warn(
+        `the new role assignments are not effective yet after ${Math.round(timeoutMs / 1000)} s; Azure may take up to 10 minutes: the kubelet retries until they are`,
+      );
     }
   };
 
@@ -162,8 +193,13 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
       const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
       const { HybridComputeManagementClient } = await import('@azure/arm-hybridcompute');
       const credential = { getToken: (scopes: string | string[]) => identity!.getToken([scopes].flat()[0]!) };
-      const client = new HybridComputeManagementClient(credential as never, s.cluster.subscriptionId, { ...ctx.clientOptions, retryOptions: { maxRetries: 0 } });
-      const response = await client.sendRequest(createPipelineRequest({ url: `${ctx.resourceManagerEndpoint}${s.cluster.id}?api-version=2024-05-01`, method: 'GET' }));
+      const client = new HybridComputeManagementClient(credential as never, s.cluster.subscriptionId, {
+        ...ctx.clientOptions,
+        retryOptions: { maxRetries: 0 },
+      });
+      const response = await client.sendRequest(
+        createPipelineRequest({ url: `${ctx.resourceManagerEndpoint}${s.cluster.id}?api-version=2024-05-01`, method: 'GET' }),
+      );
       return response.status === 200;
     } catch {
       return false;
@@ -190,7 +226,9 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
         for (const r of roles) await host.changes.record(`assign role "${r.name}" to the identity of machine ${s.machineName} on ${r.scope}`, { role: r.guid });
         return;
       }
-      throw new FlexnodeError('ARC_NO_IDENTITY', `the Arc machine ${s.machineId} has no system-assigned identity`, { hint: 'run arc.connect first (flexnode bootstrap does)' });
+      throw new FlexnodeError('ARC_NO_IDENTITY', `the Arc machine ${s.machineId} has no system-assigned identity`, {
+        hint: 'run arc.connect first (flexnode bootstrap does)',
+      });
     }
     const { roles, lacking } = await state(principalId);
     warnElevated(roles);
@@ -238,7 +276,11 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
             break;
           }
           // A brand-new identity may not have replicated in Entra yet (upstream retries it too).
-          if (statusOf(error) === 400 && /PrincipalNotFound/i.test(`${(error as { code?: string }).code} ${(error as Error).message}`) && Date.now() < deadline) {
+          if (
+            statusOf(error) === 400 &&
+            /PrincipalNotFound/i.test(`${(error as { code?: string }).code} ${(error as Error).message}`) &&
+            Date.now() < deadline
+          ) {
             host.log.info(`the identity ${principalId} is not visible to Azure RBAC yet; retrying`);
             await sleep(delay);
             continue;
@@ -254,7 +296,8 @@ export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureCon
 
   const uninstall = async () => {
     const ours = records<AssignmentRecord>(host, ASSIGNMENT);
-    if (ours.length > 0) await operatorToken(ctx, `unbootstrap of arc.roles (deleting the ${ours.length} role assignment(s) flexnode created on ${ours[0]!.scope})`);
+    if (ours.length > 0)
+      await operatorToken(ctx, `unbootstrap of arc.roles (deleting the ${ours.length} role assignment(s) flexnode created on ${ours[0]!.scope})`);
     for (const rec of ours) {
       const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(rec.scope)?.[1] ?? ctx.subscriptionId;
       const client = await authorizationClient(ctx, subscriptionId);

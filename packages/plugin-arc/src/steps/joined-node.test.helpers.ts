@@ -25,9 +25,13 @@ export class NoOperator implements AzureContext {
   readonly credential = {
     getToken: async (): Promise<AccessToken | null> => {
       this.calls++;
-      throw new FlexnodeError('AZURE_NO_CREDENTIAL', 'no Azure credential: azure.servicePrincipal is not set, there is no Azure CLI login for this user, and this run is not on a terminal', {
-        hint: 'set azure.servicePrincipal.clientId ...',
-      });
+      throw new FlexnodeError(
+        'AZURE_NO_CREDENTIAL',
+        'no Azure credential: azure.servicePrincipal is not set, there is no Azure CLI login for this user, and this run is not on a terminal',
+        {
+          hint: 'set azure.servicePrincipal.clientId ...',
+        },
+      );
     },
   };
   constructor(config: FlexnodeConfig) {
@@ -53,7 +57,15 @@ export function joinedNode(options: { rolesRecorded?: boolean } = {}) {
     {
       kind: 'custom',
       type: 'arc.connected',
-      data: { resourceId: settings.machineId, machineName: settings.machineName, resourceGroup: settings.resourceGroup, subscriptionId: settings.subscriptionId, location: settings.location, phase: 'connected', principalId: PRINCIPAL },
+      data: {
+        resourceId: settings.machineId,
+        machineName: settings.machineName,
+        resourceGroup: settings.resourceGroup,
+        subscriptionId: settings.subscriptionId,
+        location: settings.location,
+        phase: 'connected',
+        principalId: PRINCIPAL,
+      },
     },
   ]);
   const assignment = {
@@ -70,11 +82,22 @@ export function joinedNode(options: { rolesRecorded?: boolean } = {}) {
     configured: configuredRoleNames(config),
     roles: configuredRoles(config, settings.cluster).known.map((r) => ({ name: r.name, guid: r.guid, scope: r.scope })),
   };
-  host.journal.set('arc.node-role', nodeRoleIdentities(settings.cluster, nodeComponents(config)).map((d) => ({
-    kind: 'custom' as const,
-    type: ROLE_DEFINITION,
-    data: { id: `${d.assignableScope}/providers/Microsoft.Authorization/roleDefinitions/${d.guid}`, guid: d.guid, roleName: d.roleName, assignableScope: d.assignableScope, clusterId: settings.cluster.id, kubernetesMinor: '1.35', dataActions: [] },
-  })));
+  host.journal.set(
+    'arc.node-role',
+    nodeRoleIdentities(settings.cluster, nodeComponents(config)).map((d) => ({
+      kind: 'custom' as const,
+      type: ROLE_DEFINITION,
+      data: {
+        id: `${d.assignableScope}/providers/Microsoft.Authorization/roleDefinitions/${d.guid}`,
+        guid: d.guid,
+        roleName: d.roleName,
+        assignableScope: d.assignableScope,
+        clusterId: settings.cluster.id,
+        kubernetesMinor: '1.35',
+        dataActions: [],
+      },
+    })),
+  );
   host.journal.set('arc.roles', [
     { kind: 'custom', type: 'arc.role-assignment', data: assignment },
     ...(options.rolesRecorded === false ? [] : [{ kind: 'custom' as const, type: 'arc.roles-granted', data: granted }]),

@@ -14,6 +14,11 @@ if (mode === 'control') {
 const results = [];
 for (const def of [arcConnect, arcNodeRole, arcRoles]) {
   const step = createStep(def, node.host, { config: node.config, services: node.services });
-  results.push(await step.check().then((r) => r.status, (e: Error) => `error: ${e.message.split('\n')[0]}`));
+  results.push(
+    await step.check().then(
+      (r) => r.status,
+      (e: Error) => `error: ${e.message.split('\n')[0]}`,
+    ),
+  );
 }
 process.stdout.write(`${JSON.stringify({ results, tokenRequests: node.operator.calls })}\n`);

@@ -8,7 +8,11 @@ import { createStep } from '@flexnode/sdk/testing';
 import { arcAgent, arcConnect, arcNodeRole, arcRoles } from '../steps.js';
 import { joinedNode, PRINCIPAL } from './joined-node.test.helpers.js';
 
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected an error'), (e: Error & { code?: string; hint?: string }) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected an error'),
+    (e: Error & { code?: string; hint?: string }) => e,
+  );
 
 describe('after the join, the operator credential is for changes only', () => {
   it('arc.connect, arc.node-role and arc.roles check healthy from the agent and the records, never asking for a token', async () => {
@@ -42,7 +46,9 @@ describe('after the join, the operator credential is for changes only', () => {
 
   it('connecting, assigning roles and unbootstrap fail without it, naming what needs it; nothing is forgotten', async () => {
     const node = joinedNode();
-    const steps = Object.fromEntries([arcAgent, arcConnect, arcRoles].map((def) => [def.id, createStep(def, node.host, { config: node.config, services: node.services })]));
+    const steps = Object.fromEntries(
+      [arcAgent, arcConnect, arcRoles].map((def) => [def.id, createStep(def, node.host, { config: node.config, services: node.services })]),
+    );
     const roles = await failure(steps['arc.roles']!.uninstall());
     expect(roles.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
     expect(roles.message).to.include('unbootstrap of arc.roles (deleting the 1 role assignment(s) flexnode created').and.include('no Azure credential');
@@ -61,11 +67,14 @@ describe('after the join, the operator credential is for changes only', () => {
     try {
       const log = join(dir, 'resolved.txt');
       const hooks = join(dir, 'hooks.mjs');
-      writeFileSync(hooks, `import { appendFileSync } from 'node:fs';
+      writeFileSync(
+        hooks,
+        `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   if (specifier.startsWith('@azure/')) appendFileSync(${JSON.stringify(log)}, specifier + '\\n');
   return next(specifier, context);
-}\n`);
+}\n`,
+      );
       const register = join(dir, 'register.mjs');
       writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
       const child = fileURLToPath(new URL('./offline-checks.test.child.js', import.meta.url));
@@ -81,7 +90,10 @@ export async function resolve(specifier, context, next) {
       expect(checks.out).to.deep.equal({ results: ['ok', 'ok', 'ok'], tokenRequests: 0 });
       expect(checks.loaded).to.deep.equal([]);
       const control = await run('control');
-      expect(control.loaded.some((m) => m.startsWith('@azure/arm-authorization')), control.loaded.join(', ')).to.equal(true);
+      expect(
+        control.loaded.some((m) => m.startsWith('@azure/arm-authorization')),
+        control.loaded.join(', '),
+      ).to.equal(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

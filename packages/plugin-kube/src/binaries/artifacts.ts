@@ -25,7 +25,12 @@ export type KubeArtifact = MirrorArtifact;
 /** Where the binaries come from: one file per binary, or the node tarball with the binaries at `members`. */
 export type KubeRelease =
   | { readonly kind: 'binaries'; readonly version: string; readonly artifacts: readonly (KubeArtifact & { readonly bin: ReleaseBinary })[] }
-  | { readonly kind: 'node-tarball'; readonly version: string; readonly artifact: KubeArtifact; readonly members: Readonly<Partial<Record<ReleaseBinary, string>>> };
+  | {
+      readonly kind: 'node-tarball';
+      readonly version: string;
+      readonly artifact: KubeArtifact;
+      readonly members: Readonly<Partial<Record<ReleaseBinary, string>>>;
+    };
 
 /** Where the node tarball keeps the binaries (kubernetes/release: `kubernetes/node/bin/*`). */
 export const TARBALL_BIN_DIR = 'kubernetes/node/bin';
@@ -48,13 +53,19 @@ function configuredPin(config: FlexnodeConfig, key: KubePinKey, arch: Arch): str
   const pin = (config.kubernetes as KubernetesPins | undefined)?.sha256?.[key];
   const value = (typeof pin === 'string' ? pin : pin?.[arch])?.toLowerCase();
   if (value !== undefined && !SHA256.test(value)) {
-    throw new ConfigError(`kubernetes.sha256.${key} is not a sha256: "${value}"`, [{ path: `kubernetes.sha256.${key}`, message: 'expected 64 hexadecimal characters' }]);
+    throw new ConfigError(`kubernetes.sha256.${key} is not a sha256: "${value}"`, [
+      { path: `kubernetes.sha256.${key}`, message: 'expected 64 hexadecimal characters' },
+    ]);
   }
   return value;
 }
 
 /** How a file with a checksum published at `sha256Url` is verified: the pin when there is one, else that file. */
-function verified(artifact: Omit<KubeArtifact, 'sha256' | 'sha256Url' | 'sha256MirrorPath'>, pin: string | undefined, sha256Url: string | undefined): KubeArtifact {
+function verified(
+  artifact: Omit<KubeArtifact, 'sha256' | 'sha256Url' | 'sha256MirrorPath'>,
+  pin: string | undefined,
+  sha256Url: string | undefined,
+): KubeArtifact {
   if (pin) return { ...artifact, sha256: pin };
   if (sha256Url) return { ...artifact, sha256Url, sha256MirrorPath: `${artifact.mirrorPath}.sha256` };
   return artifact;
@@ -113,7 +124,9 @@ function publishesChecksums(url: string): boolean {
     const u = new URL(url);
     return u.protocol === 'https:' && PUBLISHES_CHECKSUMS.has(u.hostname);
   } catch {
-    throw new ConfigError(`kubernetes.urlTemplate makes "${url}", which is not a URL`, [{ path: 'kubernetes.urlTemplate', message: 'expected an http(s) URL with %s for the version and the arch' }]);
+    throw new ConfigError(`kubernetes.urlTemplate makes "${url}", which is not a URL`, [
+      { path: 'kubernetes.urlTemplate', message: 'expected an http(s) URL with %s for the version and the arch' },
+    ]);
   }
 }
 

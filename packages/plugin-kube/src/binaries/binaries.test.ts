@@ -51,9 +51,14 @@ describe('kube.binaries: where each version comes from and how it is verified', 
   });
 
   it('upstream urlTemplate is filled as Go fills it: version then arch, %% and %[n]s; anything Go would garble is refused', () => {
-    expect(fillUrlTemplate(UPSTREAM_TEMPLATE, ['1.35.2', 'arm64'])).to.equal('https://acs-mirror.azureedge.net/kubernetes/v1.35.2/binaries/kubernetes-node-linux-arm64.tar.gz');
+    expect(fillUrlTemplate(UPSTREAM_TEMPLATE, ['1.35.2', 'arm64'])).to.equal(
+      'https://acs-mirror.azureedge.net/kubernetes/v1.35.2/binaries/kubernetes-node-linux-arm64.tar.gz',
+    );
     expect(fillUrlTemplate('https://m/%[2]s/v%[1]s/k-%[2]s.tgz?x=100%%', ['1.35.2', 'amd64'])).to.equal('https://m/amd64/v1.35.2/k-amd64.tgz?x=100%');
-    expect(() => fillUrlTemplate('https://m/v%s/kubernetes-node.tar.gz', ['1.35.2', 'amd64'])).to.throw(ConfigError, /does not use both the version and the arch/);
+    expect(() => fillUrlTemplate('https://m/v%s/kubernetes-node.tar.gz', ['1.35.2', 'amd64'])).to.throw(
+      ConfigError,
+      /does not use both the version and the arch/,
+    );
     expect(() => fillUrlTemplate('https://m/v%s/%s/%s', ['1.35.2', 'amd64'])).to.throw(ConfigError, /asks for more than the 2 values/);
     expect(() => fillUrlTemplate('https://m/v%d/%s', ['1.35.2', 'amd64'])).to.throw(ConfigError, /"%d", which is not a string verb/);
   });
@@ -65,38 +70,49 @@ describe('kube.binaries: where each version comes from and how it is verified', 
       mirrorPath: 'kubernetes/v1.34.4/kubelet-linux-arm64',
       sha256: KUBE_CHECKSUMS['1.34.4']!.kubelet.arm64,
     });
-    expect(kubeArtifacts(testConfig(), 'amd64', '1.37.1')).to.deep.equal(KUBE_BINARIES.map((bin) => ({
-      name: `${bin} 1.37.1 (amd64)`,
-      url: `https://dl.k8s.io/v1.37.1/bin/linux/amd64/${bin}`,
-      mirrorPath: `kubernetes/v1.37.1/${bin}-linux-amd64`,
-      sha256Url: `https://dl.k8s.io/v1.37.1/bin/linux/amd64/${bin}.sha256`,
-      sha256MirrorPath: `kubernetes/v1.37.1/${bin}-linux-amd64.sha256`,
-    })));
+    expect(kubeArtifacts(testConfig(), 'amd64', '1.37.1')).to.deep.equal(
+      KUBE_BINARIES.map((bin) => ({
+        name: `${bin} 1.37.1 (amd64)`,
+        url: `https://dl.k8s.io/v1.37.1/bin/linux/amd64/${bin}`,
+        mirrorPath: `kubernetes/v1.37.1/${bin}-linux-amd64`,
+        sha256Url: `https://dl.k8s.io/v1.37.1/bin/linux/amd64/${bin}.sha256`,
+        sha256MirrorPath: `kubernetes/v1.37.1/${bin}-linux-amd64.sha256`,
+      })),
+    );
     // kubernetes.sha256 wins over the table and over what is published.
     const config = testConfig({ kubernetes: { sha256: { kubelet: 'A'.repeat(64), kubectl: { arm64: 'b'.repeat(64) } } } as never });
     const [kubelet, kubectl] = kubeArtifacts(config, 'arm64', '1.34.4');
     expect(kubelet!.sha256).to.equal('a'.repeat(64));
     expect(kubectl!.sha256).to.equal('b'.repeat(64));
-    expect(() => kubeArtifacts(testConfig({ kubernetes: { sha256: { kubelet: 'nope' } } } as never), 'amd64', '1.37.1')).to.throw(ConfigError, /kubernetes\.sha256\.kubelet is not a sha256/);
+    expect(() => kubeArtifacts(testConfig({ kubernetes: { sha256: { kubelet: 'nope' } } } as never), 'amd64', '1.37.1')).to.throw(
+      ConfigError,
+      /kubernetes\.sha256\.kubelet is not a sha256/,
+    );
   });
 
-  it('upstream urlTemplate: the node tarball; AKS\'s mirror publishes no checksum, so the same tarball\'s .sha256 on dl.k8s.io vouches for it', () => {
+  it("upstream urlTemplate: the node tarball; AKS's mirror publishes no checksum, so the same tarball's .sha256 on dl.k8s.io vouches for it", () => {
     const config = testConfig({ kubernetes: { urlTemplate: UPSTREAM_TEMPLATE } });
-    expect(kubeArtifacts(config, 'amd64', '1.35.2')).to.deep.equal([{
-      name: 'Kubernetes node 1.35.2 (amd64)',
-      url: 'https://acs-mirror.azureedge.net/kubernetes/v1.35.2/binaries/kubernetes-node-linux-amd64.tar.gz',
-      mirrorPath: 'kubernetes/v1.35.2/kubernetes-node-linux-amd64.tar.gz',
-      sha256Url: 'https://dl.k8s.io/v1.35.2/kubernetes-node-linux-amd64.tar.gz.sha256',
-      sha256MirrorPath: 'kubernetes/v1.35.2/kubernetes-node-linux-amd64.tar.gz.sha256',
-    }]);
+    expect(kubeArtifacts(config, 'amd64', '1.35.2')).to.deep.equal([
+      {
+        name: 'Kubernetes node 1.35.2 (amd64)',
+        url: 'https://acs-mirror.azureedge.net/kubernetes/v1.35.2/binaries/kubernetes-node-linux-amd64.tar.gz',
+        mirrorPath: 'kubernetes/v1.35.2/kubernetes-node-linux-amd64.tar.gz',
+        sha256Url: 'https://dl.k8s.io/v1.35.2/kubernetes-node-linux-amd64.tar.gz.sha256',
+        sha256MirrorPath: 'kubernetes/v1.35.2/kubernetes-node-linux-amd64.tar.gz.sha256',
+      },
+    ]);
     const release = kubeRelease(config, 'amd64', '1.35.2');
-    expect(release.kind === 'node-tarball' && release.members).to.deep.equal({ kubelet: 'kubernetes/node/bin/kubelet', kubectl: 'kubernetes/node/bin/kubectl', kubeadm: 'kubernetes/node/bin/kubeadm' });
+    expect(release.kind === 'node-tarball' && release.members).to.deep.equal({
+      kubelet: 'kubernetes/node/bin/kubelet',
+      kubectl: 'kubernetes/node/bin/kubectl',
+      kubeadm: 'kubernetes/node/bin/kubeadm',
+    });
     // A template on dl.k8s.io itself: the .sha256 beside the file.
     const dl = testConfig({ kubernetes: { urlTemplate: 'https://dl.k8s.io/v%s/kubernetes-node-linux-%s.tar.gz' } });
     expect(kubeArtifacts(dl, 'arm64', '1.36.0')[0]!.sha256Url).to.equal('https://dl.k8s.io/v1.36.0/kubernetes-node-linux-arm64.tar.gz.sha256');
   });
 
-  it('an AKS LTS build is understood: AKS\'s mirror by default, and refused without a configured checksum, naming the choices', () => {
+  it("an AKS LTS build is understood: AKS's mirror by default, and refused without a configured checksum, naming the choices", () => {
     const lts = kubeRelease(testConfig({ kubernetes: { sha256: { 'kubernetes-node': { amd64: 'c'.repeat(64) } } } as never }), 'amd64', '1.30.101-akslts');
     expect(lts).to.deep.include({ kind: 'node-tarball', version: '1.30.101-akslts' });
     expect(lts.kind === 'node-tarball' && lts.artifact).to.deep.equal({
@@ -127,7 +143,9 @@ describe('kube.binaries step', () => {
       const digests = serveRelease(host, version);
       const report = await runStepCycle(step(), { config: testConfig({ kubernetes: { version } }), host, services: azureServices() });
       for (const bin of KUBE_BINARIES) expect(report.installed.files[`/usr/local/bin/${bin}`]).to.deep.include({ mode: 0o755, sha256: digests[bin] });
-      expect(report.installOps.filter((o) => o.op === 'checksum').map((o) => o.target)).to.have.members(KUBE_BINARIES.map((b) => `https://dl.k8s.io/v${version}/bin/linux/amd64/${b}.sha256`));
+      expect(report.installOps.filter((o) => o.op === 'checksum').map((o) => o.target)).to.have.members(
+        KUBE_BINARIES.map((b) => `https://dl.k8s.io/v${version}/bin/linux/amd64/${b}.sha256`),
+      );
       expect(report.pristine.files).to.deep.equal({});
     });
   }
@@ -136,7 +154,9 @@ describe('kube.binaries step', () => {
     const host = new MemoryHost();
     serveRelease(host, '1.35.9');
     host.addArtifact('https://dl.k8s.io/v1.35.9/bin/linux/amd64/kubectl.sha256', 'f'.repeat(64));
-    const error = await instance(host, testConfig({ kubernetes: { version: '1.35.9' } })).install().catch((e: unknown) => e);
+    const error = await instance(host, testConfig({ kubernetes: { version: '1.35.9' } }))
+      .install()
+      .catch((e: unknown) => e);
     expect(isFlexnodeError(error) && error.code).to.equal('CHECKSUM_MISMATCH');
     expect((error as Error).message).to.match(/kubectl 1\.35\.9 \(amd64\): sha256 mismatch .*expected f{64}/);
     expect([...host.files.keys()].filter((p) => p.startsWith('/usr/local'))).to.deep.equal([]);
@@ -159,7 +179,9 @@ describe('kube.binaries step', () => {
     const broken = new MemoryHost();
     const d2 = serveTarball(broken, url, ['kubelet', 'kubectl']);
     broken.addArtifact('https://dl.k8s.io/v1.35.2/kubernetes-node-linux-amd64.tar.gz.sha256', d2);
-    const error = await instance(broken, config).install().catch((e: unknown) => e);
+    const error = await instance(broken, config)
+      .install()
+      .catch((e: unknown) => e);
     expect(isFlexnodeError(error) && error.code).to.equal('ARTIFACT_LAYOUT');
     expect((error as Error).message).to.match(/has no kubernetes\/node\/bin\/kubeadm/);
     expect([...broken.files.keys()].filter((p) => p.startsWith('/usr/local'))).to.deep.equal([]);
@@ -183,9 +205,15 @@ describe('kube.binaries step', () => {
     const host = new MemoryHost();
     const digests = serveRelease(host, '1.35.9');
     await instance(host, testConfig({ kubernetes: { version: '1.35.9' } })).install();
-    expect((await instance(host, testConfig({ kubernetes: { version: '1.36.5' } })).check())).to.deep.include({ status: 'drifted', reason: 'Kubernetes 1.35.9 is installed, the config asks for 1.36.5' });
+    expect(await instance(host, testConfig({ kubernetes: { version: '1.36.5' } })).check()).to.deep.include({
+      status: 'drifted',
+      reason: 'Kubernetes 1.35.9 is installed, the config asks for 1.36.5',
+    });
     const repinned = testConfig({ kubernetes: { version: '1.35.9', sha256: { kubelet: 'e'.repeat(64) } } } as never);
-    expect((await instance(host, repinned).check())).to.deep.include({ status: 'drifted', reason: `kubelet 1.35.9 (amd64) was verified as ${digests.kubelet}, the config now pins ${'e'.repeat(64)}` });
+    expect(await instance(host, repinned).check()).to.deep.include({
+      status: 'drifted',
+      reason: `kubelet 1.35.9 (amd64) was verified as ${digests.kubelet}, the config now pins ${'e'.repeat(64)}`,
+    });
     host.seedFile('/usr/local/bin/kubelet', 'tampered', 0o755);
     const c = await instance(host, testConfig({ kubernetes: { version: '1.35.9' } })).check();
     expect(c.status).to.equal('drifted');

@@ -40,16 +40,24 @@ export interface BinariesRecord {
  * The Kubernetes version of this node: `kubernetes.version`, else the one installed (recorded), else the version
  * the cluster's control plane runs (read once with the operator's credential, see {@link clusterFacts}).
  */
-export async function kubernetesVersion(host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, readCluster: ClusterReader, who: string, installed?: string): Promise<string> {
+export async function kubernetesVersion(
+  host: Host,
+  config: FlexnodeConfig,
+  azure: AzureContext | undefined,
+  readCluster: ClusterReader,
+  who: string,
+  installed?: string,
+): Promise<string> {
   const configured = configuredVersion(config);
   if (configured) return configured;
   if (installed) return installed;
   const facts = await clusterFacts(host, config, azure, readCluster, who);
   const v = facts.kubernetesVersion ? parseKubeVersion(facts.kubernetesVersion) : undefined;
   if (!v) {
-    throw new ConfigError(`the cluster ${facts.name} reports Kubernetes version "${facts.kubernetesVersion ?? '(none)'}", not major.minor.patch: set kubernetes.version`, [
-      { path: 'kubernetes.version', message: 'required when the cluster does not report a full version' },
-    ]);
+    throw new ConfigError(
+      `the cluster ${facts.name} reports Kubernetes version "${facts.kubernetesVersion ?? '(none)'}", not major.minor.patch: set kubernetes.version`,
+      [{ path: 'kubernetes.version', message: 'required when the cluster does not report a full version' }],
+    );
   }
   return v.text;
 }
@@ -84,7 +92,13 @@ function sourceChange(record: BinariesRecord, wanted: readonly KubeArtifact[]): 
  * How the installed binaries differ from the release the config asks for (another version, source or pin, a
  * replaced or missing file, a wrong mode), from the record alone; undefined when they match.
  */
-export async function installedDrift(host: Host, config: FlexnodeConfig, record: BinariesRecord, version: string, binaries: readonly ReleaseBinary[]): Promise<string | undefined> {
+export async function installedDrift(
+  host: Host,
+  config: FlexnodeConfig,
+  record: BinariesRecord,
+  version: string,
+  binaries: readonly ReleaseBinary[],
+): Promise<string | undefined> {
   if (record.version !== version) return `Kubernetes ${record.version} is installed, the config asks for ${version}`;
   const changed = sourceChange(record, kubeArtifacts(config, host.arch, version, binaries));
   if (changed) return changed;
@@ -109,7 +123,13 @@ async function verifiable(host: Host, a: KubeArtifact): Promise<Artifact> {
  * Download `binaries` of a release, each file verified while it streams (a wrong one fails before anything is
  * unpacked or copied), and install them into `binDir` (0755). Returns what to record; undefined in a dry run.
  */
-export async function installRelease(host: Host, config: FlexnodeConfig, release: KubeRelease, binaries: readonly ReleaseBinary[], binDir: string): Promise<BinariesRecord | undefined> {
+export async function installRelease(
+  host: Host,
+  config: FlexnodeConfig,
+  release: KubeRelease,
+  binaries: readonly ReleaseBinary[],
+  binDir: string,
+): Promise<BinariesRecord | undefined> {
   const artifacts = await Promise.all(kubeArtifacts(config, host.arch, release.version, binaries).map((a) => verifiable(host, a)));
   const downloaded = await Promise.all(artifacts.map((a) => host.downloads.fetch(a)));
   if (host.dryRun) {

@@ -17,7 +17,7 @@ export function fillUrlTemplate(template: string, args: readonly string[]): stri
     if (verb === '%' && index === undefined) return '%';
     if (verb !== 's' && verb !== 'v') {
       throw new ConfigError(`${FIELD} has "${whole}", which is not a string verb: use %s for the version and then the arch`, [
-        { path: FIELD, message: 'only %s (or %v, %[n]s) and %% are filled, as Go\'s fmt.Sprintf fills them' },
+        { path: FIELD, message: "only %s (or %v, %[n]s) and %% are filled, as Go's fmt.Sprintf fills them" },
       ]);
     }
     if (index !== undefined) {

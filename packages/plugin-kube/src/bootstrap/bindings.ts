@@ -25,12 +25,31 @@ export interface BindingSpec {
 }
 
 export const BOOTSTRAP_BINDINGS: readonly BindingSpec[] = [
-  { name: 'flexnode:kubelet-bootstrap', clusterRole: 'system:node-bootstrapper', group: BOOTSTRAP_GROUP, why: 'the bootstrap token may create a certificate signing request' },
-  { name: 'flexnode:node-autoapprove-bootstrap', clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', group: BOOTSTRAP_GROUP, why: "the bootstrap token's node client CSR is approved" },
-  { name: 'flexnode:node-autoapprove-certificate-rotation', clusterRole: SELF_NODE_CLIENT, group: 'system:nodes', why: 'a node renews its own client certificate' },
+  {
+    name: 'flexnode:kubelet-bootstrap',
+    clusterRole: 'system:node-bootstrapper',
+    group: BOOTSTRAP_GROUP,
+    why: 'the bootstrap token may create a certificate signing request',
+  },
+  {
+    name: 'flexnode:node-autoapprove-bootstrap',
+    clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+    group: BOOTSTRAP_GROUP,
+    why: "the bootstrap token's node client CSR is approved",
+  },
+  {
+    name: 'flexnode:node-autoapprove-certificate-rotation',
+    clusterRole: SELF_NODE_CLIENT,
+    group: 'system:nodes',
+    why: 'a node renews its own client certificate',
+  },
 ];
 
-type Binding = { metadata: { name: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; roleRef?: { kind?: string; name?: string }; subjects?: { kind?: string; name?: string }[] };
+type Binding = {
+  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  roleRef?: { kind?: string; name?: string };
+  subjects?: { kind?: string; name?: string }[];
+};
 
 const users = (b: Binding) => (b.metadata.annotations?.[NODES_ANNOTATION] ?? '').split(',').filter(Boolean);
 const ours = (b: Binding) => b.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];
@@ -75,7 +94,13 @@ export async function ensureBinding(kube: OperatorKube, spec: BindingSpec, node:
     const b = got.body as unknown as Binding;
     if (!ours(b)) return 'theirs';
     if (users(b).includes(node)) return 'present';
-    const put = await kube.call('PUT', `${CRB}/${spec.name}`, `record node ${node} on the ClusterRoleBinding ${spec.name}`, { json: manifest(spec, [...users(b), node], b) }, [200, 409]);
+    const put = await kube.call(
+      'PUT',
+      `${CRB}/${spec.name}`,
+      `record node ${node} on the ClusterRoleBinding ${spec.name}`,
+      { json: manifest(spec, [...users(b), node], b) },
+      [200, 409],
+    );
     if (put.status === 200) return 'joined';
     if (attempt >= 5) throw new Error(`the ClusterRoleBinding ${spec.name} kept changing while node ${node} was added to it`);
   }
@@ -91,10 +116,22 @@ export async function releaseBinding(kube: OperatorKube, name: string, node: str
     const left = users(b).filter((n) => n !== node);
     const spec = BOOTSTRAP_BINDINGS.find((s) => s.name === name);
     if (!spec) return false;
-    const answer = left.length === 0
-      ? await kube.call('DELETE', `${CRB}/${name}`, `delete the ClusterRoleBinding ${name}`,
-        { json: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: b.metadata.resourceVersion } } }, [200, 202, 404, 409])
-      : await kube.call('PUT', `${CRB}/${name}`, `remove node ${node} from the ClusterRoleBinding ${name}`, { json: manifest(spec, left, b) }, [200, 404, 409]);
+    const answer =
+      left.length === 0
+        ? await kube.call(
+            'DELETE',
+            `${CRB}/${name}`,
+            `delete the ClusterRoleBinding ${name}`,
+            { json: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: b.metadata.resourceVersion } } },
+            [200, 202, 404, 409],
+          )
+        : await kube.call(
+            'PUT',
+            `${CRB}/${name}`,
+            `remove node ${node} from the ClusterRoleBinding ${name}`,
+            { json: manifest(spec, left, b) },
+            [200, 404, 409],
+          );
     if (answer.status !== 409) return left.length === 0 && answer.status !== 404;
     if (attempt >= 5) throw new Error(`the ClusterRoleBinding ${name} kept changing while node ${node} was removed from it`);
   }

@@ -21,15 +21,27 @@ const noOperator = () => {
   const calls = { n: 0 };
   for (const [k, v] of services) {
     if (v && typeof v === 'object' && 'credential' in v) {
-      services.set(k, { ...v, credential: { getToken: async () => { calls.n++; throw Object.assign(new Error('no Azure credential'), { name: 'FlexnodeError', code: 'AZURE_NO_CREDENTIAL' }); } } });
+      services.set(k, {
+        ...v,
+        credential: {
+          getToken: async () => {
+            calls.n++;
+            throw Object.assign(new Error('no Azure credential'), { name: 'FlexnodeError', code: 'AZURE_NO_CREDENTIAL' });
+          },
+        },
+      });
     }
   }
   return { services, calls };
 };
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected an error'), (e: Error & { code?: string; hint?: string }) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected an error'),
+    (e: Error & { code?: string; hint?: string }) => e,
+  );
 
 describe('bootstrap tokens', () => {
-  it('are [a-z0-9]{6}.[a-z0-9]{16}, each new; the Secret authenticates only, with flexnode\'s group and an RFC 3339 expiry', async () => {
+  it("are [a-z0-9]{6}.[a-z0-9]{16}, each new; the Secret authenticates only, with flexnode's group and an RFC 3339 expiry", async () => {
     const tokens = new Set((await Promise.all(Array.from({ length: 200 }, () => newBootstrapToken()))).map((t) => `${t.id}.${t.secret}`));
     expect(tokens.size).to.equal(200);
     for (const t of tokens) expect(parseBootstrapToken(t), t).to.not.equal(undefined);
@@ -37,13 +49,22 @@ describe('bootstrap tokens', () => {
     const secret = tokenSecret({ id: 'abc123', secret: '0123456789abcdef' }, 'edge-1', new Date('2026-11-30T10:20:30.456Z'));
     expect(secret).to.deep.include({ type: 'bootstrap.kubernetes.io/token' });
     expect((secret.metadata as { name: string; namespace: string }).name).to.equal('bootstrap-token-abc123');
-    expect(Object.keys(secret.data as object).sort()).to.deep.equal(['auth-extra-groups', 'description', 'expiration', 'token-id', 'token-secret', 'usage-bootstrap-authentication']);
+    expect(Object.keys(secret.data as object).sort()).to.deep.equal([
+      'auth-extra-groups',
+      'description',
+      'expiration',
+      'token-id',
+      'token-secret',
+      'usage-bootstrap-authentication',
+    ]);
     expect(decode(secret, 'expiration')).to.equal('2026-11-30T10:20:30Z');
-    expect(decode(secret, 'auth-extra-groups')).to.equal(BOOTSTRAP_GROUP).and.match(/^system:bootstrappers:/);
+    expect(decode(secret, 'auth-extra-groups'))
+      .to.equal(BOOTSTRAP_GROUP)
+      .and.match(/^system:bootstrappers:/);
     expect(decode(secret, 'usage-bootstrap-authentication')).to.equal('true');
   });
 
-  it('the group gets kubeadm\'s two grants (create a CSR, have it approved); system:nodes gets renewal', () => {
+  it("the group gets kubeadm's two grants (create a CSR, have it approved); system:nodes gets renewal", () => {
     expect(BOOTSTRAP_BINDINGS.map((b) => [b.clusterRole, b.group])).to.deep.equal([
       ['system:node-bootstrapper', BOOTSTRAP_GROUP],
       ['system:certificates.k8s.io:certificatesigningrequests:nodeclient', BOOTSTRAP_GROUP],
@@ -54,9 +75,12 @@ describe('bootstrap tokens', () => {
 
 describe('kube.node-bootstrap', () => {
   let pki: TestPki;
-  before(() => { pki = testPki(); });
+  before(() => {
+    pki = testPki();
+  });
   after(() => pki.dispose());
-  const step = (cluster: FakeCluster, now?: () => Date) => createNodeBootstrapStep({ readCluster: fakeReader({ caPem: pki.caPem }), kubeClient: cluster.factory, ...(now ? { now } : {}) });
+  const step = (cluster: FakeCluster, now?: () => Date) =>
+    createNodeBootstrapStep({ readCluster: fakeReader({ caPem: pki.caPem }), kubeClient: cluster.factory, ...(now ? { now } : {}) });
 
   it('full cycle: bindings, a token Secret, a 0600 bootstrap kubeconfig; a re-run changes nothing; uninstall removes them', async () => {
     const cluster = new FakeCluster();
@@ -73,7 +97,11 @@ describe('kube.node-bootstrap', () => {
     const cluster = new FakeCluster();
     const host = new MemoryHost();
     const now = new Date('2026-11-30T10:00:00Z');
-    const inst = createStep(step(cluster, () => now), host, { config: config(), services: azureServices() });
+    const inst = createStep(
+      step(cluster, () => now),
+      host,
+      { config: config(), services: azureServices() },
+    );
     await inst.install();
     const kc = parse(host.files.get(KUBECONFIG)!.content.toString()) as { users: { user: { token: string } }[]; clusters: { cluster: { server: string } }[] };
     const token = parseBootstrapToken(kc.users[0]!.user.token)!;
@@ -87,12 +115,16 @@ describe('kube.node-bootstrap', () => {
     expect(said(await inst.check())).to.match(/bootstrap token [a-z0-9]{6} valid until 2026-11-30T10:30:00.000Z/);
   });
 
-  it('checks from the kubelet\'s certificate without the operator; an expired token without a certificate is renewed, the old one revoked', async () => {
+  it("checks from the kubelet's certificate without the operator; an expired token without a certificate is renewed, the old one revoked", async () => {
     const cluster = new FakeCluster();
     const host = new MemoryHost();
     let now = new Date('2026-11-30T10:00:00Z');
     const services = azureServices();
-    const inst = createStep(step(cluster, () => now), host, { config: config(), services });
+    const inst = createStep(
+      step(cluster, () => now),
+      host,
+      { config: config(), services },
+    );
     await inst.install();
     const first = cluster.names(SECRETS);
     now = new Date('2026-11-30T11:00:00Z'); // the kubelet never bootstrapped: the token expired
@@ -103,8 +135,12 @@ describe('kube.node-bootstrap', () => {
     host.seedFile('/var/lib/kubelet/pki/kubelet-client-current.pem', pki.pair('/O=system:nodes/CN=system:node:edge-1'), 0o600);
     now = new Date('2026-11-30T12:00:00Z');
     const operator = noOperator();
-    const offline = createStep(step(cluster, () => now), host, { config: config(), services: operator.services });
-    expect((await offline.check())).to.deep.include({ status: 'ok' });
+    const offline = createStep(
+      step(cluster, () => now),
+      host,
+      { config: config(), services: operator.services },
+    );
+    expect(await offline.check()).to.deep.include({ status: 'ok' });
     expect(said(await offline.check())).to.match(/client certificate for system:node:edge-1 until/);
     // Another node's certificate, or a certificate of another CA, is no credential of this node.
     host.seedFile('/var/lib/kubelet/pki/kubelet-client-current.pem', pki.pair('/O=system:nodes/CN=system:node:edge-2'), 0o600);
@@ -116,16 +152,24 @@ describe('kube.node-bootstrap', () => {
     expect(operator.calls.n, 'operator tokens asked for by the checks').to.equal(0);
   });
 
-  it('two nodes share the bindings: the first out leaves them to the other, the last deletes them; a binding not flexnode\'s is used, never touched', async () => {
+  it("two nodes share the bindings: the first out leaves them to the other, the last deletes them; a binding not flexnode's is used, never touched", async () => {
     const cluster = new FakeCluster();
-    cluster.seed(CRB, { metadata: { name: 'kubeadm:node-autoapprove-certificate-rotation' }, roleRef: { kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' }, subjects: [{ kind: 'Group', name: 'system:nodes' }] });
+    cluster.seed(CRB, {
+      metadata: { name: 'kubeadm:node-autoapprove-certificate-rotation' },
+      roleRef: { kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' },
+      subjects: [{ kind: 'Group', name: 'system:nodes' }],
+    });
     const a = new MemoryHost();
     const b = new MemoryHost();
     const ia = createStep(step(cluster), a, { config: config('edge-1'), services: azureServices() });
     const ib = createStep(step(cluster), b, { config: config('edge-2'), services: azureServices() });
     await ia.install();
     await ib.install();
-    expect(cluster.names(CRB).sort()).to.deep.equal(['flexnode:kubelet-bootstrap', 'flexnode:node-autoapprove-bootstrap', 'kubeadm:node-autoapprove-certificate-rotation']);
+    expect(cluster.names(CRB).sort()).to.deep.equal([
+      'flexnode:kubelet-bootstrap',
+      'flexnode:node-autoapprove-bootstrap',
+      'kubeadm:node-autoapprove-certificate-rotation',
+    ]);
     expect(cluster.get(CRB, 'flexnode:kubelet-bootstrap')!.metadata.annotations).to.deep.equal({ [NODES_ANNOTATION]: 'edge-1,edge-2' });
     expect((a.journal.get('kube.node-bootstrap') ?? []).filter((c) => c.kind === 'custom' && c.type === BINDING_RECORD)).to.have.length(2);
     await ia.uninstall();
@@ -136,14 +180,21 @@ describe('kube.node-bootstrap', () => {
     expect(cluster.names(SECRETS)).to.deep.equal([]);
   });
 
-  it('an operator without the rights gets the API server\'s reason and the role to grant; the bindings made are journaled and removed later', async () => {
+  it("an operator without the rights gets the API server's reason and the role to grant; the bindings made are journaled and removed later", async () => {
     const cluster = new FakeCluster();
-    cluster.deny = { match: /^POST .*\/secrets$/, status: 403, message: 'secrets is forbidden: User "op" cannot create resource "secrets" in API group "" in the namespace "kube-system": Access denied for action: Microsoft.ContainerService/managedClusters/secrets/write' };
+    cluster.deny = {
+      match: /^POST .*\/secrets$/,
+      status: 403,
+      message:
+        'secrets is forbidden: User "op" cannot create resource "secrets" in API group "" in the namespace "kube-system": Access denied for action: Microsoft.ContainerService/managedClusters/secrets/write',
+    };
     const host = new MemoryHost();
     const inst = createStep(step(cluster), host, { config: config(), services: azureServices() });
     const e = await failure(inst.install());
     expect(e.code).to.equal('KUBE_OPERATOR_FORBIDDEN');
-    expect(e.message).to.include('may not create the bootstrap token Secret').and.include('Access denied for action: Microsoft.ContainerService/managedClusters/secrets/write');
+    expect(e.message)
+      .to.include('may not create the bootstrap token Secret')
+      .and.include('Access denied for action: Microsoft.ContainerService/managedClusters/secrets/write');
     expect(e.hint).to.include('"Azure Kubernetes Service RBAC Admin"').and.include(FACTS.resourceId);
     expect(host.files.has(KUBECONFIG)).to.equal(false);
     expect((host.journal.get('kube.node-bootstrap') ?? []).filter((c) => c.kind === 'custom' && c.type === TOKEN_RECORD)).to.have.length(1); // write-ahead: maybe created
@@ -158,10 +209,10 @@ describe('kube.node-bootstrap', () => {
     const noAad = createNodeBootstrapStep({ readCluster: fakeReader({ aad: false, azureRbac: false }), kubeClient: new FakeCluster().factory });
     const e = await failure(createStep(noAad, host, { config: config(), services: azureServices() }).install());
     expect(e.code).to.equal('KUBE_OPERATOR_NO_ENTRA');
-    expect(e.hint).to.include('never uses the cluster\'s admin credential');
+    expect(e.hint).to.include("never uses the cluster's admin credential");
     const f = await failure(createStep(step(new FakeCluster()), new MemoryHost(), { config: config(), services: noOperator().services }).install());
     expect(f.code).to.equal('AZURE_OPERATOR_CREDENTIAL_REQUIRED');
-    expect(f.message).to.include('kube.node-bootstrap (a bootstrap token for node edge-1) needs the operator\'s Azure credential');
+    expect(f.message).to.include("kube.node-bootstrap (a bootstrap token for node edge-1) needs the operator's Azure credential");
   });
 
   it('does not apply in arc-msi mode', () => {

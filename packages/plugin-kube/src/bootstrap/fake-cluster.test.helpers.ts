@@ -34,7 +34,8 @@ export class FakeCluster {
 
   private handle(method: string, path: string, body: Obj | undefined): ApiAnswer {
     if (this.deny?.match.test(`${method} ${path}`)) return { status: this.deny.status, body: { message: this.deny.message } };
-    const collection = /^(\/apis\/rbac\.authorization\.k8s\.io\/v1\/clusterrolebindings|\/api\/v1\/namespaces\/[^/]+\/secrets|\/api\/v1\/nodes)(?:\/([^/]+))?$/.exec(path);
+    const collection =
+      /^(\/apis\/rbac\.authorization\.k8s\.io\/v1\/clusterrolebindings|\/api\/v1\/namespaces\/[^/]+\/secrets|\/api\/v1\/nodes)(?:\/([^/]+))?$/.exec(path);
     if (!collection) return { status: 404, body: { message: `no route ${path}` } };
     const [, coll, name] = collection as unknown as [string, string, string | undefined];
     const key = `${coll}/${name ?? body?.metadata.name}`;

@@ -26,7 +26,11 @@ export interface IssuedToken {
 export interface BootstrapTokenSource {
   readonly description: string;
   /** What the cluster needs for this source's tokens (RBAC bindings); `onEnsured` journals each before it changes. */
-  prepare(nodeName: string, onEnsured: (binding: string, outcome: EnsureOutcome) => Promise<void>, beforeChange: (binding: string) => Promise<void>): Promise<void>;
+  prepare(
+    nodeName: string,
+    onEnsured: (binding: string, outcome: EnsureOutcome) => Promise<void>,
+    beforeChange: (binding: string) => Promise<void>,
+  ): Promise<void>;
   /** A new token for the node; `beforeCreate` journals its ref first (write-ahead). */
   issue(nodeName: string, expiresAt: Date, beforeCreate: (ref: TokenRef) => Promise<void>): Promise<IssuedToken>;
   revoke(ref: TokenRef): Promise<void>;
@@ -40,7 +44,11 @@ export class SelfMadeTokens implements BootstrapTokenSource {
 
   constructor(private readonly kube: OperatorKube) {}
 
-  async prepare(nodeName: string, onEnsured: (binding: string, outcome: EnsureOutcome) => Promise<void>, beforeChange: (binding: string) => Promise<void>): Promise<void> {
+  async prepare(
+    nodeName: string,
+    onEnsured: (binding: string, outcome: EnsureOutcome) => Promise<void>,
+    beforeChange: (binding: string) => Promise<void>,
+  ): Promise<void> {
     for (const spec of BOOTSTRAP_BINDINGS) {
       await beforeChange(spec.name);
       await onEnsured(spec.name, await ensureBinding(this.kube, spec, nodeName));
@@ -51,12 +59,24 @@ export class SelfMadeTokens implements BootstrapTokenSource {
     const token = await newBootstrapToken();
     const ref = { secretName: tokenSecretName(token.id), namespace: 'kube-system', id: token.id };
     await beforeCreate(ref);
-    await this.kube.call('POST', `/api/v1/namespaces/kube-system/secrets`, `create the bootstrap token Secret ${ref.secretName} in kube-system`, { json: tokenSecret(token, nodeName, expiresAt) }, [201]);
+    await this.kube.call(
+      'POST',
+      `/api/v1/namespaces/kube-system/secrets`,
+      `create the bootstrap token Secret ${ref.secretName} in kube-system`,
+      { json: tokenSecret(token, nodeName, expiresAt) },
+      [201],
+    );
     return { token: tokenString(token), expiresAt, ref };
   }
 
   async revoke(ref: TokenRef): Promise<void> {
-    await this.kube.call('DELETE', `/api/v1/namespaces/${ref.namespace}/secrets/${ref.secretName}`, `delete the bootstrap token Secret ${ref.secretName}`, undefined, [200, 202, 404]);
+    await this.kube.call(
+      'DELETE',
+      `/api/v1/namespaces/${ref.namespace}/secrets/${ref.secretName}`,
+      `delete the bootstrap token Secret ${ref.secretName}`,
+      undefined,
+      [200, 202, 404],
+    );
   }
 
   async release(nodeName: string, bindings: readonly string[]): Promise<string[]> {

@@ -1,4 +1,15 @@
-import { AzureCredential, defineStep, findRecord, missing, ok, replaceRecord, Tokens, type CheckResult, type FlexnodeConfig, type StepDefinition } from '@flexnode/sdk';
+import {
+  AzureCredential,
+  defineStep,
+  findRecord,
+  missing,
+  ok,
+  replaceRecord,
+  Tokens,
+  type CheckResult,
+  type FlexnodeConfig,
+  type StepDefinition,
+} from '@flexnode/sdk';
 import { kubeletAuth } from '../auth.js';
 import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
 import { OperatorKube } from '../cluster/operator-kube.js';
@@ -35,7 +46,9 @@ export interface NodeBootstrapOptions {
 
 /** The step applies in `kubernetes.auth: "bootstrap-token"` mode only. */
 export function whenBootstrapToken(config: FlexnodeConfig): true | string {
-  return kubeletAuth(config) === 'bootstrap-token' ? true : 'kubernetes.auth is arc-msi: the kubelet authenticates with the Arc identity, not a bootstrap token';
+  return kubeletAuth(config) === 'bootstrap-token'
+    ? true
+    : 'kubernetes.auth is arc-msi: the kubelet authenticates with the Arc identity, not a bootstrap token';
 }
 
 /**
@@ -74,7 +87,9 @@ export function createNodeBootstrapStep(options: NodeBootstrapOptions = {}): Ste
         if (token && inFile?.id === token.id && token.node === name && mode === 0o600 && Date.parse(token.expiresAt) > now().getTime()) {
           return ok(`bootstrap token ${token.id} valid until ${token.expiresAt} in ${paths.bootstrapKubeconfig}; the kubelet's client certificate: ${problem}`);
         }
-        return missing(`no usable credential for the kubelet: its client certificate: ${problem}; ${token ? `the bootstrap token ${token.id} expired at ${token.expiresAt} or its kubeconfig changed` : 'no bootstrap token was issued'}`);
+        return missing(
+          `no usable credential for the kubelet: its client certificate: ${problem}; ${token ? `the bootstrap token ${token.id} expired at ${token.expiresAt} or its kubeconfig changed` : 'no bootstrap token was issued'}`,
+        );
       };
 
       const install = async () => {
@@ -94,16 +109,24 @@ export function createNodeBootstrapStep(options: NodeBootstrapOptions = {}): Ste
           name,
           async (binding, outcome) => {
             if (outcome === 'theirs') await host.changes.forget(BINDING_RECORD, (d) => d.name === binding);
-            host.log.info(`ClusterRoleBinding ${binding}: ${outcome === 'theirs' ? 'granted by an existing binding not flexnode\'s, left alone' : outcome}`);
+            host.log.info(`ClusterRoleBinding ${binding}: ${outcome === 'theirs' ? "granted by an existing binding not flexnode's, left alone" : outcome}`);
           },
-          (binding) => (records<{ name: string }>(host, BINDING_RECORD).some((r) => r.name === binding) ? Promise.resolve() : host.changes.record(BINDING_RECORD, { name: binding })),
+          (binding) =>
+            records<{ name: string }>(host, BINDING_RECORD).some((r) => r.name === binding)
+              ? Promise.resolve()
+              : host.changes.record(BINDING_RECORD, { name: binding }),
         );
         const previous = findRecord<TokenRecord>(host, TOKEN_RECORD);
         if (previous) await tokens.revoke(previous); // expired or unused: a node holds one token at a time
         const expiresAt = new Date(now().getTime() + ttlMinutes * 60_000);
-        const issued = await tokens.issue(name, expiresAt, (ref) => replaceRecord(host, TOKEN_RECORD, { ...ref, node: name, expiresAt: expiresAt.toISOString() } satisfies TokenRecord));
+        const issued = await tokens.issue(name, expiresAt, (ref) =>
+          replaceRecord(host, TOKEN_RECORD, { ...ref, node: name, expiresAt: expiresAt.toISOString() } satisfies TokenRecord),
+        );
         await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
-        await host.files.write(paths.bootstrapKubeconfig, await renderBootstrapKubeconfig(facts.name, facts.server, facts.caPem, issued.token), { mode: 0o600, secret: true });
+        await host.files.write(paths.bootstrapKubeconfig, await renderBootstrapKubeconfig(facts.name, facts.server, facts.caPem, issued.token), {
+          mode: 0o600,
+          secret: true,
+        });
         await rememberFacts(host, facts); // the check (status, the agent) needs the CA without asking Azure
         host.log.info(`bootstrap token ${issued.ref.id} for node ${name} (${tokens.description}), valid until ${expiresAt.toISOString()}`);
       };
@@ -114,12 +137,20 @@ export function createNodeBootstrapStep(options: NodeBootstrapOptions = {}): Ste
         if (token || bindings.length > 0) {
           const name = token?.node ?? (await nodeName(host, config));
           const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
-          const kube = await OperatorKube.connect(azure, facts, `unbootstrap of kube.node-bootstrap (deleting the bootstrap token of node ${name})`, options.kubeClient);
+          const kube = await OperatorKube.connect(
+            azure,
+            facts,
+            `unbootstrap of kube.node-bootstrap (deleting the bootstrap token of node ${name})`,
+            options.kubeClient,
+          );
           const tokens = source(kube, facts);
           if (token) await tokens.revoke(token);
           await host.changes.forget(TOKEN_RECORD);
           const deleted = await tokens.release(name, bindings);
-          for (const b of bindings) host.log.info(`ClusterRoleBinding ${b}: ${deleted.includes(b) ? 'deleted (no flexnode node uses it anymore)' : 'kept for the other flexnode nodes of the cluster'}`);
+          for (const b of bindings)
+            host.log.info(
+              `ClusterRoleBinding ${b}: ${deleted.includes(b) ? 'deleted (no flexnode node uses it anymore)' : 'kept for the other flexnode nodes of the cluster'}`,
+            );
           await host.changes.forget(BINDING_RECORD);
         }
         await host.changes.revert();

@@ -47,12 +47,17 @@ export function parseClusterId(config: FlexnodeConfig): { subscriptionId: string
   const resourceId = config.azure?.targetCluster?.resourceId ?? '';
   const path = 'azure.targetCluster.resourceId';
   if (isPlaceholder(resourceId)) {
-    throw new ConfigError(`${path} is still a placeholder ("${resourceId}"): flexnode cannot read the cluster`, [{ path, message: 'replace the placeholder with the cluster\'s resource id' }],
-      'set it to the output of `az aks show -g <group> -n <name> --query id -o tsv`');
+    throw new ConfigError(
+      `${path} is still a placeholder ("${resourceId}"): flexnode cannot read the cluster`,
+      [{ path, message: "replace the placeholder with the cluster's resource id" }],
+      'set it to the output of `az aks show -g <group> -n <name> --query id -o tsv`',
+    );
   }
   const m = CLUSTER_ID.exec(resourceId);
   if (!m) {
-    throw new ConfigError(`${path} is not an AKS cluster resource id: "${resourceId}"`, [{ path, message: 'expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<name>' }]);
+    throw new ConfigError(`${path} is not an AKS cluster resource id: "${resourceId}"`, [
+      { path, message: 'expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<name>' },
+    ]);
   }
   return { subscriptionId: m[1]!, resourceGroup: m[2]!, name: m[3]!, resourceId };
 }
@@ -87,8 +92,12 @@ export function cachedReader(reader: ClusterReader): ClusterReader {
 export const readClusterFromArm: ClusterReader = async (azure, config) => {
   const id = parseClusterId(config);
   if (!azure) {
-    throw new AzureError(`cannot read the cluster ${id.name}: no Azure credential is available`, undefined, undefined,
-      'log in with `az login`, or set azure.servicePrincipal in the config (plugin-arc provides the credential)');
+    throw new AzureError(
+      `cannot read the cluster ${id.name}: no Azure credential is available`,
+      undefined,
+      undefined,
+      'log in with `az login`, or set azure.servicePrincipal in the config (plugin-arc provides the credential)',
+    );
   }
   const { ContainerServiceClient } = await import('@azure/arm-containerservice');
   const client = new ContainerServiceClient(azure.credential as never, id.subscriptionId, azure.clientOptions as never);
@@ -135,18 +144,35 @@ function azureError(error: unknown, id: { name: string; resourceGroup: string; s
   const e = error as { statusCode?: number; code?: string; name?: string; message?: string };
   const status = e.statusCode;
   if (status === 401 || status === 403) {
-    return new AzureError(`the operator credential may not read the cluster ${id.name} (HTTP ${status}${e.code ? ` ${e.code}` : ''})`, status, e.code,
-      `grant it "Azure Kubernetes Service Cluster User Role" (list user credentials) and Reader on ${id.resourceId}`);
+    return new AzureError(
+      `the operator credential may not read the cluster ${id.name} (HTTP ${status}${e.code ? ` ${e.code}` : ''})`,
+      status,
+      e.code,
+      `grant it "Azure Kubernetes Service Cluster User Role" (list user credentials) and Reader on ${id.resourceId}`,
+    );
   }
   if (status === 404) {
-    return new AzureError(`the cluster ${id.name} was not found in resource group ${id.resourceGroup} of subscription ${id.subscriptionId}`, status, e.code,
-      'check azure.targetCluster.resourceId (`az aks list -o table`)');
+    return new AzureError(
+      `the cluster ${id.name} was not found in resource group ${id.resourceGroup} of subscription ${id.subscriptionId}`,
+      status,
+      e.code,
+      'check azure.targetCluster.resourceId (`az aks list -o table`)',
+    );
   }
   if (e.name === 'CredentialUnavailableError' || e.name === 'AuthenticationError' || /credential|token|login/i.test(e.message ?? '')) {
-    return new AzureError(`cannot read the cluster ${id.name}: no usable Azure credential (${firstLine(messageOf(error))})`, status, e.code,
-      'log in with `az login`, or set azure.servicePrincipal in the config');
+    return new AzureError(
+      `cannot read the cluster ${id.name}: no usable Azure credential (${firstLine(messageOf(error))})`,
+      status,
+      e.code,
+      'log in with `az login`, or set azure.servicePrincipal in the config',
+    );
   }
-  return new AzureError(`reading the cluster ${id.name} failed: ${firstLine(messageOf(error))}`, status, e.code, 'check the network path to Azure (proxy?) and retry');
+  return new AzureError(
+    `reading the cluster ${id.name} failed: ${firstLine(messageOf(error))}`,
+    status,
+    e.code,
+    'check the network path to Azure (proxy?) and retry',
+  );
 }
 
 const firstLine = (s: string) => s.split('\n')[0]!.slice(0, 300);
@@ -174,10 +200,19 @@ export async function serverAndCa(kubeconfigYaml: string, clusterName: string): 
 }
 
 /** Refuse (or warn about) a cluster whose RBAC cannot authorise the node's managed identity. */
-export function assertAzureRbac(facts: ClusterFacts, required: boolean, warn: (m: string) => void, consequence = 'the kubelet cannot register or read nodes'): void {
+export function assertAzureRbac(
+  facts: ClusterFacts,
+  required: boolean,
+  warn: (m: string) => void,
+  consequence = 'the kubelet cannot register or read nodes',
+): void {
   if (!facts.aad) {
-    throw new AzureError(`the cluster ${facts.name} has no Microsoft Entra ID (AAD) integration: the node's managed identity cannot authenticate to it`, undefined, undefined,
-      `enable it: \`az aks update -g <group> -n ${facts.name} --enable-aad --enable-azure-rbac\``);
+    throw new AzureError(
+      `the cluster ${facts.name} has no Microsoft Entra ID (AAD) integration: the node's managed identity cannot authenticate to it`,
+      undefined,
+      undefined,
+      `enable it: \`az aks update -g <group> -n ${facts.name} --enable-aad --enable-azure-rbac\``,
+    );
   }
   if (facts.azureRbac) return;
   const message = `the cluster ${facts.name} does not have Azure RBAC enabled (aadProfile.enableAzureRbac): the node identity's Azure role assignments do not apply inside the cluster, so ${consequence}`;

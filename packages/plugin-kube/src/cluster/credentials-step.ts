@@ -1,4 +1,19 @@
-import { ConfigError, defineStep, drifted, findRecord, missing, ok, replaceRecord, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, AzureCredential, ArcIdentity } from '@flexnode/sdk';
+import {
+  ConfigError,
+  defineStep,
+  drifted,
+  findRecord,
+  missing,
+  ok,
+  replaceRecord,
+  Tokens,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type StepDefinition,
+  AzureCredential,
+  ArcIdentity,
+} from '@flexnode/sdk';
 import { kubeletAuth, type KubeletAuth } from '../auth.js';
 import { kubePaths } from '../paths.js';
 import { kubeSettings } from '../settings.js';
@@ -85,7 +100,10 @@ function assertSameAuth(host: Host, config: FlexnodeConfig): void {
   const joined = findRecord<{ auth: KubeletAuth }>(host, AUTH_RECORD)?.auth;
   const wanted = kubeletAuth(config);
   if (joined && joined !== wanted) {
-    throw new ConfigError(`kubernetes.auth is ${wanted}, but this node joined with ${joined}`, [{ path: 'kubernetes.auth', message: `the node joined with ${joined}` }],
-      `run \`flexnode unbootstrap\` with the config it joined with, then \`flexnode bootstrap\` with the new one`);
+    throw new ConfigError(
+      `kubernetes.auth is ${wanted}, but this node joined with ${joined}`,
+      [{ path: 'kubernetes.auth', message: `the node joined with ${joined}` }],
+      `run \`flexnode unbootstrap\` with the config it joined with, then \`flexnode bootstrap\` with the new one`,
+    );
   }
 }

@@ -43,7 +43,9 @@ describe('kube.cluster-credentials', () => {
     await step.install();
     const text = host.files.get('/var/lib/kubelet/kubeconfig')!.content.toString();
     const kc = parse(text);
-    expect(kc.clusters).to.deep.equal([{ name: 'test-cluster', cluster: { server: FACTS.server, 'certificate-authority-data': Buffer.from(CA_PEM).toString('base64') } }]);
+    expect(kc.clusters).to.deep.equal([
+      { name: 'test-cluster', cluster: { server: FACTS.server, 'certificate-authority-data': Buffer.from(CA_PEM).toString('base64') } },
+    ]);
     expect(kc.users).to.have.length(1);
     expect(kc.users[0].user.exec).to.deep.equal({
       apiVersion: 'client.authentication.k8s.io/v1beta1',
@@ -62,7 +64,9 @@ describe('kube.cluster-credentials', () => {
     const host = new MemoryHost();
     const services = serviceDeps();
     const first = fakeReader();
-    await createCredentialsStep(first).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services }).install();
+    await createCredentialsStep(first)
+      .create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services })
+      .install();
     expect(first.calls).to.equal(1);
     // No credential now: a reader that would fail is never asked.
     const noCredential: ClusterReader = async () => {
@@ -70,8 +74,8 @@ describe('kube.cluster-credentials', () => {
     };
     const later = createCredentialsStep(noCredential).create({ host: host.forStep('kube.cluster-credentials'), config: testConfig(), ...services });
     expect(await later.check()).to.deep.include({ status: 'ok', detail: `${FACTS.server} (test-cluster)` });
-    host.seedFile('/etc/kubernetes/certs/ca.crt', 'someone else\'s CA\n');
-    expect(await later.check()).to.deep.include({ status: 'drifted', reason: '/etc/kubernetes/certs/ca.crt differs from the cluster\'s current CA' });
+    host.seedFile('/etc/kubernetes/certs/ca.crt', "someone else's CA\n");
+    expect(await later.check()).to.deep.include({ status: 'drifted', reason: "/etc/kubernetes/certs/ca.crt differs from the cluster's current CA" });
     await later.install(); // a heal needs no Azure either
     expect(await later.check()).to.deep.include({ status: 'ok' });
     // A config naming another cluster is read (and without a credential that says who needs it and why).
@@ -79,7 +83,9 @@ describe('kube.cluster-credentials', () => {
     const moved = createCredentialsStep(noCredential).create({ host: host.forStep('kube.cluster-credentials'), config: other, ...services });
     const error = await moved.check().catch((e: AzureError) => e);
     expect(error).to.be.instanceOf(AzureError);
-    expect((error as AzureError).message).to.equal("kube.cluster-credentials reads the cluster once with the operator's Azure credential (nothing is recorded yet): cannot read the cluster test-cluster: no usable Azure credential");
+    expect((error as AzureError).message).to.equal(
+      "kube.cluster-credentials reads the cluster once with the operator's Azure credential (nothing is recorded yet): cannot read the cluster test-cluster: no usable Azure credential",
+    );
   });
 
   it('refuses a cluster without Azure RBAC or without AAD, with the command that fixes it; warns when told not to require it', async () => {
@@ -111,7 +117,10 @@ describe('kube.cluster-credentials', () => {
     const before = host.snapshot();
     const bootstrap = createStep(step, host, { config: testConfig({ kubernetes: { auth: 'bootstrap-token' } }), services: azureServices() });
     for (const op of [() => bootstrap.check(), () => bootstrap.install()]) {
-      const e = await op().then(() => undefined, (x: Error) => x);
+      const e = await op().then(
+        () => undefined,
+        (x: Error) => x,
+      );
       expect(e).to.be.instanceOf(ConfigError);
       expect(e!.message).to.equal('kubernetes.auth is bootstrap-token, but this node joined with arc-msi');
       expect((e as ConfigError).hint).to.include('flexnode unbootstrap');
@@ -121,20 +130,34 @@ describe('kube.cluster-credentials', () => {
 
   it('server and CA are all that is taken from the AKS kubeconfig', async () => {
     expect(await serverAndCa(AKS_KUBECONFIG, 'test-cluster')).to.deep.equal({ server: FACTS.server, caPem: CA_PEM });
-    await serverAndCa(AKS_KUBECONFIG.replace('https://', 'http://'), 'c').then(() => expect.fail(), (e: Error) => expect(e.message).to.match(/no https server URL/));
+    await serverAndCa(AKS_KUBECONFIG.replace('https://', 'http://'), 'c').then(
+      () => expect.fail(),
+      (e: Error) => expect(e.message).to.match(/no https server URL/),
+    );
   });
 
   it('placeholders, malformed ids and a missing credential fail clearly before any Azure call', async () => {
-    const placeholder = testConfig({ azure: { ...testConfig().azure, targetCluster: { resourceId: '/subscriptions/<subscription-id>/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c' } } });
+    const placeholder = testConfig({
+      azure: {
+        ...testConfig().azure,
+        targetCluster: { resourceId: '/subscriptions/<subscription-id>/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c' },
+      },
+    });
     const e1 = await readClusterFromArm(fakeAzure, placeholder).catch((e: ConfigError) => e);
     expect(e1).to.be.instanceOf(ConfigError);
     expect((e1 as ConfigError).message).to.match(/azure\.targetCluster\.resourceId is still a placeholder/);
-    expect(() => parseClusterId(testConfig({ azure: { ...testConfig().azure, targetCluster: { resourceId: 'my-cluster' } } }))).to.throw(/is not an AKS cluster resource id/);
+    expect(() => parseClusterId(testConfig({ azure: { ...testConfig().azure, targetCluster: { resourceId: 'my-cluster' } } }))).to.throw(
+      /is not an AKS cluster resource id/,
+    );
     const e2 = await readClusterFromArm(undefined, testConfig()).catch((e: AzureError) => e);
     expect(e2).to.be.instanceOf(AzureError);
     expect((e2 as AzureError).message).to.match(/no Azure credential is available/);
     expect((e2 as AzureError).hint).to.match(/az login|servicePrincipal/);
-    expect(parseClusterId(testConfig())).to.deep.include({ subscriptionId: '00000000-0000-0000-0000-000000000001', resourceGroup: 'test-rg', name: 'test-cluster' });
+    expect(parseClusterId(testConfig())).to.deep.include({
+      subscriptionId: '00000000-0000-0000-0000-000000000001',
+      resourceGroup: 'test-rg',
+      name: 'test-cluster',
+    });
   });
 
   it('the cluster is read once per run for all steps; a failed read is not remembered', async () => {

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { readKubeconfig, renderKubeconfig } from './kubeconfig.js';
 
-const identity = { getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }), principalId: async () => undefined, execCredential: () => ({ command: 'flexnode', args: ['token'] }) };
+const identity = {
+  getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }),
+  principalId: async () => undefined,
+  execCredential: () => ({ command: 'flexnode', args: ['token'] }),
+};
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('kubeconfig (kube.cluster-credentials)', () => {

@@ -42,13 +42,21 @@ export class OperatorKube {
     makeClient: (options: NodeApiOptions) => KubeClient = httpsKubeClient,
   ): Promise<OperatorKube> {
     if (!cluster.aad) {
-      throw new FlexnodeError('KUBE_OPERATOR_NO_ENTRA', `${purpose} acts in the cluster ${cluster.name} as the operator's Entra identity, and the cluster has no Microsoft Entra ID integration`, {
-        hint: `enable it (az aks update -g <group> -n ${cluster.name} --enable-aad --enable-azure-rbac): flexnode never uses the cluster's admin credential`,
-      });
+      throw new FlexnodeError(
+        'KUBE_OPERATOR_NO_ENTRA',
+        `${purpose} acts in the cluster ${cluster.name} as the operator's Entra identity, and the cluster has no Microsoft Entra ID integration`,
+        {
+          hint: `enable it (az aks update -g <group> -n ${cluster.name} --enable-aad --enable-azure-rbac): flexnode never uses the cluster's admin credential`,
+        },
+      );
     }
     const token = await operatorKubeToken(azure, purpose);
     let current = token;
-    const client = makeClient({ server: cluster.server, caPem: cluster.caPem, credential: async () => ({ token: (current = await operatorKubeToken(azure, purpose)) }) });
+    const client = makeClient({
+      server: cluster.server,
+      caPem: cluster.caPem,
+      credential: async () => ({ token: (current = await operatorKubeToken(azure, purpose)) }),
+    });
     return new OperatorKube(client, tokenSubject(current), cluster);
   }
 
@@ -68,15 +76,21 @@ export class OperatorKube {
     } catch (error) {
       if (isFlexnodeError(error)) throw error;
       throw new FlexnodeError('KUBE_API_UNREACHABLE', `could not ${what}: the API server ${this.cluster.server} did not answer (${messageOf(error)})`, {
-        hint: isUnreachable(error) ? 'check the route, DNS and firewall from this machine to the API server (a private cluster needs a VPN or peering)' : undefined,
+        hint: isUnreachable(error)
+          ? 'check the route, DNS and firewall from this machine to the API server (a private cluster needs a VPN or peering)'
+          : undefined,
       });
     }
     if (accept.includes(answer.status)) return answer;
     const reason = String(answer.body.message ?? '');
     if (answer.status === 401) {
-      throw new FlexnodeError('KUBE_OPERATOR_REJECTED', `the API server of ${this.cluster.name} rejected the Entra token of ${this.who} (to ${what}): ${reason || 'Unauthorized'}`, {
-        hint: 'the token is for another tenant, or expired: sign in again (az login) or check azure.servicePrincipal',
-      });
+      throw new FlexnodeError(
+        'KUBE_OPERATOR_REJECTED',
+        `the API server of ${this.cluster.name} rejected the Entra token of ${this.who} (to ${what}): ${reason || 'Unauthorized'}`,
+        {
+          hint: 'the token is for another tenant, or expired: sign in again (az login) or check azure.servicePrincipal',
+        },
+      );
     }
     if (answer.status === 403) {
       throw new FlexnodeError('KUBE_OPERATOR_FORBIDDEN', `${this.who} may not ${what} in the cluster ${this.cluster.name}: ${reason}`, {
@@ -91,7 +105,7 @@ export class OperatorKube {
 export async function operatorKubeToken(azure: AzureContext | undefined, purpose: string): Promise<string> {
   const required = (detail: string, cause?: unknown) =>
     new FlexnodeError(OPERATOR_REQUIRED, `${purpose} needs the operator's Azure credential (an Entra token for the cluster), and ${detail}`, {
-      hint: 'set azure.servicePrincipal (the secret in AZURE_CLIENT_SECRET or clientSecretFile), or run `az login`; status, doctor and the agent\'s checks do not need it',
+      hint: "set azure.servicePrincipal (the secret in AZURE_CLIENT_SECRET or clientSecretFile), or run `az login`; status, doctor and the agent's checks do not need it",
       cause,
     });
   if (!azure) throw required('no Azure credential service is loaded');

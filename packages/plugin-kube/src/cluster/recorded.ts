@@ -9,7 +9,13 @@ export const FACTS_RECORD = 'cluster-facts';
  * agent's cycle, a heal) work without the operator's credential; else read from ARM with it, which only the first
  * install (or a config naming another cluster) needs. A failed read says which step needed it and why.
  */
-export async function clusterFacts(host: Host, config: FlexnodeConfig, azure: AzureContext | undefined, read: ClusterReader, who: string): Promise<ClusterFacts> {
+export async function clusterFacts(
+  host: Host,
+  config: FlexnodeConfig,
+  azure: AzureContext | undefined,
+  read: ClusterReader,
+  who: string,
+): Promise<ClusterFacts> {
   const recorded = recordedFacts(host, config);
   if (recorded) return recorded;
   try {

@@ -17,7 +17,12 @@ export default class Doctor extends Command {
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json --config /etc/aks-flex-node/config.json'];
   static override flags = {
     config: Flags.string({ char: 'c', summary: `Path of the config file [default: ${DEFAULT_CONFIG}].`, env: 'FLEXNODE_CONFIG' }),
-    root: Flags.string({ summary: 'Prefix for every path read (sandboxes and tests).', default: '/', env: 'FLEXNODE_ROOT', parse: async (input) => checkRoot(input) }),
+    root: Flags.string({
+      summary: 'Prefix for every path read (sandboxes and tests).',
+      default: '/',
+      env: 'FLEXNODE_ROOT',
+      parse: async (input) => checkRoot(input),
+    }),
     json: Flags.boolean({ summary: 'Print one JSON document: {ok, checks: [{name, title, status, detail, fix}]}.', default: false }),
   };
 
@@ -62,7 +67,9 @@ export default class Doctor extends Command {
       }
       if (report.unknownSkips.length) this.log(`\nskipPreflight names no such check: ${report.unknownSkips.join(', ')} (checks: ${CHECK_NAMES.join(', ')})`);
       const count = (s: string) => checks.filter((c) => c.status === s).length;
-      this.log(`\n${report.ok ? 'ready' : 'not ready'}: ${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed${count('skip') ? `, ${count('skip')} skipped` : ''}`);
+      this.log(
+        `\n${report.ok ? 'ready' : 'not ready'}: ${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed${count('skip') ? `, ${count('skip')} skipped` : ''}`,
+      );
     }
     if (!report.ok) this.exit(1);
   }

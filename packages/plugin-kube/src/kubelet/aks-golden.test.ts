@@ -81,7 +81,20 @@ const AKS_KUBELET_CONFIGURATION: readonly AksField[] = [
   {
     path: 'kubeReserved',
     aks: (c) => {
-      const cpu = c.machine.cpus >= 64 ? 740 : c.machine.cpus >= 32 ? 420 : c.machine.cpus >= 16 ? 260 : c.machine.cpus >= 8 ? 180 : c.machine.cpus >= 4 ? 140 : c.machine.cpus >= 2 ? 100 : 60;
+      const cpu =
+        c.machine.cpus >= 64
+          ? 740
+          : c.machine.cpus >= 32
+            ? 420
+            : c.machine.cpus >= 16
+              ? 260
+              : c.machine.cpus >= 8
+                ? 180
+                : c.machine.cpus >= 4
+                  ? 140
+                  : c.machine.cpus >= 2
+                    ? 100
+                    : 60;
       const memory = Math.min(20 * 110 + 50, Math.floor(c.machine.memoryBytes / 2 ** 20 / 4));
       return { cpu: `${cpu}m`, memory: `${memory}Mi` };
     },
@@ -143,11 +156,20 @@ const CASES: Case[] = [
   { version: parseKubeVersion('1.33.13')!, machine: { cpus: 3, memoryBytes: 2 * 2 ** 30 }, dnsServiceIP: '10.2.0.10' },
 ];
 
-describe('golden: the kubelet settings against AKS\'s (sources in the list)', () => {
+describe("golden: the kubelet settings against AKS's (sources in the list)", () => {
   const config = testConfig();
   const paths = kubePaths(config);
   const render = (c: Case) =>
-    kubeletConfiguration({ config, settings: kubeSettings(config), cluster: { name: 'c', dnsServiceIP: c.dnsServiceIP }, paths, resolved: true, runtime: containerdRuntime, version: c.version, machine: c.machine });
+    kubeletConfiguration({
+      config,
+      settings: kubeSettings(config),
+      cluster: { name: 'c', dnsServiceIP: c.dnsServiceIP },
+      paths,
+      resolved: true,
+      runtime: containerdRuntime,
+      version: c.version,
+      machine: c.machine,
+    });
 
   for (const c of CASES) {
     it(`KubeletConfiguration of ${c.version.text} on ${c.machine.cpus} CPUs / ${c.machine.memoryBytes / 2 ** 30} GiB: AKS's values, or a listed difference`, () => {
@@ -159,7 +181,7 @@ describe('golden: the kubelet settings against AKS\'s (sources in the list)', ()
     });
   }
 
-  it('flags: AKS\'s, or a listed difference; the unit has no watchdog (listed)', () => {
+  it("flags: AKS's, or a listed difference; the unit has no watchdog (listed)", () => {
     const c = CASES[0]!;
     const args = kubeletArgs(paths, { nodeName: 'n', labels: {}, nodeIP: '192.0.2.10', version: c.version, runtimeUnit: containerdRuntime.unit });
     for (const f of AKS_FLAGS) {
@@ -172,14 +194,14 @@ describe('golden: the kubelet settings against AKS\'s (sources in the list)', ()
     expect(kubeletUnit(paths, containerdRuntime)).to.not.match(/WatchdogSec/);
   });
 
-  it('sysctls: AKS\'s, or a listed difference', () => {
+  it("sysctls: AKS's, or a listed difference", () => {
     const sysctls = kubeSysctls(testConfig());
     for (const [key, [value, source]] of Object.entries(AKS_SYSCTLS)) {
       expect(sysctls[key], `${key} (AKS: ${value}, from ${source})`).to.equal(key in DIFFERENCES ? DIFFERENCES[key] : value);
     }
   });
 
-  it('every difference is explained in the README\'s table of deliberate differences', () => {
+  it("every difference is explained in the README's table of deliberate differences", () => {
     const text = readme();
     const section = text.slice(text.indexOf('### Deliberate differences from AKS'));
     expect(section.length, 'README has a "### Deliberate differences from AKS" section').to.be.lessThan(text.length);

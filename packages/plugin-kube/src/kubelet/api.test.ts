@@ -16,7 +16,23 @@ function pki(dir: string, name: string) {
   const sign = (id: string, subject: string, ext: string) => {
     ssl('req', ...ec, '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', subject);
     writeFileSync(join(dir, `${id}.ext`), ext);
-    ssl('x509', '-req', '-in', `${id}.csr`, '-CA', `${name}-ca.crt`, '-CAkey', `${name}-ca.key`, '-CAcreateserial', '-out', `${id}.crt`, '-days', '1', '-extfile', `${id}.ext`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${id}.csr`,
+      '-CA',
+      `${name}-ca.crt`,
+      '-CAkey',
+      `${name}-ca.key`,
+      '-CAcreateserial',
+      '-out',
+      `${id}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${id}.ext`,
+    );
     return { certPem: readFileSync(join(dir, `${id}.crt`), 'utf8'), keyPem: readFileSync(join(dir, `${id}.key`), 'utf8') };
   };
   return {
@@ -36,11 +52,14 @@ describe('apiRequest (the API server over HTTPS, trusting exactly the cluster CA
     dir = mkdtempSync(join(tmpdir(), 'kube-api-'));
     cluster = pki(dir, 'cluster');
     other = pki(dir, 'other');
-    server = createServer({ cert: cluster.server.certPem, key: cluster.server.keyPem, ca: cluster.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ path: req.url, user: peer?.subject?.CN ?? null, authorization: req.headers.authorization ?? null }));
-    });
+    server = createServer(
+      { cert: cluster.server.certPem, key: cluster.server.keyPem, ca: cluster.caPem, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ path: req.url, user: peer?.subject?.CN ?? null, authorization: req.headers.authorization ?? null }));
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -115,13 +115,20 @@ async function secureContextFor(caPem: string, pair?: { certPem: string; keyPem:
 /** Network errors mean "the cluster is not reachable from here", not "the node is broken". */
 export function isUnreachable(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
-  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET'].includes(code ?? '') ||
-    /no answer from/.test((error as Error).message ?? '');
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET'].includes(code ?? '') ||
+    /no answer from/.test((error as Error).message ?? '')
+  );
 }
 
 /** The Ready condition of a Node object, if reported. */
 export function readyCondition(node: Record<string, unknown>): { status: string; reason?: string; message?: string } | undefined {
-  const conditions = ((node.status as { conditions?: unknown[] } | undefined)?.conditions ?? []) as { type?: string; status?: string; reason?: string; message?: string }[];
+  const conditions = ((node.status as { conditions?: unknown[] } | undefined)?.conditions ?? []) as {
+    type?: string;
+    status?: string;
+    reason?: string;
+    message?: string;
+  }[];
   const c = conditions.find((x) => x.type === 'Ready');
   return c ? { status: String(c.status), reason: c.reason, message: c.message } : undefined;
 }

@@ -22,7 +22,15 @@ export interface MachineSize {
 }
 
 /** AKS's kube-reserved CPU by the host's cores (AKS docs, node-resource-reservations: 1, 2, 4, 8, 16, 32, 64 cores). */
-const KUBE_RESERVED_CPU: readonly (readonly [cores: number, millicores: number])[] = [[1, 60], [2, 100], [4, 140], [8, 180], [16, 260], [32, 420], [64, 740]];
+const KUBE_RESERVED_CPU: readonly (readonly [cores: number, millicores: number])[] = [
+  [1, 60],
+  [2, 100],
+  [4, 140],
+  [8, 180],
+  [16, 260],
+  [32, 420],
+  [64, 740],
+];
 
 /**
  * kube-reserved as AKS computes it for 1.29 and later (AKS docs, node-resource-reservations): CPU from the table
@@ -59,7 +67,9 @@ export interface Taint {
 export function parseTaint(spec: string, index: number): Taint {
   const m = /^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(spec);
   if (!m) {
-    throw new ConfigError(`node.taints[${index}] is not a taint: "${spec}"`, [{ path: `node.taints[${index}]`, message: 'expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute' }]);
+    throw new ConfigError(`node.taints[${index}] is not a taint: "${spec}"`, [
+      { path: `node.taints[${index}]`, message: 'expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute' },
+    ]);
   }
   return { key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as Taint['effect'] };
 }
@@ -101,7 +111,11 @@ export interface KubeletConfigInput {
 export function kubeletConfiguration(input: KubeletConfigInput): Record<string, unknown> {
   const { config, settings, cluster, paths } = input;
   if (!cluster.dnsServiceIP) {
-    throw new ConfigError(`the cluster ${cluster.name} reports no networkProfile.dnsServiceIP: the kubelet would not know the cluster DNS`, [], 'check the cluster\'s network profile (`az aks show --query networkProfile`)');
+    throw new ConfigError(
+      `the cluster ${cluster.name} reports no networkProfile.dnsServiceIP: the kubelet would not know the cluster DNS`,
+      [],
+      "check the cluster's network profile (`az aks show --query networkProfile`)",
+    );
   }
   const kubelet = config.node?.kubelet ?? {};
   const taints = (config.node?.taints ?? []).map(parseTaint);
@@ -164,9 +178,19 @@ export async function renderKubeletConfig(input: KubeletConfigInput): Promise<st
 export function nodeLabels(config: FlexnodeConfig): Record<string, string> {
   // The cloud controller deletes nodes it does not know unless they say they are not managed by AKS (upstream's label).
   const labels: Record<string, string> = { 'kubernetes.azure.com/managed': 'false', ...(config.node?.labels ?? {}) };
-  const allowed = new Set(['kubernetes.io/arch', 'kubernetes.io/hostname', 'kubernetes.io/os', 'node.kubernetes.io/instance-type',
-    'topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'beta.kubernetes.io/arch', 'beta.kubernetes.io/os',
-    'beta.kubernetes.io/instance-type', 'failure-domain.beta.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone']);
+  const allowed = new Set([
+    'kubernetes.io/arch',
+    'kubernetes.io/hostname',
+    'kubernetes.io/os',
+    'node.kubernetes.io/instance-type',
+    'topology.kubernetes.io/region',
+    'topology.kubernetes.io/zone',
+    'beta.kubernetes.io/arch',
+    'beta.kubernetes.io/os',
+    'beta.kubernetes.io/instance-type',
+    'failure-domain.beta.kubernetes.io/region',
+    'failure-domain.beta.kubernetes.io/zone',
+  ]);
   for (const key of Object.keys(labels)) {
     const ns = key.includes('/') ? key.split('/')[0]! : '';
     if (/(^|\.)(kubernetes\.io|k8s\.io)$/.test(ns) && !/(^|\.)(kubelet|node)\.kubernetes\.io$/.test(ns) && !allowed.has(key)) {

@@ -25,24 +25,82 @@ const fullConfig = () =>
       maxPods: 50,
       labels: { team: 'edge', 'node.kubernetes.io/pool': 'flex' },
       taints: ['dedicated=edge:NoSchedule', 'flexnode.io/new:PreferNoSchedule'],
-      kubelet: { kubeReserved: { cpu: '100m', memory: '500Mi' }, evictionHard: { 'memory.available': '200Mi' }, imageGCHighThreshold: 80, imageGCLowThreshold: 60 },
+      kubelet: {
+        kubeReserved: { cpu: '100m', memory: '500Mi' },
+        evictionHard: { 'memory.available': '200Mi' },
+        imageGCHighThreshold: 80,
+        imageGCLowThreshold: 60,
+      },
     },
   });
 
 /** Strings the schema lets through in free-form fields (no control character) that mean something in YAML. */
-const YAML_HOSTILE = ['a: b', '- x', '#c', "'q'", '"dq"', '{x}', '[y]', '&anchor', '*alias', '!tag', '%dir', '@at', '`bt`', ' lead', 'trail ', 'yes', 'null', '0x1F', '1e3', '~', 'back\\slash', 'ümlaut', '|', '>'];
+const YAML_HOSTILE = [
+  'a: b',
+  '- x',
+  '#c',
+  "'q'",
+  '"dq"',
+  '{x}',
+  '[y]',
+  '&anchor',
+  '*alias',
+  '!tag',
+  '%dir',
+  '@at',
+  '`bt`',
+  ' lead',
+  'trail ',
+  'yes',
+  'null',
+  '0x1F',
+  '1e3',
+  '~',
+  'back\\slash',
+  'ümlaut',
+  '|',
+  '>',
+];
 
 describe('KubeletConfiguration', () => {
   it('free-form string values the schema accepts are read back exactly by the YAML parser', async () => {
     const config = fullConfig();
-    config.node = { ...config.node, kubelet: { evictionHard: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`k${i}${v}`, v])), kubeReserved: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`r${i}`, v])) } };
-    const doc = parse(await renderKubeletConfig({ config, settings, cluster, paths: kubePaths(config), resolved: false, runtime: containerdRuntime, version: parseKubeVersion('1.35.2')!, machine: { cpus: 4, memoryBytes: 16 * 2 ** 30 } }));
+    config.node = {
+      ...config.node,
+      kubelet: {
+        evictionHard: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`k${i}${v}`, v])),
+        kubeReserved: Object.fromEntries(YAML_HOSTILE.map((v, i) => [`r${i}`, v])),
+      },
+    };
+    const doc = parse(
+      await renderKubeletConfig({
+        config,
+        settings,
+        cluster,
+        paths: kubePaths(config),
+        resolved: false,
+        runtime: containerdRuntime,
+        version: parseKubeVersion('1.35.2')!,
+        machine: { cpus: 4, memoryBytes: 16 * 2 ** 30 },
+      }),
+    );
     expect(doc.evictionHard).to.deep.equal(config.node.kubelet!.evictionHard);
     expect(doc.kubeReserved).to.deep.equal(config.node.kubelet!.kubeReserved);
   });
 
   it('is valid kubelet.config.k8s.io/v1beta1 (field names and types of the Go types) for a full config', async () => {
-    const doc = parse(await renderKubeletConfig({ config: fullConfig(), settings, cluster, paths: kubePaths(fullConfig()), resolved: true, runtime: containerdRuntime, version, machine }));
+    const doc = parse(
+      await renderKubeletConfig({
+        config: fullConfig(),
+        settings,
+        cluster,
+        paths: kubePaths(fullConfig()),
+        resolved: true,
+        runtime: containerdRuntime,
+        version,
+        machine,
+      }),
+    );
     expect(validateKubeletConfiguration(doc)).to.deep.equal([]);
     expect(doc).to.deep.include({
       cgroupDriver: 'systemd',
@@ -55,37 +113,76 @@ describe('KubeletConfiguration', () => {
       imageGCHighThresholdPercent: 80,
       resolvConf: '/run/systemd/resolve/resolv.conf',
     });
-    expect(doc.authentication).to.deep.equal({ anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: '2m0s' }, x509: { clientCAFile: '/etc/kubernetes/certs/ca.crt' } });
+    expect(doc.authentication).to.deep.equal({
+      anonymous: { enabled: false },
+      webhook: { enabled: true, cacheTTL: '2m0s' },
+      x509: { clientCAFile: '/etc/kubernetes/certs/ca.crt' },
+    });
     expect(doc.authorization.mode).to.equal('Webhook');
-    expect(doc.registerWithTaints).to.deep.equal([{ key: 'dedicated', value: 'edge', effect: 'NoSchedule' }, { key: 'flexnode.io/new', effect: 'PreferNoSchedule' }]);
+    expect(doc.registerWithTaints).to.deep.equal([
+      { key: 'dedicated', value: 'edge', effect: 'NoSchedule' },
+      { key: 'flexnode.io/new', effect: 'PreferNoSchedule' },
+    ]);
     expect(doc.evictionHard).to.deep.equal({ 'memory.available': '200Mi' });
     expect(doc.kubeReserved).to.deep.equal({ cpu: '100m', memory: '500Mi' });
   });
 
   it('the schema check catches wrong names and types', () => {
-    const good = kubeletConfiguration({ config: testConfig(), settings, cluster, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime, version, machine });
+    const good = kubeletConfiguration({
+      config: testConfig(),
+      settings,
+      cluster,
+      paths: kubePaths(testConfig()),
+      resolved: false,
+      runtime: containerdRuntime,
+      version,
+      machine,
+    });
     expect(validateKubeletConfiguration(good)).to.deep.equal([]);
-    expect(validateKubeletConfiguration({ ...good, clusterDns: ['x'], maxPods: '110', readOnlyPort: 1.5, authentication: { anonymous: { enabled: 'no' } } })).to.have.members([
+    expect(
+      validateKubeletConfiguration({ ...good, clusterDns: ['x'], maxPods: '110', readOnlyPort: 1.5, authentication: { anonymous: { enabled: 'no' } } }),
+    ).to.have.members([
       'maxPods: expected an int32, got "110"',
       'readOnlyPort: expected an int32, got 1.5',
       'authentication.anonymous.enabled: expected a boolean, got "no"',
       'clusterDns: not a field of the type',
     ]);
-    expect(validateKubeletConfiguration({ ...good, authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5 minutes' } } })[0]).to.match(/Go duration/);
+    expect(validateKubeletConfiguration({ ...good, authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5 minutes' } } })[0]).to.match(
+      /Go duration/,
+    );
   });
 
   it('cluster DNS comes from the cluster, never a silent default', () => {
-    expect(() => kubeletConfiguration({ config: testConfig(), settings, cluster: { name: 'c' }, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime, version, machine })).to.throw(ConfigError, /reports no networkProfile\.dnsServiceIP/);
+    expect(() =>
+      kubeletConfiguration({
+        config: testConfig(),
+        settings,
+        cluster: { name: 'c' },
+        paths: kubePaths(testConfig()),
+        resolved: false,
+        runtime: containerdRuntime,
+        version,
+        machine,
+      }),
+    ).to.throw(ConfigError, /reports no networkProfile\.dnsServiceIP/);
   });
 
   it('labels: kubernetes.azure.com/managed=false plus the config; kubernetes.io labels the kubelet may not set are refused', () => {
     expect(nodeLabels(fullConfig())).to.deep.equal({ 'kubernetes.azure.com/managed': 'false', team: 'edge', 'node.kubernetes.io/pool': 'flex' });
-    expect(() => nodeLabels(testConfig({ node: { labels: { 'node-role.kubernetes.io/worker': '' } } }))).to.throw(/may not set labels in the node-role\.kubernetes\.io namespace/);
+    expect(() => nodeLabels(testConfig({ node: { labels: { 'node-role.kubernetes.io/worker': '' } } }))).to.throw(
+      /may not set labels in the node-role\.kubernetes\.io namespace/,
+    );
   });
 
   it('the drop-in: kubelet flags the real kubelet and the stand-in know, the proxy environment, systemd escaping', () => {
     const paths = kubePaths(testConfig());
-    const args = kubeletArgs(paths, { nodeName: 'edge-1', labels: { 'kubernetes.azure.com/managed': 'false' }, nodeIP: '192.0.2.10', sandboxImage: 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2', version });
+    const args = kubeletArgs(paths, {
+      nodeName: 'edge-1',
+      labels: { 'kubernetes.azure.com/managed': 'false' },
+      nodeIP: '192.0.2.10',
+      sandboxImage: 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2',
+      version,
+    });
     expect(args).to.deep.equal([
       '--config=/var/lib/kubelet/config.yaml',
       '--kubeconfig=/var/lib/kubelet/kubeconfig',
@@ -95,10 +192,20 @@ describe('KubeletConfiguration', () => {
       '--v=2',
     ]);
     // Only kubelets before 1.27 are told the pause image (deprecated in 1.27: they learn it over CRI; removed in 1.35).
-    const old = kubeletArgs(paths, { nodeName: 'edge-1', labels: {}, sandboxImage: 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2', version: parseKubeVersion('1.26.15')! });
+    const old = kubeletArgs(paths, {
+      nodeName: 'edge-1',
+      labels: {},
+      sandboxImage: 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2',
+      version: parseKubeVersion('1.26.15')!,
+    });
     expect(old).to.include('--pod-infra-container-image=mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2');
     for (const v of ['1.27.0', '1.34.9', '1.35.0', '1.37.1']) {
-      expect(kubeletArgs(paths, { nodeName: 'n', labels: {}, sandboxImage: 'p', version: parseKubeVersion(v)! }).some((a) => a.startsWith('--pod-infra-container-image')), v).to.equal(false);
+      expect(
+        kubeletArgs(paths, { nodeName: 'n', labels: {}, sandboxImage: 'p', version: parseKubeVersion(v)! }).some((a) =>
+          a.startsWith('--pod-infra-container-image'),
+        ),
+        v,
+      ).to.equal(false);
     }
     const env = proxyEnvironment(testConfig({ proxy: { https: 'http://user:p%40ss@proxy:3128', noProxy: '10.0.0.0/8,.svc' } }));
     const dropIn = kubeletDropIn(paths, args);
@@ -123,7 +230,11 @@ describe('kube.kubelet step', () => {
     const report = await runStepCycle(step, { config: fullConfig(), host, services: azureServices() });
     expect(report.initial['kube.kubelet']).to.deep.include({ status: 'missing' });
     expect(report.installed.units['kubelet.service']).to.deep.equal({ enabled: true, active: true });
-    expect(report.installed.files).to.include.keys('/var/lib/kubelet/config.yaml', '/etc/systemd/system/kubelet.service', '/etc/systemd/system/kubelet.service.d/10-flexnode.conf');
+    expect(report.installed.files).to.include.keys(
+      '/var/lib/kubelet/config.yaml',
+      '/etc/systemd/system/kubelet.service',
+      '/etc/systemd/system/kubelet.service.d/10-flexnode.conf',
+    );
     expect(report.installOps.map((o) => o.op)).to.include.members(['daemon-reload', 'enable', 'start']);
     // GETs until Ready, with the node identity's token for the AKS server app, at the kubeconfig's server.
     expect(api.seen.filter((s) => s.method === 'GET').length).to.be.greaterThan(2);
@@ -153,11 +264,15 @@ describe('kube.kubelet step', () => {
     expect(unit).to.not.match(/containerd/);
   });
 
-  it('a Node the node identity may not delete (system:node and flexnode\'s role may not) is deleted as the operator', async () => {
+  it("a Node the node identity may not delete (system:node and flexnode's role may not) is deleted as the operator", async () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const operator = fakeOperator(200);
-    await runStepCycle(kubeletStep({ nodeApi: fakeApi({ deleteStatus: 403 }).factory, operatorClient: operator.factory }), { config: fullConfig(), host, services: azureServices() });
+    await runStepCycle(kubeletStep({ nodeApi: fakeApi({ deleteStatus: 403 }).factory, operatorClient: operator.factory }), {
+      config: fullConfig(),
+      host,
+      services: azureServices(),
+    });
     expect(operator.calls).to.deep.equal([{ method: 'DELETE', path: '/api/v1/nodes/edge-1', token: 'operator-token', server: FACTS.server }]);
     expect(host.logLines.map((l) => l.message)).to.include('deleted Node edge-1 from the cluster (as the operator)');
   });
@@ -166,10 +281,16 @@ describe('kube.kubelet step', () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const operator = fakeOperator(403);
-    await runStepCycle(kubeletStep({ nodeApi: fakeApi({ deleteStatus: 403 }).factory, operatorClient: operator.factory }), { config: fullConfig(), host, services: azureServices() });
+    await runStepCycle(kubeletStep({ nodeApi: fakeApi({ deleteStatus: 403 }).factory, operatorClient: operator.factory }), {
+      config: fullConfig(),
+      host,
+      services: azureServices(),
+    });
     const warn = host.logLines.find((l) => l.level === 'warn' && /could not delete Node edge-1/.test(l.message));
-    expect(warn?.message).to.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
-      .and.include('Azure Kubernetes Service RBAC Admin').and.match(/kubectl delete node edge-1/);
+    expect(warn?.message)
+      .to.include('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/delete')
+      .and.include('Azure Kubernetes Service RBAC Admin')
+      .and.match(/kubectl delete node edge-1/);
     expect(host.journal.get('kube.kubelet')!.some((c) => c.kind === 'custom' && c.type === NODE_RECORD)).to.equal(false);
   });
 
@@ -188,7 +309,10 @@ describe('kube.kubelet step', () => {
     const config = testConfig({ node: { name: 'edge-1' }, pluginConfig: { '@flexnode/plugin-kube': { readyTimeoutSeconds: 0 } } });
     const step = kubeletStep({ nodeApi: fakeApi({ readyAfter: 1e9 }).factory });
     const inst = step.create({ host: host.forStep('kube.kubelet'), config: config, ...serviceDeps() });
-    const error = await inst.install().then(() => undefined, (e: Error & { hint?: string }) => e);
+    const error = await inst.install().then(
+      () => undefined,
+      (e: Error & { hint?: string }) => e,
+    );
     expect(error?.message).to.match(/Node edge-1 is not Ready \(KubeletNotReady: stand-in\) 0 s after starting the kubelet/);
     expect(error?.hint).to.match(/journalctl -u kubelet\.service/);
   });
@@ -216,7 +340,11 @@ describe('kube.kubelet step', () => {
     seedKubeconfig(host);
     const api = fakeApi();
     const make = (maxPods: number) =>
-      kubeletStep({ nodeApi: api.factory }).create({ host: host.forStep('kube.kubelet'), config: testConfig({ node: { name: 'edge-1', maxPods } }), ...serviceDeps() });
+      kubeletStep({ nodeApi: api.factory }).create({
+        host: host.forStep('kube.kubelet'),
+        config: testConfig({ node: { name: 'edge-1', maxPods } }),
+        ...serviceDeps(),
+      });
     await make(110).install();
     const changed = make(30);
     expect(await changed.check()).to.deep.include({ status: 'drifted' });
@@ -232,8 +360,11 @@ describe('kube.kubelet step', () => {
     const reader = fakeReader();
     const routes: string[] = [];
     const make = (r: ClusterReader) =>
-      kubeletStep({ readCluster: r, nodeApi: fakeApi().factory, routeSource: async (server) => (routes.push(server), '198.51.100.7') })
-        .create({ host: host.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() });
+      kubeletStep({ readCluster: r, nodeApi: fakeApi().factory, routeSource: async (server) => (routes.push(server), '198.51.100.7') }).create({
+        host: host.forStep('kube.kubelet'),
+        config: fullConfig(),
+        ...serviceDeps(),
+      });
     await make(cachedReader(reader)).install();
     expect(reader.calls).to.equal(1);
     expect(new Set(routes)).to.deep.equal(new Set([FACTS.server]));
@@ -256,12 +387,16 @@ describe('kube.kubelet step', () => {
     const host = new MemoryHost();
     seedKubeconfig(host);
     const configured = testConfig({ node: { name: 'edge-1' }, pluginConfig: { '@flexnode/plugin-kube': { nodeIP: '203.0.113.5' } } });
-    await kubeletStep({ nodeApi: fakeApi().factory, routeSource: async () => '198.51.100.7' }).create({ host: host.forStep('kube.kubelet'), config: configured, ...serviceDeps() }).install();
+    await kubeletStep({ nodeApi: fakeApi().factory, routeSource: async () => '198.51.100.7' })
+      .create({ host: host.forStep('kube.kubelet'), config: configured, ...serviceDeps() })
+      .install();
     expect(host.files.get('/etc/systemd/system/kubelet.service.d/10-flexnode.conf')!.content.toString()).to.include('--node-ip=203.0.113.5');
     const none = new MemoryHost();
     seedKubeconfig(none);
     const error = await kubeletStep({ nodeApi: fakeApi().factory, routeSource: async () => undefined })
-      .create({ host: none.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() }).install().catch((e: ConfigError) => e);
+      .create({ host: none.forStep('kube.kubelet'), config: fullConfig(), ...serviceDeps() })
+      .install()
+      .catch((e: ConfigError) => e);
     expect(error).to.be.instanceOf(ConfigError);
     expect((error as ConfigError).message).to.equal(`no route from this machine to the API server ${FACTS.server}: the kubelet's --node-ip cannot be chosen`);
     expect((error as ConfigError).hint).to.match(/nodeIP/);
@@ -270,12 +405,23 @@ describe('kube.kubelet step', () => {
 
   it('kube-reserved follows the machine and eviction the version, unless node.kubelet sets them', async () => {
     const render = (cpus: number, gib: number, v: string, kubelet = {}) =>
-      kubeletConfiguration({ config: testConfig({ node: { kubelet } }), settings, cluster, paths: kubePaths(testConfig()), resolved: false, runtime: containerdRuntime, version: parseKubeVersion(v)!, machine: { cpus, memoryBytes: gib * 2 ** 30 } });
+      kubeletConfiguration({
+        config: testConfig({ node: { kubelet } }),
+        settings,
+        cluster,
+        paths: kubePaths(testConfig()),
+        resolved: false,
+        runtime: containerdRuntime,
+        version: parseKubeVersion(v)!,
+        machine: { cpus, memoryBytes: gib * 2 ** 30 },
+      });
     expect(render(2, 4, '1.35.2')).to.deep.include({ kubeReserved: { cpu: '100m', memory: '1024Mi' } });
     expect(render(16, 64, '1.35.2')).to.deep.include({ kubeReserved: { cpu: '260m', memory: '2250Mi' } });
     expect((render(8, 32, '1.28.9').evictionHard as Record<string, string>)['memory.available']).to.equal('750Mi');
     expect(render(8, 32, '1.35.2', { kubeReserved: { cpu: '1' } })).to.deep.include({ kubeReserved: { cpu: '1' } });
-    expect(() => render(8, 32, '1.35.2', { imageGCHighThreshold: 70 })).to.throw(ConfigError, /imageGCLowThreshold \(80\) must be below imageGCHighThreshold \(70\)/);
+    expect(() => render(8, 32, '1.35.2', { imageGCHighThreshold: 70 })).to.throw(
+      ConfigError,
+      /imageGCLowThreshold \(80\) must be below imageGCHighThreshold \(70\)/,
+    );
   });
 });
-

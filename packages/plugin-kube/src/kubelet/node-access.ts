@@ -114,7 +114,12 @@ export async function deleteNodeObject(d: NodeDeletion): Promise<NodeDeletionOut
   if (!d.facts) return kept(`could not delete Node ${name}: the cluster's facts are not recorded`);
   try {
     const kube = await OperatorKube.connect(d.azure, d.facts, `${d.purpose} (deleting the Node ${name} from the cluster)`, d.operatorClient);
-    const answer = await kube.call('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`, `delete the Node ${name}`, uid ? uidPrecondition(uid) : undefined, [200, 202, 404, ...(uid ? [409] : [])]);
+    const answer = await kube.call('DELETE', `/api/v1/nodes/${encodeURIComponent(name)}`, `delete the Node ${name}`, uid ? uidPrecondition(uid) : undefined, [
+      200,
+      202,
+      404,
+      ...(uid ? [409] : []),
+    ]);
     if (answer.status === 404) return gone();
     if (answer.status === 409) return replaced();
     return say('deleted', `deleted Node ${name} from the cluster (as ${kube.who})`);

@@ -1,6 +1,28 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
-import { Cni, ConfigError, ContainerRuntime, defineStep, drifted, missing, ok, StepError, Tokens, type CheckResult, type FlexnodeConfig, type Host, type StepDefinition, findRecord, replaceRecord, runServiceWith, serviceInputsChanged, AzureCredential, ArcIdentity, PodCidr, ServiceProxy } from '@flexnode/sdk';
+import {
+  Cni,
+  ConfigError,
+  ContainerRuntime,
+  defineStep,
+  drifted,
+  missing,
+  ok,
+  StepError,
+  Tokens,
+  type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type StepDefinition,
+  findRecord,
+  replaceRecord,
+  runServiceWith,
+  serviceInputsChanged,
+  AzureCredential,
+  ArcIdentity,
+  PodCidr,
+  ServiceProxy,
+} from '@flexnode/sdk';
 import { kubernetesVersion } from '../binaries/step.js';
 import { kubeletAuth } from '../auth.js';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
@@ -98,8 +120,29 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
     title: 'kubelet: configuration, systemd unit, Node Ready',
     provides: ['kubelet'],
     // After pod-cidr: a Node registered by flexnode with its pod range is there before the kubelet adopts it.
-    after: ['kube.binaries', 'kube.kernel-modules', 'kube.sysctl', 'kube.swap', 'kube.packages', 'cluster-credentials', 'kube.node-bootstrap', ContainerRuntime, Cni, ArcIdentity, PodCidr],
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, identity: ArcIdentity, runtime: ContainerRuntime, proxy: ServiceProxy, cni: Cni, run: Tokens.Run },
+    after: [
+      'kube.binaries',
+      'kube.kernel-modules',
+      'kube.sysctl',
+      'kube.swap',
+      'kube.packages',
+      'cluster-credentials',
+      'kube.node-bootstrap',
+      ContainerRuntime,
+      Cni,
+      ArcIdentity,
+      PodCidr,
+    ],
+    inject: {
+      host: Tokens.Host,
+      config: Tokens.Config,
+      azure: AzureCredential,
+      identity: ArcIdentity,
+      runtime: ContainerRuntime,
+      proxy: ServiceProxy,
+      cni: Cni,
+      run: Tokens.Run,
+    },
     create: ({ host, config, azure, identity, runtime, proxy, cni, run }) => {
       const paths = kubePaths(config);
       const settings = kubeSettings(config);
@@ -116,16 +159,36 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         const version = await kubernetesVersion(host, config, azure, async () => facts, 'kube.kubelet', recorded?.version);
         const nodeIP = settings.nodeIP ?? (fresh || !recorded?.nodeIP ? ((await routeSource(facts.server)) ?? recorded?.nodeIP) : recorded.nodeIP);
         if (!nodeIP) {
-          throw new ConfigError(`no route from this machine to the API server ${facts.server}: the kubelet's --node-ip cannot be chosen`, [
-            { path: `pluginConfig["@flexnode/plugin-kube"].nodeIP`, message: 'set the address the cluster reaches this node on' },
-          ], 'set pluginConfig["@flexnode/plugin-kube"].nodeIP, or fix the route and DNS to the API server');
+          throw new ConfigError(
+            `no route from this machine to the API server ${facts.server}: the kubelet's --node-ip cannot be chosen`,
+            [{ path: `pluginConfig["@flexnode/plugin-kube"].nodeIP`, message: 'set the address the cluster reaches this node on' }],
+            'set pluginConfig["@flexnode/plugin-kube"].nodeIP, or fix the route and DNS to the API server',
+          );
         }
         const name = await nodeName(host, config);
         const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
         const kv = kubeVersionOf(version);
-        const kubeletConfig = await renderKubeletConfig({ config, settings, cluster: facts, paths, resolved, runtime, version: kv, machine: await sizeOf(host), tlsBootstrap });
+        const kubeletConfig = await renderKubeletConfig({
+          config,
+          settings,
+          cluster: facts,
+          paths,
+          resolved,
+          runtime,
+          version: kv,
+          machine: await sizeOf(host),
+          tlsBootstrap,
+        });
         const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
-        const args = kubeletArgs(paths, { nodeName: name, labels, nodeIP, sandboxImage: runtime.sandboxImage, runtimeUnit: runtime.unit, version: kv, tlsBootstrap });
+        const args = kubeletArgs(paths, {
+          nodeName: name,
+          labels,
+          nodeIP,
+          sandboxImage: runtime.sandboxImage,
+          runtimeUnit: runtime.unit,
+          version: kv,
+          tlsBootstrap,
+        });
         const dropIn = kubeletDropIn(paths, args);
         const files: readonly (readonly [path: string, content: string, mode: number])[] = [
           [paths.kubeletConfig, kubeletConfig, 0o644],
@@ -140,7 +203,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         const out: Record<string, string | null> = {};
         // bootstrap-token mode: the kubeconfig is the kubelet's own (rewritten on each rotation): its bootstrap one counts.
         const credentials = tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig;
-        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, credentials, paths.caCert]) out[p] = (await host.files.sha256(p)) ?? null;
+        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, credentials, paths.caCert])
+          out[p] = (await host.files.sha256(p)) ?? null;
         return out;
       };
 
@@ -155,7 +219,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           answer = await client.api.get(name);
         } catch (error) {
           if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return { kind: 'not-ready', detail: messageOf(error) };
-          if (isUnreachable(error)) return { kind: 'unreachable', server: client.server, detail: `API server ${client.server} not reachable from here (${messageOf(error)})` };
+          if (isUnreachable(error))
+            return { kind: 'unreachable', server: client.server, detail: `API server ${client.server} not reachable from here (${messageOf(error)})` };
           return { kind: 'not-ready', detail: `reading Node ${name} failed: ${messageOf(error)}` };
         }
         await rememberAnswer(host, client.server, now());
@@ -163,11 +228,18 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           const ready = readyCondition(answer.body);
           const cordon = cordonState(answer.body);
           if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready`, cordon };
-          return { kind: 'not-ready', cordon, detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}` };
+          return {
+            kind: 'not-ready',
+            cordon,
+            detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}`,
+          };
         }
         if (answer.status === 404) return { kind: 'not-ready', detail: `Node ${name} is not registered with the cluster` };
         if (answer.status === 401 || answer.status === 403) {
-          return { kind: 'not-ready', detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster` };
+          return {
+            kind: 'not-ready',
+            detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster`,
+          };
         }
         return { kind: 'not-ready', detail: `reading Node ${name} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}` };
       };
@@ -182,12 +254,17 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           const silence = await silenceOf(host, node.server, now());
           const grace = settings.apiServerGraceSeconds;
           const seconds = Math.round(silence.ms / 1000);
-          if (seconds > grace) return drifted(`${node.detail}; no answer for ${seconds} s (since ${silence.since}), more than the ${grace} s grace (pluginConfig["@flexnode/plugin-kube"].apiServerGraceSeconds): the cluster no longer hears from this node`);
+          if (seconds > grace)
+            return drifted(
+              `${node.detail}; no answer for ${seconds} s (since ${silence.since}), more than the ${grace} s grace (pluginConfig["@flexnode/plugin-kube"].apiServerGraceSeconds): the cluster no longer hears from this node`,
+            );
           return ok(`${KUBELET_UNIT} active; ${node.detail}, for ${seconds} s of the ${grace} s grace: Node readiness not checked`);
         }
         if (node.kind === 'not-ready') return drifted(node.detail);
         if (node.cordon.kind === 'flexnode' && !(node.cordon.reason === 'upgrade' && run.command === 'upgrade')) {
-          return drifted(`Node ${name} is cordoned by a flexnode ${node.cordon.reason} that did not finish (${node.cordon.at}): ${node.cordon.reason === 'upgrade' ? '`flexnode upgrade` finishes or rolls it back' : '`flexnode unbootstrap` finishes it, `flexnode bootstrap` takes the node back'}`);
+          return drifted(
+            `Node ${name} is cordoned by a flexnode ${node.cordon.reason} that did not finish (${node.cordon.at}): ${node.cordon.reason === 'upgrade' ? '`flexnode upgrade` finishes or rolls it back' : '`flexnode unbootstrap` finishes it, `flexnode bootstrap` takes the node back'}`,
+          );
         }
         return ok(`${KUBELET_UNIT} active; ${node.detail}${node.cordon.kind === 'other' ? ' (cordoned, not by flexnode)' : ''}`);
       };
@@ -202,12 +279,16 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
           if (info && (info.mode & 0o777) !== mode) return drifted(`${path} has mode ${(info.mode & 0o777).toString(8)}, expected ${mode.toString(8)}`);
         }
         if (!(await host.systemd.isEnabled(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not enabled`);
-        if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
+        if (!(await host.systemd.available()))
+          return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
         if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
-        if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD)) return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
+        if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD))
+          return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
         const leaving = teardownUnderWay(host);
         if (leaving) {
-          return drifted(`an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (it cordons it first; phases done: ${leaving.done.join(', ') || 'none'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`);
+          return drifted(
+            `an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (it cordons it first; phases done: ${leaving.done.join(', ') || 'none'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`,
+          );
         }
         return health(want.name);
       };
@@ -218,7 +299,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
         if (!findRecord(host, NODE_RECORD)) return; // a first install: no run of this node left anything to take back
         const leaving = teardownUnderWay(host);
         const client = await api();
-        if (client && (await uncordon(client.api, name).catch(() => false))) host.log.warn(`Node ${name} was cordoned by a flexnode run that did not finish: uncordoned`);
+        if (client && (await uncordon(client.api, name).catch(() => false)))
+          host.log.warn(`Node ${name} was cordoned by a flexnode run that did not finish: uncordoned`);
         if (leaving) {
           host.log.warn(`the unbootstrap begun ${leaving.startedAt} is abandoned: the node is back in service`);
           await host.changes.forget(TEARDOWN_RECORD);
@@ -307,7 +389,8 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
               }
             },
           });
-          for (const record of [CREDENTIALS_RECORD, NODE_RECORD, INPUTS_RECORD, FACTS_RECORD, KUBELET_STATE_RECORD, TEARDOWN_RECORD]) await host.changes.forget(record);
+          for (const record of [CREDENTIALS_RECORD, NODE_RECORD, INPUTS_RECORD, FACTS_RECORD, KUBELET_STATE_RECORD, TEARDOWN_RECORD])
+            await host.changes.forget(record);
           await reportLeftovers(host, paths.kubeletDir);
         },
       };

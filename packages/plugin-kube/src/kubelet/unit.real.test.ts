@@ -28,11 +28,21 @@ describe('kubelet.service, drop-in and environment file under systemd-analyze ve
 
   it('verify accepts them with hostile proxy values; the drop-in keeps the flags as the step gave them', async () => {
     const config = testConfig({
-      proxy: { https: 'http://us%24er:p"a$$w\'rd%%@proxy.example:3128', http: 'http://proxy.example:3128', noProxy: 'localhost,.svc,10.0.0.0/8, "x" %h $HOME;#' },
+      proxy: {
+        https: 'http://us%24er:p"a$$w\'rd%%@proxy.example:3128',
+        http: 'http://proxy.example:3128',
+        noProxy: 'localhost,.svc,10.0.0.0/8, "x" %h $HOME;#',
+      },
       paths: { kubernetes: { kubeletDir: '/var/lib/kube let', configDir: '/etc/kube%rnetes' } },
     });
     const paths = kubePaths(config);
-    const args = kubeletArgs(paths, { nodeName: 'edge-1', labels: { team: 'a-b_c.d', 'example.com/zone': 'z1' }, nodeIP: '192.0.2.10', runtimeUnit: 'containerd.service', version: parseKubeVersion('1.35.2')! });
+    const args = kubeletArgs(paths, {
+      nodeName: 'edge-1',
+      labels: { team: 'a-b_c.d', 'example.com/zone': 'z1' },
+      nodeIP: '192.0.2.10',
+      runtimeUnit: 'containerd.service',
+      version: parseKubeVersion('1.35.2')!,
+    });
     const files: [string, string][] = [
       [paths.unit, kubeletUnit(paths, { unit: 'containerd.service' })],
       [paths.dropIn, kubeletDropIn(paths, args)],
@@ -63,7 +73,10 @@ describe('kubelet.service, drop-in and environment file under systemd-analyze ve
     const broken = kubeletDropIn({ ...paths, binDir: '/usr/local/flexnode-missing' }, []);
     await mkdir(dirname(join(root, paths.dropIn)), { recursive: true });
     await writeFile(join(root, paths.dropIn), broken);
-    const error = await run('systemd-analyze', ['verify', '--man=no', `--root=${root}`, 'kubelet.service']).then(() => undefined, (e: { stderr: string }) => e);
+    const error = await run('systemd-analyze', ['verify', '--man=no', `--root=${root}`, 'kubelet.service']).then(
+      () => undefined,
+      (e: { stderr: string }) => e,
+    );
     expect(error, 'verify accepted a missing binary').to.not.equal(undefined);
   });
 });

@@ -56,7 +56,9 @@ export function kubeletArgs(paths: KubePaths, flags: KubeletFlags): string[] {
     `--kubeconfig=${paths.kubeconfig}`,
     ...(flags.tlsBootstrap ? [`--bootstrap-kubeconfig=${paths.bootstrapKubeconfig}`, `--cert-dir=${paths.certDir}`] : []),
     `--hostname-override=${flags.nodeName}`,
-    `--node-labels=${Object.entries(flags.labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+    `--node-labels=${Object.entries(flags.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}`,
     ...(flags.nodeIP ? [`--node-ip=${flags.nodeIP}`] : []),
     ...(flags.runtimeUnit ? [`--runtime-cgroups=/system.slice/${flags.runtimeUnit}`] : []),
     ...(flags.sandboxImage && !atLeast(flags.version, 1, 27) ? [`--pod-infra-container-image=${flags.sandboxImage}`] : []),
@@ -95,4 +97,3 @@ export function kubeletDropIn(paths: KubePaths, args: readonly string[]): string
     },
   });
 }
-

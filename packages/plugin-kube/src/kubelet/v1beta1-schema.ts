@@ -84,10 +84,13 @@ export function validateAgainst(value: unknown, type: FieldType, path = ''): str
   if (type === 'string') return typeof value === 'string' ? [] : [`${path}: expected a string, got ${JSON.stringify(value)}`];
   if (type === 'bool') return typeof value === 'boolean' ? [] : [`${path}: expected a boolean, got ${JSON.stringify(value)}`];
   if (type === 'int32') {
-    return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31 ? [] : [`${path}: expected an int32, got ${JSON.stringify(value)}`];
+    return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31
+      ? []
+      : [`${path}: expected an int32, got ${JSON.stringify(value)}`];
   }
   if (type === 'int64') return Number.isSafeInteger(value) ? [] : [`${path}: expected an int64, got ${JSON.stringify(value)}`];
-  if (type === 'duration') return typeof value === 'string' && DURATION.test(value) ? [] : [`${path}: expected a Go duration such as "2m0s", got ${JSON.stringify(value)}`];
+  if (type === 'duration')
+    return typeof value === 'string' && DURATION.test(value) ? [] : [`${path}: expected a Go duration such as "2m0s", got ${JSON.stringify(value)}`];
   if ('enum' in type) return type.enum.includes(value as string) ? [] : [`${path}: expected one of ${type.enum.join(', ')}, got ${JSON.stringify(value)}`];
   if ('list' in type) {
     if (!Array.isArray(value)) return [`${path}: expected a list`];

@@ -24,7 +24,7 @@ export function cordonState(node: Record<string, unknown>): CordonState {
 export function apiFailure(what: string, answer: ApiAnswer): FlexnodeError {
   const denied = answer.status === 401 || answer.status === 403;
   return new FlexnodeError('KUBE_API', `${what} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}`, {
-    hint: denied ? "the node identity's role on the cluster must allow it (README of plugin-kube, \"Who makes which call\")" : 'check the API server and retry',
+    hint: denied ? 'the node identity\'s role on the cluster must allow it (README of plugin-kube, "Who makes which call")' : 'check the API server and retry',
   });
 }
 
@@ -42,7 +42,10 @@ async function readNode(api: Pick<NodesApi, 'get' | 'patch'>, name: string): Pro
 export async function cordon(api: Pick<NodesApi, 'get' | 'patch'>, name: string, reason: CordonReason, now = new Date()): Promise<CordonState> {
   const before = cordonState(await readNode(api, name));
   if (before.kind !== 'schedulable') return before;
-  const answer = await api.patch(name, { spec: { unschedulable: true }, metadata: { annotations: { [CORDONED_BY]: reason, [CORDONED_AT]: now.toISOString() } } });
+  const answer = await api.patch(name, {
+    spec: { unschedulable: true },
+    metadata: { annotations: { [CORDONED_BY]: reason, [CORDONED_AT]: now.toISOString() } },
+  });
   if (answer.status !== 200) throw apiFailure(`cordoning Node ${name}`, answer);
   return before;
 }

@@ -59,21 +59,26 @@ describe('drain', () => {
     slow.kubeletStops = false; // evicted pods stay terminating: no kubelet deletes them
     const c2 = clock();
     const r2 = await drainNode(slow, 'edge-1', { timeoutMs: 20_000, force: true, log, ...c2 });
-    expect(r2.blocking.map((b) => `${b.pod}: ${b.why}`)).to.deep.equal(['default/web: terminating: its kubelet has not stopped it yet', 'default/bare: terminating: its kubelet has not stopped it yet']);
+    expect(r2.blocking.map((b) => `${b.pod}: ${b.why}`)).to.deep.equal([
+      'default/web: terminating: its kubelet has not stopped it yet',
+      'default/bare: terminating: its kubelet has not stopped it yet',
+    ]);
     expect(c2.now()).to.equal(20_000);
   });
 
   it('a 403 on an eviction is an error naming the call, at once', async () => {
     const api = cluster();
     api.evictPod = async () => ({ status: 403, body: { message: 'pods "web" is forbidden: User "x" cannot create resource "pods/eviction"' } });
-    const error = await drainNode(api, 'edge-1', { timeoutMs: 60_000, force: false, log, ...clock() }).catch((e: Error & { hint?: string }) => e) as Error & { hint?: string };
+    const error = (await drainNode(api, 'edge-1', { timeoutMs: 60_000, force: false, log, ...clock() }).catch((e: Error & { hint?: string }) => e)) as Error & {
+      hint?: string;
+    };
     expect(error?.message).to.match(/^evicting pod default\/web answered HTTP 403: pods "web" is forbidden/);
     expect(error?.hint).to.match(/node identity's role/);
   });
 });
 
 describe('cordon', () => {
-  it('cordons with flexnode\'s note on the Node; uncordon clears both; a Node someone else cordoned is left as it is', async () => {
+  it("cordons with flexnode's note on the Node; uncordon clears both; a Node someone else cordoned is left as it is", async () => {
     const api = new MemoryKubeApi().addNode('a').addNode('b');
     expect(await cordon(api, 'a', 'upgrade', new Date('2026-11-01T10:00:00Z'))).to.deep.equal({ kind: 'schedulable' });
     expect(cordonState(api.nodes.get('a')!)).to.deep.equal({ kind: 'flexnode', reason: 'upgrade', at: '2026-11-01T10:00:00.000Z' });

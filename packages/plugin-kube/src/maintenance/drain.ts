@@ -101,8 +101,12 @@ export async function drainNode(api: Pick<KubeApi, 'listNodePods' | 'evictPod'>,
     const refusedOnly = options.force && blockers.every((b) => !b.why.startsWith('terminating'));
     if (left <= 0 || refusedOnly) {
       if (!options.force) {
-        throw new DrainTimeoutError(node, blockers, options.timeoutMs,
-          'let the PodDisruptionBudgets allow it (scale the workload up, or relax the budget), raise pluginConfig["@flexnode/plugin-kube"].drainTimeoutSeconds, or use --force to go on without these pods\' budgets');
+        throw new DrainTimeoutError(
+          node,
+          blockers,
+          options.timeoutMs,
+          'let the PodDisruptionBudgets allow it (scale the workload up, or relax the budget), raise pluginConfig["@flexnode/plugin-kube"].drainTimeoutSeconds, or use --force to go on without these pods\' budgets',
+        );
       }
       options.log.warn(`drain of Node ${node}: --force: going on with ${describeBlockers(blockers)}`);
       return { evicted: [...evicted], kept, blocking: blockers };

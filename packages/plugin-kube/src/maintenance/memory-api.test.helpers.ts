@@ -21,14 +21,27 @@ export class MemoryKubeApi implements KubeApi {
   private rv = 1;
 
   addNode(name: string, ready = true): this {
-    this.nodes.set(name, { metadata: { name, annotations: {} }, spec: {}, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady' }], nodeInfo: { kubeletVersion: 'v1.30.4' } } });
+    this.nodes.set(name, {
+      metadata: { name, annotations: {} },
+      spec: {},
+      status: {
+        conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady' }],
+        nodeInfo: { kubeletVersion: 'v1.30.4' },
+      },
+    });
     return this;
   }
 
   addPod(p: { name: string; namespace?: string; node: string; controller?: string; mirror?: boolean; budget?: string }): this {
     const namespace = p.namespace ?? 'default';
     this.pods.push({
-      metadata: { name: p.name, namespace, uid: `uid-${p.name}`, annotations: p.mirror ? { 'kubernetes.io/config.mirror': 'x' } : {}, ownerReferences: p.controller ? [{ kind: p.controller, controller: true }] : [] },
+      metadata: {
+        name: p.name,
+        namespace,
+        uid: `uid-${p.name}`,
+        annotations: p.mirror ? { 'kubernetes.io/config.mirror': 'x' } : {},
+        ownerReferences: p.controller ? [{ kind: p.controller, controller: true }] : [],
+      },
       spec: { nodeName: p.node },
       status: { phase: 'Running' },
     });
@@ -92,8 +105,15 @@ export class MemoryKubeApi implements KubeApi {
       if (!pod) return notFound();
       const budget = this.budgets.get(`${namespace}/${name}`);
       if (budget && !pod.metadata.deletionTimestamp) {
-        return { status: 429, body: { kind: 'Status', code: 429, message: "Cannot evict pod as it would violate the pod's disruption budget.",
-          details: { causes: [{ type: 'DisruptionBudget', message: `The disruption budget ${budget} needs 1 healthy pods and has 1 currently` }] } } };
+        return {
+          status: 429,
+          body: {
+            kind: 'Status',
+            code: 429,
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
+            details: { causes: [{ type: 'DisruptionBudget', message: `The disruption budget ${budget} needs 1 healthy pods and has 1 currently` }] },
+          },
+        };
       }
       pod.metadata.deletionTimestamp = new Date().toISOString();
       if (this.kubeletStops) this.terminate(namespace, name);

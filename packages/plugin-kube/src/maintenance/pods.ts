@@ -16,7 +16,14 @@ const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
 /** A pod from the API's JSON. */
 export function podView(raw: Record<string, unknown>): PodView {
-  const meta = (raw.metadata ?? {}) as { namespace?: string; name?: string; uid?: string; deletionTimestamp?: string; annotations?: Record<string, string>; ownerReferences?: { kind?: string; controller?: boolean }[] };
+  const meta = (raw.metadata ?? {}) as {
+    namespace?: string;
+    name?: string;
+    uid?: string;
+    deletionTimestamp?: string;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind?: string; controller?: boolean }[];
+  };
   const controller = (meta.ownerReferences ?? []).find((o) => o.controller)?.kind;
   return {
     namespace: meta.namespace ?? 'default',

@@ -1,4 +1,19 @@
-import { ArcIdentity, AzureCredential, ConfigError, defineService, underRoot, FlexnodeError, NodeMaintenance, Tokens, type AzureContext, type FlexnodeConfig, type Host, type NodeIdentity, type NodeMaintenanceService, type UpgradePlan } from '@flexnode/sdk';
+import {
+  ArcIdentity,
+  AzureCredential,
+  ConfigError,
+  defineService,
+  underRoot,
+  FlexnodeError,
+  NodeMaintenance,
+  Tokens,
+  type AzureContext,
+  type FlexnodeConfig,
+  type Host,
+  type NodeIdentity,
+  type NodeMaintenanceService,
+  type UpgradePlan,
+} from '@flexnode/sdk';
 import { kubeRelease, kubeVersionOf } from '../binaries/artifacts.js';
 import { kubeletAuth } from '../auth.js';
 import { isUnreachable, readyCondition } from '../kubelet/api.js';
@@ -31,7 +46,13 @@ const notJoined = (what: string) =>
  * config's pin or the API server's version, checked by the version skew policy and for a verifiable release),
  * and the node taken out of service (an upgrade slot, cordon, drain) and put back (uncordon, slot released).
  */
-export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: NodeIdentity, azure: AzureContext | undefined, o: MaintenanceOptions = {}): NodeMaintenanceService {
+export function nodeMaintenance(
+  host: Host,
+  config: FlexnodeConfig,
+  identity: NodeIdentity,
+  azure: AzureContext | undefined,
+  o: MaintenanceOptions = {},
+): NodeMaintenanceService {
   const paths = kubePaths(config);
   const settings = kubeSettings(config);
   const slots = upgradeSettings(config);
@@ -41,7 +62,8 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
 
   const kubeconfig = kubeletAuth(config) === 'bootstrap-token' ? paths.bootstrapKubeconfig : paths.kubeconfig;
   const client = async (): Promise<MaintenanceClients> =>
-    (await maintenanceClients(host, config, identity, azure, { nodeApi: o.nodeApi, purpose: 'flexnode upgrade' })) ?? Promise.reject(notJoined(`${kubeconfig} is missing`));
+    (await maintenanceClients(host, config, identity, azure, { nodeApi: o.nodeApi, purpose: 'flexnode upgrade' })) ??
+    Promise.reject(notJoined(`${kubeconfig} is missing`));
 
   /** The installed kubelet's version (what it says, not what a record says); the binary under --root. */
   const installed = async (): Promise<string> => {
@@ -57,7 +79,9 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
       answer = await c.node.version();
     } catch (error) {
       if (!isUnreachable(error)) throw error;
-      throw new FlexnodeError('KUBE_API', `the API server ${c.server} is not reachable from here (${messageOf(error)}): an upgrade needs it`, { hint: 'nothing was changed; run it again when the cluster answers' });
+      throw new FlexnodeError('KUBE_API', `the API server ${c.server} is not reachable from here (${messageOf(error)}): an upgrade needs it`, {
+        hint: 'nothing was changed; run it again when the cluster answers',
+      });
     }
     const version = typeof answer.body.gitVersion === 'string' ? parseKubeVersion(answer.body.gitVersion) : undefined;
     if (answer.status !== 200 || !version) throw apiFailure(`GET ${c.server}/version`, answer);
@@ -77,9 +101,11 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
         to = wanted;
         source = 'requested';
         if (pinned && pinned !== to) {
-          throw new ConfigError(`--to ${to}: the config pins kubernetes.version ${pinned}, which every bootstrap and the agent would install again`, [
-            { path: 'kubernetes.version', message: `pinned to ${pinned}` },
-          ], `set kubernetes.version to ${to} in the config and run \`flexnode upgrade\` without --to; nothing was changed`);
+          throw new ConfigError(
+            `--to ${to}: the config pins kubernetes.version ${pinned}, which every bootstrap and the agent would install again`,
+            [{ path: 'kubernetes.version', message: `pinned to ${pinned}` }],
+            `set kubernetes.version to ${to} in the config and run \`flexnode upgrade\` without --to; nothing was changed`,
+          );
         }
       } else if (pinned) {
         to = pinned;
@@ -105,13 +131,18 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
       const name = await nodeName(host, config);
       const lease = { namespace: slots.leaseNamespace, slots: slots.maxConcurrent, holder: name, leaseSeconds: SLOT_LEASE_SECONDS, log: host.log, now };
       const slot = await acquireSlot(c.slots, { ...lease, waitMs: settings.upgradeSlotWaitSeconds * 1000, sleep });
-      host.log.info(`holding upgrade slot ${slots.leaseNamespace}/${slot}${c.slotHolder === 'operator' ? ' (as the operator: a node\'s certificate may hold no Lease but its own)' : ''}`);
-      renewal = setInterval(() => {
-        renewSlot(c.slots, lease, slot).then(
-          (held) => held || host.log.warn(`upgrade slot ${slot} is no longer this node's`),
-          (error: unknown) => host.log.warn(`renewing upgrade slot ${slot} failed: ${messageOf(error)}`),
-        );
-      }, (SLOT_LEASE_SECONDS * 1000) / 3);
+      host.log.info(
+        `holding upgrade slot ${slots.leaseNamespace}/${slot}${c.slotHolder === 'operator' ? " (as the operator: a node's certificate may hold no Lease but its own)" : ''}`,
+      );
+      renewal = setInterval(
+        () => {
+          renewSlot(c.slots, lease, slot).then(
+            (held) => held || host.log.warn(`upgrade slot ${slot} is no longer this node's`),
+            (error: unknown) => host.log.warn(`renewing upgrade slot ${slot} failed: ${messageOf(error)}`),
+          );
+        },
+        (SLOT_LEASE_SECONDS * 1000) / 3,
+      );
       renewal.unref();
       try {
         const before = await cordon(c.node, name, 'upgrade');
@@ -121,7 +152,9 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
       } catch (error) {
         await service.end().catch((e: unknown) => host.log.error(`putting Node ${name} back in service failed: ${messageOf(e)}`));
         if (error instanceof DrainTimeoutError) {
-          throw new FlexnodeError('DRAIN_TIMEOUT', `${error.message}; the upgrade did not start: Node ${name} is uncordoned and back in service`, { hint: error.hint?.replace(/, or use --force.*$/, '') });
+          throw new FlexnodeError('DRAIN_TIMEOUT', `${error.message}; the upgrade did not start: Node ${name} is uncordoned and back in service`, {
+            hint: error.hint?.replace(/, or use --force.*$/, ''),
+          });
         }
         throw error;
       }
@@ -146,9 +179,13 @@ export function nodeMaintenance(host: Host, config: FlexnodeConfig, identity: No
           seen = messageOf(error);
         }
         if (now() >= deadline) {
-          throw new FlexnodeError('NODE_NOT_READY', `Node ${name} did not come back Ready with kubelet ${want} within ${settings.readyTimeoutSeconds} s: ${seen}`, {
-            hint: 'see `journalctl -u kubelet.service`; pluginConfig["@flexnode/plugin-kube"].readyTimeoutSeconds sets the wait',
-          });
+          throw new FlexnodeError(
+            'NODE_NOT_READY',
+            `Node ${name} did not come back Ready with kubelet ${want} within ${settings.readyTimeoutSeconds} s: ${seen}`,
+            {
+              hint: 'see `journalctl -u kubelet.service`; pluginConfig["@flexnode/plugin-kube"].readyTimeoutSeconds sets the wait',
+            },
+          );
         }
         await sleep(o.pollMs ?? 2000);
       }

@@ -11,7 +11,15 @@ function clock(start = Date.parse('2026-11-01T10:00:00Z')) {
 }
 
 const opts = (holder: string, c: ReturnType<typeof clock>, extra: { slots?: number; waitMs?: number } = {}) => ({
-  namespace: 'kube-node-lease', slots: extra.slots ?? 1, holder, leaseSeconds: 300, waitMs: extra.waitMs ?? 60_000, pollMs: 5000, log, now: c.now, sleep: c.sleep,
+  namespace: 'kube-node-lease',
+  slots: extra.slots ?? 1,
+  holder,
+  leaseSeconds: 300,
+  waitMs: extra.waitMs ?? 60_000,
+  pollMs: 5000,
+  log,
+  now: c.now,
+  sleep: c.sleep,
 });
 
 describe('upgrade slots (Leases)', () => {
@@ -20,7 +28,7 @@ describe('upgrade slots (Leases)', () => {
     const c = clock();
     expect(await acquireSlot(api, opts('a', c))).to.equal('flexnode-upgrade-0');
     expect(api.leases.get('kube-node-lease/flexnode-upgrade-0')!.spec).to.include({ holderIdentity: 'a', leaseDurationSeconds: 300, leaseTransitions: 0 });
-    const error = await acquireSlot(api, opts('b', c, { waitMs: 20_000 })).catch((e: Error) => e) as Error;
+    const error = (await acquireSlot(api, opts('b', c, { waitMs: 20_000 })).catch((e: Error) => e)) as Error;
     expect(error?.message).to.match(/^no upgrade slot came free in 20 s \(1 node\(s\) of the cluster may upgrade at once\): flexnode-upgrade-0 held by a/);
     expect(await releaseSlots(api, { namespace: 'kube-node-lease', holder: 'a', slots: 1 })).to.deep.equal(['flexnode-upgrade-0']);
     expect(api.leases.get('kube-node-lease/flexnode-upgrade-0')!.spec.holderIdentity).to.equal(undefined);

@@ -80,7 +80,13 @@ export async function acquireSlot(api: SlotsApi, o: SlotOptions): Promise<string
       const t = microTime(now());
       const taken = await api.updateLease(o.namespace, name, {
         ...lease,
-        spec: { ...spec, holderIdentity: o.holder, leaseDurationSeconds: o.leaseSeconds, renewTime: t, ...(mine ? {} : { acquireTime: t, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }) },
+        spec: {
+          ...spec,
+          holderIdentity: o.holder,
+          leaseDurationSeconds: o.leaseSeconds,
+          renewTime: t,
+          ...(mine ? {} : { acquireTime: t, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+        },
       });
       if (taken.status === 200) {
         if (!mine && spec.holderIdentity) o.log.warn(`took over upgrade slot ${name} from ${spec.holderIdentity}, which stopped renewing it`);
@@ -89,9 +95,13 @@ export async function acquireSlot(api: SlotsApi, o: SlotOptions): Promise<string
       if (taken.status !== 409) throw apiFailure(`taking Lease ${o.namespace}/${name}`, taken);
     }
     if (now() >= deadline) {
-      throw new FlexnodeError('UPGRADE_SLOT_BUSY', `no upgrade slot came free in ${Math.round(o.waitMs / 1000)} s (${o.slots} node(s) of the cluster may upgrade at once): ${held.join(', ')}`, {
-        hint: 'wait for those upgrades to finish (a node that died frees its slot when its lease expires), or raise kubernetes.upgrade.maxConcurrent',
-      });
+      throw new FlexnodeError(
+        'UPGRADE_SLOT_BUSY',
+        `no upgrade slot came free in ${Math.round(o.waitMs / 1000)} s (${o.slots} node(s) of the cluster may upgrade at once): ${held.join(', ')}`,
+        {
+          hint: 'wait for those upgrades to finish (a node that died frees its slot when its lease expires), or raise kubernetes.upgrade.maxConcurrent',
+        },
+      );
     }
     if (round === 0) o.log.info(`waiting for an upgrade slot: ${held.join(', ')}`);
     await sleep(Math.min(o.pollMs ?? 5000, Math.max(0, deadline - now())));
@@ -105,7 +115,10 @@ export async function renewSlot(api: SlotsApi, o: Pick<SlotOptions, 'namespace' 
     if (got.status !== 200) return false;
     const lease = got.body as Lease;
     if (lease.spec?.holderIdentity !== o.holder) return false;
-    const answer = await api.updateLease(o.namespace, name, { ...lease, spec: { ...lease.spec, leaseDurationSeconds: o.leaseSeconds, renewTime: microTime((o.now ?? Date.now)()) } });
+    const answer = await api.updateLease(o.namespace, name, {
+      ...lease,
+      spec: { ...lease.spec, leaseDurationSeconds: o.leaseSeconds, renewTime: microTime((o.now ?? Date.now)()) },
+    });
     if (answer.status === 200) return true;
     if (answer.status !== 409) throw apiFailure(`renewing Lease ${o.namespace}/${name}`, answer);
   }

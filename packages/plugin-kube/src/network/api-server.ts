@@ -55,14 +55,22 @@ export const probeApiServer = async (facts: Parameters<ApiServerProbe>[0], proxy
   if ((proxy.https || proxy.http) && !bypassesProxy(host, proxy.noProxy)) {
     const probe = await probeUrl(`${facts.server.replace(/\/$/, '')}/version`, proxy, TIMEOUT_MS, { ca: facts.caPem });
     if (probe.ok) return { ok: true, detail: `${kind} ${host}:${port} answered over TLS (cluster CA)${probe.via}` };
-    return { ok: false, detail: `${kind} ${host}:${port} not reachable${probe.via}: ${probe.error}`, fix: privateFix ?? `allow the proxy to CONNECT to ${host}:${port}, or add ${host} to proxy.noProxy when the node reaches it directly` };
+    return {
+      ok: false,
+      detail: `${kind} ${host}:${port} not reachable${probe.via}: ${probe.error}`,
+      fix: privateFix ?? `allow the proxy to CONNECT to ${host}:${port}, or add ${host} to proxy.noProxy when the node reaches it directly`,
+    };
   }
 
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : await lookup(host);
   } catch (error) {
-    return { ok: false, detail: `${kind}: ${host} does not resolve from here (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, fix: privateFix ?? 'check this machine\'s DNS resolver' };
+    return {
+      ok: false,
+      detail: `${kind}: ${host} does not resolve from here (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      fix: privateFix ?? "check this machine's DNS resolver",
+    };
   }
   const described = describeAddresses(addresses);
   const failures: string[] = [];
@@ -83,7 +91,10 @@ export const probeApiServer = async (facts: Parameters<ApiServerProbe>[0], proxy
     detail: `${kind} ${host}:${port} (${described}): ${failures.join('; ')}`,
     fix: tlsOnly
       ? `something between this machine and ${host} answers TLS with a certificate the cluster CA did not sign (a TLS-inspecting firewall?): let ${host}:${port} through untouched`
-      : privateFix ?? (anyPrivate ? `${host} resolves to a private address: the node reaches it only over ${PRIVATE_PATH}` : `allow outbound TCP ${port} to ${host} (firewall, proxy: set proxy.https)`),
+      : (privateFix ??
+        (anyPrivate
+          ? `${host} resolves to a private address: the node reaches it only over ${PRIVATE_PATH}`
+          : `allow outbound TCP ${port} to ${host} (firewall, proxy: set proxy.https)`)),
   };
 };
 
@@ -126,6 +137,8 @@ function handshake(socket: import('node:net').Socket, servername: string, caPem:
 
 /** Said on every join: the path logs and exec need runs the other way, from the control plane to the node. */
 export function callbackNote(nodeIP: string | undefined): string {
-  return `\`kubectl logs\`, \`exec\` and \`port-forward\` need the control plane to reach this node on ${nodeIP ?? '<node IP>'}:10250 ` +
-    '(the kubelet\'s port): over VPN, ExpressRoute or VNet peering for a node outside Azure; flexnode cannot test that path from the node';
+  return (
+    `\`kubectl logs\`, \`exec\` and \`port-forward\` need the control plane to reach this node on ${nodeIP ?? '<node IP>'}:10250 ` +
+    "(the kubelet's port): over VPN, ExpressRoute or VNet peering for a node outside Azure; flexnode cannot test that path from the node"
+  );
 }

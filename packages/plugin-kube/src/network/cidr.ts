@@ -23,7 +23,7 @@ function ipv6ToBig(address: string): bigint {
     const n = ipv4ToBig(v4[1]!);
     text = `${text.slice(0, -v4[1]!.length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
   }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
@@ -36,7 +36,7 @@ export function addressText(family: 4 | 6, n: bigint): string {
   const hextets = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt((7 - i) * 16)) & 0xffffn));
   // The longest run of two or more zero hextets is written as `::` (the first such run on a tie).
   let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (hextets[i] !== 0) {
       i++;
       continue;

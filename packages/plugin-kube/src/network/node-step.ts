@@ -1,4 +1,18 @@
-import { ArcIdentity, AzureCredential, defineStep, drifted, findRecord, missing, ok, replaceRecord, ServiceProxy, StepError, Tokens, type CheckResult, type StepDefinition } from '@flexnode/sdk';
+import {
+  ArcIdentity,
+  AzureCredential,
+  defineStep,
+  drifted,
+  findRecord,
+  missing,
+  ok,
+  replaceRecord,
+  ServiceProxy,
+  StepError,
+  Tokens,
+  type CheckResult,
+  type StepDefinition,
+} from '@flexnode/sdk';
 import { kubeletAuth } from '../auth.js';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { OperatorKube } from '../cluster/operator-kube.js';
@@ -72,11 +86,13 @@ function differences(node: Record<string, unknown>, want: Wanted): { patch: Reco
  * other Nodes' ranges, which a node certificate may not, is the operator's in that mode. Checks say so when the API
  * server does not answer. Uninstall changes nothing in the cluster: the kubelet step deletes the Node.
  */
-export function createNodeStep(options: {
-  readCluster?: ClusterReader;
-  nodesApi?: (o: NodeApiOptions) => NodesApi;
-  operatorClient?: (o: NodeApiOptions) => KubeClient;
-} = {}): StepDefinition {
+export function createNodeStep(
+  options: {
+    readCluster?: ClusterReader;
+    nodesApi?: (o: NodeApiOptions) => NodesApi;
+    operatorClient?: (o: NodeApiOptions) => KubeClient;
+  } = {},
+): StepDefinition {
   const readCluster = options.readCluster ?? defaultClusterReader;
   return defineStep({
     id: 'kube.node',
@@ -137,16 +153,28 @@ export function createNodeStep(options: {
               if ((diff.patch.spec as { podCIDR?: string } | undefined)?.podCIDR) {
                 // cni.podCIDR goes on the Node only if no other Node holds it (kube.network could not check when the
                 // operator may not read Nodes). A node certificate reads only its own Node: the operator lists them.
-                const lister = kubeletAuth(config) === 'bootstrap-token'
-                  ? (await OperatorKube.connect(azure, want.facts, `kube.node (checking cni.podCIDR against the other Nodes' ranges)`, options.operatorClient)).nodes()
-                  : c.api;
+                const lister =
+                  kubeletAuth(config) === 'bootstrap-token'
+                    ? (
+                        await OperatorKube.connect(
+                          azure,
+                          want.facts,
+                          `kube.node (checking cni.podCIDR against the other Nodes' ranges)`,
+                          options.operatorClient,
+                        )
+                      ).nodes()
+                    : c.api;
                 const list = await lister.list();
                 if (list.status !== 200) throw new StepError('kube.node', `listing Nodes to check cni.podCIDR answered ${statusMessage(list)}`);
                 planPodRange({ config, cluster: clusterRanges(want.facts), nodeName: want.name, others: rangesOf(list.body, want.name).others, needed: true });
               }
               const answer = await c.api.patch(want.name, diff.patch);
               if (answer.status !== 200) {
-                throw new StepError('kube.node', `patching Node ${want.name} answered ${statusMessage(answer)}`, answer.status === 403 ? { hint: 'the node identity needs to update Nodes (its role assignments on the cluster)' } : {});
+                throw new StepError(
+                  'kube.node',
+                  `patching Node ${want.name} answered ${statusMessage(answer)}`,
+                  answer.status === 403 ? { hint: 'the node identity needs to update Nodes (its role assignments on the cluster)' } : {},
+                );
               }
               host.log.info(`Node ${want.name}: ${diff.reasons.join('; ')}: patched`);
             }

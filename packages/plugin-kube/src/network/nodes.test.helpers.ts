@@ -36,7 +36,13 @@ export class MemoryNodes {
     call: async (method, path, body) => {
       if (this.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       const c = await o.credential();
-      const who = 'token' in c ? c.token : `cert ${new X509Certificate(c.certPem).subject.split('\n').find((f) => f.startsWith('CN='))?.slice(3)}`;
+      const who =
+        'token' in c
+          ? c.token
+          : `cert ${new X509Certificate(c.certPem).subject
+              .split('\n')
+              .find((f) => f.startsWith('CN='))
+              ?.slice(3)}`;
       const name = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path)?.[1];
       const json = body?.json as Record<string, unknown> | undefined;
       const verb: Verb = method === 'GET' ? (name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PATCH' ? 'patch' : 'delete';
@@ -46,11 +52,16 @@ export class MemoryNodes {
       const status = this.deny.find((d) => d.who === who && d.verb === verb)?.status ?? this.fail[verb];
       if (status) return { status, body: { kind: 'Status', message: `nodes is forbidden (${shown})` } };
       switch (verb) {
-        case 'list': return { status: 200, body: { kind: 'NodeList', items: [...this.nodes.values()].map((n) => structuredClone(n)) } };
-        case 'get': return this.get(target!);
-        case 'create': return this.create(json!);
-        case 'patch': return this.patch(target!, json!);
-        case 'delete': return this.remove(target!, (json?.preconditions as { uid?: string } | undefined)?.uid);
+        case 'list':
+          return { status: 200, body: { kind: 'NodeList', items: [...this.nodes.values()].map((n) => structuredClone(n)) } };
+        case 'get':
+          return this.get(target!);
+        case 'create':
+          return this.create(json!);
+        case 'patch':
+          return this.patch(target!, json!);
+        case 'delete':
+          return this.remove(target!, (json?.preconditions as { uid?: string } | undefined)?.uid);
       }
     },
   });
@@ -79,7 +90,7 @@ export class MemoryNodes {
   private patch(name: string, patch: Record<string, unknown>): ApiAnswer {
     const n = this.nodes.get(name);
     if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
-    const labels = ((patch.metadata as { labels?: Record<string, string | null> } | undefined)?.labels ?? {});
+    const labels = (patch.metadata as { labels?: Record<string, string | null> } | undefined)?.labels ?? {};
     for (const [k, v] of Object.entries(labels)) {
       if (v === null) delete n.metadata.labels![k];
       else n.metadata.labels![k] = v;
@@ -95,14 +106,18 @@ export class MemoryNodes {
   private remove(name: string, uid?: string): ApiAnswer {
     const n = this.nodes.get(name);
     if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
-    if (uid && n.metadata.uid !== uid) return { status: 409, body: { kind: 'Status', reason: 'Conflict', message: 'Precondition failed: UID in precondition' } };
+    if (uid && n.metadata.uid !== uid)
+      return { status: 409, body: { kind: 'Status', reason: 'Conflict', message: 'Precondition failed: UID in precondition' } };
     this.nodes.delete(name);
     return { status: 200, body: { kind: 'Status', status: 'Success' } };
   }
 
   private make(name: string, spec: Record<string, unknown>, labels: Record<string, string>): Node {
     this.clock += 1000;
-    return { metadata: { name, uid: `uid-${++this.uid}`, creationTimestamp: new Date(this.clock).toISOString().replace(/\.\d+Z$/, 'Z'), labels: { ...labels } }, spec };
+    return {
+      metadata: { name, uid: `uid-${++this.uid}`, creationTimestamp: new Date(this.clock).toISOString().replace(/\.\d+Z$/, 'Z'), labels: { ...labels } },
+      spec,
+    };
   }
 }
 

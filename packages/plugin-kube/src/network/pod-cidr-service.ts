@@ -1,6 +1,17 @@
 import {
-  ArcIdentity, AzureCredential, defineService, FlexnodeError, isFlexnodeError, PodCidr, PodCidrErrors, Tokens,
-  type AzureContext, type FlexnodeConfig, type Host, type NodeIdentity, type PodCidrService,
+  ArcIdentity,
+  AzureCredential,
+  defineService,
+  FlexnodeError,
+  isFlexnodeError,
+  PodCidr,
+  PodCidrErrors,
+  Tokens,
+  type AzureContext,
+  type FlexnodeConfig,
+  type Host,
+  type NodeIdentity,
+  type PodCidrService,
 } from '@flexnode/sdk';
 import { isUnreachable, type NodeApiOptions } from '../kubelet/api.js';
 import { nodeClient } from '../kubelet/node-access.js';
@@ -20,12 +31,21 @@ const POD_CIDR_UNREADABLE = PodCidrErrors.unreadable;
  * operator reads it (their credential is there during bootstrap). Errors carry POD_CIDR_PENDING or
  * POD_CIDR_UNREADABLE, so a consumer can fall back to what it recorded.
  */
-export function podCidrs(host: Host, config: FlexnodeConfig, identity: NodeIdentity, azure?: AzureContext, make?: (o: NodeApiOptions) => NodesApi): PodCidrService {
+export function podCidrs(
+  host: Host,
+  config: FlexnodeConfig,
+  identity: NodeIdentity,
+  azure?: AzureContext,
+  make?: (o: NodeApiOptions) => NodesApi,
+): PodCidrService {
   return {
     async podCIDRs() {
       if (config.cni?.podCIDR !== undefined) return [parseCidr(config.cni.podCIDR)?.text ?? config.cni.podCIDR];
       const name = await nodeName(host, config);
-      const client = await nodeClient(host, config, identity, make, { azure, purpose: `reading the pod range of Node ${name} before the kubelet has its certificate` });
+      const client = await nodeClient(host, config, identity, make, {
+        azure,
+        purpose: `reading the pod range of Node ${name} before the kubelet has its certificate`,
+      });
       if (!client) {
         throw new FlexnodeError(POD_CIDR_PENDING, `the pod range of ${name} is not known: cni.podCIDR is not set and the node has not joined a cluster yet`, {
           hint: 'set cni.podCIDR (or cni.podCIDRPool), or bootstrap the whole node: its range then comes from the cluster',
@@ -35,8 +55,10 @@ export function podCidrs(host: Host, config: FlexnodeConfig, identity: NodeIdent
       try {
         answer = await client.api.get(name);
       } catch (error) {
-        if (isUnreachable(error)) throw new FlexnodeError(POD_CIDR_UNREADABLE, `the pod range of Node ${name} cannot be read: ${client.server} does not answer (${messageOf(error)})`);
-        if (isFlexnodeError(error)) throw new FlexnodeError(POD_CIDR_UNREADABLE, `the pod range of Node ${name} cannot be read: ${error.message}`, { hint: error.hint, cause: error });
+        if (isUnreachable(error))
+          throw new FlexnodeError(POD_CIDR_UNREADABLE, `the pod range of Node ${name} cannot be read: ${client.server} does not answer (${messageOf(error)})`);
+        if (isFlexnodeError(error))
+          throw new FlexnodeError(POD_CIDR_UNREADABLE, `the pod range of Node ${name} cannot be read: ${error.message}`, { hint: error.hint, cause: error });
         throw error;
       }
       if (answer.status === 404) throw new FlexnodeError(POD_CIDR_PENDING, `Node ${name} is not registered yet: its pod range is not known`);

@@ -89,7 +89,7 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
 
   return defineStep({
     id: 'kube.pod-cidr',
-    title: 'This node\'s pod range: the Node registered with it, or given it by the cluster',
+    title: "This node's pod range: the Node registered with it, or given it by the cluster",
     provides: [PodCidr],
     // After kube.node-bootstrap: in that mode the network reads the Node's range from the bootstrap kubeconfig's server.
     after: ['cluster-credentials', 'kube.node-bootstrap', ArcIdentity],
@@ -101,7 +101,13 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
       /** The node's own client: checks, and the registration in arc-msi mode. */
       const own = async (): Promise<NodesClient> => {
         const c = await nodeClient(host, config, identity, options.nodesApi);
-        if (!c) throw new StepError('kube.pod-cidr', bootstrap ? 'the bootstrap kubeconfig is missing: kube.node-bootstrap has not run' : 'the kubelet kubeconfig is missing: kube.cluster-credentials has not run');
+        if (!c)
+          throw new StepError(
+            'kube.pod-cidr',
+            bootstrap
+              ? 'the bootstrap kubeconfig is missing: kube.node-bootstrap has not run'
+              : 'the kubelet kubeconfig is missing: kube.cluster-credentials has not run',
+          );
         return c;
       };
       /** Who registers the Node (see above), and what to grant when it may not. */
@@ -126,23 +132,28 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
 
       const check = async (): Promise<CheckResult> => {
         const record = findRecord<PodCidrRecord>(host, POD_CIDR_RECORD);
-        if (!needed) return ok('the node\'s network takes no pod addresses from a node range');
-        if (!record) return missing('this node\'s pod range is not decided yet');
+        if (!needed) return ok("the node's network takes no pod addresses from a node range");
+        if (!record) return missing("this node's pod range is not decided yet");
         if (record.node !== (await nodeName(host, config))) return missing(`the node name changed since Node ${record.node} was registered`);
-        if (record.source === 'pool' && JSON.stringify(record.pool) !== JSON.stringify(config.cni?.podCIDRPool ?? null)) return missing('cni.podCIDRPool changed');
+        if (record.source === 'pool' && JSON.stringify(record.pool) !== JSON.stringify(config.cni?.podCIDRPool ?? null))
+          return missing('cni.podCIDRPool changed');
         let answer: ApiAnswer;
         try {
           answer = await (await own()).api.get(record.node);
         } catch (error) {
-          if (isUnreachable(error) || error instanceof StepError) return ok(`${record.cidrs.join(', ')} (recorded; the API server does not answer, not checked)`);
+          if (isUnreachable(error) || error instanceof StepError)
+            return ok(`${record.cidrs.join(', ')} (recorded; the API server does not answer, not checked)`);
           if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return ok(`${record.cidrs.join(', ')} (recorded; not checked: ${messageOf(error)})`);
           throw error;
         }
         if (answer.status === 404) return missing(`Node ${record.node} is not registered`);
         if (answer.status !== 200) return ok(`${record.cidrs.join(', ')} (recorded; reading Node ${record.node} answered ${statusMessage(answer)})`);
         const live = podCIDRsOf(answer.body);
-        if (live.join(',') !== record.cidrs.join(',')) return drifted(`Node ${record.node} has the pod range ${live.join(', ') || '(none)'}, ${record.cidrs.join(', ')} was recorded`);
-        return ok(`${live.join(', ')} (${record.source === 'pool' ? 'cni.podCIDRPool' : record.source === 'cluster' ? 'allocated by the cluster' : 'the Node\'s'})`);
+        if (live.join(',') !== record.cidrs.join(','))
+          return drifted(`Node ${record.node} has the pod range ${live.join(', ') || '(none)'}, ${record.cidrs.join(', ')} was recorded`);
+        return ok(
+          `${live.join(', ')} (${record.source === 'pool' ? 'cni.podCIDRPool' : record.source === 'cluster' ? 'allocated by the cluster' : "the Node's"})`,
+        );
       };
 
       /** Register the Node with `cidrs` (none: the cluster allocates); undefined when it exists already. */
@@ -179,38 +190,71 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
             for (let attempt = 1; plan.source === 'pool'; attempt++) {
               const created = await register(c, name, plan.cidrs, labels);
               if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
-              await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: plan.cidrs, source: 'pool', pool: config.cni?.podCIDRPool ?? null } satisfies PodCidrRecord);
+              await replaceRecord(host, POD_CIDR_RECORD, {
+                node: name,
+                ...(createdUid ? { createdUid } : {}),
+                cidrs: plan.cidrs,
+                source: 'pool',
+                pool: config.cni?.podCIDRPool ?? null,
+              } satisfies PodCidrRecord);
               // Two nodes that listed the Nodes at the same moment may take the same share: the younger gives it up.
               const again = await listAll();
               const items = (again.items ?? []) as Record<string, unknown>[];
               const mine = items.find((n) => (n.metadata as { name?: string }).name === name);
-              const rival = mine && items.find((n) => {
-                const other = (n.metadata as { name?: string }).name!;
-                return other !== name && podCIDRsOf(n).some((c) => podCIDRsOf(mine).includes(c)) &&
-                  (creationOf(n) < creationOf(mine) || (creationOf(n) === creationOf(mine) && other < name));
-              });
+              const rival =
+                mine &&
+                items.find((n) => {
+                  const other = (n.metadata as { name?: string }).name!;
+                  return (
+                    other !== name &&
+                    podCIDRsOf(n).some((c) => podCIDRsOf(mine).includes(c)) &&
+                    (creationOf(n) < creationOf(mine) || (creationOf(n) === creationOf(mine) && other < name))
+                  );
+                });
               if (!rival) break;
               if (!created || attempt >= POOL_ATTEMPTS) {
-                throw new StepError('kube.pod-cidr', `Node ${name} holds the pod range ${podCIDRsOf(mine).join(', ')}, which Node ${String((rival.metadata as { name?: string }).name)} holds too`, {
-                  hint: 'delete one of the two Nodes (flexnode unbootstrap on that machine) and bootstrap it again',
-                });
+                throw new StepError(
+                  'kube.pod-cidr',
+                  `Node ${name} holds the pod range ${podCIDRsOf(mine).join(', ')}, which Node ${String((rival.metadata as { name?: string }).name)} holds too`,
+                  {
+                    hint: 'delete one of the two Nodes (flexnode unbootstrap on that machine) and bootstrap it again',
+                  },
+                );
               }
-              host.log.warn(`Node ${String((rival.metadata as { name?: string }).name)} took the pod range ${plan.cidrs.join(', ')} at the same moment: taking another share`);
+              host.log.warn(
+                `Node ${String((rival.metadata as { name?: string }).name)} took the pod range ${plan.cidrs.join(', ')} at the same moment: taking another share`,
+              );
               const given = await deleteNodeObject({
-                host, name, uid: createdUid, purpose: 'kube.pod-cidr (giving up a pod range another Node took)',
-                nodeClient: bootstrap ? undefined : c, facts, azure, operatorClient: options.operatorClient,
+                host,
+                name,
+                uid: createdUid,
+                purpose: 'kube.pod-cidr (giving up a pod range another Node took)',
+                nodeClient: bootstrap ? undefined : c,
+                facts,
+                azure,
+                operatorClient: options.operatorClient,
               });
-              if (given === 'kept') throw new StepError('kube.pod-cidr', `Node ${name} must give up the pod range ${plan.cidrs.join(', ')} to Node ${String((rival.metadata as { name?: string }).name)}, and could not be deleted`);
+              if (given === 'kept')
+                throw new StepError(
+                  'kube.pod-cidr',
+                  `Node ${name} must give up the pod range ${plan.cidrs.join(', ')} to Node ${String((rival.metadata as { name?: string }).name)}, and could not be deleted`,
+                );
               createdUid = undefined;
               nodes = await list();
               const next = poolShareFor(config, name, cluster, nodes.others);
-              if (!next) plan = planPodRange({ config, cluster, nodeName: name, others: nodes.others, needed }); // throws: the pool is full
+              if (!next)
+                plan = planPodRange({ config, cluster, nodeName: name, others: nodes.others, needed }); // throws: the pool is full
               else plan = { ...plan, cidrs: [next] };
             }
           } else if (plan.source === 'cluster') {
             const created = await register(c, name, [], labels);
             if (created) createdUid = String((created.metadata as { uid?: string }).uid ?? '');
-            await replaceRecord(host, POD_CIDR_RECORD, { node: name, ...(createdUid ? { createdUid } : {}), cidrs: [], source: 'cluster' } satisfies PodCidrRecord);
+            await replaceRecord(host, POD_CIDR_RECORD, {
+              node: name,
+              ...(createdUid ? { createdUid } : {}),
+              cidrs: [],
+              source: 'cluster',
+            } satisfies PodCidrRecord);
             const deadline = Date.now() + settings.podCIDRTimeoutSeconds * 1000;
             let cidrs: string[];
             for (;;) {
@@ -219,9 +263,13 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
               await sleep(pollMs);
             }
             if (cidrs.length === 0) {
-              throw new StepError('kube.pod-cidr', `nothing in the cluster gave Node ${name} a pod range (spec.podCIDR) within ${settings.podCIDRTimeoutSeconds} s: ${describePlan(plan)}`, {
-                hint: 'this cluster allocates no pod range to its Nodes: set cni.podCIDR or cni.podCIDRPool (or raise pluginConfig["@flexnode/plugin-kube"].podCIDRTimeoutSeconds)',
-              });
+              throw new StepError(
+                'kube.pod-cidr',
+                `nothing in the cluster gave Node ${name} a pod range (spec.podCIDR) within ${settings.podCIDRTimeoutSeconds} s: ${describePlan(plan)}`,
+                {
+                  hint: 'this cluster allocates no pod range to its Nodes: set cni.podCIDR or cni.podCIDRPool (or raise pluginConfig["@flexnode/plugin-kube"].podCIDRTimeoutSeconds)',
+                },
+              );
             }
             checkAllocatedRange(cidrs, name, cluster, (await list()).others);
             plan = { source: 'node', cidrs };
@@ -231,7 +279,10 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
           const cidrs = 'cidrs' in plan ? plan.cidrs : [];
           if (plan.source !== 'none') host.log.info(`pod range of ${name}: ${cidrs.join(', ')}`);
           await replaceRecord(host, POD_CIDR_RECORD, {
-            node: name, ...(createdUid ? { createdUid } : {}), cidrs, source,
+            node: name,
+            ...(createdUid ? { createdUid } : {}),
+            cidrs,
+            source,
             ...(source === 'pool' ? { pool: config.cni?.podCIDRPool ?? null } : {}),
           } satisfies PodCidrRecord);
         },
@@ -241,8 +292,14 @@ export function createPodCidrStep(options: PodCidrStepOptions = {}): StepDefinit
             // bootstrap-token mode: the kubelet step removed the node's certificate already; the operator looks.
             const own = bootstrap ? undefined : await nodeClient(host, config, identity, options.nodesApi);
             await deleteNodeObject({
-              host, name: record.node, uid: record.createdUid, purpose: 'unbootstrap of kube.pod-cidr',
-              nodeClient: own, facts: recordedFacts(host, config), azure, operatorClient: options.operatorClient,
+              host,
+              name: record.node,
+              uid: record.createdUid,
+              purpose: 'unbootstrap of kube.pod-cidr',
+              nodeClient: own,
+              facts: recordedFacts(host, config),
+              azure,
+              operatorClient: options.operatorClient,
             });
           }
           await host.changes.revert();

@@ -21,7 +21,7 @@ const refusal = (run: () => unknown): ConfigError => {
   return expect.fail('not refused');
 };
 
-describe('the node\'s pod range', () => {
+describe("the node's pod range", () => {
   it('which clusters allocate a range to every Node: kubenet and Azure CNI Overlay do, VNet pod IPs do not, BYO CNI perhaps', () => {
     expect(clusterAllocates(KUBENET)).to.equal(true);
     expect(clusterAllocates(OVERLAY)).to.equal(true);
@@ -30,9 +30,12 @@ describe('the node\'s pod range', () => {
     expect(clusterAllocates({ podCidrs: [] })).to.equal(undefined);
   });
 
-  it('in order: the Node\'s own range, the cluster\'s allocation, cni.podCIDR, a share of cni.podCIDRPool', () => {
+  it("in order: the Node's own range, the cluster's allocation, cni.podCIDR, a share of cni.podCIDRPool", () => {
     const pool = { podCIDRPool: { cidr: '10.90.0.0/16' } };
-    expect(plan(testConfig({ cni: { podCIDR: '10.90.3.0/24', ...pool } }), BYO, { self: { name: 'edge-1', podCIDRs: ['10.90.3.0/24'] } })).to.deep.equal({ source: 'node', cidrs: ['10.90.3.0/24'] });
+    expect(plan(testConfig({ cni: { podCIDR: '10.90.3.0/24', ...pool } }), BYO, { self: { name: 'edge-1', podCIDRs: ['10.90.3.0/24'] } })).to.deep.equal({
+      source: 'node',
+      cidrs: ['10.90.3.0/24'],
+    });
     expect(plan(testConfig(), KUBENET)).to.deep.equal({ source: 'cluster', certain: true });
     expect(plan(testConfig({ cni: { podCIDR: '10.90.3.0/24', ...pool } }), BYO)).to.deep.equal({ source: 'config', cidrs: ['10.90.3.0/24'] });
     expect(plan(testConfig({ cni: pool }), VNET_PODS)).to.deep.include({ source: 'pool', pool: '10.90.0.0/16', maskSize: 24 });
@@ -41,20 +44,30 @@ describe('the node\'s pod range', () => {
     expect(plan(testConfig(), VNET_PODS, { needed: false })).to.deep.include({ source: 'none' });
   });
 
-  it('a cluster that allocates does not take a configured range (the Node\'s range is immutable and the one routed)', () => {
-    for (const [cni, field] of [[{ podCIDR: '10.90.3.0/24' }, 'cni.podCIDR'], [{ podCIDRPool: { cidr: '10.90.0.0/16' } }, 'cni.podCIDRPool']] as const) {
+  it("a cluster that allocates does not take a configured range (the Node's range is immutable and the one routed)", () => {
+    for (const [cni, field] of [
+      [{ podCIDR: '10.90.3.0/24' }, 'cni.podCIDR'],
+      [{ podCIDRPool: { cidr: '10.90.0.0/16' } }, 'cni.podCIDRPool'],
+    ] as const) {
       const e = refusal(() => plan(testConfig({ cni }), OVERLAY));
       expect(e.issues[0]!.path).to.equal(field);
       expect(e.message).to.contain('the cluster (network plugin azure (overlay)) gives every Node its pod range');
     }
     // Once the Node has its range, a config that names the same range is fine, another one is refused with both.
-    expect(plan(testConfig({ cni: { podCIDR: '10.244.7.0/24' } }), OVERLAY, { self: { name: 'edge-1', podCIDRs: ['10.244.7.0/24'] } })).to.deep.equal({ source: 'node', cidrs: ['10.244.7.0/24'] });
-    expect(refusal(() => plan(testConfig({ cni: { podCIDR: '10.244.8.0/24' } }), OVERLAY, { self: { name: 'edge-1', podCIDRs: ['10.244.7.0/24'] } })).message)
-      .to.equal('cni.podCIDR is 10.244.8.0/24, but Node edge-1 already has the pod range 10.244.7.0/24 (spec.podCIDR cannot change once set)');
+    expect(plan(testConfig({ cni: { podCIDR: '10.244.7.0/24' } }), OVERLAY, { self: { name: 'edge-1', podCIDRs: ['10.244.7.0/24'] } })).to.deep.equal({
+      source: 'node',
+      cidrs: ['10.244.7.0/24'],
+    });
+    expect(
+      refusal(() => plan(testConfig({ cni: { podCIDR: '10.244.8.0/24' } }), OVERLAY, { self: { name: 'edge-1', podCIDRs: ['10.244.7.0/24'] } })).message,
+    ).to.equal('cni.podCIDR is 10.244.8.0/24, but Node edge-1 already has the pod range 10.244.7.0/24 (spec.podCIDR cannot change once set)');
   });
 
-  it('refuses an overlap with the cluster\'s pod range, its service range, AKS\'s reserved ranges or another Node, naming each', () => {
-    const others: NodeRange[] = [{ name: 'edge-2', podCIDRs: ['10.90.3.0/24'] }, { name: 'aks-nodepool1-0', podCIDRs: ['10.244.0.0/24'] }];
+  it("refuses an overlap with the cluster's pod range, its service range, AKS's reserved ranges or another Node, naming each", () => {
+    const others: NodeRange[] = [
+      { name: 'edge-2', podCIDRs: ['10.90.3.0/24'] },
+      { name: 'aks-nodepool1-0', podCIDRs: ['10.244.0.0/24'] },
+    ];
     const cases: [string, RegExp][] = [
       ['10.244.9.0/24', /overlaps the cluster's pod range 10\.244\.0\.0\/16 \(networkProfile\.podCidr\)$/],
       ['10.0.128.0/24', /overlaps the cluster's service range 10\.0\.0\.0\/16 \(networkProfile\.serviceCidr\)$/],
@@ -73,9 +86,11 @@ describe('the node\'s pod range', () => {
     expect(plan(testConfig({ cni: { podCIDR: '10.90.4.0/24' } }), BYO, { others })).to.deep.equal({ source: 'config', cidrs: ['10.90.4.0/24'] });
   });
 
-  it('the Node\'s own range is checked too (not against the cluster\'s pod range it was allocated from)', () => {
+  it("the Node's own range is checked too (not against the cluster's pod range it was allocated from)", () => {
     expect(plan(testConfig(), KUBENET, { self: { name: 'edge-1', podCIDRs: ['10.244.5.0/24'] } })).to.deep.equal({ source: 'node', cidrs: ['10.244.5.0/24'] });
-    const e = refusal(() => plan(testConfig(), KUBENET, { self: { name: 'edge-1', podCIDRs: ['10.244.5.0/24'] }, others: [{ name: 'edge-9', podCIDRs: ['10.244.5.0/24'] }] }));
+    const e = refusal(() =>
+      plan(testConfig(), KUBENET, { self: { name: 'edge-1', podCIDRs: ['10.244.5.0/24'] }, others: [{ name: 'edge-9', podCIDRs: ['10.244.5.0/24'] }] }),
+    );
     expect(e.message).to.equal("the pod range 10.244.5.0/24 (Node edge-1's spec.podCIDR) overlaps Node edge-9's pod range 10.244.5.0/24");
   });
 
@@ -103,10 +118,22 @@ describe('the node\'s pod range', () => {
     }
     expect(new Set(held.map((h) => h.podCIDRs[0])).size).to.equal(200);
     const full = testConfig({ cni: { podCIDRPool: { cidr: '10.90.0.0/23', nodeMaskSize: 24 } } });
-    expect(refusal(() => plan(full, VNET_PODS, { others: [{ name: 'a', podCIDRs: ['10.90.0.0/24'] }, { name: 'b', podCIDRs: ['10.90.1.0/24'] }] })).message)
-      .to.equal('cni.podCIDRPool 10.90.0.0/23 has no free /24 left (held by a, b)');
-    expect(refusal(() => plan(testConfig({ cni: { podCIDRPool: { cidr: '10.0.0.0/8' } } }), VNET_PODS)).message).to.contain("overlaps the cluster's service range 10.0.0.0/16");
-    expect(refusal(() => plan(testConfig({ cni: { podCIDRPool: { cidr: '10.90.0.0/16', nodeMaskSize: 12 } } }), VNET_PODS)).issues[0]!.path).to.equal('cni.podCIDRPool.nodeMaskSize');
+    expect(
+      refusal(() =>
+        plan(full, VNET_PODS, {
+          others: [
+            { name: 'a', podCIDRs: ['10.90.0.0/24'] },
+            { name: 'b', podCIDRs: ['10.90.1.0/24'] },
+          ],
+        }),
+      ).message,
+    ).to.equal('cni.podCIDRPool 10.90.0.0/23 has no free /24 left (held by a, b)');
+    expect(refusal(() => plan(testConfig({ cni: { podCIDRPool: { cidr: '10.0.0.0/8' } } }), VNET_PODS)).message).to.contain(
+      "overlaps the cluster's service range 10.0.0.0/16",
+    );
+    expect(refusal(() => plan(testConfig({ cni: { podCIDRPool: { cidr: '10.90.0.0/16', nodeMaskSize: 12 } } }), VNET_PODS)).issues[0]!.path).to.equal(
+      'cni.podCIDRPool.nodeMaskSize',
+    );
   });
 
   it('poolShare skips every slot something forbids, IPv6 pools too', () => {
@@ -117,8 +144,15 @@ describe('the node\'s pod range', () => {
   });
 
   it('dual-stack: a Node with an IPv4 and an IPv6 range keeps both, each checked in its family', () => {
-    const dual: ClusterRanges = { networkPlugin: 'kubenet', podCidrs: ['10.244.0.0/16', 'fd00:10:244::/56'], serviceCidrs: ['10.0.0.0/16', 'fd00:10:96::/108'] };
-    expect(plan(testConfig(), dual, { self: { name: 'edge-1', podCIDRs: ['10.244.3.0/24', 'fd00:10:244:3::/64'] } })).to.deep.equal({ source: 'node', cidrs: ['10.244.3.0/24', 'fd00:10:244:3::/64'] });
+    const dual: ClusterRanges = {
+      networkPlugin: 'kubenet',
+      podCidrs: ['10.244.0.0/16', 'fd00:10:244::/56'],
+      serviceCidrs: ['10.0.0.0/16', 'fd00:10:96::/108'],
+    };
+    expect(plan(testConfig(), dual, { self: { name: 'edge-1', podCIDRs: ['10.244.3.0/24', 'fd00:10:244:3::/64'] } })).to.deep.equal({
+      source: 'node',
+      cidrs: ['10.244.3.0/24', 'fd00:10:244:3::/64'],
+    });
     const e = refusal(() => plan(testConfig(), dual, { self: { name: 'edge-1', podCIDRs: ['10.244.3.0/24', 'fd00:10:96::/112'] } }));
     expect(e.message).to.contain("the cluster's service range fd00:10:96::/108");
   });

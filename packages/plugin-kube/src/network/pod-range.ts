@@ -127,10 +127,15 @@ export function podPool(config: FlexnodeConfig): { pool: Cidr; maskSize: number 
   const raw = config.cni?.podCIDRPool;
   if (!raw) return undefined;
   const pool = parseCidr(raw.cidr);
-  if (!pool) throw new ConfigError(`cni.podCIDRPool.cidr "${raw.cidr}" is not a network address with its prefix`, [{ path: 'cni.podCIDRPool.cidr', message: 'expected a CIDR such as 10.90.0.0/16' }]);
+  if (!pool)
+    throw new ConfigError(`cni.podCIDRPool.cidr "${raw.cidr}" is not a network address with its prefix`, [
+      { path: 'cni.podCIDRPool.cidr', message: 'expected a CIDR such as 10.90.0.0/16' },
+    ]);
   const maskSize = raw.nodeMaskSize ?? DEFAULT_NODE_MASK_SIZE;
   if (maskSize < pool.bits) {
-    throw new ConfigError(`cni.podCIDRPool.nodeMaskSize /${maskSize} is larger than the pool ${pool.text}`, [{ path: 'cni.podCIDRPool.nodeMaskSize', message: `at least ${pool.bits}` }]);
+    throw new ConfigError(`cni.podCIDRPool.nodeMaskSize /${maskSize} is larger than the pool ${pool.text}`, [
+      { path: 'cni.podCIDRPool.nodeMaskSize', message: `at least ${pool.bits}` },
+    ]);
   }
   return { pool, maskSize };
 }
@@ -140,7 +145,10 @@ function configuredRange(config: FlexnodeConfig): Cidr | undefined {
   const raw = config.cni?.podCIDR;
   if (raw === undefined) return undefined;
   const c = parseCidr(raw);
-  if (!c) throw new ConfigError(`cni.podCIDR "${raw}" is not a network address with its prefix`, [{ path: 'cni.podCIDR', message: 'expected a CIDR such as 10.244.1.0/24' }]);
+  if (!c)
+    throw new ConfigError(`cni.podCIDR "${raw}" is not a network address with its prefix`, [
+      { path: 'cni.podCIDR', message: 'expected a CIDR such as 10.244.1.0/24' },
+    ]);
   return c;
 }
 
@@ -166,14 +174,18 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
     // Immutable: whatever the config says must agree with it.
     const primary = own[0]!;
     if (configured && configured.text !== primary.text) {
-      throw new ConfigError(`cni.podCIDR is ${configured.text}, but Node ${nodeName} already has the pod range ${primary.text} (spec.podCIDR cannot change once set)`, [
-        { path: 'cni.podCIDR', message: `the Node's range is ${primary.text}` },
-      ], `set cni.podCIDR to ${primary.text} (or remove it), or delete the Node (flexnode unbootstrap) to start with another range`);
+      throw new ConfigError(
+        `cni.podCIDR is ${configured.text}, but Node ${nodeName} already has the pod range ${primary.text} (spec.podCIDR cannot change once set)`,
+        [{ path: 'cni.podCIDR', message: `the Node's range is ${primary.text}` }],
+        `set cni.podCIDR to ${primary.text} (or remove it), or delete the Node (flexnode unbootstrap) to start with another range`,
+      );
     }
     if (!configured && pool && allocates !== true && !contains(pool.pool, primary)) {
-      throw new ConfigError(`Node ${nodeName} already has the pod range ${primary.text}, outside cni.podCIDRPool ${pool.pool.text}`, [
-        { path: 'cni.podCIDRPool.cidr', message: `does not contain ${primary.text}` },
-      ], 'delete the Node (flexnode unbootstrap) to take a share of the pool, or widen the pool');
+      throw new ConfigError(
+        `Node ${nodeName} already has the pod range ${primary.text}, outside cni.podCIDRPool ${pool.pool.text}`,
+        [{ path: 'cni.podCIDRPool.cidr', message: `does not contain ${primary.text}` }],
+        'delete the Node (flexnode unbootstrap) to take a share of the pool, or widen the pool',
+      );
     }
     for (const c of own) {
       const conflicts = conflictsOf(c, forbiddenRanges(cluster, others, false));
@@ -185,9 +197,11 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
   if (allocates === true) {
     const field = configured ? 'cni.podCIDR' : pool ? 'cni.podCIDRPool' : undefined;
     if (field) {
-      throw new ConfigError(`${field} is set, but the cluster (network plugin ${describePlugin(cluster)}) gives every Node its pod range when it registers`, [
-        { path: field, message: 'not used with a cluster that allocates node pod ranges' },
-      ], `remove ${field}: the default bridge takes the range the cluster allocates (the Node's spec.podCIDR), which is the one the cluster routes to this node`);
+      throw new ConfigError(
+        `${field} is set, but the cluster (network plugin ${describePlugin(cluster)}) gives every Node its pod range when it registers`,
+        [{ path: field, message: 'not used with a cluster that allocates node pod ranges' }],
+        `remove ${field}: the default bridge takes the range the cluster allocates (the Node's spec.podCIDR), which is the one the cluster routes to this node`,
+      );
     }
     return { source: 'cluster', certain: true };
   }
@@ -205,17 +219,21 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
     const share = poolShare(pool.pool, pool.maskSize, nodeName, forbidden);
     if (!share) {
       const holders = others.filter((n) => parsedAll(n.podCIDRs).some((c) => overlaps(c, pool.pool))).map((n) => n.name);
-      throw new ConfigError(`cni.podCIDRPool ${pool.pool.text} has no free /${pool.maskSize} left (held by ${holders.join(', ') || 'nothing listed'})`, [
-        { path: 'cni.podCIDRPool.cidr', message: `every /${pool.maskSize} is taken` },
-      ], 'widen the pool, use a larger nodeMaskSize, or remove Nodes that are gone');
+      throw new ConfigError(
+        `cni.podCIDRPool ${pool.pool.text} has no free /${pool.maskSize} left (held by ${holders.join(', ') || 'nothing listed'})`,
+        [{ path: 'cni.podCIDRPool.cidr', message: `every /${pool.maskSize} is taken` }],
+        'widen the pool, use a larger nodeMaskSize, or remove Nodes that are gone',
+      );
     }
     return { source: 'pool', cidrs: [share.text], pool: pool.pool.text, maskSize: pool.maskSize };
   }
 
   if (allocates === undefined) return { source: 'cluster', certain: false };
-  throw new ConfigError(`this node needs a pod range and the cluster (network plugin ${describePlugin(cluster)}) allocates none to its Nodes`, [
-    { path: 'cni.podCIDR', message: 'required here (or cni.podCIDRPool)' },
-  ], 'set cni.podCIDR to a range of its own for this node, or cni.podCIDRPool to a range the edge nodes share; neither may overlap the cluster\'s pod or service ranges');
+  throw new ConfigError(
+    `this node needs a pod range and the cluster (network plugin ${describePlugin(cluster)}) allocates none to its Nodes`,
+    [{ path: 'cni.podCIDR', message: 'required here (or cni.podCIDRPool)' }],
+    "set cni.podCIDR to a range of its own for this node, or cni.podCIDRPool to a range the edge nodes share; neither may overlap the cluster's pod or service ranges",
+  );
 }
 
 /** Check a range the cluster allocated, once known: it must not overlap the service range, reserved ones or other Nodes'. */
@@ -240,10 +258,15 @@ export function describePlugin(cluster: Pick<ClusterRanges, 'networkPlugin' | 'n
 /** Where a plan's range comes from, for logs and status. */
 export function describePlan(plan: PodRangePlan): string {
   switch (plan.source) {
-    case 'node': return `${plan.cidrs.join(', ')} (the Node's spec.podCIDR)`;
-    case 'config': return `${plan.cidrs.join(', ')} (cni.podCIDR)`;
-    case 'pool': return `${plan.cidrs.join(', ')} (a /${plan.maskSize} of cni.podCIDRPool ${plan.pool})`;
-    case 'cluster': return plan.certain ? 'allocated by the cluster when the Node registers' : 'the Node\'s spec.podCIDR, once something in the cluster sets it';
-    case 'none': return plan.why;
+    case 'node':
+      return `${plan.cidrs.join(', ')} (the Node's spec.podCIDR)`;
+    case 'config':
+      return `${plan.cidrs.join(', ')} (cni.podCIDR)`;
+    case 'pool':
+      return `${plan.cidrs.join(', ')} (a /${plan.maskSize} of cni.podCIDRPool ${plan.pool})`;
+    case 'cluster':
+      return plan.certain ? 'allocated by the cluster when the Node registers' : "the Node's spec.podCIDR, once something in the cluster sets it";
+    case 'none':
+      return plan.why;
   }
 }

@@ -31,12 +31,18 @@ export const clusterRanges = (facts: ClusterFacts): ClusterRanges => ({
  * `node.labels` entry for AKS's cluster label while the service proxy does not want it is refused: it would bring
  * AKS's DaemonSets to the node.
  */
-export function registrationLabels(config: FlexnodeConfig, settings: Pick<KubeSettings, 'excludeFromExternalLoadBalancers'>, proxy: ServiceProxyPlan): Record<string, string> {
+export function registrationLabels(
+  config: FlexnodeConfig,
+  settings: Pick<KubeSettings, 'excludeFromExternalLoadBalancers'>,
+  proxy: ServiceProxyPlan,
+): Record<string, string> {
   const labels = nodeLabels(config);
   if (config.node?.labels?.[AKS_CLUSTER_LABEL] !== undefined && proxy.nodeLabels[AKS_CLUSTER_LABEL] === undefined) {
-    throw new ConfigError(`node.labels["${AKS_CLUSTER_LABEL}"] makes AKS's DaemonSets schedule on this node, but its Services are served by ${proxy.implementedBy}`, [
-      { path: `node.labels["${AKS_CLUSTER_LABEL}"]`, message: 'set by the service proxy mode, not by hand' },
-    ], 'remove it, and set kubernetes.serviceProxy to "aks" where AKS\'s kube-proxy should serve this node');
+    throw new ConfigError(
+      `node.labels["${AKS_CLUSTER_LABEL}"] makes AKS's DaemonSets schedule on this node, but its Services are served by ${proxy.implementedBy}`,
+      [{ path: `node.labels["${AKS_CLUSTER_LABEL}"]`, message: 'set by the service proxy mode, not by hand' }],
+      'remove it, and set kubernetes.serviceProxy to "aks" where AKS\'s kube-proxy should serve this node',
+    );
   }
   return {
     ...labels,
@@ -55,13 +61,26 @@ export const registrationTaints = (config: FlexnodeConfig): Taint[] => (config.n
  * tryRegisterWithAPIServer: on AlreadyExists it reconciles its default labels and goes on), but sets --node-labels
  * and taints only on a Node it creates, so they must be here.
  */
-export function nodeObject(name: string, arch: Arch, labels: Record<string, string>, taints: readonly Taint[], podCIDRs: readonly string[]): Record<string, unknown> {
+export function nodeObject(
+  name: string,
+  arch: Arch,
+  labels: Record<string, string>,
+  taints: readonly Taint[],
+  podCIDRs: readonly string[],
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch, 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': arch, ...labels },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': arch,
+        'beta.kubernetes.io/os': 'linux',
+        'beta.kubernetes.io/arch': arch,
+        ...labels,
+      },
     },
     spec: {
       ...(taints.length ? { taints } : {}),

@@ -6,7 +6,7 @@ import { AKS_CLUSTER_LABEL, decideProxyMode, defaultProxyMode, proxyPlan } from 
 const RG = 'MC_rg-aks_aks-1_westus2';
 
 describe('service proxy: who implements Services on the node', () => {
-  it('the default follows the network profile (the README\'s decision table)', () => {
+  it("the default follows the network profile (the README's decision table)", () => {
     const table: [ClusterNetwork, 'aks' | 'flexnode'][] = [
       [{ networkPlugin: 'kubenet', networkDataplane: 'azure', nodeResourceGroup: RG }, 'aks'],
       [{ networkPlugin: 'none', nodeResourceGroup: RG }, 'aks'],
@@ -34,19 +34,28 @@ describe('service proxy: who implements Services on the node', () => {
       [{ networkPlugin: 'azure', networkPluginMode: 'overlay', nodeResourceGroup: RG }, /would also bring Azure CNI's DaemonSets/],
       [{ networkPlugin: 'kubenet' }, /reports no node resource group/],
     ] as const) {
-      const error = (() => { try { decideProxyMode(testConfig({ kubernetes: { serviceProxy: 'aks' } }), cluster); } catch (e) { return e; } })();
+      const error = (() => {
+        try {
+          decideProxyMode(testConfig({ kubernetes: { serviceProxy: 'aks' } }), cluster);
+        } catch (e) {
+          return e;
+        }
+      })();
       expect(error, JSON.stringify(cluster)).to.be.instanceOf(ConfigError);
       expect((error as ConfigError).message).to.match(why);
       expect((error as ConfigError).issues[0]!.path).to.equal('kubernetes.serviceProxy');
     }
   });
 
-  it('the plan: AKS\'s mode labels the node with the node resource group; the others label nothing', () => {
+  it("the plan: AKS's mode labels the node with the node resource group; the others label nothing", () => {
     const aks = proxyPlan(testConfig(), { networkPlugin: 'kubenet', nodeResourceGroup: RG });
     expect(aks.nodeLabels).to.deep.equal({ [AKS_CLUSTER_LABEL]: RG });
     expect(aks.implementedBy).to.contain("AKS's kube-proxy DaemonSet");
     const own = proxyPlan(testConfig(), { networkPlugin: 'azure', networkPluginMode: 'overlay', nodeResourceGroup: RG });
     expect(own).to.deep.include({ mode: 'flexnode', nodeLabels: {} });
-    expect(proxyPlan(testConfig({ kubernetes: { serviceProxy: 'none' } }), { networkPlugin: 'kubenet', nodeResourceGroup: RG })).to.deep.include({ mode: 'none', nodeLabels: {} });
+    expect(proxyPlan(testConfig({ kubernetes: { serviceProxy: 'none' } }), { networkPlugin: 'kubenet', nodeResourceGroup: RG })).to.deep.include({
+      mode: 'none',
+      nodeLabels: {},
+    });
   });
 });

@@ -29,23 +29,35 @@ export interface ProxyDecision {
  *   DaemonSet lands on a node it was not built for.
  */
 export function defaultProxyMode(cluster: ClusterNetwork): ProxyDecision {
-  if (cluster.networkDataplane === 'cilium') return { mode: 'flexnode', why: 'the cluster uses the Cilium dataplane: AKS runs no kube-proxy, and its Cilium does not run on flex nodes' };
+  if (cluster.networkDataplane === 'cilium')
+    return { mode: 'flexnode', why: 'the cluster uses the Cilium dataplane: AKS runs no kube-proxy, and its Cilium does not run on flex nodes' };
   switch (cluster.networkPlugin) {
     case 'azure':
-      return { mode: 'flexnode', why: `Azure CNI${cluster.networkPluginMode === 'overlay' ? ' Overlay' : ''}: the label AKS's kube-proxy needs would also bring Azure CNI's DaemonSets, which do not run on flex nodes` };
+      return {
+        mode: 'flexnode',
+        why: `Azure CNI${cluster.networkPluginMode === 'overlay' ? ' Overlay' : ''}: the label AKS's kube-proxy needs would also bring Azure CNI's DaemonSets, which do not run on flex nodes`,
+      };
     case 'kubenet':
       return { mode: 'aks', why: `kubenet: AKS's kube-proxy schedules on nodes labelled ${AKS_CLUSTER_LABEL}` };
     case 'none':
-      return { mode: 'aks', why: `bring-your-own CNI (network plugin none): AKS deploys its kube-proxy, which schedules on nodes labelled ${AKS_CLUSTER_LABEL}` };
+      return {
+        mode: 'aks',
+        why: `bring-your-own CNI (network plugin none): AKS deploys its kube-proxy, which schedules on nodes labelled ${AKS_CLUSTER_LABEL}`,
+      };
     default:
-      return { mode: 'flexnode', why: `the cluster's network plugin is ${cluster.networkPlugin ? `"${cluster.networkPlugin}", which flexnode does not know` : 'not reported'}: flexnode runs kube-proxy itself` };
+      return {
+        mode: 'flexnode',
+        why: `the cluster's network plugin is ${cluster.networkPlugin ? `"${cluster.networkPlugin}", which flexnode does not know` : 'not reported'}: flexnode runs kube-proxy itself`,
+      };
   }
 }
 
 /** Why AKS's kube-proxy cannot serve this node, or undefined when it can. */
 function aksProxyUnavailable(cluster: ClusterNetwork): string | undefined {
-  if (cluster.networkDataplane === 'cilium') return 'a cluster with the Cilium dataplane runs no kube-proxy (Cilium replaces it, and AKS\'s Cilium does not run on flex nodes)';
-  if (cluster.networkPlugin === 'azure') return `the label AKS's kube-proxy selects on (${AKS_CLUSTER_LABEL}) would also bring Azure CNI's DaemonSets (azure-cns, the CNI installer), which do not run on flex nodes`;
+  if (cluster.networkDataplane === 'cilium')
+    return "a cluster with the Cilium dataplane runs no kube-proxy (Cilium replaces it, and AKS's Cilium does not run on flex nodes)";
+  if (cluster.networkPlugin === 'azure')
+    return `the label AKS's kube-proxy selects on (${AKS_CLUSTER_LABEL}) would also bring Azure CNI's DaemonSets (azure-cns, the CNI installer), which do not run on flex nodes`;
   if (!cluster.nodeResourceGroup) return `the cluster reports no node resource group, the value of ${AKS_CLUSTER_LABEL}`;
   return undefined;
 }
@@ -57,8 +69,11 @@ export function decideProxyMode(config: FlexnodeConfig, cluster: ClusterNetwork)
   if (chosen === 'aks') {
     const why = aksProxyUnavailable(cluster);
     if (why) {
-      throw new ConfigError(`kubernetes.serviceProxy is "aks", but ${why}`, [{ path: 'kubernetes.serviceProxy', message: 'AKS\'s kube-proxy cannot serve this node' }],
-        'set kubernetes.serviceProxy to "flexnode" (flexnode runs kube-proxy of the same release), or "auto"');
+      throw new ConfigError(
+        `kubernetes.serviceProxy is "aks", but ${why}`,
+        [{ path: 'kubernetes.serviceProxy', message: "AKS's kube-proxy cannot serve this node" }],
+        'set kubernetes.serviceProxy to "flexnode" (flexnode runs kube-proxy of the same release), or "auto"',
+      );
     }
     return { mode: 'aks', why: 'kubernetes.serviceProxy is "aks"' };
   }
@@ -79,10 +94,18 @@ export function proxyPlan(config: FlexnodeConfig, cluster: ClusterNetwork): Serv
   const { mode } = decideProxyMode(config, cluster);
   switch (mode) {
     case 'aks':
-      return { mode, implementedBy: `AKS's kube-proxy DaemonSet (the node is labelled ${AKS_CLUSTER_LABEL}=${cluster.nodeResourceGroup})`, nodeLabels: { [AKS_CLUSTER_LABEL]: cluster.nodeResourceGroup! } };
+      return {
+        mode,
+        implementedBy: `AKS's kube-proxy DaemonSet (the node is labelled ${AKS_CLUSTER_LABEL}=${cluster.nodeResourceGroup})`,
+        nodeLabels: { [AKS_CLUSTER_LABEL]: cluster.nodeResourceGroup! },
+      };
     case 'flexnode':
       return { mode, implementedBy: 'kube-proxy run by flexnode (kube-proxy.service)', nodeLabels: {} };
     case 'none':
-      return { mode, implementedBy: 'nothing flexnode installs (kubernetes.serviceProxy is "none": a kube-proxy replacement in the cluster must serve this node)', nodeLabels: {} };
+      return {
+        mode,
+        implementedBy: 'nothing flexnode installs (kubernetes.serviceProxy is "none": a kube-proxy replacement in the cluster must serve this node)',
+        nodeLabels: {},
+      };
   }
 }

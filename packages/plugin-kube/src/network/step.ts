@@ -92,7 +92,11 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
   const listNodes = async (facts: ClusterFacts, azure: AzureContext | undefined, name: string, host: Host) => {
     if (!azure) return { why: 'no operator credential' };
     try {
-      const api = makeApi({ server: facts.server, caPem: facts.caPem, credential: async () => ({ token: (await azure.credential.getToken(AKS_SCOPE))?.token ?? '' }) });
+      const api = makeApi({
+        server: facts.server,
+        caPem: facts.caPem,
+        credential: async () => ({ token: (await azure.credential.getToken(AKS_SCOPE))?.token ?? '' }),
+      });
       const answer = await api.list();
       if (answer.status !== 200) return { why: `the operator credential may not list Nodes (${statusMessage(answer)})` };
       return rangesOf(answer.body, name);
@@ -105,7 +109,7 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
 
   return defineStep({
     id: 'kube.network',
-    title: 'Cluster network: API server reachable, service proxy, this node\'s pod range',
+    title: "Cluster network: API server reachable, service proxy, this node's pod range",
     // Before any step changes anything; left out of runs (`--only`) that do not join the node.
     preflight: { for: ['kubelet', 'pod-cidr', 'service-proxy'] },
     // After the version skew check: a kubelet the cluster refuses stops the run before the network is looked at.
@@ -116,7 +120,7 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
       const check = async (): Promise<CheckResult> => {
         const record = findRecord<NetworkRecord>(host, NETWORK_RECORD);
         if (!record) return missing('the cluster network is not checked yet');
-        if (record.inputs !== (await inputsOf(host, config, needed))) return missing('the config\'s network settings changed since they were checked');
+        if (record.inputs !== (await inputsOf(host, config, needed))) return missing("the config's network settings changed since they were checked");
         return ok(`Services: ${record.serviceProxy}; pod range: ${describePlan(record.podRange)}; ${record.apiServer}`);
       };
       return {
@@ -145,22 +149,38 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
           // bootstrap-token mode: flexnode's kube-proxy keeps the Arc identity as its credential (the kubelet's certificate
           // never gains system:node-proxier's cluster-wide reads), which only Azure RBAC authorizes.
           if (kubeletAuth(config) === 'bootstrap-token' && runsKubeProxy(config, clusterNetwork(facts))) {
-            assertAzureRbac(facts, settings.requireAzureRbac, (m) => host.log.warn(m), 'kube-proxy, which flexnode runs with the Arc identity, cannot read Services');
+            assertAzureRbac(
+              facts,
+              settings.requireAzureRbac,
+              (m) => host.log.warn(m),
+              'kube-proxy, which flexnode runs with the Arc identity, cannot read Services',
+            );
           }
 
           const name = await nodeName(host, config);
-          const lister = kubeletAuth(config) === 'bootstrap-token' ? 'the operator\'s credential' : 'the node\'s identity';
+          const lister = kubeletAuth(config) === 'bootstrap-token' ? "the operator's credential" : "the node's identity";
           const listed = needed ? await listNodes(facts, azure, name, host) : { why: 'not needed' };
           const nodes = 'why' in listed ? undefined : listed;
-          const podRange = planPodRange({ config, cluster: clusterRanges(facts), nodeName: name, others: nodes?.others, ...(nodes?.self ? { self: nodes.self } : {}), needed });
+          const podRange = planPodRange({
+            config,
+            cluster: clusterRanges(facts),
+            nodeName: name,
+            others: nodes?.others,
+            ...(nodes?.self ? { self: nodes.self } : {}),
+            needed,
+          });
           // A range flexnode chooses (cni.podCIDR, the pool) must be checked against the other Nodes before anything changes.
           if (!nodes && (podRange.source === 'config' || podRange.source === 'pool')) {
             const why = 'why' in listed ? listed.why : '';
             const later = podRange.source === 'pool' ? 'kube.pod-cidr (before it registers the Node)' : 'kube.node (after the kubelet started)';
             if (!settings.skipPreflight.includes('node-ranges') && !settings.skipPreflight.includes('all')) {
-              throw new FlexnodeError('PREFLIGHT_FAILED', `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`, {
-                hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with ${lister})`,
-              });
+              throw new FlexnodeError(
+                'PREFLIGHT_FAILED',
+                `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`,
+                {
+                  hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with ${lister})`,
+                },
+              );
             }
             host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with ${lister}`);
           }

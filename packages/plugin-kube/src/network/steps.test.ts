@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { AzureError, ConfigError, FlexnodeError, isFlexnodeError, StepError, type AzureContext, type CniService, type FlexnodeConfig, type ServiceProxyService } from '@flexnode/sdk';
+import {
+  AzureError,
+  ConfigError,
+  FlexnodeError,
+  isFlexnodeError,
+  StepError,
+  type AzureContext,
+  type CniService,
+  type FlexnodeConfig,
+  type ServiceProxyService,
+} from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import type { ClusterFacts, ClusterReader } from '../cluster/cluster.js';
 import { CA_PEM, fakeAzure, fakeIdentity, fakeReader } from '../fixtures.test.helpers.js';
@@ -14,18 +24,35 @@ import { EXCLUDE_LB_LABEL } from './registration.js';
 import { AKS_CLUSTER_LABEL, proxyPlan } from './service-proxy.js';
 
 const RG = 'MC_test-rg_test-cluster_westus';
-const KUBENET: Partial<ClusterFacts> = { networkPlugin: 'kubenet', networkDataplane: 'azure', podCidrs: ['10.244.0.0/16'], serviceCidrs: ['10.20.0.0/16'], nodeResourceGroup: RG };
-const VNET_PODS: Partial<ClusterFacts> = { networkPlugin: 'azure', networkDataplane: 'azure', podCidrs: [], serviceCidrs: ['10.20.0.0/16'], nodeResourceGroup: RG };
+const KUBENET: Partial<ClusterFacts> = {
+  networkPlugin: 'kubenet',
+  networkDataplane: 'azure',
+  podCidrs: ['10.244.0.0/16'],
+  serviceCidrs: ['10.20.0.0/16'],
+  nodeResourceGroup: RG,
+};
+const VNET_PODS: Partial<ClusterFacts> = {
+  networkPlugin: 'azure',
+  networkDataplane: 'azure',
+  podCidrs: [],
+  serviceCidrs: ['10.20.0.0/16'],
+  nodeResourceGroup: RG,
+};
 const BYO: Partial<ClusterFacts> = { networkPlugin: 'none', podCidrs: ['10.244.0.0/16'], serviceCidrs: ['10.20.0.0/16'], nodeResourceGroup: RG };
 const bridge: CniService = { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d', usesNodePodCIDR: true };
 const reachable: ApiServerProbe = async (facts) => ({ ok: true, detail: `the API server of ${facts.name} answered TCP and TLS` });
 const proxyOf = (config: FlexnodeConfig): ServiceProxyService => ({ plan: (c) => proxyPlan(config, c) });
 const NODE = 'edge-1';
-const cfg = (over: Partial<FlexnodeConfig> = {}) => testConfig({ node: { name: NODE, labels: { team: 'edge' }, taints: ['flexnode.io/edge=true:NoSchedule'] }, ...over });
+const cfg = (over: Partial<FlexnodeConfig> = {}) =>
+  testConfig({ node: { name: NODE, labels: { team: 'edge' }, taints: ['flexnode.io/edge=true:NoSchedule'] }, ...over });
 
 /** flexnode's kubeconfig (arc-msi), or the bootstrap kubeconfig kube.node-bootstrap writes (bootstrap-token mode). */
 function seedKubeconfig(host: MemoryHost, file = '/var/lib/kubelet/kubeconfig') {
-  host.seedFile(file, `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from(CA_PEM).toString('base64')}\n`, 0o600);
+  host.seedFile(
+    file,
+    `apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://api.test:443\n    certificate-authority-data: ${Buffer.from(CA_PEM).toString('base64')}\n`,
+    0o600,
+  );
   return host;
 }
 const BOOTSTRAP_KUBECONFIG = '/var/lib/kubelet/bootstrap-kubeconfig';
@@ -33,18 +60,38 @@ const CLIENT_PAIR = '/var/lib/kubelet/pki/kubelet-client-current.pem';
 /** The operator's credential gone (after the join): any use of it fails, and is counted. */
 const noOperator = () => {
   const used = { n: 0 };
-  const azure: AzureContext = { ...fakeAzure, credential: { getToken: async () => { used.n++; throw new FlexnodeError('AZURE_NO_CREDENTIAL', 'no Azure credential'); } } };
+  const azure: AzureContext = {
+    ...fakeAzure,
+    credential: {
+      getToken: async () => {
+        used.n++;
+        throw new FlexnodeError('AZURE_NO_CREDENTIAL', 'no Azure credential');
+      },
+    },
+  };
   return { azure, used };
 };
 
-const network = (host: MemoryHost, config: FlexnodeConfig, opts: { reader?: ClusterReader; nodes?: MemoryNodes; probe?: ApiServerProbe; cni?: CniService } = {}) =>
-  createNetworkStep({ readCluster: opts.reader ?? fakeReader(KUBENET), nodesApi: (opts.nodes ?? new MemoryNodes()).factory, probe: opts.probe ?? reachable, routeSource: async () => '198.51.100.7' })
-    .create({ host: host.forStep('kube.network'), config, azure: fakeAzure, cni: opts.cni ?? bridge, proxy: proxyOf(config) });
+const network = (
+  host: MemoryHost,
+  config: FlexnodeConfig,
+  opts: { reader?: ClusterReader; nodes?: MemoryNodes; probe?: ApiServerProbe; cni?: CniService } = {},
+) =>
+  createNetworkStep({
+    readCluster: opts.reader ?? fakeReader(KUBENET),
+    nodesApi: (opts.nodes ?? new MemoryNodes()).factory,
+    probe: opts.probe ?? reachable,
+    routeSource: async () => '198.51.100.7',
+  }).create({ host: host.forStep('kube.network'), config, azure: fakeAzure, cni: opts.cni ?? bridge, proxy: proxyOf(config) });
 
-const failure = async (run: () => Promise<unknown>) => run().then(() => expect.fail('did not fail'), (e: unknown) => e as Error);
+const failure = async (run: () => Promise<unknown>) =>
+  run().then(
+    () => expect.fail('did not fail'),
+    (e: unknown) => e as Error,
+  );
 
 describe('kube.network (preflight): API server, service proxy, pod range', () => {
-  it('decides and records; the check then needs neither Azure nor the network until the config\'s network settings change', async () => {
+  it("decides and records; the check then needs neither Azure nor the network until the config's network settings change", async () => {
     const host = new MemoryHost();
     const nodes = new MemoryNodes().seed('aks-nodepool1-0', ['10.244.0.0/24']);
     let probes = 0;
@@ -54,12 +101,21 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     await step.install();
     const result = await step.check();
     expect(result.status).to.equal('ok');
-    expect(result.status === 'ok' && result.detail).to.match(/^Services: kube-proxy run by flexnode \(kube-proxy\.service\); pod range: 10\.90\.\d+\.0\/24 \(a \/24 of cni\.podCIDRPool 10\.90\.0\.0\/16\); the API server/);
+    expect(result.status === 'ok' && result.detail).to.match(
+      /^Services: kube-proxy run by flexnode \(kube-proxy\.service\); pod range: 10\.90\.\d+\.0\/24 \(a \/24 of cni\.podCIDRPool 10\.90\.0\.0\/16\); the API server/,
+    );
     // The Nodes were listed with the operator's token (the node has no identity yet).
     expect(nodes.calls).to.deep.equal([{ method: 'LIST', token: 'operator-token' }]);
     const messages = host.logLines.map((l) => l.message);
-    expect(messages).to.include('`kubectl logs`, `exec` and `port-forward` need the control plane to reach this node on 198.51.100.7:10250 (the kubelet\'s port): over VPN, ExpressRoute or VNet peering for a node outside Azure; flexnode cannot test that path from the node');
-    const offline = network(host, config, { reader: async () => { throw new AzureError('no usable Azure credential'); }, probe: async () => expect.fail('probed again') });
+    expect(messages).to.include(
+      "`kubectl logs`, `exec` and `port-forward` need the control plane to reach this node on 198.51.100.7:10250 (the kubelet's port): over VPN, ExpressRoute or VNet peering for a node outside Azure; flexnode cannot test that path from the node",
+    );
+    const offline = network(host, config, {
+      reader: async () => {
+        throw new AzureError('no usable Azure credential');
+      },
+      probe: async () => expect.fail('probed again'),
+    });
     expect((await offline.check()).status).to.equal('ok');
     expect(probes).to.equal(1);
     expect((await network(host, cfg({ kubernetes: { serviceProxy: 'none' } })).check()).status).to.equal('missing');
@@ -77,19 +133,28 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
   });
 
   it('an unreachable API server stops bootstrap with what was found and what to do; skipPreflight "api-server" goes on', async () => {
-    const probe: ApiServerProbe = async () => ({ ok: false, detail: 'the private cluster c\'s API server c.privatelink.westus.azmk8s.io:443 (10.1.0.4, a private address): no TCP connection to 10.1.0.4:443 (ETIMEDOUT)', fix: 'reach it over VPN' });
+    const probe: ApiServerProbe = async () => ({
+      ok: false,
+      detail:
+        "the private cluster c's API server c.privatelink.westus.azmk8s.io:443 (10.1.0.4, a private address): no TCP connection to 10.1.0.4:443 (ETIMEDOUT)",
+      fix: 'reach it over VPN',
+    });
     const error = await failure(() => network(new MemoryHost(), cfg(), { probe }).install());
     expect(isFlexnodeError(error) && error.code).to.equal('PREFLIGHT_FAILED');
     expect(error).to.not.be.instanceOf(ConfigError);
     expect(error.message).to.contain('10.1.0.4, a private address').and.contain('fix: reach it over VPN');
     const skipped = new MemoryHost();
     await network(skipped, cfg({ pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['api-server'] } } }), { probe }).install();
-    expect(await network(skipped, cfg({ pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['api-server'] } } }), { probe }).check()).to.deep.include({ status: 'ok' });
+    expect(await network(skipped, cfg({ pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['api-server'] } } }), { probe }).check()).to.deep.include({
+      status: 'ok',
+    });
   });
 
   it('a service proxy mode the cluster cannot honour is exit 2', async () => {
     const cilium = { ...VNET_PODS, networkDataplane: 'cilium' };
-    const error = await failure(() => network(new MemoryHost(), cfg({ kubernetes: { serviceProxy: 'aks' }, cni: { podCIDR: '10.90.1.0/24' } }), { reader: fakeReader(cilium) }).install());
+    const error = await failure(() =>
+      network(new MemoryHost(), cfg({ kubernetes: { serviceProxy: 'aks' }, cni: { podCIDR: '10.90.1.0/24' } }), { reader: fakeReader(cilium) }).install(),
+    );
     expect(error).to.be.instanceOf(ConfigError);
     expect((error as ConfigError).issues[0]!.path).to.equal('kubernetes.serviceProxy');
   });
@@ -100,24 +165,38 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     const error = await failure(() => network(new MemoryHost(), cfg({ cni: { podCIDR: '10.90.1.0/24' } }), { reader: fakeReader(VNET_PODS), nodes }).install());
     expect(isFlexnodeError(error) && error.code).to.equal('PREFLIGHT_FAILED');
     expect(error.message).to.contain("the other Nodes' pod ranges cannot be read before the join (the operator credential may not list Nodes (HTTP 403");
-    expect((error as { hint?: string }).hint).to.contain('managedClusters/nodes/read').and.contain('"skipPreflight": ["node-ranges"]');
+    expect((error as { hint?: string }).hint)
+      .to.contain('managedClusters/nodes/read')
+      .and.contain('"skipPreflight": ["node-ranges"]');
     const host = new MemoryHost();
-    await network(host, cfg({ cni: { podCIDR: '10.90.1.0/24' }, pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['node-ranges'] } } }), { reader: fakeReader(VNET_PODS), nodes }).install();
-    expect(host.logLines.filter((l) => l.level === 'warn').map((l) => l.message).join('\n')).to.contain(': kube.node (after the kubelet started) checks them with the node\'s identity');
+    await network(host, cfg({ cni: { podCIDR: '10.90.1.0/24' }, pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: ['node-ranges'] } } }), {
+      reader: fakeReader(VNET_PODS),
+      nodes,
+    }).install();
+    expect(
+      host.logLines
+        .filter((l) => l.level === 'warn')
+        .map((l) => l.message)
+        .join('\n'),
+    ).to.contain(": kube.node (after the kubelet started) checks them with the node's identity");
     // The cluster allocates: nothing to check beforehand (its node-ipam keeps the ranges apart).
     await network(new MemoryHost(), cfg(), { reader: fakeReader(KUBENET), nodes }).install();
   });
 
-  it('bootstrap-token mode: flexnode\'s kube-proxy authenticates with the Arc identity, so a cluster without Azure RBAC is refused before anything changes', async () => {
+  it("bootstrap-token mode: flexnode's kube-proxy authenticates with the Arc identity, so a cluster without Azure RBAC is refused before anything changes", async () => {
     const noRbac = fakeReader({ ...VNET_PODS, azureRbac: false });
     const config = cfg({ kubernetes: { auth: 'bootstrap-token' }, cni: { podCIDRPool: { cidr: '10.90.0.0/16' } } });
     const host = new MemoryHost();
     const error = await failure(() => network(host, config, { reader: noRbac }).install());
     expect(error).to.be.instanceOf(AzureError);
-    expect(error.message).to.contain('does not have Azure RBAC enabled').and.contain('kube-proxy, which flexnode runs with the Arc identity, cannot read Services');
+    expect(error.message)
+      .to.contain('does not have Azure RBAC enabled')
+      .and.contain('kube-proxy, which flexnode runs with the Arc identity, cannot read Services');
     expect(host.changesOf('kube.network')).to.deep.equal([]);
     // The kubelet's certificate needs no Azure RBAC; nor does a node whose Services AKS's kube-proxy or nobody serves.
-    await network(new MemoryHost(), cfg({ kubernetes: { auth: 'bootstrap-token', serviceProxy: 'none' }, cni: { podCIDRPool: { cidr: '10.90.0.0/16' } } }), { reader: noRbac }).install();
+    await network(new MemoryHost(), cfg({ kubernetes: { auth: 'bootstrap-token', serviceProxy: 'none' }, cni: { podCIDRPool: { cidr: '10.90.0.0/16' } } }), {
+      reader: noRbac,
+    }).install();
     await network(new MemoryHost(), cfg({ kubernetes: { auth: 'bootstrap-token' } }), { reader: fakeReader({ ...KUBENET, azureRbac: false }) }).install();
   });
 
@@ -126,14 +205,29 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     const nodes = new MemoryNodes();
     await network(host, cfg(), { reader: fakeReader(VNET_PODS), nodes, cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' } }).install();
     expect(nodes.calls).to.deep.equal([]);
-    const record = host.changesOf('kube.network').find((c) => c.kind === 'custom' && c.type === NETWORK_RECORD) as unknown as { data: { podRange: { source: string } } };
+    const record = host.changesOf('kube.network').find((c) => c.kind === 'custom' && c.type === NETWORK_RECORD) as unknown as {
+      data: { podRange: { source: string } };
+    };
     expect(record.data.podRange.source).to.equal('none');
   });
 });
 
-const podCidrStep = (host: MemoryHost, config: FlexnodeConfig, nodes: MemoryNodes, facts: Partial<ClusterFacts> = KUBENET, cni: CniService = bridge, azure = fakeAzure) =>
-  createPodCidrStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, operatorClient: nodes.client, sleep: async () => undefined, pollMs: 1 })
-    .create({ host: host.forStep('kube.pod-cidr'), config, azure, identity: fakeIdentity, cni, proxy: proxyOf(config) });
+const podCidrStep = (
+  host: MemoryHost,
+  config: FlexnodeConfig,
+  nodes: MemoryNodes,
+  facts: Partial<ClusterFacts> = KUBENET,
+  cni: CniService = bridge,
+  azure = fakeAzure,
+) =>
+  createPodCidrStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, operatorClient: nodes.client, sleep: async () => undefined, pollMs: 1 }).create({
+    host: host.forStep('kube.pod-cidr'),
+    config,
+    azure,
+    identity: fakeIdentity,
+    cni,
+    proxy: proxyOf(config),
+  });
 /** flexnode's node role, like system:node, reads, lists, creates and patches Nodes, but may not delete them. */
 const asNodeRole = (nodes: MemoryNodes) => (nodes.deny.push({ who: 'node-token', verb: 'delete', status: 403 }), nodes);
 const deletes = (nodes: MemoryNodes) => nodes.calls.filter((c) => c.method === 'DELETE').map((c) => `${c.name} as ${c.token}`);
@@ -153,7 +247,12 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
     await step.install();
     const node = nodes.nodes.get(NODE)!;
     expect(node.metadata.labels).to.deep.include({
-      'kubernetes.azure.com/managed': 'false', team: 'edge', [EXCLUDE_LB_LABEL]: 'true', [AKS_CLUSTER_LABEL]: RG, 'kubernetes.io/hostname': NODE, 'kubernetes.io/os': 'linux',
+      'kubernetes.azure.com/managed': 'false',
+      team: 'edge',
+      [EXCLUDE_LB_LABEL]: 'true',
+      [AKS_CLUSTER_LABEL]: RG,
+      'kubernetes.io/hostname': NODE,
+      'kubernetes.io/os': 'linux',
     });
     expect(node.spec.taints).to.deep.equal([{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
     expect(node.spec.podCIDR).to.equal('10.244.3.0/24');
@@ -207,7 +306,9 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
     await step.install();
     expect(racing.nodes.get('edge-rival')!.spec.podCIDR).to.equal(share);
     const mine = racing.nodes.get(NODE)!.spec.podCIDR as string;
-    expect(mine, 'the younger Node takes another share').to.match(/^10\.90\.\d+\.0\/24$/).and.not.equal(share);
+    expect(mine, 'the younger Node takes another share')
+      .to.match(/^10\.90\.\d+\.0\/24$/)
+      .and.not.equal(share);
     // The node's role may not delete its Node: the operator does (with the uid as a precondition).
     expect(deletes(racing)).to.deep.equal([`${NODE} as node-token`, `${NODE} as operator-token`]);
     expect(await step.check()).to.deep.include({ status: 'ok' });
@@ -263,17 +364,27 @@ describe('kube.pod-cidr: the Node registered with its pod range before the kubel
 });
 
 const nodeStep = (host: MemoryHost, config: FlexnodeConfig, nodes: MemoryNodes, facts: Partial<ClusterFacts> = KUBENET) =>
-  createNodeStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, operatorClient: nodes.client })
-    .create({ host: host.forStep('kube.node'), config, azure: fakeAzure, identity: fakeIdentity, proxy: proxyOf(config) });
+  createNodeStep({ readCluster: fakeReader(facts), nodesApi: nodes.factory, operatorClient: nodes.client }).create({
+    host: host.forStep('kube.node'),
+    config,
+    azure: fakeAzure,
+    identity: fakeIdentity,
+    proxy: proxyOf(config),
+  });
 
 describe('kube.node: the labels flexnode sets, the configured pod range on the Node', () => {
-  it('patches missing labels, removes one it set that the mode no longer wants, leaves others\' labels alone', async () => {
+  it("patches missing labels, removes one it set that the mode no longer wants, leaves others' labels alone", async () => {
     const host = seedKubeconfig(new MemoryHost());
     const nodes = new MemoryNodes().seed(NODE, ['10.244.2.0/24'], { 'kubernetes.azure.com/managed': 'false', 'someone.else/label': 'x' });
     const step = nodeStep(host, cfg(), nodes);
     expect((await step.check()).status).to.equal('missing');
     await step.install();
-    expect(nodes.nodes.get(NODE)!.metadata.labels).to.deep.include({ [AKS_CLUSTER_LABEL]: RG, [EXCLUDE_LB_LABEL]: 'true', team: 'edge', 'someone.else/label': 'x' });
+    expect(nodes.nodes.get(NODE)!.metadata.labels).to.deep.include({
+      [AKS_CLUSTER_LABEL]: RG,
+      [EXCLUDE_LB_LABEL]: 'true',
+      team: 'edge',
+      'someone.else/label': 'x',
+    });
     expect((await step.check()).status).to.equal('ok');
     // The mode moves to flexnode's own kube-proxy: AKS's cluster label must go (it would bring AKS's DaemonSets).
     const moved = nodeStep(host, cfg({ kubernetes: { serviceProxy: 'flexnode' } }), nodes);
@@ -292,7 +403,9 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
     expect(nodes.nodes.get(NODE)!.spec).to.include({ podCIDR: '10.90.1.0/24' });
     const taken = new MemoryNodes().seed(NODE, ['10.244.5.0/24']);
     const error = await failure(() => nodeStep(seedKubeconfig(new MemoryHost()), cfg({ cni: { podCIDR: '10.90.1.0/24' } }), taken, BYO).install());
-    expect(error.message).to.equal(`step kube.node: Node ${NODE} has the pod range 10.244.5.0/24 from the cluster, but cni.podCIDR (the bridge's range) is 10.90.1.0/24`);
+    expect(error.message).to.equal(
+      `step kube.node: Node ${NODE} has the pod range 10.244.5.0/24 from the cluster, but cni.podCIDR (the bridge's range) is 10.90.1.0/24`,
+    );
   });
 
   it('cni.podCIDR goes on the Node only if no other Node holds it', async () => {
@@ -302,8 +415,15 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
     expect(nodes.nodes.get(NODE)!.spec).to.not.have.property('podCIDR');
   });
 
-  it('a label by hand that would bring AKS\'s DaemonSets while flexnode runs kube-proxy is refused', async () => {
-    const error = await failure(() => nodeStep(seedKubeconfig(new MemoryHost()), cfg({ node: { name: NODE, labels: { [AKS_CLUSTER_LABEL]: RG } } }), new MemoryNodes().seed(NODE), VNET_PODS).install());
+  it("a label by hand that would bring AKS's DaemonSets while flexnode runs kube-proxy is refused", async () => {
+    const error = await failure(() =>
+      nodeStep(
+        seedKubeconfig(new MemoryHost()),
+        cfg({ node: { name: NODE, labels: { [AKS_CLUSTER_LABEL]: RG } } }),
+        new MemoryNodes().seed(NODE),
+        VNET_PODS,
+      ).install(),
+    );
     expect(error).to.be.instanceOf(ConfigError);
     expect((error as ConfigError).issues[0]!.path).to.equal(`node.labels["${AKS_CLUSTER_LABEL}"]`);
   });
@@ -311,11 +431,13 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
 
 describe('bootstrap-token mode: the Node calls before and after the kubelet has its certificate', () => {
   let pki: TestPki;
-  before(() => { pki = testPki(); });
+  before(() => {
+    pki = testPki();
+  });
   after(() => pki.dispose());
   const config = () => cfg({ kubernetes: { auth: 'bootstrap-token' } });
 
-  it('the operator registers the Node (the node has no credential before the kubelet); checks read it with the kubelet\'s certificate', async () => {
+  it("the operator registers the Node (the node has no credential before the kubelet); checks read it with the kubelet's certificate", async () => {
     const host = seedKubeconfig(new MemoryHost(), BOOTSTRAP_KUBECONFIG);
     const nodes = new MemoryNodes(ipam(3)).seed('aks-nodepool1-0', ['10.244.0.0/24']);
     const step = podCidrStep(host, config(), nodes);
@@ -323,7 +445,10 @@ describe('bootstrap-token mode: the Node calls before and after the kubelet has 
     expect(nodes.nodes.get(NODE)!.spec.podCIDR).to.equal('10.244.3.0/24');
     expect([...new Set(nodes.calls.map((c) => c.token))]).to.deep.equal(['operator-token']);
     // Before TLS bootstrapping there is no node credential: recorded, not checked; the network reads the range as the operator.
-    expect(await step.check()).to.deep.include({ status: 'ok', detail: '10.244.3.0/24 (recorded; not checked: the kubelet has no client certificate in /var/lib/kubelet/pki yet (TLS bootstrapping))' });
+    expect(await step.check()).to.deep.include({
+      status: 'ok',
+      detail: '10.244.3.0/24 (recorded; not checked: the kubelet has no client certificate in /var/lib/kubelet/pki yet (TLS bootstrapping))',
+    });
     expect(await podCidrs(host.forStep('service.pod-cidr'), config(), fakeIdentity, fakeAzure, nodes.factory).podCIDRs()).to.deep.equal(['10.244.3.0/24']);
     expect(nodes.calls.at(-1)).to.deep.equal({ method: 'GET', name: NODE, token: 'operator-token' });
     // The kubelet got its certificate: the node reads its own Node, and the operator's credential is not needed.
@@ -339,22 +464,33 @@ describe('bootstrap-token mode: the Node calls before and after the kubelet has 
     expect(deletes(nodes)).to.deep.equal([`${NODE} as operator-token`]);
   });
 
-  it('kube.node: the node patches its own Node with its certificate; the operator lists the others\' ranges for cni.podCIDR', async () => {
+  it("kube.node: the node patches its own Node with its certificate; the operator lists the others' ranges for cni.podCIDR", async () => {
     const host = seedKubeconfig(new MemoryHost(), BOOTSTRAP_KUBECONFIG);
     host.seedFile(CLIENT_PAIR, pki.pair(`/O=system:nodes/CN=system:node:${NODE}`), 0o600);
     const nodes = new MemoryNodes().seed(NODE).seed('edge-2', ['10.90.2.0/24']);
     await nodeStep(host, cfg({ kubernetes: { auth: 'bootstrap-token' }, cni: { podCIDR: '10.90.1.0/24' } }), nodes, BYO).install();
     expect(nodes.nodes.get(NODE)!.spec).to.include({ podCIDR: '10.90.1.0/24' });
-    expect(nodes.calls.map((c) => `${c.method} ${c.token}`)).to.deep.equal([`GET cert system:node:${NODE}`, 'LIST operator-token', `PATCH cert system:node:${NODE}`]);
+    expect(nodes.calls.map((c) => `${c.method} ${c.token}`)).to.deep.equal([
+      `GET cert system:node:${NODE}`,
+      'LIST operator-token',
+      `PATCH cert system:node:${NODE}`,
+    ]);
   });
 });
 
 describe('the pod-cidr service', () => {
-  it('cni.podCIDR without any cluster; else the Node\'s range; pending and unreadable told apart', async () => {
+  it("cni.podCIDR without any cluster; else the Node's range; pending and unreadable told apart", async () => {
     const host = new MemoryHost();
-    expect(await podCidrs(host.forStep('service.pod-cidr'), testConfig({ cni: { podCIDR: '10.88.0.0/24' } }), fakeIdentity).podCIDRs()).to.deep.equal(['10.88.0.0/24']);
+    expect(await podCidrs(host.forStep('service.pod-cidr'), testConfig({ cni: { podCIDR: '10.88.0.0/24' } }), fakeIdentity).podCIDRs()).to.deep.equal([
+      '10.88.0.0/24',
+    ]);
     const code = async (nodes: MemoryNodes, h = seedKubeconfig(new MemoryHost())) =>
-      podCidrs(h.forStep('service.pod-cidr'), cfg(), fakeIdentity, undefined, nodes.factory).podCIDRs().then(() => 'ok', (e: { code: string }) => e.code);
+      podCidrs(h.forStep('service.pod-cidr'), cfg(), fakeIdentity, undefined, nodes.factory)
+        .podCIDRs()
+        .then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        );
     expect(await code(new MemoryNodes(), new MemoryHost())).to.equal('POD_CIDR_PENDING');
     expect(await code(new MemoryNodes())).to.equal('POD_CIDR_PENDING');
     expect(await code(new MemoryNodes().seed(NODE))).to.equal('POD_CIDR_PENDING');
@@ -363,4 +499,3 @@ describe('the pod-cidr service', () => {
     expect(await code(away)).to.equal('POD_CIDR_UNREADABLE');
   });
 });
-

@@ -133,7 +133,12 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
       const version = os.VERSION_ID ?? '';
       const name = os.PRETTY_NAME ?? `${id} ${version}`;
       if (SUPPORTED[id]?.includes(version)) return outcome('os', 'pass', name);
-      return outcome('os', 'warn', `${name} is not a tested release`, `flexnode is tested on Ubuntu ${SUPPORTED.ubuntu!.join(' and ')} and Debian ${SUPPORTED.debian!.join('/')}; other systemd distributions may work`);
+      return outcome(
+        'os',
+        'warn',
+        `${name} is not a tested release`,
+        `flexnode is tested on Ubuntu ${SUPPORTED.ubuntu!.join(' and ')} and Debian ${SUPPORTED.debian!.join('/')}; other systemd distributions may work`,
+      );
     }),
     safely('arch', async () => {
       const m = (await readings.machine()).trim();
@@ -145,19 +150,34 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
       const total = await readings.memTotalBytes();
       if (total === undefined) return outcome('memory', 'warn', 'MemTotal could not be read', 'check /proc/meminfo');
       if (total >= MIN_MEMORY_BYTES) return outcome('memory', 'pass', gib(total));
-      return outcome('memory', 'fail', `${gib(total)} of RAM, less than 2 GB`, 'give the machine at least 2 GB of RAM: the kubelet, containerd and system pods need it');
+      return outcome(
+        'memory',
+        'fail',
+        `${gib(total)} of RAM, less than 2 GB`,
+        'give the machine at least 2 GB of RAM: the kubelet, containerd and system pods need it',
+      );
     }),
     safely('disk', async () => {
       const free = await readings.diskFreeBytes(DISK_PATH);
       if (free === undefined) return outcome('disk', 'warn', `free space on ${DISK_PATH} could not be read`, `check \`df -h ${DISK_PATH}\``);
       if (free >= MIN_DISK_BYTES) return outcome('disk', 'pass', `${gb(free)} free on ${DISK_PATH}`);
-      return outcome('disk', 'fail', `${gb(free)} free on ${DISK_PATH}, less than 25 GB`, `free or add space on the filesystem holding ${DISK_PATH}: container images and pod data live there`);
+      return outcome(
+        'disk',
+        'fail',
+        `${gb(free)} free on ${DISK_PATH}, less than 25 GB`,
+        `free or add space on the filesystem holding ${DISK_PATH}: container images and pod data live there`,
+      );
     }),
     safely('cgroup', async () => {
       const v = await readings.cgroupVersion();
       if (v === 'v2') return outcome('cgroup', 'pass', 'cgroup v2 (unified)');
       if (v === 'v1') {
-        return outcome('cgroup', 'warn', 'cgroup v1 (legacy or hybrid hierarchy)', 'boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1): Kubernetes has put cgroup v1 in maintenance mode and newer kubelets refuse it');
+        return outcome(
+          'cgroup',
+          'warn',
+          'cgroup v1 (legacy or hybrid hierarchy)',
+          'boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1): Kubernetes has put cgroup v1 in maintenance mode and newer kubelets refuse it',
+        );
       }
       return outcome('cgroup', 'warn', 'the cgroup hierarchy could not be read (/sys/fs/cgroup)', 'mount cgroup2 on /sys/fs/cgroup');
     }),
@@ -170,30 +190,49 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
     safely('clock', async () => {
       const now = readings.now();
       if (now < BUILD_FLOOR) {
-        return outcome('clock', 'fail', `the clock says ${new Date(now).toISOString()}, before this flexnode was built`, 'set the time (enable NTP: `timedatectl set-ntp true`)');
+        return outcome(
+          'clock',
+          'fail',
+          `the clock says ${new Date(now).toISOString()}, before this flexnode was built`,
+          'set the time (enable NTP: `timedatectl set-ntp true`)',
+        );
       }
       const probe = azureProbe ? await azureProbe : undefined;
       const date = probe?.ok ? probe.date : undefined;
       if (!date) return outcome('clock', 'pass', `${new Date(now).toISOString()} (not compared with Azure: no answer)`);
       const skew = now - Date.parse(date);
       const text = `${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} Azure`;
-      if (Math.abs(skew) > MAX_SKEW_MS) return outcome('clock', 'fail', text, 'synchronise the clock (`timedatectl set-ntp true`): Entra ID rejects tokens from clocks more than 5 minutes off');
+      if (Math.abs(skew) > MAX_SKEW_MS)
+        return outcome(
+          'clock',
+          'fail',
+          text,
+          'synchronise the clock (`timedatectl set-ntp true`): Entra ID rejects tokens from clocks more than 5 minutes off',
+        );
       if (Math.abs(skew) > WARN_SKEW_MS) return outcome('clock', 'warn', text, 'enable NTP (`timedatectl set-ntp true`)');
       return outcome('clock', 'pass', text);
     }),
     safely('azure-endpoint', async () => {
       const probe = await azureProbe!;
       if (probe.ok) return outcome('azure-endpoint', 'pass', `${targets.azureEndpoint} answered HTTP ${probe.status}${probe.via}`);
-      return outcome('azure-endpoint', 'fail', `${targets.azureEndpoint} unreachable${probe.via}: ${probe.error}`,
-        'allow HTTPS to the Azure endpoints, or set proxy.https (and proxy.noProxy) in the config or HTTPS_PROXY/NO_PROXY');
+      return outcome(
+        'azure-endpoint',
+        'fail',
+        `${targets.azureEndpoint} unreachable${probe.via}: ${probe.error}`,
+        'allow HTTPS to the Azure endpoints, or set proxy.https (and proxy.noProxy) in the config or HTTPS_PROXY/NO_PROXY',
+      );
     }),
     safely('artifact-endpoint', async () => {
       const probe = await readings.probe(targets.artifactEndpoint);
       if (probe.ok) return outcome('artifact-endpoint', 'pass', `${targets.artifactEndpoint} answered HTTP ${probe.status}${probe.via}`);
-      return outcome('artifact-endpoint', 'fail', `${targets.artifactEndpoint} unreachable${probe.via}: ${probe.error}`,
+      return outcome(
+        'artifact-endpoint',
+        'fail',
+        `${targets.artifactEndpoint} unreachable${probe.via}: ${probe.error}`,
         targets.mirror
           ? 'check artifacts.mirror in the config and that the mirror serves it'
-          : 'allow HTTPS to dl.k8s.io and github.com, set a proxy, or point artifacts.mirror at a mirror');
+          : 'allow HTTPS to dl.k8s.io and github.com, set a proxy, or point artifacts.mirror at a mirror',
+      );
     }),
   ]);
 

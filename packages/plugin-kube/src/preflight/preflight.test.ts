@@ -44,21 +44,31 @@ describe('preflight checks (injected readings)', () => {
     const { report } = await byName(readings());
     expect(report.ok).to.equal(true);
     expect(report.checks.map((c) => `${c.name}:${c.status}`)).to.deep.equal([
-      'os:pass', 'arch:pass', 'memory:pass', 'disk:pass', 'cgroup:pass', 'port-10250:pass', 'clock:pass', 'azure-endpoint:pass', 'artifact-endpoint:pass',
+      'os:pass',
+      'arch:pass',
+      'memory:pass',
+      'disk:pass',
+      'cgroup:pass',
+      'port-10250:pass',
+      'clock:pass',
+      'azure-endpoint:pass',
+      'artifact-endpoint:pass',
     ]);
     expect(targets.azureEndpoint).to.equal('https://management.azure.com/');
     expect(targets.artifactEndpoint).to.equal('https://dl.k8s.io/');
   });
 
   it('fail each with a reading below the bar, and say what to do', async () => {
-    const { report, c } = await byName(readings({
-      machine: async () => 's390x',
-      memTotalBytes: async () => 1.5 * 1024 ** 3,
-      diskFreeBytes: async () => 12e9,
-      portBusy: async () => 'something already listens on port 10250',
-      now: () => Date.parse('2020-01-01T00:00:00Z'),
-      probe: async () => ({ ok: false, error: 'connect ECONNREFUSED', via: ' via proxy http://proxy:3128' }),
-    }));
+    const { report, c } = await byName(
+      readings({
+        machine: async () => 's390x',
+        memTotalBytes: async () => 1.5 * 1024 ** 3,
+        diskFreeBytes: async () => 12e9,
+        portBusy: async () => 'something already listens on port 10250',
+        now: () => Date.parse('2020-01-01T00:00:00Z'),
+        probe: async () => ({ ok: false, error: 'connect ECONNREFUSED', via: ' via proxy http://proxy:3128' }),
+      }),
+    );
     expect(report.ok).to.equal(false);
     for (const name of ['arch', 'memory', 'disk', 'port-10250', 'clock', 'azure-endpoint', 'artifact-endpoint']) {
       expect(c[name]!.status, name).to.equal('fail');
@@ -70,19 +80,23 @@ describe('preflight checks (injected readings)', () => {
   });
 
   it('warn where the machine may still work: untested OS, cgroup v1, unreadable values, a small clock skew', async () => {
-    const { report, c } = await byName(readings({
-      osRelease: async () => 'ID=fedora\nVERSION_ID=40\nPRETTY_NAME="Fedora Linux 40"\n',
-      cgroupVersion: async () => 'v1',
-      memTotalBytes: async () => undefined,
-      probe: async () => ({ ok: true, status: 400, date: new Date(NOW - 120_000).toUTCString(), via: '' }),
-    }));
+    const { report, c } = await byName(
+      readings({
+        osRelease: async () => 'ID=fedora\nVERSION_ID=40\nPRETTY_NAME="Fedora Linux 40"\n',
+        cgroupVersion: async () => 'v1',
+        memTotalBytes: async () => undefined,
+        probe: async () => ({ ok: true, status: 400, date: new Date(NOW - 120_000).toUTCString(), via: '' }),
+      }),
+    );
     expect(report.ok).to.equal(true);
     expect([c.os!.status, c.cgroup!.status, c.memory!.status, c.clock!.status]).to.deep.equal(['warn', 'warn', 'warn', 'warn']);
     expect(c.clock!.detail).to.equal('120 s ahead of Azure');
   });
 
   it('clock: more than 5 minutes off Azure fails; no answer from Azure is no comparison', async () => {
-    expect((await byName(readings({ probe: async () => ({ ok: true, status: 400, date: new Date(NOW + 600_000).toUTCString(), via: '' }) }))).c.clock!.status).to.equal('fail');
+    expect(
+      (await byName(readings({ probe: async () => ({ ok: true, status: 400, date: new Date(NOW + 600_000).toUTCString(), via: '' }) }))).c.clock!.status,
+    ).to.equal('fail');
     const { c } = await byName(readings({ probe: async () => ({ ok: false, error: 'timeout', via: '' }) }));
     expect(c.clock).to.deep.include({ status: 'pass' });
     expect(c.clock!.detail).to.match(/not compared with Azure/);
@@ -104,14 +118,27 @@ describe('preflight checks (injected readings)', () => {
   });
 
   it('a reading that throws is a warning, not a crash', async () => {
-    const { c } = await byName(readings({ diskFreeBytes: async () => { throw new Error('EIO'); } }));
+    const { c } = await byName(
+      readings({
+        diskFreeBytes: async () => {
+          throw new Error('EIO');
+        },
+      }),
+    );
     expect(c.disk).to.deep.include({ status: 'warn' });
     expect(c.disk!.detail).to.match(/EIO/);
   });
 
   it('targets follow the config: sovereign clouds, endpoint overrides, the mirror', () => {
-    expect(preflightTargets(testConfig({ azure: { ...testConfig().azure, cloud: 'AzureChinaCloud' } })).azureEndpoint).to.equal('https://management.chinacloudapi.cn/');
-    const t = preflightTargets(testConfig({ azure: { ...testConfig().azure, endpoints: { resourceManager: 'https://127.0.0.1:8443' } }, artifacts: { mirror: 'http://mirror.local/base/' } }));
+    expect(preflightTargets(testConfig({ azure: { ...testConfig().azure, cloud: 'AzureChinaCloud' } })).azureEndpoint).to.equal(
+      'https://management.chinacloudapi.cn/',
+    );
+    const t = preflightTargets(
+      testConfig({
+        azure: { ...testConfig().azure, endpoints: { resourceManager: 'https://127.0.0.1:8443' } },
+        artifacts: { mirror: 'http://mirror.local/base/' },
+      }),
+    );
     expect(t).to.deep.equal({ azureEndpoint: 'https://127.0.0.1:8443/', artifactEndpoint: 'http://mirror.local/base/', mirror: true });
   });
 });
@@ -249,10 +276,33 @@ describe('preflight network probes', () => {
     let silent: net.Server | undefined;
     let tunneling: http.Server | undefined;
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-      server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) => res.writeHead(404, { date: new Date(NOW).toUTCString() }).end());
+      server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) =>
+        res.writeHead(404, { date: new Date(NOW).toUTCString() }).end(),
+      );
       await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
       const trusted = await probeUrl(url, {}, 5000, { ca: cert });

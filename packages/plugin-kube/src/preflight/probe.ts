@@ -41,7 +41,10 @@ export function effectiveProxy(config?: ProxySettings, env: NodeJS.ProcessEnv = 
 /** Whether `host` is exempt from the proxy by a NO_PROXY list (`*`, exact names or IPs, `.suffix` or `suffix`). */
 export function bypassesProxy(host: string, noProxy: string | undefined): boolean {
   const name = host.replace(/^\[|\]$/g, '').toLowerCase();
-  for (const raw of (noProxy ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+  for (const raw of (noProxy ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
     if (raw === '*') return true;
     const entry = raw.replace(/:\d+$/, '');
     if (name === entry.replace(/^\./, '')) return true;
@@ -84,7 +87,9 @@ const redactUser = (u: string) => {
 };
 
 const proxyAuth = (proxy: URL): Record<string, string> =>
-  proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
+  proxy.username
+    ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` }
+    : {};
 
 /**
  * TLS over a connected socket, verified against `hostname` (SNI only for a name: RFC 6066 forbids addresses).
@@ -110,7 +115,13 @@ async function request(target: URL, proxy: URL | undefined, timeoutMs: number, c
   // dials the target itself).
   const getOver = (socket: import('node:net').Socket, resolve: (r: { status: number; date?: string }) => void, fail: (e: Error) => void) => {
     const req = modules.https.request(
-      { method: 'GET', host, port, path, headers: { 'user-agent': 'flexnode-doctor' }, createConnection: () => {
+      {
+        method: 'GET',
+        host,
+        port,
+        path,
+        headers: { 'user-agent': 'flexnode-doctor' },
+        createConnection: () => {
           const secured = tlsOver(socket, host, ca);
           sockets.push(secured); // it owns the connection now: destroying the plain socket would not close it
           return secured;
@@ -129,7 +140,9 @@ async function request(target: URL, proxy: URL | undefined, timeoutMs: number, c
     const fail = (e: Error) => reject(e);
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
     if (!proxy && !secure) {
-      const req = modules.http.request({ method: 'GET', host, port, path, agent: false, headers: { 'user-agent': 'flexnode-doctor' } }, (res) => resolve(done(res)));
+      const req = modules.http.request({ method: 'GET', host, port, path, agent: false, headers: { 'user-agent': 'flexnode-doctor' } }, (res) =>
+        resolve(done(res)),
+      );
       req.on('socket', (s) => sockets.push(s));
       req.on('error', fail);
       req.end();
@@ -145,13 +158,23 @@ async function request(target: URL, proxy: URL | undefined, timeoutMs: number, c
     const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
     if (!secure) {
       // Plain http through a proxy: absolute-form request line.
-      const req = modules.http.request({ method: 'GET', host: proxy.hostname, port: proxyPort, path: target.toString(), agent: false, headers: { host: target.host, ...proxyAuth(proxy) } }, (res) => resolve(done(res)));
+      const req = modules.http.request(
+        { method: 'GET', host: proxy.hostname, port: proxyPort, path: target.toString(), agent: false, headers: { host: target.host, ...proxyAuth(proxy) } },
+        (res) => resolve(done(res)),
+      );
       req.on('socket', (s) => sockets.push(s));
       req.on('error', fail);
       req.end();
       return;
     }
-    const connect = modules.http.request({ method: 'CONNECT', host: proxy.hostname, port: proxyPort, path: `${target.hostname}:${port}`, agent: false, headers: { host: `${target.hostname}:${port}`, ...proxyAuth(proxy) } });
+    const connect = modules.http.request({
+      method: 'CONNECT',
+      host: proxy.hostname,
+      port: proxyPort,
+      path: `${target.hostname}:${port}`,
+      agent: false,
+      headers: { host: `${target.hostname}:${port}`, ...proxyAuth(proxy) },
+    });
     connect.on('socket', (s) => sockets.push(s));
     connect.on('connect', (res, socket) => {
       if (res.statusCode !== 200) {

@@ -32,12 +32,25 @@ export function rootView(root: string, dropIn: string): MachineView {
   const at = (path: string) => paths.resolve(path);
   return {
     readText: (path) => fs.readFile(at(path), 'utf8').catch(() => undefined),
-    exists: (path) => fs.access(at(path)).then(() => true, () => false),
+    exists: (path) =>
+      fs.access(at(path)).then(
+        () => true,
+        () => false,
+      ),
     resolve: at,
     async ourKubeletRunning() {
-      if (root !== '/' || !(await fs.access(dropIn).then(() => true, () => false))) return false;
+      if (
+        root !== '/' ||
+        !(await fs.access(dropIn).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return false;
       const { execFile } = await import('node:child_process');
-      return new Promise((resolve) => execFile('systemctl', ['is-active', KUBELET_UNIT], { env: childEnvironment() }, (_e, out) => resolve(String(out).trim() === 'active')));
+      return new Promise((resolve) =>
+        execFile('systemctl', ['is-active', KUBELET_UNIT], { env: childEnvironment() }, (_e, out) => resolve(String(out).trim() === 'active')),
+      );
     },
   };
 }
@@ -54,7 +67,12 @@ export function machineReadings(view: MachineView, proxy: ProxySettings): Prefli
     },
     async diskFreeBytes(path) {
       let p = view.resolve(path);
-      while (!(await fs.access(p).then(() => true, () => false))) {
+      while (
+        !(await fs.access(p).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         if (dirname(p) === p) return undefined;
         p = dirname(p);
       }

@@ -10,8 +10,7 @@ import { hostView, machineReadings } from './readings.js';
 /** The readings a preflight step takes: through its Host by default; tests inject any machine. */
 export type ReadingsFactory = (host: Host, config: FlexnodeConfig) => PreflightReadings;
 
-export const defaultReadings: ReadingsFactory = (host, config) =>
-  machineReadings(hostView(host, kubePaths(config).dropIn), effectiveProxy(config.proxy));
+export const defaultReadings: ReadingsFactory = (host, config) => machineReadings(hostView(host, kubePaths(config).dropIn), effectiveProxy(config.proxy));
 
 const summary = (report: PreflightReport) => {
   const warns = report.checks.filter((c) => c.status === 'warn').map((c) => `${c.name}: ${c.detail}`);
@@ -58,7 +57,9 @@ export function createPreflightStep(readingsFor: ReadingsFactory): StepDefinitio
           throw new FlexnodeError(
             'PREFLIGHT_FAILED',
             `${failed.length} preflight check(s) failed:\n${failed.map((c) => `  - ${c.name}: ${c.detail}\n    fix: ${c.fix ?? '-'}`).join('\n')}`,
-            { hint: `fix them and run bootstrap again, or skip a check by name: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["${failed[0]!.name}"]}} (\`flexnode doctor\` shows every check)` },
+            {
+              hint: `fix them and run bootstrap again, or skip a check by name: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["${failed[0]!.name}"]}} (\`flexnode doctor\` shows every check)`,
+            },
           );
         },
         async uninstall() {

@@ -74,7 +74,7 @@ export async function clusterCIDRsFor(facts: Pick<ClusterFacts, 'podCidrs'>, pod
 export function createProxyStep(readCluster: ClusterReader = defaultClusterReader): StepDefinition {
   return defineStep({
     id: 'kube.proxy',
-    title: 'Service proxy: kube-proxy run by flexnode, or AKS\'s',
+    title: "Service proxy: kube-proxy run by flexnode, or AKS's",
     provides: [ServiceProxy],
     after: ['kubelet', 'kube.kernel-modules', 'kube.sysctl', 'kube.packages', 'cluster-credentials', ArcIdentity, PodCidr],
     // What a mirror needs for a node that may run kube-proxy itself (the mode `auto` picks follows the cluster, which a
@@ -102,7 +102,11 @@ export function createProxyStep(readCluster: ClusterReader = defaultClusterReade
         const files: readonly (readonly [path: string, content: string, mode: number])[] = [
           [paths.kubeProxyConfig, await renderKubeProxyConfig(paths, input), 0o644],
           [paths.kubeProxyKubeconfig, await renderKubeconfigOf('kube.proxy', facts.name, facts.server, facts.caPem, identity), 0o600],
-          [paths.kubeProxyEnvironmentFile, renderEnvironmentFile(proxyEnvironment(config), 'Written by flexnode (step kube.proxy): the proxy environment of kube-proxy.service.'), 0o600],
+          [
+            paths.kubeProxyEnvironmentFile,
+            renderEnvironmentFile(proxyEnvironment(config), 'Written by flexnode (step kube.proxy): the proxy environment of kube-proxy.service.'),
+            0o600,
+          ],
           [paths.kubeProxyUnit, kubeProxyUnit(paths), 0o644],
         ];
         return { inputs: { version, clusterCIDRs } satisfies ProxyInputs, files };
@@ -110,7 +114,14 @@ export function createProxyStep(readCluster: ClusterReader = defaultClusterReade
 
       const fingerprint = async () => {
         const out: Record<string, string | null> = {};
-        for (const p of [`${paths.binDir}/${KUBE_PROXY}`, paths.kubeProxyConfig, paths.kubeProxyKubeconfig, paths.kubeProxyEnvironmentFile, paths.kubeProxyUnit]) out[p] = (await host.files.sha256(p)) ?? null;
+        for (const p of [
+          `${paths.binDir}/${KUBE_PROXY}`,
+          paths.kubeProxyConfig,
+          paths.kubeProxyKubeconfig,
+          paths.kubeProxyEnvironmentFile,
+          paths.kubeProxyUnit,
+        ])
+          out[p] = (await host.files.sha256(p)) ?? null;
         return out;
       };
 
@@ -120,7 +131,9 @@ export function createProxyStep(readCluster: ClusterReader = defaultClusterReade
         const { facts, plan } = await decide();
         const binary = findRecord<BinariesRecord>(host, PROXY_BINARY_RECORD);
         if (plan.mode !== 'flexnode') {
-          return binary ? drifted(`kube-proxy run by flexnode is installed, but Services are now served by ${plan.implementedBy}`) : ok(`Services: ${plan.implementedBy}`);
+          return binary
+            ? drifted(`kube-proxy run by flexnode is installed, but Services are now served by ${plan.implementedBy}`)
+            : ok(`Services: ${plan.implementedBy}`);
         }
         if (!binary) return missing('kube-proxy is not installed');
         const want = await expected(facts, false);
@@ -136,7 +149,8 @@ export function createProxyStep(readCluster: ClusterReader = defaultClusterReade
         if (!(await host.systemd.isEnabled(KUBE_PROXY_UNIT))) return drifted(`${KUBE_PROXY_UNIT} is not enabled`);
         if (!(await host.systemd.available())) return ok(`kube-proxy ${want.inputs.version} written and enabled; no service manager is running`);
         if (!(await host.systemd.isActive(KUBE_PROXY_UNIT))) return drifted(`${KUBE_PROXY_UNIT} is not active`);
-        if (serviceInputsChanged(host, await fingerprint(), PROXY_STARTED_RECORD)) return drifted(`${KUBE_PROXY_UNIT} runs with older files than those installed: it needs a restart`);
+        if (serviceInputsChanged(host, await fingerprint(), PROXY_STARTED_RECORD))
+          return drifted(`${KUBE_PROXY_UNIT} runs with older files than those installed: it needs a restart`);
         return ok(`kube-proxy ${want.inputs.version} active${want.inputs.clusterCIDRs.length ? ` (pod ranges ${want.inputs.clusterCIDRs.join(', ')})` : ''}`);
       };
 

@@ -14,19 +14,31 @@ export const SKEW_RULE = `Kubernetes' version skew policy: a kubelet is never ne
 export function assertSupportedSkew(kubelet: string, apiServer: string, origin: string, from: string): void {
   const k = parseKubeVersion(kubelet);
   const a = parseKubeVersion(apiServer);
-  if (!a) throw new ConfigError(`the API server reports version "${apiServer}" (${from}), which is not a Kubernetes version`, [], 'check that the cluster\'s API server answers /version');
-  if (!k) throw new ConfigError(`kubelet version "${kubelet}" (${origin}) is not a Kubernetes version`, [{ path: 'kubernetes.version', message: 'expected major.minor.patch' }]);
+  if (!a)
+    throw new ConfigError(
+      `the API server reports version "${apiServer}" (${from}), which is not a Kubernetes version`,
+      [],
+      "check that the cluster's API server answers /version",
+    );
+  if (!k)
+    throw new ConfigError(`kubelet version "${kubelet}" (${origin}) is not a Kubernetes version`, [
+      { path: 'kubernetes.version', message: 'expected major.minor.patch' },
+    ]);
   const behind = minorDistance(a, k);
   const allowed = `${minorOf({ major: a.major, minor: Math.max(0, a.minor - MAX_KUBELET_MINORS_BEHIND) })} to ${minorOf(a)}`;
   const fix = `set kubernetes.version to a ${allowed} release (or leave it unset: the node then gets the cluster's version)`;
   if (behind < 0) {
-    throw new ConfigError(`kubelet ${k.text} (${origin}) is newer than the API server's ${a.text} (${from}): ${SKEW_RULE}`, [
-      { path: 'kubernetes.version', message: `newer than the API server (${a.text}); allowed: ${allowed}` },
-    ], fix);
+    throw new ConfigError(
+      `kubelet ${k.text} (${origin}) is newer than the API server's ${a.text} (${from}): ${SKEW_RULE}`,
+      [{ path: 'kubernetes.version', message: `newer than the API server (${a.text}); allowed: ${allowed}` }],
+      fix,
+    );
   }
   if (behind > MAX_KUBELET_MINORS_BEHIND) {
-    throw new ConfigError(`kubelet ${k.text} (${origin}) is ${behind} minor versions older than the API server's ${a.text} (${from}): ${SKEW_RULE}`, [
-      { path: 'kubernetes.version', message: `too old for the API server (${a.text}); allowed: ${allowed}` },
-    ], fix);
+    throw new ConfigError(
+      `kubelet ${k.text} (${origin}) is ${behind} minor versions older than the API server's ${a.text} (${from}): ${SKEW_RULE}`,
+      [{ path: 'kubernetes.version', message: `too old for the API server (${a.text}); allowed: ${allowed}` }],
+      fix,
+    );
   }
 }

@@ -75,7 +75,10 @@ export function createVersionSkewStep(options: { readCluster?: ClusterReader; se
           const origin = configuredVersion(config) ? 'kubernetes.version' : "the cluster's version";
           let server = await serverVersion(facts, host);
           if (!server) {
-            server = { version: facts.kubernetesVersion ?? 'unknown', from: 'the control plane version ARM reports, the API server being unreachable from here' };
+            server = {
+              version: facts.kubernetesVersion ?? 'unknown',
+              from: 'the control plane version ARM reports, the API server being unreachable from here',
+            };
             host.log.warn(`checking kubelet ${kubelet} against ${server.from} (${server.version})`);
           }
           // Only a cluster that reports no version at all (ARM always does) goes unchecked, and says so.

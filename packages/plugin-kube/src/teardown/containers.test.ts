@@ -3,11 +3,14 @@ import { MemoryHost } from '@flexnode/sdk/testing';
 import { removePodContainers } from './containers.js';
 
 describe('pod containers through containerd', () => {
-  it('stops and removes only the kubelet\'s containers of k8s.io (CRI kind or pod uid labels), and their sandboxes\' network namespaces', async () => {
+  it("stops and removes only the kubelet's containers of k8s.io (CRI kind or pod uid labels), and their sandboxes' network namespaces", async () => {
     const host = new MemoryHost();
     host.seedFile('/run/netns/cni-1111', '');
     const containers: Record<string, Record<string, unknown>> = {
-      sandbox1: { Labels: { 'io.cri-containerd.kind': 'sandbox', 'io.kubernetes.pod.uid': 'u1' }, Spec: { linux: { namespaces: [{ type: 'network', path: '/var/run/netns/cni-1111' }] } } },
+      sandbox1: {
+        Labels: { 'io.cri-containerd.kind': 'sandbox', 'io.kubernetes.pod.uid': 'u1' },
+        Spec: { linux: { namespaces: [{ type: 'network', path: '/var/run/netns/cni-1111' }] } },
+      },
       app1: { Labels: { 'io.cri-containerd.kind': 'container', 'io.kubernetes.pod.uid': 'u1' } },
       standin: { Labels: { 'io.kubernetes.pod.uid': 'u2', 'io.kubernetes.pod.name': 'web' } },
       mine: { Labels: { owner: 'someone' } },
@@ -32,12 +35,18 @@ describe('pod containers through containerd', () => {
     const result = await removePodContainers(host.forStep('kube.kubelet'), '/run/containerd/containerd.sock', { sleep: async () => undefined });
     expect(result.removed).to.deep.equal(['sandbox1', 'app1', 'standin']);
     expect(calls).to.deep.equal([
-      'tasks kill --all --signal SIGTERM sandbox1', 'tasks kill --all --signal SIGTERM app1', 'tasks kill --all --signal SIGTERM standin',
-      'tasks delete --force sandbox1', 'containers delete sandbox1', 'ip netns delete cni-1111',
-      'tasks delete --force app1', 'containers delete app1',
-      'tasks delete --force standin', 'containers delete standin',
+      'tasks kill --all --signal SIGTERM sandbox1',
+      'tasks kill --all --signal SIGTERM app1',
+      'tasks kill --all --signal SIGTERM standin',
+      'tasks delete --force sandbox1',
+      'containers delete sandbox1',
+      'ip netns delete cni-1111',
+      'tasks delete --force app1',
+      'containers delete app1',
+      'tasks delete --force standin',
+      'containers delete standin',
     ]);
-    expect(running.has('mine'), 'a container that is not the kubelet\'s keeps running').to.equal(true);
+    expect(running.has('mine'), "a container that is not the kubelet's keeps running").to.equal(true);
   });
 
   it('says why when containerd does not answer or ctr is missing', async () => {

@@ -33,15 +33,27 @@ const POLL_MS = 500;
  * and the network namespaces the sandboxes were given. After the kubelet has stopped, nothing else would:
  * containerd's unit stops with KillMode=process, which leaves every container running.
  */
-export async function removePodContainers(host: Host, socket: string, options: { sleep?: (ms: number) => Promise<void>; graceMs?: number } = {}): Promise<PodContainers> {
+export async function removePodContainers(
+  host: Host,
+  socket: string,
+  options: { sleep?: (ms: number) => Promise<void>; graceMs?: number } = {},
+): Promise<PodContainers> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   if (!(await host.exec.which('ctr'))) return { removed: [], skipped: 'ctr is not installed' };
   const ctr = (args: string[], mutates: boolean, describe?: string) =>
-    host.exec.run('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, ...args], { mutates, allowFailure: true, timeoutMs: 30_000, ...(describe ? { describe } : {}) });
+    host.exec.run('ctr', ['--address', socket, '--namespace', CRI_NAMESPACE, ...args], {
+      mutates,
+      allowFailure: true,
+      timeoutMs: 30_000,
+      ...(describe ? { describe } : {}),
+    });
   const listed = await ctr(['containers', 'ls', '-q'], false);
   if (listed.exitCode !== 0) return { removed: [], skipped: `containerd does not answer on ${socket}: ${listed.stderr.trim().split('\n')[0] ?? ''}` };
   const ours: ContainerInfo[] = [];
-  for (const id of listed.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const id of listed.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const info = await ctr(['containers', 'info', id], false);
     if (info.exitCode !== 0) continue; // removed meanwhile
     const parsed = parseInfo(id, info.stdout);
@@ -50,7 +62,14 @@ export async function removePodContainers(host: Host, socket: string, options: {
   if (ours.length === 0) return { removed: [] };
   const running = async () => {
     const tasks = await ctr(['tasks', 'ls'], false);
-    const states = new Map(tasks.stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 3).map((f) => [f[0]!, f[2]!]));
+    const states = new Map(
+      tasks.stdout
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length >= 3)
+        .map((f) => [f[0]!, f[2]!]),
+    );
     return ours.filter((c) => states.get(c.id) === 'RUNNING' || states.get(c.id) === 'PAUSED');
   };
   const stopAll = async (signal: string, within: number) => {

@@ -17,11 +17,11 @@ function machine() {
   return { root, host: root.forStep('kube.kubelet'), rm };
 }
 
-describe('the kubelet\'s own state goes with the node', () => {
+describe("the kubelet's own state goes with the node", () => {
   it('removes what the kubelet wrote since it first ran; what was there before stays; a re-run keeps the first record', async () => {
     const { root, host, rm } = machine();
-    root.seedFile(`${DIR}/kubeconfig`, 'cluster-credentials\'s'); // another step's file, there before the kubelet ran
-    root.seedFile(`${DIR}/keep-me`, 'the administrator\'s');
+    root.seedFile(`${DIR}/kubeconfig`, "cluster-credentials's"); // another step's file, there before the kubelet ran
+    root.seedFile(`${DIR}/keep-me`, "the administrator's");
     await recordKubeletState(host, DIR);
     // the kubelet runs: its serving pair, a pod's volume, its state file
     root.seedFile(`${DIR}/pki/kubelet.crt`, 'serving').seedFile(`${DIR}/pki/kubelet.key`, 'key');
@@ -31,7 +31,10 @@ describe('the kubelet\'s own state goes with the node', () => {
     expect(await removeKubeletState(host, DIR)).to.deep.equal(['cpu_manager_state', 'pki', 'pods']);
     expect(rm).to.deep.equal([['-rf', '--one-file-system', '--', `${DIR}/cpu_manager_state`, `${DIR}/pki`, `${DIR}/pods`]]);
     expect([...root.files.keys()].filter((f) => f.startsWith(`${DIR}/`)).sort()).to.deep.equal([`${DIR}/keep-me`, `${DIR}/kubeconfig`]);
-    expect((root.journal.get('kube.kubelet') ?? []).some((c) => c.kind === 'custom' && c.type === KUBELET_STATE_RECORD), 'the record is done with').to.equal(false);
+    expect(
+      (root.journal.get('kube.kubelet') ?? []).some((c) => c.kind === 'custom' && c.type === KUBELET_STATE_RECORD),
+      'the record is done with',
+    ).to.equal(false);
   });
 
   it('nothing is removed while something is mounted below the directory (a same-filesystem bind mount defeats --one-file-system)', async () => {
@@ -40,7 +43,9 @@ describe('the kubelet\'s own state goes with the node', () => {
     root.seedFile(`${DIR}/pods/uid-1/volumes/kubernetes.io~host-path/data/precious`, 'user data');
     root.seedFile('/proc/self/mountinfo', `36 35 8:1 /srv/data ${DIR}/pods/uid-1/volumes/kubernetes.io~host-path/data rw,relatime - ext4 /dev/sda1 rw\n`);
     const error = (await removeKubeletState(host, DIR).catch((e: unknown) => e)) as Error & { hint?: string };
-    expect(error.message).to.equal(`the kubelet's state under ${DIR} is not removed while something is mounted below it: ${DIR}/pods/uid-1/volumes/kubernetes.io~host-path/data`);
+    expect(error.message).to.equal(
+      `the kubelet's state under ${DIR} is not removed while something is mounted below it: ${DIR}/pods/uid-1/volumes/kubernetes.io~host-path/data`,
+    );
     expect(error.hint).to.match(/unmount them/);
     expect(rm).to.deep.equal([]);
     expect(root.files.has(`${DIR}/pods/uid-1/volumes/kubernetes.io~host-path/data/precious`)).to.equal(true);

@@ -40,14 +40,19 @@ export async function removeKubeletState(host: Host, kubeletDir: string): Promis
   const added = (await host.files.list(kubeletDir)).filter((e) => !before.has(e));
   if (added.length > 0) {
     const dir = underRoot(host.root, kubeletDir);
-    const mountinfo = host.root === '/'
-      ? await host.files.readText('/proc/self/mountinfo')
-      : (await host.exec.run('cat', ['/proc/self/mountinfo'], { mutates: false, allowFailure: true })).stdout;
+    const mountinfo =
+      host.root === '/'
+        ? await host.files.readText('/proc/self/mountinfo')
+        : (await host.exec.run('cat', ['/proc/self/mountinfo'], { mutates: false, allowFailure: true })).stdout;
     const below = mountPoints(mountinfo ?? '').filter((m) => m.startsWith(`${dir}/`));
     if (below.length > 0) {
-      throw new FlexnodeError('KUBELET_STATE', `the kubelet's state under ${kubeletDir} is not removed while something is mounted below it: ${below.join(', ')}`, {
-        hint: 'unmount them (findmnt -R) and run `flexnode unbootstrap` again: nothing under a mount is ever deleted',
-      });
+      throw new FlexnodeError(
+        'KUBELET_STATE',
+        `the kubelet's state under ${kubeletDir} is not removed while something is mounted below it: ${below.join(', ')}`,
+        {
+          hint: 'unmount them (findmnt -R) and run `flexnode unbootstrap` again: nothing under a mount is ever deleted',
+        },
+      );
     }
     const paths = added.map((e) => `${kubeletDir}/${e}`);
     const rm = await host.exec.run('rm', ['-rf', '--one-file-system', '--', ...paths.map((p) => underRoot(host.root, p))], {

@@ -21,7 +21,8 @@ export async function unmountUnder(host: Host, dir: string): Promise<{ unmounted
   const failed: string[] = [];
   for (const point of points) {
     const plain = await host.exec.run('umount', [point], { allowFailure: true, describe: `unmount ${point} (mounted by the kubelet)` });
-    const lazy = plain.exitCode === 0 ? plain : await host.exec.run('umount', ['-l', point], { allowFailure: true, describe: `unmount ${point} lazily (busy)` });
+    const lazy =
+      plain.exitCode === 0 ? plain : await host.exec.run('umount', ['-l', point], { allowFailure: true, describe: `unmount ${point} lazily (busy)` });
     (lazy.exitCode === 0 ? unmounted : failed).push(point);
   }
   return { unmounted, failed };

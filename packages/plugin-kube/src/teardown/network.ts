@@ -70,12 +70,22 @@ export async function removeCniNatRules(host: Host, networks: readonly string[])
     if (listed.exitCode !== 0) continue;
     const { rules, chains } = parseRules(listed.stdout);
     const pods = new Set(
-      chains.filter((c) => /^CNI-/.test(c) && !c.startsWith('CNI-HOSTPORT-') && rules.some((r) => r.chain === c) && rules.filter((r) => r.chain === c).every((r) => ours.test(r.line))),
+      chains.filter(
+        (c) =>
+          /^CNI-/.test(c) &&
+          !c.startsWith('CNI-HOSTPORT-') &&
+          rules.some((r) => r.chain === c) &&
+          rules.filter((r) => r.chain === c).every((r) => ours.test(r.line)),
+      ),
     );
     for (const r of rules) if (r.target && /^CNI-/.test(r.target) && !r.target.startsWith('CNI-HOSTPORT-') && ours.test(r.line)) pods.add(r.target);
     // Jumps to those chains, from any other chain: newest position first, so the others keep their numbers.
     const jumps = rules.filter((r) => r.target && pods.has(r.target) && !pods.has(r.chain)).sort((a, b) => b.index - a.index);
-    for (const r of jumps) await host.exec.run(tool, ['-w', '-t', 'nat', '-D', r.chain, String(r.index)], { allowFailure: true, describe: `remove a CNI pod NAT rule from ${r.chain}` });
+    for (const r of jumps)
+      await host.exec.run(tool, ['-w', '-t', 'nat', '-D', r.chain, String(r.index)], {
+        allowFailure: true,
+        describe: `remove a CNI pod NAT rule from ${r.chain}`,
+      });
     for (const chain of pods) {
       await host.exec.run(tool, ['-w', '-t', 'nat', '-F', chain], { allowFailure: true, describe: `flush the CNI pod NAT chain ${chain}` });
       await host.exec.run(tool, ['-w', '-t', 'nat', '-X', chain], { allowFailure: true, describe: `delete the CNI pod NAT chain ${chain}` });
@@ -110,6 +120,9 @@ export async function removeHostLocalLeases(host: Host, network: string): Promis
   const leases = names.filter((n) => isIP(n) !== 0 || /^last_reserved_ip\.\d+$/.test(n) || n === 'lock');
   if (leases.length === 0) return 0;
   await host.exec.run('rm', ['-f', '--', ...leases.map((n) => `${dir}/${n}`)], { describe: `remove host-local's address leases of ${network}` });
-  await host.exec.run('rmdir', ['--ignore-fail-on-non-empty', '--', dir, HOST_LOCAL_DIR, '/var/lib/cni'], { allowFailure: true, describe: `remove host-local's directories when empty` });
+  await host.exec.run('rmdir', ['--ignore-fail-on-non-empty', '--', dir, HOST_LOCAL_DIR, '/var/lib/cni'], {
+    allowFailure: true,
+    describe: `remove host-local's directories when empty`,
+  });
   return leases.filter((n) => isIP(n) !== 0).length;
 }

@@ -1,4 +1,15 @@
-import { findRecord, FlexnodeError, isFlexnodeError, replaceRecord, StepError, type CniService, type ContainerRuntimeService, type FlexnodeConfig, type Host, type RunContext } from '@flexnode/sdk';
+import {
+  findRecord,
+  FlexnodeError,
+  isFlexnodeError,
+  replaceRecord,
+  StepError,
+  type CniService,
+  type ContainerRuntimeService,
+  type FlexnodeConfig,
+  type Host,
+  type RunContext,
+} from '@flexnode/sdk';
 import { isUnreachable } from '../kubelet/api.js';
 import { NO_NODE_CERTIFICATE } from '../kubelet/node-access.js';
 import type { MaintenanceClients } from '../maintenance/clients.js';
@@ -64,7 +75,9 @@ export async function teardownNode(input: TeardownInput): Promise<void> {
   const earlier = teardownUnderWay(host);
   let record: TeardownRecord = earlier ?? { startedAt: new Date().toISOString(), ...(node ? { node } : {}), done: [] };
   if (earlier) {
-    host.log.warn(`resuming the unbootstrap of ${node ? `Node ${node}` : 'the node'} begun ${record.startedAt}, ${record.done.length ? `after: ${record.done.join(', ')}` : 'which cordoned it'}`);
+    host.log.warn(
+      `resuming the unbootstrap of ${node ? `Node ${node}` : 'the node'} begun ${record.startedAt}, ${record.done.length ? `after: ${record.done.join(', ')}` : 'which cordoned it'}`,
+    );
   }
   const phase = async (name: TeardownPhase, work: () => Promise<void>) => {
     if (record.done.includes(name)) return;
@@ -82,13 +95,23 @@ export async function teardownNode(input: TeardownInput): Promise<void> {
       if (before.kind === 'flexnode') host.log.warn(`Node ${node} was cordoned by flexnode (${before.reason}, ${before.at}) and stays so: continuing`);
       else if (before.kind === 'other') host.log.info(`Node ${node} was already cordoned`);
       else host.log.info(`cordoned Node ${node}`);
-      const drained = await drainNode(clients.node, node, { timeoutMs: input.settings.drainTimeoutSeconds * 1000, force: input.run.force, log: host.log, sleep: input.sleep, now: input.now });
-      host.log.info(`drained Node ${node}: ${drained.evicted.length} pod(s) evicted${drained.kept.length ? `, ${drained.kept.length} left (DaemonSet or mirror pods: they stop with the node)` : ''}`);
-      if (drained.blocking.length) host.log.warn(`these pods stop with the node, their PodDisruptionBudgets not respected (--force): ${drained.blocking.map((b) => b.pod).join(', ')}`);
+      const drained = await drainNode(clients.node, node, {
+        timeoutMs: input.settings.drainTimeoutSeconds * 1000,
+        force: input.run.force,
+        log: host.log,
+        sleep: input.sleep,
+        now: input.now,
+      });
+      host.log.info(
+        `drained Node ${node}: ${drained.evicted.length} pod(s) evicted${drained.kept.length ? `, ${drained.kept.length} left (DaemonSet or mirror pods: they stop with the node)` : ''}`,
+      );
+      if (drained.blocking.length)
+        host.log.warn(`these pods stop with the node, their PodDisruptionBudgets not respected (--force): ${drained.blocking.map((b) => b.pod).join(', ')}`);
     } catch (error) {
       // bootstrap-token mode, before TLS bootstrapping finished: the kubelet never ran as the node, so nothing of
       // the node's runs here to drain (the Node, if registered for it, goes in the node phase).
-      if (isFlexnodeError(error) && error.code === NO_NODE_CERTIFICATE) return host.log.info(`Node ${node} not drained: ${error.message}, so no pod of it ran here`);
+      if (isFlexnodeError(error) && error.code === NO_NODE_CERTIFICATE)
+        return host.log.info(`Node ${node} not drained: ${error.message}, so no pod of it ran here`);
       if (error instanceof DrainTimeoutError) {
         throw new StepError('kube.kubelet', `${error.message}. Node ${node} stays cordoned: the unbootstrap is under way and resumes where it stopped`, {
           hint: `let the PodDisruptionBudgets allow the evictions and run \`flexnode unbootstrap\` again; \`flexnode unbootstrap --force\` goes on (those pods stop with the node); \`flexnode bootstrap\` takes the node back into service instead`,
@@ -118,7 +141,10 @@ export async function teardownNode(input: TeardownInput): Promise<void> {
   await phase('network', async () => {
     if (!live) return;
     const bridges = await bridgeNetworks(host, input.cni.confDir);
-    const chains = await removeCniNatRules(host, bridges.map((b) => b.network));
+    const chains = await removeCniNatRules(
+      host,
+      bridges.map((b) => b.network),
+    );
     for (const { bridge } of bridges) if (await removeBridge(host, bridge)) host.log.info(`removed the pods' bridge ${bridge}`);
     if (chains.length) host.log.info(`removed the CNI's pod NAT chains: ${chains.join(', ')}`);
     for (const { network } of bridges) {
@@ -131,7 +157,10 @@ export async function teardownNode(input: TeardownInput): Promise<void> {
     if (!live) return;
     const { unmounted, failed } = await unmountUnder(host, input.kubeletDir);
     if (unmounted.length) host.log.info(`unmounted ${unmounted.length} mount(s) under ${input.kubeletDir} (the files stay)`);
-    if (failed.length) throw new FlexnodeError('UNMOUNT_FAILED', `could not unmount ${failed.join(', ')}`, { hint: 'find what holds them (fuser -vm <path>) and run `flexnode unbootstrap` again' });
+    if (failed.length)
+      throw new FlexnodeError('UNMOUNT_FAILED', `could not unmount ${failed.join(', ')}`, {
+        hint: 'find what holds them (fuser -vm <path>) and run `flexnode unbootstrap` again',
+      });
   });
 
   await phase('node', async () => {
@@ -156,7 +185,10 @@ export async function teardownNode(input: TeardownInput): Promise<void> {
 /** Say what is still in the kubelet's directory (not the kubelet's state: see removeKubeletState) and mounted there. */
 export async function reportLeftovers(host: Host, kubeletDir: string): Promise<void> {
   const left = await host.files.list(kubeletDir);
-  if (left.length > 0) host.log.info(`still in ${kubeletDir}: ${left.join(', ')} (other steps' files go with those steps; anything else was there before flexnode started the kubelet)`);
+  if (left.length > 0)
+    host.log.info(
+      `still in ${kubeletDir}: ${left.join(', ')} (other steps' files go with those steps; anything else was there before flexnode started the kubelet)`,
+    );
   const mounts = mountPoints((await host.files.readText('/proc/self/mountinfo')) ?? '').filter((m) => m.startsWith(`${kubeletDir}/`));
   if (mounts.length > 0) host.log.warn(`still mounted under ${kubeletDir}: ${mounts.join(', ')}`);
 }

@@ -56,9 +56,9 @@ describe('@flexnode/sdk/testing: runStepCycle', () => {
 
 describe('@flexnode/sdk: contract helpers', () => {
   it('defineStep refuses ids that are not dotted lowercase words', () => {
-    expect(() => defineStep({ id: 'Bad Id', title: 'x', create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) })).to.throw(
-      /dotted lowercase/,
-    );
+    expect(() =>
+      defineStep({ id: 'Bad Id', title: 'x', create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }) }),
+    ).to.throw(/dotted lowercase/);
   });
 
   it('recognises a FlexnodeError from another copy of the SDK by its brand, not instanceof', () => {
@@ -74,14 +74,23 @@ describe('@flexnode/sdk: contract helpers', () => {
     const artifact = { name: 'a 1.0', url: 'https://example.test/a.tgz', mirrorPath: 'a/v1.0/a.tgz', sha256: sha };
     expect(await view.downloads.fetch(artifact)).to.match(/\/\.staging\/downloads\//);
     const wrong = { ...artifact, sha256: '0'.repeat(64) };
-    const error = await view.downloads.fetch(wrong).then(() => undefined, (e: unknown) => e);
+    const error = await view.downloads.fetch(wrong).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(ChecksumError);
-    expect((error as Error).message).to.contain('a 1.0').and.contain(sha).and.contain('0'.repeat(64));
+    expect((error as Error).message)
+      .to.contain('a 1.0')
+      .and.contain(sha)
+      .and.contain('0'.repeat(64));
   });
 });
 
 async function expectCycleError(step: AnyStepDefinition, message: RegExp): Promise<void> {
-  const error = await runStepCycle(step, { config: testConfig() }).then(() => undefined, (e: unknown) => e);
+  const error = await runStepCycle(step, { config: testConfig() }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).to.be.instanceOf(CycleAssertionError);
   expect((error as Error).message).to.match(message);
 }

@@ -53,10 +53,7 @@ export class CycleAssertionError extends Error {
  * (kernel modules it loaded excepted: they stay loaded, as on a real machine).
  * Steps run in the order given (their `after` order). Returns what it saw.
  */
-export async function runStepCycle(
-  steps: AnyStepDefinition | readonly AnyStepDefinition[],
-  deps: StepDeps & { host?: MemoryHost },
-): Promise<CycleReport> {
+export async function runStepCycle(steps: AnyStepDefinition | readonly AnyStepDefinition[], deps: StepDeps & { host?: MemoryHost }): Promise<CycleReport> {
   const list = Array.isArray(steps) ? (steps as readonly AnyStepDefinition[]) : [steps as AnyStepDefinition];
   const host = deps.host ?? new MemoryHost();
   const pristine = host.snapshot();

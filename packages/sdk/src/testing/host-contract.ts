@@ -230,7 +230,7 @@ export function describeHostContract(name: string, make: () => Promise<ContractM
 
     describe('downloads', () => {
       it('fetch verifies the sha256, unpack yields the entries, copyFrom puts one in place', async () => {
-        const artifact = await machine.serveArchive('contract-1.0.tar.gz', { 'bin/tool': '#!/bin/sh\necho tool\n', 'README': 'read me' });
+        const artifact = await machine.serveArchive('contract-1.0.tar.gz', { 'bin/tool': '#!/bin/sh\necho tool\n', README: 'read me' });
         const host = step();
         const archive = await host.downloads.fetch(artifact);
         const staging = await host.downloads.unpack(archive);

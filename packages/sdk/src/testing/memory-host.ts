@@ -2,18 +2,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Arch } from '../config.js';
 import { ChecksumError, DownloadError, ExecError } from '../errors.js';
-import type {
-  Artifact,
-  ChecksumFile,
-  Change,
-  ExecOptions,
-  ExecResult,
-  FileInfo,
-  Host,
-  HostChanges,
-  HostNotes,
-  WriteOptions,
-} from '../host.js';
+import type { Artifact, ChecksumFile, Change, ExecOptions, ExecResult, FileInfo, Host, HostChanges, HostNotes, WriteOptions } from '../host.js';
 import type { Logger } from '../logger.js';
 import { checkNoteName } from '../host-notes.js';
 

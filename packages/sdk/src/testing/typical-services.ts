@@ -1,4 +1,14 @@
-import { Cni, ContainerRuntime, PodCidr, PodCidrErrors, ServiceProxy, type CniService, type ContainerRuntimeService, type PodCidrService, type ServiceProxyService } from '../capabilities.js';
+import {
+  Cni,
+  ContainerRuntime,
+  PodCidr,
+  PodCidrErrors,
+  ServiceProxy,
+  type CniService,
+  type ContainerRuntimeService,
+  type PodCidrService,
+  type ServiceProxyService,
+} from '../capabilities.js';
 import type { FlexnodeConfig } from '../config.js';
 import { FlexnodeError } from '../errors.js';
 

@@ -9,16 +9,58 @@ import os from 'node:os';
 import { Fatal, kubeletVersion, log, type Dict } from '../kubelet/common.js';
 import { parseYaml } from '../kubelet/yaml.js';
 
-const VALUE_FLAGS = new Set(['config', 'kubeconfig', 'master', 'hostname-override', 'bind-address', 'healthz-bind-address',
-  'metrics-bind-address', 'cluster-cidr', 'proxy-mode', 'nodeport-addresses', 'feature-gates', 'v', 'vmodule',
-  'oom-score-adj', 'write-config-to', 'detect-local-mode', 'config-sync-period', 'iptables-sync-period', 'iptables-min-sync-period']);
+const VALUE_FLAGS = new Set([
+  'config',
+  'kubeconfig',
+  'master',
+  'hostname-override',
+  'bind-address',
+  'healthz-bind-address',
+  'metrics-bind-address',
+  'cluster-cidr',
+  'proxy-mode',
+  'nodeport-addresses',
+  'feature-gates',
+  'v',
+  'vmodule',
+  'oom-score-adj',
+  'write-config-to',
+  'detect-local-mode',
+  'config-sync-period',
+  'iptables-sync-period',
+  'iptables-min-sync-period',
+]);
 const BOOL_FLAGS = new Set(['cleanup', 'help', 'profiling', 'bind-address-hard-fail', 'masquerade-all']);
 
 /** The v1alpha1 KubeProxyConfiguration's top-level fields. */
-const FIELDS = new Set(['apiVersion', 'kind', 'featureGates', 'clientConnection', 'logging', 'hostnameOverride', 'bindAddress',
-  'healthzBindAddress', 'metricsBindAddress', 'bindAddressHardFail', 'enableProfiling', 'showHiddenMetricsForVersion', 'mode',
-  'iptables', 'ipvs', 'nftables', 'winkernel', 'detectLocalMode', 'detectLocal', 'clusterCIDR', 'nodePortAddresses',
-  'oomScoreAdj', 'conntrack', 'configSyncPeriod', 'portRange', 'windowsRunAsService']);
+const FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'featureGates',
+  'clientConnection',
+  'logging',
+  'hostnameOverride',
+  'bindAddress',
+  'healthzBindAddress',
+  'metricsBindAddress',
+  'bindAddressHardFail',
+  'enableProfiling',
+  'showHiddenMetricsForVersion',
+  'mode',
+  'iptables',
+  'ipvs',
+  'nftables',
+  'winkernel',
+  'detectLocalMode',
+  'detectLocal',
+  'clusterCIDR',
+  'nodePortAddresses',
+  'oomScoreAdj',
+  'conntrack',
+  'configSyncPeriod',
+  'portRange',
+  'windowsRunAsService',
+]);
 const CLIENT_FIELDS = new Set(['kubeconfig', 'acceptContentTypes', 'contentType', 'qps', 'burst']);
 
 export function parseFlags(argv: string[]): { flags: Map<string, string>; version?: string } {
@@ -29,7 +71,10 @@ export function parseFlags(argv: string[]): { flags: Map<string, string>; versio
     const m = /^--?([^=]+)(?:=(.*))?$/.exec(a);
     if (!m) throw new Fatal(`"kube-proxy" does not take any arguments, got ["${a}"]`);
     const name = m[1] === 'h' ? 'help' : m[1]!;
-    if (name === 'version') { version = m[2] ?? 'true'; continue; }
+    if (name === 'version') {
+      version = m[2] ?? 'true';
+      continue;
+    }
     if (BOOL_FLAGS.has(name)) flags.set(name, m[2] ?? 'true');
     else if (VALUE_FLAGS.has(name)) {
       const v = m[2] ?? argv[++k];
@@ -85,21 +130,29 @@ export function loadSettings(flags: Map<string, string>): ProxySettings {
     if (cfg?.kind !== 'KubeProxyConfiguration' || cfg?.apiVersion !== 'kubeproxy.config.k8s.io/v1alpha1') {
       throw new Fatal(`failed to load config file "${path}": no kind "${String(cfg?.kind)}" is registered for version "${String(cfg?.apiVersion)}"`);
     }
-    for (const key of Object.keys(cfg)) if (!FIELDS.has(key)) throw new Fatal(`failed to load config file "${path}": strict decoding error: unknown field "${key}"`);
+    for (const key of Object.keys(cfg))
+      if (!FIELDS.has(key)) throw new Fatal(`failed to load config file "${path}": strict decoding error: unknown field "${key}"`);
     for (const key of Object.keys((cfg.clientConnection ?? {}) as Dict)) {
       if (!CLIENT_FIELDS.has(key)) throw new Fatal(`failed to load config file "${path}": strict decoding error: unknown field "clientConnection.${key}"`);
     }
   }
   const mode = String(flags.get('proxy-mode') ?? cfg.mode ?? 'iptables') || 'iptables';
-  if (!['iptables', 'ipvs', 'nftables'].includes(mode)) throw new Fatal(`invalid configuration: Mode: Invalid value: "${mode}": must be iptables, ipvs or nftables`);
+  if (!['iptables', 'ipvs', 'nftables'].includes(mode))
+    throw new Fatal(`invalid configuration: Mode: Invalid value: "${mode}": must be iptables, ipvs or nftables`);
   const detectLocalMode = String(cfg.detectLocalMode ?? '') || 'ClusterCIDR';
   if (!['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'].includes(detectLocalMode)) {
     throw new Fatal(`invalid configuration: DetectLocalMode: Invalid value: "${detectLocalMode}"`);
   }
-  const clusterCIDRs = String(flags.get('cluster-cidr') ?? cfg.clusterCIDR ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const clusterCIDRs = String(flags.get('cluster-cidr') ?? cfg.clusterCIDR ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const families = clusterCIDRs.map((c) => {
     const f = cidr(c);
-    if (!f) throw new Fatal(`invalid configuration: ClusterCIDR: Invalid value: "${clusterCIDRs.join(',')}": must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)`);
+    if (!f)
+      throw new Fatal(
+        `invalid configuration: ClusterCIDR: Invalid value: "${clusterCIDRs.join(',')}": must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)`,
+      );
     return f;
   });
   if (families.length > 2 || new Set(families).size !== families.length) {
@@ -107,13 +160,20 @@ export function loadSettings(flags: Map<string, string>): ProxySettings {
   }
   for (const a of (cfg.nodePortAddresses ?? []) as string[]) {
     // 'primary' is a keyword from 1.30 on (kubernetes PR #123105); before, only CIDRs.
-    if (!(a === 'primary' && minor() >= 30) && !cidr(a)) throw new Fatal(`invalid configuration: NodePortAddresses[0]: Invalid value: "${a}": must be a valid CIDR`);
+    if (!(a === 'primary' && minor() >= 30) && !cidr(a))
+      throw new Fatal(`invalid configuration: NodePortAddresses[0]: Invalid value: "${a}": must be a valid CIDR`);
   }
   const kubeconfig = flags.get('kubeconfig') ?? ((cfg.clientConnection ?? {}) as Dict).kubeconfig;
-  if (!kubeconfig) throw new Fatal('invalid configuration: no configuration has been provided (neither a kubeconfig nor in-cluster config: this stand-in has no in-cluster mode)');
-  if (detectLocalMode === 'ClusterCIDR' && clusterCIDRs.length === 0) log('W', 'Detect-local-mode set to ClusterCIDR, but no cluster CIDR specified for primary IP family');
+  if (!kubeconfig)
+    throw new Fatal(
+      'invalid configuration: no configuration has been provided (neither a kubeconfig nor in-cluster config: this stand-in has no in-cluster mode)',
+    );
+  if (detectLocalMode === 'ClusterCIDR' && clusterCIDRs.length === 0)
+    log('W', 'Detect-local-mode set to ClusterCIDR, but no cluster CIDR specified for primary IP family');
   return {
-    nodeName: String(flags.get('hostname-override') ?? cfg.hostnameOverride ?? os.hostname()).trim().toLowerCase(),
+    nodeName: String(flags.get('hostname-override') ?? cfg.hostnameOverride ?? os.hostname())
+      .trim()
+      .toLowerCase(),
     kubeconfig: configFile(String(kubeconfig)),
     mode,
     clusterCIDRs,

@@ -18,7 +18,11 @@ export class ApiClient {
   calls = 0;
 
   /** `component`: who calls, for the User-Agent and the fatal message (the kubelet; kube-proxy's stand-in reuses this client). */
-  constructor(private t: ApiTarget, private readonly kubeconfigPath?: string, private readonly component = 'kubelet') {
+  constructor(
+    private t: ApiTarget,
+    private readonly kubeconfigPath?: string,
+    private readonly component = 'kubelet',
+  ) {
     this.agent = new https.Agent({ keepAlive: true, ...t.tls });
   }
 
@@ -42,7 +46,9 @@ export class ApiClient {
       this.calls++;
       if (r.status === 401 && attempt === 0 && this.t.creds.refreshable) continue;
       if (r.status === 401 || r.status === 403) {
-        die(`"${method} ${path}" failed: HTTP ${r.status} ${String(r.json.reason ?? '')}: ${String(r.json.message ?? '')} (a ${this.component} cannot work with this identity)`);
+        die(
+          `"${method} ${path}" failed: HTTP ${r.status} ${String(r.json.reason ?? '')}: ${String(r.json.message ?? '')} (a ${this.component} cannot work with this identity)`,
+        );
       }
       return r;
     }
@@ -58,11 +64,20 @@ export class ApiClient {
       const req = https.request(this.options('GET', path, token), (res) => {
         if (res.statusCode !== 200) {
           let data = '';
-          res.on('data', (d) => { data += d; });
+          res.on('data', (d) => {
+            data += d;
+          });
           res.on('end', () => {
             let json: Dict = {};
-            try { json = JSON.parse(data) as Dict; } catch { /* not JSON */ }
-            if (res.statusCode === 401 || res.statusCode === 403) die(`"GET ${path}" failed: HTTP ${res.statusCode} ${String(json.reason ?? '')}: ${String(json.message ?? '')} (a ${this.component} cannot work with this identity)`);
+            try {
+              json = JSON.parse(data) as Dict;
+            } catch {
+              /* not JSON */
+            }
+            if (res.statusCode === 401 || res.statusCode === 403)
+              die(
+                `"GET ${path}" failed: HTTP ${res.statusCode} ${String(json.reason ?? '')}: ${String(json.message ?? '')} (a ${this.component} cannot work with this identity)`,
+              );
             resolve(res.statusCode ?? 0);
           });
           return;
@@ -90,10 +105,15 @@ export class ApiClient {
     const u = this.t.url;
     const host = u.hostname.replace(/^\[|\]$/g, '');
     return {
-      agent: this.agent, method, host, port: u.port || 443, path: u.pathname.replace(/\/$/, '') + path,
+      agent: this.agent,
+      method,
+      host,
+      port: u.port || 443,
+      path: u.pathname.replace(/\/$/, '') + path,
       servername: isIP(host) ? undefined : host,
       headers: {
-        accept: 'application/json', 'user-agent': `${this.component}/${kubeletVersion()} (linux/${arch()}) kubernetes/stand-in`,
+        accept: 'application/json',
+        'user-agent': `${this.component}/${kubeletVersion()} (linux/${arch()}) kubernetes/stand-in`,
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(text ? { 'content-type': contentType, 'content-length': Buffer.byteLength(text) } : {}),
       },
@@ -105,10 +125,16 @@ export class ApiClient {
     return new Promise((res, rej) => {
       const req = https.request({ ...this.options(method, path, token, text, contentType), timeout: 15000 }, (resp) => {
         let data = '';
-        resp.on('data', (d) => { data += d; });
+        resp.on('data', (d) => {
+          data += d;
+        });
         resp.on('end', () => {
           let json: Dict;
-          try { json = data ? JSON.parse(data) as Dict : {}; } catch { json = { message: data }; }
+          try {
+            json = data ? (JSON.parse(data) as Dict) : {};
+          } catch {
+            json = { message: data };
+          }
           res({ status: resp.statusCode ?? 0, json });
         });
       });
@@ -120,10 +146,16 @@ export class ApiClient {
 }
 
 /** list then watch a collection forever (client-go's reflector): re-lists after the watch ends or on 410 Gone. */
-export function informer(api: ApiClient, path: string, handlers: {
-  onList(items: Dict[]): void;
-  onEvent(type: string, object: Dict): void;
-}, stopped: () => boolean, signal?: AbortSignal): void {
+export function informer(
+  api: ApiClient,
+  path: string,
+  handlers: {
+    onList(items: Dict[]): void;
+    onEvent(type: string, object: Dict): void;
+  },
+  stopped: () => boolean,
+  signal?: AbortSignal,
+): void {
   const sep = path.includes('?') ? '&' : '?';
   void (async () => {
     let backoff = 500;
@@ -134,10 +166,14 @@ export function informer(api: ApiClient, path: string, handlers: {
         handlers.onList((l.json.items ?? []) as Dict[]);
         const rv = String(((l.json.metadata ?? {}) as Dict).resourceVersion ?? '');
         backoff = 500;
-        const code = await api.watch(`${path}${sep}watch=1&resourceVersion=${rv}&timeoutSeconds=300&allowWatchBookmarks=true`, (e) => {
-          if (e.type === 'ERROR') return;
-          handlers.onEvent(e.type, e.object);
-        }, signal);
+        const code = await api.watch(
+          `${path}${sep}watch=1&resourceVersion=${rv}&timeoutSeconds=300&allowWatchBookmarks=true`,
+          (e) => {
+            if (e.type === 'ERROR') return;
+            handlers.onEvent(e.type, e.object);
+          },
+          signal,
+        );
         if (code !== 200 && code !== 410) throw new Error(`watch answered HTTP ${code}`);
       } catch (e) {
         if (stopped()) return;

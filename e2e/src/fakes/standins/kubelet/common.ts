@@ -52,7 +52,11 @@ export function arch(): string {
 }
 
 export function readOr(path: string, dflt: string): string {
-  try { return readFileSync(path, 'utf8').trim(); } catch { return dflt; }
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return dflt;
+  }
 }
 
 /** Go durations (10s, 1m30s, 500ms) in milliseconds. */
@@ -74,10 +78,17 @@ export const rfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z
  */
 export function runIfMain(moduleUrl: string, main: (argv: string[]) => Promise<void>): void {
   let isMain = false;
-  try { isMain = moduleUrl === pathToFileURL(realpathSync(process.argv[1]!)).href; } catch { /* not a script */ }
+  try {
+    isMain = moduleUrl === pathToFileURL(realpathSync(process.argv[1]!)).href;
+  } catch {
+    /* not a script */
+  }
   if (!isMain) return;
-  main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
-    if (!(e instanceof Fatal)) process.stderr.write(`${(e as Error).stack}\n`);
-    die(`"command failed" err="${(e as Error).message}"`);
-  });
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      if (!(e instanceof Fatal)) process.stderr.write(`${(e as Error).stack}\n`);
+      die(`"command failed" err="${(e as Error).message}"`);
+    },
+  );
 }

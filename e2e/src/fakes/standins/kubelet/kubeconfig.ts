@@ -63,7 +63,11 @@ export class Credentials {
   private cached?: { token: string; exp: number };
   execRuns = 0;
 
-  constructor(private readonly user: Dict, private readonly base: string, private readonly cluster: Dict) {}
+  constructor(
+    private readonly user: Dict,
+    private readonly base: string,
+    private readonly cluster: Dict,
+  ) {}
 
   get refreshable(): boolean {
     return !!this.user.exec || !!this.user.tokenFile;
@@ -89,16 +93,26 @@ export class Credentials {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const e of (exec.env ?? []) as { name: string; value: string }[]) env[e.name] = e.value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify({
-      kind: 'ExecCredential', apiVersion,
-      spec: { interactive: false, ...(exec.provideClusterInfo ? { cluster: { server: this.cluster.server, 'certificate-authority-data': this.cluster['certificate-authority-data'] } } : {}) },
+      kind: 'ExecCredential',
+      apiVersion,
+      spec: {
+        interactive: false,
+        ...(exec.provideClusterInfo
+          ? { cluster: { server: this.cluster.server, 'certificate-authority-data': this.cluster['certificate-authority-data'] } }
+          : {}),
+      },
     });
     this.execRuns++;
     return new Promise((res, rej) => {
       const child = spawn(command, ((exec.args ?? []) as unknown[]).map(String), { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.stderr.on('data', (d) => { err += d; });
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
       child.on('error', (e) => rej(new Error(`exec plugin: ${command}: ${e.message}${exec.installHint ? `\n${String(exec.installHint)}` : ''}`)));
       child.on('close', (code) => {
         if (code !== 0) return rej(new Error(`exec plugin: ${command} exited with ${code}: ${err.trim()}`));

@@ -30,27 +30,45 @@ function cniConfDir(): string {
 export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(path);
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
     setTimeout(() => done(false), 2000).unref();
   });
 }
 
-export interface Readiness { ok: boolean; message: string }
+export interface Readiness {
+  ok: boolean;
+  message: string;
+}
 
 /** The kubelet's runtime and network checks (KUBELET_STANDIN_SKIP_CRI_CHECK=1: both assumed fine, for rigs without a runtime). */
 export async function readiness(s: NodeSettings): Promise<Readiness> {
-  if (neverReady()) return { ok: false, message: `container runtime status check may not have completed yet: this ${TAG} is a broken build and never gets Ready` };
+  if (neverReady())
+    return { ok: false, message: `container runtime status check may not have completed yet: this ${TAG} is a broken build and never gets Ready` };
   if (process.env.KUBELET_STANDIN_SKIP_CRI_CHECK === '1') return { ok: true, message: '' };
   if (!s.criSocket || !(await socketAnswers(s.criSocket))) {
-    return { ok: false, message: `container runtime is down: rpc error: code = Unavailable desc = connection error: dial unix ${s.criSocket ?? '?'}: connect: connection refused` };
+    return {
+      ok: false,
+      message: `container runtime is down: rpc error: code = Unavailable desc = connection error: dial unix ${s.criSocket ?? '?'}: connect: connection refused`,
+    };
   }
   const dir = cniConfDir();
   let confs: string[] = [];
-  try { confs = readdirSync(dir).filter((f) => /\.(conf|conflist|json)$/.test(f)); } catch { /* missing dir */ }
+  try {
+    confs = readdirSync(dir).filter((f) => /\.(conf|conflist|json)$/.test(f));
+  } catch {
+    /* missing dir */
+  }
   if (!confs.length) {
-    return { ok: false, message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized' };
+    return {
+      ok: false,
+      message:
+        'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+    };
   }
   return { ok: true, message: '' };
 }
@@ -66,40 +84,73 @@ export class NodeAgent {
   /** The last runtime/network check (pods that need the pod network wait while it fails). */
   readiness: Readiness = { ok: false, message: 'not checked yet' };
 
-  constructor(private readonly api: ApiClient, private readonly s: NodeSettings) {}
+  constructor(
+    private readonly api: ApiClient,
+    private readonly s: NodeSettings,
+  ) {}
 
   private capacity(): Record<string, string> {
-    return { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: String(this.s.maxPods), 'ephemeral-storage': '10Gi', 'hugepages-2Mi': '0' };
+    return {
+      cpu: String(os.cpus().length),
+      memory: `${Math.floor(os.totalmem() / 1024)}Ki`,
+      pods: String(this.s.maxPods),
+      'ephemeral-storage': '10Gi',
+      'hugepages-2Mi': '0',
+    };
   }
 
   conditions(r: Readiness): Dict[] {
     const now = rfc3339();
     if (this.lastReady !== r.ok) this.readySince = now;
-    const c = (type: string, status: string, reason: string, message: string, since = now) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: since });
+    const c = (type: string, status: string, reason: string, message: string, since = now) => ({
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: since,
+    });
     return [
       c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
       c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
       c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      r.ok ? c('Ready', 'True', 'KubeletReady', `kubelet is posting ready status (${TAG})`, this.readySince) : c('Ready', 'False', 'KubeletNotReady', r.message, this.readySince),
+      r.ok
+        ? c('Ready', 'True', 'KubeletReady', `kubelet is posting ready status (${TAG})`, this.readySince)
+        : c('Ready', 'False', 'KubeletNotReady', r.message, this.readySince),
     ];
   }
 
   private status(r: Readiness): Dict {
     const capacity = this.capacity();
     return {
-      capacity, allocatable: capacity, conditions: this.conditions(r),
+      capacity,
+      allocatable: capacity,
+      conditions: this.conditions(r),
       addresses: [...this.s.nodeIps.map((ip) => ({ type: 'InternalIP', address: ip })), { type: 'Hostname', address: this.s.name }],
       daemonEndpoints: { kubeletEndpoint: { Port: this.s.port } },
       nodeInfo: {
-        machineID: readOr('/etc/machine-id', ''), systemUUID: readOr('/sys/class/dmi/id/product_uuid', ''), bootID: readOr('/proc/sys/kernel/random/boot_id', ''),
-        kernelVersion: os.release(), osImage: osImage(), containerRuntimeVersion: this.runtimeVersion, kubeletVersion: kubeletVersion(), kubeProxyVersion: '',
-        operatingSystem: 'linux', architecture: arch(),
+        machineID: readOr('/etc/machine-id', ''),
+        systemUUID: readOr('/sys/class/dmi/id/product_uuid', ''),
+        bootID: readOr('/proc/sys/kernel/random/boot_id', ''),
+        kernelVersion: os.release(),
+        osImage: osImage(),
+        containerRuntimeVersion: this.runtimeVersion,
+        kubeletVersion: kubeletVersion(),
+        kubeProxyVersion: '',
+        operatingSystem: 'linux',
+        architecture: arch(),
       },
     };
   }
 
   private defaultLabels(): Record<string, string> {
-    return { 'kubernetes.io/hostname': this.s.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch(), 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': arch() };
+    return {
+      'kubernetes.io/hostname': this.s.name,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': arch(),
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': arch(),
+    };
   }
 
   /** Register (retrying with backoff until it works or the kubelet stops). */
@@ -109,10 +160,16 @@ export class NodeAgent {
         const r0 = await readiness(this.s);
         this.lastReady = undefined;
         const node = {
-          apiVersion: 'v1', kind: 'Node',
+          apiVersion: 'v1',
+          kind: 'Node',
           metadata: {
-            name: this.s.name, labels: { ...this.defaultLabels(), ...this.s.labels },
-            annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', 'flexnode.test/stand-in': 'kubelet' },
+            name: this.s.name,
+            labels: { ...this.defaultLabels(), ...this.s.labels },
+            annotations: {
+              'node.alpha.kubernetes.io/ttl': '0',
+              'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+              'flexnode.test/stand-in': 'kubelet',
+            },
           },
           spec: { ...(this.s.taints.length ? { taints: this.s.taints } : {}), ...(this.s.providerId ? { providerID: this.s.providerId } : {}) },
           status: this.status(r0),
@@ -175,8 +232,13 @@ export class NodeAgent {
       if (got.status === 200) this.lease = got.json;
       else if (got.status === 404) {
         const c = await this.api.call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-          metadata: { name: this.s.name, namespace: 'kube-node-lease', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.s.name, uid: this.uid }] },
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name: this.s.name,
+            namespace: 'kube-node-lease',
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.s.name, uid: this.uid }],
+          },
           spec,
         });
         if (c.status === 201) this.lease = c.json;
@@ -200,8 +262,10 @@ export class NodeAgent {
     const got = await this.api.call('GET', `/apis/storage.k8s.io/v1/csinodes/${this.s.name}`);
     if (got.status !== 404) return;
     const c = await this.api.call('POST', '/apis/storage.k8s.io/v1/csinodes', {
-      apiVersion: 'storage.k8s.io/v1', kind: 'CSINode',
-      metadata: { name: this.s.name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.s.name, uid: this.uid }] }, spec: { drivers: [] },
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'CSINode',
+      metadata: { name: this.s.name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.s.name, uid: this.uid }] },
+      spec: { drivers: [] },
     });
     if (c.status !== 201 && c.status !== 409) log('E', `failed to create CSINode: HTTP ${c.status}: ${String(c.json.message ?? '')}`);
   }
@@ -212,13 +276,31 @@ export class NodeAgent {
   }
 }
 
-export async function postEvent(api: ApiClient, namespace: string, involved: Dict, reason: string, message: string, host: string, type = 'Normal'): Promise<void> {
+export async function postEvent(
+  api: ApiClient,
+  namespace: string,
+  involved: Dict,
+  reason: string,
+  message: string,
+  host: string,
+  type = 'Normal',
+): Promise<void> {
   const now = rfc3339();
   const r = await api.call('POST', `/api/v1/namespaces/${namespace}/events`, {
-    apiVersion: 'v1', kind: 'Event', metadata: { name: `${String(involved.name)}.${randomBytes(8).toString('hex')}`, namespace },
-    involvedObject: { ...involved, ...(involved.kind === 'Node' ? {} : { namespace }) }, reason, message, source: { component: 'kubelet', host },
-    firstTimestamp: now, lastTimestamp: now, count: 1, type, eventTime: null, reportingComponent: 'kubelet', reportingInstance: host,
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${String(involved.name)}.${randomBytes(8).toString('hex')}`, namespace },
+    involvedObject: { ...involved, ...(involved.kind === 'Node' ? {} : { namespace }) },
+    reason,
+    message,
+    source: { component: 'kubelet', host },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+    type,
+    eventTime: null,
+    reportingComponent: 'kubelet',
+    reportingInstance: host,
   });
   if (r.status !== 201) log('E', `Server rejected event: HTTP ${r.status}: ${String(r.json.message ?? '')}`);
 }
-

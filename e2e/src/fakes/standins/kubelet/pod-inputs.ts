@@ -10,7 +10,11 @@ import type { ApiClient } from './api.js';
 import type { Dict } from './common.js';
 
 export class MissingInput extends Error {
-  constructor(readonly reason: 'CreateContainerConfigError' | 'ContainerCreating', message: string, readonly event?: { reason: string; message: string }) {
+  constructor(
+    readonly reason: 'CreateContainerConfigError' | 'ContainerCreating',
+    message: string,
+    readonly event?: { reason: string; message: string },
+  ) {
     super(message);
   }
 }
@@ -25,7 +29,12 @@ export interface PodInputs {
 }
 
 export class InputResolver {
-  constructor(private readonly api: ApiClient, private readonly rootDir: string, private readonly nodeName: string, private readonly hostIP: string) {}
+  constructor(
+    private readonly api: ApiClient,
+    private readonly rootDir: string,
+    private readonly nodeName: string,
+    private readonly hostIP: string,
+  ) {}
 
   podDir(uid: string): string {
     return join(this.rootDir, 'pods', uid);
@@ -37,7 +46,10 @@ export class InputResolver {
 
   /** The named secret or configmap's data (decoded), or undefined when it does not exist. */
   private async object(kind: 'secrets' | 'configmaps', ns: string, name: string): Promise<Record<string, Buffer> | undefined> {
-    const r = await this.api.call('GET', `/api/v1/namespaces/${ns}/${kind}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&limit=500&resourceVersion=0`);
+    const r = await this.api.call(
+      'GET',
+      `/api/v1/namespaces/${ns}/${kind}?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&limit=500&resourceVersion=0`,
+    );
     const item = ((r.json.items ?? []) as Any[])[0];
     if (r.status !== 200 || !item) return undefined;
     const out: Record<string, Buffer> = {};
@@ -49,24 +61,38 @@ export class InputResolver {
   private async token(pod: Any, audience: string | undefined, expirationSeconds: number): Promise<string> {
     const sa = pod.spec.serviceAccountName ?? 'default';
     const r = await this.api.call('POST', `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`, {
-      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
-      spec: { ...(audience ? { audiences: [audience] } : {}), expirationSeconds, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        ...(audience ? { audiences: [audience] } : {}),
+        expirationSeconds,
+        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+      },
     });
     if (r.status !== 201) {
-      throw new MissingInput('ContainerCreating', `failed to fetch token: ${String(r.json.message ?? `HTTP ${r.status}`)}`,
-        { reason: 'FailedMount', message: `MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: ${String(r.json.message ?? '')}` });
+      throw new MissingInput('ContainerCreating', `failed to fetch token: ${String(r.json.message ?? `HTTP ${r.status}`)}`, {
+        reason: 'FailedMount',
+        message: `MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: ${String(r.json.message ?? '')}`,
+      });
     }
     return String(((r.json.status ?? {}) as Dict).token);
   }
 
   private fieldValue(pod: Any, path: string): string {
     switch (path) {
-      case 'metadata.name': return pod.metadata.name;
-      case 'metadata.namespace': return pod.metadata.namespace;
-      case 'metadata.uid': return pod.metadata.uid;
-      case 'spec.nodeName': return this.nodeName;
-      case 'spec.serviceAccountName': return pod.spec.serviceAccountName ?? '';
-      case 'status.hostIP': case 'status.podIP': return this.hostIP;
+      case 'metadata.name':
+        return pod.metadata.name;
+      case 'metadata.namespace':
+        return pod.metadata.namespace;
+      case 'metadata.uid':
+        return pod.metadata.uid;
+      case 'spec.nodeName':
+        return this.nodeName;
+      case 'spec.serviceAccountName':
+        return pod.spec.serviceAccountName ?? '';
+      case 'status.hostIP':
+      case 'status.podIP':
+        return this.hostIP;
       default: {
         const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
         return m ? String(pod.metadata[m[1]!]?.[m[2]!] ?? '') : '';
@@ -94,8 +120,10 @@ export class InputResolver {
         const name = v.secret ? v.secret.secretName : v.configMap.name;
         const data = await this.object(kind, ns, name);
         if (!data && !(v.secret ?? v.configMap).optional) {
-          throw new MissingInput('ContainerCreating', `${kind.slice(0, -1)} "${name}" not found`,
-            { reason: 'FailedMount', message: `MountVolume.SetUp failed for volume "${v.name}" : ${kind.slice(0, -1)} "${name}" not found` });
+          throw new MissingInput('ContainerCreating', `${kind.slice(0, -1)} "${name}" not found`, {
+            reason: 'FailedMount',
+            message: `MountVolume.SetUp failed for volume "${v.name}" : ${kind.slice(0, -1)} "${name}" not found`,
+          });
         }
         const dir = join(base, v.secret ? 'kubernetes.io~secret' : 'kubernetes.io~configmap', v.name);
         write(dir, pick(data ?? {}, (v.secret ?? v.configMap).items));
@@ -103,18 +131,24 @@ export class InputResolver {
       } else if (v.projected) {
         const files: Record<string, Buffer> = {};
         for (const src of (v.projected.sources ?? []) as Any[]) {
-          if (src.serviceAccountToken) files[src.serviceAccountToken.path] = Buffer.from(await this.token(pod, src.serviceAccountToken.audience, src.serviceAccountToken.expirationSeconds ?? 3600));
+          if (src.serviceAccountToken)
+            files[src.serviceAccountToken.path] = Buffer.from(
+              await this.token(pod, src.serviceAccountToken.audience, src.serviceAccountToken.expirationSeconds ?? 3600),
+            );
           if (src.configMap || src.secret) {
             const kind = src.secret ? 'secrets' : 'configmaps';
             const ref = src.secret ?? src.configMap;
             const data = await this.object(kind, ns, ref.name);
             if (!data && !ref.optional) {
-              throw new MissingInput('ContainerCreating', `${kind.slice(0, -1)} "${ref.name}" not found`,
-                { reason: 'FailedMount', message: `MountVolume.SetUp failed for volume "${v.name}" : ${kind.slice(0, -1)} "${ref.name}" not found` });
+              throw new MissingInput('ContainerCreating', `${kind.slice(0, -1)} "${ref.name}" not found`, {
+                reason: 'FailedMount',
+                message: `MountVolume.SetUp failed for volume "${v.name}" : ${kind.slice(0, -1)} "${ref.name}" not found`,
+              });
             }
             Object.assign(files, pick(data ?? {}, ref.items));
           }
-          for (const item of (src.downwardAPI?.items ?? []) as Any[]) if (item.fieldRef) files[item.path] = Buffer.from(this.fieldValue(pod, item.fieldRef.fieldPath));
+          for (const item of (src.downwardAPI?.items ?? []) as Any[])
+            if (item.fieldRef) files[item.path] = Buffer.from(this.fieldValue(pod, item.fieldRef.fieldPath));
         }
         const dir = join(base, 'kubernetes.io~projected', v.name);
         write(dir, files);
@@ -144,14 +178,23 @@ export class InputResolver {
           const kind = e.valueFrom.secretKeyRef ? 'secrets' : 'configmaps';
           const data = await this.object(kind, ns, ref.name);
           if (!data?.[ref.key] && !ref.optional) {
-            throw new MissingInput('CreateContainerConfigError', data ? `couldn't find key ${ref.key} in ${kind === 'secrets' ? 'Secret' : 'ConfigMap'} ${ns}/${ref.name}` : `${kind.slice(0, -1)} "${ref.name}" not found`);
+            throw new MissingInput(
+              'CreateContainerConfigError',
+              data
+                ? `couldn't find key ${ref.key} in ${kind === 'secrets' ? 'Secret' : 'ConfigMap'} ${ns}/${ref.name}`
+                : `${kind.slice(0, -1)} "${ref.name}" not found`,
+            );
           }
           if (data?.[ref.key]) list.push(`${e.name}=${data[ref.key]!.toString('utf8')}`);
         }
       }
       env.set(c.name, list);
-      mounts.set(c.name, ((c.volumeMounts ?? []) as Any[]).filter((m) => volumeDirs.has(m.name))
-        .map((m) => ({ src: volumeDirs.get(m.name)!, dst: m.mountPath, ro: !!m.readOnly })));
+      mounts.set(
+        c.name,
+        ((c.volumeMounts ?? []) as Any[])
+          .filter((m) => volumeDirs.has(m.name))
+          .map((m) => ({ src: volumeDirs.get(m.name)!, dst: m.mountPath, ro: !!m.readOnly })),
+      );
     }
     return { env, mounts };
   }

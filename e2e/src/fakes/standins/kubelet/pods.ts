@@ -32,8 +32,13 @@ export class PodManager {
   private listed = false;
   readonly inputs: InputResolver;
 
-  constructor(private readonly api: ApiClient, private readonly ctr: Ctr, private readonly node: { name: string; hostIP: string; rootDir: string },
-    private readonly runtimeUp: () => boolean, private readonly network: () => { ok: boolean; message: string }) {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly ctr: Ctr,
+    private readonly node: { name: string; hostIP: string; rootDir: string },
+    private readonly runtimeUp: () => boolean,
+    private readonly network: () => { ok: boolean; message: string },
+  ) {
     this.inputs = new InputResolver(api, node.rootDir, node.name, node.hostIP);
   }
 
@@ -42,7 +47,9 @@ export class PodManager {
     const prev = this.queue.get(uid) ?? Promise.resolve();
     const next = prev.then(work).catch((e) => log('E', `pod work failed: ${(e as Error).message}`));
     this.queue.set(uid, next);
-    void next.finally(() => { if (this.queue.get(uid) === next) this.queue.delete(uid); });
+    void next.finally(() => {
+      if (this.queue.get(uid) === next) this.queue.delete(uid);
+    });
   }
 
   onList(items: Dict[]): void {
@@ -150,8 +157,17 @@ export class PodManager {
       const id = containerId(p.metadata.uid, c.name);
       if (!existing.has(id)) {
         const r = await this.ctr.start({
-          id, image: c.image, env: inputs.env.get(c.name) ?? [], mounts: inputs.mounts.get(c.name) ?? [], args: [...(c.command ?? []), ...(c.args ?? [])],
-          labels: { [POD_UID_LABEL]: p.metadata.uid, 'io.kubernetes.pod.name': p.metadata.name, 'io.kubernetes.pod.namespace': p.metadata.namespace, 'io.kubernetes.container.name': c.name },
+          id,
+          image: c.image,
+          env: inputs.env.get(c.name) ?? [],
+          mounts: inputs.mounts.get(c.name) ?? [],
+          args: [...(c.command ?? []), ...(c.args ?? [])],
+          labels: {
+            [POD_UID_LABEL]: p.metadata.uid,
+            'io.kubernetes.pod.name': p.metadata.name,
+            'io.kubernetes.pod.namespace': p.metadata.namespace,
+            'io.kubernetes.container.name': c.name,
+          },
         });
         if (r.code !== 0) return this.wait(st, 'CreateContainerError', r.stderr.trim().split('\n').pop() ?? 'ctr run failed');
         await this.event(p, 'Pulled', `Container image "${c.image}" already present on machine`);
@@ -191,9 +207,14 @@ export class PodManager {
 
   /** The status manager's final delete: grace 0, only this incarnation (uid precondition). */
   private async deleteFromApi(p: Any, why: string): Promise<void> {
-    const r = await this.api.call('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`,
-      { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } });
-    if (r.status !== 200 && r.status !== 404 && r.status !== 409) log('E', `failed to delete ${why} pod ${p.metadata.name}: HTTP ${r.status}: ${String(r.json.message ?? '')}`);
+    const r = await this.api.call('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      gracePeriodSeconds: 0,
+      preconditions: { uid: p.metadata.uid },
+    });
+    if (r.status !== 200 && r.status !== 404 && r.status !== 409)
+      log('E', `failed to delete ${why} pod ${p.metadata.name}: HTTP ${r.status}: ${String(r.json.message ?? '')}`);
   }
 
   private async removeOrphans(known: Set<string>): Promise<void> {
@@ -214,30 +235,63 @@ export class PodManager {
     const running = st.state === 'running' && !terminal;
     const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now });
     const status = {
-      phase: terminal ?? (running ? 'Running' : 'Pending'), hostIP: this.node.hostIP, hostIPs: this.node.hostIP ? [{ ip: this.node.hostIP }] : [],
+      phase: terminal ?? (running ? 'Running' : 'Pending'),
+      hostIP: this.node.hostIP,
+      hostIPs: this.node.hostIP ? [{ ip: this.node.hostIP }] : [],
       startTime: p.status?.startTime ?? now,
-      conditions: [cond('PodReadyToStartContainers', running), cond('Initialized', true), cond('Ready', running), cond('ContainersReady', running), cond('PodScheduled', true)],
+      conditions: [
+        cond('PodReadyToStartContainers', running),
+        cond('Initialized', true),
+        cond('Ready', running),
+        cond('ContainersReady', running),
+        cond('PodScheduled', true),
+      ],
       containerStatuses: ((p.spec.containers ?? []) as Any[]).map((c) => {
         const rc = st.containers.find((x) => x.name === c.name);
         return {
-          name: c.name, image: c.image, imageID: '', ready: running && !!rc, restartCount: rc?.restarts ?? 0, started: running && !!rc,
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          ready: running && !!rc,
+          restartCount: rc?.restarts ?? 0,
+          started: running && !!rc,
           ...(rc ? { containerID: `containerd://${rc.id}` } : {}),
-          state: running && rc ? { running: { startedAt: rc.startedAt } }
-            : terminal ? { terminated: { exitCode: 0, reason: 'Completed', startedAt: rc?.startedAt, finishedAt: now } }
-              : { waiting: { reason: st.waiting?.reason ?? 'ContainerCreating', ...(st.waiting?.message ? { message: st.waiting.message } : {}) } },
+          state:
+            running && rc
+              ? { running: { startedAt: rc.startedAt } }
+              : terminal
+                ? { terminated: { exitCode: 0, reason: 'Completed', startedAt: rc?.startedAt, finishedAt: now } }
+                : { waiting: { reason: st.waiting?.reason ?? 'ContainerCreating', ...(st.waiting?.message ? { message: st.waiting.message } : {}) } },
         };
       }),
     };
-    const key = JSON.stringify({ ...status, startTime: '', conditions: status.conditions.map((c) => [c.type, c.status]), containerStatuses: status.containerStatuses.map((c) => [c.name, c.ready, c.restartCount, Object.keys(c.state)[0]]) });
+    const key = JSON.stringify({
+      ...status,
+      startTime: '',
+      conditions: status.conditions.map((c) => [c.type, c.status]),
+      containerStatuses: status.containerStatuses.map((c) => [c.name, c.ready, c.restartCount, Object.keys(c.state)[0]]),
+    });
     if (key === st.lastStatus) return;
     st.lastStatus = key;
-    const r = await this.api.call('PATCH', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`, { status }, 'application/strategic-merge-patch+json');
+    const r = await this.api.call(
+      'PATCH',
+      `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`,
+      { status },
+      'application/strategic-merge-patch+json',
+    );
     if (r.status !== 200 && r.status !== 404) log('E', `failed to update status of pod ${p.metadata.name}: HTTP ${r.status}: ${String(r.json.message ?? '')}`);
   }
 
   private event(p: Any, reason: string, message: string, type = 'Normal'): Promise<void> {
-    return postEvent(this.api, p.metadata.namespace, { kind: 'Pod', name: p.metadata.name, uid: p.metadata.uid, apiVersion: 'v1', fieldPath: 'spec.containers{main}' },
-      reason, message, this.node.name, type);
+    return postEvent(
+      this.api,
+      p.metadata.namespace,
+      { kind: 'Pod', name: p.metadata.name, uid: p.metadata.uid, apiVersion: 'v1', fieldPath: 'spec.containers{main}' },
+      reason,
+      message,
+      this.node.name,
+      type,
+    );
   }
 
   /** Pods this kubelet knows (for its /pods endpoint). */

@@ -11,7 +11,10 @@ import { delimiter, join } from 'node:path';
 export const NAMESPACE = 'k8s.io';
 export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 
-export interface ContainerInfo { id: string; labels: Record<string, string> }
+export interface ContainerInfo {
+  id: string;
+  labels: Record<string, string>;
+}
 
 /** Image references as containerd stores them (docker.io/library/x:latest). */
 export function normalizeImage(ref: string): string {
@@ -32,15 +35,17 @@ export class Ctr {
   readonly bin: string | undefined;
 
   constructor(private readonly socket: string) {
-    this.bin = process.env.KUBELET_STANDIN_CTR ?? [...(process.env.PATH ?? '').split(delimiter), '/usr/local/bin', '/usr/bin']
-      .map((d) => join(d, 'ctr')).find((p) => existsSync(p));
+    this.bin =
+      process.env.KUBELET_STANDIN_CTR ??
+      [...(process.env.PATH ?? '').split(delimiter), '/usr/local/bin', '/usr/bin'].map((d) => join(d, 'ctr')).find((p) => existsSync(p));
   }
 
   run(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
     if (!this.bin) return Promise.resolve({ code: 127, stdout: '', stderr: 'ctr: not found in PATH' });
     return new Promise((resolve) => {
       execFile(this.bin!, ['--address', this.socket, '--namespace', NAMESPACE, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) || 1 : 0, stdout: String(stdout), stderr: String(stderr) }));
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) || 1 : 0, stdout: String(stdout), stderr: String(stderr) }),
+      );
     });
   }
 
@@ -53,19 +58,30 @@ export class Ctr {
 
   async hasImage(ref: string): Promise<boolean> {
     const r = await this.run(['images', 'ls', '-q']);
-    return r.code === 0 && r.stdout.split('\n').map((l) => l.trim()).includes(normalizeImage(ref));
+    return (
+      r.code === 0 &&
+      r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .includes(normalizeImage(ref))
+    );
   }
 
   async containers(): Promise<ContainerInfo[]> {
     const r = await this.run(['containers', 'ls', '-q']);
     if (r.code !== 0) return [];
     const out: ContainerInfo[] = [];
-    for (const id of r.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    for (const id of r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
       const info = await this.run(['containers', 'info', id]);
       if (info.code !== 0) continue;
       try {
         out.push({ id, labels: (JSON.parse(info.stdout) as { Labels?: Record<string, string> }).Labels ?? {} });
-      } catch { /* not JSON: skip */ }
+      } catch {
+        /* not JSON: skip */
+      }
     }
     return out;
   }
@@ -82,12 +98,25 @@ export class Ctr {
   }
 
   /** Create and start a detached container. */
-  async start(c: { id: string; image: string; labels: Record<string, string>; env: string[]; mounts: { src: string; dst: string; ro: boolean }[]; args: string[] }): Promise<{ code: number; stderr: string }> {
-    const flags = ['run', '-d', '--null-io',
+  async start(c: {
+    id: string;
+    image: string;
+    labels: Record<string, string>;
+    env: string[];
+    mounts: { src: string; dst: string; ro: boolean }[];
+    args: string[];
+  }): Promise<{ code: number; stderr: string }> {
+    const flags = [
+      'run',
+      '-d',
+      '--null-io',
       ...Object.entries(c.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
       ...c.env.flatMap((e) => ['--env', e]),
       ...c.mounts.flatMap((m) => ['--mount', `type=bind,src=${m.src},dst=${m.dst},options=rbind:${m.ro ? 'ro' : 'rw'}`]),
-      normalizeImage(c.image), c.id, ...c.args];
+      normalizeImage(c.image),
+      c.id,
+      ...c.args,
+    ];
     return this.run(flags);
   }
 

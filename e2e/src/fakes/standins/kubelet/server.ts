@@ -16,7 +16,12 @@ import type { NodeSettings } from './flags.js';
 import type { PodManager } from './pods.js';
 import { newEcKey, selfSignedServingCert } from './x509.js';
 
-interface Who { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }
+interface Who {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
 
 function servingPair(s: NodeSettings): { key: string; cert: string } {
   if (s.tlsCertFile && s.tlsPrivateKeyFile) return { cert: readFileSync(s.tlsCertFile, 'utf8'), key: readFileSync(s.tlsPrivateKeyFile, 'utf8') };
@@ -31,7 +36,13 @@ function servingPair(s: NodeSettings): { key: string; cert: string } {
   return { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') };
 }
 
-const SUBRESOURCES: [RegExp, string][] = [[/^\/stats(\/|$)/, 'stats'], [/^\/metrics(\/|$)/, 'metrics'], [/^\/logs(\/|$)/, 'log'], [/^\/spec(\/|$)/, 'spec'], [/^\/checkpoint(\/|$)/, 'checkpoint']];
+const SUBRESOURCES: [RegExp, string][] = [
+  [/^\/stats(\/|$)/, 'stats'],
+  [/^\/metrics(\/|$)/, 'metrics'],
+  [/^\/logs(\/|$)/, 'log'],
+  [/^\/spec(\/|$)/, 'spec'],
+  [/^\/checkpoint(\/|$)/, 'checkpoint'],
+];
 const VERBS: Record<string, string> = { POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 export function startServer(s: NodeSettings, api: ApiClient, pods: PodManager): https.Server | undefined {
@@ -40,7 +51,10 @@ export function startServer(s: NodeSettings, api: ApiClient, pods: PodManager): 
   const clientCa = s.clientCaFile ? readFileSync(s.clientCaFile, 'utf8') : undefined;
   const server = https.createServer({ ...pair, ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, (req, res) => {
     void (async () => {
-      const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => { res.writeHead(code, { 'content-type': type }); res.end(body); };
+      const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
+        res.writeHead(code, { 'content-type': type });
+        res.end(body);
+      };
       const path = new URL(req.url ?? '/', 'https://kubelet').pathname;
       const who = await authenticate(req.socket as TLSSocket, req.headers.authorization, api, s);
       if (!who) return send(401, 'Unauthorized');
@@ -48,21 +62,45 @@ export function startServer(s: NodeSettings, api: ApiClient, pods: PodManager): 
       const subresource = SUBRESOURCES.find(([re]) => re.test(path))?.[1] ?? 'proxy';
       if (s.authzMode === 'Webhook') {
         const r = await api.call('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-          apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
-          spec: { user: who.name, ...(who.uid ? { uid: who.uid } : {}), groups: who.groups, ...(who.extra ? { extra: who.extra } : {}),
-            resourceAttributes: { verb, version: 'v1', resource: 'nodes', subresource, name: s.name } },
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: who.name,
+            ...(who.uid ? { uid: who.uid } : {}),
+            groups: who.groups,
+            ...(who.extra ? { extra: who.extra } : {}),
+            resourceAttributes: { verb, version: 'v1', resource: 'nodes', subresource, name: s.name },
+          },
         });
-        if (!((r.json.status ?? {}) as Dict).allowed) return send(403, `Forbidden (user=${who.name}, verb=${verb}, resource=nodes, subresource=${subresource})`);
+        if (!((r.json.status ?? {}) as Dict).allowed)
+          return send(403, `Forbidden (user=${who.name}, verb=${verb}, resource=nodes, subresource=${subresource})`);
       }
       if (path === '/healthz') return send(200, 'ok');
       if (path === '/pods') return send(200, JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: pods.list() }), 'application/json');
       if (path === '/configz') return send(200, JSON.stringify({ kubeletconfig: { port: s.port, address: s.address } }), 'application/json');
-      if (path.startsWith('/metrics')) return send(200, `# HELP kubelet_running_pods Number of pods that have a running pod sandbox\n# TYPE kubelet_running_pods gauge\nkubelet_running_pods ${pods.list().length}\n`);
-      if (path === '/stats/summary') return send(200, JSON.stringify({ node: { nodeName: s.name }, pods: pods.list().map((p) => ({ podRef: { name: p.metadata.name, namespace: p.metadata.namespace, uid: p.metadata.uid } })) }), 'application/json');
+      if (path.startsWith('/metrics'))
+        return send(
+          200,
+          `# HELP kubelet_running_pods Number of pods that have a running pod sandbox\n# TYPE kubelet_running_pods gauge\nkubelet_running_pods ${pods.list().length}\n`,
+        );
+      if (path === '/stats/summary')
+        return send(
+          200,
+          JSON.stringify({
+            node: { nodeName: s.name },
+            pods: pods.list().map((p) => ({ podRef: { name: p.metadata.name, namespace: p.metadata.namespace, uid: p.metadata.uid } })),
+          }),
+          'application/json',
+        );
       send(404, '404 page not found');
-    })().catch((e) => { log('E', `kubelet server: ${(e as Error).message}`); res.destroy(); });
+    })().catch((e) => {
+      log('E', `kubelet server: ${(e as Error).message}`);
+      res.destroy();
+    });
   });
-  server.on('error', (e) => log('E', `Failed to listen and serve on ${s.address}:${s.port}: ${(e as Error).message} (stand-in: continuing without its server)`));
+  server.on('error', (e) =>
+    log('E', `Failed to listen and serve on ${s.address}:${s.port}: ${(e as Error).message} (stand-in: continuing without its server)`),
+  );
   server.on('tlsClientError', () => undefined);
   server.listen(s.port, s.address === '0.0.0.0' ? undefined : s.address, () => log('I', `Starting to listen address="${s.address}" port=${s.port}`));
   return server;
@@ -72,12 +110,19 @@ async function authenticate(socket: TLSSocket, authorization: string | undefined
   if (socket.authorized) {
     const subj = socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined>;
     const o = subj.O;
-    return { name: String(Array.isArray(subj.CN) ? subj.CN[0] : subj.CN ?? ''), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+    return { name: String(Array.isArray(subj.CN) ? subj.CN[0] : (subj.CN ?? '')), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
   }
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   if (token && s.webhookAuthn) {
-    const r = await api.call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
-    const st = (r.json.status ?? {}) as { authenticated?: boolean; user?: { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+    const r = await api.call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token },
+    });
+    const st = (r.json.status ?? {}) as {
+      authenticated?: boolean;
+      user?: { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+    };
     if (st.authenticated && st.user) return { name: st.user.username, uid: st.user.uid, groups: st.user.groups ?? [], extra: st.user.extra };
     return undefined;
   }

@@ -20,7 +20,9 @@ export async function requestClientCertificate(api: ApiClient, nodeName: string)
   const { privateKey, keyPem } = newEcKey();
   const csr = certificateRequest(privateKey, `system:node:${nodeName}`, ['system:nodes']);
   const created = await api.call('POST', CSR_PATH, {
-    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { generateName: 'csr-' },
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { generateName: 'csr-' },
     spec: { request: Buffer.from(csr).toString('base64'), signerName: SIGNER, usages: ['digital signature', 'client auth'] },
   });
   if (created.status !== 201) throw new Fatal(`cannot create certificate signing request: HTTP ${created.status}: ${String(created.json.message ?? '')}`);
@@ -44,7 +46,10 @@ export async function requestClientCertificate(api: ApiClient, nodeName: string)
 /** Store the pair as the kubelet does and point kubelet-client-current.pem at it; returns the current path. */
 export function storeClientCertificate(certDir: string, pair: { certPem: string; keyPem: string }): string {
   mkdirSync(certDir, { recursive: true, mode: 0o755 });
-  const stamp = new Date().toISOString().replace(/\.\d+Z$/, '').replace(/[T:]/g, '-');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[T:]/g, '-');
   const file = join(certDir, `kubelet-client-${stamp}.pem`);
   writeFileSync(file, pair.certPem + pair.keyPem, { mode: 0o600 });
   const current = join(certDir, 'kubelet-client-current.pem');
@@ -58,7 +63,10 @@ export function storeClientCertificate(certDir: string, pair: { certPem: string;
 /** The kubeconfig the kubelet writes after bootstrap: server and CA of the bootstrap kubeconfig, the pair file as user. */
 export function writeKubeconfig(path: string, server: string, caData: string | undefined, pairPath: string): void {
   const kc = {
-    apiVersion: 'v1', kind: 'Config', preferences: {}, 'current-context': 'default-context',
+    apiVersion: 'v1',
+    kind: 'Config',
+    preferences: {},
+    'current-context': 'default-context',
     clusters: [{ name: 'default-cluster', cluster: { server, ...(caData ? { 'certificate-authority-data': caData } : {}) } }],
     contexts: [{ name: 'default-context', context: { cluster: 'default-cluster', namespace: 'default', user: 'default-auth' } }],
     users: [{ name: 'default-auth', user: { 'client-certificate': pairPath, 'client-key': pairPath } }],
@@ -76,19 +84,22 @@ export function scheduleRotation(api: ApiClient, s: NodeSettings, stopped: () =>
   const from = Date.parse(c.validFrom);
   const to = Date.parse(c.validTo);
   const at = from + (to - from) * 0.8;
-  const t = setTimeout(async () => {
-    if (stopped()) return;
-    try {
-      log('I', 'Rotating the kubelet client certificate');
-      const pair = await requestClientCertificate(api, s.name);
-      storeClientCertificate(s.certDir, pair);
-      api.reload();
-      scheduleRotation(api, s, stopped);
-    } catch (e) {
-      if (e instanceof Fatal) die(e.message);
-      log('E', `certificate rotation failed, will retry: ${(e as Error).message}`);
-      setTimeout(() => scheduleRotation(api, s, stopped), 10_000).unref();
-    }
-  }, Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)));
+  const t = setTimeout(
+    async () => {
+      if (stopped()) return;
+      try {
+        log('I', 'Rotating the kubelet client certificate');
+        const pair = await requestClientCertificate(api, s.name);
+        storeClientCertificate(s.certDir, pair);
+        api.reload();
+        scheduleRotation(api, s, stopped);
+      } catch (e) {
+        if (e instanceof Fatal) die(e.message);
+        log('E', `certificate rotation failed, will retry: ${(e as Error).message}`);
+        setTimeout(() => scheduleRotation(api, s, stopped), 10_000).unref();
+      }
+    },
+    Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)),
+  );
   t.unref();
 }

@@ -28,7 +28,10 @@ function oid(s: string): Buffer {
   for (const n of rest) {
     const chunk: number[] = [];
     let v = n;
-    do { chunk.unshift(v & 0x7f); v = Math.floor(v / 128); } while (v > 0);
+    do {
+      chunk.unshift(v & 0x7f);
+      v = Math.floor(v / 128);
+    } while (v > 0);
     out.push(...chunk.map((c, i) => (i < chunk.length - 1 ? c | 0x80 : c)));
   }
   return tlv(0x06, Buffer.from(out));
@@ -41,7 +44,11 @@ function name(cn: string, orgs: string[]): Buffer {
   return seq(...orgs.map((o) => set(seq(oid('2.5.4.10'), utf8(o)))), set(seq(oid('2.5.4.3'), utf8(cn))));
 }
 
-const pem = (type: string, der: Buffer) => `-----BEGIN ${type}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${type}-----\n`;
+const pem = (type: string, der: Buffer) =>
+  `-----BEGIN ${type}-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END ${type}-----\n`;
 
 export function newEcKey(): { privateKey: KeyObject; keyPem: string } {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -64,19 +71,32 @@ function utcTime(d: Date): Buffer {
 export function selfSignedServingCert(key: KeyObject, cn: string, hosts: string[], days = 365): string {
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const subject = name(cn, []);
-  const sans = seq(...hosts.map((h) => {
-    if (!isIP(h)) return tlv(0x82, Buffer.from(h));
-    return tlv(0x87, Buffer.from(h.split('.').map(Number)));
-  }));
+  const sans = seq(
+    ...hosts.map((h) => {
+      if (!isIP(h)) return tlv(0x82, Buffer.from(h));
+      return tlv(0x87, Buffer.from(h.split('.').map(Number)));
+    }),
+  );
   const ext = (id: string, critical: boolean, value: Buffer) => seq(oid(id), ...(critical ? [tlv(0x01, Buffer.from([0xff]))] : []), octets(value));
-  const extensions = tlv(0xa3, seq(
-    ext('2.5.29.15', true, tlv(0x03, Buffer.from([5, 0xa0]))), // keyUsage: digitalSignature, keyEncipherment
-    ext('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
-    ext('2.5.29.19', true, seq()), // basicConstraints: CA:FALSE
-    ext('2.5.29.17', false, sans),
-  ));
+  const extensions = tlv(
+    0xa3,
+    seq(
+      ext('2.5.29.15', true, tlv(0x03, Buffer.from([5, 0xa0]))), // keyUsage: digitalSignature, keyEncipherment
+      ext('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
+      ext('2.5.29.19', true, seq()), // basicConstraints: CA:FALSE
+      ext('2.5.29.17', false, sans),
+    ),
+  );
   const now = new Date();
-  const tbs = seq(tlv(0xa0, int(Buffer.from([2]))), int(randomBytes(16)), ECDSA_SHA256, subject,
-    seq(utcTime(new Date(now.getTime() - 60_000)), utcTime(new Date(now.getTime() + days * 86_400_000))), subject, spki, extensions);
+  const tbs = seq(
+    tlv(0xa0, int(Buffer.from([2]))),
+    int(randomBytes(16)),
+    ECDSA_SHA256,
+    subject,
+    seq(utcTime(new Date(now.getTime() - 60_000)), utcTime(new Date(now.getTime() + days * 86_400_000))),
+    subject,
+    spki,
+    extensions,
+  );
   return pem('CERTIFICATE', seq(tbs, ECDSA_SHA256, bitString(sign('sha256', tbs, key))));
 }

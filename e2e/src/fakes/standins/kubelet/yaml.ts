@@ -5,19 +5,28 @@
 export function parseYaml(src: string): unknown {
   const t = src.trim();
   if (t.startsWith('{') || t.startsWith('[')) {
-    try { return JSON.parse(t); } catch { /* fall through to YAML flow parsing */ }
+    try {
+      return JSON.parse(t);
+    } catch {
+      /* fall through to YAML flow parsing */
+    }
   }
   const raw = src.replace(/\r\n/g, '\n').split('\n');
   const lines: { ind: number; text: string; n: number }[] = [];
   for (let n = 0; n < raw.length; n++) {
     const r = raw[n];
     if (/^\s*(#.*)?$/.test(r)) continue;
-    if (/^(---|\.\.\.)(\s|$)/.test(r)) { if (lines.length) break; continue; } // first document only
+    if (/^(---|\.\.\.)(\s|$)/.test(r)) {
+      if (lines.length) break;
+      continue;
+    } // first document only
     if (/^ *\t/.test(r)) throw new Error(`yaml: line ${n + 1}: found a tab character where an indentation space is expected`);
     lines.push({ ind: r.length - r.trimStart().length, text: stripComment(r.trim()), n });
   }
   let i = 0;
-  const fail = (msg: string): never => { throw new Error(`yaml: line ${(lines[i]?.n ?? raw.length) + 1}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new Error(`yaml: line ${(lines[i]?.n ?? raw.length) + 1}: ${msg}`);
+  };
   const isItem = (s: string) => s === '-' || s.startsWith('- ');
 
   const node = (min: number): unknown => {
@@ -33,7 +42,11 @@ export function parseYaml(src: string): unknown {
     while (i < lines.length && lines[i].ind === ind && isItem(lines[i].text)) {
       const l = lines[i];
       const rest = l.text.slice(1).trimStart();
-      if (!rest) { i++; out.push(node(ind + 1)); continue; }
+      if (!rest) {
+        i++;
+        out.push(node(ind + 1));
+        continue;
+      }
       // "- key: v" is a mapping indented at the item's content column.
       lines[i] = { ind: ind + (l.text.length - rest.length), text: rest, n: l.n };
       out.push(node(lines[i].ind));
@@ -66,7 +79,10 @@ function stripComment(s: string): string {
   let q = '';
   for (let k = 0; k < s.length; k++) {
     const c = s[k];
-    if (q) { if (c === q && !(q === '"' && s[k - 1] === '\\')) q = ''; continue; }
+    if (q) {
+      if (c === q && !(q === '"' && s[k - 1] === '\\')) q = '';
+      continue;
+    }
     if ((c === '"' || c === "'") && (k === 0 || /[\s:[{,-]/.test(s[k - 1]))) q = c;
     else if (c === '#' && (k === 0 || /\s/.test(s[k - 1]))) return s.slice(0, k).trimEnd();
   }
@@ -87,8 +103,17 @@ function splitKey(text: string): { key: string; rest: string } | undefined {
 function quotedEnd(s: string, start: number): number {
   const q = s[start];
   for (let k = start + 1; k < s.length; k++) {
-    if (q === '"' && s[k] === '\\') { k++; continue; }
-    if (s[k] === q) { if (q === "'" && s[k + 1] === "'") { k++; continue; } return k + 1; }
+    if (q === '"' && s[k] === '\\') {
+      k++;
+      continue;
+    }
+    if (s[k] === q) {
+      if (q === "'" && s[k + 1] === "'") {
+        k++;
+        continue;
+      }
+      return k + 1;
+    }
   }
   throw new Error(`yaml: unterminated quoted scalar: ${s}`);
 }
@@ -112,7 +137,9 @@ function scalar(s: string): unknown {
 
 function flow(s: string): unknown {
   let p = 0;
-  const ws = () => { while (p < s.length && /\s/.test(s[p])) p++; };
+  const ws = () => {
+    while (p < s.length && /\s/.test(s[p])) p++;
+  };
   const plain = (stops: RegExp): string => {
     const st = p;
     while (p < s.length && !stops.test(s[p]) && !(s[p] === ':' && /[\s,\]}]/.test(s[p + 1] ?? ' '))) p++;
@@ -122,31 +149,72 @@ function flow(s: string): unknown {
     ws();
     const c = s[p];
     if (c === '[') {
-      p++; const arr: unknown[] = []; ws();
-      if (s[p] === ']') { p++; return arr; }
+      p++;
+      const arr: unknown[] = [];
+      ws();
+      if (s[p] === ']') {
+        p++;
+        return arr;
+      }
       for (;;) {
-        arr.push(val()); ws();
-        if (s[p] === ',') { p++; ws(); if (s[p] === ']') { p++; return arr; } continue; }
-        if (s[p] === ']') { p++; return arr; }
+        arr.push(val());
+        ws();
+        if (s[p] === ',') {
+          p++;
+          ws();
+          if (s[p] === ']') {
+            p++;
+            return arr;
+          }
+          continue;
+        }
+        if (s[p] === ']') {
+          p++;
+          return arr;
+        }
         throw new Error(`yaml: bad flow sequence: ${s}`);
       }
     }
     if (c === '{') {
-      p++; const obj: Record<string, unknown> = {}; ws();
-      if (s[p] === '}') { p++; return obj; }
+      p++;
+      const obj: Record<string, unknown> = {};
+      ws();
+      if (s[p] === '}') {
+        p++;
+        return obj;
+      }
       for (;;) {
         ws();
         const key = s[p] === '"' || s[p] === "'" ? String(scalar(s.slice(p, (p = quotedEnd(s, p))))) : plain(/[,}]/);
         ws();
         let v: unknown = null;
-        if (s[p] === ':') { p++; v = val(); }
-        obj[key] = v; ws();
-        if (s[p] === ',') { p++; ws(); if (s[p] === '}') { p++; return obj; } continue; }
-        if (s[p] === '}') { p++; return obj; }
+        if (s[p] === ':') {
+          p++;
+          v = val();
+        }
+        obj[key] = v;
+        ws();
+        if (s[p] === ',') {
+          p++;
+          ws();
+          if (s[p] === '}') {
+            p++;
+            return obj;
+          }
+          continue;
+        }
+        if (s[p] === '}') {
+          p++;
+          return obj;
+        }
         throw new Error(`yaml: bad flow mapping: ${s}`);
       }
     }
-    if (c === '"' || c === "'") { const st = p; p = quotedEnd(s, p); return scalar(s.slice(st, p)); }
+    if (c === '"' || c === "'") {
+      const st = p;
+      p = quotedEnd(s, p);
+      return scalar(s.slice(st, p));
+    }
     return scalar(plain(/[,\]}]/));
   };
   const v = val();
@@ -164,18 +232,23 @@ function block(raw: string[], header: string, at: number, parentInd: number): { 
   let n = at + 1;
   for (; n < raw.length; n++) {
     const r = raw[n];
-    if (/^\s*$/.test(r)) { body.push(''); continue; }
+    if (/^\s*$/.test(r)) {
+      body.push('');
+      continue;
+    }
     const li = r.length - r.trimStart().length;
     if (ind < 0) ind = li;
     if (li < ind || li <= parentInd) break;
     body.push(r.slice(ind));
   }
   let trailing = 0;
-  while (body.length && body[body.length - 1] === '') { body.pop(); trailing++; }
-  let text = h[1] === '|' ? body.join('\n')
-    : body.reduce((acc, l, k) => (k === 0 ? l : l === '' ? `${acc}\n` : acc.endsWith('\n') ? acc + l : `${acc} ${l}`), '');
+  while (body.length && body[body.length - 1] === '') {
+    body.pop();
+    trailing++;
+  }
+  let text =
+    h[1] === '|' ? body.join('\n') : body.reduce((acc, l, k) => (k === 0 ? l : l === '' ? `${acc}\n` : acc.endsWith('\n') ? acc + l : `${acc} ${l}`), '');
   if (chomp === '+') text += '\n'.repeat(trailing + 1);
   else if (chomp !== '-' && body.length) text += '\n';
   return { value: text, lastRaw: n - 1 };
 }
-

@@ -14,14 +14,18 @@ export default class ConfigValidate extends FlexnodeCommand {
     // The "plugins" choices against the installed plugins, and what the plugins' own settings checks find
     // (pluginConfig), as bootstrap finds them before it writes anything.
     const { Session } = await import('@flexnode/core/session');
-    const session = await Session.open({ command: 'validate', config: loaded, root: flags.root, sources: (await this.pluginSources()) });
+    const session = await Session.open({ command: 'validate', config: loaded, root: flags.root, sources: await this.pluginSources() });
     const issues = await session
       .configIssues()
       .then((found) => [...session.view.resolution.configIssues, ...found])
       .finally(() => session.close());
     if (issues.length > 0) {
       const { formatIssues } = await import('@flexnode/core/config');
-      throw new ConfigError(`${loaded.path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues, 'flexnode steps lists the capabilities and who provides them; flexnode plugins lists the installed plugins');
+      throw new ConfigError(
+        `${loaded.path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`,
+        issues,
+        'flexnode steps lists the capabilities and who provides them; flexnode plugins lists the installed plugins',
+      );
     }
     const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: loaded.warnings };
     if (this.jsonEnabled()) return data;

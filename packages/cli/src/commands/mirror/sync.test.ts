@@ -33,7 +33,10 @@ function config(files: Map<string, Buffer>, extra: Record<string, unknown> = {})
     azure: {
       subscriptionId: '11111111-2222-3333-4444-555555555555',
       tenantId: '66666666-7777-8888-9999-000000000000',
-      targetCluster: { resourceId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c', location: 'westus2' },
+      targetCluster: {
+        resourceId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c',
+        location: 'westus2',
+      },
     },
     containerd: { version: '1.7.22', sha256: pin((a) => `containerd/v1.7.22/containerd-1.7.22-linux-${a}.tar.gz`) },
     runc: { version: '1.1.14', sha256: pin((a) => `runc/v1.1.14/runc.${a}`) },
@@ -42,8 +45,17 @@ function config(files: Map<string, Buffer>, extra: Record<string, unknown> = {})
       version: 'v1.31.1',
       sha256: Object.fromEntries(['kubelet', 'kubectl', 'kubeadm', 'kube-proxy'].map((b) => [b, pin((a) => `kubernetes/v1.31.1/${b}-linux-${a}`)])),
     },
-        // The nodes' release is not known to a mirror: the .deb's URL is given (--from serves it here anyway).
-    pluginConfig: { '@flexnode/plugin-arc': { agent: { source: 'deb', version: '1.48.0', url: 'https://packages.example.com/azcmagent_1.48.0.deb', sha256: pin((a) => `azcmagent/v1.48.0/azcmagent_1.48.0_${a}.deb`) } } },
+    // The nodes' release is not known to a mirror: the .deb's URL is given (--from serves it here anyway).
+    pluginConfig: {
+      '@flexnode/plugin-arc': {
+        agent: {
+          source: 'deb',
+          version: '1.48.0',
+          url: 'https://packages.example.com/azcmagent_1.48.0.deb',
+          sha256: pin((a) => `azcmagent/v1.48.0/azcmagent_1.48.0_${a}.deb`),
+        },
+      },
+    },
     ...extra,
   };
 }
@@ -93,13 +105,20 @@ describe('flexnode mirror sync (built CLI, a local source mirror)', function () 
     }
     const manifest = JSON.parse(await readFile(join(to, 'manifest.json'), 'utf8'));
     const runc = manifest.files.find((f: { file: string }) => f.file === 'runc/v1.1.14/runc.arm64');
-    expect(runc).to.include({ size: files.get('/runc/v1.1.14/runc.arm64')!.length, sha256: sha(files.get('/runc/v1.1.14/runc.arm64')!), source: `${base}/runc/v1.1.14/runc.arm64` });
+    expect(runc).to.include({
+      size: files.get('/runc/v1.1.14/runc.arm64')!.length,
+      sha256: sha(files.get('/runc/v1.1.14/runc.arm64')!),
+      source: `${base}/runc/v1.1.14/runc.arm64`,
+    });
 
     hits.length = 0;
     const again = await runCli(['mirror', 'sync', '--to', to, '--config', file, '--arch', 'amd64,arm64', '--from', base]);
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).to.match(/0 downloaded, 0 replaced, 16 already present/);
-    expect(hits.filter((h) => h !== '/manifest.json'), 'artifact requests on a re-run').to.deep.equal([]);
+    expect(
+      hits.filter((h) => h !== '/manifest.json'),
+      'artifact requests on a re-run',
+    ).to.deep.equal([]);
   });
 
   it('leaves out what the config does not download (containerd from apt, the agent from its repository, kube-proxy when AKS runs it)', async () => {

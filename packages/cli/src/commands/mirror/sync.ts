@@ -22,7 +22,7 @@ export default class MirrorSync extends FlexnodeCommand {
 
   static override flags = {
     to: Flags.string({ summary: 'The mirror directory (created when missing).', required: true }),
-    arch: Flags.string({ summary: 'Architectures to mirror, comma-separated: amd64, arm64 [default: this machine\'s].', multiple: true, delimiter: ',' }),
+    arch: Flags.string({ summary: "Architectures to mirror, comma-separated: amd64, arm64 [default: this machine's].", multiple: true, delimiter: ',' }),
     from: Flags.string({ summary: 'Base URL of another mirror to copy from instead of the upstream hosts.' }),
   };
 
@@ -36,17 +36,20 @@ export default class MirrorSync extends FlexnodeCommand {
     // A mirror talks to no Azure: the operator's secret may well be absent where it is made.
     const loaded = await this.loadConfig(flags, true, 'warn');
     const { resolveSteps } = await import('@flexnode/core/plugins');
-    const view = await resolveSteps((await this.pluginSources()), loaded.config);
+    const view = await resolveSteps(await this.pluginSources(), loaded.config);
     for (const p of view.resolution.problems) this.warn(`plugin ${p.plugin} left out: ${p.reason}`);
     const planned = await mirror.planMirror(view.resolution.steps, loaded.config, arches);
-    if (!this.jsonEnabled()) this.log(`mirror: ${planned.length} artifact(s) for ${arches.join(', ')} into ${to}${from ? ` from ${mirror.withoutCredentials(from)}` : ''}`);
+    if (!this.jsonEnabled())
+      this.log(`mirror: ${planned.length} artifact(s) for ${arches.join(', ')} into ${to}${from ? ` from ${mirror.withoutCredentials(from)}` : ''}`);
 
     const report = await mirror.syncMirror({
       to,
       planned,
       from,
       fetch: { proxy: loaded.config.proxy },
-      onFile: this.jsonEnabled() ? undefined : (f) => this.log(`  ${f.status.padEnd(10)} ${f.file}  ${mb(f.size)}${f.status === 'present' ? '' : `  from ${f.source}`}`),
+      onFile: this.jsonEnabled()
+        ? undefined
+        : (f) => this.log(`  ${f.status.padEnd(10)} ${f.file}  ${mb(f.size)}${f.status === 'present' ? '' : `  from ${f.source}`}`),
     });
     const counts = (s: string) => report.files.filter((f) => f.status === s).length;
     const data = {
@@ -81,7 +84,10 @@ function httpUrl(value: string): string {
   } catch {
     /* refused below */
   }
-  throw new FlexnodeError('MIRROR_FROM_INVALID', `--from ${JSON.stringify(value)} is not an http(s) URL`, { exitCode: ExitCode.Usage, hint: 'give the base URL of another mirror, e.g. https://mirror.example.com/flexnode' });
+  throw new FlexnodeError('MIRROR_FROM_INVALID', `--from ${JSON.stringify(value)} is not an http(s) URL`, {
+    exitCode: ExitCode.Usage,
+    hint: 'give the base URL of another mirror, e.g. https://mirror.example.com/flexnode',
+  });
 }
 
 const mb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} B`);

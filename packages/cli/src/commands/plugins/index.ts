@@ -9,7 +9,7 @@ export default class PluginsList extends PluginsCommand {
   async run(): Promise<{ name: string; version: string; type: string; root: string; leftOut?: string }[]> {
     const { flags } = await this.parse(PluginsList);
     const { resolveSteps } = await import('@flexnode/core/plugins');
-    const { resolution } = await resolveSteps((await this.pluginSources()));
+    const { resolution } = await resolveSteps(await this.pluginSources());
     const problems = new Map(resolution.problems.map((p) => [p.plugin, p.reason]));
     const list = this.config
       .getPluginsList()
@@ -19,7 +19,9 @@ export default class PluginsList extends PluginsCommand {
     if (this.jsonEnabled()) return list;
     if (list.length === 0) this.log('No plugins installed.');
     for (const p of list) {
-      this.log(`${p.name} ${p.version}${p.type === 'user' ? '' : ` (${p.type})`}${p.type === 'link' ? ` ${p.root}` : ''}${p.leftOut ? `\n  ! left out: ${p.leftOut}` : ''}`);
+      this.log(
+        `${p.name} ${p.version}${p.type === 'user' ? '' : ` (${p.type})`}${p.type === 'link' ? ` ${p.root}` : ''}${p.leftOut ? `\n  ! left out: ${p.leftOut}` : ''}`,
+      );
     }
     return list;
   }

@@ -33,7 +33,10 @@ A plugin runs as root with full access to the machine: install only plugins you 
     plugin: Args.string({ description: 'npm name[@version], local path (./x.tgz, /abs/x.tgz, ./dir) or repository URL.', required: true }),
   };
   static override flags = {
-    force: Flags.boolean({ char: 'f', summary: 'Keep the plugin even when flexnode would leave it out (it is named in `flexnode steps`, and status is unhealthy).' }),
+    force: Flags.boolean({
+      char: 'f',
+      summary: 'Keep the plugin even when flexnode would leave it out (it is named in `flexnode steps`, and status is unhealthy).',
+    }),
     silent: Flags.boolean({ char: 's', summary: "Silence npm's output.", exclusive: ['verbose'] }),
     verbose: Flags.boolean({ char: 'v', summary: "Show npm's output in full.", exclusive: ['silent'] }),
   };
@@ -49,10 +52,12 @@ A plugin runs as root with full access to the machine: install only plugins you 
       // What is installed now: a plugin replaced by a refused one is put back (its name is known only afterwards).
       const before = await Promise.all((await plugins.list()).map(async (entry) => ({ entry, version: await this.installedVersion(entry.name) })));
       const step = this.progress(`Installing ${from}`);
-      const plugin = await installFrom(plugins, spec.type === 'npm' ? spec.name : spec.url, spec.type === 'npm' ? spec.tag : undefined).catch((error: unknown) => {
-        step.done('failed');
-        throw error;
-      });
+      const plugin = await installFrom(plugins, spec.type === 'npm' ? spec.name : spec.url, spec.type === 'npm' ? spec.tag : undefined).catch(
+        (error: unknown) => {
+          step.done('failed');
+          throw error;
+        },
+      );
       step.done(`installed v${plugin.version}`);
       const problems = await this.leftOut({ name: plugin.name, version: plugin.version, root: plugin.root, kind: 'user' }, flags.config);
       if (problems.length > 0 && !flags.force) {

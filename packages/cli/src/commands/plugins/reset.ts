@@ -27,7 +27,10 @@ export default class PluginsReset extends PluginsCommand {
     const reinstalled: { name: string; version: string }[] = [];
     for (const entry of flags.reinstall ? entries : []) {
       const user = entry as Interfaces.UserPlugin;
-      const plugin = entry.type === 'link' ? await plugins.link(entry.root, { install: false }) : await plugins.install(user.url ?? entry.name, user.url ? {} : { tag: user.tag });
+      const plugin =
+        entry.type === 'link'
+          ? await plugins.link(entry.root, { install: false })
+          : await plugins.install(user.url ?? entry.name, user.url ? {} : { tag: user.tag });
       reinstalled.push({ name: plugin.name, version: plugin.version });
       if (!this.jsonEnabled()) this.log(`reinstalled ${plugin.name}@${plugin.version}`);
     }

@@ -21,7 +21,10 @@ export default class PluginsUninstall extends PluginsCommand {
       const name = input.replace(/(?<!^)@[^/@]*$/, ''); // a version written with the name does not matter here
       const found = await plugins.hasPlugin(name);
       if (!found) {
-        throw new FlexnodeError('PLUGIN_NOT_INSTALLED', `${name} is not installed`, { exitCode: ExitCode.Usage, hint: 'flexnode plugins lists the installed and linked plugins' });
+        throw new FlexnodeError('PLUGIN_NOT_INSTALLED', `${name} is not installed`, {
+          exitCode: ExitCode.Usage,
+          hint: 'flexnode plugins lists the installed and linked plugins',
+        });
       }
       const step = this.progress(`Uninstalling ${found.name}`);
       await plugins.uninstall(found.name);

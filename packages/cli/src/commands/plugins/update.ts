@@ -17,10 +17,17 @@ export default class PluginsUpdate extends PluginsCommand {
     const updated = [];
     for (const p of users) {
       const to = await this.installedVersion(p.name);
-      const problems = to ? await this.leftOut({ name: p.name, version: to, root: `${this.config.dataDir}/node_modules/${p.name}`, kind: 'user' }, flags.config) : [];
+      const problems = to
+        ? await this.leftOut({ name: p.name, version: to, root: `${this.config.dataDir}/node_modules/${p.name}`, kind: 'user' }, flags.config)
+        : [];
       // An update is not rolled back (the previous version may be gone from the registry): it is named instead.
       if (problems.length > 0) this.warnForced(p.name, problems);
-      updated.push({ name: p.name, from: before.get(p.name), to, ...(problems.length ? { leftOut: problems.map((q) => ({ reason: q.reason, fix: q.fix })) } : {}) });
+      updated.push({
+        name: p.name,
+        from: before.get(p.name),
+        to,
+        ...(problems.length ? { leftOut: problems.map((q) => ({ reason: q.reason, fix: q.fix })) } : {}),
+      });
       if (!this.jsonEnabled()) this.log(`${p.name} ${before.get(p.name) ?? '?'} → ${to ?? '?'}`);
     }
     return { updated };
