@@ -95,7 +95,13 @@ describe('kubelet stand-in: pods run for real through containerd', function () {
         .map(([id, , st]) => [id!, st!]),
     );
     for (const id of (await containerd!.ctr(['containers', 'ls', '-q'])).split('\n').filter(Boolean)) {
-      const labels = JSON.parse(await containerd!.ctr(['containers', 'info', id])).Labels ?? {};
+      // The kubelet may remove it between the listing and this read (the cleanup this test waits for).
+      const info = await containerd!.ctr(['containers', 'info', id]).catch((e: Error) => {
+        if (/not found/.test(e.message)) return undefined;
+        throw e;
+      });
+      if (info === undefined) continue;
+      const labels = JSON.parse(info).Labels ?? {};
       if (labels['io.kubernetes.pod.uid']) out.set(labels['io.kubernetes.pod.uid'], tasks.get(id) ?? 'NONE');
     }
     return out;
