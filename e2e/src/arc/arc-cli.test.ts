@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { standinPath } from '../fakes/standins/install.js';
 import { ArtifactManifest, debianArch } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
-import { ARC_RG, CLIENT_ID, CLIENT_SECRET, CLUSTER, CLUSTER_ID, CLUSTER_RG, Fakes, SUB, TENANT } from './rig.js';
+import { ARC_RG, CLIENT_ID, CLIENT_SECRET, CLUSTER, CLUSTER_ID, Fakes, SUB, TENANT } from './rig.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'packages/cli/bin/run.js');
@@ -63,14 +63,7 @@ describe('flexnode CLI with plugin-arc against the fakes', function () {
 
   before(async () => {
     fakes = await Fakes.start();
-    fakes.arm.addCluster({
-      subscriptionId: SUB,
-      resourceGroup: CLUSTER_RG,
-      name: CLUSTER,
-      serverUrl: 'https://127.0.0.1:6443',
-      caData: 'Q0E=',
-      location: 'westeurope',
-    });
+    fakes.addTestCluster();
     tmp = mkdtempSync(join(tmpdir(), 'arc-cli-'));
     root = join(tmp, 'root');
     const manifest = new ArtifactManifest(debianArch());

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { NODE_RULES, arcSettings, nodeComponents, nodeRoleIdentities, rulesFor, scopedDataActions } from '@flexnode/plugin-arc';
 import { dataActionOf } from '../fakes/kube/guard.js';
-import { CLUSTER, CLUSTER_ID, CLUSTER_RG, Fakes, MACHINE, Rig, SUB } from './rig.js';
+import { CLUSTER_ID, CLUSTER_RG, Fakes, MACHINE, Rig, SUB } from './rig.js';
 
 const RG_SCOPE = `/subscriptions/${SUB}/resourceGroups/${CLUSTER_RG}`;
 const MC = 'Microsoft.ContainerService/managedClusters';
@@ -23,15 +23,7 @@ describe("the node identity's custom roles (arc.node-role) against the fake ARM"
 
   beforeEach(async () => {
     fakes = await Fakes.start();
-    fakes.arm.addCluster({
-      subscriptionId: SUB,
-      resourceGroup: CLUSTER_RG,
-      name: CLUSTER,
-      serverUrl: 'https://127.0.0.1:6443',
-      caData: 'Q0E=',
-      location: 'westeurope',
-      kubernetesVersion: '1.33.13',
-    });
+    fakes.addTestCluster({ kubernetesVersion: '1.33.13' });
   });
   afterEach(async () => {
     for (const r of rigs.splice(0)) r.dispose();
@@ -162,14 +154,7 @@ describe('arc.node-role with an operator who may assign roles but not define the
   let r: Rig;
   before(async () => {
     fakes = await Fakes.start({ enforceRbac: true });
-    fakes.arm.addCluster({
-      subscriptionId: SUB,
-      resourceGroup: CLUSTER_RG,
-      name: CLUSTER,
-      serverUrl: 'https://127.0.0.1:6443',
-      caData: 'Q0E=',
-      location: 'westeurope',
-    });
+    fakes.addTestCluster();
     r = new Rig(fakes);
   });
   after(async () => {

@@ -2,7 +2,7 @@
 // and the azcmagent stand-in: register, idempotence, role assignments, unbootstrap, and each fault.
 import { expect } from 'chai';
 import { MACHINE_RECORD, arcSettings, nodeComponents, nodeRoleIdentities } from '@flexnode/plugin-arc';
-import { ARC_RG, CLIENT_SECRET, CLUSTER, CLUSTER_ID, CLUSTER_RG, Fakes, MACHINE, RBAC_ADMIN, Rig, SUB, USER_ROLE } from './rig.js';
+import { ARC_RG, CLIENT_SECRET, CLUSTER_ID, CLUSTER_RG, Fakes, MACHINE, RBAC_ADMIN, Rig, SUB, USER_ROLE } from './rig.js';
 
 const MACHINE_PATH = `/subscriptions/${SUB}/resourceGroups/${ARC_RG}/providers/Microsoft.HybridCompute/machines/${MACHINE}`;
 
@@ -28,15 +28,7 @@ describe('plugin-arc against the fake ARM (real Azure SDK clients)', function ()
     fakes.arm.clearFaults();
     fakes.arm.machineDeleteMode = 'sync';
     for (const m of fakes.arm.machines()) fakes.arm.removeMachine(m.subscriptionId, m.resourceGroup, m.name);
-    for (const c of fakes.arm.clusters()) void c; // clusters are re-seeded idempotently below
-    fakes.arm.addCluster({
-      subscriptionId: SUB,
-      resourceGroup: CLUSTER_RG,
-      name: CLUSTER,
-      serverUrl: 'https://127.0.0.1:6443',
-      caData: 'Q0E=',
-      location: 'westeurope',
-    });
+    fakes.addTestCluster(); // re-seeded idempotently
   });
 
   const rig = (configure?: ConstructorParameters<typeof Rig>[1]) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { capabilityToken, type FlexnodeConfig, type StepDefinition, type StepInstance } from '@flexnode/sdk';
 import { createStep, MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { ArcAzureContext, ArcNodeIdentity, arcAgent, arcConnect, arcNodeRole, arcRoles } from '@flexnode/plugin-arc';
+import { armCallers } from '../fakes/arm-callers.js';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
 import { standinPath } from '../fakes/standins/install.js';
@@ -45,12 +46,26 @@ export class Fakes {
     const arm = await FakeArm.start({
       tenantId: TENANT,
       enforceRbac: options.enforceRbac,
-      acceptToken: (t) => {
-        const issued = entra.lookup(t);
-        return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
-      },
+      acceptToken: armCallers(
+        entra,
+        () => [],
+        () => undefined,
+      ), // the operator only: these rigs have no HIMDS
     });
     return new Fakes(arm, entra);
+  }
+
+  /** The rigs' cluster (CLUSTER in CLUSTER_RG, westeurope) in the fake ARM, with `more` of its properties. */
+  addTestCluster(more: { kubernetesVersion?: string } = {}): void {
+    this.arm.addCluster({
+      subscriptionId: SUB,
+      resourceGroup: CLUSTER_RG,
+      name: CLUSTER,
+      serverUrl: 'https://127.0.0.1:6443',
+      caData: 'Q0E=',
+      location: 'westeurope',
+      ...more,
+    });
   }
 
   async stop(): Promise<void> {

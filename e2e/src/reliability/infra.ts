@@ -3,6 +3,7 @@
 // the fake Entra. Tokens the fake Entra issues join the secrets every output and file is scanned for.
 import { debianArch, buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
+import { armCallers } from '../fakes/arm-callers.js';
 import { FakeArm } from '../fakes/fake-arm.js';
 import { FakeEntra } from '../fakes/fake-entra.js';
 import { standinPath } from '../fakes/standins/install.js';
@@ -42,10 +43,11 @@ export async function startInfra(): Promise<Infra> {
   const authorize: Infra['authorize'] = {};
   const arm = await FakeArm.start({
     tenantId: TENANT,
-    acceptToken: (t) => {
-      const issued = entra.lookup(t);
-      return issued ? { appId: issued.clientId, objectId: issued.objectId } : false;
-    },
+    acceptToken: armCallers(
+      entra,
+      () => [],
+      () => undefined,
+    ),
     authorize: ({ action, scope }) => !authorize.deny?.(action, scope),
   });
   addSecretSource(() => entra.issued.map((t) => t.token));
