@@ -45,7 +45,8 @@ if (args[0] === 'agent') {
   code = 0;
 } else if (FAST_COMMANDS.has(args[0])) {
   const { main } = await import(`../lib/fast/${args[0]}.js`);
-  code = await main(args, fileURLToPath(cliRoot));
+  // The config validation memo (core's ValidationMemo) needs a directory nobody else can write: this one.
+  code = await main(args, fileURLToPath(cliRoot), privateCacheDir('config'));
 }
 
 if (agentCode !== undefined) {

@@ -2,7 +2,8 @@
 // Compiles the config JSON Schema into a standalone validator module at build time (ajv's standalone code),
 // so a CLI run does not pay ajv's schema compilation (~250 ms) on every start.
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv').default;
@@ -33,4 +34,25 @@ writeFileSync(
   new URL('../dist/config/schema-validator.js', import.meta.url),
   `${HEADER}${imports.join('\n')}\n${esm}\nexport const schema = ${schemaValue};\n`,
 );
-console.log('dist/config/schema-validator.cjs and .js written');
+// The validator's build id, for config/validation-memo.ts: a config recorded as valid is validated again as soon
+// as anything that decides validity differs: the schema, the generated code, the rules and messages around it
+// (dist/config) and the SDK's path rule they use.
+const dist = new URL('../dist/config/', import.meta.url);
+const sdkRootPath = createRequire(new URL('../package.json', import.meta.url))
+  .resolve('@flexnode/sdk')
+  .replace(/index\.js$/, 'root-path.js');
+const hash = createHash('sha256');
+for (const file of readdirSync(dist)
+  .filter((f) => /\.(c?js)$/.test(f) && !/\.test\.|fixture|^validator-id\.js$/.test(f))
+  .sort()) {
+  hash
+    .update(`${file}\0`)
+    .update(readFileSync(new URL(file, dist)))
+    .update('\0');
+}
+hash.update(readFileSync(sdkRootPath));
+writeFileSync(
+  new URL('validator-id.js', dist),
+  `${HEADER}// The build id of the config validator (config/validation-memo.ts).\nexport const VALIDATOR_ID = ${JSON.stringify(hash.digest('hex'))};\n`,
+);
+console.log('dist/config/schema-validator.cjs, .js and validator-id.js written');

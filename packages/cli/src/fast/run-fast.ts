@@ -35,6 +35,7 @@ export async function runFast<F>(
   argv: readonly string[],
   cliRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  cacheDir?: string,
 ): Promise<number | undefined> {
   if (env.FLEXNODE_NO_FAST_PATH || env.DEBUG || env.FLEXNODE_DEBUG) return undefined;
   const flags = parseArgv({ ...command.flags, json: jsonFlagSpec }, argv.slice(1), env);
@@ -66,6 +67,7 @@ export async function runFast<F>(
       throw new Exit(code);
     },
     pluginSources: async () => listing.sources,
+    cacheDir,
   };
   try {
     const result = await command.run(io, flags as F);

@@ -5,4 +5,4 @@ import { status, statusCommand } from '../run/status.js';
 export const command: FastCommand<Parameters<typeof status>[1]> = { flags: statusCommand.flags, run: status };
 
 /** Run `flexnode status ARGS`: the exit code, or undefined when oclif must handle the line. */
-export const main = (argv: readonly string[], cliRoot: string) => runFast(command, argv, cliRoot);
+export const main = (argv: readonly string[], cliRoot: string, cacheDir?: string) => runFast(command, argv, cliRoot, process.env, cacheDir);

@@ -5,4 +5,4 @@ import { steps, stepsCommand } from '../run/steps.js';
 export const command: FastCommand<Parameters<typeof steps>[1]> = { flags: stepsCommand.flags, run: steps };
 
 /** Run `flexnode steps ARGS`: the exit code, or undefined when oclif must handle the line. */
-export const main = (argv: readonly string[], cliRoot: string) => runFast(command, argv, cliRoot);
+export const main = (argv: readonly string[], cliRoot: string, cacheDir?: string) => runFast(command, argv, cliRoot, process.env, cacheDir);

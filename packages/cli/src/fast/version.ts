@@ -5,4 +5,4 @@ import { version, versionCommand } from '../run/version.js';
 export const command: FastCommand<Parameters<typeof version>[1]> = { flags: versionCommand.flags, run: version };
 
 /** Run `flexnode version ARGS`: the exit code, or undefined when oclif must handle the line. */
-export const main = (argv: readonly string[], cliRoot: string) => runFast(command, argv, cliRoot);
+export const main = (argv: readonly string[], cliRoot: string, cacheDir?: string) => runFast(command, argv, cliRoot, process.env, cacheDir);

@@ -22,6 +22,8 @@ export interface CommandIo {
   exit(code: number): never;
   /** The plugins of this CLI (bundled, user-installed, linked) as core's plugin sources. */
   pluginSources(): Promise<PluginSource[]>;
+  /** A directory only this user can write, for what a later run may reuse (bin/run.js checks it); absent: none. */
+  readonly cacheDir?: string;
 }
 
 /**

@@ -25,7 +25,7 @@ export async function loadConfigFor(
   credential: CredentialUse = 'refuse',
 ): Promise<LoadedConfig> {
   const { loadConfig } = await import('@flexnode/core/config');
-  const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential });
+  const loaded = await loadConfig(flags.config ?? DEFAULT_CONFIG, { allowPlaceholders, root: flags.root, credential, memoDir: io.cacheDir });
   for (const warning of loaded.warnings) await io.warn(warning);
   return loaded;
 }

@@ -5,6 +5,7 @@ import { checkCredential } from './credentials.js';
 import { parseConfigText } from './parse.js';
 import { findPlaceholders } from './placeholders.js';
 import { preloadValidator, validateConfig } from './validate.js';
+import { ValidationMemo } from './validation-memo.js';
 
 /** The upstream tool's default location, kept so that existing installations work unchanged. */
 export const DEFAULT_CONFIG_PATH = '/etc/aks-flex-node/config.json';
@@ -29,8 +30,7 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   const text = await readConfigText(path);
   const data = parseConfigText(text, path);
   const placeholders = findPlaceholders(data);
-  await preloadValidator();
-  const issues = validateConfig(data, placeholders);
+  const issues = await validate(text, data, placeholders, options.memoDir);
   if (issues.length > 0) {
     throw new ConfigError(`${path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
   }
@@ -69,6 +69,22 @@ export interface LoadOptions {
    * (status, unbootstrap: they must work on a node whose secret was rotated away).
    */
   credential?: 'refuse' | 'warn';
+  /**
+   * A directory only this user can write, where the last config that passed validation is recorded (by hash) so
+   * that the next run of the same config skips the schema validator (see ValidationMemo). Default: none.
+   */
+  memoDir?: string;
+}
+
+/** The schema's issues with the config, or none when this exact text is recorded as a pass in `memoDir`. */
+async function validate(text: string, data: unknown, placeholders: readonly string[], memoDir: string | undefined): Promise<ConfigIssue[]> {
+  const memo = memoDir === undefined ? undefined : new ValidationMemo(memoDir);
+  const key = memo && (await ValidationMemo.key(text, placeholders));
+  if (memo && key && (await memo.has(key))) return [];
+  await preloadValidator();
+  const issues = validateConfig(data, placeholders);
+  if (memo && key && issues.length === 0) await memo.add(key);
+  return issues;
 }
 
 /** The file's text: a regular file of at most {@link MAX_CONFIG_BYTES}, never a device or a fifo. */
