@@ -5,7 +5,9 @@
 //   - whole, one file each: the file named by package.json `flexnode.plugin` (a plugin's step definitions,
 //     imported by every command that reads steps) and a plugin's commands; the CLI's fast commands
 //     (dist/fast/<command>.js, see packages/cli/bin/run.js). Their lazily imported parts are inlined and
-//     evaluated lazily: one file costs only their parsing;
+//     evaluated lazily: one file costs only their parsing. Except, each in a file of its own (lib/lazy): big
+//     modules only ever imported lazily, and a plugin's dist/impl.js, the step operations its definitions load
+//     on first use (the SDK's deferredStep), so that `flexnode steps` parses definitions only;
 //   - the CLI's oclif side (dist/oclif.js, dist/commands/**, dist/hooks/**): code shared between them goes to
 //     lib/chunks, dynamic imports (node-tar, the TOML library) stay lazy chunks;
 //   - packages our code only ever imports with import() (the Azure SDK: ~600 module files, 1.5-2 s to load as
@@ -254,11 +256,13 @@ function vendorPackages(metafile) {
 
 /**
  * Our own modules that every importer loads with import() only and that are big (the config validator generated
- * from the schema, ~180 kB): each gets its own file, lib/lazy/<name>.js. Inlined, a whole file would carry it and
- * every start would parse it, though most commands never call it (`flexnode steps` without a config).
+ * from the schema, ~180 kB), and a plugin's `dist/impl.js` (the step operations its definitions load with the
+ * SDK's deferredStep), whatever its size: each gets its own file, lib/lazy/<name>.js. Inlined, a whole file would
+ * carry it and every start would parse it, though many commands never run it (`flexnode steps` runs no step).
  */
 function lazyOwnModules(metafile) {
   const LAZY_MIN_BYTES = 64 * 1024;
+  const pluginImpl = pluginEntry ? join(dist, 'impl.js') : undefined;
   const dynamicOnly = new Map();
   for (const input of Object.values(metafile.inputs)) {
     for (const imported of input.imports) {
@@ -271,7 +275,7 @@ function lazyOwnModules(metafile) {
   const lazy = new Map();
   for (const [path, only] of dynamicOnly) {
     const file = resolve(path);
-    if (!only || own.has(file) || metafile.inputs[path].bytes < LAZY_MIN_BYTES) continue;
+    if (!only || own.has(file) || (metafile.inputs[path].bytes < LAZY_MIN_BYTES && file !== pluginImpl)) continue;
     let name = file.split('/').pop();
     for (let i = 2; names.has(name); i++) name = name.replace(/(-\d+)?\.js$/, `-${i}.js`);
     names.add(name);

@@ -40,6 +40,7 @@ export {
   type CheckResult,
   type CheckStatus,
 } from './step.js';
+export { deferredStep, loadStep, LOAD_STEP, type DeferredStepInstance } from './deferred.js';
 export {
   definePlugin,
   defineService,

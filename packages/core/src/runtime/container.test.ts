@@ -1,4 +1,15 @@
-import { ContainerRuntime, defineService, defineStep, ok, Tokens, type ContainerRuntimeService, type LogFields } from '@flexnode/sdk';
+import {
+  ConfigError,
+  ContainerRuntime,
+  deferredStep,
+  defineService,
+  defineStep,
+  loadStep,
+  ok,
+  Tokens,
+  type ContainerRuntimeService,
+  type LogFields,
+} from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { nullLogger, type RunLogger } from '../logging/index.js';
@@ -76,6 +87,33 @@ describe('the container: typed injection', () => {
     expect(() => resolveStep('kube.kubelet')).to.throw(
       /step kube\.kubelet of plugin @flexnode\/plugin-kube could not be created: step kube\.kubelet \(@flexnode\/plugin-kube\) injects "runtime" \(flexnode\.capability\.container-runtime\), but its provider @org\/plugin-half offers no "container-runtime" service/,
     );
+  });
+
+  it("reports a deferred step's failure to create its operations as a failure of create, at load and at its first operation", async () => {
+    const step = defineStep({
+      id: 'motd.banner',
+      title: 'm',
+      inject: { config: Tokens.Config },
+      create: ({ config }) =>
+        deferredStep(async () => {
+          throw new ConfigError(`pluginConfig.motd is missing for tenant ${config.azure.tenantId}`, [{ path: 'pluginConfig.motd', message: 'missing' }]);
+        }),
+    });
+    const resolution = resolvePlugins([loaded('@org/plugin-motd', 'user', [step])], testConfig());
+    const host = new MemoryHost();
+    const { resolveStep } = buildContainer({
+      config: testConfig(),
+      logger: nullLogger(),
+      resolution,
+      steps: resolution.steps,
+      hostFor: (id) => host.forStep(id),
+    });
+    const instance = resolveStep('motd.banner');
+    for (const error of [await loadStep(instance).catch((e: unknown) => e), await instance.check().catch((e: unknown) => e)]) {
+      expect(error).to.have.property('code', 'CONFIG_INVALID');
+      expect((error as Error).message).to.match(/^step motd\.banner of plugin @org\/plugin-motd could not be created: pluginConfig\.motd is missing/);
+      expect((error as { cause?: ConfigError }).cause?.issues).to.deep.equal([{ path: 'pluginConfig.motd', message: 'missing' }]);
+    }
   });
 
   it('gives each step a Logger whose lines carry the step id', () => {

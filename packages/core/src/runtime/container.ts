@@ -11,6 +11,8 @@ import {
   type FlexnodeConfig,
   type Host,
   type StepInstance,
+  type DeferredStepInstance,
+  LOAD_STEP,
 } from '@flexnode/sdk';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ResolvedStep, Resolution } from '../plugins/index.js';
@@ -62,7 +64,7 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
         // The step's own Logger: its lines carry the step id, as the SDK promises.
         scoped.register(Tokens.Logger, { useValue: input.logger.child({ step: definition.id }) });
         const what = `step ${definition.id}`;
-        return created(what, plugin.name, () => {
+        const step = created(what, plugin.name, () => {
           const instance = instantiate(definition, (token, name) => resolveIn(scoped, token, name, what, plugin.name, input)) as
             Partial<StepInstance> | undefined;
           for (const op of ['check', 'install', 'uninstall'] as const) {
@@ -70,6 +72,7 @@ export function buildContainer(input: ContainerInput): { resolveStep(id: string)
           }
           return instance as StepInstance;
         });
+        return deferredCreation(what, plugin.name, step);
       }),
     });
   }
@@ -87,6 +90,37 @@ function resolveIn(scoped: DependencyContainer, token: symbol, name: string, wha
     throw new Error(`${what} (${plugin}) injects ${dependency}, but ${why}`);
   }
   throw new Error(`${what} (${plugin}) injects ${dependency}, which nothing provides`);
+}
+
+/**
+ * A step made with the SDK's deferredStep creates its real instance when first used: a failure there is reported
+ * as a failure of `create` is (see {@link created}), whichever operation or core's load met it first.
+ */
+function deferredCreation(what: string, plugin: string, step: StepInstance): StepInstance {
+  const load = (step as Partial<DeferredStepInstance>)[LOAD_STEP];
+  if (typeof load !== 'function') return step;
+  let loading: Promise<void> | undefined;
+  const loaded = () =>
+    (loading ??= load.call(step).catch((error: unknown) =>
+      created(what, plugin, () => {
+        throw error;
+      }),
+    ));
+  return {
+    check: async () => {
+      await loaded();
+      return step.check();
+    },
+    install: async () => {
+      await loaded();
+      return step.install();
+    },
+    uninstall: async () => {
+      await loaded();
+      return step.uninstall();
+    },
+    [LOAD_STEP]: loaded,
+  } as DeferredStepInstance;
 }
 
 /**

@@ -23,7 +23,7 @@ import { acquireLock, Journal, type Lock } from '../state/index.js';
 import { buildContainer } from './container.js';
 import type { PlannedChange, RunListener } from './events.js';
 import { runBootstrap, runPlan, runStatus, type RunReport } from './executor.js';
-import { underRoot } from '@flexnode/sdk';
+import { loadStep, underRoot } from '@flexnode/sdk';
 import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
 import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
@@ -213,7 +213,8 @@ export class Session {
       });
       for (const step of this.graph.order) {
         try {
-          resolveStep(step.id);
+          // A deferred step (the SDK's deferredStep) creates its real instance on load: its ConfigErrors count too.
+          await loadStep(resolveStep(step.id));
         } catch (error) {
           if (!isFlexnodeError(error) || error.code !== 'CONFIG_INVALID') continue;
           const cause = (error as { cause?: unknown }).cause;
