@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createStep, MemoryHost, testConfig } from '@flexnode/sdk/testing';
-import { cniBridgeConfig } from './bridge-config.js';
+import { cniBridgeConfig } from './steps.js';
 import { REQUIRED_PLUGINS } from './cni-plugins.js';
 import { skipWith } from './fixtures.test.helpers.js';
 

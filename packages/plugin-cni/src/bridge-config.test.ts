@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ConfigError, FlexnodeError, PodCidr, PodCidrErrors } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
-import { bridgeConflist, cniBridgeConfig } from './bridge-config.js';
+import { bridgeConflist } from './bridge-config.js';
+import { cniBridgeConfig } from './steps.js';
 
 /** A pod-cidr service answering `ranges`, or failing with the error. */
 const podRange = (ranges: string[] | FlexnodeError) =>

@@ -1,16 +1,17 @@
 import {
-  defineStep,
   drifted,
   findRecord,
   firstDifference,
   isFlexnodeError,
   missing,
   ok,
-  PodCidr,
   PodCidrErrors,
   replaceRecord,
-  Tokens,
   type CheckResult,
+  type FlexnodeConfig,
+  type Host,
+  type PodCidrService,
+  type StepInstance,
 } from '@flexnode/sdk';
 import { BRIDGE_CONFLIST, cniPaths } from './paths.js';
 import { validateCIDR } from './pod-cidr.js';
@@ -59,78 +60,63 @@ export function bridgeConflist(cidrs: string | readonly string[]): Record<string
   };
 }
 
-/**
- * `cni.bridge-config` (provides `cni`, after `cni.plugins` and the `pod-cidr` provider):
- * `<paths.cni.confDir>/99-bridge.conflist`, the network the node uses unless another plugin provides `cni`. Its
- * range is the node's pod range from the `pod-cidr` service (plugin-kube: `cni.podCIDR`, or the Node's
- * spec.podCIDRs that the cluster allocated or plugin-kube took from `cni.podCIDRPool`, checked against the
- * cluster's ranges before anything changed), recorded; while that range cannot be read (the API server does not
- * answer) the check and a heal go on with the recorded one. The check parses the file and compares the JSON
- * semantically (formatting and key order do not count).
- */
-export const cniBridgeConfig = defineStep({
-  id: 'cni.bridge-config',
-  title: 'default CNI network (bridge + host-local + portmap)',
-  provides: ['cni'],
-  after: ['cni.plugins', PodCidr],
-  inject: { host: Tokens.Host, config: Tokens.Config, podCidr: PodCidr },
-  create: ({ host, config, podCidr }) => {
-    const path = `${cniPaths(config).confDir}/${BRIDGE_CONFLIST}`;
-    /** The node's pod ranges, checked for a bridge; the recorded ones while the live ones cannot be read. */
-    const ranges = async (): Promise<{ cidrs: string[]; recorded: boolean }> => {
-      try {
-        const cidrs = await podCidr.podCIDRs();
-        return { cidrs: cidrs.map((c) => validateCIDR(c, config.cni?.podCIDR !== undefined ? 'cni.podCIDR' : "the Node's spec.podCIDR")), recorded: false };
-      } catch (error) {
-        const record = findRecord<{ cidrs: string[] }>(host, BRIDGE_RECORD);
-        if (record && isFlexnodeError(error) && error.code === PodCidrErrors.unreadable) return { cidrs: record.cidrs, recorded: true };
-        throw error;
-      }
-    };
-    const check = async (): Promise<CheckResult> => {
-      const text = await host.files.readText(path);
-      if (text === undefined) return missing(`${path} is absent`);
+/** The operations of `cni.bridge-config` (steps.ts): the conflist from the node's pod ranges, recorded. */
+export function bridgeConfigOps({ host, config, podCidr }: { host: Host; config: FlexnodeConfig; podCidr: PodCidrService }): StepInstance {
+  const path = `${cniPaths(config).confDir}/${BRIDGE_CONFLIST}`;
+  /** The node's pod ranges, checked for a bridge; the recorded ones while the live ones cannot be read. */
+  const ranges = async (): Promise<{ cidrs: string[]; recorded: boolean }> => {
+    try {
+      const cidrs = await podCidr.podCIDRs();
+      return { cidrs: cidrs.map((c) => validateCIDR(c, config.cni?.podCIDR !== undefined ? 'cni.podCIDR' : "the Node's spec.podCIDR")), recorded: false };
+    } catch (error) {
+      const record = findRecord<{ cidrs: string[] }>(host, BRIDGE_RECORD);
+      if (record && isFlexnodeError(error) && error.code === PodCidrErrors.unreadable) return { cidrs: record.cidrs, recorded: true };
+      throw error;
+    }
+  };
+  const check = async (): Promise<CheckResult> => {
+    const text = await host.files.readText(path);
+    if (text === undefined) return missing(`${path} is absent`);
+    let want;
+    try {
+      want = await ranges();
+    } catch (error) {
+      if (isFlexnodeError(error) && error.code === PodCidrErrors.pending) return missing(error.message);
+      throw error;
+    }
+    let actual: unknown;
+    try {
+      actual = JSON.parse(text);
+    } catch (error) {
+      return drifted(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    const diff = firstDifference(bridgeConflist(want.cidrs), actual);
+    return diff
+      ? drifted(`${path}: ${diff}`)
+      : ok(`pod CIDR ${want.cidrs.join(', ')}${want.recorded ? " (as recorded: the node's range cannot be read now)" : ''}`);
+  };
+  return {
+    check,
+    install: async () => {
+      if ((await check()).status === 'ok') return;
       let want;
       try {
         want = await ranges();
       } catch (error) {
-        if (isFlexnodeError(error) && error.code === PodCidrErrors.pending) return missing(error.message);
+        // A plan: the Node gets its range when the run registers it.
+        if (host.dryRun && isFlexnodeError(error) && error.code === PodCidrErrors.pending) {
+          host.log.info(`would write ${path} with the node's pod range once the Node has one (${error.message})`);
+          return;
+        }
         throw error;
       }
-      let actual: unknown;
-      try {
-        actual = JSON.parse(text);
-      } catch (error) {
-        return drifted(`${path} is not valid JSON: ${(error as Error).message}`);
-      }
-      const diff = firstDifference(bridgeConflist(want.cidrs), actual);
-      return diff
-        ? drifted(`${path}: ${diff}`)
-        : ok(`pod CIDR ${want.cidrs.join(', ')}${want.recorded ? " (as recorded: the node's range cannot be read now)" : ''}`);
-    };
-    return {
-      check,
-      install: async () => {
-        if ((await check()).status === 'ok') return;
-        let want;
-        try {
-          want = await ranges();
-        } catch (error) {
-          // A plan: the Node gets its range when the run registers it.
-          if (host.dryRun && isFlexnodeError(error) && error.code === PodCidrErrors.pending) {
-            host.log.info(`would write ${path} with the node's pod range once the Node has one (${error.message})`);
-            return;
-          }
-          throw error;
-        }
-        await host.files.mkdir(cniPaths(config).confDir);
-        await host.files.write(path, `${JSON.stringify(bridgeConflist(want.cidrs), null, 2)}\n`, { mode: 0o644 });
-        await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
-      },
-      uninstall: async () => {
-        await host.changes.revert();
-        await host.changes.forget(BRIDGE_RECORD);
-      },
-    };
-  },
-});
+      await host.files.mkdir(cniPaths(config).confDir);
+      await host.files.write(path, `${JSON.stringify(bridgeConflist(want.cidrs), null, 2)}\n`, { mode: 0o644 });
+      await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
+    },
+    uninstall: async () => {
+      await host.changes.revert();
+      await host.changes.forget(BRIDGE_RECORD);
+    },
+  };
+}

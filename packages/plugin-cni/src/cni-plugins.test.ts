@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ChecksumError } from '@flexnode/sdk';
 import { createStep, runStepCycle } from '@flexnode/sdk/testing';
 import { cniPluginsUrl } from './artifact.js';
-import { cniPlugins } from './cni-plugins.js';
+import { cniPlugins } from './steps.js';
 import { cniFixture } from './fixtures.test.helpers.js';
 
 describe('cni.plugins', () => {

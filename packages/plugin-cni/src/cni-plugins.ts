@@ -1,4 +1,4 @@
-import { defineStep, releaseFiles, Tokens } from '@flexnode/sdk';
+import { releaseFiles, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { cniPluginsArtifact } from './artifact.js';
 import { cniPaths } from './paths.js';
 
@@ -15,30 +15,18 @@ export const REQUIRED_PLUGINS = ['loopback', 'bridge', 'host-local', 'portmap'] 
 // Plugin executables have plain lowercase names; this leaves out the tarball's LICENSE and README.md.
 const PLUGIN_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-/**
- * `cni.plugins` (provides `cni-plugins`): the CNI plugins release unpacked into `paths.cni.binDir`
- * (default /opt/cni/bin), each file journaled, so that uninstall removes or restores exactly those files.
- * Check: like containerd's binaries, each installed plugin's sha256 against the hashes journaled from the
- * verified tarball (no download), and the recorded artifact against the one the config asks for.
- */
-export const cniPlugins = defineStep({
-  id: 'cni.plugins',
-  title: 'CNI plugins (/opt/cni/bin)',
-  provides: ['cni-plugins'],
-  artifacts: (config, arch) => [cniPluginsArtifact(config, arch)],
-  inject: { host: Tokens.Host, config: Tokens.Config },
-  create: ({ host, config }) => {
-    const files = releaseFiles(host, {
-      record: CNI_PLUGINS_RECORD,
-      to: cniPaths(config).binDir,
-      include: (name) => PLUGIN_NAME.test(name),
-      required: REQUIRED_PLUGINS,
-      layoutHint: 'the mirror must serve the upstream tarball, with the plugins at its top level',
-    });
-    return {
-      check: () => files.check(cniPluginsArtifact(config, host.arch)),
-      install: () => files.install(cniPluginsArtifact(config, host.arch)),
-      uninstall: () => files.uninstall(),
-    };
-  },
-});
+/** The operations of `cni.plugins` (steps.ts): the release's plugins, each file journaled and checked by hash. */
+export function cniPluginsOps({ host, config }: { host: Host; config: FlexnodeConfig }): StepInstance {
+  const files = releaseFiles(host, {
+    record: CNI_PLUGINS_RECORD,
+    to: cniPaths(config).binDir,
+    include: (name) => PLUGIN_NAME.test(name),
+    required: REQUIRED_PLUGINS,
+    layoutHint: 'the mirror must serve the upstream tarball, with the plugins at its top level',
+  });
+  return {
+    check: () => files.check(cniPluginsArtifact(config, host.arch)),
+    install: () => files.install(cniPluginsArtifact(config, host.arch)),
+    uninstall: () => files.uninstall(),
+  };
+}

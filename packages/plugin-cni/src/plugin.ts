@@ -1,7 +1,6 @@
 import { API_VERSION, definePlugin } from '@flexnode/sdk';
-import { cniBridgeConfig } from './bridge-config.js';
-import { cniPlugins } from './cni-plugins.js';
 import { cniService } from './cni-service.js';
+import { cniBridgeConfig, cniPlugins } from './steps.js';
 
 /** @flexnode/plugin-cni: the CNI plugins release and the node's default bridge network. */
 export default definePlugin({
