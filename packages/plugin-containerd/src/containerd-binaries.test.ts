@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ChecksumError } from '@flexnode/sdk';
 import { createStep, runStepCycle } from '@flexnode/sdk/testing';
 import { containerdSpec } from './components.js';
-import { containerdBinaries } from './containerd-binaries.js';
+import { containerdBinaries } from './steps.js';
 import { releaseFixture, sha256 } from './fixtures.test.helpers.js';
 
 describe('containerd.binaries', () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'smol-toml';
 import { createStep, MemoryHost, testConfig } from '@flexnode/sdk/testing';
-import { containerdConfig, CRI_PLUGIN } from './containerd-config.js';
+import { CRI_PLUGIN } from './containerd-config.js';
+import { containerdConfig } from './steps.js';
 import { findExecutable, skipWith } from './fixtures.test.helpers.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { parse } from 'smol-toml';
 import { Cni, type CniService } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
-import { containerdConfig, CRI_PLUGIN, DEFAULT_PAUSE_IMAGE } from './containerd-config.js';
+import { CRI_PLUGIN, DEFAULT_PAUSE_IMAGE } from './containerd-config.js';
+import { containerdConfig } from './steps.js';
 
 const CONFIG = '/etc/containerd/config.toml';
 type Doc = Record<string, any>;

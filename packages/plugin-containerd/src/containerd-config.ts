@@ -1,14 +1,8 @@
-import { checkParsedFile, Cni, ContainerRuntime, defineStep, Tokens, type CheckResult, type CniService, type FlexnodeConfig } from '@flexnode/sdk';
+import { checkParsedFile, type CheckResult, type CniService, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { Paths } from './paths.js';
 
-/**
- * The sandbox (pause) image of AKS's nodes: AgentBaker's current default (e2e/node_config.go
- * PodInfraContainerImageURL, since Aug 2026; 3.6 before, upstream's flex node 3.9). `containerd.pauseImage` overrides it.
- */
-export const DEFAULT_PAUSE_IMAGE = 'mcr.microsoft.com/oss/v2/kubernetes/pause:3.10.2';
-
-/** The sandbox image of this config: `containerd.pauseImage`, else {@link DEFAULT_PAUSE_IMAGE}. */
-export const sandboxImage = (config: FlexnodeConfig): string => config.containerd?.pauseImage ?? DEFAULT_PAUSE_IMAGE;
+export { DEFAULT_PAUSE_IMAGE, sandboxImage } from './pause-image.js';
+import { sandboxImage } from './pause-image.js';
 
 /** The CRI plugin's id in a version 2 config (containerd 1.6 and 1.7; 2.x migrates it on load). */
 export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri';
@@ -65,31 +59,20 @@ export async function renderContainerdConfig(doc: ContainerdConfigDocument): Pro
   return `${HEADER}\n${(await toml()).stringify(doc)}\n`;
 }
 
-/**
- * `containerd.config`: /etc/containerd/config.toml. The check parses the file and compares its semantic
- * content with the expected document, so formatting does not matter but any changed value does.
- */
-export const containerdConfig = defineStep({
-  id: 'containerd.config',
-  title: 'containerd config (/etc/containerd/config.toml)',
-  // After the binaries (or the apt packages, whose postinst may ship a default config.toml).
-  provides: [ContainerRuntime],
-  after: ['containerd.binaries', 'containerd.packages'],
-  inject: { host: Tokens.Host, config: Tokens.Config, cni: Cni },
-  create: ({ host, config, cni }) => {
-    const expected = containerdConfigDocument(config, cni);
-    const check = async (): Promise<CheckResult> => checkParsedFile(host, Paths.config, expected, async (text) => (await toml()).parse(text));
-    return {
-      check,
-      install: async () => {
-        if ((await check()).status === 'ok') return;
-        await host.files.mkdir(Paths.configDir);
-        // containerd's CRI plugin creates its CNI conf_dir at start when it is absent (cni_conf_syncer.go), and
-        // then it would outlive unbootstrap: created here, it is flexnode's and goes with the rest.
-        await host.files.mkdir(cni.confDir);
-        await host.files.write(Paths.config, await renderContainerdConfig(expected), { mode: 0o644 });
-      },
-      uninstall: () => host.changes.revert(),
-    };
-  },
-});
+/** The operations of `containerd.config` (steps.ts). */
+export function containerdConfigOps({ host, config, cni }: { host: Host; config: FlexnodeConfig; cni: CniService }): StepInstance {
+  const expected = containerdConfigDocument(config, cni);
+  const check = async (): Promise<CheckResult> => checkParsedFile(host, Paths.config, expected, async (text) => (await toml()).parse(text));
+  return {
+    check,
+    install: async () => {
+      if ((await check()).status === 'ok') return;
+      await host.files.mkdir(Paths.configDir);
+      // containerd's CRI plugin creates its CNI conf_dir at start when it is absent (cni_conf_syncer.go), and
+      // then it would outlive unbootstrap: created here, it is flexnode's and goes with the rest.
+      await host.files.mkdir(cni.confDir);
+      await host.files.write(Paths.config, await renderContainerdConfig(expected), { mode: 0o644 });
+    },
+    uninstall: () => host.changes.revert(),
+  };
+}

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { runStepCycle, MemoryHost, testConfig } from '@flexnode/sdk/testing';
-import { containerdBinaries } from './containerd-binaries.js';
-import { containerdConfig } from './containerd-config.js';
-import { containerdPackages } from './containerd-packages.js';
-import { containerdService } from './containerd-service.js';
-import { runcBinary } from './runc-binary.js';
+import { containerdBinaries } from './steps.js';
+import { containerdConfig } from './steps.js';
+import { containerdPackages } from './steps.js';
+import { containerdService } from './steps.js';
+import { runcBinary } from './steps.js';
 
 describe('containerd.packages (containerd.source: apt)', () => {
   const apt = testConfig({ containerd: { source: 'apt' } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ContainerRuntime } from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
-import { containerdService } from './containerd-service.js';
+import { containerdService } from './steps.js';
 import { releaseFixture } from './fixtures.test.helpers.js';
 
 const UNIT_PATH = '/etc/systemd/system/containerd.service';

@@ -1,4 +1,4 @@
-import { checkService, ContainerRuntime, defineStep, drifted, missing, ok, Tokens, type CheckResult, type Host, runServiceWith } from '@flexnode/sdk';
+import { checkService, drifted, missing, ok, type CheckResult, type Host, runServiceWith, type StepInstance } from '@flexnode/sdk';
 import { containerdUnit } from './containerd-unit.js';
 import { Paths, UNIT } from './paths.js';
 
@@ -15,57 +15,44 @@ interface StartedWith {
   binary: string | null;
 }
 
-/**
- * `containerd.service` (provides `container-runtime`): writes containerd.service, daemon-reload, enable, start.
- *
- * Check: unit file as expected, enabled, and, where a service manager runs, active, started with the current
- * unit/config/binary, and answering on its socket (`ctr version`, run read-only). Without a service manager
- * (sandbox roots, image builds) the check stops after "enabled" and says so in its detail.
- */
-export const containerdService = defineStep({
-  id: 'containerd.service',
-  title: 'containerd systemd service',
-  provides: [ContainerRuntime],
-  after: ['runc.binary', 'containerd.binaries', 'containerd.packages', 'containerd.config'],
-  inject: { host: Tokens.Host },
-  create: ({ host }) => {
-    const unitText = containerdUnit();
+/** The operations of `containerd.service` (steps.ts). */
+export function containerdServiceOps({ host }: { host: Host }): StepInstance {
+  const unitText = containerdUnit();
 
-    const fingerprint = async (): Promise<StartedWith> => ({
-      unit: (await host.files.sha256(Paths.unit)) ?? null,
-      config: (await host.files.sha256(Paths.config)) ?? null,
-      binary: (await host.files.sha256(`${Paths.binDir}/containerd`)) ?? null,
-    });
+  const fingerprint = async (): Promise<StartedWith> => ({
+    unit: (await host.files.sha256(Paths.unit)) ?? null,
+    config: (await host.files.sha256(Paths.config)) ?? null,
+    binary: (await host.files.sha256(`${Paths.binDir}/containerd`)) ?? null,
+  });
 
-    const check = async (): Promise<CheckResult> => {
-      const current = await host.files.readText(Paths.unit);
-      if (current === undefined) return missing(`${Paths.unit} is absent`);
-      if (current !== unitText) return drifted(`${Paths.unit} differs from the expected unit`);
-      const state = await checkService(host, UNIT, await fingerprint(), STARTED_RECORD);
-      if (state) return state;
-      const answer = await ctrVersion(host);
-      if (answer !== true) return drifted(`containerd does not answer on ${Paths.socket}: ${answer}`);
-      return ok(`${UNIT} active, answering on ${Paths.socket}`);
-    };
+  const check = async (): Promise<CheckResult> => {
+    const current = await host.files.readText(Paths.unit);
+    if (current === undefined) return missing(`${Paths.unit} is absent`);
+    if (current !== unitText) return drifted(`${Paths.unit} differs from the expected unit`);
+    const state = await checkService(host, UNIT, await fingerprint(), STARTED_RECORD);
+    if (state) return state;
+    const answer = await ctrVersion(host);
+    if (answer !== true) return drifted(`containerd does not answer on ${Paths.socket}: ${answer}`);
+    return ok(`${UNIT} active, answering on ${Paths.socket}`);
+  };
 
-    return {
-      check,
-      install: async () => {
-        if ((await check()).status === 'ok') return;
-        await host.files.mkdir(Paths.unitDir);
-        await host.files.write(Paths.unit, unitText, { mode: 0o644 });
-        // Running already (a package's postinst started it, or we did with an older config): it is restarted.
-        await runServiceWith(host, UNIT, await fingerprint(), STARTED_RECORD);
-      },
-      uninstall: async () => {
-        // Newest first: stop (if we started it), disable (if we enabled it), then remove or restore the unit.
-        await host.changes.revert();
-        await host.changes.forget(STARTED_RECORD);
-        if (await host.systemd.available()) await host.systemd.daemonReload();
-      },
-    };
-  },
-});
+  return {
+    check,
+    install: async () => {
+      if ((await check()).status === 'ok') return;
+      await host.files.mkdir(Paths.unitDir);
+      await host.files.write(Paths.unit, unitText, { mode: 0o644 });
+      // Running already (a package's postinst started it, or we did with an older config): it is restarted.
+      await runServiceWith(host, UNIT, await fingerprint(), STARTED_RECORD);
+    },
+    uninstall: async () => {
+      // Newest first: stop (if we started it), disable (if we enabled it), then remove or restore the unit.
+      await host.changes.revert();
+      await host.changes.forget(STARTED_RECORD);
+      if (await host.systemd.available()) await host.systemd.daemonReload();
+    },
+  };
+}
 
 /** true when `ctr version` reaches the daemon, else the reason. Read-only, so it runs in a dry run too. */
 async function ctrVersion(host: Host): Promise<true | string> {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createStep, MemoryHost, testConfig } from '@flexnode/sdk/testing';
-import { containerdService } from './containerd-service.js';
+import { containerdService } from './steps.js';
 import { findExecutable, skipWith } from './fixtures.test.helpers.js';
 
 const run = promisify(execFile);

@@ -1,10 +1,6 @@
 import { API_VERSION, definePlugin } from '@flexnode/sdk';
 import { containerRuntimeService } from './runtime-service.js';
-import { containerdBinaries } from './containerd-binaries.js';
-import { containerdConfig } from './containerd-config.js';
-import { containerdPackages } from './containerd-packages.js';
-import { containerdService } from './containerd-service.js';
-import { runcBinary } from './runc-binary.js';
+import { containerdBinaries, containerdConfig, containerdPackages, containerdService, runcBinary } from './steps.js';
 
 /**
  * @flexnode/plugin-containerd: runc and containerd (release artifacts or apt), config.toml and the unit. Every step

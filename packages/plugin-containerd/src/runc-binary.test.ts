@@ -3,7 +3,7 @@ import { ChecksumError } from '@flexnode/sdk';
 import { createStep, runStepCycle } from '@flexnode/sdk/testing';
 import { runcSpec } from './components.js';
 import { releaseFixture } from './fixtures.test.helpers.js';
-import { runcBinary } from './runc-binary.js';
+import { runcBinary } from './steps.js';
 
 describe('runc.binary', () => {
   it('installs /usr/bin/runc 0755, idempotently, and uninstall restores the machine', async () => {

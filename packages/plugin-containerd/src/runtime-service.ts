@@ -1,5 +1,5 @@
 import { ContainerRuntime, defineService, Tokens } from '@flexnode/sdk';
-import { sandboxImage } from './containerd-config.js';
+import { sandboxImage } from './pause-image.js';
 import { Paths, UNIT } from './paths.js';
 
 /**
