@@ -1,29 +1,40 @@
 export { default as plugin } from './plugin.js';
 export {
+  kubePreflight,
+  createPreflightStep,
+  kubeVersionSkew,
+  createVersionSkewStep,
+  kubeNetwork,
+  createNetworkStep,
+  kubeKernelModules,
   kubeSysctl,
   createSysctlStep,
-  kubeSysctls,
-  KUBERNETES_SYSCTLS,
-  KERNEL_DEFAULTS_SYSCTLS,
-  KERNEL_TUNING_SYSCTLS,
-  SYSCTL_FILE,
-  renderSysctlFile,
-} from './os/sysctl.js';
-export { kubeKernelModules, KUBERNETES_MODULES, MODULES_FILE } from './os/kernel-modules.js';
-export { kubeSwap, FSTAB, FSTAB_MARK, SWAP_RECORD, parseProcSwaps, fstabSwapLines, commentOutSwap } from './os/swap.js';
-export { kubePackages, REQUIRED_TOOLS } from './os/packages.js';
-export { kubePreflight, createPreflightStep, defaultReadings, type ReadingsFactory } from './preflight/step.js';
-export { runPreflight, CHECKS, CHECK_NAMES, type CheckOutcome, type PreflightReadings, type PreflightReport, type ProbeResult } from './preflight/checks.js';
-export {
+  kubeSwap,
+  kubePackages,
   kubeBinaries,
   createBinariesStep,
-  kubernetesVersion,
-  pinnedVersion,
-  installRelease,
-  installedDrift,
-  BINARIES_RECORD,
-  type BinariesRecord,
-} from './binaries/step.js';
+  kubeClusterCredentials,
+  createCredentialsStep,
+  kubeNodeBootstrap,
+  createNodeBootstrapStep,
+  whenBootstrapToken,
+  kubePodCidr,
+  createPodCidrStep,
+  kubeKubelet,
+  createKubeletStep,
+  kubeNode,
+  createNodeStep,
+  kubeProxy,
+  createProxyStep,
+} from './steps.js';
+export { podCidrService, serviceProxyService, nodeMaintenanceService, createMaintenanceService } from './services.js';
+export { kubeSysctls, KUBERNETES_SYSCTLS, KERNEL_DEFAULTS_SYSCTLS, KERNEL_TUNING_SYSCTLS, SYSCTL_FILE, renderSysctlFile } from './os/sysctl.js';
+export { KUBERNETES_MODULES, MODULES_FILE } from './os/kernel-modules.js';
+export { FSTAB, FSTAB_MARK, SWAP_RECORD, parseProcSwaps, fstabSwapLines, commentOutSwap } from './os/swap.js';
+export { REQUIRED_TOOLS } from './os/packages.js';
+export { defaultReadings, type ReadingsFactory } from './preflight/step.js';
+export { runPreflight, CHECKS, CHECK_NAMES, type CheckOutcome, type PreflightReadings, type PreflightReport, type ProbeResult } from './preflight/checks.js';
+export { kubernetesVersion, pinnedVersion, installRelease, installedDrift, BINARIES_RECORD, type BinariesRecord } from './binaries/step.js';
 export {
   kubeRelease,
   kubeArtifacts,
@@ -37,11 +48,10 @@ export {
   type KubernetesPins,
 } from './binaries/artifacts.js';
 export { fillUrlTemplate } from './binaries/url-template.js';
-export { kubeVersionSkew, createVersionSkewStep, readServerVersion, SKEW_RECORD, type ServerVersionReader } from './skew/step.js';
+export { readServerVersion, SKEW_RECORD, type ServerVersionReader, type VersionSkewOptions } from './skew/step.js';
 export { assertSupportedSkew, MAX_KUBELET_MINORS_BEHIND, SKEW_RULE } from './skew/skew.js';
 export { parseKubeVersion, type KubeVersion } from './version.js';
 export { KUBE_BINARIES, KUBE_CHECKSUMS, KUBE_PROXY, type ReleaseBinary } from './binaries/versions.js';
-export { kubeClusterCredentials, createCredentialsStep } from './cluster/credentials-step.js';
 export {
   AKS_SERVER_APP_ID,
   AKS_SCOPE,
@@ -53,7 +63,7 @@ export {
 } from './cluster/cluster.js';
 export { kubeconfigObject, renderKubeconfig, renderKubeconfigOf, readKubeconfig } from './cluster/kubeconfig.js';
 export { clusterFacts, recordedFacts, FACTS_RECORD } from './cluster/recorded.js';
-export { kubeKubelet, createKubeletStep, nodeName, type KubeletStepOptions } from './kubelet/step.js';
+export { nodeName, type KubeletStepOptions } from './kubelet/step.js';
 export {
   kubeletConfiguration,
   renderKubeletConfig,
@@ -68,7 +78,7 @@ export { machineSize, routeSourceAddress } from './kubelet/machine.js';
 export { httpsKubeClient, apiRequest, readyCondition, type KubeClient, type KubeCredential, type NodeApiOptions, type RequestBody } from './kubelet/api.js';
 export { kubeletAuth, type KubeletAuth } from './auth.js';
 export { OperatorKube, OPERATOR_KUBE_ROLE, tokenSubject } from './cluster/operator-kube.js';
-export { kubeNodeBootstrap, createNodeBootstrapStep, whenBootstrapToken, TOKEN_RECORD, BINDING_RECORD, type NodeBootstrapOptions } from './bootstrap/step.js';
+export { TOKEN_RECORD, BINDING_RECORD, type NodeBootstrapOptions } from './bootstrap/step.js';
 export { BOOTSTRAP_BINDINGS, NODES_ANNOTATION, ensureBinding, releaseBinding, type BindingSpec } from './bootstrap/bindings.js';
 export { SelfMadeTokens, type BootstrapTokenSource, type IssuedToken, type TokenRef } from './bootstrap/source.js';
 export { BOOTSTRAP_GROUP, newBootstrapToken, parseBootstrapToken, tokenSecret, tokenSecretName } from './bootstrap/token.js';
@@ -95,15 +105,14 @@ export { defaultProxyMode, decideProxyMode, proxyPlan, AKS_CLUSTER_LABEL, type P
 export { registrationLabels, registrationTaints, nodeObject, clusterNetwork, clusterRanges, EXCLUDE_LB_LABEL } from './network/registration.js';
 export { probeApiServer, callbackNote, describeAddresses, type ApiServerProbe, type Reachability } from './network/api-server.js';
 export { httpsNodesApi, nodesApi, podCIDRsOf, rangesOf, uidPrecondition, type NodesApi } from './network/nodes.js';
-export { kubeNetwork, createNetworkStep, NETWORK_RECORD, type NetworkStepOptions } from './network/step.js';
-export { kubePodCidr, createPodCidrStep, POD_CIDR_RECORD, type PodCidrStepOptions } from './network/pod-cidr-step.js';
-export { podCidrService, podCidrs } from './network/pod-cidr-service.js';
-export { kubeNode, createNodeStep, NODE_LABELS_RECORD } from './network/node-step.js';
-export { kubeProxy, createProxyStep, clusterCIDRsFor, PROXY_BINARY_RECORD, PROXY_INPUTS_RECORD, PROXY_STARTED_RECORD } from './proxy/step.js';
+export { NETWORK_RECORD, type NetworkStepOptions } from './network/step.js';
+export { POD_CIDR_RECORD, type PodCidrStepOptions } from './network/pod-cidr-step.js';
+export { podCidrs } from './network/pod-cidr-service.js';
+export { NODE_LABELS_RECORD, type NodeStepOptions } from './network/node-step.js';
+export { clusterCIDRsFor, PROXY_BINARY_RECORD, PROXY_INPUTS_RECORD, PROXY_STARTED_RECORD } from './proxy/step.js';
 export { kubeProxyConfiguration, renderKubeProxyConfig, kubeProxyUnit, type KubeProxyInput } from './proxy/config.js';
-export { serviceProxyService } from './proxy/service.js';
 export { kubeSettings, PLUGIN_NAME, type KubeSettings } from './settings.js';
-export { nodeMaintenance, createMaintenanceService, nodeMaintenanceService, type MaintenanceOptions } from './maintenance/service.js';
+export { nodeMaintenance, type MaintenanceOptions } from './maintenance/service.js';
 export { drainNode, DrainTimeoutError, type DrainReport, type Blocker } from './maintenance/drain.js';
 export { cordon, uncordon, cordonState, CORDONED_BY, CORDONED_AT } from './maintenance/cordon.js';
 export { acquireSlot, renewSlot, releaseSlots, slotName } from './maintenance/slots.js';

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { cachedReader, type ClusterReader } from '../cluster/cluster.js';
 import { azureServices, fakeReader } from '../fixtures.test.helpers.js';
 import { kubeArtifacts, kubeRelease } from './artifacts.js';
-import { BINARIES_RECORD, createBinariesStep } from './step.js';
+import { createBinariesStep } from '../steps.js';
+import { BINARIES_RECORD } from './step.js';
 import { fillUrlTemplate } from './url-template.js';
 import { KUBE_BINARIES, KUBE_CHECKSUMS } from './versions.js';
 

@@ -1,6 +1,5 @@
 import {
   ConfigError,
-  defineStep,
   drifted,
   findRecord,
   FlexnodeError,
@@ -9,14 +8,13 @@ import {
   ok,
   replaceRecord,
   stagedPath,
-  Tokens,
-  AzureCredential,
+  type Arch,
   type Artifact,
   type AzureContext,
   type CheckResult,
   type FlexnodeConfig,
   type Host,
-  type StepDefinition,
+  type StepInstance,
 } from '@flexnode/sdk';
 import { defaultClusterReader, type ClusterReader } from '../cluster/cluster.js';
 import { clusterFacts } from '../cluster/recorded.js';
@@ -159,52 +157,42 @@ export async function installRelease(
   return { version: release.version, artifacts: artifacts.map(({ name, url, sha256 }) => ({ name, url, sha256 })), files };
 }
 
-/**
- * `kube.binaries`: kubelet, kubectl and kubeadm to /usr/local/bin (0755), from the release {@link kubeRelease}
- * chooses: per binary from dl.k8s.io, or the node tarball (upstream's `kubernetes.urlTemplate`, AKS's builds),
- * each file verified while streaming against its pinned sha256 or the `.sha256` published beside it, before
- * anything is unpacked or copied. The version, the files' URLs and sha256s and the installed hashes are recorded:
- * the check compares against that record (a replaced binary, another version or source is drift) and needs
- * neither the network nor Azure.
- */
-export function createBinariesStep(readCluster: ClusterReader = defaultClusterReader): StepDefinition {
-  return defineStep({
-    id: 'kube.binaries',
-    title: 'kubelet, kubectl and kubeadm binaries (/usr/local/bin)',
-    after: ['kube.preflight'],
-    artifacts: (config, arch) => kubeArtifacts(config, arch, pinnedVersion(config)),
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential },
-    create: ({ host, config, azure }) => {
-      const { binDir } = kubePaths(config);
-      const wanted = async () => {
-        const record = findRecord<BinariesRecord>(host, BINARIES_RECORD);
-        const version = await kubernetesVersion(host, config, azure, readCluster, 'kube.binaries', record?.version);
-        return { record, release: kubeRelease(config, host.arch, version) };
-      };
-
-      const check = async (): Promise<CheckResult> => {
-        const { record, release } = await wanted();
-        if (!record) return missing(`Kubernetes ${release.version} is not installed`);
-        const drift = await installedDrift(host, config, record, release.version, KUBE_BINARIES);
-        if (drift) return drifted(drift);
-        return ok(`Kubernetes ${record.version} (${host.arch}) from ${sourceOf(release)}`);
-      };
-
-      return {
-        check,
-        async install() {
-          if ((await check()).status === 'ok') return;
-          const { release } = await wanted();
-          const record = await installRelease(host, config, release, KUBE_BINARIES, binDir);
-          if (record) await replaceRecord(host, BINARIES_RECORD, record);
-        },
-        async uninstall() {
-          await host.changes.revert();
-          await host.changes.forget(BINARIES_RECORD);
-        },
-      };
-    },
-  });
+/** What `kube.binaries` (steps.ts) downloads for a mirror: the release of the config's pinned version. */
+export function binariesArtifacts(config: FlexnodeConfig, arch: Arch): KubeArtifact[] {
+  return kubeArtifacts(config, arch, pinnedVersion(config));
 }
 
-export const kubeBinaries = createBinariesStep();
+/** The operations of `kube.binaries` (steps.ts): the release installed, recorded, checked against the record. */
+export function binariesOps(
+  { host, config, azure }: { host: Host; config: FlexnodeConfig; azure: AzureContext },
+  readCluster: ClusterReader = defaultClusterReader,
+): StepInstance {
+  const { binDir } = kubePaths(config);
+  const wanted = async () => {
+    const record = findRecord<BinariesRecord>(host, BINARIES_RECORD);
+    const version = await kubernetesVersion(host, config, azure, readCluster, 'kube.binaries', record?.version);
+    return { record, release: kubeRelease(config, host.arch, version) };
+  };
+
+  const check = async (): Promise<CheckResult> => {
+    const { record, release } = await wanted();
+    if (!record) return missing(`Kubernetes ${release.version} is not installed`);
+    const drift = await installedDrift(host, config, record, release.version, KUBE_BINARIES);
+    if (drift) return drifted(drift);
+    return ok(`Kubernetes ${record.version} (${host.arch}) from ${sourceOf(release)}`);
+  };
+
+  return {
+    check,
+    async install() {
+      if ((await check()).status === 'ok') return;
+      const { release } = await wanted();
+      const record = await installRelease(host, config, release, KUBE_BINARIES, binDir);
+      if (record) await replaceRecord(host, BINARIES_RECORD, record);
+    },
+    async uninstall() {
+      await host.changes.revert();
+      await host.changes.forget(BINARIES_RECORD);
+    },
+  };
+}

@@ -6,7 +6,8 @@ import { azureServices, FACTS, fakeReader } from '../fixtures.test.helpers.js';
 import { testPki, type TestPki } from '../test-pki.test.helpers.js';
 import { BOOTSTRAP_BINDINGS, NODES_ANNOTATION } from './bindings.js';
 import { FakeCluster } from './fake-cluster.test.helpers.js';
-import { BINDING_RECORD, createNodeBootstrapStep, TOKEN_RECORD } from './step.js';
+import { createNodeBootstrapStep } from '../steps.js';
+import { BINDING_RECORD, TOKEN_RECORD } from './step.js';
 import { BOOTSTRAP_GROUP, newBootstrapToken, parseBootstrapToken, tokenSecret } from './token.js';
 
 const CRB = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';

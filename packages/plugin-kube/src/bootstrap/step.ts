@@ -1,16 +1,4 @@
-import {
-  AzureCredential,
-  defineStep,
-  findRecord,
-  missing,
-  ok,
-  replaceRecord,
-  Tokens,
-  type CheckResult,
-  type FlexnodeConfig,
-  type StepDefinition,
-} from '@flexnode/sdk';
-import { kubeletAuth } from '../auth.js';
+import { findRecord, missing, ok, replaceRecord, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
 import { OperatorKube } from '../cluster/operator-kube.js';
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
@@ -44,122 +32,101 @@ export interface NodeBootstrapOptions {
   now?: () => Date;
 }
 
-/** The step applies in `kubernetes.auth: "bootstrap-token"` mode only. */
-export function whenBootstrapToken(config: FlexnodeConfig): true | string {
-  return kubeletAuth(config) === 'bootstrap-token'
-    ? true
-    : 'kubernetes.auth is arc-msi: the kubelet authenticates with the Arc identity, not a bootstrap token';
-}
-
 /**
- * `kube.node-bootstrap` (bootstrap-token mode): the kubelet can get, or has, a client certificate for
- * `system:node:<name>`. Install, with the operator's Kubernetes credential (their Entra token: cluster/operator-kube.ts):
- * kubeadm's bindings for flexnode's bootstrap group (shared by the cluster's flexnode nodes), a short-lived bootstrap
- * token for this node (`pluginConfig["@flexnode/plugin-kube"].bootstrapTokenTtlMinutes`, default 30), and the 0600
- * bootstrap kubeconfig the kubelet starts with (`--bootstrap-kubeconfig`). Check, without the operator: the kubelet's
- * current client certificate (the node's, signed by the cluster CA, not expired), else the recorded token still valid.
- * Uninstall deletes the token and the bootstrap kubeconfig, and takes this node off the bindings (a binding goes
- * with its last node).
+ * The operations of `kube.node-bootstrap` (steps.ts): a client certificate for the kubelet, or a bootstrap token to
+ * get one, issued with the operator's Kubernetes credential; uninstall revokes the token and leaves the bindings.
  */
-export function createNodeBootstrapStep(options: NodeBootstrapOptions = {}): StepDefinition {
+export function nodeBootstrapOps(
+  { host, config, azure }: { host: Host; config: FlexnodeConfig; azure: AzureContext },
+  options: NodeBootstrapOptions = {},
+): StepInstance {
   const readCluster = options.readCluster ?? defaultClusterReader;
   const now = options.now ?? (() => new Date());
   const source = options.tokenSource ?? ((kube: OperatorKube) => new SelfMadeTokens(kube));
-  return defineStep({
-    id: 'kube.node-bootstrap',
-    title: 'kubelet TLS bootstrapping (bootstrap token, client certificate for system:node)',
-    after: ['cluster-credentials'],
-    when: whenBootstrapToken,
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential },
-    create: ({ host, config, azure }) => {
-      const paths = kubePaths(config);
+  const paths = kubePaths(config);
 
-      const check = async (): Promise<CheckResult> => {
-        const name = await nodeName(host, config);
-        const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
-        const cert = await readNodeCertificate(host, paths.certDir);
-        const problem = cert ? await nodeCertificateProblem(cert, name, facts.caPem, now()) : 'there is none yet';
-        if (!problem) return ok(`the kubelet holds a client certificate for system:node:${name} until ${cert!.notAfter.toISOString()}`);
-        const token = findRecord<TokenRecord>(host, TOKEN_RECORD);
-        const written = await host.files.readText(paths.bootstrapKubeconfig);
-        const inFile = written === undefined ? undefined : parseBootstrapToken((await bootstrapKubeconfigToken(written)) ?? '');
-        const mode = ((await host.files.stat(paths.bootstrapKubeconfig))?.mode ?? 0) & 0o777;
-        if (token && inFile?.id === token.id && token.node === name && mode === 0o600 && Date.parse(token.expiresAt) > now().getTime()) {
-          return ok(`bootstrap token ${token.id} valid until ${token.expiresAt} in ${paths.bootstrapKubeconfig}; the kubelet's client certificate: ${problem}`);
-        }
-        return missing(
-          `no usable credential for the kubelet: its client certificate: ${problem}; ${token ? `the bootstrap token ${token.id} expired at ${token.expiresAt} or its kubeconfig changed` : 'no bootstrap token was issued'}`,
+  const check = async (): Promise<CheckResult> => {
+    const name = await nodeName(host, config);
+    const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
+    const cert = await readNodeCertificate(host, paths.certDir);
+    const problem = cert ? await nodeCertificateProblem(cert, name, facts.caPem, now()) : 'there is none yet';
+    if (!problem) return ok(`the kubelet holds a client certificate for system:node:${name} until ${cert!.notAfter.toISOString()}`);
+    const token = findRecord<TokenRecord>(host, TOKEN_RECORD);
+    const written = await host.files.readText(paths.bootstrapKubeconfig);
+    const inFile = written === undefined ? undefined : parseBootstrapToken((await bootstrapKubeconfigToken(written)) ?? '');
+    const mode = ((await host.files.stat(paths.bootstrapKubeconfig))?.mode ?? 0) & 0o777;
+    if (token && inFile?.id === token.id && token.node === name && mode === 0o600 && Date.parse(token.expiresAt) > now().getTime()) {
+      return ok(`bootstrap token ${token.id} valid until ${token.expiresAt} in ${paths.bootstrapKubeconfig}; the kubelet's client certificate: ${problem}`);
+    }
+    return missing(
+      `no usable credential for the kubelet: its client certificate: ${problem}; ${token ? `the bootstrap token ${token.id} expired at ${token.expiresAt} or its kubeconfig changed` : 'no bootstrap token was issued'}`,
+    );
+  };
+
+  const install = async () => {
+    if ((await check()).status === 'ok') return; // a usable certificate or token: nothing to issue
+    const name = await nodeName(host, config);
+    const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
+    const ttlMinutes = kubeSettings(config).bootstrapTokenTtlMinutes;
+    if (host.dryRun) {
+      await host.changes.record(`ensure the ClusterRoleBindings of flexnode's bootstrap group on ${facts.name}`, {});
+      await host.changes.record(`create a bootstrap token for node ${name}, valid ${ttlMinutes} min`, {});
+      await host.files.write(paths.bootstrapKubeconfig, '(bootstrap kubeconfig)', { mode: 0o600, secret: true });
+      return;
+    }
+    const kube = await OperatorKube.connect(azure, facts, `kube.node-bootstrap (a bootstrap token for node ${name})`, options.kubeClient);
+    const tokens = source(kube, facts);
+    await tokens.prepare(
+      name,
+      async (binding, outcome) => {
+        if (outcome === 'theirs') await host.changes.forget(BINDING_RECORD, (d) => d.name === binding);
+        host.log.info(`ClusterRoleBinding ${binding}: ${outcome === 'theirs' ? "granted by an existing binding not flexnode's, left alone" : outcome}`);
+      },
+      (binding) =>
+        records<{ name: string }>(host, BINDING_RECORD).some((r) => r.name === binding)
+          ? Promise.resolve()
+          : host.changes.record(BINDING_RECORD, { name: binding }),
+    );
+    const previous = findRecord<TokenRecord>(host, TOKEN_RECORD);
+    if (previous) await tokens.revoke(previous); // expired or unused: a node holds one token at a time
+    const expiresAt = new Date(now().getTime() + ttlMinutes * 60_000);
+    const issued = await tokens.issue(name, expiresAt, (ref) =>
+      replaceRecord(host, TOKEN_RECORD, { ...ref, node: name, expiresAt: expiresAt.toISOString() } satisfies TokenRecord),
+    );
+    await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
+    await host.files.write(paths.bootstrapKubeconfig, await renderBootstrapKubeconfig(facts.name, facts.server, facts.caPem, issued.token), {
+      mode: 0o600,
+      secret: true,
+    });
+    await rememberFacts(host, facts); // the check (status, the agent) needs the CA without asking Azure
+    host.log.info(`bootstrap token ${issued.ref.id} for node ${name} (${tokens.description}), valid until ${expiresAt.toISOString()}`);
+  };
+
+  const uninstall = async () => {
+    const token = findRecord<TokenRecord>(host, TOKEN_RECORD);
+    const bindings = records<{ name: string }>(host, BINDING_RECORD).map((r) => r.name);
+    if (token || bindings.length > 0) {
+      const name = token?.node ?? (await nodeName(host, config));
+      const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
+      const kube = await OperatorKube.connect(
+        azure,
+        facts,
+        `unbootstrap of kube.node-bootstrap (deleting the bootstrap token of node ${name})`,
+        options.kubeClient,
+      );
+      const tokens = source(kube, facts);
+      if (token) await tokens.revoke(token);
+      await host.changes.forget(TOKEN_RECORD);
+      const deleted = await tokens.release(name, bindings);
+      for (const b of bindings)
+        host.log.info(
+          `ClusterRoleBinding ${b}: ${deleted.includes(b) ? 'deleted (no flexnode node uses it anymore)' : 'kept for the other flexnode nodes of the cluster'}`,
         );
-      };
+      await host.changes.forget(BINDING_RECORD);
+    }
+    await host.changes.revert();
+    await host.changes.forget(FACTS_RECORD);
+  };
 
-      const install = async () => {
-        if ((await check()).status === 'ok') return; // a usable certificate or token: nothing to issue
-        const name = await nodeName(host, config);
-        const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
-        const ttlMinutes = kubeSettings(config).bootstrapTokenTtlMinutes;
-        if (host.dryRun) {
-          await host.changes.record(`ensure the ClusterRoleBindings of flexnode's bootstrap group on ${facts.name}`, {});
-          await host.changes.record(`create a bootstrap token for node ${name}, valid ${ttlMinutes} min`, {});
-          await host.files.write(paths.bootstrapKubeconfig, '(bootstrap kubeconfig)', { mode: 0o600, secret: true });
-          return;
-        }
-        const kube = await OperatorKube.connect(azure, facts, `kube.node-bootstrap (a bootstrap token for node ${name})`, options.kubeClient);
-        const tokens = source(kube, facts);
-        await tokens.prepare(
-          name,
-          async (binding, outcome) => {
-            if (outcome === 'theirs') await host.changes.forget(BINDING_RECORD, (d) => d.name === binding);
-            host.log.info(`ClusterRoleBinding ${binding}: ${outcome === 'theirs' ? "granted by an existing binding not flexnode's, left alone" : outcome}`);
-          },
-          (binding) =>
-            records<{ name: string }>(host, BINDING_RECORD).some((r) => r.name === binding)
-              ? Promise.resolve()
-              : host.changes.record(BINDING_RECORD, { name: binding }),
-        );
-        const previous = findRecord<TokenRecord>(host, TOKEN_RECORD);
-        if (previous) await tokens.revoke(previous); // expired or unused: a node holds one token at a time
-        const expiresAt = new Date(now().getTime() + ttlMinutes * 60_000);
-        const issued = await tokens.issue(name, expiresAt, (ref) =>
-          replaceRecord(host, TOKEN_RECORD, { ...ref, node: name, expiresAt: expiresAt.toISOString() } satisfies TokenRecord),
-        );
-        await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
-        await host.files.write(paths.bootstrapKubeconfig, await renderBootstrapKubeconfig(facts.name, facts.server, facts.caPem, issued.token), {
-          mode: 0o600,
-          secret: true,
-        });
-        await rememberFacts(host, facts); // the check (status, the agent) needs the CA without asking Azure
-        host.log.info(`bootstrap token ${issued.ref.id} for node ${name} (${tokens.description}), valid until ${expiresAt.toISOString()}`);
-      };
-
-      const uninstall = async () => {
-        const token = findRecord<TokenRecord>(host, TOKEN_RECORD);
-        const bindings = records<{ name: string }>(host, BINDING_RECORD).map((r) => r.name);
-        if (token || bindings.length > 0) {
-          const name = token?.node ?? (await nodeName(host, config));
-          const facts = await clusterFacts(host, config, azure, readCluster, 'kube.node-bootstrap');
-          const kube = await OperatorKube.connect(
-            azure,
-            facts,
-            `unbootstrap of kube.node-bootstrap (deleting the bootstrap token of node ${name})`,
-            options.kubeClient,
-          );
-          const tokens = source(kube, facts);
-          if (token) await tokens.revoke(token);
-          await host.changes.forget(TOKEN_RECORD);
-          const deleted = await tokens.release(name, bindings);
-          for (const b of bindings)
-            host.log.info(
-              `ClusterRoleBinding ${b}: ${deleted.includes(b) ? 'deleted (no flexnode node uses it anymore)' : 'kept for the other flexnode nodes of the cluster'}`,
-            );
-          await host.changes.forget(BINDING_RECORD);
-        }
-        await host.changes.revert();
-        await host.changes.forget(FACTS_RECORD);
-      };
-
-      return { check, install, uninstall };
-    },
-  });
+  return { check, install, uninstall };
 }
-
-export const kubeNodeBootstrap = createNodeBootstrapStep();

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { serviceDeps, azureServices, CA_PEM, FACTS, fakeAzure, fakeReader } from '../fixtures.test.helpers.js';
 import { cachedReader, parseClusterId, readClusterFromArm, serverAndCa, type ClusterReader } from './cluster.js';
-import { createCredentialsStep } from './credentials-step.js';
+import { createCredentialsStep } from '../steps.js';
 
 const AKS_KUBECONFIG = `apiVersion: v1
 clusters:

@@ -6,7 +6,7 @@ import { fakeReader } from '../fixtures.test.helpers.js';
 import type { KubeApi } from '../maintenance/api.js';
 import { MemoryKubeApi } from '../maintenance/memory-api.test.helpers.js';
 import type { ApiAnswer, KubeClient, NodeApiOptions } from './api.js';
-import { createKubeletStep } from './step.js';
+import { createKubeletStep } from '../steps.js';
 
 export const machine = { cpus: 4, memoryBytes: 8 * 2 ** 30 };
 

@@ -1,27 +1,25 @@
 import { messageOf } from '../util.js';
 import os from 'node:os';
 import {
-  Cni,
   ConfigError,
-  ContainerRuntime,
-  defineStep,
   drifted,
   missing,
   ok,
   StepError,
-  Tokens,
   type CheckResult,
+  type CniService,
+  type ContainerRuntimeService,
   type FlexnodeConfig,
   type Host,
-  type StepDefinition,
+  type NodeIdentity,
+  type AzureContext,
+  type RunContext,
+  type ServiceProxyService,
+  type StepInstance,
   findRecord,
   replaceRecord,
   runServiceWith,
   serviceInputsChanged,
-  AzureCredential,
-  ArcIdentity,
-  PodCidr,
-  ServiceProxy,
 } from '@flexnode/sdk';
 import { kubernetesVersion } from '../binaries/step.js';
 import { kubeletAuth } from '../auth.js';
@@ -94,19 +92,23 @@ export async function nodeName(host: Host, config: FlexnodeConfig): Promise<stri
   return name;
 }
 
+/** What `kube.kubelet` (steps.ts) is given. */
+export interface KubeletDeps {
+  host: Host;
+  config: FlexnodeConfig;
+  azure: AzureContext;
+  identity: NodeIdentity;
+  runtime: ContainerRuntimeService;
+  proxy: ServiceProxyService;
+  cni: CniService;
+  run: RunContext;
+}
+
 /**
- * `kube.kubelet` (provides `kubelet`): the KubeletConfiguration, kubelet.service and its drop-in 10-flexnode.conf,
- * daemon-reload, enable, start; then waits until the Node is Ready. Check: files as expected, unit enabled and
- * (with a service manager) active with the current files, and, when the API server is reachable, the Node object
- * Ready (read-only GET with the node identity's token over HTTPS trusting only the cluster CA).
- *
- * Uninstall ({@link teardownNode}, each phase journaled): cordons and drains the Node, stops and disables the
- * kubelet and removes exactly the files this step wrote (journal), stops and removes the pod containers and
- * sandboxes, the pods' bridge and NAT chains, unmounts what is mounted under the kubelet directory, deletes the
- * Node object (as the node if it may, else as the operator), then removes what the kubelet itself wrote in its
- * directory since flexnode first started it (as `kubeadm reset` does), so the machine is as it was.
+ * The operations of `kube.kubelet` (steps.ts): its files and unit, the Node Ready; uninstall takes the node out
+ * ({@link teardownNode}).
  */
-export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinition {
+export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni, run }: KubeletDeps, options: KubeletStepOptions = {}): StepInstance {
   const readCluster = options.readCluster ?? defaultClusterReader;
   const makeApi = options.nodeApi ?? httpsKubeApi;
   const now = options.now ?? (() => new Date());
@@ -115,287 +117,253 @@ export function createKubeletStep(options: KubeletStepOptions = {}): StepDefinit
   const sizeOf = options.machine ?? machineSize;
   const routeSource = options.routeSource ?? routeSourceAddress;
 
-  return defineStep({
-    id: 'kube.kubelet',
-    title: 'kubelet: configuration, systemd unit, Node Ready',
-    provides: ['kubelet'],
-    // After pod-cidr: a Node registered by flexnode with its pod range is there before the kubelet adopts it.
-    after: [
-      'kube.binaries',
-      'kube.kernel-modules',
-      'kube.sysctl',
-      'kube.swap',
-      'kube.packages',
-      'cluster-credentials',
-      'kube.node-bootstrap',
-      ContainerRuntime,
-      Cni,
-      ArcIdentity,
-      PodCidr,
-    ],
-    inject: {
-      host: Tokens.Host,
-      config: Tokens.Config,
-      azure: AzureCredential,
-      identity: ArcIdentity,
-      runtime: ContainerRuntime,
-      proxy: ServiceProxy,
-      cni: Cni,
-      run: Tokens.Run,
-    },
-    create: ({ host, config, azure, identity, runtime, proxy, cni, run }) => {
-      const paths = kubePaths(config);
-      const settings = kubeSettings(config);
-      const tlsBootstrap = kubeletAuth(config) === 'bootstrap-token';
+  const paths = kubePaths(config);
+  const settings = kubeSettings(config);
+  const tlsBootstrap = kubeletAuth(config) === 'bootstrap-token';
 
-      /**
-       * The files for the cluster's facts, the kubelet version and the node IP. From the journal when this step
-       * recorded them (check, status and heals need neither Azure nor the network); `fresh` (install) looks the
-       * node IP up again, since the route to the API server may have moved.
-       */
-      const expected = async (fresh: boolean) => {
-        const facts = await clusterFacts(host, config, azure, readCluster, 'kube.kubelet');
-        const recorded = findRecord<KubeletInputs>(host, INPUTS_RECORD);
-        const version = await kubernetesVersion(host, config, azure, async () => facts, 'kube.kubelet', recorded?.version);
-        const nodeIP = settings.nodeIP ?? (fresh || !recorded?.nodeIP ? ((await routeSource(facts.server)) ?? recorded?.nodeIP) : recorded.nodeIP);
-        if (!nodeIP) {
-          throw new ConfigError(
-            `no route from this machine to the API server ${facts.server}: the kubelet's --node-ip cannot be chosen`,
-            [{ path: `pluginConfig["@flexnode/plugin-kube"].nodeIP`, message: 'set the address the cluster reaches this node on' }],
-            'set pluginConfig["@flexnode/plugin-kube"].nodeIP, or fix the route and DNS to the API server',
-          );
-        }
-        const name = await nodeName(host, config);
-        const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
-        const kv = kubeVersionOf(version);
-        const kubeletConfig = await renderKubeletConfig({
-          config,
-          settings,
-          cluster: facts,
-          paths,
-          resolved,
-          runtime,
-          version: kv,
-          machine: await sizeOf(host),
-          tlsBootstrap,
-        });
-        const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
-        const args = kubeletArgs(paths, {
-          nodeName: name,
-          labels,
-          nodeIP,
-          sandboxImage: runtime.sandboxImage,
-          runtimeUnit: runtime.unit,
-          version: kv,
-          tlsBootstrap,
-        });
-        const dropIn = kubeletDropIn(paths, args);
-        const files: readonly (readonly [path: string, content: string, mode: number])[] = [
-          [paths.kubeletConfig, kubeletConfig, 0o644],
-          [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config)), 0o600],
-          [paths.unit, kubeletUnit(paths, runtime), 0o644],
-          [paths.dropIn, dropIn, 0o644],
-        ];
-        return { name, facts, inputs: { version, nodeIP } satisfies KubeletInputs, files };
-      };
+  /**
+   * The files for the cluster's facts, the kubelet version and the node IP. From the journal when this step
+   * recorded them (check, status and heals need neither Azure nor the network); `fresh` (install) looks the
+   * node IP up again, since the route to the API server may have moved.
+   */
+  const expected = async (fresh: boolean) => {
+    const facts = await clusterFacts(host, config, azure, readCluster, 'kube.kubelet');
+    const recorded = findRecord<KubeletInputs>(host, INPUTS_RECORD);
+    const version = await kubernetesVersion(host, config, azure, async () => facts, 'kube.kubelet', recorded?.version);
+    const nodeIP = settings.nodeIP ?? (fresh || !recorded?.nodeIP ? ((await routeSource(facts.server)) ?? recorded?.nodeIP) : recorded.nodeIP);
+    if (!nodeIP) {
+      throw new ConfigError(
+        `no route from this machine to the API server ${facts.server}: the kubelet's --node-ip cannot be chosen`,
+        [{ path: `pluginConfig["@flexnode/plugin-kube"].nodeIP`, message: 'set the address the cluster reaches this node on' }],
+        'set pluginConfig["@flexnode/plugin-kube"].nodeIP, or fix the route and DNS to the API server',
+      );
+    }
+    const name = await nodeName(host, config);
+    const resolved = (await host.files.stat(RESOLVED_RESOLV_CONF)) !== undefined;
+    const kv = kubeVersionOf(version);
+    const kubeletConfig = await renderKubeletConfig({
+      config,
+      settings,
+      cluster: facts,
+      paths,
+      resolved,
+      runtime,
+      version: kv,
+      machine: await sizeOf(host),
+      tlsBootstrap,
+    });
+    const labels = registrationLabels(config, settings, proxy.plan(clusterNetwork(facts)));
+    const args = kubeletArgs(paths, {
+      nodeName: name,
+      labels,
+      nodeIP,
+      sandboxImage: runtime.sandboxImage,
+      runtimeUnit: runtime.unit,
+      version: kv,
+      tlsBootstrap,
+    });
+    const dropIn = kubeletDropIn(paths, args);
+    const files: readonly (readonly [path: string, content: string, mode: number])[] = [
+      [paths.kubeletConfig, kubeletConfig, 0o644],
+      [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config)), 0o600],
+      [paths.unit, kubeletUnit(paths, runtime), 0o644],
+      [paths.dropIn, dropIn, 0o644],
+    ];
+    return { name, facts, inputs: { version, nodeIP } satisfies KubeletInputs, files };
+  };
 
-      const fingerprint = async () => {
-        const out: Record<string, string | null> = {};
-        // bootstrap-token mode: the kubeconfig is the kubelet's own (rewritten on each rotation): its bootstrap one counts.
-        const credentials = tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig;
-        for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, credentials, paths.caCert])
-          out[p] = (await host.files.sha256(p)) ?? null;
-        return out;
-      };
+  const fingerprint = async () => {
+    const out: Record<string, string | null> = {};
+    // bootstrap-token mode: the kubeconfig is the kubelet's own (rewritten on each rotation): its bootstrap one counts.
+    const credentials = tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig;
+    for (const p of [`${paths.binDir}/kubelet`, paths.kubeletConfig, paths.environmentFile, paths.unit, paths.dropIn, credentials, paths.caCert])
+      out[p] = (await host.files.sha256(p)) ?? null;
+    return out;
+  };
 
-      const api = () => nodeClient(host, config, identity, makeApi);
+  const api = () => nodeClient(host, config, identity, makeApi);
 
-      /** The Node as the API server has it; its answer (any status) is remembered: `check` measures silences with it. */
-      const nodeState = async (name: string): Promise<NodeState> => {
-        const client = await api();
-        if (!client) return { kind: 'not-ready', detail: `${tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig} is missing or unreadable` };
-        let answer;
-        try {
-          answer = await client.api.get(name);
-        } catch (error) {
-          if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return { kind: 'not-ready', detail: messageOf(error) };
-          if (isUnreachable(error))
-            return { kind: 'unreachable', server: client.server, detail: `API server ${client.server} not reachable from here (${messageOf(error)})` };
-          return { kind: 'not-ready', detail: `reading Node ${name} failed: ${messageOf(error)}` };
-        }
-        await rememberAnswer(host, client.server, now());
-        if (answer.status === 200) {
-          const ready = readyCondition(answer.body);
-          const cordon = cordonState(answer.body);
-          if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready`, cordon };
-          return {
-            kind: 'not-ready',
-            cordon,
-            detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}`,
-          };
-        }
-        if (answer.status === 404) return { kind: 'not-ready', detail: `Node ${name} is not registered with the cluster` };
-        if (answer.status === 401 || answer.status === 403) {
-          return {
-            kind: 'not-ready',
-            detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster`,
-          };
-        }
-        return { kind: 'not-ready', detail: `reading Node ${name} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}` };
-      };
-
-      /**
-       * The node's health as the cluster sees it: Ready, not cordoned by a flexnode run that did not finish (an
-       * upgrade's own run expects its cordon), and the API server heard from within apiServerGraceSeconds.
-       */
-      const health = async (name: string): Promise<CheckResult> => {
-        const node = await nodeState(name);
-        if (node.kind === 'unreachable') {
-          const silence = await silenceOf(host, node.server, now());
-          const grace = settings.apiServerGraceSeconds;
-          const seconds = Math.round(silence.ms / 1000);
-          if (seconds > grace)
-            return drifted(
-              `${node.detail}; no answer for ${seconds} s (since ${silence.since}), more than the ${grace} s grace (pluginConfig["@flexnode/plugin-kube"].apiServerGraceSeconds): the cluster no longer hears from this node`,
-            );
-          return ok(`${KUBELET_UNIT} active; ${node.detail}, for ${seconds} s of the ${grace} s grace: Node readiness not checked`);
-        }
-        if (node.kind === 'not-ready') return drifted(node.detail);
-        if (node.cordon.kind === 'flexnode' && !(node.cordon.reason === 'upgrade' && run.command === 'upgrade')) {
-          return drifted(
-            `Node ${name} is cordoned by a flexnode ${node.cordon.reason} that did not finish (${node.cordon.at}): ${node.cordon.reason === 'upgrade' ? '`flexnode upgrade` finishes or rolls it back' : '`flexnode unbootstrap` finishes it, `flexnode bootstrap` takes the node back'}`,
-          );
-        }
-        return ok(`${KUBELET_UNIT} active; ${node.detail}${node.cordon.kind === 'other' ? ' (cordoned, not by flexnode)' : ''}`);
-      };
-
-      const check = async (): Promise<CheckResult> => {
-        const want = await expected(false);
-        for (const [path, content, mode] of want.files) {
-          const current = await host.files.readText(path);
-          if (current === undefined) return missing(`${path} is absent`);
-          if (current !== content) return drifted(`${path} differs from what flexnode writes`);
-          const info = await host.files.stat(path);
-          if (info && (info.mode & 0o777) !== mode) return drifted(`${path} has mode ${(info.mode & 0o777).toString(8)}, expected ${mode.toString(8)}`);
-        }
-        if (!(await host.systemd.isEnabled(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not enabled`);
-        if (!(await host.systemd.available()))
-          return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
-        if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
-        if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD))
-          return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
-        const leaving = teardownUnderWay(host);
-        if (leaving) {
-          return drifted(
-            `an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (it cordons it first; phases done: ${leaving.done.join(', ') || 'none'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`,
-          );
-        }
-        return health(want.name);
-      };
-
-      /** A run that converges the node takes it back into service after an unfinished unbootstrap or upgrade. */
-      const backInService = async (name: string) => {
-        if (run.command === 'upgrade' || host.dryRun) return; // the upgrade's own cordon: it uncordons at its end
-        if (!findRecord(host, NODE_RECORD)) return; // a first install: no run of this node left anything to take back
-        const leaving = teardownUnderWay(host);
-        const client = await api();
-        if (client && (await uncordon(client.api, name).catch(() => false)))
-          host.log.warn(`Node ${name} was cordoned by a flexnode run that did not finish: uncordoned`);
-        if (leaving) {
-          host.log.warn(`the unbootstrap begun ${leaving.startedAt} is abandoned: the node is back in service`);
-          await host.changes.forget(TEARDOWN_RECORD);
-        }
-      };
-
+  /** The Node as the API server has it; its answer (any status) is remembered: `check` measures silences with it. */
+  const nodeState = async (name: string): Promise<NodeState> => {
+    const client = await api();
+    if (!client) return { kind: 'not-ready', detail: `${tlsBootstrap ? paths.bootstrapKubeconfig : paths.kubeconfig} is missing or unreadable` };
+    let answer;
+    try {
+      answer = await client.api.get(name);
+    } catch (error) {
+      if ((error as { code?: string }).code === NO_NODE_CERTIFICATE) return { kind: 'not-ready', detail: messageOf(error) };
+      if (isUnreachable(error))
+        return { kind: 'unreachable', server: client.server, detail: `API server ${client.server} not reachable from here (${messageOf(error)})` };
+      return { kind: 'not-ready', detail: `reading Node ${name} failed: ${messageOf(error)}` };
+    }
+    await rememberAnswer(host, client.server, now());
+    if (answer.status === 200) {
+      const ready = readyCondition(answer.body);
+      const cordon = cordonState(answer.body);
+      if (ready?.status === 'True') return { kind: 'ready', detail: `Node ${name} Ready`, cordon };
       return {
-        check,
-        async install() {
-          if ((await check()).status === 'ok') return;
-          const want = await expected(true);
-          await backInService(want.name);
-          // Write-ahead, before the directory and the kubelet exist: what was there before the kubelet first ran is
-          // what unbootstrap leaves; what the kubelet writes there after is its state, removed with the node.
-          await recordKubeletState(host, paths.kubeletDir);
-          await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
-          await host.files.mkdir(paths.volumePluginDir);
-          await host.files.mkdir(paths.dropInDir);
-          await host.files.mkdir(paths.configDir);
-          for (const [path, content, mode] of want.files) await host.files.write(path, content, { mode });
-          await replaceRecord(host, NODE_RECORD, { name: want.name });
-          await replaceRecord(host, INPUTS_RECORD, want.inputs);
-          await rememberFacts(host, want.facts);
-          // Write-ahead: the kubelet will write its own kubeconfig and client certificates; whether they were there
-          // before decides whether uninstall removes them.
-          if (tlsBootstrap && !findRecord(host, CREDENTIALS_RECORD) && !host.dryRun) {
-            await replaceRecord(host, CREDENTIALS_RECORD, { existedBefore: (await host.files.stat(paths.kubeconfig)) !== undefined });
-          }
-          if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
-          if (host.dryRun) return;
-          const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
-          // A kubelet usually reports Ready within seconds of starting: ask soon, then less and less often.
-          let interval = Math.min(FIRST_POLL_MS, pollMs);
-          for (;;) {
-            const node = await nodeState(want.name);
-            if (node.kind !== 'not-ready') {
-              host.log.info(node.detail);
-              return;
-            }
-            if (Date.now() >= deadline) {
-              throw new StepError('kube.kubelet', `${node.detail} ${settings.readyTimeoutSeconds} s after starting the kubelet`, {
-                hint: `see \`journalctl -u ${KUBELET_UNIT} -n 50\`; raise pluginConfig["@flexnode/plugin-kube"].readyTimeoutSeconds for slow networks`,
-              });
-            }
-            await sleep(interval);
-            interval = Math.min(interval * 2, pollMs);
-          }
-        },
-        async uninstall() {
-          const node = findRecord<{ name: string }>(host, NODE_RECORD);
-          // Read before anything is removed (the kubeconfigs are other steps' files). The node drains itself: cordon
-          // (its own Node) and evictions (its own pods) are within what system:node and flexnode's node role allow.
-          const clients = await maintenanceClients(host, config, identity, azure, { nodeApi: makeApi, purpose: 'unbootstrap of kube.kubelet' });
-          const facts = recordedFacts(host, config);
-          await teardownNode({
-            host,
-            config,
-            run,
-            settings,
-            kubeletDir: paths.kubeletDir,
-            runtime,
-            cni,
-            clients,
-            node: node?.name,
-            sleep,
-            now: () => now().getTime(),
-            // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files. The
-            // kubelet must be stopped before the Node is deleted: it would register it again.
-            stopKubelet: async () => {
-              await host.changes.revert();
-              await host.changes.forget(STARTED_RECORD);
-              if (await host.systemd.available()) await host.systemd.daemonReload();
-            },
-            // system:node may not delete Nodes: in bootstrap-token mode the operator does; in arc-msi mode the node
-            // looks first (gone or replaced needs nobody else) and tries, then the operator deletes it.
-            deleteNode: async (name) => {
-              const nodeClient = tlsBootstrap || !clients ? undefined : { server: clients.server, api: clients.node };
-              await deleteNodeObject({ host, name, purpose: 'unbootstrap of kube.kubelet', nodeClient, facts, azure, operatorClient: options.operatorClient });
-            },
-            // The kubelet's credentials (bootstrap-token mode): removed by name, never backed up (a private key).
-            removeCredentials: async () => {
-              const credentials = findRecord<{ existedBefore: boolean }>(host, CREDENTIALS_RECORD);
-              if (credentials && !credentials.existedBefore) {
-                const removed = await removeKubeletCredentials(host, paths);
-                if (removed.length > 0) host.log.info(`removed the kubelet's node credentials: ${removed.join(', ')}`);
-              }
-            },
-          });
-          for (const record of [CREDENTIALS_RECORD, NODE_RECORD, INPUTS_RECORD, FACTS_RECORD, KUBELET_STATE_RECORD, TEARDOWN_RECORD])
-            await host.changes.forget(record);
-          await reportLeftovers(host, paths.kubeletDir);
-        },
+        kind: 'not-ready',
+        cordon,
+        detail: `Node ${name} is not Ready${ready ? ` (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})` : ' (no Ready condition yet)'}`,
       };
-    },
-  });
-}
+    }
+    if (answer.status === 404) return { kind: 'not-ready', detail: `Node ${name} is not registered with the cluster` };
+    if (answer.status === 401 || answer.status === 403) {
+      return {
+        kind: 'not-ready',
+        detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster`,
+      };
+    }
+    return { kind: 'not-ready', detail: `reading Node ${name} answered HTTP ${answer.status}: ${String(answer.body.message ?? '')}` };
+  };
 
-export const kubeKubelet = createKubeletStep();
+  /**
+   * The node's health as the cluster sees it: Ready, not cordoned by a flexnode run that did not finish (an
+   * upgrade's own run expects its cordon), and the API server heard from within apiServerGraceSeconds.
+   */
+  const health = async (name: string): Promise<CheckResult> => {
+    const node = await nodeState(name);
+    if (node.kind === 'unreachable') {
+      const silence = await silenceOf(host, node.server, now());
+      const grace = settings.apiServerGraceSeconds;
+      const seconds = Math.round(silence.ms / 1000);
+      if (seconds > grace)
+        return drifted(
+          `${node.detail}; no answer for ${seconds} s (since ${silence.since}), more than the ${grace} s grace (pluginConfig["@flexnode/plugin-kube"].apiServerGraceSeconds): the cluster no longer hears from this node`,
+        );
+      return ok(`${KUBELET_UNIT} active; ${node.detail}, for ${seconds} s of the ${grace} s grace: Node readiness not checked`);
+    }
+    if (node.kind === 'not-ready') return drifted(node.detail);
+    if (node.cordon.kind === 'flexnode' && !(node.cordon.reason === 'upgrade' && run.command === 'upgrade')) {
+      return drifted(
+        `Node ${name} is cordoned by a flexnode ${node.cordon.reason} that did not finish (${node.cordon.at}): ${node.cordon.reason === 'upgrade' ? '`flexnode upgrade` finishes or rolls it back' : '`flexnode unbootstrap` finishes it, `flexnode bootstrap` takes the node back'}`,
+      );
+    }
+    return ok(`${KUBELET_UNIT} active; ${node.detail}${node.cordon.kind === 'other' ? ' (cordoned, not by flexnode)' : ''}`);
+  };
+
+  const check = async (): Promise<CheckResult> => {
+    const want = await expected(false);
+    for (const [path, content, mode] of want.files) {
+      const current = await host.files.readText(path);
+      if (current === undefined) return missing(`${path} is absent`);
+      if (current !== content) return drifted(`${path} differs from what flexnode writes`);
+      const info = await host.files.stat(path);
+      if (info && (info.mode & 0o777) !== mode) return drifted(`${path} has mode ${(info.mode & 0o777).toString(8)}, expected ${mode.toString(8)}`);
+    }
+    if (!(await host.systemd.isEnabled(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not enabled`);
+    if (!(await host.systemd.available())) return ok(`${KUBELET_UNIT} written and enabled; no service manager is running, so it was not started or checked`);
+    if (!(await host.systemd.isActive(KUBELET_UNIT))) return drifted(`${KUBELET_UNIT} is not active`);
+    if (serviceInputsChanged(host, await fingerprint(), STARTED_RECORD))
+      return drifted(`${KUBELET_UNIT} runs with older files than those installed: it needs a restart`);
+    const leaving = teardownUnderWay(host);
+    if (leaving) {
+      return drifted(
+        `an unbootstrap began taking Node ${leaving.node ?? want.name} out at ${leaving.startedAt} (it cordons it first; phases done: ${leaving.done.join(', ') || 'none'}) and did not finish: \`flexnode unbootstrap\` finishes it, \`flexnode bootstrap\` takes the node back`,
+      );
+    }
+    return health(want.name);
+  };
+
+  /** A run that converges the node takes it back into service after an unfinished unbootstrap or upgrade. */
+  const backInService = async (name: string) => {
+    if (run.command === 'upgrade' || host.dryRun) return; // the upgrade's own cordon: it uncordons at its end
+    if (!findRecord(host, NODE_RECORD)) return; // a first install: no run of this node left anything to take back
+    const leaving = teardownUnderWay(host);
+    const client = await api();
+    if (client && (await uncordon(client.api, name).catch(() => false)))
+      host.log.warn(`Node ${name} was cordoned by a flexnode run that did not finish: uncordoned`);
+    if (leaving) {
+      host.log.warn(`the unbootstrap begun ${leaving.startedAt} is abandoned: the node is back in service`);
+      await host.changes.forget(TEARDOWN_RECORD);
+    }
+  };
+
+  return {
+    check,
+    async install() {
+      if ((await check()).status === 'ok') return;
+      const want = await expected(true);
+      await backInService(want.name);
+      // Write-ahead, before the directory and the kubelet exist: what was there before the kubelet first ran is
+      // what unbootstrap leaves; what the kubelet writes there after is its state, removed with the node.
+      await recordKubeletState(host, paths.kubeletDir);
+      await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
+      await host.files.mkdir(paths.volumePluginDir);
+      await host.files.mkdir(paths.dropInDir);
+      await host.files.mkdir(paths.configDir);
+      for (const [path, content, mode] of want.files) await host.files.write(path, content, { mode });
+      await replaceRecord(host, NODE_RECORD, { name: want.name });
+      await replaceRecord(host, INPUTS_RECORD, want.inputs);
+      await rememberFacts(host, want.facts);
+      // Write-ahead: the kubelet will write its own kubeconfig and client certificates; whether they were there
+      // before decides whether uninstall removes them.
+      if (tlsBootstrap && !findRecord(host, CREDENTIALS_RECORD) && !host.dryRun) {
+        await replaceRecord(host, CREDENTIALS_RECORD, { existedBefore: (await host.files.stat(paths.kubeconfig)) !== undefined });
+      }
+      if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
+      if (host.dryRun) return;
+      const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
+      // A kubelet usually reports Ready within seconds of starting: ask soon, then less and less often.
+      let interval = Math.min(FIRST_POLL_MS, pollMs);
+      for (;;) {
+        const node = await nodeState(want.name);
+        if (node.kind !== 'not-ready') {
+          host.log.info(node.detail);
+          return;
+        }
+        if (Date.now() >= deadline) {
+          throw new StepError('kube.kubelet', `${node.detail} ${settings.readyTimeoutSeconds} s after starting the kubelet`, {
+            hint: `see \`journalctl -u ${KUBELET_UNIT} -n 50\`; raise pluginConfig["@flexnode/plugin-kube"].readyTimeoutSeconds for slow networks`,
+          });
+        }
+        await sleep(interval);
+        interval = Math.min(interval * 2, pollMs);
+      }
+    },
+    async uninstall() {
+      const node = findRecord<{ name: string }>(host, NODE_RECORD);
+      // Read before anything is removed (the kubeconfigs are other steps' files). The node drains itself: cordon
+      // (its own Node) and evictions (its own pods) are within what system:node and flexnode's node role allow.
+      const clients = await maintenanceClients(host, config, identity, azure, { nodeApi: makeApi, purpose: 'unbootstrap of kube.kubelet' });
+      const facts = recordedFacts(host, config);
+      await teardownNode({
+        host,
+        config,
+        run,
+        settings,
+        kubeletDir: paths.kubeletDir,
+        runtime,
+        cni,
+        clients,
+        node: node?.name,
+        sleep,
+        now: () => now().getTime(),
+        // Newest first: stop (if we started it), disable (if we enabled it), remove or restore our files. The
+        // kubelet must be stopped before the Node is deleted: it would register it again.
+        stopKubelet: async () => {
+          await host.changes.revert();
+          await host.changes.forget(STARTED_RECORD);
+          if (await host.systemd.available()) await host.systemd.daemonReload();
+        },
+        // system:node may not delete Nodes: in bootstrap-token mode the operator does; in arc-msi mode the node
+        // looks first (gone or replaced needs nobody else) and tries, then the operator deletes it.
+        deleteNode: async (name) => {
+          const nodeClient = tlsBootstrap || !clients ? undefined : { server: clients.server, api: clients.node };
+          await deleteNodeObject({ host, name, purpose: 'unbootstrap of kube.kubelet', nodeClient, facts, azure, operatorClient: options.operatorClient });
+        },
+        // The kubelet's credentials (bootstrap-token mode): removed by name, never backed up (a private key).
+        removeCredentials: async () => {
+          const credentials = findRecord<{ existedBefore: boolean }>(host, CREDENTIALS_RECORD);
+          if (credentials && !credentials.existedBefore) {
+            const removed = await removeKubeletCredentials(host, paths);
+            if (removed.length > 0) host.log.info(`removed the kubelet's node credentials: ${removed.join(', ')}`);
+          }
+        },
+      });
+      for (const record of [CREDENTIALS_RECORD, NODE_RECORD, INPUTS_RECORD, FACTS_RECORD, KUBELET_STATE_RECORD, TEARDOWN_RECORD])
+        await host.changes.forget(record);
+      await reportLeftovers(host, paths.kubeletDir);
+    },
+  };
+}

@@ -1,12 +1,7 @@
 import {
-  ArcIdentity,
-  AzureCredential,
   ConfigError,
-  defineService,
   underRoot,
   FlexnodeError,
-  NodeMaintenance,
-  Tokens,
   type AzureContext,
   type FlexnodeConfig,
   type Host,
@@ -203,14 +198,3 @@ export function nodeMaintenance(
   };
   return service;
 }
-
-/** The `node-maintenance` service of plugin-kube. */
-export function createMaintenanceService(options: MaintenanceOptions = {}) {
-  return defineService({
-    capability: NodeMaintenance,
-    inject: { host: Tokens.Host, config: Tokens.Config, identity: ArcIdentity, azure: AzureCredential },
-    create: ({ host, config, identity, azure }) => nodeMaintenance(host, config, identity, azure, options),
-  });
-}
-
-export const nodeMaintenanceService = createMaintenanceService();

@@ -1,12 +1,7 @@
 import {
-  ArcIdentity,
-  AzureCredential,
-  defineService,
   FlexnodeError,
   isFlexnodeError,
-  PodCidr,
   PodCidrErrors,
-  Tokens,
   type AzureContext,
   type FlexnodeConfig,
   type Host,
@@ -69,10 +64,3 @@ export function podCidrs(
     },
   };
 }
-
-/** plugin-kube's `pod-cidr` service. */
-export const podCidrService = defineService({
-  capability: PodCidr,
-  inject: { host: Tokens.Host, config: Tokens.Config, identity: ArcIdentity, azure: AzureCredential },
-  create: ({ host, config, identity, azure }) => podCidrs(host, config, identity, azure),
-});

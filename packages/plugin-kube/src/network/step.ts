@@ -1,20 +1,17 @@
 import {
-  AzureCredential,
   canonicalJson,
-  Cni,
-  defineStep,
   findRecord,
   FlexnodeError,
   missing,
   ok,
   replaceRecord,
-  ServiceProxy,
-  Tokens,
   type AzureContext,
   type CheckResult,
+  type CniService,
   type FlexnodeConfig,
   type Host,
-  type StepDefinition,
+  type ServiceProxyService,
+  type StepInstance,
 } from '@flexnode/sdk';
 import { AKS_SCOPE, assertAzureRbac, defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
@@ -62,27 +59,20 @@ export interface NetworkStepOptions {
   routeSource?: (server: string) => Promise<string | undefined>;
 }
 
+/** What `kube.network` (steps.ts) is given. */
+export interface NetworkDeps {
+  host: Host;
+  config: FlexnodeConfig;
+  azure: AzureContext;
+  cni: CniService;
+  proxy: ServiceProxyService;
+}
+
 /**
- * `kube.network`, a preflight step of runs that join the node (before anything is downloaded or changed):
- *
- * - the API server of the kubeconfig the kubelet will use answers TCP and TLS (the cluster CA, its name checked);
- *   a private cluster's name and a private address are named as such. A failure stops bootstrap (exit 1) with what
- *   to fix; `skipPreflight: ["api-server"]` skips it. Either way the log says that `kubectl logs/exec` need the
- *   control plane to reach this node on 10250;
- * - the service proxy: who implements Services on the node (the `service-proxy` provider's plan for the cluster's
- *   network profile); a mode the cluster cannot honour is a ConfigError (exit 2);
- * - this node's pod range, when its network takes pod addresses from one: where it comes from (the Node's
- *   spec.podCIDR, cni.podCIDR, a share of cni.podCIDRPool) and, for a range chosen here, that it overlaps neither the
- *   cluster's pod and service ranges, AKS's reserved ranges nor any other Node's range (listed with the operator's
- *   credential: without nodes/read that is a preflight failure, or with `skipPreflight: ["node-ranges"]` the check
- *   moves to kube.pod-cidr (the pool) or kube.node (cni.podCIDR), with the node's identity, or the operator's in
- *   bootstrap-token mode). An overlap is a
- *   ConfigError (exit 2) naming the ranges.
- *
- * The decisions and the facts are recorded: the check compares the inputs with the record and needs neither Azure
- * nor the network, so `status` and the agent do not probe the API server every cycle.
+ * The operations of `kube.network` (steps.ts): the API server reached, the service proxy and the node's pod range
+ * decided (and checked against the other Nodes') before anything changes; the decisions recorded.
  */
-export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinition {
+export function networkOps({ host, config, azure, cni, proxy }: NetworkDeps, options: NetworkStepOptions = {}): StepInstance {
   const readCluster = options.readCluster ?? defaultClusterReader;
   const makeApi = options.nodesApi ?? httpsNodesApi;
   const probe = options.probe ?? probeApiServer;
@@ -107,97 +97,84 @@ export function createNetworkStep(options: NetworkStepOptions = {}): StepDefinit
     }
   };
 
-  return defineStep({
-    id: 'kube.network',
-    title: "Cluster network: API server reachable, service proxy, this node's pod range",
-    // Before any step changes anything; left out of runs (`--only`) that do not join the node.
-    preflight: { for: ['kubelet', 'pod-cidr', 'service-proxy'] },
-    // After the version skew check: a kubelet the cluster refuses stops the run before the network is looked at.
-    after: ['kube.version'],
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential, cni: Cni, proxy: ServiceProxy },
-    create: ({ host, config, azure, cni, proxy }) => {
-      const needed = cni.usesNodePodCIDR === true;
-      const check = async (): Promise<CheckResult> => {
-        const record = findRecord<NetworkRecord>(host, NETWORK_RECORD);
-        if (!record) return missing('the cluster network is not checked yet');
-        if (record.inputs !== (await inputsOf(host, config, needed))) return missing("the config's network settings changed since they were checked");
-        return ok(`Services: ${record.serviceProxy}; pod range: ${describePlan(record.podRange)}; ${record.apiServer}`);
-      };
-      return {
-        check,
-        async install() {
-          if ((await check()).status === 'ok') return;
-          const settings = kubeSettings(config);
-          const facts = await clusterFacts(host, config, azure, readCluster, 'kube.network');
+  const needed = cni.usesNodePodCIDR === true;
+  const check = async (): Promise<CheckResult> => {
+    const record = findRecord<NetworkRecord>(host, NETWORK_RECORD);
+    if (!record) return missing('the cluster network is not checked yet');
+    if (record.inputs !== (await inputsOf(host, config, needed))) return missing("the config's network settings changed since they were checked");
+    return ok(`Services: ${record.serviceProxy}; pod range: ${describePlan(record.podRange)}; ${record.apiServer}`);
+  };
+  return {
+    check,
+    async install() {
+      if ((await check()).status === 'ok') return;
+      const settings = kubeSettings(config);
+      const facts = await clusterFacts(host, config, azure, readCluster, 'kube.network');
 
-          let apiServer = 'API server reachability not checked (skipPreflight)';
-          if (!settings.skipPreflight.includes('api-server') && !settings.skipPreflight.includes('all')) {
-            const reach = await probe(facts, effectiveProxy(config.proxy));
-            if (!reach.ok) {
-              throw new FlexnodeError('PREFLIGHT_FAILED', `the API server is not reachable from this machine: ${reach.detail}\n    fix: ${reach.fix ?? '-'}`, {
-                hint: `the kubelet cannot join without it; to go on anyway: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["api-server"]}}`,
-              });
-            }
-            apiServer = reach.detail;
-            host.log.info(reach.detail);
-          }
-          host.log.info(callbackNote(settings.nodeIP ?? (await routeSource(facts.server).catch(() => undefined))));
-
-          // The provider's plan: a mode the cluster cannot honour throws a ConfigError here (exit 2).
-          const plan = proxy.plan(clusterNetwork(facts));
-          host.log.info(`Services on this node: ${plan.implementedBy}`);
-          // bootstrap-token mode: flexnode's kube-proxy keeps the Arc identity as its credential (the kubelet's certificate
-          // never gains system:node-proxier's cluster-wide reads), which only Azure RBAC authorizes.
-          if (kubeletAuth(config) === 'bootstrap-token' && runsKubeProxy(config, clusterNetwork(facts))) {
-            assertAzureRbac(
-              facts,
-              settings.requireAzureRbac,
-              (m) => host.log.warn(m),
-              'kube-proxy, which flexnode runs with the Arc identity, cannot read Services',
-            );
-          }
-
-          const name = await nodeName(host, config);
-          const lister = kubeletAuth(config) === 'bootstrap-token' ? "the operator's credential" : "the node's identity";
-          const listed = needed ? await listNodes(facts, azure, name, host) : { why: 'not needed' };
-          const nodes = 'why' in listed ? undefined : listed;
-          const podRange = planPodRange({
-            config,
-            cluster: clusterRanges(facts),
-            nodeName: name,
-            others: nodes?.others,
-            ...(nodes?.self ? { self: nodes.self } : {}),
-            needed,
+      let apiServer = 'API server reachability not checked (skipPreflight)';
+      if (!settings.skipPreflight.includes('api-server') && !settings.skipPreflight.includes('all')) {
+        const reach = await probe(facts, effectiveProxy(config.proxy));
+        if (!reach.ok) {
+          throw new FlexnodeError('PREFLIGHT_FAILED', `the API server is not reachable from this machine: ${reach.detail}\n    fix: ${reach.fix ?? '-'}`, {
+            hint: `the kubelet cannot join without it; to go on anyway: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["api-server"]}}`,
           });
-          // A range flexnode chooses (cni.podCIDR, the pool) must be checked against the other Nodes before anything changes.
-          if (!nodes && (podRange.source === 'config' || podRange.source === 'pool')) {
-            const why = 'why' in listed ? listed.why : '';
-            const later = podRange.source === 'pool' ? 'kube.pod-cidr (before it registers the Node)' : 'kube.node (after the kubelet started)';
-            if (!settings.skipPreflight.includes('node-ranges') && !settings.skipPreflight.includes('all')) {
-              throw new FlexnodeError(
-                'PREFLIGHT_FAILED',
-                `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`,
-                {
-                  hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with ${lister})`,
-                },
-              );
-            }
-            host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with ${lister}`);
-          }
-          host.log.info(`pod range of ${name}: ${describePlan(podRange)}`);
+        }
+        apiServer = reach.detail;
+        host.log.info(reach.detail);
+      }
+      host.log.info(callbackNote(settings.nodeIP ?? (await routeSource(facts.server).catch(() => undefined))));
 
-          await rememberFacts(host, facts);
-          const record: NetworkRecord = { inputs: await inputsOf(host, config, needed), serviceProxy: plan.implementedBy, podRange, apiServer };
-          await replaceRecord(host, NETWORK_RECORD, record);
-        },
-        async uninstall() {
-          await host.changes.revert();
-          await host.changes.forget(NETWORK_RECORD);
-          await host.changes.forget(FACTS_RECORD);
-        },
-      };
+      // The provider's plan: a mode the cluster cannot honour throws a ConfigError here (exit 2).
+      const plan = proxy.plan(clusterNetwork(facts));
+      host.log.info(`Services on this node: ${plan.implementedBy}`);
+      // bootstrap-token mode: flexnode's kube-proxy keeps the Arc identity as its credential (the kubelet's certificate
+      // never gains system:node-proxier's cluster-wide reads), which only Azure RBAC authorizes.
+      if (kubeletAuth(config) === 'bootstrap-token' && runsKubeProxy(config, clusterNetwork(facts))) {
+        assertAzureRbac(
+          facts,
+          settings.requireAzureRbac,
+          (m) => host.log.warn(m),
+          'kube-proxy, which flexnode runs with the Arc identity, cannot read Services',
+        );
+      }
+
+      const name = await nodeName(host, config);
+      const lister = kubeletAuth(config) === 'bootstrap-token' ? "the operator's credential" : "the node's identity";
+      const listed = needed ? await listNodes(facts, azure, name, host) : { why: 'not needed' };
+      const nodes = 'why' in listed ? undefined : listed;
+      const podRange = planPodRange({
+        config,
+        cluster: clusterRanges(facts),
+        nodeName: name,
+        others: nodes?.others,
+        ...(nodes?.self ? { self: nodes.self } : {}),
+        needed,
+      });
+      // A range flexnode chooses (cni.podCIDR, the pool) must be checked against the other Nodes before anything changes.
+      if (!nodes && (podRange.source === 'config' || podRange.source === 'pool')) {
+        const why = 'why' in listed ? listed.why : '';
+        const later = podRange.source === 'pool' ? 'kube.pod-cidr (before it registers the Node)' : 'kube.node (after the kubelet started)';
+        if (!settings.skipPreflight.includes('node-ranges') && !settings.skipPreflight.includes('all')) {
+          throw new FlexnodeError(
+            'PREFLIGHT_FAILED',
+            `the other Nodes' pod ranges cannot be read before the join (${why}): ${describePlan(podRange)} is not checked against them`,
+            {
+              hint: `let the operator's identity read Nodes (Microsoft.ContainerService/managedClusters/nodes/read: Azure Kubernetes Service RBAC Admin or Cluster Admin have it, RBAC Reader does not), or skip this check with "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["node-ranges"]}} (${later} checks with ${lister})`,
+            },
+          );
+        }
+        host.log.warn(`the other Nodes' pod ranges were not read (${why}): ${later} checks them with ${lister}`);
+      }
+      host.log.info(`pod range of ${name}: ${describePlan(podRange)}`);
+
+      await rememberFacts(host, facts);
+      const record: NetworkRecord = { inputs: await inputsOf(host, config, needed), serviceProxy: plan.implementedBy, podRange, apiServer };
+      await replaceRecord(host, NETWORK_RECORD, record);
     },
-  });
+    async uninstall() {
+      await host.changes.revert();
+      await host.changes.forget(NETWORK_RECORD);
+      await host.changes.forget(FACTS_RECORD);
+    },
+  };
 }
-
-export const kubeNetwork = createNetworkStep();

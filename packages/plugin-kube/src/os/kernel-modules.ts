@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens } from '@flexnode/sdk';
+import { drifted, missing, ok, type Host, type StepInstance } from '@flexnode/sdk';
 
 /** Loaded at boot by systemd-modules-load. */
 export const MODULES_FILE = '/etc/modules-load.d/flexnode-kubernetes.conf';
@@ -8,13 +8,9 @@ export const KUBERNETES_MODULES = ['overlay', 'br_netfilter'] as const;
 
 const render = () => `# Written by flexnode (plugin-kube): modules containerd and pod networking need.\n${KUBERNETES_MODULES.join('\n')}\n`;
 
-/** Kernel modules loaded now (a built-in module counts as loaded) and at every boot. */
-export const kubeKernelModules = defineStep({
-  id: 'kube.kernel-modules',
-  title: 'Kernel modules overlay and br_netfilter',
-  after: ['kube.preflight'],
-  inject: { host: Tokens.Host },
-  create: ({ host }) => ({
+/** The operations of `kube.kernel-modules` (steps.ts): the modules loaded now and listed for every boot. */
+export function kernelModulesOps({ host }: { host: Host }): StepInstance {
+  return {
     async check() {
       const file = await host.files.readText(MODULES_FILE);
       if (file === undefined) return missing(`${MODULES_FILE} does not exist`);
@@ -29,5 +25,5 @@ export const kubeKernelModules = defineStep({
     async uninstall() {
       await host.changes.revert();
     },
-  }),
-});
+  };
+}

@@ -1,9 +1,9 @@
 import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
-import { kubeKernelModules, MODULES_FILE } from './kernel-modules.js';
-import { kubePackages } from './packages.js';
-import { commentOutSwap, FSTAB, FSTAB_MARK, fstabSwapLines, kubeSwap, parseProcSwaps, PROC_SWAPS } from './swap.js';
-import { KERNEL_DEFAULTS_SYSCTLS, kubeSysctl, renderSysctlFile, SYSCTL_FILE } from './sysctl.js';
+import { kubeKernelModules, kubePackages, kubeSwap, kubeSysctl } from '../steps.js';
+import { MODULES_FILE } from './kernel-modules.js';
+import { commentOutSwap, FSTAB, FSTAB_MARK, fstabSwapLines, parseProcSwaps, PROC_SWAPS } from './swap.js';
+import { KERNEL_DEFAULTS_SYSCTLS, renderSysctlFile, SYSCTL_FILE } from './sysctl.js';
 
 const FSTAB_TEXT = `# /etc/fstab
 UUID=abcd / ext4 errors=remount-ro 0 1

@@ -1,4 +1,4 @@
-import { defineStep, missing, ok, Tokens, type CheckResult } from '@flexnode/sdk';
+import { missing, ok, type CheckResult, type Host, type StepInstance } from '@flexnode/sdk';
 import { records } from '../util.js';
 
 export const FSTAB = '/etc/fstab';
@@ -39,61 +39,50 @@ export function commentOutSwap(text: string): string {
 }
 
 /**
- * `kube.swap`: swap off now (`swapoff` per active area listed in /proc/swaps) and at boot (swap lines of /etc/fstab
- * commented out). The kubelet refuses to start with swap on (failSwapOn). Each area turned off is journaled first
- * (custom record `swap-off`), and the fstab write keeps the original, so uninstall restores /etc/fstab and turns
- * those areas (and only those) on again.
- *
- * Live swap is only touched on the machine's own root: under a sandbox `--root` the commands would act on the
- * machine running flexnode, so there only /etc/fstab is handled.
+ * The operations of `kube.swap` (steps.ts): each active swap area turned off (journaled first) and the swap lines of
+ * /etc/fstab commented out; live swap only on the machine's own root.
  */
-export const kubeSwap = defineStep({
-  id: 'kube.swap',
-  title: 'Swap off (now and in /etc/fstab)',
-  after: ['kube.preflight'],
-  inject: { host: Tokens.Host },
-  create: ({ host }) => {
-    const live = host.root === '/';
-    const activeSwap = async () => (live ? parseProcSwaps((await host.files.readText(PROC_SWAPS)) ?? '') : []);
+export function swapOps({ host }: { host: Host }): StepInstance {
+  const live = host.root === '/';
+  const activeSwap = async () => (live ? parseProcSwaps((await host.files.readText(PROC_SWAPS)) ?? '') : []);
 
-    const check = async (): Promise<CheckResult> => {
-      const active = await activeSwap();
-      if (active.length > 0) return missing(`swap is on: ${active.join(', ')}`);
-      const fstab = (await host.files.readText(FSTAB)) ?? '';
-      const lines = fstabSwapLines(fstab);
-      if (lines.length > 0) return missing(`${FSTAB} turns swap on at boot (line ${lines.map((i) => i + 1).join(', ')})`);
-      return ok(live ? 'no active swap, none in /etc/fstab' : 'none in /etc/fstab (live swap not checked under a sandbox root)');
-    };
+  const check = async (): Promise<CheckResult> => {
+    const active = await activeSwap();
+    if (active.length > 0) return missing(`swap is on: ${active.join(', ')}`);
+    const fstab = (await host.files.readText(FSTAB)) ?? '';
+    const lines = fstabSwapLines(fstab);
+    if (lines.length > 0) return missing(`${FSTAB} turns swap on at boot (line ${lines.map((i) => i + 1).join(', ')})`);
+    return ok(live ? 'no active swap, none in /etc/fstab' : 'none in /etc/fstab (live swap not checked under a sandbox root)');
+  };
 
-    return {
-      check,
-      async install() {
-        for (const device of await activeSwap()) {
-          // Journal first: a crash right after swapoff still leaves the record that turns it on again.
-          await host.changes.record(SWAP_RECORD, { device });
-          await host.exec.run('swapoff', [device], { describe: `swap off ${device}`, timeoutMs: 10 * 60_000 });
-        }
-        const fstab = await host.files.readText(FSTAB);
-        if (fstab !== undefined && fstabSwapLines(fstab).length > 0) {
-          const info = await host.files.stat(FSTAB);
-          await host.files.write(FSTAB, commentOutSwap(fstab), { mode: (info?.mode ?? 0o644) & 0o7777, uid: info?.uid, gid: info?.gid });
-          // systemd generates .swap units from fstab: drop them.
-          if (await host.systemd.available()) await host.systemd.daemonReload();
-        }
-      },
-      async uninstall() {
-        await host.changes.revert(); // /etc/fstab back as it was
-        const turnedOff = records<{ device: string }>(host, SWAP_RECORD).reverse();
-        for (const { device } of turnedOff) {
-          const active = await activeSwap();
-          if (live && !active.includes(device)) {
-            if ((await host.files.stat(device)) !== undefined) await host.exec.run('swapon', [device], { describe: `swap on ${device} again` });
-            else host.log.warn(`swap area ${device} no longer exists: not turned on again`);
-          }
-          await host.changes.forget(SWAP_RECORD, (d) => d.device === device);
-        }
+  return {
+    check,
+    async install() {
+      for (const device of await activeSwap()) {
+        // Journal first: a crash right after swapoff still leaves the record that turns it on again.
+        await host.changes.record(SWAP_RECORD, { device });
+        await host.exec.run('swapoff', [device], { describe: `swap off ${device}`, timeoutMs: 10 * 60_000 });
+      }
+      const fstab = await host.files.readText(FSTAB);
+      if (fstab !== undefined && fstabSwapLines(fstab).length > 0) {
+        const info = await host.files.stat(FSTAB);
+        await host.files.write(FSTAB, commentOutSwap(fstab), { mode: (info?.mode ?? 0o644) & 0o7777, uid: info?.uid, gid: info?.gid });
+        // systemd generates .swap units from fstab: drop them.
         if (await host.systemd.available()) await host.systemd.daemonReload();
-      },
-    };
-  },
-});
+      }
+    },
+    async uninstall() {
+      await host.changes.revert(); // /etc/fstab back as it was
+      const turnedOff = records<{ device: string }>(host, SWAP_RECORD).reverse();
+      for (const { device } of turnedOff) {
+        const active = await activeSwap();
+        if (live && !active.includes(device)) {
+          if ((await host.files.stat(device)) !== undefined) await host.exec.run('swapon', [device], { describe: `swap on ${device} again` });
+          else host.log.warn(`swap area ${device} no longer exists: not turned on again`);
+        }
+        await host.changes.forget(SWAP_RECORD, (d) => d.device === device);
+      }
+      if (await host.systemd.available()) await host.systemd.daemonReload();
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { defineStep, drifted, missing, ok, Tokens, type FlexnodeConfig, type StepDefinition } from '@flexnode/sdk';
+import { drifted, missing, ok, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { kubeSettings } from '../settings.js';
 
 /** Where the settings persist across reboots; the name sorts late so it wins over distro defaults. */
@@ -58,40 +58,32 @@ export function renderSysctlFile(settings: Readonly<Record<string, string>>): st
 }
 
 /**
- * A sysctl step for the settings `settingsOf(config)` returns: applied now and persisted in SYSCTL_FILE; the
- * previous live values and the file's previous content are journaled, so uninstall puts both back. Exported for
- * tests that must stay inside a network namespace (only per-netns keys such as net.ipv4.ip_forward).
+ * The operations of `kube.sysctl` (steps.ts) for the settings `settingsOf(config)` returns: applied now and
+ * persisted in SYSCTL_FILE; the previous live values and the file's previous content are journaled, so uninstall
+ * puts both back.
  */
-export function createSysctlStep(settingsOf: (config: FlexnodeConfig) => Record<string, string>): StepDefinition {
-  return defineStep({
-    id: 'kube.sysctl',
-    title: 'Kernel settings for Kubernetes networking and the kubelet',
-    after: ['kube.kernel-modules'],
-    inject: { host: Tokens.Host, config: Tokens.Config },
-    create: ({ host, config }) => {
-      const settings = settingsOf(config);
-      return {
-        async check() {
-          const file = await host.files.readText(SYSCTL_FILE);
-          if (file === undefined) return missing(`${SYSCTL_FILE} does not exist`);
-          if (file !== renderSysctlFile(settings)) return drifted(`${SYSCTL_FILE} differs from what flexnode writes`);
-          for (const [key, value] of Object.entries(settings)) {
-            const live = await host.sysctl.get(key);
-            if (live?.trim() !== value) return drifted(`${key} is ${live === undefined ? 'absent' : live.trim()}, expected ${value}`);
-          }
-          return ok();
-        },
-        async install() {
-          await host.files.write(SYSCTL_FILE, renderSysctlFile(settings), { mode: 0o644 });
-          for (const [key, value] of Object.entries(settings)) await host.sysctl.set(key, value);
-        },
-        async uninstall() {
-          await host.changes.revert();
-        },
-      };
+export function sysctlOps(
+  { host, config }: { host: Host; config: FlexnodeConfig },
+  settingsOf: (config: FlexnodeConfig) => Record<string, string> = kubeSysctls,
+): StepInstance {
+  const settings = settingsOf(config);
+  return {
+    async check() {
+      const file = await host.files.readText(SYSCTL_FILE);
+      if (file === undefined) return missing(`${SYSCTL_FILE} does not exist`);
+      if (file !== renderSysctlFile(settings)) return drifted(`${SYSCTL_FILE} differs from what flexnode writes`);
+      for (const [key, value] of Object.entries(settings)) {
+        const live = await host.sysctl.get(key);
+        if (live?.trim() !== value) return drifted(`${key} is ${live === undefined ? 'absent' : live.trim()}, expected ${value}`);
+      }
+      return ok();
     },
-  });
+    async install() {
+      await host.files.write(SYSCTL_FILE, renderSysctlFile(settings), { mode: 0o644 });
+      for (const [key, value] of Object.entries(settings)) await host.sysctl.set(key, value);
+    },
+    async uninstall() {
+      await host.changes.revert();
+    },
+  };
 }
-
-/** `kube.sysctl`: the kernel settings of {@link kubeSysctls}. */
-export const kubeSysctl = createSysctlStep(kubeSysctls);

@@ -13,7 +13,7 @@ import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
 import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
 import { hostView, listenersInProc, machineReadings, portBusy } from './readings.js';
-import { createPreflightStep } from './step.js';
+import { createPreflightStep } from '../steps.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 

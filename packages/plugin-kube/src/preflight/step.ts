@@ -1,4 +1,4 @@
-import { defineStep, FlexnodeError, missing, ok, Tokens, type FlexnodeConfig, type Host, type StepDefinition } from '@flexnode/sdk';
+import { FlexnodeError, missing, ok, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { kubePaths } from '../paths.js';
 import { kubeSettings, PLUGIN_NAME } from '../settings.js';
 import { describeFailures, runPreflight, type PreflightReadings, type PreflightReport } from './checks.js';
@@ -24,50 +24,38 @@ const summary = (report: PreflightReport) => {
 };
 
 /**
- * `kube.preflight`, first of plugin-kube's steps (all others come after it): the checks of `flexnode doctor`.
- * Check = every preflight check passes or only warns (read-only: files, a listen attempt on 10250, HTTP GETs).
- * Install changes nothing: it runs the checks again and fails with ALL failures listed, so bootstrap stops before
- * anything after it touches the machine. Skip checks by name with pluginConfig skipPreflight.
+ * The operations of `kube.preflight` (steps.ts): the checks of `flexnode doctor`; install fails with every failure
+ * listed, so bootstrap stops before anything changes.
  */
-export function createPreflightStep(readingsFor: ReadingsFactory): StepDefinition {
-  return defineStep({
-    id: 'kube.preflight',
-    title: 'Preflight checks (OS, memory, disk, cgroups, port 10250, clock, endpoints)',
-    preflight: true, // core runs it before every plugin's steps, so a failure stops bootstrap before any change
-    inject: { host: Tokens.Host, config: Tokens.Config },
-    create: ({ host, config }) => {
-      const remembered = rememberProbes();
-      const run = () => {
-        const readings = readingsFor(host, config);
-        const probing: PreflightReadings = Object.create(readings, { probe: { value: (url: string) => remembered(url, () => readings.probe(url)) } });
-        return runPreflight(probing, preflightTargets(config), kubeSettings(config).skipPreflight);
-      };
-      return {
-        async check() {
-          const report = await run();
-          if (!report.ok) return missing(`preflight failed: ${describeFailures(report)}`);
-          return ok(summary(report));
-        },
-        async install() {
-          const report = await run();
-          for (const c of report.checks.filter((x) => x.status === 'warn')) host.log.warn(`preflight ${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
-          if (report.unknownSkips.length) host.log.warn(`pluginConfig skipPreflight names no such check: ${report.unknownSkips.join(', ')}`);
-          if (report.ok) return;
-          const failed = report.checks.filter((c) => c.status === 'fail');
-          throw new FlexnodeError(
-            'PREFLIGHT_FAILED',
-            `${failed.length} preflight check(s) failed:\n${failed.map((c) => `  - ${c.name}: ${c.detail}\n    fix: ${c.fix ?? '-'}`).join('\n')}`,
-            {
-              hint: `fix them and run bootstrap again, or skip a check by name: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["${failed[0]!.name}"]}} (\`flexnode doctor\` shows every check)`,
-            },
-          );
-        },
-        async uninstall() {
-          // Nothing to undo: preflight changes nothing.
-        },
-      };
+export function preflightOps({ host, config }: { host: Host; config: FlexnodeConfig }, readingsFor: ReadingsFactory = defaultReadings): StepInstance {
+  const remembered = rememberProbes();
+  const run = () => {
+    const readings = readingsFor(host, config);
+    const probing: PreflightReadings = Object.create(readings, { probe: { value: (url: string) => remembered(url, () => readings.probe(url)) } });
+    return runPreflight(probing, preflightTargets(config), kubeSettings(config).skipPreflight);
+  };
+  return {
+    async check() {
+      const report = await run();
+      if (!report.ok) return missing(`preflight failed: ${describeFailures(report)}`);
+      return ok(summary(report));
     },
-  });
+    async install() {
+      const report = await run();
+      for (const c of report.checks.filter((x) => x.status === 'warn')) host.log.warn(`preflight ${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
+      if (report.unknownSkips.length) host.log.warn(`pluginConfig skipPreflight names no such check: ${report.unknownSkips.join(', ')}`);
+      if (report.ok) return;
+      const failed = report.checks.filter((c) => c.status === 'fail');
+      throw new FlexnodeError(
+        'PREFLIGHT_FAILED',
+        `${failed.length} preflight check(s) failed:\n${failed.map((c) => `  - ${c.name}: ${c.detail}\n    fix: ${c.fix ?? '-'}`).join('\n')}`,
+        {
+          hint: `fix them and run bootstrap again, or skip a check by name: "pluginConfig": {"${PLUGIN_NAME}": {"skipPreflight": ["${failed[0]!.name}"]}} (\`flexnode doctor\` shows every check)`,
+        },
+      );
+    },
+    async uninstall() {
+      // Nothing to undo: preflight changes nothing.
+    },
+  };
 }
-
-export const kubePreflight = createPreflightStep(defaultReadings);

@@ -7,7 +7,8 @@ import { azureServices, fakeReader } from '../fixtures.test.helpers.js';
 import { kubePaths } from '../paths.js';
 import { parseKubeVersion } from '../version.js';
 import { kubeProxyConfiguration, kubeProxyUnit } from './config.js';
-import { clusterCIDRsFor, createProxyStep, PROXY_BINARY_RECORD } from './step.js';
+import { createProxyStep } from '../steps.js';
+import { clusterCIDRsFor, PROXY_BINARY_RECORD } from './step.js';
 
 const VERSION = '1.35.2';
 const OVERLAY: Partial<ClusterFacts> = {

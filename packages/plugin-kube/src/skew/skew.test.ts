@@ -3,7 +3,8 @@ import { MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { azureServices, fakeAzure, fakeReader } from '../fixtures.test.helpers.js';
 import { assertSupportedSkew } from './skew.js';
-import { createVersionSkewStep, SKEW_RECORD, type ServerVersionReader } from './step.js';
+import { createVersionSkewStep } from '../steps.js';
+import { SKEW_RECORD, type ServerVersionReader } from './step.js';
 
 const refusal = (kubelet: string, apiServer: string): ConfigError | undefined => {
   try {

@@ -1,4 +1,4 @@
-import { AzureCredential, defineStep, findRecord, missing, ok, replaceRecord, Tokens, type CheckResult, type Host, type StepDefinition } from '@flexnode/sdk';
+import { findRecord, missing, ok, replaceRecord, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { kubeRelease } from '../binaries/artifacts.js';
 import { kubernetesVersion } from '../binaries/step.js';
 import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
@@ -37,66 +37,56 @@ export const readServerVersion: ServerVersionReader = async (facts, host) => {
   return undefined;
 };
 
-/**
- * `kube.version` (a preflight step: it runs before any other step, so before anything is downloaded): the
- * kubelet version this node will run (`kubernetes.version`, else the cluster's) against the API server's, by
- * Kubernetes' version skew policy (never newer, at most three minors older), and its files against what can verify
- * them ({@link kubeRelease}). Either failing is a ConfigError: bootstrap exits 2 naming what is wrong (both versions
- * and the rule), with nothing changed.
- *
- * The API server's version is its `/version`; when that cannot be read from here before the join (a private
- * cluster, a firewall, 401), the version ARM reports for the control plane (`currentKubernetesVersion`) stands in,
- * and the log says so. The versions checked are recorded: the check needs neither Azure nor the API server again
- * until the configured version changes.
- */
-export function createVersionSkewStep(options: { readCluster?: ClusterReader; serverVersion?: ServerVersionReader } = {}): StepDefinition {
-  const readCluster = options.readCluster ?? defaultClusterReader;
-  const serverVersion = options.serverVersion ?? readServerVersion;
-  return defineStep({
-    id: 'kube.version',
-    title: 'Kubernetes version: supported by the API server, and verifiable',
-    // Before any step downloads anything; left out of runs (`--only`) that install no kubelet.
-    preflight: { for: ['kube.binaries', 'kubelet'] },
-    inject: { host: Tokens.Host, config: Tokens.Config, azure: AzureCredential },
-    create: ({ host, config, azure }) => {
-      const check = async (): Promise<CheckResult> => {
-        const record = findRecord<SkewRecord>(host, SKEW_RECORD);
-        const configured = configuredVersion(config);
-        if (!record) return missing('the kubelet version is not checked against the API server yet');
-        if (configured && configured !== record.kubelet) return missing(`kubernetes.version is now ${configured}; ${record.kubelet} was checked`);
-        return ok(`kubelet ${record.kubelet}, API server ${record.apiServer} (${record.from})`);
-      };
-      return {
-        check,
-        async install() {
-          if ((await check()).status === 'ok') return;
-          const facts = await clusterFacts(host, config, azure, readCluster, 'kube.version');
-          const kubelet = await kubernetesVersion(host, config, azure, async () => facts, 'kube.version');
-          const origin = configuredVersion(config) ? 'kubernetes.version' : "the cluster's version";
-          let server = await serverVersion(facts, host);
-          if (!server) {
-            server = {
-              version: facts.kubernetesVersion ?? 'unknown',
-              from: 'the control plane version ARM reports, the API server being unreachable from here',
-            };
-            host.log.warn(`checking kubelet ${kubelet} against ${server.from} (${server.version})`);
-          }
-          // Only a cluster that reports no version at all (ARM always does) goes unchecked, and says so.
-          if (server.version === 'unknown') host.log.warn(`the cluster reports no version: kubelet ${kubelet} is not checked against it`);
-          else assertSupportedSkew(kubelet, server.version, origin, server.from);
-          // A release nothing can verify is refused here too, before any step changes anything.
-          kubeRelease(config, host.arch, kubelet);
-          await rememberFacts(host, facts);
-          await replaceRecord(host, SKEW_RECORD, { kubelet, apiServer: server.version.replace(/^v/, ''), from: server.from });
-        },
-        async uninstall() {
-          await host.changes.revert();
-          await host.changes.forget(SKEW_RECORD);
-          await host.changes.forget(FACTS_RECORD);
-        },
-      };
-    },
-  });
+/** What tests inject into `kube.version` (steps.ts). */
+export interface VersionSkewOptions {
+  readCluster?: ClusterReader;
+  serverVersion?: ServerVersionReader;
 }
 
-export const kubeVersionSkew = createVersionSkewStep();
+/**
+ * The operations of `kube.version` (steps.ts): the kubelet version against the API server's (or ARM's) by the
+ * version skew policy, and its release verifiable; the versions checked are recorded.
+ */
+export function versionSkewOps(
+  { host, config, azure }: { host: Host; config: FlexnodeConfig; azure: AzureContext },
+  options: VersionSkewOptions = {},
+): StepInstance {
+  const readCluster = options.readCluster ?? defaultClusterReader;
+  const serverVersion = options.serverVersion ?? readServerVersion;
+  const check = async (): Promise<CheckResult> => {
+    const record = findRecord<SkewRecord>(host, SKEW_RECORD);
+    const configured = configuredVersion(config);
+    if (!record) return missing('the kubelet version is not checked against the API server yet');
+    if (configured && configured !== record.kubelet) return missing(`kubernetes.version is now ${configured}; ${record.kubelet} was checked`);
+    return ok(`kubelet ${record.kubelet}, API server ${record.apiServer} (${record.from})`);
+  };
+  return {
+    check,
+    async install() {
+      if ((await check()).status === 'ok') return;
+      const facts = await clusterFacts(host, config, azure, readCluster, 'kube.version');
+      const kubelet = await kubernetesVersion(host, config, azure, async () => facts, 'kube.version');
+      const origin = configuredVersion(config) ? 'kubernetes.version' : "the cluster's version";
+      let server = await serverVersion(facts, host);
+      if (!server) {
+        server = {
+          version: facts.kubernetesVersion ?? 'unknown',
+          from: 'the control plane version ARM reports, the API server being unreachable from here',
+        };
+        host.log.warn(`checking kubelet ${kubelet} against ${server.from} (${server.version})`);
+      }
+      // Only a cluster that reports no version at all (ARM always does) goes unchecked, and says so.
+      if (server.version === 'unknown') host.log.warn(`the cluster reports no version: kubelet ${kubelet} is not checked against it`);
+      else assertSupportedSkew(kubelet, server.version, origin, server.from);
+      // A release nothing can verify is refused here too, before any step changes anything.
+      kubeRelease(config, host.arch, kubelet);
+      await rememberFacts(host, facts);
+      await replaceRecord(host, SKEW_RECORD, { kubelet, apiServer: server.version.replace(/^v/, ''), from: server.from });
+    },
+    async uninstall() {
+      await host.changes.revert();
+      await host.changes.forget(SKEW_RECORD);
+      await host.changes.forget(FACTS_RECORD);
+    },
+  };
+}

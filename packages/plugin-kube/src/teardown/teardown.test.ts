@@ -3,7 +3,7 @@ import { MemoryHost, testConfig, type ExecHandler } from '@flexnode/sdk/testing'
 import type { StepInstance } from '@flexnode/sdk';
 import { fakeReader, serviceDeps } from '../fixtures.test.helpers.js';
 import type { KubeApi } from '../maintenance/api.js';
-import { createKubeletStep } from '../kubelet/step.js';
+import { createKubeletStep } from '../steps.js';
 import { MemoryKubeApi } from '../maintenance/memory-api.test.helpers.js';
 import { bridgeNetworks, removeCniNatRules } from './network.js';
 import { mountPoints } from './mounts.js';
