@@ -132,6 +132,24 @@ export function agentArtifact(config: FlexnodeConfig, arch: Arch, os?: OsRelease
   };
 }
 
+/**
+ * What `flexnode mirror sync` copies for arc.agent: the pinned file of the `deb` and `binary` sources; `apt` installs
+ * from the package repository and `none` installs nothing, so neither has an artifact to mirror.
+ */
+export function mirroredAgentArtifacts(config: FlexnodeConfig, arch: Arch): Artifact[] {
+  const agent = arcPluginConfig(config).agent ?? {};
+  const source = agent.source ?? 'apt';
+  if (source !== 'deb' && source !== 'binary') return [];
+  // A node picks the .deb of its own release's repository; a mirror serves every node the one file it holds, so
+  // it must be told which (the mirror path does not depend on the release).
+  if (source === 'deb' && !agent.url && !agent.repository?.url) {
+    throw new ConfigError('a mirror of the "deb" source of azcmagent needs the package\'s URL: the nodes\' release is not known where the mirror is made', [
+      { path: 'pluginConfig["@flexnode/plugin-arc"].agent.url', message: 'required for flexnode mirror sync (or agent.repository.url)' },
+    ]);
+  }
+  return [agentArtifact(config, arch)];
+}
+
 /** A `.deb` lies in the pool of this release's repository; a single binary has no public URL (a mirror serves it). */
 function defaultArtifactUrl(config: FlexnodeConfig, source: string, file: string, mirrorPath: string, arch: Arch, os: OsRelease | undefined): string {
   if (source === 'deb') return `${agentRepository(config, os, arch).url}/pool/main/a/${AGENT_PACKAGE}/${file}`;

@@ -1,5 +1,5 @@
 import { AzureError, type AzureContext, type Logger } from '@flexnode/sdk';
-import { credentialName } from './azure-context.js';
+import { credentialName } from './credential-name.js';
 import { isNotFound, statusOf, toAzureError, type AzureCall } from './azure-errors.js';
 
 // The Azure SDK clients are imported on first use: plugin.ts must load fast.

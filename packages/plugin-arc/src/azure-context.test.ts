@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Tokens, type Host } from '@flexnode/sdk';
 import { MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { ArcAzureContext } from './azure-context.js';
+import { clientSecret } from './azure-credential.js';
 
 const SP = { clientId: '00000000-0000-0000-0000-00000000c11e' };
 
@@ -48,7 +49,7 @@ describe('azure-credential service (ArcAzureContext)', () => {
       expect(err?.hint).to.include('chmod 600');
       expect(err?.message).not.to.include('very-secret-value');
       await chmod(join(root, 'etc/flexnode/sp-secret'), 0o600);
-      const secret = await (ctx as unknown as { clientSecret(): Promise<string> }).clientSecret();
+      const secret = await clientSecret(config, host, {});
       expect(secret).to.equal('very-secret-value');
     } finally {
       await rm(root, { recursive: true, force: true });

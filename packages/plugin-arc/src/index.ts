@@ -1,6 +1,8 @@
 export { default as plugin } from './plugin.js';
-export { ArcAzureContext, credentialName, type AzureContextOverrides } from './azure-context.js';
-export { ArcNodeIdentity, cliEntryPoint, type NodeIdentityOptions } from './node-identity.js';
+export { ArcAzureContext, type AzureContextOverrides } from './azure-context.js';
+export { credentialName } from './credential-name.js';
+export { ArcNodeIdentity, type NodeIdentityOptions } from './node-identity.js';
+export { cliEntryPoint } from './exec-command.js';
 export { toAzureError, type AzureCall } from './azure-errors.js';
 export { cloudEndpoints, CLOUDS } from './clouds.js';
 export { arcSettings, type ArcSettings } from './settings.js';
@@ -11,13 +13,14 @@ export {
   RULES_VERIFIED_THROUGH,
   rulesFor,
   minorOf,
+  nodeRoleExtras,
   type NodeRuleRow,
   type NodeComponent,
   type RbacRule,
 } from './node-role/node-rules.js';
 export { dataActionsOf, guardAction, scopedDataActions, type ScopedDataActions } from './node-role/data-actions.js';
 export { nodeRoleDefinitions, nodeRoleIdentities, stableGuid, type NodeRoleDefinition, type NodeRoleIdentity } from './node-role/definitions.js';
-export { mayRunKubeProxy, nodeComponents, nodeRoleExtras } from './node-role/components.js';
+export { mayRunKubeProxy, nodeComponents } from './node-role/components.js';
 export { arcAgent, arcConnect, arcNodeRole, arcPreflight, arcRoles, arcEnabled, whenAutoRoleAssignment, whenNodeRole } from './steps.js';
 export {
   agentPackageSource,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessToken } from '@flexnode/sdk';
 import { MemoryHost } from '@flexnode/sdk/testing';
-import { ArcNodeIdentity, cliEntryPoint } from './node-identity.js';
+import { cliEntryPoint } from './exec-command.js';
+import { ArcNodeIdentity } from './node-identity.js';
 import { MACHINE_RECORD } from './paths.js';
 import { cachedToken } from './token-cache.js';
 

@@ -1,4 +1,5 @@
 import { FlexnodeError, type AccessToken, type Host, type NodeIdentity } from '@flexnode/sdk';
+import { tokenExecCommand } from './exec-command.js';
 import { MACHINE_RECORD } from './paths.js';
 import { cachedToken } from './token-cache.js';
 
@@ -7,23 +8,10 @@ type ManagedIdentityCredential = import('@azure/identity').ManagedIdentityCreden
 /** Options of {@link ArcNodeIdentity}; tests pass `credentialOptions`. */
 export interface NodeIdentityOptions {
   credentialOptions?: Record<string, unknown>;
-  /** The flexnode CLI entry point for {@link ArcNodeIdentity.execCredential}; default: see {@link cliEntryPoint}. */
+  /** The flexnode CLI entry point for {@link ArcNodeIdentity.execCredential}; default: cliEntryPoint() (exec-command.ts). */
   bin?: string;
   /** Tokens are read from (and, unless the Host is a dry run's, written to) this `flexnode token` cache; none by default. */
   cacheDir?: string;
-}
-
-/**
- * The CLI entry point the kubelet's exec plugin runs: FLEXNODE_BIN when set, else the script this process was
- * started with (`process.argv[1]`, e.g. /usr/local/bin/flexnode or .../@flexnode/cli/bin/run.js) when it looks
- * like flexnode's. Kept as given (not resolved through symlinks) so that an upgrade that re-points
- * /usr/local/bin/flexnode keeps working.
- */
-export function cliEntryPoint(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv): string | undefined {
-  if (env.FLEXNODE_BIN) return env.FLEXNODE_BIN;
-  const script = argv[1];
-  if (script && /(^|\/)(flexnode|run(\.js)?)$/.test(script)) return script;
-  return undefined;
 }
 
 /**
@@ -32,7 +20,8 @@ export function cliEntryPoint(env: NodeJS.ProcessEnv = process.env, argv: readon
  * and IMDS_ENDPOINT, or from /opt/azcmagent/bin/himds). With a `cacheDir` (the plugin's service passes the
  * machine's), tokens come from the cache `flexnode token` keeps, which the kubelet's exec plugin keeps warm: the
  * checks of a joined node (status, the agent's cycles) cost a file read. On a miss @azure/identity (~0.5 MB of
- * code and its HTTP stack) is imported, and the token cached unless the Host is a dry run's.
+ * code and its HTTP stack) is imported, and the token cached unless the Host is a dry run's. The plugin's service
+ * (services.ts) creates one on its first token request; `flexnode token` uses one on a cache miss.
  */
 export class ArcNodeIdentity implements NodeIdentity {
   private credential?: Promise<ManagedIdentityCredential>;
@@ -73,19 +62,8 @@ export class ArcNodeIdentity implements NodeIdentity {
     }
   }
 
-  /**
-   * `flexnode token --resource R` run with the same Node.js binary (process.execPath: the kubelet's PATH under
-   * systemd may not have node) and the CLI's entry point. The Arc endpoints are passed on when this process has
-   * them; otherwise ManagedIdentityCredential finds the agent through /opt/azcmagent/bin/himds.
-   */
+  /** `flexnode token --resource R` with this Node.js and the CLI's entry point (exec-command.ts). */
   execCredential(resource: string): { command: string; args: string[]; env?: Record<string, string> } {
-    const bin = this.options.bin ?? cliEntryPoint();
-    const args = ['token', '--resource', resource];
-    const env: Record<string, string> = {};
-    for (const key of ['IDENTITY_ENDPOINT', 'IMDS_ENDPOINT', 'FLEXNODE_STATE_DIR'] as const) {
-      if (process.env[key]) env[key] = process.env[key]!;
-    }
-    const withEnv = Object.keys(env).length > 0 ? { env } : {};
-    return bin ? { command: process.execPath, args: [bin, ...args], ...withEnv } : { command: 'flexnode', args, ...withEnv };
+    return tokenExecCommand(resource, this.options.bin);
   }
 }

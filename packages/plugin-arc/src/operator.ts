@@ -1,5 +1,5 @@
 import { FlexnodeError, isFlexnodeError, type AzureContext } from '@flexnode/sdk';
-import { credentialName } from './azure-context.js';
+import { credentialName } from './credential-name.js';
 
 /** The failures that mean "there is no operator credential here" (as opposed to Azure refusing one). */
 const ABSENT = new Set(['AZURE_NO_CREDENTIAL', 'AZURE_NO_CLIENT_SECRET', 'AZURE_SECRET_FILE', 'AZURE_SECRET_FILE_PERMISSIONS', 'AZURE_CREDENTIAL_UNAVAILABLE']);

@@ -1,6 +1,7 @@
 import { ConfigError, type AzureContext, type FlexnodeConfig } from '@flexnode/sdk';
 import { armCall, authorizationClient } from './arm.js';
-import { nodeComponents, nodeRoleExtras } from './node-role/components.js';
+import { nodeComponents } from './node-role/components.js';
+import { nodeRoleExtras } from './node-role/node-rules.js';
 import { nodeRoleIdentities } from './node-role/definitions.js';
 import { configuredRoleNames, FLEXNODE_NODE_ROLE } from './role-names.js';
 import { sdkScope, type ClusterRef } from './settings.js';

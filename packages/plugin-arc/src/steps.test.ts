@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { ArcIdentity, AzureCredential, capabilityToken, type FlexnodeConfig } from '@flexnode/sdk';
+import {
+  ArcIdentity,
+  AzureCredential,
+  capabilityToken,
+  LOAD_STEP,
+  loadStep,
+  type ConfigError,
+  type DeferredStepInstance,
+  type FlexnodeConfig,
+} from '@flexnode/sdk';
 import { createStep, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { ArcAzureContext } from './azure-context.js';
 import { AGENT_PATH } from './azcmagent.js';
@@ -28,6 +37,21 @@ describe('plugin-arc steps', () => {
     expect(arcRoles.after).to.deep.equal(['arc.connect', 'arc.node-role']);
     expect(arcConnect.provides).to.include(ArcIdentity);
     expect(plugin.services?.map((s) => s.capability)).to.deep.equal([AzureCredential, ArcIdentity]);
+  });
+
+  it("every step's operations are deferred to impl.js, which core loads before a run: loading changes nothing", async () => {
+    const host = new MemoryHost();
+    const config = testConfig();
+    const services = new Map<symbol, unknown>([
+      [capabilityToken('azure-credential'), new ArcAzureContext(config, undefined, undefined, { interactive: false })],
+      [capabilityToken('arc-identity'), undefined],
+    ]);
+    for (const def of plugin.steps) {
+      const step = createStep(def, host, { config, services });
+      expect(typeof (step as Partial<DeferredStepInstance>)[LOAD_STEP], def.id).to.equal('function');
+      await loadStep(step);
+    }
+    expect(host.ops).to.deep.equal([]);
   });
 
   it('arc.node-role applies with the default roles of arc-msi; neither step when the identity needs no role', () => {
@@ -64,6 +88,26 @@ describe('plugin-arc steps', () => {
     const report = await runStepCycle(arcAgent, { config: binaryConfig(), host });
     expect(report.initial['arc.agent']!.status).to.equal('missing');
     expect(report.installed.files[AGENT_PATH]).to.include({ mode: 0o755 });
+  });
+
+  it("arc.agent's artifacts for a mirror: the pinned file of the binary source, none for apt; a deb without its URL is a config error", async () => {
+    expect(await arcAgent.artifacts!(testConfig(), 'amd64')).to.deep.equal([]);
+    const sha256 = createHash('sha256').update(AGENT_BYTES).digest('hex');
+    expect(await arcAgent.artifacts!(binaryConfig(), 'amd64')).to.deep.equal([
+      { name: 'azcmagent 1.50.02997.1 (amd64, binary)', url: AGENT_URL, mirrorPath: 'azcmagent/v1.50.02997.1/azcmagent-linux-amd64', sha256 },
+    ]);
+    const deb = binaryConfig();
+    const agent = (deb.pluginConfig!['@flexnode/plugin-arc'] as { agent: { source: string; url?: string } }).agent;
+    agent.source = 'deb';
+    delete agent.url;
+    const error = await Promise.resolve(arcAgent.artifacts!(deb, 'amd64')).then(
+      () => undefined,
+      (e: ConfigError) => e,
+    );
+    expect(error?.code).to.equal('CONFIG_INVALID');
+    expect(error?.issues).to.deep.equal([
+      { path: 'pluginConfig["@flexnode/plugin-arc"].agent.url', message: 'required for flexnode mirror sync (or agent.repository.url)' },
+    ]);
   });
 
   it('arc.agent refuses an unpinned download and names the field', async () => {

@@ -1,21 +1,12 @@
-import { ArcIdentity, AzureCredential, ConfigError, defineStep, Tokens, type FlexnodeConfig, type StepInstance } from '@flexnode/sdk';
-import { arcPluginConfig } from './plugin-config.js';
+import { ArcIdentity, AzureCredential, deferredStep, defineStep, Tokens, type FlexnodeConfig } from '@flexnode/sdk';
 import { nodeComponents } from './node-role/components.js';
 import { configuredRoleNames, FLEXNODE_NODE_ROLE, includesNodeRole } from './role-names.js';
 
-/**
- * The Arc steps' declarations. Their operations live in steps/*.ts and are imported when a step first runs:
- * `flexnode --help`, `steps` or `version` load this plugin without paying for its code (or the Azure SDKs).
- */
-function lazy(load: () => Promise<StepInstance>): StepInstance {
-  let instance: Promise<StepInstance> | undefined;
-  const get = () => (instance ??= load());
-  return {
-    check: async () => (await get()).check(),
-    install: async () => (await get()).install(),
-    uninstall: async () => (await get()).uninstall(),
-  };
-}
+// Every command that reads steps imports this module (through the plugin's entry): it holds the definitions and
+// their `when` predicates only. What the steps do (steps/*.ts) is in impl.ts, imported the first time a step runs
+// (the SDK's deferredStep: core loads it before a run changes anything), so `flexnode --help`, `steps` or
+// `version` parse none of it.
+const impl = () => import('./impl.js');
 
 /** Whether the Arc steps apply at all (`azure.arc.enabled: false` turns them off). */
 export function arcEnabled(config: FlexnodeConfig): true | string {
@@ -59,7 +50,7 @@ export const arcPreflight = defineStep({
   preflight: { for: ['arc.agent', 'arc.connect', 'arc.node-role', ArcIdentity] },
   when: arcEnabled,
   inject: { host: Tokens.Host, config: Tokens.Config },
-  create: ({ host, config }) => lazy(async () => (await import('./steps/arc-preflight.js')).createArcPreflight(host, config)),
+  create: (deps) => deferredStep(async () => (await impl()).arcPreflightOps(deps)),
 });
 
 /**
@@ -72,23 +63,10 @@ export const arcAgent = defineStep({
   id: 'arc.agent',
   title: 'Azure Connected Machine agent (azcmagent)',
   when: arcEnabled,
-  // The `deb` and `binary` sources download a pinned file; `apt` installs from the package repository and
-  // `none` installs nothing, so neither has an artifact to mirror.
-  artifacts: async (config, arch) => {
-    const agent = arcPluginConfig(config).agent ?? {};
-    const source = agent.source ?? 'apt';
-    if (source !== 'deb' && source !== 'binary') return [];
-    // A node picks the .deb of its own release's repository; a mirror serves every node the one file it holds, so
-    // it must be told which (the mirror path does not depend on the release).
-    if (source === 'deb' && !agent.url && !agent.repository?.url) {
-      throw new ConfigError('a mirror of the "deb" source of azcmagent needs the package\'s URL: the nodes\' release is not known where the mirror is made', [
-        { path: 'pluginConfig["@flexnode/plugin-arc"].agent.url', message: 'required for flexnode mirror sync (or agent.repository.url)' },
-      ]);
-    }
-    return [(await import('./agent-source.js')).agentArtifact(config, arch)];
-  },
+  // The pinned file of the `deb` and `binary` sources; `apt` and `none` have none to mirror.
+  artifacts: async (config, arch) => (await impl()).mirroredAgentArtifacts(config, arch),
   inject: { host: Tokens.Host, config: Tokens.Config },
-  create: ({ host, config }) => lazy(async () => (await import('./steps/arc-agent.js')).createArcAgent(host, config)),
+  create: (deps) => deferredStep(async () => (await impl()).arcAgentOps(deps)),
 });
 
 /**
@@ -104,7 +82,7 @@ export const arcConnect = defineStep({
   after: ['arc.agent'],
   when: arcEnabled,
   inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential },
-  create: ({ host, config, ctx }) => lazy(async () => (await import('./steps/arc-connect.js')).createArcConnect(host, config, ctx)),
+  create: (deps) => deferredStep(async () => (await impl()).arcConnectOps(deps)),
 });
 
 /**
@@ -118,7 +96,7 @@ export const arcNodeRole = defineStep({
   title: "flexnode's custom roles for the node identity (system:node's dataActions)",
   when: whenNodeRole,
   inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential },
-  create: ({ host, config, ctx }) => lazy(async () => (await import('./steps/arc-node-role.js')).createArcNodeRole(host, config, ctx)),
+  create: (deps) => deferredStep(async () => (await impl()).arcNodeRoleOps(deps)),
 });
 
 /**
@@ -134,5 +112,5 @@ export const arcRoles = defineStep({
   after: ['arc.connect', 'arc.node-role'],
   when: whenAutoRoleAssignment,
   inject: { host: Tokens.Host, config: Tokens.Config, ctx: AzureCredential, identity: ArcIdentity },
-  create: ({ host, config, ctx, identity }) => lazy(async () => (await import('./steps/arc-roles.js')).createArcRoles(host, config, ctx, identity)),
+  create: (deps) => deferredStep(async () => (await impl()).arcRolesOps(deps)),
 });

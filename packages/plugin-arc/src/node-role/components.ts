@@ -1,5 +1,5 @@
 import type { FlexnodeConfig } from '@flexnode/sdk';
-import { NODE_LEASE_NAMESPACE, upgradeSlotRows, type NodeComponent, type NodeRuleRow } from './node-rules.js';
+import type { NodeComponent } from './node-rules.js';
 
 /**
  * Whether flexnode may run kube-proxy on this node, with the Arc identity's exec credential: plugin-kube provides
@@ -25,13 +25,4 @@ export function mayRunKubeProxy(config: FlexnodeConfig): boolean {
  */
 export function nodeComponents(config: FlexnodeConfig): NodeComponent[] {
   return [...(config.kubernetes?.auth === 'bootstrap-token' ? [] : ['kubelet' as const]), ...(mayRunKubeProxy(config) ? ['kube-proxy' as const] : [])];
-}
-
-/**
- * Rows beyond the components' own: the upgrade slots' Leases when the node identity holds them (arc-msi: the
- * kubelet's identity; in bootstrap-token mode the operator does) in a namespace other than kube-node-lease.
- */
-export function nodeRoleExtras(config: FlexnodeConfig): NodeRuleRow[] {
-  if (!nodeComponents(config).includes('kubelet')) return [];
-  return upgradeSlotRows(config.kubernetes?.upgrade?.leaseNamespace ?? NODE_LEASE_NAMESPACE);
 }

@@ -46,7 +46,7 @@ const sorted = (components: readonly NodeComponent[]) => [...new Set(components)
  * The roles' names, GUIDs and scopes: they need no Kubernetes version, so arc.roles can name them from the config
  * alone. Names are unique in the tenant (Azure requires it): they carry the cluster, its resource group and
  * subscription, and say whose rules they hold ("flexnode node" for the kubelet's, "flexnode kube-proxy" for a
- * bootstrap-token node's kube-proxy alone). No components, no roles. `extra` rows (components.ts, nodeRoleExtras)
+ * bootstrap-token node's kube-proxy alone). No components, no roles. `extra` rows (node-rules.ts, nodeRoleExtras)
  * may add namespaces.
  */
 export function nodeRoleIdentities(cluster: ClusterRef, components: readonly NodeComponent[], extra: readonly NodeRuleRow[] = []): NodeRoleIdentity[] {

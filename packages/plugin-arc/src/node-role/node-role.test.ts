@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { testConfig } from '@flexnode/sdk/testing';
 import { arcSettings } from '../settings.js';
-import { nodeComponents, nodeRoleExtras } from './components.js';
+import { nodeComponents } from './components.js';
 import { dataActionsOf, guardAction, scopedDataActions } from './data-actions.js';
 import { nodeRoleDefinitions, nodeRoleIdentities, stableGuid } from './definitions.js';
-import { NODE_RULES, minorOf, rulesFor } from './node-rules.js';
+import { NODE_RULES, minorOf, nodeRoleExtras, rulesFor } from './node-rules.js';
 
 const MC = 'Microsoft.ContainerService/managedClusters';
 const mc = (xs: string[]) => xs.map((x) => `${MC}/${x}`).sort();

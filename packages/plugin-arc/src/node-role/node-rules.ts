@@ -16,6 +16,9 @@
 //    list/watch while MultiCIDRServiceAllocator is on (beta 1.31, off; GA 1.33, on), which kube-proxy then watches
 //    (cmd/kube-proxy/app/server.go).
 
+import type { FlexnodeConfig } from '@flexnode/sdk';
+import { nodeComponents } from './components.js';
+
 /** One rule of a ClusterRole, as policy.go writes it. */
 export interface RbacRule {
   verbs: readonly string[];
@@ -129,6 +132,15 @@ export function upgradeSlotRows(leaseNamespace: string): NodeRuleRow[] {
       namespace: leaseNamespace,
     }),
   ];
+}
+
+/**
+ * Rows beyond the components' own: the upgrade slots' Leases when the node identity holds them (arc-msi: the
+ * kubelet's identity; in bootstrap-token mode the operator does) in a namespace other than kube-node-lease.
+ */
+export function nodeRoleExtras(config: FlexnodeConfig): NodeRuleRow[] {
+  if (!nodeComponents(config).includes('kubelet')) return [];
+  return upgradeSlotRows(config.kubernetes?.upgrade?.leaseNamespace ?? NODE_LEASE_NAMESPACE);
 }
 
 /** "1.35.6", "v1.35", "1.30.101-akslts" → [1, 35]; undefined when it is not a Kubernetes version. */

@@ -53,7 +53,7 @@ interface RepositoryRecord {
 const sourceOf = (config: FlexnodeConfig) => arcPluginConfig(config).agent?.source ?? 'apt';
 
 /** The operations of `arc.agent` (declared in steps.ts). */
-export function createArcAgent(host: Host, config: FlexnodeConfig): StepInstance {
+export function arcAgentOps({ host, config }: { host: Host; config: FlexnodeConfig }): StepInstance {
   const ownsAgentFile = () => host.changes.list().some((c) => c.kind === 'file' && c.path === AGENT_PATH);
 
   /** Why flexnode's repository entry or keyring no longer is what it wrote, if it is not. */

@@ -45,7 +45,7 @@ async function recordedMachine(host: Host): Promise<{ text: string; resourceId?:
 }
 
 /** The operations of `arc.connect` (declared in steps.ts). */
-export function createArcConnect(host: Host, config: FlexnodeConfig, ctx: AzureContext): StepInstance {
+export function arcConnectOps({ host, config, ctx }: { host: Host; config: FlexnodeConfig; ctx: AzureContext }): StepInstance {
   const timeouts = () => {
     const pc = arcPluginConfig(config);
     return { identityMs: (pc.identityTimeoutSeconds ?? 180) * 1000, pollMs: pc.pollIntervalMs ?? 2000 };

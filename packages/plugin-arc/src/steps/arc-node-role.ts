@@ -1,10 +1,10 @@
 import { FlexnodeError, drifted, missing, ok, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { authorizationClient, readManagedCluster } from '../arm.js';
-import { credentialName } from '../azure-context.js';
+import { credentialName } from '../credential-name.js';
 import { isAmbiguous, isNotFound, statusOf, toAzureError } from '../azure-errors.js';
-import { nodeComponents, nodeRoleExtras } from '../node-role/components.js';
+import { nodeComponents } from '../node-role/components.js';
 import { nodeRoleDefinitions, nodeRoleIdentities, type NodeRoleDefinition } from '../node-role/definitions.js';
-import { RULES_VERIFIED_THROUGH, minorOf } from '../node-role/node-rules.js';
+import { RULES_VERIFIED_THROUGH, minorOf, nodeRoleExtras } from '../node-role/node-rules.js';
 import { isOperatorMissing, operatorToken } from '../operator.js';
 import { records } from '../records.js';
 import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
@@ -53,7 +53,7 @@ export function matches(found: Definition | undefined, want: NodeRoleDefinition)
  * difference); journaled before each PUT; uninstall deletes each definition once no assignment uses it anymore
  * (ARM answers 409 RoleDefinitionHasAssignments while another node's assignment references it: it stays).
  */
-export function createArcNodeRole(host: Host, config: FlexnodeConfig, ctx: AzureContext): StepInstance {
+export function arcNodeRoleOps({ host, config, ctx }: { host: Host; config: FlexnodeConfig; ctx: AzureContext }): StepInstance {
   const wanted = (s: ArcSettings) => nodeRoleIdentities(s.cluster, nodeComponents(config), nodeRoleExtras(config));
   const call = (action: string) => ({ action, credential: credentialName(ctx), endpoint: ctx.resourceManagerEndpoint });
 

@@ -5,7 +5,7 @@ import { ARC_TEST_ENV, AZURE_CHASSIS_ASSET_TAG, azureVm } from '../azure-vm.js';
 import { readOsRelease } from '../os-release.js';
 
 /** The operations of `arc.preflight` (declared in steps.ts): read-only, it only gates the run. */
-export function createArcPreflight(host: Host, config: FlexnodeConfig): StepInstance {
+export function arcPreflightOps({ host, config }: { host: Host; config: FlexnodeConfig }): StepInstance {
   /** The problem that stops a bootstrap, or a note for the check's detail. */
   const inspect = async (): Promise<{ problem?: FlexnodeError; notes: string[] }> => {
     const notes: string[] = [];

@@ -14,7 +14,7 @@ import {
   type StepInstance,
 } from '@flexnode/sdk';
 import { armCall, authorizationClient, getMachine, readManagedCluster, sleep, waitFor } from '../arm.js';
-import { credentialName } from '../azure-context.js';
+import { credentialName } from '../credential-name.js';
 import { isAmbiguous, isNotFound, isRoleAssignmentExists, statusOf, toAzureError } from '../azure-errors.js';
 import { isOperatorMissing, operatorToken } from '../operator.js';
 import { MACHINE_RECORD } from '../paths.js';
@@ -62,7 +62,17 @@ interface GrantedRecord {
 const CLUSTER_READERS = new Set([BUILTIN_ROLES['Azure Kubernetes Service Cluster User Role'], BUILTIN_ROLES['Azure Kubernetes Service Cluster Admin Role']]);
 
 /** The operations of `arc.roles` (declared in steps.ts). */
-export function createArcRoles(host: Host, config: FlexnodeConfig, ctx: AzureContext, identity: NodeIdentity | undefined): StepInstance {
+export function arcRolesOps({
+  host,
+  config,
+  ctx,
+  identity,
+}: {
+  host: Host;
+  config: FlexnodeConfig;
+  ctx: AzureContext;
+  identity: NodeIdentity | undefined;
+}): StepInstance {
   const scopeOf = (s: ArcSettings) => s.cluster.id;
   const call = (action: string, s: ArcSettings) => ({
     action,
