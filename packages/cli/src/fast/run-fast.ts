@@ -11,6 +11,7 @@ import { checkRoot, checkRootEnvironment } from '@flexnode/sdk';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeOut } from '../render/stdio.js';
 import { reportFlexnodeError, type CommandIo } from '../run/io.js';
 import { jsonFlagSpec } from '../run/flags.js';
 
@@ -53,16 +54,16 @@ export async function runFast<F>(
     json,
     cli: { name: pjson.name, version: pjson.version },
     log: (message = '') => {
-      if (!json) console.log(message);
+      if (!json) writeOut(1, `${message}\n`);
     },
     logToStderr: (message = '') => {
-      if (!json) console.error(message);
+      if (!json) writeOut(2, `${message}\n`);
     },
     // oclif's own warning (it wraps and indents): loaded only when there is one to print.
     warn: async (message) => {
       if (!json) (await import('../oclif.js')).warn(message);
     },
-    logJson: (value) => console.log(JSON.stringify(value, null, 2)),
+    logJson: (value) => writeOut(1, `${JSON.stringify(value, null, 2)}\n`),
     exit: (code) => {
       throw new Exit(code);
     },

@@ -1,13 +1,15 @@
+import { isTerminal } from './stdio.js';
+
 /**
  * Whether output may carry colours and cursor movement. Off for a pipe or a file, with NO_COLOR (any non-empty value,
  * no-color.org), with `--no-color`, and on a terminal that says it cannot (TERM=dumb).
  */
-export function colorEnabled(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorEnabled(stream: { isTTY?: boolean } = { isTTY: isTerminal(1) }, env: NodeJS.ProcessEnv = process.env): boolean {
   return liveTerminal(stream, env) && !env['NO_COLOR'];
 }
 
 /** A terminal that can redraw a line in place (the step in progress): a TTY that is not TERM=dumb. */
-export function liveTerminal(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+export function liveTerminal(stream: { isTTY?: boolean } = { isTTY: isTerminal(1) }, env: NodeJS.ProcessEnv = process.env): boolean {
   return stream.isTTY === true && env['TERM'] !== 'dumb';
 }
 

@@ -1,5 +1,6 @@
 import type { RunEvent, StepResult } from '@flexnode/core';
 import { colorEnabled, liveTerminal } from './color.js';
+import { writeOut } from './stdio.js';
 
 const paint = (code: number, text: string) => (colorEnabled() ? `\u001b[${code}m${text}\u001b[0m` : text);
 
@@ -23,7 +24,7 @@ const indent = (text: string, by = '    ') => text.replace(/^/gm, by);
  * line that is replaced. A failure names its phase and plugin, then the message, the hint and (with --verbose,
  * which puts it in the result) the stack.
  */
-export function progressPrinter(write: (line: string) => void = (l) => process.stdout.write(l)) {
+export function progressPrinter(write: (line: string) => void = (l) => writeOut(1, l)) {
   const live = liveTerminal();
   let pending = false;
   const clear = () => {

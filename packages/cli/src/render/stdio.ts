@@ -1,0 +1,23 @@
+/**
+ * Write to stdout or stderr without process.stdout/stderr: their first use builds a stream (net and stream
+ * internals for a pipe, tty for a terminal), ~4 ms of a short command such as `flexnode steps`. Writes are
+ * synchronous, as Node's own are for files, pipes and terminals on Linux, so lines keep their order with anything
+ * written through the streams. A descriptor left non-blocking by whoever opened it (EAGAIN) gets the rest through
+ * the stream, which waits for it.
+ */
+export function writeOut(fd: 1 | 2, text: string): void {
+  const { writeSync } = process.getBuiltinModule('node:fs');
+  let rest = Buffer.from(text, 'utf8');
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      (fd === 1 ? process.stdout : process.stderr).write(rest);
+      return;
+    }
+  }
+}
+
+/** Whether descriptor `fd` is a terminal, without building process.stdout (see {@link writeOut}). */
+export const isTerminal = (fd: 1 | 2): boolean => process.getBuiltinModule('node:tty').isatty(fd);
