@@ -10,7 +10,6 @@ const { lstatSync, mkdirSync, readFileSync } = process.getBuiltinModule('node:fs
 const module = process.getBuiltinModule('node:module');
 const { homedir } = process.getBuiltinModule('node:os');
 const { join } = process.getBuiltinModule('node:path');
-const { fileURLToPath } = process.getBuiltinModule('node:url');
 
 // V8's compile cache (Node 22.1+; none on Node 20): the bundles' compiled code is reused by the next start.
 // Not in Node's default place, the shared temp dir, where another user could leave entries that root would
@@ -28,7 +27,8 @@ if (args.length !== process.argv.length - 2) process.env.NO_COLOR = '1';
 // One plugin directory for root, shared by the CLI run by hand and the agent's unit (which sets the same path),
 // outside /var/lib/flexnode (a completed unbootstrap removes that). Others keep oclif's per-user default.
 if (process.getuid?.() === 0 && !process.env.FLEXNODE_DATA_DIR) process.env.FLEXNODE_DATA_DIR = '/var/lib/flexnode-plugins';
-const cliRoot = new URL('..', import.meta.url);
+// A path, not a URL: parsing a relative URL is ~0.3 ms of every start (import.meta.dirname: Node 20.11+).
+const cliRoot = join(import.meta.dirname, '..');
 // Commands with a fast path (src/fast/<name>.ts, bundled whole as lib/fast/<name>.js).
 const FAST_COMMANDS = new Set(['version', 'steps', 'status']);
 
@@ -38,15 +38,15 @@ if (args[0] === 'agent') {
   // oclif would stay resident (~16 MB) for the life of the agent. Flags and plugin listing are core's, shared
   // with the oclif command.
   const { runAgentFromArgv } = await import('@flexnode/core/agent');
-  agentCode = await runAgentFromArgv({ argv: args.slice(1), cliRoot: fileURLToPath(cliRoot) });
+  agentCode = await runAgentFromArgv({ argv: args.slice(1), cliRoot });
 } else if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-  const pkg = JSON.parse(readFileSync(new URL('package.json', cliRoot), 'utf8'));
+  const pkg = JSON.parse(readFileSync(join(cliRoot, 'package.json'), 'utf8'));
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
   code = 0;
 } else if (FAST_COMMANDS.has(args[0])) {
   const { main } = await import(`../lib/fast/${args[0]}.js`);
   // The config validation memo (core's ValidationMemo) needs a directory nobody else can write: this one.
-  code = await main(args, fileURLToPath(cliRoot), privateCacheDir('config'));
+  code = await main(args, cliRoot, privateCacheDir('config'));
 }
 
 if (agentCode !== undefined) {

@@ -6,18 +6,24 @@
  * the stream, which waits for it.
  */
 export function writeOut(fd: 1 | 2, text: string): void {
+  if (closed.has(fd)) return;
   const { writeSync } = process.getBuiltinModule('node:fs');
   let rest = Buffer.from(text, 'utf8');
   while (rest.length > 0) {
     try {
       rest = rest.subarray(writeSync(fd, rest));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // The reader went away (`flexnode steps | head`): the rest is dropped, as Node's console drops it.
+      if (code === 'EPIPE') return void closed.add(fd);
+      if (code !== 'EAGAIN') throw error;
       (fd === 1 ? process.stdout : process.stderr).write(rest);
       return;
     }
   }
 }
+
+const closed = new Set<number>();
 
 /** Whether descriptor `fd` is a terminal, without building process.stdout (see {@link writeOut}). */
 export const isTerminal = (fd: 1 | 2): boolean => process.getBuiltinModule('node:tty').isatty(fd);
