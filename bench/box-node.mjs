@@ -73,8 +73,13 @@ try {
   const deadline = Date.now() + 60_000;
   while (readyAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   clearInterval(watch);
-  if (run.exitCode !== 0 || readyAt === undefined)
-    throw new Error(`bootstrap failed (exit ${run.exitCode}) or no Ready node\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
+  if (run.exitCode !== 0 || readyAt === undefined) {
+    // The kubelet's own account (the stand-in logs why it reports no Ready condition) with flexnode's.
+    const journal = await machine.journal('kubelet.service', 80).catch((e) => e.message);
+    throw new Error(
+      `bootstrap failed (exit ${run.exitCode}) or no Ready node\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}\n--- journalctl -u kubelet (last 80)\n${journal}`,
+    );
+  }
   const report = JSON.parse(run.stdout);
   const kubeletStart = Number((await machine.exec(['systemctl', 'show', '-P', 'ExecMainStartTimestampMonotonic', 'kubelet.service'])).stdout.trim());
   const toReady = (readyAt - start) / 1000;
