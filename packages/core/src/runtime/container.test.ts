@@ -25,6 +25,13 @@ function recordingLogger(lines: { message: string; fields: LogFields }[], fields
   return { debug: log, info: log, warn: log, error: log, child: (f) => recordingLogger(lines, { ...fields, ...f }), flush: async () => undefined };
 }
 
+/** The container of `plugins` for the test config; each step's Host is a MemoryHost's. */
+function containerOf(plugins: Parameters<typeof resolvePlugins>[0], logger: RunLogger = nullLogger()) {
+  const resolution = resolvePlugins(plugins, testConfig());
+  const host = new MemoryHost();
+  return buildContainer({ config: testConfig(), logger, resolution, steps: resolution.steps, hostFor: (id) => host.forStep(id) });
+}
+
 describe('the container: typed injection', () => {
   it("gives a step the chosen provider's service, by the names it injects", async () => {
     const seen: string[] = [];
@@ -47,15 +54,7 @@ describe('the container: typed injection', () => {
       }),
     ]);
     const withService = { ...runtime, definition: { ...runtime.definition, services: [defineService({ capability: ContainerRuntime, create: () => crio })] } };
-    const resolution = resolvePlugins([withService, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])], testConfig());
-    const host = new MemoryHost();
-    const { resolveStep } = buildContainer({
-      config: testConfig(),
-      logger: nullLogger(),
-      resolution,
-      steps: resolution.steps,
-      hostFor: (id) => host.forStep(id),
-    });
+    const { resolveStep } = containerOf([withService, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])]);
     resolveStep('kube.kubelet');
     expect(seen).to.deep.equal(['/', 'crio.service', testConfig().azure.tenantId]);
   });
@@ -75,15 +74,7 @@ describe('the container: typed injection', () => {
         create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
       }),
     ]);
-    const resolution = resolvePlugins([runtime, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])], testConfig());
-    const host = new MemoryHost();
-    const { resolveStep } = buildContainer({
-      config: testConfig(),
-      logger: nullLogger(),
-      resolution,
-      steps: resolution.steps,
-      hostFor: (id) => host.forStep(id),
-    });
+    const { resolveStep } = containerOf([runtime, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])]);
     expect(() => resolveStep('kube.kubelet')).to.throw(
       /step kube\.kubelet of plugin @flexnode\/plugin-kube could not be created: step kube\.kubelet \(@flexnode\/plugin-kube\) injects "runtime" \(flexnode\.capability\.container-runtime\), but its provider @org\/plugin-half offers no "container-runtime" service/,
     );
@@ -99,15 +90,7 @@ describe('the container: typed injection', () => {
           throw new ConfigError(`pluginConfig.motd is missing for tenant ${config.azure.tenantId}`, [{ path: 'pluginConfig.motd', message: 'missing' }]);
         }),
     });
-    const resolution = resolvePlugins([loaded('@org/plugin-motd', 'user', [step])], testConfig());
-    const host = new MemoryHost();
-    const { resolveStep } = buildContainer({
-      config: testConfig(),
-      logger: nullLogger(),
-      resolution,
-      steps: resolution.steps,
-      hostFor: (id) => host.forStep(id),
-    });
+    const { resolveStep } = containerOf([loaded('@org/plugin-motd', 'user', [step])]);
     const instance = resolveStep('motd.banner');
     for (const error of [await loadStep(instance).catch((e: unknown) => e), await instance.check().catch((e: unknown) => e)]) {
       expect(error).to.have.property('code', 'CONFIG_INVALID');
@@ -127,15 +110,7 @@ describe('the container: typed injection', () => {
         return { check: async () => ok(), install: async () => {}, uninstall: async () => {} };
       },
     });
-    const resolution = resolvePlugins([loaded('@org/plugin-motd', 'user', [step])], testConfig());
-    const host = new MemoryHost();
-    buildContainer({
-      config: testConfig(),
-      logger: recordingLogger(lines),
-      resolution,
-      steps: resolution.steps,
-      hostFor: (id) => host.forStep(id),
-    }).resolveStep('motd.banner');
+    containerOf([loaded('@org/plugin-motd', 'user', [step])], recordingLogger(lines)).resolveStep('motd.banner');
     expect(lines).to.deep.equal([{ message: 'hello from the step', fields: { step: 'motd.banner' } }]);
   });
 });
