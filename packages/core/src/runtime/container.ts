@@ -12,6 +12,7 @@ import {
   type Host,
   type StepInstance,
   type DeferredStepInstance,
+  deferredStep,
   LOAD_STEP,
 } from '@flexnode/sdk';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
@@ -99,28 +100,14 @@ function resolveIn(scoped: DependencyContainer, token: symbol, name: string, wha
 function deferredCreation(what: string, plugin: string, step: StepInstance): StepInstance {
   const load = (step as Partial<DeferredStepInstance>)[LOAD_STEP];
   if (typeof load !== 'function') return step;
-  let loading: Promise<void> | undefined;
-  const loaded = () =>
-    (loading ??= load.call(step).catch((error: unknown) =>
+  return deferredStep(async () => {
+    await load.call(step).catch((error: unknown) =>
       created(what, plugin, () => {
         throw error;
       }),
-    ));
-  return {
-    check: async () => {
-      await loaded();
-      return step.check();
-    },
-    install: async () => {
-      await loaded();
-      return step.install();
-    },
-    uninstall: async () => {
-      await loaded();
-      return step.uninstall();
-    },
-    [LOAD_STEP]: loaded,
-  } as DeferredStepInstance;
+    );
+    return step;
+  });
 }
 
 /**
