@@ -5,7 +5,7 @@ import { checkCredential } from './credentials.js';
 import { parseConfigText } from './parse.js';
 import { findPlaceholders } from './placeholders.js';
 import { preloadValidator, validateConfig } from './validate.js';
-import { ValidationMemo } from './validation-memo.js';
+import { fileIdentity, ValidationMemo, type FileIdentity } from './validation-memo.js';
 
 /** The upstream tool's default location, kept so that existing installations work unchanged. */
 export const DEFAULT_CONFIG_PATH = '/etc/aks-flex-node/config.json';
@@ -27,10 +27,10 @@ const MAX_CONFIG_BYTES = 1 << 20;
  * a real bootstrap refuses them. Throws ConfigError (exit code 2) naming every bad field.
  */
 export async function loadConfig(path: string, options: LoadOptions = {}): Promise<LoadedConfig> {
-  const text = await readConfigText(path);
+  const { text, identity } = await readConfigText(path);
   const data = parseConfigText(text, path);
   const placeholders = findPlaceholders(data);
-  const issues = await validate(text, data, placeholders, options.memoDir);
+  const issues = await validate(identity, data, placeholders, options.memoDir);
   if (issues.length > 0) {
     throw new ConfigError(`${path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`, issues);
   }
@@ -70,25 +70,34 @@ export interface LoadOptions {
    */
   credential?: 'refuse' | 'warn';
   /**
-   * A directory only this user can write, where the last config that passed validation is recorded (by hash) so
-   * that the next run of the same config skips the schema validator (see ValidationMemo). Default: none.
+   * A directory only this user can write, where the last config file that passed validation is recorded (by the
+   * file's identity) so that the next run of the same file skips the schema validator (see ValidationMemo). Default:
+   * none.
    */
   memoDir?: string;
 }
 
-/** The schema's issues with the config, or none when this exact text is recorded as a pass in `memoDir`. */
-async function validate(text: string, data: unknown, placeholders: readonly string[], memoDir: string | undefined): Promise<ConfigIssue[]> {
-  const memo = memoDir === undefined ? undefined : new ValidationMemo(memoDir);
-  const key = memo && (await ValidationMemo.key(text, placeholders));
+/** The schema's issues with the config, or none when this file, unchanged, is recorded as a pass in `memoDir`. */
+async function validate(
+  identity: FileIdentity | undefined,
+  data: unknown,
+  placeholders: readonly string[],
+  memoDir: string | undefined,
+): Promise<ConfigIssue[]> {
+  const memo = memoDir === undefined || identity === undefined ? undefined : new ValidationMemo(memoDir);
+  const key = memo && (await ValidationMemo.key(identity!, placeholders));
   if (memo && key && (await memo.has(key))) return [];
   await preloadValidator();
   const issues = validateConfig(data, placeholders);
-  if (memo && key && issues.length === 0) await memo.add(key);
+  if (memo && key && issues.length === 0 && identity!.settled) await memo.add(key);
   return issues;
 }
 
-/** The file's text: a regular file of at most {@link MAX_CONFIG_BYTES}, never a device or a fifo. */
-async function readConfigText(path: string): Promise<string> {
+/**
+ * The file's text: a regular file of at most {@link MAX_CONFIG_BYTES}, never a device or a fifo; and its identity
+ * for the validation memo (undefined when it changed during the read).
+ */
+async function readConfigText(path: string): Promise<{ text: string; identity?: FileIdentity }> {
   const hint = 'pass --config FILE, or create /etc/aks-flex-node/config.json';
   let handle;
   try {
@@ -100,14 +109,15 @@ async function readConfigText(path: string): Promise<string> {
     throw new ConfigError(`config file ${path} ${reason}`, [], hint);
   }
   try {
-    const st = await handle.stat();
+    const st = await handle.stat({ bigint: true });
     if (!st.isFile()) throw new ConfigError(`config file ${path} is not a regular file`, [], hint);
     if (st.size > MAX_CONFIG_BYTES)
       throw new ConfigError(`config file ${path} is ${st.size} bytes: not a flexnode config (at most ${MAX_CONFIG_BYTES})`, [], hint);
     const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     if (bytesRead > MAX_CONFIG_BYTES) throw new ConfigError(`config file ${path} is larger than ${MAX_CONFIG_BYTES} bytes: not a flexnode config`, [], hint);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    return { text, identity: fileIdentity(st, await handle.stat({ bigint: true })) };
   } finally {
     await handle.close();
   }

@@ -1,14 +1,21 @@
-import { constants } from 'node:fs';
+import { constants, type BigIntStats } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * A record of the last config that passed validation, so that a command run again on the same config (status
+ * A record of the last config file that passed validation, so that a command run again on the same file (status
  * every minute, steps) does not load and run the schema validator: ~190 kB of generated code whose first run
- * costs 12-20 ms of every start. The key is the sha256 of the validator's build id (the schema, the generated
- * validator and the rules' code: scripts/compile-schema.mjs), the paths validation ignored (placeholders) and
- * the config's exact text, so any other text or another flexnode build validates again. Only a pass is recorded,
- * and only its hash: nothing of the config (it may hold a secret) is written.
+ * costs 12-20 ms of every start.
+ *
+ * The key is the file's identity, as git's index keys a clean file: device, inode, size, and the modification and
+ * change times in nanoseconds, with the validator's build id (scripts/compile-schema.mjs) and the paths validation
+ * ignored (placeholders). Any write to the file sets its change time to the clock's now, and nobody but root can
+ * set it back, so another text or another flexnode build validates again. It is not a hash of the text on purpose:
+ * node:crypto costs 5-10 ms to load, more than the read it would replace. Nothing of the config (it may hold a
+ * secret) is written.
+ *
+ * A file changed within {@link SETTLE_MS} of its read is validated but not recorded: a second write inside the
+ * same timestamp tick (coarse on some filesystems) could leave the identity unchanged ("racily clean" in git).
  *
  * `dir` must be a directory only this user can write (the CLI's private cache dir, checked by bin/run.js): whoever
  * can write the record could make an invalid config pass.
@@ -17,17 +24,14 @@ export class ValidationMemo {
   private readonly file: string;
 
   constructor(dir: string) {
-    this.file = join(dir, 'valid-config.sha256');
+    this.file = join(dir, 'valid-config');
   }
 
-  /** The key of `text` validated with `ignore` left out; undefined when this build has no validator id. */
-  static async key(text: string, ignore: readonly string[]): Promise<string | undefined> {
+  /** The key of a file with `identity`, validated with `ignore` left out; undefined when this build has no validator id. */
+  static async key(identity: FileIdentity, ignore: readonly string[]): Promise<string | undefined> {
     const id = await validatorId();
     if (id === undefined) return undefined;
-    const { createHash } = process.getBuiltinModule('node:crypto');
-    return createHash('sha256')
-      .update(`${id}\0${ignore.join('\n')}\0${text}`)
-      .digest('hex');
+    return `v2 ${id} ${identity.id} ${ignore.join(',')}`;
   }
 
   /** Whether `key` is the recorded pass. Any failure to read is a miss. */
@@ -35,9 +39,10 @@ export class ValidationMemo {
     let handle;
     try {
       handle = await open(this.file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-      const buffer = Buffer.alloc(64);
-      const { bytesRead } = await handle.read(buffer, 0, 64, 0);
-      return bytesRead === 64 && buffer.toString('latin1') === key;
+      const expected = Buffer.from(key, 'utf8');
+      const buffer = Buffer.alloc(expected.length + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return bytesRead === expected.length && buffer.subarray(0, bytesRead).equals(expected);
     } catch {
       return false;
     } finally {
@@ -55,6 +60,26 @@ export class ValidationMemo {
       await rm(next, { force: true }).catch(() => undefined);
     }
   }
+}
+
+/** How long a file must have been left alone before its identity is recorded (coarse filesystem clocks: 2 s on FAT). */
+export const SETTLE_MS = 2000;
+
+/** A config file's identity at its read; `settled` when its last change is older than {@link SETTLE_MS}. */
+export interface FileIdentity {
+  id: string;
+  settled: boolean;
+}
+
+/**
+ * The identity of the file `before` and `after` describe (fstat of one open handle around the read), or undefined
+ * when it changed in between: the text read may be neither version, so it is validated and not recorded.
+ */
+export function fileIdentity(before: BigIntStats, after: BigIntStats, now = Date.now()): FileIdentity | undefined {
+  const id = (s: BigIntStats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  const at = id(before);
+  if (at !== id(after)) return undefined;
+  return { id: at, settled: Number(after.ctimeNs / 1_000_000n) < now - SETTLE_MS };
 }
 
 let id: Promise<string | undefined> | undefined;
