@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const writer = new URL('./stdio.js', import.meta.url).href;
 
@@ -38,5 +41,45 @@ describe('writeOut: output without process.stdout', () => {
     const r = await child(200_000, 2);
     expect(r.stderr).to.equal('to stderr\ndone\n');
     expect(r.code).to.equal(0);
+  });
+});
+
+describe('isTerminal: one fstat for a pipe or a file, tty only for a character device', () => {
+  /**
+   * What isTerminal(1) answers in a child whose stdout is redirected by the shell (`redirect`) or is a
+   * pseudo-terminal (`script`), and whether the child loaded node:tty to answer. The answer comes on stderr, or on
+   * the terminal's output (script's stdout) under a pty.
+   */
+  async function probe(redirect: string | 'pty'): Promise<{ terminal: boolean; tty: boolean }> {
+    const script = `const { isTerminal } = await import(${JSON.stringify(writer)});
+      const answer = { terminal: isTerminal(1), tty: process.moduleLoadList.includes('NativeModule tty') };
+      process.stderr.write('@' + JSON.stringify(answer) + '@');`;
+    const node = `'${process.execPath}' --input-type=module -e '${script.replace(/'/g, `'"'"'`)}'`;
+    const argv = redirect === 'pty' ? ['script', '-qec', node, '/dev/null'] : ['sh', '-c', `${node} ${redirect}`];
+    const out = await new Promise<string>((resolve) => {
+      const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      p.on('close', () => resolve(text));
+    });
+    const answer = /@(\{.*?\})@/.exec(out);
+    expect(answer, out).to.not.equal(null);
+    return JSON.parse(answer![1]!) as { terminal: boolean; tty: boolean };
+  }
+
+  it('a pipe and a file are not terminals, and node:tty is not loaded to say so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flexnode-stdio-'));
+    try {
+      expect(await probe('| cat')).to.deep.equal({ terminal: false, tty: false });
+      expect(await probe(`> '${join(dir, 'out')}'`)).to.deep.equal({ terminal: false, tty: false });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a character device that is not a terminal (/dev/null) is not one; a pseudo-terminal is', async () => {
+    expect(await probe('> /dev/null')).to.deep.equal({ terminal: false, tty: true });
+    expect(await probe('pty')).to.deep.equal({ terminal: true, tty: true });
   });
 });
