@@ -6,6 +6,8 @@
 // includes its children's (live ones and those it waited for). Targets, each with a verdict, all in the exit
 // code: RSS <= 60 MB after the first bootstrap and at the end, RSS growth < 5 % (warm-up to end), CPU per idle
 // cycle < 50 ms, healthy at the end.
+// The agent runs on the node that runs this script: bench/run.mjs runs it on this machine's and on the major the
+// release tarball embeds (the root package.json's releaseNode), where a release's agent runs.
 //   node bench/agent-soak.mjs            (BENCH_CYCLES=1000, BENCH_INTERVAL_MS=100)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -167,7 +169,7 @@ try {
     `  CPU per cycle (incl. children)     ${cpuMsPerCycle.toFixed(2)} ms  (target < 50 ms)  ${say(verdicts.cpu)}   (wall ${wallMsPerCycle.toFixed(1)} ms per cycle incl. the ${intervalMs} ms sleep)`,
   );
   console.log(`  healthy at the end                 ${healthy}   ${say(healthy)}`);
-  const bench = 'Agent soak';
+  const bench = `Agent soak, node ${process.version}`;
   record({
     bench,
     figure: 'RSS (process tree) after bootstrap / at the end',

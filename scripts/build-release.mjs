@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds the release tarballs: flexnode for linux-x64 and linux-arm64 with its own Node.js runtime, so a
-// user's machine needs no Node. Nothing is downloaded from nodejs.org: the native arch takes the build
-// machine's node binary, the other arch the official binary shipped in the npm package node-linux-<arch>
-// (same version), fetched with `npm pack` through the npm registry and cached in .cache/release.
+// user's machine needs no Node. The runtime is the one the root package.json's `releaseNode` pins (a supported
+// LTS, whatever the build machine runs): the official binary shipped in the npm package node-linux-<arch>,
+// fetched with `npm pack` through the npm registry, checked against the pinned sha512 and cached in
+// .cache/release (the build machine's own node serves when it is that very version). Nothing is downloaded from
+// nodejs.org.
 //
 //   node scripts/build-release.mjs [--arch x64,arm64] [--out dist/release]
 //
@@ -39,7 +41,8 @@ const WORKSPACES = [
   'packages/cli',
 ];
 const version = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8')).version;
-const nodeVersion = process.versions.node;
+const { releaseNode } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+const nodeVersion = releaseNode.version;
 const t0 = Date.now();
 /** bin/flexnode: resolves its own location (it is usually reached through the /usr/local/bin symlink). */
 const WRAPPER = `#!/bin/sh
@@ -130,16 +133,28 @@ try {
 }
 step('done');
 
-/** The Node.js binary for `arch`: this machine's for the native arch, else the npm package node-linux-<arch>. */
+/**
+ * The pinned Node.js binary for `arch`: this machine's when it is that version for the native arch, else the npm
+ * package node-linux-<arch>, whose tarball must match the pinned sha512 before it is unpacked.
+ */
 function nodeBinary(arch) {
-  if (arch === process.arch && process.platform === 'linux' && standalone(process.execPath)) {
+  if (arch === process.arch && process.platform === 'linux' && process.version === `v${nodeVersion}` && standalone(process.execPath)) {
     return { binary: process.execPath, from: `this machine (${process.execPath})` };
   }
   const pkg = `node-linux-${arch}@${nodeVersion}`;
   const dir = join(cache, `node-linux-${arch}-${nodeVersion}`);
   if (!existsSync(join(dir, 'package/bin/node'))) {
+    const expected = releaseNode.integrity?.[arch];
+    if (!expected) throw new Error(`package.json releaseNode.integrity has no ${arch} entry for node ${nodeVersion}`);
     mkdirSync(dir, { recursive: true });
     const [{ filename }] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, pkg], { cwd: dir }));
+    const actual = `sha512-${createHash('sha512')
+      .update(readFileSync(join(dir, filename)))
+      .digest('base64')}`;
+    if (actual !== expected) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`${pkg}: the registry's tarball is ${actual}, package.json pins ${expected}`);
+    }
     run('tar', ['-xzf', join(dir, filename), '-C', dir]);
     rmSync(join(dir, filename));
   }

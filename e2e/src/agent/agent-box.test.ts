@@ -83,7 +83,9 @@ describe('node in a box: flexnode-agent.service from the release tarball (instal
     const ok = await m.exec(['/tmp/install.sh', '--url', releases!.url, '--version', release.version], { allowFailure: true, timeoutMs: 180_000 });
     expect(ok.exitCode, `${ok.stdout}\n${ok.stderr}`).to.equal(0);
     expect(ok.stdout).to.match(/sha256 verified/);
-    expect((await m.exec(['flexnode', '--version'])).stdout).to.match(new RegExp(`^@flexnode/cli/${release.version} linux-${release.arch} node-v`));
+    expect((await m.exec(['flexnode', '--version'])).stdout.trim()).to.equal(
+      `@flexnode/cli/${release.version} linux-${release.arch} node-${release.nodeVersion}`,
+    );
     expect((await m.exec(['stat', '-c', '%a', '/etc/aks-flex-node'])).stdout.trim()).to.equal('700');
     expect((await m.exec(['readlink', '/usr/local/bin/flexnode'])).stdout.trim()).to.equal('/opt/flexnode/current/bin/flexnode');
     // Upstream's (AKSFlexNode) command name: the same CLI.

@@ -56,14 +56,14 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     expect(manifest).to.include({ name: '@flexnode/sdk', version: release.version });
   });
 
-  it('bin/flexnode --version runs on the embedded node, with no node on PATH', () => {
+  it('bin/flexnode --version runs on the embedded node (the pinned releaseNode, whatever the build machine runs), with no node on PATH', () => {
     // A PATH with the wrapper's two tools and nothing else: no node to fall back on.
     const path = join(dir, 'path');
     mkdirSync(path);
     for (const tool of ['readlink', 'dirname']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(path, tool));
     const r = spawnSync(join(top, 'bin/flexnode'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout.trim()).to.equal(`@flexnode/cli/${release.version} linux-${release.arch} node-${process.version}`);
+    expect(r.stdout.trim()).to.equal(`@flexnode/cli/${release.version} linux-${release.arch} node-${release.nodeVersion}`);
     // Upstream's name for the same CLI.
     const upstream = spawnSync(join(top, 'bin/aks-flex-node'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
     expect(upstream.status, upstream.stderr).to.equal(0);
@@ -71,6 +71,19 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     const steps = spawnSync(join(top, 'bin/flexnode'), ['steps', '--json'], { env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
     expect(steps.status, steps.stderr).to.equal(0);
     expect(JSON.parse(steps.stdout).steps.map((s: { id: string }) => s.id)).to.include('containerd.service');
+  });
+
+  it("the agent's --jitless guard holds on the embedded node: undici's globals absent, the process alive", () => {
+    // The unit runs the agent --jitless; each Node major exposes undici's globals its own way (Node 22's are lazy
+    // data properties that a descriptor read loads, ending the process), so the shipped guard is run on the
+    // shipped runtime.
+    const guard = join(top, 'lib/node_modules/@flexnode/core/dist/agent/jitless.js');
+    const probe =
+      `(await import(${JSON.stringify(guard)})).withoutUndiciGlobals();` +
+      "console.log([typeof FormData, typeof Headers, typeof MessageEvent].join(' ')); try { await fetch('http://127.0.0.1:9'); } catch (e) { console.log('caught', e.constructor.name); } setTimeout(() => console.log('alive'), 100);";
+    const r = spawnSync(join(top, 'node/bin/node'), ['--jitless', '--input-type=module', '-e', probe], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.trim().split('\n')).to.deep.equal(['undefined undefined undefined', 'caught TypeError', 'alive']);
   });
 
   it('ships the unit, the scripts and production dependencies only', async () => {

@@ -12,6 +12,8 @@ export interface Release {
   dir: string;
   version: string;
   arch: 'x64' | 'arm64';
+  /** The Node.js version the tarball embeds (the root package.json's releaseNode), with its v. */
+  nodeVersion: string;
   tarball: string;
   sha256: string;
   buildMs: number;
@@ -27,10 +29,11 @@ export function nativeRelease(): Promise<Release> {
     const t0 = Date.now();
     await run([process.execPath, join(repoRoot(), 'scripts/build-release.mjs'), '--arch', arch, '--out', dir], { timeoutMs: 300_000 });
     const version = JSON.parse(await readFile(join(repoRoot(), 'packages/cli/package.json'), 'utf8')).version as string;
+    const nodeVersion = `v${(JSON.parse(await readFile(join(repoRoot(), 'package.json'), 'utf8')) as { releaseNode: { version: string } }).releaseNode.version}`;
     const tarball = join(dir, `flexnode-${version}-linux-${arch}.tar.gz`);
     if (!existsSync(tarball)) throw new Error(`build-release.mjs made no ${tarball}`);
     const sha256 = (await readFile(`${tarball}.sha256`, 'utf8')).split(' ')[0]!;
-    return { dir, version, arch, tarball, sha256, buildMs: Date.now() - t0 };
+    return { dir, version, arch, nodeVersion, tarball, sha256, buildMs: Date.now() - t0 };
   })();
   return building;
 }
