@@ -1,5 +1,5 @@
 import type { FlexnodeConfig } from '@flexnode/sdk';
-import { access } from 'node:fs/promises';
+import { access } from 'node:fs';
 import type { CommandIo } from './io.js';
 import { loadConfigFor } from './session.js';
 import { commonFlagSpecs, type CommonFlags } from './flags.js';
@@ -63,8 +63,5 @@ export async function steps(io: CommandIo, flags: CommonFlags): Promise<unknown>
   return data;
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
+/** Whether `path` exists. node:fs's callback form: fs/promises would load readline and more (~1.5 ms of `steps` on Node 22/24). */
+const exists = (path: string) => new Promise<boolean>((resolve) => access(path, (error) => resolve(!error)));
