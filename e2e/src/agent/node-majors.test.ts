@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../mirror/paths.js';
+import { GUARDED_ANSWER, runJitlessProbe } from './jitless-probe.js';
 
 const MAJORS = [22, 24];
 const cli = join(repoRoot(), 'packages/cli/bin/run.js');
@@ -71,12 +72,9 @@ for (const major of MAJORS) {
 
     it("the agent starts under its unit's NODE_OPTIONS: undici's globals absent, a bad config an error, not a crash", () => {
       const options = unitNodeOptions();
-      const probe =
-        `(await import(${JSON.stringify(guard)})).withoutUndiciGlobals();` +
-        "console.log([typeof FormData, typeof Headers, typeof MessageEvent].join(' ')); try { await fetch('http://127.0.0.1:9'); } catch (e) { console.log('caught', e.constructor.name); } setTimeout(() => console.log('alive'), 100);";
-      const guarded = spawnSync(node, ['--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...env(), NODE_OPTIONS: options } });
+      const guarded = runJitlessProbe(node, guard, { env: { ...env(), NODE_OPTIONS: options } });
       expect(guarded.status, guarded.stderr).to.equal(0);
-      expect(guarded.stdout.trim().split('\n')).to.deep.equal(['undefined undefined undefined', 'caught TypeError', 'alive']);
+      expect(guarded.lines).to.deep.equal(GUARDED_ANSWER);
 
       const agent = flexnode(['agent', '--config', join(root, 'absent.json'), '--root', join(root, 'sandbox'), '--max-cycles', '1'], { NODE_OPTIONS: options });
       expect(agent.stderr).to.not.match(/WebAssembly/);

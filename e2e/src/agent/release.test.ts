@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../mirror/run.js';
+import { GUARDED_ANSWER, runJitlessProbe } from './jitless-probe.js';
 import { nativeRelease, type Release } from './release.js';
 
 describe('release tarball (scripts/build-release.mjs, native arch)', function () {
@@ -78,12 +79,9 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     // data properties that a descriptor read loads, ending the process), so the shipped guard is run on the
     // shipped runtime.
     const guard = join(top, 'lib/node_modules/@flexnode/core/dist/agent/jitless.js');
-    const probe =
-      `(await import(${JSON.stringify(guard)})).withoutUndiciGlobals();` +
-      "console.log([typeof FormData, typeof Headers, typeof MessageEvent].join(' ')); try { await fetch('http://127.0.0.1:9'); } catch (e) { console.log('caught', e.constructor.name); } setTimeout(() => console.log('alive'), 100);";
-    const r = spawnSync(join(top, 'node/bin/node'), ['--jitless', '--input-type=module', '-e', probe], { encoding: 'utf8' });
+    const r = runJitlessProbe(join(top, 'node/bin/node'), guard, { args: ['--jitless'] });
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout.trim().split('\n')).to.deep.equal(['undefined undefined undefined', 'caught TypeError', 'alive']);
+    expect(r.lines).to.deep.equal(GUARDED_ANSWER);
   });
 
   it('ships the unit, the scripts and production dependencies only', async () => {
