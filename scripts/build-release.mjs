@@ -11,7 +11,8 @@
 // Output: dist/release/flexnode-<version>-linux-<arch>.tar.gz and a .sha256 next to each (sha256sum format), and
 // flexnode-sdk-<version>.tgz (the @flexnode/sdk package, as npm would publish it) with its .sha256.
 // Layout inside (one top directory flexnode-<version>-linux-<arch>/):
-//   bin/flexnode               sh wrapper: the embedded node on the CLI (bin/aks-flex-node: a link to it, upstream's name)
+//   bin/flexnode               sh wrapper: the embedded node on the CLI (bin/aks-flex-node: a link to it, upstream's name);
+//                              it exports FLEXNODE_COMMAND, its stable path, for the kubelet's token command (plugin-arc)
 //   node/bin/node              Node.js runtime (+ its LICENSE)
 //   lib/node_modules/...       the workspace packages (npm pack) and their production dependencies only
 //   share/flexnode-agent.service, install.sh, uninstall.sh, VERSION
@@ -49,6 +50,12 @@ const WRAPPER = `#!/bin/sh
 # flexnode ${version}: the CLI on the Node.js runtime shipped with it (no system Node needed).
 self=$(readlink -f "$0")
 top=$(dirname "$(dirname "$self")")
+# The command the kubelet's kubeconfig runs for a token (flexnode token): <prefix>/current/bin/flexnode when this is
+# the release install.sh made current, so that installing a newer flexnode does not change the kubeconfig.
+stable="$(dirname "$top")/current/bin/flexnode"
+[ "$(readlink -f "$stable" 2>/dev/null)" = "$self" ] || stable=$self
+FLEXNODE_COMMAND=\${FLEXNODE_COMMAND:-$stable}
+export FLEXNODE_COMMAND
 exec "$top/node/bin/node" "$top/lib/node_modules/@flexnode/cli/bin/run.js" "$@"
 `;
 const step = (what) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);

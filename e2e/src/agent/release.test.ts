@@ -3,10 +3,11 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { run } from '../mirror/run.js';
 import { GUARDED_ANSWER, runJitlessProbe } from './jitless-probe.js';
 import { nativeRelease, type Release } from './release.js';
@@ -72,6 +73,38 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
     const steps = spawnSync(join(top, 'bin/flexnode'), ['steps', '--json'], { env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
     expect(steps.status, steps.stderr).to.equal(0);
     expect(JSON.parse(steps.stdout).steps.map((s: { id: string }) => s.id)).to.include('containerd.service');
+  });
+
+  it("the kubelet's token command is the release's stable bin/flexnode (<prefix>/current once current), not its version directory", () => {
+    // What plugin-arc would write into the kubelet's kubeconfig, asked inside a run of bin/flexnode (a preload
+    // module, so the wrapper's environment is the one a real run has).
+    const execCommand = pathToFileURL(join(top, 'lib/node_modules/@flexnode/plugin-arc/dist/exec-command.js')).href;
+    const preload = `data:text/javascript,process.stdout.write(JSON.stringify((await(import('${execCommand}'))).tokenExecCommand('r')));process.exit(0)`;
+    const tokenCommand = (wrapper: string, env: Record<string, string> = {}) => {
+      const r = spawnSync(wrapper, ['--version'], { env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: `--import=${preload}`, ...env }, encoding: 'utf8' });
+      expect(r.status, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout) as { command: string; args: string[] };
+    };
+    const own = join(top, 'bin/flexnode');
+    // Unpacked anywhere: its own path, as it is.
+    expect(tokenCommand(own)).to.deep.equal({ command: own, args: ['token', '--resource', 'r'] });
+    // install.sh's layout: <prefix>/current -> <version>, /usr/local/bin/flexnode -> <prefix>/current/bin/flexnode.
+    const current = join(dir, 'current');
+    symlinkSync(basename(top), current);
+    const bin = join(dir, 'usr-local-bin');
+    mkdirSync(bin);
+    symlinkSync(join(current, 'bin/flexnode'), join(bin, 'flexnode'));
+    try {
+      for (const wrapper of [join(bin, 'flexnode'), own, join(top, 'bin/aks-flex-node')])
+        expect(tokenCommand(wrapper).command, wrapper).to.equal(join(current, 'bin/flexnode'));
+      expect(tokenCommand(own, { FLEXNODE_COMMAND: '/usr/local/bin/flexnode' }).command, 'an explicit one wins').to.equal('/usr/local/bin/flexnode');
+      // Another release is current: this one names itself.
+      unlinkSync(current);
+      symlinkSync('elsewhere', current);
+      expect(tokenCommand(own).command).to.equal(own);
+    } finally {
+      unlinkSync(current);
+    }
   });
 
   it("the agent's --jitless guard holds on the embedded node: undici's globals absent, the process alive", () => {

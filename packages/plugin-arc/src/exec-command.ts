@@ -15,16 +15,37 @@ export function cliEntryPoint(env: NodeJS.ProcessEnv = process.env, argv: readon
 }
 
 /**
- * `flexnode token --resource R` run with the same Node.js binary (process.execPath: the kubelet's PATH under
- * systemd may not have node) and the CLI's entry point `bin`. The Arc endpoints are passed on when this process has
- * them; otherwise ManagedIdentityCredential finds the agent through /opt/azcmagent/bin/himds.
+ * An executable that runs flexnode by itself, Node.js included: FLEXNODE_COMMAND, which the release's bin/flexnode
+ * sets to its own stable path (`<prefix>/current/bin/flexnode` once install.sh made it current). A kubeconfig that
+ * runs it names neither a release's version directory nor its Node.js binary, so installing a newer flexnode leaves
+ * the kubelet's kubeconfig as it is (the kubelet is not restarted for it). Only an absolute path without control
+ * characters is taken: the kubelet runs it from wherever it runs.
  */
-export function tokenExecCommand(resource: string, bin = cliEntryPoint()): { command: string; args: string[]; env?: Record<string, string> } {
+export function cliCommand(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const command = env.FLEXNODE_COMMAND;
+  // eslint-disable-next-line no-control-regex
+  return command?.startsWith('/') && !/[\u0000-\u001f\u007f]/.test(command) ? command : undefined;
+}
+
+/**
+ * `flexnode token --resource R`: the release's own command (FLEXNODE_COMMAND) when there is one; else the CLI's
+ * entry point `bin` run with this Node.js binary (process.execPath: the kubelet's PATH under systemd may not have
+ * node); else `flexnode` from PATH. The Arc endpoints are passed on when this process has them; otherwise
+ * ManagedIdentityCredential finds the agent through /opt/azcmagent/bin/himds.
+ */
+export function tokenExecCommand(
+  resource: string,
+  bin?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { command: string; args: string[]; env?: Record<string, string> } {
   const args = ['token', '--resource', resource];
-  const env: Record<string, string> = {};
+  const passed: Record<string, string> = {};
   for (const key of ['IDENTITY_ENDPOINT', 'IMDS_ENDPOINT', 'FLEXNODE_STATE_DIR'] as const) {
-    if (process.env[key]) env[key] = process.env[key]!;
+    if (env[key]) passed[key] = env[key];
   }
-  const withEnv = Object.keys(env).length > 0 ? { env } : {};
-  return bin ? { command: process.execPath, args: [bin, ...args], ...withEnv } : { command: 'flexnode', args, ...withEnv };
+  const withEnv = Object.keys(passed).length > 0 ? { env: passed } : {};
+  const command = bin ? undefined : cliCommand(env);
+  if (command) return { command, args, ...withEnv };
+  const entry = bin ?? cliEntryPoint(env);
+  return entry ? { command: process.execPath, args: [entry, ...args], ...withEnv } : { command: 'flexnode', args, ...withEnv };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessToken } from '@flexnode/sdk';
 import { MemoryHost } from '@flexnode/sdk/testing';
-import { cliEntryPoint } from './exec-command.js';
+import { cliEntryPoint, tokenExecCommand } from './exec-command.js';
 import { ArcNodeIdentity } from './node-identity.js';
 import { MACHINE_RECORD } from './paths.js';
 import { cachedToken } from './token-cache.js';
@@ -34,6 +34,22 @@ describe('arc-identity service (ArcNodeIdentity)', () => {
     expect(cliEntryPoint({}, ['node', '/repo/packages/cli/bin/run.js'])).to.equal('/repo/packages/cli/bin/run.js');
     expect(cliEntryPoint({}, ['node', '/x/node_modules/mocha/bin/mocha.js'])).to.equal(undefined);
     expect(new ArcNodeIdentity(undefined, {}).execCredential('r').command).to.be.oneOf(['flexnode', process.execPath]);
+  });
+
+  it("runs the release's own command (FLEXNODE_COMMAND) as is: no version directory or Node.js binary in the kubeconfig", () => {
+    const release = { FLEXNODE_COMMAND: '/opt/flexnode/current/bin/flexnode', FLEXNODE_BIN: '/opt/flexnode/0.1.0/lib/run.js', IMDS_ENDPOINT: 'http://i' };
+    expect(tokenExecCommand('r', undefined, release)).to.deep.equal({
+      command: '/opt/flexnode/current/bin/flexnode',
+      args: ['token', '--resource', 'r'],
+      env: { IMDS_ENDPOINT: 'http://i' },
+    });
+    // Not a command the kubelet could run from anywhere: the entry point with this Node.js, as without one.
+    for (const bad of ['flexnode', 'bin/flexnode', '/opt/flex\nnode', ''])
+      expect(tokenExecCommand('r', undefined, { FLEXNODE_COMMAND: bad, FLEXNODE_BIN: '/x/run.js' })).to.deep.equal({
+        command: process.execPath,
+        args: ['/x/run.js', 'token', '--resource', 'r'],
+      });
+    expect(tokenExecCommand('r', '/given/run.js', release).args[0], 'an explicit entry point wins').to.equal('/given/run.js');
   });
 
   it('principalId comes from the record arc.connect writes', async () => {
