@@ -44,7 +44,7 @@ describe('writeOut: output without process.stdout', () => {
   });
 });
 
-describe('isTerminal: one fstat for a pipe or a file, tty only for a character device', () => {
+describe('isTerminal: one fstat for a pipe, a file or /dev/null; tty only for a character device that may be a terminal', () => {
   /**
    * What isTerminal(1) answers in a child whose stdout is redirected by the shell (`redirect`) or is a
    * pseudo-terminal (`script`), and whether the child loaded node:tty to answer. The answer comes on stderr, or on
@@ -78,8 +78,9 @@ describe('isTerminal: one fstat for a pipe or a file, tty only for a character d
     }
   });
 
-  it('a character device that is not a terminal (/dev/null) is not one; a pseudo-terminal is', async () => {
-    expect(await probe('> /dev/null')).to.deep.equal({ terminal: false, tty: true });
+  it('/dev/null and /dev/zero (memory devices) are not terminals, without node:tty; a pseudo-terminal is one', async () => {
+    expect(await probe('> /dev/null')).to.deep.equal({ terminal: false, tty: false });
+    expect(await probe('> /dev/zero')).to.deep.equal({ terminal: false, tty: false });
     expect(await probe('pty')).to.deep.equal({ terminal: true, tty: true });
   });
 });

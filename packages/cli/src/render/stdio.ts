@@ -28,13 +28,23 @@ const closed = new Set<number>();
 /**
  * Whether descriptor `fd` is a terminal, without building process.stdout (see {@link writeOut}). A terminal is a
  * character device, so a pipe or a file (a script, a unit's journal, the bench) is answered by one fstat, without
- * loading node:tty (which loads net: ~3 ms).
+ * loading node:tty (which loads net: ~3 ms); so is /dev/null (`flexnode status >/dev/null` in a script).
  */
 export function isTerminal(fd: 1 | 2): boolean {
   try {
-    if (!process.getBuiltinModule('node:fs').fstatSync(fd).isCharacterDevice()) return false;
+    const st = process.getBuiltinModule('node:fs').fstatSync(fd);
+    if (!st.isCharacterDevice() || isMemoryDevice(st.rdev)) return false;
   } catch {
     return false;
   }
   return process.getBuiltinModule('node:tty').isatty(fd);
+}
+
+/**
+ * Linux's memory devices (major 1: /dev/null, /dev/zero, /dev/full, /dev/random...) are never terminals. The major
+ * number of a Linux dev_t: bits 8-19, and bits 44 and up for majors past 4095 (glibc's gnu_dev_major).
+ */
+function isMemoryDevice(rdev: number): boolean {
+  const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+  return process.platform === 'linux' && major === 1;
 }
