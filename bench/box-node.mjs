@@ -153,6 +153,10 @@ try {
     { name: `${n.label}: node -e 0`, argv: [n.path, '-e', '0'] },
     { name: `${n.label}: status`, argv: [n.path, cli, 'status', '--config', CONFIG_PATH], env: rig.env },
   ]);
+  // status runs `azcmagent show -j` once (arc.connect): the stand-in's own time, for the reader (the agent is a Go
+  // binary; the stand-in is a Node.js script on the machine's Node 20).
+  const AGENT_SHOW = 'azcmagent show -j (the stand-in, alone)';
+  cases.push({ name: AGENT_SHOW, argv: ['/opt/azcmagent/bin/azcmagent', 'show', '-j'], env: rig.env });
   const timed = await machine.exec([nodes[0].path, join(repo, 'bench/lib/time-commands.mjs'), JSON.stringify(cases), String(runs)], { timeoutMs: 900_000 });
   const results = JSON.parse(timed.stdout.trim().split('\n').pop());
   console.log(`\nstatus of the bootstrapped node, timed inside the machine (${runs} runs each, interleaved)`);
@@ -183,6 +187,11 @@ try {
       met,
     });
     record({ bench, figure: `status of a bootstrapped node, ${n.label}`, value: `+${fmtMs(above)}`, note: where, detail: true });
+  }
+  const show = results[AGENT_SHOW]?.stats.median;
+  if (show !== undefined) {
+    console.log(`  of each status: ${AGENT_SHOW} ${fmtMs(show)}`);
+    record({ bench, figure: 'status of a bootstrapped node: its one `azcmagent show -j`, the stand-in alone', value: fmtMs(show) });
   }
   console.log(`  (the node is ${healthy.exitCode === 0 ? 'healthy' : `NOT healthy: exit ${healthy.exitCode}`} by status)`);
   if (healthy.exitCode !== 0) {

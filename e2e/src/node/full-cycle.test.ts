@@ -18,7 +18,7 @@ import { diffSnapshots, isEmptyDiff } from '../machine/snapshot.js';
 import { buildEchoImage, buildPodImage, POD_IMAGE } from '../mirror/oci-image.js';
 import { repoRoot } from '../mirror/paths.js';
 import { CONFIG_PATH, explain, flexnode, writeConfig } from './cli-in-machine.js';
-import { CLIENT_SECRET, CLUSTER_ID, NOISE, startJoinRig, type JoinRig } from './join-rig.js';
+import { CLI_LAUNCHER, CLIENT_SECRET, CLUSTER_ID, NOISE, startJoinRig, type JoinRig } from './join-rig.js';
 
 const KUBE_VERSION = '1.30.4';
 const NODE = 'box-node';
@@ -100,6 +100,19 @@ for (const mode of ['arc-msi', 'bootstrap-token'] as const)
         // flexnode's node roles and the Cluster User Role: no RBAC Admin anywhere.
         expect(registrations).to.deep.equal([`201 ${principal} flexnode`, `409 ${principal} kubelet`]);
         expect(kubeletUsers()).to.deep.equal([principal]);
+        // The kubelet got its tokens from the machine's flexnode command (FLEXNODE_COMMAND, as a release names it),
+        // so status from another Node.js finds the kubeconfig as it would write it.
+        const kubeconfig = (await m.execOrThrow(['cat', '/var/lib/kubelet/kubeconfig'])).stdout;
+        expect(kubeconfig).to.include(`command: ${CLI_LAUNCHER}\n`);
+        const otherNode = await m.exec(
+          [
+            'sh',
+            '-c',
+            `cp "$(command -v node)" /tmp/node-copy && /tmp/node-copy ${repoRoot()}/packages/cli/bin/run.js status --only kube.cluster-credentials --config ${CONFIG_PATH}; rc=$?; rm -f /tmp/node-copy; exit $rc`,
+          ],
+          { env, allowFailure: true },
+        );
+        expect(otherNode.exitCode, otherNode.stdout + otherNode.stderr).to.equal(0);
         expect(held.sort()).to.deep.equal([ROLE_IDS.aksClusterUser, ...custom.map((d) => d.id.split('/').pop()!)].sort());
         expect(
           k.audit.filter((e) => e.resource === 'leases' && e.code < 300).map((e) => e.user),

@@ -17,6 +17,7 @@ import { startMachine, type Bind, type Machine } from '../machine/machine.js';
 import { buildArtifacts, type ArtifactManifest } from '../mirror/build-artifacts.js';
 import { addKubeRelease } from '../mirror/kube-release.js';
 import { startMirror, type MirrorServer } from '../mirror/mirror-server.js';
+import { repoRoot } from '../mirror/paths.js';
 import { writeConfig } from './cli-in-machine.js';
 import { nodeConfig, SUBSCRIPTION, TENANT } from './node-config.js';
 
@@ -27,6 +28,8 @@ export const CLUSTER_RG = 'rg-aks';
 export const CLUSTER_NAME = 'aks-1';
 export const CLUSTER_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${CLUSTER_RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER_NAME}`;
 const CA_IN_MACHINE = '/etc/flexnode-e2e/fakes-ca.pem';
+/** The machine's `flexnode` command: the repo's CLI on the machine's Node (see FLEXNODE_COMMAND below). */
+export const CLI_LAUNCHER = '/usr/local/bin/flexnode';
 /** Audiences ARM accepts (learn.microsoft.com, "Azure Resource Manager" token audiences: both are valid). */
 
 /**
@@ -137,6 +140,10 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
   await machine.writeFile(CA_IN_MACHINE, readFileSync(arm.certPath));
   await machine.exec(['mkdir', '-p', '-m', '0700', '/etc/aks-flex-node']);
   await machine.writeFile('/etc/aks-flex-node/client-secret', CLIENT_SECRET, 0o600);
+  // A release's bin/flexnode exports FLEXNODE_COMMAND, its own stable path, which the kubelet's kubeconfig then runs
+  // for tokens (plugin-arc). The rig gives the repo's CLI the same: a launcher, so the kubeconfig names neither the
+  // repo's entry nor the Node.js that ran the bootstrap (the bench runs status on Node 20, 22 and 24).
+  await machine.writeFile(CLI_LAUNCHER, `#!/bin/sh\nexec node '${repoRoot()}/packages/cli/bin/run.js' "$@"\n`, 0o755);
   const cniPin = manifest.get('cni-plugins');
   const config = (overrides: Record<string, unknown> = {}) => {
     const c = nodeConfig(manifest, mirror.url, {
@@ -169,6 +176,7 @@ async function start(opts: JoinRigOptions, work: string, started: { stop(): Prom
     ...himds.env(),
     AZCMAGENT_STANDIN_ARM: arm.url,
     AZCMAGENT_STANDIN_STATE: '/run/azcmagent-standin.json',
+    FLEXNODE_COMMAND: CLI_LAUNCHER,
   };
   return {
     machine,
