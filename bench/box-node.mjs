@@ -5,7 +5,8 @@
 // 1. Time to a Ready node: `flexnode bootstrap` of the fresh machine until the Node is reported Ready, with its
 //    phases (download, unpack, systemctl, the steps that talk to Azure, the kubelet until Ready) and the time
 //    the Azure fakes and the kubelet stand-in took, reported apart: flexnode's own time is the rest (the
-//    azcmagent stand-in's time is shown and left in it). Target: < 5 s.
+//    azcmagent stand-in's time is shown and left in it, and so is `flexnode token`, which the kubelet runs for its
+//    credential: taken out of the stand-in's share). Target: < 5 s.
 // 2. `flexnode status` of the bootstrapped node against `node -e 0`, both timed inside the machine, on Node 20,
 //    22 and 24 (bound into the machine). Target: <= 3x. `node -e 0` runs without NODE_EXTRA_CA_CERTS (a node
 //    has none); status gets the environment the node gives flexnode: the fakes' CA in NODE_EXTRA_CA_CERTS (the
@@ -83,7 +84,11 @@ try {
   const report = JSON.parse(run.stdout);
   const kubeletStart = Number((await machine.exec(['systemctl', 'show', '-P', 'ExecMainStartTimestampMonotonic', 'kubelet.service'])).stdout.trim());
   const toReady = (readyAt - start) / 1000;
-  const standin = (readyAt - kubeletStart) / 1000;
+  // The kubelet's exec credential plugin is `flexnode token` (arc-msi): its runs, as the stand-in logs them, are
+  // flexnode's time, not the stand-in's.
+  const journal = await machine.journal('kubelet.service', 400).catch(() => '');
+  const tokenMs = [...journal.matchAll(/exec credential plugin returned a token in (\d+) ms/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  const standin = (readyAt - kubeletStart) / 1000 - tokenMs;
   const fakeMs = (labels) =>
     rig
       .fakes()
@@ -129,8 +134,10 @@ try {
       .filter((f) => f.label !== 'kube')
       .reduce((n, f) => n + f.requests.length - before[f.label], 0)} requests)   ${fmtMs(azureFakes).padStart(9)}`,
   );
-  console.log(`    kubelet stand-in: started -> Node Ready          ${fmtMs(standin).padStart(9)}`);
-  console.log(`  (in flexnode's time: the azcmagent stand-in, ${activity.azcmagent?.count ?? 0} runs  ${fmtMs(arcAgent).padStart(9)})`);
+  console.log(`    kubelet stand-in: started -> Node Ready          ${fmtMs(standin).padStart(9)}   (less its flexnode token runs)`);
+  console.log(`  in flexnode's time:`);
+  console.log(`    the azcmagent stand-in, ${`${activity.azcmagent?.count ?? 0} runs`.padEnd(25)} ${fmtMs(arcAgent).padStart(9)}`);
+  console.log(`    flexnode token, run by the kubelet                ${fmtMs(tokenMs).padStart(9)}`);
   const readyMet = own < READY_TARGET_MS;
   ok &&= readyMet;
   console.log(
@@ -145,7 +152,7 @@ try {
     baseline: `to Ready ${fmtMs(toReady)}, of which Azure fakes ${fmtMs(azureFakes)}, kubelet stand-in ${fmtMs(standin)}`,
     target: `< ${fmtMs(READY_TARGET_MS)}`,
     met: readyMet,
-    note: `${phases.map(([n, ms]) => `${n.split(' (')[0].split(':')[0]} ${fmtMs(ms)}`).join(', ')}; azcmagent stand-in ${fmtMs(arcAgent)}, counted as flexnode's`,
+    note: `${phases.map(([n, ms]) => `${n.split(' (')[0].split(':')[0]} ${fmtMs(ms)}`).join(', ')}; azcmagent stand-in ${fmtMs(arcAgent)} and the kubelet's flexnode token ${fmtMs(tokenMs)}, counted as flexnode's`,
   });
 
   // 2. status of the bootstrapped node, timed inside the machine.

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// flexnode CLI entry point. The commands run most (`--version`, `version`, `steps`, `status`, and `agent`, the
-// long-lived process of flexnode-agent.service) start without oclif, each through the same command code and
-// flag specs as its oclif command; everything else, and any line these fast paths do not fully understand
-// (help, a bad flag), goes to oclif, bundled into lib/ with the commands (scripts/bundle-package.mjs), which
+// flexnode CLI entry point. The commands run most (`--version`, `version`, `steps`, `status`, `agent`, the
+// long-lived process of flexnode-agent.service, and `token` from the cache, the kubelet's exec credential) start
+// without oclif, each through the same command code and flag specs as its oclif command; everything else, and any
+// line these fast paths do not fully understand (help, a bad flag), goes to oclif, bundled into lib/ with the commands (scripts/bundle-package.mjs), which
 // reads the shipped oclif.manifest.json so commands are imported only when they run.
 // Built-ins through process.getBuiltinModule (Node 20.16+), not import: an ES import of a built-in builds a module
 // facade that reads every export (fs's lazy streams too), ~5 ms of every start, --version's included.
@@ -30,7 +30,7 @@ if (process.getuid?.() === 0 && !process.env.FLEXNODE_DATA_DIR) process.env.FLEX
 // A path, not a URL: parsing a relative URL is ~0.3 ms of every start (import.meta.dirname: Node 20.11+).
 const cliRoot = join(import.meta.dirname, '..');
 // Commands with a fast path (src/fast/<name>.ts, bundled whole as lib/fast/<name>.js).
-const FAST_COMMANDS = new Set(['version', 'steps', 'status']);
+const FAST_COMMANDS = new Set(['version', 'steps', 'status', 'token']);
 
 let code;
 let agentCode;

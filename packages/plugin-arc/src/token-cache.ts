@@ -67,6 +67,11 @@ export async function cachedToken(
   return { token, cached: false };
 }
 
+/** The cached token for `scope`, if {@link cachedToken} would answer from the cache; never asks the endpoint. */
+export function readCachedToken(dir: string, scope: string, now = Date.now()): Promise<AccessToken | undefined> {
+  return readCache(cacheFile(dir, scope), scope, now);
+}
+
 async function readCache(file: string, scope: string, now: number): Promise<AccessToken | undefined> {
   try {
     const st = await fs.lstat(file);

@@ -10,6 +10,8 @@ import { jsonFlagSpec } from '../run/flags.js';
 import { command as status } from './status.js';
 import { command as steps } from './steps.js';
 import { command as version } from './version.js';
+import { cachedToken } from '@flexnode/plugin-arc';
+import { tokenFlags } from './token.js';
 
 const CLI_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const example = join(REPO, 'examples/config.json');
@@ -84,12 +86,18 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
         });
       }
     }
+    // `token` is plugin-arc's command: the fast path parses its flags (names and kinds) from its own specs.
+    const arc = JSON.parse(await readFile(join(REPO, 'packages/plugin-arc/oclif.manifest.json'), 'utf8')) as typeof manifest;
+    const arcToken = arc.commands.token!.flags;
+    expect(Object.keys(tokenFlags).sort()).to.deep.equal(Object.keys(arcToken).sort());
+    for (const [flag, spec] of Object.entries(tokenFlags))
+      expect(spec.type, `token --${flag}`).to.equal(arcToken[flag]!.type === 'option' ? 'string' : arcToken[flag]!.type);
     // bin/run.js sends exactly these commands to lib/fast/<name>.js.
     const bin = await readFile(join(CLI_ROOT, 'bin/run.js'), 'utf8');
     const listed = JSON.parse(/FAST_COMMANDS = new Set\((\[[^\]]*\])\)/.exec(bin)![1]!.replace(/'/g, '"')) as string[];
-    expect(listed.sort()).to.deep.equal(Object.keys(FAST).sort());
+    expect(listed.sort()).to.deep.equal([...Object.keys(FAST), 'token'].sort());
     const built = (await readdir(join(CLI_ROOT, 'lib/fast'))).filter((f) => f.endsWith('.js')).map((f) => f.replace(/\.js$/, ''));
-    expect(built.sort()).to.deep.equal(Object.keys(FAST).sort());
+    expect(built.sort()).to.deep.equal([...Object.keys(FAST), 'token'].sort());
   });
 
   it('parses command lines as oclif does (booleans, repeated and delimited flags, environment), or leaves them to oclif', async () => {
@@ -202,6 +210,61 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
     expect(byLine(['steps', '--config', missing]).code).to.equal(2);
     expect(JSON.parse(byLine(['steps', '--config', broken, '--json']).stdout).error.code).to.equal('CONFIG_INVALID');
     expect(byLine(['version']).code).to.equal(0);
+  });
+
+  it("token answers a cached credential without oclif, as plugin-arc's command does; anything else is that command's", async () => {
+    const aks = '6dae42f8-4368-4678-94ff-3960e28e3630';
+    const cache = join(dir, 'tokens');
+    // Cached as `flexnode token` caches it (plugin-arc's own code), for the identity endpoint of the runs below: a
+    // closed loopback port, so that a miss fails without leaving the machine.
+    const endpoint = { IDENTITY_ENDPOINT: 'http://127.0.0.1:9/metadata/identity/oauth2/token', IMDS_ENDPOINT: 'http://127.0.0.1:9' };
+    const saved = process.env.IDENTITY_ENDPOINT;
+    process.env.IDENTITY_ENDPOINT = endpoint.IDENTITY_ENDPOINT;
+    try {
+      await cachedToken(cache, `${aks}/.default`, async () => ({ token: 'cached-token', expiresOnTimestamp: Date.now() + 3_600_000 }));
+    } finally {
+      if (saved === undefined) delete process.env.IDENTITY_ENDPOINT;
+      else process.env.IDENTITY_ENDPOINT = saved;
+    }
+    const v1 = 'client.authentication.k8s.io/v1';
+    const data = join(dir, 'data');
+    await mkdir(join(data, 'linked'), { recursive: true });
+    await writeFile(join(data, 'linked/package.json'), JSON.stringify({ name: 'linked-plugin', version: '1.0.0', oclif: {} }));
+    await writeFile(
+      join(data, 'package.json'),
+      JSON.stringify({ private: true, oclif: { schema: 1, plugins: [{ name: 'linked-plugin', type: 'link', root: join(data, 'linked') }] } }),
+    );
+    const cases: { args: string[]; env?: Record<string, string>; fast: boolean }[] = [
+      { args: ['token', '--resource', aks, '--cache-dir', cache], fast: true },
+      { args: ['token', `--resource=${aks}`, '--cache-dir', cache, '--api-version', v1, '--json'], fast: true },
+      { args: ['token', '--resource', aks, '--cache-dir', cache], env: { KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion: v1 }) }, fast: true },
+      // A miss (another resource), --no-cache, an apiVersion the command refuses, another plugin that could answer.
+      { args: ['token', '--resource', 'https://other.example/', '--cache-dir', cache], fast: false },
+      { args: ['token', '--resource', aks, '--cache-dir', cache, '--no-cache', '--json'], fast: false },
+      { args: ['token', '--resource', aks, '--cache-dir', cache, '--api-version', 'v9'], fast: false },
+      { args: ['token', '--resource', aks, '--cache-dir', cache], env: { FLEXNODE_DATA_DIR: data }, fast: false },
+    ];
+    const results = await inBatches(cases, 2, async (c) => {
+      const env = { ...endpoint, ...c.env };
+      return { c, viaFast: await run(c.args, env, true), viaOclif: await run(c.args, env, false) };
+    });
+    for (const { c, viaFast, viaOclif } of results) {
+      const line = `flexnode ${c.args.join(' ')}`;
+      expect(output(viaFast), line).to.deep.equal(output(viaOclif));
+      expect(oclifLoaded(viaFast), `${line}: oclif loaded`).to.equal(!c.fast);
+      // plugin-arc's `this.exit(1)` ends the run with its message only (not oclif's "Error: EEXIT: 1" after it).
+      expect(viaOclif.stderr, line).to.not.contain('EEXIT');
+      if (c.fast) {
+        expect(viaFast.code, line).to.equal(0);
+        expect(JSON.parse(viaFast.stdout).status.token, line).to.equal('cached-token');
+      }
+    }
+    expect(JSON.parse(results[1]!.viaFast.stdout).apiVersion, 'the apiVersion asked for').to.equal(v1);
+    expect(JSON.parse(results[2]!.viaFast.stdout).apiVersion, 'the apiVersion KUBERNETES_EXEC_INFO asks for').to.equal(v1);
+    const miss = results[3]!.viaFast;
+    expect(miss.code).to.equal(1);
+    expect(miss.stdout).to.equal('');
+    expect(miss.stderr).to.match(/^flexnode token: the Arc machine identity gave no token for https:\/\/other\.example\/\.default/);
   });
 
   it('a plugin whose code throws is left out, named with its error, alike in both paths', async () => {

@@ -6,7 +6,7 @@
 // commands, a user plugin oclif could not find (it warns about it), a colour theme for JSON.
 // src/fast/fast.test.ts runs every fast command through both paths and compares what they print and their exit
 // codes.
-import { listPlugins, parseArgv, type FlagSpecs } from '@flexnode/core/cli';
+import { listPlugins, parseArgv, type FlagSpecs, type PluginListing } from '@flexnode/core/cli';
 import { checkRoot, checkRootEnvironment } from '@flexnode/sdk';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -43,9 +43,7 @@ export async function runFast<F>(
   if (!flags) return undefined;
   // A root oclif's parser refuses (empty, a control character: exit 2 with its message) is oclif's to print.
   if (typeof flags.root === 'string' && !rootAccepted(flags.root, env)) return undefined;
-  const pjson = JSON.parse(readFileSync(join(cliRoot, 'package.json'), 'utf8')) as { name: string; version: string; oclif?: { dirname?: string } };
-  const dataDir = env.FLEXNODE_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local/share'), pjson.oclif?.dirname ?? pjson.name);
-  const listing = listPlugins({ cliRoot, dataDir });
+  const { pjson, listing } = cliPlugins(cliRoot, env);
   if (listing.commandHooks.length > 0 || listing.unresolved.length > 0) return undefined;
   const json = env.FLEXNODE_CONTENT_TYPE?.toLowerCase() === 'json' || flags.json === true;
   if (json && userThemeExists(pjson.oclif?.dirname ?? pjson.name, env)) return undefined;
@@ -92,6 +90,19 @@ export async function runFast<F>(
     await handle(e); // prints and exits
     return 1;
   }
+}
+
+/** The CLI's package.json and the plugins oclif would load for it (its data dir as oclif computes it). */
+export function cliPlugins(cliRoot: string, env: NodeJS.ProcessEnv): { pjson: CliPackage; listing: PluginListing } {
+  const pjson = JSON.parse(readFileSync(join(cliRoot, 'package.json'), 'utf8')) as CliPackage;
+  const dataDir = env.FLEXNODE_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local/share'), pjson.oclif?.dirname ?? pjson.name);
+  return { pjson, listing: listPlugins({ cliRoot, dataDir }) };
+}
+
+interface CliPackage {
+  name: string;
+  version: string;
+  oclif?: { dirname?: string };
 }
 
 /** Whether `--root`/FLEXNODE_ROOT pass the check oclif's flag parser makes (base/flags.ts, checkRoot). */
