@@ -11,8 +11,9 @@
 // Output: dist/release/flexnode-<version>-linux-<arch>.tar.gz and a .sha256 next to each (sha256sum format), and
 // flexnode-sdk-<version>.tgz (the @flexnode/sdk package, as npm would publish it) with its .sha256.
 // Layout inside (one top directory flexnode-<version>-linux-<arch>/):
-//   bin/flexnode               sh wrapper: the embedded node on the CLI (bin/aks-flex-node: a link to it, upstream's name);
-//                              it exports FLEXNODE_COMMAND, its stable path, for the kubelet's token command (plugin-arc)
+//   bin/flexnode               sh wrapper: the embedded node on the CLI (bin/aks-flex-node: a link to it,
+//                              upstream's name); it exports FLEXNODE_COMMAND, its stable path, for the kubelet's
+//                              token command (plugin-arc)
 //   node/bin/node              Node.js runtime (+ its LICENSE)
 //   lib/node_modules/...       the workspace packages (npm pack) and their production dependencies only
 //   share/flexnode-agent.service, install.sh, uninstall.sh, VERSION

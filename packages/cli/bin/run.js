@@ -2,8 +2,9 @@
 // flexnode CLI entry point. The commands run most (`--version`, `version`, `steps`, `status`, `agent`, the
 // long-lived process of flexnode-agent.service, and `token` from the cache, the kubelet's exec credential) start
 // without oclif, each through the same command code and flag specs as its oclif command; everything else, and any
-// line these fast paths do not fully understand (help, a bad flag), goes to oclif, bundled into lib/ with the commands (scripts/bundle-package.mjs), which
-// reads the shipped oclif.manifest.json so commands are imported only when they run.
+// line these fast paths do not fully understand (help, a bad flag), goes to oclif, bundled into lib/ with the
+// commands (scripts/bundle-package.mjs), which reads the shipped oclif.manifest.json so commands are imported only
+// when they run.
 // Built-ins through process.getBuiltinModule (Node 20.16+), not import: an ES import of a built-in builds a module
 // facade that reads every export (fs's lazy streams too), ~5 ms of every start, --version's included.
 const { lstatSync, mkdirSync, readFileSync } = process.getBuiltinModule('node:fs');

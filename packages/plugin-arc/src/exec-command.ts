@@ -1,5 +1,6 @@
 // The command a kubeconfig runs for a token of the node's identity: what the arc-identity service's
 // execCredential answers, synchronously, from the plugin's entry (services.ts) as from ArcNodeIdentity.
+import { pathProblem } from '@flexnode/sdk';
 
 /**
  * The CLI entry point the kubelet's exec plugin runs: FLEXNODE_BIN when set, else the script this process was
@@ -18,13 +19,12 @@ export function cliEntryPoint(env: NodeJS.ProcessEnv = process.env, argv: readon
  * An executable that runs flexnode by itself, Node.js included: FLEXNODE_COMMAND, which the release's bin/flexnode
  * sets to its own stable path (`<prefix>/current/bin/flexnode` once install.sh made it current). A kubeconfig that
  * runs it names neither a release's version directory nor its Node.js binary, so installing a newer flexnode leaves
- * the kubelet's kubeconfig as it is (the kubelet is not restarted for it). Only an absolute path without control
- * characters is taken: the kubelet runs it from wherever it runs.
+ * the kubelet's kubeconfig as it is (the kubelet is not restarted for it). Only an absolute, normalised path (the
+ * SDK's rule for paths) is taken: the kubelet runs it from wherever it runs.
  */
 export function cliCommand(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const command = env.FLEXNODE_COMMAND;
-  // eslint-disable-next-line no-control-regex
-  return command?.startsWith('/') && !/[\u0000-\u001f\u007f]/.test(command) ? command : undefined;
+  return command !== undefined && pathProblem(command) === undefined ? command : undefined;
 }
 
 /**

@@ -35,6 +35,11 @@ export function requestedApiVersion(env: NodeJS.ProcessEnv = process.env): ExecA
   }
 }
 
+/** The ExecCredential apiVersion to print: the one given, else the one client-go asked for, else v1beta1. */
+export function execApiVersion(given?: ExecApiVersion, env: NodeJS.ProcessEnv = process.env): ExecApiVersion {
+  return given ?? requestedApiVersion(env) ?? EXEC_API_VERSIONS[0];
+}
+
 interface CacheEntry {
   scope: string;
   token: string;

@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { TOKEN_CACHE_DIR } from '../paths.js';
-import { cachedToken, execCredential, EXEC_API_VERSIONS, requestedApiVersion, scopeOf, type ExecApiVersion } from '../token-cache.js';
+import { cachedToken, execApiVersion, execCredential, EXEC_API_VERSIONS, scopeOf, type ExecApiVersion } from '../token-cache.js';
 
 /**
  * `flexnode token --resource R`: the kubelet's exec credential plugin. Prints a client-go ExecCredential with a
@@ -27,7 +27,7 @@ export default class Token extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Token);
-    const apiVersion = (flags['api-version'] as ExecApiVersion | undefined) ?? requestedApiVersion() ?? EXEC_API_VERSIONS[0];
+    const apiVersion = execApiVersion(flags['api-version'] as ExecApiVersion | undefined);
     const scope = scopeOf(flags.resource);
     const fetch = async (s: string) => {
       // Only a cache miss pays for @azure/identity.
