@@ -58,6 +58,27 @@ describe('arc-identity service (ArcNodeIdentity)', () => {
     expect(await new ArcNodeIdentity(new MemoryHost().forStep('s')).principalId()).to.equal(undefined);
   });
 
+  it('without an Arc endpoint refuses before @azure/identity, which would ask 169.254.169.254, and caches nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flexnode-identity-'));
+    try {
+      let asked = 0;
+      const id = new ArcNodeIdentity(new MemoryHost().forStep('s'), {
+        cacheDir: dir,
+        endpointProblem: () => (asked++, 'no Arc agent here'),
+      });
+      const error = await id.getToken('6dae42f8-4368-4678-94ff-3960e28e3630/.default').then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
+      expect(error?.code).to.equal('ARC_IDENTITY_UNAVAILABLE');
+      expect(error?.message).to.equal('the Arc machine identity gave no token for 6dae42f8-4368-4678-94ff-3960e28e3630/.default: no Arc agent here');
+      expect(asked).to.equal(1);
+      expect(readdirSync(dir)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('token cache (shared with `flexnode token`)', () => {
     let dir: string;
     beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'flexnode-identity-'))));

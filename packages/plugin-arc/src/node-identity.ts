@@ -1,4 +1,5 @@
 import { FlexnodeError, type AccessToken, type Host, type NodeIdentity } from '@flexnode/sdk';
+import { arcEndpointProblem } from './arc-endpoint.js';
 import { tokenExecCommand } from './exec-command.js';
 import { MACHINE_RECORD } from './paths.js';
 import { cachedToken } from './token-cache.js';
@@ -8,6 +9,8 @@ type ManagedIdentityCredential = import('@azure/identity').ManagedIdentityCreden
 /** Options of {@link ArcNodeIdentity}; tests pass `credentialOptions`. */
 export interface NodeIdentityOptions {
   credentialOptions?: Record<string, unknown>;
+  /** Whether Arc's endpoint can be asked (arc-endpoint.ts); tests pass their own. */
+  endpointProblem?: () => string | undefined;
   /** The flexnode CLI entry point for {@link ArcNodeIdentity.execCredential}; default: cliEntryPoint() (exec-command.ts). */
   bin?: string;
   /** Tokens are read from (and, unless the Host is a dry run's, written to) this `flexnode token` cache; none by default. */
@@ -17,7 +20,7 @@ export interface NodeIdentityOptions {
 /**
  * The node's own identity (capability `arc-identity`): the Arc machine's system-assigned managed identity,
  * through the local Hybrid IMDS (@azure/identity's ManagedIdentityCredential detects Arc from IDENTITY_ENDPOINT
- * and IMDS_ENDPOINT, or from /opt/azcmagent/bin/himds). With a `cacheDir` (the plugin's service passes the
+ * and IMDS_ENDPOINT, or from /opt/azcmagent/bin/himds; never any other source: arc-endpoint.ts). With a `cacheDir` (the plugin's service passes the
  * machine's), tokens come from the cache `flexnode token` keeps, which the kubelet's exec plugin keeps warm: the
  * checks of a joined node (status, the agent's cycles) cost a file read. On a miss @azure/identity (~0.5 MB of
  * code and its HTTP stack) is imported, and the token cached unless the Host is a dry run's. The plugin's service
@@ -39,6 +42,13 @@ export class ArcNodeIdentity implements NodeIdentity {
 
   /** A new token from the identity endpoint. */
   private async fetchToken(scope: string): Promise<AccessToken> {
+    // Before @azure/identity: without Arc's endpoint it would ask 169.254.169.254 (arc-endpoint.ts).
+    const problem = (this.options.endpointProblem ?? arcEndpointProblem)();
+    if (problem) {
+      throw new FlexnodeError('ARC_IDENTITY_UNAVAILABLE', `the Arc machine identity gave no token for ${scope}: ${problem}`, {
+        hint: 'connect this machine to Azure Arc first (flexnode bootstrap installs and connects the agent); `azcmagent show` tells whether it is connected',
+      });
+    }
     this.credential ??= import('@azure/identity').then(({ ManagedIdentityCredential }) => new ManagedIdentityCredential({ ...this.options.credentialOptions }));
     let token;
     try {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cachedToken, cacheFile, execCredential, requestedApiVersion, scopeOf } from './token-cache.js';
+import { cachedToken, cacheFile, execCredential, requestedApiVersion, resourceProblem, scopeOf } from './token-cache.js';
 
 describe('token cache (flexnode token)', () => {
   let dir: string;
@@ -53,5 +53,36 @@ describe('token cache (flexnode token)', () => {
     expect(requestedApiVersion({ KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}' })).to.equal(
       'client.authentication.k8s.io/v1',
     );
+  });
+});
+
+describe('resourceProblem (flexnode token --resource)', () => {
+  it('takes application ids and application ID URIs, with or without their /.default scope', () => {
+    for (const ok of [
+      '6dae42f8-4368-4678-94ff-3960e28e3630',
+      '6DAE42F8-4368-4678-94FF-3960E28E3630/.default',
+      'https://management.azure.com/',
+      'api://11111111-2222-3333-4444-555555555555',
+      'https://vault.azure.net/.default',
+    ]) {
+      expect(resourceProblem(ok), ok).to.equal(undefined);
+    }
+  });
+
+  it('refuses bare words, spaces, control characters, schemes without a host and overlong values', () => {
+    for (const bad of [
+      '',
+      'aks',
+      '6dae42f8-4368-4678-94ff',
+      'https://',
+      'https:///x',
+      'https://a b',
+      'api://x\ny',
+      'api://\u0000',
+      'file:/etc/passwd',
+      `https://${'a'.repeat(600)}`,
+    ]) {
+      expect(resourceProblem(bad), JSON.stringify(bad)).to.match(/^--resource ".*" is neither an application id/);
+    }
   });
 });

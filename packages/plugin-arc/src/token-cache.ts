@@ -9,6 +9,20 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 export const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1beta1', 'client.authentication.k8s.io/v1'] as const;
 export type ExecApiVersion = (typeof EXEC_API_VERSIONS)[number];
 
+/**
+ * Why `resource` is not something Entra ID issues a token for, or undefined when it is: an application (client)
+ * id, a GUID such as the AKS server application 6dae42f8-4368-4678-94ff-3960e28e3630, or an application ID URI
+ * (`api://...`, `https://...`), optionally as its `/.default` scope. It goes into the identity endpoint's query,
+ * the cache's key and error messages, so nothing else (spaces, control characters, a bare word) gets that far.
+ */
+export function resourceProblem(resource: string): string | undefined {
+  const r = resource.trim().replace(/\/\.default$/, '');
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(r)) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (r.length <= 512 && /^[a-z][a-z0-9+.-]*:\/\/[^\s/\u0000-\u001f\u007f-\u009f][^\s\u0000-\u001f\u007f-\u009f]*$/i.test(r)) return undefined;
+  return `--resource ${JSON.stringify(resource)} is neither an application id (a GUID) nor an application ID URI (api://..., https://...)`;
+}
+
 /** `6dae42f8-...` or `https://x/` → the `.default` scope of that resource. */
 export function scopeOf(resource: string): string {
   const r = resource.trim();

@@ -243,6 +243,9 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
       { args: ['token', '--resource', aks, '--cache-dir', cache, '--no-cache', '--json'], fast: false },
       { args: ['token', '--resource', aks, '--cache-dir', cache, '--api-version', 'v9'], fast: false },
       { args: ['token', '--resource', aks, '--cache-dir', cache], env: { FLEXNODE_DATA_DIR: data }, fast: false },
+      // Input the command refuses (exit 2), even where the cache could answer.
+      { args: ['token', '--resource', 'aks', '--cache-dir', cache], fast: false },
+      { args: ['token', '--resource', aks, '--cache-dir', 'tokens', '--json'], fast: false },
     ];
     const results = await inBatches(cases, 2, async (c) => {
       const env = { ...endpoint, ...c.env };
@@ -265,6 +268,10 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
     expect(miss.code).to.equal(1);
     expect(miss.stdout).to.equal('');
     expect(miss.stderr).to.match(/^flexnode token: the Arc machine identity gave no token for https:\/\/other\.example\/\.default/);
+    expect(results[7]!.viaFast.code).to.equal(2);
+    expect(results[7]!.viaFast.stderr).to.match(/^flexnode token: --resource "aks" is neither an application id/);
+    expect(results[8]!.viaFast.code).to.equal(2);
+    expect(JSON.parse(results[8]!.viaFast.stdout).error.message).to.equal('--cache-dir "tokens": expected an absolute path (starting with /)');
   });
 
   it('a plugin whose code throws is left out, named with its error, alike in both paths', async () => {

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
+import { pathProblem } from '@flexnode/sdk';
 import { TOKEN_CACHE_DIR } from '../paths.js';
-import { cachedToken, execApiVersion, execCredential, EXEC_API_VERSIONS, scopeOf, type ExecApiVersion } from '../token-cache.js';
+import { cachedToken, execApiVersion, execCredential, EXEC_API_VERSIONS, resourceProblem, scopeOf, type ExecApiVersion } from '../token-cache.js';
 
 /**
  * `flexnode token --resource R`: the kubelet's exec credential plugin. Prints a client-go ExecCredential with a
@@ -27,6 +28,17 @@ export default class Token extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Token);
+    const fail = (error: { code?: string; message: string; hint?: string }, exitCode: number): never => {
+      if (flags.json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint } })}\n`);
+      else process.stderr.write(`flexnode token: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      return this.exit(exitCode);
+    };
+    // Bad input is a usage error (exit 2), refused before any cache or endpoint is touched.
+    const badResource = resourceProblem(flags.resource);
+    if (badResource)
+      fail({ code: 'FLAG_INVALID', message: badResource, hint: 'the AKS server application is --resource 6dae42f8-4368-4678-94ff-3960e28e3630' }, 2);
+    const badCacheDir = pathProblem(flags['cache-dir']);
+    if (badCacheDir) fail({ code: 'FLAG_INVALID', message: `--cache-dir ${JSON.stringify(flags['cache-dir'])}: ${badCacheDir}` }, 2);
     const apiVersion = execApiVersion(flags['api-version'] as ExecApiVersion | undefined);
     const scope = scopeOf(flags.resource);
     const fetch = async (s: string) => {
@@ -38,10 +50,7 @@ export default class Token extends Command {
       const { token } = flags['no-cache'] ? { token: await fetch(scope) } : await cachedToken(flags['cache-dir'], scope, fetch);
       process.stdout.write(`${execCredential(token, apiVersion)}\n`);
     } catch (error) {
-      const e = error as Error & { hint?: string; code?: string };
-      if (flags.json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } })}\n`);
-      else process.stderr.write(`flexnode token: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-      this.exit(1);
+      fail(error as Error & { hint?: string; code?: string }, 1);
     }
   }
 }

@@ -13,6 +13,7 @@ import {
   type NodeIdentity,
   type StepInstance,
 } from '@flexnode/sdk';
+import { arcEndpointProblem } from '../arc-endpoint.js';
 import { armCall, authorizationClient, getMachine, readManagedCluster, sleep, waitFor } from '../arm.js';
 import { credentialName } from '../credential-name.js';
 import { isAmbiguous, isNotFound, isRoleAssignmentExists, statusOf, toAzureError } from '../azure-errors.js';
@@ -177,7 +178,7 @@ export function arcRolesOps({
   const waitForPropagation = async (s: ArcSettings, principalId: string, created: AssignmentRecord[], roles: WantedRole[]) => {
     const pc = arcPluginConfig(config);
     const timeoutMs = (pc.propagationTimeoutSeconds ?? 300) * 1000;
-    const probeIdentity = identity && roles.some((r) => CLUSTER_READERS.has(r.guid)) && (await identityReachable(host));
+    const probeIdentity = identity && roles.some((r) => CLUSTER_READERS.has(r.guid)) && arcEndpointProblem() === undefined;
     try {
       await waitFor(
         `${created.length} new role assignment(s) on ${s.cluster.name} to take effect`,
@@ -330,10 +331,4 @@ export function arcRolesOps({
   };
 
   return { check, install, uninstall };
-}
-
-/** Whether the Arc identity endpoint is there to ask (env set by the agent, or the himds binary installed). */
-async function identityReachable(host: Host): Promise<boolean> {
-  if (process.env.IDENTITY_ENDPOINT && process.env.IMDS_ENDPOINT) return true;
-  return (await host.files.stat('/opt/azcmagent/bin/himds')) !== undefined;
 }
