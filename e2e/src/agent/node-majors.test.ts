@@ -62,7 +62,10 @@ for (const major of MAJORS) {
     });
 
     it('status of a sandbox root runs every check to its answer (unhealthy: nothing is installed)', () => {
-      const r = flexnode(['status', '--config', join(repoRoot(), 'examples/config.json'), '--root', join(root, 'sandbox'), '--json']);
+      // The preflight's endpoint probes go to a closed loopback proxy: tests never reach for Azure or dl.k8s.io (not
+      // even their names, through this machine's resolver).
+      const offline = { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' };
+      const r = flexnode(['status', '--config', join(repoRoot(), 'examples/config.json'), '--root', join(root, 'sandbox'), '--json'], offline);
       expect(r.status, r.stderr).to.equal(1);
       const report = JSON.parse(r.stdout) as { healthy: boolean; results: { id: string; outcome: string }[] };
       expect(report.healthy).to.equal(false);

@@ -40,8 +40,11 @@ const normalise = (text: string) => {
   }
 };
 
+// status's preflight probes Azure and dl.k8s.io: through a closed loopback proxy here, so that no run reaches for
+// them (not even their names, through this machine's resolver).
+const OFFLINE = { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' };
 const run = (args: string[], env: Record<string, string>, fast: boolean) =>
-  runCli(args, { env: { ...env, ...(fast ? {} : { FLEXNODE_NO_FAST_PATH: '1' }) }, nodeArgs: ['-r', PROBE] });
+  runCli(args, { env: { ...OFFLINE, ...env, ...(fast ? {} : { FLEXNODE_NO_FAST_PATH: '1' }) }, nodeArgs: ['-r', PROBE] });
 
 const oclifLoaded = (r: CliResult) => r.stderr.includes('[oclif loaded]');
 const output = (r: CliResult) => ({ code: r.code, stdout: normalise(r.stdout), stderr: normalise(r.stderr.replace('[oclif loaded]\n', '')) });

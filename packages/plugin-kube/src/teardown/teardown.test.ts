@@ -24,6 +24,16 @@ async function installedNode(api: KubeApi & MemoryKubeApi) {
   const host = new MemoryHost();
   seedKubeconfig(host);
   let t = 0;
+  // The operator's way to the same API server (when the node may not delete its Node): refused while it is
+  // unreachable, as the node's is; never the real cluster's address.
+  const operatorCalls: string[] = [];
+  const operatorClient = () => ({
+    call: async (method: string, path: string) => {
+      operatorCalls.push(`${method} ${path}`);
+      if (api.unreachable) throw Object.assign(new Error('connect ECONNREFUSED 192.0.2.1:443'), { code: 'ECONNREFUSED' });
+      return { status: 404, body: {} };
+    },
+  });
   const make = (run: { command?: string; force?: boolean } = {}): StepInstance =>
     createKubeletStep({
       readCluster: fakeReader(),
@@ -33,9 +43,10 @@ async function installedNode(api: KubeApi & MemoryKubeApi) {
       sleep: async (ms) => void (t += ms),
       pollMs: 1,
       now: () => new Date(Date.parse('2026-11-01T10:00:00Z') + t),
+      operatorClient,
     }).create({ host: host.forStep('kube.kubelet'), config, ...serviceDeps(run) });
   await make().install();
-  return { host, make, elapsed: () => t };
+  return { host, make, elapsed: () => t, operatorCalls };
 }
 
 const record = (host: MemoryHost) =>
@@ -117,7 +128,7 @@ describe('unbootstrap takes the node out: cordon, drain, kubelet, pods, network,
 
   it('an unreachable API server stops the unbootstrap unless --force', async () => {
     const api = new MemoryKubeApi().addNode('edge-1');
-    const { make } = await installedNode(api);
+    const { host, make, operatorCalls } = await installedNode(api);
     api.unreachable = true;
     const error = (await make({ command: 'unbootstrap' })
       .uninstall()
@@ -125,6 +136,9 @@ describe('unbootstrap takes the node out: cordon, drain, kubelet, pods, network,
     expect(error.message).to.match(/cannot drain Node edge-1: connect ECONNREFUSED/);
     expect(error.hint).to.match(/--force` goes on without draining/);
     await make({ command: 'unbootstrap', force: true }).uninstall();
+    // The Node could not be deleted by the node nor by the operator: said, not hidden.
+    expect(operatorCalls).to.deep.equal(['DELETE /api/v1/nodes/edge-1']);
+    expect(host.logLines.some((l) => /Node edge-1/.test(l.message) && /ECONNREFUSED/.test(l.message))).to.equal(true);
   });
 });
 
