@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, cliEnv, flexnode, json, REPO, run } from './helpers.js';
+import { CLI, cliEnv, flexnode, json, REPO, run, writeValidConfig } from './helpers.js';
 
 const NEW_PLUGIN = join(REPO, 'scripts/new-plugin.mjs');
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
@@ -155,8 +155,8 @@ describe('plugins: the plugin template', function () {
       .to.contain('installed v0.1.0')
       .and.not.contain('prepare script');
 
-    const config = join(dir, 'config.json');
-    await writeFile(config, await readFile(join(REPO, 'examples/config.json')));
+    // Endpoints on a closed loopback port and no preflight: the plan below asks no network for anything.
+    const config = await writeValidConfig(join(dir, 'config.json'));
     const steps = json(await flexnode(['steps', '--json', '--config', config], env), 'steps --json');
     expect(steps.problems).to.deep.equal([]);
     expect(steps.steps.find((s: { id: string }) => s.id === 'hello.example')).to.deep.include({

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -312,9 +313,20 @@ describe('kubelet stand-in', function () {
 
     it('its :10250 server authenticates callers with TokenReview and authorizes them with SubjectAccessReview', async () => {
       arm.grant(himds.principalId, ROLE_IDS.aksRbacAdmin, CLUSTER);
-      const port = await freePort();
-      writeFileSync(join(tmp, 'config.yaml'), KUBELET_CONFIG.replace('port: 0', `port: ${port}\naddress: 127.0.0.1`));
-      start(['--node-ip', '127.0.0.1']);
+      // A port free a moment ago can be taken before the stand-in binds it (another process's outgoing connection
+      // gets it as its ephemeral port): the stand-in then says so and runs without its server, so start it again on
+      // another port.
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        writeFileSync(join(tmp, 'config.yaml'), KUBELET_CONFIG.replace('port: 0', `port: ${port}\naddress: 127.0.0.1`));
+        start(['--node-ip', '127.0.0.1']);
+        await until(() => /Starting to listen|Failed to listen/.test(stderr), 10000, `the stand-in's server (log:\n${stderr})`);
+        if (/Starting to listen/.test(stderr)) break;
+        expect(attempt, stderr).to.be.lessThan(3);
+        child!.kill('SIGKILL');
+        await once(child!, 'exit');
+        stderr = '';
+      }
       await until(() => kube.readyCondition('flex-node-1')?.status === 'True', 10000, 'Ready');
       const admin = await kube.issueClientCert('masterclient', ['system:masters']);
       const call = kubeClient(kube);
