@@ -13,7 +13,7 @@ describe('arcEndpointProblem (where the node identity token would come from)', (
   });
 
   it('refuses when neither is there, where msal-node would ask the instance metadata service at 169.254.169.254', () => {
-    expect(arcEndpointProblem({}, none)).to.match(/not on this machine.*169\.254\.169\.254/);
+    expect(arcEndpointProblem({}, none)).to.match(/^no Azure Connected Machine agent was found .*169\.254\.169\.254$/);
     // One variable alone is not Arc for msal-node either.
     expect(arcEndpointProblem({ IDENTITY_ENDPOINT: ARC.IDENTITY_ENDPOINT }, none)).to.match(/not both set/);
     expect(arcEndpointProblem({ IMDS_ENDPOINT: ARC.IMDS_ENDPOINT }, none)).to.match(/not both set/);

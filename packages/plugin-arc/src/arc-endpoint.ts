@@ -22,7 +22,7 @@ export function arcEndpointProblem(env: NodeJS.ProcessEnv = process.env, readabl
   }
   if (env.IDENTITY_ENDPOINT && env.IMDS_ENDPOINT) return undefined;
   if (readable(HIMDS_EXECUTABLE)) return undefined;
-  return `the Azure Connected Machine agent is not on this machine (IDENTITY_ENDPOINT and IMDS_ENDPOINT are not both set, and ${HIMDS_EXECUTABLE} is not readable); flexnode does not fall back to a cloud's instance metadata service at 169.254.169.254`;
+  return `no Azure Connected Machine agent was found (IDENTITY_ENDPOINT and IMDS_ENDPOINT are not both set, and ${HIMDS_EXECUTABLE} is missing or this user may not read it); flexnode does not fall back to a cloud's instance metadata service at 169.254.169.254`;
 }
 
 function isReadable(path: string): boolean {
