@@ -105,6 +105,25 @@ describe('cni.bridge-config', () => {
     expect(await gone.check()).to.deep.equal({ status: 'missing', reason: 'Node n1 is not registered yet' });
   });
 
+  it('records the range a conflist was written with, also when a killed run wrote the conflist but not the record', async () => {
+    const host = new MemoryHost().seedFile(PATH, `${JSON.stringify(bridgeConflist('10.244.3.0/24'))}\n`);
+    const step = createStep(cniBridgeConfig, host, { config });
+    expect((await step.check()).status).to.equal('ok');
+    await step.install();
+    const kinds = host
+      .forStep('cni.bridge-config')
+      .changes.list()
+      .map((c) => (c.kind === 'custom' ? `custom:${c.type}` : c.kind));
+    expect(kinds, 'the conflist is left as it is, its range recorded').to.deep.equal(['custom:bridge-pod-cidrs']);
+    const away = createStep(cniBridgeConfig, host, {
+      config: testConfig(),
+      services: podRange(new FlexnodeError(PodCidrErrors.unreadable, 'the API server does not answer')),
+    });
+    expect(await away.check()).to.deep.include({ status: 'ok' });
+    await step.install();
+    expect(host.forStep('cni.bridge-config').changes.list(), 'a converged re-run changes nothing').to.have.length(1);
+  });
+
   it('compares JSON semantically: reformatting is fine, a changed value is drift, a new pod CIDR too', async () => {
     const host = new MemoryHost();
     const step = createStep(cniBridgeConfig, host, { config });

@@ -98,7 +98,6 @@ export function bridgeConfigOps({ host, config, podCidr }: { host: Host; config:
   return {
     check,
     install: async () => {
-      if ((await check()).status === 'ok') return;
       let want;
       try {
         want = await ranges();
@@ -110,9 +109,12 @@ export function bridgeConfigOps({ host, config, podCidr }: { host: Host; config:
         }
         throw error;
       }
+      // Recorded before the conflist is written: a run killed between the two (another step's crash ends the
+      // process while this one is halfway) leaves a record the re-run confirms, never a conflist without one.
+      if (!want.recorded) await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
+      if ((await check()).status === 'ok') return;
       await host.files.mkdir(cniPaths(config).confDir);
       await host.files.write(path, `${JSON.stringify(bridgeConflist(want.cidrs), null, 2)}\n`, { mode: 0o644 });
-      await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
     },
     uninstall: async () => {
       await host.changes.revert();

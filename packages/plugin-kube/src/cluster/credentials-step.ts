@@ -62,14 +62,16 @@ export function credentialsOps({ host, config, azure, identity }: CredentialsDep
     async install() {
       assertSameAuth(host, config);
       const want = await expected();
+      // Recorded before the files: a run killed between them (another step's crash ends the process) must not
+      // leave credentials whose check is ok but whose auth mode is unrecorded.
+      await rememberFacts(host, want.facts);
+      await replaceRecord(host, AUTH_RECORD, { auth: kubeletAuth(config) });
       await host.files.mkdir(paths.certsDir);
       await host.files.write(paths.caCert, want.ca, { mode: 0o644 });
       if (want.kubeconfig !== undefined) {
         await host.files.mkdir(paths.kubeletDir, { mode: 0o750 });
         await host.files.write(paths.kubeconfig, want.kubeconfig, { mode: 0o600 });
       }
-      await rememberFacts(host, want.facts);
-      await replaceRecord(host, AUTH_RECORD, { auth: kubeletAuth(config) });
     },
     async uninstall() {
       await host.changes.revert();
