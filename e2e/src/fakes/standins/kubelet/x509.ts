@@ -20,7 +20,17 @@ const set = (...b: Buffer[]) => tlv(0x31, ...b);
 const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 const bitString = (b: Buffer) => tlv(0x03, Buffer.from([0]), b);
 const octets = (b: Buffer) => tlv(0x04, b);
-const int = (b: Buffer) => tlv(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/**
+ * A non-negative INTEGER from big-endian bytes, in DER's minimal form (X.690 8.3.2: no leading 0x00 unless the next
+ * byte's top bit is set). OpenSSL refuses any other ("asn1 encoding routines::illegal padding"): a random serial
+ * starting 0x00 0x00-0x7f, one in 512, made a certificate no TLS server would load.
+ */
+export const int = (bytes: Buffer): Buffer => {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const b = bytes.subarray(start);
+  return tlv(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+};
 
 function oid(s: string): Buffer {
   const [a, b, ...rest] = s.split('.').map(Number) as [number, number, ...number[]];
@@ -68,7 +78,7 @@ function utcTime(d: Date): Buffer {
 }
 
 /** A self-signed serving certificate for the host names and IPs, valid for `days`. */
-export function selfSignedServingCert(key: KeyObject, cn: string, hosts: string[], days = 365): string {
+export function selfSignedServingCert(key: KeyObject, cn: string, hosts: string[], days = 365, serial = randomBytes(16)): string {
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const subject = name(cn, []);
   const sans = seq(
@@ -90,7 +100,7 @@ export function selfSignedServingCert(key: KeyObject, cn: string, hosts: string[
   const now = new Date();
   const tbs = seq(
     tlv(0xa0, int(Buffer.from([2]))),
-    int(randomBytes(16)),
+    int(serial),
     ECDSA_SHA256,
     subject,
     seq(utcTime(new Date(now.getTime() - 60_000)), utcTime(new Date(now.getTime() + days * 86_400_000))),
