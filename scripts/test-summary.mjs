@@ -14,6 +14,9 @@ const child = spawn('npx', ['turbo', 'run', 'test', '--concurrency=1', '--output
   env,
 });
 const totals = { passing: 0, failing: 0, pending: 0 };
+// turbo's own count of its tasks: a test task that was killed (SIGTERM, exit 143) has printed no mocha totals, and
+// turbo, itself stopped by a signal, may still exit 0. Every task must have succeeded.
+let tasks;
 let buffer = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
@@ -23,9 +26,14 @@ child.stdout.on('data', (chunk) => {
   for (const line of lines) {
     const m = /^\S*:test: +(\d+) (passing|failing|pending)\b/.exec(line.replace(/\u001b\[[0-9;]*m/g, ''));
     if (m) totals[m[2]] += Number(m[1]);
+    const t = /^\s*Tasks:\s+(\d+) successful, (\d+) total/.exec(line.replace(/\u001b\[[0-9;]*m/g, ''));
+    if (t) tasks = { successful: Number(t[1]), total: Number(t[2]) };
   }
 });
-child.on('close', (code) => {
+child.on('close', (code, signal) => {
   console.log(`\n${totals.passing} passed, ${totals.failing} failed, ${totals.pending} skipped`);
-  process.exit(code ?? 1);
+  const incomplete = !tasks || tasks.successful < tasks.total;
+  if (incomplete) console.log(`not every test task succeeded (${tasks ? `${tasks.successful} of ${tasks.total}` : 'no task count from turbo'})`);
+  if (signal) console.log(`turbo was stopped by ${signal}`);
+  process.exit(code || signal || incomplete || totals.failing > 0 ? code || 1 : 0);
 });
