@@ -5,10 +5,9 @@ import { nodeRoleExtras } from './node-role/node-rules.js';
 import { nodeRoleIdentities } from './node-role/definitions.js';
 import { configuredRoleNames, FLEXNODE_NODE_ROLE } from './role-names.js';
 import { sdkScope, type ClusterRef } from './settings.js';
+import { GUID } from './guid.js';
 
 export { configuredRoleNames, DEFAULT_ROLES, FLEXNODE_NODE_ROLE, includesNodeRole } from './role-names.js';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Built-in role definitions flexnode knows by name (Azure built-in roles documentation). */
 export const BUILTIN_ROLES: Record<string, string> = {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessToken } from '@flexnode/sdk';
+import { GUID } from './guid.js';
 
 /** Tokens are served from the cache until this long before they expire. */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -17,7 +18,7 @@ export type ExecApiVersion = (typeof EXEC_API_VERSIONS)[number];
  */
 export function resourceProblem(resource: string): string | undefined {
   const r = resource.trim().replace(/\/\.default$/, '');
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(r)) return undefined;
+  if (GUID.test(r)) return undefined;
   // eslint-disable-next-line no-control-regex
   if (r.length <= 512 && /^[a-z][a-z0-9+.-]*:\/\/[^\s/\u0000-\u001f\u007f-\u009f][^\s\u0000-\u001f\u007f-\u009f]*$/i.test(r)) return undefined;
   return `--resource ${JSON.stringify(resource)} is neither an application id (a GUID) nor an application ID URI (api://..., https://...)`;

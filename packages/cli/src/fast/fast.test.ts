@@ -249,6 +249,8 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
       // Input the command refuses (exit 2), even where the cache could answer.
       { args: ['token', '--resource', 'aks', '--cache-dir', cache], fast: false },
       { args: ['token', '--resource', aks, '--cache-dir', 'tokens', '--json'], fast: false },
+      // The cache's own directory, spelled against the SDK's path rule: the fast path would find the token there.
+      { args: ['token', '--resource', aks, '--cache-dir', `${cache}/.`], fast: false },
     ];
     const results = await inBatches(cases, 2, async (c) => {
       const env = { ...endpoint, ...c.env };
@@ -275,6 +277,8 @@ describe('bin/run.js fast path: the same output and exit code as the oclif comma
     expect(results[7]!.viaFast.stderr).to.match(/^flexnode token: --resource "aks" is neither an application id/);
     expect(results[8]!.viaFast.code).to.equal(2);
     expect(JSON.parse(results[8]!.viaFast.stdout).error.message).to.equal('--cache-dir "tokens": expected an absolute path (starting with /)');
+    expect(results[9]!.viaFast.code).to.equal(2);
+    expect(results[9]!.viaFast.stderr).to.contain('expected a normalised path');
   });
 
   it('a plugin whose code throws is left out, named with its error, alike in both paths', async () => {
