@@ -42,6 +42,37 @@ describe('host/changes', () => {
     expect(await fs.readFile(join(root, 'etc/shared.conf'), 'utf8')).to.equal('original');
   });
 
+  it("a directory one step made and another step's file is still in goes with the step reverted last", async () => {
+    const { root, real, reload } = await makeHost();
+    await fs.mkdir(join(root, 'etc'), { recursive: true });
+    await fs.writeFile(join(root, 'etc/operator.conf'), 'kept');
+    // The runtime's config made /etc/cni/net.d first; the CNI step found it there and wrote its network into it.
+    const runtime = real.forStep('containerd.config', 'p');
+    const cni = real.forStep('cni.bridge-config', 'p');
+    await runtime.files.mkdir('/etc/cni/net.d');
+    await runtime.files.write('/etc/containerd/config.toml', 'x');
+    await cni.files.write('/etc/cni/net.d/99-bridge.conflist', '{}');
+    expect(cni.changes.list().map((c) => c.kind)).to.deep.equal(['file']);
+    // A resumed run can journal the CNI step first, so the runtime's config is reverted first.
+    await runtime.changes.revert();
+    expect(await fs.readFile(join(root, 'etc/cni/net.d/99-bridge.conflist'), 'utf8')).to.equal('{}');
+    expect((await reload()).get('cni.bridge-config')!.changes.map((c) => (c.kind === 'mkdir' ? c.path : c.kind))).to.deep.equal([
+      '/etc/cni',
+      '/etc/cni/net.d',
+      'file',
+    ]);
+    await cni.changes.revert();
+    expect(await fs.readdir(join(root, 'etc'))).to.deep.equal(['operator.conf']);
+    // What no step wrote keeps a directory in place, and nobody is handed it.
+    await fs.mkdir(join(root, 'etc/mine'));
+    const other = real.forStep('other', 'p');
+    await other.files.mkdir('/etc/mine/sub');
+    await fs.writeFile(join(root, 'etc/mine/sub/own.txt'), 'operator');
+    await other.changes.revert();
+    expect(await fs.readFile(join(root, 'etc/mine/sub/own.txt'), 'utf8')).to.equal('operator');
+    expect(other.changes.list()).to.deep.equal([]);
+  });
+
   it('a revert killed halfway resumes in the next run and completes the restore', async () => {
     const { root, real, reload } = await makeHost();
     await fs.mkdir(join(root, 'etc'), { recursive: true });

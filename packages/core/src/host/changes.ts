@@ -65,7 +65,7 @@ async function undo(ctx: StepContext, change: Change): Promise<void> {
     case 'file':
       return restoreFile(ctx, change);
     case 'mkdir':
-      await removeDirIfEmpty(ctx, change.path, ctx.paths.resolve(change.path));
+      if (!(await removeDirIfEmpty(ctx, change.path, ctx.paths.resolve(change.path)))) await handOverDir(ctx, change.path);
       return;
     case 'unit-enabled':
     case 'unit-disabled':
@@ -81,6 +81,25 @@ async function undo(ctx: StepContext, change: Change): Promise<void> {
     case 'custom':
       return;
   }
+}
+
+/**
+ * A directory this step made that another step's journaled files or directories are still in: steps running in
+ * parallel share parents (/etc/cni/net.d: containerd's config and the CNI's), and the order they are uninstalled in
+ * is the order they were first journaled, which a killed and resumed run can turn around. Its removal goes to that
+ * step, as its oldest change (after its own files); else the directory would outlive both. Not when another step
+ * journaled it too (that one removes it), nor for what no step wrote there (the operator's files: it stays).
+ */
+async function handOverDir(ctx: StepContext, dir: string): Promise<void> {
+  const journal = ctx.shared.journal;
+  if (!journal) return;
+  const others = journal.entries().filter(([id]) => id !== ctx.step);
+  if (others.some(([, r]) => r.changes.some((c) => c.kind === 'mkdir' && c.path === dir))) return;
+  const inside = (c: Change) => (c.kind === 'file' || c.kind === 'mkdir') && c.path.startsWith(`${dir}/`);
+  const heir = others.find(([, r]) => r.changes.some(inside));
+  if (!heir) return;
+  await journal.prependChange(heir[0], { kind: 'mkdir', path: dir });
+  ctx.log.debug(`${dir} holds what ${heir[0]} wrote: that step removes it after its own files`);
 }
 
 /** [action, target, detail] of an undo, for plans and error messages. */

@@ -112,6 +112,17 @@ export class Journal {
     await this.touch(record);
   }
 
+  /**
+   * Journal a change as a step's oldest, so its revert comes after all of the step's others: a directory handed over
+   * by a step that made it but is uninstalled before this one, which still has files in it.
+   */
+  async prependChange(stepId: string, change: Change): Promise<void> {
+    const record = this.data.steps[stepId];
+    if (!record) return;
+    record.changes.unshift(change);
+    await this.touch(record);
+  }
+
   /** Remove the changes of a step the predicate selects (call it AFTER undoing them). Returns how many. */
   async removeChanges(stepId: string, predicate: (change: Change, index: number) => boolean): Promise<number> {
     const record = this.data.steps[stepId];
