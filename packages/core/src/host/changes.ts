@@ -2,7 +2,7 @@ import { FlexnodeError, type Change, type HostChanges } from '@flexnode/sdk';
 import { revertPackage } from './apt.js';
 import type { StepContext } from './context.js';
 import { crashPoint } from '../state/crash-hook.js';
-import { removeDirIfEmpty, restoreFile } from './file-state.js';
+import { lstatOrUndefined, removeDirIfEmpty, restoreFile } from './file-state.js';
 import { revertSysctl } from './sysctl.js';
 import { revertUnit } from './systemd.js';
 
@@ -65,7 +65,9 @@ async function undo(ctx: StepContext, change: Change): Promise<void> {
     case 'file':
       return restoreFile(ctx, change);
     case 'mkdir':
-      if (!(await removeDirIfEmpty(ctx, change.path, ctx.paths.resolve(change.path)))) await handOverDir(ctx, change.path);
+      if (await removeDirIfEmpty(ctx, change.path, ctx.paths.resolve(change.path))) return;
+      // Still there (not empty), not gone already (a run killed before its mkdir): hand it over.
+      if ((await lstatOrUndefined(ctx.paths.resolve(change.path)))?.isDirectory()) await handOverDir(ctx, change.path);
       return;
     case 'unit-enabled':
     case 'unit-disabled':
