@@ -23,10 +23,11 @@ child.stdout.on('data', (chunk) => {
   buffer += chunk.toString();
   const lines = buffer.split('\n');
   buffer = lines.pop() ?? '';
-  for (const line of lines) {
-    const m = /^\S*:test: +(\d+) (passing|failing|pending)\b/.exec(line.replace(/\u001b\[[0-9;]*m/g, ''));
+  for (const raw of lines) {
+    const line = raw.replace(/\u001b\[[0-9;]*m/g, '');
+    const m = /^\S*:test: +(\d+) (passing|failing|pending)\b/.exec(line);
     if (m) totals[m[2]] += Number(m[1]);
-    const t = /^\s*Tasks:\s+(\d+) successful, (\d+) total/.exec(line.replace(/\u001b\[[0-9;]*m/g, ''));
+    const t = /^\s*Tasks:\s+(\d+) successful, (\d+) total/.exec(line);
     if (t) tasks = { successful: Number(t[1]), total: Number(t[2]) };
   }
 });
