@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { quietly, readTextNow, statNow } from './read-now.js';
 
 /** dpkg's database of installed packages: the file `dpkg-query` reads (dpkg(1), "Files"). */
 export const DPKG_STATUS_FILE = '/var/lib/dpkg/status';
@@ -41,12 +41,12 @@ export async function dpkgInstalledNames(file: string = DPKG_STATUS_FILE): Promi
 const INSTALLED = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
 
 async function load(file: string): Promise<{ text: string; records: Map<string, Record[]> } | undefined> {
-  const info = await fs.stat(file).catch(() => undefined);
+  const info = quietly(() => statNow(file));
   if (!info?.isFile()) return undefined;
   const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
   const hit = cached.get(file);
   if (hit?.key === key) return hit;
-  const text = await fs.readFile(file, 'latin1').catch(() => undefined);
+  const text = quietly(() => readTextNow(file, 'latin1'));
   if (text === undefined) return undefined;
   const db = { key, text, records: new Map<string, Record[]>() };
   cached.set(file, db);

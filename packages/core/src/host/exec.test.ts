@@ -2,6 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ExecError } from '@flexnode/sdk';
 import { expect } from 'chai';
+import { which } from './exec.js';
 import { makeHost, makeTmp } from './support.test.helpers.js';
 
 describe('host/exec', () => {
@@ -43,6 +44,27 @@ describe('host/exec', () => {
     expect((thrown as Error).message).to.contain('timed out');
     expect(await host.exec.which('sh')).to.match(/\/sh$/);
     expect(await host.exec.which('no-such-command-xyz')).to.equal(undefined);
+  });
+
+  it('which skips PATH entries that are files, directories named like the command and files nobody may run', async () => {
+    const dir = await makeTmp('flexnode-which-');
+    const notADir = join(dir, 'plain-file');
+    await fs.writeFile(notADir, '');
+    for (const d of ['a', 'b', 'c', 'd']) await fs.mkdir(join(dir, d));
+    await fs.mkdir(join(dir, 'a', 'tool')); // a directory, not a command
+    await fs.writeFile(join(dir, 'b', 'tool'), '#!/bin/sh\n', { mode: 0o644 }); // not executable
+    await fs.writeFile(join(dir, 'c', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    await fs.writeFile(join(dir, 'd', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = [notADir, join(dir, 'missing'), join(dir, 'a'), join(dir, 'b'), join(dir, 'c'), join(dir, 'd')].join(':');
+    try {
+      expect(await which('tool')).to.equal(join(dir, 'c', 'tool'));
+      expect(await which('no-such-tool')).to.equal(undefined);
+      expect(await which(join(dir, 'd', 'tool'))).to.equal(join(dir, 'd', 'tool'));
+      expect(await which(join(dir, 'b', 'tool'))).to.equal(undefined);
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it('in a dry run a mutating command is planned, not run; a read-only one runs', async () => {

@@ -4,16 +4,11 @@ import { basename, dirname, join } from 'node:path';
 import { FlexnodeError, type Change, type FileBefore, type FileInfo } from '@flexnode/sdk';
 import { sweepTemps, writeStreamAtomic } from '../state/atomic-write.js';
 import type { StepContext } from './context.js';
+import { lstatNow } from './read-now.js';
 
 /** lstat, or undefined when nothing is there. */
 export async function lstatOrUndefined(hostPath: string): Promise<Stats | undefined> {
-  try {
-    return await fs.lstat(hostPath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
+  return lstatNow(hostPath);
 }
 
 export function fileInfo(stat: Stats): FileInfo {

@@ -6,6 +6,7 @@ import { diskFullError, fsyncDir, sweepTemps, tempPathFor, writeFileAtomic, writ
 import type { StepContext } from './context.js';
 import { captureBefore, fileInfo, lstatOrUndefined } from './file-state.js';
 import { formatMode, formatSize } from './plan.js';
+import { listNow, readBytesNow, readTextNow } from './read-now.js';
 import { crashPoint } from '../state/crash-hook.js';
 
 /**
@@ -134,10 +135,10 @@ export function createFiles(ctx: StepContext): HostFiles {
 
   const files: HostFiles = {
     async read(path) {
-      return fs.readFile(resolve(path).host).catch(ignoreMissing);
+      return readBytesNow(resolve(path).host);
     },
     async readText(path) {
-      return fs.readFile(resolve(path).host, 'utf8').catch(ignoreMissing);
+      return readTextNow(resolve(path).host);
     },
     async stat(path) {
       const stat = await lstatOrUndefined(resolve(path).host);
@@ -147,7 +148,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       return ctx.shared.hashes.sha256(resolve(path).host);
     },
     async list(path) {
-      const names = await fs.readdir(resolve(path).host).catch(ignoreMissing);
+      const names = listNow(resolve(path).host);
       return (names ?? []).sort();
     },
 

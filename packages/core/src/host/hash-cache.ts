@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { sha256File } from './files.js';
+import { statBigNow } from './read-now.js';
 
 interface Entry {
   key: string;
@@ -9,14 +10,8 @@ interface Entry {
 
 /** Identity of a file's content as the kernel sees it: any write changes ctime (which no tool can set). */
 async function statKey(path: string): Promise<string | undefined> {
-  try {
-    const st = await fs.stat(path, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
+  const st = statBigNow(path);
+  return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
 /**

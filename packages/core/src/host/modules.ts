@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { FlexnodeError, type HostModules } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
 import { runCommand } from './exec.js';
+import { readTextNow } from './read-now.js';
 
 /**
  * Kernel modules. Loaded ⇔ `<root>/sys/module/<name>` exists, /proc/modules lists it, or (built in without
@@ -9,12 +10,8 @@ import { runCommand } from './exec.js';
  * loadable modules, so a module that is there is never loaded again. Loading is only possible on the host root.
  */
 export function createModules(ctx: StepContext): HostModules {
-  const exists = (path: string) =>
-    fs.access(ctx.paths.resolve(path)).then(
-      () => true,
-      () => false,
-    );
-  const read = (path: string) => fs.readFile(ctx.paths.resolve(path), 'utf8').catch(() => '');
+  const exists = async (path: string) => existsSync(ctx.paths.resolve(path));
+  const read = async (path: string) => readTextNow(ctx.paths.resolve(path)) ?? '';
   /**
    * sysfs lists a built-in module only when it has parameters, and a container may have no /sys/module or
    * /proc/modules at all: then the kernel's features tell (overlay in /proc/filesystems, the bridge sysctls).

@@ -3,6 +3,7 @@ import { dirname, posix } from 'node:path';
 import { FlexnodeError, type Change, type HostSysctl } from '@flexnode/sdk';
 import type { StepContext } from './context.js';
 import { createFiles } from './files.js';
+import { readTextNow } from './read-now.js';
 
 /**
  * Kernel parameters through `<root>/proc/sys/<key with dots as slashes>`. On the host root that is the live kernel
@@ -39,13 +40,7 @@ export async function revertSysctl(ctx: StepContext, change: Extract<Change, { k
 }
 
 async function readSysctl(ctx: StepContext, key: string): Promise<string | undefined> {
-  try {
-    return (await fs.readFile(sysctlPath(ctx, key), 'utf8')).trim();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
+  return readTextNow(sysctlPath(ctx, key))?.trim();
 }
 
 async function writeSysctl(ctx: StepContext, key: string, value: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { promises as fs } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { quietly } from './read-now.js';
 
 /** Where unit files live, highest precedence first (systemd.unit(5)): the first one found is the unit. */
 const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
@@ -12,29 +13,23 @@ const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib
 export async function certainlyEnabled(resolve: (path: string) => string, unit: string): Promise<boolean> {
   if (unit.includes('@')) return false; // template instances: systemctl's business
   for (const dir of ['/etc/systemd/system', '/run/systemd/system']) {
-    const target = await fs.readlink(resolve(`${dir}/${unit}`)).catch(() => undefined);
+    const target = quietly(() => readlinkSync(resolve(`${dir}/${unit}`)));
     if (target === '/dev/null') return false; // masked
   }
   let text: string | undefined;
   for (const dir of UNIT_DIRS) {
     const path = resolve(`${dir}/${unit}`);
-    const info = await fs.lstat(path).catch(() => undefined);
+    const info = quietly(() => lstatSync(path, { throwIfNoEntry: false }));
     if (!info) continue;
     if (!info.isFile()) return false; // a linked unit (its target is outside this tree under a --root): ask systemctl
-    text = await fs.readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
     break;
   }
   if (text === undefined) return false;
   const links = installLinks(text, unit);
   if (links.length === 0) return false; // static, alias-only, ...
   for (const link of links) {
-    if (
-      !(await fs.lstat(resolve(`/etc/systemd/system/${link}`)).then(
-        (s) => s.isSymbolicLink(),
-        () => false,
-      ))
-    )
-      return false;
+    if (!quietly(() => lstatSync(resolve(`/etc/systemd/system/${link}`), { throwIfNoEntry: false }))?.isSymbolicLink()) return false;
   }
   return true;
 }
