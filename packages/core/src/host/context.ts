@@ -41,6 +41,8 @@ export interface SharedContext {
   readonly dpkgStatusFile: string;
   /** Wall time per kind of work (download, unpack, each command by name), reported with the run. */
   readonly activity: Activity;
+  /** A unit's `systemctl is-active` state; queries made together share one systemctl (unit-activity.ts). */
+  readonly unitState: (unit: string) => Promise<string>;
 }
 
 /** The shared context seen from one step: its journal entries, its plan lines, its log. */

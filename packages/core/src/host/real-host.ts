@@ -8,7 +8,7 @@ import { Activity } from './activity.js';
 import { StepContext, type DownloadSettings, type SharedContext } from './context.js';
 import { DPKG_STATUS_FILE } from './dpkg-status.js';
 import { closeDownloads, createDownloads } from './downloads.js';
-import { createExec } from './exec.js';
+import { createExec, runCommand } from './exec.js';
 import { createFiles } from './files.js';
 import { HashCache } from './hash-cache.js';
 import { createModules } from './modules.js';
@@ -17,6 +17,7 @@ import type { PlannedChange } from './plan.js';
 import { RootPaths } from '@flexnode/sdk';
 import { createSysctl } from './sysctl.js';
 import { createSystemd } from './systemd.js';
+import { batchedUnitStates } from './unit-activity.js';
 
 export interface RealHostOptions {
   /** `/` on a real node, or a prefix directory every target path is applied under. */
@@ -85,7 +86,11 @@ export function createRealHost(options: RealHostOptions): RealHost {
     hashes: new HashCache(join(stateDir, 'hash-cache.json'), !options.dryRun),
     dpkgStatusFile: options.dpkgStatusFile ?? DPKG_STATUS_FILE,
     activity: new Activity(),
+    unitState: (unit) => unitState(unit),
   };
+  const unitState = batchedUnitStates((units) =>
+    runCommand(new StepContext(shared, 'host', 'core'), 'systemctl', ['is-active', ...units], { allowFailure: true, timeoutMs: 90_000 }),
+  );
   return {
     plan,
     activity: () => shared.activity.summary(),

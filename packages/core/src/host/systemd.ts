@@ -27,8 +27,7 @@ export function createSystemd(ctx: StepContext): HostSystemd {
   async function isActive(unit: string): Promise<boolean> {
     checkUnit(unit);
     if (!available()) return false;
-    const result = await systemctl(['is-active', unit], true);
-    return ['active', 'reloading', 'activating'].includes(result.stdout.trim());
+    return ['active', 'reloading', 'activating'].includes(await ctx.shared.unitState(unit));
   }
 
   /** Journal, then act; without a service manager the start/stop is journaled and noted, not performed. */
