@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { childEnvironment, RootPaths, underRoot, type Host } from '@flexnode/sdk';
@@ -65,18 +65,15 @@ export function machineReadings(view: MachineView, proxy: ProxySettings): Prefli
       const kb = meminfo && /^MemTotal:\s+(\d+)\s*kB/m.exec(meminfo)?.[1];
       return kb ? Number(kb) * 1024 : os.totalmem();
     },
+    // Synchronous, as the Host's reads are (core's host/read-now.ts): a few system calls of microseconds each,
+    // where every await was a trip through libuv's threadpool, queued behind the probes' DNS lookups.
     async diskFreeBytes(path) {
       let p = view.resolve(path);
-      while (
-        !(await fs.access(p).then(
-          () => true,
-          () => false,
-        ))
-      ) {
+      while (!existsSync(p)) {
         if (dirname(p) === p) return undefined;
         p = dirname(p);
       }
-      const st = await fs.statfs(p);
+      const st = statfsSync(p);
       return Number(st.bavail) * Number(st.bsize);
     },
     async cgroupVersion() {
@@ -123,8 +120,12 @@ export async function listenersInProc(port: number, dir = '/proc/net'): Promise<
   const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   let read = false;
   for (const table of ['tcp', 'tcp6']) {
-    const text = await fs.readFile(join(dir, table), 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
+    let text: string | undefined;
+    try {
+      text = readFileSync(join(dir, table), 'utf8'); // synchronous: see diskFreeBytes
+    } catch {
+      continue;
+    }
     read = true;
     for (const line of text.split('\n').slice(1)) {
       const [, local, , state] = line.trim().split(/\s+/);
