@@ -34,9 +34,13 @@ const normalise = (text: string) => {
     data.results?.sort((a, b) => a.id.localeCompare(b.id));
     return JSON.stringify(data, null, 2);
   } catch {
-    // A step's line and the indented lines under it, in step order.
-    const blocks = fixed.split(/\n(?=[✓✗•-] )/);
-    return [blocks[0], ...blocks.slice(1).sort()].join('\n');
+    // A step's line and the indented lines under it, in step order; steps print as they finish, so the order
+    // varies between runs. What follows the list after a blank line (status's verdict) stays last.
+    const first = fixed.search(/\n[✓✗•-] /);
+    const trailerAt = first < 0 ? -1 : fixed.indexOf('\n\n', first);
+    const [list, trailer] = trailerAt < 0 ? [fixed, ''] : [fixed.slice(0, trailerAt), fixed.slice(trailerAt)];
+    const blocks = list.split(/\n(?=[✓✗•-] )/);
+    return [blocks[0], ...blocks.slice(1).sort()].join('\n') + trailer;
   }
 };
 
