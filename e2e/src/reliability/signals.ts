@@ -50,8 +50,10 @@ export async function signalsArea(config: Record<string, unknown>, ref: Referenc
     });
     c.ok(run.code === 1, `exit ${run.code} (expected 1): ${excerpt(run)}`);
     // A check in a dry run can finish before the signal's handler runs (the signal is delivered asynchronously):
-    // the step named is then the one the run had moved on to, the next in the (sequential) plan order.
-    const named = /plan interrupted by SIGTERM during step (\S+)/.exec(run.stderr)?.[1];
+    // the step named is then the one just finished ("between steps (after step ID)"), or the one the run had
+    // moved on to, the next in the (sequential) plan order.
+    const m = /plan interrupted by SIGTERM during (?:step (\S+)|the run, between steps \(after step (\S+)\))/.exec(run.stderr);
+    const named = m?.[1] ?? m?.[2];
     const order = [...run.stdout.matchAll(/^[^\s\w] (\S+)/gm)].map((m) => m[1]!);
     const next = order[order.indexOf(id) + 1];
     c.ok(

@@ -7,6 +7,9 @@ export class Interruption {
   private readonly running = new Set<string>();
   private signal?: string;
   private during: string[] = [];
+  /** The step that finished last: a signal handled between steps came during or after it. */
+  private lastFinished?: string;
+  private after?: string;
 
   constructor(
     private readonly command: string,
@@ -16,7 +19,10 @@ export class Interruption {
 
   track(event: RunEvent): void {
     if (event.type === 'step-start') this.running.add(event.id);
-    else this.running.delete(event.result.id);
+    else {
+      this.running.delete(event.result.id);
+      this.lastFinished = event.result.id;
+    }
   }
 
   readonly handle = (signal: NodeJS.Signals): void => {
@@ -26,12 +32,18 @@ export class Interruption {
     }
     this.signal = signal;
     this.during = [...this.running];
-    this.say(`${signal}: stopping after ${this.during.length ? `the step in progress (${this.during.join(', ')})` : this.phase}; no new step starts`);
+    this.after = this.during.length ? undefined : this.lastFinished;
+    this.say(`${signal}: stopping after ${this.during.length ? `the step in progress (${this.during.join(', ')})` : this.phaseNamed()}; no new step starts`);
     this.abort.abort();
   };
 
+  /** The phase, and between steps the step the signal came during or after (its handler runs once that step ended). */
+  private phaseNamed(): string {
+    return this.after ? `${this.phase} (after step ${this.after})` : this.phase;
+  }
+
   private where(): string {
-    return this.during.length ? `step ${this.during.join(', ')}` : this.phase;
+    return this.during.length ? `step ${this.during.join(', ')}` : this.phaseNamed();
   }
 
   /** Throws (exit 1) when a signal came: the command stops here, naming what it interrupted. */

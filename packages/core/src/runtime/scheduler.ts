@@ -39,6 +39,10 @@ export async function runInOrder(
     }
     if (running.size === 0) break;
     await Promise.race(running.values());
+    // A signal's handler runs only from the event loop, and steps whose work never waits on it (the Host reads
+    // synchronously) can finish one after another inside one turn: a SIGTERM would then go unnoticed until the
+    // run ended. One turn of the loop before starting what comes next lets an abort land first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { notRun: order.filter((id) => !started.has(id)), failed };
 }
