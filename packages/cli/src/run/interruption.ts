@@ -32,7 +32,7 @@ export class Interruption {
     }
     this.signal = signal;
     this.during = [...this.running];
-    this.after = this.during.length ? undefined : this.lastFinished;
+    this.after = this.lastFinished;
     this.say(`${signal}: stopping after ${this.during.length ? `the step in progress (${this.during.join(', ')})` : this.phaseNamed()}; no new step starts`);
     this.abort.abort();
   };

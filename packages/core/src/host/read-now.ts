@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 
 /**
  * The Host's reads of small local files and metadata, done synchronously on purpose. A check reads a few
@@ -55,8 +55,4 @@ export function quietly<T>(read: () => T): T | undefined {
 
 export function listNow(path: string): string[] | undefined {
   return orMissing(() => readdirSync(path));
-}
-
-export function readlinkNow(path: string): string | undefined {
-  return orMissing(() => readlinkSync(path));
 }

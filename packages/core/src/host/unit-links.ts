@@ -1,5 +1,5 @@
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { quietly } from './read-now.js';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { lstatNow, quietly } from './read-now.js';
 
 /** Where unit files live, highest precedence first (systemd.unit(5)): the first one found is the unit. */
 const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
@@ -19,7 +19,7 @@ export async function certainlyEnabled(resolve: (path: string) => string, unit: 
   let text: string | undefined;
   for (const dir of UNIT_DIRS) {
     const path = resolve(`${dir}/${unit}`);
-    const info = quietly(() => lstatSync(path, { throwIfNoEntry: false }));
+    const info = quietly(() => lstatNow(path));
     if (!info) continue;
     if (!info.isFile()) return false; // a linked unit (its target is outside this tree under a --root): ask systemctl
     text = readFileSync(path, 'utf8');
@@ -29,7 +29,7 @@ export async function certainlyEnabled(resolve: (path: string) => string, unit: 
   const links = installLinks(text, unit);
   if (links.length === 0) return false; // static, alias-only, ...
   for (const link of links) {
-    if (!quietly(() => lstatSync(resolve(`/etc/systemd/system/${link}`), { throwIfNoEntry: false }))?.isSymbolicLink()) return false;
+    if (!quietly(() => lstatNow(resolve(`/etc/systemd/system/${link}`)))?.isSymbolicLink()) return false;
   }
   return true;
 }
