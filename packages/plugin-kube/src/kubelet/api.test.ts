@@ -48,6 +48,7 @@ describe('apiRequest (the API server over HTTPS, trusting exactly the cluster CA
   let url: string;
   let cluster: ReturnType<typeof pki>;
   let other: ReturnType<typeof pki>;
+  const seen: string[] = [];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kube-api-'));
     cluster = pki(dir, 'cluster');
@@ -55,9 +56,12 @@ describe('apiRequest (the API server over HTTPS, trusting exactly the cluster CA
     server = createServer(
       { cert: cluster.server.certPem, key: cluster.server.keyPem, ca: cluster.caPem, requestCert: true, rejectUnauthorized: false },
       (req, res) => {
+        seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
         const peer = (req.socket as TLSSocket).getPeerCertificate();
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ path: req.url, user: peer?.subject?.CN ?? null, authorization: req.headers.authorization ?? null }));
+        const answer = JSON.stringify({ path: req.url, user: peer?.subject?.CN ?? null, authorization: req.headers.authorization ?? null });
+        // /slow answers after 100 ms, so that requests made meanwhile are in flight together.
+        setTimeout(() => res.end(answer), req.url === '/slow' ? 100 : 0);
       },
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,5 +91,24 @@ describe('apiRequest (the API server over HTTPS, trusting exactly the cluster CA
     expect(anonymous.body).to.deep.include({ user: null });
     const otherPair = await apiRequest({ server: url, caPem: cluster.caPem, credential: other.client }, 'GET', '/x');
     expect(otherPair.body).to.deep.include({ user: 'system:node:other-node' }); // presented (this server does not verify it)
+  });
+
+  it('GETs made while the same GET is in flight share its answer; other credentials, later GETs and writes do not', async () => {
+    seen.length = 0;
+    const get = (token: string, path = '/slow') => apiRequest({ server: url, caPem: cluster.caPem, credential: { token } }, 'GET', path);
+    const [a, b, c] = await Promise.all([get('tok'), get('tok'), get('other')]);
+    expect(seen.sort()).to.deep.equal(['GET /slow Bearer other', 'GET /slow Bearer tok']);
+    expect(a).to.deep.equal(b);
+    expect(c.body).to.deep.include({ authorization: 'Bearer other' });
+    a.body.path = 'changed by one caller';
+    expect(b.body.path).to.equal('/slow'); // each caller parses its own copy
+    // Answered, the GET is forgotten: the next one goes to the server.
+    await get('tok');
+    expect(seen.filter((r) => r === 'GET /slow Bearer tok')).to.have.length(2);
+    // Writes are never shared.
+    seen.length = 0;
+    const post = () => apiRequest({ server: url, caPem: cluster.caPem, credential: { token: 'tok' } }, 'POST', '/slow', { json: {} });
+    await Promise.all([post(), post()]);
+    expect(seen).to.deep.equal(['POST /slow Bearer tok', 'POST /slow Bearer tok']);
   });
 });

@@ -40,6 +40,7 @@ export function httpsKubeClient(options: NodeApiOptions): KubeClient {
 /**
  * One JSON request to the API server over node:https, trusting exactly the cluster CA; with a bearer token or a
  * client certificate, or anonymous without one (`/version` is readable by everyone: `system:public-info-viewer`).
+ * A GET made while the same GET (server, path, CA, credential) is in flight shares its answer: see sharedGets.
  */
 export async function apiRequest(
   options: { server: string; caPem: string; credential?: KubeCredential; timeoutMs?: number },
@@ -47,6 +48,52 @@ export async function apiRequest(
   path: string,
   body?: RequestBody,
 ): Promise<ApiAnswer> {
+  let raw: Promise<RawAnswer>;
+  if (method === 'GET' && body === undefined) {
+    const c = options.credential;
+    const key = [options.server, path, options.caPem, options.timeoutMs, c && 'token' in c ? c.token : c ? `${c.certPem}\0${c.keyPem}` : ''].join('\0');
+    const pending = sharedGets.get(key);
+    if (pending) raw = pending;
+    else {
+      const sent = send(options, method, path);
+      const forget = () => sharedGets.get(key) === sent && sharedGets.delete(key);
+      sent.then(forget, forget); // registered first: runs before any caller sees the answer
+      sharedGets.set(key, sent);
+      raw = sent;
+    }
+  } else {
+    raw = send(options, method, path, body);
+  }
+  const { status, text } = await raw;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    parsed = { message: text.slice(0, 500) };
+  }
+  return { status, body: parsed }; // parsed per caller: no caller sees another's changes
+}
+
+/** An answer as it came: the status and the body's text. */
+interface RawAnswer {
+  status: number;
+  text: string;
+}
+
+/**
+ * GETs in flight, by everything that shapes their answer. kube.node, kube.pod-cidr and kube.kubelet each read the
+ * node's Node object, at once in `status` and in every agent cycle: the later ones wait for the first one's answer
+ * instead of each opening a TLS connection (and the API server answering each). Only while in flight: an answer is
+ * forgotten when it arrives, so no call gets one older than the request it joined.
+ */
+const sharedGets = new Map<string, Promise<RawAnswer>>();
+
+async function send(
+  options: { server: string; caPem: string; credential?: KubeCredential; timeoutMs?: number },
+  method: string,
+  path: string,
+  body?: RequestBody,
+): Promise<RawAnswer> {
   const base = new URL(options.server);
   const https = (await import('node:https')).default; // on first use: the plugin module loads on every CLI start
   const host = base.hostname.replace(/^\[|\]$/g, '');
@@ -74,18 +121,10 @@ export async function apiRequest(
         },
       },
       (res) => {
-        let data = '';
+        let text = '';
         res.setEncoding('utf8');
-        res.on('data', (d: string) => (data += d));
-        res.on('end', () => {
-          let parsed: Record<string, unknown>;
-          try {
-            parsed = data ? (JSON.parse(data) as Record<string, unknown>) : {};
-          } catch {
-            parsed = { message: data.slice(0, 500) };
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer from ${base.host} within ${timeoutMs / 1000} s`)));

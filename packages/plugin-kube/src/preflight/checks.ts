@@ -122,7 +122,9 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
     }
   };
 
+  // The network probes start first: they wait on DNS and the network while the readings below run.
   const azureProbe = skipped('azure-endpoint') && skipped('clock') ? undefined : readings.probe(targets.azureEndpoint);
+  const artifactProbe = skipped('artifact-endpoint') ? undefined : readings.probe(targets.artifactEndpoint);
 
   const checks = await Promise.all([
     safely('os', async () => {
@@ -182,9 +184,11 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
       return outcome('cgroup', 'warn', 'the cgroup hierarchy could not be read (/sys/fs/cgroup)', 'mount cgroup2 on /sys/fs/cgroup');
     }),
     safely('port-10250', async () => {
+      // The kubelet flexnode installed, running, is the port's holder (or about to be): asked first, it spares a
+      // bootstrapped node's status and every agent cycle the reading of the machine's sockets.
+      if (await readings.ourKubeletRunning()) return outcome('port-10250', 'pass', 'held by the kubelet flexnode installed');
       const busy = await readings.portBusy(KUBELET_PORT);
       if (busy === undefined) return outcome('port-10250', 'pass', 'free');
-      if (await readings.ourKubeletRunning()) return outcome('port-10250', 'pass', 'held by the kubelet flexnode installed');
       return outcome('port-10250', 'fail', busy, `stop what listens on ${KUBELET_PORT} (\`ss -ltnp 'sport = :${KUBELET_PORT}'\`): it is the kubelet's port`);
     }),
     safely('clock', async () => {
@@ -223,7 +227,7 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
       );
     }),
     safely('artifact-endpoint', async () => {
-      const probe = await readings.probe(targets.artifactEndpoint);
+      const probe = await artifactProbe!;
       if (probe.ok) return outcome('artifact-endpoint', 'pass', `${targets.artifactEndpoint} answered HTTP ${probe.status}${probe.via}`);
       return outcome(
         'artifact-endpoint',

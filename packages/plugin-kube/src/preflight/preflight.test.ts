@@ -12,7 +12,7 @@ import { runPreflight, type PreflightReadings, type ProbeResult } from './checks
 import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
 import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
-import { hostView, listenersInProc, machineReadings, portBusy } from './readings.js';
+import { hostView, listenersBySs, listenersInProc, machineReadings, portBusy } from './readings.js';
 import { createPreflightStep } from '../steps.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -102,9 +102,27 @@ describe('preflight checks (injected readings)', () => {
     expect(c.clock!.detail).to.match(/not compared with Azure/);
   });
 
-  it('port 10250 held by the kubelet flexnode installed passes (status after bootstrap stays healthy)', async () => {
-    const { c } = await byName(readings({ portBusy: async () => 'something already listens on port 10250', ourKubeletRunning: async () => true }));
+  it('port 10250 held by the kubelet flexnode installed passes (status after bootstrap stays healthy), without reading the sockets', async () => {
+    let read = 0;
+    const busy = async () => (read++, 'something already listens on port 10250');
+    const { c } = await byName(readings({ portBusy: busy, ourKubeletRunning: async () => true }));
     expect(c['port-10250']).to.deep.include({ status: 'pass', detail: 'held by the kubelet flexnode installed' });
+    expect(read).to.equal(0);
+    const other = await byName(readings({ portBusy: busy, ourKubeletRunning: async () => false }));
+    expect(other.c['port-10250']).to.deep.include({ status: 'fail', detail: 'something already listens on port 10250' });
+    expect(read).to.equal(1);
+  });
+
+  it('both endpoint probes start before any reading of the machine', async () => {
+    const order: string[] = [];
+    const r = readings({
+      probe: async (url: string) => (order.push(`probe ${url}`), { ok: false, error: 'refused', via: '' }),
+      osRelease: async () => (order.push('os'), 'ID=ubuntu\nVERSION_ID="24.04"\n'),
+      portBusy: async () => (order.push('port'), undefined),
+    });
+    await byName(r);
+    expect(order.slice(0, 2).every((s) => s.startsWith('probe '))).to.equal(true);
+    expect(order.filter((s) => s.startsWith('probe ')).length).to.equal(2);
   });
 
   it('skips checks by name, and reports names that are no check', async () => {
@@ -362,7 +380,7 @@ describe('preflight network probes', () => {
     expect(proxied).to.deep.equal([]);
   });
 
-  it('a port is busy while a socket listens on it (IPv4 or IPv6), by the kernel tables or, without them, a listen attempt', async () => {
+  it('a port is busy while a socket listens on it (IPv4 or IPv6), by ss, the kernel tables or, without them, a listen attempt', async () => {
     for (const host of ['127.0.0.1', '::1']) {
       const server = net.createServer();
       const listening = await new Promise<boolean>((resolve) => {
@@ -371,12 +389,17 @@ describe('preflight network probes', () => {
       });
       if (!listening) continue;
       const port = (server.address() as AddressInfo).port;
+      expect(await listenersBySs(port), host).to.equal(true);
       expect(await listenersInProc(port), host).to.equal(true);
       expect(await portBusy(port), host).to.equal(`something already listens on port ${port}`);
       await new Promise((r) => server.close(r));
+      expect(await listenersBySs(port), host).to.equal(false);
       expect(await listenersInProc(port), host).to.equal(false);
       expect(await portBusy(port), host).to.equal(undefined);
     }
+    // An ss that is not there, or that fails (an old one without -H), does not answer: /proc/net does.
+    expect(await listenersBySs(10250, '/nonexistent/ss')).to.equal(undefined);
+    expect(await listenersBySs(10250, 'false')).to.equal(undefined);
     // Without /proc/net: the listen attempt answers the same.
     const dir = mkdtempSync(join(tmpdir(), 'flexnode-noproc-'));
     try {

@@ -89,13 +89,12 @@ export function machineReadings(view: MachineView, proxy: ProxySettings): Prefli
 }
 
 /**
- * Why the port is taken, or undefined when it is free. The kernel's socket tables answer (/proc/net/tcp and tcp6,
- * what `ss -ltn` reads: a socket in LISTEN on the port, any address); where they cannot be read, a listen attempt
- * on all IPv4 and IPv6 addresses does. Reading them costs a fraction of a listen (node:net's server and cluster
- * modules), and never holds the port, even for a moment.
+ * Why the port is taken, or undefined when it is free: a socket in LISTEN on the port, any address. `ss` answers
+ * first, then the kernel's socket tables in /proc/net/tcp{,6}; where neither can be read, a listen attempt on all
+ * IPv4 and IPv6 addresses does. The first two never hold the port, even for a moment.
  */
 export async function portBusy(port: number): Promise<string | undefined> {
-  const listening = await listenersInProc(port);
+  const listening = (await listenersBySs(port)) ?? (await listenersInProc(port));
   if (listening !== undefined) return listening ? `something already listens on port ${port}` : undefined;
   const net = (await import('node:net')).default;
   const attempt = (host: string) =>
@@ -110,6 +109,21 @@ export async function portBusy(port: number): Promise<string | undefined> {
       server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(undefined)));
     });
   return (await attempt('0.0.0.0')) ?? (await attempt('::'));
+}
+
+/**
+ * Whether a TCP socket listens on `port`, by `ss` (iproute2, on every Ubuntu); undefined when it cannot answer
+ * (not installed, no -H in an old one, netlink refused). ss asks the kernel over netlink for listening sockets only;
+ * reading /proc/net/tcp walks the whole connection hash table, which the kernel sizes by RAM: ~5.5 ms of system
+ * time per table with 8 GB, twice that with 16 GB, and a status reads two.
+ */
+export async function listenersBySs(port: number, command = 'ss'): Promise<boolean | undefined> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) =>
+    execFile(command, ['-H', '-ltn', `sport = :${port}`], { env: childEnvironment(), timeout: 5000 }, (error, stdout) =>
+      resolve(error ? undefined : stdout.trim() !== ''),
+    ),
+  );
 }
 
 /** LISTEN state in the kernel's TCP tables (proc(5): `st` 0A; `local_address` ADDR:PORT in hex). */
