@@ -31,6 +31,11 @@ export interface PreflightReadings {
   diskFreeBytes(path: string): Promise<number | undefined>;
   /** `v2`, `v1` (legacy or hybrid hierarchy), or undefined when it cannot be told. */
   cgroupVersion(): Promise<'v1' | 'v2' | undefined>;
+  /**
+   * Whether the root is this machine's own `/`. A `--root` tree is not booted here (its units are enabled, not
+   * started): this machine's listening sockets say nothing of the ports its kubelet will find.
+   */
+  rootIsThisMachine: boolean;
   /** undefined when `port` is free on all addresses, else why it is not (in use, not permitted). */
   portBusy(port: number): Promise<string | undefined>;
   /** True when the kubelet flexnode installed is running (then it is the one holding port 10250). */
@@ -184,6 +189,7 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
       return outcome('cgroup', 'warn', 'the cgroup hierarchy could not be read (/sys/fs/cgroup)', 'mount cgroup2 on /sys/fs/cgroup');
     }),
     safely('port-10250', async () => {
+      if (!readings.rootIsThisMachine) return outcome('port-10250', 'skip', "not read: --root is not this machine's root (its kubelet listens where it boots)");
       // The kubelet flexnode installed, running, is the port's holder (or about to be): asked first, it spares a
       // bootstrapped node's status and every agent cycle the reading of the machine's sockets.
       if (await readings.ourKubeletRunning()) return outcome('port-10250', 'pass', 'held by the kubelet flexnode installed');

@@ -12,7 +12,7 @@ import { runPreflight, type PreflightReadings, type ProbeResult } from './checks
 import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
 import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
-import { hostView, listenersBySs, listenersInProc, machineReadings, portBusy } from './readings.js';
+import { hostView, listenersBySs, listenersInProc, machineReadings, portBusy, rootView } from './readings.js';
 import { createPreflightStep } from '../steps.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
@@ -25,6 +25,7 @@ function readings(over: Partial<PreflightReadings> = {}): PreflightReadings {
     memTotalBytes: async () => 24 * 1024 ** 3,
     diskFreeBytes: async () => 200e9,
     cgroupVersion: async () => 'v2',
+    rootIsThisMachine: true,
     portBusy: async () => undefined,
     ourKubeletRunning: async () => false,
     now: () => NOW,
@@ -111,6 +112,18 @@ describe('preflight checks (injected readings)', () => {
     const other = await byName(readings({ portBusy: busy, ourKubeletRunning: async () => false }));
     expect(other.c['port-10250']).to.deep.include({ status: 'fail', detail: 'something already listens on port 10250' });
     expect(read).to.equal(1);
+  });
+
+  it("a --root that is not this machine's root: port 10250 is not read (that tree's kubelet listens where it boots)", async () => {
+    let asked = 0;
+    const count = async () => (asked++, 'something already listens on port 10250');
+    const { report, c } = await byName(readings({ rootIsThisMachine: false, portBusy: count, ourKubeletRunning: async () => (asked++, false) }));
+    expect(c['port-10250']).to.deep.include({ status: 'skip' });
+    expect(c['port-10250']!.detail).to.match(/--root is not this machine's root/);
+    expect(asked).to.equal(0);
+    expect(report.ok).to.equal(true);
+    expect(rootView('/', '/x').rootIsThisMachine).to.equal(true);
+    expect(rootView('/tmp/sandbox', '/x').rootIsThisMachine).to.equal(false);
   });
 
   it('both endpoint probes start before any reading of the machine', async () => {
@@ -242,6 +255,7 @@ describe('kube.preflight step', () => {
     expect(await r.memTotalBytes()).to.equal(1024 ** 3);
     expect(await r.cgroupVersion()).to.equal('v2');
     expect(await r.ourKubeletRunning()).to.equal(false);
+    expect(r.rootIsThisMachine).to.equal(true); // MemoryHost stands for the machine's own root
     const { c } = await byName({ ...r, probe: readings().probe, portBusy: async () => undefined });
     expect(c.os).to.deep.include({ status: 'pass', detail: 'Debian GNU/Linux 12 (bookworm)' });
     expect(c.memory!.status).to.equal('fail');

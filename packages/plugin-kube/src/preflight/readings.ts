@@ -12,6 +12,8 @@ export interface MachineView {
   exists(path: string): Promise<boolean>;
   /** The path on the machine running flexnode (the `--root` prefix applied), for statfs. */
   resolve(path: string): string;
+  /** Whether the root is this machine's own `/`. */
+  rootIsThisMachine: boolean;
   /** Whether kubelet.service is active and its flexnode drop-in is there. */
   ourKubeletRunning(): Promise<boolean>;
 }
@@ -22,6 +24,7 @@ export function hostView(host: Host, dropIn: string): MachineView {
     readText: (path) => host.files.readText(path),
     exists: async (path) => (await host.files.stat(path)) !== undefined,
     resolve: (path) => underRoot(host.root, path),
+    rootIsThisMachine: new RootPaths(host.root).isHostRoot,
     ourKubeletRunning: async () => (await host.files.stat(dropIn)) !== undefined && (await host.systemd.isActive(KUBELET_UNIT)),
   };
 }
@@ -38,9 +41,10 @@ export function rootView(root: string, dropIn: string): MachineView {
         () => false,
       ),
     resolve: at,
+    rootIsThisMachine: paths.isHostRoot,
     async ourKubeletRunning() {
       if (
-        root !== '/' ||
+        !paths.isHostRoot ||
         !(await fs.access(dropIn).then(
           () => true,
           () => false,
@@ -81,6 +85,7 @@ export function machineReadings(view: MachineView, proxy: ProxySettings): Prefli
       if (await view.exists('/sys/fs/cgroup')) return 'v1';
       return undefined;
     },
+    rootIsThisMachine: view.rootIsThisMachine,
     portBusy: (port) => portBusy(port),
     ourKubeletRunning: () => view.ourKubeletRunning(),
     now: () => Date.now(),
