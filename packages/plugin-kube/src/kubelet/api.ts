@@ -56,7 +56,7 @@ export async function apiRequest(
     if (pending) raw = pending;
     else {
       const sent = send(options, method, path);
-      const forget = () => sharedGets.get(key) === sent && sharedGets.delete(key);
+      const forget = () => sharedGets.delete(key); // the key's only entry until then: set only when none is pending
       sent.then(forget, forget); // registered first: runs before any caller sees the answer
       sharedGets.set(key, sent);
       raw = sent;

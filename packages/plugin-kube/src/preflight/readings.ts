@@ -24,7 +24,7 @@ export function hostView(host: Host, dropIn: string): MachineView {
     readText: (path) => host.files.readText(path),
     exists: async (path) => (await host.files.stat(path)) !== undefined,
     resolve: (path) => underRoot(host.root, path),
-    rootIsThisMachine: new RootPaths(host.root).isHostRoot,
+    rootIsThisMachine: host.root === '/',
     ourKubeletRunning: async () => (await host.files.stat(dropIn)) !== undefined && (await host.systemd.isActive(KUBELET_UNIT)),
   };
 }
