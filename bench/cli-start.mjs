@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // CLI start-up: `flexnode --version`, `version`, `steps`, `status` (sandbox root, nothing installed) and `token` (the
 // kubelet's exec credential, from its cache) against `node -e 0` measured in the same run, on the Node given by
-// BENCH_NODE (bench/run.mjs passes 20, 22 and 24).
+// BENCH_NODE (bench/run.mjs passes 20, 22 and 24); and `--version` through the release's bin/flexnode, the sh wrapper
+// every command of a release install starts with (scripts/release-wrapper.mjs), in the release's layout.
 // Targets (issue 20): --version <= 1.5x, steps <= 2x, status <= 3x. Then where each command's time above
 // `node -e 0` goes: module loading, the command's own work, garbage collection, waiting (see
 // lib/where-time-goes.mjs).
@@ -10,10 +11,11 @@
 // proxy): Node 20 reads that bundle at start-up, which adds ~100 ms to `node -e 0` and to every command alike,
 // and would hide flexnode's own start-up behind it. Machines running flexnode do not normally set it.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { releaseWrapper } from '../scripts/release-wrapper.mjs';
 import { fmtMs, interleaved, record, report, timeCommand } from './lib/measure.mjs';
 import { whereTimeGoes } from './lib/where-time-goes.mjs';
 
@@ -34,15 +36,26 @@ const AKS = '6dae42f8-4368-4678-94ff-3960e28e3630';
 const { cachedToken } = await import(join(repo, 'packages/plugin-arc/dist/token-cache.js'));
 await cachedToken(tokens, `${AKS}/.default`, async () => ({ token: 'bench', expiresOnTimestamp: Date.now() + 3_600_000 }));
 
+// A release's layout (scripts/build-release.mjs) around this checkout: its wrapper, this Node, this CLI.
+const release = join(root, 'release');
+mkdirSync(join(release, 'bin'), { recursive: true });
+mkdirSync(join(release, 'node/bin'), { recursive: true });
+mkdirSync(join(release, 'lib/node_modules/@flexnode'), { recursive: true });
+symlinkSync(node, join(release, 'node/bin/node'));
+symlinkSync(join(repo, 'packages/cli'), join(release, 'lib/node_modules/@flexnode/cli'));
+const cliVersion = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8')).version;
+writeFileSync(join(release, 'bin/flexnode'), releaseWrapper(cliVersion), { mode: 0o755 });
+
 const commands = [
   { name: 'flexnode --version', args: ['--version'], target: 1.5 },
+  { name: 'release bin/flexnode --version', argv: [join(release, 'bin/flexnode'), '--version'], target: 1.5 },
   { name: 'flexnode version', args: ['version'] },
   { name: 'flexnode steps', args: ['steps'], target: 2 },
   // Unhealthy (nothing installed) exits 1: the time to answer is what counts.
   { name: 'flexnode status (sandbox root)', args: ['status', '--config', config, '--root', root], target: 3 },
   { name: 'flexnode token (cache hit)', args: ['token', '--resource', AKS, '--cache-dir', tokens] },
 ];
-const argv = (c) => [node, cli, ...c.args];
+const argv = (c) => c.argv ?? [node, cli, ...c.args];
 
 try {
   // Compile caches (Node 22+) are filled by a first run, as on any machine after the first command.
@@ -69,7 +82,8 @@ try {
   // of the difference of the medians.
   console.log(`\nWhere the time above node -e 0 goes (medians of 3 profiled runs each; shares applied to the medians above)`);
   const floor = whereTimeGoes([node, '-e', '0'], { env });
-  for (const c of commands) {
+  // (The wrapper's time is a shell's, not Node's: no profile of it.)
+  for (const c of commands.filter((x) => !x.argv)) {
     const p = whereTimeGoes(argv(c), { env });
     if (!p || !floor) continue;
     const extra = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Math.max(0, v - floor[k])]));

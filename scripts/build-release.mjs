@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { releaseWrapper } from './release-wrapper.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -46,19 +47,6 @@ const version = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'),
 const { releaseNode } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const nodeVersion = releaseNode.version;
 const t0 = Date.now();
-/** bin/flexnode: resolves its own location (it is usually reached through the /usr/local/bin symlink). */
-const WRAPPER = `#!/bin/sh
-# flexnode ${version}: the CLI on the Node.js runtime shipped with it (no system Node needed).
-self=$(readlink -f "$0")
-top=$(dirname "$(dirname "$self")")
-# The command the kubelet's kubeconfig runs for a token (flexnode token): <prefix>/current/bin/flexnode when this is
-# the release install.sh made current, so that installing a newer flexnode does not change the kubeconfig.
-stable="$(dirname "$top")/current/bin/flexnode"
-[ "$(readlink -f "$stable" 2>/dev/null)" = "$self" ] || stable=$self
-FLEXNODE_COMMAND=\${FLEXNODE_COMMAND:-$stable}
-export FLEXNODE_COMMAND
-exec "$top/node/bin/node" "$top/lib/node_modules/@flexnode/cli/bin/run.js" "$@"
-`;
 const step = (what) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
 const run = (cmd, argv, options = {}) => execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
 const npm = (argv, options = {}) => run('npm', [...argv, '--no-audit', '--no-fund', '--loglevel=error'], options);
@@ -113,7 +101,7 @@ try {
     copyFileSync(node.binary, join(top, 'node/bin/node'));
     chmodSync(join(top, 'node/bin/node'), 0o755);
     if (node.license) copyFileSync(node.license, join(top, 'node/LICENSE'));
-    writeFileSync(join(top, 'bin/flexnode'), WRAPPER, { mode: 0o755 });
+    writeFileSync(join(top, 'bin/flexnode'), releaseWrapper(version), { mode: 0o755 });
     chmodSync(join(top, 'bin/flexnode'), 0o755);
     symlinkSync('flexnode', join(top, 'bin/aks-flex-node')); // upstream's (AKSFlexNode) name for the same CLI
     copyFileSync(join(repo, 'packages/cli/assets/flexnode-agent.service'), join(top, 'share/flexnode-agent.service'));

@@ -59,10 +59,10 @@ describe('release tarball (scripts/build-release.mjs, native arch)', function ()
   });
 
   it('bin/flexnode --version runs on the embedded node (the pinned releaseNode, whatever the build machine runs), with no node on PATH', () => {
-    // A PATH with the wrapper's two tools and nothing else: no node to fall back on.
+    // A PATH with the wrapper's one tool and nothing else: no node to fall back on.
     const path = join(dir, 'path');
     mkdirSync(path);
-    for (const tool of ['readlink', 'dirname']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(path, tool));
+    for (const tool of ['readlink']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(path, tool));
     const r = spawnSync(join(top, 'bin/flexnode'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout.trim()).to.equal(`@flexnode/cli/${release.version} linux-${release.arch} node-${release.nodeVersion}`);
