@@ -80,11 +80,42 @@ const mutations: Mutation[] = [
     /expected string/,
   ],
   ['imageGC threshold over 100', (c) => (c.node.kubelet.imageGCHighThreshold = 101), 'node.kubelet.imageGCHighThreshold', /<= 100/],
+  [
+    'imageGC low threshold not below the high one',
+    (c) => ((c.node.kubelet.imageGCHighThreshold = 70), (c.node.kubelet.imageGCLowThreshold = 70)),
+    'node.kubelet.imageGCLowThreshold',
+    /less than imageGCHighThreshold \(70\), got 70/,
+  ],
+  [
+    "imageGC high threshold at 0, the low one the kubelet's default",
+    (c) => ((c.node.kubelet.imageGCHighThreshold = 0), delete c.node.kubelet.imageGCLowThreshold),
+    'node.kubelet.imageGCHighThreshold',
+    /more than imageGCLowThreshold \(80, the kubelet's default\), got 0/,
+  ],
+  [
+    "imageGC low threshold above the kubelet's default high one",
+    (c) => (delete c.node.kubelet.imageGCHighThreshold, (c.node.kubelet.imageGCLowThreshold = 90)),
+    'node.kubelet.imageGCLowThreshold',
+    /less than imageGCHighThreshold \(85, the kubelet's default\), got 90/,
+  ],
   ['relative CNI bin dir', (c) => (c.paths.cni.binDir = 'opt/cni/bin'), 'paths.cni.binDir', /absolute path/],
   ['mirror not a URL', (c) => (c.artifacts.mirror = 'mirror.internal'), 'artifacts.mirror', /http\(s\) URL/],
   ['proxy not a URL', (c) => (c.proxy.https = 'proxy:3128'), 'proxy.https', /http\(s\) URL/],
   ['plugin choice not a package name', (c) => (c.plugins.cni = 'Not A Package'), 'plugins.cni', /npm package name/],
   ['azure is an array', (c) => (c.azure = []), 'azure', /expected object, got array/],
+  ['agent is null', (c) => (c.agent = null), 'agent', /^expected object, got null$/],
+  [
+    'Arc off with the default kubelet auth (arc-msi)',
+    (c) => ((c.azure.arc.enabled = false), delete c.kubernetes.auth),
+    'azure.arc.enabled',
+    /no Arc identity .*defaults to arc-msi.*"bootstrap-token"/,
+  ],
+  [
+    'Arc off with kubernetes.auth arc-msi',
+    (c) => ((c.azure.arc.enabled = false), (c.kubernetes.auth = 'arc-msi')),
+    'kubernetes.auth',
+    /no Arc identity .*is arc-msi/,
+  ],
   ['node name uppercase', (c) => (c.node.name = 'Edge_01'), 'node.name', /DNS subdomain/],
 ];
 

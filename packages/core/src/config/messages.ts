@@ -46,7 +46,8 @@ export function describeError(error: SchemaError): ConfigIssue {
       };
     }
     case 'type':
-      return { path, message: `expected ${error.params.type}, got ${typeOf(error.data)} ${show(error.data)}` };
+      // null is its own type: "got null", not "got null null".
+      return { path, message: `expected ${error.params.type}, got ${error.data === null ? 'null' : `${typeOf(error.data)} ${show(error.data)}`}` };
     case 'enum':
       return {
         path,

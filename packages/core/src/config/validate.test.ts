@@ -18,6 +18,32 @@ describe('config validation', () => {
     expect(validateConfig(example)).to.not.deep.equal([]);
   });
 
+  it('accepts an AKS resource id in any case, as ARM does (az prints resourcegroups in lower case at times)', () => {
+    for (const id of [
+      '/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-aks/providers/microsoft.containerservice/managedclusters/aks-1',
+      '/SUBSCRIPTIONS/11111111-2222-3333-4444-555555555555/RESOURCEGROUPS/rg-aks/PROVIDERS/Microsoft.ContainerService/ManagedClusters/aks-1',
+    ]) {
+      const config = fullConfig();
+      config.azure.targetCluster.resourceId = id;
+      expect(validateConfig(config), id).to.deep.equal([]);
+    }
+    const config = fullConfig();
+    config.azure.targetCluster.resourceId =
+      '/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm';
+    expect(validateConfig(config).map((i) => i.path)).to.include('azure.targetCluster.resourceId');
+  });
+
+  it('accepts Arc turned off when the kubelet does not need the Arc identity', () => {
+    const bootstrapToken = fullConfig();
+    bootstrapToken.azure.arc.enabled = false;
+    bootstrapToken.kubernetes.auth = 'bootstrap-token';
+    expect(validateConfig(bootstrapToken)).to.deep.equal([]);
+    const otherIdentity = fullConfig();
+    otherIdentity.azure.arc.enabled = false;
+    otherIdentity.plugins['arc-identity'] = '@org/plugin-identity';
+    expect(validateConfig(otherIdentity)).to.deep.equal([]);
+  });
+
   const corpus = badConfigs();
   it(`has at least 50 bad configs (${corpus.length})`, () => expect(corpus.length).to.be.at.least(50));
 

@@ -55,7 +55,56 @@ function semanticIssues(data: unknown): ConfigIssue[] {
       issues.push({ path, message: `expected an IPv4 CIDR such as 10.244.1.0/24 (octets <= 255, host bits zero), got ${JSON.stringify(value)}` });
     }
   }
+  issues.push(...imageGcIssues((data as { node?: { kubelet?: Record<string, unknown> } } | null)?.node?.kubelet));
+  issues.push(...kubeletAuthIssues(data as AuthFields | null));
   return issues;
+}
+
+interface AuthFields {
+  azure?: { arc?: { enabled?: unknown } };
+  kubernetes?: { auth?: unknown };
+  plugins?: Record<string, unknown>;
+}
+
+/**
+ * `kubernetes.auth: arc-msi` (the default) authenticates the kubelet as the Arc machine's identity, which
+ * `azure.arc.enabled: false` never creates (unless another plugin provides `arc-identity`): the run would install
+ * the runtime and stop at the kubelet's credentials. Refused here, before anything changes.
+ */
+function kubeletAuthIssues(data: AuthFields | null): ConfigIssue[] {
+  if (data?.azure?.arc?.enabled !== false) return [];
+  const auth = data.kubernetes?.auth;
+  if (auth !== undefined && auth !== 'arc-msi') return [];
+  const provider = data.plugins?.['arc-identity'];
+  if (provider !== undefined && provider !== '@flexnode/plugin-arc') return [];
+  return [
+    {
+      path: auth === undefined ? 'azure.arc.enabled' : 'kubernetes.auth',
+      message: `azure.arc.enabled is false, so the node has no Arc identity for the kubelet to authenticate with (kubernetes.auth ${auth === undefined ? 'defaults to arc-msi' : 'is arc-msi'}): set kubernetes.auth to "bootstrap-token", or enable Arc`,
+    },
+  ];
+}
+
+/** The kubelet's own defaults for the image GC thresholds (KubeletConfiguration v1beta1), which flexnode keeps. */
+const IMAGE_GC_DEFAULT = { high: 85, low: 80 };
+
+/**
+ * The low image GC threshold must be below the high one, each given or the kubelet's default: the kubelet refuses
+ * to start otherwise. Told here so that `config validate` says it, not the kubelet step halfway through a run.
+ */
+function imageGcIssues(kubelet: Record<string, unknown> | undefined): ConfigIssue[] {
+  const given = (v: unknown) => (Number.isInteger(v) ? (v as number) : undefined);
+  const high = given(kubelet?.imageGCHighThreshold);
+  const low = given(kubelet?.imageGCLowThreshold);
+  if (high === undefined && low === undefined) return [];
+  const h = high ?? IMAGE_GC_DEFAULT.high;
+  const l = low ?? IMAGE_GC_DEFAULT.low;
+  if (l < h) return [];
+  const [path, message] =
+    low !== undefined
+      ? ['node.kubelet.imageGCLowThreshold', `expected less than imageGCHighThreshold (${h}${high === undefined ? ", the kubelet's default" : ''}), got ${l}`]
+      : ['node.kubelet.imageGCHighThreshold', `expected more than imageGCLowThreshold (${l}, the kubelet's default), got ${h}`];
+  return [{ path, message }];
 }
 
 /**
