@@ -1,5 +1,6 @@
 import {
   canonicalJson,
+  ConfigError,
   findRecord,
   FlexnodeError,
   missing,
@@ -15,7 +16,7 @@ import {
 } from '@flexnode/sdk';
 import { AKS_SCOPE, assertAzureRbac, defaultClusterReader, type ClusterFacts, type ClusterReader } from '../cluster/cluster.js';
 import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.js';
-import { kubeletAuth } from '../auth.js';
+import { hasArcIdentity, kubeletAuth } from '../auth.js';
 import { isUnreachable, type NodeApiOptions } from '../kubelet/api.js';
 import { routeSourceAddress } from '../kubelet/machine.js';
 import { nodeName } from '../kubelet/step.js';
@@ -26,7 +27,7 @@ import { callbackNote, probeApiServer, type ApiServerProbe } from './api-server.
 import { httpsNodesApi, rangesOf, statusMessage, type NodesApi } from './nodes.js';
 import { describePlan, planPodRange, type PodRangePlan } from './pod-range.js';
 import { clusterNetwork, clusterRanges } from './registration.js';
-import { runsKubeProxy } from './service-proxy.js';
+import { decideProxyMode, runsKubeProxy } from './service-proxy.js';
 
 /** Custom record: what kube.network decided, and from which inputs (the check compares them; no network needed). */
 export const NETWORK_RECORD = 'cluster-network';
@@ -135,6 +136,13 @@ export function networkOps({ host, config, azure, cni, proxy }: NetworkDeps, opt
           settings.requireAzureRbac,
           (m) => host.log.warn(m),
           'kube-proxy, which flexnode runs with the Arc identity, cannot read Services',
+        );
+      }
+      if (!hasArcIdentity(config) && runsKubeProxy(config, clusterNetwork(facts))) {
+        throw new ConfigError(
+          `flexnode runs kube-proxy on this cluster (${decideProxyMode(config, clusterNetwork(facts)).why}), and kube-proxy authenticates with the Arc identity, which azure.arc.enabled false leaves out`,
+          [{ path: 'azure.arc.enabled', message: 'kube-proxy run by flexnode needs the Arc identity' }],
+          'enable Arc, or let something else serve Services: kubernetes.serviceProxy "none" with a kube-proxy replacement in the cluster, or "aks" where the cluster allows it',
         );
       }
 

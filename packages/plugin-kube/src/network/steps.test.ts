@@ -200,6 +200,22 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     await network(new MemoryHost(), cfg({ kubernetes: { auth: 'bootstrap-token' } }), { reader: fakeReader({ ...KUBENET, azureRbac: false }) }).install();
   });
 
+  it('Arc turned off: a cluster where flexnode must run kube-proxy (it authenticates with the Arc identity) is exit 2 before anything changes', async () => {
+    const noArc = (kubernetes: Record<string, unknown>, cni: FlexnodeConfig['cni'] = { podCIDRPool: { cidr: '10.90.0.0/16' } }) =>
+      cfg({ azure: { ...cfg().azure, arc: { enabled: false } }, kubernetes: { auth: 'bootstrap-token', ...kubernetes }, cni });
+    const host = new MemoryHost();
+    const error = await failure(() => network(host, noArc({}), { reader: fakeReader(VNET_PODS) }).install());
+    expect(error).to.be.instanceOf(ConfigError);
+    expect(error.message).to.contain('flexnode runs kube-proxy on this cluster (Azure CNI').and.contain('azure.arc.enabled false');
+    expect((error as ConfigError).issues[0]!.path).to.equal('azure.arc.enabled');
+    expect(host.changesOf('kube.network')).to.deep.equal([]);
+    // Services served otherwise: nothing needs the Arc identity.
+    await network(new MemoryHost(), noArc({ serviceProxy: 'none' }), { reader: fakeReader(VNET_PODS) }).install();
+    await network(new MemoryHost(), noArc({}, {}), { reader: fakeReader(KUBENET) }).install();
+    // Another plugin provides the identity.
+    await network(new MemoryHost(), { ...noArc({}), plugins: { 'arc-identity': '@org/plugin-identity' } }, { reader: fakeReader(VNET_PODS) }).install();
+  });
+
   it('a network that takes no addresses from a node range needs no pod range and lists nothing', async () => {
     const host = new MemoryHost();
     const nodes = new MemoryNodes();
