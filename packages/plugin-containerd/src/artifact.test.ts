@@ -39,6 +39,12 @@ describe('containerd/runc artifacts', () => {
     expect(a.mirrorPath).to.equal('containerd/v1.7.20/containerd-1.7.20-linux-amd64.tar.gz');
   });
 
+  it("runs upstream's runc default, 1.1.12 with its URL, unchanged: pinned for both architectures", () => {
+    const upstream = testConfig({ runc: { version: '1.1.12', url: 'https://github.com/opencontainers/runc/releases/download/v1.1.12/runc.amd64' } });
+    expect(runcArtifact(upstream, 'amd64').sha256).to.equal('aadeef400b8f05645768c1476d1023f7875b78f52c7ff1967a6dbce236b8cbd8');
+    expect(runcArtifact(testConfig({ runc: { version: '1.1.12' } }), 'arm64').sha256).to.equal(RUNC_VERSIONS['1.1.12']!.arm64);
+  });
+
   it('lets the config override version and sha256 (string or per architecture)', () => {
     const sum = 'a'.repeat(64);
     expect(containerdArtifact(testConfig({ containerd: { version: '1.7.99', sha256: sum } }), 'amd64').sha256).to.equal(sum);

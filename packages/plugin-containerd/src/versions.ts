@@ -60,9 +60,15 @@ export const DEFAULT_CONTAINERD_VERSION = '1.7.22';
  * Source: the `runc.sha256sum` file of each release on github.com/opencontainers/runc/releases, as collected
  * in vexxhost/ansible-collection-containers (roles/runc/defaults/main.yml, generated from those files). The
  * default 1.1.14 amd64 value is confirmed by two further independent public pins. Upstream's default 1.1.12
- * is not pinned: no published checksum for it was found, so it needs `runc.sha256` in the config.
+ * (an upstream config names it, and loads unchanged): kubernetes-sigs/kubespray
+ * roles/kubespray-defaults/defaults/main/checksums.yml at commit 011b76d5c5c190101fffe57bfbd5e9346e62c0a5
+ * (`runc_checksums`, the same URLs), whose 1.1.13 values agree with the table's.
  */
 export const RUNC_VERSIONS: VersionTable = {
+  '1.1.12': {
+    amd64: 'aadeef400b8f05645768c1476d1023f7875b78f52c7ff1967a6dbce236b8cbd8',
+    arm64: '879f910a05c95c10c64ad8eb7d5e3aa8e4b30e65587b3d68e009a3565aed5bb8',
+  },
   '1.1.13': {
     amd64: 'bcfc299c1ab255e9d045ffaf2e324c0abaf58f599831a7c2c4a80b33f795de94',
     arm64: '4b93701752f5338ed51592b38e039aef8c1a59856d1225df21eba84c2830743c',
@@ -101,5 +107,5 @@ export const RUNC_VERSIONS: VersionTable = {
   },
 };
 
-/** runc 1.1.x, the line upstream pins (it defaults to 1.1.12; see {@link RUNC_VERSIONS} for why 1.1.14). */
+/** runc 1.1.x, the line upstream pins (it defaults to 1.1.12); 1.1.14 carries the fix for CVE-2024-45310. */
 export const DEFAULT_RUNC_VERSION = '1.1.14';
