@@ -1,8 +1,9 @@
 /**
- * The upstream README's example config ships placeholders (`your-subscription-id`, `<tenant-id>`): a value that
- * still holds one was never filled in. Core lists them when a config loads; plugins refuse to send one to Azure.
+ * The upstream README's example config ships placeholders (`your-subscription-id`, `<tenant-id>`), its installer's
+ * template others (`YOUR_SUBSCRIPTION_ID`): a value that still holds one was never filled in. Core lists them when
+ * a config loads; plugins refuse to send one to Azure.
  */
-const PLACEHOLDER = /(^|[/=])your-[\w-]*|<[^<>]+>/;
+const PLACEHOLDER = /(^|[/=])your[-_][\w-]*|<[^<>]+>/i;
 
 /** True when `value` is (or contains, as a path segment) an example placeholder. */
 export function isPlaceholder(value: unknown): value is string {
