@@ -3,7 +3,7 @@ import type { LoadedConfig, PluginSource } from '@flexnode/core';
 import { listPluginSources } from '@flexnode/core/cli';
 import { checkRootEnvironment } from '@flexnode/sdk';
 import { commonFlags } from './flags.js';
-import { reportFlexnodeError, type CommandIo } from '../run/io.js';
+import { otherErrorJson, reportFlexnodeError, type CommandIo } from '../run/io.js';
 import { loadConfigFor, type CredentialUse } from '../run/session.js';
 
 /** Shared behaviour of flexnode commands: common flags, --json, plugin sources, errors with exit codes. */
@@ -48,11 +48,20 @@ export abstract class FlexnodeCommand extends Command {
     return loadConfigFor(this.io(), flags, allowPlaceholders, credential);
   }
 
-  /** Print a FlexnodeError as a message and a hint (or JSON) and exit with its code. */
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  /**
+   * Print a FlexnodeError as a message and a hint (or JSON) and exit with its code. With --json, any other error
+   * too (a flag oclif refuses, say) is one `{"ok": false, "error": {code, message}}` document with its exit code:
+   * oclif's own JSON carried the whole error object (its parse context: ~100 kB of oclif's config) and exit 1.
+   */
+  protected override async catch(error: Error & { exitCode?: number; code?: unknown; oclif?: { exit?: number } }): Promise<unknown> {
     // this.exit(): the command already printed its result (a --json report); only the exit code remains.
     if (error.oclif?.exit !== undefined && error.message.startsWith('EEXIT')) throw error;
     reportFlexnodeError(this.io(), error);
+    if (this.jsonEnabled()) {
+      const { json, exitCode } = otherErrorJson(error);
+      this.logJson(json);
+      return this.exit(exitCode);
+    }
     return super.catch(error);
   }
 }

@@ -125,6 +125,25 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect(JSON.parse(broken.stdout).error.message).to.match(/is not valid JSON: unexpected character at line 4, column 3, in azure$/);
   });
 
+  it('--json with a flag line oclif refuses: one small {ok: false} document, code USAGE, exit 2 (the fast path and plugin commands too)', async () => {
+    for (const argv of [
+      ['status', '--json', '--bogus'],
+      ['steps', '--json', 'extra'],
+      ['config', 'validate', '--json', '--config'],
+      ['token', '--json'],
+      ['doctor', '--json', '--bogus'],
+    ]) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).to.equal(2);
+      // One document (oclif's own carried its whole parse context: ~100 kB).
+      expect(r.stdout.length, argv.join(' ')).to.be.below(400);
+      const document = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
+      expect(document.ok, argv.join(' ')).to.equal(false);
+      expect(document.error.code, argv.join(' ')).to.equal('USAGE');
+      expect(document.error.message, argv.join(' ')).to.match(/flag|argument|Missing/i);
+    }
+  });
+
   it('refuses a real bootstrap while the config still has placeholders, and writes nothing', async () => {
     const r = await runCli(['bootstrap', '--config', example, '--root', dir]);
     expect(r.code).to.equal(2);

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeOut } from '../render/stdio.js';
-import { reportFlexnodeError, type CommandIo } from '../run/io.js';
+import { otherErrorJson, reportFlexnodeError, type CommandIo } from '../run/io.js';
 import { jsonFlagSpec } from '../run/flags.js';
 
 /** A command of the fast path: its flags (those of its oclif command) and its body. Every one has --json. */
@@ -83,8 +83,9 @@ export async function runFast<F>(
     // Any other error: printed as oclif's Command.catch and its error handler print it.
     const e = error as Error & { exitCode?: number };
     if (json) {
-      io.logJson({ error: { ...e, message: e.message, name: e.name } });
-      return e.exitCode ?? 1;
+      const { json: document, exitCode } = otherErrorJson(e);
+      io.logJson(document);
+      return exitCode;
     }
     const { handle } = await import('../oclif.js');
     await handle(e); // prints and exits

@@ -41,3 +41,13 @@ export function reportFlexnodeError(io: CommandIo, error: unknown): boolean {
   }
   return io.exit(error.exitCode);
 }
+
+/**
+ * Any error that is not a FlexnodeError, as --json prints it: one `{"ok": false, "error": {code, message}}`
+ * document (a usage error oclif refused is USAGE, exit 2). Returns the exit code.
+ */
+export function otherErrorJson(error: Error & { exitCode?: number; code?: unknown; oclif?: { exit?: number } }): { json: unknown; exitCode: number } {
+  const usage = error.oclif?.exit === 2;
+  const code = usage ? 'USAGE' : typeof error.code === 'string' ? error.code : 'FAILED';
+  return { json: { ok: false, error: { code, message: error.message } }, exitCode: error.oclif?.exit ?? error.exitCode ?? 1 };
+}

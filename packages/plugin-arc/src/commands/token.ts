@@ -22,14 +22,24 @@ export default class Token extends Command {
     }),
     'cache-dir': Flags.string({ default: TOKEN_CACHE_DIR, description: 'token cache directory' }),
     'no-cache': Flags.boolean({ default: false, description: 'always ask the identity endpoint' }),
-    // The ExecCredential is JSON already; --json makes a failure JSON too ({"error": ...} on stdout), for scripts.
-    json: Flags.boolean({ default: false, description: 'format the output as JSON (a failure as {"error": {...}})' }),
+    // The ExecCredential is JSON already; --json makes a failure JSON too ({"ok": false, "error": ...} on stdout), for scripts.
+    json: Flags.boolean({ default: false, description: 'format the output as JSON (a failure as {"ok": false, "error": {...}})' }),
   };
+
+  /** A flag line oclif refuses, with --json: one JSON document on stdout too (exit 2), as flexnode's other commands. */
+  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    const flagsEnd = this.argv.includes('--') ? this.argv.indexOf('--') : this.argv.length;
+    if (error.oclif?.exit === 2 && !error.message.startsWith('EEXIT') && this.argv.slice(0, flagsEnd).includes('--json')) {
+      process.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'USAGE', message: error.message } })}\n`);
+      return this.exit(2);
+    }
+    return super.catch(error);
+  }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Token);
     const fail = (error: { code?: string; message: string; hint?: string }, exitCode: number): never => {
-      if (flags.json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint } })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: error.code, message: error.message, hint: error.hint } })}\n`);
       else process.stderr.write(`flexnode token: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       return this.exit(exitCode);
     };
