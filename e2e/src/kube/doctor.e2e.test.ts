@@ -1,6 +1,6 @@
 // `flexnode doctor` through the real CLI (packages/cli, which bundles plugin-kube): the fake ARM over HTTPS reached
 // through a local CONNECT proxy from the config, the artifact mirror, port 10250 taken by the test, --json and the exit code.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -96,6 +96,32 @@ describe('flexnode doctor (real CLI, fake ARM through a proxy, test mirror)', fu
     expect(c['artifact-endpoint']!.detail).to.not.match(/via proxy/);
     expect(c.clock!.detail).to.match(/Azure/);
     expect(code).to.equal(report.ok ? 0 : 1);
+  });
+
+  it('a config of the wrong shape fails the config check (exit 1, one JSON document); a FIFO is not read', async function () {
+    const cfg = JSON.parse((await import('node:fs')).readFileSync(configPath, 'utf8'));
+    for (const [name, broken] of [
+      ['endpoint-number.json', { ...cfg, azure: { ...cfg.azure, endpoints: { resourceManager: 5 } } }],
+      ['skip-string.json', { ...cfg, pluginConfig: { '@flexnode/plugin-kube': { skipPreflight: 'port-10250' } } }],
+    ] as const) {
+      const file = join(tmp, name);
+      writeFileSync(file, JSON.stringify(broken));
+      const { code, stdout, stderr } = await doctor(['--json', '--config', file], { NODE_EXTRA_CA_CERTS: arm.certPath });
+      expect(stderr, name).to.equal('');
+      const report = JSON.parse(stdout) as { checks: { name: string; status: string; detail: string }[] };
+      expect(
+        report.checks.find((x) => x.name === 'config'),
+        name,
+      ).to.deep.include({ status: 'fail', detail: `${file} does not validate` });
+      expect(code, name).to.equal(1);
+    }
+    const fifo = join(tmp, 'config.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const { stdout } = await doctor(['--json', '--config', fifo], { NODE_EXTRA_CA_CERTS: arm.certPath });
+    expect(JSON.parse(stdout).checks.find((x: { name: string }) => x.name === 'config')).to.deep.include({
+      status: 'warn',
+      detail: `${fifo} is not a regular file`,
+    });
   });
 
   it('a taken port 10250 fails with the fix, exit code 1; skipPreflight lets it pass', async function () {

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Command, Flags } from '@oclif/core';
 import { checkRoot, checkRootEnvironment, isFlexnodeError, type FlexnodeConfig } from '@flexnode/sdk';
-import { CHECK_NAMES, runPreflight, type CheckOutcome } from '../preflight/checks.js';
+import { CHECK_NAMES, runPreflight, type CheckOutcome, type PreflightReadings } from '../preflight/checks.js';
 import { preflightTargets } from '../preflight/endpoints.js';
 import { effectiveProxy } from '../preflight/probe.js';
 import { machineReadings, rootView } from '../preflight/readings.js';
@@ -26,9 +26,22 @@ export default class Doctor extends Command {
     json: Flags.boolean({ summary: 'Print one JSON document: {ok, checks: [{name, title, status, detail, fix}]}.', default: false }),
   };
 
-  /** A bad --root or FLEXNODE_ROOT is bad input: exit 2, as in every flexnode command. */
+  /**
+   * A bad --root or FLEXNODE_ROOT is bad input: exit 2, as in every flexnode command. With --json, that and a flag
+   * line oclif refuses are one `{"ok": false, "error": {...}}` document on stdout, as flexnode's other commands print.
+   */
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    if (isFlexnodeError(error)) this.error(`${error.message}${error.hint ? `\nHint: ${error.hint}` : ''}`, { exit: error.exitCode });
+    const flagsEnd = this.argv.includes('--') ? this.argv.indexOf('--') : this.argv.length;
+    const json = this.argv.slice(0, flagsEnd).includes('--json');
+    if (isFlexnodeError(error)) {
+      if (!json) this.error(`${error.message}${error.hint ? `\nHint: ${error.hint}` : ''}`, { exit: error.exitCode });
+      this.log(JSON.stringify({ ok: false, error: { code: error.code, message: error.message, hint: error.hint } }, null, 2));
+      return this.exit(error.exitCode);
+    }
+    if (json && error.oclif?.exit === 2 && !error.message.startsWith('EEXIT')) {
+      this.log(JSON.stringify({ ok: false, error: { code: 'USAGE', message: error.message } }, null, 2));
+      return this.exit(2);
+    }
     return super.catch(error);
   }
 
@@ -39,22 +52,38 @@ export default class Doctor extends Command {
     const configPath = flags.config ?? DEFAULT_CONFIG;
     let config: FlexnodeConfig | undefined;
     try {
+      // A regular file only: reading a FIFO or a device would wait forever, or never end.
+      if (!(await stat(configPath)).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
       config = JSON.parse(await readFile(configPath, 'utf8')) as FlexnodeConfig;
     } catch (error) {
-      const absent = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      const code = (error as NodeJS.ErrnoException).code;
       notes.push({
         name: 'config',
         title: 'Config file',
         status: 'warn',
         // Not the parser's message: it quotes the text around the error, which may be a secret.
-        detail: absent ? `${configPath} does not exist: the public cloud's endpoints are checked` : `${configPath} is not readable JSON`,
-        fix: absent ? 'pass --config FILE' : '`flexnode config validate` names the problem',
+        detail:
+          code === 'ENOENT'
+            ? `${configPath} does not exist: the public cloud's endpoints are checked`
+            : `${configPath} is ${code === 'ENOTFILE' ? 'not a regular file' : 'not readable JSON'}`,
+        fix: code === 'ENOENT' ? 'pass --config FILE' : '`flexnode config validate` names the problem',
       });
     }
-    const raw = config?.pluginConfig?.[PLUGIN_NAME] as { skipPreflight?: unknown } | undefined;
-    const skip = Array.isArray(raw?.skipPreflight) ? raw.skipPreflight.filter((s): s is string => typeof s === 'string') : [];
-    const readings = machineReadings(rootView(flags.root, kubePaths(config ?? ({} as FlexnodeConfig)).dropIn), effectiveProxy(config?.proxy));
-    const report = await runPreflight(readings, preflightTargets(config), skip);
+    let plan: { readings: PreflightReadings; targets: ReturnType<typeof preflightTargets>; skip: string[] };
+    try {
+      plan = doctorPlan(flags.root, config);
+    } catch {
+      // A field of the wrong type (an endpoint that is a number, say): what config validate is for.
+      notes.push({
+        name: 'config',
+        title: 'Config file',
+        status: 'fail',
+        detail: `${configPath} does not validate`,
+        fix: '`flexnode config validate` names the problem',
+      });
+      plan = doctorPlan(flags.root, undefined);
+    }
+    const report = await runPreflight(plan.readings, plan.targets, plan.skip);
     const checks = [...notes, ...report.checks];
 
     if (flags.json) {
@@ -71,6 +100,17 @@ export default class Doctor extends Command {
         `\n${report.ok ? 'ready' : 'not ready'}: ${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed${count('skip') ? `, ${count('skip')} skipped` : ''}`,
       );
     }
-    if (!report.ok) this.exit(1);
+    if (!report.ok || notes.some((n) => n.status === 'fail')) this.exit(1);
   }
+}
+
+/** What doctor checks for `config` (absent: the public cloud's endpoints, no proxy, nothing skipped). */
+function doctorPlan(root: string, config: FlexnodeConfig | undefined) {
+  const raw = config?.pluginConfig?.[PLUGIN_NAME] as { skipPreflight?: unknown } | undefined;
+  if (raw?.skipPreflight !== undefined && !(Array.isArray(raw.skipPreflight) && raw.skipPreflight.every((s) => typeof s === 'string'))) {
+    throw new TypeError('skipPreflight is not a list of names');
+  }
+  const skip = (raw?.skipPreflight as string[] | undefined) ?? [];
+  const readings = machineReadings(rootView(root, kubePaths(config ?? ({} as FlexnodeConfig)).dropIn), effectiveProxy(config?.proxy));
+  return { readings, targets: preflightTargets(config), skip };
 }
