@@ -100,6 +100,18 @@ const mutations: Mutation[] = [
   ],
   ['relative CNI bin dir', (c) => (c.paths.cni.binDir = 'opt/cni/bin'), 'paths.cni.binDir', /absolute path/],
   ['mirror not a URL', (c) => (c.artifacts.mirror = 'mirror.internal'), 'artifacts.mirror', /http\(s\) URL/],
+  [
+    'mirror with a query (a SAS token)',
+    (c) => (c.artifacts.mirror = 'https://m.blob.core.windows.net/flexnode?sv=1&sig=x'),
+    'artifacts.mirror',
+    /no query or fragment/,
+  ],
+  [
+    'ARM endpoint with a fragment',
+    (c) => (c.azure.endpoints = { resourceManager: 'https://arm.internal/#x' }),
+    'azure.endpoints.resourceManager',
+    /no query or fragment/,
+  ],
   ['proxy not a URL', (c) => (c.proxy.https = 'proxy:3128'), 'proxy.https', /http\(s\) URL/],
   ['plugin choice not a package name', (c) => (c.plugins.cni = 'Not A Package'), 'plugins.cni', /npm package name/],
   ['azure is an array', (c) => (c.azure = []), 'azure', /expected object, got array/],

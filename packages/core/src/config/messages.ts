@@ -24,9 +24,27 @@ export function toDotted(pointer: string): string {
 
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const show = (v: unknown) => {
-  const text = JSON.stringify(v);
+  // A URL's user:password is never echoed (a proxy or mirror URL that fails its pattern).
+  const text = JSON.stringify(typeof v === 'string' ? v.replace(/(\/\/)[^/@\s]*@/g, '$1***@') : v);
   return text === undefined ? String(v) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
+
+/** Fields whose value is never echoed, at any depth of the path: what they hold is (or may hold) a secret. */
+const SECRET_FIELD = /secret|password|passwd|token|credential|principal/i;
+
+/**
+ * The value of `error` as a message may show it: nothing for a secret field or anything inside one, and only
+ * the type of an object or an array (it may hold one: `"servicePrincipal": {"tenantId": {"clientSecret": ...}}`).
+ */
+function shown(error: SchemaError, path: string): string {
+  const type = error.data === null ? 'null' : typeOf(error.data);
+  if (typeof error.data === 'object' || secretPath(path)) return type;
+  return `${type} ${show(error.data)}`;
+}
+
+const secretPath = (path: string) => path.split(/[.[\]]/).some((part) => SECRET_FIELD.test(part));
+/** The value itself, unless the field is a secret one. */
+const echoed = (error: SchemaError, path: string) => (secretPath(path) ? '(a value not shown: a secret field)' : show(error.data));
 
 /** A person-readable issue (field path + what was expected) for one ajv error. */
 export function describeError(error: SchemaError): ConfigIssue {
@@ -46,21 +64,20 @@ export function describeError(error: SchemaError): ConfigIssue {
       };
     }
     case 'type':
-      // null is its own type: "got null", not "got null null".
-      return { path, message: `expected ${error.params.type}, got ${error.data === null ? 'null' : `${typeOf(error.data)} ${show(error.data)}`}` };
+      return { path, message: `expected ${error.params.type}, got ${shown(error, path)}` };
     case 'enum':
       return {
         path,
-        message: `expected one of ${(error.params.allowedValues as unknown[]).map((v) => show(v)).join(', ')}, got ${show(error.data)}`,
+        message: `expected one of ${(error.params.allowedValues as unknown[]).map((v) => show(v)).join(', ')}, got ${echoed(error, path)}`,
       };
     case 'pattern':
     case 'format':
-      return { path, message: `expected ${expected ?? `a value matching ${String(error.params.pattern ?? error.params.format)}`}, got ${show(error.data)}` };
+      return { path, message: `expected ${expected ?? `a value matching ${String(error.params.pattern ?? error.params.format)}`}, got ${echoed(error, path)}` };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { path, message: `expected a number ${error.params.comparison} ${error.params.limit}, got ${show(error.data)}` };
+      return { path, message: `expected a number ${error.params.comparison} ${error.params.limit}, got ${echoed(error, path)}` };
     case 'minLength':
       return { path, message: `expected at least ${error.params.limit} character(s)` };
     case 'maxLength':

@@ -7,6 +7,7 @@ import { pathProblem, type ConfigIssue } from '@flexnode/sdk';
  * - A string whose schema says `"x-string": "path"`: an absolute, normalised path (no `.`/`..` segment, no `//`).
  * - `"x-string": "https-url"`: an `https:` URL with a host; `"http-url"`: `https:` or `http:` (declared only where
  *   a plain mirror, proxy or checksummed download is legitimate).
+ * - `"x-url-base": true` on such a URL: a base that paths are appended to (a mirror, an endpoint): no query or fragment.
  * - `"x-placeholders": ["%s", ...]`: a template holding exactly those printf placeholders, in that order (`%%` is
  *   a literal `%`), and a valid URL once they are filled.
  * A field without `x-string` gets a kind from its name (`...Dir`/`...File`/`...Path` → path, `...Url`/`...Endpoint`/
@@ -16,7 +17,7 @@ import { pathProblem, type ConfigIssue } from '@flexnode/sdk';
 export type StringKind = 'path' | 'https-url' | 'http-url' | 'text';
 
 /** Schema keywords that only annotate (ajv must know them in strict mode): the messages' and these rules'. */
-export const SCHEMA_ANNOTATIONS = ['x-expected', 'x-string', 'x-placeholders'] as const;
+export const SCHEMA_ANNOTATIONS = ['x-expected', 'x-string', 'x-placeholders', 'x-url-base'] as const;
 
 type Schema = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ type Schema = Record<string, unknown>;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why `value` is not a URL of one of `schemes` with a host (undefined when it is one). */
-export function urlProblem(value: string, schemes: readonly string[]): string | undefined {
+export function urlProblem(value: string, schemes: readonly string[], base = false): string | undefined {
   const expected = `expected an ${schemes.length === 2 ? 'http(s)' : schemes.join(' or ')} URL with a host`;
   if (/\s/.test(value)) return `${expected} (it holds whitespace)`;
   // The literal form `scheme://authority`: WHATWG parsing would also take `https:///x` or `https:host`.
@@ -37,6 +38,8 @@ export function urlProblem(value: string, schemes: readonly string[]): string | 
   }
   if (!schemes.includes(url.protocol.slice(0, -1))) return `${expected}, got a ${url.protocol} URL`;
   if (!url.hostname) return `${expected} (no host)`;
+  // A base URL gets paths appended: a query (a SAS token, say) would end up in the middle of each download's URL.
+  if (base && /[?#]/.test(value)) return `${expected} and no query or fragment (paths are appended to it)`;
   return undefined;
 }
 
@@ -77,7 +80,7 @@ function checkString(value: string, schema: Schema | undefined, key: string): st
   const placeholders = schema?.['x-placeholders'] as string[] | undefined;
   if (placeholders) return templateProblem(value, placeholders, SCHEMES[kind as 'http-url'] ?? SCHEMES['https-url']);
   if (kind === 'path') return pathProblem(value);
-  if (kind === 'https-url' || kind === 'http-url') return urlProblem(value, SCHEMES[kind]);
+  if (kind === 'https-url' || kind === 'http-url') return urlProblem(value, SCHEMES[kind], schema?.['x-url-base'] === true);
   return undefined;
 }
 

@@ -44,6 +44,30 @@ describe('config validation', () => {
     expect(validateConfig(otherIdentity)).to.deep.equal([]);
   });
 
+  it('never echoes a secret: a secret field of the wrong type or shape, an object or array holding one, a URL password', () => {
+    const SECRET = 's3cr3t-never-shown';
+    const cases: ((c: Record<string, any>) => void)[] = [
+      (c) => (c.azure.servicePrincipal.clientSecret = [SECRET]),
+      (c) => (c.azure.servicePrincipal.clientSecret = { v: SECRET }),
+      (c) => (c.azure.servicePrincipal.tenantId = { clientSecret: SECRET }),
+      (c) => (c.azure.servicePrincipal = SECRET),
+      (c) => (c.azure.arc.tags = [SECRET]),
+      (c) => (c.proxy.https = `http://user:${SECRET}@proxy:99999999`),
+      (c) => (c.artifacts.mirror = `ftp://user:${SECRET}@mirror/`),
+    ];
+    for (const mutate of cases) {
+      const config = fullConfig();
+      mutate(config);
+      const issues = validateConfig(config);
+      expect(issues, mutate.toString()).to.not.deep.equal([]);
+      expect(JSON.stringify(issues), mutate.toString()).to.not.contain(SECRET);
+    }
+    // A number in a secret field: its type, not its digits.
+    const config = fullConfig();
+    config.azure.servicePrincipal.clientSecret = 123456789;
+    expect(validateConfig(config).find((i) => i.path === 'azure.servicePrincipal.clientSecret')?.message).to.equal('expected string, got number');
+  });
+
   const corpus = badConfigs();
   it(`has at least 50 bad configs (${corpus.length})`, () => expect(corpus.length).to.be.at.least(50));
 

@@ -6,9 +6,33 @@ export async function registerConfigSecrets(redactor: Redactor, config: Flexnode
   const sp = config.azure.servicePrincipal;
   redactor.add(sp?.clientSecret);
   redactor.add(process.env.AZURE_CLIENT_SECRET);
+  // A password in any URL of the config (a mirror's, a proxy's): URLs reach logs, plans and the journal.
+  for (const password of urlPasswords(config)) redactor.add(password);
   if (sp?.clientSecretFile) {
     // The same safe read as plugin-arc's (regular file, bounded): loadConfig has already refused a bad one.
     const read = await readSecretFile(underRoot(root, sp.clientSecretFile), 'azure.servicePrincipal.clientSecretFile').catch(() => undefined);
     redactor.add(read?.secret);
   }
+}
+
+/**
+ * The passwords in the userinfo of every URL-looking string under `value`: each as written and decoded, and the
+ * whole `user:password` (a short password alone is below what the redactor takes; with its user it is not).
+ */
+export function urlPasswords(value: unknown): string[] {
+  if (typeof value === 'string') {
+    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i.exec(value)?.[1];
+    const password = userinfo?.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : undefined;
+    if (!password) return [];
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // not percent-encoded as it should be: the text as written is what reaches the logs
+    }
+    return [userinfo!, password, ...(decoded === password ? [] : [decoded])];
+  }
+  if (Array.isArray(value)) return value.flatMap(urlPasswords);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(urlPasswords);
+  return [];
 }

@@ -6,6 +6,9 @@
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
 
+/** A URL as a check's detail shows it: a user and password in it (a mirror's) as `***`. */
+const shownUrl = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1***@');
+
 export interface CheckOutcome {
   name: CheckName;
   title: string;
@@ -224,21 +227,21 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
     }),
     safely('azure-endpoint', async () => {
       const probe = await azureProbe!;
-      if (probe.ok) return outcome('azure-endpoint', 'pass', `${targets.azureEndpoint} answered HTTP ${probe.status}${probe.via}`);
+      if (probe.ok) return outcome('azure-endpoint', 'pass', `${shownUrl(targets.azureEndpoint)} answered HTTP ${probe.status}${probe.via}`);
       return outcome(
         'azure-endpoint',
         'fail',
-        `${targets.azureEndpoint} unreachable${probe.via}: ${probe.error}`,
+        `${shownUrl(targets.azureEndpoint)} unreachable${probe.via}: ${probe.error}`,
         'allow HTTPS to the Azure endpoints, or set proxy.https (and proxy.noProxy) in the config or HTTPS_PROXY/NO_PROXY',
       );
     }),
     safely('artifact-endpoint', async () => {
       const probe = await artifactProbe!;
-      if (probe.ok) return outcome('artifact-endpoint', 'pass', `${targets.artifactEndpoint} answered HTTP ${probe.status}${probe.via}`);
+      if (probe.ok) return outcome('artifact-endpoint', 'pass', `${shownUrl(targets.artifactEndpoint)} answered HTTP ${probe.status}${probe.via}`);
       return outcome(
         'artifact-endpoint',
         'fail',
-        `${targets.artifactEndpoint} unreachable${probe.via}: ${probe.error}`,
+        `${shownUrl(targets.artifactEndpoint)} unreachable${probe.via}: ${probe.error}`,
         targets.mirror
           ? 'check artifacts.mirror in the config and that the mirror serves it'
           : 'allow HTTPS to dl.k8s.io and github.com, set a proxy, or point artifacts.mirror at a mirror',

@@ -126,6 +126,16 @@ describe('preflight checks (injected readings)', () => {
     expect(rootView('/tmp/sandbox', '/x').rootIsThisMachine).to.equal(false);
   });
 
+  it("a mirror's user and password never show in a check's detail", async () => {
+    const secret = { ...targets, artifactEndpoint: 'https://reader:s3cr3t@mirror.internal/flexnode/', mirror: true };
+    for (const probe of [async () => ({ ok: true as const, status: 200, via: '' }), async () => ({ ok: false as const, error: 'timeout', via: '' })]) {
+      const report = await runPreflight(readings({ probe }), secret, []);
+      const detail = report.checks.find((x) => x.name === 'artifact-endpoint')!.detail;
+      expect(detail).to.match(/^https:\/\/\*\*\*@mirror\.internal\/flexnode\/ (answered|unreachable)/);
+      expect(JSON.stringify(report)).to.not.contain('s3cr3t');
+    }
+  });
+
   it('both endpoint probes start before any reading of the machine', async () => {
     const order: string[] = [];
     const r = readings({
