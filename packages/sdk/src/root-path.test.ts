@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RootPaths, checkRoot, underRoot } from './root-path.js';
 
 describe('host/RootPaths', () => {
@@ -27,6 +30,12 @@ describe('underRoot / checkRoot', () => {
       expect(() => underRoot(root, '/etc/x')).to.throw(/empty/);
     }
     expect(() => checkRoot('/tmp/a\nb')).to.throw(/control character/);
+    // A file can hold no tree; a directory, or one not made yet, can.
+    const file = join(mkdtempSync(join(tmpdir(), 'flexnode-root-')), 'a-file');
+    writeFileSync(file, '');
+    expect(() => checkRoot(file)).to.throw(/is not a directory/);
+    expect(checkRoot('/tmp')).to.equal('/tmp');
+    expect(checkRoot('/tmp/flexnode-not-made-yet-root')).to.equal('/tmp/flexnode-not-made-yet-root');
   });
 
   it('joins under the root and refuses what resolves outside it', () => {

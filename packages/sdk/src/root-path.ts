@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import { dirname, posix, resolve } from 'node:path';
 import { ExitCode, FlexnodeError } from './errors.js';
 
@@ -86,6 +86,20 @@ export function checkRoot(root: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(root)) {
     throw new FlexnodeError('ROOT_INVALID', `--root ${JSON.stringify(root)} holds a control character`, { exitCode: ExitCode.Usage });
+  }
+  // One that does not exist yet is a sandbox to fill; one that is a file can hold nothing (every path under it
+  // would fail with ENOTDIR, after the run had started).
+  let isDirectory = true;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    // absent or unreadable: the run says so where it matters
+  }
+  if (!isDirectory) {
+    throw new FlexnodeError('ROOT_INVALID', `--root ${JSON.stringify(root)} is not a directory`, {
+      exitCode: ExitCode.Usage,
+      hint: 'pass --root / for this machine, or a directory for a sandbox',
+    });
   }
   return root;
 }

@@ -33,14 +33,18 @@ export interface CommandIo {
 export function reportFlexnodeError(io: CommandIo, error: unknown): boolean {
   if (!isFlexnodeError(error)) return false;
   const issues = (error as { issues?: unknown }).issues;
+  const message = flagMessage(error.message);
   if (io.json) {
-    io.logJson({ ok: false, error: { code: error.code, message: error.message, hint: error.hint, issues } });
+    io.logJson({ ok: false, error: { code: error.code, message, hint: error.hint, issues } });
   } else {
-    io.logToStderr(`Error: ${error.message}`);
+    io.logToStderr(`Error: ${message}`);
     if (error.hint) io.logToStderr(`Hint: ${error.hint}`);
   }
   return io.exit(error.exitCode);
 }
+
+/** oclif wraps a flag's parse error in "Parsing --flag \n\t" and "\nSee more help with --help": the message alone says it. */
+const flagMessage = (message: string) => message.replace(/^Parsing --[\w-]+ \n\t/, '').replace(/\nSee more help with --help$/, '');
 
 /**
  * Any error that is not a FlexnodeError, as --json prints it: one `{"ok": false, "error": {code, message}}`
