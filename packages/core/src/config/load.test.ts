@@ -119,6 +119,21 @@ describe('loadConfig: errors never echo input, the credential is checked early',
     expect(JSON.stringify(loaded)).to.not.include(SECRET);
   });
 
+  it('a config nested thousands of levels deep is refused (exit 2, where), not a stack overflow', async () => {
+    const file = join(dir, 'deep.json');
+    const text = JSON.stringify({ ...fullConfig(), pluginConfig: { '@org/x': { a: 'HERE' } } }).replace('"HERE"', `${'['.repeat(5000)}${']'.repeat(5000)}`);
+    await writeFile(file, text, { mode: 0o600 });
+    const error = await failure(file);
+    expect(error.message).to.match(/nests deeper than 64 levels \(at pluginConfig\.@org\/x\.a(\[0\])+\)/);
+    expect(error.exitCode).to.equal(2);
+    // A config as deep as real ones (and deeper) loads.
+    const fine = join(dir, 'fine.json');
+    await writeFile(fine, JSON.stringify({ ...fullConfig(), pluginConfig: { '@org/x': { a: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) } } }), {
+      mode: 0o600,
+    });
+    await loadConfig(fine, { allowPlaceholders: true, env: {} });
+  });
+
   it('fieldAt follows objects, arrays and keys of a JSON prefix', () => {
     expect(fieldAt('{"a": {"b": [1, 2, {"c": "x')).to.equal('a.b[2].c');
     expect(fieldAt('{"a": 1, "b"')).to.equal('b');

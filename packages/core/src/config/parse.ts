@@ -33,7 +33,35 @@ export function parseConfigText(text: string, path: string): unknown {
   }
   // A bare string or number would be echoed by the validator's "expected object, got ...": it may be a secret.
   if (data === null || typeof data !== 'object') throw notJson('is not a JSON object (a config starts with "{")');
+  const deep = tooDeep(data);
+  if (deep !== undefined) {
+    throw new ConfigError(
+      `${path} nests deeper than ${MAX_DEPTH} levels (at ${deep || 'its top'})`,
+      [{ path: deep, message: `nested deeper than ${MAX_DEPTH} levels` }],
+      hint,
+    );
+  }
   return data;
+}
+
+/** No config needs more: the schema's deepest field is a few levels down, pluginConfig's a few more. */
+export const MAX_DEPTH = 64;
+
+/**
+ * The dotted path where `data` first nests deeper than {@link MAX_DEPTH}, or undefined. Iterative: the
+ * validator and the string rules walk the data recursively, and thousands of levels overflow their stack.
+ */
+function tooDeep(data: unknown): string | undefined {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: data, path: '', depth: 1 }];
+  while (stack.length) {
+    const { value, path, depth } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_DEPTH) return path;
+    for (const [key, child] of Object.entries(value)) {
+      stack.push({ value: child, path: Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 type Frame = { kind: 'object'; key?: string; pending?: string } | { kind: 'array'; index: number };
