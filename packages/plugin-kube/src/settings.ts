@@ -106,7 +106,7 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     out[key] = r[key] as boolean;
   }
   if (r.nodeIP !== undefined) {
-    if (typeof r.nodeIP !== 'string' || !/^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)?$/.test(r.nodeIP)) bad('nodeIP', 'an IP address (or an IPv4,IPv6 pair)');
+    if (typeof r.nodeIP !== 'string' || !isNodeIP(r.nodeIP)) bad('nodeIP', 'an IP address (or an IPv4,IPv6 pair)');
     out.nodeIP = r.nodeIP as string;
   }
   for (const [key, max] of [['readyTimeoutSeconds', 3600], ['podCIDRTimeoutSeconds', 3600], ...SECONDS] as const) {
@@ -121,4 +121,23 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
     out.bootstrapTokenTtlMinutes = n as number;
   }
   return out;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** An IPv6 address as the URL parser reads one in brackets (node:net's isIP would load node:net for a setting). */
+function isIPv6(value: string): boolean {
+  if (!value.includes(':') || /[^0-9a-fA-F.:]/.test(value)) return false;
+  try {
+    return new URL(`http://[${value}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+/** The kubelet's --node-ip: one address, or an IPv4,IPv6 pair (dual stack), either order. */
+export function isNodeIP(value: string): boolean {
+  const parts = value.split(',');
+  if (parts.length === 1) return IPV4.test(value) || isIPv6(value);
+  return parts.length === 2 && IPV4.test(parts[0]!) !== IPV4.test(parts[1]!) && parts.every((p) => IPV4.test(p) || isIPv6(p));
 }

@@ -81,6 +81,23 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect((await runCli(['config', 'validate', '--config', file])).code).to.equal(0);
   });
 
+  it('config validate and bootstrap refuse what the API server would refuse on the Node (labels, taints) before any change', async () => {
+    const config = JSON.parse(await readFile(await validConfig(dir), 'utf8'));
+    config.node = { labels: { 'kubernetes.io/role': 'edge' }, taints: ['k=v:NoSchedule', 'k=w:NoSchedule'] };
+    const file = join(dir, 'node.json');
+    await writeFile(file, JSON.stringify(config));
+    const r = await runCli(['config', 'validate', '--json', '--config', file]);
+    expect(r.code, r.stdout + r.stderr).to.equal(2);
+    const paths = JSON.parse(r.stdout).error.issues.map((i: { path: string }) => i.path);
+    expect(paths).to.include.members(['node.labels["kubernetes.io/role"]', 'node.taints[1]']);
+    const root = join(dir, 'root');
+    await mkdir(root);
+    const before = await treeSnapshot(root);
+    const run = await runCli(['bootstrap', '--config', file, '--root', root]);
+    expect(run.code, run.stdout + run.stderr).to.equal(2);
+    expect(await treeSnapshot(root)).to.deep.equal(before);
+  });
+
   it('upgrade: --to that is no version is bad input (exit 2); a machine that never joined is told to bootstrap (exit 1); nothing is written', async () => {
     const config = await validConfig(dir);
     const root = join(dir, 'root');

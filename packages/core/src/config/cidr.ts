@@ -11,3 +11,23 @@ export function isIPv4Cidr(value: string): boolean {
   const hostBits = 2 ** (32 - bits);
   return address % hostBits === 0;
 }
+
+/** Ranges no pod network may use (RFC 6890): "this network", loopback, multicast, reserved. */
+const SPECIAL: readonly [string, number, number][] = [
+  ['0.0.0.0/8', 0, 8],
+  ['127.0.0.0/8', 127 * 2 ** 24, 8],
+  ['224.0.0.0/4 (multicast)', 224 * 2 ** 24, 4],
+  ['240.0.0.0/4 (reserved)', 240 * 2 ** 24, 4],
+];
+
+/** The special-purpose range a canonical IPv4 CIDR overlaps, or undefined. */
+export function specialRange(cidr: string): string | undefined {
+  const [ip, bitsText] = cidr.split('/') as [string, string];
+  const start = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const end = start + 2 ** (32 - Number(bitsText)) - 1;
+  for (const [name, base, bits] of SPECIAL) {
+    const last = base + 2 ** (32 - bits) - 1;
+    if (start <= last && end >= base) return name;
+  }
+  return undefined;
+}

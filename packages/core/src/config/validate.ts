@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '@flexnode/sdk';
-import { isIPv4Cidr } from './cidr.js';
+import { isIPv4Cidr, specialRange } from './cidr.js';
 import { describeError, toDotted, type SchemaError } from './messages.js';
 import { configSchema } from './schema.js';
 import { SCHEMA_ANNOTATIONS, stringIssues } from './string-rules.js';
@@ -51,9 +51,20 @@ function semanticIssues(data: unknown): ConfigIssue[] {
     ['cni.podCIDR', cni?.podCIDR],
     ['cni.podCIDRPool.cidr', cni?.podCIDRPool?.cidr],
   ] as const) {
-    if (typeof value === 'string' && !isIPv4Cidr(value)) {
+    if (typeof value !== 'string') continue;
+    if (!isIPv4Cidr(value)) {
       issues.push({ path, message: `expected an IPv4 CIDR such as 10.244.1.0/24 (octets <= 255, host bits zero), got ${JSON.stringify(value)}` });
+      continue;
     }
+    const special = specialRange(value);
+    if (special) issues.push({ path, message: `expected a range pods can use, got ${JSON.stringify(value)} (within ${special})` });
+  }
+  // Each node takes a /nodeMaskSize of the pool: one wider than the pool itself cannot be carved out of it.
+  const pool = cni?.podCIDRPool;
+  const poolBits = typeof pool?.cidr === 'string' && isIPv4Cidr(pool.cidr) ? Number(pool.cidr.split('/')[1]) : undefined;
+  const mask = (pool as { nodeMaskSize?: unknown } | undefined)?.nodeMaskSize;
+  if (poolBits !== undefined && Number.isInteger(mask) && (mask as number) < poolBits) {
+    issues.push({ path: 'cni.podCIDRPool.nodeMaskSize', message: `expected a prefix no shorter than the pool's (/${poolBits}), got ${mask as number}` });
   }
   issues.push(...imageGcIssues((data as { node?: { kubelet?: Record<string, unknown> } } | null)?.node?.kubelet));
   issues.push(...kubeletAuthIssues(data as AuthFields | null));

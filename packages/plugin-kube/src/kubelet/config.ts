@@ -74,6 +74,23 @@ export function parseTaint(spec: string, index: number): Taint {
   return { key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as Taint['effect'] };
 }
 
+/**
+ * The config's taints, parsed; two with the same key and effect are refused, as the API server refuses them on a
+ * Node (validateNodeTaints: "taints must be unique by key and effect pair").
+ */
+export function nodeTaints(config: FlexnodeConfig): Taint[] {
+  const taints = (config.node?.taints ?? []).map(parseTaint);
+  taints.forEach((t, i) => {
+    const first = taints.findIndex((o) => o.key === t.key && o.effect === t.effect);
+    if (first !== i) {
+      throw new ConfigError(`node.taints[${i}] repeats the key and effect of node.taints[${first}] (${t.key}:${t.effect})`, [
+        { path: `node.taints[${i}]`, message: 'a taint per key and effect' },
+      ]);
+    }
+  });
+  return taints;
+}
+
 export interface KubeletConfigInput {
   config: FlexnodeConfig;
   settings: KubeSettings;
@@ -118,7 +135,7 @@ export function kubeletConfiguration(input: KubeletConfigInput): Record<string, 
     );
   }
   const kubelet = config.node?.kubelet ?? {};
-  const taints = (config.node?.taints ?? []).map(parseTaint);
+  const taints = nodeTaints(config);
   const maxPods = config.node?.maxPods ?? 110;
   const gcHigh = kubelet.imageGCHighThreshold ?? 85;
   const gcLow = kubelet.imageGCLowThreshold ?? 80;

@@ -37,7 +37,7 @@ import { cordonState, uncordon, type CordonState } from '../maintenance/cordon.j
 import { KUBELET_STATE_RECORD, recordKubeletState } from '../teardown/kubelet-state.js';
 import { reportLeftovers, TEARDOWN_RECORD, teardownNode, teardownUnderWay } from '../teardown/sequence.js';
 import { rememberAnswer, silenceOf } from './reachability.js';
-import { renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
+import { nodeLabels, nodeTaints, renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
 import { machineSize, routeSourceAddress } from './machine.js';
 import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
 
@@ -120,6 +120,23 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
   const paths = kubePaths(config);
   const settings = kubeSettings(config);
   const tlsBootstrap = kubeletAuth(config) === 'bootstrap-token';
+  // Config the API server would refuse on the Node, told as the step loads: config validate says it, and bootstrap
+  // refuses it before anything changes (not at this step, after the runtime is in place).
+  const nodeIssues = [nodeLabels, nodeTaints].flatMap((read) => {
+    try {
+      read(config);
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return [{ message: error.message, issues: error.issues }];
+      throw error;
+    }
+  });
+  if (nodeIssues.length) {
+    throw new ConfigError(
+      nodeIssues.map((i) => i.message).join('; '),
+      nodeIssues.flatMap((i) => i.issues),
+    );
+  }
 
   /**
    * The files for the cluster's facts, the kubelet version and the node IP. From the journal when this step
