@@ -104,6 +104,20 @@ describe('the Arc agent package source (config + os-release)', () => {
     }
   });
 
+  it('a misspelt setting of the section, or of its retry, is a config error naming the known ones', () => {
+    for (const [section, path] of [
+      [{ identityTimeoutSecond: 10 }, 'identityTimeoutSecond'],
+      [{ retry: { maxRetry: 3 } }, 'retry.maxRetry'],
+    ] as const) {
+      const error = thrown(() => arcPluginConfig(testConfig({ pluginConfig: { '@flexnode/plugin-arc': section } })));
+      expect(error.issues?.[0]?.path).to.equal(`pluginConfig["@flexnode/plugin-arc"].${path}`);
+      expect(error.message).to.contain('is not a setting of @flexnode/plugin-arc; known:');
+    }
+    expect(
+      arcPluginConfig(testConfig({ pluginConfig: { '@flexnode/plugin-arc': { retry: { maxRetries: 2 }, pollIntervalMs: 100 } } })).pollIntervalMs,
+    ).to.equal(100);
+  });
+
   it('the deb source downloads from the pool of this release, not a fixed one', () => {
     const sha = 'a'.repeat(64);
     const noble = agentArtifact(withAgent({ source: 'deb', version: '1.50.1', sha256: sha }), 'arm64', os('ubuntu', '24.04'));

@@ -65,6 +65,12 @@ export function arcPluginConfig(config: FlexnodeConfig): ArcPluginConfig {
   const raw = (config.pluginConfig?.[PLUGIN_NAME] ?? {}) as Record<string, unknown>;
   const path = (p: string) => `pluginConfig["${PLUGIN_NAME}"].${p}`;
   const bad = (p: string, message: string) => new ConfigError(`${path(p)}: ${message}`, [{ path: path(p), message }]);
+  // A misspelt setting would be ignored in silence (as plugin-kube's section, its names are checked).
+  const unknown = (section: Record<string, unknown>, known: readonly string[], prefix = '') => {
+    const key = Object.keys(section).find((k) => !known.includes(k));
+    if (key !== undefined) throw bad(`${prefix}${key}`, `is not a setting of ${PLUGIN_NAME}; known: ${known.join(', ')}`);
+  };
+  unknown(raw, ['agent', 'retry', 'identityTimeoutSeconds', 'propagationTimeoutSeconds', 'pollIntervalMs']);
   const agent = (raw.agent ?? {}) as Record<string, unknown>;
   if (agent.source !== undefined && !['apt', 'deb', 'binary', 'none'].includes(agent.source as string)) {
     throw bad('agent.source', `expected "apt", "deb", "binary" or "none", got ${JSON.stringify(agent.source)}`);
@@ -82,6 +88,7 @@ export function arcPluginConfig(config: FlexnodeConfig): ArcPluginConfig {
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw bad(key, 'expected a number >= 0');
   }
   const retry = (raw.retry ?? {}) as Record<string, unknown>;
+  unknown(retry, ['maxRetries', 'retryDelayInMs', 'maxRetryDelayInMs'], 'retry.');
   for (const key of ['maxRetries', 'retryDelayInMs', 'maxRetryDelayInMs']) {
     const v = retry[key];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw bad(`retry.${key}`, 'expected a number >= 0');

@@ -1,11 +1,15 @@
 import { FlexnodeError, isFlexnodeError, missing, ok, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { agentPackageSource } from '../agent-source.js';
 import { locateAgent } from '../azcmagent.js';
+import { arcPluginConfig } from '../plugin-config.js';
 import { ARC_TEST_ENV, AZURE_CHASSIS_ASSET_TAG, azureVm } from '../azure-vm.js';
 import { readOsRelease } from '../os-release.js';
 
 /** The operations of `arc.preflight` (declared in steps.ts): read-only, it only gates the run. */
 export function arcPreflightOps({ host, config }: { host: Host; config: FlexnodeConfig }): StepInstance {
+  // The plugin's settings, checked as its first step loads: config validate names a bad one, and bootstrap refuses
+  // it before anything changes.
+  arcPluginConfig(config);
   /** The problem that stops a bootstrap, or a note for the check's detail. */
   const inspect = async (): Promise<{ problem?: FlexnodeError; notes: string[] }> => {
     const notes: string[] = [];
