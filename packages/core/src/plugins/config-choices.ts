@@ -39,3 +39,16 @@ export function checkPluginChoices(config: FlexnodeConfig | undefined, plugins: 
   }
   return issues;
 }
+
+/**
+ * `pluginConfig` sections named for no plugin there is (a misspelt `@flexnode/plugin-kub`): their settings would
+ * be read by nobody, in silence. A warning, not an error: one config may serve machines with other plugins.
+ */
+export function pluginConfigWarnings(config: FlexnodeConfig | undefined, names: readonly string[]): { plugin: string; message: string }[] {
+  return Object.keys(config?.pluginConfig ?? {})
+    .filter((name) => !names.includes(name))
+    .map((name) => ({
+      plugin: name,
+      message: `pluginConfig["${name}"] is for no installed plugin, so its settings are not read${didYouMean(name, names)}`,
+    }));
+}

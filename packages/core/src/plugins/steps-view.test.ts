@@ -166,4 +166,16 @@ describe("resolving steps: cycles and the config's plugin choices", () => {
     ]);
     expect(view.graph.order.map((s) => s.id)).to.include('cilium.node');
   });
+
+  it('warns of a pluginConfig section for no installed plugin (a misspelt name), with a did-you-mean; sections of plugins there are pass', () => {
+    const cni = loaded('@flexnode/plugin-cni', 'bundled', [noopStep('cni.bridge', { provides: ['cni'] })]);
+    const config = testConfig({ pluginConfig: { '@flexnode/plugin-cnii': { a: 1 }, '@flexnode/plugin-cni': {}, '@org/elsewhere': {} } });
+    expect(resolveLoaded([cni], config).resolution.warnings).to.deep.equal([
+      {
+        plugin: '@flexnode/plugin-cnii',
+        message: 'pluginConfig["@flexnode/plugin-cnii"] is for no installed plugin, so its settings are not read; did you mean "@flexnode/plugin-cni"?',
+      },
+      { plugin: '@org/elsewhere', message: 'pluginConfig["@org/elsewhere"] is for no installed plugin, so its settings are not read' },
+    ]);
+  });
 });

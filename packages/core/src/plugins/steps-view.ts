@@ -1,7 +1,7 @@
 import type { FlexnodeConfig } from '@flexnode/sdk';
 import { GraphCycleError, orderSteps, type StepGraph } from '../graph/index.js';
 import type { ExecStep } from '../runtime/executor.js';
-import { checkPluginChoices } from './config-choices.js';
+import { checkPluginChoices, pluginConfigWarnings } from './config-choices.js';
 import { discoverPlugins } from './discover.js';
 import { afterOf, preflightFor, providesOf } from './normalize.js';
 import { resolvePlugins, type Resolution, type ResolvedStep } from './resolve.js';
@@ -67,6 +67,8 @@ export function resolveDiscovered(discovered: { plugins: readonly LoadedPlugin[]
         kept.filter((p) => !all.some((q) => q.plugin === p.name)),
         all,
       );
+      // Installed plugins, those left out included: their sections are theirs.
+      resolution.warnings.push(...pluginConfigWarnings(config, [...kept.map((p) => p.name), ...all.map((p) => p.plugin)]));
       return { resolution, graph };
     }
     leftOut.push(...resolution.problems, ...out.values());

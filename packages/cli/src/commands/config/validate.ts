@@ -19,6 +19,8 @@ export default class ConfigValidate extends FlexnodeCommand {
       .configIssues()
       .then((found) => [...session.view.resolution.configIssues, ...found])
       .finally(() => session.close());
+    const pluginWarnings = session.view.resolution.warnings.map((w) => `plugin ${w.plugin}: ${w.message}`);
+    for (const warning of pluginWarnings) await this.io().warn(warning);
     if (issues.length > 0) {
       const { formatIssues } = await import('@flexnode/core/config');
       throw new ConfigError(
@@ -27,7 +29,7 @@ export default class ConfigValidate extends FlexnodeCommand {
         'flexnode steps lists the capabilities and who provides them; flexnode plugins lists the installed plugins',
       );
     }
-    const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: loaded.warnings };
+    const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: [...loaded.warnings, ...pluginWarnings] };
     if (this.jsonEnabled()) return data;
     this.log(`${loaded.path}: valid`);
     if (loaded.placeholders.length > 0) {
