@@ -68,6 +68,28 @@ describe('azure-credential service (ArcAzureContext)', () => {
     expect(err?.hint).to.include('AZURE_CLIENT_SECRET');
   });
 
+  it('an authority that does not answer: its failure, naming it, is given again at once for a minute (not ~9 s per step)', async function () {
+    this.timeout(60_000);
+    const config = testConfig({ pluginConfig: { '@flexnode/plugin-arc': { retry: { maxRetries: 0 } } } });
+    config.azure.servicePrincipal = { ...SP, clientSecret: 'not-a-real-secret-value' };
+    // Loopback port 1: refused at once, nothing leaves the machine.
+    config.azure.endpoints = { authorityHost: 'https://127.0.0.1:1' };
+    const ctx = new ArcAzureContext(config, undefined, undefined, { env: {} });
+    const first = (await ctx.credential.getToken(ctx.armScope).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { code?: string };
+    expect(first?.code).to.equal('AZURE_ENTRA_UNREACHABLE');
+    expect(first.message).to.include('https://127.0.0.1:1');
+    const started = Date.now();
+    const again = await ctx.credential.getToken(ctx.armScope).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(again).to.equal(first);
+    expect(Date.now() - started).to.be.below(200);
+  });
+
   it('without a service principal, an Azure CLI login or a terminal: a clear error, no hang', async function () {
     this.timeout(40_000);
     const config = testConfig();

@@ -22,6 +22,9 @@ export interface AzureContextOverrides {
   env?: Record<string, string | undefined>;
 }
 
+/** How long a token request whose authority could not be reached is answered with that failure again. */
+const UNREACHABLE_REUSE_MS = 60_000;
+
 /** Default SDK retries: 429/503 honour Retry-After; 5xx and dropped connections back off exponentially. */
 const DEFAULT_RETRY = { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 };
 
@@ -41,6 +44,7 @@ export class ArcAzureContext implements AzureContext {
   private readonly authorityHost: string;
   private readonly authorityOverridden: boolean;
   private active?: Promise<{ credential: TokenCredential; name: string }>;
+  private readonly unreachable = new Map<string, { at: number; error: Error }>();
   private activeName?: string;
 
   constructor(
@@ -73,11 +77,19 @@ export class ArcAzureContext implements AzureContext {
     };
     this.credential = {
       getToken: async (scopes: string | string[], options?: unknown): Promise<AccessToken | null> => {
+        const scope = [scopes].flat().join(' ');
+        // An authority that did not answer a moment ago is not asked again by every step of the run: each ask
+        // waits out the credential's retries (~9 s).
+        const unreachable = this.unreachable.get(scope);
+        if (unreachable && Date.now() - unreachable.at < UNREACHABLE_REUSE_MS) throw unreachable.error;
         const { credential, name } = await this.resolve();
         try {
           return await credential.getToken(scopes, options as never);
         } catch (error) {
-          throw (await impl()).toAzureError(error, { action: `get a token for ${[scopes].flat().join(' ')}`, credential: name });
+          const { toAzureError, ENTRA_UNREACHABLE } = await impl();
+          const mapped = toAzureError(error, { action: `get a token for ${scope}`, credential: name, authority: this.authorityHost });
+          if (mapped.code === ENTRA_UNREACHABLE) this.unreachable.set(scope, { at: Date.now(), error: mapped });
+          throw mapped;
         }
       },
     };

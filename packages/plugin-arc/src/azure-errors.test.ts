@@ -58,6 +58,21 @@ describe('azure errors', () => {
     );
   });
 
+  it("a token request whose authority does not answer names the authority, not the credential's setup", () => {
+    for (const [name, message] of [
+      ['CredentialUnavailableError', 'endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details'],
+      ['AuthenticationError', 'ClientSecretCredential authentication failed: getaddrinfo ENOTFOUND login.microsoftonline.com'],
+    ]) {
+      const error = toAzureError(Object.assign(new Error(message), { name }), { action: 'get a token', authority: 'https://login.example' });
+      expect(error.code, name).to.equal('AZURE_ENTRA_UNREACHABLE');
+      expect(error.message, name).to.include('could not reach Microsoft Entra at https://login.example to get a token');
+      expect(error.hint, name).to.include('azure.endpoints.authorityHost').and.not.include('clientSecretFile');
+    }
+    // A credential that is simply not there keeps its own code and hint.
+    const missing = toAzureError(Object.assign(new Error('Azure CLI could not be found'), { name: 'CredentialUnavailableError' }), { action: 'x' });
+    expect(missing.code).to.equal('AZURE_CREDENTIAL_UNAVAILABLE');
+  });
+
   it('classifies 409 RoleAssignmentExists and ambiguous failures', () => {
     expect(isRoleAssignmentExists(rest(409, 'RoleAssignmentExists', 'The role assignment already exists.'))).to.equal(true);
     expect(isRoleAssignmentExists(rest(409, 'Conflict', 'other'))).to.equal(false);

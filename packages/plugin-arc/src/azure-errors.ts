@@ -10,7 +10,17 @@ export interface AzureCall {
   credential?: string;
   /** The ARM endpoint (named when it cannot be reached). */
   endpoint?: string;
+  /** The Entra authority a token request went to (named when it cannot be reached). */
+  authority?: string;
 }
+
+/** The code of a token request whose authority could not be reached (DNS, connection, proxy): no credential is at fault. */
+export const ENTRA_UNREACHABLE = 'AZURE_ENTRA_UNREACHABLE';
+
+// What MSAL and Node say when the authority does not answer: its metadata could not be fetched, or the
+// connection failed (the credential's own error names wrap these).
+const NETWORK_FAILURE =
+  /endpoints_resolution_error|network_error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
 
 /** The fields of an @azure/core-rest-pipeline RestError (or an identity error) this module reads. */
 interface ErrorLike {
@@ -98,6 +108,13 @@ export function toAzureError(error: unknown, call: AzureCall): FlexnodeError {
   const status = statusOf(e);
   const code = azureCodeOf(e);
   const msg = firstLine(e.message);
+  const credentialError = ['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError'].includes(e.name ?? '');
+  if (credentialError && NETWORK_FAILURE.test(e.message ?? '')) {
+    // Not the credential's fault: its hint (set a service principal, check the secret) would send the operator astray.
+    return new FlexnodeError(ENTRA_UNREACHABLE, `could not reach Microsoft Entra${call.authority ? ` at ${call.authority}` : ''} to ${call.action}: ${msg}`, {
+      hint: `check that this machine reaches ${call.authority ?? "the cloud's authority host"} (DNS, firewall; proxy.https in the config); azure.endpoints.authorityHost overrides the cloud's, azure.cloud picks it`,
+    });
+  }
   if (e.name === 'CredentialUnavailableError') {
     return new FlexnodeError('AZURE_CREDENTIAL_UNAVAILABLE', `no Azure credential to ${call.action}: ${msg}`, {
       hint: credentialHint,

@@ -7,5 +7,5 @@ export { arcNodeRoleOps } from './steps/arc-node-role.js';
 export { arcRolesOps } from './steps/arc-roles.js';
 export { mirroredAgentArtifacts } from './agent-source.js';
 export { chooseCredential } from './azure-credential.js';
-export { toAzureError } from './azure-errors.js';
+export { ENTRA_UNREACHABLE, toAzureError } from './azure-errors.js';
 export { ArcNodeIdentity } from './node-identity.js';
