@@ -5,10 +5,10 @@ import { Interruption } from './interruption.js';
 const start = (id: string): RunEvent => ({ type: 'step-start', id, title: id, phase: 'check' });
 const end = (id: string): RunEvent => ({ type: 'step-end', result: { id } as Extract<RunEvent, { type: 'step-end' }>['result'] });
 
-function interrupted(events: RunEvent[]) {
+function interrupted(events: RunEvent[], command = 'plan') {
   const abort = new AbortController();
   const said: string[] = [];
-  const it = new Interruption('plan', abort, (line) => said.push(line));
+  const it = new Interruption(command, abort, (line) => said.push(line));
   it.phase = 'the run, between steps';
   for (const e of events) it.track(e);
   it.handle('SIGTERM');
@@ -28,6 +28,13 @@ describe('run/interruption', () => {
     expect(r.said).to.deep.equal(['SIGTERM: stopping after the step in progress (b); no new step starts']);
     expect(r.thrown?.message).to.equal('plan interrupted by SIGTERM during step b');
     expect(r.thrown?.exitCode).to.equal(1);
+  });
+
+  it('says a run again resumes only for the commands that journal (a plan records nothing)', () => {
+    expect((interrupted([start('a')], 'plan').thrown as { hint?: string }).hint).to.equal('run `flexnode plan` again');
+    expect((interrupted([start('a')], 'bootstrap').thrown as { hint?: string }).hint).to.equal(
+      'run `flexnode bootstrap` again: it resumes where this run stopped',
+    );
   });
 
   it('between steps, names the step that finished last (the signal came during or after it)', () => {

@@ -1,6 +1,9 @@
 import type { RunEvent } from '@flexnode/core';
 import { ExitCode, FlexnodeError } from '@flexnode/sdk';
 
+/** Commands whose journal lets a second run pick up where an interrupted one stopped (plan and status change nothing). */
+const RESUMES = new Set(['bootstrap', 'unbootstrap', 'upgrade']);
+
 /** What a SIGINT/SIGTERM interrupted: the phase of the command, or the steps in progress when it came. */
 export class Interruption {
   phase = 'starting';
@@ -27,7 +30,7 @@ export class Interruption {
 
   readonly handle = (signal: NodeJS.Signals): void => {
     if (this.signal) {
-      this.say(`${signal} again: stopping now, during ${this.where()}; run \`flexnode ${this.command}\` again to resume`);
+      this.say(`${signal} again: stopping now, during ${this.where()}; run \`flexnode ${this.command}\` again${RESUMES.has(this.command) ? ' to resume' : ''}`);
       process.exit(ExitCode.Failure);
     }
     this.signal = signal;
@@ -51,7 +54,7 @@ export class Interruption {
     if (!this.signal) return;
     throw new FlexnodeError('INTERRUPTED', `${this.command} interrupted by ${this.signal} during ${this.where()}`, {
       exitCode: ExitCode.Failure,
-      hint: `run \`flexnode ${this.command}\` again: it resumes where this run stopped`,
+      hint: `run \`flexnode ${this.command}\` again${RESUMES.has(this.command) ? ': it resumes where this run stopped' : ''}`,
     });
   }
 }
