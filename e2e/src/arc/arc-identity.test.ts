@@ -99,8 +99,10 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
       () => expect.fail('token succeeded without an identity endpoint'),
       (error: Error) => error.message,
     );
-    const line = failed.split('\n').find((l) => l.startsWith('{"error"'));
+    const line = failed.split('\n').find((l) => l.startsWith('{"ok":false'));
     expect(line, failed).to.be.a('string');
-    expect(JSON.parse(line!).error.message).to.be.a('string').and.not.equal('');
+    const document = JSON.parse(line!) as { ok: boolean; error: { code: string; message: string } };
+    expect(document.ok).to.equal(false);
+    expect(document.error.message).to.be.a('string').and.not.equal('');
   });
 });
