@@ -53,7 +53,9 @@ describe('loadConfig: errors never echo input, the credential is checked early',
     await writeFile(join(dir, 'binary'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0xff, 0xfe]));
     await symlink(join(dir, 'shadow'), join(dir, 'config-link.json'));
     await writeFile(join(dir, 'empty.json'), '   \n');
+    await writeFile(join(dir, 'jsonc.json'), `// our edge nodes\n${JSON.stringify(fullConfig())}`, { mode: 0o600 });
     for (const [name, message] of [
+      ['jsonc.json', /starts with a comment, which JSON does not allow/],
       ['shadow', /not a JSON document/],
       ['binary', /not a text file/],
       ['config-link.json', /not a JSON document/],

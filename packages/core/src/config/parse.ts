@@ -20,6 +20,8 @@ export function parseConfigText(text: string, path: string): unknown {
     data = JSON.parse(body);
   } catch (error) {
     // Not even the start of a JSON object or array: some other file (`--config /etc/shadow`). Say so, nothing more.
+    // A comment first (a JSONC habit): say that, not that the file is something else.
+    if (/^\s*(\/\/|\/\*)/.test(body)) throw notJson('starts with a comment, which JSON does not allow (a config starts with "{")');
     if (first !== '{' && first !== '[') throw notJson('is not a JSON document (a config starts with "{")');
     const at = /position (\d+)/.exec((error as Error).message);
     const position = at ? Number(at[1]) : body.length;
