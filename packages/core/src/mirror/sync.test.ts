@@ -155,6 +155,25 @@ describe('mirror sync (a real HTTP server on loopback, a real directory)', funct
     expect(manifest.files.map((f) => f.file)).to.deep.equal(['kubernetes/v1.30.4/kubectl-linux-amd64']);
   });
 
+  it('a sync where every download fails writes no manifest and takes away the directories it made, nothing else', async () => {
+    await upstream.close();
+    upstream = await serve(new Map()); // every GET a 404
+    const fresh = join(work, 'new/mirror');
+    const report = await syncMirror({ to: fresh, planned: artifacts, fetch: { retries: 0 } });
+    expect(report.failures.map((f) => f.file).sort()).to.deep.equal(artifacts.map((a) => a.artifact.mirrorPath).sort());
+    expect(report.manifest).to.equal(undefined);
+    expect(await fs.readdir(work), 'the directory it made, with its parent, is gone').to.deep.equal([]);
+
+    // An existing directory: its own contents stay, the component directories this sync made go.
+    const existing = join(work, 'existing');
+    await fs.mkdir(join(existing, 'runc/keep'), { recursive: true });
+    await fs.writeFile(join(existing, 'README'), 'ours\n');
+    const again = await syncMirror({ to: existing, planned: artifacts, fetch: { retries: 0 } });
+    expect(again.manifest).to.equal(undefined);
+    expect((await fs.readdir(existing)).sort()).to.deep.equal(['README', 'runc']);
+    expect(await fs.readdir(join(existing, 'runc'))).to.deep.equal(['keep']);
+  });
+
   it('--from copies another mirror: same bytes, sources and checksum files from that mirror, nothing from upstream', async () => {
     const first = join(work, 'first');
     await syncMirror({ to: first, planned: artifacts });

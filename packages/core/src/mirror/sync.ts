@@ -39,7 +39,8 @@ export interface MirrorSyncReport {
   files: SyncedFile[];
   failures: SyncFailure[];
   downloadedBytes: number;
-  manifest: string;
+  /** manifest.json's path; absent when the sync landed no file and none was listed before (nothing written). */
+  manifest?: string;
 }
 
 const DIR_MODE = 0o755;
@@ -52,11 +53,14 @@ const FILE_MODE = 0o644;
  * while it streams, and only then takes its name. Files are 0644 and directories 0755 whatever the umask.
  * manifest.json lists every file with its size, sha256 and source; entries of an earlier sync whose files are
  * still there are kept (one mirror may serve several configs). A failed artifact does not stop the others:
- * the report lists it.
+ * the report lists it. A sync that lands no file where no manifest was writes none, and takes away the
+ * directories it made: an empty mirror with a manifest looks like a finished one.
  */
 export async function syncMirror(options: MirrorSyncOptions): Promise<MirrorSyncReport> {
   const { to } = options;
   const from = options.from?.replace(/\/+$/, '');
+  const made = await firstMissing(to);
+  const newDirs = made ? [] : await missingDirs(to, options.planned);
   await ensureDir(to, to);
   const previous = await readManifest(to);
   const fetcher = new Fetcher(options.fetch);
@@ -94,10 +98,43 @@ export async function syncMirror(options: MirrorSyncOptions): Promise<MirrorSync
     if (st?.isFile() && st.size === entry.size) entries.set(file, entry);
   }
   for (const { status: _status, ...entry } of files) entries.set(entry.file, entry);
+  const base = { to, ...(from ? { from: withoutCredentials(from) } : {}), failures };
+  if (entries.size === 0 && previous.size === 0) {
+    if (made) await fs.rm(made, { recursive: true, force: true });
+    for (const dir of newDirs) await fs.rmdir(dir).catch(() => undefined); // deepest first; one not empty stays
+    return { ...base, files, downloadedBytes: 0 };
+  }
   await writeManifest(to, entries.values());
   files.sort((a, b) => a.file.localeCompare(b.file));
   const downloadedBytes = files.filter((f) => f.status !== 'present').reduce((n, f) => n + f.size, 0);
-  return { to, ...(from ? { from: withoutCredentials(from) } : {}), files, failures, downloadedBytes, manifest: join(to, MANIFEST) };
+  return { ...base, files, downloadedBytes, manifest: join(to, MANIFEST) };
+}
+
+/** The outermost directory of `dir`'s path that does not exist yet (the one a `mkdir -p` would make first). */
+async function firstMissing(dir: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let d = dir; ; d = dirname(d)) {
+    if (
+      await fs.lstat(d).then(
+        () => true,
+        () => false,
+      )
+    )
+      return missing;
+    missing = d;
+    if (dirname(d) === d) return missing;
+  }
+}
+
+/** The directories the planned files would go in (and their parents under `to`) that are not there yet, deepest first. */
+async function missingDirs(to: string, planned: readonly PlannedArtifact[]): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const { artifact } of planned)
+    for (const path of [artifact.mirrorPath, artifact.sha256MirrorPath])
+      for (let d = path ? dirname(join(to, path)) : to; d !== to && d.startsWith(`${to}/`); d = dirname(d)) dirs.add(d);
+  const missing: string[] = [];
+  for (const d of dirs) if (!(await fs.lstat(d).catch(() => undefined))) missing.push(d);
+  return missing.sort((a, b) => b.length - a.length);
 }
 
 interface Expected {

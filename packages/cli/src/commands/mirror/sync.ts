@@ -10,7 +10,7 @@ export default class MirrorSync extends FlexnodeCommand {
     "what its steps download for the config (containerd, runc, the CNI plugins, the Kubernetes binaries, the Arc agent's",
     'package, ...); every file lands at <component>/v<version>/<file> under --to, verified against its pinned or',
     'published sha256 before it gets its name. Files are 0644 and directories 0755 whatever the umask. A re-run',
-    'downloads only what is missing or wrong. Serve the directory over HTTP(S) and point the nodes at it with',
+    'downloads only what is missing or wrong; a run where nothing lands (exit 1) leaves no manifest and no directory of its own. Serve the directory over HTTP(S) and point the nodes at it with',
     '"artifacts": {"mirror": "<url>"}. --from copies from another such mirror instead of the upstream hosts.',
     'Refused (exit 2, nothing written): a --to that is a file, a world-writable --to or a world-writable directory',
     'on the way to it (a sticky one like /tmp is fine when it holds a directory of yours), an unknown --arch.',
@@ -66,7 +66,7 @@ export default class MirrorSync extends FlexnodeCommand {
     if (!this.jsonEnabled()) {
       for (const f of report.failures) this.logToStderr(`  FAILED     ${f.file}: ${f.message}`);
       this.log(
-        `mirror: ${report.files.length} file(s) ok (${counts('downloaded')} downloaded, ${counts('replaced')} replaced, ${counts('present')} already present; ${mb(report.downloadedBytes)} fetched), ${report.failures.length} failed; ${report.manifest} written`,
+        `mirror: ${report.files.length} file(s) ok (${counts('downloaded')} downloaded, ${counts('replaced')} replaced, ${counts('present')} already present; ${mb(report.downloadedBytes)} fetched), ${report.failures.length} failed; ${report.manifest ? `${report.manifest} written` : 'nothing written'}`,
       );
     }
     if (report.failures.length > 0) {
