@@ -109,6 +109,58 @@ describe("the node identity's custom roles (arc.node-role) against the fake ARM"
     expect(custom()).to.deep.equal([]);
   });
 
+  it('a custom role ARM has not replicated yet: arc.node-role waits until it reads back as written, arc.roles retries the transient refusals of its own role only', async () => {
+    await fakes.stop();
+    fakes = await Fakes.start({ roleReplicationMs: 400 });
+    fakes.addTestCluster({ kubernetesVersion: '1.33.13' });
+    const r = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, roles: ['flexnode-node'] }; // flexnode's own roles only: every assignment PUT names one
+    });
+    await r.step('arc.connect').install();
+    // Another ARM replica took the assignment PUTs: twice more the role is not assignable there yet.
+    const transient = fakes.arm.inject({
+      method: 'PUT',
+      pathMatch: /\/roleAssignments\//,
+      status: 400,
+      code: 'RoleAssignmentScopeNotAssignableToRoleDefinition',
+      message: 'The role definition is not assignable at this scope.',
+      times: 2,
+    });
+    expect(await r.bootstrap()).to.deep.equal(['arc.node-role', 'arc.roles']);
+    const reads = fakes.arm.requests.filter((q) => q.method === 'GET' && /\/roleDefinitions\/[0-9a-f-]+$/i.test(q.path));
+    expect(
+      reads.map((q) => q.status),
+      'read until replicated',
+    )
+      .to.include(404)
+      .and.include(200);
+    expect(transient.hits).to.equal(2);
+    const principal = fakes.arm.machine(MACHINE)!.principalId!;
+    const [node] = nodeRoleIdentities(arcSettings(r.config).cluster, nodeComponents(r.config));
+    expect(fakes.arm.roleAssignments().some((a) => a.principalId === principal && a.roleDefinitionId.endsWith(node!.guid))).to.equal(true);
+    expect(r.host.logLines.some((l) => l.message.includes('waiting for Azure to replicate the custom role'))).to.equal(true);
+    await r.unbootstrap();
+
+    // A role the operator named that does not exist is no replication lag: refused at once, not retried.
+    const other = rig((c) => {
+      c.azure.arc = { ...c.azure.arc, machineName: 'edge-3', roles: ['11111111-1111-1111-1111-111111111111'] };
+    });
+    await other.step('arc.connect').install();
+    const puts = () => fakes.arm.requests.filter((q) => q.method === 'PUT' && q.path.includes('/roleAssignments/')).length;
+    const before = puts();
+    const started = Date.now();
+    const error = await other
+      .step('arc.roles')
+      .install()
+      .then(
+        () => expect.fail('expected the refusal'),
+        (x: Error) => x,
+      );
+    expect(error.message).to.include('RoleDefinitionDoesNotExist');
+    expect(puts() - before, 'one PUT, no retry').to.equal(1);
+    expect(Date.now() - started).to.be.below(1500);
+  });
+
   it('RBAC Admin named in azure.arc.roles is granted with a warning, and no custom role is made', async () => {
     const r = rig((c) => {
       c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] };

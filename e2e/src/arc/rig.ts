@@ -41,11 +41,12 @@ export class Fakes {
     readonly entra: FakeEntra,
   ) {}
 
-  static async start(options: { enforceRbac?: boolean } = {}): Promise<Fakes> {
+  static async start(options: { enforceRbac?: boolean; roleReplicationMs?: number } = {}): Promise<Fakes> {
     const entra = await FakeEntra.start({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT });
     const arm = await FakeArm.start({
       tenantId: TENANT,
       enforceRbac: options.enforceRbac,
+      roleReplicationMs: options.roleReplicationMs,
       acceptToken: armCallers(
         entra,
         () => [],

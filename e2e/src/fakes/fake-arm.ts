@@ -91,6 +91,16 @@ export interface FakeArmOptions {
   lroPolls?: number;
   /** When set, the /__fake admin endpoint also requires an accepted bearer token. */
   adminRequiresAuth?: boolean;
+  /**
+   * How long a custom role definition written through ARM takes to replicate (default 0: at once). Until then its
+   * GET and the role definition list answer as before the write (404 RoleDefinitionDoesNotExist for a new role, the
+   * old version for an update), and a role assignment naming a new role is refused with 400
+   * RoleDefinitionDoesNotExist. Real ARM does this for minutes at times: Azure/terraform-azurerm-caf-enterprise-scale
+   * wiki, Troubleshooting ("a transient error which may occur when the Resource Provider in ARM is yet to complete
+   * replication of the newly created Role Definition ... up to 10 minutes"); Azure/terraform-azure-avm-ptn-alz-sub-vending
+   * PR 47 retries the assignment's transient RoleAssignmentScopeNotAssignableToRoleDefinition for the same reason.
+   */
+  roleReplicationMs?: number;
 }
 
 export interface ClusterSeed {
@@ -176,6 +186,8 @@ export class FakeArm extends FakeServer {
   private readonly assignments = new Map<string, RoleAssignmentState>();
   private readonly clustersMap = new Map<string, ClusterState>();
   private readonly roleDefs = new Map<string, RoleDefinitionState>(builtinRoleDefinitions().map((d) => [d.id, d]));
+  /** Custom role writes not replicated yet (roleReplicationMs): what reads still see until `until`. */
+  private readonly replicating = new Map<string, { before?: RoleDefinitionState; until: number }>();
   private readonly ops = new Map<string, AsyncOp>();
   private lroFaults: (LroFault & { left: number })[] = [];
 
@@ -261,6 +273,14 @@ export class FakeArm extends FakeServer {
 
   roleDefinition(id: string): RoleDefinitionState | undefined {
     return this.roleDefs.get(roleGuid(id));
+  }
+
+  /** A role definition as ARM's reads see it: a write still replicating shows what was there before it. */
+  private replicatedRoleDef(guid: string): RoleDefinitionState | undefined {
+    const pending = this.replicating.get(guid);
+    if (pending && Date.now() < pending.until) return pending.before;
+    this.replicating.delete(guid);
+    return this.roleDefs.get(guid);
   }
 
   /** Seed a custom role directly (as if created earlier through ARM). */
@@ -557,7 +577,7 @@ export class FakeArm extends FakeServer {
     const props = (rec.json as { properties?: Record<string, string> } | undefined)?.properties ?? {};
     const rdId = props.roleDefinitionId ?? '';
     const rdGuid = /\/roleDefinitions\/([^/]+)$/i.exec(rdId)?.[1]?.toLowerCase();
-    if (!rdGuid || !this.roleDefs.has(rdGuid)) {
+    if (!rdGuid || !this.replicatedRoleDef(rdGuid)) {
       return this.sendError(res, rec, 400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${rdGuid ?? rdId}' does not exist.`);
     }
     if (!props.principalId || !GUID.test(props.principalId)) {
@@ -624,8 +644,9 @@ export class FakeArm extends FakeServer {
     const existing = this.roleDefs.get(guid);
     const sub = subscriptionOf(scope);
     if (rec.method === 'GET') {
-      return existing
-        ? this.sendJson(res, 200, roleDefinitionBody(existing, sub))
+      const seen = this.replicatedRoleDef(guid);
+      return seen
+        ? this.sendJson(res, 200, roleDefinitionBody(seen, sub))
         : this.sendError(res, rec, 404, 'RoleDefinitionDoesNotExist', `The role definition '${id}' could not be found.`);
     }
     if (rec.method === 'DELETE') {
@@ -641,6 +662,7 @@ export class FakeArm extends FakeServer {
         return this.sendError(res, rec, 409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role');
       }
       this.roleDefs.delete(guid);
+      this.replicating.delete(guid);
       return this.sendJson(res, 200, roleDefinitionBody(existing, sub));
     }
     if (rec.method !== 'PUT') return this.sendError(res, rec, 405, 'MethodNotAllowed', 'GET, PUT or DELETE');
@@ -698,6 +720,8 @@ export class FakeArm extends FakeServer {
       updatedBy: caller.objectId,
     };
     this.roleDefs.set(guid, def);
+    const lag = this.opts.roleReplicationMs ?? 0;
+    if (lag > 0) this.replicating.set(guid, { before: this.replicating.get(guid)?.before ?? existing, until: Date.now() + lag });
     // RoleDefinitions_CreateOrUpdate answers 201 for a create and for an update (the SDK accepts only 201).
     this.sendJson(res, 201, roleDefinitionBody(def, sub));
   }
@@ -708,6 +732,8 @@ export class FakeArm extends FakeServer {
     const roleName = /roleName\s+eq\s+'((?:[^']|'')+)'/i.exec(filter)?.[1]?.replace(/''/g, "'");
     const type = /type\s+eq\s+'([^']+)'/i.exec(filter)?.[1];
     const value = this.roleDefinitions()
+      .map((d) => this.replicatedRoleDef(d.id))
+      .filter((d): d is RoleDefinitionState => d !== undefined)
       .filter((d) => d.type === 'BuiltInRole' || d.assignableScopes.some((a) => scopeCovers(a, scope)))
       .filter((d) => !roleName || d.roleName.toLowerCase() === roleName.toLowerCase())
       .filter((d) => !type || d.type.toLowerCase() === type.toLowerCase())

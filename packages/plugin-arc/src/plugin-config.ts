@@ -41,7 +41,7 @@ export interface ArcPluginConfig {
   retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
   /** Bound of the wait for the machine's managed identity after `azcmagent connect` (default 180 s). */
   identityTimeoutSeconds?: number;
-  /** Bound of the wait for new role assignments to take effect (default 300 s). */
+  /** Bound of the wait for new role assignments, and for flexnode's custom roles, to take effect (default 300 s). */
   propagationTimeoutSeconds?: number;
   /** First delay of the polling loops (default 2000 ms; doubled up to 15 s). */
   pollIntervalMs?: number;

@@ -1,11 +1,12 @@
 import { FlexnodeError, drifted, missing, ok, type AzureContext, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
-import { authorizationClient, readManagedCluster } from '../arm.js';
+import { authorizationClient, readManagedCluster, waitFor } from '../arm.js';
 import { credentialName } from '../credential-name.js';
 import { isAmbiguous, isNotFound, statusOf, toAzureError } from '../azure-errors.js';
 import { nodeComponents } from '../node-role/components.js';
 import { nodeRoleDefinitions, nodeRoleIdentities, type NodeRoleDefinition } from '../node-role/definitions.js';
 import { RULES_VERIFIED_THROUGH, minorOf, nodeRoleExtras } from '../node-role/node-rules.js';
 import { isOperatorMissing, operatorToken } from '../operator.js';
+import { arcPluginConfig } from '../plugin-config.js';
 import { records } from '../records.js';
 import { arcSettings, sameId, sdkScope, type ArcSettings } from '../settings.js';
 
@@ -157,7 +158,30 @@ export function arcNodeRoleOps({ host, config, ctx }: { host: Host; config: Flex
         throw toAzureError(error, call(`${found ? 'update' : 'create'} the custom role "${d.roleName}" for the node identity at ${d.assignableScope}`));
       }
       host.log.info(`${found ? 'updated' : 'created'} the custom role "${d.roleName}": ${d.dataActions.length} dataActions of Kubernetes ${minor}`);
+      await replicated(client, d);
     }
+  };
+
+  /**
+   * ARM answers a role definition's PUT before every replica has it: for a while (minutes at times) a GET finds no
+   * role (404 RoleDefinitionDoesNotExist) or the old one, and an assignment naming a new role is refused. This
+   * step's own check, right after install, and arc.roles' assignments need it readable: wait until it reads back
+   * as written.
+   */
+  const replicated = async (client: Awaited<ReturnType<typeof authorizationClient>>, d: NodeRoleDefinition) => {
+    const pc = arcPluginConfig(config);
+    const timeoutMs = (pc.propagationTimeoutSeconds ?? 300) * 1000;
+    await waitFor(`Azure to replicate the custom role "${d.roleName}"`, async () => (matches(await getDefinition(client, d), d) ? true : undefined), {
+      log: host.log,
+      timeoutMs,
+      intervalMs: pc.pollIntervalMs ?? 2000,
+      onTimeout: () =>
+        new FlexnodeError(
+          'ARC_ROLE_NOT_REPLICATED',
+          `the custom role "${d.roleName}" was written but ARM still reads ${timeoutMs / 1000} s later as it was before (replication)`,
+          { hint: 'run bootstrap again in a few minutes (it resumes), or raise pluginConfig "@flexnode/plugin-arc".propagationTimeoutSeconds' },
+        ),
+    });
   };
 
   /** One record per definition: the newest replaces an older one (another minor, another set of actions). */

@@ -286,13 +286,15 @@ export function arcRolesOps({
             host.log.info(`"${role.name}" is already assigned on ${s.cluster.name}: kept as it is`);
             break;
           }
-          // A brand-new identity may not have replicated in Entra yet (upstream retries it too).
-          if (
-            statusOf(error) === 400 &&
-            /PrincipalNotFound/i.test(`${(error as { code?: string }).code} ${(error as Error).message}`) &&
-            Date.now() < deadline
-          ) {
-            host.log.info(`the identity ${principalId} is not visible to Azure RBAC yet; retrying`);
+          // Not replicated yet: a brand-new identity in Entra (upstream retries it too), or flexnode's own custom
+          // role, just written by arc.node-role, on the ARM replica that took this PUT (transient
+          // RoleDefinitionDoesNotExist / RoleAssignmentScopeNotAssignableToRoleDefinition). A built-in role or one
+          // named in azure.arc.roles that does not exist is a definite refusal, told at once.
+          const unreplicated = notReplicatedYet(error, role.flexnode === true);
+          if (unreplicated && Date.now() < deadline) {
+            host.log.info(
+              `${unreplicated === 'principal' ? `the identity ${principalId}` : `the custom role "${role.name}"`} is not visible to Azure RBAC yet; retrying`,
+            );
             await sleep(delay);
             continue;
           }
@@ -331,4 +333,13 @@ export function arcRolesOps({
   };
 
   return { check, install, uninstall };
+}
+
+/** Which replication lag a 400 of a role assignment PUT shows, if any: the principal's, or (for flexnode's own role) the role's. */
+function notReplicatedYet(error: unknown, ownRole: boolean): 'principal' | 'role' | undefined {
+  if (statusOf(error) !== 400) return undefined;
+  const text = `${(error as { code?: string }).code} ${(error as Error).message}`;
+  if (/PrincipalNotFound/i.test(text)) return 'principal';
+  if (ownRole && /RoleDefinitionDoesNotExist|RoleAssignmentScopeNotAssignableToRoleDefinition/i.test(text)) return 'role';
+  return undefined;
 }
