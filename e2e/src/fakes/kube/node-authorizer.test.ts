@@ -109,6 +109,13 @@ describe('fake Kubernetes API: Node authorizer and NodeRestriction for system:no
       'nodes "n1" is forbidden: node "n1" is not allowed to modify taints',
     );
     expect((await patch({ spec: { unschedulable: true } })).status).to.equal(200);
+    // Registering: the same label rule as an update (a kubelet's --node-labels in the node-role namespace is refused).
+    const n3 = await kube.issueClientCert('system:node:n3', ['system:nodes']);
+    const register = (labels: Record<string, string>) => call('POST', '/api/v1/nodes', n3, { metadata: { name: 'n3', labels } });
+    expect((await register({ 'kubernetes.io/hostname': 'n3', 'node-role.kubernetes.io/worker': '', 'other.k8s.io/x': 'y' })).json.message).to.equal(
+      'nodes "n3" is forbidden: node "n3" is not allowed to set the following labels: node-role.kubernetes.io/worker, other.k8s.io/x',
+    );
+    expect((await register({ 'kubernetes.io/hostname': 'n3', 'node.kubernetes.io/instance-type': 'edge', 'example.com/team': 'a' })).status).to.equal(201);
     const pod = (extra: Record<string, unknown>) => ({
       metadata: { name: 'static-n1', ...extra },
       spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x:1' }] },

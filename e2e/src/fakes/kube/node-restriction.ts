@@ -147,11 +147,17 @@ function refs(pod: KubeObject): { secrets: boolean; configmaps: boolean; pvcs: b
   };
 }
 
+/** getForbiddenLabels: node-restriction labels, and kubernetes.io/k8s.io labels the kubelet does not own. */
+const forbiddenLabel = (k: string) => isRestrictionLabel(k) || (isKubernetesLabel(k) && !isKubeletLabel(k));
+
 function admitNode(r: AdmissionRequest, node: string, deny: (w: string) => KubeError): void {
   if (r.operation === 'create') {
     const n = r.object!;
     if ((n.spec as { configSource?: unknown })?.configSource) throw deny(`node "${node}" is not allowed to create pods with a non-nil configSource`);
-    const forbidden = modifiedLabels(n.metadata.labels, {}).filter(isRestrictionLabel);
+    // The same rule as an update's (getForbiddenLabels): since 1.19 a node may not register with kubernetes.io or
+    // k8s.io labels outside the kubelet's own set either (plugin/pkg/admission/noderestriction/admission.go, admitNode;
+    // its test "forbid create of my node with forbidden labels" lists other.k8s.io/foo and other.kubernetes.io/foo).
+    const forbidden = modifiedLabels(n.metadata.labels, {}).filter(forbiddenLabel);
     if (forbidden.length) throw deny(`node "${node}" is not allowed to set the following labels: ${forbidden.join(', ')}`);
   }
   const requested = r.operation === 'create' ? r.object!.metadata.name : r.name;
@@ -163,9 +169,7 @@ function admitNode(r: AdmissionRequest, node: string, deny: (w: string) => KubeE
       throw deny(`node "${node}" is not allowed to update configSource to a new non-nil configSource`);
     }
     if (JSON.stringify(spec.taints ?? null) !== JSON.stringify(oldSpec.taints ?? null)) throw deny(`node "${node}" is not allowed to modify taints`);
-    const forbidden = modifiedLabels(r.object.metadata.labels, r.old.metadata.labels).filter(
-      (k) => isRestrictionLabel(k) || (isKubernetesLabel(k) && !isKubeletLabel(k)),
-    );
+    const forbidden = modifiedLabels(r.object.metadata.labels, r.old.metadata.labels).filter(forbiddenLabel);
     if (forbidden.length) throw deny(`is not allowed to modify labels: ${forbidden.join(', ')}`);
   }
 }
