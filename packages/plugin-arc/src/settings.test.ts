@@ -3,7 +3,7 @@ import { isFlexnodeError } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { cloudEndpoints } from './clouds.js';
 import { connectArgs } from './azcmagent.js';
-import { arcSettings, assertNoPlaceholders, sdkScope } from './settings.js';
+import { arcSettings, assertNoPlaceholders, machineNameFromHostname, sdkScope } from './settings.js';
 
 const CLUSTER = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/aks1';
 
@@ -56,6 +56,21 @@ describe('arc settings', () => {
     const config = testConfig();
     config.azure.arc = { ...config.azure.arc, tags: { env: 'a,b' } };
     expect(() => arcSettings(config)).to.throw(/azure.arc.tags/);
+  });
+
+  it("defaults the machine name to the host's short name only when Azure would take it", () => {
+    expect(machineNameFromHostname('edge-01.corp.example')).to.equal('edge-01');
+    expect(machineNameFromHostname(`n${'1'.repeat(53)}`)).to.have.length(54);
+    for (const host of [`n${'1'.repeat(54)}.corp`, '-edge', '']) {
+      let error: unknown;
+      try {
+        machineNameFromHostname(host);
+      } catch (e) {
+        error = e;
+      }
+      expect(isFlexnodeError(error) && error.code, host).to.equal('CONFIG_INVALID');
+      expect((error as Error).message).to.include('azure.arc.machineName is not set');
+    }
   });
 
   it('strips the leading slash of scopes for the SDK', () => {

@@ -89,7 +89,7 @@ export function arcSettings(config: FlexnodeConfig): ArcSettings {
       { path: 'azure.arc.location', message: 'required: the Azure region of the Arc machine resource, e.g. westus2' },
     ]);
   }
-  const machineName = arc.machineName ?? hostname().split('.')[0]!;
+  const machineName = arc.machineName ?? machineNameFromHostname(hostname());
   const resourceGroup = arc.resourceGroup ?? cluster.resourceGroup;
   const tags = arc.tags ?? {};
   for (const [k, v] of Object.entries(tags)) {
@@ -120,4 +120,28 @@ export function sdkScope(id: string): string {
 /** Case-insensitive ARM id comparison. */
 export function sameId(a: string | undefined, b: string | undefined): boolean {
   return (a ?? '').replace(/^\/+/, '').toLowerCase() === (b ?? '').replace(/^\/+/, '').toLowerCase();
+}
+
+/**
+ * HybridCompute's rule for a machine name (machineName parameter, ^[a-zA-Z0-9-_\.]{1,54}$, in the REST spec
+ * specification/hybridcompute/.../stable/2025-01-13/HybridCompute.json); the config schema applies it to
+ * azure.arc.machineName.
+ */
+const ARC_MACHINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,53}$/;
+
+/**
+ * The default machine name, the host's short name: checked here, before anything changes, because a host name may
+ * be longer (63 characters a label) than Azure allows, and azcmagent connect would fail halfway through a run.
+ */
+export function machineNameFromHostname(host: string): string {
+  const short = host.split('.')[0]!;
+  if (!ARC_MACHINE_NAME.test(short)) {
+    throw new ConfigError(`azure.arc.machineName is not set and this host's name ${JSON.stringify(short.slice(0, 80))} cannot name an Arc machine`, [
+      {
+        path: 'azure.arc.machineName',
+        message: "required here: 1-54 letters, digits, '-', '_' or '.', starting with a letter or digit (the host name is used when it fits)",
+      },
+    ]);
+  }
+  return short;
 }
