@@ -36,6 +36,8 @@ export interface KubeClusterOptions {
   serviceCidr?: string;
   /** --cluster-signing-duration in seconds (default 8760 h). */
   signingSeconds?: number;
+  /** kube-controller-manager --node-monitor-grace-period in seconds (default 40; --node-startup-grace-period is 1.5x). */
+  nodeMonitorGraceSeconds?: number;
   /** guard for users without an Entra oid: 'no-opinion' (default) or 'deny' (--azure.skip-authz-for-non-aad-users=false). */
   nonAadUsers?: 'no-opinion' | 'deny';
   /** The Node authorizer's AuthorizeNodeWithSelectors gate (default: on from 1.32, as upstream). */
@@ -123,6 +125,7 @@ export class KubeCluster {
       removeNow: (res, ns, n) => void this.store.remove(res, ns, n),
       podCidr: opts.podCidr ? { clusterCidr: opts.podCidr.clusterCidr, nodeMaskSize: opts.podCidr.nodeMaskSize ?? 24 } : undefined,
       signingSeconds: opts.signingSeconds ?? 365 * 24 * 3600,
+      nodeGraceMs: { monitor: (opts.nodeMonitorGraceSeconds ?? 40) * 1000, startup: (opts.nodeMonitorGraceSeconds ?? 40) * 1500 },
       onError: (what, e) => void this.controllerErrors.push(`${what}: ${(e as Error).message}`),
     });
     this.seed();

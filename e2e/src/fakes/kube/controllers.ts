@@ -12,7 +12,15 @@
 //    CSRs signed by the cluster CA after the signer's validation (pkg/controller/certificates/signer);
 //  - tokencleaner: expired bootstrap-token Secrets deleted (pkg/controller/bootstrap/tokencleaner.go);
 //  - garbage collector (background cascade by ownerReferences) and pod GC of pods bound to deleted Nodes
-//    (pkg/controller/garbagecollector, pkg/controller/podgc: the real one waits a 40 s quarantine, the fake does not).
+//    (pkg/controller/garbagecollector, pkg/controller/podgc: the real one waits a 40 s quarantine, the fake does not);
+//  - node lifecycle (pkg/controller/nodelifecycle/node_lifecycle_controller.go, tryUpdateNodeHealth and
+//    doNoExecuteTaintingPass/doNoScheduleTaintingPass): a Node whose kubelet has not renewed its Lease nor posted
+//    its status for --node-monitor-grace-period (default 40 s, config/v1alpha1/defaults.go; --node-startup-grace-period
+//    60 s before its first Ready) gets its conditions set to Unknown, reason NodeStatusUnknown, "Kubelet stopped
+//    posting node status."; node.kubernetes.io/unreachable (Ready Unknown) and node.kubernetes.io/not-ready (Ready
+//    False) taints, NoSchedule and NoExecute, follow the Ready condition, and node.kubernetes.io/unschedulable:NoSchedule
+//    follows spec.unschedulable (TaintNodesByCondition). Heartbeats are read from the times written (one clock
+//    here), where the real controller times its own observations.
 import type { ApiResource } from './api-resources.js';
 import { BOOTSTRAP_TOKEN_SECRET_TYPE, bootstrapSecretExpired } from './bootstrap-tokens.js';
 import { cidrString, overlaps, parseCidr, subnet } from './cidr.js';
@@ -36,6 +44,8 @@ export interface ControllerHost {
   podCidr?: { clusterCidr: string; nodeMaskSize: number };
   /** --cluster-signing-duration in seconds (default one year). */
   signingSeconds: number;
+  /** --node-monitor-grace-period and --node-startup-grace-period in ms. */
+  nodeGraceMs: { monitor: number; startup: number };
   onError(what: string, e: unknown): void;
 }
 
@@ -67,7 +77,7 @@ export class Controllers {
 
   /** Everything level-triggered, so it is correct whatever changed. */
   sync(): void {
-    for (const step of [() => this.namespaces(), () => this.nodeIpam(), () => this.disruption(), () => this.csrs()]) {
+    for (const step of [() => this.namespaces(), () => this.nodeIpam(), () => this.nodeLifecycle(), () => this.disruption(), () => this.csrs()]) {
       try {
         step();
       } catch (e) {
@@ -79,6 +89,7 @@ export class Controllers {
   private tick(): void {
     try {
       this.tokenCleaner();
+      this.nodeLifecycle();
       this.disruption();
     } catch (e) {
       this.h.onError('controller tick', e);
@@ -133,6 +144,40 @@ export class Controllers {
       }
       if (!pick) continue; // CIDRNotAvailable: the real controller records an event and leaves the node without a range
       this.h.store.replace(nodes, { ...n, spec: { ...spec, podCIDR: pick, podCIDRs: [pick] } });
+    }
+  }
+
+  // ---- node lifecycle controller ----
+
+  private nodeLifecycle(): void {
+    const nodes = this.h.res('nodes');
+    const leases = this.h.res('leases');
+    const at = Date.now();
+    for (const n of this.h.store.list(nodes)) {
+      const status = (n.status ?? {}) as { conditions?: NodeCondition[] };
+      let conditions = status.conditions ?? [];
+      const ready = conditions.find((c) => c.type === 'Ready');
+      const renewed = (this.h.store.get(leases, 'kube-node-lease', n.metadata.name)?.spec as { renewTime?: string } | undefined)?.renewTime;
+      const heard = Math.max(...[renewed, ready?.lastHeartbeatTime, n.metadata.creationTimestamp].map((t) => (t ? Date.parse(t) : 0)).filter(Number.isFinite));
+      const grace = ready ? this.h.nodeGraceMs.monitor : this.h.nodeGraceMs.startup;
+      if (at - heard > grace && ready?.status !== 'Unknown') {
+        const stamp = now();
+        const unknown = (type: string): NodeCondition => ({
+          type,
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastHeartbeatTime: conditions.find((c) => c.type === type)?.lastHeartbeatTime ?? stamp,
+          lastTransitionTime: stamp,
+        });
+        const types = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
+        conditions = [...types.map(unknown), ...conditions.filter((c) => !types.includes(c.type))];
+      }
+      const spec = (n.spec ?? {}) as { taints?: Taint[]; unschedulable?: boolean };
+      const taints = nodeTaints(spec.taints ?? [], conditions.find((c) => c.type === 'Ready')?.status, spec.unschedulable === true);
+      if (JSON.stringify(conditions) === JSON.stringify(status.conditions ?? []) && JSON.stringify(taints) === JSON.stringify(spec.taints ?? [])) continue;
+      const { taints: _old, ...rest } = spec;
+      this.h.store.replace(nodes, { ...n, spec: { ...rest, ...(taints.length ? { taints } : {}) }, status: { ...status, conditions } });
     }
   }
 
@@ -394,4 +439,38 @@ function kubeletServingProblem(csr: { commonName: string; organizations: string[
   if (csr.organizations.length !== 1 || csr.organizations[0] !== 'system:nodes') return 'subject organization is not system:nodes';
   if (!csr.commonName.startsWith('system:node:')) return 'subject common name does not begin with system:node:';
   return undefined;
+}
+
+interface NodeCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+}
+
+interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
+}
+
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+const NOT_READY = 'node.kubernetes.io/not-ready';
+const UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
+
+/** The node's taints with the controller's own set to follow its Ready condition and spec.unschedulable; others kept. */
+function nodeTaints(current: readonly Taint[], ready: string | undefined, unschedulable: boolean): Taint[] {
+  const ours = new Set([UNREACHABLE, NOT_READY, UNSCHEDULABLE]);
+  const want: Taint[] = [];
+  const keep = (key: string, effect: string) => {
+    const had = current.find((t) => t.key === key && t.effect === effect);
+    want.push(had ?? { key, effect, ...(effect === 'NoExecute' ? { timeAdded: now() } : {}) });
+  };
+  const condition = ready === 'Unknown' ? UNREACHABLE : ready === 'False' ? NOT_READY : undefined;
+  if (condition) for (const effect of ['NoSchedule', 'NoExecute']) keep(condition, effect);
+  if (unschedulable) keep(UNSCHEDULABLE, 'NoSchedule');
+  return [...current.filter((t) => !ours.has(t.key)), ...want];
 }
