@@ -332,4 +332,32 @@ describe('fake ARM with the real Azure SDK clients', function () {
     );
     expect(String(err?.message)).to.include('AADSTS7000215');
   });
+
+  it('an unknown client id is 400 unauthorized_client (AADSTS700016), the wrong tenant suggested, as Entra answers', async () => {
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: '99999999-0000-0000-0000-000000000000',
+      client_secret: 'x',
+      scope: ARM_SCOPE,
+    });
+    const { request } = await import('node:https');
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${entra.url}/${TENANT}/oauth2/v2.0/token`,
+        { method: 'POST', agent: trustAgent(entra.cert), headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(form.toString());
+    });
+    expect(res.status).to.equal(400);
+    const body = JSON.parse(res.body) as { error: string; error_description: string; error_codes: number[] };
+    expect(body.error).to.equal('unauthorized_client');
+    expect(body.error_codes).to.deep.equal([700016]);
+    expect(body.error_description).to.include('You may have sent your authentication request to the wrong tenant.');
+  });
 });

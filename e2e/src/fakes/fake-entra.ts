@@ -180,12 +180,14 @@ export class FakeEntra extends FakeServer {
     const clientId = form.get('client_id') ?? '';
     const client = this.clients.find((c) => c.clientId === clientId);
     if (!client) {
+      // 400 unauthorized_client, not invalid_client (Azure/azure-sdk-for-python#8314, microsoft/AzureTRE#1475 show
+      // the real body); the secret's check below is the 401 invalid_client one.
       return this.sendError(
         res,
         rec,
-        401,
-        'invalid_client',
-        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+        400,
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
       );
     }
     if (form.get('client_secret') !== client.clientSecret) {
