@@ -18,6 +18,14 @@ describe('the secrets a config holds, taught to the redactor', () => {
     expect(logged).to.contain('mirror.internal/flexnode/runc');
   });
 
+  it("a password a URL parser cannot take (an unescaped '#', '/' or '[') is a secret all the same", async () => {
+    const proxy = 'http://svc:Pa#ss/20[24@proxy.corp:3128';
+    expect(urlPasswords({ proxy })).to.include('Pa#ss/20[24');
+    const redactor = new Redactor();
+    await registerConfigSecrets(redactor, testConfig({ proxy: { https: proxy } }), '/');
+    expect(redactor.redact(`unreachable via proxy ${proxy}: Invalid URL`)).to.not.contain('Pa#ss');
+  });
+
   it('URLs without a password, and text that only looks like one, add nothing', () => {
     expect(urlPasswords({ a: 'https://mirror.internal/x', b: 'https://user@host/', c: 'user:pass@host', d: 42 })).to.deep.equal([]);
   });

@@ -21,16 +21,22 @@ export async function registerConfigSecrets(redactor: Redactor, config: Flexnode
  */
 export function urlPasswords(value: unknown): string[] {
   if (typeof value === 'string') {
-    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i.exec(value)?.[1];
-    const password = userinfo?.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : undefined;
-    if (!password) return [];
-    let decoded = password;
-    try {
-      decoded = decodeURIComponent(password);
-    } catch {
-      // not percent-encoded as it should be: the text as written is what reaches the logs
+    // The userinfo as a URL parser reads it (up to the first '@'), and up to the last '@': a password with an
+    // unescaped '#', '/' or '@' makes the URL unparseable or ambiguous, not less secret. Taking both over-redacts at worst.
+    const found = new Set<string>();
+    for (const rule of [/^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i, /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is]) {
+      const userinfo = rule.exec(value)?.[1];
+      const password = userinfo?.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : undefined;
+      if (!password) continue;
+      let decoded = password;
+      try {
+        decoded = decodeURIComponent(password);
+      } catch {
+        // not percent-encoded as it should be: the text as written is what reaches the logs
+      }
+      for (const secret of [userinfo!, password, decoded]) found.add(secret);
     }
-    return [userinfo!, password, ...(decoded === password ? [] : [decoded])];
+    return [...found];
   }
   if (Array.isArray(value)) return value.flatMap(urlPasswords);
   if (value && typeof value === 'object') return Object.values(value).flatMap(urlPasswords);

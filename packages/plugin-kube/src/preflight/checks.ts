@@ -7,7 +7,8 @@
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
 
 /** A URL as a check's detail shows it: a user and password in it (a mirror's) as `***`. */
-const shownUrl = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1***@');
+/** A URL as shown: any user:password masked, up to the last '@' (an unescaped '#' or '/' in a password included). */
+const shownUrl = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1***@');
 
 export interface CheckOutcome {
   name: CheckName;

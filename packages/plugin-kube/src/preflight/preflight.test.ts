@@ -312,6 +312,15 @@ describe('preflight network probes', () => {
     expect(!closed.ok && closed.error).to.match(/ECONNREFUSED/);
   });
 
+  it("a proxy URL that does not parse (a password with '#', no scheme) is never shown with its password", async () => {
+    for (const proxyUrl of ['http://svc:Pa#ss2024@proxy.corp:3128', 'u:Pa#ss2024@[bad:1', 'http://u:Pa/ss[2024@[bad:1']) {
+      const r = await probeUrl(targetUrl, { http: proxyUrl, https: proxyUrl });
+      expect(r.ok, proxyUrl).to.equal(false);
+      expect(r.via, proxyUrl).to.match(/^ via proxy (http:\/\/)?\*\*\*@/);
+      expect(JSON.stringify(r), proxyUrl).to.not.contain('2024');
+    }
+  });
+
   it('https: TLS is verified, and made only once TCP is up; a silent endpoint times out and leaves no socket', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flexnode-probe-tls-'));
     let server: https.Server | undefined;

@@ -76,13 +76,15 @@ export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 50
 const redactUser = (u: string) => {
   try {
     const p = new URL(u);
+    if (!/^https?:$/.test(p.protocol)) throw new Error('not an http(s) URL'); // 'user:pw@host' parses, as scheme 'user:'
     if (p.username || p.password) {
       p.username = '***';
       p.password = '';
     }
     return p.toString().replace(/\/$/, '');
   } catch {
-    return u;
+    // Not a URL (a password with '#', '/' or '[' unescaped, no scheme): everything up to the last '@' may be a secret.
+    return u.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@');
   }
 };
 
