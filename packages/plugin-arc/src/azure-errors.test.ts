@@ -62,6 +62,8 @@ describe('azure errors', () => {
     for (const [name, message] of [
       ['CredentialUnavailableError', 'endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details'],
       ['AuthenticationError', 'ClientSecretCredential authentication failed: getaddrinfo ENOTFOUND login.microsoftonline.com'],
+      // What ClientSecretCredential.getToken throws when its authority resolves to nothing (seen with @azure/identity 4).
+      ['AuthenticationRequiredError', 'network_error: Network request failed'],
     ]) {
       const error = toAzureError(Object.assign(new Error(message), { name }), { action: 'get a token', authority: 'https://login.example' });
       expect(error.code, name).to.equal('AZURE_ENTRA_UNREACHABLE');
