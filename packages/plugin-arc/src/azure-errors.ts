@@ -109,7 +109,9 @@ export function toAzureError(error: unknown, call: AzureCall): FlexnodeError {
   const code = azureCodeOf(e);
   const msg = firstLine(e.message);
   // AuthenticationRequiredError is what @azure/identity gives for MSAL's network_error of a service principal.
-  const credentialError = ['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError'].includes(e.name ?? '');
+  const credentialError = ['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError'].includes(
+    e.name ?? '',
+  );
   if (credentialError && NETWORK_FAILURE.test(e.message ?? '')) {
     // Not the credential's fault: its hint (set a service principal, check the secret) would send the operator astray.
     return new FlexnodeError(ENTRA_UNREACHABLE, `could not reach Microsoft Entra${call.authority ? ` at ${call.authority}` : ''} to ${call.action}: ${msg}`, {

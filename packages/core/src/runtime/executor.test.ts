@@ -112,6 +112,26 @@ describe('executor', () => {
     expect(host.ops).to.have.length(0);
   });
 
+  it('a check that never answers fails as CHECK_TIMEOUT, named, and the others are still reported', async () => {
+    const host = new MemoryHost();
+    const hung = defineStep({
+      id: 't.hung',
+      title: 'a check that never answers',
+      provides: [],
+      inject: {},
+      create: () => ({ check: () => new Promise<never>(() => undefined), install: async () => undefined, uninstall: async () => undefined }),
+    });
+    const all = [fileStep('t.one', '/etc/one', '1'), hung];
+    const started = Date.now();
+    const report = await runStatus({ ...input(all, host), checkTimeoutMs: 100 });
+    expect(Date.now() - started).to.be.below(2000);
+    expect(report.ok).to.equal(false);
+    const byId = Object.fromEntries(report.results.map((r) => [r.id, r]));
+    expect(byId['t.hung']?.error).to.deep.include({ code: 'CHECK_TIMEOUT', message: 'the check of t.hung did not answer within 0.1 s' });
+    expect(byId['t.one']?.outcome).to.equal('unhealthy');
+    expect(byId['t.one']?.error).to.equal(undefined);
+  });
+
   it('uninstalls in reverse order and empties the journal', async () => {
     const host = new MemoryHost();
     const journal = await Journal.open(dir);

@@ -1,4 +1,4 @@
-import { isFlexnodeError, StepError, type CheckResult, type StepInstance } from '@flexnode/sdk';
+import { FlexnodeError, isFlexnodeError, StepError, type CheckResult, type StepInstance } from '@flexnode/sdk';
 import type { RunLogger } from '../logging/index.js';
 import type { PlannedChange, RunListener, StepOutcome, StepResult } from './events.js';
 import { runInOrder } from './scheduler.js';
@@ -30,6 +30,32 @@ export interface ExecutorInput {
   signal?: AbortSignal;
   /** Put each failure's stack in its result too (it always goes to the log). */
   verbose?: boolean;
+  /** How long one check may take before it fails as CHECK_TIMEOUT (default CHECK_TIMEOUT_MS). */
+  checkTimeoutMs?: number;
+}
+
+/**
+ * A check is read-only and answers in seconds (Azure calls retry for ~10 s, probes time out at 5 s): one that has
+ * not answered in two minutes is hung (a plugin awaiting a promise that never settles, a socket without a timeout).
+ * It fails, named, instead of holding status, plan or an agent cycle forever (or ending Node with exit 13).
+ */
+export const CHECK_TIMEOUT_MS = 120_000;
+
+function checkWithin(step: StepInstance, id: string, input: Pick<ExecutorInput, 'checkTimeoutMs'>): Promise<CheckResult> {
+  const ms = input.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new FlexnodeError('CHECK_TIMEOUT', `the check of ${id} did not answer within ${ms / 1000} s`, {
+            hint: "the step's plugin hangs (a request or promise without a timeout): its log lines above show where; report it to the plugin's authors",
+          }),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([Promise.resolve().then(() => step.check()), expired]).finally(() => clearTimeout(timer));
 }
 
 /** The outcome of a run: per step results in order, and whether everything succeeded. */
@@ -138,7 +164,7 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
         crashPoint(`step:${id}:check`);
         const step = input.resolveStep(id);
         phase = 'check';
-        const first = await step.check();
+        const first = await checkWithin(step, id, input);
         if (first.status === 'ok') {
           const entry = input.journal.get(id);
           // Killed after install but before the status was saved: the work is done, keep the journal truthful.
@@ -153,7 +179,7 @@ export async function runBootstrap(input: ExecutorInput & { journal: ExecJournal
         phase = 'install';
         await step.install();
         phase = 'verify';
-        const after = await step.check();
+        const after = await checkWithin(step, id, input);
         if (after.status !== 'ok') throw new StepError(id, `install finished but the check still fails (${notOk(after)})`);
         await input.journal.setStatus(id, 'installed');
         crashPoint(`step:${id}:after-install`);
@@ -195,7 +221,7 @@ export async function runPlan(input: ExecutorInput & { planned: PlannedChange[] 
         crashPoint(`step:${id}:check`);
         const step = input.resolveStep(id);
         phase = 'check';
-        check = await step.check();
+        check = await checkWithin(step, id, input);
         if (check.status === 'ok') return rec.end(id, started, 'unchanged', { check });
         phase = 'install';
         await step.install();
@@ -226,7 +252,7 @@ export async function runStatus(input: ExecutorInput): Promise<RunReport> {
         rec.start(id, 'check');
         const step = input.resolveStep(id);
         phase = 'check';
-        const check = await step.check();
+        const check = await checkWithin(step, id, input);
         rec.end(id, started, check.status === 'ok' ? 'healthy' : 'unhealthy', { check });
       } catch (error) {
         const info = errorInfo(error, phase, input);
