@@ -205,6 +205,26 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect(JSON.parse(json.stdout).results[0]).to.deep.include({ id: 'kube.preflight', outcome: 'failed' });
   });
 
+  it('plan names the steps it could not plan to the end (a step that needs Azure, with none reachable), in text and JSON', async () => {
+    const config = join(dir, 'no-azure.json');
+    const text = (await readFile(example, 'utf8'))
+      .replaceAll('your-subscription-id', '11111111-2222-3333-4444-555555555555')
+      .replace('your-tenant-id', '22222222-2222-3333-4444-555555555555')
+      .replace('your-unique-node-name', 'edge-1')
+      .replace('your-resource-group', 'rg-edge')
+      .replace('your-rg', 'rg-aks')
+      .replace('your-cluster', 'aks-1');
+    const example_ = JSON.parse(text);
+    example_.azure.endpoints = { resourceManager: 'https://127.0.0.1:9/', authorityHost: 'https://127.0.0.1:9/' };
+    await writeFile(config, JSON.stringify(example_));
+    const args = ['--only', 'kube.version', '--config', config, '--root', join(dir, 'root')];
+    const r = await runCli(['plan', ...args]);
+    expect(r.stdout).to.match(/plan: 1 step\(s\) could not be planned to the end \(kube\.version\)/);
+    const json = JSON.parse((await runCli(['plan', '--json', ...args])).stdout);
+    expect(json.incomplete).to.deep.equal(['kube.version']);
+    expect(json.results.find((x: { id: string }) => x.id === 'kube.version')).to.deep.include({ outcome: 'planned' });
+  });
+
   it('refuses a second run while another holds the lock, naming its pid', async () => {
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {

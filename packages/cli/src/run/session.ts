@@ -101,13 +101,22 @@ export async function withSession<T>(
  * The dry run, shared by `plan` and `bootstrap --dry-run`. Exits 1 when a step cannot be created or checked, or a
  * preflight fails: bootstrap would stop there.
  */
-export async function runPlan(io: CommandIo, flags: SessionFlags): Promise<RunReport & { changes: PlannedChange[] }> {
-  const report = await withSession(io, flags, 'plan', true, (s) => s.plan());
-  const failed = report.results.filter((r) => r.outcome === 'failed');
+export async function runPlan(io: CommandIo, flags: SessionFlags): Promise<RunReport & { changes: PlannedChange[]; incomplete: string[] }> {
+  const run = await withSession(io, flags, 'plan', true, (s) => s.plan());
+  const failed = run.results.filter((r) => r.outcome === 'failed');
+  // Planned, but its planning stopped on an error (no credential here, an unreachable host): a bootstrap stops there
+  // too unless what it lacked is there by then. Not a failure of the plan (a plan is often made where the operator's
+  // credential is not), but never silent: --json lists them in `incomplete`.
+  const incomplete = run.results.filter((r) => r.outcome === 'planned' && r.error).map((r) => r.id);
+  const report = { ...run, incomplete };
   if (!io.json) {
     for (const c of report.changes.filter((c) => c.action === 'uninstall')) io.log(`- ${c.target}: ${c.detail}`);
     const toChange = report.results.filter((r) => r.outcome === 'planned').length;
     io.log(`\nplan: ${toChange} of ${report.results.length} step(s) would change the machine; ${report.changes.length} change(s) in all. Nothing was changed.`);
+    if (incomplete.length)
+      io.log(
+        `plan: ${incomplete.length} step(s) could not be planned to the end (${incomplete.join(', ')}): a bootstrap stops at their errors above unless what they lack is there by then.`,
+      );
     if (failed.length) io.log(`plan: ${failed.length} step(s) FAILED (${failed.map((r) => r.id).join(', ')}): bootstrap would stop there; fix them first.`);
   }
   if (!report.ok) {
