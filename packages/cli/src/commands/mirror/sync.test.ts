@@ -164,7 +164,9 @@ describe('flexnode mirror sync (built CLI, a local source mirror)', function () 
       [['--to', join(dir, 'open')], /writable by everyone/],
       [['--to', join(dir, 'open/mirror')], /on the way to it is writable by everyone/],
       [['--to', join(dir, 'm'), '--arch', 'amd64,s390x'], /unknown architecture "s390x"/],
-      [['--to', join(dir, 'm'), '--from', 'ftp://mirror/x'], /--from "ftp:\/\/mirror\/x" is not an http\(s\) URL/],
+      [['--to', join(dir, 'm'), '--from', 'ftp://mirror/x'], /--from "ftp:\/\/mirror\/x" is not an http\(s\) base URL/],
+      [['--to', join(dir, 'm'), '--from', `${base}/mir?sig=x`], /--from ".*\/mir\?sig=x" is not an http\(s\) base URL without a query or fragment/],
+      [['--to', join(dir, 'm'), '--from', 'https://u:Pa#ss@mirror/x'], /--from "https:\/\/\*\*\*@mirror\/x" is not/],
       [['--to', join(dir, 'm'), '--config', noVersion], /kubernetes\.version is not set/],
       [['--to', join(dir, 'm'), '--config', join(dir, 'missing.json')], /does not exist/],
     ];

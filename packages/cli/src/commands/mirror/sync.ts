@@ -80,14 +80,18 @@ export default class MirrorSync extends FlexnodeCommand {
 function httpUrl(value: string): string {
   try {
     const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return value.replace(/\/+$/, '');
+    // A base that file paths are appended to, as artifacts.mirror: a query or fragment would end up mid-URL.
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !/[?#]/.test(value)) return value.replace(/\/+$/, '');
   } catch {
     /* refused below */
   }
-  throw new FlexnodeError('MIRROR_FROM_INVALID', `--from ${JSON.stringify(value)} is not an http(s) URL`, {
+  throw new FlexnodeError('MIRROR_FROM_INVALID', `--from ${JSON.stringify(withoutSecrets(value))} is not an http(s) base URL without a query or fragment`, {
     exitCode: ExitCode.Usage,
     hint: 'give the base URL of another mirror, e.g. https://mirror.example.com/flexnode',
   });
 }
 
 const mb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} B`);
+
+/** A URL as echoed in an error: any user:password masked (up to the last '@'). */
+const withoutSecrets = (value: string) => value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1***@');
