@@ -23,7 +23,7 @@ function staticClosure(file: string, seen = new Set<string>()): Set<string> {
 describe("plugin-kube's entry (every command that reads steps imports it)", () => {
   it('imports the definitions and the small pure modules they need, never what the steps do', () => {
     const modules = [...staticClosure('plugin.js')].map((f) => relative('.', f)).sort();
-    expect(modules).to.deep.equal(['auth.js', 'network/service-proxy.js', 'plugin.js', 'services.js', 'settings.js', 'steps.js']);
+    expect(modules).to.deep.equal(['auth.js', 'network/service-proxy.js', 'plugin.js', 'preflight/check-names.js', 'services.js', 'settings.js', 'steps.js']);
   });
 
   it("a bad setting met while a step's operations are created fails the load core awaits before a run", async () => {

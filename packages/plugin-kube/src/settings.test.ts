@@ -16,4 +16,13 @@ describe('plugin-kube settings', () => {
       .that.matches(/nodeIP/);
     expect(kubeSettings(testConfig({ pluginConfig: { [PLUGIN_NAME]: { nodeIP: '10.0.0.4' } } })).nodeIP).to.equal('10.0.0.4');
   });
+
+  it('skipPreflight: a name that is no check is refused, naming the checks (a misspelling skipped nothing, silently)', () => {
+    const settings = (skip: string[]) => kubeSettings(testConfig({ pluginConfig: { [PLUGIN_NAME]: { skipPreflight: skip } } }));
+    expect(settings(['clock', 'api-server', 'all']).skipPreflight).to.deep.equal(['clock', 'api-server', 'all']);
+    expect(() => settings(['clock', 'azure-endpoints']))
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.matches(/no check is named "azure-endpoints"; checks: os, .*azure-endpoint, .*node-ranges, all/);
+  });
 });

@@ -1,4 +1,5 @@
 import { ConfigError, type FlexnodeConfig } from '@flexnode/sdk';
+import { CHECK_NAMES, OTHER_CHECK_NAMES, isSkippable } from './preflight/check-names.js';
 
 /** This plugin's package name: the key of its section in `pluginConfig`. */
 export const PLUGIN_NAME = '@flexnode/plugin-kube';
@@ -98,6 +99,10 @@ export function kubeSettings(config: FlexnodeConfig): KubeSettings {
   const out: KubeSettings = { ...DEFAULTS };
   if (r.skipPreflight !== undefined) {
     if (!Array.isArray(r.skipPreflight) || r.skipPreflight.some((s) => typeof s !== 'string')) bad('skipPreflight', 'an array of check names');
+    // A misspelt name skipped nothing, silently: the check it meant to skip still stopped the run.
+    const unknown = (r.skipPreflight as string[]).find((s) => !isSkippable(s));
+    if (unknown !== undefined)
+      bad('skipPreflight', `check names (no check is named ${JSON.stringify(unknown)}; checks: ${[...CHECK_NAMES, ...OTHER_CHECK_NAMES, 'all'].join(', ')})`);
     out.skipPreflight = [...(r.skipPreflight as string[])];
   }
   for (const key of ['protectKernelDefaults', 'kernelTuning', 'serverTLSBootstrap', 'requireAzureRbac', 'excludeFromExternalLoadBalancers'] as const) {

@@ -59,22 +59,8 @@ export interface PreflightTargets {
   mirror: boolean;
 }
 
-export const CHECKS = {
-  os: 'Operating system and version',
-  arch: 'CPU architecture',
-  memory: 'Memory (at least 2 GB)',
-  disk: 'Free disk on /var/lib (at least 25 GB)',
-  cgroup: 'cgroup version',
-  'port-10250': 'Port 10250 free for the kubelet',
-  clock: 'Clock',
-  'azure-endpoint': 'Azure Resource Manager reachable',
-  'artifact-endpoint': 'Artifact endpoint reachable',
-} as const;
-
-export type CheckName = keyof typeof CHECKS;
-export const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
-/** Checks of other preflight steps (kube.network) that skipPreflight skips by the same names. */
-export const OTHER_CHECK_NAMES = ['api-server', 'node-ranges'] as const;
+export { CHECKS, CHECK_NAMES, OTHER_CHECK_NAMES, type CheckName } from './check-names.js';
+import { CHECKS, CHECK_NAMES, OTHER_CHECK_NAMES, type CheckName } from './check-names.js';
 
 /** Ubuntu releases flexnode is built for, and Debian (the test machines' OS). */
 const SUPPORTED: Record<string, string[]> = { ubuntu: ['22.04', '24.04'], debian: ['12', '13'] };
