@@ -1,4 +1,4 @@
-import { capabilityName, type AnyServiceDefinition, type AnyStepDefinition } from '@flexnode/sdk';
+import { capabilityName, isCapability, type AnyServiceDefinition, type AnyStepDefinition } from '@flexnode/sdk';
 
 /**
  * Plugins name capabilities by typed token (API version 2) or by string (version 1); the graph and the
@@ -23,4 +23,11 @@ export function preflightFor(step: AnyStepDefinition): string[] | undefined {
 /** The capability a service is for, by name. */
 export function serviceCapability(service: AnyServiceDefinition): string {
   return capabilityName(service.capability);
+}
+
+/** The capabilities whose services a step or service injects, by name (both forms of `inject`). */
+export function injectedCapabilities(definition: AnyStepDefinition | AnyServiceDefinition): string[] {
+  const inject = (definition as { inject?: unknown }).inject;
+  const tokens = Array.isArray(inject) ? (inject as unknown[]) : inject && typeof inject === 'object' ? Object.values(inject) : [];
+  return tokens.filter(isCapability).map(capabilityName);
 }

@@ -1,3 +1,4 @@
+import { Cni, defineService, type CniService } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { resolvePlugins } from './resolve.js';
@@ -50,6 +51,26 @@ describe('capability resolution', () => {
     const chosen = resolvePlugins([bundledCni(), cilium(), other], testConfig({ plugins: { cni: '@org/plugin-calico' } }));
     expect(chosen.problems).to.deep.equal([]);
     expect(chosen.steps.map((s) => s.definition.id)).to.deep.equal(['cni.plugins', 'calico.node']);
+  });
+
+  it("leaves out a provider that offers no service where the capability's other providers do; the bundled one keeps it", () => {
+    const service = defineService({ capability: Cni, create: (): CniService => ({ binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' }) as CniService });
+    const withService = <T extends ReturnType<typeof bundledCni>>(p: T): T => ({ ...p, definition: { ...p.definition, services: [service] } });
+    // Nothing injects the service: a provider without one is as good as any.
+    expect(resolvePlugins([withService(bundledCni()), cilium()]).problems).to.deep.equal([]);
+    const consumer = loaded('@flexnode/plugin-containerd', 'bundled', [noopStep('containerd.config', { inject: { cni: Cni } })]);
+    const r = resolvePlugins([withService(bundledCni()), cilium(), consumer]);
+    expect(r.problems).to.have.length(1);
+    expect(r.problems[0]).to.deep.include({
+      plugin: '@org/plugin-cilium',
+      reason: 'provides "cni" but offers no "cni" service, which other plugins\' steps inject (as @flexnode/plugin-cni does)',
+    });
+    expect(r.capabilities.find((c) => c.capability === 'cni')).to.include({ provider: '@flexnode/plugin-cni' });
+    expect(r.services.map((s) => s.plugin.name)).to.deep.equal(['@flexnode/plugin-cni']);
+    // With its service, it wins as any installed provider does.
+    const complete = resolvePlugins([withService(bundledCni()), withService(cilium()), consumer]);
+    expect(complete.problems).to.deep.equal([]);
+    expect(complete.capabilities.find((c) => c.capability === 'cni')).to.include({ provider: '@org/plugin-cilium' });
   });
 
   it('leaves out a plugin whose when() throws, naming the step, and resolves the rest', () => {

@@ -1,5 +1,5 @@
 import type { AnyServiceDefinition, AnyStepDefinition, ConfigIssue, FlexnodeConfig } from '@flexnode/sdk';
-import { providesOf, serviceCapability } from './normalize.js';
+import { injectedCapabilities, providesOf, serviceCapability } from './normalize.js';
 import type { LoadedPlugin, PluginProblem } from './types.js';
 
 /** A step chosen to run, with the plugin it comes from. */
@@ -115,6 +115,8 @@ function choose(capability: string, candidates: LoadedPlugin[], config?: Flexnod
   return { capability, provider: candidates[0]!.name, reason: 'first of several bundled providers', candidates: names };
 }
 
+const offersService = (plugin: LoadedPlugin, capability: string) => (plugin.definition.services ?? []).some((s) => serviceCapability(s) === capability);
+
 /** A step's `when`, evaluated as plugin code: one that throws leaves its plugin out instead of stopping the run. */
 function applies(step: AnyStepDefinition, config: FlexnodeConfig | undefined): true | string | { threw: string } {
   if (!config || !step.when) return true;
@@ -142,6 +144,19 @@ export function resolvePlugins(all: readonly LoadedPlugin[], config?: FlexnodeCo
     const steps: ResolvedStep[] = [];
     const skipped: SkippedStep[] = [];
     const broken = new Map<LoadedPlugin, string>();
+    // A capability whose service other plugins' steps inject (the container runtime's, the CNI's): a provider
+    // without that service would win, and every step injecting it would fail to be created, blaming those steps'
+    // plugins. When another provider offers the service, the one without it is left out and the other keeps the
+    // capability.
+    const injected = new Set(plugins.flatMap((p) => [...p.definition.steps, ...(p.definition.services ?? [])].flatMap(injectedCapabilities)));
+    for (const [capability, candidates] of providers) {
+      if (!injected.has(capability)) continue;
+      const chosen = candidates.find((c) => c.name === winner.get(capability));
+      const withService = candidates.find((c) => offersService(c, capability));
+      if (chosen && withService && !offersService(chosen, capability)) {
+        broken.set(chosen, `provides "${capability}" but offers no "${capability}" service, which other plugins' steps inject (as ${withService.name} does)`);
+      }
+    }
     for (const plugin of plugins) {
       for (const definition of plugin.definition.steps) {
         const lost = providesOf(definition).find((cap) => winner.get(cap) !== plugin.name);

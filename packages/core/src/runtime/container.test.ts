@@ -80,6 +80,46 @@ describe('the container: typed injection', () => {
     );
   });
 
+  it("a service whose factory throws is blamed on the service's plugin, not on the step that injects it", () => {
+    const kubelet = defineStep({
+      id: 'kube.kubelet',
+      title: 'k',
+      inject: { runtime: ContainerRuntime },
+      create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
+    });
+    const provider = loaded('@org/plugin-broken', 'user', [
+      defineStep({
+        id: 'broken.rt',
+        title: 'b',
+        provides: [ContainerRuntime],
+        create: () => ({ check: async () => ok(), install: async () => {}, uninstall: async () => {} }),
+      }),
+    ]);
+    const withService = {
+      ...provider,
+      definition: {
+        ...provider.definition,
+        services: [
+          defineService({
+            capability: ContainerRuntime,
+            create: (): ContainerRuntimeService => {
+              throw new Error('no socket configured');
+            },
+          }),
+        ],
+      },
+    };
+    const { resolveStep } = containerOf([withService, loaded('@flexnode/plugin-kube', 'bundled', [kubelet])]);
+    let error: (Error & { hint?: string }) | undefined;
+    try {
+      resolveStep('kube.kubelet');
+    } catch (e) {
+      error = e as Error & { hint?: string };
+    }
+    expect(error?.message).to.equal('service "container-runtime" of plugin @org/plugin-broken could not be created: no socket configured');
+    expect(error?.hint).to.include('flexnode plugins uninstall @org/plugin-broken').and.not.include('plugin-kube');
+  });
+
   it("reports a deferred step's failure to create its operations as a failure of create, at load and at its first operation", async () => {
     const step = defineStep({
       id: 'motd.banner',

@@ -119,10 +119,21 @@ function created<T>(what: string, plugin: string, create: () => T): T {
   try {
     return create();
   } catch (error) {
+    // A service this step injects failed to be created: that service's plugin is the one to name, not this one.
+    if (error instanceof FlexnodeError && blamed.has(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new FlexnodeError(isFlexnodeError(error) ? error.code : 'PLUGIN_CREATE_FAILED', `${what} of plugin ${plugin} could not be created: ${reason}`, {
-      hint: `the plugin ${plugin} is broken or misconfigured: fix its settings, update it, or remove it (flexnode plugins uninstall ${plugin})`,
-      cause: error,
-    });
+    const failure = new FlexnodeError(
+      isFlexnodeError(error) ? error.code : 'PLUGIN_CREATE_FAILED',
+      `${what} of plugin ${plugin} could not be created: ${reason}`,
+      {
+        hint: `the plugin ${plugin} is broken or misconfigured: fix its settings, update it, or remove it (flexnode plugins uninstall ${plugin})`,
+        cause: error,
+      },
+    );
+    blamed.add(failure);
+    throw failure;
   }
 }
+
+/** Failures {@link created} has already put on the plugin at fault. */
+const blamed = new WeakSet<FlexnodeError>();
