@@ -312,6 +312,17 @@ describe('preflight network probes', () => {
     expect(!closed.ok && closed.error).to.match(/ECONNREFUSED/);
   });
 
+  it('a proxy without a scheme is http://, as curl reads it; one that is no URL is said so, not dialled', async () => {
+    const hostPort = proxyUrl.replace(/^http:\/\//, '');
+    const asked = proxied.length;
+    const viaBare = await probeUrl(targetUrl, { http: hostPort });
+    expect(viaBare).to.deep.include({ ok: true, status: 404 });
+    expect(proxied.slice(asked), 'through the proxy').to.deep.equal([`GET ${targetUrl}`]);
+    const junk = await probeUrl(targetUrl, { http: 'not a url at all' });
+    expect(junk).to.deep.include({ ok: false });
+    expect(!junk.ok && junk.error).to.match(/^the proxy not a url at all is not a URL like http:\/\/proxy\.example:3128$/);
+  });
+
   it("a proxy URL that does not parse (a password with '#', no scheme) is never shown with its password", async () => {
     for (const proxyUrl of ['http://svc:Pa#ss2024@proxy.corp:3128', 'u:Pa#ss2024@[bad:1', 'http://u:Pa/ss[2024@[bad:1']) {
       const r = await probeUrl(targetUrl, { http: proxyUrl, https: proxyUrl });

@@ -66,11 +66,27 @@ export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 50
   const proxyUrl = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
   const via = proxyUrl ? ` via proxy ${redactUser(proxyUrl)}` : '';
   try {
-    const { status, date } = await request(target, proxyUrl ? new URL(proxyUrl) : undefined, timeoutMs, trust.ca);
+    const { status, date } = await request(target, proxyUrl ? proxyTarget(proxyUrl) : undefined, timeoutMs, trust.ca);
     return { ok: true, status, ...(date ? { date } : {}), via };
   } catch (error) {
     return { ok: false, error: (error as Error).message, via };
   }
+}
+
+/**
+ * The proxy to dial. A value without a scheme (HTTPS_PROXY=proxy:3128) is http://, as curl and most tools read it;
+ * parsed as it stands it named scheme "proxy:" and no host, and the probe dialled localhost:80.
+ */
+function proxyTarget(raw: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    // refused below
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) throw new Error(`the proxy ${redactUser(raw)} is not a URL like http://proxy.example:3128`);
+  return url;
 }
 
 const redactUser = (u: string) => {
