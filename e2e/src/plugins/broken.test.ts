@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliEnv, flexnode, json, run, writePluginPackage, writeValidConfig } from './helpers.js';
@@ -95,6 +95,21 @@ describe('plugins: a broken plugin is named and left out, the others keep workin
     expect(link.code, link.stdout + link.stderr).to.equal(2);
     expect(link.stderr).to.match(BROKEN.duplicate.reason);
     expect(json(await flexnode(['plugins', '--json'], env), 'plugins --json')).to.deep.equal([]);
+  });
+
+  it('refuses a package with flexnode.plugin but no "oclif" field before npm installs it (oclif would refuse it after, leaving it behind)', async () => {
+    const folder = await writePluginPackage(
+      join(dir, 'local', 'plugin-no-oclif'),
+      '@test/plugin-no-oclif',
+      `export default { name: '@test/plugin-no-oclif', apiVersion: 2, steps: [] };\n`,
+    );
+    const pkg = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8'));
+    delete pkg.oclif;
+    await writeFile(join(folder, 'package.json'), JSON.stringify(pkg));
+    const install = await flexnode(['plugins', 'install', folder], env);
+    expect(install.code, install.stdout + install.stderr).to.equal(2);
+    expect(install.stderr).to.contain('but no "oclif" field').and.contain('add "oclif": {} to its package.json');
+    expect(existsSync(join(dir, 'data/node_modules/@test/plugin-no-oclif'))).to.equal(false);
   });
 
   it('installs and links them with --force (a factory that throws is only found when the step is used)', async () => {

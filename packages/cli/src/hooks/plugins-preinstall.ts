@@ -1,7 +1,7 @@
 import type { Hook } from '@oclif/core';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { childEnvironment, isCredentialVariable } from '@flexnode/sdk';
@@ -64,9 +64,19 @@ async function npmView(spec: string, cwd: string, registry?: string): Promise<Ma
   }
 }
 
-/** package.json of a local package tarball (`file:./x.tgz` or a path), read with tar without unpacking anything. */
+/**
+ * package.json of a local package: a folder's own, or a tarball's (`file:./x.tgz` or a path), read with tar
+ * without unpacking anything.
+ */
 async function tarballManifest(url: string): Promise<Manifest | undefined> {
   const path = resolve(url.replace(/^file:/, ''));
+  if (existsSync(join(path, 'package.json'))) {
+    try {
+      return JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as Manifest;
+    } catch {
+      return undefined;
+    }
+  }
   if (!/\.(tgz|tar\.gz|tar)$/.test(path) || !existsSync(path)) return undefined;
   const list = await run('tar', ['-tzf', path], '/');
   const entry = list?.split('\n').find((e) => /^[^/]+\/package\.json$/.test(e));
@@ -99,6 +109,14 @@ const hook: Hook<'plugins:preinstall'> = async function ({ plugin }) {
   if (manifest && !declaresPlugin(manifest)) {
     this.error(
       `${spec} is not a flexnode plugin: its package.json declares neither "flexnode": {"plugin": ...} nor oclif commands or hooks. Nothing was installed.`,
+      { exit: 2 },
+    );
+  }
+  // oclif installs only a package with an "oclif" field: without it npm has already put the package in place when
+  // oclif refuses it ("does not appear to be a valid CLI plugin"), and it stays there, unknown to plugins uninstall.
+  if (manifest?.flexnode?.plugin !== undefined && manifest.oclif === undefined) {
+    this.error(
+      `${spec} declares "flexnode": {"plugin": ...} but no "oclif" field, which oclif needs to install it: add "oclif": {} to its package.json (the template has it). Nothing was installed.`,
       { exit: 2 },
     );
   }
