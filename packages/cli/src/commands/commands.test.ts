@@ -149,6 +149,9 @@ describe('flexnode CLI (built, run as a separate process)', function () {
       ['config', 'validate', '--json', '--config'],
       ['token', '--json'],
       ['doctor', '--json', '--bogus'],
+      // A line naming no command (oclif reads `status extra` as the command status:extra).
+      ['nosuchcmd', '--json'],
+      ['status', 'extra', '--json'],
     ]) {
       const r = await runCli(argv);
       expect(r.code, argv.join(' ')).to.equal(2);
@@ -157,8 +160,13 @@ describe('flexnode CLI (built, run as a separate process)', function () {
       const document = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
       expect(document.ok, argv.join(' ')).to.equal(false);
       expect(document.error.code, argv.join(' ')).to.equal('USAGE');
-      expect(document.error.message, argv.join(' ')).to.match(/flag|argument|Missing/i);
+      expect(document.error.message, argv.join(' ')).to.match(/flag|argument|Missing|command .* not found/i);
     }
+    // Without --json, oclif's own message, unchanged.
+    const text = await runCli(['nosuchcmd']);
+    expect(text.code).to.equal(2);
+    expect(text.stdout).to.equal('');
+    expect(text.stderr).to.contain('command nosuchcmd not found');
   });
 
   it('refuses a real bootstrap while the config still has placeholders, and writes nothing', async () => {

@@ -20,8 +20,12 @@ interface PackageJson {
   oclif?: { dirname?: string; plugins?: (string | PluginEntry)[]; hooks?: Record<string, unknown> };
 }
 
-/** oclif hooks that run around a command (oclif's Config.runHook calls them for every plugin that has them). */
-const COMMAND_HOOKS = ['init', 'prerun', 'postrun', 'finally', 'preparse', 'command_not_found', 'command_incomplete', 'jit_plugin_not_installed'];
+/**
+ * oclif hooks that run around a command (oclif's Config.runHook calls them for every plugin that has them). Not
+ * command_not_found, command_incomplete or jit_plugin_not_installed: they run only for a line that names no
+ * installed command, which the fast path never serves (the CLI's own command_not_found answers --json).
+ */
+const COMMAND_HOOKS = ['init', 'prerun', 'postrun', 'finally', 'preparse'];
 
 const readJson = (path: string): PackageJson | undefined => {
   try {
