@@ -93,6 +93,25 @@ const mutations: Mutation[] = [
     'node.kubelet.evictionHard.memory.available',
     /expected string/,
   ],
+  [
+    'evictionHard value no quantity',
+    (c) => (c.node.kubelet.evictionHard = { 'memory.available': 'lots' }),
+    'node.kubelet.evictionHard.memory.available',
+    /a quantity such as 100Mi or a percentage up to 100%/,
+  ],
+  [
+    'evictionHard signal the kubelet does not know',
+    (c) => (c.node.kubelet.evictionHard = { 'memory.free': '100Mi' }),
+    'node.kubelet.evictionHard',
+    /an eviction signal such as memory.available/,
+  ],
+  ['kubeReserved negative', (c) => (c.node.kubelet.kubeReserved = { cpu: '-1' }), 'node.kubelet.kubeReserved.cpu', /a non-negative Kubernetes quantity/],
+  [
+    'kubeReserved resource the kubelet cannot reserve',
+    (c) => (c.node.kubelet.kubeReserved = { gpu: '1' }),
+    'node.kubelet.kubeReserved',
+    /cpu, memory, ephemeral-storage or pid/,
+  ],
   ['imageGC threshold over 100', (c) => (c.node.kubelet.imageGCHighThreshold = 101), 'node.kubelet.imageGCHighThreshold', /<= 100/],
   [
     'imageGC low threshold not below the high one',
