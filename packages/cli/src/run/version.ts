@@ -8,8 +8,12 @@ export const versionCommand = {
 
 /** `flexnode version`: versions of the CLI, Node and every plugin with where it comes from. */
 export async function version(io: CommandIo, _flags: CommonFlags): Promise<unknown> {
-  const [{ discoverPlugins }, sources] = await Promise.all([import('@flexnode/core/plugins'), io.pluginSources()]);
-  const { plugins, problems } = await discoverPlugins(sources);
+  const [{ discoverPlugins, resolvePlugins }, sources] = await Promise.all([import('@flexnode/core/plugins'), io.pluginSources()]);
+  const discovered = await discoverPlugins(sources);
+  const { plugins } = discovered;
+  // Those that load but that resolution leaves out (a step id taken, two providers, a missing service) are broken
+  // too: named here as in `flexnode steps` (without a config: the config's choices are `steps`' to weigh).
+  const problems = [...discovered.problems, ...resolvePlugins(plugins).problems];
   const flexnode = new Set(plugins.map((p) => p.name));
   const data = {
     flexnode: io.cli.version,
