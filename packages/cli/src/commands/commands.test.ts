@@ -69,6 +69,7 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     const r = await runCli(['config', 'validate', '--config', file]);
     expect(r.code, r.stdout + r.stderr).to.equal(2);
     expect(r.stderr).to.contain('plugins.cnii: "cnii" is not a capability any plugin provides; did you mean "cni"?');
+    expect(r.stderr).to.contain('flexnode steps lists the capabilities and who provides them');
     expect(r.stderr).to.contain(
       'plugins.container-runtime: "@flexnode/plugin-containerdd" is not an installed plugin; did you mean "@flexnode/plugin-containerd"?',
     );
@@ -90,6 +91,8 @@ describe('flexnode CLI (built, run as a separate process)', function () {
     expect(r.code, r.stdout + r.stderr).to.equal(2);
     const paths = JSON.parse(r.stdout).error.issues.map((i: { path: string }) => i.path);
     expect(paths).to.include.members(['node.labels["kubernetes.io/role"]', 'node.taints[1]']);
+    // Their fix is in their own messages: no hint about plugins choices (that one is for a "plugins" issue).
+    expect(JSON.parse(r.stdout).error.hint).to.equal(undefined);
     const root = join(dir, 'root');
     await mkdir(root);
     const before = await treeSnapshot(root);

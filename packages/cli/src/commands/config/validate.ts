@@ -23,10 +23,12 @@ export default class ConfigValidate extends FlexnodeCommand {
     for (const warning of pluginWarnings) await this.io().warn(warning);
     if (issues.length > 0) {
       const { formatIssues } = await import('@flexnode/core/config');
+      // The hint is for a "plugins" choice; a plugin's own setting (pluginConfig, node.labels) says what to fix itself.
+      const choices = issues.some((i) => i.path === 'plugins' || i.path.startsWith('plugins.'));
       throw new ConfigError(
         `${loaded.path} is invalid (${issues.length} problem${issues.length > 1 ? 's' : ''}):\n${formatIssues(issues)}`,
         issues,
-        'flexnode steps lists the capabilities and who provides them; flexnode plugins lists the installed plugins',
+        choices ? 'flexnode steps lists the capabilities and who provides them; flexnode plugins lists the installed plugins' : undefined,
       );
     }
     const data = { ok: true, path: loaded.path, placeholders: loaded.placeholders, warnings: [...loaded.warnings, ...pluginWarnings] };
