@@ -40,6 +40,8 @@ describe('the config proxy for the Arc agent and apt', () => {
     expect(
       aptProxyOptions({ https: 'http://p:3128', noProxy: 'mirror.corp' }, ['https://mirror.corp/ubuntu', 'https://packages.microsoft.com/keys/microsoft.asc']),
     ).to.deep.equal(['-o', 'Acquire::https::Proxy=http://p:3128', '-o', 'Acquire::https::Proxy::mirror.corp=DIRECT']);
-    expect(proxySecrets({ https: 'http://user:p%40ss@p:3128' })).to.deep.equal(['p@ss']);
+    expect(proxySecrets({ https: 'http://user:p%40ss@p:3128' })).to.deep.equal(['p@ss', 'p%40ss']);
+    // A password with an unescaped '#' parses as something else (host user, port 2024): read from the text.
+    expect(proxySecrets({ http: 'http://user:2024#x@p:3128' })).to.deep.equal(['2024#x']);
   });
 });

@@ -87,11 +87,16 @@ export function aptProxyOptions(proxy: ProxyConfig | undefined, urls: readonly s
 /** The password in a proxy URL, for redaction (a proxy URL on a command line may carry credentials). */
 export function proxySecrets(proxy: ProxyConfig | undefined): string[] {
   return [proxy?.http, proxy?.https].flatMap((u) => {
+    const found: string[] = [];
     try {
       const p = u ? decodeURIComponent(new URL(u).password) : '';
-      return p ? [p] : [];
+      if (p) found.push(p);
     } catch {
-      return [];
+      // not parseable: the text reading below still finds it
     }
+    // Up to the last '@': a password with an unescaped '#', '?' or '/' does not parse as one.
+    const userinfo = u ? /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(u)?.[1] : undefined;
+    if (userinfo?.includes(':')) found.push(userinfo.slice(userinfo.indexOf(':') + 1));
+    return found;
   });
 }

@@ -148,13 +148,15 @@ export function parseChecksumFile(text: string, file: string): string | undefine
 
 /** A URL as it may be shown and recorded: a user and password in it (a mirror behind basic auth) left out. */
 export function withoutCredentials(url: string): string {
+  // Up to the last '@' after the scheme: a password with an unescaped '#', '?' or '/' does not parse as one.
+  const unparsed = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is.exec(url);
   try {
     const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
+    if (!parsed.username && !parsed.password) return unparsed ? `${unparsed[1]}${url.slice(unparsed[0].length)}` : url;
     parsed.username = '';
     parsed.password = '';
     return parsed.toString();
   } catch {
-    return url;
+    return unparsed ? `${unparsed[1]}${url.slice(unparsed[0].length)}` : url;
   }
 }

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { MANIFEST, type Manifest } from './manifest.js';
 import type { PlannedArtifact } from './plan.js';
 import { syncMirror } from './sync.js';
+import { withoutCredentials } from './fetch.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const RUNC = Buffer.from('runc binary\n'.repeat(20_000));
@@ -209,6 +210,14 @@ describe('mirror sync (a real HTTP server on loopback, a real directory)', funct
     await syncMirror({ to, planned: [artifacts[2]!] });
     const after = JSON.parse(await fs.readFile(join(to, MANIFEST), 'utf8')) as Manifest;
     expect(after.files.map((f) => f.file)).to.deep.equal(['kubernetes/v1.30.4/kubectl-linux-amd64']);
+  });
+
+  it('shows a source URL without its credentials, also where a password does not parse as one', () => {
+    expect(withoutCredentials('https://reader:pw@mirror.internal/x')).to.equal('https://mirror.internal/x');
+    expect(withoutCredentials('https://mirror.internal/x')).to.equal('https://mirror.internal/x');
+    // host "reader", port 2024, a fragment: the password would be shown as the fragment
+    expect(withoutCredentials('https://reader:2024#pw@mirror.internal/x')).to.equal('https://mirror.internal/x');
+    expect(withoutCredentials('https://reader:pa/ss@mirror.internal/x')).to.equal('https://mirror.internal/x');
   });
 
   it('refuses to write through a symlink planted in the mirror', async () => {

@@ -324,7 +324,14 @@ describe('preflight network probes', () => {
   });
 
   it("a proxy URL that does not parse (a password with '#', no scheme) is never shown with its password", async () => {
-    for (const proxyUrl of ['http://svc:Pa#ss2024@proxy.corp:3128', 'u:Pa#ss2024@[bad:1', 'http://u:Pa/ss[2024@[bad:1']) {
+    // Some parse as something else (http://svc:2024#frag@proxy reads as host svc, port 2024, a fragment).
+    for (const proxyUrl of [
+      'http://svc:Pa#ss2024@proxy.corp:3128',
+      'u:Pa#ss2024@[bad:1',
+      'http://u:Pa/ss[2024@[bad:1',
+      'http://svc:2024#frag@proxy.corp:3128',
+      'http://svc:12345?tok2024@proxy.corp:3128',
+    ]) {
       const r = await probeUrl(targetUrl, { http: proxyUrl, https: proxyUrl });
       expect(r.ok, proxyUrl).to.equal(false);
       expect(r.via, proxyUrl).to.match(/^ via proxy (http:\/\/)?\*\*\*@/);

@@ -89,20 +89,11 @@ function proxyTarget(raw: string): URL {
   return url;
 }
 
-const redactUser = (u: string) => {
-  try {
-    const p = new URL(u);
-    if (!/^https?:$/.test(p.protocol)) throw new Error('not an http(s) URL'); // 'user:pw@host' parses, as scheme 'user:'
-    if (p.username || p.password) {
-      p.username = '***';
-      p.password = '';
-    }
-    return p.toString().replace(/\/$/, '');
-  } catch {
-    // Not a URL (a password with '#', '/' or '[' unescaped, no scheme): everything up to the last '@' may be a secret.
-    return u.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@');
-  }
-};
+/**
+ * A proxy URL as shown: its userinfo masked, everything up to the last '@' (a password with an unescaped '#', '?' or
+ * '/' parses as something else, or not at all: whatever precedes the last '@' may be a secret).
+ */
+const redactUser = (u: string) => (u.includes('@') ? u.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@') : u);
 
 const proxyAuth = (proxy: URL): Record<string, string> =>
   proxy.username
