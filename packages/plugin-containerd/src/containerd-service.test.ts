@@ -93,13 +93,6 @@ describe('containerd.service', () => {
     expect(host.units.get('containerd.service')).to.deep.equal({ enabled: true, active: true });
   });
 
-  it('a plan without a service manager (a sandbox root) shows the start a bootstrap makes, and warns of nothing', async () => {
-    const { host, config } = releaseFixture({ systemd: false, dryRun: true });
-    await createStep(containerdService, host, { config }).install();
-    expect(host.ops.map((o) => `${o.op} ${o.target}`)).to.include('start containerd.service');
-    expect(host.logLines.filter((l) => l.level === 'warn')).to.deep.equal([]);
-  });
-
   it('without a service manager: writes and enables, and the check says what it did not verify', async () => {
     const { host, config } = releaseFixture({ systemd: false });
     const report = await runStepCycle(containerdService, { host, config });

@@ -148,13 +148,7 @@ export async function runServiceWith(
   const managed = await host.systemd.available();
   if (managed) await host.systemd.daemonReload();
   await host.systemd.enable(unit);
-  if (!managed && host.dryRun) {
-    // A plan records the start a bootstrap would make (a dry run's Host performs none), instead of a warning.
-    await host.systemd.start(unit);
-    return 'started';
-  }
   if (!managed) {
-    // A sandbox root (--root DIR): there is no service manager for it; the unit starts when that tree boots.
     host.log.warn(`no service manager is running: ${unit} is enabled and will start at the next boot`);
     return 'enabled only';
   }
