@@ -93,6 +93,16 @@ describe('containerd.service', () => {
     expect(host.units.get('containerd.service')).to.deep.equal({ enabled: true, active: true });
   });
 
+  it('a plan without a service manager (a sandbox root) says the unit would be enabled, without a warning or a start', async () => {
+    const { host, config } = releaseFixture({ systemd: false, dryRun: true });
+    await createStep(containerdService, host, { config }).install();
+    expect(host.ops.map((o) => o.op)).to.not.include('start');
+    expect(host.logLines.filter((l) => l.level === 'warn')).to.deep.equal([]);
+    expect(host.logLines.map((l) => l.message)).to.include(
+      'no service manager under this root: containerd.service would be enabled, to start when the tree boots',
+    );
+  });
+
   it('without a service manager: writes and enables, and the check says what it did not verify', async () => {
     const { host, config } = releaseFixture({ systemd: false });
     const report = await runStepCycle(containerdService, { host, config });

@@ -149,7 +149,9 @@ export async function runServiceWith(
   if (managed) await host.systemd.daemonReload();
   await host.systemd.enable(unit);
   if (!managed) {
-    host.log.warn(`no service manager is running: ${unit} is enabled and will start at the next boot`);
+    // A sandbox root has no service manager: a bootstrap enables the unit in the tree, where it starts at boot.
+    if (host.dryRun) host.log.info(`no service manager under this root: ${unit} would be enabled, to start when the tree boots`);
+    else host.log.warn(`no service manager is running: ${unit} is enabled and will start at the next boot`);
     return 'enabled only';
   }
   let done: 'started' | 'restarted' | 'running' = 'running';
