@@ -3,6 +3,7 @@ import { createStep, MemoryHost, testConfig } from '@flexnode/sdk/testing';
 import { AGENT_PATH } from '../azcmagent.js';
 import { AZURE_CHASSIS_ASSET_TAG, DMI_ASSET_TAG } from '../azure-vm.js';
 import { arcPreflight } from '../steps.js';
+import { arcPreflightOps } from './arc-preflight.js';
 
 const UBUNTU_26 = 'ID=ubuntu\nVERSION_ID="26.04"\nPRETTY_NAME="Ubuntu 26.04 LTS"\n';
 const failure = (p: Promise<unknown>) =>
@@ -26,6 +27,20 @@ describe('arc.preflight (before any change)', () => {
     process.env.MSFT_ARC_TEST = 'true';
     expect(await step.check()).to.deep.include({ status: 'ok' });
     expect(JSON.stringify(await step.check())).to.include('for testing only');
+    expect(host.ops).to.deep.equal([]);
+  });
+
+  it('a host name Azure would refuse as the machine name (no azure.arc.machineName) fails as the step loads, before any change', () => {
+    const config = testConfig();
+    config.azure.arc = { ...config.azure.arc, machineName: undefined };
+    const long = `edge-${'1'.repeat(58)}`; // a valid DNS label, 63 characters; Azure takes 54
+    const host = new MemoryHost();
+    expect(() => arcPreflightOps({ host: host.forStep('arc.preflight'), config }, () => long)).to.throw(
+      /azure\.arc\.machineName is not set and this host's name/,
+    );
+    expect(() => arcPreflightOps({ host: host.forStep('arc.preflight'), config }, () => 'edge-01.corp.example')).to.not.throw();
+    config.azure.arc.machineName = 'edge-01';
+    expect(() => arcPreflightOps({ host: host.forStep('arc.preflight'), config }, () => long), 'a configured name wins').to.not.throw();
     expect(host.ops).to.deep.equal([]);
   });
 

@@ -1,15 +1,18 @@
 import { FlexnodeError, isFlexnodeError, missing, ok, type CheckResult, type FlexnodeConfig, type Host, type StepInstance } from '@flexnode/sdk';
 import { agentPackageSource } from '../agent-source.js';
 import { locateAgent } from '../azcmagent.js';
+import { hostname } from 'node:os';
 import { arcPluginConfig } from '../plugin-config.js';
+import { machineNameFromHostname } from '../settings.js';
 import { ARC_TEST_ENV, AZURE_CHASSIS_ASSET_TAG, azureVm } from '../azure-vm.js';
 import { readOsRelease } from '../os-release.js';
 
 /** The operations of `arc.preflight` (declared in steps.ts): read-only, it only gates the run. */
-export function arcPreflightOps({ host, config }: { host: Host; config: FlexnodeConfig }): StepInstance {
+export function arcPreflightOps({ host, config }: { host: Host; config: FlexnodeConfig }, hostName: () => string = hostname): StepInstance {
   // The plugin's settings, checked as its first step loads: config validate names a bad one, and bootstrap refuses
-  // it before anything changes.
+  // it before anything changes. So is the host name the Arc machine is named after when machineName is not set.
   arcPluginConfig(config);
+  if (config.azure.arc?.machineName === undefined) machineNameFromHostname(hostName());
   /** The problem that stops a bootstrap, or a note for the check's detail. */
   const inspect = async (): Promise<{ problem?: FlexnodeError; notes: string[] }> => {
     const notes: string[] = [];
