@@ -202,6 +202,10 @@ export class Agent {
       only: this.options.only,
       logger: this.log,
       redactor: this.redactor,
+      // No deadline on the agent's own checks: a hung one holds the cycle, the watchdog pings stop and systemd
+      // restarts the agent (stuckAfterMs), which clears whatever was wedged. A deadline would fail it as drift
+      // every cycle, heal it in a worker whose check hangs too, and leave each hung check running.
+      checkTimeoutMs: 0,
     });
   }
 

@@ -130,6 +130,17 @@ describe('executor', () => {
     expect(byId['t.hung']?.error).to.deep.include({ code: 'CHECK_TIMEOUT', message: 'the check of t.hung did not answer within 0.1 s' });
     expect(byId['t.one']?.outcome).to.equal('unhealthy');
     expect(byId['t.one']?.error).to.equal(undefined);
+
+    // 0: no limit (the agent's own checks, whose watchdog restarts a stuck agent instead).
+    const slow = defineStep({
+      id: 't.slow',
+      title: 'a check that answers late',
+      provides: [],
+      inject: {},
+      create: () => ({ check: () => new Promise((r) => setTimeout(() => r(ok()), 300)), install: async () => undefined, uninstall: async () => undefined }),
+    });
+    expect((await runStatus({ ...input([slow], host), checkTimeoutMs: 100 })).results[0]?.error?.code).to.equal('CHECK_TIMEOUT');
+    expect((await runStatus({ ...input([slow], host), checkTimeoutMs: 0 })).results[0]?.outcome).to.equal('healthy');
   });
 
   it('uninstalls in reverse order and empties the journal', async () => {

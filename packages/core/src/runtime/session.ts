@@ -58,6 +58,8 @@ export interface SessionOptions {
    * failure carries its stack. Without it the stack goes to the log file only.
    */
   verbose?: boolean;
+  /** How long one step's check may take (default the executor's CHECK_TIMEOUT_MS; 0: no limit, the agent's). */
+  checkTimeoutMs?: number;
 }
 
 /** What one cycle of a long-lived caller (the agent) can do while it holds the lock; see {@link Session.cycle}. */
@@ -191,6 +193,7 @@ export class Session {
       signal: this.options.signal,
       concurrency: this.options.concurrency,
       verbose: this.options.verbose,
+      checkTimeoutMs: this.options.checkTimeoutMs,
     };
   }
 
