@@ -721,7 +721,11 @@ export class FakeArm extends FakeServer {
     };
     this.roleDefs.set(guid, def);
     const lag = this.opts.roleReplicationMs ?? 0;
-    if (lag > 0) this.replicating.set(guid, { before: this.replicating.get(guid)?.before ?? existing, until: Date.now() + lag });
+    if (lag > 0) {
+      // Reads still see what was there before the first write that has not replicated; once replicated, the last one.
+      const pending = this.replicating.get(guid);
+      this.replicating.set(guid, { before: pending && Date.now() < pending.until ? pending.before : existing, until: Date.now() + lag });
+    }
     // RoleDefinitions_CreateOrUpdate answers 201 for a create and for an update (the SDK accepts only 201).
     this.sendJson(res, 201, roleDefinitionBody(def, sub));
   }

@@ -164,9 +164,9 @@ export function arcNodeRoleOps({ host, config, ctx }: { host: Host; config: Flex
 
   /**
    * ARM answers a role definition's PUT before every replica has it: for a while (minutes at times) a GET finds no
-   * role (404 RoleDefinitionDoesNotExist) or the old one, and an assignment naming a new role is refused. This
-   * step's own check, right after install, and arc.roles' assignments need it readable: wait until it reads back
-   * as written.
+   * role (404 RoleDefinitionDoesNotExist) or the old one, and an assignment naming a new role is refused. arc.roles
+   * assigns it next: wait until it reads back as written (this step's own check reads the journal's record, so a
+   * re-run after a timeout goes on, and arc.roles retries the transient refusals itself).
    */
   const replicated = async (client: Awaited<ReturnType<typeof authorizationClient>>, d: NodeRoleDefinition) => {
     const pc = arcPluginConfig(config);
