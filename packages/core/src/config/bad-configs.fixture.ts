@@ -97,7 +97,13 @@ const mutations: Mutation[] = [
     'evictionHard value no quantity',
     (c) => (c.node.kubelet.evictionHard = { 'memory.available': 'lots' }),
     'node.kubelet.evictionHard.memory.available',
-    /a quantity such as 100Mi or a percentage up to 100%/,
+    /a quantity above zero such as 100Mi, or a percentage up to 100%/,
+  ],
+  [
+    'evictionHard quantity zero (the kubelet: must be positive)',
+    (c) => (c.node.kubelet.evictionHard = { 'memory.available': '0Mi' }),
+    'node.kubelet.evictionHard.memory.available',
+    /a quantity above zero/,
   ],
   [
     'evictionHard signal the kubelet does not know',
