@@ -161,17 +161,27 @@ export class Controllers {
       const heard = Math.max(...[renewed, ready?.lastHeartbeatTime, n.metadata.creationTimestamp].map((t) => (t ? Date.parse(t) : 0)).filter(Number.isFinite));
       const grace = ready ? this.h.nodeGraceMs.monitor : this.h.nodeGraceMs.startup;
       if (at - heard > grace && ready?.status !== 'Unknown') {
+        // tryUpdateNodeHealth: each of these conditions goes Unknown in place; one the kubelet never posted is added,
+        // NodeStatusNeverUpdated, with the Node's creation as its heartbeat; one already Unknown is left as it is.
         const stamp = now();
-        const unknown = (type: string): NodeCondition => ({
-          type,
-          status: 'Unknown',
-          reason: 'NodeStatusUnknown',
-          message: 'Kubelet stopped posting node status.',
-          lastHeartbeatTime: conditions.find((c) => c.type === type)?.lastHeartbeatTime ?? stamp,
-          lastTransitionTime: stamp,
-        });
+        const silent = (c: NodeCondition): NodeCondition =>
+          c.status === 'Unknown'
+            ? c
+            : { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: stamp };
         const types = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
-        conditions = [...types.map(unknown), ...conditions.filter((c) => !types.includes(c.type))];
+        conditions = [
+          ...conditions.map((c) => (types.includes(c.type) ? silent(c) : c)),
+          ...types
+            .filter((type) => !conditions.some((c) => c.type === type))
+            .map((type) => ({
+              type,
+              status: 'Unknown',
+              reason: 'NodeStatusNeverUpdated',
+              message: 'Kubelet never posted node status.',
+              lastHeartbeatTime: n.metadata.creationTimestamp ?? stamp,
+              lastTransitionTime: stamp,
+            })),
+        ];
       }
       const spec = (n.spec ?? {}) as { taints?: Taint[]; unschedulable?: boolean };
       const taints = nodeTaints(spec.taints ?? [], conditions.find((c) => c.type === 'Ready')?.status, spec.unschedulable === true);
@@ -472,5 +482,7 @@ function nodeTaints(current: readonly Taint[], ready: string | undefined, unsche
   const condition = ready === 'Unknown' ? UNREACHABLE : ready === 'False' ? NOT_READY : undefined;
   if (condition) for (const effect of ['NoSchedule', 'NoExecute']) keep(condition, effect);
   if (unschedulable) keep(UNSCHEDULABLE, 'NoSchedule');
-  return [...current.filter((t) => !ours.has(t.key)), ...want];
+  // Without a Ready condition the NoExecute pass does not touch the node (doNoExecuteTaintingPass skips it).
+  const untouched = (t: Taint) => !ours.has(t.key) || (ready === undefined && t.effect === 'NoExecute');
+  return [...current.filter(untouched), ...want.filter((t) => !(ready === undefined && t.effect === 'NoExecute'))];
 }

@@ -80,6 +80,18 @@ describe('fake Kubernetes API: node lifecycle controller', function () {
     await until('not-ready lifted', (n) => taints(n).length === 1);
   });
 
+  it('a Node whose kubelet never posted a status: NodeStatusNeverUpdated after the startup grace', async () => {
+    const n2 = await kube.issueClientCert('system:node:n2', ['system:nodes']);
+    expect((await call('POST', '/api/v1/nodes', n2, { metadata: { name: 'n2' } })).status).to.equal(201);
+    const deadline = Date.now() + 8000;
+    let ready: Record<string, any> | undefined;
+    while (!ready && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = ((await call('GET', '/api/v1/nodes/n2', n2)).json.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+    }
+    expect(ready).to.include({ status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' });
+  });
+
   it('a cordon gets the unschedulable taint, an uncordon loses it', async () => {
     await postReady('True');
     await call('PATCH', '/api/v1/nodes/n1', node, { spec: { unschedulable: true } }, STATUS_PATCH);
