@@ -64,6 +64,7 @@ describe('azure errors', () => {
       ['AuthenticationError', 'ClientSecretCredential authentication failed: getaddrinfo ENOTFOUND login.microsoftonline.com'],
       // What ClientSecretCredential.getToken throws when its authority resolves to nothing (seen with @azure/identity 4).
       ['AuthenticationRequiredError', 'network_error: Network request failed'],
+      ['ClientAuthError', 'network_error: Network request failed'],
     ]) {
       const error = toAzureError(Object.assign(new Error(message), { name }), { action: 'get a token', authority: 'https://login.example' });
       expect(error.code, name).to.equal('AZURE_ENTRA_UNREACHABLE');

@@ -112,7 +112,9 @@ export function toAzureError(error: unknown, call: AzureCall): FlexnodeError {
   const credentialError = ['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError'].includes(
     e.name ?? '',
   );
-  if (credentialError && NETWORK_FAILURE.test(e.message ?? '')) {
+  // A token request (call.authority) that failed for the network, whatever class MSAL or @azure/identity gave it
+  // (ClientAuthError network_error too).
+  if ((credentialError || call.authority !== undefined) && NETWORK_FAILURE.test(e.message ?? '')) {
     // Not the credential's fault: its hint (set a service principal, check the secret) would send the operator astray.
     return new FlexnodeError(ENTRA_UNREACHABLE, `could not reach Microsoft Entra${call.authority ? ` at ${call.authority}` : ''} to ${call.action}: ${msg}`, {
       hint: `check that this machine reaches ${call.authority ?? "the cloud's authority host"} (DNS, firewall; proxy.https in the config); azure.endpoints.authorityHost overrides the cloud's, azure.cloud picks it`,
