@@ -99,8 +99,21 @@ export async function syncMirror(options: MirrorSyncOptions): Promise<MirrorSync
   }
   for (const { status: _status, ...entry } of files) entries.set(entry.file, entry);
   const base = { to, ...(from ? { from: withoutCredentials(from) } : {}), failures };
-  if (entries.size === 0 && previous.size === 0) {
-    if (made) await fs.rm(made, { recursive: true, force: true });
+  if (entries.size === 0 && previous.size === 0 && failures.length > 0) {
+    // Only what this run made: `to` (new, so all in it is ours), then each new parent while it is empty (another
+    // sync may be filling a sibling under the same new parent).
+    if (made) {
+      await fs.rm(to, { recursive: true, force: true });
+      for (let d = dirname(to); d.length >= made.length && (d === made || d.startsWith(`${made}/`)); d = dirname(d)) {
+        if (
+          !(await fs.rmdir(d).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
+      }
+    }
     for (const dir of newDirs) await fs.rmdir(dir).catch(() => undefined); // deepest first; one not empty stays
     return { ...base, files, downloadedBytes: 0 };
   }
