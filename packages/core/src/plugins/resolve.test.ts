@@ -67,6 +67,11 @@ describe('capability resolution', () => {
     });
     expect(r.capabilities.find((c) => c.capability === 'cni')).to.include({ provider: '@flexnode/plugin-cni' });
     expect(r.services.map((s) => s.plugin.name)).to.deep.equal(['@flexnode/plugin-cni']);
+    // A consumer this config skips (its `when`) injects nothing.
+    const skippedConsumer = loaded('@flexnode/plugin-containerd', 'bundled', [
+      noopStep('containerd.config', { inject: { cni: Cni }, when: () => 'not for this config' }),
+    ]);
+    expect(resolvePlugins([withService(bundledCni()), cilium(), skippedConsumer], testConfig()).problems).to.deep.equal([]);
     // With its service, it wins as any installed provider does.
     const complete = resolvePlugins([withService(bundledCni()), withService(cilium()), consumer]);
     expect(complete.problems).to.deep.equal([]);

@@ -148,7 +148,12 @@ export function resolvePlugins(all: readonly LoadedPlugin[], config?: FlexnodeCo
     // without that service would win, and every step injecting it would fail to be created, blaming those steps'
     // plugins. When another provider offers the service, the one without it is left out and the other keeps the
     // capability.
-    const injected = new Set(plugins.flatMap((p) => [...p.definition.steps, ...(p.definition.services ?? [])].flatMap(injectedCapabilities)));
+    // (Steps this config skips by their `when` inject nothing.)
+    const injected = new Set(
+      plugins.flatMap((p) =>
+        [...p.definition.steps.filter((d) => applies(d, config) === true), ...(p.definition.services ?? [])].flatMap(injectedCapabilities),
+      ),
+    );
     for (const [capability, candidates] of providers) {
       if (!injected.has(capability)) continue;
       const chosen = candidates.find((c) => c.name === winner.get(capability));
