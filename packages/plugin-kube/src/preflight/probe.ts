@@ -64,7 +64,7 @@ export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 50
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const proxyUrl = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
-  const via = proxyUrl ? ` via proxy ${redactUser(proxyUrl)}` : '';
+  const via = proxyUrl ? ` via proxy ${shownUrl(proxyUrl)}` : '';
   try {
     const { status, date } = await request(target, proxyUrl ? proxyTarget(proxyUrl) : undefined, timeoutMs, trust.ca);
     return { ok: true, status, ...(date ? { date } : {}), via };
@@ -85,15 +85,15 @@ function proxyTarget(raw: string): URL {
   } catch {
     // refused below
   }
-  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) throw new Error(`the proxy ${redactUser(raw)} is not a URL like http://proxy.example:3128`);
+  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) throw new Error(`the proxy ${shownUrl(raw)} is not a URL like http://proxy.example:3128`);
   return url;
 }
 
 /**
- * A proxy URL as shown: its userinfo masked, everything up to the last '@' (a password with an unescaped '#', '?' or
+ * A URL as shown (an endpoint, a proxy): its userinfo masked, everything up to the last '@' (a password with an unescaped '#', '?' or
  * '/' parses as something else, or not at all: whatever precedes the last '@' may be a secret).
  */
-const redactUser = (u: string) => (u.includes('@') ? u.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@') : u);
+export const shownUrl = (u: string): string => (u.includes('@') ? u.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@') : u);
 
 const proxyAuth = (proxy: URL): Record<string, string> =>
   proxy.username

@@ -19,7 +19,6 @@ const summary = (report: PreflightReport) => {
     `${report.checks.filter((c) => c.status === 'pass').length} passed`,
     ...(warns.length ? [`warnings: ${warns.join('; ')}`] : []),
     ...(skipped.length ? [`skipped: ${skipped.join(', ')}`] : []),
-    ...(report.unknownSkips.length ? [`unknown names in skipPreflight: ${report.unknownSkips.join(', ')}`] : []),
   ].join('; ');
 };
 
@@ -43,7 +42,6 @@ export function preflightOps({ host, config }: { host: Host; config: FlexnodeCon
     async install() {
       const report = await run();
       for (const c of report.checks.filter((x) => x.status === 'warn')) host.log.warn(`preflight ${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
-      if (report.unknownSkips.length) host.log.warn(`pluginConfig skipPreflight names no such check: ${report.unknownSkips.join(', ')}`);
       if (report.ok) return;
       const failed = report.checks.filter((c) => c.status === 'fail');
       throw new FlexnodeError(
