@@ -152,6 +152,13 @@ const mutations: Mutation[] = [
     /no query or fragment/,
   ],
   ['proxy not a URL', (c) => (c.proxy.https = 'proxy:3128'), 'proxy.https', /http\(s\) URL/],
+  [
+    'proxy password with an unencoded "/" (the URL names another host)',
+    (c) => (c.proxy.https = 'http://user:12/ab@proxy.example:3128'),
+    'proxy.https',
+    /nothing after its port.*percent-encoded/,
+  ],
+  ['proxy with a path', (c) => (c.proxy.http = 'http://proxy.example:3128/path'), 'proxy.http', /nothing after its port/],
   ['plugin choice not a package name', (c) => (c.plugins.cni = 'Not A Package'), 'plugins.cni', /npm package name/],
   ['azure is an array', (c) => (c.azure = []), 'azure', /expected object, got array/],
   ['agent is null', (c) => (c.agent = null), 'agent', /expected object, got null(?! null)/],

@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '@flexnode/sdk';
+import { maskedUrl, type ConfigIssue } from '@flexnode/sdk';
 import { closest } from './suggest.js';
 
 /** The subset of an ajv error object this module reads. */
@@ -25,7 +25,7 @@ export function toDotted(pointer: string): string {
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const show = (v: unknown) => {
   // A URL's user:password is never echoed (a proxy or mirror URL that fails its pattern).
-  const text = JSON.stringify(typeof v === 'string' ? v.replace(/(:\/\/).*@/s, '$1***@') : v);
+  const text = JSON.stringify(typeof v === 'string' ? maskedUrl(v) : v);
   return text === undefined ? String(v) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 

@@ -34,6 +34,7 @@ const kindOf = (field: StringField): string | undefined => field.schema['x-strin
 const sampleOf = (field: StringField): string => {
   if (field.schema['x-placeholders']) return `https://dl.example/${(field.schema['x-placeholders'] as string[]).join('/')}`;
   const kind = kindOf(field);
+  if (field.schema['x-url-origin']) return 'http://proxy.example:3128';
   return kind === 'path' ? '/var/lib/x' : kind?.endsWith('url') ? 'https://mirror.example/x' : 'value';
 };
 

@@ -8,6 +8,7 @@ import { pathProblem, type ConfigIssue } from '@flexnode/sdk';
  * - `"x-string": "https-url"`: an `https:` URL with a host; `"http-url"`: `https:` or `http:` (declared only where
  *   a plain mirror, proxy or checksummed download is legitimate).
  * - `"x-url-base": true` on such a URL: a base that paths are appended to (a mirror, an endpoint): no query or fragment.
+ * - `"x-url-origin": true`: a proxy: scheme, optional user:password, host and port, nothing after but a `/`.
  * - `"x-placeholders": ["%s", ...]`: a template holding exactly those printf placeholders, in that order (`%%` is
  *   a literal `%`), and a valid URL once they are filled.
  * A field without `x-string` gets a kind from its name (`...Dir`/`...File`/`...Path` → path, `...Url`/`...Endpoint`/
@@ -17,15 +18,18 @@ import { pathProblem, type ConfigIssue } from '@flexnode/sdk';
 export type StringKind = 'path' | 'https-url' | 'http-url' | 'text';
 
 /** Schema keywords that only annotate (ajv must know them in strict mode): the messages' and these rules'. */
-export const SCHEMA_ANNOTATIONS = ['x-expected', 'x-string', 'x-placeholders', 'x-url-base'] as const;
+export const SCHEMA_ANNOTATIONS = ['x-expected', 'x-string', 'x-placeholders', 'x-url-base', 'x-url-origin'] as const;
 
 type Schema = Record<string, unknown>;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** Why `value` is not a URL of one of `schemes` with a host (undefined when it is one). */
-export function urlProblem(value: string, schemes: readonly string[], base = false): string | undefined {
+/**
+ * Why `value` is not a URL of one of `schemes` with a host (undefined when it is one). `base`: paths are appended
+ * to it (no query or fragment); `origin`: a proxy, nothing after the host and port.
+ */
+export function urlProblem(value: string, schemes: readonly string[], shape?: 'base' | 'origin'): string | undefined {
   const expected = `expected an ${schemes.length === 2 ? 'http(s)' : schemes.join(' or ')} URL with a host`;
   if (/\s/.test(value)) return `${expected} (it holds whitespace)`;
   // The literal form `scheme://authority`: WHATWG parsing would also take `https:///x` or `https:host`.
@@ -39,7 +43,13 @@ export function urlProblem(value: string, schemes: readonly string[], base = fal
   if (!schemes.includes(url.protocol.slice(0, -1))) return `${expected}, got a ${url.protocol} URL`;
   if (!url.hostname) return `${expected} (no host)`;
   // A base URL gets paths appended: a query (a SAS token, say) would end up in the middle of each download's URL.
-  if (base && /[?#]/.test(value)) return `${expected} and no query or fragment (paths are appended to it)`;
+  if (shape === 'base' && /[?#]/.test(value)) return `${expected} and no query or fragment (paths are appended to it)`;
+  // A proxy URL is scheme, user:password, host and port. A password holding an unencoded '/', '?' or '#' ends the
+  // authority early (http://user:12/x@proxy:3128 parses as host "user", port 12): the proxy dialled would be
+  // another host. Tools ignore a proxy URL's path, so anything after the port is such a mistake.
+  if (shape === 'origin' && (url.pathname !== '/' || /[?#]/.test(value))) {
+    return `${expected} and nothing after its port, like http://user:password@proxy.example:3128 (a '/', '?', '#' or '@' in the password must be percent-encoded: %2F, %3F, %23, %40)`;
+  }
   return undefined;
 }
 
@@ -80,7 +90,9 @@ function checkString(value: string, schema: Schema | undefined, key: string): st
   const placeholders = schema?.['x-placeholders'] as string[] | undefined;
   if (placeholders) return templateProblem(value, placeholders, SCHEMES[kind as 'http-url'] ?? SCHEMES['https-url']);
   if (kind === 'path') return pathProblem(value);
-  if (kind === 'https-url' || kind === 'http-url') return urlProblem(value, SCHEMES[kind], schema?.['x-url-base'] === true);
+  if (kind === 'https-url' || kind === 'http-url') {
+    return urlProblem(value, SCHEMES[kind], schema?.['x-url-base'] === true ? 'base' : schema?.['x-url-origin'] === true ? 'origin' : undefined);
+  }
   return undefined;
 }
 

@@ -154,6 +154,25 @@ describe('host/downloads.fetch (loopback mirror)', () => {
     await real.dispose();
   });
 
+  it('a proxy setting that would dial another host fails at once, without retries and without the password', async () => {
+    // http://user:12/s3cret@proxy:3128 parses as host "user", port 12: a password with an unencoded '/'.
+    const proxy = 'http://user:12/s3cret@127.0.0.1:9';
+    const f = await makeHost({ mirror: `${mirror.base}/`, proxy: { http: proxy, https: proxy }, download: { idleTimeoutMs: 400, retries: 3, backoffMs: 200 } });
+    const before = mirror.count('/ok.bin');
+    const thrown = await f.real
+      .forStep('runc.binary', 'p')
+      .downloads.fetch(artifact('ok.bin'))
+      .catch((e: Error) => e);
+    expect(thrown).to.be.instanceOf(DownloadError);
+    expect((thrown as DownloadError).message)
+      .to.match(/after its port.*percent-encoded/)
+      .and.not.include('s3cret')
+      .and.not.include('gave up after');
+    expect(f.log.text()).not.to.include('retrying').and.not.include('s3cret');
+    expect(mirror.count('/ok.bin')).to.equal(before);
+    await f.real.dispose();
+  });
+
   it('retries a 500 and then succeeds', async () => {
     const { host, log, real } = await fixture();
     const path = await host.downloads.fetch(artifact('flaky.bin'));

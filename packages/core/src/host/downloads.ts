@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumError, DownloadError, type Artifact, type ChecksumFile, type HostDownloads } from '@flexnode/sdk';
 import { diskFullError, fsyncDir, sweepTemps, TEMP_PREFIX } from '../state/atomic-write.js';
 import type { SharedContext, StepContext } from './context.js';
-import { createAgents, httpGet, statusText, type Agents } from './http-get.js';
+import { createAgents, httpGet, HttpGetError, statusText, type Agents } from './http-get.js';
 import { unpackArchive } from './unpack.js';
 import { crashPoint } from '../state/crash-hook.js';
 
@@ -87,7 +87,7 @@ async function fetchSmallText(ctx: StepContext, url: string): Promise<string> {
   try {
     response = await httpGet(url, { proxy: ctx.shared.proxy, idleTimeoutMs: idle, connectTimeoutMs: Math.min(idle, 30_000), agents: agentsFor(ctx.shared) });
   } catch (error) {
-    throw new Transient(networkReason(error, idle / 1000));
+    throw requestFailure(error, idle / 1000);
   }
   const status = response.statusCode ?? 0;
   if (status < 200 || status > 299) {
@@ -204,7 +204,10 @@ async function attemptDownload(ctx: StepContext, artifact: Artifact, url: string
   try {
     response = await httpGet(url, { proxy: ctx.shared.proxy, idleTimeoutMs: idle, connectTimeoutMs: Math.min(idle, 30_000), agents: agentsFor(ctx.shared) });
   } catch (error) {
-    throw new Transient(networkReason(error, idleSeconds));
+    const failure = requestFailure(error, idleSeconds);
+    throw failure instanceof Transient
+      ? failure
+      : new DownloadError(artifact.name, shown, failure.message, 'fix proxy.http / proxy.https in the config, or HTTPS_PROXY / HTTP_PROXY');
   }
   const status = response.statusCode ?? 0;
   if (status < 200 || status > 299) {
@@ -290,6 +293,11 @@ function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
 }
 
 /** A person-readable reason for a network failure. */
+/** A request that failed: worth another try, except for a proxy setting that no retry can fix. */
+function requestFailure(error: unknown, idleSeconds: number): Error {
+  return error instanceof HttpGetError && error.code === 'BAD_PROXY' ? error : new Transient(networkReason(error, idleSeconds));
+}
+
 function networkReason(error: unknown, idleSeconds: number): string {
   const cause = ((error as { cause?: unknown })?.cause ?? error) as { code?: string; message?: string };
   switch (cause?.code) {

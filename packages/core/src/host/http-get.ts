@@ -1,6 +1,7 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { proxyUrl } from '@flexnode/sdk';
 
 // node:http(s) and node:tls with require, on first use: under Node 22+ an ES import of node:http also loads
 // Node's internal undici (~30 ms), and most commands never download.
@@ -30,7 +31,10 @@ export interface HttpGetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A network failure; `code` is Node's (ECONNREFUSED, ...) or one of IDLE_TIMEOUT, CONNECT_TIMEOUT, PROXY_REFUSED, TOO_MANY_REDIRECTS. */
+/**
+ * A network failure; `code` is Node's (ECONNREFUSED, ...) or one of IDLE_TIMEOUT, CONNECT_TIMEOUT, PROXY_REFUSED,
+ * TOO_MANY_REDIRECTS, BAD_PROXY (a proxy setting that is no proxy URL: never worth a retry).
+ */
 export class HttpGetError extends Error {
   constructor(
     message: string,
@@ -171,7 +175,11 @@ export function proxyFor(target: URL, config: ProxyConfig | undefined, env: Node
   if (!chosen) return undefined;
   const noProxy = config?.noProxy ?? env.no_proxy ?? env.NO_PROXY ?? '';
   if (bypasses(target, noProxy)) return undefined;
-  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : `http://${chosen}`);
+  try {
+    return proxyUrl(chosen);
+  } catch (error) {
+    throw new HttpGetError((error as Error).message, 'BAD_PROXY');
+  }
 }
 
 function bypasses(target: URL, noProxy: string): boolean {

@@ -56,8 +56,8 @@ export interface PreflightTargets {
 }
 
 export { CHECKS, CHECK_NAMES, OTHER_CHECK_NAMES, type CheckName } from './check-names.js';
+import { maskedUrl } from '@flexnode/sdk';
 import { CHECKS, isSkippable, type CheckName } from './check-names.js';
-import { shownUrl } from './probe.js';
 
 /** Ubuntu releases flexnode is built for, and Debian (the test machines' OS). */
 const SUPPORTED: Record<string, string[]> = { ubuntu: ['22.04', '24.04'], debian: ['12', '13'] };
@@ -211,21 +211,21 @@ export async function runPreflight(readings: PreflightReadings, targets: Preflig
     }),
     safely('azure-endpoint', async () => {
       const probe = await azureProbe!;
-      if (probe.ok) return outcome('azure-endpoint', 'pass', `${shownUrl(targets.azureEndpoint)} answered HTTP ${probe.status}${probe.via}`);
+      if (probe.ok) return outcome('azure-endpoint', 'pass', `${maskedUrl(targets.azureEndpoint)} answered HTTP ${probe.status}${probe.via}`);
       return outcome(
         'azure-endpoint',
         'fail',
-        `${shownUrl(targets.azureEndpoint)} unreachable${probe.via}: ${probe.error}`,
+        `${maskedUrl(targets.azureEndpoint)} unreachable${probe.via}: ${probe.error}`,
         'allow HTTPS to the Azure endpoints, or set proxy.https (and proxy.noProxy) in the config or HTTPS_PROXY/NO_PROXY',
       );
     }),
     safely('artifact-endpoint', async () => {
       const probe = await artifactProbe!;
-      if (probe.ok) return outcome('artifact-endpoint', 'pass', `${shownUrl(targets.artifactEndpoint)} answered HTTP ${probe.status}${probe.via}`);
+      if (probe.ok) return outcome('artifact-endpoint', 'pass', `${maskedUrl(targets.artifactEndpoint)} answered HTTP ${probe.status}${probe.via}`);
       return outcome(
         'artifact-endpoint',
         'fail',
-        `${shownUrl(targets.artifactEndpoint)} unreachable${probe.via}: ${probe.error}`,
+        `${maskedUrl(targets.artifactEndpoint)} unreachable${probe.via}: ${probe.error}`,
         targets.mirror
           ? 'check artifacts.mirror in the config and that the mirror serves it'
           : 'allow HTTPS to dl.k8s.io and github.com, set a proxy, or point artifacts.mirror at a mirror',

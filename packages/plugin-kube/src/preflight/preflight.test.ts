@@ -323,7 +323,7 @@ describe('preflight network probes', () => {
     expect(!junk.ok && junk.error).to.match(/^the proxy not a url at all is not a URL like http:\/\/proxy\.example:3128$/);
   });
 
-  it("a proxy URL that does not parse (a password with '#', no scheme) is never shown with its password", async () => {
+  it("a proxy URL that does not parse (a password with '#', no scheme) is never shown with its password, nor dialled", async () => {
     // Some parse as something else (http://svc:2024#frag@proxy reads as host svc, port 2024, a fragment).
     for (const proxyUrl of [
       'http://svc:Pa#ss2024@proxy.corp:3128',
@@ -336,6 +336,8 @@ describe('preflight network probes', () => {
       expect(r.ok, proxyUrl).to.equal(false);
       expect(r.via, proxyUrl).to.match(/^ via proxy (http:\/\/)?\*\*\*@/);
       expect(JSON.stringify(r), proxyUrl).to.not.contain('2024');
+      // Not dialled (svc:2024 would be another host): said to be mis-encoded.
+      expect(!r.ok && r.error, proxyUrl).to.match(/percent-encoded/);
     }
   });
 

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { createRequire } from 'node:module';
+import { maskedUrl, proxyUrl } from '@flexnode/sdk';
 import type { ProbeResult } from './checks.js';
 
 // node:net, node:http(s) and node:tls are loaded where first used (the plugin module loads on every CLI start;
@@ -63,37 +64,15 @@ export function bypassesProxy(host: string, noProxy: string | undefined): boolea
 export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 5000, trust: { ca?: string } = {}): Promise<ProbeResult> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  const proxyUrl = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
-  const via = proxyUrl ? ` via proxy ${shownUrl(proxyUrl)}` : '';
+  const chosen = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
+  const via = chosen ? ` via proxy ${maskedUrl(chosen)}` : '';
   try {
-    const { status, date } = await request(target, proxyUrl ? proxyTarget(proxyUrl) : undefined, timeoutMs, trust.ca);
+    const { status, date } = await request(target, chosen ? proxyUrl(chosen) : undefined, timeoutMs, trust.ca);
     return { ok: true, status, ...(date ? { date } : {}), via };
   } catch (error) {
     return { ok: false, error: (error as Error).message, via };
   }
 }
-
-/**
- * The proxy to dial. A value without a scheme (HTTPS_PROXY=proxy:3128) is http://, as curl and most tools read it;
- * parsed as it stands it named scheme "proxy:" and no host, and the probe dialled localhost:80.
- */
-function proxyTarget(raw: string): URL {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
-  let url: URL | undefined;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    // refused below
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) throw new Error(`the proxy ${shownUrl(raw)} is not a URL like http://proxy.example:3128`);
-  return url;
-}
-
-/**
- * A URL as shown (an endpoint, a proxy): its userinfo masked, everything up to the last '@' (a password with an unescaped '#', '?' or
- * '/' parses as something else, or not at all: whatever precedes the last '@' may be a secret).
- */
-export const shownUrl = (u: string): string => (u.includes('@') ? u.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@') : u);
 
 const proxyAuth = (proxy: URL): Record<string, string> =>
   proxy.username

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { ExitCode, FlexnodeError } from '@flexnode/sdk';
+import { ExitCode, FlexnodeError, maskedUrl } from '@flexnode/sdk';
 import { FlexnodeCommand } from '../../base/command.js';
 
 /** Fill a directory with every artifact the config's nodes download, laid out as `artifacts.mirror` reads it. */
@@ -85,13 +85,10 @@ function httpUrl(value: string): string {
   } catch {
     /* refused below */
   }
-  throw new FlexnodeError('MIRROR_FROM_INVALID', `--from ${JSON.stringify(withoutSecrets(value))} is not an http(s) base URL without a query or fragment`, {
+  throw new FlexnodeError('MIRROR_FROM_INVALID', `--from ${JSON.stringify(maskedUrl(value))} is not an http(s) base URL without a query or fragment`, {
     exitCode: ExitCode.Usage,
     hint: 'give the base URL of another mirror, e.g. https://mirror.example.com/flexnode',
   });
 }
 
 const mb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} B`);
-
-/** A URL as echoed in an error: any user:password masked (up to the last '@'). */
-const withoutSecrets = (value: string) => value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1***@');

@@ -1,0 +1,30 @@
+/**
+ * A URL as it may be shown (in a message, a log, a plan): its user:password masked. Everything up to the last '@'
+ * is masked, not what a URL parser reads as userinfo: a password holding an unencoded '#', '?' or '/' parses as a
+ * host, a path or a fragment, or not at all, and would be printed as written.
+ */
+export const maskedUrl = (url: string): string => (url.includes('@') ? url.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/is, '$1***@') : url);
+
+/**
+ * A proxy setting (the config's, or HTTPS_PROXY and the like) as the URL to dial. A value without a scheme
+ * (`proxy:3128`) is http://, as curl reads it. Throws, with the value masked, when it is no http(s) URL with a host,
+ * or when something follows the port: proxies take no path, and a password with an unencoded '/', '?' or '#' ends
+ * the authority early (`http://user:12/x@proxy:3128` is host "user", port 12), so the proxy dialled would be
+ * another host.
+ */
+export function proxyUrl(raw: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    // refused below
+  }
+  const encode = raw.includes('@') ? `; a '/', '?', '#' or '@' in the password must be percent-encoded (%2F, %3F, %23, %40)` : '';
+  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname)
+    throw new Error(`the proxy ${maskedUrl(raw)} is not a URL like http://proxy.example:3128${encode}`);
+  if (url.pathname !== '/' || /[?#]/.test(withScheme)) {
+    throw new Error(`the proxy ${maskedUrl(raw)} has something after its port: a proxy URL is http://user:password@host:port${encode}`);
+  }
+  return url;
+}
