@@ -1,5 +1,6 @@
 import { ConfigError, type ContainerRuntimeService, type FlexnodeConfig } from '@flexnode/sdk';
 import type { ClusterFacts } from '../cluster/cluster.js';
+import { maxPodsOf } from '../network/pod-range.js';
 import { atLeast, type KubeVersion } from '../version.js';
 import type { KubePaths } from '../paths.js';
 import type { KubeSettings } from '../settings.js';
@@ -136,7 +137,7 @@ export function kubeletConfiguration(input: KubeletConfigInput): Record<string, 
   }
   const kubelet = config.node?.kubelet ?? {};
   const taints = nodeTaints(config);
-  const maxPods = config.node?.maxPods ?? 110;
+  const maxPods = maxPodsOf(config);
   const gcHigh = kubelet.imageGCHighThreshold ?? 85;
   const gcLow = kubelet.imageGCLowThreshold ?? 80;
   if (gcLow >= gcHigh) {

@@ -25,7 +25,7 @@ import { nodeName } from '../kubelet/step.js';
 import { kubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
 import { podCIDRsOf, rangesOf, statusMessage, type NodesApi } from './nodes.js';
-import { checkAllocatedRange, describePlan, planPodRange, poolShareFor } from './pod-range.js';
+import { checkAllocatedRange, describePlan, maxPodsOf, planPodRange, poolShareFor } from './pod-range.js';
 import { clusterNetwork, clusterRanges, nodeObject, registrationLabels, registrationTaints } from './registration.js';
 
 /** Custom record: the Node this step registered (or found) and its pod range. */
@@ -247,7 +247,7 @@ export function podCidrOps({ host, config, azure, identity, cni, proxy }: PodCid
             },
           );
         }
-        checkAllocatedRange(cidrs, name, cluster, (await list()).others);
+        checkAllocatedRange(cidrs, name, cluster, (await list()).others, maxPodsOf(config));
         plan = { source: 'node', cidrs };
       } else if (plan.source === 'config') {
         throw new ConfigError('cni.podCIDR is set: kube.pod-cidr does not apply', [{ path: 'cni.podCIDR', message: 'unexpected' }]);

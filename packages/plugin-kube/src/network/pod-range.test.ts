@@ -2,7 +2,17 @@ import { expect } from 'chai';
 import { ConfigError, type FlexnodeConfig } from '@flexnode/sdk';
 import { testConfig } from '@flexnode/sdk/testing';
 import { parseCidr } from './cidr.js';
-import { clusterAllocates, nameHash, planPodRange, poolShare, type ClusterRanges, type NodeRange, type PodRangeInput } from './pod-range.js';
+import {
+  checkAllocatedRange,
+  clusterAllocates,
+  nameHash,
+  planPodRange,
+  podAddresses,
+  poolShare,
+  type ClusterRanges,
+  type NodeRange,
+  type PodRangeInput,
+} from './pod-range.js';
 
 const OVERLAY: ClusterRanges = { networkPlugin: 'azure', networkPluginMode: 'overlay', podCidrs: ['10.244.0.0/16'], serviceCidrs: ['10.0.0.0/16'] };
 const KUBENET: ClusterRanges = { networkPlugin: 'kubenet', podCidrs: ['10.244.0.0/16'], serviceCidrs: ['10.0.0.0/16'] };
@@ -92,6 +102,36 @@ describe("the node's pod range", () => {
       plan(testConfig(), KUBENET, { self: { name: 'edge-1', podCIDRs: ['10.244.5.0/24'] }, others: [{ name: 'edge-9', podCIDRs: ['10.244.5.0/24'] }] }),
     );
     expect(e.message).to.equal("the pod range 10.244.5.0/24 (Node edge-1's spec.podCIDR) overlaps Node edge-9's pod range 10.244.5.0/24");
+  });
+
+  it('a range must hold an address for every pod the kubelet admits (node.maxPods), wherever it comes from', () => {
+    expect(podAddresses(parseCidr('10.90.3.0/24')!)).to.equal(253); // less network, gateway, broadcast
+    expect(podAddresses(parseCidr('10.90.3.0/30')!)).to.equal(1);
+    expect(podAddresses(parseCidr('10.90.3.4/32')!)).to.equal(0);
+    expect(podAddresses(parseCidr('fd00:10:244:1::/64')!)).to.equal(Number.MAX_SAFE_INTEGER);
+    const node = (maxPods: number, cni: FlexnodeConfig['cni'] = {}) => testConfig({ node: { maxPods }, cni });
+    // Fits: the default 110 in a /25 (125), 250 in a /24.
+    expect(plan(node(110, { podCIDR: '10.90.3.0/25' }), BYO)).to.deep.include({ source: 'config' });
+    expect(plan(node(250), KUBENET)).to.deep.equal({ source: 'cluster', certain: true });
+    const cases: [FlexnodeConfig, ClusterRanges, Partial<PodRangeInput>, RegExp][] = [
+      [node(110, { podCIDR: '10.90.3.0/26' }), BYO, {}, /node.maxPods is 110, but cni.podCIDR 10.90.3.0\/26 holds 61 pod address/],
+      [node(200, { podCIDRPool: { cidr: '10.90.0.0/16', nodeMaskSize: 25 } }), VNET_PODS, {}, /share of cni.podCIDRPool, 10.90.\d+.\d+\/25 holds 125/],
+      [node(300), KUBENET, {}, /a \/24 \(what the cluster gives each Node\), e.g. 10.0.0.0\/24 holds 253/],
+      [
+        node(300, { podCIDR: '10.244.7.0/24' }),
+        BYO,
+        { self: { name: 'edge-1', podCIDRs: ['10.244.7.0/24'] } },
+        /Node edge-1's spec.podCIDR 10.244.7.0\/24 holds 253/,
+      ],
+    ];
+    for (const [config, cluster, extra, message] of cases) {
+      const e = refusal(() => plan(config, cluster, extra));
+      expect(e.message).to.match(message);
+      expect(e.issues[0]!.path).to.equal('node.maxPods');
+    }
+    // A range the cluster allocated, once known (a cluster whose node-cidr-mask-size is not /24).
+    expect(() => checkAllocatedRange(['10.244.8.0/26'], 'edge-1', BYO, [], 110)).to.throw(ConfigError, /holds 61/);
+    expect(() => checkAllocatedRange(['10.244.8.0/24'], 'edge-1', BYO, [], 110)).not.to.throw();
   });
 
   it('a cluster that allocates none and no range configured: exit 2 naming both fields', () => {

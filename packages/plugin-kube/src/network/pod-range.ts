@@ -122,6 +122,35 @@ export interface PodRangeInput {
   needed: boolean;
 }
 
+/** The kubelet's maxPods: `node.maxPods`, else the kubelet's default. */
+export const maxPodsOf = (config: FlexnodeConfig): number => config.node?.maxPods ?? 110;
+
+/**
+ * Pod addresses a node range holds: all but its network, gateway (the bridge's, host-local's default: the first
+ * address) and broadcast addresses (CNI host-local IPAM, containernetworking/plugins plugins/ipam/host-local
+ * README: rangeStart and rangeEnd default to the first and last usable addresses). A /24 holds 253.
+ */
+export function podAddresses(c: Cidr): number {
+  const hostBits = (c.family === 4 ? 32 : 128) - c.bits;
+  return hostBits >= 53 ? Number.MAX_SAFE_INTEGER : Math.max(0, 2 ** hostBits - 3);
+}
+
+/**
+ * A range that cannot give every pod the kubelet admits (node.maxPods) an address is refused: the pods past it
+ * would stay ContainerCreating ("no IP addresses available in range set"), with nothing in flexnode saying why.
+ */
+export function checkRoomForPods(cidrs: readonly Cidr[], maxPods: number, what: string): void {
+  for (const c of cidrs) {
+    const room = podAddresses(c);
+    if (room >= maxPods) continue;
+    throw new ConfigError(
+      `node.maxPods is ${maxPods}, but ${what} ${c.text} holds ${room} pod address(es) (a /${c.bits} less its network, gateway and broadcast addresses)`,
+      [{ path: 'node.maxPods', message: `at most ${room} with the pod range ${c.text}` }],
+      `lower node.maxPods to ${room} or less, or give the node a larger pod range (a shorter prefix in cni.podCIDR or cni.podCIDRPool.nodeMaskSize)`,
+    );
+  }
+}
+
 /** `cni.podCIDRPool` checked: the pool and the share size. */
 export function podPool(config: FlexnodeConfig): { pool: Cidr; maskSize: number } | undefined {
   const raw = config.cni?.podCIDRPool;
@@ -168,6 +197,7 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
   }
   const others = input.others ?? [];
   const allocates = clusterAllocates(cluster);
+  const maxPods = maxPodsOf(config);
 
   const own = input.self ? parsedAll(input.self.podCIDRs) : [];
   if (own.length > 0) {
@@ -191,6 +221,7 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
       const conflicts = conflictsOf(c, forbiddenRanges(cluster, others, false));
       if (conflicts.length > 0) throw overlapError(c.text, `Node ${nodeName}'s spec.podCIDR`, conflicts);
     }
+    checkRoomForPods(own, maxPods, `Node ${nodeName}'s spec.podCIDR`);
     return { source: 'node', cidrs: own.map((c) => c.text) };
   }
 
@@ -203,12 +234,16 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
         `remove ${field}: the default bridge takes the range the cluster allocates (the Node's spec.podCIDR), which is the one the cluster routes to this node`,
       );
     }
+    // AKS gives each Node a /24 of the cluster's pod range (kubenet and Azure CNI Overlay; the node-ipam
+    // controller's default --node-cidr-mask-size too): checked again against the range it gives, once given.
+    checkRoomForPods([parseCidr(`10.0.0.0/${DEFAULT_NODE_MASK_SIZE}`)!], maxPods, `a /${DEFAULT_NODE_MASK_SIZE} (what the cluster gives each Node), e.g.`);
     return { source: 'cluster', certain: true };
   }
 
   if (configured) {
     const conflicts = conflictsOf(configured, forbiddenRanges(cluster, others, true));
     if (conflicts.length > 0) throw overlapError(configured.text, 'cni.podCIDR', conflicts);
+    checkRoomForPods([configured], maxPods, 'cni.podCIDR');
     return { source: 'config', cidrs: [configured.text] };
   }
 
@@ -225,6 +260,7 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
         'widen the pool, use a larger nodeMaskSize, or remove Nodes that are gone',
       );
     }
+    checkRoomForPods([share], maxPods, `this node's /${pool.maskSize} share of cni.podCIDRPool,`);
     return { source: 'pool', cidrs: [share.text], pool: pool.pool.text, maskSize: pool.maskSize };
   }
 
@@ -236,12 +272,16 @@ export function planPodRange(input: PodRangeInput): PodRangePlan {
   );
 }
 
-/** Check a range the cluster allocated, once known: it must not overlap the service range, reserved ones or other Nodes'. */
-export function checkAllocatedRange(cidrs: readonly string[], nodeName: string, cluster: ClusterRanges, others: readonly NodeRange[]): void {
+/**
+ * Check a range the cluster allocated, once known: it must not overlap the service range, reserved ones or other
+ * Nodes', and must hold maxPods pod addresses.
+ */
+export function checkAllocatedRange(cidrs: readonly string[], nodeName: string, cluster: ClusterRanges, others: readonly NodeRange[], maxPods: number): void {
   for (const c of parsedAll(cidrs)) {
     const conflicts = conflictsOf(c, forbiddenRanges(cluster, others, false));
     if (conflicts.length > 0) throw overlapError(c.text, `Node ${nodeName}'s spec.podCIDR`, conflicts);
   }
+  checkRoomForPods(parsedAll(cidrs), maxPods, `Node ${nodeName}'s spec.podCIDR`);
 }
 
 /** The share of the pool a node would take now, for re-checking a choice after a concurrent join. */
