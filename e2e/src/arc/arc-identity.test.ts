@@ -3,6 +3,8 @@
 // on /var/opt/azcmagent/tokens/<name>.key). Covers the arc-identity service and `flexnode token` with its cache.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +89,31 @@ describe('arc-identity and `flexnode token` against the fake HIMDS (private moun
     expect(again.apiVersion).to.equal('client.authentication.k8s.io/v1');
     expect(himds.issued).to.have.length(1); // served from the cache: HIMDS was not asked again
     console.log(`      flexnode token: miss ${first.ms} ms, hit ${second.ms} ms (process start included)`);
+  });
+
+  it('`flexnode token` under a proxy whose NO_PROXY leaves out loopback still asks the Arc agent, not the proxy', async () => {
+    // The Azure SDK proxies every host NO_PROXY does not name exactly, loopback included (Go programs never do),
+    // and msal-node asks the agent at 127.0.0.1: a site's NO_PROXY rarely names it.
+    const seen: string[] = [];
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(502).end();
+    });
+    proxy.on('connect', (req, socket) => {
+      seen.push(`CONNECT ${req.url}`);
+      socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const env = { HTTP_PROXY: url, http_proxy: url, HTTPS_PROXY: url, https_proxy: url, NO_PROXY: '.corp.example', no_proxy: '.corp.example' };
+      const out = await inNamespace([process.execPath, CLI, 'token', '--resource', AKS, '--no-cache'], env);
+      const cred = JSON.parse(out.stdout) as { status: { token: string } };
+      expect(himds.isIssued(cred.status.token)).to.equal(true);
+      expect(seen, 'requests the proxy received').to.deep.equal([]);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('`flexnode token --json`: a failure is a JSON error on stdout (exit 1), the success the same ExecCredential', async () => {

@@ -1,4 +1,4 @@
-import { FlexnodeError, type AccessToken, type Host, type NodeIdentity } from '@flexnode/sdk';
+import { FlexnodeError, exemptLoopbackFromProxy, type AccessToken, type Host, type NodeIdentity } from '@flexnode/sdk';
 import { arcEndpointProblem } from './arc-endpoint.js';
 import { tokenExecCommand } from './exec-command.js';
 import { MACHINE_RECORD } from './paths.js';
@@ -49,6 +49,9 @@ export class ArcNodeIdentity implements NodeIdentity {
         hint: 'connect this machine to Azure Arc first (flexnode bootstrap installs and connects the agent); `azcmagent show` tells whether it is connected',
       });
     }
+    // The Azure SDK proxies every host NO_PROXY does not name, loopback included, and the agent listens on
+    // 127.0.0.1: under a proxy (the kubelet's environment, an operator's shell) that would be the proxy's request.
+    exemptLoopbackFromProxy(process.env);
     this.credential ??= import('@azure/identity').then(({ ManagedIdentityCredential }) => new ManagedIdentityCredential({ ...this.options.credentialOptions }));
     let token;
     try {

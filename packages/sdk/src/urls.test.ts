@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { maskedUrl, proxyUrl } from './urls.js';
+import { exemptLoopbackFromProxy, maskedUrl, proxyUrl } from './urls.js';
 
 describe('URLs as shown, and proxy URLs', () => {
   it('masks everything up to the last @, whatever a parser would make of it', () => {
@@ -41,5 +41,17 @@ describe('URLs as shown, and proxy URLs', () => {
         .and.not.include('s3cret');
     }
     for (const bad of ['ftp://proxy:21', 'http://']) expect(refusal(bad), bad).to.match(/is not a URL like http:\/\/proxy.example:3128$/);
+  });
+
+  it('exempts loopback from a proxy in NO_PROXY and no_proxy, once, keeping what they held; without a proxy, nothing', () => {
+    const env: Record<string, string | undefined> = { https_proxy: 'http://p:3128', NO_PROXY: '.corp.example, 10.0.0.0/8' };
+    exemptLoopbackFromProxy(env);
+    expect([env.NO_PROXY, env.no_proxy]).to.deep.equal(Array(2).fill('.corp.example,10.0.0.0/8,127.0.0.1,localhost'));
+    const named: Record<string, string | undefined> = { HTTP_PROXY: 'http://p:3128', no_proxy: 'LOCALHOST,127.0.0.1' };
+    exemptLoopbackFromProxy(named);
+    expect(named.NO_PROXY).to.equal('LOCALHOST,127.0.0.1');
+    const none: Record<string, string | undefined> = { NO_PROXY: 'x' };
+    exemptLoopbackFromProxy(none);
+    expect(none).to.deep.equal({ NO_PROXY: 'x' });
   });
 });

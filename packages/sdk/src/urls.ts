@@ -28,3 +28,30 @@ export function proxyUrl(raw: string): URL {
   }
   return url;
 }
+
+/** Addresses no proxy should see: the Arc agent's identity endpoint (HIMDS) listens on 127.0.0.1:40342. */
+const LOOPBACK = ['127.0.0.1', 'localhost'];
+
+/** A NO_PROXY list (comma separated) with loopback added where it is missing. */
+function noProxyWithLoopback(list = ''): string {
+  const entries = list
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const lower = new Set(entries.map((e) => e.toLowerCase()));
+  return [...entries, ...LOOPBACK.filter((l) => !lower.has(l))].join(',');
+}
+
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+/**
+ * When `env` (process.env, a unit's environment) names a proxy, NO_PROXY and no_proxy exempt loopback from it.
+ * Go programs never proxy loopback, but Node's Azure SDK proxies every host NO_PROXY does not name exactly, and
+ * msal-node asks the Arc agent at 127.0.0.1: without this a proxy receives the node's token requests, and the
+ * node gets no token. The Azure SDK reads NO_PROXY once per process, when it makes its first client: call this
+ * before.
+ */
+export function exemptLoopbackFromProxy(env: Record<string, string | undefined>): void {
+  if (!PROXY_VARIABLES.some((n) => env[n])) return;
+  env.NO_PROXY = env.no_proxy = noProxyWithLoopback(env.NO_PROXY ?? env.no_proxy);
+}

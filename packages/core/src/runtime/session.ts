@@ -25,6 +25,7 @@ import type { PlannedChange, RunListener } from './events.js';
 import { runBootstrap, runPlan, runStatus, type RunReport } from './executor.js';
 import { loadStep, underRoot } from '@flexnode/sdk';
 import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
+import { applyProxyEnvironment } from './proxy-environment.js';
 import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
 import { recoverUpgrade, runUpgrade, type UpgradeContext, type UpgradeOptions, type UpgradeReport } from './upgrade.js';
@@ -60,6 +61,8 @@ export interface SessionOptions {
   verbose?: boolean;
   /** How long one step's check may take (default the executor's CHECK_TIMEOUT_MS; 0: no limit, the agent's). */
   checkTimeoutMs?: number;
+  /** Where the config's proxy is applied for what reads it from the environment (proxy-environment.ts); default process.env. */
+  environment?: NodeJS.ProcessEnv;
 }
 
 /** What one cycle of a long-lived caller (the agent) can do while it holds the lock; see {@link Session.cycle}. */
@@ -103,6 +106,7 @@ export class Session {
   static async open(options: SessionOptions): Promise<Session> {
     const redactor = options.redactor ?? new Redactor();
     await registerConfigSecrets(redactor, options.config.config, options.root);
+    applyProxyEnvironment(options.config.config.proxy, options.environment);
     const view = await resolveSteps(options.sources, options.config.config);
     if (options.only?.length) selectSteps(view.graph, options.only); // bad names fail before anything is touched
     return new Session(options, view, redactor);
