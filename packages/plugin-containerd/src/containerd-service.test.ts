@@ -85,6 +85,29 @@ describe('containerd.service', () => {
     expect((await step.check()).status).to.equal('ok');
   });
 
+  it("gives containerd the config's proxy (0600, loopback exempted) and restarts it when the proxy changes", async () => {
+    const { host, config } = releaseFixture();
+    const proxied = { ...config, proxy: { https: 'http://user:s3cret@proxy.example:3128', noProxy: '.corp.example' } };
+    await createStep(containerdService, host, { config: proxied }).install();
+    const unit = host.files.get(UNIT_PATH)!.content.toString();
+    expect(unit.split('\n')).to.include('EnvironmentFile=/etc/containerd/flexnode-proxy.env');
+    expect(unit).not.to.include('s3cret');
+    const env = host.files.get('/etc/containerd/flexnode-proxy.env')!;
+    expect(env.mode & 0o777).to.equal(0o600);
+    expect(env.content.toString())
+      .to.include('HTTPS_PROXY="http://user:s3cret@proxy.example:3128"\n')
+      .and.include('NO_PROXY=".corp.example,127.0.0.1,localhost"\n');
+    // The proxy changed (or went): drift, and containerd restarted with the new environment.
+    const step = createStep(containerdService, host, { config });
+    const result = await step.check();
+    expect(result.status === 'drifted' && result.reason).to.contain("differs from the config's proxy");
+    const before = host.ops.length;
+    await step.install();
+    expect(host.ops.slice(before).map((o) => o.op)).to.include('restart');
+    expect(host.files.get('/etc/containerd/flexnode-proxy.env')!.content.toString()).not.to.include('PROXY=');
+    expect((await step.check()).status).to.equal('ok');
+  });
+
   it('restarts a containerd that a package had already started, and leaves it running on uninstall', async () => {
     const { host, config } = releaseFixture();
     host.units.set('containerd.service', { enabled: true, active: true });

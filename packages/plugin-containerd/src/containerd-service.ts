@@ -1,5 +1,5 @@
-import { checkService, drifted, missing, ok, type CheckResult, type Host, runServiceWith, type StepInstance } from '@flexnode/sdk';
-import { containerdUnit } from './containerd-unit.js';
+import { checkService, drifted, missing, ok, type CheckResult, type FlexnodeConfig, type Host, runServiceWith, type StepInstance } from '@flexnode/sdk';
+import { containerdEnvironmentFile, containerdUnit } from './containerd-unit.js';
 import { Paths, UNIT } from './paths.js';
 
 /**
@@ -11,16 +11,19 @@ export const STARTED_RECORD = 'containerd-started';
 
 interface StartedWith {
   unit: string | null;
+  environment: string | null;
   config: string | null;
   binary: string | null;
 }
 
 /** The operations of `containerd.service` (steps.ts). */
-export function containerdServiceOps({ host }: { host: Host }): StepInstance {
+export function containerdServiceOps({ host, config }: { host: Host; config: FlexnodeConfig }): StepInstance {
   const unitText = containerdUnit();
+  const environmentText = containerdEnvironmentFile(config);
 
   const fingerprint = async (): Promise<StartedWith> => ({
     unit: (await host.files.sha256(Paths.unit)) ?? null,
+    environment: (await host.files.sha256(Paths.environmentFile)) ?? null,
     config: (await host.files.sha256(Paths.config)) ?? null,
     binary: (await host.files.sha256(`${Paths.binDir}/containerd`)) ?? null,
   });
@@ -29,6 +32,9 @@ export function containerdServiceOps({ host }: { host: Host }): StepInstance {
     const current = await host.files.readText(Paths.unit);
     if (current === undefined) return missing(`${Paths.unit} is absent`);
     if (current !== unitText) return drifted(`${Paths.unit} differs from the expected unit`);
+    const environment = await host.files.readText(Paths.environmentFile);
+    if (environment === undefined) return missing(`${Paths.environmentFile} (the proxy environment) is absent`);
+    if (environment !== environmentText) return drifted(`${Paths.environmentFile} differs from the config's proxy`);
     const state = await checkService(host, UNIT, await fingerprint(), STARTED_RECORD);
     if (state) return state;
     const answer = await ctrVersion(host);
@@ -41,6 +47,8 @@ export function containerdServiceOps({ host }: { host: Host }): StepInstance {
     install: async () => {
       if ((await check()).status === 'ok') return;
       await host.files.mkdir(Paths.unitDir);
+      await host.files.mkdir(Paths.configDir);
+      await host.files.write(Paths.environmentFile, environmentText, { mode: 0o600 });
       await host.files.write(Paths.unit, unitText, { mode: 0o644 });
       // Running already (a package's postinst started it, or we did with an older config): it is restarted.
       await runServiceWith(host, UNIT, await fingerprint(), STARTED_RECORD);

@@ -1,4 +1,4 @@
-import { renderUnitFile } from '@flexnode/sdk';
+import { proxyEnvironment, renderEnvironmentFile, renderUnitFile, type FlexnodeConfig } from '@flexnode/sdk';
 import { Paths } from './paths.js';
 
 /**
@@ -7,6 +7,8 @@ import { Paths } from './paths.js';
  * of containerd must not kill the running containers' shims), OOMScoreAdjust=-999 (the OOM killer takes pods
  * before the runtime), no accounting limits (they cost kernel time; pods are limited by their own cgroups).
  * ExecStartPre loads overlay, ignoring failure ("-"): on kernels with overlay built in there is no module.
+ * EnvironmentFile: the config's proxy, which containerd needs to pull images (the pause image first) at a site
+ * where only the proxy reaches the registries.
  */
 export function containerdUnit(): string {
   return renderUnitFile({
@@ -19,6 +21,7 @@ export function containerdUnit(): string {
       ],
       Service: [
         ['ExecStartPre', { command: ['/sbin/modprobe', 'overlay'], ignoreFailure: true }],
+        ['EnvironmentFile', Paths.environmentFile],
         ['ExecStart', { command: [`${Paths.binDir}/containerd`] }],
         ['Type', 'notify'],
         ['Delegate', 'yes'],
@@ -34,4 +37,12 @@ export function containerdUnit(): string {
       Install: [['WantedBy', 'multi-user.target']],
     },
   });
+}
+
+/**
+ * containerd's proxy environment file (0600: a proxy URL may hold a password). Written even when empty, so a proxy
+ * removed from the config is removed from containerd too.
+ */
+export function containerdEnvironmentFile(config: FlexnodeConfig): string {
+  return renderEnvironmentFile(proxyEnvironment(config.proxy), 'Written by flexnode (step containerd.service): the proxy environment of containerd.service.');
 }

@@ -10,6 +10,8 @@ export const Paths = {
   certsDir: '/etc/containerd/certs.d',
   unitDir: '/etc/systemd/system',
   unit: '/etc/systemd/system/containerd.service',
+  /** The config's proxy for containerd (image pulls): 0600, it may hold a password. */
+  environmentFile: '/etc/containerd/flexnode-proxy.env',
   socket: '/run/containerd/containerd.sock',
 } as const;
 

@@ -80,6 +80,6 @@ export const containerdService = defineStep({
   title: 'containerd systemd service',
   provides: [ContainerRuntime],
   after: ['runc.binary', 'containerd.binaries', 'containerd.packages', 'containerd.config'],
-  inject: { host: Tokens.Host },
+  inject: { host: Tokens.Host, config: Tokens.Config },
   create: (deps) => deferredStep(async () => (await impl()).containerdServiceOps(deps)),
 });

@@ -55,3 +55,19 @@ export function exemptLoopbackFromProxy(env: Record<string, string | undefined>)
   if (!PROXY_VARIABLES.some((n) => env[n])) return;
   env.NO_PROXY = env.no_proxy = noProxyWithLoopback(env.NO_PROXY ?? env.no_proxy);
 }
+
+/**
+ * The environment a service (the kubelet, the container runtime, kube-proxy) gets for the config's `proxy`:
+ * HTTP(S)_PROXY and NO_PROXY in both spellings, loopback exempted ({@link exemptLoopbackFromProxy}). The values may
+ * hold a password: write them to a 0600 environment file (renderEnvironmentFile), never into a unit.
+ */
+export function proxyEnvironment(proxy: { http?: string; https?: string; noProxy?: string } | undefined): Record<string, string> {
+  const p = proxy ?? {};
+  const env: Record<string, string> = {
+    ...(p.http ? { HTTP_PROXY: p.http, http_proxy: p.http } : {}),
+    ...(p.https ? { HTTPS_PROXY: p.https, https_proxy: p.https } : {}),
+    ...(p.noProxy ? { NO_PROXY: p.noProxy, no_proxy: p.noProxy } : {}),
+  };
+  exemptLoopbackFromProxy(env);
+  return env;
+}

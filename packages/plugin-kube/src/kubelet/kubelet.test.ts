@@ -1,4 +1,4 @@
-import { ConfigError, ContainerRuntime, type ContainerRuntimeService } from '@flexnode/sdk';
+import { ConfigError, ContainerRuntime, proxyEnvironment, type ContainerRuntimeService } from '@flexnode/sdk';
 import { createStep, execStartOf, MemoryHost, runStepCycle, testConfig } from '@flexnode/sdk/testing';
 import { expect } from 'chai';
 import { parse } from 'yaml';
@@ -9,7 +9,7 @@ import { kubePaths } from '../paths.js';
 import { fakeApi, fakeOperator, kubeletStep, seedKubeconfig } from './fake-api.test.helpers.js';
 import { kubeletConfiguration, nodeLabels, renderKubeletConfig } from './config.js';
 import { NODE_RECORD } from './step.js';
-import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, proxyEnvironment } from './unit.js';
+import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile } from './unit.js';
 import { validateKubeletConfiguration } from './v1beta1-schema.js';
 import { parseKubeVersion } from '../version.js';
 import { kubeSettings } from '../settings.js';
@@ -207,7 +207,7 @@ describe('KubeletConfiguration', () => {
         v,
       ).to.equal(false);
     }
-    const env = proxyEnvironment(testConfig({ proxy: { https: 'http://user:p%40ss@proxy:3128', noProxy: '10.0.0.0/8,.svc' } }));
+    const env = proxyEnvironment(testConfig({ proxy: { https: 'http://user:p%40ss@proxy:3128', noProxy: '10.0.0.0/8,.svc' } }).proxy);
     const dropIn = kubeletDropIn(paths, args);
     // The proxy (a URL that may hold a password) is not in the 0644 drop-in: it reads the 0600 environment file.
     expect(dropIn).to.not.include('proxy:3128');
@@ -215,7 +215,7 @@ describe('KubeletConfiguration', () => {
     expect(kubeletEnvironmentFile(env)).to.include('HTTPS_PROXY="http://user:p%40ss@proxy:3128"\n');
     // The exec credential plugin (Node's Azure SDK) would send the Arc agent's 127.0.0.1 to the proxy otherwise.
     expect(env.NO_PROXY).to.equal('10.0.0.0/8,.svc,127.0.0.1,localhost');
-    expect(proxyEnvironment(testConfig({ proxy: { noProxy: '.svc' } }))).to.deep.equal({ NO_PROXY: '.svc', no_proxy: '.svc' });
+    expect(proxyEnvironment(testConfig({ proxy: { noProxy: '.svc' } }).proxy)).to.deep.equal({ NO_PROXY: '.svc', no_proxy: '.svc' });
     expect(dropIn).to.match(/\nExecStart=\nExecStart=\/usr\/local\/bin\/kubelet --config=/);
     expect(execStartOf(dropIn)).to.deep.equal(['/usr/local/bin/kubelet', ...args]);
     // A hostile label value cannot add a line or a specifier: it stays one argument.

@@ -18,6 +18,7 @@ import {
   type StepInstance,
   findRecord,
   replaceRecord,
+  proxyEnvironment,
   runServiceWith,
   serviceInputsChanged,
 } from '@flexnode/sdk';
@@ -39,7 +40,7 @@ import { reportLeftovers, TEARDOWN_RECORD, teardownNode, teardownUnderWay } from
 import { rememberAnswer, silenceOf } from './reachability.js';
 import { nodeLabels, nodeTaints, renderKubeletConfig, RESOLVED_RESOLV_CONF, type MachineSize } from './config.js';
 import { machineSize, routeSourceAddress } from './machine.js';
-import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
+import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit } from './unit.js';
 
 /** Custom record: the sha256 of what the running kubelet was (re)started with; a change needs a restart. */
 export const STARTED_RECORD = 'kubelet-started';
@@ -182,7 +183,7 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
     const dropIn = kubeletDropIn(paths, args);
     const files: readonly (readonly [path: string, content: string, mode: number])[] = [
       [paths.kubeletConfig, kubeletConfig, 0o644],
-      [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config)), 0o600],
+      [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config.proxy)), 0o600],
       [paths.unit, kubeletUnit(paths, runtime), 0o644],
       [paths.dropIn, dropIn, 0o644],
     ];

@@ -8,10 +8,11 @@ import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { proxyEnvironment } from '@flexnode/sdk';
 import { execStartOf, testConfig } from '@flexnode/sdk/testing';
 import { kubePaths } from '../paths.js';
 import { parseKubeVersion } from '../version.js';
-import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit, proxyEnvironment } from './unit.js';
+import { kubeletArgs, kubeletDropIn, kubeletEnvironmentFile, kubeletUnit } from './unit.js';
 
 const run = promisify(execFile);
 
@@ -46,7 +47,7 @@ describe('kubelet.service, drop-in and environment file under systemd-analyze ve
     const files: [string, string][] = [
       [paths.unit, kubeletUnit(paths, { unit: 'containerd.service' })],
       [paths.dropIn, kubeletDropIn(paths, args)],
-      [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config))],
+      [paths.environmentFile, kubeletEnvironmentFile(proxyEnvironment(config.proxy))],
       [`${paths.binDir}/kubelet`, '#!/bin/sh\nexit 0\n'],
     ];
     for (const [path, text] of files) {

@@ -1,4 +1,4 @@
-import { exemptLoopbackFromProxy, renderEnvironmentFile, renderUnitFile, type ContainerRuntimeService, type FlexnodeConfig } from '@flexnode/sdk';
+import { renderEnvironmentFile, renderUnitFile, type ContainerRuntimeService } from '@flexnode/sdk';
 import type { KubePaths } from '../paths.js';
 import { atLeast, type KubeVersion } from '../version.js';
 
@@ -64,22 +64,6 @@ export function kubeletArgs(paths: KubePaths, flags: KubeletFlags): string[] {
     ...(flags.sandboxImage && !atLeast(flags.version, 1, 27) ? [`--pod-infra-container-image=${flags.sandboxImage}`] : []),
     '--v=2',
   ];
-}
-
-/**
- * Proxy variables for the kubelet (and the exec credential plugin it runs) from the config's `proxy`. With a
- * proxy, NO_PROXY always exempts loopback: `flexnode token` (Node's Azure SDK) asks the Arc agent at 127.0.0.1
- * and would send that to the proxy otherwise (the kubelet itself, in Go, never proxies loopback).
- */
-export function proxyEnvironment(config: FlexnodeConfig): Record<string, string> {
-  const p = config.proxy ?? {};
-  const env: Record<string, string> = {
-    ...(p.http ? { HTTP_PROXY: p.http, http_proxy: p.http } : {}),
-    ...(p.https ? { HTTPS_PROXY: p.https, https_proxy: p.https } : {}),
-    ...(p.noProxy ? { NO_PROXY: p.noProxy, no_proxy: p.noProxy } : {}),
-  };
-  exemptLoopbackFromProxy(env);
-  return env;
 }
 
 /**

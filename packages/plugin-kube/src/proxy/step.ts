@@ -3,6 +3,7 @@ import {
   findRecord,
   missing,
   ok,
+  proxyEnvironment,
   renderEnvironmentFile,
   replaceRecord,
   runServiceWith,
@@ -23,7 +24,6 @@ import { defaultClusterReader, type ClusterFacts, type ClusterReader } from '../
 import { renderKubeconfigOf } from '../cluster/kubeconfig.js';
 import { clusterFacts, FACTS_RECORD, recordedFacts, rememberFacts } from '../cluster/recorded.js';
 import { nodeName } from '../kubelet/step.js';
-import { proxyEnvironment } from '../kubelet/unit.js';
 import { contains, parseCidr, type Cidr } from '../network/cidr.js';
 import { clusterNetwork } from '../network/registration.js';
 import { proxyPlan } from '../network/service-proxy.js';
@@ -99,7 +99,7 @@ export function proxyOps({ host, config, azure, identity, podCidr }: ProxyDeps, 
       [paths.kubeProxyKubeconfig, await renderKubeconfigOf('kube.proxy', facts.name, facts.server, facts.caPem, identity), 0o600],
       [
         paths.kubeProxyEnvironmentFile,
-        renderEnvironmentFile(proxyEnvironment(config), 'Written by flexnode (step kube.proxy): the proxy environment of kube-proxy.service.'),
+        renderEnvironmentFile(proxyEnvironment(config.proxy), 'Written by flexnode (step kube.proxy): the proxy environment of kube-proxy.service.'),
         0o600,
       ],
       [paths.kubeProxyUnit, kubeProxyUnit(paths), 0o644],
