@@ -143,4 +143,19 @@ describe('cni.bridge-config', () => {
     await runStepCycle(cniBridgeConfig, { host, config: testConfig({ cni: { podCIDR: '10.1.0.0/24' }, paths: { cni: { confDir: '/etc/cni/custom.d' } } }) });
     expect(host.files.get('/etc/cni/custom.d/99-bridge.conflist')!.content.toString()).to.equal('{}');
   });
+
+  it('paths.cni.confDir moved: the conflist is written in the new one and taken out of the old one', async () => {
+    const host = new MemoryHost();
+    await createStep(cniBridgeConfig, host, { config }).install();
+    const moved = createStep(cniBridgeConfig, host, {
+      config: testConfig({ cni: { podCIDR: '10.244.3.0/24' }, paths: { cni: { confDir: '/etc/cni/alt.d' } } }),
+    });
+    expect((await moved.check()).status).to.equal('missing');
+    await moved.install();
+    expect((await moved.check()).status).to.equal('ok');
+    expect(host.files.has('/etc/cni/alt.d/99-bridge.conflist')).to.equal(true);
+    expect(host.files.has(PATH), 'the old conflist').to.equal(false);
+    await moved.uninstall();
+    expect([...host.files.keys()].filter((p) => p.startsWith('/etc/cni'))).to.deep.equal([]);
+  });
 });

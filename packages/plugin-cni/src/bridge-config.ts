@@ -111,8 +111,11 @@ export function bridgeConfigOps({ host, config, podCidr }: { host: Host; config:
       }
       // Recorded before the conflist is written: a run killed between the two (another step's crash ends the
       // process while this one is halfway) leaves a record the re-run confirms, never a conflist without one.
-      if (!want.recorded) await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
+      const before = findRecord<{ cidrs: string[]; path?: string }>(host, BRIDGE_RECORD);
+      if (!want.recorded) await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs, path });
       if ((await check()).status === 'ok') return;
+      // paths.cni.confDir moved: the conflist written in the old one goes (a runtime reading both would see two).
+      if (before?.path && before.path !== path) await host.files.remove(before.path);
       await host.files.mkdir(cniPaths(config).confDir);
       await host.files.write(path, `${JSON.stringify(bridgeConflist(want.cidrs), null, 2)}\n`, { mode: 0o644 });
     },

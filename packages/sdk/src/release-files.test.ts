@@ -77,6 +77,30 @@ describe('releaseFiles (fetch, unpack, install a verified release)', () => {
     expect(host.journal.get('widget.files')).to.deep.equal([]);
   });
 
+  it('a directory moved in the config is drift: the files are installed there and the old ones removed', async () => {
+    const host = new MemoryHost();
+    const v1 = serve(host, '1.0.0', { 'bin/widgetd': 'd1', 'bin/widgetctl': 'c1' });
+    const step = createStep(
+      stepFor(() => v1, { ...spec, to: '/usr/local/bin' }),
+      host,
+      { config: testConfig() },
+    );
+    await step.install();
+    const moved = createStep(
+      stepFor(() => v1, { ...spec, to: '/usr/lib/widget' }),
+      host,
+      { config: testConfig() },
+    );
+    const drift = await moved.check();
+    expect(drift.status === 'drifted' && drift.reason).to.equal('widget 1.0.0 (amd64) is installed in /usr/local/bin, the config asks for /usr/lib/widget');
+    await moved.install();
+    expect((await moved.check()).status).to.equal('ok');
+    expect(host.files.get('/usr/lib/widget/widgetd')!.content.toString()).to.equal('d1');
+    expect(host.files.has('/usr/local/bin/widgetd')).to.equal(false);
+    await moved.uninstall();
+    expect([...host.files.keys()].filter((p) => p.startsWith('/usr/'))).to.deep.equal([]);
+  });
+
   it('refuses an archive without the required files, before copying anything, with the layout hint', async () => {
     const host = new MemoryHost();
     const odd = serve(host, '1.0.0', { 'bin/widgetctl': 'c1' });

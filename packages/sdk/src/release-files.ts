@@ -45,6 +45,9 @@ export function releaseFiles(host: Host, spec: ReleaseFilesSpec): ReleaseFiles {
     const record = findRecord<InstalledFiles>(host, spec.record);
     if (!record) return missing(`${artifact.name} is not installed in ${spec.to}`);
     if (record.sha256 !== artifact.sha256) return drifted(`${record.artifact} is installed, the config asks for ${artifact.name}`);
+    // The directory moved in the config (paths.cni.binDir): the files are where the previous one said.
+    const elsewhere = Object.keys(record.files).find((path) => path.slice(0, path.lastIndexOf('/')) !== spec.to.replace(/\/+$/, ''));
+    if (elsewhere) return drifted(`${artifact.name} is installed in ${elsewhere.slice(0, elsewhere.lastIndexOf('/'))}, the config asks for ${spec.to}`);
     for (const [path, expected] of Object.entries(record.files)) {
       const actual = await host.files.sha256(path);
       if (actual === undefined) return drifted(`${path} is absent`);
