@@ -62,7 +62,7 @@ export async function readAgentStatus(root: string, now = Date.now()): Promise<A
     return undefined;
   }
   if (status?.version !== 1 || !Number.isInteger(status.pid)) return undefined;
-  const running = status.pid !== process.pid && isAlive(status.pid);
+  const running = status.pid !== process.pid && isAlive(status.pid, status.startedAt);
   const fresh = running && now - mtime <= (3 * (status.intervalSeconds || 60) + 60) * 1000;
   const unhealthy = Object.entries(status.steps ?? {})
     .filter(([, s]) => s.state !== 'ok')

@@ -57,6 +57,40 @@ describe('state/acquireLock', () => {
     }
   });
 
+  it('treats a live process named like node but not Node.js (node-exporter) as stale', async () => {
+    const exporter = spawn('bash', ['-c', 'exec -a /usr/local/bin/prometheus-node-exporter sleep 30']);
+    try {
+      await new Promise((r) => setTimeout(r, 100)); // bash has exec'd
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(join(dir, 'flexnode.lock'), JSON.stringify({ pid: exporter.pid, command: 'agent', startedAt: 'then', hostname: 'h' }));
+      const lock = await acquireLock(dir, { command: 'bootstrap' });
+      await lock.release();
+    } finally {
+      exporter.kill();
+    }
+  });
+
+  it('treats a node process that started after the lock was written (the pid recycled) as stale', async () => {
+    const later = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      await fs.writeFile(join(dir, 'flexnode.lock'), JSON.stringify({ pid: later.pid, command: 'bootstrap', startedAt: hourAgo, hostname: 'h' }));
+      const lock = await acquireLock(dir, { command: 'bootstrap' });
+      await lock.release();
+      // The same process, with a lock written after it started: the holder.
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(
+        join(dir, 'flexnode.lock'),
+        JSON.stringify({ pid: later.pid, command: 'bootstrap', startedAt: new Date().toISOString(), hostname: 'h' }),
+      );
+      const thrown = await acquireLock(dir, { command: 'status' }).catch((e: Error) => e);
+      expect(thrown).to.include({ code: 'LOCKED' });
+    } finally {
+      later.kill();
+    }
+  });
+
   it('refuses when a live node process holds it', async () => {
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {

@@ -66,7 +66,7 @@ export async function acquireLock(lockDir: string, options: LockOptions): Promis
 /** The lock exists: refuse if its holder lives, else replace it under a takeover guard. */
 async function takeOver(lockDir: string, path: string, temp: string, options: LockOptions): Promise<void> {
   const seen = await readLock(path);
-  if (seen.kind === 'held' && isAlive(seen.info.pid)) throw lockedError(seen.info, path);
+  if (seen.kind === 'held' && isAlive(seen.info.pid, seen.info.startedAt)) throw lockedError(seen.info, path);
   // Two runs may find the same stale lock: only the one that creates the guard may replace it.
   const guard = join(lockDir, `${LOCK_NAME}.takeover`);
   if (!(await createGuard(guard))) {
@@ -78,7 +78,7 @@ async function takeOver(lockDir: string, path: string, temp: string, options: Lo
   try {
     // Re-check under the guard: the lock may have been released and retaken by a live run meanwhile.
     const now = await readLock(path);
-    if (now.kind === 'held' && isAlive(now.info.pid)) throw lockedError(now.info, path);
+    if (now.kind === 'held' && isAlive(now.info.pid, now.info.startedAt)) throw lockedError(now.info, path);
     await fs.rename(temp, path);
     const was =
       now.kind === 'held'
@@ -137,25 +137,46 @@ async function readLock(path: string): Promise<LockState> {
 }
 
 /**
- * Alive = the pid exists and is still a node process: after a reboot or a long time a recycled pid may run
- * something else, which is no holder. When /proc cannot tell (hidepid, no /proc), the pid is believed.
+ * Alive = the pid exists and is still the process that wrote `since` (its ISO start time, when given): a pid is
+ * recycled after a reboot or a long time, and a process that began after the lock was written, or that is not
+ * Node.js or flexnode by its executable's name (node-exporter, or a kubelet whose flags say --node-labels, are
+ * not), holds nothing. When /proc cannot tell (hidepid, no /proc), the pid is believed.
  */
-export function isAlive(pid: number): boolean {
+export function isAlive(pid: number, since?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  let cmdline: string;
+  let argv: string[];
   try {
-    // Synchronous on purpose: one tiny /proc read.
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    // Synchronous on purpose: tiny /proc reads.
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch (error) {
     // The pid exited between the two checks, or /proc is unusable.
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? !existsSync('/proc/self') : true;
   }
   // A zombie has an empty cmdline: it holds nothing.
-  return /node|flexnode/.test(cmdline);
+  const program = (argv[0] ?? '').split('/').pop() ?? '';
+  if (!/^(node|nodejs|flexnode)(\d+(\.\d+)*)?$/.test(program) && !/flexnode/.test(argv[1] ?? '')) return false;
+  const started = processStartMs(pid);
+  const written = since === undefined ? NaN : Date.parse(since);
+  // 2 s of slack: the start time is read in clock ticks from a boot time in whole seconds.
+  return started === undefined || Number.isNaN(written) || started <= written + 2_000;
+}
+
+/** When `pid` started (ms since the epoch), from /proc; undefined when /proc cannot say. */
+function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // /proc counts in USER_HZ, 100 on every architecture Linux runs flexnode on.
+    return Number.isFinite(ticks) && boot > 0 ? boot * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function lockedError(info: LockInfo, path: string): FlexnodeError {
