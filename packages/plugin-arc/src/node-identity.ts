@@ -37,7 +37,7 @@ export class ArcNodeIdentity implements NodeIdentity {
   async getToken(scope: string): Promise<AccessToken> {
     const dir = this.options.cacheDir;
     if (!dir) return this.fetchToken(scope);
-    return (await cachedToken(dir, scope, (s) => this.fetchToken(s), Date.now(), !this.host?.dryRun)).token;
+    return (await cachedToken(dir, scope, (s) => this.fetchToken(s), Date.now(), !this.host?.dryRun, await this.principalId())).token;
   }
 
   /** A new token from the identity endpoint. */

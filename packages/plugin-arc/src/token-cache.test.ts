@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cachedToken, cacheFile, execCredential, requestedApiVersion, resourceProblem, scopeOf } from './token-cache.js';
+import { cachedToken, cacheFile, execCredential, recordedPrincipal, requestedApiVersion, resourceProblem, scopeOf, tokenPrincipal } from './token-cache.js';
 
 describe('token cache (flexnode token)', () => {
   let dir: string;
@@ -40,6 +40,27 @@ describe('token cache (flexnode token)', () => {
     const got = await cachedToken(dir, scope, async () => ({ token: 'fresh', expiresOnTimestamp: now + 3_600_000 }), now);
     expect(got.token.token).to.equal('fresh');
     expect(statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it('a cached token of another identity (the machine connected again) is a miss; one of this identity a hit', async () => {
+    const jwt = (oid: string) => `h.${Buffer.from(JSON.stringify({ oid, aud: 'x' })).toString('base64url')}.s`;
+    expect(tokenPrincipal(jwt('0a1b'))).to.equal('0a1b');
+    expect(tokenPrincipal('not-a-jwt')).to.equal(undefined);
+    const scope = 'https://x/.default';
+    const now = Date.now();
+    let fetched = 0;
+    const fetch = (oid: string) => async () => ({ token: jwt(oid), expiresOnTimestamp: now + 3_600_000 + ++fetched });
+    await cachedToken(dir, scope, fetch('old-identity'), now, true, 'old-identity');
+    expect((await cachedToken(dir, scope, fetch('old-identity'), now, true, 'OLD-IDENTITY')).cached, 'same identity, any case').to.equal(true);
+    const after = await cachedToken(dir, scope, fetch('new-identity'), now, true, 'new-identity');
+    expect(after.cached).to.equal(false);
+    expect(tokenPrincipal(after.token.token)).to.equal('new-identity');
+    expect((await cachedToken(dir, scope, fetch('x'), now)).cached, 'no identity recorded: no opinion').to.equal(true);
+    // The record arc.connect writes.
+    const record = join(dir, '..', 'machine.json');
+    writeFileSync(record, JSON.stringify({ resourceId: '/x', principalId: 'new-identity' }));
+    expect(await recordedPrincipal(record)).to.equal('new-identity');
+    expect(await recordedPrincipal(join(dir, '..', 'absent.json'))).to.equal(undefined);
   });
 
   it('prints a client-go ExecCredential', () => {

@@ -67,10 +67,10 @@ export function cacheFile(dir: string, scope: string, endpoint = process.env.IDE
 }
 
 /**
- * A token for `scope` from the on-disk cache (a 0600 file owned by this user, valid for more than the margin),
- * else from `fetch`, then cached (0700 directory, 0600 file, written atomically) unless `write` is false (dry
- * runs read the cache but change nothing on disk). A cache that cannot be used or written never fails the call:
- * the token is still returned.
+ * A token for `scope` from the on-disk cache (a 0600 file owned by this user, valid for more than the margin, and
+ * issued to `principal` when that is known), else from `fetch`, then cached (0700 directory, 0600 file, written
+ * atomically) unless `write` is false (dry runs read the cache but change nothing on disk). A cache that cannot be
+ * used or written never fails the call: the token is still returned.
  */
 export async function cachedToken(
   dir: string,
@@ -78,9 +78,10 @@ export async function cachedToken(
   fetch: (scope: string) => Promise<AccessToken>,
   now = Date.now(),
   write = true,
+  principal?: string,
 ): Promise<{ token: AccessToken; cached: boolean }> {
   const file = cacheFile(dir, scope);
-  const hit = await readCache(file, scope, now);
+  const hit = await readCache(file, scope, now, principal);
   if (hit) return { token: hit, cached: true };
   const token = await fetch(scope);
   if (write) await writeCache(dir, file, { scope, token: token.token, expiresOnTimestamp: token.expiresOnTimestamp }).catch(() => undefined);
@@ -88,17 +89,44 @@ export async function cachedToken(
 }
 
 /** The cached token for `scope`, if {@link cachedToken} would answer from the cache; never asks the endpoint. */
-export function readCachedToken(dir: string, scope: string, now = Date.now()): Promise<AccessToken | undefined> {
-  return readCache(cacheFile(dir, scope), scope, now);
+export function readCachedToken(dir: string, scope: string, now = Date.now(), principal?: string): Promise<AccessToken | undefined> {
+  return readCache(cacheFile(dir, scope), scope, now, principal);
 }
 
-async function readCache(file: string, scope: string, now: number): Promise<AccessToken | undefined> {
+/**
+ * Whose token it is: the `oid` claim of a JWT access token (Entra's object id of the identity), undefined for
+ * anything else. Not verified: it only decides whether a cached token is still this machine's.
+ */
+export function tokenPrincipal(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { oid?: unknown };
+    return typeof claims.oid === 'string' ? claims.oid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Arc machine identity's principalId as arc.connect recorded it (MACHINE_RECORD), undefined when none is. */
+export async function recordedPrincipal(path: string): Promise<string | undefined> {
+  try {
+    const id = (JSON.parse(await fs.readFile(path, 'utf8')) as { principalId?: unknown }).principalId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readCache(file: string, scope: string, now: number, principal?: string): Promise<AccessToken | undefined> {
   try {
     const st = await fs.lstat(file);
     const uid = process.getuid?.();
     if (!st.isFile() || (st.mode & 0o077) !== 0 || (uid !== undefined && st.uid !== uid)) return undefined;
     const entry = JSON.parse(await fs.readFile(file, 'utf8')) as CacheEntry;
     if (entry.scope !== scope || typeof entry.token !== 'string' || !(entry.expiresOnTimestamp - now > REFRESH_MARGIN_MS)) return undefined;
+    // The machine was connected again (its resource deleted and re-created, a new bootstrap) and has a new identity:
+    // the old one's token would be refused by the API server until it expired, and the kubelet would get it again.
+    const holder = principal && tokenPrincipal(entry.token);
+    if (holder && holder.toLowerCase() !== principal.toLowerCase()) return undefined;
     return { token: entry.token, expiresOnTimestamp: entry.expiresOnTimestamp };
   } catch {
     return undefined;

@@ -1,7 +1,16 @@
 import { Command, Flags } from '@oclif/core';
 import { pathProblem } from '@flexnode/sdk';
-import { TOKEN_CACHE_DIR } from '../paths.js';
-import { cachedToken, execApiVersion, execCredential, EXEC_API_VERSIONS, resourceProblem, scopeOf, type ExecApiVersion } from '../token-cache.js';
+import { MACHINE_RECORD, TOKEN_CACHE_DIR } from '../paths.js';
+import {
+  cachedToken,
+  execApiVersion,
+  execCredential,
+  EXEC_API_VERSIONS,
+  recordedPrincipal,
+  resourceProblem,
+  scopeOf,
+  type ExecApiVersion,
+} from '../token-cache.js';
 
 /**
  * `flexnode token --resource R`: the kubelet's exec credential plugin. Prints a client-go ExecCredential with a
@@ -57,7 +66,8 @@ export default class Token extends Command {
       return new ArcNodeIdentity(undefined).getToken(s);
     };
     try {
-      const { token } = flags['no-cache'] ? { token: await fetch(scope) } : await cachedToken(flags['cache-dir'], scope, fetch);
+      const principal = await recordedPrincipal(MACHINE_RECORD);
+      const { token } = flags['no-cache'] ? { token: await fetch(scope) } : await cachedToken(flags['cache-dir'], scope, fetch, Date.now(), true, principal);
       process.stdout.write(`${execCredential(token, apiVersion)}\n`);
     } catch (error) {
       fail(error as Error & { hint?: string; code?: string }, 1);
