@@ -25,27 +25,60 @@ import { messageOf } from '../util.js';
 import { parseCidr } from './cidr.js';
 import { podCIDRsOf, rangesOf, statusMessage, type NodesApi } from './nodes.js';
 import { planPodRange } from './pod-range.js';
-import { clusterNetwork, clusterRanges, registrationLabels } from './registration.js';
+import { clusterNetwork, clusterRanges, registrationLabels, registrationTaints } from './registration.js';
+import type { Taint } from '../kubelet/config.js';
 
-/** Custom record: the labels flexnode set on its Node (a label no longer wanted is removed again). */
+/** Custom record: the labels and taints flexnode set on its Node (one no longer wanted is removed again). */
 export const NODE_LABELS_RECORD = 'node-labels';
 
 interface NodeLabelsRecord {
   node: string;
   labels: string[];
+  /** `key:Effect` of the taints node.taints set (absent in records of versions before taints were reconciled). */
+  taints?: string[];
 }
 
-/** What the Node should carry: flexnode's labels, and the configured pod range. */
+/** What the Node should carry: flexnode's labels and node.taints, and the configured pod range. */
 interface Wanted {
   name: string;
   labels: Record<string, string>;
   /** Labels flexnode set before that it no longer wants (removed). */
   stale: string[];
+  taints: Taint[];
+  /** `key:Effect` of taints flexnode set before that node.taints no longer lists (removed). */
+  staleTaints: string[];
   podCIDR?: string;
 }
 
+/** A taint's identity on a Node: its key and effect (a Node holds at most one of each). */
+const taintId = (t: Pick<Taint, 'key' | 'effect'>) => `${t.key}:${t.effect}`;
+
+/**
+ * The Node's taints with node.taints applied: each wanted one present with its value, the ones flexnode set that are
+ * no longer wanted gone, everyone else's (the node lifecycle controller's, a cordon's, an operator's) kept.
+ */
+function taintChanges(have: readonly Taint[], want: Wanted): { taints?: Taint[]; reasons: string[] } {
+  const reasons: string[] = [];
+  const next = have.filter((t) => {
+    if (!want.staleTaints.includes(taintId(t)) || want.taints.some((w) => taintId(w) === taintId(t))) return true;
+    reasons.push(`taint ${taintId(t)} is no longer wanted`);
+    return false;
+  });
+  for (const w of want.taints) {
+    const at = next.findIndex((t) => taintId(t) === taintId(w));
+    if (at < 0) {
+      next.push(w);
+      reasons.push(`taint ${taintId(w)} is missing`);
+    } else if ((next[at]!.value ?? '') !== (w.value ?? '')) {
+      reasons.push(`taint ${taintId(w)} has the value "${next[at]!.value ?? ''}", not "${w.value ?? ''}"`);
+      next[at] = w;
+    }
+  }
+  return reasons.length ? { taints: next, reasons } : { reasons };
+}
+
 /** How the Node differs from what is wanted; empty when it matches. */
-function differences(node: Record<string, unknown>, want: Wanted): { patch: Record<string, unknown>; reasons: string[]; conflict?: string } {
+function differences(node: Record<string, unknown>, want: Wanted): { patch: Record<string, unknown>; reasons: string[]; taints?: Taint[]; conflict?: string } {
   const have = ((node.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<string, string>;
   const labels: Record<string, string | null> = {};
   const reasons: string[] = [];
@@ -62,6 +95,8 @@ function differences(node: Record<string, unknown>, want: Wanted): { patch: Reco
     }
   }
   const patch: Record<string, unknown> = Object.keys(labels).length ? { metadata: { labels } } : {};
+  const tainted = taintChanges(((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[], want);
+  reasons.push(...tainted.reasons);
   let conflict: string | undefined;
   if (want.podCIDR) {
     const live = podCIDRsOf(node);
@@ -72,7 +107,8 @@ function differences(node: Record<string, unknown>, want: Wanted): { patch: Reco
       conflict = `Node ${want.name} has the pod range ${live.join(', ')} from the cluster, but cni.podCIDR (the bridge's range) is ${want.podCIDR}`;
     }
   }
-  return { patch, reasons, ...(conflict ? { conflict } : {}) };
+  // A merge patch replaces the list whole: the full list, everyone's taints included.
+  return { patch, reasons, ...(tainted.taints ? { taints: tainted.taints } : {}), ...(conflict ? { conflict } : {}) };
 }
 
 /** What tests inject into `kube.node` (steps.ts). */
@@ -103,8 +139,10 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
     const labels = registrationLabels(config, kubeSettings(config), proxy.plan(clusterNetwork(facts)));
     const record = findRecord<NodeLabelsRecord>(host, NODE_LABELS_RECORD);
     const stale = record && record.node === name ? record.labels.filter((k) => !(k in labels)) : [];
+    const taints = registrationTaints(config);
+    const staleTaints = record && record.node === name ? (record.taints ?? []).filter((id) => !taints.some((t) => taintId(t) === id)) : [];
     const podCIDR = config.cni?.podCIDR !== undefined ? (parseCidr(config.cni.podCIDR)?.text ?? config.cni.podCIDR) : undefined;
-    return { facts, name, labels, stale, ...(podCIDR ? { podCIDR } : {}) };
+    return { facts, name, labels, stale, taints, staleTaints, ...(podCIDR ? { podCIDR } : {}) };
   };
   const read = async (name: string): Promise<{ node?: Record<string, unknown>; unreachable?: string; answer?: ApiAnswer }> => {
     const c = await nodeClient(host, config, identity, options.nodesApi);
@@ -145,22 +183,27 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
             hint: `remove cni.podCIDR (the bridge then takes the cluster's range), or delete the Node and give it ${want.podCIDR} before the kubelet registers: this cluster allocates pod ranges to its Nodes`,
           });
         }
-        if (Object.keys(diff.patch).length) {
+        if ((diff.patch.spec as { podCIDR?: string } | undefined)?.podCIDR) {
+          // cni.podCIDR goes on the Node only if no other Node holds it (kube.network could not check when the
+          // operator may not read Nodes). A node certificate reads only its own Node: the operator lists them.
+          const lister =
+            kubeletAuth(config) === 'bootstrap-token'
+              ? (
+                  await OperatorKube.connect(azure, want.facts, `kube.node (checking cni.podCIDR against the other Nodes' ranges)`, options.operatorClient)
+                ).nodes()
+              : (await nodeClient(host, config, identity, options.nodesApi))!.api;
+          const list = await lister.list();
+          if (list.status !== 200) throw new StepError('kube.node', `listing Nodes to check cni.podCIDR answered ${statusMessage(list)}`);
+          planPodRange({ config, cluster: clusterRanges(want.facts), nodeName: want.name, others: rangesOf(list.body, want.name).others, needed: true });
+        }
+        // A node's own credential may not change its taints in bootstrap-token mode (NodeRestriction: a
+        // system:node user "is not allowed to modify taints"): there the operator patches them.
+        const byOperator = diff.taints !== undefined && kubeletAuth(config) === 'bootstrap-token';
+        const nodePatch =
+          diff.taints && !byOperator ? { ...diff.patch, spec: { ...(diff.patch.spec as object | undefined), taints: diff.taints } } : diff.patch;
+        if (Object.keys(nodePatch).length) {
           const c = (await nodeClient(host, config, identity, options.nodesApi))!;
-          if ((diff.patch.spec as { podCIDR?: string } | undefined)?.podCIDR) {
-            // cni.podCIDR goes on the Node only if no other Node holds it (kube.network could not check when the
-            // operator may not read Nodes). A node certificate reads only its own Node: the operator lists them.
-            const lister =
-              kubeletAuth(config) === 'bootstrap-token'
-                ? (
-                    await OperatorKube.connect(azure, want.facts, `kube.node (checking cni.podCIDR against the other Nodes' ranges)`, options.operatorClient)
-                  ).nodes()
-                : c.api;
-            const list = await lister.list();
-            if (list.status !== 200) throw new StepError('kube.node', `listing Nodes to check cni.podCIDR answered ${statusMessage(list)}`);
-            planPodRange({ config, cluster: clusterRanges(want.facts), nodeName: want.name, others: rangesOf(list.body, want.name).others, needed: true });
-          }
-          const answer = await c.api.patch(want.name, diff.patch);
+          const answer = await c.api.patch(want.name, nodePatch);
           if (answer.status !== 200) {
             throw new StepError(
               'kube.node',
@@ -168,10 +211,19 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
               answer.status === 403 ? { hint: 'the node identity needs to update Nodes (its role assignments on the cluster)' } : {},
             );
           }
-          host.log.info(`Node ${want.name}: ${diff.reasons.join('; ')}: patched`);
         }
+        if (byOperator) {
+          const operator = await OperatorKube.connect(azure, want.facts, `kube.node (setting node.taints on Node ${want.name})`, options.operatorClient);
+          const answer = await operator.nodes().patch(want.name, { spec: { taints: diff.taints } });
+          if (answer.status !== 200) throw new StepError('kube.node', `patching the taints of Node ${want.name} answered ${statusMessage(answer)}`);
+        }
+        if (diff.reasons.length) host.log.info(`Node ${want.name}: ${diff.reasons.join('; ')}: patched`);
       }
-      await replaceRecord(host, NODE_LABELS_RECORD, { node: want.name, labels: Object.keys(want.labels).sort() } satisfies NodeLabelsRecord);
+      await replaceRecord(host, NODE_LABELS_RECORD, {
+        node: want.name,
+        labels: Object.keys(want.labels).sort(),
+        taints: want.taints.map(taintId).sort(),
+      } satisfies NodeLabelsRecord);
       await rememberFacts(host, want.facts);
     },
     async uninstall() {

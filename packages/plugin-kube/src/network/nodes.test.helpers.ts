@@ -8,7 +8,7 @@ type Verb = 'list' | 'get' | 'create' | 'patch' | 'delete';
 /**
  * A small in-memory Nodes API for the network steps' unit tests (the e2e tier runs them against the fake API
  * server): create (409 when it exists), get (404), list, JSON merge patch of labels and spec (spec.podCIDR settable
- * once), delete with a uid precondition (409). `allocate` plays the node-ipam controller: a new Node without a
+ * once; taints not by a node's certificate, as NodeRestriction), delete with a uid precondition (409). `allocate` plays the node-ipam controller: a new Node without a
  * range gets the next one. Every call is logged with who made it: the bearer token, or `cert <CN>` of a client
  * certificate.
  */
@@ -59,6 +59,12 @@ export class MemoryNodes {
         case 'create':
           return this.create(json!);
         case 'patch':
+          // NodeRestriction (plugin/pkg/admission/noderestriction admitNode): a node user may not change taints.
+          if (who.startsWith('cert system:node:') && (json!.spec as { taints?: unknown } | undefined)?.taints !== undefined) {
+            const before = JSON.stringify(this.nodes.get(target!)?.spec.taints ?? null);
+            if (JSON.stringify((json!.spec as { taints?: unknown }).taints) !== before)
+              return { status: 403, body: { kind: 'Status', message: `node "${target}" is not allowed to modify taints` } };
+          }
           return this.patch(target!, json!);
         case 'delete':
           return this.remove(target!, (json?.preconditions as { uid?: string } | undefined)?.uid);

@@ -412,6 +412,29 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
     expect(host.changesOf('kube.node').filter((c) => c.kind === 'custom' && c.type === NODE_LABELS_RECORD)).to.deep.equal([]);
   });
 
+  it("node.taints changed after registration: added, updated and removed on the Node; others' taints kept", async () => {
+    const host = seedKubeconfig(new MemoryHost());
+    const nodes = new MemoryNodes().seed(NODE, ['10.244.2.0/24']);
+    const controller = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
+    nodes.nodes.get(NODE)!.spec.taints = [{ key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }, controller];
+    await nodeStep(host, cfg({ node: { name: NODE, taints: ['flexnode.io/edge=true:NoSchedule'] } }), nodes).install();
+    const changed = nodeStep(host, cfg({ node: { name: NODE, taints: ['dedicated=gpu:NoExecute'] } }), nodes);
+    expect(await changed.check()).to.deep.equal({
+      status: 'drifted',
+      reason: `Node ${NODE}: taint flexnode.io/edge:NoSchedule is no longer wanted; taint dedicated:NoExecute is missing`,
+    });
+    await changed.install();
+    expect(nodes.nodes.get(NODE)!.spec.taints).to.deep.equal([controller, { key: 'dedicated', value: 'gpu', effect: 'NoExecute' }]);
+    expect((await changed.check()).status).to.equal('ok');
+    const revalued = nodeStep(host, cfg({ node: { name: NODE, taints: ['dedicated=ml:NoExecute'] } }), nodes);
+    expect((await revalued.check()) as { reason: string }).to.deep.include({ reason: `Node ${NODE}: taint dedicated:NoExecute has the value "gpu", not "ml"` });
+    await revalued.install();
+    expect(nodes.nodes.get(NODE)!.spec.taints).to.deep.equal([controller, { key: 'dedicated', value: 'ml', effect: 'NoExecute' }]);
+    // A taint someone else put on the Node with a key flexnode never set stays, and is no drift.
+    nodes.nodes.get(NODE)!.spec.taints = [...(nodes.nodes.get(NODE)!.spec.taints as object[]), { key: 'maintenance', effect: 'NoSchedule' }];
+    expect((await revalued.check()).status).to.equal('ok');
+  });
+
   it('with cni.podCIDR: the Node gets that range once; a range the cluster gave first is an error naming both', async () => {
     const host = seedKubeconfig(new MemoryHost());
     const nodes = new MemoryNodes().seed(NODE);
@@ -480,6 +503,15 @@ describe('bootstrap-token mode: the Node calls before and after the kubelet has 
     expect(deletes(nodes)).to.deep.equal([`${NODE} as operator-token`]);
   });
 
+  it('kube.node: node.taints changed are patched by the operator (NodeRestriction: a node may not change its taints)', async () => {
+    const host = seedKubeconfig(new MemoryHost(), BOOTSTRAP_KUBECONFIG);
+    host.seedFile(CLIENT_PAIR, pki.pair(`/O=system:nodes/CN=system:node:${NODE}`), 0o600);
+    const nodes = new MemoryNodes().seed(NODE, ['10.244.2.0/24']);
+    await nodeStep(host, cfg({ kubernetes: { auth: 'bootstrap-token' }, node: { name: NODE, taints: ['dedicated=gpu:NoSchedule'] } }), nodes).install();
+    expect(nodes.nodes.get(NODE)!.spec.taints).to.deep.equal([{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+    expect(nodes.calls.filter((c) => c.method === 'PATCH').map((c) => c.token)).to.include('operator-token');
+  });
+
   it("kube.node: the node patches its own Node with its certificate; the operator lists the others' ranges for cni.podCIDR", async () => {
     const host = seedKubeconfig(new MemoryHost(), BOOTSTRAP_KUBECONFIG);
     host.seedFile(CLIENT_PAIR, pki.pair(`/O=system:nodes/CN=system:node:${NODE}`), 0o600);
@@ -490,6 +522,7 @@ describe('bootstrap-token mode: the Node calls before and after the kubelet has 
       `GET cert system:node:${NODE}`,
       'LIST operator-token',
       `PATCH cert system:node:${NODE}`,
+      'PATCH operator-token', // node.taints: the Node was seeded without them
     ]);
   });
 });
