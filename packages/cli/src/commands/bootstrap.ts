@@ -2,6 +2,7 @@ import { ExitCode } from '@flexnode/sdk';
 import { Flags } from '@oclif/core';
 import { onlyFlag } from '../base/flags.js';
 import { SessionCommand } from '../base/run-command.js';
+import { failedReport } from '../run/failed-report.js';
 
 /** Make this machine a node of the configured AKS cluster. */
 export default class Bootstrap extends SessionCommand {
@@ -39,7 +40,7 @@ export default class Bootstrap extends SessionCommand {
       );
     }
     if (!report.ok) {
-      if (this.jsonEnabled()) this.logJson(report);
+      if (this.jsonEnabled()) this.logJson(failedReport(report, 'bootstrap'));
       // Bad input a step found before changing anything (a kubelet the cluster does not support, a file nothing
       // can verify): exit 2 like a bad config, not 1.
       const failed = report.results.filter((r) => r.outcome === 'failed');

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SessionCommand } from '../base/run-command.js';
+import { failedReport } from '../run/failed-report.js';
 
 /** Undo everything bootstrap did, from the journal. */
 export default class Unbootstrap extends SessionCommand {
@@ -23,7 +24,7 @@ export default class Unbootstrap extends SessionCommand {
       );
     }
     if (!report.ok) {
-      if (this.jsonEnabled()) this.logJson(report);
+      if (this.jsonEnabled()) this.logJson(failedReport(report, 'unbootstrap'));
       this.exit(1);
     }
     return report;

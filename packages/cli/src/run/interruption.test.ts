@@ -5,7 +5,7 @@ import { Interruption } from './interruption.js';
 const start = (id: string): RunEvent => ({ type: 'step-start', id, title: id, phase: 'check' });
 const end = (id: string): RunEvent => ({ type: 'step-end', result: { id } as Extract<RunEvent, { type: 'step-end' }>['result'] });
 
-function interrupted(events: RunEvent[], command = 'plan') {
+function interrupted(events: RunEvent[], command = 'plan', done?: unknown) {
   const abort = new AbortController();
   const said: string[] = [];
   const it = new Interruption(command, abort, (line) => said.push(line));
@@ -14,7 +14,7 @@ function interrupted(events: RunEvent[], command = 'plan') {
   it.handle('SIGTERM');
   let thrown: (Error & { code?: string; exitCode?: number }) | undefined;
   try {
-    it.check();
+    it.check(done);
   } catch (error) {
     thrown = error as typeof thrown;
   }
@@ -46,5 +46,11 @@ describe('run/interruption', () => {
   it('before any step, names the phase alone', () => {
     const r = interrupted([]);
     expect(r.thrown?.message).to.equal('plan interrupted by SIGTERM during the run, between steps');
+  });
+
+  it("carries the results of the steps that ran, for --json (a run's report so far)", () => {
+    const results = [{ id: 'a', outcome: 'installed' }];
+    expect((interrupted([start('a'), end('a')], 'bootstrap', { ok: false, results }).thrown as { results?: unknown }).results).to.equal(results);
+    expect(interrupted([start('a')], 'bootstrap').thrown).not.to.have.property('results');
   });
 });

@@ -49,12 +49,17 @@ export class Interruption {
     return this.during.length ? `step ${this.during.join(', ')}` : this.phaseNamed();
   }
 
-  /** Throws (exit 1) when a signal came: the command stops here, naming what it interrupted. */
-  check(): void {
+  /**
+   * Throws (exit 1) when a signal came: the command stops here, naming what it interrupted. `done`, the run's report
+   * so far, goes with the error: --json prints the results of the steps that ran (and changed the machine).
+   */
+  check(done?: unknown): void {
     if (!this.signal) return;
-    throw new FlexnodeError('INTERRUPTED', `${this.command} interrupted by ${this.signal} during ${this.where()}`, {
+    const error = new FlexnodeError('INTERRUPTED', `${this.command} interrupted by ${this.signal} during ${this.where()}`, {
       exitCode: ExitCode.Failure,
       hint: `run \`flexnode ${this.command}\` again${RESUMES.has(this.command) ? ': it resumes where this run stopped' : ''}`,
     });
+    const results = (done as { results?: unknown } | undefined)?.results;
+    throw Array.isArray(results) ? Object.assign(error, { results }) : error;
   }
 }

@@ -34,8 +34,10 @@ export function reportFlexnodeError(io: CommandIo, error: unknown): boolean {
   if (!isFlexnodeError(error)) return false;
   const issues = (error as { issues?: unknown }).issues;
   const message = flagMessage(error.message);
+  // The steps that ran before it, when the error carries them (an interrupted run).
+  const results = (error as { results?: unknown }).results;
   if (io.json) {
-    io.logJson({ ok: false, error: { code: error.code, message, hint: error.hint, issues } });
+    io.logJson({ ok: false, error: { code: error.code, message, hint: error.hint, issues }, ...(results ? { results } : {}) });
   } else {
     io.logToStderr(`Error: ${message}`);
     if (error.hint) io.logToStderr(`Hint: ${error.hint}`);

@@ -1,5 +1,6 @@
 import type { LoadedConfig, PlannedChange, RunListener, RunReport, Session } from '@flexnode/core';
 import { progressPrinter } from '../render/progress.js';
+import { failedReport } from './failed-report.js';
 import { Interruption } from './interruption.js';
 import type { CommandIo } from './io.js';
 
@@ -88,7 +89,7 @@ export async function withSession<T>(
       io.log(`note: ${loaded.placeholders.length} field(s) still hold placeholders (${loaded.placeholders.join(', ')}); Azure is not contacted for them.`);
     }
     const result = await fn(session);
-    interruption.check();
+    interruption.check(result);
     return result;
   } finally {
     process.off('SIGINT', interruption.handle);
@@ -120,7 +121,7 @@ export async function runPlan(io: CommandIo, flags: SessionFlags): Promise<RunRe
     if (failed.length) io.log(`plan: ${failed.length} step(s) FAILED (${failed.map((r) => r.id).join(', ')}): bootstrap would stop there; fix them first.`);
   }
   if (!report.ok) {
-    if (io.json) io.logJson(report);
+    if (io.json) io.logJson(failedReport(report, 'plan'));
     io.exit(1);
   }
   return report;

@@ -1,4 +1,5 @@
 import type { AgentView } from '@flexnode/core';
+import { failedReport } from './failed-report.js';
 import type { CommandIo } from './io.js';
 import { commonFlagSpecs, onlyFlagSpec, verboseFlagSpec } from './flags.js';
 import { withSession, type SessionFlags } from './session.js';
@@ -30,7 +31,7 @@ export async function status(io: CommandIo, flags: SessionFlags): Promise<unknow
     io.log(report.ok ? '\nstatus: healthy' : '\nstatus: NOT healthy');
   }
   if (!report.ok) {
-    if (io.json) io.logJson({ ...report, healthy: false, agent });
+    if (io.json) io.logJson({ ...failedReport(report, 'status'), healthy: false, agent });
     io.exit(1);
   }
   return { ...report, healthy: true, agent };
