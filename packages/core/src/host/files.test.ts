@@ -146,6 +146,25 @@ describe('host/files', () => {
     expect(thrown).to.include({ code: 'PATH_ESCAPES_ROOT' });
     expect(await fs.readdir(outside)).to.deep.equal([]);
   });
+
+  it('a dry run refuses what the run would: a write or copy through a symlinked parent, a mkdir over a symlink', async () => {
+    const { root, real } = await makeHost({ dryRun: true });
+    const outside = await makeTmp('flexnode-outside-');
+    await fs.symlink(outside, join(root, 'etc'));
+    await fs.mkdir(join(root, 'opt'));
+    await fs.symlink(outside, join(root, 'opt/cni'));
+    const host = real.forStep('s', 'p');
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => 'planned',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    expect(await refusal(host.files.write('/etc/x.conf', 'x'))).to.match(/^PATH_ESCAPES_ROOT: \/etc\/x.conf: \/etc resolves to/);
+    expect(await refusal(host.files.copyFrom('/nonexistent-placeholder', '/etc/bin/tool'))).to.match(/^PATH_ESCAPES_ROOT/);
+    expect(await refusal(host.files.mkdir('/opt/cni'))).to.equal(`NOT_A_DIRECTORY: cannot create directory /opt/cni: it is a symlink (to ${outside})`);
+    expect(await refusal(host.files.write('/var/ok.conf', 'x'))).to.equal('planned');
+    expect(await fs.readdir(outside)).to.deep.equal([]);
+  });
 });
 
 async function exists(path: string): Promise<boolean> {

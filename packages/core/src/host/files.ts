@@ -160,6 +160,8 @@ export function createFiles(ctx: StepContext): HostFiles {
       if (now?.isDirectory()) throw new FlexnodeError('IS_A_DIRECTORY', `cannot write ${target}: it is a directory`);
       if (sameMeta(now, data.length, want) && (await fs.readFile(host)).equals(data)) return false;
       if (ctx.dryRun) {
+        // A plan says what the run would: a path whose parent leads out of the root is refused here too.
+        await ctx.paths.assertInside(host);
         ctx.planned('write', target, detail(want.mode, data.length, !!now, options.secret));
         return true;
       }
@@ -174,6 +176,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       const src = await fs.stat(source).catch(ignoreMissing);
       if (!src && ctx.dryRun) {
         // The source is a dry run's placeholder (nothing was downloaded): plan without a size.
+        await ctx.paths.assertInside(host);
         const now = await lstatOrUndefined(host);
         ctx.planned('write', target, detail(wanted(options, 0o644).mode, undefined, !!now, options.secret));
         return true;
@@ -185,6 +188,7 @@ export function createFiles(ctx: StepContext): HostFiles {
       const hashes = ctx.shared.hashes;
       if (sameMeta(now, src.size, want) && (await hashes.sha256(host)) === (await hashes.sha256(source))) return false;
       if (ctx.dryRun) {
+        await ctx.paths.assertInside(host);
         ctx.planned('write', target, detail(want.mode, src.size, !!now, options.secret));
         return true;
       }
@@ -209,9 +213,17 @@ export function createFiles(ctx: StepContext): HostFiles {
       const { target, host } = resolve(path);
       const now = await lstatOrUndefined(host);
       if (now?.isDirectory()) return false;
+      if (now?.isSymbolicLink()) {
+        // Never followed: a directory flexnode makes is a directory, under the root (the journal restores it).
+        const to = await fs.readlink(host).catch(() => '?');
+        throw new FlexnodeError('NOT_A_DIRECTORY', `cannot create directory ${target}: it is a symlink (to ${to})`, {
+          hint: 'replace the symlink with a directory (or point the config at the real path)',
+        });
+      }
       if (now) throw new FlexnodeError('NOT_A_DIRECTORY', `cannot create directory ${target}: something else is there`);
       const mode = options.mode ?? DIR_MODE;
       if (ctx.dryRun) {
+        await ctx.paths.assertInside(host);
         ctx.planned('mkdir', target, `(mode ${formatMode(mode)})`);
         return true;
       }
@@ -228,6 +240,7 @@ export function createFiles(ctx: StepContext): HostFiles {
         throw new FlexnodeError('DIR_NOT_EMPTY', `cannot remove ${target}: the directory is not empty`);
       }
       if (ctx.dryRun) {
+        await ctx.paths.assertInside(host);
         ctx.planned('remove', target);
         return true;
       }
