@@ -101,6 +101,12 @@ export interface FakeArmOptions {
    * PR 47 retries the assignment's transient RoleAssignmentScopeNotAssignableToRoleDefinition for the same reason.
    */
   roleReplicationMs?: number;
+  /**
+   * How long a role assignment takes to reach the clusters' authorizer (guard's CheckAccess) after ARM created it
+   * (default 0: at once). ARM lists it at once, but "New role assignments can take up to 5 minutes to propagate and be
+   * updated by the authorization server" (aks-docs manage-azure-rbac.md, Before you begin).
+   */
+  authorizationPropagationMs?: number;
 }
 
 export interface ClusterSeed {
@@ -316,7 +322,15 @@ export class FakeArm extends FakeServer {
 
   /** Azure's access check for a principal (and its groups) at a scope, over the assignments and roles held here. */
   checkAccess(principalIds: string[], scope: string, action: string, kind: ActionKind): AccessDecision {
-    return checkAccess(this.assignments.values(), (g) => this.roleDefs.get(g), principalIds, scope, action, kind);
+    // As the clusters' authorizer sees it: assignments newer than authorizationPropagationMs have not reached it.
+    const lag = this.opts.authorizationPropagationMs ?? 0;
+    const reached = [...this.assignments.values()].filter((a) => lag === 0 || Date.parse(a.createdOn) <= Date.now() - lag);
+    return checkAccess(reached, (g) => this.roleDefs.get(g), principalIds, scope, action, kind);
+  }
+
+  /** ARM's own authorization of a request (control plane): every assignment it holds. */
+  private armAccess(principalIds: string[], scope: string, action: string): boolean {
+    return checkAccess(this.assignments.values(), (g) => this.roleDefs.get(g), principalIds, scope, action, 'action').allowed;
   }
 
   addMachine(seed: MachineSeed): MachineState {
@@ -450,7 +464,7 @@ export class FakeArm extends FakeServer {
   private callerMay(rec: RecordedRequest, caller: CallerIdentity): boolean {
     if (!caller.objectId) return false;
     const { action, scope } = armAction(rec.method, rec.path);
-    return this.checkAccess([caller.objectId], scope, action, 'action').allowed;
+    return this.armAccess([caller.objectId], scope, action);
   }
 
   /**
@@ -459,7 +473,7 @@ export class FakeArm extends FakeServer {
    */
   private scopeWithoutRoleWrite(caller: CallerIdentity, scopes: string[]): string | undefined {
     if (!this.opts.enforceRbac) return undefined;
-    return scopes.find((s) => !caller.objectId || !this.checkAccess([caller.objectId], s, 'Microsoft.Authorization/roleDefinitions/write', 'action').allowed);
+    return scopes.find((s) => !caller.objectId || !this.armAccess([caller.objectId], s, 'Microsoft.Authorization/roleDefinitions/write'));
   }
 
   private authenticate(rec: RecordedRequest, res: ServerResponse): CallerIdentity | undefined {

@@ -41,6 +41,12 @@ export interface KubeSettings {
   apiServerGraceSeconds: number;
   /** How long an upgrade waits for a slot among the cluster's concurrent upgrades. Default 1800. */
   upgradeSlotWaitSeconds: number;
+  /**
+   * How long the node identity's requests denied by the cluster (HTTP 403) are asked again, from the first denial:
+   * Azure RBAC role assignments reach AKS minutes after they are made, and a denial stays cached meanwhile
+   * (cluster/rbac-propagation.ts). Default 600; 0: a denial fails at once.
+   */
+  rbacPropagationSeconds: number;
 }
 
 const DEFAULTS: KubeSettings = {
@@ -59,6 +65,8 @@ const DEFAULTS: KubeSettings = {
   // (--default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds): by then the node no longer serves.
   apiServerGraceSeconds: 300,
   upgradeSlotWaitSeconds: 1800,
+  // Up to 5 min for a new assignment to reach AKS's authorizer, then up to 3 min of a denial cached in guard, and margin.
+  rbacPropagationSeconds: 600,
 };
 
 /** The settings in seconds besides readyTimeoutSeconds, with their maximum. */
@@ -66,6 +74,7 @@ const SECONDS = [
   ['drainTimeoutSeconds', 86_400],
   ['apiServerGraceSeconds', 86_400],
   ['upgradeSlotWaitSeconds', 86_400],
+  ['rbacPropagationSeconds', 3600],
 ] as const;
 
 /** The settings of this config, validated; throws {@link ConfigError} naming the field. */

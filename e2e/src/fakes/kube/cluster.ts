@@ -40,6 +40,13 @@ export interface KubeClusterOptions {
   nodeMonitorGraceSeconds?: number;
   /** guard for users without an Entra oid: 'no-opinion' (default) or 'deny' (--azure.skip-authz-for-non-aad-users=false). */
   nonAadUsers?: 'no-opinion' | 'deny';
+  /**
+   * guard's decision cache in ms: an allow or a deny is given again for this long without asking Azure
+   * (--azure.cache-ttl-minutes, 3 min by default; kubeguard/guard authz/providers/azure/CACHING.md: denials are
+   * cached too). Default 0 here (every request asks), so a test that grants a role after a denial sees it at once;
+   * tests of propagation set it.
+   */
+  guardCacheMs?: number;
   /** The Node authorizer's AuthorizeNodeWithSelectors gate (default: on from 1.32, as upstream). */
   authorizeNodeWithSelectors?: boolean;
   /** Accept Entra tokens of this tenant when no fake ARM cluster is attached. */
@@ -115,6 +122,7 @@ export class KubeCluster {
       new GuardAuthorizer(
         () => this.guardLink,
         () => opts.nonAadUsers ?? 'no-opinion',
+        opts.guardCacheMs ?? 0,
       ),
     );
     this.controllers = new Controllers({

@@ -64,9 +64,13 @@ export interface GuardLink {
 }
 
 export class GuardAuthorizer {
+  /** Decisions by principals, action and scope, with when they expire (guard's BigCache, --azure.cache-ttl-minutes). */
+  private readonly cache = new Map<string, { result: AuthzResult; until: number }>();
+
   constructor(
     private readonly link: () => GuardLink | undefined,
     private readonly nonAadUsers: () => 'no-opinion' | 'deny',
+    private readonly cacheMs = 0,
   ) {}
 
   /** Whether the webhook is configured at all: an Entra ID cluster with Azure RBAC enabled. */
@@ -91,15 +95,19 @@ export class GuardAuthorizer {
     }
     const action = dataActionOf(a);
     const principals = [oid, ...a.user.groups.filter((g) => GUID.test(g))];
-    const d = l.source.checkAccess(principals, guardScope(l.clusterId, a), action, 'dataAction');
-    if (d.allowed) {
-      const ra = d.assignment!;
-      return {
-        decision: 'allow',
-        by: 'guard',
-        reason: `Access allowed by Azure RBAC Role Assignment ${ra.scope}/providers/Microsoft.Authorization/roleAssignments/${ra.name} of Role ${ra.roleDefinitionId} to user ${a.user.name}`,
-      };
-    }
-    return { decision: 'deny', reason: `Access denied for action: ${action}`, by: 'guard' };
+    const scope = guardScope(l.clusterId, a);
+    const key = `${principals.join(',')}|${action}|${scope}`;
+    const cached = this.cache.get(key);
+    if (cached && cached.until > Date.now()) return cached.result;
+    const d = l.source.checkAccess(principals, scope, action, 'dataAction');
+    const result: AuthzResult = d.allowed
+      ? {
+          decision: 'allow',
+          by: 'guard',
+          reason: `Access allowed by Azure RBAC Role Assignment ${d.assignment!.scope}/providers/Microsoft.Authorization/roleAssignments/${d.assignment!.name} of Role ${d.assignment!.roleDefinitionId} to user ${a.user.name}`,
+        }
+      : { decision: 'deny', reason: `Access denied for action: ${action}`, by: 'guard' };
+    if (this.cacheMs > 0) this.cache.set(key, { result, until: Date.now() + this.cacheMs });
+    return result;
   }
 }

@@ -76,7 +76,7 @@ export interface KubeletStepOptions {
 type NodeState =
   | { kind: 'ready'; detail: string; cordon: CordonState }
   | { kind: 'unreachable'; detail: string; server: string }
-  | { kind: 'not-ready'; detail: string; cordon?: CordonState };
+  | { kind: 'not-ready'; detail: string; cordon?: CordonState; /** The node identity was refused (HTTP 403). */ denied?: boolean };
 
 /** The first wait for Ready after the kubelet starts. */
 const FIRST_POLL_MS = 100;
@@ -229,6 +229,7 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
     if (answer.status === 401 || answer.status === 403) {
       return {
         kind: 'not-ready',
+        denied: answer.status === 403,
         detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster`,
       };
     }
@@ -321,7 +322,9 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
       }
       if ((await runServiceWith(host, KUBELET_UNIT, await fingerprint(), STARTED_RECORD)) === 'enabled only') return;
       if (host.dryRun) return;
-      const deadline = Date.now() + settings.readyTimeoutSeconds * 1000;
+      const started = Date.now();
+      let deadline = started + settings.readyTimeoutSeconds * 1000;
+      let deniedSince: number | undefined;
       // A kubelet usually reports Ready within seconds of starting: ask soon, then less and less often.
       let interval = Math.min(FIRST_POLL_MS, pollMs);
       for (;;) {
@@ -330,8 +333,20 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
           host.log.info(node.detail);
           return;
         }
+        // The node identity (and so the kubelet) denied: its grants may still be on their way to the cluster, and a
+        // denial stays cached (cluster/rbac-propagation.ts): wait for them as long as for any of its requests.
+        if (node.denied && !tlsBootstrap && deniedSince === undefined) {
+          deniedSince = Date.now();
+          const until = deniedSince + settings.rbacPropagationSeconds * 1000;
+          if (until > deadline) {
+            deadline = until;
+            host.log.warn(
+              `${node.detail}; Azure RBAC role assignments take up to 5 minutes to reach AKS and a denial stays cached for minutes: waiting until ${new Date(deadline).toISOString()} (pluginConfig["@flexnode/plugin-kube"].rbacPropagationSeconds)`,
+            );
+          }
+        }
         if (Date.now() >= deadline) {
-          throw new StepError('kube.kubelet', `${node.detail} ${settings.readyTimeoutSeconds} s after starting the kubelet`, {
+          throw new StepError('kube.kubelet', `${node.detail} ${Math.round((Date.now() - started) / 1000)} s after starting the kubelet`, {
             hint: `see \`journalctl -u ${KUBELET_UNIT} -n 50\`; raise pluginConfig["@flexnode/plugin-kube"].readyTimeoutSeconds for slow networks`,
           });
         }

@@ -20,6 +20,7 @@ import { clusterFacts, FACTS_RECORD, rememberFacts } from '../cluster/recorded.j
 import { isUnreachable, type ApiAnswer, type KubeClient, type NodeApiOptions } from '../kubelet/api.js';
 import { NO_NODE_CERTIFICATE, nodeClient } from '../kubelet/node-access.js';
 import { nodeName } from '../kubelet/step.js';
+import { DENIED_POLL_MS, whileDenied } from '../cluster/rbac-propagation.js';
 import { kubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
 import { parseCidr } from './cidr.js';
@@ -203,7 +204,15 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
           diff.taints && !byOperator ? { ...diff.patch, spec: { ...(diff.patch.spec as object | undefined), taints: diff.taints } } : diff.patch;
         if (Object.keys(nodePatch).length) {
           const c = (await nodeClient(host, config, identity, options.nodesApi))!;
-          const answer = await c.api.patch(want.name, nodePatch);
+          const patch = () => c.api.patch(want.name, nodePatch);
+          const answer =
+            kubeletAuth(config) === 'bootstrap-token'
+              ? await patch()
+              : await whileDenied(`patching Node ${want.name}`, patch, {
+                  seconds: kubeSettings(config).rbacPropagationSeconds,
+                  pollMs: DENIED_POLL_MS,
+                  log: host.log,
+                });
           if (answer.status !== 200) {
             throw new StepError(
               'kube.node',

@@ -22,6 +22,7 @@ import { clusterFacts, FACTS_RECORD, recordedFacts, rememberFacts } from '../clu
 import { isUnreachable, type ApiAnswer, type KubeClient, type NodeApiOptions } from '../kubelet/api.js';
 import { deleteNodeObject, NO_NODE_CERTIFICATE, nodeClient, type NodesClient } from '../kubelet/node-access.js';
 import { nodeName } from '../kubelet/step.js';
+import { DENIED_POLL_MS, whileDenied } from '../cluster/rbac-propagation.js';
 import { kubeSettings } from '../settings.js';
 import { messageOf } from '../util.js';
 import { podCIDRsOf, rangesOf, statusMessage, type NodesApi } from './nodes.js';
@@ -98,7 +99,14 @@ export function podCidrOps({ host, config, azure, identity, cni, proxy }: PodCid
   };
   const call = async <T>(c: NodesClient, what: string, run: (api: NodesApi) => Promise<T>): Promise<T> => {
     try {
-      return await run(c.api);
+      // The node identity's grants may not have reached the cluster yet (arc-msi); the operator's were there before.
+      if (bootstrap) return await run(c.api);
+      return await whileDenied(what, () => run(c.api), {
+        seconds: kubeSettings(config).rbacPropagationSeconds,
+        pollMs: options.pollMs ?? DENIED_POLL_MS,
+        log: host.log,
+        sleep,
+      });
     } catch (error) {
       if (isUnreachable(error)) throw new StepError('kube.pod-cidr', `${what}: the API server ${c.server} does not answer (${messageOf(error)})`);
       throw error;
