@@ -161,6 +161,30 @@ describe("the node identity's custom roles (arc.node-role) against the fake ARM"
     expect(Date.now() - started).to.be.below(1500);
   });
 
+  it('a dataAction Azure does not publish is left out of the custom role with a warning, not the whole bootstrap', async () => {
+    await fakes.stop();
+    // Microsoft.ContainerService publishes the operations of Kubernetes' APIs as AKS ships them: say DRA is not yet.
+    fakes = await Fakes.start({ publishedDataAction: (a) => !a.includes('/resource.k8s.io/') });
+    fakes.addTestCluster({ kubernetesVersion: '1.35.1' });
+    const r = rig();
+    expect(await r.bootstrap()).to.deep.equal(['arc.connect', 'arc.node-role', 'arc.roles']);
+    const refused = fakes.arm.requests.filter((q) => q.method === 'PUT' && q.path.includes('/roleDefinitions/') && q.status === 400);
+    expect(refused.length, 'one refusal per unpublished action').to.be.at.least(1);
+    const defined = custom().flatMap((d) => d.permissions[0]!.dataActions);
+    expect(defined.filter((a) => a.includes('/resource.k8s.io/'))).to.deep.equal([]);
+    expect(defined).to.include(`${MC}/nodes/read`);
+    const warning = r.host.logLines.find((l) => l.level === 'warn' && l.message.includes('InvalidDataActionOrNotDataAction'));
+    expect(warning?.message).to.include(`${MC}/resource.k8s.io/`);
+    const [record] = r.records('arc.node-role', 'arc.role-definition');
+    expect(record!.unpublished).to.be.an('array').that.is.not.empty;
+    // A converged re-run checks from the record: no PUT, no warning again.
+    const puts = fakes.arm.requests.filter((q) => q.method === 'PUT').length;
+    expect(await r.bootstrap()).to.deep.equal([]);
+    expect(fakes.arm.requests.filter((q) => q.method === 'PUT').length).to.equal(puts);
+    await r.unbootstrap();
+    expect(custom()).to.deep.equal([]);
+  });
+
   it('RBAC Admin named in azure.arc.roles is granted with a warning, and no custom role is made', async () => {
     const r = rig((c) => {
       c.azure.arc = { ...c.azure.arc, roles: ['Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Admin'] };

@@ -41,12 +41,13 @@ export class Fakes {
     readonly entra: FakeEntra,
   ) {}
 
-  static async start(options: { enforceRbac?: boolean; roleReplicationMs?: number } = {}): Promise<Fakes> {
+  static async start(options: { enforceRbac?: boolean; roleReplicationMs?: number; publishedDataAction?: (action: string) => boolean } = {}): Promise<Fakes> {
     const entra = await FakeEntra.start({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }], tenantId: TENANT });
     const arm = await FakeArm.start({
       tenantId: TENANT,
       enforceRbac: options.enforceRbac,
       roleReplicationMs: options.roleReplicationMs,
+      publishedDataAction: options.publishedDataAction,
       acceptToken: armCallers(
         entra,
         () => [],

@@ -107,6 +107,13 @@ export interface FakeArmOptions {
    * updated by the authorization server" (aks-docs manage-azure-rbac.md, Before you begin).
    */
   authorizationPropagationMs?: number;
+  /**
+   * Which dataActions the resource providers publish (default: any). A custom role naming one they do not is refused
+   * whole: 400 InvalidDataActionOrNotDataAction "'<action>' does not match any of the actions supported by the
+   * providers." (hashicorp/terraform-provider-azurerm#24576); Microsoft.ContainerService publishes the actions of
+   * Kubernetes' APIs only as AKS ships them (kubeguard/guard's notes on its DataAction mapping).
+   */
+  publishedDataAction?: (action: string) => boolean;
 }
 
 export interface ClusterSeed {
@@ -694,6 +701,17 @@ export class FakeArm extends FakeServer {
     };
     const problem = customRoleProblem(props);
     if (problem) return this.sendError(res, rec, 400, problem.code, problem.message);
+    const published = this.opts.publishedDataAction;
+    const unpublished = published && (props.permissions ?? []).flatMap((x) => x.dataActions ?? []).find((a) => !a.includes('*') && !published(a));
+    if (unpublished) {
+      return this.sendError(
+        res,
+        rec,
+        400,
+        'InvalidDataActionOrNotDataAction',
+        `'${unpublished}' does not match any of the actions supported by the providers.`,
+      );
+    }
     const noWrite = this.scopeWithoutRoleWrite(caller, props.assignableScopes!);
     if (noWrite)
       return this.sendError(res, rec, 403, 'AuthorizationFailed', authorizationFailed(caller, 'Microsoft.Authorization/roleDefinitions/write', noWrite));

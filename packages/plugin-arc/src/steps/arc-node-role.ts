@@ -32,6 +32,20 @@ const fullId = (d: NodeRoleDefinition) => `${d.assignableScope}/providers/Micros
 const lower = (xs: readonly string[] | undefined) => (xs ?? []).map((x) => x.toLowerCase()).sort();
 const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined) => lower(a).join('\n') === lower(b).join('\n');
 
+/**
+ * The dataActions of `asked` that ARM's refusal names as not published by their resource provider:
+ * `400 InvalidDataActionOrNotDataAction: '<action>' does not match any of the actions supported by the providers`
+ * (hashicorp/terraform-provider-azurerm#24576; kubeguard/guard's own notes: an action guard emits that
+ * Microsoft.ContainerService does not publish "cannot be granted explicitly"). Empty for any other error.
+ */
+export function unpublishedDataActions(error: unknown, asked: readonly string[]): string[] {
+  const e = error as { code?: string; message?: string; details?: { error?: { code?: string } } };
+  const code = e.code ?? e.details?.error?.code;
+  if (code !== 'InvalidDataActionOrNotDataAction') return [];
+  const named = [...String(e.message ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]!.toLowerCase());
+  return asked.filter((a) => named.includes(a.toLowerCase()));
+}
+
 /** Whether the definition in Azure is exactly the one flexnode would write. */
 export function matches(found: Definition | undefined, want: NodeRoleDefinition): boolean {
   if (!found) return false;
@@ -145,20 +159,39 @@ export function arcNodeRoleOps({ host, config, ctx }: { host: Host; config: Flex
       }
       // Write-ahead: a crash or a lost answer still leaves the journal knowing the definition may be there.
       await replace(rec, same);
-      try {
-        await client.roleDefinitions.createOrUpdate(sdkScope(d.assignableScope), d.guid, {
-          roleName: d.roleName,
-          description: d.description,
-          roleType: 'CustomRole',
-          assignableScopes: [d.assignableScope],
-          permissions: [{ actions: [], notActions: [], dataActions: d.dataActions, notDataActions: [] }],
-        });
-      } catch (error) {
-        if (!found && !isAmbiguous(error)) await host.changes.forget(ROLE_DEFINITION, same); // refused: nothing was created
-        throw toAzureError(error, call(`${found ? 'update' : 'create'} the custom role "${d.roleName}" for the node identity at ${d.assignableScope}`));
+      let written = d;
+      const refused: string[] = [];
+      for (;;) {
+        try {
+          await client.roleDefinitions.createOrUpdate(sdkScope(written.assignableScope), written.guid, {
+            roleName: written.roleName,
+            description: written.description,
+            roleType: 'CustomRole',
+            assignableScopes: [written.assignableScope],
+            permissions: [{ actions: [], notActions: [], dataActions: written.dataActions, notDataActions: [] }],
+          });
+          break;
+        } catch (error) {
+          // A dataAction the resource provider does not publish (a Kubernetes API newer than AKS's operations
+          // manifest): ARM refuses the whole role. It cannot be granted by any custom role: leave it out, say so.
+          const unpublished = unpublishedDataActions(error, written.dataActions);
+          if (unpublished.length > 0) {
+            refused.push(...unpublished);
+            written = { ...written, dataActions: written.dataActions.filter((a) => !unpublished.includes(a)) };
+            continue;
+          }
+          if (!found && !isAmbiguous(error)) await host.changes.forget(ROLE_DEFINITION, same); // refused: nothing was created
+          throw toAzureError(error, call(`${found ? 'update' : 'create'} the custom role "${d.roleName}" for the node identity at ${d.assignableScope}`));
+        }
       }
-      host.log.info(`${found ? 'updated' : 'created'} the custom role "${d.roleName}": ${d.dataActions.length} dataActions of Kubernetes ${minor}`);
-      await replicated(client, d);
+      if (refused.length > 0) {
+        host.log.warn(
+          `Azure does not publish ${refused.join(', ')} (InvalidDataActionOrNotDataAction): the custom role "${d.roleName}" is defined without ${refused.length === 1 ? 'it' : 'them'}, so the node identity is denied what ${refused.length === 1 ? 'it covers' : 'they cover'} (a 403 naming it); only a role with a wildcard (RBAC Admin) could grant ${refused.length === 1 ? 'it' : 'them'}`,
+        );
+        await replace({ ...rec, dataActions: written.dataActions, unpublished: refused }, same);
+      }
+      host.log.info(`${found ? 'updated' : 'created'} the custom role "${d.roleName}": ${written.dataActions.length} dataActions of Kubernetes ${minor}`);
+      await replicated(client, written);
     }
   };
 
