@@ -2,6 +2,7 @@ import { ConfigError, type ConfigIssue, type FlexnodeConfig } from '@flexnode/sd
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { checkCredential } from './credentials.js';
+import { duplicateKeys } from './duplicate-keys.js';
 import { parseConfigText } from './parse.js';
 import { findPlaceholders } from './placeholders.js';
 import { preloadValidator, validateConfig } from './validate.js';
@@ -46,6 +47,7 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
     throw new ConfigError(`${path}: the service principal's secret cannot be used:\n${formatIssues(credential.issues)}`, credential.issues);
   }
   const warnings: string[] = [...credential.warnings, ...credential.issues.map((i) => `${i.path}: ${i.message}`)];
+  for (const key of duplicateKeys(text)) warnings.push(`${path} gives ${key} more than once: the last one is used`);
   if (config.azure.servicePrincipal?.clientSecret) {
     const mode = (await stat(path)).mode & 0o777;
     if (mode & 0o077) {
