@@ -311,6 +311,15 @@ describe('node in a box: honest health, flexnode upgrade, and the drain on the w
     const { kubelet, others } = await containers();
     expect(kubelet.size, "the pods' containers and the sandbox").to.be.at.least(4);
 
+    // The preview: the journal's account, nothing undone (the node not even cordoned).
+    const preview = await run(['unbootstrap', '--dry-run', '--json']);
+    expect(preview.exitCode, preview.stderr).to.equal(0);
+    const previewed = (JSON.parse(preview.stdout) as { steps: { id: string; undo: { action: string; target: string }[] }[] }).steps;
+    expect(previewed.map((st) => st.id)).to.include.members(['kube.kubelet', 'containerd.service', 'arc.connect']);
+    expect(previewed.find((st) => st.id === 'containerd.service')?.undo.map((u) => `${u.action} ${u.target}`)).to.include('stop containerd.service');
+    expect(cordoned(), 'a dry run cordons nothing').to.equal(false);
+    expect(n!.kube.node(NODE)).to.not.equal(undefined);
+
     const blocked = await run(['unbootstrap', '--json']);
     expect(blocked.exitCode, await explain(m, blocked)).to.equal(1);
     const failure = json(blocked.stdout).results?.find((r) => r.id === 'kube.kubelet') as { error?: { message: string } } | undefined;

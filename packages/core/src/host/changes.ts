@@ -105,7 +105,7 @@ async function handOverDir(ctx: StepContext, dir: string): Promise<void> {
 }
 
 /** [action, target, detail] of an undo, for plans and error messages. */
-function describeUndo(change: Change): [string, string, string?] {
+export function describeUndo(change: Change): [string, string, string?] {
   switch (change.kind) {
     case 'file':
       return change.before.exists ? ['restore', change.path, `(previous ${change.before.type})`] : ['remove', change.path];

@@ -28,6 +28,7 @@ import { DEFAULT_LOG_DIR, LOCK_DIR, STATE_DIR } from './paths.js';
 import { applyProxyEnvironment } from './proxy-environment.js';
 import { registerConfigSecrets } from './secrets.js';
 import { runUninstall } from './uninstall.js';
+import { undoPlan, type StepUndo } from './undo-plan.js';
 import { recoverUpgrade, runUpgrade, type UpgradeContext, type UpgradeOptions, type UpgradeReport } from './upgrade.js';
 import { readUpgradeState, type UpgradeState } from '../state/upgrade-state.js';
 import { planMirror } from '../mirror/plan.js';
@@ -492,6 +493,15 @@ export class Session {
     const input = this.execInput((id, plugin) => host.forStep(id, plugin), nullLogger());
     this.checker = { journal: ref, input, plan, dispose: () => host.dispose() };
     return this.checker;
+  }
+
+  /**
+   * What unbootstrap would undo, from the journal alone (unbootstrap --dry-run): no lock, nothing changed, no step's
+   * code run (a step's uninstall may call Azure or the API server, which a preview must not).
+   */
+  async unbootstrapPlan(): Promise<StepUndo[]> {
+    const journal = await Journal.read(underRoot(this.options.root, STATE_DIR));
+    return journal ? undoPlan(journal) : [];
   }
 
   /** Remove everything the journal says flexnode did, newest first. */
