@@ -6,6 +6,7 @@ import type { PluginSource } from '../plugins/index.js';
 import { underRoot } from '@flexnode/sdk';
 import { DEFAULT_LOG_DIR, STATE_DIR } from '../runtime/paths.js';
 import { readUpgradeState } from '../state/upgrade-state.js';
+import { processStartTicks } from '../state/lock.js';
 import { Session, type SessionCycle } from '../runtime/session.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
 import { defaultHealPolicy, HealTracker, type HealPolicy } from './heal.js';
@@ -128,10 +129,12 @@ export class Agent {
     this.notifier = this.options.notifier ?? createNotifier({ onError: (m) => this.log.warn(m) });
     this.session = await this.openSession(this.loaded);
     this.tracker = new HealTracker(this.policy(), this.now);
+    const startTicks = processStartTicks(process.pid);
     this.status = {
       version: 1,
       pid: process.pid,
       startedAt: this.startedAt,
+      ...(startTicks !== undefined ? { startTicks } : {}),
       phase: 'starting',
       ready: false,
       intervalSeconds: this.intervalMs / 1000,

@@ -14,6 +14,8 @@ export interface AgentStatus {
   pid: number;
   /** ISO time the agent process started. */
   startedAt: string;
+  /** The agent's start in clock ticks since boot (/proc): tells its pid from a recycled one (state/lock.ts isAlive). */
+  startTicks?: number;
   /** starting: first bootstrap running; running: between or in cycles; stopping: after SIGTERM. */
   phase: 'starting' | 'running' | 'stopping';
   /** The first bootstrap finished (successfully or not): READY was sent. */
@@ -62,7 +64,7 @@ export async function readAgentStatus(root: string, now = Date.now()): Promise<A
     return undefined;
   }
   if (status?.version !== 1 || !Number.isInteger(status.pid)) return undefined;
-  const running = status.pid !== process.pid && isAlive(status.pid, status.startedAt);
+  const running = status.pid !== process.pid && isAlive(status.pid, status.startTicks);
   const fresh = running && now - mtime <= (3 * (status.intervalSeconds || 60) + 60) * 1000;
   const unhealthy = Object.entries(status.steps ?? {})
     .filter(([, s]) => s.state !== 'ok')

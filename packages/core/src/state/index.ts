@@ -2,5 +2,5 @@
 export { writeFileAtomic, writeStreamAtomic, replaceAtomic, fsyncDir, isTempFile, type AtomicWriteOptions } from './atomic-write.js';
 export { Journal, type JournalData, type StepRecord, type StepStatus } from './journal.js';
 export { BackupStore } from './backups.js';
-export { acquireLock, isAlive, type Lock, type LockInfo, type LockOptions } from './lock.js';
+export { acquireLock, isAlive, processStartTicks, type Lock, type LockInfo, type LockOptions } from './lock.js';
 export { crashPoint } from './crash-hook.js';

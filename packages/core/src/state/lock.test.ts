@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { acquireLock } from './lock.js';
+import { acquireLock, processStartTicks } from './lock.js';
 
 describe('state/acquireLock', () => {
   let base: string;
@@ -16,11 +16,11 @@ describe('state/acquireLock', () => {
     await fs.rm(base, { recursive: true, force: true });
   });
 
-  it('writes {pid, command, startedAt, hostname} and refuses a second run, naming the holder', async () => {
+  it('writes {pid, command, startedAt, hostname, startTicks} and refuses a second run, naming the holder', async () => {
     const lock = await acquireLock(dir, { command: 'bootstrap' });
     const info = JSON.parse(await fs.readFile(join(dir, 'flexnode.lock'), 'utf8'));
     expect(info).to.include({ pid: process.pid, command: 'bootstrap' });
-    expect(info).to.have.keys('pid', 'command', 'startedAt', 'hostname');
+    expect(info).to.have.keys('pid', 'command', 'startedAt', 'hostname', 'startTicks');
     let thrown: unknown;
     await acquireLock(dir, { command: 'unbootstrap' }).catch((e) => (thrown = e));
     expect(thrown).to.include({ code: 'LOCKED', exitCode: 3 });
@@ -70,24 +70,32 @@ describe('state/acquireLock', () => {
     }
   });
 
-  it('treats a node process that started after the lock was written (the pid recycled) as stale', async () => {
-    const later = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  it('tells a recycled pid by its start tick, whatever the wall clock did (a clock stepped after the lock was taken)', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
+      await new Promise((r) => setTimeout(r, 100));
+      const ticks = processStartTicks(holder.pid!)!;
+      expect(ticks).to.be.a('number');
       await fs.mkdir(dir, { recursive: true });
-      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
-      await fs.writeFile(join(dir, 'flexnode.lock'), JSON.stringify({ pid: later.pid, command: 'bootstrap', startedAt: hourAgo, hostname: 'h' }));
-      const lock = await acquireLock(dir, { command: 'bootstrap' });
-      await lock.release();
-      // The same process, with a lock written after it started: the holder.
-      await fs.mkdir(dir, { recursive: true });
+      // Written by another process that had this pid before (another start tick): stale.
       await fs.writeFile(
         join(dir, 'flexnode.lock'),
-        JSON.stringify({ pid: later.pid, command: 'bootstrap', startedAt: new Date().toISOString(), hostname: 'h' }),
+        JSON.stringify({ pid: holder.pid, command: 'bootstrap', startedAt: 'then', hostname: 'h', startTicks: ticks - 1 }),
+      );
+      const lock = await acquireLock(dir, { command: 'bootstrap' });
+      expect(lock.info.startTicks).to.equal(processStartTicks(process.pid));
+      await lock.release();
+      // Written by this very process, with a wall clock an hour off: it holds the lock.
+      await fs.mkdir(dir, { recursive: true });
+      const hourAhead = new Date(Date.now() + 3_600_000).toISOString();
+      await fs.writeFile(
+        join(dir, 'flexnode.lock'),
+        JSON.stringify({ pid: holder.pid, command: 'agent', startedAt: hourAhead, hostname: 'h', startTicks: ticks }),
       );
       const thrown = await acquireLock(dir, { command: 'status' }).catch((e: Error) => e);
       expect(thrown).to.include({ code: 'LOCKED' });
     } finally {
-      later.kill();
+      holder.kill();
     }
   });
 

@@ -10,6 +10,8 @@ export interface LockInfo {
   command: string;
   startedAt: string;
   hostname: string;
+  /** The holder's start time in clock ticks since boot (/proc/<pid>/stat): what tells a recycled pid apart. */
+  startTicks?: number;
 }
 
 export interface Lock {
@@ -38,7 +40,14 @@ const STALE_GUARD_MS = 30_000;
 export async function acquireLock(lockDir: string, options: LockOptions): Promise<Lock> {
   await fs.mkdir(lockDir, { recursive: true, mode: 0o755 });
   const path = join(lockDir, LOCK_NAME);
-  const info: LockInfo = { pid: process.pid, command: options.command, startedAt: new Date().toISOString(), hostname: hostname() };
+  const ticks = processStartTicks(process.pid);
+  const info: LockInfo = {
+    pid: process.pid,
+    command: options.command,
+    startedAt: new Date().toISOString(),
+    hostname: hostname(),
+    ...(ticks !== undefined ? { startTicks: ticks } : {}),
+  };
   const temp = join(lockDir, `.${LOCK_NAME}.${randomBytes(6).toString('hex')}`);
   await writeExclusive(temp, `${JSON.stringify(info)}\n`);
   try {
@@ -66,7 +75,7 @@ export async function acquireLock(lockDir: string, options: LockOptions): Promis
 /** The lock exists: refuse if its holder lives, else replace it under a takeover guard. */
 async function takeOver(lockDir: string, path: string, temp: string, options: LockOptions): Promise<void> {
   const seen = await readLock(path);
-  if (seen.kind === 'held' && isAlive(seen.info.pid, seen.info.startedAt)) throw lockedError(seen.info, path);
+  if (seen.kind === 'held' && isAlive(seen.info.pid, seen.info.startTicks)) throw lockedError(seen.info, path);
   // Two runs may find the same stale lock: only the one that creates the guard may replace it.
   const guard = join(lockDir, `${LOCK_NAME}.takeover`);
   if (!(await createGuard(guard))) {
@@ -78,7 +87,7 @@ async function takeOver(lockDir: string, path: string, temp: string, options: Lo
   try {
     // Re-check under the guard: the lock may have been released and retaken by a live run meanwhile.
     const now = await readLock(path);
-    if (now.kind === 'held' && isAlive(now.info.pid, now.info.startedAt)) throw lockedError(now.info, path);
+    if (now.kind === 'held' && isAlive(now.info.pid, now.info.startTicks)) throw lockedError(now.info, path);
     await fs.rename(temp, path);
     const was =
       now.kind === 'held'
@@ -137,12 +146,14 @@ async function readLock(path: string): Promise<LockState> {
 }
 
 /**
- * Alive = the pid exists and is still the process that wrote `since` (its ISO start time, when given): a pid is
- * recycled after a reboot or a long time, and a process that began after the lock was written, or that is not
- * Node.js or flexnode by its executable's name (node-exporter, or a kubelet whose flags say --node-labels, are
- * not), holds nothing. When /proc cannot tell (hidepid, no /proc), the pid is believed.
+ * Alive = the pid exists and is still the process that wrote the lock: a pid is recycled after a reboot or a long
+ * time. With the holder's start time in clock ticks (`startTicks`, written with the lock) that is exact: the
+ * process under the pid now must have started at that tick (a clock step moves wall time, not ticks). Without it
+ * (a lock of an older version), the process must at least be Node.js or flexnode by its executable's name
+ * (node-exporter, or a kubelet whose flags say --node-labels, are not). When /proc cannot tell (hidepid, no
+ * /proc), the pid is believed.
  */
-export function isAlive(pid: number, since?: string): boolean {
+export function isAlive(pid: number, startTicks?: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -156,24 +167,22 @@ export function isAlive(pid: number, since?: string): boolean {
     // The pid exited between the two checks, or /proc is unusable.
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? !existsSync('/proc/self') : true;
   }
+  if (startTicks !== undefined) {
+    const now = processStartTicks(pid);
+    if (now !== undefined) return now === startTicks;
+  }
   // A zombie has an empty cmdline: it holds nothing.
   const program = (argv[0] ?? '').split('/').pop() ?? '';
-  if (!/^(node|nodejs|flexnode)(\d+(\.\d+)*)?$/.test(program) && !/flexnode/.test(argv[1] ?? '')) return false;
-  const started = processStartMs(pid);
-  const written = since === undefined ? NaN : Date.parse(since);
-  // 2 s of slack: the start time is read in clock ticks from a boot time in whole seconds.
-  return started === undefined || Number.isNaN(written) || started <= written + 2_000;
+  return /^(node|nodejs|flexnode)(\d+(\.\d+)*)?$/.test(program) || /flexnode/.test(argv[1] ?? '');
 }
 
-/** When `pid` started (ms since the epoch), from /proc; undefined when /proc cannot say. */
-function processStartMs(pid: number): number | undefined {
+/** When `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22); undefined when /proc cannot say. */
+export function processStartTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
     const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    // /proc counts in USER_HZ, 100 on every architecture Linux runs flexnode on.
-    return Number.isFinite(ticks) && boot > 0 ? boot * 1000 + ticks * 10 : undefined;
+    return Number.isSafeInteger(ticks) ? ticks : undefined;
   } catch {
     return undefined;
   }
