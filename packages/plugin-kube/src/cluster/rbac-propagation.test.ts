@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ApiAnswer } from '../kubelet/api.js';
-import { whileDenied } from './rbac-propagation.js';
+import { isAuthorizationDenial, whileDenied } from './rbac-propagation.js';
 
 function clock() {
   let t = 1_000_000;
@@ -36,5 +36,19 @@ describe('the node identity denied while Azure RBAC propagates', () => {
     await whileDenied('x', counted(401), { seconds: 60, pollMs: 1000, log, ...c });
     await whileDenied('x', counted(403), { seconds: 0, pollMs: 1000, log, ...c });
     expect(calls).to.equal(2);
+  });
+
+  it("asks again only after an authorizer's denial, never an admission plugin's", async () => {
+    const forbidden = (message: string) => ({ status: 403, body: { message } });
+    expect(isAuthorizationDenial(forbidden('nodes "edge-1" is forbidden: User "x" cannot patch resource "nodes" in API group ""'))).to.equal(true);
+    expect(isAuthorizationDenial(forbidden('Access denied for action: Microsoft.ContainerService/managedClusters/nodes/read'))).to.equal(true);
+    expect(isAuthorizationDenial(forbidden('nodes "edge-1" is forbidden: node "edge-1" is not allowed to modify taints'))).to.equal(false);
+    expect(isAuthorizationDenial({ status: 401, body: { message: 'Unauthorized' } })).to.equal(false);
+    const c = clock();
+    const { log } = logger();
+    let calls = 0;
+    const admission = async () => (calls++, forbidden('node "edge-1" is not allowed to modify taints'));
+    await whileDenied('x', admission, { seconds: 600, pollMs: 1000, log, ...c });
+    expect(calls).to.equal(1);
   });
 });

@@ -20,9 +20,14 @@ export interface DeniedRetry {
  * denied, or `seconds` after its first denial. A role assignment reaches the authorizer minutes after ARM lists it
  * ("New role assignments can take up to 5 minutes to propagate and be updated by the authorization server",
  * aks-docs manage-azure-rbac.md), and a denial made meanwhile is cached: 3 minutes in guard (--azure.cache-ttl-minutes,
- * kubeguard/guard authz/providers/azure/CACHING.md, denials included) and in the API server's webhook cache. So the
- * first bootstrap, right after arc.roles granted the roles, may be denied for minutes by a grant that is there.
- * Only 403 is asked again: a 401 is the token, not its roles. The last answer is returned whatever it is.
+ * kubeguard/guard authz/providers/azure/CACHING.md, denials included), and again in the API server's webhook cache
+ * (--authorization-webhook-cache-unauthorized-ttl: 30 s by Kubernetes' default, 5 minutes in guard's recommended
+ * setup; AKS does not publish its value). So the first join, right after arc.roles granted the roles, may be denied
+ * for minutes by a grant that is there; the default wait (600 s) covers propagation and guard's cache, a best effort
+ * where the API server caches longer.
+ * Only an authorizer's 403 is asked again (not an admission plugin's refusal, nor a 401: the token, not its roles),
+ * and callers wait only on a node's first join, right after its roles were granted: a denial on a re-run or a heal
+ * is a role taken away, and fails at once. The last answer is returned whatever it is.
  */
 export async function whileDenied<T>(what: string, call: () => Promise<T>, o: DeniedRetry): Promise<T> {
   const now = o.now ?? Date.now;
@@ -30,7 +35,7 @@ export async function whileDenied<T>(what: string, call: () => Promise<T>, o: De
   let deadline: number | undefined;
   for (;;) {
     const answer = await call();
-    const denied = (answer as Partial<ApiAnswer> | undefined)?.status === 403;
+    const denied = isAuthorizationDenial(answer);
     if (!denied || o.seconds <= 0) return answer;
     const at = now();
     if (deadline === undefined) {
@@ -43,4 +48,16 @@ export async function whileDenied<T>(what: string, call: () => Promise<T>, o: De
     if (at >= deadline) return answer;
     await sleep(Math.min(o.pollMs, deadline - at));
   }
+}
+
+/**
+ * A 403 of the authorizers: the API server's forbidden message for them says `cannot <verb> resource` (RBAC's and
+ * guard's verdicts, apiserver endpoints/handlers/responsewriters Forbidden), guard's own reason `Access denied`.
+ * An admission plugin's 403 (NodeRestriction: "is not allowed to modify") is none: no wait makes it pass.
+ */
+export function isAuthorizationDenial(answer: unknown): boolean {
+  const a = answer as Partial<ApiAnswer> | undefined;
+  if (a?.status !== 403) return false;
+  const message = String(a.body?.message ?? '');
+  return /cannot [\w-]+ resource|Access denied/i.test(message);
 }

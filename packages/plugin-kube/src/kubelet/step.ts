@@ -1,4 +1,5 @@
 import { messageOf } from '../util.js';
+import { isAuthorizationDenial } from '../cluster/rbac-propagation.js';
 import os from 'node:os';
 import {
   ConfigError,
@@ -229,7 +230,7 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
     if (answer.status === 401 || answer.status === 403) {
       return {
         kind: 'not-ready',
-        denied: answer.status === 403,
+        denied: isAuthorizationDenial(answer),
         detail: `the node identity may not read Node ${name} (HTTP ${answer.status}: ${String(answer.body.message ?? '')}): check its role assignments on the cluster`,
       };
     }
@@ -303,6 +304,8 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
     async install() {
       if ((await check()).status === 'ok') return;
       const want = await expected(true);
+      // The node's first join: its roles may have just been granted (Ready waits out their propagation).
+      const firstJoin = !findRecord(host, NODE_RECORD);
       await backInService(want.name);
       // Write-ahead, before the directory and the kubelet exist: what was there before the kubelet first ran is
       // what unbootstrap leaves; what the kubelet writes there after is its state, removed with the node.
@@ -335,7 +338,7 @@ export function kubeletOps({ host, config, azure, identity, runtime, proxy, cni,
         }
         // The node identity (and so the kubelet) denied: its grants may still be on their way to the cluster, and a
         // denial stays cached (cluster/rbac-propagation.ts): wait for them as long as for any of its requests.
-        if (node.denied && !tlsBootstrap && deniedSince === undefined) {
+        if (node.denied && firstJoin && !tlsBootstrap && deniedSince === undefined) {
           deniedSince = Date.now();
           const until = deniedSince + settings.rbacPropagationSeconds * 1000;
           if (until > deadline) {

@@ -205,8 +205,9 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
         if (Object.keys(nodePatch).length) {
           const c = (await nodeClient(host, config, identity, options.nodesApi))!;
           const patch = () => c.api.patch(want.name, nodePatch);
+          // Waited out only on the first join (no record yet): later, a denial is a role taken away.
           const answer =
-            kubeletAuth(config) === 'bootstrap-token'
+            kubeletAuth(config) === 'bootstrap-token' || findRecord<NodeLabelsRecord>(host, NODE_LABELS_RECORD)
               ? await patch()
               : await whileDenied(`patching Node ${want.name}`, patch, {
                   seconds: kubeSettings(config).rbacPropagationSeconds,

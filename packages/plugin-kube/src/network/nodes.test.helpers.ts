@@ -50,7 +50,9 @@ export class MemoryNodes {
       const target = name ? decodeURIComponent(name) : verb === 'create' ? (json!.metadata as { name: string }).name : undefined;
       this.calls.push({ method: shown, ...(target ? { name: target } : {}), token: who });
       const status = this.deny.find((d) => d.who === who && d.verb === verb)?.status ?? this.fail[verb];
-      if (status) return { status, body: { kind: 'Status', message: `nodes is forbidden (${shown})` } };
+      // The API server's forbidden message for an authorizer's denial (apiserver responsewriters.Forbidden).
+      if (status)
+        return { status, body: { kind: 'Status', message: `nodes is forbidden: User "${who}" cannot ${verb} resource "nodes" in API group "" (${shown})` } };
       switch (verb) {
         case 'list':
           return { status: 200, body: { kind: 'NodeList', items: [...this.nodes.values()].map((n) => structuredClone(n)) } };

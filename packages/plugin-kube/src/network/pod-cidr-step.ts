@@ -100,7 +100,8 @@ export function podCidrOps({ host, config, azure, identity, cni, proxy }: PodCid
   const call = async <T>(c: NodesClient, what: string, run: (api: NodesApi) => Promise<T>): Promise<T> => {
     try {
       // The node identity's grants may not have reached the cluster yet (arc-msi); the operator's were there before.
-      if (bootstrap) return await run(c.api);
+      // Only on the first join (nothing recorded yet): later, a denial is a role taken away.
+      if (bootstrap || findRecord<PodCidrRecord>(host, POD_CIDR_RECORD)) return await run(c.api);
       return await whileDenied(what, () => run(c.api), {
         seconds: kubeSettings(config).rbacPropagationSeconds,
         pollMs: options.pollMs ?? DENIED_POLL_MS,

@@ -435,6 +435,22 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
     expect((await revalued.check()).status).to.equal('ok');
   });
 
+  it('a denied patch is waited out on the first join only: once the node has joined, a denial is a role taken away', async () => {
+    const host = seedKubeconfig(new MemoryHost());
+    const nodes = new MemoryNodes().seed(NODE, ['10.244.2.0/24']);
+    await nodeStep(host, cfg(), nodes).install();
+    nodes.deny.push({ who: 'node-token', verb: 'patch', status: 403 });
+    const relabelled = nodeStep(host, cfg({ node: { name: NODE, labels: { team: 'core' } } }), nodes);
+    const started = Date.now();
+    const error = await relabelled.install().then(
+      () => expect.fail('the denial was not reported'),
+      (e: Error) => e,
+    );
+    expect(error.message).to.match(/patching Node edge-1 answered HTTP 403: nodes is forbidden: User .* cannot patch resource "nodes"/);
+    expect(Date.now() - started, 'failed at once').to.be.below(2000);
+    expect(nodes.calls.filter((c) => c.method === 'PATCH')).to.have.length(2);
+  });
+
   it('with cni.podCIDR: the Node gets that range once; a range the cluster gave first is an error naming both', async () => {
     const host = seedKubeconfig(new MemoryHost());
     const nodes = new MemoryNodes().seed(NODE);
