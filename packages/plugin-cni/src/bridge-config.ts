@@ -111,11 +111,12 @@ export function bridgeConfigOps({ host, config, podCidr }: { host: Host; config:
       }
       // Recorded before the conflist is written: a run killed between the two (another step's crash ends the
       // process while this one is halfway) leaves a record the re-run confirms, never a conflist without one.
-      const before = findRecord<{ cidrs: string[]; path?: string }>(host, BRIDGE_RECORD);
-      if (!want.recorded) await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs, path });
+      if (!want.recorded) await replaceRecord(host, BRIDGE_RECORD, { cidrs: want.cidrs });
       if ((await check()).status === 'ok') return;
-      // paths.cni.confDir moved: the conflist written in the old one goes (a runtime reading both would see two).
-      if (before?.path && before.path !== path) await host.files.remove(before.path);
+      // paths.cni.confDir moved: the conflists this step wrote elsewhere (its journal says where, whatever version
+      // wrote them) go; a runtime reading both directories would see two networks. Revert puts back what they replaced.
+      const elsewhere = host.changes.list().flatMap((c) => (c.kind === 'file' && c.path !== path && c.path.endsWith(`/${BRIDGE_CONFLIST}`) ? [c.path] : []));
+      for (const old of new Set(elsewhere)) if (await host.files.stat(old)) await host.files.remove(old);
       await host.files.mkdir(cniPaths(config).confDir);
       await host.files.write(path, `${JSON.stringify(bridgeConflist(want.cidrs), null, 2)}\n`, { mode: 0o644 });
     },

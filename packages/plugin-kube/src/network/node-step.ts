@@ -51,6 +51,11 @@ interface Wanted {
   podCIDR?: string;
 }
 
+/** How many times a taint patch is redone after a 409 (the Node changed between the read and the patch). */
+const CONFLICT_ATTEMPTS = 5;
+
+const resourceVersionOf = (node: Record<string, unknown>): string | undefined => (node.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+
 /** A taint's identity on a Node: its key and effect (a Node holds at most one of each). */
 const taintId = (t: Pick<Taint, 'key' | 'effect'>) => `${t.key}:${t.effect}`;
 
@@ -175,7 +180,9 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
     async install() {
       if ((await check()).status === 'ok') return;
       const want = await wanted();
-      if (!host.dryRun) {
+      // A taint change sends the whole list: with the Node's resourceVersion as a precondition, so that a taint the
+      // node lifecycle controller added or removed since the read is not undone (409: read again and redo).
+      for (let attempt = 1; !host.dryRun; attempt++) {
         const got = await read(want.name);
         if (!got.node) throw new StepError('kube.node', `Node ${want.name} cannot be read: ${got.unreachable ?? statusMessage(got.answer!)}`);
         const diff = differences(got.node, want);
@@ -197,11 +204,16 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
           if (list.status !== 200) throw new StepError('kube.node', `listing Nodes to check cni.podCIDR answered ${statusMessage(list)}`);
           planPodRange({ config, cluster: clusterRanges(want.facts), nodeName: want.name, others: rangesOf(list.body, want.name).others, needed: true });
         }
+        let version = resourceVersionOf(got.node);
+        const withVersion = (patch: Record<string, unknown>) => ({
+          ...patch,
+          metadata: { ...((patch.metadata as object | undefined) ?? {}), ...(version ? { resourceVersion: version } : {}) },
+        });
         // A node's own credential may not change its taints in bootstrap-token mode (NodeRestriction: a
         // system:node user "is not allowed to modify taints"): there the operator patches them.
         const byOperator = diff.taints !== undefined && kubeletAuth(config) === 'bootstrap-token';
         const nodePatch =
-          diff.taints && !byOperator ? { ...diff.patch, spec: { ...(diff.patch.spec as object | undefined), taints: diff.taints } } : diff.patch;
+          diff.taints && !byOperator ? withVersion({ ...diff.patch, spec: { ...(diff.patch.spec as object | undefined), taints: diff.taints } }) : diff.patch;
         if (Object.keys(nodePatch).length) {
           const c = (await nodeClient(host, config, identity, options.nodesApi))!;
           const patch = () => c.api.patch(want.name, nodePatch);
@@ -214,6 +226,7 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
                   pollMs: DENIED_POLL_MS,
                   log: host.log,
                 });
+          if (answer.status === 409 && attempt < CONFLICT_ATTEMPTS) continue;
           if (answer.status !== 200) {
             throw new StepError(
               'kube.node',
@@ -221,13 +234,16 @@ export function nodeOps({ host, config, azure, identity, proxy }: NodeDeps, opti
               answer.status === 403 ? { hint: 'the node identity needs to update Nodes (its role assignments on the cluster)' } : {},
             );
           }
+          version = resourceVersionOf(answer.body) ?? version;
         }
         if (byOperator) {
           const operator = await OperatorKube.connect(azure, want.facts, `kube.node (setting node.taints on Node ${want.name})`, options.operatorClient);
-          const answer = await operator.nodes().patch(want.name, { spec: { taints: diff.taints } });
+          const answer = await operator.nodes().patch(want.name, withVersion({ spec: { taints: diff.taints } }));
+          if (answer.status === 409 && attempt < CONFLICT_ATTEMPTS) continue;
           if (answer.status !== 200) throw new StepError('kube.node', `patching the taints of Node ${want.name} answered ${statusMessage(answer)}`);
         }
         if (diff.reasons.length) host.log.info(`Node ${want.name}: ${diff.reasons.join('; ')}: patched`);
+        break;
       }
       await replaceRecord(host, NODE_LABELS_RECORD, {
         node: want.name,

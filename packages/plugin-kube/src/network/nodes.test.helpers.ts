@@ -2,13 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import type { ApiAnswer, KubeClient, NodeApiOptions } from '../kubelet/api.js';
 import { nodesApi, type NodesApi } from './nodes.js';
 
-type Node = { metadata: { name: string; uid: string; creationTimestamp: string; labels?: Record<string, string> }; spec: Record<string, unknown> };
+type Node = {
+  metadata: { name: string; uid: string; creationTimestamp: string; resourceVersion: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+};
 type Verb = 'list' | 'get' | 'create' | 'patch' | 'delete';
 
 /**
  * A small in-memory Nodes API for the network steps' unit tests (the e2e tier runs them against the fake API
  * server): create (409 when it exists), get (404), list, JSON merge patch of labels and spec (spec.podCIDR settable
- * once; taints not by a node's certificate, as NodeRestriction), delete with a uid precondition (409). `allocate` plays the node-ipam controller: a new Node without a
+ * once; taints not by a node's certificate, as NodeRestriction; a resourceVersion in a patch is a precondition, 409), delete with a uid precondition (409). `allocate` plays the node-ipam controller: a new Node without a
  * range gets the next one. Every call is logged with who made it: the bearer token, or `cert <CN>` of a client
  * certificate.
  */
@@ -21,6 +24,7 @@ export class MemoryNodes {
   /** Status to answer for a method when the caller is `who` (a token): one identity denied, another allowed. */
   deny: { who: string; verb: Verb; status: number }[] = [];
   private uid = 0;
+  private version = 100;
   private clock = Date.parse('2026-11-01T00:00:00Z');
 
   constructor(private readonly allocate?: () => string | undefined) {}
@@ -98,6 +102,15 @@ export class MemoryNodes {
   private patch(name: string, patch: Record<string, unknown>): ApiAnswer {
     const n = this.nodes.get(name);
     if (!n) return { status: 404, body: { kind: 'Status', message: `nodes "${name}" not found` } };
+    // A resourceVersion in a patch is a precondition (the API server's optimistic concurrency): 409 when it moved on.
+    const expected = (patch.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+    if (expected !== undefined && expected !== n.metadata.resourceVersion) {
+      return {
+        status: 409,
+        body: { kind: 'Status', reason: 'Conflict', message: `Operation cannot be fulfilled on nodes "${name}": the object has been modified` },
+      };
+    }
+    n.metadata.resourceVersion = String(++this.version);
     const labels = (patch.metadata as { labels?: Record<string, string | null> } | undefined)?.labels ?? {};
     for (const [k, v] of Object.entries(labels)) {
       if (v === null) delete n.metadata.labels![k];
@@ -123,7 +136,13 @@ export class MemoryNodes {
   private make(name: string, spec: Record<string, unknown>, labels: Record<string, string>): Node {
     this.clock += 1000;
     return {
-      metadata: { name, uid: `uid-${++this.uid}`, creationTimestamp: new Date(this.clock).toISOString().replace(/\.\d+Z$/, 'Z'), labels: { ...labels } },
+      metadata: {
+        name,
+        uid: `uid-${++this.uid}`,
+        creationTimestamp: new Date(this.clock).toISOString().replace(/\.\d+Z$/, 'Z'),
+        resourceVersion: String(++this.version),
+        labels: { ...labels },
+      },
       spec,
     };
   }

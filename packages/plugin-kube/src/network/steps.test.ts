@@ -435,6 +435,32 @@ describe('kube.node: the labels flexnode sets, the configured pod range on the N
     expect((await revalued.check()).status).to.equal('ok');
   });
 
+  it("a taint the node lifecycle controller adds between kube.node's read and its patch is kept (resourceVersion, 409, redo)", async () => {
+    const host = seedKubeconfig(new MemoryHost());
+    const nodes = new MemoryNodes().seed(NODE, ['10.244.2.0/24']);
+    const controller = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-12-03T12:00:00Z' };
+    const read = nodes.factory;
+    let raced = 0;
+    nodes.factory = (o) => {
+      const api = read(o);
+      return {
+        ...api,
+        patch: async (name, patch) => {
+          if (raced++ === 0) {
+            // The controller's own update lands first: a new taint, a new resourceVersion.
+            const n = nodes.nodes.get(name)!;
+            n.spec.taints = [...((n.spec.taints as object[] | undefined) ?? []), controller];
+            n.metadata.resourceVersion = '999';
+          }
+          return api.patch(name, patch);
+        },
+      };
+    };
+    await nodeStep(host, cfg(), nodes).install();
+    expect(raced, 'patched twice: the first one refused as stale').to.equal(2);
+    expect(nodes.nodes.get(NODE)!.spec.taints).to.deep.equal([controller, { key: 'flexnode.io/edge', value: 'true', effect: 'NoSchedule' }]);
+  });
+
   it('a denied patch is waited out on the first join only: once the node has joined, a denial is a role taken away', async () => {
     const host = seedKubeconfig(new MemoryHost());
     const nodes = new MemoryNodes().seed(NODE, ['10.244.2.0/24']);
