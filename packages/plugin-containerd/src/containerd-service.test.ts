@@ -96,7 +96,7 @@ describe('containerd.service', () => {
     expect(env.mode & 0o777).to.equal(0o600);
     expect(env.content.toString())
       .to.include('HTTPS_PROXY="http://user:s3cret@proxy.example:3128"\n')
-      .and.include('NO_PROXY=".corp.example,127.0.0.1,localhost"\n');
+      .and.include('NO_PROXY=".corp.example,127.0.0.1,localhost,::1"\n');
     // The proxy changed (or went): drift, and containerd restarted with the new environment.
     const step = createStep(containerdService, host, { config });
     const result = await step.check();

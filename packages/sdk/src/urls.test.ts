@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exemptLoopbackFromProxy, maskedUrl, proxyUrl } from './urls.js';
+import { exemptLoopbackFromProxy, isLoopbackHost, maskedUrl, proxyUrl } from './urls.js';
 
 describe('URLs as shown, and proxy URLs', () => {
   it('masks everything up to the last @, whatever a parser would make of it', () => {
@@ -46,12 +46,20 @@ describe('URLs as shown, and proxy URLs', () => {
   it('exempts loopback from a proxy in NO_PROXY and no_proxy, once, keeping what they held; without a proxy, nothing', () => {
     const env: Record<string, string | undefined> = { https_proxy: 'http://p:3128', NO_PROXY: '.corp.example, 10.0.0.0/8' };
     exemptLoopbackFromProxy(env);
-    expect([env.NO_PROXY, env.no_proxy]).to.deep.equal(Array(2).fill('.corp.example,10.0.0.0/8,127.0.0.1,localhost'));
+    expect([env.NO_PROXY, env.no_proxy]).to.deep.equal(Array(2).fill('.corp.example,10.0.0.0/8,127.0.0.1,localhost,::1'));
     const named: Record<string, string | undefined> = { HTTP_PROXY: 'http://p:3128', no_proxy: 'LOCALHOST,127.0.0.1' };
     exemptLoopbackFromProxy(named);
-    expect(named.NO_PROXY).to.equal('LOCALHOST,127.0.0.1');
+    expect(named.NO_PROXY).to.equal('LOCALHOST,127.0.0.1,::1');
     const none: Record<string, string | undefined> = { NO_PROXY: 'x' };
     exemptLoopbackFromProxy(none);
     expect(none).to.deep.equal({ NO_PROXY: 'x' });
+  });
+
+  it('knows loopback hosts: localhost, 127/8, ::1 (bracketed or not); and ALL_PROXY is a proxy too', () => {
+    for (const h of ['localhost', 'LOCALHOST', 'a.localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]']) expect(isLoopbackHost(h), h).to.equal(true);
+    for (const h of ['10.0.0.1', 'localhost.example', '1127.0.0.1', '::2', 'example.com']) expect(isLoopbackHost(h), h).to.equal(false);
+    const env: Record<string, string | undefined> = { ALL_PROXY: 'http://p:3128' };
+    exemptLoopbackFromProxy(env);
+    expect(env.NO_PROXY).to.equal('127.0.0.1,localhost,::1');
   });
 });

@@ -30,7 +30,13 @@ export function proxyUrl(raw: string): URL {
 }
 
 /** Addresses no proxy should see: the Arc agent's identity endpoint (HIMDS) listens on 127.0.0.1:40342. */
-const LOOPBACK = ['127.0.0.1', 'localhost'];
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+/** Whether `host` (a URL's hostname: names, IPv4, IPv6 with or without brackets) is this machine's loopback. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
 
 /** A NO_PROXY list (comma separated) with loopback added where it is missing. */
 function noProxyWithLoopback(list = ''): string {
@@ -42,7 +48,8 @@ function noProxyWithLoopback(list = ''): string {
   return [...entries, ...LOOPBACK.filter((l) => !lower.has(l))].join(',');
 }
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+/** What names a proxy for the Azure SDK and most tools (ALL_PROXY too). */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
 
 /**
  * When `env` (process.env, a unit's environment) names a proxy, NO_PROXY and no_proxy exempt loopback from it.

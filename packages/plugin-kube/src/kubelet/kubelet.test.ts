@@ -214,7 +214,7 @@ describe('KubeletConfiguration', () => {
     expect(dropIn).to.include(`EnvironmentFile=${paths.environmentFile}\n`);
     expect(kubeletEnvironmentFile(env)).to.include('HTTPS_PROXY="http://user:p%40ss@proxy:3128"\n');
     // The exec credential plugin (Node's Azure SDK) would send the Arc agent's 127.0.0.1 to the proxy otherwise.
-    expect(env.NO_PROXY).to.equal('10.0.0.0/8,.svc,127.0.0.1,localhost');
+    expect(env.NO_PROXY).to.equal('10.0.0.0/8,.svc,127.0.0.1,localhost,::1');
     expect(proxyEnvironment(testConfig({ proxy: { noProxy: '.svc' } }).proxy)).to.deep.equal({ NO_PROXY: '.svc', no_proxy: '.svc' });
     expect(dropIn).to.match(/\nExecStart=\nExecStart=\/usr\/local\/bin\/kubelet --config=/);
     expect(execStartOf(dropIn)).to.deep.equal(['/usr/local/bin/kubelet', ...args]);
