@@ -173,7 +173,7 @@ export function arcNodeRoleOps({ host, config, ctx }: { host: Host; config: Flex
           break;
         } catch (error) {
           // A dataAction the resource provider does not publish (a Kubernetes API newer than AKS's operations
-          // manifest): ARM refuses the whole role. It cannot be granted by any custom role: leave it out, say so.
+          // manifest): ARM refuses the whole role. Leave it out and say so; a new Kubernetes minor tries it again.
           const unpublished = unpublishedDataActions(error, written.dataActions);
           if (unpublished.length > 0) {
             refused.push(...unpublished);
@@ -186,7 +186,7 @@ export function arcNodeRoleOps({ host, config, ctx }: { host: Host; config: Flex
       }
       if (refused.length > 0) {
         host.log.warn(
-          `Azure does not publish ${refused.join(', ')} (InvalidDataActionOrNotDataAction): the custom role "${d.roleName}" is defined without ${refused.length === 1 ? 'it' : 'them'}, so the node identity is denied what ${refused.length === 1 ? 'it covers' : 'they cover'} (a 403 naming it); only a role with a wildcard (RBAC Admin) could grant ${refused.length === 1 ? 'it' : 'them'}`,
+          `Azure does not publish ${refused.join(', ')} (InvalidDataActionOrNotDataAction): the custom role "${d.roleName}" is defined without ${refused.length === 1 ? 'it' : 'them'}, so the node identity is denied what ${refused.length === 1 ? 'it covers' : 'they cover'} (a 403 naming it) unless another of its roles grants it with a wildcard dataAction (RBAC Admin does)`,
         );
         await replace({ ...rec, dataActions: written.dataActions, unpublished: refused }, same);
       }

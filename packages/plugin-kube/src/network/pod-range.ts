@@ -151,6 +151,19 @@ export function checkRoomForPods(cidrs: readonly Cidr[], maxPods: number, what: 
   }
 }
 
+/**
+ * A plan made before (kube.network's record) against node.maxPods as the config says now: raising maxPods after the
+ * join is refused as at the join (a cluster-allocated range is checked as the /24 AKS gives, again once known).
+ */
+export function checkPlanRoom(plan: PodRangePlan, maxPods: number): void {
+  if (plan.source === 'cluster' && plan.certain) {
+    checkRoomForPods([parseCidr(`10.0.0.0/${DEFAULT_NODE_MASK_SIZE}`)!], maxPods, `a /${DEFAULT_NODE_MASK_SIZE} (what the cluster gives each Node), e.g.`);
+  } else if ('cidrs' in plan) {
+    const what = plan.source === 'config' ? 'cni.podCIDR' : plan.source === 'pool' ? "this node's share of cni.podCIDRPool," : "the Node's spec.podCIDR";
+    checkRoomForPods(parsedAll(plan.cidrs), maxPods, what);
+  }
+}
+
 /** `cni.podCIDRPool` checked: the pool and the share size. */
 export function podPool(config: FlexnodeConfig): { pool: Cidr; maskSize: number } | undefined {
   const raw = config.cni?.podCIDRPool;

@@ -25,7 +25,7 @@ import { kubeSettings, PLUGIN_NAME } from '../settings.js';
 import { messageOf } from '../util.js';
 import { callbackNote, probeApiServer, type ApiServerProbe } from './api-server.js';
 import { httpsNodesApi, rangesOf, statusMessage, type NodesApi } from './nodes.js';
-import { describePlan, planPodRange, type PodRangePlan } from './pod-range.js';
+import { checkPlanRoom, describePlan, maxPodsOf, planPodRange, type PodRangePlan } from './pod-range.js';
 import { clusterNetwork, clusterRanges } from './registration.js';
 import { decideProxyMode, runsKubeProxy } from './service-proxy.js';
 
@@ -103,6 +103,9 @@ export function networkOps({ host, config, azure, cni, proxy }: NetworkDeps, opt
     const record = findRecord<NetworkRecord>(host, NETWORK_RECORD);
     if (!record) return missing('the cluster network is not checked yet');
     if (record.inputs !== (await inputsOf(host, config, needed))) return missing("the config's network settings changed since they were checked");
+    // node.maxPods is not among the inputs (a change must not need the operator's credential to re-plan): checked
+    // against the recorded range here, a ConfigError (exit 2) before anything changes.
+    checkPlanRoom(record.podRange, maxPodsOf(config));
     return ok(`Services: ${record.serviceProxy}; pod range: ${describePlan(record.podRange)}; ${record.apiServer}`);
   };
   return {

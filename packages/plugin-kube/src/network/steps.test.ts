@@ -121,6 +121,24 @@ describe('kube.network (preflight): API server, service proxy, pod range', () =>
     expect((await network(host, cfg({ kubernetes: { serviceProxy: 'none' } })).check()).status).to.equal('missing');
   });
 
+  it('node.maxPods raised after the join past what the recorded range holds: the check refuses (exit 2), offline', async () => {
+    const host = new MemoryHost();
+    const nodes = new MemoryNodes();
+    const pool = { podCIDRPool: { cidr: '10.90.0.0/16', nodeMaskSize: 26 } };
+    await network(host, cfg({ cni: pool, node: { name: NODE, maxPods: 50 } }), { reader: fakeReader(VNET_PODS), nodes }).install();
+    const offline = { reader: async () => expect.fail('read the cluster') as never, probe: async () => expect.fail('probed') as never };
+    expect((await network(host, cfg({ cni: pool, node: { name: NODE, maxPods: 60 } }), offline).check()).status).to.equal('ok');
+    const raised = await network(host, cfg({ cni: pool, node: { name: NODE, maxPods: 110 } }), offline)
+      .check()
+      .then(
+        () => expect.fail('accepted'),
+        (e: unknown) => e as ConfigError,
+      );
+    expect(raised).to.be.instanceOf(ConfigError);
+    expect(raised.issues[0]!.path).to.equal('node.maxPods');
+    expect(raised.message).to.match(/node.maxPods is 110, but this node's share of cni.podCIDRPool, 10\.90\.\d+\.\d+\/26 holds 61/);
+  });
+
   it('an overlapping pod range is refused (exit 2) naming the ranges, before anything is recorded', async () => {
     const host = new MemoryHost();
     const nodes = new MemoryNodes().seed('edge-9', ['10.90.3.0/24']);
