@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { testConfig } from '@flexnode/sdk/testing';
-import { agentProxy, aptProxyOptions, noProxyCovers, proxySecrets } from './proxy.js';
+import { noProxyMatches as noProxyCovers } from '@flexnode/sdk';
+import { agentProxy, aptProxyOptions, proxySecrets } from './proxy.js';
 
 describe('the config proxy for the Arc agent and apt', () => {
   it('NO_PROXY entries as curl reads them', () => {

@@ -1,4 +1,4 @@
-import type { FlexnodeConfig, ProxyConfig } from '@flexnode/sdk';
+import { noProxyMatches, type FlexnodeConfig, type ProxyConfig } from '@flexnode/sdk';
 import { cloudEndpoints } from './clouds.js';
 
 /** What the Arc agent is told about the config's proxy (`azcmagent config set proxy.url / proxy.bypass`). */
@@ -22,26 +22,6 @@ const BYPASS_HOSTS: Record<string, readonly string[]> = {
   Arc: ['gbl.his.arc.azure.com', 'agentserviceapi.guestconfiguration.azure.com'],
 };
 
-/**
- * Whether a NO_PROXY list exempts `host` (curl's rules, as core's downloads use them): `*`, a name or IP (itself
- * and, for names, its subdomains), `.example.com` or `*.example.com`; an entry's `:port` is ignored here.
- */
-export function noProxyCovers(noProxy: string | undefined, host: string): boolean {
-  const h = host.toLowerCase();
-  for (const raw of (noProxy ?? '')
-    .toLowerCase()
-    .split(/[\s,]+/)
-    .filter(Boolean)) {
-    if (raw === '*') return true;
-    const entry = raw
-      .replace(/^\[([^\]]+)\](:\d+)?$/, '$1')
-      .replace(/:\d+$/, '')
-      .replace(/^\*?\./, '.');
-    if (entry.startsWith('.') ? h.endsWith(entry) || h === entry.slice(1) : h === entry || h.endsWith(`.${entry}`)) return true;
-  }
-  return false;
-}
-
 /** The proxy the Arc agent must use (the config's https proxy, else its http one) and what may skip it. */
 export function agentProxy(config: FlexnodeConfig): AgentProxy {
   const proxy = config.proxy;
@@ -50,7 +30,7 @@ export function agentProxy(config: FlexnodeConfig): AgentProxy {
   const hosts: Record<string, readonly string[]> =
     (config.azure.cloud ?? 'AzurePublicCloud') === 'AzurePublicCloud' && !config.azure.endpoints ? BYPASS_HOSTS : sovereignBypassHosts(config);
   const bypass = Object.entries(hosts)
-    .filter(([, names]) => names.length > 0 && names.every((n) => noProxyCovers(proxy?.noProxy, n)))
+    .filter(([, names]) => names.length > 0 && names.every((n) => noProxyMatches(proxy?.noProxy, n)))
     .map(([service]) => service)
     .sort();
   return { url, bypass };
@@ -76,7 +56,7 @@ export function aptProxyOptions(proxy: ProxyConfig | undefined, urls: readonly s
     const direct = new Set(
       urls
         .map((u) => new URL(u))
-        .filter((u) => u.protocol === `${scheme}:` && noProxyCovers(proxy?.noProxy, u.hostname))
+        .filter((u) => u.protocol === `${scheme}:` && noProxyMatches(proxy?.noProxy, u.hostname))
         .map((u) => u.hostname),
     );
     for (const host of direct) options.push('-o', `Acquire::${scheme}::Proxy::${host}=DIRECT`);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exemptLoopbackFromProxy, isLoopbackHost, maskedUrl, proxyUrl } from './urls.js';
+import { exemptLoopbackFromProxy, isLoopbackHost, maskedUrl, noProxyMatches, proxyUrl } from './urls.js';
 
 describe('URLs as shown, and proxy URLs', () => {
   it('masks everything up to the last @, whatever a parser would make of it', () => {
@@ -61,5 +61,26 @@ describe('URLs as shown, and proxy URLs', () => {
     const env: Record<string, string | undefined> = { ALL_PROXY: 'http://p:3128' };
     exemptLoopbackFromProxy(env);
     expect(env.NO_PROXY).to.equal('127.0.0.1,localhost,::1');
+  });
+
+  it('matches NO_PROXY as curl does: names and subdomains, .domain and *.domain, *, addresses, ports only for a request', () => {
+    const list = 'internal.example, .corp.test *.lab.test,10.0.0.5,mirror.local:8443,[fd00::1]:443,::2';
+    for (const [host, port] of [
+      ['internal.example'],
+      ['a.internal.example'],
+      ['b.corp.test'],
+      ['corp.test'],
+      ['x.lab.test'],
+      ['10.0.0.5', 80],
+      ['mirror.local', 8443],
+      ['mirror.local'],
+      ['[fd00::1]', 443],
+      ['::2', 1],
+    ] as [string, number?][])
+      expect(noProxyMatches(list, host, port), `${host}:${port}`).to.equal(true);
+    for (const [host, port] of [['notinternal.example'], ['mirror.local', 443], ['fd00::1', 80], ['10.0.0.6'], ['lab.testx']] as [string, number?][])
+      expect(noProxyMatches(list, host, port), `${host}:${port}`).to.equal(false);
+    expect(noProxyMatches('*', 'anything', 1)).to.equal(true);
+    expect(noProxyMatches(undefined, 'anything')).to.equal(false);
   });
 });

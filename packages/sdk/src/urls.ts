@@ -78,3 +78,31 @@ export function proxyEnvironment(proxy: { http?: string; https?: string; noProxy
   exemptLoopbackFromProxy(env);
   return env;
 }
+
+/**
+ * Whether a NO_PROXY list exempts `host` from the proxy, by curl's rules: entries separated by commas or spaces;
+ * `*` (everything); a name or an address (itself and, for a name, its subdomains); `.example.com` or
+ * `*.example.com` (the domain and its subdomains). An entry's `:port` limits it to that port when `port` is given
+ * (a request), and is ignored without one (does the list cover this host at all). IPv6 with or without brackets.
+ */
+export function noProxyMatches(noProxy: string | undefined, host: string, port?: string | number): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  for (const raw of (noProxy ?? '')
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean)) {
+    if (raw === '*') return true;
+    let entry = raw;
+    let entryPort: string | undefined;
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(raw);
+    if (bracketed) [, entry, entryPort] = bracketed as unknown as [string, string, string | undefined];
+    else if (raw.split(':').length === 2) {
+      [entry, entryPort] = raw.split(':') as [string, string];
+      if (!/^\d+$/.test(entryPort)) continue;
+    } // more colons: a bare IPv6 address, without a port
+    entry = entry.replace(/^\*?\./, '.');
+    if (port !== undefined && entryPort !== undefined && entryPort !== String(port)) continue;
+    if (entry.startsWith('.') ? h.endsWith(entry) || h === entry.slice(1) : h === entry || h.endsWith(`.${entry}`)) return true;
+  }
+  return false;
+}

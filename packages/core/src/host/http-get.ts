@@ -1,7 +1,7 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { proxyUrl } from '@flexnode/sdk';
+import { noProxyMatches, proxyUrl } from '@flexnode/sdk';
 
 // node:http(s) and node:tls with require, on first use: under Node 22+ an ES import of node:http also loads
 // Node's internal undici (~30 ms), and most commands never download.
@@ -183,15 +183,5 @@ export function proxyFor(target: URL, config: ProxyConfig | undefined, env: Node
 }
 
 function bypasses(target: URL, noProxy: string): boolean {
-  const host = target.hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-  for (const raw of noProxy.split(/[\s,]+/).filter(Boolean)) {
-    if (raw === '*') return true;
-    const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(raw.toLowerCase());
-    if (!match) continue;
-    const entryHost = (match[1] ?? match[2] ?? '').replace(/^\*?\./, '.');
-    if (match[3] && match[3] !== port) continue;
-    if (entryHost.startsWith('.') ? host.endsWith(entryHost) || host === entryHost.slice(1) : host === entryHost || host.endsWith(`.${entryHost}`)) return true;
-  }
-  return false;
+  return noProxyMatches(noProxy, target.hostname, target.port || (target.protocol === 'https:' ? '443' : '80'));
 }

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { ClusterFacts } from '../cluster/cluster.js';
-import { bypassesProxy, probeUrl, type ProxySettings } from '../preflight/probe.js';
+import { noProxyMatches } from '@flexnode/sdk';
+import { probeUrl, type ProxySettings } from '../preflight/probe.js';
 import { isPrivateAddress } from './cidr.js';
 
 // node:tls and node:dns load on first use: the plugin module loads on every CLI start.
@@ -52,7 +53,7 @@ export const probeApiServer = async (facts: Parameters<ApiServerProbe>[0], proxy
     ? `${host} is a private cluster's name: it resolves through the cluster's private DNS zone (link the zone to this network, or forward DNS to it) and is reached over ${PRIVATE_PATH}`
     : undefined;
 
-  if ((proxy.https || proxy.http) && !bypassesProxy(host, proxy.noProxy)) {
+  if ((proxy.https || proxy.http) && !noProxyMatches(proxy.noProxy, host, port)) {
     const probe = await probeUrl(`${facts.server.replace(/\/$/, '')}/version`, proxy, TIMEOUT_MS, { ca: facts.caPem });
     if (probe.ok) return { ok: true, detail: `${kind} ${host}:${port} answered over TLS (cluster CA)${probe.via}` };
     return {

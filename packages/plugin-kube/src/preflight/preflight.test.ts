@@ -11,7 +11,8 @@ import { expect } from 'chai';
 import { runPreflight, type PreflightReadings, type ProbeResult } from './checks.js';
 import { rememberProbes } from './probe-memo.js';
 import { preflightTargets } from './endpoints.js';
-import { bypassesProxy, effectiveProxy, probeUrl } from './probe.js';
+import { noProxyMatches } from '@flexnode/sdk';
+import { effectiveProxy, probeUrl } from './probe.js';
 import { hostView, listenersBySs, listenersInProc, machineReadings, portBusy, rootView } from './readings.js';
 import { createPreflightStep } from '../steps.js';
 
@@ -463,12 +464,14 @@ describe('preflight network probes', () => {
   });
 
   it('NO_PROXY matching and the environment fallback', () => {
-    expect(bypassesProxy('dl.k8s.io', '.k8s.io')).to.equal(true);
-    expect(bypassesProxy('dl.k8s.io', 'k8s.io')).to.equal(true);
-    expect(bypassesProxy('k8s.io', '.k8s.io')).to.equal(true);
-    expect(bypassesProxy('evilk8s.io', 'k8s.io')).to.equal(false);
-    expect(bypassesProxy('anything', '*')).to.equal(true);
-    expect(bypassesProxy('10.0.0.1', '10.0.0.1:8080')).to.equal(true);
+    // The SDK's matcher (curl's rules), as the probes use it: an entry's port limits it to that port.
+    expect(noProxyMatches('.k8s.io', 'dl.k8s.io', 443)).to.equal(true);
+    expect(noProxyMatches('k8s.io', 'dl.k8s.io', 443)).to.equal(true);
+    expect(noProxyMatches('.k8s.io', 'k8s.io', 443)).to.equal(true);
+    expect(noProxyMatches('k8s.io', 'evilk8s.io', 443)).to.equal(false);
+    expect(noProxyMatches('*', 'anything', 443)).to.equal(true);
+    expect(noProxyMatches('10.0.0.1:8080', '10.0.0.1', 8080)).to.equal(true);
+    expect(noProxyMatches('10.0.0.1:8080', '10.0.0.1', 443)).to.equal(false);
     expect(effectiveProxy(undefined, { HTTPS_PROXY: 'http://p:1', no_proxy: 'x' })).to.deep.equal({ https: 'http://p:1', http: undefined, noProxy: 'x' });
     expect(effectiveProxy({ https: 'http://cfg:2' }, { HTTPS_PROXY: 'http://p:1' }).https).to.equal('http://cfg:2');
   });

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { createRequire } from 'node:module';
-import { maskedUrl, proxyUrl } from '@flexnode/sdk';
+import { maskedUrl, noProxyMatches, proxyUrl } from '@flexnode/sdk';
 import type { ProbeResult } from './checks.js';
 
 // node:net, node:http(s) and node:tls are loaded where first used (the plugin module loads on every CLI start;
@@ -39,22 +39,6 @@ export function effectiveProxy(config?: ProxySettings, env: NodeJS.ProcessEnv = 
   };
 }
 
-/** Whether `host` is exempt from the proxy by a NO_PROXY list (`*`, exact names or IPs, `.suffix` or `suffix`). */
-export function bypassesProxy(host: string, noProxy: string | undefined): boolean {
-  const name = host.replace(/^\[|\]$/g, '').toLowerCase();
-  for (const raw of (noProxy ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean)) {
-    if (raw === '*') return true;
-    const entry = raw.replace(/:\d+$/, '');
-    if (name === entry.replace(/^\./, '')) return true;
-    const suffix = entry.startsWith('.') ? entry : `.${entry}`;
-    if (name.endsWith(suffix)) return true;
-  }
-  return false;
-}
-
 /**
  * GET `url` (http or https), through the proxy that applies to it (CONNECT for https), with a timeout. Any HTTP
  * answer counts as reachable; the Date header is returned for the clock check. TLS is verified against Node's
@@ -64,7 +48,8 @@ export function bypassesProxy(host: string, noProxy: string | undefined): boolea
 export async function probeUrl(url: string, proxy: ProxySettings, timeoutMs = 5000, trust: { ca?: string } = {}): Promise<ProbeResult> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  const chosen = bypassesProxy(target.hostname, proxy.noProxy) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
+  const port = target.port || (secure ? '443' : '80');
+  const chosen = noProxyMatches(proxy.noProxy, target.hostname, port) ? undefined : secure ? (proxy.https ?? proxy.http) : proxy.http;
   const via = chosen ? ` via proxy ${maskedUrl(chosen)}` : '';
   try {
     const { status, date } = await request(target, chosen ? proxyUrl(chosen) : undefined, timeoutMs, trust.ca);
