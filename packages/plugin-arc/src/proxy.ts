@@ -1,4 +1,4 @@
-import { noProxyMatches, type FlexnodeConfig, type ProxyConfig } from '@flexnode/sdk';
+import { noProxyMatches, urlCredentials, type FlexnodeConfig, type ProxyConfig } from '@flexnode/sdk';
 import { cloudEndpoints } from './clouds.js';
 
 /** What the Arc agent is told about the config's proxy (`azcmagent config set proxy.url / proxy.bypass`). */
@@ -64,19 +64,8 @@ export function aptProxyOptions(proxy: ProxyConfig | undefined, urls: readonly s
   return options;
 }
 
-/** The password in a proxy URL, for redaction (a proxy URL on a command line may carry credentials). */
+/** The password in a proxy URL, for redaction (a proxy URL on a command line may carry credentials): both readings. */
 export function proxySecrets(proxy: ProxyConfig | undefined): string[] {
-  return [proxy?.http, proxy?.https].flatMap((u) => {
-    const found: string[] = [];
-    try {
-      const p = u ? decodeURIComponent(new URL(u).password) : '';
-      if (p) found.push(p);
-    } catch {
-      // not parseable: the text reading below still finds it
-    }
-    // Up to the last '@': a password with an unescaped '#', '?' or '/' does not parse as one.
-    const userinfo = u ? /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(u)?.[1] : undefined;
-    if (userinfo?.includes(':')) found.push(userinfo.slice(userinfo.indexOf(':') + 1));
-    return found;
-  });
+  const urls = [proxy?.http, proxy?.https].filter((u): u is string => !!u);
+  return [...new Set(urls.flatMap((u) => urlCredentials(u).flatMap((c) => [c.decoded, c.password])))];
 }

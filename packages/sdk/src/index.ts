@@ -67,7 +67,7 @@ export {
 } from './helpers.js';
 export { checkNoteName } from './host-notes.js';
 export { RootPaths, underRoot, checkRoot, checkRootEnvironment, pathProblem } from './root-path.js';
-export { exemptLoopbackFromProxy, isLoopbackHost, maskedUrl, noProxyMatches, proxyEnvironment, proxyUrl } from './urls.js';
+export { exemptLoopbackFromProxy, isLoopbackHost, maskedUrl, noProxyMatches, proxyEnvironment, proxyUrl, urlCredentials } from './urls.js';
 export { readSecretFile, SECRET_FILE_MAX_BYTES, type SecretFile } from './secret-file.js';
 export { childEnvironment, isCredentialVariable } from './child-env.js';
 export * from './systemd.js';

@@ -106,3 +106,25 @@ export function noProxyMatches(noProxy: string | undefined, host: string, port?:
   }
   return false;
 }
+
+/**
+ * The credentials in a URL's userinfo, for redaction: as a URL parser reads it (up to the first '@') and up to the
+ * last '@' (a password with an unescaped '#', '/' or '@' makes the URL unparseable or ambiguous, not less secret),
+ * each with the password as written and percent-decoded. Taking both readings over-redacts at worst.
+ */
+export function urlCredentials(url: string): { userinfo: string; password: string; decoded: string }[] {
+  const found = new Map<string, { userinfo: string; password: string; decoded: string }>();
+  for (const rule of [/^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i, /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is]) {
+    const userinfo = rule.exec(url)?.[1];
+    const password = userinfo?.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : undefined;
+    if (!password || found.has(password)) continue;
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // not percent-encoded as it should be: the text as written is what reaches the logs
+    }
+    found.set(password, { userinfo: userinfo!, password, decoded });
+  }
+  return [...found.values()];
+}

@@ -1,4 +1,4 @@
-import { readSecretFile, underRoot, type FlexnodeConfig } from '@flexnode/sdk';
+import { readSecretFile, underRoot, urlCredentials, type FlexnodeConfig } from '@flexnode/sdk';
 import type { Redactor } from '../logging/index.js';
 
 /** Teach the redactor every secret the config points at, before anything is logged. */
@@ -16,28 +16,12 @@ export async function registerConfigSecrets(redactor: Redactor, config: Flexnode
 }
 
 /**
- * The passwords in the userinfo of every URL-looking string under `value`: each as written and decoded, and the
- * whole `user:password` (a short password alone is below what the redactor takes; with its user it is not).
+ * The passwords in the userinfo of every URL-looking string under `value` (the SDK's urlCredentials: both readings),
+ * each as written and decoded, and the whole `user:password` (a short password alone is below what the redactor
+ * takes; with its user it is not).
  */
 export function urlPasswords(value: unknown): string[] {
-  if (typeof value === 'string') {
-    // The userinfo as a URL parser reads it (up to the first '@'), and up to the last '@': a password with an
-    // unescaped '#', '/' or '@' makes the URL unparseable or ambiguous, not less secret. Taking both over-redacts at worst.
-    const found = new Set<string>();
-    for (const rule of [/^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i, /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is]) {
-      const userinfo = rule.exec(value)?.[1];
-      const password = userinfo?.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : undefined;
-      if (!password) continue;
-      let decoded = password;
-      try {
-        decoded = decodeURIComponent(password);
-      } catch {
-        // not percent-encoded as it should be: the text as written is what reaches the logs
-      }
-      for (const secret of [userinfo!, password, decoded]) found.add(secret);
-    }
-    return [...found];
-  }
+  if (typeof value === 'string') return [...new Set(urlCredentials(value).flatMap((c) => [c.userinfo, c.password, c.decoded]))];
   if (Array.isArray(value)) return value.flatMap(urlPasswords);
   if (value && typeof value === 'object') return Object.values(value).flatMap(urlPasswords);
   return [];
